@@ -1,0 +1,35 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "AgentGantry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "GantryMath", targets: ["GantryMath"]),
+        .executable(name: "gantry", targets: ["gantry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
+    ],
+    targets: [
+        // Headers of OpenBLAS (cblas.h) and LAPACKE. The libraries are opened at run time by
+        // GantryMath (see BLASLibrary.swift), so that the kernel choice can be made before
+        // OpenBLAS initialises and a missing library is a typed error, not a loader failure.
+        .systemLibrary(
+            name: "CBLAS",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        // Vector kernels in C, compiled for SSE2, AVX2+FMA and AVX-512 and chosen at run time.
+        .target(name: "GantryKernels"),
+        .target(name: "GantryMath", dependencies: ["CBLAS", "GantryKernels"]),
+        .executableTarget(
+            name: "gantry",
+            dependencies: [
+                "GantryMath",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GantryMathTests", dependencies: ["GantryMath"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,77 @@
+// Vector kernels for AgentGantry: dot products, distances, scaling and top-k selection.
+//
+// Each kernel is compiled three times from one body (kernels.c): for plain x86-64 (SSE2),
+// for AVX2+FMA and for AVX-512. The variant is chosen once at load time from CPUID and can
+// be changed with gk_select_isa (or GANTRY_SIMD=generic|avx2|avx512 in the environment),
+// never to an instruction set the CPU lacks. On other architectures only the generic
+// variant exists. All functions are thread-safe; vectors are contiguous float32.
+#ifndef GANTRY_KERNELS_H
+#define GANTRY_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels a kernel variant is compiled for.
+typedef enum {
+    GK_ISA_GENERIC = 0,
+    GK_ISA_AVX2 = 1,
+    GK_ISA_AVX512 = 2,
+} gk_isa;
+
+/// CPU feature bits reported by gk_cpu_features (CPUID, with OS support checked).
+enum {
+    GK_CPU_SSE42 = 1u << 0,
+    GK_CPU_AVX = 1u << 1,
+    GK_CPU_AVX2 = 1u << 2,
+    GK_CPU_FMA = 1u << 3,
+    GK_CPU_AVX512F = 1u << 4,
+    GK_CPU_AVX512CD = 1u << 5,
+    GK_CPU_AVX512BW = 1u << 6,
+    GK_CPU_AVX512DQ = 1u << 7,
+    GK_CPU_AVX512VL = 1u << 8,
+    GK_CPU_AVX512VNNI = 1u << 9,
+    GK_CPU_AVX512BF16 = 1u << 10,
+};
+
+uint32_t gk_cpu_features(void);
+/// The highest level this CPU runs.
+gk_isa gk_best_isa(void);
+/// The level the kernels use now.
+gk_isa gk_active_isa(void);
+/// Switches every kernel to `isa`; returns false (and changes nothing) if the CPU lacks it.
+bool gk_select_isa(gk_isa isa);
+
+/// sum_i a[i] * b[i]
+float gk_dot(const float *a, const float *b, size_t count);
+/// sum_i (a[i] - b[i])^2
+float gk_l2sq(const float *a, const float *b, size_t count);
+/// x[i] *= alpha
+void gk_scale(float *x, float alpha, size_t count);
+
+/// A bounded selection of the best (score, id) pairs, in caller-owned buffers of `capacity`.
+/// Order: higher score first, then lower id. NaN scores are never selected.
+typedef struct {
+    float *scores;
+    int64_t *ids;
+    size_t count;
+    size_t capacity;
+} gk_topk;
+
+/// Offers scores[i] with id first_id + i for every i < count.
+void gk_topk_push_scores(gk_topk *selection, const float *scores, size_t count, int64_t first_id);
+/// Offers dot(rows[i], query) with id first_id + i; rows are `count` x `dim`, row-major, contiguous.
+void gk_topk_push_dots(gk_topk *selection, const float *rows, size_t count, size_t dim,
+                       const float *query, int64_t first_id);
+/// Sorts the selection in place, best first; afterwards it must not be pushed to again.
+void gk_topk_finish(gk_topk *selection);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,297 @@
+// One body per kernel, instantiated per instruction set.
+//
+// The bodies use clang vector extensions (16 floats per vector) and are always inlined into
+// thin wrappers that carry a `target` attribute, so the same source compiles to SSE2, to
+// AVX2+FMA (two ymm registers per vector) or to AVX-512 (one zmm register). Dispatch goes
+// through one table pointer chosen at load time; a call costs one indirect branch.
+#include "GantryKernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma clang fp contract(fast)
+// The vector helpers are always inlined, so no vector crosses a call boundary.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float v16f __attribute__((ext_vector_type(16)));
+typedef int v16i __attribute__((ext_vector_type(16)));
+
+#define GK_INLINE static inline __attribute__((always_inline))
+
+GK_INLINE v16f load16(const float *p) {
+    v16f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+GK_INLINE void store16(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+
+GK_INLINE float sum16(v16f v) {
+    __typeof__(v.lo) h = v.lo + v.hi;
+    __typeof__(h.lo) q = h.lo + h.hi;
+    return (q.x + q.y) + (q.z + q.w);
+}
+
+GK_INLINE float dot_impl(const float *a, const float *b, size_t count) {
+    // Four independent accumulators hide the FMA latency.
+    v16f s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 64 <= count; i += 64) {
+        s0 += load16(a + i) * load16(b + i);
+        s1 += load16(a + i + 16) * load16(b + i + 16);
+        s2 += load16(a + i + 32) * load16(b + i + 32);
+        s3 += load16(a + i + 48) * load16(b + i + 48);
+    }
+    for (; i + 16 <= count; i += 16) s0 += load16(a + i) * load16(b + i);
+    float sum = sum16((s0 + s1) + (s2 + s3));
+    for (; i < count; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+/// Dot products of four rows with one query, sharing the query loads.
+GK_INLINE void dot4_impl(const float *r0, const float *r1, const float *r2, const float *r3,
+                         const float *q, size_t count, float *out) {
+    v16f s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        v16f x = load16(q + i);
+        s0 += load16(r0 + i) * x;
+        s1 += load16(r1 + i) * x;
+        s2 += load16(r2 + i) * x;
+        s3 += load16(r3 + i) * x;
+    }
+    float t0 = sum16(s0), t1 = sum16(s1), t2 = sum16(s2), t3 = sum16(s3);
+    for (; i < count; i++) {
+        t0 += r0[i] * q[i];
+        t1 += r1[i] * q[i];
+        t2 += r2[i] * q[i];
+        t3 += r3[i] * q[i];
+    }
+    out[0] = t0;
+    out[1] = t1;
+    out[2] = t2;
+    out[3] = t3;
+}
+
+GK_INLINE float l2sq_impl(const float *a, const float *b, size_t count) {
+    v16f s0 = 0, s1 = 0;
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        v16f d0 = load16(a + i) - load16(b + i);
+        v16f d1 = load16(a + i + 16) - load16(b + i + 16);
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+    }
+    for (; i + 16 <= count; i += 16) {
+        v16f d = load16(a + i) - load16(b + i);
+        s0 += d * d;
+    }
+    float sum = sum16(s0 + s1);
+    for (; i < count; i++) {
+        float d = a[i] - b[i];
+        sum += d * d;
+    }
+    return sum;
+}
+
+GK_INLINE void scale_impl(float *x, float alpha, size_t count) {
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) store16(x + i, load16(x + i) * alpha);
+    for (; i < count; i++) x[i] *= alpha;
+}
+
+// MARK: top-k selection
+//
+// A binary min-heap whose root is the worst kept pair; "better" means a higher score, then a
+// lower id. New scores are first compared 16 at a time against the root's score, so a full
+// selection rejects most blocks with one vector compare.
+
+GK_INLINE bool better(float score, int64_t id, float other_score, int64_t other_id) {
+    return score > other_score || (score == other_score && id < other_id);
+}
+
+static void sift_down(gk_topk *t, size_t at, size_t count) {
+    float *s = t->scores;
+    int64_t *ids = t->ids;
+    for (;;) {
+        size_t worst = at, left = 2 * at + 1, right = left + 1;
+        if (left < count && better(s[worst], ids[worst], s[left], ids[left])) worst = left;
+        if (right < count && better(s[worst], ids[worst], s[right], ids[right])) worst = right;
+        if (worst == at) return;
+        float ts = s[at]; s[at] = s[worst]; s[worst] = ts;
+        int64_t ti = ids[at]; ids[at] = ids[worst]; ids[worst] = ti;
+        at = worst;
+    }
+}
+
+static void offer(gk_topk *t, float score, int64_t id) {
+    if (score != score) return;  // NaN
+    float *s = t->scores;
+    int64_t *ids = t->ids;
+    if (t->count < t->capacity) {
+        size_t at = t->count++;
+        s[at] = score;
+        ids[at] = id;
+        while (at > 0) {
+            size_t parent = (at - 1) / 2;
+            if (!better(s[parent], ids[parent], s[at], ids[at])) break;
+            float ts = s[at]; s[at] = s[parent]; s[parent] = ts;
+            int64_t ti = ids[at]; ids[at] = ids[parent]; ids[parent] = ti;
+            at = parent;
+        }
+    } else if (better(score, id, s[0], ids[0])) {
+        s[0] = score;
+        ids[0] = id;
+        sift_down(t, 0, t->count);
+    }
+}
+
+GK_INLINE void push_scores_impl(gk_topk *t, const float *scores, size_t count, int64_t first_id) {
+    if (t->capacity == 0) return;
+    size_t i = 0;
+    for (; i < count && t->count < t->capacity; i++) offer(t, scores[i], first_id + (int64_t)i);
+    if (i == count) return;
+    // `>=` rather than `>`: an equal score can still win on a lower id.
+    float threshold = t->scores[0];
+    for (; i + 16 <= count; i += 16) {
+        v16i hit = load16(scores + i) >= threshold;
+        if (!__builtin_reduce_or(hit)) continue;
+        for (size_t j = 0; j < 16; j++) {
+            if (scores[i + j] >= threshold) offer(t, scores[i + j], first_id + (int64_t)(i + j));
+        }
+        threshold = t->scores[0];
+    }
+    for (; i < count; i++) offer(t, scores[i], first_id + (int64_t)i);
+}
+
+GK_INLINE void push_dots_impl(gk_topk *t, const float *rows, size_t count, size_t dim,
+                              const float *query, int64_t first_id) {
+    float block[16];
+    size_t r = 0;
+    for (; r + 16 <= count; r += 16) {
+        const float *base = rows + r * dim;
+        for (size_t j = 0; j < 16; j += 4) {
+            dot4_impl(base + j * dim, base + (j + 1) * dim, base + (j + 2) * dim,
+                      base + (j + 3) * dim, query, dim, block + j);
+        }
+        push_scores_impl(t, block, 16, first_id + (int64_t)r);
+    }
+    for (; r < count; r++) {
+        block[0] = dot_impl(rows + r * dim, query, dim);
+        push_scores_impl(t, block, 1, first_id + (int64_t)r);
+    }
+}
+
+void gk_topk_finish(gk_topk *t) {
+    // Heap sort: moving the worst pair to the end each time leaves the best first.
+    for (size_t end = t->count; end > 1; end--) {
+        float ts = t->scores[0]; t->scores[0] = t->scores[end - 1]; t->scores[end - 1] = ts;
+        int64_t ti = t->ids[0]; t->ids[0] = t->ids[end - 1]; t->ids[end - 1] = ti;
+        sift_down(t, 0, end - 1);
+    }
+}
+
+// MARK: variants and dispatch
+
+typedef struct {
+    float (*dot)(const float *, const float *, size_t);
+    float (*l2sq)(const float *, const float *, size_t);
+    void (*scale)(float *, float, size_t);
+    void (*push_scores)(gk_topk *, const float *, size_t, int64_t);
+    void (*push_dots)(gk_topk *, const float *, size_t, size_t, const float *, int64_t);
+} gk_table;
+
+#define GK_VARIANT(name, attributes)                                                         \
+    attributes static float dot_##name(const float *a, const float *b, size_t n) {           \
+        return dot_impl(a, b, n);                                                            \
+    }                                                                                        \
+    attributes static float l2sq_##name(const float *a, const float *b, size_t n) {          \
+        return l2sq_impl(a, b, n);                                                           \
+    }                                                                                        \
+    attributes static void scale_##name(float *x, float alpha, size_t n) {                   \
+        scale_impl(x, alpha, n);                                                             \
+    }                                                                                        \
+    attributes static void push_scores_##name(gk_topk *t, const float *s, size_t n,          \
+                                              int64_t first) {                               \
+        push_scores_impl(t, s, n, first);                                                    \
+    }                                                                                        \
+    attributes static void push_dots_##name(gk_topk *t, const float *rows, size_t n,         \
+                                            size_t dim, const float *q, int64_t first) {     \
+        push_dots_impl(t, rows, n, dim, q, first);                                           \
+    }                                                                                        \
+    static const gk_table table_##name = {dot_##name, l2sq_##name, scale_##name,             \
+                                          push_scores_##name, push_dots_##name};
+
+GK_VARIANT(generic, )
+#if defined(__x86_64__)
+GK_VARIANT(avx2, __attribute__((target("avx2,fma"))))
+GK_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
+#endif
+
+static const gk_table *active_table = &table_generic;
+static gk_isa active_isa = GK_ISA_GENERIC;
+
+uint32_t gk_cpu_features(void) {
+    uint32_t bits = 0;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sse4.2")) bits |= GK_CPU_SSE42;
+    if (__builtin_cpu_supports("avx")) bits |= GK_CPU_AVX;
+    if (__builtin_cpu_supports("avx2")) bits |= GK_CPU_AVX2;
+    if (__builtin_cpu_supports("fma")) bits |= GK_CPU_FMA;
+    if (__builtin_cpu_supports("avx512f")) bits |= GK_CPU_AVX512F;
+    if (__builtin_cpu_supports("avx512cd")) bits |= GK_CPU_AVX512CD;
+    if (__builtin_cpu_supports("avx512bw")) bits |= GK_CPU_AVX512BW;
+    if (__builtin_cpu_supports("avx512dq")) bits |= GK_CPU_AVX512DQ;
+    if (__builtin_cpu_supports("avx512vl")) bits |= GK_CPU_AVX512VL;
+    if (__builtin_cpu_supports("avx512vnni")) bits |= GK_CPU_AVX512VNNI;
+    if (__builtin_cpu_supports("avx512bf16")) bits |= GK_CPU_AVX512BF16;
+#endif
+    return bits;
+}
+
+gk_isa gk_best_isa(void) {
+    uint32_t f = gk_cpu_features();
+    if ((f & GK_CPU_AVX512F) && (f & GK_CPU_AVX512VL) && (f & GK_CPU_AVX2) && (f & GK_CPU_FMA))
+        return GK_ISA_AVX512;
+    if ((f & GK_CPU_AVX2) && (f & GK_CPU_FMA)) return GK_ISA_AVX2;
+    return GK_ISA_GENERIC;
+}
+
+gk_isa gk_active_isa(void) { return __atomic_load_n(&active_isa, __ATOMIC_ACQUIRE); }
+
+bool gk_select_isa(gk_isa isa) {
+    if (isa > gk_best_isa()) return false;
+    const gk_table *table = &table_generic;
+#if defined(__x86_64__)
+    if (isa == GK_ISA_AVX2) table = &table_avx2;
+    if (isa == GK_ISA_AVX512) table = &table_avx512;
+#endif
+    __atomic_store_n(&active_table, table, __ATOMIC_RELEASE);
+    __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE);
+    return true;
+}
+
+__attribute__((constructor)) static void gk_choose_at_load(void) {
+    gk_isa isa = gk_best_isa();
+    const char *wanted = getenv("GANTRY_SIMD");
+    if (wanted) {
+        if (strcmp(wanted, "generic") == 0) isa = GK_ISA_GENERIC;
+        else if (strcmp(wanted, "avx2") == 0 && isa >= GK_ISA_AVX2) isa = GK_ISA_AVX2;
+    }
+    gk_select_isa(isa);
+}
+
+#define GK_TABLE() __atomic_load_n(&active_table, __ATOMIC_ACQUIRE)
+
+float gk_dot(const float *a, const float *b, size_t n) { return GK_TABLE()->dot(a, b, n); }
+float gk_l2sq(const float *a, const float *b, size_t n) { return GK_TABLE()->l2sq(a, b, n); }
+void gk_scale(float *x, float alpha, size_t n) { GK_TABLE()->scale(x, alpha, n); }
+void gk_topk_push_scores(gk_topk *t, const float *s, size_t n, int64_t first) {
+    GK_TABLE()->push_scores(t, s, n, first);
+}
+void gk_topk_push_dots(gk_topk *t, const float *rows, size_t n, size_t dim, const float *q,
+                       int64_t first) {
+    GK_TABLE()->push_dots(t, rows, n, dim, q, first);
+}

@@ -1,0 +1,34 @@
+extension Matrix {
+    /// The `k` rows with the highest inner product with `query`, best first (ties: lower row).
+    /// One fused pass: dot products and selection without a score array. Cost O(rows·cols).
+    public func topKInnerProducts(with query: some ContiguousFloats, k: Int) throws(MathError) -> [ScoredIndex] {
+        guard query.count == cols else {
+            throw .shapeMismatch(operation: "topKInnerProducts", left: shape, right: Shape(rows: 1, cols: query.count),
+                                 requirement: "the query needs one value per column")
+        }
+        let selection = TopKSelection(k: k)
+        withUnsafeBufferPointer { all in
+            query.withUnsafeBufferPointer { selection.offerInnerProducts(rows: all, query: $0) }
+        }
+        return selection.finish()
+    }
+
+    /// The Euclidean norm of every row.
+    public func rowNorms() -> [Float] {
+        (0..<rows).map { r in withRow(r) { SIMDKernels.dot($0, $0).squareRoot() } }
+    }
+
+    /// Scales every row to unit length. If any row's norm is zero, NaN or infinite, nothing is
+    /// changed and `MathError.cannotNormalize` lists those rows.
+    public mutating func normalizeRows() throws(MathError) {
+        let norms = rowNorms()
+        let bad = norms.indices.filter { !(norms[$0] > 0 && norms[$0].isFinite) }
+        guard bad.isEmpty else { throw .cannotNormalize(rows: bad) }
+        let cols = self.cols
+        withUnsafeMutableBufferPointer { all in
+            for (r, norm) in norms.enumerated() {
+                SIMDKernels.scale(UnsafeMutableBufferPointer(rebasing: all[r * cols..<(r + 1) * cols]), by: 1 / norm)
+            }
+        }
+    }
+}

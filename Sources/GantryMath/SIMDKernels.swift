@@ -1,0 +1,94 @@
+import GantryKernels
+
+/// Vector kernels over contiguous `Float` buffers: dot product, squared L2 distance, norm,
+/// scaling and normalisation. Each runs the AVX-512, AVX2+FMA or SSE2 variant of one C body,
+/// chosen at load time for this CPU (see `activeLevel`). Shape contract: equal lengths.
+public enum SIMDKernels {
+    /// The level the kernels run at now: `.avx512`, `.avx2` or `.sse`.
+    public static var activeLevel: SIMDLevel { level(of: gk_active_isa()) }
+
+    /// The widest level these kernels can use on this CPU.
+    public static var bestLevel: SIMDLevel { level(of: gk_best_isa()) }
+
+    /// Switches every kernel to `level` (`.avx` selects the SSE2 variant: there is no
+    /// separate AVX one). Returns false, changing nothing, if the CPU lacks the level.
+    /// Meant for benchmarks and tests; the default is the best level.
+    @discardableResult
+    public static func select(_ level: SIMDLevel) -> Bool {
+        switch level {
+        case .sse, .avx: gk_select_isa(GK_ISA_GENERIC)
+        case .avx2: gk_select_isa(GK_ISA_AVX2)
+        case .avx512: gk_select_isa(GK_ISA_AVX512)
+        }
+    }
+
+    private static func level(of isa: gk_isa) -> SIMDLevel {
+        switch isa {
+        case GK_ISA_AVX512: .avx512
+        case GK_ISA_AVX2: .avx2
+        default: .sse
+        }
+    }
+
+    // MARK: buffers (hot paths; lengths are the caller's contract)
+
+    /// `Σ a[i]·b[i]`. Precondition: equal lengths.
+    @inlinable
+    public static func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Float {
+        precondition(a.count == b.count, "dot: lengths \(a.count) and \(b.count) differ")
+        return gk_dot(a.baseAddress, b.baseAddress, a.count)
+    }
+
+    /// `Σ (a[i] − b[i])²`. Precondition: equal lengths.
+    @inlinable
+    public static func squaredDistance(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Float {
+        precondition(a.count == b.count, "squaredDistance: lengths \(a.count) and \(b.count) differ")
+        return gk_l2sq(a.baseAddress, b.baseAddress, a.count)
+    }
+
+    /// `x[i] *= alpha` for every i.
+    @inlinable
+    public static func scale(_ x: UnsafeMutableBufferPointer<Float>, by alpha: Float) {
+        gk_scale(x.baseAddress, alpha, x.count)
+    }
+
+    // MARK: arrays and slices (checked)
+
+    /// `Σ a[i]·b[i]`; throws `MathError.lengthMismatch` on different lengths.
+    public static func dot(_ a: some ContiguousFloats, _ b: some ContiguousFloats) throws(MathError) -> Float {
+        guard a.count == b.count else { throw .lengthMismatch(operation: "dot", left: a.count, right: b.count) }
+        return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in dot(pa, pb) } }
+    }
+
+    /// `Σ (a[i] − b[i])²`; throws `MathError.lengthMismatch` on different lengths.
+    public static func squaredDistance(_ a: some ContiguousFloats, _ b: some ContiguousFloats) throws(MathError) -> Float {
+        guard a.count == b.count else {
+            throw .lengthMismatch(operation: "squaredDistance", left: a.count, right: b.count)
+        }
+        return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in squaredDistance(pa, pb) } }
+    }
+
+    /// The Euclidean norm `√(Σ x[i]²)`.
+    public static func norm(_ x: some ContiguousFloats) -> Float {
+        x.withUnsafeBufferPointer { p in dot(p, p).squareRoot() }
+    }
+
+    /// Scales `x` to unit length. A zero, NaN or infinite norm leaves `x` untouched and
+    /// throws `MathError.cannotNormalize` instead of producing NaNs.
+    public static func normalize(_ x: inout [Float]) throws(MathError) {
+        let length = norm(x)
+        guard length > 0, length.isFinite else { throw .cannotNormalize(rows: [0]) }
+        x.withUnsafeMutableBufferPointer { scale($0, by: 1 / length) }
+    }
+}
+
+/// Contiguous `Float` storage the checked kernels accept: `[Float]`, `ArraySlice<Float>`,
+/// `ContiguousArray<Float>`.
+public protocol ContiguousFloats {
+    var count: Int { get }
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R
+}
+
+extension Array: ContiguousFloats where Element == Float {}
+extension ArraySlice: ContiguousFloats where Element == Float {}
+extension ContiguousArray: ContiguousFloats where Element == Float {}
