@@ -4,7 +4,7 @@ extension Matrix {
     /// `C ← α·op(A)·op(B) + β·C` (BLAS sgemm), with op(X) = Xᵀ when its transpose flag is set.
     /// op(A) is m×k, op(B) k×n and `c` must already be m×n. Cost 2·m·n·k flops.
     public static func gemm(
-        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+        _ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
         alpha: Float = 1, beta: Float = 0, into c: inout Matrix
     ) throws(MathError) {
         let (m, k) = transposeA ? (a.cols, a.rows) : (a.rows, a.cols)
@@ -33,10 +33,10 @@ extension Matrix {
 
     /// `op(A)·op(B)` as a new matrix (see `gemm`).
     public static func product(
-        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false
+        _ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false
     ) throws(MathError) -> Matrix {
         var c = Matrix(rows: transposeA ? a.cols : a.rows, cols: transposeB ? b.rows : b.cols)
-        try gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+        try gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
         return c
     }
 

@@ -1,0 +1,110 @@
+import GantryMath
+import Testing
+
+/// Every test runs each kernel variant this CPU supports, so a plain x86-64 machine, an AVX2
+/// one and an AVX-512 one all check the code they would run. Serialised: the variant is global.
+@Suite("SIMD kernels", .serialized)
+struct SIMDKernelTests {
+    static let levels: [SIMDLevel] = [.sse, .avx2, .avx512].filter { $0 <= SIMDKernels.bestLevel }
+
+    func forEachLevel(_ body: (SIMDLevel) throws -> Void) rethrows {
+        let original = SIMDKernels.activeLevel
+        defer { SIMDKernels.select(original) }
+        for level in Self.levels {
+            #expect(SIMDKernels.select(level))
+            #expect(SIMDKernels.activeLevel == level || (level == .avx && SIMDKernels.activeLevel == .sse))
+            try body(level)
+        }
+    }
+
+    @Test func dotAndDistanceMatchReferenceForEveryLength() throws {
+        var data = TestData(seed: 20)
+        try forEachLevel { level in
+            for count in edgeSizes + [127, 128, 383, 384, 385, 1000] {
+                let a = data.vector(count), b = data.vector(count)
+                let dot = try SIMDKernels.dot(a, b)
+                let expected = Reference.dot(a, b)
+                #expect(abs(Double(dot) - expected) <= 1e-5 * Double(max(count, 1)), "\(level) n=\(count)")
+                let distance = try SIMDKernels.squaredDistance(a, b)
+                let expectedDistance = zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+                #expect(abs(Double(distance) - expectedDistance) <= 1e-5 * max(1, expectedDistance), "\(level) n=\(count)")
+                #expect(abs(Double(SIMDKernels.norm(a)) - Reference.dot(a, a).squareRoot()) <= 1e-4 * max(1, Double(count)))
+            }
+        }
+    }
+
+    @Test func slicesAndMismatchedLengths() throws {
+        let a: [Float] = [1, 2, 3, 4, 5]
+        #expect(try SIMDKernels.dot(a[1..<3], a[3..<5]) == 2 * 4 + 3 * 5)
+        #expect(throws: MathError.lengthMismatch(operation: "dot", left: 5, right: 2)) { try SIMDKernels.dot(a, a[0..<2]) }
+    }
+
+    @Test func normalizeReportsZeroAndNonFiniteVectors() throws {
+        try forEachLevel { _ in
+            var x: [Float] = (0..<37).map { Float($0) - 10 }
+            try SIMDKernels.normalize(&x)
+            #expect(abs(SIMDKernels.norm(x) - 1) < 1e-6)
+            var zero = [Float](repeating: 0, count: 17)
+            #expect(throws: MathError.cannotNormalize(rows: [0])) { try SIMDKernels.normalize(&zero) }
+            #expect(zero.allSatisfy { $0 == 0 })
+            var withNaN: [Float] = [1, .nan, 2]
+            #expect(throws: MathError.self) { try SIMDKernels.normalize(&withNaN) }
+        }
+    }
+
+    @Test func topKMatchesASortWithTiesNaNAndOversizedK() throws {
+        var data = TestData(seed: 21)
+        try forEachLevel { level in
+            for count in edgeSizes + [1000, 10_007] {
+                // Few distinct values force many ties; a few NaNs must never be chosen.
+                var scores = data.vector(count).map { ($0 * 4).rounded() / 4 }
+                for i in stride(from: 3, to: count, by: 97) { scores[i] = .nan }
+                for k in [0, 1, 5, 16, 17, 100, count + 3] {
+                    #expect(SIMDKernels.topK(scores, k: k) == Reference.topK(scores, k: k), "\(level) n=\(count) k=\(k)")
+                }
+            }
+            #expect(SIMDKernels.topK([Float](), k: 3).isEmpty)
+            #expect(SIMDKernels.topK([-Float.infinity, 1, -Float.infinity], k: 3).map(\.index) == [1, 0, 2])
+        }
+    }
+
+    @Test func selectionAcrossSeveralOffersUsesGlobalIndices() throws {
+        var data = TestData(seed: 22)
+        let scores = data.vector(5000)
+        try forEachLevel { _ in
+            let selection = TopKSelection(k: 10)
+            for start in stride(from: 0, to: 5000, by: 1234) {
+                let end = min(start + 1234, 5000)
+                scores[start..<end].withUnsafeBufferPointer { selection.offer(scores: $0, firstIndex: start) }
+            }
+            #expect(selection.finish() == Reference.topK(scores, k: 10))
+        }
+    }
+
+    @Test func fusedInnerProductTopKMatchesScoresThenSort() throws {
+        var data = TestData(seed: 23)
+        try forEachLevel { level in
+            for (rows, dim) in [(0, 8), (1, 1), (15, 7), (16, 16), (17, 384), (1000, 33), (2049, 384)] {
+                let m = data.matrix(rows, dim)
+                let q = data.vector(dim)
+                let exact = (0..<rows).map { Float(Reference.dot(Array(m.row($0)), q)) }
+                for k in [1, 10, rows + 1] {
+                    let fused = try m.topKInnerProducts(with: q, k: k)
+                    let expected = Reference.topK(exact, k: k)
+                    #expect(fused.map(\.index) == expected.map(\.index), "\(level) rows=\(rows) dim=\(dim) k=\(k)")
+                    #expect(zip(fused, expected).allSatisfy { abs($0.score - $1.score) <= 1e-4 })
+                }
+            }
+            #expect(throws: MathError.self) { try Matrix(rows: 3, cols: 4).topKInnerProducts(with: [Float](repeating: 0, count: 5), k: 1) }
+        }
+    }
+
+    @Test func selectingALevelTheCPULacksChangesNothing() {
+        let before = SIMDKernels.activeLevel
+        if SIMDKernels.bestLevel < .avx512 {
+            #expect(!SIMDKernels.select(.avx512))
+            #expect(SIMDKernels.activeLevel == before)
+        }
+        #expect(CPUFeatures.current.simdLevel >= SIMDKernels.bestLevel || SIMDKernels.bestLevel == .avx512)
+    }
+}
