@@ -30,6 +30,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GantryMathTests", dependencies: ["GantryMath"]),
+        // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
+        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -181,11 +181,11 @@ final class LAPACKELibrary: @unchecked Sendable {
         var candidates = explicit.map { [$0] } ?? defaultNames
         // Prefer LAPACKE inside the BLAS library when it has one.
         if explicit == nil, case .success(let blas) = BLASLibrary.shared { candidates.insert(blas.path, at: 0) }
-        var lastError: MathError?
+        var failures = [String]()
         for candidate in candidates {
             do {
                 let (handle, path) = try SharedLibrary.open([candidate], describedAs: "LAPACKE", probe: "LAPACKE_sgesv",
-                                                        remedy: BLASLibrary.remedy)
+                                                            remedy: BLASLibrary.remedy)
                 var table = gantry_lapacke_table()
                 try SharedLibrary.bind(&table, \.sgesdd, "LAPACKE_sgesdd", in: handle, path: path)
                 try SharedLibrary.bind(&table, \.ssyevd, "LAPACKE_ssyevd", in: handle, path: path)
@@ -195,10 +195,11 @@ final class LAPACKELibrary: @unchecked Sendable {
                 try SharedLibrary.bind(&table, \.sgesv, "LAPACKE_sgesv", in: handle, path: path)
                 return LAPACKELibrary(functions: table, path: path)
             } catch {
-                lastError = error
+                if case .libraryUnavailable(_, let reason, _) = error { failures.append(reason) }
             }
         }
-        throw lastError ?? .libraryUnavailable(library: "LAPACKE", reason: "no candidate library", remedy: BLASLibrary.remedy)
+        throw .libraryUnavailable(library: "LAPACKE (tried \(candidates.joined(separator: ", ")))",
+                                  reason: failures.joined(separator: "; "), remedy: BLASLibrary.remedy)
     }
 
     #if os(macOS)

@@ -26,7 +26,7 @@ struct Doctor: ParsableCommand {
             if let advice = kernelAdvice(status, cpu: cpu) { print("  ! \(advice)") }
         case .failure(let error):
             problems += 1
-            print(row("OpenBLAS", "MISSING"))
+            if case .libraryUnavailable = error { print(row("OpenBLAS", "MISSING")) } else { print(row("OpenBLAS", "NOT LOADED")) }
             print("  ! \(error)")
         }
 
