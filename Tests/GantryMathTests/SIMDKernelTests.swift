@@ -107,4 +107,21 @@ struct SIMDKernelTests {
         }
         #expect(CPUFeatures.current.simdLevel >= SIMDKernels.bestLevel || SIMDKernels.bestLevel == .avx512)
     }
+
+    /// CRC-32C follows the kernel level: the table path for `.sse`, the crc32 instruction above.
+    @Test func crc32cMatchesTheStandardCheckValueOnBothPaths() {
+        let original = SIMDKernels.activeLevel
+        defer { SIMDKernels.select(original) }
+        let data = Array("123456789".utf8)
+        var rng = SplitMix64(seed: 4)
+        let big = (0..<100_003).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        var results = [[UInt32]]()
+        for level in [SIMDLevel.sse, SIMDKernels.bestLevel] {
+            SIMDKernels.select(level)
+            let check = data.withUnsafeBytes { BinaryFile.checksum($0) }
+            #expect(check == 0xE306_9283, "\(level)")
+            results.append([check, big.withUnsafeBytes { BinaryFile.checksum($0) }])
+        }
+        #expect(results[0] == results[1])
+    }
 }

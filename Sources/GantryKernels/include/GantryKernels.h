@@ -70,6 +70,10 @@ void gk_topk_push_dots(gk_topk *selection, const float *rows, size_t count, size
 /// Sorts the selection in place, best first; afterwards it must not be pushed to again.
 void gk_topk_finish(gk_topk *selection);
 
+/// CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (start with 0). Uses the
+/// SSE4.2 crc32 instruction where present (about 10 GB/s), a table otherwise.
+uint32_t gk_crc32c(uint32_t crc, const void *bytes, size_t count);
+
 #ifdef __cplusplus
 }
 #endif
