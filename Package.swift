@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "GantryMath", targets: ["GantryMath"]),
+        .library(name: "GantryIndex", targets: ["GantryIndex"]),
         .executable(name: "gantry", targets: ["gantry"]),
     ],
     dependencies: [
@@ -22,14 +23,17 @@ let package = Package(
         // Vector kernels in C, compiled for SSE2, AVX2+FMA and AVX-512 and chosen at run time.
         .target(name: "GantryKernels"),
         .target(name: "GantryMath", dependencies: ["CBLAS", "GantryKernels"]),
+        .target(name: "GantryIndex", dependencies: ["GantryMath"]),
         .executableTarget(
             name: "gantry",
             dependencies: [
                 "GantryMath",
+                "GantryIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GantryMathTests", dependencies: ["GantryMath"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath"]),
     ],

@@ -207,6 +207,13 @@ public struct BinaryReader {
         return values
     }
 
+    /// `count` raw bytes.
+    public mutating func readBytes(_ count: Int) throws(FileFormatError) -> [UInt8] {
+        try require(count)
+        defer { offset += count }
+        return Array(bytes[offset..<offset + count])
+    }
+
     /// Skips `count` bytes.
     public mutating func skip(_ count: Int) throws(FileFormatError) {
         try require(count)

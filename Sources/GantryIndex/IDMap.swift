@@ -1,0 +1,71 @@
+import GantryMath
+
+/// Slot ↔ id bookkeeping shared by the indexes: slot i holds `ids[i]`.
+struct IDMap: Sendable {
+    private(set) var ids: [VectorID] = []
+    private var slots: [VectorID: Int32] = [:]
+
+    var count: Int { ids.count }
+
+    func slot(of id: VectorID) -> Int32? { slots[id] }
+
+    mutating func append(_ id: VectorID) {
+        slots[id] = Int32(ids.count)
+        ids.append(id)
+    }
+
+    /// Drops `id` from the lookup, keeping its slot (a tombstone) in `ids`.
+    mutating func forget(_ id: VectorID) { slots[id] = nil }
+
+    /// Throws unless every id is new and none repeats within `newIDs`.
+    func checkNew(_ newIDs: [VectorID]) throws(IndexError) {
+        var seen = Set<VectorID>(minimumCapacity: newIDs.count)
+        for id in newIDs {
+            guard slots[id] == nil, seen.insert(id).inserted else { throw .duplicateID(id) }
+        }
+    }
+
+    /// Removes the slots in `removed` (ascending), shifting later slots down in order.
+    mutating func compact(removing removed: Set<Int>) {
+        ids = ids.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        slots = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, Int32($0)) })
+    }
+
+    /// Slots whose ids pass `filter`, ascending.
+    func allowedSlots(_ filter: SearchFilter) -> [Int32] {
+        switch filter {
+        case .allowing(let allowed):
+            return allowed.compactMap { slots[$0] }.sorted()
+        case .matching(let predicate):
+            return ids.indices.filter { predicate(ids[$0]) }.map { Int32($0) }
+        }
+    }
+
+    init() {}
+
+    /// Rebuilds the map from ids read from a file, looking up only slots for which `live`
+    /// holds (tombstones keep their id but are not found); throws on a repeated live id.
+    init(ids: [VectorID], live: (Int) -> Bool = { _ in true }) throws(IndexError) {
+        self.ids = ids
+        slots.reserveCapacity(ids.count)
+        for (slot, id) in ids.enumerated() where live(slot) {
+            guard slots.updateValue(Int32(slot), forKey: id) == nil else { throw .duplicateID(id) }
+        }
+    }
+}
+
+/// Validation of incoming vectors, shared by the indexes.
+enum VectorCheck {
+    /// Checks length and finiteness and, for cosine, returns the vector normalised.
+    static func prepare(_ vector: some ContiguousFloats, dimension: Int, metric: Metric, row: Int) throws(IndexError) -> [Float] {
+        guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, found: vector.count) }
+        var values = vector.withUnsafeBufferPointer { Array($0) }
+        guard values.allSatisfy(\.isFinite) else { throw .nonFiniteVector(row: row) }
+        if metric == .cosine {
+            let norm = SIMDKernels.norm(values)
+            guard norm > 0, norm.isFinite else { throw .zeroVector(row: row) }
+            values.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: 1 / norm) }
+        }
+        return values
+    }
+}
