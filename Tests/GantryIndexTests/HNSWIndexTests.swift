@@ -1,0 +1,174 @@
+import Foundation
+import GantryIndex
+import GantryMath
+import Testing
+
+/// One 20k-vector graph (M = 16, efConstruction = 100) shared by the recall tests: building it
+/// is the slow part.
+struct HNSWFixture: Sendable {
+    static let dimension = 48
+    static let shared = HNSWFixture()
+    let data: Matrix
+    let queries: Matrix
+    let index: HNSWIndex
+    let exact: [[VectorID]]
+
+    init() {
+        // Queries are held-out points of the same clusters, as real queries resemble the catalogue.
+        let all = clusteredVectors(count: 20_200, dimension: Self.dimension, clusters: 1000, seed: 1)
+        let data = try! Matrix(rows: 20_000, cols: Self.dimension, values: Array(all.values[0..<20_000 * Self.dimension]))
+        let queries = try! Matrix(rows: 200, cols: Self.dimension, values: Array(all.values[(20_000 * Self.dimension)...]))
+        let ids = (0..<20_000).map(numbers)
+        var index = try! HNSWIndex(dimension: Self.dimension, parameters: .init(m: 16, efConstruction: 100))
+        try! index.add(contentsOf: data, ids: ids)
+        var flat = try! FlatIndex(dimension: Self.dimension)
+        try! flat.add(contentsOf: data, ids: ids)
+        self.data = data
+        self.queries = queries
+        self.index = index
+        exact = try! flat.search(queries: queries, k: 10).map { $0.map(\.id) }
+    }
+}
+
+@Suite("HNSWIndex")
+struct HNSWIndexTests {
+    let fixture = HNSWFixture.shared
+
+    @Test func recallAtTenIsHighAtEf64() throws {
+        let found = try fixture.index.search(queries: fixture.queries, k: 10, ef: 64)
+        let r = recall(found, fixture.exact)
+        #expect(r >= 0.95, "recall@10 = \(r)")
+        // A larger ef never hurts much, a tiny one costs recall: the knob is real.
+        let wide = recall(try fixture.index.search(queries: fixture.queries, k: 10, ef: 256), fixture.exact)
+        let narrow = recall(try fixture.index.search(queries: fixture.queries, k: 10, ef: 10), fixture.exact)
+        #expect(wide >= r - 0.005 && wide > narrow, "ef=10: \(narrow), ef=64: \(r), ef=256: \(wide)")
+    }
+
+    @Test func singleQueriesMatchBatchedOnes() throws {
+        let batched = try fixture.index.search(queries: fixture.queries, k: 10, ef: 64)
+        for q in 0..<20 {
+            #expect(try fixture.index.search(fixture.queries.row(q), k: 10, ef: 64) == batched[q])
+        }
+    }
+
+    @Test func singleThreadedBuildsAreReproducible() throws {
+        let data = clusteredVectors(count: 2000, dimension: 16, seed: 2)
+        func build() throws -> HNSWIndex {
+            var index = try HNSWIndex(dimension: 16, parameters: .init(m: 8, efConstruction: 50, seed: 7))
+            try index.add(contentsOf: data, ids: (0..<2000).map(numbers), threads: 1)
+            return index
+        }
+        let (a, b) = (try build(), try build())
+        let queries = clusteredVectors(count: 50, dimension: 16, seed: 3)
+        #expect(try a.search(queries: queries, k: 5, ef: 20) == b.search(queries: queries, k: 5, ef: 20))
+    }
+
+    @Test func removedVectorsAreNeverReturnedAndCompactKeepsRecall() throws {
+        var index = fixture.index
+        let removed = Set((0..<20_000).filter { $0 % 10 == 0 }.map(numbers))
+        for id in removed { try index.remove(id) }
+        #expect(index.count == 18_000 && index.tombstoneCount == 2000)
+        #expect(!index.contains(0) && fixture.index.contains(0))  // the shared copy is untouched
+        let flat = try { () throws -> FlatIndex in
+            var flat = try FlatIndex(dimension: HNSWFixture.dimension)
+            let keep = (0..<20_000).filter { $0 % 10 != 0 }
+            try flat.add(contentsOf: Matrix(rowArrays: keep.map { Array(fixture.data.row($0)) }), ids: keep.map(numbers))
+            return flat
+        }()
+        let exact = try flat.search(queries: fixture.queries, k: 10).map { $0.map(\.id) }
+        let found = try index.search(queries: fixture.queries, k: 10, ef: 64)
+        #expect(found.allSatisfy { $0.allSatisfy { !removed.contains($0.id) } })
+        #expect(recall(found, exact) >= 0.95, "after removal: \(recall(found, exact))")
+        try index.compact()
+        #expect(index.count == 18_000 && index.tombstoneCount == 0)
+        let compacted = try index.search(queries: fixture.queries, k: 10, ef: 64)
+        #expect(recall(compacted, exact) >= 0.95, "after compact: \(recall(compacted, exact))")
+        try index.add(fixture.data.row(0), id: 0)
+        #expect(try index.search(fixture.data.row(0), k: 1).first?.id == 0)
+    }
+
+    @Test(arguments: [0.5, 0.05, 0.005])
+    func filteredSearchReturnsOnlyAllowedIdsWithRecall(selectivity: Double) throws {
+        var rng = SplitMix64(seed: UInt64(selectivity * 1000))
+        let allowedRows = (0..<20_000).filter { _ in Double.random(in: 0..<1, using: &rng) < selectivity }
+        let allowed = Set(allowedRows.map(numbers))
+        let allowedSet = Set(allowedRows)
+        let found = try fixture.index.search(queries: fixture.queries, k: 10, ef: 64, filter: .allowing(allowed))
+        #expect(found.allSatisfy { $0.allSatisfy { allowed.contains($0.id) } })
+        #expect(found.allSatisfy { $0.count == min(10, allowed.count) })
+        let exact = (0..<fixture.queries.rows).map { q in
+            naiveTopK(fixture.data, fixture.queries.row(q), k: 10) { allowedSet.contains($0) }.map(numbers)
+        }
+        #expect(recall(found, exact) >= 0.95, "selectivity \(selectivity): recall \(recall(found, exact))")
+    }
+
+    @Test func saveAndLoadGiveIdenticalResults() throws {
+        var index = fixture.index
+        try index.remove(5)
+        let path = try temporaryPath("graph.gidx")
+        try index.save(to: path)
+        let loaded = try HNSWIndex.load(from: path)
+        #expect(loaded.count == index.count && loaded.tombstoneCount == 1)
+        #expect(loaded.parameters == index.parameters)
+        #expect(try loaded.search(queries: fixture.queries, k: 10, ef: 64) == index.search(queries: fixture.queries, k: 10, ef: 64))
+        #expect(!loaded.contains(5))
+        #expect(try IndexFile.load(from: path).count == index.count)
+    }
+
+    @Test func damagedFilesAreTypedErrors() throws {
+        let data = clusteredVectors(count: 40, dimension: 4, seed: 12)
+        var index = try HNSWIndex(dimension: 4, parameters: .init(m: 4, efConstruction: 20))
+        try index.add(contentsOf: data, ids: (0..<40).map(numbers))
+        try index.remove(3)
+        let path = try temporaryPath("small.gidx")
+        try index.save(to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let damaged = path + ".bad"
+        for length in 0..<bytes.count {
+            try bytes.prefix(length).write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: IndexError.self, "length \(length)") { try HNSWIndex.load(from: damaged) }
+        }
+        var rng = SplitMix64(seed: 13)
+        for _ in 0..<300 {
+            var flipped = [UInt8](bytes)
+            flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            try Data(flipped).write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: IndexError.self) { try HNSWIndex.load(from: damaged) }
+        }
+    }
+
+    @Test func parametersAndInputAreValidated() throws {
+        #expect(throws: IndexError.self) { try HNSWIndex(dimension: 8, parameters: .init(m: 1)) }
+        #expect(throws: IndexError.self) { try HNSWIndex(dimension: 8, parameters: .init(efConstruction: 0)) }
+        var index = try HNSWIndex(dimension: 3)
+        #expect(try index.search([1, 0, 0], k: 3).isEmpty)
+        try index.add([1, 0, 0], id: "x")
+        #expect(throws: IndexError.duplicateID("x")) { try index.add([0, 1, 0], id: "x") }
+        #expect(throws: IndexError.dimensionMismatch(expected: 3, found: 2)) { try index.search([1, 0], k: 1) }
+        #expect(throws: IndexError.self) { try index.search([1, 0, 0], k: 1, ef: 0) }
+        #expect(try index.search([1, 0, 0], k: 3).map(\.id) == ["x"])
+    }
+
+    /// Many threads searching one value at once must agree with a serial run. Run it under
+    /// the thread sanitizer: `swift test --sanitize=thread --filter concurrentSearches`.
+    @Test func concurrentSearchesAgreeWithSerialOnes() async throws {
+        let index = fixture.index
+        let queries = fixture.queries
+        let serial = try (0..<queries.rows).map { try index.search(queries.row($0), k: 10, ef: 32) }
+        let results = try await withThrowingTaskGroup(of: (Int, [SearchResult]).self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var out = [(Int, [SearchResult])]()
+                    for q in stride(from: task, to: queries.rows, by: 8) {
+                        out.append((q, try index.search(queries.row(q), k: 10, ef: 32)))
+                    }
+                    return out.last ?? (0, serial[0])
+                }
+            }
+            var collected = [(Int, [SearchResult])]()
+            for try await result in group { collected.append(result) }
+            return collected
+        }
+        for (q, hits) in results { #expect(hits == serial[q]) }
+    }
+}
