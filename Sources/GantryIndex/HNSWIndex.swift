@@ -130,12 +130,16 @@ public struct HNSWIndex: VectorIndex {
                 if let progress, (slot - first) % 1024 == 0 { progress(slot - first) }
             }
         } else {
+            // Worker w inserts slots begin + w, begin + w + workers, …; worker 0 reports progress
+            // as its own count times the number of workers.
             let (begin, end) = (start, storage.count)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var slot = begin + worker
+                var inserted = 0
                 while slot < end {
                     builder.insert(Int32(slot))
-                    if let progress, worker == 0, (slot - first) % 1024 == 0 { progress(slot - first) }
+                    inserted += 1
+                    if let progress, worker == 0, inserted % 512 == 0 { progress(begin - first + inserted * workers) }
                     slot += workers
                 }
             }
