@@ -14,8 +14,9 @@ public struct FlatIndex: VectorIndex {
     var vectors: [Float] = []
     var idMap = IDMap()
 
-    /// The score-tile budget of batched search: memory stays bounded whatever the index size.
-    static let tileBytes = 32 << 20
+    /// The score-tile budget of batched search: memory stays bounded whatever the index size,
+    /// and a tile of scores stays in the last-level cache for the top-k pass that follows.
+    static let tileBytes = 8 << 20
 
     /// An empty index of `dimension`-long vectors.
     public init(dimension: Int, metric: Metric = .cosine, modelIdentity: String = "") throws(IndexError) {
@@ -26,6 +27,9 @@ public struct FlatIndex: VectorIndex {
     }
 
     public var count: Int { idMap.count }
+
+    /// Bytes the index holds: vectors and ids (not counting allocator overhead).
+    public var memoryFootprint: Int { vectors.capacity * 4 + idMap.memoryFootprint }
 
     /// The ids in row order.
     public var ids: [VectorID] { idMap.ids }
@@ -65,26 +69,38 @@ public struct FlatIndex: VectorIndex {
 
     public func search(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         try checkK(k)
-        let q = try VectorCheck.prepare(query, dimension: dimension, metric: metric, row: 0)
-        let selection = TopKSelection(k: k)
+        // Inner product: score the caller's buffer in place once it is validated; cosine:
+        // a normalised copy.
+        let normalised: [Float]? = metric == .cosine
+            ? try VectorCheck.prepare(query, dimension: dimension, metric: metric, row: 0)
+            : nil
+        if normalised == nil { try VectorCheck.validate(query, dimension: dimension) }
+        let ids = idMap.ids
+        var selection = TopKSelection(k: k)
         if let filter {
             let allowed = idMap.allowedSlots(filter)
             var scores = [Float](repeating: 0, count: allowed.count)
-            vectors.withUnsafeBufferPointer { rows in
-                q.withUnsafeBufferPointer { qp in
-                    for (i, slot) in allowed.enumerated() {
-                        let start = Int(slot) * dimension
-                        scores[i] = SIMDKernels.dot(UnsafeBufferPointer(rebasing: rows[start..<start + dimension]), qp)
+            withQuery(query, normalised) { q in
+                vectors.withUnsafeBufferPointer { rows in
+                    allowed.withUnsafeBufferPointer { slots in
+                        scores.withUnsafeMutableBufferPointer {
+                            SIMDKernels.gatherDots(rows: rows.baseAddress!, slots: slots, query: q, into: $0.baseAddress!)
+                        }
                     }
                 }
             }
             scores.withUnsafeBufferPointer { selection.offer(scores: $0) }
-            return selection.finish().map { SearchResult(id: idMap.ids[Int(allowed[$0.index])], score: $0.score) }
+            return selection.finish { SearchResult(id: ids[Int(allowed[$0])], score: $1) }
         }
-        vectors.withUnsafeBufferPointer { rows in
-            q.withUnsafeBufferPointer { selection.offerInnerProducts(rows: rows, query: $0) }
+        withQuery(query, normalised) { q in
+            vectors.withUnsafeBufferPointer { selection.offerInnerProducts(rows: $0, query: q) }
         }
-        return selection.finish().map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
+        return selection.finish { SearchResult(id: ids[$0], score: $1) }
+    }
+
+    /// Calls `body` with the normalised copy if there is one, else the caller's buffer.
+    private func withQuery(_ query: some ContiguousFloats, _ normalised: [Float]?, _ body: (UnsafeBufferPointer<Float>) -> Void) {
+        if let normalised { normalised.withUnsafeBufferPointer(body) } else { query.withUnsafeBufferPointer(body) }
     }
 
     public func search(queries: Matrix, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [[SearchResult]] {
@@ -101,45 +117,47 @@ public struct FlatIndex: VectorIndex {
             }
             prepared = try! Matrix(rows: queries.rows, cols: dimension, values: rows)
         }
-        // Candidate rows: all, or the allowed ones gathered in order.
+        // Candidate rows: all (read in place), or the allowed ones gathered in order, one tile
+        // at a time; one score buffer is reused for every tile.
         let allowed = filter.map { idMap.allowedSlots($0) }
         let candidateCount = allowed?.count ?? count
-        let selections = (0..<queries.rows).map { _ in TopKSelection(k: k) }
+        var selections = TopKSelections(count: queries.rows, k: k)
         let tileRows = max(256, min(candidateCount, Self.tileBytes / 4 / max(queries.rows, 1)))
+        var scores = Matrix(rows: queries.rows, cols: tileRows)
+        var gathered = [Float]()
         var tileStart = 0
         while tileStart < candidateCount, queries.rows > 0 {
             let tileCount = min(tileRows, candidateCount - tileStart)
-            let tile: Matrix
-            if let allowed {
-                var gathered = [Float]()
-                gathered.reserveCapacity(tileCount * dimension)
-                for slot in allowed[tileStart..<tileStart + tileCount] {
-                    gathered += vectors[Int(slot) * dimension..<(Int(slot) + 1) * dimension]
-                }
-                tile = try! Matrix(rows: tileCount, cols: dimension, values: gathered)
-            } else {
-                tile = try! Matrix(rows: tileCount, cols: dimension,
-                                   values: Array(vectors[tileStart * dimension..<(tileStart + tileCount) * dimension]))
-            }
-            var scores = Matrix(rows: queries.rows, cols: tileCount)
+            if tileCount < scores.cols { scores = Matrix(rows: queries.rows, cols: tileCount) }
             do {
-                try Matrix.gemm(prepared, tile, transposeB: true, into: &scores)
+                if let allowed {
+                    gathered.removeAll(keepingCapacity: true)
+                    for slot in allowed[tileStart..<tileStart + tileCount] {
+                        gathered += vectors[Int(slot) * dimension..<(Int(slot) + 1) * dimension]
+                    }
+                    try gathered.withUnsafeBufferPointer { (tile) throws(MathError) in
+                        try Matrix.gemm(prepared, transposedRows: tile, rows: tileCount, into: &scores)
+                    }
+                } else {
+                    try vectors.withUnsafeBufferPointer { (all) throws(MathError) in
+                        let tile = UnsafeBufferPointer(rebasing: all[tileStart * dimension..<(tileStart + tileCount) * dimension])
+                        try Matrix.gemm(prepared, transposedRows: tile, rows: tileCount, into: &scores)
+                    }
+                }
             } catch {
                 throw .invalidParameter("batched search needs BLAS: \(error)")
             }
             scores.withUnsafeBufferPointer { all in
-                for (q, selection) in selections.enumerated() {
-                    selection.offer(scores: UnsafeBufferPointer(rebasing: all[q * tileCount..<(q + 1) * tileCount]),
-                                    firstIndex: tileStart)
+                for q in 0..<queries.rows {
+                    selections.offer(scores: UnsafeBufferPointer(rebasing: all[q * tileCount..<(q + 1) * tileCount]),
+                                     firstIndex: tileStart, for: q)
                 }
             }
             tileStart += tileCount
         }
-        return selections.map { selection in
-            selection.finish().map { hit in
-                let slot = allowed.map { Int($0[hit.index]) } ?? hit.index
-                return SearchResult(id: idMap.ids[slot], score: hit.score)
-            }
+        let ids = idMap.ids
+        return selections.finish { _, index, score in
+            SearchResult(id: ids[allowed.map { Int($0[index]) } ?? index], score: score)
         }
     }
 

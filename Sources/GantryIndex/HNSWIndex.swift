@@ -70,6 +70,16 @@ public struct HNSWIndex: VectorIndex {
     /// Live vectors (tombstoned ones excluded).
     public var count: Int { storage.count - storage.deletedCount }
 
+    /// Bytes the index holds: vectors, neighbour lists, levels, tombstones and ids (not counting
+    /// allocator overhead or the per-thread search scratch).
+    public var memoryFootprint: Int {
+        let s = storage
+        var upperBytes = 0
+        for slot in 0..<s.count { upperBytes += Int(s.levels[slot]) * s.strideUpper * 4 }
+        return s.capacity * (dimension * 4 + s.stride0 * 4 + 2 + MemoryLayout<UnsafeMutablePointer<Int32>?>.stride)
+            + upperBytes + idMap.memoryFootprint
+    }
+
     /// Tombstoned vectors still held in the graph; `compact()` drops them.
     public var tombstoneCount: Int { storage.deletedCount }
 
@@ -192,8 +202,9 @@ public struct HNSWIndex: VectorIndex {
         try search(queries: queries, k: k, ef: parameters.efSearch, filter: filter)
     }
 
-    /// Batched search; queries run in parallel on every core.
-    public func search(queries: Matrix, k: Int, ef: Int, filter: SearchFilter? = nil) throws(IndexError) -> [[SearchResult]] {
+    /// Batched search; queries run in parallel on `threads` threads (default: every core).
+    public func search(queries: Matrix, k: Int, ef: Int, filter: SearchFilter? = nil,
+                       threads: Int? = nil) throws(IndexError) -> [[SearchResult]] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard ef >= 1 else { throw .invalidParameter("ef must be at least 1, got \(ef)") }
         guard queries.cols == dimension || queries.rows == 0 else { throw .dimensionMismatch(expected: dimension, found: queries.cols) }
@@ -203,7 +214,7 @@ public struct HNSWIndex: VectorIndex {
             prepared.append(try VectorCheck.prepare(queries.row(row), dimension: dimension, metric: metric, row: row))
         }
         let results = ResultSlots(count: queries.rows)
-        let workers = max(1, min(ProcessInfo.activeCores, queries.rows / 16))
+        let workers = max(1, min(threads ?? ProcessInfo.activeCores, queries.rows / 16))
         let (index, rows) = (self, prepared)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for row in stride(from: worker, to: rows.count, by: workers) {
@@ -389,18 +400,15 @@ final class HNSWStorage: @unchecked Sendable {
                        locking: Bool) -> ScoredSlot {
         var best = start
         var improved = true
-        var buffer = scratch.neighbours
-        defer { scratch.neighbours = buffer }
+        let neighbours = scratch.neighbours, scores = scratch.scores
         while improved {
             improved = false
-            let neighbours = readLinks(Int(best.slot), layer: layer, into: &buffer, locking: locking)
-            for i in 0..<neighbours {
-                let candidate = buffer[i]
-                let s = score(query, Int(candidate))
-                if s > best.score {
-                    best = ScoredSlot(score: s, slot: candidate)
-                    improved = true
-                }
+            let n = readLinks(Int(best.slot), layer: layer, into: neighbours, locking: locking)
+            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbours, count: n),
+                                   query: UnsafeBufferPointer(start: query, count: dimension), into: scores)
+            for i in 0..<n where scores[i] > best.score {
+                best = ScoredSlot(score: scores[i], slot: neighbours[i])
+                improved = true
             }
         }
         return best
@@ -408,21 +416,24 @@ final class HNSWStorage: @unchecked Sendable {
 
     /// Copies the neighbour list into `buffer` (under its lock while building) and returns its count.
     @inline(__always)
-    func readLinks(_ slot: Int, layer: Int, into buffer: inout [Int32], locking: Bool) -> Int {
+    func readLinks(_ slot: Int, layer: Int, into buffer: UnsafeMutablePointer<Int32>, locking: Bool) -> Int {
         if locking { lockStripes.lock(slot) }
         let list = links(slot, layer: layer)
         let n = Int(list[0])
-        buffer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: list + 1, count: n) }
+        buffer.update(from: list + 1, count: n)
         if locking { lockStripes.unlock(slot) }
         return n
     }
 
     /// Best-first search of one layer from `entry` (Algorithm 2 of the paper). Nodes that are
     /// tombstoned or not allowed are traversed but not returned. Returns up to `ef` nodes.
+    /// Each expansion first collects the unvisited neighbours, then scores them in one
+    /// prefetching gather (`SIMDKernels.gatherDots`), so their rows load in parallel.
     func searchLayer(_ query: UnsafePointer<Float>, entry: ScoredSlot, ef: Int, layer: Int, scratch: Scratch,
                      locking: Bool, allowed: UnsafePointer<Bool>?) -> [ScoredSlot] {
         let epoch = scratch.nextEpoch()
         let visited = scratch.visited
+        let neighbours = scratch.neighbours, scores = scratch.scores
         var candidates = BinaryHeap(maxOnTop: true)
         var results = BinaryHeap(maxOnTop: false)
         swap(&candidates, &scratch.candidates)
@@ -433,26 +444,29 @@ final class HNSWStorage: @unchecked Sendable {
             swap(&candidates, &scratch.candidates)
             swap(&results, &scratch.results)
         }
-        func returnable(_ slot: Int32) -> Bool {
-            deleted[Int(slot)] == 0 && (allowed?[Int(slot)] ?? true)
-        }
         visited[Int(entry.slot)] = epoch
         candidates.push(entry)
-        if returnable(entry.slot) { results.push(entry) }
-        var buffer = scratch.neighbours
-        defer { scratch.neighbours = buffer }
+        if deleted[Int(entry.slot)] == 0 && (allowed?[Int(entry.slot)] ?? true) { results.push(entry) }
+        let queryBuffer = UnsafeBufferPointer(start: query, count: dimension)
         while let nearest = candidates.top {
             if results.count >= ef, nearest.score < results.top!.score { break }
             candidates.pop()
-            let neighbourCount = readLinks(Int(nearest.slot), layer: layer, into: &buffer, locking: locking)
-            for i in 0..<neighbourCount {
-                let neighbour = buffer[i]
+            let listed = readLinks(Int(nearest.slot), layer: layer, into: neighbours, locking: locking)
+            var fresh = 0
+            for i in 0..<listed {
+                let neighbour = neighbours[i]
                 guard visited[Int(neighbour)] != epoch else { continue }
                 visited[Int(neighbour)] = epoch
-                let s = score(query, Int(neighbour))
+                neighbours[fresh] = neighbour
+                fresh += 1
+            }
+            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbours, count: fresh),
+                                   query: queryBuffer, into: scores)
+            for i in 0..<fresh {
+                let s = scores[i], neighbour = neighbours[i]
                 if results.count < ef || s > results.top!.score {
                     candidates.push(ScoredSlot(score: s, slot: neighbour))
-                    if returnable(neighbour) {
+                    if deleted[Int(neighbour)] == 0 && (allowed?[Int(neighbour)] ?? true) {
                         results.push(ScoredSlot(score: s, slot: neighbour))
                         if results.count > ef { results.pop() }
                     }
@@ -511,23 +525,27 @@ struct HNSWBuilder: @unchecked Sendable {
                 current = s.greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: locking)
             }
         }
+        // Phase 1: choose and write the new node's own lists on every layer. Nobody links to it
+        // yet, so no other thread can reach (or edit) these lists while they are written.
+        var chosenByLayer = [(layer: Int, neighbours: [ScoredSlot])]()
         for layer in stride(from: min(level, topLevel), through: 0, by: -1) {
             let found = s.searchLayer(query, entry: current, ef: efConstruction, layer: layer, scratch: scratch,
                                       locking: locking, allowed: nil)
                 .filter { $0.slot != slot }
             let chosen = s.selectNeighbours(found, limit: s.m)
-            // The new node's own list.
-            if locking { s.lockStripes.lock(Int(slot)) }
             let own = s.links(Int(slot), layer: layer)
             own[0] = Int32(chosen.count)
             for (i, neighbour) in chosen.enumerated() { own[1 + i] = neighbour.slot }
-            if locking { s.lockStripes.unlock(Int(slot)) }
-            // Back links, pruned with the heuristic when a list is full.
+            chosenByLayer.append((layer, chosen))
+            if let best = found.max(by: { $0.score < $1.score }) { current = best }
+        }
+        // Phase 2: back links, pruned with the heuristic when a list is full. From here on other
+        // threads may add links to the new node too, under its lock.
+        for (layer, chosen) in chosenByLayer {
             let limit = layer == 0 ? s.m0 : s.m
             for neighbour in chosen {
                 connect(neighbour.slot, to: slot, score: neighbour.score, layer: layer, limit: limit)
             }
-            if let best = found.max(by: { $0.score < $1.score }) { current = best }
         }
         if level > topLevel {
             if locking { s.entryLock.lock(0) }
@@ -611,7 +629,9 @@ final class Scratch {
     var epoch: UInt32 = 0
     var candidates = BinaryHeap(maxOnTop: true)
     var results = BinaryHeap(maxOnTop: false)
-    var neighbours = [Int32](repeating: 0, count: 2049)
+    /// One neighbour list (at most 2·1024 links) and its scores.
+    let neighbours = UnsafeMutablePointer<Int32>.allocate(capacity: 2048)
+    let scores = UnsafeMutablePointer<Float>.allocate(capacity: 2048)
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -619,7 +639,11 @@ final class Scratch {
         visited.initialize(repeating: 0, count: max(capacity, 1))
     }
 
-    deinit { visited.deallocate() }
+    deinit {
+        visited.deallocate()
+        neighbours.deallocate()
+        scores.deallocate()
+    }
 
     func ensure(_ needed: Int) {
         guard needed > capacity else { return }

@@ -7,6 +7,14 @@ struct IDMap: Sendable {
 
     var count: Int { ids.count }
 
+    /// Approximate bytes held: the id array, the lookup table (about 1.5 buckets per entry of
+    /// key + value) and the bytes of name ids.
+    var memoryFootprint: Int {
+        let names = ids.reduce(0) { if case .name(let s) = $1 { $0 + s.utf8.count } else { $0 } }
+        return ids.capacity * MemoryLayout<VectorID>.stride
+            + slots.capacity * (MemoryLayout<VectorID>.stride + MemoryLayout<Int32>.stride) * 3 / 2 + names
+    }
+
     func slot(of id: VectorID) -> Int32? { slots[id] }
 
     mutating func append(_ id: VectorID) {
@@ -56,14 +64,26 @@ struct IDMap: Sendable {
 
 /// Validation of incoming vectors, shared by the indexes.
 enum VectorCheck {
-    /// Checks length and finiteness and, for cosine, returns the vector normalised.
-    static func prepare(_ vector: some ContiguousFloats, dimension: Int, metric: Metric, row: Int) throws(IndexError) -> [Float] {
+    /// Checks length and finiteness without copying: one SIMD sum of squares, with an element
+    /// scan only when that sum is not finite (NaN/infinity, or squares beyond Float's range).
+    static func validate(_ vector: some ContiguousFloats, dimension: Int, row: Int = 0) throws(IndexError) {
         guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, found: vector.count) }
+        let squares = vector.withUnsafeBufferPointer { SIMDKernels.dot($0, $0) }
+        if !squares.isFinite, vector.withUnsafeBufferPointer({ !$0.allSatisfy(\.isFinite) }) {
+            throw .nonFiniteVector(row: row)
+        }
+    }
+
+    /// Checks length and finiteness and returns a copy, normalised for cosine.
+    static func prepare(_ vector: some ContiguousFloats, dimension: Int, metric: Metric, row: Int) throws(IndexError) -> [Float] {
+        try validate(vector, dimension: dimension, row: row)
         var values = vector.withUnsafeBufferPointer { Array($0) }
-        guard values.allSatisfy(\.isFinite) else { throw .nonFiniteVector(row: row) }
         if metric == .cosine {
-            let norm = SIMDKernels.norm(values)
-            guard norm > 0, norm.isFinite else { throw .zeroVector(row: row) }
+            var norm = SIMDKernels.norm(values)
+            if !norm.isFinite {  // squares beyond Float's range: take the norm in Double
+                norm = Float(values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+            }
+            guard norm > 0 else { throw .zeroVector(row: row) }
             values.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: 1 / norm) }
         }
         return values

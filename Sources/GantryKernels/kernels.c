@@ -74,6 +74,27 @@ GK_INLINE void dot4_impl(const float *r0, const float *r1, const float *r2, cons
     out[3] = t3;
 }
 
+/// Hints the caches to fetch the `bytes` starting at `p`, one line at a time.
+GK_INLINE void prefetch_row(const float *p, size_t bytes) {
+    const char *c = (const char *)p;
+    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(c + offset, 0, 3);
+}
+
+GK_INLINE void dot_gather_impl(const float *rows, size_t dim, const int32_t *slots, size_t count,
+                               const float *query, float *out) {
+    size_t bytes = dim * sizeof(float);
+    size_t ahead = count < 4 ? count : 4;
+    for (size_t j = 0; j < ahead; j++) prefetch_row(rows + (size_t)slots[j] * dim, bytes);
+    size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        size_t next_end = i + 8 < count ? i + 8 : count;
+        for (size_t j = i + 4; j < next_end; j++) prefetch_row(rows + (size_t)slots[j] * dim, bytes);
+        dot4_impl(rows + (size_t)slots[i] * dim, rows + (size_t)slots[i + 1] * dim,
+                  rows + (size_t)slots[i + 2] * dim, rows + (size_t)slots[i + 3] * dim, query, dim, out + i);
+    }
+    for (; i < count; i++) out[i] = dot_impl(rows + (size_t)slots[i] * dim, query, dim);
+}
+
 GK_INLINE float l2sq_impl(const float *a, const float *b, size_t count) {
     v16f s0 = 0, s1 = 0;
     size_t i = 0;
@@ -200,6 +221,7 @@ typedef struct {
     void (*scale)(float *, float, size_t);
     void (*push_scores)(gk_topk *, const float *, size_t, int64_t);
     void (*push_dots)(gk_topk *, const float *, size_t, size_t, const float *, int64_t);
+    void (*dot_gather)(const float *, size_t, const int32_t *, size_t, const float *, float *);
 } gk_table;
 
 #define GK_VARIANT(name, attributes)                                                         \
@@ -220,8 +242,13 @@ typedef struct {
                                             size_t dim, const float *q, int64_t first) {     \
         push_dots_impl(t, rows, n, dim, q, first);                                           \
     }                                                                                        \
+    attributes static void dot_gather_##name(const float *rows, size_t dim, const int32_t *s, \
+                                             size_t n, const float *q, float *out) {         \
+        dot_gather_impl(rows, dim, s, n, q, out);                                            \
+    }                                                                                        \
     static const gk_table table_##name = {dot_##name, l2sq_##name, scale_##name,             \
-                                          push_scores_##name, push_dots_##name};
+                                          push_scores_##name, push_dots_##name,              \
+                                          dot_gather_##name};
 
 GK_VARIANT(generic, )
 #if defined(__x86_64__)
@@ -305,6 +332,9 @@ void gk_topk_push_scores(gk_topk *t, const float *s, size_t n, int64_t first) {
 void gk_topk_push_dots(gk_topk *t, const float *rows, size_t n, size_t dim, const float *q,
                        int64_t first) {
     GK_TABLE()->push_dots(t, rows, n, dim, q, first);
+}
+void gk_dot_gather(const float *rows, size_t dim, const int32_t *slots, size_t n, const float *q, float *out) {
+    GK_TABLE()->dot_gather(rows, dim, slots, n, q, out);
 }
 
 // MARK: CRC-32C

@@ -31,6 +31,33 @@ extension Matrix {
         }
     }
 
+    /// `C ← α·A·Bᵀ + β·C` where B is `rows`×`a.cols`, row-major, read in place from `b` (a block of
+    /// rows of a larger store, e.g. an index's vectors, without copying it). `c` must be
+    /// `a.rows`×`rows`.
+    public static func gemm(
+        _ a: Matrix, transposedRows b: UnsafeBufferPointer<Float>, rows: Int,
+        alpha: Float = 1, beta: Float = 0, into c: inout Matrix
+    ) throws(MathError) {
+        guard b.count == rows * a.cols else {
+            throw .shapeMismatch(operation: "gemm", left: a.shape, right: Shape(rows: rows, cols: a.cols),
+                                 requirement: "B needs \(rows * a.cols) floats, found \(b.count)")
+        }
+        guard c.rows == a.rows, c.cols == rows else {
+            throw .shapeMismatch(operation: "gemm output", left: Shape(rows: a.rows, cols: rows), right: c.shape,
+                                 requirement: "C must have the shape of A·Bᵀ")
+        }
+        let sgemm = try BLASLibrary.current().functions.sgemm!
+        let (m32, n32, k32) = (try blasInt(a.rows, "gemm"), try blasInt(rows, "gemm"), try blasInt(a.cols, "gemm"))
+        if a.rows == 0 || rows == 0 { return }
+        let ld = Int32(max(1, a.cols))
+        a.withUnsafeBufferPointer { pa in
+            c.withUnsafeMutableBufferPointer { pc in
+                sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m32, n32, k32, alpha, pa.baseAddress, ld,
+                      b.baseAddress, ld, beta, pc.baseAddress, n32)
+            }
+        }
+    }
+
     /// `op(A)·op(B)` as a new matrix (see `gemm`).
     public static func product(
         _ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false

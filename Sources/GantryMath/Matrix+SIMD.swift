@@ -6,7 +6,7 @@ extension Matrix {
             throw .shapeMismatch(operation: "topKInnerProducts", left: shape, right: Shape(rows: 1, cols: query.count),
                                  requirement: "the query needs one value per column")
         }
-        let selection = TopKSelection(k: k)
+        var selection = TopKSelection(k: k)
         withUnsafeBufferPointer { all in
             query.withUnsafeBufferPointer { selection.offerInnerProducts(rows: all, query: $0) }
         }

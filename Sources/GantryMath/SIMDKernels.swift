@@ -52,6 +52,15 @@ public enum SIMDKernels {
         gk_scale(x.baseAddress, alpha, x.count)
     }
 
+    /// `out[i] = dot(rows[slots[i]], query)` for scattered rows of a row-major buffer with
+    /// `query.count` columns (the scoring step of graph search), with prefetching.
+    /// Preconditions: every slot is a valid row; `out` holds `slots.count` floats.
+    @inlinable
+    public static func gatherDots(rows: UnsafePointer<Float>, slots: UnsafeBufferPointer<Int32>,
+                                  query: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        gk_dot_gather(rows, query.count, slots.baseAddress, slots.count, query.baseAddress, out)
+    }
+
     // MARK: arrays and slices (checked)
 
     /// `Σ a[i]·b[i]`; throws `MathError.lengthMismatch` on different lengths.

@@ -63,6 +63,23 @@ struct HNSWIndexTests {
         #expect(try a.search(queries: queries, k: 5, ef: 20) == b.search(queries: queries, k: 5, ef: 20))
     }
 
+    /// A parallel build must not leave nodes without in-links (a thread once overwrote back links
+    /// that another had just added): every vector, searched for with a wide beam, finds itself.
+    @Test(arguments: [1, 2, 4])
+    func everyNodeStaysReachable(threads: Int) throws {
+        var lost = 0
+        for round in 0..<8 {  // small graphs built many times: the interleavings that lose links
+            var rng = SplitMix64(seed: 21 + UInt64(round))
+            var data = Matrix.randomNormal(rows: 300, cols: 32, using: &rng)
+            try data.normalizeRows()
+            var index = try HNSWIndex(dimension: 32, parameters: .init(m: 16, efConstruction: 200))
+            try index.add(contentsOf: data, ids: (0..<300).map(numbers), threads: threads)
+            let found = try index.search(queries: data, k: 1, ef: 300)
+            lost += found.enumerated().filter { $0.element.first?.id != numbers($0.offset) }.count
+        }
+        #expect(lost == 0, "\(lost) of 8 × 300 vectors unreachable with \(threads) threads")
+    }
+
     @Test func removedVectorsAreNeverReturnedAndCompactKeepsRecall() throws {
         var index = fixture.index
         let removed = Set((0..<20_000).filter { $0 % 10 == 0 }.map(numbers))

@@ -72,7 +72,7 @@ struct SIMDKernelTests {
         var data = TestData(seed: 22)
         let scores = data.vector(5000)
         try forEachLevel { _ in
-            let selection = TopKSelection(k: 10)
+            var selection = TopKSelection(k: 10)
             for start in stride(from: 0, to: 5000, by: 1234) {
                 let end = min(start + 1234, 5000)
                 scores[start..<end].withUnsafeBufferPointer { selection.offer(scores: $0, firstIndex: start) }

@@ -53,6 +53,11 @@ float gk_l2sq(const float *a, const float *b, size_t count);
 /// x[i] *= alpha
 void gk_scale(float *x, float alpha, size_t count);
 
+/// out[i] = dot(rows + slots[i] * dim, query) for i < count: scores of scattered rows (graph
+/// neighbours), four rows at a time while the next four are prefetched.
+void gk_dot_gather(const float *rows, size_t dim, const int32_t *slots, size_t count, const float *query,
+                   float *out);
+
 /// A bounded selection of the best (score, id) pairs, in caller-owned buffers of `capacity`.
 /// Order: higher score first, then lower id. NaN scores are never selected.
 typedef struct {
