@@ -50,14 +50,13 @@ public struct FlatIndex: VectorIndex {
 
     public mutating func add(contentsOf batch: Matrix, ids newIDs: [VectorID]) throws(IndexError) {
         guard batch.rows == newIDs.count else { throw .idCountMismatch(rows: batch.rows, ids: newIDs.count) }
-        guard batch.cols == dimension || batch.rows == 0 else { throw .dimensionMismatch(expected: dimension, found: batch.cols) }
+        try VectorCheck.validate(batch, dimension: dimension, metric: metric)
         try idMap.checkNew(newIDs)
-        var prepared = [Float]()
-        prepared.reserveCapacity(batch.rows * dimension)
-        for row in 0..<batch.rows {
-            prepared += try VectorCheck.prepare(batch.row(row), dimension: dimension, metric: metric, row: row)
+        let start = vectors.count
+        vectors.append(contentsOf: batch.values)
+        if metric == .cosine {
+            vectors.withUnsafeMutableBufferPointer { VectorCheck.normalizeRows(UnsafeMutableBufferPointer(rebasing: $0[start...]), dimension: dimension) }
         }
-        vectors.append(contentsOf: prepared)
         for id in newIDs { idMap.append(id) }
     }
 

@@ -88,7 +88,8 @@ public struct HNSWIndex: VectorIndex {
     // MARK: adding
 
     public mutating func add(_ vector: some ContiguousFloats, id: VectorID) throws(IndexError) {
-        let row = try VectorCheck.prepare(vector, dimension: dimension, metric: metric, row: 0)
+        try VectorCheck.validate(vector, dimension: dimension, metric: metric)
+        let row = vector.withUnsafeBufferPointer { Array($0) }
         try add(contentsOf: try! Matrix(rows: 1, cols: dimension, values: row), ids: [id], threads: 1)
     }
 
@@ -102,20 +103,15 @@ public struct HNSWIndex: VectorIndex {
     public mutating func add(contentsOf batch: Matrix, ids newIDs: [VectorID], threads: Int?,
                              progress: (@Sendable (Int) -> Void)? = nil) throws(IndexError) {
         guard batch.rows == newIDs.count else { throw .idCountMismatch(rows: batch.rows, ids: newIDs.count) }
-        guard batch.cols == dimension || batch.rows == 0 else { throw .dimensionMismatch(expected: dimension, found: batch.cols) }
+        try VectorCheck.validate(batch, dimension: dimension, metric: metric)
         try idMap.checkNew(newIDs)
-        var prepared = [Float]()
-        prepared.reserveCapacity(batch.rows * dimension)
-        for row in 0..<batch.rows {
-            prepared += try VectorCheck.prepare(batch.row(row), dimension: dimension, metric: metric, row: row)
-        }
         guard batch.rows > 0 else { return }
 
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         let first = storage.count
         storage.reserve(first + batch.rows)
         let levelScale = 1 / log(Double(parameters.m))
-        prepared.withUnsafeBufferPointer { rows in
+        batch.withUnsafeBufferPointer { rows in
             for i in 0..<batch.rows {
                 let slot = first + i
                 var rng = SplitMix64(seed: parameters.seed ^ (UInt64(slot) &* 0x9E37_79B9_7F4A_7C15))
@@ -123,6 +119,10 @@ public struct HNSWIndex: VectorIndex {
                 let level = min(Int(-log(uniform) * levelScale), 31)
                 storage.append(UnsafeBufferPointer(rebasing: rows[i * dimension..<(i + 1) * dimension]), level: level)
             }
+        }
+        if metric == .cosine {
+            VectorCheck.normalizeRows(UnsafeMutableBufferPointer(start: storage.vectors + first * dimension,
+                                                                 count: batch.rows * dimension), dimension: dimension)
         }
         for id in newIDs { idMap.append(id) }
 

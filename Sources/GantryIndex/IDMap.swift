@@ -61,31 +61,3 @@ struct IDMap: Sendable {
         }
     }
 }
-
-/// Validation of incoming vectors, shared by the indexes.
-enum VectorCheck {
-    /// Checks length and finiteness without copying: one SIMD sum of squares, with an element
-    /// scan only when that sum is not finite (NaN/infinity, or squares beyond Float's range).
-    static func validate(_ vector: some ContiguousFloats, dimension: Int, row: Int = 0) throws(IndexError) {
-        guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, found: vector.count) }
-        let squares = vector.withUnsafeBufferPointer { SIMDKernels.dot($0, $0) }
-        if !squares.isFinite, vector.withUnsafeBufferPointer({ !$0.allSatisfy(\.isFinite) }) {
-            throw .nonFiniteVector(row: row)
-        }
-    }
-
-    /// Checks length and finiteness and returns a copy, normalised for cosine.
-    static func prepare(_ vector: some ContiguousFloats, dimension: Int, metric: Metric, row: Int) throws(IndexError) -> [Float] {
-        try validate(vector, dimension: dimension, row: row)
-        var values = vector.withUnsafeBufferPointer { Array($0) }
-        if metric == .cosine {
-            var norm = SIMDKernels.norm(values)
-            if !norm.isFinite {  // squares beyond Float's range: take the norm in Double
-                norm = Float(values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
-            }
-            guard norm > 0 else { throw .zeroVector(row: row) }
-            values.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: 1 / norm) }
-        }
-        return values
-    }
-}

@@ -4,7 +4,8 @@
 //       writes DIR/data.npy and DIR/queries.npy (held-out points of the same clusters)
 //   IndexCompare measure --data X.npy --queries Q.npy --threads T [--m 16 --ef-construction 200
 //                        --ef 10,16,32,64,128,256 --k 10 --kinds flat,hnsw --label NAME]
-//       prints one JSON line per (index, ef): build seconds, index memory (bytes held), recall@10
+//       prints one JSON line per (index, ef): build seconds, resident-memory growth while building
+//       (and the index's own byte count), recall@10
 //       against exact search, single-query QPS (one thread) and batch QPS (T threads).
 import Foundation
 import GantryIndex
@@ -24,6 +25,12 @@ struct Arguments {
         return value
     }
     func int(_ key: String, _ fallback: Int? = nil) -> Int { Int(string(key, fallback.map(String.init)))! }
+}
+
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+          let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
 func now() -> Double {
@@ -84,45 +91,54 @@ case "measure":
     let common: [String: Any] = ["library": "AgentGantry", "threads": threads, "dataset": label, "n": data.rows,
                                  "blas_kernels": blas.coreName ?? "?", "simd": "\(SIMDKernels.activeLevel)"]
 
-    var start = now()
-    var flat = try FlatIndex(dimension: data.cols, metric: .innerProduct)
-    try flat.add(contentsOf: data, ids: ids)
-    let flatBuild = now() - start, flatMemory = flat.memoryFootprint
-    let exact = try flat.search(queries: queries, k: k)
-    if kinds.contains("flat") {
-        start = now()
-        _ = try flat.search(queries: queries, k: k)
-        let batch = Double(queries.rows) / (now() - start)
-        let single = try singleQPS(queries) { try flat.search($0, k: k) }
-        emit(common.merging(["index": "flat", "build_s": flatBuild, "memory_mb": Double(flatMemory) / 1e6, "recall": 1.0,
-                             "qps_single": single, "qps_batch": batch]) { $1 })
-    }
+    // HNSW first, so its resident-memory growth is not hidden by memory the flat index freed.
+    var hnswResults: [(ef: Int, found: [[SearchResult]], batch: Double, single: Double)] = []
+    var hnswBuild = 0.0, hnswMemory = 0, hnswFootprint = 0
     if kinds.contains("hnsw") {
         let parameters = HNSWIndex.Parameters(m: options.int("m", 16), efConstruction: options.int("ef-construction", 200))
-        // --reuse FILE: load the graph from FILE if it exists (else build and save it there);
-        // for profiling search without rebuilding. Build figures are then 0.
+        // --reuse FILE: load the graph from FILE if it exists (else build and save it there); for
+        // profiling search without rebuilding. Build figures are then 0.
         let reuse = options.values["reuse"]
-        start = now()
+        let before = residentBytes()
+        let start = now()
         var hnsw: HNSWIndex
-        var build = 0.0
         if let reuse, FileManager.default.fileExists(atPath: reuse) {
             hnsw = try HNSWIndex.load(from: reuse)
         } else {
             hnsw = try HNSWIndex(dimension: data.cols, metric: .innerProduct, parameters: parameters)
             try hnsw.add(contentsOf: data, ids: ids, threads: threads)
-            build = now() - start
+            hnswBuild = now() - start
             if let reuse { try hnsw.save(to: reuse) }
         }
-        let memory = hnsw.memoryFootprint
+        hnswMemory = residentBytes() - before
+        hnswFootprint = hnsw.memoryFootprint
         for ef in efs {
-            start = now()
+            let start = now()
             let found = try hnsw.search(queries: queries, k: k, ef: ef, threads: threads)
-            let batchSeconds = now() - start
+            let batch = Double(queries.rows) / (now() - start)
             let single = try singleQPS(queries, budget: 1) { try hnsw.search($0, k: k, ef: ef) }
-            emit(common.merging(["index": "hnsw", "ef": ef, "build_s": build, "memory_mb": Double(memory) / 1e6,
-                                 "recall": recall(found, exact), "qps_single": single,
-                                 "qps_batch": Double(queries.rows) / batchSeconds]) { $1 })
+            hnswResults.append((ef, found, batch, single))
         }
+    }
+
+    let before = residentBytes()
+    var start = now()
+    var flat = try FlatIndex(dimension: data.cols, metric: .innerProduct)
+    try flat.add(contentsOf: data, ids: ids)
+    let flatBuild = now() - start, flatMemory = residentBytes() - before
+    start = now()
+    let exact = try flat.search(queries: queries, k: k)
+    let flatBatch = Double(queries.rows) / (now() - start)
+    if kinds.contains("flat") {
+        let single = try singleQPS(queries) { try flat.search($0, k: k) }
+        emit(common.merging(["index": "flat", "build_s": flatBuild, "memory_mb": Double(flatMemory) / 1e6,
+                             "footprint_mb": Double(flat.memoryFootprint) / 1e6, "recall": 1.0,
+                             "qps_single": single, "qps_batch": flatBatch]) { $1 })
+    }
+    for result in hnswResults {
+        emit(common.merging(["index": "hnsw", "ef": result.ef, "build_s": hnswBuild, "memory_mb": Double(hnswMemory) / 1e6,
+                             "footprint_mb": Double(hnswFootprint) / 1e6, "recall": recall(result.found, exact),
+                             "qps_single": result.single, "qps_batch": result.batch]) { $1 })
     }
 
 default:

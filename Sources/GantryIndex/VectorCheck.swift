@@ -1,0 +1,46 @@
+import GantryMath
+
+/// Validation of incoming vectors, shared by the indexes.
+enum VectorCheck {
+    /// Checks length and finiteness without copying: one SIMD sum of squares, with an element
+    /// scan only when that sum is not finite (NaN/infinity, or squares beyond Float's range).
+    /// Under cosine, a zero vector is refused too.
+    static func validate(_ vector: some ContiguousFloats, dimension: Int, metric: Metric = .innerProduct,
+                         row: Int = 0) throws(IndexError) {
+        guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, found: vector.count) }
+        let squares = vector.withUnsafeBufferPointer { SIMDKernels.dot($0, $0) }
+        if !squares.isFinite, vector.withUnsafeBufferPointer({ !$0.allSatisfy(\.isFinite) }) {
+            throw .nonFiniteVector(row: row)
+        }
+        if metric == .cosine, squares == 0, vector.withUnsafeBufferPointer({ $0.allSatisfy { $0 == 0 } }) {
+            throw .zeroVector(row: row)
+        }
+    }
+
+    /// Scales each `dimension`-long row of `values` to unit length in place; rows must have
+    /// passed `validate` under cosine (finite, not all zero).
+    static func normalizeRows(_ values: UnsafeMutableBufferPointer<Float>, dimension: Int) {
+        for start in stride(from: 0, to: values.count, by: dimension) {
+            let row = UnsafeMutableBufferPointer(rebasing: values[start..<start + dimension])
+            var norm = SIMDKernels.dot(UnsafeBufferPointer(row), UnsafeBufferPointer(row)).squareRoot()
+            if !norm.isFinite || norm == 0 {  // beyond Float's range, or squares that underflowed
+                norm = Float(row.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+            }
+            SIMDKernels.scale(row, by: 1 / norm)
+        }
+    }
+
+    /// Checks length and finiteness and returns a copy, normalised for cosine.
+    static func prepare(_ vector: some ContiguousFloats, dimension: Int, metric: Metric, row: Int) throws(IndexError) -> [Float] {
+        try validate(vector, dimension: dimension, metric: metric, row: row)
+        var values = vector.withUnsafeBufferPointer { Array($0) }
+        if metric == .cosine { values.withUnsafeMutableBufferPointer { normalizeRows($0, dimension: dimension) } }
+        return values
+    }
+
+    /// Validates every row of a batch (all or nothing, no copies).
+    static func validate(_ batch: Matrix, dimension: Int, metric: Metric) throws(IndexError) {
+        guard batch.cols == dimension || batch.rows == 0 else { throw .dimensionMismatch(expected: dimension, found: batch.cols) }
+        for row in 0..<batch.rows { try validate(batch.row(row), dimension: dimension, metric: metric, row: row) }
+    }
+}
