@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "GantryMath", targets: ["GantryMath"]),
         .library(name: "GantryIndex", targets: ["GantryIndex"]),
+        .library(name: "GantryEmbed", targets: ["GantryEmbed"]),
         .executable(name: "gantry", targets: ["gantry"]),
     ],
     dependencies: [
@@ -24,16 +25,19 @@ let package = Package(
         .target(name: "GantryKernels"),
         .target(name: "GantryMath", dependencies: ["CBLAS", "GantryKernels"]),
         .target(name: "GantryIndex", dependencies: ["GantryMath"]),
+        .target(name: "GantryEmbed", dependencies: ["GantryMath"]),
         .executableTarget(
             name: "gantry",
             dependencies: [
                 "GantryMath",
                 "GantryIndex",
+                "GantryEmbed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GantryMathTests", dependencies: ["GantryMath"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex"]),
+        .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed"], resources: [.copy("Fixtures")]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath"]),
     ],

@@ -122,6 +122,110 @@ GK_INLINE void scale_impl(float *x, float alpha, size_t count) {
     for (; i < count; i++) x[i] *= alpha;
 }
 
+// MARK: transformer kernels
+
+GK_INLINE void layer_norm_impl(float *x, size_t rows, size_t dim, const float *gamma, const float *beta, float eps) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * dim;
+        v16f sum = 0, squares = 0;
+        size_t i = 0;
+        for (; i + 16 <= dim; i += 16) {
+            v16f v = load16(row + i);
+            sum += v;
+            squares += v * v;
+        }
+        float s = sum16(sum), sq = sum16(squares);
+        for (; i < dim; i++) {
+            s += row[i];
+            sq += row[i] * row[i];
+        }
+        float mean = s / (float)dim;
+        float variance = sq / (float)dim - mean * mean;
+        if (variance < 0) variance = 0;
+        float inv = 1.0f / sqrtf(variance + eps);
+        i = 0;
+        for (; i + 16 <= dim; i += 16) {
+            store16(row + i, (load16(row + i) - mean) * inv * load16(gamma + i) + load16(beta + i));
+        }
+        for (; i < dim; i++) row[i] = (row[i] - mean) * inv * gamma[i] + beta[i];
+    }
+}
+
+/// erf by the rational approximation Eigen and TensorFlow use (odd numerator of degree 13 over
+/// an even denominator of degree 8, inputs clamped to ±4): no exp, so it vectorises.
+GK_INLINE v16f erf16(v16f x) {
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (v16f)-4.0f), (v16f)4.0f);
+    v16f x2 = x * x;
+    v16f p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+    p = x2 * p + -2.10102402082508e-06f;
+    p = x2 * p + -5.69250639462346e-05f;
+    p = x2 * p + -7.34990630326855e-04f;
+    p = x2 * p + -2.95459980854025e-03f;
+    p = x2 * p + -1.60960333262415e-02f;
+    p = x * p;
+    v16f q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+    q = x2 * q + -1.68282697438203e-03f;
+    q = x2 * q + -7.37332916720468e-03f;
+    q = x2 * q + -1.42647390514189e-02f;
+    return p / q;
+}
+
+GK_INLINE void gelu_impl(float *x, size_t count) {
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        v16f v = load16(x + i);
+        store16(x + i, v * 0.5f * (1.0f + erf16(v * 0.70710678118654752f)));
+    }
+    if (i < count) {  // the tail through a padded vector, so it gets the same approximation
+        float tail[16] = {0};
+        memcpy(tail, x + i, (count - i) * sizeof(float));
+        v16f v = load16(tail);
+        store16(tail, v * 0.5f * (1.0f + erf16(v * 0.70710678118654752f)));
+        memcpy(x + i, tail, (count - i) * sizeof(float));
+    }
+}
+
+GK_INLINE void add_bias_rows_impl(float *out, const float *base, size_t rows, size_t dim, const float *bias) {
+    for (size_t r = 0; r < rows; r++) {
+        size_t i = 0;
+        if (base) {
+            for (; i + 16 <= dim; i += 16) store16(out + r * dim + i, load16(base + r * dim + i) + load16(bias + i));
+            for (; i < dim; i++) out[r * dim + i] = base[r * dim + i] + bias[i];
+        } else {
+            memcpy(out + r * dim, bias, dim * sizeof(float));
+        }
+    }
+}
+
+GK_INLINE void attention_impl(const float *qkv, size_t length, size_t heads, size_t head_dim, float *out, float *p) {
+    size_t width = heads * head_dim, stride = 3 * width;
+    float scale = 1.0f / sqrtf((float)head_dim);
+    for (size_t h = 0; h < heads; h++) {
+        for (size_t i = 0; i < length; i++) {
+            const float *q = qkv + i * stride + h * head_dim;
+            float top = -INFINITY;
+            for (size_t j = 0; j < length; j++) {
+                p[j] = dot_impl(q, qkv + j * stride + width + h * head_dim, head_dim) * scale;
+                if (p[j] > top) top = p[j];
+            }
+            float total = 0;
+            for (size_t j = 0; j < length; j++) {
+                p[j] = expf(p[j] - top);
+                total += p[j];
+            }
+            float *o = out + i * width + h * head_dim;
+            memset(o, 0, head_dim * sizeof(float));
+            for (size_t j = 0; j < length; j++) {
+                const float *v = qkv + j * stride + 2 * width + h * head_dim;
+                float w = p[j] / total;
+                size_t d = 0;
+                for (; d + 16 <= head_dim; d += 16) store16(o + d, load16(o + d) + load16(v + d) * w);
+                for (; d < head_dim; d++) o[d] += v[d] * w;
+            }
+        }
+    }
+}
+
 // MARK: top-k selection
 //
 // A binary min-heap whose root is the worst kept pair; "better" means a higher score, then a
@@ -222,6 +326,10 @@ typedef struct {
     void (*push_scores)(gk_topk *, const float *, size_t, int64_t);
     void (*push_dots)(gk_topk *, const float *, size_t, size_t, const float *, int64_t);
     void (*dot_gather)(const float *, size_t, const int32_t *, size_t, const float *, float *);
+    void (*layer_norm)(float *, size_t, size_t, const float *, const float *, float);
+    void (*gelu)(float *, size_t);
+    void (*add_bias_rows)(float *, const float *, size_t, size_t, const float *);
+    void (*attention)(const float *, size_t, size_t, size_t, float *, float *);
 } gk_table;
 
 #define GK_VARIANT(name, attributes)                                                         \
@@ -246,9 +354,23 @@ typedef struct {
                                              size_t n, const float *q, float *out) {         \
         dot_gather_impl(rows, dim, s, n, q, out);                                            \
     }                                                                                        \
+    attributes static void layer_norm_##name(float *x, size_t rows, size_t dim, const float *g, \
+                                             const float *b, float eps) {                   \
+        layer_norm_impl(x, rows, dim, g, b, eps);                                            \
+    }                                                                                        \
+    attributes static void gelu_##name(float *x, size_t n) { gelu_impl(x, n); }              \
+    attributes static void add_bias_rows_##name(float *out, const float *base, size_t rows,   \
+                                                size_t dim, const float *bias) {             \
+        add_bias_rows_impl(out, base, rows, dim, bias);                                      \
+    }                                                                                        \
+    attributes static void attention_##name(const float *qkv, size_t length, size_t heads,    \
+                                            size_t head_dim, float *out, float *p) {         \
+        attention_impl(qkv, length, heads, head_dim, out, p);                                \
+    }                                                                                        \
     static const gk_table table_##name = {dot_##name, l2sq_##name, scale_##name,             \
                                           push_scores_##name, push_dots_##name,              \
-                                          dot_gather_##name};
+                                          dot_gather_##name, layer_norm_##name, gelu_##name, \
+                                          add_bias_rows_##name, attention_##name};
 
 GK_VARIANT(generic, )
 #if defined(__x86_64__)
@@ -335,6 +457,16 @@ void gk_topk_push_dots(gk_topk *t, const float *rows, size_t n, size_t dim, cons
 }
 void gk_dot_gather(const float *rows, size_t dim, const int32_t *slots, size_t n, const float *q, float *out) {
     GK_TABLE()->dot_gather(rows, dim, slots, n, q, out);
+}
+void gk_layer_norm(float *x, size_t rows, size_t dim, const float *gamma, const float *beta, float eps) {
+    GK_TABLE()->layer_norm(x, rows, dim, gamma, beta, eps);
+}
+void gk_gelu(float *x, size_t count) { GK_TABLE()->gelu(x, count); }
+void gk_add_bias_rows(float *out, const float *base, size_t rows, size_t dim, const float *bias) {
+    GK_TABLE()->add_bias_rows(out, base, rows, dim, bias);
+}
+void gk_attention(const float *qkv, size_t length, size_t heads, size_t head_dim, float *out, float *scratch) {
+    GK_TABLE()->attention(qkv, length, heads, head_dim, out, scratch);
 }
 
 // MARK: CRC-32C

@@ -75,7 +75,7 @@ public enum NPYFile {
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var writer = BinaryWriter(reservingCapacity: 10 + header.utf8.count + matrix.values.count * 4)
-        writer.append(bytes: UnsafeRawBufferPointer(start: magic, count: 6))
+        magic.withUnsafeBytes { writer.append(bytes: $0) }
         writer.append(UInt8(1))
         writer.append(UInt8(0))
         writer.append(UInt16(header.utf8.count))

