@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex"]),
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed"], resources: [.copy("Fixtures")]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
-        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath"]),
+        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed"]),
     ],
     swiftLanguageModes: [.v6]
 )

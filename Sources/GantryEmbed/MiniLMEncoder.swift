@@ -86,6 +86,11 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     /// Unit-length embeddings, one row per text. Texts are grouped by token count so that a
     /// batch packs sequences of similar length.
     public func embed(_ texts: [String]) throws -> Matrix {
+        try embed(texts, progress: nil)
+    }
+
+    /// `embed(_:)`, calling `progress` with the number of texts done after every batch.
+    public func embed(_ texts: [String], progress: ((Int) -> Void)?) throws -> Matrix {
         for (index, text) in texts.enumerated() where text.utf8.count > Self.maxTextCharacters {
             let characters = text.count
             if characters > Self.maxTextCharacters {
@@ -101,8 +106,18 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             let vectors = try forward(batch.map { tokenized[$0] })
             for (row, original) in batch.enumerated() { try output.setRow(original, to: vectors.row(row)) }
             start += batchSize
+            progress?(min(start, order.count))
         }
         return output
+    }
+
+    /// Floating-point operations of a forward pass over sequences of these token counts: per
+    /// token and layer the four projections (2 · 384 · (1152 + 384 + 2 · 1536) ≈ 3.54 M), per
+    /// sequence and layer the attention products (4 · L² · 384). About 21 MFLOP per token.
+    public static func flops(tokenCounts: [Int]) -> Double {
+        let d = Double(hiddenSize)
+        let perToken = 2 * d * (3 * d + d + 2 * Double(intermediate))
+        return Double(layers) * tokenCounts.reduce(0) { $0 + perToken * Double($1) + 4 * Double($1 * $1) * d }
     }
 
     /// Token ids of `text` as the model sees them (`[CLS] … [SEP]`, at most 256).

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
+import GantryEmbed
 import GantryMath
 
 /// `gantry doctor`: what the toolkit finds on this machine, and what to do about what is missing.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report the CPU, the SIMD kernels, OpenBLAS and LAPACKE in use, and how to fix what is missing.")
+        abstract: "Report the CPU, the SIMD kernels, OpenBLAS, LAPACKE and the model in use, and how to fix what is missing.")
 
     func run() throws {
         var problems = 0
@@ -38,13 +39,21 @@ struct Doctor: ParsableCommand {
             print(row("LAPACKE", "MISSING"))
             print("  ! \(error)")
         }
-        print(row("Model", "not used by this build (no encoder yet)"))
+        switch Result(catching: { () throws(EmbedError) in try ModelLocator.locate() }) {
+        case .success(let folder):
+            let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
+            print(row("Model", "all-MiniLM-L6-v2 at \(folder) (\(size / 1_000_000) MB of weights)"))
+        case .failure(let error):
+            problems += 1
+            print(row("Model", "MISSING"))
+            print("  ! \(error)")
+        }
 
         if problems > 0 {
             print("\n\(problems) problem(s) found.")
             throw ExitCode(1)
         }
-        print("\nAll required libraries found.")
+        print("\nAll required libraries and the model found.")
     }
 
     /// Advice when OpenBLAS runs narrower kernels than the CPU supports.
