@@ -40,6 +40,16 @@ let package = Package(
             ],
             path: "Sources/IndexCompare"
         ),
+        // Our side of Benchmarks/compare/run-encoder-compare.sh: MiniLMEncoder throughput and
+        // memory as JSON lines, next to sentence-transformers.
+        .executableTarget(
+            name: "EncoderCompare",
+            dependencies: [
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/EncoderCompare"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

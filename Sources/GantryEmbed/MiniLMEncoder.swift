@@ -1,56 +1,92 @@
 import Dispatch
 import GantryMath
 
-/// all-MiniLM-L6-v2 (a 6-layer BERT, hidden 384, 12 heads, FFN 1536) run natively on OpenBLAS:
+/// all-MiniLM-L6-v2 (a 6-layer BERT, hidden 384, 12 heads, FFN 1536) run natively:
 /// WordPiece ids → embeddings + LayerNorm → 6 × (self-attention, FFN with erf GELU, each with a
 /// residual and LayerNorm, eps 1e-12) → mean over the tokens → L2 normalisation. Produces the
 /// vectors sentence-transformers gives for this model (Reimers & Gurevych 2019; Wang et al.,
 /// "MiniLM", 2020).
 ///
 /// Layout of a forward pass: the texts of a batch are sorted by length and their tokens packed
-/// one after another without padding (`T` rows in all), so each projection is one sgemm over
-/// `T × 384` activations (query, key and value fused into one `1152 × 384` weight); attention
-/// runs per sequence on its own rows. Weights stay in the memory-mapped safetensors file, except
-/// the fused QKV copy. The encoder is immutable: any number of threads may call `embed`.
+/// one after another without padding (`T` rows in all), so each projection is one matrix product
+/// over `T × 384` activations (query, key and value fused into one 384 × 1152 matrix); attention
+/// runs per sequence on its own rows. The products use `TransformerKernels.multiplyAdd` on
+/// weights packed once at load (42.5 MB) rather than sgemm: OpenBLAS repacks its weight operand
+/// on every call, which was half the time of a one-sentence batch. The mapped file stays mapped
+/// for the embedding table and the small vectors. The encoder is immutable: any number of
+/// threads may call `embed`.
 public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     public let dimension = 384
     public let modelIdentity: String
     /// Texts per forward pass.
     public let batchSize: Int
+    /// Threads for the matrix products of one forward pass; nil follows `BLAS.threadCount`
+    /// (OpenBLAS's setting, so one knob governs both) at every call.
+    public let threads: Int?
     public let tokenizer: WordPieceTokenizer
     /// Texts longer than this (in characters) are refused before tokenisation.
     public static let maxTextCharacters = 100_000
 
     static let hiddenSize = 384, layers = 6, heads = 12, headDimension = 32, intermediate = 1536, vocabularySize = 30522, positions = 512
     static let epsilon: Float = 1e-12
+    static let rowsPerExtraThread = 32
 
-    /// Keeps the mapping alive: the embedding and layer tensors below point into it.
+    /// Keeps the mapping alive: `wordEmbeddings` points into it.
     private let file: SafeTensors
-    private let wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, embeddingGamma, embeddingBeta: UnsafeBufferPointer<Float>
+    private let wordEmbeddings: UnsafeBufferPointer<Float>
+    /// Owns the small tensors below (copied out of the mapping at load).
+    private let arena: Arena
+    /// Position embeddings with token type 0 added (512 × 384), and the embedding LayerNorm.
+    private let positionEmbeddings, embeddingGamma, embeddingBeta: UnsafeBufferPointer<Float>
     private let blocks: [Block]
 
-    /// One encoder layer's parameters: fused QKV owned here, the rest views into the file.
+    /// One encoder layer's parameters. The four projection matrices are kept transposed (input ×
+    /// output, row-major) in memory of their own, the layout `TransformerKernels.multiplyAdd`
+    /// streams without packing; query, key and value are fused into one 384 × 1152 matrix.
     struct Block {
-        let qkvWeight: [Float]  // 1152 × 384: query, key, value rows stacked
+        let qkvWeight: TransformerKernels.PackedMatrix  // 384 × 1152: [query | key | value] columns
         let qkvBias: [Float]  // 1152
-        let outputWeight, outputBias, attentionGamma, attentionBeta: UnsafeBufferPointer<Float>
-        let intermediateWeight, intermediateBias, ffnOutputWeight, ffnOutputBias, outputGamma, outputBeta: UnsafeBufferPointer<Float>
+        let outputWeight: TransformerKernels.PackedMatrix  // 384 × 384
+        let intermediateWeight: TransformerKernels.PackedMatrix  // 384 × 1536
+        let ffnOutputWeight: TransformerKernels.PackedMatrix  // 1536 × 384
+        let outputBias, attentionGamma, attentionBeta, intermediateBias, ffnOutputBias, outputGamma, outputBeta: UnsafeBufferPointer<Float>
+    }
+
+    /// `weight` (rows × cols, as PyTorch stores a Linear layer: output × input) transposed into
+    /// `target` at column offset `offset` of a `width`-wide row-major matrix.
+    static func transpose(_ weight: UnsafeBufferPointer<Float>, rows: Int, cols: Int, into target: inout [Float], width: Int, offset: Int) {
+        target.withUnsafeMutableBufferPointer { out in
+            for r in 0..<rows {
+                for c in 0..<cols { out[c * width + offset + r] = weight[r * cols + c] }
+            }
+        }
     }
 
     /// Loads the model from `directory` (default: `ModelLocator.locate()`); `batchSize` texts are
     /// encoded per forward pass.
-    public init(directory: String? = nil, batchSize: Int = 32) throws(EmbedError) {
+    public init(directory: String? = nil, batchSize: Int = 32, threads: Int? = nil) throws(EmbedError) {
         let folder = try ModelLocator.locate(directory)
         guard batchSize >= 1 else { throw .mismatch("batchSize must be at least 1") }
+        guard threads.map({ $0 >= 1 }) ?? true else { throw .mismatch("threads must be at least 1") }
         self.batchSize = batchSize
+        self.threads = threads
         tokenizer = try WordPieceTokenizer(vocabularyFile: folder + "/vocab.txt", maxLength: 256)
         let weights = try SafeTensors(path: folder + "/model.safetensors")
         let d = Self.hiddenSize
+        // Only the embedding table is read from the mapping after loading, a row per token;
+        // everything else is copied out or packed.
         wordEmbeddings = try weights.floats("embeddings.word_embeddings.weight", shape: [Self.vocabularySize, d])
-        positionEmbeddings = try weights.floats("embeddings.position_embeddings.weight", shape: [Self.positions, d])
-        tokenTypeEmbeddings = try weights.floats("embeddings.token_type_embeddings.weight", shape: [2, d])
-        embeddingGamma = try weights.floats("embeddings.LayerNorm.weight", shape: [d])
-        embeddingBeta = try weights.floats("embeddings.LayerNorm.bias", shape: [d])
+        let arena = Arena(capacity: (Self.positions + 2 + Self.layers * 6) * d + Self.layers * Self.intermediate)
+        let positions = arena.copy(try weights.floats("embeddings.position_embeddings.weight", shape: [Self.positions, d]))
+        let tokenType = try weights.floats("embeddings.token_type_embeddings.weight", shape: [2, d])
+        for row in 0..<Self.positions {
+            let slice = UnsafeMutableBufferPointer(mutating: UnsafeBufferPointer(rebasing: positions[row * d..<(row + 1) * d]))
+            TransformerKernels.addBias(UnsafeBufferPointer(rebasing: tokenType[0..<d]), to: UnsafeBufferPointer(slice), into: slice)
+        }
+        positionEmbeddings = positions
+        embeddingGamma = arena.copy(try weights.floats("embeddings.LayerNorm.weight", shape: [d]))
+        embeddingBeta = arena.copy(try weights.floats("embeddings.LayerNorm.bias", shape: [d]))
+        self.arena = arena
         guard tokenizer.vocabulary.count == Self.vocabularySize else {
             throw .mismatch("vocab.txt has \(tokenizer.vocabulary.count) tokens, the model \(Self.vocabularySize)")
         }
@@ -60,23 +96,35 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             func tensor(_ name: String, _ shape: [Int]) throws(EmbedError) -> UnsafeBufferPointer<Float> {
                 try weights.floats(prefix + name, shape: shape)
             }
-            var qkvWeight = [Float](), qkvBias = [Float]()
-            for part in ["query", "key", "value"] {
-                qkvWeight += try tensor("attention.self.\(part).weight", [d, d])
-                qkvBias += try tensor("attention.self.\(part).bias", [d])
+            func owned(_ name: String, _ shape: [Int]) throws(EmbedError) -> UnsafeBufferPointer<Float> {
+                arena.copy(try tensor(name, shape))
+            }
+            func transposed(_ name: String, rows: Int, cols: Int) throws(EmbedError) -> TransformerKernels.PackedMatrix {
+                var out = [Float](repeating: 0, count: rows * cols)
+                Self.transpose(try tensor(name, [rows, cols]), rows: rows, cols: cols, into: &out, width: rows, offset: 0)
+                return out.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: cols, columns: rows) }
+            }
+            var qkvWeight = [Float](repeating: 0, count: d * 3 * d), qkvBias = [Float]()
+            for (part, name) in ["query", "key", "value"].enumerated() {
+                Self.transpose(try tensor("attention.self.\(name).weight", [d, d]), rows: d, cols: d, into: &qkvWeight, width: 3 * d, offset: part * d)
+                qkvBias += try tensor("attention.self.\(name).bias", [d])
             }
             blocks.append(Block(
-                qkvWeight: qkvWeight, qkvBias: qkvBias,
-                outputWeight: try tensor("attention.output.dense.weight", [d, d]),
-                outputBias: try tensor("attention.output.dense.bias", [d]),
-                attentionGamma: try tensor("attention.output.LayerNorm.weight", [d]),
-                attentionBeta: try tensor("attention.output.LayerNorm.bias", [d]),
-                intermediateWeight: try tensor("intermediate.dense.weight", [Self.intermediate, d]),
-                intermediateBias: try tensor("intermediate.dense.bias", [Self.intermediate]),
-                ffnOutputWeight: try tensor("output.dense.weight", [d, Self.intermediate]),
-                ffnOutputBias: try tensor("output.dense.bias", [d]),
-                outputGamma: try tensor("output.LayerNorm.weight", [d]),
-                outputBeta: try tensor("output.LayerNorm.bias", [d])))
+                qkvWeight: qkvWeight.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: d, columns: 3 * d) },
+                qkvBias: qkvBias,
+                outputWeight: try transposed("attention.output.dense.weight", rows: d, cols: d),
+                intermediateWeight: try transposed("intermediate.dense.weight", rows: Self.intermediate, cols: d),
+                ffnOutputWeight: try transposed("output.dense.weight", rows: d, cols: Self.intermediate),
+                outputBias: try owned("attention.output.dense.bias", [d]),
+                attentionGamma: try owned("attention.output.LayerNorm.weight", [d]),
+                attentionBeta: try owned("attention.output.LayerNorm.bias", [d]),
+                intermediateBias: try owned("intermediate.dense.bias", [Self.intermediate]),
+                ffnOutputBias: try owned("output.dense.bias", [d]),
+                outputGamma: try owned("output.LayerNorm.weight", [d]),
+                outputBeta: try owned("output.LayerNorm.bias", [d])))
+            // This layer's matrices now live packed; the mapped originals need not stay resident
+            // (only the embedding rows of the tokens seen and the small vectors are read later).
+            weights.releaseResidentPages()
         }
         self.blocks = blocks
         file = weights
@@ -123,14 +171,24 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     /// Token ids of `text` as the model sees them (`[CLS] … [SEP]`, at most 256).
     public func tokenize(_ text: String) -> [Int32] { tokenizer.encode(text) }
 
+    /// `output += input · weight` (weight input-width × output-width, transposed at load).
+    private func project(_ input: Matrix, _ weight: TransformerKernels.PackedMatrix, into output: inout Matrix, threads: Int) {
+        let rows = input.rows
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { TransformerKernels.multiplyAdd(x, rows: rows, weight, into: $0, threads: threads) }
+        }
+    }
+
     /// The forward pass for one batch of token sequences; returns one normalised row each.
     func forward(_ sequences: [[Int32]]) throws -> Matrix {
         let d = dimension
+        // Below ~32 rows a product takes tens of microseconds and handing work to a second
+        // thread costs about as much as it saves (measured with EncoderCompare).
         let total = sequences.reduce(0) { $0 + $1.count }
-        var offsets = [0]
-        for sequence in sequences { offsets.append(offsets.last! + sequence.count) }
+        let threads = total < Self.rowsPerExtraThread ? 1 : max(1, self.threads ?? BLAS.threadCount ?? 1)
+        let offsets = sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }
 
-        // Embeddings: word + position + token type 0, then LayerNorm.
+        // Embeddings: word + (position + token type 0), then LayerNorm.
         var x = Matrix(rows: total, cols: d)
         x.withUnsafeMutableBufferPointer { rows in
             for (s, sequence) in sequences.enumerated() {
@@ -139,7 +197,6 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
                     let word = UnsafeBufferPointer(rebasing: wordEmbeddings[Int(id) * d..<(Int(id) + 1) * d])
                     let place = UnsafeBufferPointer(rebasing: positionEmbeddings[position * d..<(position + 1) * d])
                     TransformerKernels.addBias(place, to: word, into: row)
-                    TransformerKernels.addBias(UnsafeBufferPointer(rebasing: tokenTypeEmbeddings[0..<d]), to: UnsafeBufferPointer(row), into: row)
                 }
             }
             TransformerKernels.layerNorm(rows, dimension: d, gamma: embeddingGamma, beta: embeddingBeta, epsilon: Self.epsilon)
@@ -150,24 +207,30 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         var hidden = Matrix(rows: total, cols: d)
         var ffn = Matrix(rows: total, cols: Self.intermediate)
         let longest = sequences.map(\.count).max() ?? 0
-        var scratch = [Float](repeating: 0, count: max(longest, 1))
+        // Attention runs on `threads` threads, each taking a share of the heads of every sequence.
+        let scratchCount = TransformerKernels.attentionScratchCount(length: longest, headDimension: Self.headDimension)
+        var scratch = [Float](repeating: 0, count: threads * scratchCount)
         for block in blocks {
             // Self-attention: qkv = x·Wqkvᵀ + b, then per sequence.
             block.qkvBias.withUnsafeBufferPointer { bias in
                 qkv.withUnsafeMutableBufferPointer { TransformerKernels.addBias(bias, to: nil, into: $0) }
             }
-            try block.qkvWeight.withUnsafeBufferPointer { (w) throws(MathError) in
-                try Matrix.gemm(x, transposedRows: w, rows: 3 * d, beta: 1, into: &qkv)
-            }
+            project(x, block.qkvWeight, into: &qkv, threads: threads)
             qkv.withUnsafeBufferPointer { all in
                 context.withUnsafeMutableBufferPointer { out in
                     scratch.withUnsafeMutableBufferPointer { p in
-                        for s in sequences.indices {
-                            let (begin, end) = (offsets[s], offsets[s + 1])
-                            TransformerKernels.attention(
-                                UnsafeBufferPointer(rebasing: all[begin * 3 * d..<end * 3 * d]), length: end - begin,
-                                heads: Self.heads, headDimension: Self.headDimension,
-                                into: UnsafeMutableBufferPointer(rebasing: out[begin * d..<end * d]), scratch: p)
+                        nonisolated(unsafe) let (all, out, p) = (all, out, p)
+                        let parts = min(threads, Self.heads)
+                        DispatchQueue.concurrentPerform(iterations: parts) { part in
+                            let heads = Self.heads * part / parts..<Self.heads * (part + 1) / parts
+                            let scratch = UnsafeMutableBufferPointer(rebasing: p[part * scratchCount..<(part + 1) * scratchCount])
+                            for s in sequences.indices {
+                                let (begin, end) = (offsets[s], offsets[s + 1])
+                                TransformerKernels.attention(
+                                    UnsafeBufferPointer(rebasing: all[begin * 3 * d..<end * 3 * d]), length: end - begin,
+                                    heads: Self.heads, headDimension: Self.headDimension, headRange: heads,
+                                    into: UnsafeMutableBufferPointer(rebasing: out[begin * d..<end * d]), scratch: scratch)
+                            }
                         }
                     }
                 }
@@ -176,18 +239,18 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             x.withUnsafeBufferPointer { base in
                 hidden.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.outputBias, to: base, into: $0) }
             }
-            try Matrix.gemm(context, transposedRows: block.outputWeight, rows: d, beta: 1, into: &hidden)
+            project(context, block.outputWeight, into: &hidden, threads: threads)
             hidden.withUnsafeMutableBufferPointer {
                 TransformerKernels.layerNorm($0, dimension: d, gamma: block.attentionGamma, beta: block.attentionBeta, epsilon: Self.epsilon)
             }
             // x = LayerNorm(hidden + GELU(hidden·W1ᵀ + b1)·W2ᵀ + b2)
             ffn.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.intermediateBias, to: nil, into: $0) }
-            try Matrix.gemm(hidden, transposedRows: block.intermediateWeight, rows: Self.intermediate, beta: 1, into: &ffn)
+            project(hidden, block.intermediateWeight, into: &ffn, threads: threads)
             ffn.withUnsafeMutableBufferPointer { TransformerKernels.gelu($0) }
             hidden.withUnsafeBufferPointer { base in
                 x.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.ffnOutputBias, to: base, into: $0) }
             }
-            try Matrix.gemm(ffn, transposedRows: block.ffnOutputWeight, rows: d, beta: 1, into: &x)
+            project(ffn, block.ffnOutputWeight, into: &x, threads: threads)
             x.withUnsafeMutableBufferPointer {
                 TransformerKernels.layerNorm($0, dimension: d, gamma: block.outputGamma, beta: block.outputBeta, epsilon: Self.epsilon)
             }
@@ -208,5 +271,28 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             }
         }
         return pooled
+    }
+}
+
+/// Float storage for the encoder's small tensors, freed with it.
+final class Arena: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<Float>
+    private let capacity: Int
+    private var used = 0
+
+    init(capacity: Int) {
+        base = .allocate(capacity: capacity)
+        self.capacity = capacity
+    }
+
+    deinit { base.deallocate() }
+
+    /// A copy of `values` that lives as long as the arena.
+    func copy(_ values: UnsafeBufferPointer<Float>) -> UnsafeBufferPointer<Float> {
+        precondition(used + values.count <= capacity, "arena too small")
+        let target = UnsafeMutableBufferPointer(start: base + used, count: values.count)
+        _ = target.initialize(from: values)
+        used += values.count
+        return UnsafeBufferPointer(target)
     }
 }

@@ -83,7 +83,16 @@ public final class SafeTensors: @unchecked Sendable {
             throw .file(.malformed(path: path, reason: "\(error)"))
         }
         entries = parsed
-        checksum = BinaryFile.checksum(UnsafeRawBufferPointer(start: base, count: size))
+        // In 8 MB steps, each dropped from resident memory once summed: loading never holds the
+        // whole file in RAM.
+        var crc: UInt32 = 0
+        let step = 8 << 20
+        for offset in stride(from: 0, to: size, by: step) {
+            let count = min(step, size - offset)
+            crc = BinaryFile.checksum(UnsafeRawBufferPointer(start: base + offset, count: count), continuing: crc)
+            madvise(base + offset, count, MADV_DONTNEED)
+        }
+        checksum = crc
         if start % 4 == 0 {
             data = UnsafeRawPointer(base + start)
             alignedCopy = nil
@@ -98,6 +107,13 @@ public final class SafeTensors: @unchecked Sendable {
     deinit {
         munmap(mapping, mappedBytes)
         alignedCopy?.deallocate()
+    }
+
+    /// Drops the mapped pages from this process's resident memory (they are clean file pages:
+    /// touching them again reads them back from the page cache). For after the weights a caller
+    /// needs in another layout have been copied out.
+    public func releaseResidentPages() {
+        madvise(mapping, mappedBytes, MADV_DONTNEED)
     }
 
     private static let byteWidth = ["F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]

@@ -197,31 +197,134 @@ GK_INLINE void add_bias_rows_impl(float *out, const float *base, size_t rows, si
     }
 }
 
-GK_INLINE void attention_impl(const float *qkv, size_t length, size_t heads, size_t head_dim, float *out, float *p) {
-    size_t width = heads * head_dim, stride = 3 * width;
+/// e^x for x ≤ 88 (Cephes' expf: Cody-Waite reduction by ln 2, degree-6 polynomial; relative
+/// error ≈ 2e-7); underflows to 0 below −87.
+GK_INLINE v16f exp16(v16f x) {
+    v16f clamped = __builtin_elementwise_min(__builtin_elementwise_max(x, (v16f)-87.0f), (v16f)88.0f);
+    v16f n = __builtin_elementwise_floor(clamped * 1.44269504088896341f + 0.5f);
+    v16f r = clamped - n * 0.693359375f - n * -2.12194440e-4f;
+    v16f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    v16i bits = (__builtin_convertvector(n, v16i) + 127) << 23;
+    v16f scale;
+    memcpy(&scale, &bits, sizeof scale);
+    v16f result = p * scale;
+    return x < -87.0f ? (v16f)0.0f : result;
+}
+
+/// Per head: K transposed into scratch (head_dim × Lp, Lp = length rounded up to 16, zero
+/// padding), so a row of scores is head_dim broadcast FMAs per 16 keys with no horizontal sums;
+/// softmax with a vector exp; then the context as a weighted sum of value rows.
+GK_INLINE void attention_impl(const float *qkv, size_t length, size_t heads, size_t head_dim, size_t first_head,
+                              size_t end_head, float *out, float *scratch) {
+    size_t width = heads * head_dim, stride = 3 * width, padded = (length + 15) / 16 * 16;
     float scale = 1.0f / sqrtf((float)head_dim);
-    for (size_t h = 0; h < heads; h++) {
+    float *kt = scratch, *p = scratch + head_dim * padded;
+    for (size_t h = first_head; h < end_head; h++) {
+        for (size_t d = 0; d < head_dim; d++) {
+            for (size_t j = 0; j < padded; j++) kt[d * padded + j] = j < length ? qkv[j * stride + width + h * head_dim + d] : 0.0f;
+        }
         for (size_t i = 0; i < length; i++) {
             const float *q = qkv + i * stride + h * head_dim;
+            for (size_t j = 0; j < padded; j += 16) {
+                v16f acc = 0;
+                for (size_t d = 0; d < head_dim; d++) acc += (v16f)q[d] * load16(kt + d * padded + j);
+                store16(p + j, acc);
+            }
             float top = -INFINITY;
-            for (size_t j = 0; j < length; j++) {
-                p[j] = dot_impl(q, qkv + j * stride + width + h * head_dim, head_dim) * scale;
-                if (p[j] > top) top = p[j];
+            for (size_t j = 0; j < length; j++) top = p[j] > top ? p[j] : top;
+            for (size_t j = length; j < padded; j++) p[j] = -INFINITY;  // padding: weight exactly 0
+            v16f sum = 0;
+            for (size_t j = 0; j < padded; j += 16) {
+                v16f e = exp16((load16(p + j) - top) * scale);
+                store16(p + j, e);
+                sum += e;
             }
-            float total = 0;
-            for (size_t j = 0; j < length; j++) {
-                p[j] = expf(p[j] - top);
-                total += p[j];
-            }
+            float total = sum16(sum);
             float *o = out + i * width + h * head_dim;
             memset(o, 0, head_dim * sizeof(float));
+            float inverse = 1.0f / total;
             for (size_t j = 0; j < length; j++) {
                 const float *v = qkv + j * stride + 2 * width + h * head_dim;
-                float w = p[j] / total;
+                float w = p[j] * inverse;
                 size_t d = 0;
                 for (; d + 16 <= head_dim; d += 16) store16(o + d, load16(o + d) + load16(v + d) * w);
                 for (; d < head_dim; d++) o[d] += v[d] * w;
             }
+        }
+    }
+}
+
+// MARK: small-batch matrix product
+//
+// C[r][j] += Σ_i X[r][i] · W[i][j] with W (K × N) packed once, ahead of use, into 32-column
+// panels: panel p holds rows i = 0..<K of columns 32p..<32p+32 contiguously (zero-padded past N).
+// No packing per call, which is what makes a few rows (one sentence) cost as much as an OpenBLAS
+// call spends repacking its operand, and the panel streams sequentially (the prefetchers follow
+// it; a row-major W would stride a page per row). The microkernel keeps up to 8 rows × 32 columns of C
+// in registers (16 zmm under AVX-512), broadcasting X values; a panel (48-192 KB) stays in L2
+// while every row block passes over it.
+
+#define GEMM_MAX_ROWS 8
+
+GK_INLINE void gemm_block(const float *x, size_t ldx, const float *panel, float *c, size_t ldc,
+                          size_t k, size_t block, size_t rows, size_t cols) {
+    v16f a[GEMM_MAX_ROWS][2];
+    for (size_t r = 0; r < block; r++) a[r][0] = a[r][1] = 0;
+    for (size_t i = 0; i < k; i++) {
+        v16f w0 = load16(panel + 32 * i), w1 = load16(panel + 32 * i + 16);
+        for (size_t r = 0; r < block; r++) {
+            if (r < rows) {
+                v16f xv = (v16f)x[r * ldx + i];
+                a[r][0] += xv * w0;
+                a[r][1] += xv * w1;
+            }
+        }
+    }
+    for (size_t r = 0; r < rows; r++) {
+        if (cols == 32) {
+            store16(c + r * ldc, load16(c + r * ldc) + a[r][0]);
+            store16(c + r * ldc + 16, load16(c + r * ldc + 16) + a[r][1]);
+        } else {
+            float sums[32];
+            store16(sums, a[r][0]);
+            store16(sums + 16, a[r][1]);
+            for (size_t j = 0; j < cols; j++) c[r * ldc + j] += sums[j];
+        }
+    }
+}
+
+/// `block` (a constant per instruction set) rows share each panel load: 8 under AVX-512 (16
+/// accumulators, enough to cover the FMA latency), 2 where 16 floats take two or four registers.
+GK_INLINE void gemm_impl(const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c,
+                         size_t first_panel, size_t end_panel, const size_t block) {
+    for (size_t p = first_panel; p < end_panel; p++) {
+        const float *panel = panels + p * k * 32;
+        size_t j = 32 * p, cols = n - j < 32 ? n - j : 32;
+        size_t r = 0;
+        for (; r + block <= rows; r += block) gemm_block(x + r * k, k, panel, c + r * n + j, n, k, block, block, cols);
+        // The remaining rows in one pass over the panel, each count with its own unrolled block.
+        const float *xr = x + r * k;
+        float *cr = c + r * n + j;
+        switch (rows - r) {
+        case 0: break;
+#define GEMM_TAIL(count) case count: gemm_block(xr, k, panel, cr, n, k, count, count, cols); break;
+        GEMM_TAIL(1) GEMM_TAIL(2) GEMM_TAIL(3) GEMM_TAIL(4) GEMM_TAIL(5) GEMM_TAIL(6) GEMM_TAIL(7)
+#undef GEMM_TAIL
+        }
+    }
+}
+
+void gk_pack_panels(const float *w, size_t k, size_t n, float *panels) {
+    size_t count = (n + 31) / 32;
+    for (size_t p = 0; p < count; p++) {
+        for (size_t i = 0; i < k; i++) {
+            float *out = panels + (p * k + i) * 32;
+            for (size_t j = 0; j < 32; j++) out[j] = 32 * p + j < n ? w[i * n + 32 * p + j] : 0.0f;
         }
     }
 }
@@ -329,10 +432,11 @@ typedef struct {
     void (*layer_norm)(float *, size_t, size_t, const float *, const float *, float);
     void (*gelu)(float *, size_t);
     void (*add_bias_rows)(float *, const float *, size_t, size_t, const float *);
-    void (*attention)(const float *, size_t, size_t, size_t, float *, float *);
+    void (*attention)(const float *, size_t, size_t, size_t, size_t, size_t, float *, float *);
+    void (*gemm)(const float *, size_t, size_t, const float *, size_t, float *, size_t, size_t);
 } gk_table;
 
-#define GK_VARIANT(name, attributes)                                                         \
+#define GK_VARIANT(name, attributes, gemm_rows)                                              \
     attributes static float dot_##name(const float *a, const float *b, size_t n) {           \
         return dot_impl(a, b, n);                                                            \
     }                                                                                        \
@@ -364,18 +468,23 @@ typedef struct {
         add_bias_rows_impl(out, base, rows, dim, bias);                                      \
     }                                                                                        \
     attributes static void attention_##name(const float *qkv, size_t length, size_t heads,    \
-                                            size_t head_dim, float *out, float *p) {         \
-        attention_impl(qkv, length, heads, head_dim, out, p);                                \
+                                            size_t head_dim, size_t first, size_t end,       \
+                                            float *out, float *p) {                          \
+        attention_impl(qkv, length, heads, head_dim, first, end, out, p);                    \
+    }                                                                                        \
+    attributes static void gemm_##name(const float *x, size_t rows, size_t k, const float *w, \
+                                       size_t n, float *c, size_t begin, size_t end) {       \
+        gemm_impl(x, rows, k, w, n, c, begin, end, gemm_rows);                               \
     }                                                                                        \
     static const gk_table table_##name = {dot_##name, l2sq_##name, scale_##name,             \
                                           push_scores_##name, push_dots_##name,              \
                                           dot_gather_##name, layer_norm_##name, gelu_##name, \
-                                          add_bias_rows_##name, attention_##name};
+                                          add_bias_rows_##name, attention_##name, gemm_##name};
 
-GK_VARIANT(generic, )
+GK_VARIANT(generic, , 2)
 #if defined(__x86_64__)
-GK_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-GK_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
+GK_VARIANT(avx2, __attribute__((target("avx2,fma"))), 2)
+GK_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 8)
 #endif
 
 static const gk_table *active_table = &table_generic;
@@ -465,8 +574,12 @@ void gk_gelu(float *x, size_t count) { GK_TABLE()->gelu(x, count); }
 void gk_add_bias_rows(float *out, const float *base, size_t rows, size_t dim, const float *bias) {
     GK_TABLE()->add_bias_rows(out, base, rows, dim, bias);
 }
-void gk_attention(const float *qkv, size_t length, size_t heads, size_t head_dim, float *out, float *scratch) {
-    GK_TABLE()->attention(qkv, length, heads, head_dim, out, scratch);
+void gk_gemm_panels(const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c, size_t first_panel, size_t end_panel) {
+    GK_TABLE()->gemm(x, rows, k, panels, n, c, first_panel, end_panel);
+}
+void gk_attention(const float *qkv, size_t length, size_t heads, size_t head_dim, size_t first_head, size_t end_head,
+                  float *out, float *scratch) {
+    GK_TABLE()->attention(qkv, length, heads, head_dim, first_head, end_head, out, scratch);
 }
 
 // MARK: CRC-32C

@@ -75,6 +75,11 @@ public enum BinaryFile {
         gk_crc32c(0, bytes.baseAddress, bytes.count)
     }
 
+    /// `checksum(bytes)` continued from the checksum of the bytes before them.
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32) -> UInt32 {
+        gk_crc32c(crc, bytes.baseAddress, bytes.count)
+    }
+
     /// Makes a rename durable: fsync the folder that holds `path`.
     private static func syncDirectory(of path: String) {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."

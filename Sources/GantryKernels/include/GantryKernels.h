@@ -84,10 +84,19 @@ void gk_layer_norm(float *x, size_t rows, size_t dim, const float *gamma, const 
 void gk_gelu(float *x, size_t count);
 /// out[r] = base[r] + bias (base may be NULL: out[r] = bias), for `rows` rows.
 void gk_add_bias_rows(float *out, const float *base, size_t rows, size_t dim, const float *bias);
-/// Multi-head self-attention of one sequence of `length` tokens. `qkv` holds per token the
-/// query, key and value vectors side by side (row stride 3·heads·head_dim); writes the context
-/// (length × heads·head_dim) to `out`. `scratch` needs `length` floats.
-void gk_attention(const float *qkv, size_t length, size_t heads, size_t head_dim, float *out, float *scratch);
+/// Multi-head self-attention of one sequence of `length` tokens, heads first_head..<end_head.
+/// `qkv` holds per token the query, key and value vectors side by side (row stride
+/// 3·heads·head_dim); writes those heads' columns of the context (length × heads·head_dim) to
+/// `out`. `scratch` needs (head_dim + 1)·⌈length/16⌉·16 floats.
+void gk_attention(const float *qkv, size_t length, size_t heads, size_t head_dim, size_t first_head, size_t end_head,
+                  float *out, float *scratch);
+/// Packs w (k × n, row-major) into ⌈n/32⌉ panels of k × 32 floats (columns 32p..<32p+32,
+/// zero-padded past n), the layout gk_gemm_panels reads. `panels` holds ⌈n/32⌉·32·k floats.
+void gk_pack_panels(const float *w, size_t k, size_t n, float *panels);
+/// c[r][j] += Σ_i x[r][i] · w[i][j] for r < rows and the columns of panels first_panel..<end_panel
+/// (32 each): x is rows × k and c rows × n, row-major; w was packed by gk_pack_panels. No
+/// packing per call, so it suits few rows and a reused w; split the panels between threads.
+void gk_gemm_panels(const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c, size_t first_panel, size_t end_panel);
 
 /// CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (start with 0). Uses the
 /// SSE4.2 crc32 instruction where present (about 10 GB/s), a table otherwise.

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Side-by-side encoder benchmark, one run: AgentGantry's MiniLMEncoder against
+# sentence-transformers (PyTorch CPU) on the same texts, batch 1 and 32, 1 and 2 threads.
+# Texts: real queries of ../shared/datasets/metatool, chosen by token count (seeded): "short"
+# = 256 queries of 12-13 tokens, "long" = 192 texts of 57-63 tokens (the length of a tool
+# description with its parameters). Prints a Markdown table with our ratio; raw JSON lines stay in
+# Benchmarks/.build/compare/encoder.jsonl. The model comes from the bootstrap cache (or
+# GANTRY_MODEL_DIR); Python peers install into a venv under Benchmarks/.build.
+#
+# Usage: Benchmarks/compare/run-encoder-compare.sh [seconds per measurement, default 3]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$here/../.."
+work="$here/../.build/compare"
+mkdir -p "$work"
+seconds="${1:-3}"
+model="${GANTRY_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-gantry/models/all-MiniLM-L6-v2}"
+shared="$root/../shared/datasets/metatool"
+[ -f "$shared/queries.jsonl" ] || { echo "needs $shared/queries.jsonl" >&2; exit 1; }
+"$root/scripts/bootstrap" >&2
+
+venv="$here/../.build/peers-venv"
+if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+"$venv/bin/pip" install -q numpy torch sentence-transformers
+py="$venv/bin/python"
+
+(cd "$here/.." && swift build -c release --product EncoderCompare >/dev/null)
+bin="$(cd "$here/.." && swift build -c release --show-bin-path)/EncoderCompare"
+
+texts="$work/encoder-texts.json"
+"$py" - "$shared/queries.jsonl" "$model/tokenizer.json" "$texts" <<'PY'
+import json, random, sys
+from tokenizers import Tokenizer
+tokenizer = Tokenizer.from_file(sys.argv[2])
+tokenizer.no_padding()
+tokenizer.no_truncation()
+queries = [json.loads(line)["text"] for line in open(sys.argv[1]) if line.strip()]
+def pick(low, high, count):
+    chosen = [q for q in queries if low <= len(tokenizer.encode(q).ids) <= high]
+    random.Random(7).shuffle(chosen)
+    return chosen[:count]
+json.dump({"short": pick(12, 13, 256), "long": pick(57, 63, 192)}, open(sys.argv[3], "w"))
+PY
+
+results="$work/encoder.jsonl"
+: > "$results"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
+for threads in 1 2; do
+  echo "== $threads thread(s)" >&2
+  "$bin" --texts "$texts" --threads "$threads" --seconds "$seconds" >> "$results"
+  "$py" "$here/encoder_peers.py" --texts "$texts" --model "$model" --threads "$threads" --seconds "$seconds" >> "$results"
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
+"$py" "$here/encoder_report.py" "$results"

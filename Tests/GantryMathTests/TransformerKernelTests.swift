@@ -1,0 +1,98 @@
+import Foundation
+import GantryMath
+import Testing
+
+/// The encoder's kernels on every SIMD level, against plain Double references.
+extension SIMDKernelTests {
+    @Test func multiplyAddMatchesTheProductOnEveryShapeAndSplit() throws {
+        var data = TestData(seed: 31)
+        try forEachLevel { level in
+            for (rows, k, n) in [(1, 384, 1152), (5, 384, 384), (13, 37, 64), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
+                let x = data.matrix(rows, k), w = data.matrix(k, n), c0 = data.matrix(rows, n)
+                let expected = Reference.product(x, w).enumerated().map { r, row in
+                    row.enumerated().map { j, value in value + Double(c0[r, j]) }
+                }
+                for threads in [1, 2, 3] {
+                    var c = c0
+                    let packed = w.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: k, columns: n) }
+                    x.withUnsafeBufferPointer { xb in
+                        c.withUnsafeMutableBufferPointer {
+                            TransformerKernels.multiplyAdd(xb, rows: rows, packed, into: $0, threads: threads)
+                        }
+                    }
+                    #expect(relativeError(c, expected) <= 1e-5, "\(level) \(rows)×\(k)×\(n), \(threads) threads")
+                }
+            }
+        }
+    }
+
+    @Test func geluLayerNormAndBiasMatchTheirDefinitions() throws {
+        var data = TestData(seed: 32)
+        try forEachLevel { level in
+            var x = data.vector(389).map { $0 * 3 }
+            let input = x
+            x.withUnsafeMutableBufferPointer { TransformerKernels.gelu($0) }
+            for (y, v) in zip(x, input) {
+                let exact = Double(v) * (1 + erf(Double(v) / 2.0.squareRoot())) / 2
+                #expect(abs(Double(y) - exact) <= 2e-6 * max(1, abs(exact)), "\(level) gelu(\(v))")
+            }
+            let dim = 37, gamma = data.vector(dim), beta = data.vector(dim)
+            var rows = data.vector(3 * dim)
+            let original = rows
+            gamma.withUnsafeBufferPointer { g in
+                beta.withUnsafeBufferPointer { b in
+                    rows.withUnsafeMutableBufferPointer { TransformerKernels.layerNorm($0, dimension: dim, gamma: g, beta: b, epsilon: 1e-12) }
+                }
+            }
+            for r in 0..<3 {
+                let row = original[r * dim..<(r + 1) * dim].map(Double.init)
+                let mean = row.reduce(0, +) / Double(dim)
+                let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(dim)
+                for i in 0..<dim {
+                    let exact = (row[i] - mean) / (variance + 1e-12).squareRoot() * Double(gamma[i]) + Double(beta[i])
+                    #expect(abs(Double(rows[r * dim + i]) - exact) <= 1e-5 * max(1, abs(exact)), "\(level) layer norm")
+                }
+            }
+            let bias = data.vector(dim), base = data.vector(2 * dim)
+            var out = [Float](repeating: .nan, count: 2 * dim)
+            bias.withUnsafeBufferPointer { b in
+                base.withUnsafeBufferPointer { base in out.withUnsafeMutableBufferPointer { TransformerKernels.addBias(b, to: base, into: $0) } }
+            }
+            #expect(out == (0..<2 * dim).map { base[$0] + bias[$0 % dim] })
+        }
+    }
+
+    @Test func attentionMatchesSoftmaxOfScaledDotProducts() throws {
+        var data = TestData(seed: 33)
+        try forEachLevel { level in
+          for (length, headDimension) in [(7, 32), (1, 32), (16, 16), (33, 20)] {
+            let heads = 3
+            let width = heads * headDimension
+            let qkv = data.vector(length * 3 * width).map { $0 * 2 }
+            var out = [Float](repeating: 0, count: length * width)
+            var scratch = [Float](repeating: .nan, count: TransformerKernels.attentionScratchCount(length: length, headDimension: headDimension))
+            qkv.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { o in
+                    scratch.withUnsafeMutableBufferPointer {
+                        TransformerKernels.attention(q, length: length, heads: heads, headDimension: headDimension, into: o, scratch: $0)
+                    }
+                }
+            }
+            func at(_ token: Int, _ part: Int, _ h: Int, _ d: Int) -> Double { Double(qkv[token * 3 * width + part * width + h * headDimension + d]) }
+            for h in 0..<heads {
+                for i in 0..<length {
+                    let scores = (0..<length).map { j in (0..<headDimension).reduce(0.0) { $0 + at(i, 0, h, $1) * at(j, 1, h, $1) } / Double(headDimension).squareRoot() }
+                    let top = scores.max()!
+                    let weights = scores.map { exp($0 - top) }
+                    let total = weights.reduce(0, +)
+                    for d in 0..<headDimension {
+                        let exact = (0..<length).reduce(0.0) { $0 + weights[$1] / total * at($1, 2, h, d) }
+                        #expect(abs(Double(out[i * width + h * headDimension + d]) - exact) <= 1e-5 * max(1, abs(exact)),
+                                "\(level) attention L=\(length) d=\(headDimension)")
+                    }
+                }
+            }
+          }
+        }
+    }
+}
