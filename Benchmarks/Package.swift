@@ -30,6 +30,16 @@ let package = Package(
             path: "Benchmarks/GantryIndexBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "GantryEmbedBenchmarks",
+            dependencies: [
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/GantryEmbedBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Our side of Benchmarks/compare/run-index-compare.sh: measures FlatIndex and HNSWIndex on
         // .npy files and prints JSON lines that compare/report.py puts next to the peers.
         .executableTarget(
