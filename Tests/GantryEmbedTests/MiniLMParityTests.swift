@@ -130,3 +130,16 @@ struct PrecomputedEmbedderTests {
         #expect(try withFallback.embed(["b", "a"]).values == [0, 1, 1, 0])
     }
 }
+
+/// The README's encoder example, kept compiling and correct.
+@Test func readmeEncoderExampleRuns() throws {
+    let encoder = try encoder.get()
+    let vectors = try encoder.embed(["cancel my subscription", "pause_subscription: Pause billing"])
+    #expect(vectors.shape == Shape(rows: 2, cols: 384))
+    let path = NSTemporaryDirectory() + "gantry-readme-\(UUID().uuidString).npy"
+    try NPYFile.write(try Matrix(rowArrays: [Array(vectors.row(0))]), to: path)
+    let served = try PrecomputedEmbedder(texts: ["cancel my subscription"], npyFile: path,
+                                         modelIdentity: encoder.modelIdentity, fallback: encoder)
+    #expect(try served.embed(["pause_subscription: Pause billing", "cancel my subscription"]).values
+        == Array(vectors.row(1)) + Array(vectors.row(0)))
+}
