@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "GantryMath", targets: ["GantryMath"]),
         .library(name: "GantryIndex", targets: ["GantryIndex"]),
         .library(name: "GantryEmbed", targets: ["GantryEmbed"]),
+        .library(name: "GantryAdapt", targets: ["GantryAdapt"]),
         .executable(name: "gantry", targets: ["gantry"]),
     ],
     dependencies: [
@@ -26,18 +27,21 @@ let package = Package(
         .target(name: "GantryMath", dependencies: ["CBLAS", "GantryKernels"]),
         .target(name: "GantryIndex", dependencies: ["GantryMath"]),
         .target(name: "GantryEmbed", dependencies: ["GantryMath"]),
+        .target(name: "GantryAdapt", dependencies: ["GantryMath", "GantryIndex"]),
         .executableTarget(
             name: "gantry",
             dependencies: [
                 "GantryMath",
                 "GantryIndex",
                 "GantryEmbed",
+                "GantryAdapt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GantryMathTests", dependencies: ["GantryMath"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex"]),
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed"]),
     ],

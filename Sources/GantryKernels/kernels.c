@@ -122,6 +122,12 @@ GK_INLINE void scale_impl(float *x, float alpha, size_t count) {
     for (; i < count; i++) x[i] *= alpha;
 }
 
+GK_INLINE void axpy_impl(float alpha, const float *x, float *y, size_t count) {
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) store16(y + i, load16(y + i) + load16(x + i) * alpha);
+    for (; i < count; i++) y[i] += alpha * x[i];
+}
+
 // MARK: transformer kernels
 
 GK_INLINE void layer_norm_impl(float *x, size_t rows, size_t dim, const float *gamma, const float *beta, float eps) {
@@ -434,6 +440,7 @@ typedef struct {
     void (*add_bias_rows)(float *, const float *, size_t, size_t, const float *);
     void (*attention)(const float *, size_t, size_t, size_t, size_t, size_t, float *, float *);
     void (*gemm)(const float *, size_t, size_t, const float *, size_t, float *, size_t, size_t);
+    void (*axpy)(float, const float *, float *, size_t);
 } gk_table;
 
 #define GK_VARIANT(name, attributes, gemm_rows)                                              \
@@ -476,10 +483,14 @@ typedef struct {
                                        size_t n, float *c, size_t begin, size_t end) {       \
         gemm_impl(x, rows, k, w, n, c, begin, end, gemm_rows);                               \
     }                                                                                        \
+    attributes static void axpy_##name(float a, const float *x, float *y, size_t n) {        \
+        axpy_impl(a, x, y, n);                                                               \
+    }                                                                                        \
     static const gk_table table_##name = {dot_##name, l2sq_##name, scale_##name,             \
                                           push_scores_##name, push_dots_##name,              \
                                           dot_gather_##name, layer_norm_##name, gelu_##name, \
-                                          add_bias_rows_##name, attention_##name, gemm_##name};
+                                          add_bias_rows_##name, attention_##name, gemm_##name, \
+                                          axpy_##name};
 
 GK_VARIANT(generic, , 2)
 #if defined(__x86_64__)
@@ -557,6 +568,7 @@ __attribute__((constructor)) static void gk_choose_at_load(void) {
 float gk_dot(const float *a, const float *b, size_t n) { return GK_TABLE()->dot(a, b, n); }
 float gk_l2sq(const float *a, const float *b, size_t n) { return GK_TABLE()->l2sq(a, b, n); }
 void gk_scale(float *x, float alpha, size_t n) { GK_TABLE()->scale(x, alpha, n); }
+void gk_axpy(float alpha, const float *x, float *y, size_t n) { GK_TABLE()->axpy(alpha, x, y, n); }
 void gk_topk_push_scores(gk_topk *t, const float *s, size_t n, int64_t first) {
     GK_TABLE()->push_scores(t, s, n, first);
 }

@@ -46,6 +46,13 @@ public enum SIMDKernels {
         return gk_l2sq(a.baseAddress, b.baseAddress, a.count)
     }
 
+    /// `y += alpha · x` (equal lengths).
+    @inlinable
+    public static func axpy(_ alpha: Float, _ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+        precondition(x.count == y.count, "axpy of \(x.count) and \(y.count) floats")
+        gk_axpy(alpha, x.baseAddress, y.baseAddress, x.count)
+    }
+
     /// `x[i] *= alpha` for every i.
     @inlinable
     public static func scale(_ x: UnsafeMutableBufferPointer<Float>, by alpha: Float) {

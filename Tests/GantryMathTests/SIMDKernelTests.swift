@@ -54,7 +54,7 @@ struct SIMDKernelTests {
 
     @Test func topKMatchesASortWithTiesNaNAndOversizedK() throws {
         var data = TestData(seed: 21)
-        try forEachLevel { level in
+        forEachLevel { level in
             for count in edgeSizes + [1000, 10_007] {
                 // Few distinct values force many ties; a few NaNs must never be chosen.
                 var scores = data.vector(count).map { ($0 * 4).rounded() / 4 }
@@ -71,7 +71,7 @@ struct SIMDKernelTests {
     @Test func selectionAcrossSeveralOffersUsesGlobalIndices() throws {
         var data = TestData(seed: 22)
         let scores = data.vector(5000)
-        try forEachLevel { _ in
+        forEachLevel { _ in
             var selection = TopKSelection(k: 10)
             for start in stride(from: 0, to: 5000, by: 1234) {
                 let end = min(start + 1234, 5000)

@@ -4,9 +4,9 @@ import Testing
 
 /// The encoder's kernels on every SIMD level, against plain Double references.
 extension SIMDKernelTests {
-    @Test func multiplyAddMatchesTheProductOnEveryShapeAndSplit() throws {
+    @Test func multiplyAddMatchesTheProductOnEveryShapeAndSplit() {
         var data = TestData(seed: 31)
-        try forEachLevel { level in
+        forEachLevel { level in
             for (rows, k, n) in [(1, 384, 1152), (5, 384, 384), (13, 37, 64), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
                 let x = data.matrix(rows, k), w = data.matrix(k, n), c0 = data.matrix(rows, n)
                 let expected = Reference.product(x, w).enumerated().map { r, row in
@@ -26,9 +26,9 @@ extension SIMDKernelTests {
         }
     }
 
-    @Test func geluLayerNormAndBiasMatchTheirDefinitions() throws {
+    @Test func geluLayerNormAndBiasMatchTheirDefinitions() {
         var data = TestData(seed: 32)
-        try forEachLevel { level in
+        forEachLevel { level in
             var x = data.vector(389).map { $0 * 3 }
             let input = x
             x.withUnsafeMutableBufferPointer { TransformerKernels.gelu($0) }
@@ -62,9 +62,9 @@ extension SIMDKernelTests {
         }
     }
 
-    @Test func attentionMatchesSoftmaxOfScaledDotProducts() throws {
+    @Test func attentionMatchesSoftmaxOfScaledDotProducts() {
         var data = TestData(seed: 33)
-        try forEachLevel { level in
+        forEachLevel { level in
           for (length, headDimension) in [(7, 32), (1, 32), (16, 16), (33, 20)] {
             let heads = 3
             let width = heads * headDimension

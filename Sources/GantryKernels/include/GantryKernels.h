@@ -52,6 +52,8 @@ float gk_dot(const float *a, const float *b, size_t count);
 float gk_l2sq(const float *a, const float *b, size_t count);
 /// x[i] *= alpha
 void gk_scale(float *x, float alpha, size_t count);
+/// y[i] += alpha · x[i].
+void gk_axpy(float alpha, const float *x, float *y, size_t count);
 
 /// out[i] = dot(rows + slots[i] * dim, query) for i < count: scores of scattered rows (graph
 /// neighbours), four rows at a time while the next four are prefetched.

@@ -1,0 +1,169 @@
+import Foundation
+import GantryMath
+
+/// A tool-retrieval dataset folder: `tools.jsonl`, `queries.jsonl` (with `split`), their
+/// embeddings `tools.npy` / `queries.npy` (row i = line i), and optionally `feedback.jsonl`
+/// (explicit corrections: `{"query": text, "wrong": tool id, "correct": tool id}`).
+///
+/// Everything is validated on load: every label names a tool of the catalogue, ids are unique,
+/// the `.npy` row counts match the files, vectors are finite and unit length, the splits are not
+/// empty. Errors name the file and the line (or row).
+public struct RetrievalDataset: Sendable {
+    public struct Tool: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var description: String
+    }
+
+    public enum Split: String, Sendable { case train, test }
+
+    public struct Query: Sendable, Equatable {
+        public var id: String
+        public var text: String
+        /// Indices into `tools` of the correct tools (at least one).
+        public var tools: [Int]
+        public var split: Split
+    }
+
+    /// An explicit correction: for `query`, `wrong` was chosen and `correct` was right.
+    public struct Correction: Sendable, Equatable {
+        public var query: String
+        public var wrong: Int
+        public var correct: Int
+    }
+
+    public var name: String
+    public var tools: [Tool]
+    public var queries: [Query]
+    public var corrections: [Correction]
+    /// Unit rows, one per tool / query.
+    public var toolVectors: Matrix
+    public var queryVectors: Matrix
+
+    /// Where the index of a tool id is.
+    public var toolIndex: [String: Int] {
+        Dictionary(tools.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public init(name: String, tools: [Tool], queries: [Query], corrections: [Correction] = [],
+                toolVectors: Matrix, queryVectors: Matrix) throws(AdaptError) {
+        guard !tools.isEmpty else { throw .dataset(location: name, reason: "the catalogue has no tools") }
+        guard toolVectors.rows == tools.count, queryVectors.rows == queries.count,
+              toolVectors.cols == queryVectors.cols, toolVectors.cols > 0 else {
+            throw .dataset(location: name, reason: "vectors (\(toolVectors.shape) tools, \(queryVectors.shape) queries) do not match "
+                + "\(tools.count) tools and \(queries.count) queries of one dimension")
+        }
+        for (label, matrix) in [("tools", toolVectors), ("queries", queryVectors)] {
+            if let bad = matrix.firstNonFinite() {
+                throw .dataset(location: "\(name)/\(label).npy row \(bad.row)", reason: "non-finite value in column \(bad.col)")
+            }
+            for (row, norm) in matrix.rowNorms().enumerated() where abs(norm - 1) > 1e-3 {
+                throw .dataset(location: "\(name)/\(label).npy row \(row)", reason: "norm \(norm); embeddings must be unit length")
+            }
+        }
+        for query in queries where query.tools.isEmpty || query.tools.contains(where: { !tools.indices.contains($0) }) {
+            throw .dataset(location: "\(name) query \(query.id)", reason: "labels must name at least one tool of the catalogue")
+        }
+        self.name = name
+        self.tools = tools
+        self.queries = queries
+        self.corrections = corrections
+        self.toolVectors = toolVectors
+        self.queryVectors = queryVectors
+    }
+
+    /// The dimension of the embeddings.
+    public var dimension: Int { toolVectors.cols }
+
+    /// Indices of the queries of `split`.
+    public func indices(of split: Split) -> [Int] { queries.indices.filter { queries[$0].split == split } }
+
+    /// Loads a dataset folder (see the type's description).
+    public static func load(directory: String) throws(AdaptError) -> RetrievalDataset {
+        let name = URL(fileURLWithPath: directory).lastPathComponent
+        let toolLines = try jsonLines(directory + "/tools.jsonl")
+        var tools = [Tool]()
+        var seen = [String: Int]()
+        for (line, object) in toolLines {
+            let location = "\(directory)/tools.jsonl:\(line)"
+            guard let id = object["id"] as? String, !id.isEmpty else { throw .dataset(location: location, reason: "no string \"id\"") }
+            guard seen[id] == nil else { throw .dataset(location: location, reason: "duplicate tool id \"\(id)\"") }
+            seen[id] = tools.count
+            tools.append(Tool(id: id, name: object["name"] as? String ?? id, description: object["description"] as? String ?? ""))
+        }
+        var queries = [Query]()
+        for (line, object) in try jsonLines(directory + "/queries.jsonl") {
+            let location = "\(directory)/queries.jsonl:\(line)"
+            guard let text = object["text"] as? String else { throw .dataset(location: location, reason: "no string \"text\"") }
+            guard let labels = object["tools"] as? [String], !labels.isEmpty else {
+                throw .dataset(location: location, reason: "\"tools\" must be a non-empty list of tool ids")
+            }
+            var indices = [Int]()
+            for label in labels {
+                guard let index = seen[label] else { throw .dataset(location: location, reason: "unknown tool id \"\(label)\"") }
+                if !indices.contains(index) { indices.append(index) }
+            }
+            guard let splitName = object["split"] as? String, let split = Split(rawValue: splitName) else {
+                throw .dataset(location: location, reason: "\"split\" must be \"train\" or \"test\"")
+            }
+            queries.append(Query(id: object["id"] as? String ?? "line \(line)", text: text, tools: indices, split: split))
+        }
+        var corrections = [Correction]()
+        let feedbackPath = directory + "/feedback.jsonl"
+        if FileManager.default.fileExists(atPath: feedbackPath) {
+            for (line, object) in try jsonLines(feedbackPath) {
+                let location = "\(feedbackPath):\(line)"
+                guard let query = object["query"] as? String, let wrong = object["wrong"] as? String,
+                      let correct = object["correct"] as? String else {
+                    throw .dataset(location: location, reason: "needs string fields \"query\", \"wrong\" and \"correct\"")
+                }
+                guard let w = seen[wrong] else { throw .dataset(location: location, reason: "unknown tool id \"\(wrong)\"") }
+                guard let c = seen[correct] else { throw .dataset(location: location, reason: "unknown tool id \"\(correct)\"") }
+                corrections.append(Correction(query: query, wrong: w, correct: c))
+            }
+        }
+        let toolVectors = try vectors(directory + "/tools.npy", rows: tools.count)
+        let queryVectors = try vectors(directory + "/queries.npy", rows: queries.count)
+        guard toolVectors.cols == queryVectors.cols else {
+            throw .dataset(location: directory, reason: "tools.npy has \(toolVectors.cols) columns but queries.npy \(queryVectors.cols)")
+        }
+        let dataset = try RetrievalDataset(name: name, tools: tools, queries: queries, corrections: corrections,
+                                           toolVectors: toolVectors, queryVectors: queryVectors)
+        for split in [Split.train, .test] where dataset.indices(of: split).isEmpty {
+            throw .dataset(location: directory + "/queries.jsonl", reason: "no \(split.rawValue) queries")
+        }
+        return dataset
+    }
+
+    /// The tool texts an encoder embeds for this catalogue ("name: description").
+    public var toolTexts: [String] { tools.map { "\($0.name): \($0.description)" } }
+
+    private static func vectors(_ path: String, rows: Int) throws(AdaptError) -> Matrix {
+        let matrix: Matrix
+        do {
+            matrix = try NPYFile.read(path)
+        } catch {
+            throw .file(error)
+        }
+        guard matrix.rows == rows else {
+            throw .dataset(location: path, reason: "\(matrix.rows) rows but the JSONL file beside it has \(rows) lines; row i must embed line i")
+        }
+        return matrix
+    }
+
+    /// Non-blank lines of a JSONL file as objects, with 1-based line numbers.
+    static func jsonLines(_ path: String) throws(AdaptError) -> [(line: Int, object: [String: Any])] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .dataset(location: path, reason: "missing or unreadable")
+        }
+        var result = [(line: Int, object: [String: Any])]()
+        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                throw .dataset(location: "\(path):\(number + 1)", reason: "not a JSON object")
+            }
+            result.append((number + 1, object))
+        }
+        return result
+    }
+}

@@ -1,0 +1,47 @@
+/// Settings of a training run (recorded in the adapter file).
+public struct TrainingConfiguration: Sendable, Codable, Equatable {
+    /// Rank r of the adapter (1 … d; d is a full linear adapter).
+    public var rank = 32
+    /// Triplet margin on cosine similarity.
+    public var margin: Float = 0.2
+    /// Upper bound on epochs (early stopping usually ends sooner).
+    public var epochs = 30
+    /// Triplets per optimisation step.
+    public var batchSize = 256
+    public var learningRate: Float = 2e-3
+    /// Decoupled (AdamW) weight decay on U, V and the tool offsets.
+    public var weightDecay: Float = 1e-4
+    public var seed: UInt64 = 0
+    public var side: LowRankAdapter.Side = .both
+    /// Learn an offset per training tool (tool side).
+    public var toolOffsets = true
+    /// Hard negatives per (query, positive) pair, mined each epoch under the current adapter.
+    public var hardNegatives = 4
+    /// Random negatives per (query, positive) pair.
+    public var randomNegatives = 1
+    /// Share of the training queries held out for validation (early stopping, never-worse).
+    public var validationFraction = 0.1
+    /// Epochs without a better validation MRR@10 before stopping.
+    public var patience = 4
+    /// Start from the closed-form ridge solution compressed to rank r instead of the identity.
+    public var warmStart = false
+    /// Ridge strength λ of the warm start.
+    public var ridgeLambda: Float = 1
+
+    public init() {}
+
+    func validate() throws(AdaptError) {
+        func check(_ ok: Bool, _ message: String) throws(AdaptError) { if !ok { throw .invalidSetting(message) } }
+        try check(rank >= 1, "rank must be at least 1")
+        try check(margin.isFinite && margin > 0 && margin <= 2, "margin must be in (0, 2] (cosine scale)")
+        try check(epochs >= 1, "epochs must be at least 1")
+        try check(batchSize >= 1, "batch must be at least 1")
+        try check(learningRate.isFinite && learningRate > 0, "learning rate must be positive")
+        try check(weightDecay.isFinite && weightDecay >= 0, "weight decay must not be negative")
+        try check(hardNegatives >= 0 && randomNegatives >= 0 && hardNegatives + randomNegatives >= 1,
+                  "at least one hard or random negative per pair")
+        try check(validationFraction > 0 && validationFraction < 1, "validation fraction must be in (0, 1)")
+        try check(patience >= 1, "patience must be at least 1")
+        try check(ridgeLambda.isFinite && ridgeLambda > 0, "ridge lambda must be positive")
+    }
+}

@@ -1,0 +1,172 @@
+import GantryMath
+
+/// The trainable parameters: the adapter factors (r × d each) and, optionally, one offset row
+/// per catalogue tool.
+struct AdapterParameters: Sendable, Equatable {
+    var up: Matrix
+    var down: Matrix
+    var offsets: Matrix?
+}
+
+/// One optimisation step's data: anchor query rows, and triplets (anchor slot, positive tool,
+/// negative tool) over catalogue rows.
+struct TripletBatch: Sendable {
+    var anchors: [Int]
+    var triplets: [(anchor: Int32, positive: Int32, negative: Int32)]
+}
+
+/// The triplet margin loss on cosine similarity and its gradient, both as BLAS calls:
+///
+///     loss = mean over triplets of max(0, m − cos(q', t⁺') + cos(q', t⁻'))
+///     q' = normalize(q + (q Vᵀᵀ) Uᵀ)          (the adapter on the query side)
+///     t' = normalize(t [+ (t Vᵀᵀ) Uᵀ] [+ bₜ])  (the adapter when side = both; offsets)
+///
+/// Forward: H = X·downᵀ and Z = X + H·up per side (2 sgemm). Backward through the
+/// normalisation, g_z = (g_a − a (a·g_a)) / ‖z‖, then ∂up = Hᵀ G_z, ∂H = G_z·upᵀ,
+/// ∂down = ∂Hᵀ X (3 sgemm per side). The anchor and tool rows of a batch are each computed
+/// once, however many triplets share them.
+struct TripletObjective {
+    let margin: Float
+    let side: LowRankAdapter.Side
+    let queries: Matrix
+    let tools: Matrix
+
+    struct Gradients {
+        var up: Matrix
+        var down: Matrix
+        /// (tool row, gradient row) for the tools of the batch, when offsets are trained.
+        var offsetRows: [Int]
+        var offsets: Matrix?
+        var activeTriplets: Int
+    }
+
+    /// One side's forward pass over `x`: the hidden projection, the unit rows and their norms.
+    private func forward(_ x: Matrix, _ p: AdapterParameters, adapt: Bool, offsets rows: [Int]?) throws(MathError)
+        -> (hidden: Matrix?, unit: Matrix, norms: [Float])
+    {
+        var z = x
+        var hidden: Matrix?
+        if adapt {
+            let h = try Matrix.product(x, p.down, transposeB: true)
+            try Matrix.gemm(h, p.up, beta: 1, into: &z)
+            hidden = h
+        }
+        if let rows, let offsets = p.offsets {
+            let d = x.cols
+            offsets.withUnsafeBufferPointer { b in
+                z.withUnsafeMutableBufferPointer { out in
+                    for (slot, tool) in rows.enumerated() {
+                        SIMDKernels.axpy(1, UnsafeBufferPointer(rebasing: b[tool * d..<(tool + 1) * d]),
+                                         UnsafeMutableBufferPointer(rebasing: out[slot * d..<(slot + 1) * d]))
+                    }
+                }
+            }
+        }
+        let norms = z.rowNorms()
+        z.withUnsafeMutableBufferPointer { out in
+            for (row, norm) in norms.enumerated() {
+                SIMDKernels.scale(UnsafeMutableBufferPointer(rebasing: out[row * x.cols..<(row + 1) * x.cols]), by: 1 / max(norm, 1e-12))
+            }
+        }
+        return (hidden, z, norms)
+    }
+
+    /// `g ← (g − a (a·g)) / norm` row by row: the gradient through `a = z / ‖z‖`.
+    private func throughNormalization(_ g: inout Matrix, unit a: Matrix, norms: [Float]) {
+        let d = a.cols
+        a.withUnsafeBufferPointer { ab in
+            g.withUnsafeMutableBufferPointer { gb in
+                for row in 0..<a.rows {
+                    let ar = UnsafeBufferPointer(rebasing: ab[row * d..<(row + 1) * d])
+                    let gr = UnsafeMutableBufferPointer(rebasing: gb[row * d..<(row + 1) * d])
+                    let projection = SIMDKernels.dot(ar, UnsafeBufferPointer(gr))
+                    SIMDKernels.axpy(-projection, ar, gr)
+                    SIMDKernels.scale(gr, by: 1 / max(norms[row], 1e-12))
+                }
+            }
+        }
+    }
+
+    /// Loss (mean over the batch's triplets) and gradients at `p`.
+    func lossAndGradients(_ p: AdapterParameters, batch: TripletBatch) throws(MathError) -> (loss: Float, gradients: Gradients) {
+        let d = queries.cols, r = p.up.rows
+        // The batch's distinct tools, each a row of T_b.
+        var slotOf = [Int32: Int32]()
+        var toolRows = [Int]()
+        var triplets = [(anchor: Int, positive: Int, negative: Int)]()
+        triplets.reserveCapacity(batch.triplets.count)
+        for t in batch.triplets {
+            for tool in [t.positive, t.negative] where slotOf[tool] == nil {
+                slotOf[tool] = Int32(toolRows.count)
+                toolRows.append(Int(tool))
+            }
+            triplets.append((Int(t.anchor), Int(slotOf[t.positive]!), Int(slotOf[t.negative]!)))
+        }
+        let q = try queries.gatherRows(batch.anchors)
+        let t = try tools.gatherRows(toolRows)
+        let (hq, aq, nq) = try forward(q, p, adapt: true, offsets: nil)
+        let (ht, at, nt) = try forward(t, p, adapt: side == .both, offsets: p.offsets == nil ? nil : toolRows)
+
+        var gq = Matrix(rows: q.rows, cols: d), gt = Matrix(rows: t.rows, cols: d)
+        var loss: Float = 0, active = 0
+        let weight = 1 / Float(max(triplets.count, 1))
+        aq.withUnsafeBufferPointer { A in
+            at.withUnsafeBufferPointer { T in
+                gq.withUnsafeMutableBufferPointer { GQ in
+                    gt.withUnsafeMutableBufferPointer { GT in
+                        func row(_ b: UnsafeBufferPointer<Float>, _ i: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: b[i * d..<(i + 1) * d]) }
+                        func row(_ b: UnsafeMutableBufferPointer<Float>, _ i: Int) -> UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(rebasing: b[i * d..<(i + 1) * d]) }
+                        for (a, pos, neg) in triplets {
+                            let violation = margin - SIMDKernels.dot(row(A, a), row(T, pos)) + SIMDKernels.dot(row(A, a), row(T, neg))
+                            guard violation > 0 else { continue }
+                            loss += violation
+                            active += 1
+                            SIMDKernels.axpy(weight, row(T, neg), row(GQ, a))
+                            SIMDKernels.axpy(-weight, row(T, pos), row(GQ, a))
+                            SIMDKernels.axpy(-weight, row(A, a), row(GT, pos))
+                            SIMDKernels.axpy(weight, row(A, a), row(GT, neg))
+                        }
+                    }
+                }
+            }
+        }
+        throughNormalization(&gq, unit: aq, norms: nq)
+        throughNormalization(&gt, unit: at, norms: nt)
+
+        var gradUp = Matrix(rows: r, cols: d), gradDown = Matrix(rows: r, cols: d)
+        try Matrix.gemm(hq!, gq, transposeA: true, into: &gradUp)
+        let dhq = try Matrix.product(gq, p.up, transposeB: true)
+        try Matrix.gemm(dhq, q, transposeA: true, into: &gradDown)
+        if side == .both, let ht {
+            try Matrix.gemm(ht, gt, transposeA: true, beta: 1, into: &gradUp)
+            let dht = try Matrix.product(gt, p.up, transposeB: true)
+            try Matrix.gemm(dht, t, transposeA: true, beta: 1, into: &gradDown)
+        }
+        let gradients = Gradients(up: gradUp, down: gradDown, offsetRows: p.offsets == nil ? [] : toolRows,
+                                  offsets: p.offsets == nil ? nil : gt, activeTriplets: active)
+        return (loss * weight, gradients)
+    }
+
+    /// Floating-point operations of one step (the five products per adapted side).
+    static func flops(anchors: Int, tools: Int, rank: Int, dimension: Int, side: LowRankAdapter.Side) -> Double {
+        let rows = Double(anchors + (side == .both ? tools : 0))
+        return rows * 10 * Double(rank * dimension)
+    }
+}
+
+extension Matrix {
+    /// The rows at `indices`, in that order, as a new matrix.
+    func gatherRows(_ indices: [Int]) throws(MathError) -> Matrix {
+        var out = Matrix(rows: indices.count, cols: cols)
+        let d = cols
+        withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for (slot, row) in indices.enumerated() {
+                    _ = UnsafeMutableBufferPointer(rebasing: target[slot * d..<(slot + 1) * d])
+                        .initialize(from: UnsafeBufferPointer(rebasing: source[row * d..<(row + 1) * d]))
+                }
+            }
+        }
+        return out
+    }
+}
