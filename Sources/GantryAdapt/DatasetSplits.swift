@@ -1,0 +1,63 @@
+import GantryMath
+
+extension RetrievalDataset {
+    /// The split that asks what a newly registered tool experiences: a seeded `fraction` of the
+    /// tools is held out entirely. `training` = train queries that touch no held-out tool;
+    /// `unseen` = every query (either split) with a held-out tool; `seen` = test queries without.
+    public struct UnseenToolSplit: Sendable {
+        public var heldOut: Set<Int>
+        public var training: [Int]
+        public var unseen: [Int]
+        public var seen: [Int]
+    }
+
+    public func unseenToolSplit(fraction: Double = 0.2, seed: UInt64 = 0) -> UnseenToolSplit {
+        var rng = SplitMix64(seed: seed ^ 0x5EED)
+        var order = Array(tools.indices)
+        order.shuffle(using: &rng)
+        let heldOut = Set(order.prefix(Int((Double(tools.count) * fraction).rounded())))
+        var split = UnseenToolSplit(heldOut: heldOut, training: [], unseen: [], seen: [])
+        for (i, query) in queries.enumerated() {
+            if query.tools.contains(where: heldOut.contains) {
+                split.unseen.append(i)
+            } else if query.split == .train {
+                split.training.append(i)
+            } else {
+                split.seen.append(i)
+            }
+        }
+        return split
+    }
+
+    /// Training examples from the queries at `indices`, with the corrections whose query text
+    /// matches one of them as explicit negatives. Corrections for other texts are returned
+    /// separately (they need embedding).
+    public func trainingExamples(_ indices: [Int]) throws(AdaptError) -> (examples: TrainingExamples, unmatched: [Correction]) {
+        var rowOfText = [String: Int]()
+        for (row, index) in indices.enumerated() where rowOfText[queries[index].text] == nil { rowOfText[queries[index].text] = row }
+        var negatives = Array(repeating: [Int](), count: indices.count)
+        var unmatched = [Correction]()
+        for correction in corrections {
+            if let row = rowOfText[correction.query], queries[indices[row]].tools.contains(correction.correct) {
+                if !negatives[row].contains(correction.wrong) { negatives[row].append(correction.wrong) }
+            } else {
+                unmatched.append(correction)
+            }
+        }
+        let vectors: Matrix
+        do { vectors = try queryVectors.gatherRows(indices) } catch { throw .math(error) }
+        return (try TrainingExamples(queries: vectors, positives: indices.map { queries[$0].tools }, explicitNegatives: negatives), unmatched)
+    }
+
+    /// Metrics of the queries at `indices` against the catalogue, through `adapter` if given.
+    public func evaluate(_ indices: [Int], adapter: LowRankAdapter? = nil, index: RetrievalEvaluator.IndexKind = .flat) throws(AdaptError) -> RetrievalMetrics {
+        var q: Matrix
+        do { q = try queryVectors.gatherRows(indices) } catch { throw .math(error) }
+        var t = toolVectors
+        if let adapter {
+            q = try adapter.adaptQueries(q)
+            t = try adapter.adaptTools(t, ids: tools.map(\.id))
+        }
+        return try RetrievalEvaluator.evaluate(queries: q, relevant: indices.map { queries[$0].tools }, tools: t, index: index)
+    }
+}

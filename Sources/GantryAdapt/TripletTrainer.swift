@@ -1,0 +1,306 @@
+import Foundation
+import GantryMath
+
+/// What an adapter learns from: training query vectors, each with its correct tools (catalogue
+/// rows) and tools known to be wrong for it (explicit feedback; may be empty).
+public struct TrainingExamples: Sendable {
+    public var queries: Matrix
+    public var positives: [[Int]]
+    public var explicitNegatives: [[Int]]
+
+    public init(queries: Matrix, positives: [[Int]], explicitNegatives: [[Int]]? = nil) throws(AdaptError) {
+        guard positives.count == queries.rows else {
+            throw .invalidSetting("\(queries.rows) query vectors but \(positives.count) label lists")
+        }
+        let negatives = explicitNegatives ?? Array(repeating: [], count: queries.rows)
+        guard negatives.count == queries.rows else {
+            throw .invalidSetting("\(queries.rows) query vectors but \(negatives.count) negative lists")
+        }
+        self.queries = queries
+        self.positives = positives
+        self.explicitNegatives = negatives
+    }
+}
+
+/// One epoch of training, as reported to progress handlers and in the report.
+public struct EpochReport: Sendable, Codable, Equatable {
+    public var epoch: Int
+    /// Mean triplet loss over the epoch's steps.
+    public var loss: Double
+    /// Share of triplets that violated the margin.
+    public var activeFraction: Double
+    public var triplets: Int
+    public var validation: RetrievalMetrics
+    public var seconds: Double
+}
+
+/// What happened in a training run.
+public struct TrainingReport: Sendable, Codable {
+    public var configuration: TrainingConfiguration
+    public var trainingQueries: Int
+    public var validationQueries: Int
+    /// Validation metrics of the identity (frozen embeddings) and of the returned adapter.
+    public var identityValidation: RetrievalMetrics
+    public var bestValidation: RetrievalMetrics
+    /// The epoch whose checkpoint was returned; 0 means the identity (nothing beat it).
+    public var bestEpoch: Int
+    public var epochs: [EpochReport]
+    /// Triplets processed by optimisation steps, their rate and the FLOP rate of those steps.
+    public var triplets: Int
+    public var tripletsPerSecond: Double
+    public var stepGFLOPs: Double
+    public var seconds: Double
+}
+
+/// Progress of a run: after every optimisation step, and at the end of every epoch.
+public enum TrainingProgress: Sendable {
+    case step(epoch: Int, tripletsDone: Int, tripletsInEpoch: Int, loss: Double)
+    case epochEnded(EpochReport)
+}
+
+/// Trains a `LowRankAdapter` with the triplet margin loss on cosine similarity (`TripletObjective`),
+/// AdamW, hard negatives re-mined every epoch under the current adapter, early stopping on
+/// validation MRR@10, and the never-worse rule: the result is the best validation checkpoint,
+/// or the identity when no epoch beats it.
+public struct TripletTrainer: Sendable {
+    public var configuration: TrainingConfiguration
+
+    public init(_ configuration: TrainingConfiguration = TrainingConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Trains on `examples` against the catalogue `tools` (unit rows; `toolIDs[i]` names row i).
+    public func train(tools: Matrix, toolIDs: [String], examples: TrainingExamples,
+                      progress: ((TrainingProgress) -> Void)? = nil) throws(AdaptError) -> (adapter: LowRankAdapter, report: TrainingReport) {
+        let c = configuration
+        try c.validate()
+        let d = tools.cols
+        guard tools.rows >= 2, toolIDs.count == tools.rows else {
+            throw .invalidSetting("training needs at least 2 tools with one id each (\(tools.rows) rows, \(toolIDs.count) ids)")
+        }
+        guard examples.queries.cols == d else {
+            throw .incompatible("query vectors have dimension \(examples.queries.cols) but tool vectors \(d)")
+        }
+        guard c.rank <= d else { throw .invalidSetting("rank \(c.rank) exceeds the embedding dimension \(d)") }
+        for list in examples.positives + examples.explicitNegatives where list.contains(where: { !(0..<tools.rows).contains($0) }) {
+            throw .invalidSetting("a label names tool row outside 0..<\(tools.rows)")
+        }
+        let started = Date()
+        var rng = SplitMix64(seed: c.seed)
+        // Validation queries carved from the training data (seeded).
+        let labelled = examples.positives.indices.filter { !examples.positives[$0].isEmpty }
+        var shuffled = labelled
+        shuffled.shuffle(using: &rng)
+        let validationCount = max(1, Int((Double(labelled.count) * c.validationFraction).rounded()))
+        guard labelled.count >= validationCount + 1 else {
+            throw .invalidSetting("\(labelled.count) labelled training queries: too few to hold out a validation set")
+        }
+        let validation = Array(shuffled.prefix(validationCount)).sorted()
+        let training = Array(shuffled.dropFirst(validationCount)).sorted()
+        let validationQueries = try gather(examples.queries, validation)
+        let validationLabels = validation.map { examples.positives[$0] }
+
+        var parameters = try initialParameters(tools: tools, examples: examples, training: training, rng: &rng)
+        let objective = TripletObjective(margin: c.margin, side: c.side, queries: examples.queries, tools: tools)
+        var optimizer = AdamW(learningRate: c.learningRate, weightDecay: c.weightDecay, parameters: parameters)
+
+        func adapter(_ p: AdapterParameters) -> LowRankAdapter {
+            var offsets = [String: [Float]]()
+            if let rows = p.offsets {
+                for (i, id) in toolIDs.enumerated() where rows.row(i).contains(where: { $0 != 0 }) { offsets[id] = Array(rows.row(i)) }
+            }
+            return LowRankAdapter(dimension: d, rank: c.rank, side: c.side, down: p.down, up: p.up, toolOffsets: offsets)
+        }
+        func validate(_ candidate: LowRankAdapter) throws(AdaptError) -> RetrievalMetrics {
+            try RetrievalEvaluator.evaluate(queries: candidate.adaptQueries(validationQueries), relevant: validationLabels,
+                                            tools: candidate.adaptTools(tools, ids: toolIDs))
+        }
+
+        let identity = try LowRankAdapter.identity(dimension: d, rank: c.rank, side: c.side)
+        let identityValidation = try validate(identity)
+        var best = (adapter: identity, metrics: identityValidation, epoch: 0)
+        if c.warmStart {
+            let warm = adapter(parameters)
+            let metrics = try validate(warm)
+            if metrics.mrrAt10 > best.metrics.mrrAt10 { best = (warm, metrics, 0) }
+        }
+        var epochs = [EpochReport]()
+        var stepSeconds = 0.0, stepFLOPs = 0.0, tripletsDone = 0
+        var sinceBest = 0
+        for epoch in 1...c.epochs {
+            let epochStart = Date()
+            let anchors = try mine(adapter(parameters), tools: tools, toolIDs: toolIDs, examples: examples, training: training, rng: &rng)
+            let total = anchors.reduce(0) { $0 + $1.negatives.count }
+            var lossSum = 0.0, steps = 0, active = 0, done = 0
+            var start = 0
+            while start < anchors.count {
+                var batch = TripletBatch(anchors: [], triplets: [])
+                while start < anchors.count, batch.triplets.count < c.batchSize {
+                    let anchor = anchors[start]
+                    let slot = Int32(batch.anchors.count)
+                    batch.anchors.append(anchor.query)
+                    for negative in anchor.negatives { batch.triplets.append((slot, Int32(anchor.positive), Int32(negative))) }
+                    start += 1
+                }
+                let stepStart = Date()
+                let (loss, gradients): (Float, TripletObjective.Gradients)
+                do { (loss, gradients) = try objective.lossAndGradients(parameters, batch: batch) } catch { throw .math(error) }
+                optimizer.step(&parameters, gradients)
+                stepSeconds += Date().timeIntervalSince(stepStart)
+                let distinctTools = Set(batch.triplets.flatMap { [$0.positive, $0.negative] }).count
+                stepFLOPs += TripletObjective.flops(anchors: batch.anchors.count, tools: distinctTools, rank: c.rank, dimension: d, side: c.side)
+                lossSum += Double(loss)
+                steps += 1
+                active += gradients.activeTriplets
+                done += batch.triplets.count
+                progress?(.step(epoch: epoch, tripletsDone: done, tripletsInEpoch: total, loss: lossSum / Double(steps)))
+            }
+            guard parameters.up.firstNonFinite() == nil, parameters.down.firstNonFinite() == nil else {
+                throw .invalidSetting("training diverged (non-finite parameters) in epoch \(epoch); lower the learning rate")
+            }
+            tripletsDone += done
+            let current = adapter(parameters)
+            let metrics = try validate(current)
+            let report = EpochReport(epoch: epoch, loss: lossSum / Double(max(steps, 1)), activeFraction: Double(active) / Double(max(done, 1)),
+                                     triplets: done, validation: metrics, seconds: Date().timeIntervalSince(epochStart))
+            epochs.append(report)
+            progress?(.epochEnded(report))
+            if metrics.mrrAt10 > best.metrics.mrrAt10 {
+                best = (current, metrics, epoch)
+                sinceBest = 0
+            } else {
+                sinceBest += 1
+                if sinceBest >= c.patience { break }
+            }
+        }
+        let report = TrainingReport(
+            configuration: c, trainingQueries: training.count, validationQueries: validation.count,
+            identityValidation: identityValidation, bestValidation: best.metrics, bestEpoch: best.epoch, epochs: epochs,
+            triplets: tripletsDone, tripletsPerSecond: Double(tripletsDone) / max(stepSeconds, 1e-9),
+            stepGFLOPs: stepFLOPs / max(stepSeconds, 1e-9) / 1e9, seconds: Date().timeIntervalSince(started))
+        return (best.adapter, report)
+    }
+
+    /// A (query, positive) pair and its negatives for one epoch.
+    struct Anchor {
+        var query: Int
+        var positive: Int
+        var negatives: [Int]
+    }
+
+    /// Triplets for one epoch: per training (query, positive) pair, the explicit wrong tools, the
+    /// `hardNegatives` best-scoring wrong tools under `current` (FlatIndex batched search) and
+    /// `randomNegatives` random wrong tools; never another correct tool of the query. Shuffled.
+    func mine(_ current: LowRankAdapter, tools: Matrix, toolIDs: [String], examples: TrainingExamples, training: [Int],
+              rng: inout SplitMix64) throws(AdaptError) -> [Anchor] {
+        let c = configuration
+        let queries = try current.adaptQueries(gather(examples.queries, training))
+        let adaptedTools = try current.adaptTools(tools, ids: toolIDs)
+        let widest = training.map { examples.positives[$0].count }.max() ?? 1
+        let ranked = c.hardNegatives > 0
+            ? try RetrievalEvaluator.rankings(queries: queries, tools: adaptedTools, k: min(tools.rows, c.hardNegatives + widest))
+            : Array(repeating: [], count: training.count)
+        var anchors = [Anchor]()
+        for (slot, query) in training.enumerated() {
+            let correct = Set(examples.positives[query])
+            guard correct.count < tools.rows else { continue }
+            var negatives = examples.explicitNegatives[query].filter { !correct.contains($0) }
+            for tool in ranked[slot] where !correct.contains(tool) && !negatives.contains(tool) && negatives.count < c.hardNegatives {
+                negatives.append(tool)
+            }
+            var randoms = 0, attempts = 0
+            while randoms < c.randomNegatives, attempts < 8 * c.randomNegatives + 8 {
+                attempts += 1
+                let tool = Int.random(in: 0..<tools.rows, using: &rng)
+                if !correct.contains(tool) { negatives.append(tool); randoms += 1 }
+            }
+            for positive in examples.positives[query] { anchors.append(Anchor(query: query, positive: positive, negatives: negatives)) }
+        }
+        anchors.shuffle(using: &rng)
+        return anchors
+    }
+
+    /// The identity (U = 0, V small random), or the warm start when configured.
+    func initialParameters(tools: Matrix, examples: TrainingExamples, training: [Int], rng: inout SplitMix64) throws(AdaptError) -> AdapterParameters {
+        let c = configuration
+        let start = try LowRankAdapter.identity(dimension: tools.cols, rank: c.rank, side: c.side, seed: rng.next())
+        var parameters = AdapterParameters(up: start.up, down: start.down,
+                                           offsets: c.toolOffsets ? Matrix(rows: tools.rows, cols: tools.cols) : nil)
+        if c.warmStart {
+            let pairs = training.flatMap { q in examples.positives[q].map { (q, $0) } }
+            let (down, up) = try WarmStart.ridge(queries: gather(examples.queries, pairs.map(\.0)),
+                                                 targets: gather(tools, pairs.map(\.1)), rank: c.rank, lambda: c.ridgeLambda)
+            parameters.down = down
+            parameters.up = up
+        }
+        return parameters
+    }
+
+    private func gather(_ m: Matrix, _ rows: [Int]) throws(AdaptError) -> Matrix {
+        do { return try m.gatherRows(rows) } catch { throw .math(error) }
+    }
+}
+
+/// AdamW (Loshchilov & Hutter): Adam moments, bias correction, decoupled weight decay. Offset
+/// rows are updated only when their tool is in the batch (lazy, like sparse Adam).
+struct AdamW {
+    let learningRate: Float, weightDecay: Float
+    let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+    var step = 0
+    /// First and second moments of up, down and the offsets.
+    var up: Moments, down: Moments, offsets: Moments
+    var offsetSteps: [Int]
+
+    struct Moments {
+        var first: [Float], second: [Float]
+        init(_ count: Int) {
+            first = [Float](repeating: 0, count: count)
+            second = first
+        }
+    }
+
+    init(learningRate: Float, weightDecay: Float, parameters p: AdapterParameters) {
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        up = Moments(p.up.values.count)
+        down = Moments(p.down.values.count)
+        offsets = Moments(p.offsets?.values.count ?? 0)
+        offsetSteps = Array(repeating: 0, count: p.offsets?.rows ?? 0)
+    }
+
+    mutating func step(_ p: inout AdapterParameters, _ g: TripletObjective.Gradients) {
+        step += 1
+        update(&p.up, g.up.values[...], at: 0, &up, t: step)
+        update(&p.down, g.down.values[...], at: 0, &down, t: step)
+        if var rows = p.offsets, let gradients = g.offsets {
+            let d = rows.cols
+            let values = gradients.values
+            for (slot, tool) in g.offsetRows.enumerated() {
+                offsetSteps[tool] += 1
+                update(&rows, values[slot * d..<(slot + 1) * d], at: tool * d, &offsets, t: offsetSteps[tool])
+            }
+            p.offsets = rows
+        }
+    }
+
+    /// Updates `parameter[start ..< start + gradient.count]`.
+    private func update(_ parameter: inout Matrix, _ gradient: ArraySlice<Float>, at start: Int, _ moments: inout Moments, t: Int) {
+        let correction1 = 1 - pow(beta1, Float(t)), correction2 = 1 - pow(beta2, Float(t))
+        let (lr, wd, b1, b2, eps) = (learningRate, weightDecay, beta1, beta2, epsilon)
+        moments.first.withUnsafeMutableBufferPointer { m in
+            moments.second.withUnsafeMutableBufferPointer { v in
+                parameter.withUnsafeMutableBufferPointer { x in
+                    gradient.withUnsafeBufferPointer { g in
+                        for i in 0..<g.count {
+                            let position = start + i
+                            m[position] = b1 * m[position] + (1 - b1) * g[i]
+                            v[position] = b2 * v[position] + (1 - b2) * g[i] * g[i]
+                            let step = (m[position] / correction1) / ((v[position] / correction2).squareRoot() + eps)
+                            x[position] -= lr * (step + wd * x[position])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
