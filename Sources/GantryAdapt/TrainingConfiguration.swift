@@ -8,7 +8,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var epochs = 30
     /// Triplets per optimisation step.
     public var batchSize = 256
-    public var learningRate: Float = 2e-3
+    /// Peak Adam learning rate; it decays along a cosine to 5% over `epochs`.
+    public var learningRate: Float = 1e-3
     /// Decoupled (AdamW) weight decay on U, V and the tool offsets.
     public var weightDecay: Float = 1e-4
     public var seed: UInt64 = 0
@@ -22,7 +23,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// Share of the training queries held out for validation (early stopping, never-worse).
     public var validationFraction = 0.1
     /// Epochs without a better validation MRR@10 before stopping.
-    public var patience = 4
+    public var patience = 8
     /// Start from the closed-form ridge solution compressed to rank r instead of the identity.
     public var warmStart = false
     /// Ridge strength λ of the warm start.

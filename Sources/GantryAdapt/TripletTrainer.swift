@@ -142,6 +142,9 @@ public struct TripletTrainer: Sendable {
                     for negative in anchor.negatives { batch.triplets.append((slot, Int32(anchor.positive), Int32(negative))) }
                     start += 1
                 }
+                // Cosine decay from the configured rate to 5% of it over the configured epochs.
+                let progressed = (Double(epoch - 1) + Double(start) / Double(anchors.count)) / Double(c.epochs)
+                optimizer.learningRate = c.learningRate * Float(0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * progressed)))
                 let stepStart = Date()
                 let (loss, gradients): (Float, TripletObjective.Gradients)
                 do { (loss, gradients) = try objective.lossAndGradients(parameters, batch: batch) } catch { throw .math(error) }
@@ -244,7 +247,8 @@ public struct TripletTrainer: Sendable {
 /// AdamW (Loshchilov & Hutter): Adam moments, bias correction, decoupled weight decay. Offset
 /// rows are updated only when their tool is in the batch (lazy, like sparse Adam).
 struct AdamW {
-    let learningRate: Float, weightDecay: Float
+    var learningRate: Float
+    let weightDecay: Float
     let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
     var step = 0
     /// First and second moments of up, down and the offsets.
@@ -270,36 +274,39 @@ struct AdamW {
 
     mutating func step(_ p: inout AdapterParameters, _ g: TripletObjective.Gradients) {
         step += 1
-        update(&p.up, g.up.values[...], at: 0, &up, t: step)
-        update(&p.down, g.down.values[...], at: 0, &down, t: step)
-        if var rows = p.offsets, let gradients = g.offsets {
-            let d = rows.cols
-            let values = gradients.values
-            for (slot, tool) in g.offsetRows.enumerated() {
-                offsetSteps[tool] += 1
-                update(&rows, values[slot * d..<(slot + 1) * d], at: tool * d, &offsets, t: offsetSteps[tool])
+        let t = step
+        let settings = (learningRate, weightDecay, beta1, beta2, epsilon)
+        g.up.withUnsafeBufferPointer { gradient in
+            p.up.withUnsafeMutableBufferPointer { Self.update($0, gradient, at: 0, &up, t: t, settings) }
+        }
+        g.down.withUnsafeBufferPointer { gradient in
+            p.down.withUnsafeMutableBufferPointer { Self.update($0, gradient, at: 0, &down, t: t, settings) }
+        }
+        guard let rows = g.offsets, p.offsets != nil else { return }
+        let d = rows.cols
+        rows.withUnsafeBufferPointer { gradients in
+            p.offsets!.withUnsafeMutableBufferPointer { parameters in
+                for (slot, tool) in g.offsetRows.enumerated() {
+                    offsetSteps[tool] += 1
+                    Self.update(parameters, UnsafeBufferPointer(rebasing: gradients[slot * d..<(slot + 1) * d]), at: tool * d,
+                                &offsets, t: offsetSteps[tool], settings)
+                }
             }
-            p.offsets = rows
         }
     }
 
-    /// Updates `parameter[start ..< start + gradient.count]`.
-    private func update(_ parameter: inout Matrix, _ gradient: ArraySlice<Float>, at start: Int, _ moments: inout Moments, t: Int) {
-        let correction1 = 1 - pow(beta1, Float(t)), correction2 = 1 - pow(beta2, Float(t))
-        let (lr, wd, b1, b2, eps) = (learningRate, weightDecay, beta1, beta2, epsilon)
+    /// Updates `x[start ..< start + g.count]` in place. (Static, so that passing a moment array
+    /// inout does not also hold `self` and force a copy of it.)
+    private static func update(_ x: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, at start: Int,
+                               _ moments: inout Moments, t: Int, _ settings: (Float, Float, Float, Float, Float)) {
+        let (lr, wd, b1, b2, eps) = settings
+        let range = start..<start + g.count
         moments.first.withUnsafeMutableBufferPointer { m in
             moments.second.withUnsafeMutableBufferPointer { v in
-                parameter.withUnsafeMutableBufferPointer { x in
-                    gradient.withUnsafeBufferPointer { g in
-                        for i in 0..<g.count {
-                            let position = start + i
-                            m[position] = b1 * m[position] + (1 - b1) * g[i]
-                            v[position] = b2 * v[position] + (1 - b2) * g[i] * g[i]
-                            let step = (m[position] / correction1) / ((v[position] / correction2).squareRoot() + eps)
-                            x[position] -= lr * (step + wd * x[position])
-                        }
-                    }
-                }
+                SIMDKernels.adamW(UnsafeMutableBufferPointer(rebasing: x[range]), gradient: g,
+                                  first: UnsafeMutableBufferPointer(rebasing: m[range]), second: UnsafeMutableBufferPointer(rebasing: v[range]),
+                                  learningRate: lr, weightDecay: wd, beta1: b1, beta2: b2, epsilon: eps,
+                                  corrections: (1 - pow(b1, Float(t)), 1 - pow(b2, Float(t))))
             }
         }
     }

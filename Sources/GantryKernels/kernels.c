@@ -128,6 +128,27 @@ GK_INLINE void axpy_impl(float alpha, const float *x, float *y, size_t count) {
     for (; i < count; i++) y[i] += alpha * x[i];
 }
 
+/// One AdamW step over n parameters: moments m, v updated in place, then
+/// x -= lr · (m̂ / (√v̂ + eps) + wd · x), with m̂ = m / c1 and v̂ = v / c2 (bias corrections).
+GK_INLINE void adamw_impl(float *x, const float *g, float *m, float *v, size_t n, const float *s) {
+    float lr = s[0], wd = s[1], b1 = s[2], b2 = s[3], eps = s[4], c1 = s[5], c2 = s[6];
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f gi = load16(g + i);
+        v16f mi = load16(m + i) * b1 + gi * (1 - b1);
+        v16f vi = load16(v + i) * b2 + gi * gi * (1 - b2);
+        store16(m + i, mi);
+        store16(v + i, vi);
+        v16f xi = load16(x + i);
+        store16(x + i, xi - lr * ((mi / c1) / (__builtin_elementwise_sqrt(vi / c2) + eps) + wd * xi));
+    }
+    for (; i < n; i++) {
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        x[i] -= lr * ((m[i] / c1) / (sqrtf(v[i] / c2) + eps) + wd * x[i]);
+    }
+}
+
 // MARK: transformer kernels
 
 GK_INLINE void layer_norm_impl(float *x, size_t rows, size_t dim, const float *gamma, const float *beta, float eps) {
@@ -441,6 +462,7 @@ typedef struct {
     void (*attention)(const float *, size_t, size_t, size_t, size_t, size_t, float *, float *);
     void (*gemm)(const float *, size_t, size_t, const float *, size_t, float *, size_t, size_t);
     void (*axpy)(float, const float *, float *, size_t);
+    void (*adamw)(float *, const float *, float *, float *, size_t, const float *);
 } gk_table;
 
 #define GK_VARIANT(name, attributes, gemm_rows)                                              \
@@ -486,11 +508,15 @@ typedef struct {
     attributes static void axpy_##name(float a, const float *x, float *y, size_t n) {        \
         axpy_impl(a, x, y, n);                                                               \
     }                                                                                        \
+    attributes static void adamw_##name(float *x, const float *g, float *m, float *v,        \
+                                        size_t n, const float *s) {                          \
+        adamw_impl(x, g, m, v, n, s);                                                        \
+    }                                                                                        \
     static const gk_table table_##name = {dot_##name, l2sq_##name, scale_##name,             \
                                           push_scores_##name, push_dots_##name,              \
                                           dot_gather_##name, layer_norm_##name, gelu_##name, \
                                           add_bias_rows_##name, attention_##name, gemm_##name, \
-                                          axpy_##name};
+                                          axpy_##name, adamw_##name};
 
 GK_VARIANT(generic, , 2)
 #if defined(__x86_64__)
@@ -569,6 +595,9 @@ float gk_dot(const float *a, const float *b, size_t n) { return GK_TABLE()->dot(
 float gk_l2sq(const float *a, const float *b, size_t n) { return GK_TABLE()->l2sq(a, b, n); }
 void gk_scale(float *x, float alpha, size_t n) { GK_TABLE()->scale(x, alpha, n); }
 void gk_axpy(float alpha, const float *x, float *y, size_t n) { GK_TABLE()->axpy(alpha, x, y, n); }
+void gk_adamw(float *x, const float *g, float *m, float *v, size_t n, const float *settings) {
+    GK_TABLE()->adamw(x, g, m, v, n, settings);
+}
 void gk_topk_push_scores(gk_topk *t, const float *s, size_t n, int64_t first) {
     GK_TABLE()->push_scores(t, s, n, first);
 }

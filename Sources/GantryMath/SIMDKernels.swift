@@ -53,6 +53,17 @@ public enum SIMDKernels {
         gk_axpy(alpha, x.baseAddress, y.baseAddress, x.count)
     }
 
+    /// One AdamW step (Loshchilov & Hutter) over `x` with gradient `g`; the moments `m`, `v`
+    /// are updated in place; `corrections` are the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
+    public static func adamW(_ x: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                             first m: UnsafeMutableBufferPointer<Float>, second v: UnsafeMutableBufferPointer<Float>,
+                             learningRate: Float, weightDecay: Float, beta1: Float, beta2: Float, epsilon: Float,
+                             corrections: (Float, Float)) {
+        precondition(g.count == x.count && m.count == x.count && v.count == x.count, "adamW: lengths differ")
+        let settings: [Float] = [learningRate, weightDecay, beta1, beta2, epsilon, corrections.0, corrections.1]
+        gk_adamw(x.baseAddress, g.baseAddress, m.baseAddress, v.baseAddress, x.count, settings)
+    }
+
     /// `x[i] *= alpha` for every i.
     @inlinable
     public static func scale(_ x: UnsafeMutableBufferPointer<Float>, by alpha: Float) {

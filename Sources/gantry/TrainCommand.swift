@@ -33,8 +33,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adapter rank r (1 … d).") var rank = 32
     @Option(help: "Triplet margin on cosine similarity.") var margin: Float = 0.2
     @Option(help: "Most epochs (early stopping on validation MRR@10).") var epochs = 30
+    @Option(help: "Epochs without a better validation MRR@10 before stopping.") var patience = TrainingConfiguration().patience
     @Option(help: "Triplets per step.") var batch = 256
-    @Option(help: "Adam learning rate.") var lr: Float = 2e-3
+    @Option(help: "Peak Adam learning rate (cosine decay to 5% over the epochs).") var lr: Float = TrainingConfiguration().learningRate
     @Option(help: "Decoupled weight decay.") var weightDecay: Float = 1e-4
     @Option(help: "Seed of shuffling, validation split and initialisation.") var seed: UInt64 = 0
     @Option(help: "Adapt queries only, or queries and tools.") var side: LowRankAdapter.Side = .both
@@ -52,6 +53,7 @@ struct TrainCommand: ParsableCommand {
         configuration.rank = rank
         configuration.margin = margin
         configuration.epochs = epochs
+        configuration.patience = patience
         configuration.batchSize = batch
         configuration.learningRate = lr
         configuration.weightDecay = weightDecay

@@ -54,6 +54,9 @@ float gk_l2sq(const float *a, const float *b, size_t count);
 void gk_scale(float *x, float alpha, size_t count);
 /// y[i] += alpha · x[i].
 void gk_axpy(float alpha, const float *x, float *y, size_t count);
+/// One AdamW step over n parameters x with gradient g and moments m, v (updated in place).
+/// settings: learning rate, weight decay, beta1, beta2, epsilon, 1 − beta1^t, 1 − beta2^t.
+void gk_adamw(float *x, const float *g, float *m, float *v, size_t n, const float *settings);
 
 /// out[i] = dot(rows + slots[i] * dim, query) for i < count: scores of scattered rows (graph
 /// neighbours), four rows at a time while the next four are prefetched.
