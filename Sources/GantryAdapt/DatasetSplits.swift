@@ -29,24 +29,46 @@ extension RetrievalDataset {
         return split
     }
 
-    /// Training examples from the queries at `indices`, with the corrections whose query text
-    /// matches one of them as explicit negatives. Corrections for other texts are returned
-    /// separately (they need embedding).
-    public func trainingExamples(_ indices: [Int]) throws(AdaptError) -> (examples: TrainingExamples, unmatched: [Correction]) {
+    /// What a trainer sees: the catalogue without `excludedTools` (tools that do not exist yet at
+    /// training time), and examples from the queries at `indices` with labels renumbered to that
+    /// catalogue. Corrections whose query text matches one of those queries become explicit
+    /// negatives; the others are returned (they need embedding first).
+    public struct TrainingSet: Sendable {
+        public var tools: Matrix
+        public var toolIDs: [String]
+        public var examples: TrainingExamples
+        public var unmatchedCorrections: [Correction]
+    }
+
+    public func trainingSet(_ indices: [Int], excludingTools excluded: Set<Int> = []) throws(AdaptError) -> TrainingSet {
+        let kept = tools.indices.filter { !excluded.contains($0) }
+        var renumber = [Int: Int]()
+        for (row, tool) in kept.enumerated() { renumber[tool] = row }
         var rowOfText = [String: Int]()
         for (row, index) in indices.enumerated() where rowOfText[queries[index].text] == nil { rowOfText[queries[index].text] = row }
         var negatives = Array(repeating: [Int](), count: indices.count)
         var unmatched = [Correction]()
         for correction in corrections {
-            if let row = rowOfText[correction.query], queries[indices[row]].tools.contains(correction.correct) {
-                if !negatives[row].contains(correction.wrong) { negatives[row].append(correction.wrong) }
+            if let row = rowOfText[correction.query], queries[indices[row]].tools.contains(correction.correct),
+               let wrong = renumber[correction.wrong] {
+                if !negatives[row].contains(wrong) { negatives[row].append(wrong) }
             } else {
                 unmatched.append(correction)
             }
         }
-        let vectors: Matrix
-        do { vectors = try queryVectors.gatherRows(indices) } catch { throw .math(error) }
-        return (try TrainingExamples(queries: vectors, positives: indices.map { queries[$0].tools }, explicitNegatives: negatives), unmatched)
+        let positives = indices.map { queries[$0].tools.compactMap { renumber[$0] } }
+        guard !positives.contains(where: \.isEmpty) else {
+            throw .invalidSetting("a training query is labelled only with excluded tools")
+        }
+        do {
+            let examples = try TrainingExamples(queries: queryVectors.gatherRows(indices), positives: positives, explicitNegatives: negatives)
+            return TrainingSet(tools: try toolVectors.gatherRows(kept), toolIDs: kept.map { tools[$0].id },
+                               examples: examples, unmatchedCorrections: unmatched)
+        } catch let error as MathError {
+            throw .math(error)
+        } catch {
+            throw error as! AdaptError
+        }
     }
 
     /// Metrics of the queries at `indices` against the catalogue, through `adapter` if given.

@@ -20,6 +20,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var hardNegatives = 4
     /// Random negatives per (query, positive) pair.
     public var randomNegatives = 1
+    /// "Batch-all": every tool of a step's batch that is not correct for an anchor is a negative
+    /// of it (the mined and random ones bring the hard cases into the batch), and the loss is the
+    /// mean over the triplets that violate the margin (Hermans et al., 2017).
+    public var batchAllNegatives = false
     /// Share of the training queries held out for validation (early stopping, never-worse).
     public var validationFraction = 0.1
     /// Epochs without a better validation MRR@10 before stopping.

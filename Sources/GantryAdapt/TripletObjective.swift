@@ -13,6 +13,10 @@ struct AdapterParameters: Sendable, Equatable {
 struct TripletBatch: Sendable {
     var anchors: [Int]
     var triplets: [(anchor: Int32, positive: Int32, negative: Int32)]
+    /// When set (one entry per anchor slot: its positive tool and the query's other correct
+    /// tools), every tool of the batch that is not correct for the anchor is a negative
+    /// ("batch-all"), and the loss is the mean over the triplets that violate the margin.
+    var everyNegative: [(positive: Int32, alsoCorrect: [Int32])]? = nil
 }
 
 /// The triplet margin loss on cosine similarity and its gradient, both as BLAS calls:
@@ -95,6 +99,10 @@ struct TripletObjective {
         var toolRows = [Int]()
         var triplets = [(anchor: Int, positive: Int, negative: Int)]()
         triplets.reserveCapacity(batch.triplets.count)
+        for tool in batch.everyNegative?.map(\.positive) ?? [] where slotOf[tool] == nil {
+            slotOf[tool] = Int32(toolRows.count)
+            toolRows.append(Int(tool))
+        }
         for t in batch.triplets {
             for tool in [t.positive, t.negative] where slotOf[tool] == nil {
                 slotOf[tool] = Int32(toolRows.count)
@@ -109,7 +117,35 @@ struct TripletObjective {
 
         var gq = Matrix(rows: q.rows, cols: d), gt = Matrix(rows: t.rows, cols: d)
         var loss: Float = 0, active = 0
-        let weight = 1 / Float(max(triplets.count, 1))
+        var weight = 1 / Float(max(triplets.count, 1))
+        if let every = batch.everyNegative {
+            // Scores of every anchor against every batch tool (one sgemm), the hinge per pair,
+            // then the gradients as two more sgemm calls through the score gradient.
+            let scores = try Matrix.product(aq, at, transposeB: true)
+            var dScores = Matrix(rows: aq.rows, cols: at.rows)
+            scores.withUnsafeBufferPointer { s in
+                dScores.withUnsafeMutableBufferPointer { ds in
+                    let u = at.rows
+                    for (a, entry) in every.enumerated() {
+                        let p = Int(slotOf[entry.positive]!)
+                        let skip = Set(entry.alsoCorrect.compactMap { slotOf[$0].map(Int.init) } + [p])
+                        for j in 0..<u where !skip.contains(j) {
+                            let violation = margin - s[a * u + p] + s[a * u + j]
+                            guard violation > 0 else { continue }
+                            loss += violation
+                            active += 1
+                            ds[a * u + j] += 1
+                            ds[a * u + p] -= 1
+                        }
+                    }
+                }
+            }
+            weight = 1 / Float(max(active, 1))
+            dScores.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: weight) }
+            try Matrix.gemm(dScores, at, into: &gq)
+            try Matrix.gemm(dScores, aq, transposeA: true, into: &gt)
+            triplets = []
+        }
         aq.withUnsafeBufferPointer { A in
             at.withUnsafeBufferPointer { T in
                 gq.withUnsafeMutableBufferPointer { GQ in

@@ -134,11 +134,15 @@ public struct TripletTrainer: Sendable {
             var lossSum = 0.0, steps = 0, active = 0, done = 0
             var start = 0
             while start < anchors.count {
-                var batch = TripletBatch(anchors: [], triplets: [])
+                var batch = TripletBatch(anchors: [], triplets: [], everyNegative: c.batchAllNegatives ? [] : nil)
                 while start < anchors.count, batch.triplets.count < c.batchSize {
                     let anchor = anchors[start]
                     let slot = Int32(batch.anchors.count)
                     batch.anchors.append(anchor.query)
+                    if c.batchAllNegatives {
+                        batch.everyNegative!.append((Int32(anchor.positive),
+                                                     examples.positives[anchor.query].filter { $0 != anchor.positive }.map(Int32.init)))
+                    }
                     for negative in anchor.negatives { batch.triplets.append((slot, Int32(anchor.positive), Int32(negative))) }
                     start += 1
                 }

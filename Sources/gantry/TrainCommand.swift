@@ -42,6 +42,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Hard negatives per (query, tool) pair, re-mined every epoch.") var hardNegatives = 4
     @Option(help: "Random negatives per pair.") var randomNegatives = 1
     @Flag(inversion: .prefixedNo, help: "Learn an offset per training tool.") var toolOffsets = true
+    @Flag(inversion: .prefixedNo, help: "Every wrong tool in a step's batch is a negative of each anchor (batch-all).")
+    var batchAll = TrainingConfiguration().batchAllNegatives
     @Flag(help: "Start from the closed-form ridge solution (LAPACK) instead of the identity.") var warmStart = false
     @Option(help: "Threads for BLAS (default: OpenBLAS's choice).") var threads: Int?
     @Option(help: "Adapter file to write.") var output: String
@@ -62,6 +64,7 @@ struct TrainCommand: ParsableCommand {
         configuration.hardNegatives = hardNegatives
         configuration.randomNegatives = randomNegatives
         configuration.toolOffsets = toolOffsets
+        configuration.batchAllNegatives = batchAll
         configuration.warmStart = warmStart
 
         let clock = ContinuousClock()
@@ -70,7 +73,8 @@ struct TrainCommand: ParsableCommand {
         let model = modelIdentity(of: dataset, folder: data.dataset)
         let split = data.unseenTools ? dataset.unseenToolSplit(seed: data.splitSeed) : nil
         let trainIndices = split?.training ?? dataset.indices(of: .train)
-        let (examples, unmatched) = try dataset.trainingExamples(trainIndices)
+        let trainingSet = try dataset.trainingSet(trainIndices, excludingTools: split?.heldOut ?? [])
+        let unmatched = trainingSet.unmatchedCorrections
         print("\(dataset.name): \(dataset.tools.count) tools, \(trainIndices.count) training queries"
             + (split.map { ", \($0.heldOut.count) tools held out" } ?? "")
             + (dataset.corrections.isEmpty ? "" : ", \(dataset.corrections.count - unmatched.count) corrections as explicit negatives"))
@@ -78,7 +82,7 @@ struct TrainCommand: ParsableCommand {
 
         var bar: ProgressBar?
         let trainer = TripletTrainer(configuration)
-        let (adapter, run) = try trainer.train(tools: dataset.toolVectors, toolIDs: dataset.tools.map(\.id), examples: examples) { event in
+        let (adapter, run) = try trainer.train(tools: trainingSet.tools, toolIDs: trainingSet.toolIDs, examples: trainingSet.examples) { event in
             switch event {
             case let .step(epoch, done, total, _):
                 if bar == nil { bar = ProgressBar(total: total, label: "epoch \(epoch)") }
