@@ -23,6 +23,22 @@ struct GradientCheckTests {
         }
         func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         var total = 0.0, violations = [Double]()
+        if let every = batch.everyNegative {
+            // Batch-all: every batch tool not correct for the anchor; mean over violating triplets.
+            let batchTools = Set(batch.triplets.flatMap { [Int($0.positive), Int($0.negative)] } + every.map { Int($0.positive) })
+            var active = 0
+            for (a, entry) in every.enumerated() {
+                let q = adapt(queries[batch.anchors[a]], adapter: true, offset: nil)
+                let p = adapt(tools[Int(entry.positive)], adapter: side == .both, offset: offsets?[Int(entry.positive)])
+                for j in batchTools.sorted() where j != Int(entry.positive) && !entry.alsoCorrect.contains(Int32(j)) {
+                    let n = adapt(tools[j], adapter: side == .both, offset: offsets?[j])
+                    let v = margin - dot(q, p) + dot(q, n)
+                    violations.append(v)
+                    if v > 0 { total += v; active += 1 }
+                }
+            }
+            return (total / Double(max(active, 1)), violations)
+        }
         for t in batch.triplets {
             let q = adapt(queries[batch.anchors[Int(t.anchor)]], adapter: true, offset: nil)
             let p = adapt(tools[Int(t.positive)], adapter: side == .both, offset: offsets?[Int(t.positive)])
@@ -36,8 +52,9 @@ struct GradientCheckTests {
 
     static func rows(_ m: Matrix) -> [[Double]] { (0..<m.rows).map { m.row($0).map(Double.init) } }
 
-    @Test(arguments: [(LowRankAdapter.Side.query, false), (.both, false), (.both, true), (.query, true)])
-    func analyticGradientMatchesFiniteDifferences(side: LowRankAdapter.Side, offsets: Bool) throws {
+    @Test(arguments: [(LowRankAdapter.Side.query, false, false), (.both, false, false), (.both, true, false), (.query, true, false),
+                      (.both, true, true), (.query, false, true)])
+    func analyticGradientMatchesFiniteDifferences(side: LowRankAdapter.Side, offsets: Bool, batchAll: Bool) throws {
         let (d, r, toolCount, queryCount) = (7, 3, 6, 5)
         var rng = SplitMix64(seed: 11)
         var queries = Matrix.randomNormal(rows: queryCount, cols: d, using: &rng)
@@ -51,10 +68,14 @@ struct GradientCheckTests {
         p.down.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: 0.3) }
         if offsets { p.offsets!.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: 0.3) } }
         // Anchor 1 and 2 are the same query (shared rows must add their gradients).
-        let batch = TripletBatch(anchors: [0, 3, 3, 4], triplets: [
+        let base = TripletBatch(anchors: [0, 3, 3, 4], triplets: [
             (0, 1, 2), (0, 1, 5), (1, 0, 4), (2, 3, 1), (2, 3, 0), (3, 5, 2), (3, 5, 1), (1, 2, 3),
         ])
-        let margin = offsets ? 0.4 : 0.8
+        var batch = base
+        if batchAll {  // anchors: query 0 → tool 1, query 3 → tool 0 (also correct: 3), 3 → 3 (also 0), 4 → 5
+            batch.everyNegative = [(1, []), (0, [3]), (3, [0]), (5, [])]
+        }
+        let margin = batchAll ? 0.1 : offsets ? 0.4 : 0.8
         let objective = TripletObjective(margin: Float(margin), side: side, queries: queries, tools: tools)
         let (loss, gradients) = try objective.lossAndGradients(p, batch: batch)
 
