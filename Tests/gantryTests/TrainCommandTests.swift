@@ -1,0 +1,75 @@
+import Foundation
+import GantryMath
+import Testing
+
+/// `gantry train` and `gantry eval` on a dataset folder written here: queries are their tool's
+/// vector moved by a fixed distortion plus noise, so an adapter has something to learn.
+@Suite("gantry train and eval")
+struct TrainCommandTests {
+    func writeDataset() throws -> String {
+        let folder = NSTemporaryDirectory() + "gantry-train-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: 17)
+        let (toolCount, d) = (24, 16)
+        var tools = Matrix.randomNormal(rows: toolCount, cols: d, using: &rng)
+        try tools.normalizeRows()
+        let shift = Matrix.randomNormal(rows: 1, cols: d, using: &rng)
+        var toolLines = [String](), queryLines = [String](), rows = [[Float]]()
+        for tool in 0..<toolCount {
+            toolLines.append(#"{"id": "tool_\#(tool)", "name": "tool_\#(tool)", "description": "tool number \#(tool)"}"#)
+            for i in 0..<15 {
+                let split = i % 3 == 0 ? "test" : "train"
+                queryLines.append(#"{"id": "q\#(tool)_\#(i)", "text": "query \#(i) for \#(tool)", "tools": ["tool_\#(tool)"], "split": "\#(split)"}"#)
+                let along = tools.row(tool).reduce(0, +)
+                var x = (0..<d).map { tools[tool, $0] + 1.5 * along * shift[0, $0] / Float(d).squareRoot() + 0.25 * rng.nextGaussian() }
+                let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                x = x.map { $0 / norm }
+                rows.append(x)
+            }
+        }
+        try toolLines.joined(separator: "\n").write(toFile: folder + "/tools.jsonl", atomically: true, encoding: .utf8)
+        try queryLines.joined(separator: "\n").write(toFile: folder + "/queries.jsonl", atomically: true, encoding: .utf8)
+        try NPYFile.write(tools, to: folder + "/tools.npy")
+        try NPYFile.write(try Matrix(rowArrays: rows), to: folder + "/queries.npy")
+        return folder
+    }
+
+    func metrics(_ output: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+    }
+
+    @Test func trainWritesAnAdapterThatEvalScoresAboveFrozen() throws {
+        let folder = try writeDataset()
+        let train = try runGantry(["train", "--dataset", folder, "--rank", "4", "--epochs", "12", "--batch", "64",
+                                   "--output", folder + "/a.gadp", "--report", folder + "/report.json"])
+        #expect(train.status == 0, "\(train.output)")
+        #expect(train.output.contains("| adapted |") && train.output.contains("epoch  1"))
+        let report = try metrics(String(contentsOfFile: folder + "/report.json", encoding: .utf8))
+        #expect(report["evaluations"] is [[String: Any]] && report["run"] is [String: Any])
+
+        let frozen = try runGantry(["eval", "--dataset", folder, "--json"])
+        let adapted = try runGantry(["eval", "--dataset", folder, "--adapter", folder + "/a.gadp", "--json"])
+        let hnsw = try runGantry(["eval", "--dataset", folder, "--adapter", folder + "/a.gadp", "--json", "--index", "hnsw"])
+        #expect(frozen.status == 0 && adapted.status == 0 && hnsw.status == 0, "\(adapted.output)")
+        let (f, a, h) = (try metrics(frozen.output), try metrics(adapted.output), try metrics(hnsw.output))
+        #expect(Set(a.keys) == ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "comp@5", "queries"])
+        #expect(a["queries"] as? Int == 120)
+        #expect((a["mrr@10"] as! Double) > (f["mrr@10"] as! Double))
+        #expect(abs((h["mrr@10"] as! Double) - (a["mrr@10"] as! Double)) < 0.02)
+
+        let unseen = try runGantry(["eval", "--dataset", folder, "--unseen-tools", "--json"])
+        #expect(try metrics(unseen.output)["unseen_tools"] is [String: Any])
+    }
+
+    @Test func badInputNamesWhatIsWrong() throws {
+        let folder = try writeDataset()
+        let missing = try runGantry(["eval", "--dataset", "/nonexistent/dataset"])
+        #expect(missing.status != 0 && missing.output.contains("/nonexistent/dataset/tools.jsonl"))
+        try "garbage".write(toFile: folder + "/bad.gadp", atomically: true, encoding: .utf8)
+        let bad = try runGantry(["eval", "--dataset", folder, "--adapter", folder + "/bad.gadp"])
+        #expect(bad.status != 0 && bad.output.contains("bad.gadp") && bad.output.contains("GNTRYADP"))
+        let rank = try runGantry(["train", "--dataset", folder, "--rank", "0", "--output", folder + "/x.gadp"])
+        #expect(rank.status != 0 && rank.output.contains("rank"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/x.gadp"))
+    }
+}
