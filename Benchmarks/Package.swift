@@ -40,6 +40,17 @@ let package = Package(
             path: "Benchmarks/GantryEmbedBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "GantryAdaptBenchmarks",
+            dependencies: [
+                .product(name: "GantryAdapt", package: "AgentGantry"),
+                .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/GantryAdaptBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Our side of Benchmarks/compare/run-index-compare.sh: measures FlatIndex and HNSWIndex on
         // .npy files and prints JSON lines that compare/report.py puts next to the peers.
         .executableTarget(
