@@ -5,7 +5,9 @@ t' = normalize(t + (t Vᵀ) U + b_t) (both sides, a learned offset per tool), tr
 cosine similarity, mean over the batch's triplets; per (query, positive) pair the `hard` best-
 scoring wrong tools under the current adapter (re-mined every epoch) plus `random` random ones;
 AdamW with cosine decay to 5% of the learning rate; 10% of the training queries held out for
-validation; the best validation epoch is kept (patience 8); the identity when nothing beats it.
+validation; a running average of the parameters (decay 0.999 per step, blended every 4th step)
+competes with them at each epoch's end; the best validation checkpoint is kept (patience 8); the
+identity when nothing beats it.
 Differences: PyTorch's AdamW updates every offset row each step (ours only the rows in the batch)
 and the random streams differ (NumPy vs SplitMix64).
 
@@ -69,6 +71,7 @@ def main():
     ap.add_argument("--hard", type=int, default=4)
     ap.add_argument("--random", type=int, default=1)
     ap.add_argument("--patience", type=int, default=8)
+    ap.add_argument("--averaging", type=float, default=0.999)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
@@ -103,6 +106,9 @@ def main():
         return metrics(rank(model, rows), [labels[i] for i in rows])
 
     best = (evaluate(model, validation)["mrr@10"], {k: v.clone() for k, v in model.state_dict().items()}, 0)
+    average = {k: v.clone() for k, v in model.state_dict().items()}
+    keep = a.averaging ** 4
+    steps = 0
     step_seconds, triplets_done, since_best = 0.0, 0, 0
     started = time.perf_counter()
     for epoch in range(1, a.epochs + 1):
@@ -143,11 +149,24 @@ def main():
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            steps += 1
+            if a.averaging > 0 and steps % 4 == 0:
+                with torch.no_grad():
+                    for k, v in model.state_dict().items():
+                        average[k].mul_(keep).add_(v, alpha=1 - keep)
             step_seconds += time.perf_counter() - t0
             triplets_done += len(trip_a)
         mrr = evaluate(model, validation)["mrr@10"]
+        state = {k: v.clone() for k, v in model.state_dict().items()}
+        if a.averaging > 0:
+            raw = state
+            model.load_state_dict(average)
+            averaged_mrr = evaluate(model, validation)["mrr@10"]
+            if averaged_mrr > mrr:
+                mrr, state = averaged_mrr, {k: v.clone() for k, v in average.items()}
+            model.load_state_dict(raw)
         if mrr > best[0]:
-            best = (mrr, {k: v.clone() for k, v in model.state_dict().items()}, epoch)
+            best = (mrr, state, epoch)
             since_best = 0
         else:
             since_best += 1

@@ -26,6 +26,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var batchAllNegatives = false
     /// Share of the training queries held out for validation (early stopping, never-worse).
     public var validationFraction = 0.1
+    /// Per-step decay of a running average of the parameters that competes with them on
+    /// validation at each epoch's end (0 turns it off). 0.999 averages over ~1,000 steps.
+    public var parameterAveraging: Float = 0.999
     /// Epochs without a better validation MRR@10 before stopping.
     public var patience = 8
     /// Start from the closed-form ridge solution compressed to rank r instead of the identity.
@@ -47,6 +50,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
                   "at least one hard or random negative per pair")
         try check(validationFraction > 0 && validationFraction < 1, "validation fraction must be in (0, 1)")
         try check(patience >= 1, "patience must be at least 1")
+        try check(parameterAveraging >= 0 && parameterAveraging < 1, "parameter averaging must be in [0, 1)")
         try check(ridgeLambda.isFinite && ridgeLambda > 0, "ridge lambda must be positive")
     }
 }

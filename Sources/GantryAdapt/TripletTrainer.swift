@@ -125,6 +125,12 @@ public struct TripletTrainer: Sendable {
             if metrics.mrrAt10 > best.metrics.mrrAt10 { best = (warm, metrics, 0) }
         }
         var epochs = [EpochReport]()
+        // A running (exponential) average of the parameters, blended every 4th step; at each
+        // epoch's end it competes with the raw parameters on validation (Polyak averaging).
+        let averagingStride = 4
+        let decay = c.parameterAveraging > 0 ? pow(c.parameterAveraging, Float(averagingStride)) : 0
+        var average = parameters
+        var stepCount = 0
         var stepSeconds = 0.0, stepFLOPs = 0.0, tripletsDone = 0
         var sinceBest = 0
         for epoch in 1...c.epochs {
@@ -153,6 +159,8 @@ public struct TripletTrainer: Sendable {
                 let (loss, gradients): (Float, TripletObjective.Gradients)
                 do { (loss, gradients) = try objective.lossAndGradients(parameters, batch: batch) } catch { throw .math(error) }
                 optimizer.step(&parameters, gradients)
+                stepCount += 1
+                if decay > 0, stepCount % averagingStride == 0 { average.blend(parameters, keeping: decay) }
                 stepSeconds += Date().timeIntervalSince(stepStart)
                 let distinctTools = Set(batch.triplets.flatMap { [$0.positive, $0.negative] }).count
                 stepFLOPs += TripletObjective.flops(anchors: batch.anchors.count, tools: distinctTools, rank: c.rank, dimension: d, side: c.side)
@@ -166,8 +174,13 @@ public struct TripletTrainer: Sendable {
                 throw .invalidSetting("training diverged (non-finite parameters) in epoch \(epoch); lower the learning rate")
             }
             tripletsDone += done
-            let current = adapter(parameters)
-            let metrics = try validate(current)
+            var current = adapter(parameters)
+            var metrics = try validate(current)
+            if decay > 0 {
+                let averaged = adapter(average)
+                let averagedMetrics = try validate(averaged)
+                if averagedMetrics.mrrAt10 > metrics.mrrAt10 { (current, metrics) = (averaged, averagedMetrics) }
+            }
             let report = EpochReport(epoch: epoch, loss: lossSum / Double(max(steps, 1)), activeFraction: Double(active) / Double(max(done, 1)),
                                      triplets: done, validation: metrics, seconds: Date().timeIntervalSince(epochStart))
             epochs.append(report)
@@ -313,5 +326,22 @@ struct AdamW {
                                   corrections: (1 - pow(b1, Float(t)), 1 - pow(b2, Float(t))))
             }
         }
+    }
+}
+
+extension AdapterParameters {
+    /// self ← keeping·self + (1 − keeping)·other (a running average of the parameters).
+    mutating func blend(_ other: AdapterParameters, keeping: Float) {
+        func mix(_ a: inout Matrix, _ b: Matrix) {
+            b.withUnsafeBufferPointer { source in
+                a.withUnsafeMutableBufferPointer { target in
+                    SIMDKernels.scale(target, by: keeping)
+                    SIMDKernels.axpy(1 - keeping, source, target)
+                }
+            }
+        }
+        mix(&up, other.up)
+        mix(&down, other.down)
+        if offsets != nil, let theirs = other.offsets { mix(&offsets!, theirs) }
     }
 }

@@ -45,6 +45,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Every wrong tool in a step's batch is a negative of each anchor (batch-all).")
     var batchAll = TrainingConfiguration().batchAllNegatives
     @Flag(help: "Start from the closed-form ridge solution (LAPACK) instead of the identity.") var warmStart = false
+    @Option(help: "Per-step decay of the parameter average that competes on validation (0: off).")
+    var averaging: Float = TrainingConfiguration().parameterAveraging
     @Option(help: "Threads for BLAS (default: OpenBLAS's choice).") var threads: Int?
     @Option(help: "Adapter file to write.") var output: String
     @Option(help: "Write the run as JSON (configuration, epochs, metrics, timings).") var report: String?
@@ -66,6 +68,7 @@ struct TrainCommand: ParsableCommand {
         configuration.toolOffsets = toolOffsets
         configuration.batchAllNegatives = batchAll
         configuration.warmStart = warmStart
+        configuration.parameterAveraging = averaging
 
         let clock = ContinuousClock()
         let start = clock.now
