@@ -71,3 +71,24 @@ struct DatasetTests {
         #expect(try loadError { _, q, _, _ in q = q.map { $0.replacingOccurrences(of: "\"test\"", with: "\"train\"") } }.contains("no test queries"))
     }
 }
+
+/// The README's adapter example, on a dataset folder written here.
+@Test func readmeAdapterExampleRuns() throws {
+    let folder = try DatasetFolder(tools: 8, queriesPerTool: 9, dimension: 16)
+    let dataset = try RetrievalDataset.load(directory: folder.path)
+    let training = try dataset.trainingSet(dataset.indices(of: .train))
+    var configuration = TrainingConfiguration()
+    configuration.rank = 4
+    configuration.epochs = 5
+    let (adapter, report) = try TripletTrainer(configuration).train(tools: training.tools, toolIDs: training.toolIDs,
+                                                                   examples: training.examples)
+    let before = try dataset.evaluate(dataset.indices(of: .test))
+    let after = try dataset.evaluate(dataset.indices(of: .test), adapter: adapter)
+    #expect(before.queries == 24 && after.queries == 24)
+    #expect(after.mrrAt10 >= before.mrrAt10 - 0.05 || report.bestEpoch == 0)
+    let path = folder.path + "/tools.gadp"
+    try AdapterFile.save(adapter, modelIdentity: "test-model", to: path)
+    let query = try adapter.adaptQuery(dataset.queryVectors.row(0))
+    let reloaded = try AdapterFile.load(from: path).adapter
+    #expect(query.count == 16 && reloaded == adapter)
+}
