@@ -42,7 +42,8 @@ public struct TrainingReport: Sendable, Codable {
     /// Validation metrics of the identity (frozen embeddings) and of the returned adapter.
     public var identityValidation: RetrievalMetrics
     public var bestValidation: RetrievalMetrics
-    /// The epoch whose checkpoint was returned; 0 means the identity (nothing beat it).
+    /// The epoch whose checkpoint was returned; 0 means the starting point (the identity, or the
+    /// warm start when configured and better on validation): no epoch beat it.
     public var bestEpoch: Int
     public var epochs: [EpochReport]
     /// Triplets processed by optimisation steps, their rate and the FLOP rate of those steps.
@@ -82,6 +83,8 @@ public struct TripletTrainer: Sendable {
             throw .incompatible("query vectors have dimension \(examples.queries.cols) but tool vectors \(d)")
         }
         guard c.rank <= d else { throw .invalidSetting("rank \(c.rank) exceeds the embedding dimension \(d)") }
+        if let bad = tools.firstNonFinite() { throw .invalidSetting("tool row \(bad.row) has a non-finite value") }
+        if let bad = examples.queries.firstNonFinite() { throw .invalidSetting("query row \(bad.row) has a non-finite value") }
         for list in examples.positives + examples.explicitNegatives where list.contains(where: { !(0..<tools.rows).contains($0) }) {
             throw .invalidSetting("a label names tool row outside 0..<\(tools.rows)")
         }

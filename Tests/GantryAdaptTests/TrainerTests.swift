@@ -72,6 +72,10 @@ struct TrainerTests {
         let wrongLabel = try TrainingExamples(queries: task.trainQueries, positives: task.trainLabels.map { _ in [task.tools.rows] })
         #expect(throws: AdaptError.self) { try TripletTrainer(configuration()).train(tools: task.tools, toolIDs: task.toolIDs, examples: wrongLabel) }
         #expect(throws: AdaptError.self) { try TrainingExamples(queries: task.trainQueries, positives: [[0]]) }
+        var poisoned = task.trainQueries
+        poisoned.withUnsafeMutableBufferPointer { $0[5] = .infinity }
+        let nonFinite = try TrainingExamples(queries: poisoned, positives: task.trainLabels)
+        #expect(throws: AdaptError.self) { try TripletTrainer(configuration()).train(tools: task.tools, toolIDs: task.toolIDs, examples: nonFinite) }
     }
 
     @Test func warmStartRecoversAKnownLinearMap() throws {
