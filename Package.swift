@@ -9,10 +9,12 @@ let package = Package(
         .library(name: "GantryIndex", targets: ["GantryIndex"]),
         .library(name: "GantryEmbed", targets: ["GantryEmbed"]),
         .library(name: "GantryAdapt", targets: ["GantryAdapt"]),
+        .library(name: "AgentGantry", targets: ["AgentGantry"]),
         .executable(name: "gantry", targets: ["gantry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Headers of OpenBLAS (cblas.h) and LAPACKE. The libraries are opened at run time by
@@ -28,6 +30,11 @@ let package = Package(
         .target(name: "GantryIndex", dependencies: ["GantryMath"]),
         .target(name: "GantryEmbed", dependencies: ["GantryMath"]),
         .target(name: "GantryAdapt", dependencies: ["GantryMath", "GantryIndex"]),
+        // The facade users import: registry, router, feedback store (SQLite through GRDB).
+        .target(
+            name: "AgentGantry",
+            dependencies: ["GantryMath", "GantryIndex", "GantryEmbed", "GantryAdapt", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "gantry",
             dependencies: [
@@ -42,6 +49,7 @@ let package = Package(
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex"]),
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt"]),
+        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed"]),
     ],

@@ -1,0 +1,78 @@
+import Foundation
+import GantryAdapt
+
+/// Settings of an `AgentGantry`.
+public struct GantryConfiguration: Sendable {
+    /// Weights of the signals in the final score (normalised to sum 1 when used).
+    public struct Weights: Sendable, Equatable, Codable {
+        public var semantic = 0.65
+        public var feedback = 0.2
+        public var health = 0.05
+        public var preference = 0.1
+
+        public init() {}
+
+        var normalised: Weights {
+            let total = semantic + feedback + health + preference
+            guard total > 0 else { return self }
+            var w = self
+            w.semantic /= total; w.feedback /= total; w.health /= total; w.preference /= total
+            return w
+        }
+    }
+
+    /// SQLite file of the store; nil keeps everything in memory (lost at exit).
+    public var storePath: String?
+    /// The MiniLM model folder (nil: `GANTRY_MODEL_DIR`, then the bootstrap cache).
+    public var modelDirectory: String?
+    public var weights = Weights()
+    /// Candidates fetched from the index per result asked for (at least 20 in all).
+    public var candidateMultiplier = 4
+    /// MMR trade-off between relevance (1) and diversity (0).
+    public var mmrLambda = 0.8
+    /// Results scoring below this final score are dropped.
+    public var scoreThreshold: Double?
+    /// Below this many tools the index is exact (flat); above, HNSW.
+    public var flatIndexLimit = 5_000
+    /// Store the (redacted) query text of feedback; false keeps embeddings only.
+    public var keepQueryText = true
+    /// Events older than this many days are purged when the store opens and after training.
+    public var retentionDays: Int?
+    public var breaker = BreakerPolicy()
+    var feedbackMemory = FeedbackMemory.Settings()
+    /// How `train()` trains the adapter.
+    public var training = TrainingConfiguration()
+    /// Preference counts act like this many pseudo-events spread evenly (smoothing).
+    public var preferenceSmoothing = 10.0
+
+    /// The default store location: `$XDG_DATA_HOME/agent-gantry/gantry.sqlite`
+    /// (`~/.local/share/agent-gantry/gantry.sqlite`).
+    public static var defaultStorePath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+        return data + "/agent-gantry/gantry.sqlite"
+    }
+
+    public init(storePath: String? = GantryConfiguration.defaultStorePath) {
+        self.storePath = storePath
+    }
+}
+
+/// One result of `retrieveTools`: the tool, its final score and what made it.
+public struct ToolMatch: Sendable, Equatable {
+    public var tool: Tool
+    public var score: Double
+    public var breakdown: ScoreBreakdown
+}
+
+/// The signals behind a final score (each before weighting; the weights are the configuration's).
+public struct ScoreBreakdown: Sendable, Equatable, Codable {
+    /// Cosine similarity of the adapted query and tool vectors.
+    public var semantic = 0.0
+    /// Feedback memory: corrections on similar past queries, in [−1, 1].
+    public var feedback = 0.0
+    /// Success rate over the recent window, with a prior (0.9 with no history).
+    public var health = 0.9
+    /// Share of this user's and team's past choices that went to the tool (smoothed), in [0, 1).
+    public var preference = 0.0
+}

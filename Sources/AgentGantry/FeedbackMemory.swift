@@ -1,0 +1,58 @@
+import Foundation
+import GantryIndex
+import GantryMath
+
+/// Past corrections, searchable by similarity: a new query close to a corrected one gets the
+/// correct tool boosted and the wrong one penalised at once, before any retraining.
+///
+/// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them)
+/// in a `FlatIndex`. For a query q, each entry e with cos(q, e) ≥ `threshold` contributes
+/// w = (cos − threshold)/(1 − threshold) · 2^(−age/halfLife): +w to its correct tool, −w to the
+/// tool wrongly chosen. A tool's signal is the sum, clamped to [−1, 1].
+struct FeedbackMemory: Sendable {
+    struct Settings: Sendable, Equatable, Codable {
+        var threshold: Float = 0.6
+        var halfLife: TimeInterval = 30 * 24 * 3600
+        /// Entries consulted per query.
+        var neighbours = 16
+    }
+
+    struct Entry: Sendable {
+        var correct: String
+        var wrong: String?
+        var at: Date
+        var user: String?
+    }
+
+    private(set) var index: FlatIndex
+    private(set) var entries: [Int64: Entry] = [:]
+    let settings: Settings
+
+    init(dimension: Int, settings: Settings) throws(GantryError) {
+        do { index = try FlatIndex(dimension: dimension, metric: .cosine) } catch { throw .index(error) }
+        self.settings = settings
+    }
+
+    var count: Int { entries.count }
+
+    mutating func add(id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
+        do { try index.add(vector, id: .number(id)) } catch { throw .index(error) }
+        entries[id] = entry
+    }
+
+    /// Signals per tool for the frozen query vector `q` at time `now`.
+    func signals(for q: [Float], at now: Date) throws(GantryError) -> [String: Double] {
+        guard !entries.isEmpty else { return [:] }
+        let hits: [SearchResult]
+        do { hits = try index.search(q, k: settings.neighbours, filter: nil) } catch { throw .index(error) }
+        var signals = [String: Double]()
+        for hit in hits where hit.score >= settings.threshold {
+            guard case .number(let id) = hit.id, let entry = entries[id] else { continue }
+            let age = max(0, now.timeIntervalSince(entry.at))
+            let weight = Double((hit.score - settings.threshold) / (1 - settings.threshold)) * pow(2, -age / settings.halfLife)
+            signals[entry.correct, default: 0] += weight
+            if let wrong = entry.wrong { signals[wrong, default: 0] -= weight }
+        }
+        return signals.mapValues { min(1, max(-1, $0)) }
+    }
+}

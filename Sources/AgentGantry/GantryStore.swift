@@ -1,0 +1,232 @@
+import Foundation
+import GRDB
+
+/// Durable state of an `AgentGantry`: tools with their embeddings, the event log (feedback and
+/// executions), circuit-breaker states and the current adapter. SQLite through GRDB, WAL mode,
+/// a versioned schema applied by migrations; every write is one transaction.
+public final class GantryStore: Sendable {
+    let database: DatabaseQueue
+    public let path: String?
+
+    /// Opens (creating if needed) the store at `path`, or an in-memory one when nil.
+    public init(path: String?) throws(GantryError) {
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            if let path {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                database = try DatabaseQueue(path: path, configuration: configuration)
+                try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
+            } else {
+                database = try DatabaseQueue(configuration: configuration)
+            }
+            self.path = path
+            try Self.migrator.migrate(database)
+        } catch let error as GantryError {
+            throw error
+        } catch {
+            throw .store("cannot open \(path ?? "the in-memory store"): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE tool (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    definition TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    vector BLOB NOT NULL,
+                    updatedAt REAL NOT NULL);
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL CHECK (kind IN ('feedback', 'execution')),
+                    at REAL NOT NULL,
+                    user TEXT, team TEXT, session TEXT,
+                    query TEXT, queryVector BLOB,
+                    tool TEXT, correctTool TEXT, feedbackType TEXT,
+                    outcome TEXT, latencyMs REAL);
+                CREATE INDEX eventUser ON event(user);
+                CREATE INDEX eventAt ON event(at);
+                CREATE TABLE breaker (
+                    tool TEXT PRIMARY KEY NOT NULL,
+                    state TEXT NOT NULL,
+                    consecutiveFailures INTEGER NOT NULL,
+                    openedAt REAL,
+                    probesInFlight INTEGER NOT NULL,
+                    halfOpenSuccesses INTEGER NOT NULL);
+                CREATE TABLE adapter (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    file BLOB NOT NULL,
+                    trainedAt REAL NOT NULL,
+                    report TEXT NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    private func write<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
+        do { return try database.write(body) } catch { throw .store("\(error)") }
+    }
+
+    private func read<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
+        do { return try database.read(body) } catch { throw .store("\(error)") }
+    }
+
+    // MARK: tools
+
+    struct StoredTool: Sendable {
+        var tool: Tool
+        var fingerprint: String
+        var model: String
+        var vector: [Float]
+    }
+
+    func saveTool(_ tool: Tool, fingerprint: String, model: String, vector: [Float]) throws(GantryError) {
+        let definition = String(decoding: (try? JSONEncoder().encode(tool)) ?? Data(), as: UTF8.self)
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO tool (name, definition, fingerprint, model, vector, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, fingerprint = excluded.fingerprint,
+                    model = excluded.model, vector = excluded.vector, updatedAt = excluded.updatedAt
+                """, arguments: [tool.name, definition, fingerprint, model, Self.blob(vector), Date().timeIntervalSince1970])
+        }
+    }
+
+    func removeTool(_ name: String) throws(GantryError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM tool WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM breaker WHERE tool = ?", arguments: [name])
+        }
+    }
+
+    func tools() throws(GantryError) -> [StoredTool] {
+        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT name, definition, fingerprint, model, vector FROM tool ORDER BY name") }
+        var result = [StoredTool]()
+        for row in rows {
+            let name: String = row["name"]
+            guard let tool = try? JSONDecoder().decode(Tool.self, from: Data((row["definition"] as String).utf8)) else {
+                throw .store("the stored definition of tool \(name) is damaged")
+            }
+            result.append(StoredTool(tool: tool, fingerprint: row["fingerprint"], model: row["model"], vector: Self.floats(row["vector"])))
+        }
+        return result
+    }
+
+    // MARK: events
+
+    /// Appends a feedback event; returns its id once it is durable.
+    func appendFeedback(_ e: FeedbackEvent) throws(GantryError) -> Int64 {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO event (kind, at, user, team, session, query, queryVector, tool, correctTool, feedbackType)
+                VALUES ('feedback', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [e.at.timeIntervalSince1970, e.user, e.team, e.session, e.query, Self.blob(e.queryVector),
+                                 e.selectedTool, e.correctTool, e.type.rawValue])
+            return db.lastInsertedRowID
+        }
+    }
+
+    func appendExecution(_ e: ExecutionEvent) throws(GantryError) -> Int64 {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO event (kind, at, user, team, session, tool, outcome, latencyMs) VALUES ('execution', ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [e.at.timeIntervalSince1970, e.user, e.team, e.session, e.tool, e.outcome.rawValue, e.latencyMilliseconds])
+            return db.lastInsertedRowID
+        }
+    }
+
+    func feedbackEvents() throws(GantryError) -> [FeedbackEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE kind = 'feedback' ORDER BY id").map { row in
+                FeedbackEvent(id: row["id"], at: Date(timeIntervalSince1970: row["at"]), user: row["user"], team: row["team"],
+                              session: row["session"], query: row["query"], queryVector: Self.floats(row["queryVector"]),
+                              selectedTool: row["tool"], correctTool: row["correctTool"],
+                              type: FeedbackType(rawValue: row["feedbackType"]) ?? .toolSelectionError)
+            }
+        }
+    }
+
+    func executionEvents() throws(GantryError) -> [ExecutionEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE kind = 'execution' ORDER BY id").map { row in
+                ExecutionEvent(id: row["id"], at: Date(timeIntervalSince1970: row["at"]), user: row["user"], team: row["team"],
+                               session: row["session"], tool: row["tool"], outcome: ExecutionOutcome(rawValue: row["outcome"]) ?? .failure,
+                               latencyMilliseconds: row["latencyMs"])
+            }
+        }
+    }
+
+    /// Deletes every event of `user`; returns how many.
+    func deleteEvents(of user: String) throws(GantryError) -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM event WHERE user = ?", arguments: [user])
+            return db.changesCount
+        }
+    }
+
+    /// Deletes events older than `date`; returns how many.
+    func deleteEvents(before date: Date) throws(GantryError) -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM event WHERE at < ?", arguments: [date.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    // MARK: breakers and adapter
+
+    func saveBreaker(_ tool: String, _ b: CircuitBreaker) throws(GantryError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO breaker (tool, state, consecutiveFailures, openedAt, probesInFlight, halfOpenSuccesses) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(tool) DO UPDATE SET state = excluded.state, consecutiveFailures = excluded.consecutiveFailures,
+                    openedAt = excluded.openedAt, probesInFlight = excluded.probesInFlight, halfOpenSuccesses = excluded.halfOpenSuccesses
+                """, arguments: [tool, b.state.rawValue, b.consecutiveFailures, b.openedAt?.timeIntervalSince1970, b.probesInFlight, b.halfOpenSuccesses])
+        }
+    }
+
+    func breakers() throws(GantryError) -> [String: CircuitBreaker] {
+        try read { db in
+            var result = [String: CircuitBreaker]()
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM breaker") {
+                var b = CircuitBreaker()
+                b.state = CircuitBreaker.State(rawValue: row["state"]) ?? .closed
+                b.consecutiveFailures = row["consecutiveFailures"]
+                b.openedAt = (row["openedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+                b.probesInFlight = row["probesInFlight"]
+                b.halfOpenSuccesses = row["halfOpenSuccesses"]
+                result[row["tool"]] = b
+            }
+            return result
+        }
+    }
+
+    func saveAdapter(_ bytes: [UInt8], report: String) throws(GantryError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO adapter (id, file, trainedAt, report) VALUES (1, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET file = excluded.file, trainedAt = excluded.trainedAt, report = excluded.report
+                """, arguments: [Data(bytes), Date().timeIntervalSince1970, report])
+        }
+    }
+
+    func adapterBytes() throws(GantryError) -> [UInt8]? {
+        try read { db in (try Data.fetchOne(db, sql: "SELECT file FROM adapter WHERE id = 1")).map { [UInt8]($0) } }
+    }
+
+    // MARK: encoding
+
+    static func blob(_ vector: [Float]) -> Data {
+        vector.withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+
+    static func floats(_ data: Data?) -> [Float] {
+        guard let data else { return [] }
+        var values = [Float](repeating: 0, count: data.count / 4)
+        _ = values.withUnsafeMutableBytes { data.copyBytes(to: $0) }  // SQLite's buffer need not be aligned
+        return values
+    }
+}

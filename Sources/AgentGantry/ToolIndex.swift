@@ -1,0 +1,80 @@
+import GantryIndex
+import GantryMath
+
+/// The tools' adapted vectors, searchable: exact (`FlatIndex`) for small catalogues, `HNSWIndex`
+/// above `GantryConfiguration.flatIndexLimit`. Ids are tool names.
+struct ToolIndex: Sendable {
+    private enum Storage: Sendable {
+        case flat(FlatIndex)
+        case hnsw(HNSWIndex)
+    }
+
+    private var storage: Storage
+    /// The indexed vectors by tool name (for MMR; the HNSW graph keeps its own copy).
+    private(set) var vectors: [String: [Float]] = [:]
+
+    init(dimension: Int, hnsw: Bool) throws(GantryError) {
+        self.dimension = dimension
+        do {
+            storage = hnsw ? .hnsw(try HNSWIndex(dimension: dimension, metric: .cosine)) : .flat(try FlatIndex(dimension: dimension, metric: .cosine))
+        } catch {
+            throw .index(error)
+        }
+    }
+
+    var isHNSW: Bool { if case .hnsw = storage { true } else { false } }
+
+    /// Adds or replaces the vector of `name`. On error the index is unchanged.
+    mutating func upsert(_ name: String, _ vector: [Float]) throws(GantryError) {
+        let id = VectorID.name(name)
+        // Validate first (length, finite, non-zero) so that a bad vector never removes the old one.
+        guard vector.count == dimension, vector.allSatisfy(\.isFinite), vector.contains(where: { $0 != 0 }) else {
+            throw .invalidInput("tool \(name): its vector must have \(dimension) finite values, not all zero")
+        }
+        try mutate { (index: inout any VectorIndex) throws(IndexError) in
+            if index.contains(id) { try index.remove(id) }
+            try index.add(vector, id: id)
+        }
+        vectors[name] = vector
+    }
+
+    mutating func remove(_ name: String) throws(GantryError) {
+        try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.remove(.name(name)) }
+        vectors[name] = nil
+    }
+
+    let dimension: Int
+
+    /// Runs `body` on the index moved out of `storage` (so it is uniquely referenced and mutated
+    /// in place), and puts it back whatever happens.
+    private mutating func mutate(_ body: (inout any VectorIndex) throws(IndexError) -> Void) throws(GantryError) {
+        var index: any VectorIndex
+        switch storage {
+        case .flat(let flat): index = flat
+        case .hnsw(let hnsw): index = hnsw
+        }
+        storage = .flat(FlatIndex.placeholder)
+        defer {
+            if let flat = index as? FlatIndex { storage = .flat(flat) } else { storage = .hnsw(index as! HNSWIndex) }
+        }
+        do { try body(&index) } catch { throw .index(error) }
+    }
+
+    func search(_ query: [Float], k: Int, filter: SearchFilter?) throws(GantryError) -> [SearchResult] {
+        do {
+            switch storage {
+            case .flat(let index): return try index.search(query, k: k, filter: filter)
+            case .hnsw(let index): return try index.search(query, k: k, filter: filter)
+            }
+        } catch {
+            throw .index(error)
+        }
+    }
+
+    func vector(of name: String) -> [Float]? { vectors[name] }
+}
+
+extension FlatIndex {
+    /// An empty index used while the real one is moved out for in-place mutation.
+    static let placeholder = try! FlatIndex(dimension: 1, metric: .innerProduct)
+}

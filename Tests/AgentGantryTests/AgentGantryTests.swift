@@ -1,0 +1,102 @@
+import Foundation
+@testable import AgentGantry
+import Testing
+
+@Suite("AgentGantry routing")
+struct AgentGantryTests {
+    @Test func oneCorrectionFixesTheQueryAndItsParaphraseButNotUnrelatedOnes() async throws {
+        let gantry = try await makeGantry()
+        let query = "cancel my subscription", paraphrase = "please cancel my subscription for me"
+        let unrelated = ["post a message to the team channel", "restart the api service"]
+        let before = try await gantry.retrieveTools(query, limit: 5)
+        #expect(position("pause_subscription", in: before) < position("cancel_subscription", in: before),
+                "the catalogue must reproduce the mistake: \(names(before))")
+        var unrelatedBefore = [[String]]()
+        for q in unrelated { unrelatedBefore.append(names(try await gantry.retrieveTools(q, limit: 5))) }
+
+        try await gantry.recordFeedback(query: query, selectedTool: "pause_subscription", correctTool: "cancel_subscription")
+
+        let after = try await gantry.retrieveTools(query, limit: 5)
+        #expect(after.first?.tool.name == "cancel_subscription", "\(names(after))")
+        #expect(after[0].breakdown.feedback > 0)
+        let paraphrased = try await gantry.retrieveTools(paraphrase, limit: 5)
+        #expect(position("cancel_subscription", in: paraphrased) < position("pause_subscription", in: paraphrased), "\(names(paraphrased))")
+        for (q, expected) in zip(unrelated, unrelatedBefore) {
+            #expect(names(try await gantry.retrieveTools(q, limit: 5)) == expected)
+        }
+    }
+
+    @Test func filtersAndExports() async throws {
+        let gantry = try await makeGantry()
+        let billing = try await gantry.retrieveTools("export my billing data", limit: 5, context: RoutingContext(tags: ["billing"]))
+        #expect(!billing.isEmpty && billing.allSatisfy { $0.tool.tags.contains("billing") })
+        #expect(!names(billing).contains("old_billing_export"))
+        let none = try await gantry.retrieveTools("anything", limit: 3, context: RoutingContext(namespace: "other"))
+        #expect(none.isEmpty)
+        let tool = catalogue[0]
+        #expect(tool.embeddingText.contains("account_id"))
+        #expect(tool.openAIFunction["function"]?["name"] == .string("cancel_subscription"))
+        #expect(tool.anthropicTool["input_schema"]?["properties"]?["account_id"] != nil)
+        await #expect(throws: GantryError.self) { try await gantry.register(Tool(name: "bad name!", description: "x")) }
+        await #expect(throws: GantryError.self) { try await gantry.retrieveTools("x", limit: 0) }
+        await #expect(throws: GantryError.self) {
+            try await gantry.recordFeedback(query: "x", selectedTool: nil, correctTool: "no_such_tool")
+        }
+    }
+
+    @Test func teamPreferencesStayWithinTheTeam() async throws {
+        let gantry = try await makeGantry()
+        let query = "notify everyone about the outage"
+        let teamA = RoutingContext(user: "ann", team: "A"), teamB = RoutingContext(user: "bob", team: "B")
+        let beforeB = names(try await gantry.retrieveTools(query, limit: 5, context: teamB))
+        for i in 0..<6 {
+            try await gantry.recordExecution(tool: "slack_notify", outcome: .success, latency: .milliseconds(80 + i), context: teamA)
+        }
+        let a = try await gantry.retrieveTools(query, limit: 5, context: teamA)
+        #expect(position("slack_notify", in: a) < position("email_notify", in: a), "\(names(a))")
+        #expect(a.first { $0.tool.name == "slack_notify" }!.breakdown.preference > 0)
+        #expect(names(try await gantry.retrieveTools(query, limit: 5, context: teamB)) == beforeB)
+    }
+
+    @Test func circuitBreakerOpensHalfOpensAndCloses() async throws {
+        let gantry = try await makeGantry { $0.breaker.coolDown = 0.2 }
+        let query = "restart the production service"
+        #expect(try await gantry.retrieveTools(query, limit: 3).first?.tool.name == "restart_service")
+        for _ in 0..<5 { try await gantry.recordExecution(tool: "restart_service", outcome: .timeout) }
+        #expect(try await gantry.breakerState(of: "restart_service") == .open)
+        #expect(!names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await gantry.breakerState(of: "restart_service") == .halfOpen)
+        #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 1
+        #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 2
+        #expect(!names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // no more probes
+        try await gantry.recordExecution(tool: "restart_service", outcome: .success)
+        try await gantry.recordExecution(tool: "restart_service", outcome: .success)
+        #expect(try await gantry.breakerState(of: "restart_service") == .closed)
+        #expect(try await gantry.retrieveTools(query, limit: 3).first?.tool.name == "restart_service")
+    }
+
+    @Test func restartKeepsToolsFeedbackBreakersAndForgetRemovesAUser() async throws {
+        let path = temporaryStore()
+        do {
+            let gantry = try await makeGantry(store: path)
+            try await gantry.recordFeedback(query: "cancel my subscription", selectedTool: "pause_subscription",
+                                            correctTool: "cancel_subscription", context: RoutingContext(user: "u1", team: "A"))
+            for _ in 0..<5 { try await gantry.recordExecution(tool: "upload_file", outcome: .failure) }
+        }
+        let reopened = try await makeGantry(store: path)
+        #expect(await reopened.tools.count == catalogue.count)
+        #expect(try await reopened.retrieveTools("cancel my subscription", limit: 3).first?.tool.name == "cancel_subscription")
+        #expect(try await reopened.breakerState(of: "upload_file") == .open)
+        #expect(try await reopened.forget(user: "u1") == 1)
+        let forgotten = try await reopened.retrieveTools("cancel my subscription", limit: 5)
+        #expect(forgotten.allSatisfy { $0.breakdown.feedback == 0 })
+        #expect(position("pause_subscription", in: forgotten) < position("cancel_subscription", in: forgotten))
+    }
+
+    @Test func redactionRemovesPersonalData() {
+        let text = Redaction.redact("mail ann@example.com or call +1 415 555 0100, card 4111111111111111, key sk-abcdefghijklmnop123")
+        #expect(!text.contains("ann@example.com") && !text.contains("4111111111111111") && !text.contains("sk-abc"))
+        #expect(!text.contains("555 0100") && text.contains("[email]") && text.contains("[key]"))
+    }
+}

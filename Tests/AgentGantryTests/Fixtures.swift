@@ -1,0 +1,36 @@
+import Foundation
+@testable import AgentGantry
+import GantryEmbed
+
+/// One encoder for all tests (loading maps the model once).
+let sharedEncoder = Result { try MiniLMEncoder() }
+
+/// A small support-desk catalogue with deliberately confusable pairs.
+let catalogue: [Tool] = [
+    Tool(name: "cancel_subscription", description: "Stop the recurring plan for good and end future charges.", tags: ["billing"],
+         parameters: .object(["type": .string("object"), "properties": .object(["account_id": .object(["type": .string("string")])])])),
+    Tool(name: "pause_subscription", description: "Cancel billing of a subscription temporarily; the subscription resumes later.", tags: ["billing"]),
+    Tool(name: "refund_payment", description: "Refund a payment to the customer's card.", tags: ["billing"]),
+    Tool(name: "slack_notify", description: "Post a notification message to a Slack channel.", tags: ["notifications"]),
+    Tool(name: "email_notify", description: "Send a notification e-mail to a list of recipients.", tags: ["notifications"]),
+    Tool(name: "create_calendar_event", description: "Create a meeting in the user's calendar.", tags: ["calendar"]),
+    Tool(name: "upload_file", description: "Upload a file to shared storage.", tags: ["files"]),
+    Tool(name: "restart_service", description: "Restart a production service or deployment.", tags: ["devops"]),
+    Tool(name: "old_billing_export", description: "Export billing data (legacy).", tags: ["billing"], deprecated: true),
+]
+
+func temporaryStore() -> String {
+    NSTemporaryDirectory() + "gantry-store-\(UUID().uuidString)/gantry.sqlite"
+}
+
+func makeGantry(store: String? = nil, _ change: (inout GantryConfiguration) -> Void = { _ in }) async throws -> AgentGantry {
+    var configuration = GantryConfiguration(storePath: store)
+    change(&configuration)
+    let gantry = try await AgentGantry(configuration: configuration, embedder: sharedEncoder.get())
+    if await gantry.tools.isEmpty { try await gantry.register(catalogue) }
+    return gantry
+}
+
+func names(_ matches: [ToolMatch]) -> [String] { matches.map(\.tool.name) }
+
+func position(_ name: String, in matches: [ToolMatch]) -> Int { matches.firstIndex { $0.tool.name == name } ?? Int.max }
