@@ -301,10 +301,7 @@ public actor AgentGantry {
     }
 
     static func decodeAdapter(_ bytes: [UInt8], model: String) throws(GantryError) -> LowRankAdapter {
-        let path = NSTemporaryDirectory() + "gantry-adapter-\(UUID().uuidString).gadp"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        do { try BinaryFile.writeAtomically(bytes, to: path) } catch { throw .store("\(error)") }
-        return try adaptError { () throws(AdaptError) in try AdapterFile.load(from: path, expectedModel: model).adapter }
+        try adaptError { () throws(AdaptError) in try AdapterFile.decode(bytes, source: "the stored adapter", expectedModel: model).adapter }
     }
 }
 

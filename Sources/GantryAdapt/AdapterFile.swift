@@ -35,6 +35,13 @@ public enum AdapterFile {
 
     public static func save(_ adapter: LowRankAdapter, modelIdentity: String, trainingJSON: String = "{}",
                             metricsJSON: String = "{}", to path: String) throws(AdaptError) {
+        let bytes = encode(adapter, modelIdentity: modelIdentity, trainingJSON: trainingJSON, metricsJSON: metricsJSON)
+        do { try BinaryFile.writeAtomically(bytes, to: path) } catch { throw .file(error) }
+    }
+
+    /// The bytes of an adapter file (for stores that keep it as a blob).
+    public static func encode(_ adapter: LowRankAdapter, modelIdentity: String, trainingJSON: String = "{}",
+                              metricsJSON: String = "{}") -> [UInt8] {
         var payload = BinaryWriter(reservingCapacity: (2 * adapter.rank + adapter.toolOffsets.count) * adapter.dimension * 4 + 64)
         payload.append(floats: adapter.down.values)
         payload.append(floats: adapter.up.values)
@@ -56,7 +63,7 @@ public enum AdapterFile {
         writer.append(payload.bytes.withUnsafeBytes { BinaryFile.checksum($0) })
         writer.append(writer.bytes.withUnsafeBytes { BinaryFile.checksum($0) })
         payload.bytes.withUnsafeBytes { writer.append(bytes: $0) }
-        do { try BinaryFile.writeAtomically(writer.bytes, to: path) } catch { throw .file(error) }
+        return writer.bytes
     }
 
     /// Loads and verifies `path`. With `expectedModel` / `expectedDimension`, an adapter made for
@@ -64,8 +71,16 @@ public enum AdapterFile {
     public static func load(from path: String, expectedModel: String? = nil, expectedDimension: Int? = nil)
         throws(AdaptError) -> (adapter: LowRankAdapter, header: Header)
     {
+        let bytes: [UInt8]
+        do { bytes = try BinaryFile.read(path) } catch { throw .file(error) }
+        return try decode(bytes, source: path, expectedModel: expectedModel, expectedDimension: expectedDimension)
+    }
+
+    /// Decodes and verifies the bytes of an adapter file; `source` names them in errors.
+    public static func decode(_ bytes: [UInt8], source path: String, expectedModel: String? = nil, expectedDimension: Int? = nil)
+        throws(AdaptError) -> (adapter: LowRankAdapter, header: Header)
+    {
         do {
-            let bytes = try BinaryFile.read(path)
             guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
                 throw FileFormatError.malformed(path: path, reason: "not an AgentGantry adapter file (no GNTRYADP magic)")
             }

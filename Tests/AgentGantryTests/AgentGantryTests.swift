@@ -100,3 +100,55 @@ struct AgentGantryTests {
         #expect(!text.contains("555 0100") && text.contains("[email]") && text.contains("[key]"))
     }
 }
+
+@Suite("AgentGantry training")
+struct AgentGantryTrainingTests {
+    static let corrections: [(String, String, String)] = {
+        let cancel = ["cancel my subscription", "I want to cancel my plan", "end my subscription now", "stop my membership for good",
+                      "terminate the subscription", "please cancel the plan", "close my subscription", "cancel the monthly plan",
+                      "I no longer want this subscription", "end the recurring plan"]
+        let slack = ["ping the team on slack", "post this in the slack channel", "message the channel", "drop a note in slack",
+                     "tell the channel the build is green"]
+        let refund = ["give the customer their money back", "return the payment", "reimburse the order", "refund the charge",
+                      "send the money back to the card"]
+        return cancel.map { ($0, "pause_subscription", "cancel_subscription") } + slack.map { ($0, "email_notify", "slack_notify") }
+            + refund.map { ($0, "cancel_subscription", "refund_payment") }
+    }()
+
+    @Test func trainFoldsFeedbackIntoTheAdapterAndSurvivesARestart() async throws {
+        let path = temporaryStore()
+        let gantry = try await makeGantry(store: path) { $0.training.rank = 8; $0.training.epochs = 15 }
+        let early = try await gantry.train()
+        #expect(!early.applied && early.events == 0 && early.reason!.contains("at least 20"))
+        for (query, wrong, right) in Self.corrections {
+            try await gantry.recordFeedback(query: query, selectedTool: wrong, correctTool: right)
+        }
+        let summary = try await gantry.train()
+        #expect(summary.events == 20)
+        #expect(summary.report != nil)
+        let after = try await gantry.retrieveTools("cancel my subscription", limit: 5)
+        #expect(after.first?.tool.name == "cancel_subscription", "\(names(after))")
+        let reopened = try await makeGantry(store: path)
+        #expect(names(try await reopened.retrieveTools("stop paying for the plan", limit: 5))
+            == names(try await gantry.retrieveTools("stop paying for the plan", limit: 5)))
+        #expect(await (reopened.adapter != nil) == summary.applied)
+    }
+
+    @Test func concurrentRetrievalsAndWritesWhileTraining() async throws {
+        let gantry = try await makeGantry { $0.training.rank = 8; $0.training.epochs = 5 }
+        for (query, wrong, right) in Self.corrections {
+            try await gantry.recordFeedback(query: query, selectedTool: wrong, correctTool: right)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try await gantry.train() }
+            for i in 0..<40 {
+                group.addTask {
+                    let matches = try await gantry.retrieveTools(i % 2 == 0 ? "cancel my subscription" : "ping the team", limit: 3)
+                    #expect(matches.count == 3)
+                    if i % 5 == 0 { try await gantry.recordExecution(tool: "slack_notify", outcome: .success, latency: .milliseconds(50)) }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GantryAdapt
+import GantryMath
+
+/// What `AgentGantry.train()` did.
+public struct TrainingSummary: Sendable {
+    /// Feedback events used (those whose correct tool is registered).
+    public var events: Int
+    /// Whether the new adapter replaced the previous state (it must beat it on validation).
+    public var applied: Bool
+    /// Why not, when not applied.
+    public var reason: String?
+    /// The trainer's report (nil when training did not run).
+    public var report: TrainingReport?
+}
+
+extension AgentGantry {
+    /// Fewest feedback events `train()` trains on.
+    public static let minimumTrainingEvents = 20
+
+    /// Folds the stored feedback into the adapter: every feedback event is a training query
+    /// (its frozen embedding) with its correct tool, and the tool picked wrongly as an explicit
+    /// negative. Training runs off the actor, so retrieval continues meanwhile; the new adapter
+    /// is applied only if it beats the identity on the held-out feedback (never worse), then the
+    /// catalogue is re-adapted and the index swapped in one step.
+    public func train() async throws(GantryError) -> TrainingSummary {
+        let names = registry.keys.sorted()
+        let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let events = try store.feedbackEvents().filter { row[$0.correctTool] != nil && $0.queryVector.count == embedder.dimension }
+        guard events.count >= Self.minimumTrainingEvents else {
+            return TrainingSummary(events: events.count, applied: false,
+                                   reason: "\(events.count) usable feedback events; training needs at least \(Self.minimumTrainingEvents)")
+        }
+        guard names.count >= 2 else { return TrainingSummary(events: events.count, applied: false, reason: "fewer than 2 tools", report: nil) }
+        let tools: Matrix, queries: Matrix
+        do {
+            tools = try Matrix(rowArrays: names.map { registry[$0]!.vector })
+            queries = try Matrix(rowArrays: events.map(\.queryVector))
+        } catch {
+            throw .invalidInput("\(error)")
+        }
+        let examples = try adaptError { () throws(AdaptError) in
+            try TrainingExamples(queries: queries, positives: events.map { [row[$0.correctTool]!] },
+                                 explicitNegatives: events.map { event in
+                                     event.type == .toolSelectionError ? event.selectedTool.flatMap { row[$0] }.map { [$0] } ?? [] : []
+                                 })
+        }
+        let trainer = TripletTrainer(configuration.training)
+        let result = await Task.detached { () -> Result<(adapter: LowRankAdapter, report: TrainingReport), AdaptError> in
+            Result { () throws(AdaptError) in try trainer.train(tools: tools, toolIDs: names, examples: examples) }
+        }.value
+        let (trained, report) = try adaptError { () throws(AdaptError) in try result.get() }
+        guard report.bestEpoch > 0 else {
+            return TrainingSummary(events: events.count, applied: false,
+                                   reason: "no epoch beat the current embeddings on the held-out feedback", report: report)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let reportJSON = String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
+        let bytes = AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
+                                       trainingJSON: String(decoding: (try? encoder.encode(configuration.training)) ?? Data(), as: UTF8.self),
+                                       metricsJSON: reportJSON)
+        // Swap: build the re-adapted index first, then replace adapter and index together.
+        let previous = adapter
+        adapter = trained
+        do {
+            try rebuildIndex()
+            try store.saveAdapter(bytes, report: reportJSON)
+        } catch {
+            adapter = previous
+            try rebuildIndex()
+            throw error
+        }
+        if let days = configuration.retentionDays {
+            _ = try store.deleteEvents(before: Date().addingTimeInterval(-Double(days) * 86_400))
+        }
+        return TrainingSummary(events: events.count, applied: true, reason: nil, report: report)
+    }
+}
