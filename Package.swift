@@ -42,6 +42,7 @@ let package = Package(
                 "GantryIndex",
                 "GantryEmbed",
                 "GantryAdapt",
+                "AgentGantry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,7 +3,8 @@ import GantryMath
 
 /// A tool an agent can call, as registered with `AgentGantry`.
 public struct Tool: Sendable, Hashable, Codable {
-    /// Unique name (letters, digits, `_ - . :`; at most 128 characters).
+    /// Unique name: 1 to 128 characters, no whitespace or control characters. (OpenAI's function
+    /// names are stricter, `[A-Za-z0-9_-]{1,64}`; `openAIFunction` exports the name as it is.)
     public var name: String
     public var description: String
     public var tags: [String]
@@ -34,8 +35,8 @@ public struct Tool: Sendable, Hashable, Codable {
     public func validate() throws(GantryError) {
         func fail(_ reason: String) -> GantryError { .invalidTool(name: name, reason: reason) }
         guard !name.isEmpty, name.count <= Self.maxNameLength else { throw fail("the name must have 1 to \(Self.maxNameLength) characters") }
-        guard name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.:".unicodeScalars.contains($0) }) else {
-            throw fail("the name may hold only letters, digits and _ - . :")
+        guard !name.unicodeScalars.contains(where: { $0.properties.isWhitespace || [.control, .format, .unassigned, .privateUse, .surrogate].contains($0.properties.generalCategory) }) else {
+            throw fail("the name may not hold spaces or control characters")
         }
         guard description.count <= Self.maxDescriptionLength else { throw fail("the description exceeds \(Self.maxDescriptionLength) characters") }
         guard !description.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {

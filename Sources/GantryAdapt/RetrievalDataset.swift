@@ -13,6 +13,12 @@ public struct RetrievalDataset: Sendable {
         public var id: String
         public var name: String
         public var description: String
+
+        public init(id: String, name: String, description: String) {
+            self.id = id
+            self.name = name
+            self.description = description
+        }
     }
 
     public enum Split: String, Sendable { case train, test }
@@ -23,6 +29,13 @@ public struct RetrievalDataset: Sendable {
         /// Indices into `tools` of the correct tools (at least one).
         public var tools: [Int]
         public var split: Split
+
+        public init(id: String, text: String, tools: [Int], split: Split) {
+            self.id = id
+            self.text = text
+            self.tools = tools
+            self.split = split
+        }
     }
 
     /// An explicit correction: for `query`, `wrong` was chosen and `correct` was right.
@@ -30,6 +43,12 @@ public struct RetrievalDataset: Sendable {
         public var query: String
         public var wrong: Int
         public var correct: Int
+
+        public init(query: String, wrong: Int, correct: Int) {
+            self.query = query
+            self.wrong = wrong
+            self.correct = correct
+        }
     }
 
     public var name: String

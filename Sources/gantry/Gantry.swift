@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `gantry` command-line tool.
 @main
-struct Gantry: ParsableCommand {
+struct Gantry: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
@@ -13,6 +13,6 @@ struct Gantry: ParsableCommand {
             the widest kernels this CPU runs instead (see `gantry doctor`).
             """,
         version: version,
-        subcommands: [Doctor.self, SelfCheck.self, IndexCommand.self, EmbedCommand.self, TrainCommand.self, EvalCommand.self]
+        subcommands: [Doctor.self, SelfCheck.self, IndexCommand.self, EmbedCommand.self, TrainCommand.self, EvalCommand.self, ReplayCommand.self]
     )
 }
