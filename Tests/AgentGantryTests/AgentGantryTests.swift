@@ -152,3 +152,19 @@ struct AgentGantryTrainingTests {
         }
     }
 }
+
+/// The README's facade example (with a temporary store instead of the default location).
+@Test func readmeFacadeExampleRuns() async throws {
+    let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: temporaryStore()), embedder: sharedEncoder.get())
+    try await gantry.register(Tool(name: "cancel_subscription", description: "Stop the recurring plan for good.", tags: ["billing"]))
+    try await gantry.register(Tool(name: "pause_subscription", description: "Pause billing for a while."))
+    let matches = try await gantry.retrieveTools("cancel my subscription", limit: 5,
+                                                 context: RoutingContext(user: "u1", team: "A", session: "s1"))
+    #expect(matches.count == 2 && matches.allSatisfy { $0.score.isFinite })
+    try await gantry.recordFeedback(query: "cancel my subscription", selectedTool: "pause_subscription",
+                                    correctTool: "cancel_subscription", feedbackType: .toolSelectionError)
+    try await gantry.recordExecution(tool: "cancel_subscription", outcome: .success, latency: .milliseconds(120))
+    let summary = try await gantry.train()
+    #expect(!summary.applied && summary.events == 1)
+    #expect(matches[0].tool.openAIFunction["type"] == .string("function"))
+}
