@@ -10,8 +10,8 @@ import GantryMath
 ///
 /// Retrieval: embed the query → adapter → index candidates (`candidateMultiplier × limit`) →
 /// filters (namespace, tags, deprecated, open circuit breakers) → weighted signals (semantic,
-/// feedback, health, preference) → MMR over the adapted vectors → the top `limit` above the
-/// threshold. Everything learned is in the store and survives a restart.
+/// feedback, health, preference, intent) → MMR over the adapted vectors → the top `limit` above
+/// the threshold. Everything learned is in the store and survives a restart.
 public actor AgentGantry {
     public let configuration: GantryConfiguration
     public nonisolated let embedder: any Embedder
@@ -28,6 +28,11 @@ public actor AgentGantry {
     var index: ToolIndex
     var memory: FeedbackMemory
     var health: [String: ToolHealth] = [:]
+    /// Intents as built from the example phrases, and as refined by feedback since (nil when the
+    /// embedder cannot embed the phrases, e.g. a precomputed one without fallback).
+    let baseIntents: IntentClassifier?
+    var intents: IntentClassifier?
+    var toolIntents: [String: Int] = [:]
     /// Counts of chosen tools per user and per team (from feedback and successful executions).
     var userChoices: [String: [String: Double]] = [:], teamChoices: [String: [String: Double]] = [:]
 
@@ -42,6 +47,9 @@ public actor AgentGantry {
         }
         store = try GantryStore(path: configuration.storePath)
         memory = try FeedbackMemory(dimension: self.embedder.dimension, settings: configuration.feedbackMemory)
+        let embedder = self.embedder
+        baseIntents = try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }
+        intents = baseIntents
         index = try ToolIndex(dimension: self.embedder.dimension, hnsw: false)
         if let days = configuration.retentionDays {
             _ = try store.deleteEvents(before: Date().addingTimeInterval(-Double(days) * 86_400))
@@ -75,6 +83,7 @@ public actor AgentGantry {
             let vector = vectors[tool.name] ?? registry[tool.name]!.vector
             try store.saveTool(tool, fingerprint: tool.fingerprint, model: embedder.modelIdentity, vector: vector)
             registry[tool.name] = Registered(tool: tool, vector: vector)
+            toolIntents[tool.name] = intents?.intent(ofTool: tool, vector: vector)
             try index.upsert(tool.name, try adaptedToolVector(tool.name, vector))
         }
         try rebalanceIndexIfNeeded()
@@ -86,6 +95,7 @@ public actor AgentGantry {
         try store.removeTool(name)
         registry[name] = nil
         health[name] = nil
+        toolIntents[name] = nil
         try index.remove(name)
     }
 
@@ -117,6 +127,7 @@ public actor AgentGantry {
         let candidates = try index.search(q, k: pool, filter: filter)
         guard !candidates.isEmpty else { return [] }
         let feedback = try memory.signals(for: frozen, at: now)
+        let queryIntent = intents?.classify(frozen)
         let weights = configuration.weights.normalised
         let topSemantic = Double(candidates[0].score)
         var scored = [(name: String, score: Double, breakdown: ScoreBreakdown)]()
@@ -126,10 +137,11 @@ public actor AgentGantry {
             b.semantic = Double(hit.score)
             b.feedback = feedback[name] ?? 0
             b.health = health[name]?.successRate ?? 0.9
+            if let queryIntent, toolIntents[name] == queryIntent.intent { b.intent = queryIntent.confidence }
             // Preferences only reorder tools that are relevant already (close to the best match).
             if b.semantic >= topSemantic - 0.15 { b.preference = preference(for: name, context: context) }
             let score = weights.semantic * b.semantic + weights.feedback * b.feedback + weights.health * b.health
-                + weights.preference * b.preference
+                + weights.preference * b.preference + weights.intent * b.intent
             scored.append((name, score, b))
         }
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.name < $1.name }
@@ -239,6 +251,7 @@ public actor AgentGantry {
 
     func apply(_ event: FeedbackEvent, wrong: String?) throws(GantryError) {
         try memory.add(id: event.id, vector: event.queryVector, entry: .init(correct: event.correctTool, wrong: wrong, at: event.at, user: event.user))
+        if let intent = toolIntents[event.correctTool] { intents?.refine(intent, with: event.queryVector) }
         if let user = event.user { userChoices[user, default: [:]][event.correctTool, default: 0] += 1 }
         if let team = event.team { teamChoices[team, default: [:]][event.correctTool, default: 0] += 1 }
     }
@@ -268,6 +281,7 @@ public actor AgentGantry {
                 stale.append(stored.tool)  // embedded by another model: embed again
             }
         }
+        for (name, entry) in registry { toolIntents[name] = intents?.intent(ofTool: entry.tool, vector: entry.vector) }
         try rebuildIndex()
         if !stale.isEmpty { try register(stale) }
         try rebuildLearnedState()
@@ -278,6 +292,7 @@ public actor AgentGantry {
     /// or `forget`). Breaker states are kept as stored.
     private func rebuildLearnedState() throws(GantryError) {
         memory = try FeedbackMemory(dimension: embedder.dimension, settings: configuration.feedbackMemory)
+        intents = baseIntents
         userChoices = [:]
         teamChoices = [:]
         let breakers = health.mapValues(\.breaker)

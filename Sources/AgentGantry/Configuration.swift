@@ -11,14 +11,15 @@ public struct GantryConfiguration: Sendable {
         public var feedback = 0.2
         public var health = 0.05
         public var preference = 0.1
+        public var intent = 0.0
 
         public init() {}
 
         var normalised: Weights {
-            let total = semantic + feedback + health + preference
+            let total = semantic + feedback + health + preference + intent
             guard total > 0 else { return self }
             var w = self
-            w.semantic /= total; w.feedback /= total; w.health /= total; w.preference /= total
+            w.semantic /= total; w.feedback /= total; w.health /= total; w.preference /= total; w.intent /= total
             return w
         }
     }
@@ -89,4 +90,6 @@ public struct ScoreBreakdown: Sendable, Equatable, Codable {
     public var health = 0.9
     /// Share of this user's and team's past choices that went to the tool (smoothed), in [0, 1).
     public var preference = 0.0
+    /// The query's intent confidence when the tool belongs to that intent, else 0.
+    public var intent = 0.0
 }

@@ -96,12 +96,13 @@ public enum Replay {
 
 extension GantryConfiguration.Weights {
     /// The Python Agent-Gantry router's fixed formula, 0.6·semantic + 0.15·intent + 0.1·context +
-    /// 0.1·health + 0.05·cost, mapped onto our signals: semantic 0.6, health 0.1; the intent,
-    /// context and cost terms have no learned counterpart here and nothing is learned (feedback
-    /// and preference weights 0).
+    /// 0.1·health + 0.05·cost, on our signals: semantic 0.6, intent 0.15 (our embedding-based
+    /// intents), health 0.1; context and cost have no counterpart, and nothing is learned
+    /// (feedback and preference weights 0).
     public static var staticFormula: Self {
         var w = Self()
         w.semantic = 0.6
+        w.intent = 0.15
         w.feedback = 0
         w.health = 0.1
         w.preference = 0

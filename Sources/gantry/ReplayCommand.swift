@@ -18,6 +18,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Weight of the feedback-memory signal.") var feedbackWeight = GantryConfiguration.Weights().feedback
     @Option(help: "Weight of the health signal.") var healthWeight = GantryConfiguration.Weights().health
     @Option(help: "Weight of the preference signal.") var preferenceWeight = GantryConfiguration.Weights().preference
+    @Option(help: "Weight of the intent signal.") var intentWeight = GantryConfiguration.Weights().intent
     @Option(help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda
     @Option(help: "Feedback memory: lowest query similarity that counts.") var memoryThreshold = GantryConfiguration(storePath: nil).feedbackMemoryThreshold
 
@@ -37,6 +38,7 @@ struct ReplayCommand: AsyncParsableCommand {
         configuration.weights.feedback = feedbackWeight
         configuration.weights.health = healthWeight
         configuration.weights.preference = preferenceWeight
+        configuration.weights.intent = intentWeight
         configuration.mmrLambda = mmrLambda
         configuration.feedbackMemoryThreshold = memoryThreshold
         let result = try await Replay.run(dataset: data, configuration: configuration, embedder: embedder,

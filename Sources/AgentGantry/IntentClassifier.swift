@@ -1,0 +1,89 @@
+import GantryMath
+
+/// Intent of a request from embeddings, not substrings: each intent is the centroid of example
+/// phrases' embeddings; a query's intent is the nearest centroid, trusted only when it is close
+/// enough and clearly closer than the runner-up. Tools get an intent from a tag naming one, else
+/// from their own vector. Feedback moves the centroid of the correct tool's intent toward the query.
+struct IntentClassifier: Sendable {
+    struct Intent: Sendable {
+        var name: String
+        var centroid: [Float]  // unit length
+        var weight: Double  // phrases (and feedback queries) folded in
+    }
+
+    private(set) var intents: [Intent]
+    /// Lowest cosine to the nearest centroid that counts, and the margin over the runner-up at
+    /// which confidence reaches 1.
+    let minimumSimilarity: Float = 0.3, fullMargin: Float = 0.1
+
+    /// The default intents: common tool families, five phrases each.
+    static let defaultExamples: [(String, [String])] = [
+        ("billing", ["charge my card", "refund the payment", "update my payment method", "why was I billed twice", "send me the invoice"]),
+        ("subscriptions", ["cancel my subscription", "upgrade my plan", "pause my membership", "renew the subscription", "change my plan"]),
+        ("notifications", ["notify the team", "send a message to the channel", "email the customer", "post an alert", "ping everyone"]),
+        ("calendar", ["schedule a meeting", "book a call tomorrow", "what is on my calendar", "reschedule the appointment", "invite them to the event"]),
+        ("files", ["upload the document", "share the file", "download the attachment", "find the spreadsheet", "convert this pdf"]),
+        ("crm", ["update the customer record", "add a new lead", "log the call with the client", "find the account owner", "create a contact"]),
+        ("devops", ["restart the service", "deploy to production", "roll back the release", "check the server logs", "scale up the cluster"]),
+        ("analytics", ["show the sales dashboard", "how many weekly active users", "build a report", "plot revenue by month", "query the metrics"]),
+        ("hr", ["request time off", "onboard a new employee", "check my payslip", "submit an expense", "update my benefits"]),
+        ("travel", ["book a flight", "find a hotel", "rent a car", "check my itinerary", "plan a trip"]),
+        ("search", ["search the web", "look this up", "find information about a topic", "get the latest news", "research papers on this"]),
+        ("shopping", ["buy this product", "compare prices", "track my order", "find a gift", "add it to my cart"]),
+        ("food", ["find a recipe", "order dinner", "restaurants near me", "what should I cook", "nutrition facts of this meal"]),
+        ("finance", ["current stock price", "convert currency", "crypto market today", "mortgage calculator", "investment advice"]),
+        ("weather", ["weather tomorrow", "will it rain", "temperature outside", "air quality today", "forecast for the weekend"]),
+    ]
+
+    /// Centroids of the example phrases, embedded by `embed`.
+    init(examples: [(String, [String])], embed: ([String]) throws -> Matrix) throws {
+        let phrases = examples.flatMap(\.1)
+        let vectors = try embed(phrases)
+        var intents = [Intent](), row = 0
+        for (name, list) in examples {
+            var sum = [Float](repeating: 0, count: vectors.cols)
+            for _ in list {
+                for c in sum.indices { sum[c] += vectors[row, c] }
+                row += 1
+            }
+            intents.append(Intent(name: name, centroid: Self.unit(sum), weight: Double(list.count)))
+        }
+        self.intents = intents
+    }
+
+    /// The nearest intent and a confidence in (0, 1], or nil when no intent is close or clear enough.
+    func classify(_ q: [Float]) -> (intent: Int, confidence: Double)? {
+        guard intents.count >= 2 else { return nil }
+        var best = (index: -1, score: -Float.infinity), second = -Float.infinity
+        for (i, intent) in intents.enumerated() {
+            let score = zip(intent.centroid, q).reduce(0) { $0 + $1.0 * $1.1 }
+            if score > best.score { second = best.score; best = (i, score) } else if score > second { second = score }
+        }
+        guard best.score >= minimumSimilarity else { return nil }
+        let confidence = Double(min(1, (best.score - second) / fullMargin))
+        return confidence > 0 ? (best.index, confidence) : nil
+    }
+
+    /// A tool's intent: the first tag naming an intent, else the nearest centroid of its vector
+    /// when that is confident.
+    func intent(ofTool tool: Tool, vector: [Float]) -> Int? {
+        for tag in tool.tags {
+            if let index = intents.firstIndex(where: { $0.name == tag.lowercased() }) { return index }
+        }
+        return classify(vector).map(\.intent)
+    }
+
+    /// Moves intent `index`'s centroid toward `q` (a running mean).
+    mutating func refine(_ index: Int, with q: [Float]) {
+        var intent = intents[index]
+        let w = Float(intent.weight)
+        intent.centroid = Self.unit(zip(intent.centroid, q).map { ($0.0 * w + $0.1) / (w + 1) })
+        intent.weight += 1
+        intents[index] = intent
+    }
+
+    static func unit(_ v: [Float]) -> [Float] {
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? v.map { $0 / norm } : v
+    }
+}
