@@ -10,7 +10,7 @@ import GantryMath
 ///
 /// Retrieval: embed the query → adapter → index candidates (`candidateMultiplier × limit`) →
 /// filters (namespace, tags, deprecated, open circuit breakers) → weighted signals (semantic,
-/// feedback, health, preference, intent) → MMR over the adapted vectors → the top `limit` above
+/// feedback, health, preference, intent, performance, co-usage) → MMR over the adapted vectors → the top `limit` above
 /// the threshold. Everything learned is in the store and survives a restart.
 public actor AgentGantry {
     public let configuration: GantryConfiguration
@@ -33,6 +33,9 @@ public actor AgentGantry {
     let baseIntents: IntentClassifier?
     var intents: IntentClassifier?
     var toolIntents: [String: Int] = [:]
+    var performance = PerformanceModel()
+    /// The intent of each session's last routed request (attributed to the executions that follow).
+    var sessionIntents: [String: String] = [:]
     /// Counts of chosen tools per user and per team (from feedback and successful executions).
     var userChoices: [String: [String: Double]] = [:], teamChoices: [String: [String: Double]] = [:]
 
@@ -128,6 +131,9 @@ public actor AgentGantry {
         guard !candidates.isEmpty else { return [] }
         let feedback = try memory.signals(for: frozen, at: now)
         let queryIntent = intents?.classify(frozen)
+        let intentName = queryIntent.map { intents!.intents[$0.intent].name }
+        if let session = context.session, let intentName { sessionIntents[session] = intentName }
+        let budget = context.latencyBudget.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
         let weights = configuration.weights.normalised
         let topSemantic = Double(candidates[0].score)
         var scored = [(name: String, score: Double, breakdown: ScoreBreakdown)]()
@@ -138,10 +144,14 @@ public actor AgentGantry {
             b.feedback = feedback[name] ?? 0
             b.health = health[name]?.successRate ?? 0.9
             if let queryIntent, toolIntents[name] == queryIntent.intent { b.intent = queryIntent.confidence }
+            b.performance = 0.5 * PerformanceModel.latencyFit(p95: health[name]?.p95Latency, budget: budget)
+                + 0.5 * (1 - performance.failureRate(tool: name, intent: intentName))
+            b.coUsage = performance.coUsage(tool: name, session: context.session, vocabulary: registry.count)
             // Preferences only reorder tools that are relevant already (close to the best match).
             if b.semantic >= topSemantic - 0.15 { b.preference = preference(for: name, context: context) }
             let score = weights.semantic * b.semantic + weights.feedback * b.feedback + weights.health * b.health
-                + weights.preference * b.preference + weights.intent * b.intent
+                + weights.preference * b.preference + weights.intent * b.intent + weights.performance * b.performance
+                + weights.coUsage * b.coUsage
             scored.append((name, score, b))
         }
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.name < $1.name }
@@ -217,7 +227,8 @@ public actor AgentGantry {
         let milliseconds = latency.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
         var event = ExecutionEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
-                                   tool: tool, outcome: outcome, latencyMilliseconds: milliseconds)
+                                   tool: tool, outcome: outcome, latencyMilliseconds: milliseconds,
+                                   intent: context.session.flatMap { sessionIntents[$0] })
         event.id = try store.appendExecution(event)
         apply(event)
         try store.saveBreaker(tool, health[tool]!.breaker)
@@ -264,6 +275,7 @@ public actor AgentGantry {
         state.breaker.record(success: success, windowFailureRate: state.failureRate, windowCalls: state.outcomes.count,
                              at: event.at, policy: policy)
         health[event.tool] = state
+        performance.record(tool: event.tool, intent: event.intent, success: success, session: event.session)
         if success {
             if let user = event.user { userChoices[user, default: [:]][event.tool, default: 0] += 1 }
             if let team = event.team { teamChoices[team, default: [:]][event.tool, default: 0] += 1 }
@@ -293,6 +305,7 @@ public actor AgentGantry {
     private func rebuildLearnedState() throws(GantryError) {
         memory = try FeedbackMemory(dimension: embedder.dimension, settings: configuration.feedbackMemory)
         intents = baseIntents
+        performance = PerformanceModel()
         userChoices = [:]
         teamChoices = [:]
         let breakers = health.mapValues(\.breaker)

@@ -12,14 +12,19 @@ public struct GantryConfiguration: Sendable {
         public var health = 0.05
         public var preference = 0.1
         public var intent = 0.0
+        /// Latency fit and failure rate for the query's intent (needs executions; replay has none).
+        public var performance = 0.05
+        /// Co-usage: tools that tend to follow the session's last tool (needs sessions).
+        public var coUsage = 0.05
 
         public init() {}
 
         var normalised: Weights {
-            let total = semantic + feedback + health + preference + intent
+            let total = semantic + feedback + health + preference + intent + performance + coUsage
             guard total > 0 else { return self }
             var w = self
             w.semantic /= total; w.feedback /= total; w.health /= total; w.preference /= total; w.intent /= total
+            w.performance /= total; w.coUsage /= total
             return w
         }
     }
@@ -92,4 +97,9 @@ public struct ScoreBreakdown: Sendable, Equatable, Codable {
     public var preference = 0.0
     /// The query's intent confidence when the tool belongs to that intent, else 0.
     public var intent = 0.0
+    /// Half latency fit to the caller's budget (p95; 0.5 unknown), half 1 − failure rate for
+    /// the query's intent (smoothed).
+    public var performance = 0.0
+    /// How strongly the tool follows the session's last executed tool (PMI), in [0, 1).
+    public var coUsage = 0.0
 }

@@ -9,13 +9,17 @@ public struct RoutingContext: Sendable, Hashable, Codable {
     public var namespace: String?
     /// Only tools carrying at least one of these tags (empty: any).
     public var tags: Set<String>
+    /// The caller's latency budget: tools whose observed p95 exceeds it score lower.
+    public var latencyBudget: Duration?
 
-    public init(user: String? = nil, team: String? = nil, session: String? = nil, namespace: String? = nil, tags: Set<String> = []) {
+    public init(user: String? = nil, team: String? = nil, session: String? = nil, namespace: String? = nil, tags: Set<String> = [],
+                latencyBudget: Duration? = nil) {
         self.user = user
         self.team = team
         self.session = session
         self.namespace = namespace
         self.tags = tags
+        self.latencyBudget = latencyBudget
     }
 }
 
@@ -54,6 +58,8 @@ public struct ExecutionEvent: Sendable, Equatable {
     public var tool: String
     public var outcome: ExecutionOutcome
     public var latencyMilliseconds: Double?
+    /// The intent of the session's last routed request, when known.
+    public var intent: String?
 }
 
 /// Removes what must not be stored from query text: e-mail addresses, phone numbers, runs of 6+

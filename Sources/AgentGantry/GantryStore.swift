@@ -65,6 +65,9 @@ public final class GantryStore: Sendable {
                     report TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2: intent of executions") { db in
+            try db.execute(sql: "ALTER TABLE event ADD COLUMN intent TEXT")
+        }
         return migrator
     }
 
@@ -133,8 +136,8 @@ public final class GantryStore: Sendable {
     func appendExecution(_ e: ExecutionEvent) throws(GantryError) -> Int64 {
         try write { db in
             try db.execute(sql: """
-                INSERT INTO event (kind, at, user, team, session, tool, outcome, latencyMs) VALUES ('execution', ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [e.at.timeIntervalSince1970, e.user, e.team, e.session, e.tool, e.outcome.rawValue, e.latencyMilliseconds])
+                INSERT INTO event (kind, at, user, team, session, tool, outcome, latencyMs, intent) VALUES ('execution', ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [e.at.timeIntervalSince1970, e.user, e.team, e.session, e.tool, e.outcome.rawValue, e.latencyMilliseconds, e.intent])
             return db.lastInsertedRowID
         }
     }
@@ -155,7 +158,7 @@ public final class GantryStore: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM event WHERE kind = 'execution' ORDER BY id").map { row in
                 ExecutionEvent(id: row["id"], at: Date(timeIntervalSince1970: row["at"]), user: row["user"], team: row["team"],
                                session: row["session"], tool: row["tool"], outcome: ExecutionOutcome(rawValue: row["outcome"]) ?? .failure,
-                               latencyMilliseconds: row["latencyMs"])
+                               latencyMilliseconds: row["latencyMs"], intent: row["intent"])
             }
         }
     }

@@ -106,6 +106,8 @@ extension GantryConfiguration.Weights {
         w.feedback = 0
         w.health = 0.1
         w.preference = 0
+        w.performance = 0
+        w.coUsage = 0
         return w
     }
 }
