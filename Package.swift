@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt"]),
         .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
-        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed"]),
+        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed", "AgentGantry"]),
     ],
     swiftLanguageModes: [.v6]
 )

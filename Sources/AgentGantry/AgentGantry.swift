@@ -247,6 +247,19 @@ public actor AgentGantry {
         return removed
     }
 
+    /// The event log (feedback and executions) as JSON lines, oldest first.
+    public func exportEvents() throws(GantryError) -> String {
+        try store.exportEvents()
+    }
+
+    /// Appends events exported by `exportEvents` (all or nothing; tools must be registered and
+    /// vectors of this model's dimension), then folds them into the learned state. Returns how many.
+    public func importEvents(_ jsonLines: String) throws(GantryError) -> Int {
+        let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(registry.keys))
+        try rebuildLearnedState()
+        return count
+    }
+
     // MARK: internals
 
     func embed(_ text: String) throws(GantryError) -> [Float] {

@@ -1,3 +1,4 @@
+import AgentGantry
 import ArgumentParser
 import Foundation
 import GantryAdapt
@@ -24,12 +25,18 @@ func modelIdentity(of dataset: RetrievalDataset, folder: String) -> String {
 }
 
 /// `gantry train`: the offline batch job.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a low-rank adapter from a dataset's training queries (and feedback), then compare frozen and adapted retrieval on its test split.")
+        abstract: "Train a low-rank adapter from a dataset's training queries (and feedback), then compare frozen and adapted retrieval on its test split; or, with --store, fold an AgentGantry store's feedback into its adapter.")
 
-    @OptionGroup var data: DatasetOptions
+    @Option(help: "Dataset folder: tools.jsonl, queries.jsonl (with split), tools.npy, queries.npy [, feedback.jsonl].")
+    var dataset: String?
+    @Option(help: "An AgentGantry store (SQLite): train from its feedback events and keep the adapter in it.")
+    var store: String?
+    @Flag(help: "Hold out 20% of the tools entirely (all their queries go to evaluation): what a newly registered tool experiences.")
+    var unseenTools = false
+    @Option(help: "Seed of the held-out tools.") var splitSeed: UInt64 = 0
     @Option(help: "Adapter rank r (1 … d).") var rank = 32
     @Option(help: "Triplet margin on cosine similarity.") var margin: Float = 0.2
     @Option(help: "Most epochs (early stopping on validation MRR@10).") var epochs = 30
@@ -48,11 +55,22 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Per-step decay of the parameter average that competes on validation (0: off).")
     var averaging: Float = TrainingConfiguration().parameterAveraging
     @Option(help: "Threads for BLAS (default: OpenBLAS's choice).") var threads: Int?
-    @Option(help: "Adapter file to write.") var output: String
+    @Option(help: "Adapter file to write (with --dataset).") var output: String?
     @Option(help: "Write the run as JSON (configuration, epochs, metrics, timings).") var report: String?
 
-    func run() throws {
+    func validate() throws {
+        guard (dataset == nil) != (store == nil) else { throw ValidationError("give either --dataset or --store") }
+        if dataset != nil, output == nil { throw ValidationError("--dataset needs --output (the adapter file to write)") }
+    }
+
+    func run() async throws {
         if let threads { try BLAS.setThreadCount(threads) }
+        let configuration = trainingConfiguration()
+        if let store { return try await trainStore(store, configuration) }
+        try trainDataset(dataset!, output: output!, configuration)
+    }
+
+    private func trainingConfiguration() -> TrainingConfiguration {
         var configuration = TrainingConfiguration()
         configuration.rank = rank
         configuration.margin = margin
@@ -69,12 +87,30 @@ struct TrainCommand: ParsableCommand {
         configuration.batchAllNegatives = batchAll
         configuration.warmStart = warmStart
         configuration.parameterAveraging = averaging
+        return configuration
+    }
 
+    /// Folds a store's feedback into its adapter, as `AgentGantry.train()` does in an app.
+    private func trainStore(_ path: String, _ training: TrainingConfiguration) async throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path)") }
+        var configuration = GantryConfiguration(storePath: path)
+        configuration.training = training
+        let gantry = try await AgentGantry(configuration: configuration)
+        let summary = try await gantry.train()
+        print("\(path): \(await gantry.tools.count) tools, \(summary.events) feedback events")
+        if let report = summary.report {
+            print(String(format: "validation MRR@10 %.4f (current) → %.4f (trained, epoch %d)", report.identityValidation.mrrAt10,
+                         report.bestValidation.mrrAt10, report.bestEpoch))
+        }
+        print(summary.applied ? "the new adapter is stored and in use" : "kept the current state: \(summary.reason ?? "")")
+    }
+
+    private func trainDataset(_ folder: String, output: String, _ configuration: TrainingConfiguration) throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let dataset = try RetrievalDataset.load(directory: data.dataset)
-        let model = modelIdentity(of: dataset, folder: data.dataset)
-        let split = data.unseenTools ? dataset.unseenToolSplit(seed: data.splitSeed) : nil
+        let dataset = try RetrievalDataset.load(directory: folder)
+        let model = modelIdentity(of: dataset, folder: folder)
+        let split = unseenTools ? dataset.unseenToolSplit(seed: splitSeed) : nil
         let trainIndices = split?.training ?? dataset.indices(of: .train)
         let trainingSet = try dataset.trainingSet(trainIndices, excludingTools: split?.heldOut ?? [])
         let unmatched = trainingSet.unmatchedCorrections

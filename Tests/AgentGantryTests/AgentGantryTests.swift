@@ -168,3 +168,30 @@ struct AgentGantryTrainingTests {
     #expect(!summary.applied && summary.events == 1)
     #expect(matches[0].tool.openAIFunction["type"] == .string("function"))
 }
+
+@Test func eventsExportAndImportIntoAnotherStore() async throws {
+    let source = try await makeGantry()
+    try await source.recordFeedback(query: "cancel my subscription, mail me at ann@example.com", selectedTool: "pause_subscription",
+                                    correctTool: "cancel_subscription", context: RoutingContext(user: "ann", team: "A"))
+    try await source.recordExecution(tool: "slack_notify", outcome: .timeout, latency: .milliseconds(900), context: RoutingContext(session: "s"))
+    let exported = try await source.exportEvents()
+    #expect(exported.split(separator: "\n").count == 2)
+    #expect(!exported.contains("ann@example.com") && exported.contains("[email]"))
+
+    let target = try await makeGantry()
+    #expect(try await target.importEvents(exported) == 2)
+    #expect(try await target.retrieveTools("cancel my subscription", limit: 3).first?.tool.name == "cancel_subscription")
+    #expect(try await target.exportEvents() == exported)
+    // All or nothing: one bad line and nothing is imported.
+    let bad = exported + #"{"kind": "execution", "at": 1, "tool": "no_such_tool", "outcome": "success"}"# + "\n"
+    await #expect(throws: GantryError.self) { try await target.importEvents(bad) }
+    #expect(try await target.exportEvents() == exported)
+}
+
+@Test func keepingEmbeddingsOnlyStoresNoQueryText() async throws {
+    let gantry = try await makeGantry { $0.keepQueryText = false }
+    try await gantry.recordFeedback(query: "cancel my subscription", selectedTool: "pause_subscription", correctTool: "cancel_subscription")
+    let exported = try await gantry.exportEvents()
+    #expect(!exported.contains("cancel my subscription") && exported.contains("query_vector"))
+    #expect(try await gantry.retrieveTools("cancel my subscription", limit: 3).first?.tool.name == "cancel_subscription")
+}

@@ -1,3 +1,4 @@
+import AgentGantry
 import Foundation
 import GantryMath
 import Testing
@@ -72,4 +73,30 @@ struct TrainCommandTests {
         #expect(rank.status != 0 && rank.output.contains("rank"))
         #expect(!FileManager.default.fileExists(atPath: folder + "/x.gadp"))
     }
+}
+
+@Test func trainNeedsEitherADatasetOrAStore() throws {
+    let neither = try runGantry(["train", "--output", "/tmp/x.gadp"])
+    #expect(neither.status != 0 && neither.output.contains("either --dataset or --store"))
+    let missing = try runGantry(["train", "--store", "/nonexistent/store.sqlite"])
+    #expect(missing.status != 0 && missing.output.contains("no store at /nonexistent/store.sqlite"))
+}
+
+@Test func trainFoldsAStoresFeedbackIntoItsAdapter() async throws {
+    let path = NSTemporaryDirectory() + "gantry-cli-store-\(UUID().uuidString)/gantry.sqlite"
+    do {
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path))
+        try await gantry.register([Tool(name: "cancel_subscription", description: "End the plan for good."),
+                                   Tool(name: "pause_subscription", description: "Pause billing for a while."),
+                                   Tool(name: "slack_notify", description: "Post to a Slack channel.")])
+        for i in 0..<24 {
+            let (query, wrong, right) = i % 2 == 0
+                ? ("cancel my plan number \(i)", "pause_subscription", "cancel_subscription")
+                : ("tell the channel about item \(i)", "pause_subscription", "slack_notify")
+            try await gantry.recordFeedback(query: query, selectedTool: wrong, correctTool: right)
+        }
+    }
+    let run = try runGantry(["train", "--store", path, "--rank", "4", "--epochs", "5"])
+    #expect(run.status == 0, "\(run.output)")
+    #expect(run.output.contains("3 tools, 24 feedback events") && run.output.contains("validation MRR@10"))
 }
