@@ -61,6 +61,17 @@ let package = Package(
             ],
             path: "Sources/IndexCompare"
         ),
+        // Latency of AgentGantry.retrieveTools on a large catalogue, alone and under 1000 concurrent tasks.
+        .executableTarget(
+            name: "RouterBench",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/RouterBench"
+        ),
         // Our side of Benchmarks/compare/run-encoder-compare.sh: MiniLMEncoder throughput and
         // memory as JSON lines, next to sentence-transformers.
         .executableTarget(

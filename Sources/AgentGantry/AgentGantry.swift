@@ -24,6 +24,8 @@ public actor AgentGantry {
     }
 
     var registry: [String: Registered] = [:]
+    /// Names of deprecated tools (kept in step with the registry).
+    var deprecatedTools: Set<String> = []
     var adapter: LowRankAdapter?
     var index: ToolIndex
     var memory: FeedbackMemory
@@ -86,6 +88,7 @@ public actor AgentGantry {
             let vector = vectors[tool.name] ?? registry[tool.name]!.vector
             try store.saveTool(tool, fingerprint: tool.fingerprint, model: embedder.modelIdentity, vector: vector)
             registry[tool.name] = Registered(tool: tool, vector: vector)
+            if tool.deprecated { deprecatedTools.insert(tool.name) } else { deprecatedTools.remove(tool.name) }
             toolIntents[tool.name] = intents?.intent(ofTool: tool, vector: vector)
             try index.upsert(tool.name, try adaptedToolVector(tool.name, vector))
         }
@@ -97,6 +100,7 @@ public actor AgentGantry {
         guard registry[name] != nil else { throw .unknownTool(name) }
         try store.removeTool(name)
         registry[name] = nil
+        deprecatedTools.remove(name)
         health[name] = nil
         toolIntents[name] = nil
         try index.remove(name)
@@ -117,14 +121,24 @@ public actor AgentGantry {
         let now = Date()
         let q = try adapter.map { (a) throws(GantryError) in try adaptError { () throws(AdaptError) in try a.adaptQuery(frozen) } } ?? frozen
         let policy = configuration.breaker
-        let snapshot = registry, healthSnapshot = health
-        let filter = SearchFilter.matching { id in
-            guard case .name(let name) = id, let entry = snapshot[name] else { return false }
-            let tool = entry.tool
-            if tool.deprecated { return false }
-            if let namespace = context.namespace, tool.namespace != namespace { return false }
-            if !context.tags.isEmpty, context.tags.isDisjoint(with: tool.tags) { return false }
-            return healthSnapshot[name]?.breaker.admits(at: now, policy: policy) ?? true
+        // Tools no query may get: deprecated ones and those whose breaker is open. Without a
+        // namespace or tag restriction the filter is just this (usually empty) set, so the index
+        // does no per-node work for the common case.
+        var blocked = Set(deprecatedTools.map { VectorID.name($0) })
+        for (name, state) in health where !state.breaker.admits(at: now, policy: policy) { blocked.insert(.name(name)) }
+        let filter: SearchFilter?
+        if context.namespace != nil || !context.tags.isEmpty {
+            let snapshot = registry, excluded = blocked
+            filter = .matching { id in
+                guard !excluded.contains(id), case .name(let name) = id, let tool = snapshot[name]?.tool else { return false }
+                if let namespace = context.namespace, tool.namespace != namespace { return false }
+                return context.tags.isEmpty || !context.tags.isDisjoint(with: tool.tags)
+            }
+        } else if !blocked.isEmpty {
+            let excluded = blocked
+            filter = .matching { !excluded.contains($0) }
+        } else {
+            filter = nil
         }
         let pool = max(20, limit * configuration.candidateMultiplier)
         let candidates = try index.search(q, k: pool, filter: filter)
@@ -307,6 +321,7 @@ public actor AgentGantry {
             }
         }
         for (name, entry) in registry { toolIntents[name] = intents?.intent(ofTool: entry.tool, vector: entry.vector) }
+        deprecatedTools = Set(registry.values.filter(\.tool.deprecated).map(\.tool.name))
         try rebuildIndex()
         if !stale.isEmpty { try register(stale) }
         try rebuildLearnedState()
