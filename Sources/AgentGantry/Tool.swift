@@ -12,7 +12,7 @@ public struct Tool: Sendable, Hashable, Codable {
     public var namespace: String
     /// JSON Schema of the parameters (an object schema: `{"type": "object", "properties": …}`).
     public var parameters: JSONValue?
-    /// Example requests the tool answers (they also refine intent centroids).
+    /// Example requests the tool answers (the first five are embedded with it).
     public var examples: [String]
     /// Deprecated tools are never returned.
     public var deprecated: Bool
@@ -57,11 +57,13 @@ public struct Tool: Sendable, Hashable, Codable {
         return properties.keys.sorted()
     }
 
-    /// The text the encoder embeds: name (underscores as spaces too), description, parameter names.
+    /// The text the encoder embeds: `name: description`, then the parameter names and up to five
+    /// examples when there are any.
     public var embeddingText: String {
         var text = "\(name): \(description)"
         let parameters = parameterNames
         if !parameters.isEmpty { text += " Parameters: " + parameters.joined(separator: ", ") + "." }
+        if !examples.isEmpty { text += " Examples: " + examples.prefix(5).joined(separator: "; ") + "." }
         return text
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 @testable import AgentGantry
+import GantryEmbed
+import GantryMath
 import Testing
 
 @Suite("AgentGantry routing")
@@ -194,4 +196,55 @@ struct AgentGantryTrainingTests {
     let exported = try await gantry.exportEvents()
     #expect(!exported.contains("cancel my subscription") && exported.contains("query_vector"))
     #expect(try await gantry.retrieveTools("cancel my subscription", limit: 3).first?.tool.name == "cancel_subscription")
+}
+
+/// Counts the texts it is asked to embed.
+final class CountingEmbedder: Embedder, @unchecked Sendable {
+    let inner: any Embedder
+    private let lock = NSLock()
+    private var texts = [String]()
+    init(_ inner: any Embedder) { self.inner = inner }
+    var dimension: Int { inner.dimension }
+    var modelIdentity: String { inner.modelIdentity }
+    var embedded: [String] { lock.withLock { texts } }
+    func embed(_ texts: [String]) throws -> Matrix {
+        lock.withLock { self.texts += texts }
+        return try inner.embed(texts)
+    }
+}
+
+@Test func onlyChangedToolsAreEmbeddedAgainAndThresholdsApply() async throws {
+    let path = temporaryStore()
+    let counting = CountingEmbedder(try sharedEncoder.get())
+    let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: counting)
+    try await gantry.register(catalogue)
+    let first = counting.embedded.count
+    var changed = catalogue
+    changed[2].description = "Give the customer their money back on the original card."
+    try await gantry.register(changed)
+    #expect(counting.embedded.count == first + 1 && counting.embedded.last == changed[2].embeddingText)
+    let restarted = CountingEmbedder(try sharedEncoder.get())
+    let reopened = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: restarted)
+    #expect(restarted.embedded.count == IntentClassifier.defaultExamples.reduce(0) { $0 + $1.1.count })  // intents only, no tools
+    #expect(await reopened.tools == changed.sorted { $0.name < $1.name })
+
+    var strict = GantryConfiguration(storePath: nil)
+    strict.scoreThreshold = 0.45
+    let thresholded = try await AgentGantry(configuration: strict, embedder: sharedEncoder.get())
+    try await thresholded.register(catalogue)
+    let matches = try await thresholded.retrieveTools("cancel my subscription", limit: 8)
+    #expect(!matches.isEmpty && matches.count < 8 && matches.allSatisfy { $0.score >= 0.45 })
+}
+
+@Test func retentionPurgesOldEvents() async throws {
+    let path = temporaryStore()
+    let gantry = try await makeGantry(store: path)
+    try await gantry.recordFeedback(query: "cancel my subscription", selectedTool: "pause_subscription", correctTool: "cancel_subscription")
+    // An event from 1970 imported, then a store opened with 30 days of retention drops it.
+    let ancient = #"{"at":1000,"correct_tool":"refund_payment","feedback_type":"confirmed","kind":"feedback","query_vector":["#
+        + Array(repeating: "0.05", count: 384).joined(separator: ",") + "]}\n"
+    #expect(try await gantry.importEvents(ancient) == 1)
+    #expect(try await gantry.exportEvents().split(separator: "\n").count == 2)
+    let retained = try await makeGantry(store: path) { $0.retentionDays = 30 }
+    #expect(try await retained.exportEvents().split(separator: "\n").count == 1)
 }
