@@ -72,8 +72,8 @@ public actor AgentGantry {
         try register([tool])
     }
 
-    /// Registers or updates tools. Only tools whose content (fingerprint) or embedding model
-    /// changed are embedded again, in one batch.
+    /// Registers or updates tools, all or nothing: validated, embedded (only those whose content
+    /// fingerprint changed, in one batch), stored in one transaction, then indexed.
     public func register(_ tools: [Tool]) throws(GantryError) {
         for tool in tools { try tool.validate() }
         guard Set(tools.map(\.name)).count == tools.count else { throw .invalidInput("a tool name appears twice in one registration") }
@@ -84,9 +84,9 @@ public actor AgentGantry {
             do { matrix = try embedder.embed(changed.map(\.embeddingText)) } catch { throw .embedding("\(error)") }
             for (i, tool) in changed.enumerated() { vectors[tool.name] = Array(matrix.row(i)) }
         }
-        for tool in tools {
-            let vector = vectors[tool.name] ?? registry[tool.name]!.vector
-            try store.saveTool(tool, fingerprint: tool.fingerprint, model: embedder.modelIdentity, vector: vector)
+        let entries = tools.map { (tool: $0, vector: vectors[$0.name] ?? registry[$0.name]!.vector) }
+        try store.saveTools(entries, model: embedder.modelIdentity)  // durable first, in one transaction
+        for (tool, vector) in entries {
             registry[tool.name] = Registered(tool: tool, vector: vector)
             if tool.deprecated { deprecatedTools.insert(tool.name) } else { deprecatedTools.remove(tool.name) }
             toolIntents[tool.name] = intents?.intent(ofTool: tool, vector: vector)

@@ -88,14 +88,23 @@ public final class GantryStore: Sendable {
         var vector: [Float]
     }
 
-    func saveTool(_ tool: Tool, fingerprint: String, model: String, vector: [Float]) throws(GantryError) {
-        let definition = String(decoding: (try? JSONEncoder().encode(tool)) ?? Data(), as: UTF8.self)
+    /// Inserts or replaces tools with their vectors, all in one transaction.
+    func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let rows = tools.map { entry in
+            (entry.tool.name, String(decoding: (try? encoder.encode(entry.tool)) ?? Data(), as: UTF8.self), entry.tool.fingerprint,
+             Self.blob(entry.vector))
+        }
+        let now = Date().timeIntervalSince1970
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO tool (name, definition, fingerprint, model, vector, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, fingerprint = excluded.fingerprint,
-                    model = excluded.model, vector = excluded.vector, updatedAt = excluded.updatedAt
-                """, arguments: [tool.name, definition, fingerprint, model, Self.blob(vector), Date().timeIntervalSince1970])
+            for (name, definition, fingerprint, vector) in rows {
+                try db.execute(sql: """
+                    INSERT INTO tool (name, definition, fingerprint, model, vector, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, fingerprint = excluded.fingerprint,
+                        model = excluded.model, vector = excluded.vector, updatedAt = excluded.updatedAt
+                    """, arguments: [name, definition, fingerprint, model, vector, now])
+            }
         }
     }
 
