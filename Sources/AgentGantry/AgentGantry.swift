@@ -150,6 +150,13 @@ public actor AgentGantry {
         let budget = context.latencyBudget.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
         let weights = configuration.weights.normalised
         let topSemantic = Double(candidates[0].score)
+        // Preferences only reorder tools that are relevant already (close to the best match), and
+        // compare the user's and team's past choices among those tools only.
+        let relevant = candidates.compactMap { hit -> String? in
+            guard case .name(let name) = hit.id, Double(hit.score) >= topSemantic - 0.15 else { return nil }
+            return name
+        }
+        let preferences = preferenceShares(among: relevant, context: context)
         var scored = [(name: String, score: Double, breakdown: ScoreBreakdown)]()
         for hit in candidates {
             guard case .name(let name) = hit.id else { continue }
@@ -161,8 +168,7 @@ public actor AgentGantry {
             b.performance = 0.5 * PerformanceModel.latencyFit(p95: health[name]?.p95Latency, budget: budget)
                 + 0.5 * (1 - performance.failureRate(tool: name, intent: intentName))
             b.coUsage = performance.coUsage(tool: name, session: context.session, vocabulary: registry.count)
-            // Preferences only reorder tools that are relevant already (close to the best match).
-            if b.semantic >= topSemantic - 0.15 { b.preference = preference(for: name, context: context) }
+            b.preference = preferences[name] ?? 0
             let score = weights.semantic * b.semantic + weights.feedback * b.feedback + weights.health * b.health
                 + weights.preference * b.preference + weights.intent * b.intent + weights.performance * b.performance
                 + weights.coUsage * b.coUsage
@@ -202,15 +208,19 @@ public actor AgentGantry {
         return taken.map { scored[$0] }
     }
 
-    private func preference(for tool: String, context: RoutingContext) -> Double {
-        func share(_ counts: [String: Double]?) -> Double {
-            guard let counts else { return 0 }
-            let total = counts.values.reduce(0, +)
-            return (counts[tool] ?? 0) / (total + configuration.preferenceSmoothing)
+    /// For each of `tools`, the share of the user's (or team's, whichever is larger) past choices
+    /// among these tools that went to it, smoothed: count / (choices among them + smoothing). So a
+    /// few events move little, and a team that always picks Slack over e-mail prefers Slack.
+    private func preferenceShares(among tools: [String], context: RoutingContext) -> [String: Double] {
+        func shares(_ counts: [String: Double]?) -> [String: Double] {
+            guard let counts else { return [:] }
+            let total = tools.reduce(0) { $0 + (counts[$1] ?? 0) }
+            guard total > 0 else { return [:] }
+            return Dictionary(uniqueKeysWithValues: tools.map { ($0, (counts[$0] ?? 0) / (total + configuration.preferenceSmoothing)) })
         }
-        let user = context.user.map { share(userChoices[$0]) } ?? 0
-        let team = context.team.map { share(teamChoices[$0]) } ?? 0
-        return max(user, team)
+        let user = context.user.map { shares(userChoices[$0]) } ?? [:]
+        let team = context.team.map { shares(teamChoices[$0]) } ?? [:]
+        return user.merging(team) { max($0, $1) }
     }
 
     // MARK: learning

@@ -5,12 +5,14 @@ import GantryAdapt
 public struct GantryConfiguration: Sendable {
     /// Weights of the signals in the final score (normalised to sum 1 when used). Chosen by
     /// `gantry replay` on MetaTool: feedback 0.2 beat 0.1, 0.15, 0.25 and 0.35 after `train()`
-    /// (top-1 0.776 vs 0.719–0.770).
+    /// (top-1 0.776 vs 0.719–0.770); intent 0 (0.05 and 0.1 were lower). Preference 0.2 is the
+    /// smallest of 0.1/0.2/0.3 at which the support-desk demo's two teams get their own
+    /// notification tool; performance and co-usage have no replay data to tune them.
     public struct Weights: Sendable, Equatable, Codable {
         public var semantic = 0.65
         public var feedback = 0.2
         public var health = 0.05
-        public var preference = 0.1
+        public var preference = 0.2
         public var intent = 0.0
         /// Latency fit and failure rate for the query's intent (needs executions; replay has none).
         public var performance = 0.05
@@ -93,7 +95,8 @@ public struct ScoreBreakdown: Sendable, Equatable, Codable {
     public var feedback = 0.0
     /// Success rate over the recent window, with a prior (0.9 with no history).
     public var health = 0.9
-    /// Share of this user's and team's past choices that went to the tool (smoothed), in [0, 1).
+    /// Share of this user's or team's past choices among the relevant candidates that went to the
+    /// tool (smoothed), in [0, 1).
     public var preference = 0.0
     /// The query's intent confidence when the tool belongs to that intent, else 0.
     public var intent = 0.0

@@ -39,14 +39,15 @@ public enum Replay {
         var configuration = base
         configuration.storePath = nil
         let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
-        try await gantry.register(dataset.tools.map { Tool(name: $0.id, description: $0.description) })
+        let tools = dataset.tools.map(Tool.init(datasetTool:))
+        try await gantry.register(tools)
         let names = dataset.tools.map(\.id)
         let test = dataset.indices(of: .test)
 
         var staticConfiguration = configuration
         staticConfiguration.weights = .staticFormula
         let staticGantry = try await AgentGantry(configuration: staticConfiguration, embedder: embedder)
-        try await staticGantry.register(dataset.tools.map { Tool(name: $0.id, description: $0.description) })
+        try await staticGantry.register(tools)
         let staticRouting = try await measure(staticGantry, dataset, test, names)
 
         var order = dataset.indices(of: .train)
@@ -80,12 +81,14 @@ public enum Replay {
                       trainingApplied: summary.applied, trainingReason: summary.reason, seconds: Date().timeIntervalSince(started))
     }
 
-    static func measure(_ gantry: AgentGantry, _ dataset: RetrievalDataset, _ indices: [Int], _ names: [String]) async throws(GantryError) -> Measurement {
+    /// Routes the queries at `indices` through `gantry` (read-only) and scores the rankings.
+    public static func measure(_ gantry: AgentGantry, _ dataset: RetrievalDataset, _ indices: [Int], _ names: [String],
+                               context: RoutingContext = RoutingContext()) async throws(GantryError) -> Measurement {
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         var rankings = [[Int]](), top1 = 0
         for index in indices {
             let query = dataset.queries[index]
-            let ranking = try await gantry.retrieveTools(query.text, limit: 10).compactMap { row[$0.tool.name] }
+            let ranking = try await gantry.retrieveTools(query.text, limit: 10, context: context).compactMap { row[$0.tool.name] }
             if let first = ranking.first, query.tools.contains(first) { top1 += 1 }
             rankings.append(ranking)
         }
@@ -109,5 +112,15 @@ extension GantryConfiguration.Weights {
         w.performance = 0
         w.coUsage = 0
         return w
+    }
+}
+
+extension Tool {
+    /// A dataset's tool as a registered tool (its parameters as a schema of string properties, so
+    /// that the embedded text is the dataset's).
+    public init(datasetTool t: RetrievalDataset.Tool) {
+        let properties = Dictionary(uniqueKeysWithValues: t.parameterNames.map { ($0, JSONValue.object(["type": .string("string")])) })
+        self.init(name: t.id, description: t.description, tags: t.tags,
+                  parameters: t.parameterNames.isEmpty ? nil : .object(["type": .string("object"), "properties": .object(properties)]))
     }
 }

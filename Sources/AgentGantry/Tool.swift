@@ -1,4 +1,5 @@
 import Foundation
+import GantryAdapt
 import GantryMath
 
 /// A tool an agent can call, as registered with `AgentGantry`.
@@ -60,11 +61,7 @@ public struct Tool: Sendable, Hashable, Codable {
     /// The text the encoder embeds: `name: description`, then the parameter names and up to five
     /// examples when there are any.
     public var embeddingText: String {
-        var text = "\(name): \(description)"
-        let parameters = parameterNames
-        if !parameters.isEmpty { text += " Parameters: " + parameters.joined(separator: ", ") + "." }
-        if !examples.isEmpty { text += " Examples: " + examples.prefix(5).joined(separator: "; ") + "." }
-        return text
+        RetrievalDataset.toolText(name: name, description: description, parameterNames: parameterNames, examples: examples)
     }
 
     /// Identifies the embedded content: a tool whose fingerprint (and model) did not change is not

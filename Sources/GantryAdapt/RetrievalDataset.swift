@@ -13,12 +13,29 @@ public struct RetrievalDataset: Sendable {
         public var id: String
         public var name: String
         public var description: String
+        public var tags: [String]
+        /// Property names of the tool's JSON-Schema `parameters`, sorted.
+        public var parameterNames: [String]
 
-        public init(id: String, name: String, description: String) {
+        public init(id: String, name: String, description: String, tags: [String] = [], parameterNames: [String] = []) {
             self.id = id
             self.name = name
             self.description = description
+            self.tags = tags
+            self.parameterNames = parameterNames.sorted()
         }
+
+        /// The text embedded for this tool (`RetrievalDataset.toolText`).
+        public var text: String { RetrievalDataset.toolText(name: name, description: description, parameterNames: parameterNames) }
+    }
+
+    /// The one definition of a tool's embedded text, shared by datasets and `AgentGantry`:
+    /// `name: description`, then ` Parameters: a, b.` and ` Examples: x; y.` when there are any.
+    public static func toolText(name: String, description: String, parameterNames: [String] = [], examples: [String] = []) -> String {
+        var text = "\(name): \(description)"
+        if !parameterNames.isEmpty { text += " Parameters: " + parameterNames.sorted().joined(separator: ", ") + "." }
+        if !examples.isEmpty { text += " Examples: " + examples.prefix(5).joined(separator: "; ") + "." }
+        return text
     }
 
     public enum Split: String, Sendable { case train, test }
@@ -108,7 +125,9 @@ public struct RetrievalDataset: Sendable {
             guard let id = object["id"] as? String, !id.isEmpty else { throw .dataset(location: location, reason: "no string \"id\"") }
             guard seen[id] == nil else { throw .dataset(location: location, reason: "duplicate tool id \"\(id)\"") }
             seen[id] = tools.count
-            tools.append(Tool(id: id, name: object["name"] as? String ?? id, description: object["description"] as? String ?? ""))
+            let properties = (object["parameters"] as? [String: Any])?["properties"] as? [String: Any]
+            tools.append(Tool(id: id, name: object["name"] as? String ?? id, description: object["description"] as? String ?? "",
+                              tags: object["tags"] as? [String] ?? [], parameterNames: properties.map { Array($0.keys) } ?? []))
         }
         var queries = [Query]()
         for (line, object) in try jsonLines(directory + "/queries.jsonl") {
@@ -154,8 +173,8 @@ public struct RetrievalDataset: Sendable {
         return dataset
     }
 
-    /// The tool texts an encoder embeds for this catalogue ("name: description").
-    public var toolTexts: [String] { tools.map { "\($0.name): \($0.description)" } }
+    /// The tool texts an encoder embeds for this catalogue (`toolText`).
+    public var toolTexts: [String] { tools.map(\.text) }
 
     private static func vectors(_ path: String, rows: Int) throws(AdaptError) -> Matrix {
         let matrix: Matrix

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GantryAdapt
 import GantryEmbed
 import GantryMath
 
@@ -19,6 +20,8 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "The string field to embed.") var field = "text"
     @Option(help: "A text template over the object's fields, e.g. \"{name}: {description}\" (overrides --field).")
     var template: String?
+    @Flag(help: "Each line is a tool (name, description, parameters): embed the text AgentGantry embeds for it.")
+    var toolText = false
     @Option(help: "Float32 .npy file to write (atomically).") var output: String
     @Option(help: "Texts per forward pass.") var batch = 32
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
@@ -66,6 +69,15 @@ struct EmbedCommand: ParsableCommand {
     }
 
     private func text(of object: [String: Any], line: Int) throws -> String {
+        if toolText {
+            guard let name = object["name"] as? String ?? object["id"] as? String else {
+                throw ValidationError("\(input):\(line): a tool needs a string \"name\"")
+            }
+            let properties = (object["parameters"] as? [String: Any])?["properties"] as? [String: Any]
+            return RetrievalDataset.toolText(name: name, description: object["description"] as? String ?? "",
+                                             parameterNames: properties.map { Array($0.keys) } ?? [],
+                                             examples: object["examples"] as? [String] ?? [])
+        }
         guard let template else {
             guard let value = object[field] as? String else {
                 throw ValidationError("\(input):\(line): no string field \"\(field)\" (fields: \(object.keys.sorted().joined(separator: ", ")))")

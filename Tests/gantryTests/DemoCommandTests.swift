@@ -1,0 +1,20 @@
+import Foundation
+import Testing
+
+/// The main job on the data the repository ships (`datasets/support-desk`).
+@Test func demoRunsEndToEndOnTheShippedData() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let report = NSTemporaryDirectory() + "gantry-demo-\(UUID().uuidString)/report.json"
+    let run = try runGantry(["demo", "--dataset", root + "/datasets/support-desk", "--report", report])
+    #expect(run.status == 0, "\(run.output)")
+    #expect(run.output.contains("| frozen |") && run.output.contains("| after train() |"))
+    #expect(run.output.contains("team A → slack_notify, team B → email_notify"))
+    #expect(run.output.contains("restart_service open"))
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+    #expect(json["events"] as? Int == 671 && (json["learningCurve"] as? [Double])?.isEmpty == false)
+    let frozen = (json["frozen"] as! [String: Any])["top1"] as! Double
+    let trained = (json["afterTraining"] as! [String: Any])["metrics"] as! [String: Any]
+    #expect(frozen > 0.5 && (trained["mrr@10"] as! Double) > ((json["frozen"] as! [String: Any])["metrics"] as! [String: Any])["mrr@10"] as! Double)
+    let missing = try runGantry(["demo", "--dataset", "/nonexistent"])
+    #expect(missing.status != 0 && missing.output.contains("/nonexistent/events.jsonl not found"))
+}
