@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Refreshes the notebooks' data from quick reference runs, then executes the notebooks and
+# exports HTML and Markdown (with PNGs) next to them. Benchmarks are not re-run here (they take
+# 25 minutes): their latest JSON lines are copied from Benchmarks/.build/compare when present
+# (run Benchmarks/compare/run-*-compare.sh first to refresh them).
+#
+# Usage: notebooks-export/run.sh [--no-refresh]     (--no-refresh: only execute and export)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+data="$here/data"
+shared="$root/../shared/datasets/metatool"
+mkdir -p "$data" "$root/.build/notebooks"
+
+venv="$root/.build/notebooks-venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q nbconvert nbformat nbclient ipykernel matplotlib numpy
+
+if [ "${1:-}" != "--no-refresh" ]; then
+  (cd "$root" && swift build -c release --product gantry >/dev/null)
+  gantry="$(cd "$root" && swift build -c release --show-bin-path)/gantry"
+  cd "$root"
+  "$gantry" demo --report "$data/demo-support-desk.json" >/dev/null 2>&1
+  "$gantry" train --dataset datasets/support-desk --output .build/notebooks/support-desk.gadp \
+    --report "$data/train-support-desk.json" >/dev/null 2>&1
+  if [ -f "$shared/queries.npy" ]; then
+    "$gantry" replay --dataset "$shared" --json "$data/replay-metatool.json" >/dev/null 2>&1
+    "$gantry" train --dataset "$shared" --output .build/notebooks/metatool.gadp --report "$data/train-metatool.json" >/dev/null 2>&1
+  fi
+  compare="$root/Benchmarks/.build/compare"
+  for pair in results.jsonl:index-compare.jsonl encoder.jsonl:encoder-compare.jsonl adapter.jsonl:adapter-compare.jsonl; do
+    [ -f "$compare/${pair%%:*}" ] && cp "$compare/${pair%%:*}" "$data/${pair##*:}"
+  done
+  cd "$here"
+fi
+
+cd "$here"
+for notebook in learning speed; do
+  "$venv/bin/jupyter" nbconvert --to html --execute "$notebook.ipynb" --output "$notebook" >/dev/null 2>&1
+  "$venv/bin/jupyter" nbconvert --to markdown --execute "$notebook.ipynb" --output "$notebook" >/dev/null 2>&1
+  echo "exported $here/$notebook.html and $notebook.md (+ ${notebook}_files/)"
+done
