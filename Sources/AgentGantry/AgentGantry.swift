@@ -50,6 +50,9 @@ public actor AgentGantry {
         } catch {
             throw .embedding("\(error)")
         }
+        guard Limits.dimensions.contains(self.embedder.dimension) else {
+            throw .embedding("the embedder's dimension \(self.embedder.dimension) is outside \(Limits.dimensions)")
+        }
         store = try GantryStore(path: configuration.storePath)
         memory = try FeedbackMemory(dimension: self.embedder.dimension, settings: configuration.feedbackMemory)
         let embedder = self.embedder
@@ -77,12 +80,21 @@ public actor AgentGantry {
     public func register(_ tools: [Tool]) throws(GantryError) {
         for tool in tools { try tool.validate() }
         guard Set(tools.map(\.name)).count == tools.count else { throw .invalidInput("a tool name appears twice in one registration") }
+        let added = tools.count { registry[$0.name] == nil }
+        guard registry.count + added <= Limits.tools else {
+            throw .invalidInput("registering \(added) new tools would exceed the limit of \(Limits.tools) (\(registry.count) registered)")
+        }
         let changed = tools.filter { tool in registry[tool.name].map { $0.tool.fingerprint != tool.fingerprint } ?? true }
         var vectors = [String: [Float]]()
         if !changed.isEmpty {
             let matrix: Matrix
             do { matrix = try embedder.embed(changed.map(\.embeddingText)) } catch { throw .embedding("\(error)") }
-            for (i, tool) in changed.enumerated() { vectors[tool.name] = Array(matrix.row(i)) }
+            guard matrix.rows == changed.count else { throw .embedding("the embedder returned \(matrix.rows) vectors for \(changed.count) texts") }
+            for (i, tool) in changed.enumerated() {
+                let vector = Array(matrix.row(i))
+                try Limits.checkVector(vector, dimension: embedder.dimension, "the embedding of tool \(tool.name)")
+                vectors[tool.name] = vector
+            }
         }
         let entries = tools.map { (tool: $0, vector: vectors[$0.name] ?? registry[$0.name]!.vector) }
         try store.saveTools(entries, model: embedder.modelIdentity)  // durable first, in one transaction
@@ -111,7 +123,8 @@ public actor AgentGantry {
     /// The best `limit` tools for `query`, each with its score breakdown.
     public func retrieveTools(_ query: String, limit: Int = 5, context: RoutingContext = RoutingContext()) throws(GantryError) -> [ToolMatch] {
         guard (1...100).contains(limit) else { throw .invalidInput("limit must be in 1...100, got \(limit)") }
-        guard query.count <= 10_000 else { throw .invalidInput("the query has \(query.count) characters; the limit is 10,000") }
+        try Limits.checkQuery(query)
+        try Limits.check(context)
         guard !registry.isEmpty else { return [] }
         let frozen = try embed(query)
         return try rank(frozen: frozen, limit: limit, context: context)
@@ -233,7 +246,8 @@ public actor AgentGantry {
                                context: RoutingContext = RoutingContext()) throws(GantryError) {
         guard registry[correctTool] != nil else { throw .unknownTool(correctTool) }
         if let selectedTool, registry[selectedTool] == nil { throw .unknownTool(selectedTool) }
-        guard query.count <= 10_000 else { throw .invalidInput("the query has \(query.count) characters; the limit is 10,000") }
+        try Limits.checkQuery(query)
+        try Limits.check(context)
         let vector = try embed(query)
         let wrong = feedbackType == .toolSelectionError && selectedTool != correctTool ? selectedTool : nil
         var event = FeedbackEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
@@ -248,6 +262,7 @@ public actor AgentGantry {
     public func recordExecution(tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
                                 context: RoutingContext = RoutingContext()) throws(GantryError) {
         guard registry[tool] != nil else { throw .unknownTool(tool) }
+        try Limits.check(context)
         let milliseconds = latency.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
         var event = ExecutionEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
@@ -279,6 +294,9 @@ public actor AgentGantry {
     /// Appends events exported by `exportEvents` (all or nothing; tools must be registered and
     /// vectors of this model's dimension), then folds them into the learned state. Returns how many.
     public func importEvents(_ jsonLines: String) throws(GantryError) -> Int {
+        guard jsonLines.utf8.count <= Limits.importBytes else {
+            throw .invalidInput("the event log has \(jsonLines.utf8.count) bytes; import at most \(Limits.importBytes) at once")
+        }
         let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(registry.keys))
         try rebuildLearnedState()
         return count
@@ -287,7 +305,10 @@ public actor AgentGantry {
     // MARK: internals
 
     func embed(_ text: String) throws(GantryError) -> [Float] {
-        do { return Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
+        let vector: [Float]
+        do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
+        try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
+        return vector
     }
 
     func adaptedToolVector(_ name: String, _ vector: [Float]) throws(GantryError) -> [Float] {

@@ -48,6 +48,17 @@ public struct FeedbackEvent: Sendable, Equatable {
     public var selectedTool: String?
     public var correctTool: String
     public var type: FeedbackType
+    public init(id: Int64, at: Date, user: String?, team: String?, session: String?, query: String?, queryVector: [Float],
+                selectedTool: String?, correctTool: String, type: FeedbackType) {
+        self.id = id
+        self.at = at
+        (self.user, self.team, self.session) = (user, team, session)
+        self.query = query
+        self.queryVector = queryVector
+        self.selectedTool = selectedTool
+        self.correctTool = correctTool
+        self.type = type
+    }
 }
 
 /// A stored execution outcome.
@@ -60,6 +71,16 @@ public struct ExecutionEvent: Sendable, Equatable {
     public var latencyMilliseconds: Double?
     /// The intent of the session's last routed request, when known.
     public var intent: String?
+    public init(id: Int64, at: Date, user: String?, team: String?, session: String?, tool: String, outcome: ExecutionOutcome,
+                latencyMilliseconds: Double?, intent: String?) {
+        self.id = id
+        self.at = at
+        (self.user, self.team, self.session) = (user, team, session)
+        self.tool = tool
+        self.outcome = outcome
+        self.latencyMilliseconds = latencyMilliseconds
+        self.intent = intent
+    }
 }
 
 /// Removes what must not be stored from query text: e-mail addresses, phone numbers, runs of 6+
@@ -79,5 +100,102 @@ public enum Redaction {
             result = pattern.stringByReplacingMatches(in: result, range: NSRange(result.startIndex..., in: result), withTemplate: replacement)
         }
         return result
+    }
+}
+
+/// The portable event log: JSON lines as `AgentGantry.exportEvents()` writes them and
+/// `importEvents(_:)` reads them (format in the README). `decode` validates without a store.
+public enum EventLog {
+    /// Encodes events oldest first (by id), one sorted-key JSON object per line.
+    public static func encode(feedback: [FeedbackEvent], executions: [ExecutionEvent]) throws(GantryError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var lines = [(id: Int64, line: Line)]()
+        for e in feedback {
+            lines.append((e.id, Line(kind: "feedback", at: e.at.timeIntervalSince1970, user: e.user, team: e.team, session: e.session,
+                                     query: e.query, queryVector: e.queryVector, tool: e.selectedTool, correctTool: e.correctTool,
+                                     feedbackType: e.type.rawValue)))
+        }
+        for e in executions {
+            lines.append((e.id, Line(kind: "execution", at: e.at.timeIntervalSince1970, user: e.user, team: e.team, session: e.session,
+                                     tool: e.tool, outcome: e.outcome.rawValue, latencyMs: e.latencyMilliseconds, intent: e.intent)))
+        }
+        var text = ""
+        for (id, line) in lines.sorted(by: { $0.id < $1.id }) {
+            guard let json = try? encoder.encode(line) else { throw .store("event \(id) holds a value JSON cannot carry (NaN or infinity)") }
+            text += String(decoding: json, as: UTF8.self) + "\n"
+        }
+        return text
+    }
+
+    /// Decodes and validates every line: kind, time, names (`Limits.contextCharacters`, no control
+    /// characters), tools among `knownTools`, query vectors of `dimension` finite values,
+    /// feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
+    /// Query text is redacted on the way in. Event ids are 0 (the store assigns them).
+    public static func decode(_ text: String, dimension: Int, knownTools: Set<String>)
+        throws(GantryError) -> (feedback: [FeedbackEvent], executions: [ExecutionEvent])
+    {
+        var feedback = [FeedbackEvent](), executions = [ExecutionEvent]()
+        let decoder = JSONDecoder()
+        for (number, line) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            func fail(_ reason: String) -> GantryError { .invalidInput("events line \(number + 1): \(reason)") }
+            guard let e = try? decoder.decode(Line.self, from: Data(line)) else { throw fail("not an event object") }
+            guard e.at.isFinite, abs(e.at) < 1e11 else { throw fail("\"at\" must be a time in Unix seconds") }
+            do {
+                try Limits.checkName(e.user, "user")
+                try Limits.checkName(e.team, "team")
+                try Limits.checkName(e.session, "session")
+                try Limits.checkName(e.intent, "intent")
+            } catch {
+                throw fail(error.description)
+            }
+            let at = Date(timeIntervalSince1970: e.at)
+            switch e.kind {
+            case "feedback":
+                guard let correct = e.correctTool, knownTools.contains(correct) else { throw fail("correct_tool must name a registered tool") }
+                if let tool = e.tool, !knownTools.contains(tool) { throw fail("tool \"\(tool.prefix(80))\" is not registered") }
+                guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite) else {
+                    throw fail("query_vector must have \(dimension) finite values")
+                }
+                guard let type = FeedbackType(rawValue: e.feedbackType ?? "") else {
+                    throw fail("feedback_type must be one of \(FeedbackType.allCases.map(\.rawValue))")
+                }
+                if let query = e.query, query.count > Limits.queryCharacters { throw fail("the query exceeds \(Limits.queryCharacters) characters") }
+                feedback.append(FeedbackEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, query: e.query.map(Redaction.redact),
+                                              queryVector: vector, selectedTool: e.tool, correctTool: correct, type: type))
+            case "execution":
+                guard let tool = e.tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
+                guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else {
+                    throw fail("outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
+                }
+                if let latency = e.latencyMs, !(latency.isFinite && latency >= 0) { throw fail("latency_ms must be finite and not negative") }
+                executions.append(ExecutionEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, tool: tool,
+                                                 outcome: outcome, latencyMilliseconds: e.latencyMs, intent: e.intent))
+            default:
+                throw fail("kind must be \"feedback\" or \"execution\"")
+            }
+        }
+        return (feedback, executions)
+    }
+
+    /// One line of the log.
+    struct Line: Codable {
+        var kind: String
+        var at: Double
+        var user: String?, team: String?, session: String?
+        var query: String?
+        var queryVector: [Float]?
+        var tool: String?
+        var correctTool: String?
+        var feedbackType: String?
+        var outcome: String?
+        var latencyMs: Double?
+        var intent: String?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, at, user, team, session, query, tool, outcome, intent
+            case queryVector = "query_vector", correctTool = "correct_tool", feedbackType = "feedback_type", latencyMs = "latency_ms"
+        }
     }
 }

@@ -248,88 +248,27 @@ public final class GantryStore: Sendable {
 extension GantryStore {
     /// The event log as JSON lines, oldest first (feedback and executions).
     func exportEvents() throws(GantryError) -> String {
-        var lines = [(id: Int64, text: String)]()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        for e in try feedbackEvents() {
-            let line = ExportedEvent(kind: "feedback", at: e.at.timeIntervalSince1970, user: e.user, team: e.team, session: e.session,
-                                     query: e.query, queryVector: e.queryVector, tool: e.selectedTool, correctTool: e.correctTool,
-                                     feedbackType: e.type.rawValue, outcome: nil, latencyMs: nil, intent: nil)
-            lines.append((e.id, String(decoding: (try? encoder.encode(line)) ?? Data(), as: UTF8.self)))
-        }
-        for e in try executionEvents() {
-            let line = ExportedEvent(kind: "execution", at: e.at.timeIntervalSince1970, user: e.user, team: e.team, session: e.session,
-                                     query: nil, queryVector: nil, tool: e.tool, correctTool: nil, feedbackType: nil,
-                                     outcome: e.outcome.rawValue, latencyMs: e.latencyMilliseconds, intent: e.intent)
-            lines.append((e.id, String(decoding: (try? encoder.encode(line)) ?? Data(), as: UTF8.self)))
-        }
-        return lines.sorted { $0.id < $1.id }.map(\.text).joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+        try EventLog.encode(feedback: feedbackEvents(), executions: executionEvents())
     }
 
-    /// Appends the events of JSON lines (as `exportEvents` writes them), all or nothing. Every
-    /// line is validated first: kind, tools known (`knownTools`), vector dimension, outcome.
+    /// Appends the events of JSON lines (as `exportEvents` writes them), all or nothing: every
+    /// line is validated by `EventLog.decode` before one transaction writes them.
     func importEvents(_ text: String, dimension: Int, knownTools: Set<String>) throws(GantryError) -> Int {
-        var feedback = [FeedbackEvent](), executions = [ExecutionEvent]()
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            func fail(_ reason: String) -> GantryError { .invalidInput("events line \(number + 1): \(reason)") }
-            guard let e = try? JSONDecoder().decode(ExportedEvent.self, from: Data(line.utf8)) else { throw fail("not an event object") }
-            guard e.at.isFinite else { throw fail("bad time") }
-            let at = Date(timeIntervalSince1970: e.at)
-            switch e.kind {
-            case "feedback":
-                guard let correct = e.correctTool, knownTools.contains(correct) else { throw fail("unknown correct tool") }
-                guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite) else {
-                    throw fail("the query vector must have \(dimension) finite values")
-                }
-                if let tool = e.tool, !knownTools.contains(tool) { throw fail("unknown tool \"\(tool)\"") }
-                guard let type = FeedbackType(rawValue: e.feedbackType ?? "") else { throw fail("unknown feedback type") }
-                feedback.append(FeedbackEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, query: e.query.map(Redaction.redact),
-                                              queryVector: vector, selectedTool: e.tool, correctTool: correct, type: type))
-            case "execution":
-                guard let tool = e.tool, knownTools.contains(tool) else { throw fail("unknown tool") }
-                guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else { throw fail("unknown outcome") }
-                if let latency = e.latencyMs, !(latency.isFinite && latency >= 0) { throw fail("bad latency") }
-                executions.append(ExecutionEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, tool: tool,
-                                                 outcome: outcome, latencyMilliseconds: e.latencyMs, intent: e.intent))
-            default:
-                throw fail("kind must be feedback or execution")
-            }
-        }
-        let (feedbackRows, executionRows) = (feedback, executions)
+        let (feedback, executions) = try EventLog.decode(text, dimension: dimension, knownTools: knownTools)
         try write { db in
-            for e in feedbackRows {
+            for e in feedback {
                 try db.execute(sql: """
                     INSERT INTO event (kind, at, user, team, session, query, queryVector, tool, correctTool, feedbackType)
                     VALUES ('feedback', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [e.at.timeIntervalSince1970, e.user, e.team, e.session, e.query, Self.blob(e.queryVector),
                                      e.selectedTool, e.correctTool, e.type.rawValue])
             }
-            for e in executionRows {
+            for e in executions {
                 try db.execute(sql: """
                     INSERT INTO event (kind, at, user, team, session, tool, outcome, latencyMs, intent) VALUES ('execution', ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [e.at.timeIntervalSince1970, e.user, e.team, e.session, e.tool, e.outcome.rawValue, e.latencyMilliseconds, e.intent])
             }
         }
         return feedback.count + executions.count
-    }
-}
-
-/// One line of the event export.
-struct ExportedEvent: Codable {
-    var kind: String
-    var at: Double
-    var user: String?, team: String?, session: String?
-    var query: String?
-    var queryVector: [Float]?
-    var tool: String?
-    var correctTool: String?
-    var feedbackType: String?
-    var outcome: String?
-    var latencyMs: Double?
-    var intent: String?
-
-    enum CodingKeys: String, CodingKey {
-        case kind, at, user, team, session, query, tool, outcome, intent
-        case queryVector = "query_vector", correctTool = "correct_tool", feedbackType = "feedback_type", latencyMs = "latency_ms"
     }
 }

@@ -36,6 +36,15 @@ public enum JSONValue: Sendable, Hashable, Codable {
         if case .object(let object) = self { return object[key] } else { return nil }
     }
 
+    /// Nesting levels: 1 for a scalar, one more per array or object around it.
+    var depth: Int {
+        switch self {
+        case .array(let values): 1 + (values.map(\.depth).max() ?? 0)
+        case .object(let members): 1 + (members.values.map(\.depth).max() ?? 0)
+        default: 1
+        }
+    }
+
     /// Compact JSON with sorted keys (stable: used for fingerprints).
     public var canonicalText: String {
         let encoder = JSONEncoder()

@@ -29,26 +29,34 @@ public struct Tool: Sendable, Hashable, Codable {
         self.deprecated = deprecated
     }
 
-    /// Limits enforced on registration.
-    public static let maxNameLength = 128, maxDescriptionLength = 8_000, maxTags = 32
-
-    /// Checks the name, the lengths and the schema; throws `GantryError.invalidTool`.
+    /// Checks the name, the lengths, the examples and the schema against `Limits`; throws
+    /// `GantryError.invalidTool` naming what is wrong.
     public func validate() throws(GantryError) {
         func fail(_ reason: String) -> GantryError { .invalidTool(name: name, reason: reason) }
-        guard !name.isEmpty, name.count <= Self.maxNameLength else { throw fail("the name must have 1 to \(Self.maxNameLength) characters") }
+        guard !name.isEmpty, name.count <= Limits.toolNameCharacters else {
+            throw fail("the name must have 1 to \(Limits.toolNameCharacters) characters")
+        }
         guard !name.unicodeScalars.contains(where: { $0.properties.isWhitespace || [.control, .format, .unassigned, .privateUse, .surrogate].contains($0.properties.generalCategory) }) else {
             throw fail("the name may not hold spaces or control characters")
         }
-        guard description.count <= Self.maxDescriptionLength else { throw fail("the description exceeds \(Self.maxDescriptionLength) characters") }
+        guard description.count <= Limits.descriptionCharacters else { throw fail("the description exceeds \(Limits.descriptionCharacters) characters") }
         guard !description.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
             throw fail("the description holds control characters")
         }
-        guard tags.count <= Self.maxTags, tags.allSatisfy({ !$0.isEmpty && $0.count <= 64 }) else {
-            throw fail("at most \(Self.maxTags) tags of 1 to 64 characters")
+        guard tags.count <= Limits.tagsPerTool, tags.allSatisfy({ !$0.isEmpty && $0.count <= Limits.tagCharacters }) else {
+            throw fail("at most \(Limits.tagsPerTool) tags of 1 to \(Limits.tagCharacters) characters")
         }
-        guard !namespace.isEmpty, namespace.count <= 128 else { throw fail("the namespace must have 1 to 128 characters") }
+        guard examples.count <= Limits.examplesPerTool, examples.allSatisfy({ $0.count <= Limits.exampleCharacters }) else {
+            throw fail("at most \(Limits.examplesPerTool) examples of up to \(Limits.exampleCharacters) characters")
+        }
+        guard !namespace.isEmpty, namespace.count <= Limits.contextCharacters else {
+            throw fail("the namespace must have 1 to \(Limits.contextCharacters) characters")
+        }
         if let parameters {
             guard case .object = parameters else { throw fail("parameters must be a JSON Schema object") }
+            guard parameters.depth <= Limits.schemaDepth else { throw fail("the parameter schema nests deeper than \(Limits.schemaDepth) levels") }
+            let bytes = parameters.canonicalText.utf8.count
+            guard bytes <= Limits.schemaBytes else { throw fail("the parameter schema has \(bytes) bytes of JSON; the limit is \(Limits.schemaBytes)") }
         }
     }
 

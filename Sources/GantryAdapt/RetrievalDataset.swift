@@ -191,9 +191,8 @@ public struct RetrievalDataset: Sendable {
 
     /// Non-blank lines of a JSONL file as objects, with 1-based line numbers.
     static func jsonLines(_ path: String) throws(AdaptError) -> [(line: Int, object: [String: Any])] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .dataset(location: path, reason: "missing or unreadable")
-        }
+        let data: [UInt8]
+        do { data = try BinaryFile.read(path) } catch { throw .file(error) }
         var result = [(line: Int, object: [String: Any])]()
         for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }

@@ -44,10 +44,12 @@ public final class SafeTensors: @unchecked Sendable {
         var parsed = [String: Entry]()
         var start = 0
         do {
-            let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)))
-            guard headerLength <= size - 8, headerLength <= 100 << 20 else {
-                throw FileFormatError.truncated(path: path, expectedBytes: 8 + min(headerLength, Int.max - 8), foundBytes: size)
+            // Compared as UInt64 first: a length field ≥ 2⁶³ must be an error, not a trap.
+            let declaredLength = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+            guard declaredLength <= UInt64(size - 8), declaredLength <= 100 << 20 else {
+                throw FileFormatError.truncated(path: path, expectedBytes: 8 + Int(min(declaredLength, UInt64(Int.max - 8))), foundBytes: size)
             }
+            let headerLength = Int(declaredLength)
             start = 8 + headerLength
             let header = Data(bytes: base + 8, count: headerLength)
             guard let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {

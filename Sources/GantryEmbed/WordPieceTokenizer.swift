@@ -1,4 +1,5 @@
 import Foundation
+import GantryMath
 
 /// BERT's uncased WordPiece tokenizer, as Hugging Face `tokenizers` runs it for
 /// all-MiniLM-L6-v2 (`BertNormalizer`, `BertPreTokenizer`, `WordPiece`, `[CLS] … [SEP]`):
@@ -23,8 +24,10 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Loads `vocab.txt` (one token per line; line i has id i).
     public init(vocabularyFile path: String, maxLength: Int = 256) throws(EmbedError) {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw .file(.io(path: path, operation: "read it", reason: "missing or not UTF-8"))
+        let bytes: [UInt8]
+        do { bytes = try BinaryFile.read(path) } catch { throw .file(error) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .file(.malformed(path: path, reason: "not UTF-8 text"))
         }
         var vocabulary = [String: Int32]()
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {

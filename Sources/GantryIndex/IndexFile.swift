@@ -105,7 +105,7 @@ public enum IndexFile {
             }
             guard payloadBytes == UInt64(reader.remaining) else {
                 if payloadBytes > UInt64(reader.remaining) {
-                    throw FileFormatError.truncated(path: path, expectedBytes: reader.offset + Int(clamping: payloadBytes),
+                    throw FileFormatError.truncated(path: path, expectedBytes: reader.offset + Int(min(payloadBytes, UInt64(Int.max - reader.offset))),
                                                     foundBytes: bytes.count)
                 }
                 throw FileFormatError.malformed(path: path, reason: "\(UInt64(reader.remaining) - payloadBytes) bytes after the payload")

@@ -227,7 +227,8 @@ public struct BinaryReader {
 
     private func require(_ count: Int) throws(FileFormatError) {
         guard count >= 0, count <= remaining else {
-            throw .truncated(path: path, expectedBytes: offset + max(count, 0), foundBytes: bytes.count)
+            let wanted = max(count, 0)
+            throw .truncated(path: path, expectedBytes: wanted > Int.max - offset ? Int.max : offset + wanted, foundBytes: bytes.count)
         }
     }
 }

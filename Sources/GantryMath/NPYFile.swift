@@ -48,7 +48,7 @@ public enum NPYFile {
             throw .unsupported(path: path, reason: "shape \(header.shape) has \(header.shape.count) dimensions; 1 or 2 are read")
         }
         let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
-        guard !overflow, count <= Int.max / 4 else { throw .malformed(path: path, reason: "shape \(header.shape) is too large") }
+        guard !overflow, count <= (Int.max - reader.offset) / 4 else { throw .malformed(path: path, reason: "shape \(header.shape) is too large") }
         let expected = reader.offset + count * 4
         guard bytes.count >= expected else { throw .truncated(path: path, expectedBytes: expected, foundBytes: bytes.count) }
         guard bytes.count == expected else {

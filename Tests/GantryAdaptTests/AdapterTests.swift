@@ -63,6 +63,18 @@ struct AdapterTests {
             try Data(flipped).write(to: URL(fileURLWithPath: damaged))
             #expect(throws: AdaptError.self) { try AdapterFile.load(from: damaged) }
         }
+        // Found by fuzzing the index file, whose header ends the same way: a payload length near
+        // UInt64.max (with a valid header checksum) must be a typed error, not an overflow trap.
+        let original = [UInt8](bytes)
+        let payloadBytes = 2 * 3 * 16 * 4 + (4 + "cancel_subscription".utf8.count + 16 * 4)  // Vᵀ, Uᵀ, one offset
+        let headerEnd = original.count - payloadBytes
+        for length in [UInt64.max, UInt64(Int.max), 1 << 40] {
+            var patched = original
+            withUnsafeBytes(of: length.littleEndian) { patched.replaceSubrange(headerEnd - 16..<headerEnd - 8, with: $0) }
+            let crc = patched.withUnsafeBytes { BinaryFile.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<headerEnd - 4])) }
+            withUnsafeBytes(of: crc.littleEndian) { patched.replaceSubrange(headerEnd - 4..<headerEnd, with: $0) }
+            #expect(throws: AdaptError.self, "payload length \(length)") { try AdapterFile.decode(patched, source: "patched") }
+        }
         // A failed save leaves the previous file intact.
         #expect(throws: AdaptError.self) { try AdapterFile.save(adapter, modelIdentity: "x", to: "/nonexistent/dir/a.gadp") }
         #expect(try AdapterFile.load(from: path).adapter == adapter)

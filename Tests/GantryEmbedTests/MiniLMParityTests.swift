@@ -93,6 +93,20 @@ struct ModelFileTests {
         return bytes
     }
 
+    /// Found by `Reliability/run.sh fuzz` (safetensors target): a header length ≥ 2⁶³ trapped in
+    /// the conversion to Int before it was compared with the file size.
+    @Test func fuzzFoundHugeHeaderLengthIsATypedError() throws {
+        let hex = "20000100ffffffff7b225f5f6d652800000074615f5f223a7b22666f726d6174223a227074bfbfbf"
+        let digits = Array(hex.utf8)
+        let bytes = stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+        let path = NSTemporaryDirectory() + "gantry-st-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for header in [bytes, withUnsafeBytes(of: UInt64.max.littleEndian, Array.init) + Array(bytes[8...])] {
+            try Data(header).write(to: URL(fileURLWithPath: path))
+            #expect(throws: EmbedError.self) { try SafeTensors(path: path) }
+        }
+    }
+
     @Test func safeTensorsReadsAValidFileAndRefusesDamagedOnes() throws {
         let path = NSTemporaryDirectory() + "gantry-st-\(UUID().uuidString).safetensors"
         let bytes = smallFile()

@@ -106,6 +106,24 @@ struct FlatIndexTests {
         #expect(throws: IndexError.self) { try HNSWIndex.load(from: path) }
     }
 
+    /// Found by `Reliability/run.sh fuzz` (index target): a valid header whose payload length is
+    /// near UInt64.max overflowed the "expected bytes" of the truncation error and trapped.
+    @Test func fuzzFoundPayloadLengthNearUInt64MaxIsATypedError() throws {
+        let hex = "474e5452594944580100000104000000050000600000000004000000000000000037217d3e8fc2bf3d752f687cca862a3fc1e3a73ea756e455a3bee137333f559f743dfe82313f131223bf25b4a93e"
+        let path = try temporaryPath("fuzz-crash.gidx")
+        try Data(bytes(hex: hex)).write(to: URL(fileURLWithPath: path))
+        #expect(throws: IndexError.self) { try IndexFile.load(from: path) }
+        // The same defect built on purpose: any payload length the file cannot hold.
+        var index = try FlatIndex(dimension: 4)
+        try index.add(contentsOf: clusteredVectors(count: 3, dimension: 4, seed: 12), ids: [1, 2, 3])
+        try index.save(to: path)
+        let valid = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for length in [UInt64.max, UInt64.max - 30, UInt64(Int.max), 1 << 40] {
+            try Data(withPayloadLength(length, valid, payloadBytes: valid.count - headerBytes(valid))).write(to: URL(fileURLWithPath: path))
+            #expect(throws: IndexError.self, "payload length \(length)") { try IndexFile.load(from: path) }
+        }
+    }
+
     @Test func damagedFilesAreTypedErrors() throws {
         let data = clusteredVectors(count: 6, dimension: 4, seed: 10)
         var index = try FlatIndex(dimension: 4)

@@ -31,3 +31,27 @@ func temporaryPath(_ name: String) throws -> String {
 }
 
 func numbers(_ value: Int) -> VectorID { .number(Int64(value)) }
+
+/// Bytes of a hex string (regression inputs found by the fuzzer).
+func bytes(hex: String) -> [UInt8] {
+    let digits = Array(hex.utf8)
+    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+}
+
+/// Header length of an index file: magic, version, kind, metric, dimension, count, model
+/// string, payload length, payload CRC, header CRC.
+func headerBytes(_ file: [UInt8]) -> Int {
+    let modelLength = Int(file[24]) | Int(file[25]) << 8 | Int(file[26]) << 16 | Int(file[27]) << 24
+    return 28 + modelLength + 16
+}
+
+/// `file` with its payload-length field set to `length` and the header checksum recomputed, so
+/// only the length is wrong.
+func withPayloadLength(_ length: UInt64, _ file: [UInt8], payloadBytes: Int) -> [UInt8] {
+    var patched = file
+    let headerEnd = file.count - payloadBytes
+    withUnsafeBytes(of: length.littleEndian) { patched.replaceSubrange(headerEnd - 16..<headerEnd - 8, with: $0) }
+    let crc = patched.withUnsafeBytes { BinaryFile.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<headerEnd - 4])) }
+    withUnsafeBytes(of: crc.littleEndian) { patched.replaceSubrange(headerEnd - 4..<headerEnd, with: $0) }
+    return patched
+}

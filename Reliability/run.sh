@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Reliability harnesses (RELIABILITY.md): libFuzzer on every loader of outside bytes, SIGKILL
+# crash safety of every write, and a soak of mixed calls against a 10k-tool catalogue.
+#
+# Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak]     (default: --short, all three)
+#   --short  CI mode: fuzz 15 s per target, 30 kills per write scenario, soak 20 s
+#   --long   on demand: fuzz 5 min per target, 250 kills per scenario, soak 5 min
+# Results go to Reliability/.build/results (fuzz.jsonl, crash.json, soak.json); a crash found
+# by the fuzzer is saved under Reliability/.build/results/crashes/<target>/ with the command
+# that replays it, and makes this script fail.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+mode=short
+parts=()
+for argument in "$@"; do
+  case "$argument" in
+    --short) mode=short ;;
+    --long) mode=long ;;
+    fuzz|crash|soak) parts+=("$argument") ;;
+    *) echo "usage: Reliability/run.sh [--short|--long] [fuzz] [crash] [soak]" >&2; exit 2 ;;
+  esac
+done
+[ ${#parts[@]} -gt 0 ] || parts=(fuzz crash soak)
+if [ "$mode" = long ]; then fuzz_seconds=300 kills=250 soak_seconds=300; else fuzz_seconds=15 kills=30 soak_seconds=20; fi
+results="$here/.build/results"
+mkdir -p "$results"
+
+for part in "${parts[@]}"; do
+  case "$part" in
+  fuzz)
+    echo "== fuzzing ($fuzz_seconds s per target)"
+    swift build --product GantryFuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+      -Xswiftc -use-ld=lld 2>&1 | grep -E "error|Compiling|Build" | grep -v "Cannot export" || true
+    fuzzer="$here/.build-fuzz/debug/GantryFuzz"
+    [ -x "$fuzzer" ] || { echo "the fuzzer did not build" >&2; exit 1; }
+    "$fuzzer" seeds "$results/seeds" >/dev/null
+    : > "$results/fuzz.jsonl"
+    failed=0
+    for target in npy safetensors vocabulary tokenizer index adapter dataset events tool; do
+      corpus="$here/.build/corpus/$target" crashes="$results/crashes/$target"
+      mkdir -p "$corpus" "$crashes"
+      cp -n "$results/seeds/$target"/* "$corpus"/
+      log="$results/fuzz-$target.log"
+      status=0
+      GANTRY_FUZZ_TARGET=$target "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -detect_leaks=0 \
+        -max_len=8192 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" > "$log" 2>&1 || status=$?
+      runs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$log" | grep -oE "[0-9]+$" | tail -1)
+      coverage=$(grep -oE "cov: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+" || echo 0)
+      corpus_size=$(ls "$corpus" | wc -l)
+      found=$(ls "$crashes" | wc -l)
+      echo "{\"target\": \"$target\", \"seconds\": $fuzz_seconds, \"executions\": ${runs:-0}, \"coverage\": ${coverage:-0}, \"corpus\": $corpus_size, \"crashes\": $found, \"exit\": $status}" >> "$results/fuzz.jsonl"
+      printf "  %-12s %10s executions  coverage %5s  corpus %5s  crashes %s\n" "$target" "${runs:-0}" "${coverage:-0}" "$corpus_size" "$found"
+      if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
+        failed=1
+        echo "  $target: crash saved in $crashes; replay: $fuzzer replay $target $crashes/<file>   (log: $log)" >&2
+        grep -E "ERROR|Fatal error|broken promise|SUMMARY" "$log" | head -5 >&2 || true
+      fi
+    done
+    [ "$failed" -eq 0 ] || exit 1
+    ;;
+  crash)
+    echo "== crash safety ($kills kills per scenario)"
+    swift build -c release --product CrashHarness 2>&1 | grep -E "error|Build" || true
+    "$(swift build -c release --show-bin-path)/CrashHarness" --kills "$kills" --json "$results/crash.json"
+    ;;
+  soak)
+    echo "== soak ($soak_seconds s)"
+    swift build -c release --product Soak 2>&1 | grep -E "error|Build" || true
+    "$(swift build -c release --show-bin-path)/Soak" --seconds "$soak_seconds" --json "$results/soak.json"
+    ;;
+  esac
+done
