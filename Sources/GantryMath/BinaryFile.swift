@@ -43,7 +43,9 @@ public enum BinaryFile {
     /// Replaces `path` with `bytes` atomically: writes a temporary file beside it, fsyncs it,
     /// renames it over `path` and fsyncs the folder. A crash leaves the old file or the new
     /// one, never a mix; on failure the old file is untouched and the temporary is removed.
+    /// Temporaries of `path` left by writers that were killed are removed first.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileFormatError) {
+        removeStaleTemporaries(of: path)
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(path: path, operation: "create \(temporary)", reason: lastError()) }
@@ -81,6 +83,22 @@ public enum BinaryFile {
     }
 
     /// Makes a rename durable: fsync the folder that holds `path`.
+    /// Unlinks `path.tmp-PID-*` files whose writing process no longer exists (a writer killed
+    /// mid-write leaves one; the crash-safety harness found them piling up).
+    private static func removeStaleTemporaries(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+        guard let directory = opendir(folder.isEmpty ? "/" : folder) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }),
+                  pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink((folder.isEmpty ? "" : folder) + "/" + name)
+        }
+    }
+
     private static func syncDirectory(of path: String) {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let fd = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

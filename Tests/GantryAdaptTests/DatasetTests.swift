@@ -50,6 +50,33 @@ struct DatasetTests {
         #expect(training.examples.positives.allSatisfy { $0.allSatisfy { (0..<4).contains($0) } })
     }
 
+    @Test func truncatedAndFlippedJSONLinesAreTypedErrorsOrConsistentLoads() throws {
+        let folder = try DatasetFolder(tools: 3, queriesPerTool: 3)
+        defer { try? FileManager.default.removeItem(atPath: folder.path) }
+        var rng = SplitMix64(seed: 7)
+        for file in ["tools.jsonl", "queries.jsonl"] {
+            let path = folder.path + "/" + file
+            let original = try BinaryFile.read(path)
+            var candidates = (0..<original.count).map { Array(original.prefix($0)) }
+            for _ in 0..<300 {
+                var flipped = original
+                flipped[Int(rng.next() % UInt64(flipped.count))] ^= UInt8(1 + rng.next() % 255)
+                candidates.append(flipped)
+            }
+            for candidate in candidates {
+                try Data(candidate).write(to: URL(fileURLWithPath: path))
+                do {
+                    let dataset = try RetrievalDataset.load(directory: folder.path)
+                    #expect(dataset.queries.allSatisfy { !$0.tools.isEmpty && $0.tools.allSatisfy(dataset.tools.indices.contains) })
+                    #expect(dataset.toolVectors.rows == dataset.tools.count && dataset.queryVectors.rows == dataset.queries.count)
+                } catch {
+                    #expect(!error.description.isEmpty)
+                }
+            }
+            try Data(original).write(to: URL(fileURLWithPath: path))
+        }
+    }
+
     @Test func errorsNameTheFileAndTheLineOrRow() throws {
         func loadError(_ edit: @escaping (inout [String], inout [String], inout Matrix, inout Matrix) -> Void) throws -> String {
             let folder = try DatasetFolder(edit: edit)

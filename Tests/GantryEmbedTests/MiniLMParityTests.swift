@@ -93,6 +93,36 @@ struct ModelFileTests {
         return bytes
     }
 
+    @Test func vocabularyTruncationsAndFlipsAreTypedErrorsOrWorkingTokenizers() throws {
+        let text = "[PAD]\n[UNK]\n[CLS]\n[SEP]\ncancel\nmy\nsub\n##scription\n##s\n!\n"
+        let bytes = Array(text.utf8)
+        let path = NSTemporaryDirectory() + "gantry-vocab-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var loaded = 0
+        func check(_ candidate: [UInt8]) throws {
+            try Data(candidate).write(to: URL(fileURLWithPath: path))
+            do {
+                let tokenizer = try WordPieceTokenizer(vocabularyFile: path)
+                let ids = tokenizer.encode("cancel my subscriptions!")
+                let known = Set(tokenizer.vocabulary.values)
+                #expect(ids.first == tokenizer.classID && ids.last == tokenizer.separatorID && ids.allSatisfy(known.contains))
+                loaded += 1
+            } catch {
+                #expect(!error.description.isEmpty)
+            }
+        }
+        for length in 0...bytes.count { try check(Array(bytes.prefix(length))) }
+        var rng = SplitMix64(seed: 6)
+        for _ in 0..<500 {
+            var flipped = bytes
+            flipped[Int(rng.next() % UInt64(flipped.count))] ^= UInt8(1 + rng.next() % 255)
+            try check(flipped)
+        }
+        #expect(loaded > 0)  // cuts after [SEP] and harmless flips still load
+        try Data([0x5B, 0xFF, 0xFE]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: EmbedError.self) { try WordPieceTokenizer(vocabularyFile: path) }  // not UTF-8
+    }
+
     /// Found by `Reliability/run.sh fuzz` (safetensors target): a header length ≥ 2⁶³ trapped in
     /// the conversion to Int before it was compared with the file size.
     @Test func fuzzFoundHugeHeaderLengthIsATypedError() throws {

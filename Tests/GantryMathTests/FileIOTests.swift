@@ -106,6 +106,24 @@ struct BinaryFileTests {
         #expect(throws: FileFormatError.self) { try huge.readFloats(Int.max / 2) }
     }
 
+    @Test func temporariesOfKilledWritersAreSweptAndLiveOnesKept() throws {
+        let folder = NSTemporaryDirectory() + "gantry-sweep-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let finished = Process()  // a process that has exited: its pid names a dead writer
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let stale = "\(folder)/a.gadp.tmp-\(finished.processIdentifier)-1"
+        let live = "\(folder)/a.gadp.tmp-\(getppid())-2", other = "\(folder)/b.gadp.tmp-\(finished.processIdentifier)-3"
+        for path in [stale, live, other] { FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
+        try BinaryFile.writeAtomically([9, 9], to: folder + "/a.gadp")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: live))   // its writer (our parent) is alive
+        #expect(FileManager.default.fileExists(atPath: other))  // another file's temporary
+        #expect(try BinaryFile.read(folder + "/a.gadp") == [9, 9])
+    }
+
     @Test func failedWritesLeaveTheOldFileAlone() throws {
         let folder = try temporaryDirectory()
         let path = folder + "/keep.bin"

@@ -1,0 +1,146 @@
+import Foundation
+@testable import AgentGantry
+import GantryEmbed
+import GantryMath
+import Testing
+
+/// Every truncation and seeded random byte flips of the facade's outside inputs: the event log
+/// and the store file. Each must be a typed error or a load that keeps its promises, never a
+/// crash, hang or huge allocation.
+@Suite("Damaged inputs")
+struct DamagedInputTests {
+    static let tools: Set<String> = ["cancel_subscription", "pause_subscription", "slack_notify"]
+
+    static func eventLog() throws -> String {
+        var rng = SplitMix64(seed: 3)
+        let vector = (0..<8).map { _ in rng.nextGaussian() }
+        let at = Date(timeIntervalSince1970: 1_790_000_000)
+        return try EventLog.encode(
+            feedback: [FeedbackEvent(id: 1, at: at, user: "ann", team: "A", session: "s1", query: "cancel my subscription",
+                                     queryVector: vector, selectedTool: "pause_subscription", correctTool: "cancel_subscription",
+                                     type: .toolSelectionError)],
+            executions: [ExecutionEvent(id: 2, at: at, user: "ann", team: "A", session: "s1", tool: "slack_notify", outcome: .timeout,
+                                        latencyMilliseconds: 900, intent: "notify")])
+    }
+
+    @Test func eventLogTruncationsAndFlipsAreTypedErrorsOrValidEvents() throws {
+        let bytes = Array(try Self.eventLog().utf8)
+        func check(_ candidate: [UInt8]) {
+            do {
+                let (feedback, executions) = try EventLog.decode(String(decoding: candidate, as: UTF8.self), dimension: 8, knownTools: Self.tools)
+                for e in feedback { #expect(e.queryVector.count == 8 && e.queryVector.allSatisfy(\.isFinite) && Self.tools.contains(e.correctTool)) }
+                for e in executions { #expect(Self.tools.contains(e.tool) && (e.latencyMilliseconds ?? 0) >= 0) }
+            } catch {
+                #expect(error.description.hasPrefix("events line"), "\(error)")
+            }
+        }
+        for length in 0...bytes.count { check(Array(bytes.prefix(length))) }
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<2_000 {
+            var flipped = bytes
+            flipped[Int(rng.next() % UInt64(flipped.count))] ^= UInt8(1 + rng.next() % 255)
+            check(flipped)
+        }
+        // Values a flip cannot produce but a hand-edited file can.
+        for bad in [#"{"kind":"execution","at":1e300,"tool":"slack_notify","outcome":"success"}"#,
+                    #"{"kind":"execution","at":1,"tool":"slack_notify","outcome":"success","latency_ms":-1}"#,
+                    #"{"kind":"execution","at":1,"tool":"slack_notify","outcome":"success","user":"a\u0007b"}"#,
+                    #"{"kind":"feedback","at":1,"correct_tool":"slack_notify","feedback_type":"confirmed","query_vector":[1,2]}"#] {
+            #expect(throws: GantryError.self) { try EventLog.decode(bad, dimension: 8, knownTools: Self.tools) }
+        }
+    }
+
+    @Test func damagedStoreFilesAreTypedErrorsOrConsistentLoads() throws {
+        let folder = NSTemporaryDirectory() + "gantry-damaged-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/gantry.sqlite"
+        do {  // a small valid store: tools, events, an adapter blob (closing it checkpoints the WAL)
+            let store = try GantryStore(path: path)
+            var rng = SplitMix64(seed: 4)
+            try store.saveTools(catalogue.prefix(4).map { (tool: $0, vector: (0..<8).map { _ in rng.nextGaussian() }) }, model: "test")
+            let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
+            for e in feedback { _ = try store.appendFeedback(e) }
+            for e in executions { _ = try store.appendExecution(e) }
+            try store.saveAdapter([1, 2, 3, 4], report: "{}")
+        }
+        let bytes = try BinaryFile.read(path)
+        let damaged = folder + "/damaged.sqlite"
+        func check(_ candidate: [UInt8]) throws {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
+            try Data(candidate).write(to: URL(fileURLWithPath: damaged))
+            do {
+                let store = try GantryStore(path: damaged)
+                let tools = try store.tools()
+                #expect(tools.allSatisfy { $0.vector.allSatisfy(\.isFinite) })
+                _ = try store.feedbackEvents()
+                _ = try store.executionEvents()
+                _ = try store.breakers()
+                _ = try store.adapterBytes()
+            } catch {
+                #expect(!error.description.isEmpty)  // typed: every call above throws GantryError
+            }
+        }
+        for length in stride(from: 0, through: bytes.count, by: 509) { try check(Array(bytes.prefix(length))) }
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<300 {
+            var flipped = bytes
+            flipped[Int(rng.next() % UInt64(flipped.count))] ^= UInt8(1 + rng.next() % 255)
+            try check(flipped)
+        }
+    }
+}
+
+/// An embedder that misbehaves on request: NaN vectors for texts containing "nan", short
+/// vectors for texts containing "short".
+struct FaultyEmbedder: Embedder {
+    var dimension = 8
+    let modelIdentity = "faulty"
+
+    func embed(_ texts: [String]) throws -> Matrix {
+        var matrix = Matrix(rows: texts.count, cols: dimension)
+        for (row, text) in texts.enumerated() {
+            for c in 0..<dimension { matrix[row, c] = text.contains("nan") ? .nan : Float((text.count + c) % 7) + 1 }
+        }
+        return texts.joined().contains("short") ? Matrix(rows: texts.count, cols: max(1, dimension - 1)) : matrix
+    }
+}
+
+@Suite("Input limits")
+struct InputLimitTests {
+    @Test func everyEntryPointEnforcesTheDocumentedLimits() async throws {
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: nil), embedder: FaultyEmbedder())
+        try await gantry.register(Tool(name: "cancel_subscription", description: "Stop the plan."))
+        func refused(_ what: String, _ body: () async throws -> Void) async {
+            do { try await body(); Issue.record("\(what) was accepted") } catch { #expect(error is GantryError, "\(what): \(error)") }
+        }
+        await refused("a query over the limit") { _ = try await gantry.retrieveTools(String(repeating: "a", count: Limits.queryCharacters + 1)) }
+        await refused("a control character in the user") { _ = try await gantry.retrieveTools("hi", context: RoutingContext(user: "a\u{7}")) }
+        await refused("an over-long team") {
+            try await gantry.recordExecution(tool: "cancel_subscription", outcome: .success,
+                                             context: RoutingContext(team: String(repeating: "t", count: Limits.contextCharacters + 1)))
+        }
+        await refused("a non-positive latency budget") { _ = try await gantry.retrieveTools("hi", context: RoutingContext(latencyBudget: .zero)) }
+        await refused("NaN query embedding") { _ = try await gantry.retrieveTools("nan please") }
+        await refused("NaN feedback embedding") { try await gantry.recordFeedback(query: "nan", selectedTool: nil, correctTool: "cancel_subscription") }
+        await refused("NaN tool embedding") { try await gantry.register(Tool(name: "nan_tool", description: "nan")) }
+        await refused("wrong-length embedding") { try await gantry.register(Tool(name: "short_tool", description: "short")) }
+        await refused("too many examples") {
+            try await gantry.register(Tool(name: "x", description: "y", examples: Array(repeating: "e", count: Limits.examplesPerTool + 1)))
+        }
+        var deep = JSONValue.string("leaf")
+        for _ in 0..<Limits.schemaDepth { deep = .object(["nested": deep]) }
+        await refused("a schema nested too deep") { try await gantry.register(Tool(name: "deep", description: "d", parameters: deep)) }
+        let wide = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<5_000).map { ("p\($0)", JSONValue.string(String(repeating: "v", count: 20))) }))
+        await refused("a schema over the byte limit") { try await gantry.register(Tool(name: "wide", description: "w", parameters: wide)) }
+        await refused("a name with a newline") { try await gantry.register(Tool(name: "a\nb", description: "d")) }
+        // Nothing refused reached the store or the index.
+        #expect(await gantry.tools.map(\.name) == ["cancel_subscription"])
+        #expect(try await gantry.exportEvents().isEmpty)
+        // Dimensions outside 1...4096 are refused when the gantry opens.
+        for dimension in [0, Limits.dimensions.upperBound + 1] {
+            await refused("dimension \(dimension)") {
+                _ = try await AgentGantry(configuration: GantryConfiguration(storePath: nil), embedder: FaultyEmbedder(dimension: dimension))
+            }
+        }
+    }
+}
