@@ -30,8 +30,10 @@ for part in "${parts[@]}"; do
   case "$part" in
   fuzz)
     echo "== fuzzing ($fuzz_seconds s per target)"
+    # Swift code with libFuzzer coverage and ASan, the C kernels with ASan; lld links (gold fails on
+    # the sanitizer runtimes' debug info).
     swift build --product GantryFuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
-      -Xswiftc -use-ld=lld 2>&1 | grep -E "error|Compiling|Build" | grep -v "Cannot export" || true
+      -Xcc -fsanitize=address -Xcc -fsanitize=fuzzer-no-link -Xswiftc -use-ld=lld 2>&1 | grep -E "error:|Build" || true
     fuzzer="$here/.build-fuzz/debug/GantryFuzz"
     [ -x "$fuzzer" ] || { echo "the fuzzer did not build" >&2; exit 1; }
     "$fuzzer" seeds "$results/seeds" >/dev/null
@@ -39,14 +41,15 @@ for part in "${parts[@]}"; do
     failed=0
     for target in npy safetensors vocabulary tokenizer index adapter dataset events tool; do
       corpus="$here/.build/corpus/$target" crashes="$results/crashes/$target"
+      rm -rf "$crashes"  # reproducers of earlier runs live on as regression tests
       mkdir -p "$corpus" "$crashes"
       cp -n "$results/seeds/$target"/* "$corpus"/
       log="$results/fuzz-$target.log"
       status=0
       GANTRY_FUZZ_TARGET=$target "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -detect_leaks=0 \
         -max_len=8192 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" > "$log" 2>&1 || status=$?
-      runs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$log" | grep -oE "[0-9]+$" | tail -1)
-      coverage=$(grep -oE "cov: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+" || echo 0)
+      runs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$log" | grep -oE "[0-9]+$" | tail -1 || true)
+      coverage=$(grep -oE "cov: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+" || true)
       corpus_size=$(ls "$corpus" | wc -l)
       found=$(ls "$crashes" | wc -l)
       echo "{\"target\": \"$target\", \"seconds\": $fuzz_seconds, \"executions\": ${runs:-0}, \"coverage\": ${coverage:-0}, \"corpus\": $corpus_size, \"crashes\": $found, \"exit\": $status}" >> "$results/fuzz.jsonl"

@@ -29,6 +29,9 @@ public struct PrecomputedEmbedder: Embedder {
             throw .mismatch("the fallback embedder (\(fallback.modelIdentity), \(fallback.dimension)-d) differs from "
                 + "the precomputed vectors (\(modelIdentity), \(vectors.cols)-d)")
         }
+        if let bad = vectors.firstNonFinite() {
+            throw .mismatch("vector \(bad.row) (for \"\(texts[bad.row].prefix(60))\") holds NaN or infinity at column \(bad.col)")
+        }
         var rows = [String: Int](minimumCapacity: texts.count)
         for (i, text) in texts.enumerated() where rows[text] == nil { rows[text] = i }
         self.rows = rows

@@ -136,6 +136,12 @@ struct InputLimitTests {
         // Nothing refused reached the store or the index.
         #expect(await gantry.tools.map(\.name) == ["cancel_subscription"])
         #expect(try await gantry.exportEvents().isEmpty)
+        // SQL metacharacters are data: every statement binds its parameters.
+        let sly = "robert');DROP_TABLE_tool;--"
+        try await gantry.register(Tool(name: sly, description: "Little Bobby Tables'; DELETE FROM event; --"))
+        try await gantry.recordExecution(tool: sly, outcome: .success, context: RoutingContext(user: "'; DELETE FROM event; --"))
+        #expect(await gantry.tools.map(\.name).sorted() == ["cancel_subscription", sly].sorted())
+        #expect(try await gantry.exportEvents().contains("DELETE FROM event"))
         // Dimensions outside 1...4096 are refused when the gantry opens.
         for dimension in [0, Limits.dimensions.upperBound + 1] {
             await refused("dimension \(dimension)") {

@@ -170,6 +170,8 @@ struct PrecomputedEmbedderTests {
         #expect(try served.embed(["b", "a", "b"]).values == [0, 1, 1, 0, 0, 1])
         #expect(throws: EmbedError.self) { try served.embed(["c"]) }
         #expect(throws: EmbedError.self) { try PrecomputedEmbedder(texts: ["a"], vectors: vectors, modelIdentity: "m") }
+        #expect(throws: EmbedError.self) { try PrecomputedEmbedder(texts: ["a", "b"], vectors: Matrix(rowArrays: [[1, 0], [.nan, 1]]), modelIdentity: "m") }
+        #expect(throws: EmbedError.self) { try PrecomputedEmbedder(texts: ["a"], vectors: Matrix(rowArrays: [[.infinity, 0]]), modelIdentity: "m") }
         let withFallback = try PrecomputedEmbedder(texts: ["a"], vectors: Matrix(rowArrays: [[1, 0]]), modelIdentity: "m", fallback: served)
         #expect(try withFallback.embed(["b", "a"]).values == [0, 1, 1, 0])
     }
