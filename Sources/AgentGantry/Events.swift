@@ -48,6 +48,8 @@ public struct FeedbackEvent: Sendable, Equatable {
     public var selectedTool: String?
     public var correctTool: String
     public var type: FeedbackType
+
+    /// An event as `EventLog.decode` or a store produces it (id 0 until stored).
     public init(id: Int64, at: Date, user: String?, team: String?, session: String?, query: String?, queryVector: [Float],
                 selectedTool: String?, correctTool: String, type: FeedbackType) {
         self.id = id
@@ -71,6 +73,8 @@ public struct ExecutionEvent: Sendable, Equatable {
     public var latencyMilliseconds: Double?
     /// The intent of the session's last routed request, when known.
     public var intent: String?
+
+    /// An event as `EventLog.decode` or a store produces it (id 0 until stored).
     public init(id: Int64, at: Date, user: String?, team: String?, session: String?, tool: String, outcome: ExecutionOutcome,
                 latencyMilliseconds: Double?, intent: String?) {
         self.id = id
