@@ -37,7 +37,7 @@ public actor AgentGantry {
     var toolIntents: [String: Int] = [:]
     var performance = PerformanceModel()
     /// The intent of each session's last routed request (attributed to the executions that follow).
-    var sessionIntents: [String: String] = [:]
+    var sessionIntents = RecentSessions<String>()
     /// Counts of chosen tools per user and per team (from feedback and successful executions).
     var userChoices: [String: [String: Double]] = [:], teamChoices: [String: [String: Double]] = [:]
 

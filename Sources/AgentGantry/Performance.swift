@@ -9,8 +9,8 @@ struct PerformanceModel: Sendable {
     private var transitions: [String: [String: Double]] = [:]
     private var follows: [String: Double] = [:]
     private var totalTransitions = 0.0
-    /// The last tool executed in each session (in memory; rebuilt from the log).
-    private var lastTool: [String: String] = [:]
+    /// The last tool executed in each recent session (in memory; rebuilt from the log).
+    private var lastTool = RecentSessions<String>()
 
     mutating func record(tool: String, intent: String?, success: Bool, session: String?) {
         let key = intent ?? ""

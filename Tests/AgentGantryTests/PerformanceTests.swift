@@ -53,3 +53,15 @@ struct PerformanceTests {
         #expect(await reopened.performance.failureRate(tool: "upload_file", intent: "devops") == 0.1)
     }
 }
+
+@Test func perSessionStateKeepsOnlyRecentSessions() {
+    var sessions = RecentSessions<Int>(capacity: 4)
+    for i in 0..<10 { sessions["s\(i)"] = i }
+    #expect(sessions.count <= 4)
+    #expect(sessions["s9"] == 9 && sessions["s8"] == 8)  // the most recently written survive
+    #expect(sessions["s0"] == nil && sessions["s5"] == nil)
+    sessions["s9"] = nil
+    #expect(sessions["s9"] == nil)
+    for i in 0..<10_000 { sessions["t\(i % 7)"] = i }  // 7 sessions in turn through 4 places
+    #expect(sessions["t3"] == 9_999 && sessions["t2"] == 9_998 && sessions.count <= 4)
+}
