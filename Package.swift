@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex"]),
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt"]),
-        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry"]),
+        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed", "AgentGantry"]),
     ],

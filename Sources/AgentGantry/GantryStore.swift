@@ -128,11 +128,17 @@ public final class GantryStore: Sendable {
         let rows = try read { db in try Row.fetchAll(db, sql: "SELECT name, definition, fingerprint, model, vector FROM tool ORDER BY name") }
         var result = [StoredTool]()
         for row in rows {
-            let name: String = row["name"]
-            guard let tool = try? JSONDecoder().decode(Tool.self, from: Data((row["definition"] as String).utf8)) else {
+            let name: String = try storeRead { try row.required("name") }
+            let definition: String = try storeRead { try row.required("definition") }
+            guard let tool = try? JSONDecoder().decode(Tool.self, from: Data(definition.utf8)) else {
                 throw .store("the stored definition of tool \(name) is damaged")
             }
-            result.append(StoredTool(tool: tool, fingerprint: row["fingerprint"], model: row["model"], vector: Self.floats(row["vector"])))
+            let stored = try storeRead {
+                StoredTool(tool: tool, fingerprint: try row.required("fingerprint"), model: try row.required("model"),
+                           vector: Self.floats(try row.required("vector")))
+            }
+            guard !stored.vector.isEmpty, stored.vector.allSatisfy(\.isFinite) else { throw .store("the stored vector of tool \(name) is damaged") }
+            result.append(stored)
         }
         return result
     }
@@ -163,10 +169,13 @@ public final class GantryStore: Sendable {
     func feedbackEvents() throws(GantryError) -> [FeedbackEvent] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM event WHERE kind = 'feedback' ORDER BY id").map { row in
-                FeedbackEvent(id: row["id"], at: Date(timeIntervalSince1970: row["at"]), user: row["user"], team: row["team"],
-                              session: row["session"], query: row["query"], queryVector: Self.floats(row["queryVector"]),
-                              selectedTool: row["tool"], correctTool: row["correctTool"],
-                              type: FeedbackType(rawValue: row["feedbackType"]) ?? .toolSelectionError)
+                let vector = Self.floats(try row.required("queryVector"))
+                guard vector.allSatisfy(\.isFinite) else { throw DamagedRow(column: "queryVector") }
+                return FeedbackEvent(id: try row.required("id"), at: Date(timeIntervalSince1970: try row.required("at")),
+                                     user: try row.optional("user"), team: try row.optional("team"), session: try row.optional("session"),
+                                     query: try row.optional("query"), queryVector: vector, selectedTool: try row.optional("tool"),
+                                     correctTool: try row.required("correctTool"),
+                                     type: FeedbackType(rawValue: try row.required("feedbackType")) ?? .toolSelectionError)
             }
         }
     }
@@ -174,9 +183,10 @@ public final class GantryStore: Sendable {
     func executionEvents() throws(GantryError) -> [ExecutionEvent] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM event WHERE kind = 'execution' ORDER BY id").map { row in
-                ExecutionEvent(id: row["id"], at: Date(timeIntervalSince1970: row["at"]), user: row["user"], team: row["team"],
-                               session: row["session"], tool: row["tool"], outcome: ExecutionOutcome(rawValue: row["outcome"]) ?? .failure,
-                               latencyMilliseconds: row["latencyMs"], intent: row["intent"])
+                ExecutionEvent(id: try row.required("id"), at: Date(timeIntervalSince1970: try row.required("at")), user: try row.optional("user"),
+                               team: try row.optional("team"), session: try row.optional("session"), tool: try row.required("tool"),
+                               outcome: ExecutionOutcome(rawValue: try row.required("outcome")) ?? .failure,
+                               latencyMilliseconds: try row.optional("latencyMs"), intent: try row.optional("intent"))
             }
         }
     }
@@ -214,12 +224,12 @@ public final class GantryStore: Sendable {
             var result = [String: CircuitBreaker]()
             for row in try Row.fetchAll(db, sql: "SELECT * FROM breaker") {
                 var b = CircuitBreaker()
-                b.state = CircuitBreaker.State(rawValue: row["state"]) ?? .closed
-                b.consecutiveFailures = row["consecutiveFailures"]
-                b.openedAt = (row["openedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
-                b.probesInFlight = row["probesInFlight"]
-                b.halfOpenSuccesses = row["halfOpenSuccesses"]
-                result[row["tool"]] = b
+                b.state = CircuitBreaker.State(rawValue: try row.required("state")) ?? .closed
+                b.consecutiveFailures = try row.required("consecutiveFailures")
+                b.openedAt = (try row.optional("openedAt") as Double?).map(Date.init(timeIntervalSince1970:))
+                b.probesInFlight = try row.required("probesInFlight")
+                b.halfOpenSuccesses = try row.required("halfOpenSuccesses")
+                result[try row.required("tool")] = b
             }
             return result
         }
@@ -279,5 +289,34 @@ extension GantryStore {
             }
         }
         return feedback.count + executions.count
+    }
+}
+
+/// A stored row that does not hold what the schema promises (a damaged file).
+struct DamagedRow: Error, CustomStringConvertible {
+    var column: String
+    var description: String { "a stored row's column \(column) is missing or holds a value of another type; the store is damaged" }
+}
+
+/// Runs `body`, turning `DamagedRow` into `GantryError.store`.
+func storeRead<T>(_ body: () throws -> T) throws(GantryError) -> T {
+    do { return try body() } catch { throw .store("\(error)") }
+}
+
+extension Row {
+    /// The value of `column`; throws `DamagedRow` when it is missing, NULL or of another type
+    /// (GRDB's plain subscript traps on those, which a damaged file must not do).
+    func required<T: DatabaseValueConvertible>(_ column: String) throws -> T {
+        guard let value: T = try optional(column) else { throw DamagedRow(column: column) }
+        return value
+    }
+
+    /// The value of `column`, nil for NULL; throws `DamagedRow` when it is missing or of another type.
+    func optional<T: DatabaseValueConvertible>(_ column: String) throws -> T? {
+        guard hasColumn(column) else { throw DamagedRow(column: column) }
+        let value: DatabaseValue = self[column]
+        if value.isNull { return nil }
+        guard let converted = T.fromDatabaseValue(value) else { throw DamagedRow(column: column) }
+        return converted
     }
 }

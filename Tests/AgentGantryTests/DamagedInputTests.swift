@@ -2,6 +2,7 @@ import Foundation
 @testable import AgentGantry
 import GantryEmbed
 import GantryMath
+import GRDB
 import Testing
 
 /// Every truncation and seeded random byte flips of the facade's outside inputs: the event log
@@ -81,8 +82,17 @@ struct DamagedInputTests {
             }
         }
         for length in stride(from: 0, through: bytes.count, by: 509) { try check(Array(bytes.prefix(length))) }
+        // Found by 5,000 flips: a flip inside a column name in the schema made GRDB's row
+        // subscript trap. The same damage, made on purpose: every read must throw instead.
+        try check(bytes)
+        do {
+            let queue = try DatabaseQueue(path: damaged)
+            try queue.write { try $0.execute(sql: "ALTER TABLE event RENAME COLUMN feedbackType TO feedOackType") }
+        }
+        let renamed = try GantryStore(path: damaged)
+        #expect(throws: GantryError.self) { try renamed.feedbackEvents() }
         var rng = SplitMix64(seed: 5)
-        for _ in 0..<300 {
+        for _ in 0..<2_000 {
             var flipped = bytes
             flipped[Int(rng.next() % UInt64(flipped.count))] ^= UInt8(1 + rng.next() % 255)
             try check(flipped)
