@@ -5,6 +5,7 @@
 # Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak]     (default: --short, all three)
 #   --short  CI mode: fuzz 15 s per target, 30 kills per write scenario, soak 20 s
 #   --long   on demand: fuzz 5 min per target, 250 kills per scenario, soak 5 min
+#   FUZZ_TARGETS="index store" limits fuzzing to those targets
 # Results go to Reliability/.build/results (fuzz.jsonl, crash.json, soak.json); a crash found
 # by the fuzzer is saved under Reliability/.build/results/crashes/<target>/ with the command
 # that replays it, and makes this script fail.
@@ -39,15 +40,17 @@ for part in "${parts[@]}"; do
     "$fuzzer" seeds "$results/seeds" >/dev/null
     : > "$results/fuzz.jsonl"
     failed=0
-    for target in npy safetensors vocabulary tokenizer index adapter dataset events tool; do
+    for target in ${FUZZ_TARGETS:-npy safetensors vocabulary tokenizer index adapter dataset events tool store}; do
       corpus="$here/.build/corpus/$target" crashes="$results/crashes/$target"
       rm -rf "$crashes"  # reproducers of earlier runs live on as regression tests
       mkdir -p "$corpus" "$crashes"
       cp -n "$results/seeds/$target"/* "$corpus"/
       log="$results/fuzz-$target.log"
       status=0
+      max_len=8192
+      [ "$target" = store ] && max_len=65536  # SQLite files are pages of 4 KB
       GANTRY_FUZZ_TARGET=$target "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -detect_leaks=0 \
-        -max_len=8192 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" > "$log" 2>&1 || status=$?
+        -max_len=$max_len -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" > "$log" 2>&1 || status=$?
       runs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$log" | grep -oE "[0-9]+$" | tail -1 || true)
       coverage=$(grep -oE "cov: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+" || true)
       corpus_size=$(ls "$corpus" | wc -l)

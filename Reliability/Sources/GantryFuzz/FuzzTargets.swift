@@ -10,7 +10,7 @@ import GantryIndex
 import GantryMath
 
 enum FuzzTarget: String, CaseIterable {
-    case npy, safetensors, vocabulary, tokenizer, index, adapter, dataset, events, tool
+    case npy, safetensors, vocabulary, tokenizer, index, adapter, dataset, events, tool, store
 
     /// Runs one input; true when it loaded (a valid input), false when it was refused.
     @discardableResult
@@ -25,6 +25,7 @@ enum FuzzTarget: String, CaseIterable {
         case .dataset: fuzzDataset(bytes)
         case .events: fuzzEvents(bytes)
         case .tool: fuzzTool(bytes)
+        case .store: fuzzStore(bytes)
         }
     }
 }
@@ -180,4 +181,42 @@ func fuzzTool(_ bytes: [UInt8]) -> Bool {
     _ = tool.openAIFunction.canonicalText
     _ = tool.anthropicTool.canonicalText
     return true
+}
+
+/// The few texts the store target's gantry embeds: tool texts and the intent phrases go
+/// through a seeded stand-in (the store target is about reading files, not about vectors).
+struct StandInEmbedder: Embedder {
+    let dimension = eventDimension
+    let modelIdentity = "fuzz"
+
+    func embed(_ texts: [String]) throws -> Matrix {
+        var matrix = Matrix(rows: texts.count, cols: dimension)
+        for (row, text) in texts.enumerated() {
+            var rng = SplitMix64(seed: text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })  // FNV-1a
+            for c in 0..<dimension { matrix[row, c] = rng.nextGaussian() }
+        }
+        return matrix
+    }
+}
+
+/// An AgentGantry opened on the bytes as its SQLite store: every table is read and folded into
+/// the learned state. A store that opens must answer a query.
+func fuzzStore(_ bytes: [UInt8]) -> Bool {
+    let path = scratch + "/store/gantry.sqlite"
+    try? FileManager.default.removeItem(atPath: scratch + "/store")
+    try? FileManager.default.createDirectory(atPath: scratch + "/store", withIntermediateDirectories: true)
+    put(bytes, path)
+    let semaphore = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var opened = false
+    Task {
+        defer { semaphore.signal() }
+        guard let gantry = try? await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: StandInEmbedder()) else { return }
+        opened = true
+        if await !gantry.tools.isEmpty {
+            guard (try? await gantry.retrieveTools("cancel my subscription", limit: 3)) != nil else { fatalError("an opened store refused a query") }
+        }
+        _ = try? await gantry.exportEvents()
+    }
+    semaphore.wait()
+    return opened
 }

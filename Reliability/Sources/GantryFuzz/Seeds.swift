@@ -80,6 +80,27 @@ enum Seeds {
                               ExecutionEvent(id: 3, at: at, user: nil, team: nil, session: nil, tool: "slack_notify",
                                              outcome: .timeout, latencyMilliseconds: nil, intent: nil)]
             return [Array(try EventLog.encode(feedback: feedback, executions: executions).utf8)]
+        case .store:
+            let folder = scratch + "/seed-store"
+            try? FileManager.default.removeItem(atPath: folder)
+            let semaphore = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var failure: (any Error)?
+            Task {
+                defer { semaphore.signal() }
+                do {
+                    let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: folder + "/gantry.sqlite"), embedder: StandInEmbedder())
+                    try await gantry.register([Tool(name: "cancel_subscription", description: "Stop the plan."),
+                                               Tool(name: "pause_subscription", description: "Pause billing.", tags: ["billing"])])
+                    let events = String(decoding: try make(.events)[0], as: UTF8.self)
+                    _ = try await gantry.importEvents(events.replacingOccurrences(of: "slack_notify", with: "pause_subscription"))
+                    for _ in 0..<5 { try await gantry.recordExecution(tool: "pause_subscription", outcome: .failure) }  // an open breaker
+                } catch {
+                    failure = error
+                }
+            }
+            semaphore.wait()
+            if let failure { throw failure }
+            return [Array(FileManager.default.contents(atPath: folder + "/gantry.sqlite")!)]
         case .tool:
             let tool = Tool(name: "cancel_subscription", description: "Stop the recurring plan for good.", tags: ["billing"],
                             parameters: .object(["type": .string("object"), "properties": .object(["account_id": .object(["type": .string("string")])]),
