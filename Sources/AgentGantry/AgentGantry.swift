@@ -139,30 +139,33 @@ public actor AgentGantry {
         // does no per-node work for the common case.
         var blocked = Set(deprecatedTools.map { VectorID.name($0) })
         for (name, state) in health where !state.breaker.admits(at: now, policy: policy) { blocked.insert(.name(name)) }
-        let filter: SearchFilter?
-        if context.namespace != nil || !context.tags.isEmpty {
-            let snapshot = registry, excluded = blocked
-            filter = .matching { id in
-                guard !excluded.contains(id), case .name(let name) = id, let tool = snapshot[name]?.tool else { return false }
-                if let namespace = context.namespace, tool.namespace != namespace { return false }
-                return context.tags.isEmpty || !context.tags.isDisjoint(with: tool.tags)
-            }
-        } else if !blocked.isEmpty {
-            let excluded = blocked
-            filter = .matching { !excluded.contains($0) }
-        } else {
-            filter = nil
+        let snapshot = registry, excluded = blocked
+        let admits: @Sendable (VectorID) -> Bool = { id in
+            guard !excluded.contains(id), case .name(let name) = id, let tool = snapshot[name]?.tool else { return false }
+            if let namespace = context.namespace, tool.namespace != namespace { return false }
+            return context.tags.isEmpty || !context.tags.isDisjoint(with: tool.tags)
         }
+        let restricted = context.namespace != nil || !context.tags.isEmpty
+        let filter: SearchFilter? = restricted ? .matching(admits) : blocked.isEmpty ? nil : .matching { !excluded.contains($0) }
         let pool = max(20, limit * configuration.candidateMultiplier)
-        let candidates = try index.search(q, k: pool, filter: filter)
+        var candidates = try index.search(q, k: pool, filter: filter)
         guard !candidates.isEmpty else { return [] }
-        let feedback = try memory.signals(for: frozen, at: now)
+        // A tool the feedback memory vouches for competes even when the index did not return it:
+        // a correction must be able to lift the correct tool from below the candidate pool.
+        let feedback = try memory.signals(for: frozen, at: now, team: context.team)
+        let pooled = Set(candidates.map(\.id))
+        for (name, signal) in feedback.sorted(by: { $0.key < $1.key }) where signal > 0 {
+            let id = VectorID.name(name)
+            guard !pooled.contains(id), admits(id), let vector = index.vector(of: name) else { continue }
+            let cosine = (try? SIMDKernels.dot(q, vector)).map { $0 / (SIMDKernels.norm(q) * SIMDKernels.norm(vector)) } ?? 0
+            candidates.append(SearchResult(id: id, score: cosine))
+        }
         let queryIntent = intents?.classify(frozen)
         let intentName = queryIntent.map { intents!.intents[$0.intent].name }
         if let session = context.session, let intentName { sessionIntents[session] = intentName }
         let budget = context.latencyBudget.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
         let weights = configuration.weights.normalised
-        let topSemantic = Double(candidates[0].score)
+        let topSemantic = Double(candidates.map(\.score).max()!)
         // Preferences only reorder tools that are relevant already (close to the best match), and
         // compare the user's and team's past choices among those tools only.
         let relevant = candidates.compactMap { hit -> String? in
@@ -319,7 +322,7 @@ public actor AgentGantry {
     }
 
     func apply(_ event: FeedbackEvent, wrong: String?) throws(GantryError) {
-        try memory.add(id: event.id, vector: event.queryVector, entry: .init(correct: event.correctTool, wrong: wrong, at: event.at, user: event.user))
+        try memory.add(id: event.id, vector: event.queryVector, entry: .init(correct: event.correctTool, wrong: wrong, at: event.at, team: event.team))
         if let intent = toolIntents[event.correctTool] { intents?.refine(intent, with: event.queryVector) }
         if let user = event.user { userChoices[user, default: [:]][event.correctTool, default: 0] += 1 }
         if let team = event.team { teamChoices[team, default: [:]][event.correctTool, default: 0] += 1 }

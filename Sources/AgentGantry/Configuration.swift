@@ -62,6 +62,12 @@ public struct GantryConfiguration: Sendable {
         get { feedbackMemory.halfLife }
         set { feedbackMemory.halfLife = newValue }
     }
+    /// Feedback memory: how much another team's corrections count for a caller of a team, relative
+    /// to the caller's team's own (1 treats all teams alike; the demo's teams need < 1).
+    public var feedbackOtherTeamWeight: Double {
+        get { feedbackMemory.otherTeamWeight }
+        set { feedbackMemory.otherTeamWeight = newValue }
+    }
     /// How `train()` trains the adapter.
     public var training = TrainingConfiguration()
     /// Preference counts act like this many pseudo-events spread evenly (smoothing).

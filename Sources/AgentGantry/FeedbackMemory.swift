@@ -8,20 +8,25 @@ import GantryMath
 /// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them)
 /// in a `FlatIndex`. For a query q, each entry e with cos(q, e) ≥ `threshold` contributes
 /// w = (cos − threshold)/(1 − threshold) · 2^(−age/halfLife): +w to its correct tool, −w to the
-/// tool wrongly chosen. A tool's signal is the sum, clamped to [−1, 1].
+/// tool wrongly chosen. A tool's signal is clamp(own + otherTeamWeight · others) with both sums
+/// clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
+/// caller or the entry has no team), "others" those of other teams. A correction helps every
+/// team, and where teams disagree on the same request each team's own choice wins.
 struct FeedbackMemory: Sendable {
     struct Settings: Sendable, Equatable, Codable {
         var threshold: Float = 0.6
         var halfLife: TimeInterval = 30 * 24 * 3600
         /// Entries consulted per query.
         var neighbours = 16
+        /// How much another team's corrections count, relative to the caller's team's.
+        var otherTeamWeight = 0.5
     }
 
     struct Entry: Sendable {
         var correct: String
         var wrong: String?
         var at: Date
-        var user: String?
+        var team: String?
     }
 
     private(set) var index: FlatIndex
@@ -40,19 +45,24 @@ struct FeedbackMemory: Sendable {
         entries[id] = entry
     }
 
-    /// Signals per tool for the frozen query vector `q` at time `now`.
-    func signals(for q: [Float], at now: Date) throws(GantryError) -> [String: Double] {
+    /// Signals per tool for the frozen query vector `q` at time `now`, asked by `team`.
+    func signals(for q: [Float], at now: Date, team: String?) throws(GantryError) -> [String: Double] {
         guard !entries.isEmpty else { return [:] }
         let hits: [SearchResult]
         do { hits = try index.search(q, k: settings.neighbours, filter: nil) } catch { throw .index(error) }
-        var signals = [String: Double]()
+        var own = [String: Double](), others = [String: Double]()
         for hit in hits where hit.score >= settings.threshold {
             guard case .number(let id) = hit.id, let entry = entries[id] else { continue }
             let age = max(0, now.timeIntervalSince(entry.at))
             let weight = Double((hit.score - settings.threshold) / (1 - settings.threshold)) * pow(2, -age / settings.halfLife)
-            signals[entry.correct, default: 0] += weight
-            if let wrong = entry.wrong { signals[wrong, default: 0] -= weight }
+            let isOwn = team == nil || entry.team == nil || entry.team == team
+            func add(_ tool: String, _ value: Double) {
+                if isOwn { own[tool, default: 0] += value } else { others[tool, default: 0] += value }
+            }
+            add(entry.correct, weight)
+            if let wrong = entry.wrong { add(wrong, -weight) }
         }
-        return signals.mapValues { min(1, max(-1, $0)) }
+        func clamp(_ value: Double) -> Double { min(1, max(-1, value)) }
+        return own.mapValues(clamp).merging(others.mapValues { settings.otherTeamWeight * clamp($0) }) { clamp($0 + $1) }
     }
 }

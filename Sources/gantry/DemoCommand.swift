@@ -28,9 +28,15 @@ struct DemoCommand: AsyncParsableCommand {
         var corrections: Int
         var learningCurve: [Double]
         var curveBlock: Int
+        /// The test split: paraphrases the log never contains.
         var frozen: Replay.Measurement
         var afterFeedback: Replay.Measurement
         var afterTraining: Replay.Measurement
+        /// The distinct requests of the log, asked again.
+        var repeatedRequests: Int
+        var frozenRepeated: Replay.Measurement
+        var afterFeedbackRepeated: Replay.Measurement
+        var afterTrainingRepeated: Replay.Measurement
         var trainingApplied: Bool
         var trainingReport: TrainingReport?
         var teamTop1: [String: String]
@@ -65,9 +71,12 @@ struct DemoCommand: AsyncParsableCommand {
         let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
         try await gantry.register(data.tools.map(Tool.init(datasetTool:)))
         let names = data.tools.map(\.id), test = data.indices(of: .test)
+        let logged = Set(events.map(\.query))
+        let repeated = data.queries.indices.filter { logged.contains(data.queries[$0].text) }
 
-        step("frozen evaluation on the test split (\(test.count) paraphrases never seen in training)")
+        step("frozen evaluation: the test split (\(test.count) paraphrases never seen in training) and the log's \(repeated.count) distinct requests")
         let frozen = try await Replay.measure(gantry, data, test, names)
+        let frozenRepeated = try await Replay.measure(gantry, data, repeated, names)
 
         step("replaying the feedback log: route each request, then record the correction and the outcome")
         var curve = [Double](), hits = 0, inBlock = 0, corrections = 0
@@ -91,10 +100,12 @@ struct DemoCommand: AsyncParsableCommand {
             bar.update(i + 1)
         }
         let afterFeedback = try await Replay.measure(gantry, data, test, names)
+        let afterFeedbackRepeated = try await Replay.measure(gantry, data, repeated, names)
 
         step("train(): folding \(events.count) feedback events into a rank-\(configuration.training.rank) adapter")
         let summary = try await gantry.train()
         let afterTraining = try await Replay.measure(gantry, data, test, names)
+        let afterTrainingRepeated = try await Replay.measure(gantry, data, repeated, names)
 
         var teams = [String: String]()
         let teamQuery = "send a notification to the team"
@@ -105,12 +116,14 @@ struct DemoCommand: AsyncParsableCommand {
         var breakers = [String: String]()
         for tool in ["restart_service", "sms_notify", "email_notify"] { breakers[tool] = try await gantry.breakerState(of: tool).rawValue }
 
-        print("\nsupport-desk test split (\(test.count) queries)")
-        print("| routing | top-1 | MRR@10 | R@5 |")
-        print("|---|---|---|---|")
-        for (name, m) in [("frozen", frozen), ("after the feedback log", afterFeedback), ("after train()", afterTraining)] {
-            print(String(format: "| %@ | %.3f | %.3f | %.3f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5))
+        print("\n\(data.name): new paraphrases (test split, \(test.count)) and requests asked again (the log's \(repeated.count))")
+        print("| routing | test top-1 | test MRR@10 | test R@5 | repeated top-1 |")
+        print("|---|---|---|---|---|")
+        for (name, m, r) in [("frozen", frozen, frozenRepeated), ("after the feedback log", afterFeedback, afterFeedbackRepeated),
+                             ("after train()", afterTraining, afterTrainingRepeated)] {
+            print(String(format: "| %@ | %.3f | %.3f | %.3f | %.3f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5, r.top1))
         }
+        print("(\(corrections) of the \(events.count) logged picks were corrected)")
         print("\nlearning curve over the log (top-1 per \(curveBlock) requests): "
             + curve.map { String(format: "%.2f", $0) }.joined(separator: " "))
         print("train(): " + (summary.applied ? "adapter applied (validation MRR@10 "
@@ -126,6 +139,8 @@ struct DemoCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         let payload = Report(dataset: data.name, tools: data.tools.count, events: events.count, corrections: corrections, learningCurve: curve,
                              curveBlock: curveBlock, frozen: frozen, afterFeedback: afterFeedback, afterTraining: afterTraining,
+                             repeatedRequests: repeated.count, frozenRepeated: frozenRepeated,
+                             afterFeedbackRepeated: afterFeedbackRepeated, afterTrainingRepeated: afterTrainingRepeated,
                              trainingApplied: summary.applied, trainingReport: summary.report, teamTop1: teams, breakers: breakers,
                              seconds: seconds)
         let json = JSONEncoder()

@@ -60,6 +60,40 @@ struct AgentGantryTests {
         #expect(names(try await gantry.retrieveTools(query, limit: 5, context: teamB)) == beforeB)
     }
 
+    @Test func teamsThatDisagreeOnARequestEachKeepTheirOwnCorrection() async throws {
+        let gantry = try await makeGantry()
+        let query = "send everyone a heads-up"
+        let teamA = RoutingContext(user: "ann", team: "A"), teamB = RoutingContext(user: "bob", team: "B")
+        for _ in 0..<3 {
+            try await gantry.recordFeedback(query: query, selectedTool: "email_notify", correctTool: "slack_notify", context: teamA)
+            try await gantry.recordFeedback(query: query, selectedTool: "slack_notify", correctTool: "email_notify", context: teamB)
+        }
+        let a = try await gantry.retrieveTools(query, limit: 5, context: teamA)
+        let b = try await gantry.retrieveTools(query, limit: 5, context: teamB)
+        #expect(a.first?.tool.name == "slack_notify" && b.first?.tool.name == "email_notify", "A: \(names(a)), B: \(names(b))")
+        // A correction no team disputes still helps other teams, at `feedbackOtherTeamWeight`.
+        try await gantry.recordFeedback(query: "cancel my subscription", selectedTool: "pause_subscription",
+                                        correctTool: "cancel_subscription", context: teamA)
+        let own = try await gantry.retrieveTools("cancel my subscription", limit: 3, context: teamA)
+        let other = try await gantry.retrieveTools("cancel my subscription", limit: 3, context: teamB)
+        let signal = { (matches: [ToolMatch]) in matches.first { $0.tool.name == "cancel_subscription" }!.breakdown.feedback }
+        #expect(signal(own) > 0 && abs(signal(other) - 0.5 * signal(own)) < 1e-6, "\(signal(own)) \(signal(other))")
+    }
+
+    @Test func aCorrectionLiftsAToolFromBelowTheCandidatePool() async throws {
+        let gantry = try await makeGantry()
+        let fillers = (0..<30).map { Tool(name: "report_\($0)", description: "Build analytics report number \($0) for the finance dashboard.") }
+        try await gantry.register(fillers)
+        let query = "restart the production service"
+        let everything = try await gantry.retrieveTools(query, limit: 39)
+        let last = everything.last!.tool.name
+        #expect(position(last, in: everything) >= 20, "the pool for 5 results is 20 candidates")
+        try await gantry.recordFeedback(query: query, selectedTool: everything[0].tool.name, correctTool: last)
+        let after = try await gantry.retrieveTools(query, limit: 5)
+        #expect(names(after).contains(last), "\(last) must compete once corrected: \(names(after))")
+        #expect((after.first { $0.tool.name == last }?.breakdown.feedback ?? 0) > 0)
+    }
+
     @Test func circuitBreakerOpensHalfOpensAndCloses() async throws {
         let gantry = try await makeGantry { $0.breaker.coolDown = 0.2 }
         let query = "restart the production service"

@@ -8,10 +8,16 @@ among the confusable pairs with their corrections, execution outcomes with laten
 slow tools, team preferences, tools that follow each other). The embeddings (tools.npy,
 queries.npy) are made by `gantry embed` — see README.md beside this file.
 
-Usage: python3 generate.py   (run from this folder)
+The agent that wrote the log routed with frozen MiniLM embeddings: each event's `selected` is the
+tool whose committed embedding (tools.npy) is closest to the query's (queries.npy), so the log's
+mistakes are the ones frozen retrieval really makes, and its corrections are what users would send.
+
+Usage (from this folder): python3 generate.py tools    (tools.jsonl, queries.jsonl)
+                          python3 generate.py events   (events.jsonl, from the .npy embeddings; needs numpy)
 """
 import json
 import random
+import sys
 
 # (name, description, parameters, [phrasings]); the first 4 phrasings are for training, the rest for testing.
 DOMAINS = {
@@ -237,6 +243,11 @@ DOMAINS = {
  ],
 }
 
+# Notification requests that name no channel: which tool is right depends on who asks (team A
+# uses Slack, team B e-mail), so both are correct labels and only preferences can tell them apart.
+CHANNEL_FREE = ["notify the team about the outage", "let everyone know the deploy is done", "send the team a heads-up",
+                "tell the team the release is out", "give the group a status update", "announce the maintenance window"]
+
 # Polite wrappers for requests; questions and statements only get the neutral ones.
 WRAPPERS = [("", ""), ("please ", ""), ("can you ", "?"), ("I need to ", ""), ("hey, ", " please"), ("could you ", " for me?"),
             ("", " asap"), ("quick one: ", ""), ("help me ", ""), ("", ", thanks")]
@@ -246,8 +257,8 @@ IMPERATIVE_START = ("what", "when", "who", "how", "is ", "are ", "do ", "does", 
                     "results", "history", "latency", "entry", "flight status", "tax due", "whoever", "this ", "it ", "they")
 
 
-def main():
-    rng = random.Random(20261125)
+def catalogue(rng):
+    """The tools and the labelled queries, in file order."""
     tools, queries = [], []
     for domain, entries in DOMAINS.items():
         for name, description, parameters, phrasings in entries:
@@ -265,67 +276,92 @@ def main():
                     texts.add((before + phrase + after).strip())
                 for text in sorted(texts):
                     queries.append({"text": text, "tools": [name], "split": split})
+    queries += [{"text": text, "tools": ["slack_notify", "email_notify"], "split": "train"} for text in CHANNEL_FREE]
     rng.shuffle(queries)
     for i, q in enumerate(queries):
         q["id"] = f"q{i:04d}"
-    tool_of = {t["id"]: t for t in tools}
-    confusable = {"cancel_subscription": "pause_subscription", "pause_subscription": "cancel_subscription",
-                  "refund_payment": "open_chargeback_dispute", "open_chargeback_dispute": "refund_payment",
-                  "create_invoice": "send_invoice", "send_invoice": "create_invoice", "slack_notify": "email_notify",
-                  "email_notify": "slack_notify", "schedule_meeting": "book_room", "book_room": "schedule_meeting",
-                  "upload_file": "share_file", "share_file": "upload_file", "restart_service": "rollback_deployment",
-                  "rollback_deployment": "restart_service", "create_lead": "update_contact", "update_contact": "create_lead",
-                  "request_time_off": "approve_time_off", "approve_time_off": "request_time_off",
-                  "book_flight": "change_flight", "change_flight": "book_flight", "cancel_flight": "cancel_subscription"}
+    return tools, queries
+
+
+def frozen_picks(tools, queries):
+    """For each query text, the tool frozen MiniLM routing ranks first (largest cosine of the
+    committed unit-row embeddings)."""
+    import numpy as np
+    tool_vectors, query_vectors = np.load("tools.npy"), np.load("queries.npy")
+    if tool_vectors.shape[0] != len(tools) or query_vectors.shape[0] != len(queries):
+        sys.exit("tools.npy / queries.npy do not match the catalogue: embed it again (README.md beside this file)")
+    best = (query_vectors @ tool_vectors.T).argmax(axis=1)
+    return {q["text"]: tools[b]["id"] for q, b in zip(queries, best)}
+
+
+def event_log(rng, tools, queries, picked):
+    """Sessions of the two teams, each request with the frozen pick, the correct tool and the outcome."""
     follows = {"upload_file": "share_file", "create_invoice": "send_invoice", "deploy_release": "check_service_health",
                "create_incident": "page_oncall", "book_flight": "book_hotel", "create_lead": "log_call"}
     slow = {"email_notify": 1800, "run_sql_query": 2500, "convert_document": 1500}
     flaky = {"restart_service": 0.65, "sms_notify": 0.25}
-    train = [q for q in queries if q["split"] == "train"]
     by_tool = {}
-    for q in train:
-        by_tool.setdefault(q["tools"][0], []).append(q["text"])
+    for q in queries:
+        if q["split"] == "train" and len(q["tools"]) == 1:
+            by_tool.setdefault(q["tools"][0], []).append(q["text"])
     events = []
     users = [(f"user{u:02d}", "A" if u < 6 else "B") for u in range(12)]
+
+    def request(session, user, team, tool, query, outcome, latency):
+        events.append({"session": session, "user": user, "team": team, "query": query, "selected": picked[query],
+                       "correct": tool, "outcome": outcome, "latency_ms": latency})
+
     for s in range(300):
         user, team = rng.choice(users)
-        session = f"s{s:03d}"
         steps = rng.choice([1, 2, 2, 3])
         tool = rng.choice(list(by_tool))
         for _ in range(steps):
-            if tool in ("slack_notify", "email_notify"):  # team A prefers Slack, team B e-mail
-                tool = "slack_notify" if team == "A" else "email_notify"
-            query = rng.choice(by_tool[tool])
-            selected = confusable[tool] if tool in confusable and rng.random() < 0.35 else tool
             latency = max(20, int(rng.gauss(slow.get(tool, 250), slow.get(tool, 250) * 0.25)))
             outcome = "success"
             if rng.random() < flaky.get(tool, 0.03):
                 outcome = "timeout" if rng.random() < 0.5 else "failure"
-            events.append({"session": session, "user": user, "team": team, "query": query, "selected": selected,
-                           "correct": tool, "outcome": outcome, "latency_ms": latency})
+            request(f"s{s:03d}", user, team, tool, rng.choice(by_tool[tool]), outcome, latency)
             tool = follows.get(tool) or rng.choice(list(by_tool))
-    # Sessions that show team habits and an unreliable tool more often than chance would.
-    notify = by_tool["slack_notify"] + by_tool["email_notify"]
+    # Sessions that show team habits (channel-free notifications) and an unreliable tool more often
+    # than chance would.
     for s in range(300, 360):
         user, team = rng.choice(users)
         tool = "slack_notify" if team == "A" else "email_notify"
-        events.append({"session": f"s{s:03d}", "user": user, "team": team, "query": rng.choice(notify),
-                       "selected": rng.choice(["slack_notify", "email_notify"]), "correct": tool, "outcome": "success",
-                       "latency_ms": max(20, int(rng.gauss(slow.get(tool, 250), slow.get(tool, 250) * 0.25)))})
+        request(f"s{s:03d}", user, team, tool, rng.choice(CHANNEL_FREE), "success",
+                max(20, int(rng.gauss(slow.get(tool, 250), slow.get(tool, 250) * 0.25))))
     for s in range(360, 380):
         user, team = rng.choice(users)
         failed = rng.random() < flaky["restart_service"]
-        events.append({"session": f"s{s:03d}", "user": user, "team": team, "query": rng.choice(by_tool["restart_service"]),
-                       "selected": "restart_service", "correct": "restart_service",
-                       "outcome": ("timeout" if rng.random() < 0.5 else "failure") if failed else "success",
-                       "latency_ms": max(20, int(rng.gauss(4000 if failed else 600, 300)))})
-    with open("tools.jsonl", "w") as f:
-        f.writelines(json.dumps(t) + "\n" for t in tools)
-    with open("queries.jsonl", "w") as f:
-        f.writelines(json.dumps({k: q[k] for k in ("id", "text", "tools", "split")}) + "\n" for q in queries)
-    with open("events.jsonl", "w") as f:
-        f.writelines(json.dumps(e) + "\n" for e in events)
-    print(f"{len(tools)} tools, {len(queries)} queries ({len(train)} train), {len(events)} events")
+        request(f"s{s:03d}", user, team, "restart_service", rng.choice(by_tool["restart_service"]),
+                ("timeout" if rng.random() < 0.5 else "failure") if failed else "success",
+                max(20, int(rng.gauss(4000 if failed else 600, 300))))
+    return events
+
+
+def write_lines(path, rows):
+    with open(path, "w") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+
+
+def main():
+    step = sys.argv[1] if len(sys.argv) == 2 else None
+    if step not in ("tools", "events"):
+        sys.exit("usage: python3 generate.py tools | events")
+    rng = random.Random(20261125)
+    tools, queries = catalogue(rng)
+    queries = [{k: q[k] for k in ("id", "text", "tools", "split")} for q in queries]
+    if step == "tools":
+        write_lines("tools.jsonl", tools)
+        write_lines("queries.jsonl", queries)
+        print(f"{len(tools)} tools, {len(queries)} queries ({sum(q['split'] == 'train' for q in queries)} train)")
+        return
+    with open("queries.jsonl") as f:
+        if [json.loads(line) for line in f] != queries:
+            sys.exit("queries.jsonl differs from the catalogue: run `python3 generate.py tools` and embed it first")
+    events = event_log(rng, tools, queries, frozen_picks(tools, queries))
+    write_lines("events.jsonl", events)
+    wrong = sum(e["selected"] != e["correct"] for e in events)
+    print(f"{len(events)} events of {len({e['session'] for e in events})} sessions, {wrong} wrong picks corrected")
 
 
 if __name__ == "__main__":
