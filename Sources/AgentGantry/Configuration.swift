@@ -5,7 +5,7 @@ import GantryAdapt
 public struct GantryConfiguration: Sendable {
     /// Weights of the signals in the final score (normalised to sum 1 when used). Chosen by
     /// `gantry replay` on MetaTool: feedback 0.2 beat 0.1, 0.15, 0.25 and 0.35 after `train()`
-    /// (top-1 0.776 vs 0.719–0.770); intent 0 (0.05 and 0.1 were lower). Preference 0.2 is the
+    /// (top-1 0.783 vs 0.722–0.781); intent 0 (0.05 and 0.1 were lower). Preference 0.2 is the
     /// smallest of 0.1/0.2/0.3 at which the support-desk demo's two teams get their own
     /// notification tool; performance and co-usage have no replay data to tune them.
     public struct Weights: Sendable, Equatable, Codable {
