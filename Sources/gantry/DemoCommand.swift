@@ -27,6 +27,8 @@ struct DemoCommand: AsyncParsableCommand {
         var events: Int
         var corrections: Int
         var learningCurve: [Double]
+        /// Share of the log's requests the router got right as they arrived.
+        var onlineTop1: Double
         var curveBlock: Int
         /// The test split: paraphrases the log never contains.
         var frozen: Replay.Measurement
@@ -79,12 +81,13 @@ struct DemoCommand: AsyncParsableCommand {
         let frozenRepeated = try await Replay.measure(gantry, data, repeated, names)
 
         step("replaying the feedback log: route each request, then record the correction and the outcome")
-        var curve = [Double](), hits = 0, inBlock = 0, corrections = 0
+        var curve = [Double](), hits = 0, inBlock = 0, corrections = 0, routedRight = 0
         let bar = ProgressBar(total: events.count, label: "replay")
         for (i, event) in events.enumerated() {
             let context = RoutingContext(user: event.user, team: event.team, session: event.session)
             let top = try await gantry.retrieveTools(event.query, limit: 5, context: context).first?.tool.name
             hits += top == event.correct ? 1 : 0
+            routedRight += top == event.correct ? 1 : 0
             inBlock += 1
             if inBlock == curveBlock { curve.append(Double(hits) / Double(inBlock)); (hits, inBlock) = (0, 0) }
             if event.selected != event.correct {
@@ -124,7 +127,8 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "| %@ | %.3f | %.3f | %.3f | %.3f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5, r.top1))
         }
         print("(\(corrections) of the \(events.count) logged picks were corrected)")
-        print("\nlearning curve over the log (top-1 per \(curveBlock) requests): "
+        let onlineTop1 = Double(routedRight) / Double(max(events.count, 1))
+        print(String(format: "\ntop-1 while the log arrived: %.3f; per %d requests: ", onlineTop1, curveBlock)
             + curve.map { String(format: "%.2f", $0) }.joined(separator: " "))
         print("train(): " + (summary.applied ? "adapter applied (validation MRR@10 "
             + String(format: "%.3f → %.3f", summary.report!.identityValidation.mrrAt10, summary.report!.bestValidation.mrrAt10) + ")"
@@ -137,7 +141,7 @@ struct DemoCommand: AsyncParsableCommand {
                 + fresh.map { String(format: "%@ (%.2f)", $0.tool.name, $0.score) }.joined(separator: ", "))
         }
         let seconds = Date().timeIntervalSince(started)
-        let payload = Report(dataset: data.name, tools: data.tools.count, events: events.count, corrections: corrections, learningCurve: curve,
+        let payload = Report(dataset: data.name, tools: data.tools.count, events: events.count, corrections: corrections, learningCurve: curve, onlineTop1: onlineTop1,
                              curveBlock: curveBlock, frozen: frozen, afterFeedback: afterFeedback, afterTraining: afterTraining,
                              repeatedRequests: repeated.count, frozenRepeated: frozenRepeated,
                              afterFeedbackRepeated: afterFeedbackRepeated, afterTrainingRepeated: afterTrainingRepeated,
