@@ -44,6 +44,7 @@ public actor AgentGantry {
     /// Opens the store (`configuration.storePath`), loads the model (or uses `embedder`), and
     /// restores tools, adapter, feedback memory, health and preferences.
     public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil) async throws(GantryError) {
+        try configuration.validate()
         self.configuration = configuration
         do {
             self.embedder = try embedder ?? MiniLMEncoder(directory: configuration.modelDirectory)

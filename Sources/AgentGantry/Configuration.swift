@@ -88,6 +88,35 @@ public struct GantryConfiguration: Sendable {
     }
 }
 
+extension GantryConfiguration {
+    /// Throws `GantryError.invalidInput` naming the first setting out of its range (checked when
+    /// an `AgentGantry` opens, so a bad value fails at start rather than in the first query or
+    /// `train()`).
+    public func validate() throws(GantryError) {
+        func check(_ ok: Bool, _ message: String) throws(GantryError) { if !ok { throw .invalidInput("configuration: " + message) } }
+        let w = weights
+        let all = [w.semantic, w.feedback, w.health, w.preference, w.intent, w.performance, w.coUsage]
+        try check(all.allSatisfy { $0.isFinite && $0 >= 0 } && all.reduce(0, +) > 0,
+                  "weights must be finite, not negative, and not all zero")
+        try check(candidateMultiplier >= 1, "candidateMultiplier must be at least 1")
+        try check(mmrLambda.isFinite && (0...1).contains(mmrLambda), "mmrLambda must be in 0...1")
+        try check(scoreThreshold?.isFinite ?? true, "scoreThreshold must be finite")
+        try check(flatIndexLimit >= 0, "flatIndexLimit must not be negative")
+        try check(retentionDays.map { $0 >= 1 } ?? true, "retentionDays must be at least 1")
+        try check(feedbackMemoryThreshold.isFinite && feedbackMemoryThreshold >= -1 && feedbackMemoryThreshold < 1,
+                  "feedbackMemoryThreshold must be in [-1, 1) (a cosine)")
+        try check(feedbackHalfLife.isFinite && feedbackHalfLife > 0, "feedbackHalfLife must be positive")
+        try check(feedbackOtherTeamWeight.isFinite && (0...1).contains(feedbackOtherTeamWeight), "feedbackOtherTeamWeight must be in 0...1")
+        try check(preferenceSmoothing.isFinite && preferenceSmoothing >= 0, "preferenceSmoothing must not be negative")
+        let b = breaker
+        try check(b.consecutiveFailures >= 1 && b.window >= 1 && b.minimumCalls >= 1 && b.probes >= 1 && b.successesToClose >= 1,
+                  "breaker counts (consecutiveFailures, window, minimumCalls, probes, successesToClose) must be at least 1")
+        try check(b.failureRate.isFinite && b.failureRate > 0 && b.failureRate <= 1, "breaker.failureRate must be in (0, 1]")
+        try check(b.coolDown.isFinite && b.coolDown >= 0, "breaker.coolDown must not be negative")
+        try adaptError { () throws(AdaptError) in try training.validate() }
+    }
+}
+
 /// One result of `retrieveTools`: the tool, its final score and what made it.
 public struct ToolMatch: Sendable, Equatable {
     public var tool: Tool

@@ -38,7 +38,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
     public init() {}
 
-    func validate() throws(AdaptError) {
+    /// Throws `AdaptError.invalidSetting` naming the first setting out of its range.
+    public func validate() throws(AdaptError) {
         func check(_ ok: Bool, _ message: String) throws(AdaptError) { if !ok { throw .invalidSetting(message) } }
         try check(rank >= 1, "rank must be at least 1")
         try check(margin.isFinite && margin > 0 && margin <= 2, "margin must be in (0, 2] (cosine scale)")

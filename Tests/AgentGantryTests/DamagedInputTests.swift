@@ -159,4 +159,26 @@ struct InputLimitTests {
             }
         }
     }
+
+    @Test func settingsOutOfRangeAreRefusedWhenTheGantryOpens() async throws {
+        let changes: [(String, (inout GantryConfiguration) -> Void)] = [
+            ("weights", { $0.weights.semantic = .nan }), ("weights", { $0.weights = .init(); $0.weights.feedback = -1 }),
+            ("candidateMultiplier", { $0.candidateMultiplier = 0 }), ("mmrLambda", { $0.mmrLambda = 1.5 }),
+            ("feedbackMemoryThreshold", { $0.feedbackMemoryThreshold = 1 }), ("feedbackHalfLife", { $0.feedbackHalfLife = 0 }),
+            ("feedbackOtherTeamWeight", { $0.feedbackOtherTeamWeight = 2 }), ("retentionDays", { $0.retentionDays = 0 }),
+            ("breaker", { $0.breaker.window = 0 }), ("breaker.failureRate", { $0.breaker.failureRate = 0 }),
+            ("rank", { $0.training.rank = 0 }),
+        ]
+        for (name, change) in changes {
+            var configuration = GantryConfiguration(storePath: nil)
+            change(&configuration)
+            do {
+                _ = try await AgentGantry(configuration: configuration, embedder: FaultyEmbedder())
+                Issue.record("\(name) out of range was accepted")
+            } catch {
+                #expect("\(error)".contains(name), "\(error)")
+            }
+        }
+        _ = try await AgentGantry(configuration: GantryConfiguration(storePath: nil), embedder: FaultyEmbedder())  // the defaults pass
+    }
 }
