@@ -154,12 +154,15 @@ public actor AgentGantry {
         // A tool the feedback memory vouches for competes even when the index did not return it:
         // a correction must be able to lift the correct tool from below the candidate pool.
         let feedback = try memory.signals(for: frozen, at: now, team: context.team)
-        let pooled = Set(candidates.map(\.id))
-        for (name, signal) in feedback.sorted(by: { $0.key < $1.key }) where signal > 0 {
-            let id = VectorID.name(name)
-            guard !pooled.contains(id), admits(id), let vector = index.vector(of: name) else { continue }
-            let cosine = (try? SIMDKernels.dot(q, vector)).map { $0 / (SIMDKernels.norm(q) * SIMDKernels.norm(vector)) } ?? 0
-            candidates.append(SearchResult(id: id, score: cosine))
+        let vouched = feedback.filter { $0.value > 0 }.keys.sorted()
+        if !vouched.isEmpty {
+            let pooled = Set(candidates.map(\.id))
+            for name in vouched {
+                let id = VectorID.name(name)
+                guard !pooled.contains(id), admits(id), let vector = index.vector(of: name) else { continue }
+                let cosine = (try? SIMDKernels.dot(q, vector)).map { $0 / (SIMDKernels.norm(q) * SIMDKernels.norm(vector)) } ?? 0
+                candidates.append(SearchResult(id: id, score: cosine))
+            }
         }
         let queryIntent = intents?.classify(frozen)
         let intentName = queryIntent.map { intents!.intents[$0.intent].name }
