@@ -16,6 +16,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Where to write the report (JSON).") var report = ".build/demo/report.json"
     @Option(help: "Events per point of the learning curve.") var curveBlock = 50
 
+    func validate() throws {
+        guard curveBlock >= 1 else { throw ValidationError("--curve-block must be at least 1") }
+    }
+
     struct Event: Decodable {
         var session: String, user: String, team: String, query: String, selected: String, correct: String, outcome: String
         var latency_ms: Double
@@ -81,26 +85,23 @@ struct DemoCommand: AsyncParsableCommand {
         let frozenRepeated = try await Replay.measure(gantry, data, repeated, names)
 
         step("replaying the feedback log: route each request, then record the correction and the outcome")
-        var curve = [Double](), hits = 0, inBlock = 0, corrections = 0, routedRight = 0
+        var routedRight = [Bool](), corrections = 0
         let bar = ProgressBar(total: events.count, label: "replay")
         for (i, event) in events.enumerated() {
             let context = RoutingContext(user: event.user, team: event.team, session: event.session)
             let top = try await gantry.retrieveTools(event.query, limit: 5, context: context).first?.tool.name
-            hits += top == event.correct ? 1 : 0
-            routedRight += top == event.correct ? 1 : 0
-            inBlock += 1
-            if inBlock == curveBlock { curve.append(Double(hits) / Double(inBlock)); (hits, inBlock) = (0, 0) }
-            if event.selected != event.correct {
-                corrections += 1
-                try await gantry.recordFeedback(query: event.query, selectedTool: event.selected, correctTool: event.correct,
-                                                feedbackType: .toolSelectionError, context: context)
-            } else {
-                try await gantry.recordFeedback(query: event.query, selectedTool: event.selected, correctTool: event.correct,
-                                                feedbackType: .confirmed, context: context)
-            }
+            routedRight.append(top == event.correct)
+            let wrong = event.selected != event.correct
+            corrections += wrong ? 1 : 0
+            try await gantry.recordFeedback(query: event.query, selectedTool: event.selected, correctTool: event.correct,
+                                            feedbackType: wrong ? .toolSelectionError : .confirmed, context: context)
             try await gantry.recordExecution(tool: event.correct, outcome: ExecutionOutcome(rawValue: event.outcome) ?? .failure,
                                              latency: .milliseconds(Int64(event.latency_ms)), context: context)
             bar.update(i + 1)
+        }
+        // Top-1 per full block of `curveBlock` requests, in order.
+        let curve = stride(from: 0, to: routedRight.count - curveBlock + 1, by: curveBlock).map { start in
+            Double(routedRight[start..<start + curveBlock].count(where: \.self)) / Double(curveBlock)
         }
         let afterFeedback = try await Replay.measure(gantry, data, test, names)
         let afterFeedbackRepeated = try await Replay.measure(gantry, data, repeated, names)
@@ -127,7 +128,7 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "| %@ | %.3f | %.3f | %.3f | %.3f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5, r.top1))
         }
         print("(\(corrections) of the \(events.count) logged picks were corrected)")
-        let onlineTop1 = Double(routedRight) / Double(max(events.count, 1))
+        let onlineTop1 = Double(routedRight.count(where: \.self)) / Double(max(events.count, 1))
         print(String(format: "\ntop-1 while the log arrived: %.3f; per %d requests: ", onlineTop1, curveBlock)
             + curve.map { String(format: "%.2f", $0) }.joined(separator: " "))
         print("train(): " + (summary.applied ? "adapter applied (validation MRR@10 "
