@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "GantryEmbed", targets: ["GantryEmbed"]),
         .library(name: "GantryAdapt", targets: ["GantryAdapt"]),
         .library(name: "AgentGantry", targets: ["AgentGantry"]),
+        .library(name: "GantryEval", targets: ["GantryEval"]),
         .executable(name: "gantry", targets: ["gantry"]),
     ],
     dependencies: [
@@ -35,6 +36,9 @@ let package = Package(
             name: "AgentGantry",
             dependencies: ["GantryMath", "GantryIndex", "GantryEmbed", "GantryAdapt", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Evaluation above the facade: datasets, splits, baselines, replay, the demo and the
+        // training pipeline that `gantry` calls.
+        .target(name: "GantryEval", dependencies: ["GantryMath", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
         .executableTarget(
             name: "gantry",
             dependencies: [
@@ -43,6 +47,7 @@ let package = Package(
                 "GantryEmbed",
                 "GantryAdapt",
                 "AgentGantry",
+                "GantryEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +56,7 @@ let package = Package(
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt"]),
         .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "GantryEvalTests", dependencies: ["GantryEval", "AgentGantry", "GantryAdapt", "GantryEmbed", "GantryMath"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed", "AgentGantry"]),
     ],

@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "AgentGantry", package: "AgentGantry"),
                 .product(name: "GantryAdapt", package: "AgentGantry"),
                 .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryEval", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
                 .product(name: "GantryMath", package: "AgentGantry"),
             ]

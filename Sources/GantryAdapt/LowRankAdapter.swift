@@ -119,16 +119,3 @@ public struct LowRankAdapter: Sendable, Equatable {
         SIMDKernels.scale(output, by: 1 / norm)
     }
 }
-
-extension Matrix {
-    /// Adds `rows[i]` (when present) to row i.
-    mutating func addRows(_ rows: [[Float]?]) {
-        let d = cols
-        withUnsafeMutableBufferPointer { out in
-            for (i, row) in rows.enumerated() {
-                guard let row else { continue }
-                row.withUnsafeBufferPointer { SIMDKernels.axpy(1, $0, UnsafeMutableBufferPointer(rebasing: out[i * d..<(i + 1) * d])) }
-            }
-        }
-    }
-}

@@ -189,20 +189,3 @@ struct TripletObjective {
         return rows * 10 * Double(rank * dimension)
     }
 }
-
-extension Matrix {
-    /// The rows at `indices`, in that order, as a new matrix.
-    func gatherRows(_ indices: [Int]) throws(MathError) -> Matrix {
-        var out = Matrix(rows: indices.count, cols: cols)
-        let d = cols
-        withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                for (slot, row) in indices.enumerated() {
-                    _ = UnsafeMutableBufferPointer(rebasing: target[slot * d..<(slot + 1) * d])
-                        .initialize(from: UnsafeBufferPointer(rebasing: source[row * d..<(row + 1) * d]))
-                }
-            }
-        }
-        return out
-    }
-}

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GantryAdapt
+import AgentGantry
 import GantryEmbed
 import GantryMath
 
@@ -74,7 +74,7 @@ struct EmbedCommand: ParsableCommand {
                 throw ValidationError("\(input):\(line): a tool needs a string \"name\"")
             }
             let properties = (object["parameters"] as? [String: Any])?["properties"] as? [String: Any]
-            return RetrievalDataset.toolText(name: name, description: object["description"] as? String ?? "",
+            return Tool.embeddingText(name: name, description: object["description"] as? String ?? "",
                                              parameterNames: properties.map { Array($0.keys) } ?? [],
                                              examples: object["examples"] as? [String] ?? [])
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GantryAdapt
+import GantryEval
 import GantryMath
 
 /// `gantry eval`: retrieval metrics of a dataset's test split, frozen or through an adapter.
@@ -25,7 +26,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let dataset = try RetrievalDataset.load(directory: data.dataset)
         let loaded = try adapter.map {
-            try AdapterFile.load(from: $0, expectedModel: modelIdentity(of: dataset, folder: data.dataset), expectedDimension: dataset.dimension).adapter
+            try AdapterFile.load(from: $0, expectedModel: dataset.embeddingModel, expectedDimension: dataset.dimension).adapter
         }
         let split = data.unseenTools ? dataset.unseenToolSplit(seed: data.splitSeed) : nil
         let test = split?.seen ?? dataset.indices(of: .test)
@@ -39,38 +40,13 @@ struct EvalCommand: ParsableCommand {
             return
         }
         var rows = [(loaded == nil ? "frozen" : "adapter \(URL(fileURLWithPath: adapter!).lastPathComponent)", metrics, unseen)]
-        if baselines { rows += try baselineRows(dataset, split: split, test: test) }
+        if baselines { rows += try Baselines.evaluate(dataset, split: split, test: test, index: index).map { ($0.method, $0.metrics, $0.unseenTools) } }
         print("\(dataset.name), \(index) index, \(split == nil ? "test split" : "test queries of seen tools") (\(metrics.queries) queries)")
         printTable(rows.map { ($0.0, $0.1) })
         if split != nil {
             print("\nqueries of the \(split!.heldOut.count) held-out tools (\(unseen!.queries) queries)")
             printTable(rows.compactMap { row in row.2.map { (row.0, $0) } })
         }
-    }
-
-    private func baselineRows(_ dataset: RetrievalDataset, split: RetrievalDataset.UnseenToolSplit?, test: [Int])
-        throws -> [(String, RetrievalMetrics, RetrievalMetrics?)]
-    {
-        let training = split?.training ?? dataset.indices(of: .train)
-        let heldOut = split?.heldOut ?? []
-        var rows = [(String, RetrievalMetrics, RetrievalMetrics?)]()
-        // Tool centroids: each tool replaced by the normalised mean of its training queries.
-        let centroid = try Baselines.centroidTools(tools: dataset.toolVectors, queries: dataset.queryVectors,
-                                                   positives: training.map { dataset.queries[$0].tools }, rows: training, mix: 1)
-        var moved = dataset
-        moved.toolVectors = centroid
-        rows.append(("tool centroids", try moved.evaluate(test, index: index), try split.map { try moved.evaluate($0.unseen, index: index) }))
-        let trainingSet = try dataset.trainingSet(training, excludingTools: heldOut)
-        for (name, rank) in [("full \(dataset.dimension)×\(dataset.dimension), triplet", dataset.dimension), ("rank 32, no tool offsets, triplet", 32)] {
-            var configuration = TrainingConfiguration()
-            configuration.rank = rank
-            configuration.toolOffsets = false
-            let (trained, _) = try TripletTrainer(configuration).train(tools: trainingSet.tools, toolIDs: trainingSet.toolIDs,
-                                                                       examples: trainingSet.examples)
-            rows.append((name, try dataset.evaluate(test, adapter: trained, index: index),
-                         try split.map { try dataset.evaluate($0.unseen, adapter: trained, index: index) }))
-        }
-        return rows
     }
 
     private func printTable(_ rows: [(String, RetrievalMetrics)]) {

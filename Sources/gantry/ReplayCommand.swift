@@ -1,11 +1,11 @@
+import AgentGantry
 import ArgumentParser
 import Foundation
-import AgentGantry
-import GantryAdapt
 import GantryEmbed
+import GantryEval
 import GantryMath
 
-/// `gantry replay`: evaluation by replay of a dataset's training queries.
+/// `gantry replay`: evaluation by replay of a dataset's training queries (`Replay.run`).
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
@@ -14,31 +14,21 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Dataset folder (tools.jsonl, queries.jsonl, tools.npy, queries.npy).") var dataset: String
     @Option(help: "Seed of the replay order.") var seed: UInt64 = 0
     @Option(help: "Write the result (with the learning curve) as JSON.") var json: String?
-    @Option(help: "Weight of the semantic signal.") var semanticWeight = GantryConfiguration.Weights().semantic
-    @Option(help: "Weight of the feedback-memory signal.") var feedbackWeight = GantryConfiguration.Weights().feedback
-    @Option(help: "Weight of the health signal.") var healthWeight = GantryConfiguration.Weights().health
-    @Option(help: "Weight of the preference signal.") var preferenceWeight = GantryConfiguration.Weights().preference
-    @Option(help: "Weight of the intent signal.") var intentWeight = GantryConfiguration.Weights().intent
+    @Option(name: .customLong("weight"), parsing: .singleValue,
+            help: ArgumentHelp("A signal's weight, as SIGNAL=VALUE (repeatable). Signals and defaults: "
+                + Signal.allCases.map { "\($0.rawValue)=\(GantryConfiguration.Weights.defaultWeights[$0])" }.joined(separator: ", ") + ".",
+                valueName: "signal=value"))
+    var weights: [SignalWeight] = []
     @Option(help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda
     @Option(help: "Feedback memory: lowest query similarity that counts.") var memoryThreshold = GantryConfiguration(storePath: nil).feedbackMemoryThreshold
 
     func run() async throws {
         let data = try RetrievalDataset.load(directory: dataset)
-        let identity = modelIdentity(of: data, folder: dataset)
         // The dataset's vectors serve its own texts; anything else goes to the encoder (if present).
-        let fallback = try? MiniLMEncoder()
-        let texts = data.toolTexts + data.queries.map(\.text)
-        var vectors = data.toolVectors.values
-        vectors += data.queryVectors.values
-        let embedder = try PrecomputedEmbedder(texts: texts, vectors: Matrix(rows: texts.count, cols: data.dimension, values: vectors),
-                                               modelIdentity: fallback?.modelIdentity ?? identity, fallback: fallback)
+        let embedder = try data.embedder(fallback: try? MiniLMEncoder())
         let bar = ProgressBar(total: data.indices(of: .train).count, label: "replay")
         var configuration = GantryConfiguration(storePath: nil)
-        configuration.weights.semantic = semanticWeight
-        configuration.weights.feedback = feedbackWeight
-        configuration.weights.health = healthWeight
-        configuration.weights.preference = preferenceWeight
-        configuration.weights.intent = intentWeight
+        for weight in weights { configuration.weights[weight.signal] = weight.value }
         configuration.mmrLambda = mmrLambda
         configuration.feedbackMemoryThreshold = memoryThreshold
         let result = try await Replay.run(dataset: data, configuration: configuration, embedder: embedder,
@@ -62,4 +52,18 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     private func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "—" }
+}
+
+/// `--weight feedback=0.2`: one signal's weight.
+struct SignalWeight: ExpressibleByArgument {
+    var signal: Signal
+    var value: Double
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let signal = Signal(rawValue: parts[0]), let value = Double(parts[1]), value.isFinite, value >= 0 else {
+            return nil
+        }
+        (self.signal, self.value) = (signal, value)
+    }
 }

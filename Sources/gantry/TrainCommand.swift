@@ -2,7 +2,7 @@ import AgentGantry
 import ArgumentParser
 import Foundation
 import GantryAdapt
-import GantryEmbed
+import GantryEval
 import GantryMath
 
 /// Options shared by `train` and `eval` that pick the data.
@@ -12,16 +12,6 @@ struct DatasetOptions: ParsableArguments {
     @Flag(help: "Hold out 20% of the tools entirely (all their queries go to evaluation): what a newly registered tool experiences.")
     var unseenTools = false
     @Option(help: "Seed of the held-out tools.") var splitSeed: UInt64 = 0
-}
-
-/// The embedding model identity a dataset's vectors come from (its embeddings.json, else MiniLM's).
-func modelIdentity(of dataset: RetrievalDataset, folder: String) -> String {
-    if let data = FileManager.default.contents(atPath: folder + "/embeddings.json"),
-       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-       let model = object["model"] as? String {
-        return model
-    }
-    return "sentence-transformers/all-MiniLM-L6-v2"
 }
 
 /// `gantry train`: the offline batch job.
@@ -106,72 +96,36 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     private func trainDataset(_ folder: String, output: String, _ configuration: TrainingConfiguration) throws {
-        let clock = ContinuousClock()
-        let start = clock.now
         let dataset = try RetrievalDataset.load(directory: folder)
-        let model = modelIdentity(of: dataset, folder: folder)
-        let split = unseenTools ? dataset.unseenToolSplit(seed: splitSeed) : nil
-        let trainIndices = split?.training ?? dataset.indices(of: .train)
-        let trainingSet = try dataset.trainingSet(trainIndices, excludingTools: split?.heldOut ?? [])
-        let unmatched = trainingSet.unmatchedCorrections
-        print("\(dataset.name): \(dataset.tools.count) tools, \(trainIndices.count) training queries"
-            + (split.map { ", \($0.heldOut.count) tools held out" } ?? "")
-            + (dataset.corrections.isEmpty ? "" : ", \(dataset.corrections.count - unmatched.count) corrections as explicit negatives"))
-        if !unmatched.isEmpty { print("note: \(unmatched.count) corrections name query texts outside the training split; not used") }
-
+        let pipeline = TrainingPipeline(configuration: configuration, split: unseenTools ? .unseenTools(seed: splitSeed) : .datasetSplit)
         var bar: ProgressBar?
-        let trainer = TripletTrainer(configuration)
-        let (adapter, run) = try trainer.train(tools: trainingSet.tools, toolIDs: trainingSet.toolIDs, examples: trainingSet.examples) { event in
-            switch event {
-            case let .step(epoch, done, total, _):
+        let (adapter, result) = try pipeline.run(dataset, output: output, report: report) { progress in
+            switch progress {
+            case .prepared(let p):
+                print("\(dataset.name): \(p.tools) tools, \(p.trainingQueries) training queries"
+                    + (p.heldOutTools.map { ", \($0) tools held out" } ?? "")
+                    + (dataset.corrections.isEmpty ? "" : ", \(p.correctionsUsed) corrections as explicit negatives"))
+                if p.correctionsUnmatched > 0 {
+                    print("note: \(p.correctionsUnmatched) corrections name query texts outside the training split; not used")
+                }
+            case let .training(.step(epoch, done, total, _)):
                 if bar == nil { bar = ProgressBar(total: total, label: "epoch \(epoch)") }
                 bar?.update(done)
-            case let .epochEnded(report):
+            case let .training(.epochEnded(report)):
                 bar = nil
                 print(String(format: "epoch %2d  loss %.4f  active %.2f  validation MRR@10 %.4f  R@1 %.4f  (%d triplets, %.2f s)",
                              report.epoch, report.loss, report.activeFraction, report.validation.mrrAt10,
                              report.validation.recallAt1, report.triplets, report.seconds))
             }
         }
+        let run = result.run
         let chosen = run.bestEpoch == 0 ? "the identity (no epoch beat the frozen embeddings on validation)" : "epoch \(run.bestEpoch)"
         print(String(format: "kept %@; validation MRR@10 %.4f → %.4f; %.0f triplets/s in steps (%.1f GFLOP/s)",
                      chosen, run.identityValidation.mrrAt10, run.bestValidation.mrrAt10, run.tripletsPerSecond, run.stepGFLOPs))
-
-        let testIndices = split?.seen ?? dataset.indices(of: .test)
-        var tables: [(String, RetrievalMetrics, RetrievalMetrics)] = []
-        tables.append((split == nil ? "test" : "test, seen tools", try dataset.evaluate(testIndices), try dataset.evaluate(testIndices, adapter: adapter)))
-        if let split {
-            tables.append(("all queries of held-out tools", try dataset.evaluate(split.unseen), try dataset.evaluate(split.unseen, adapter: adapter)))
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let trainingJSON = String(decoding: try encoder.encode(configuration), as: UTF8.self)
-        let metricsJSON = String(decoding: try encoder.encode(Dictionary(uniqueKeysWithValues: tables.map { ($0.0, $0.2) })), as: UTF8.self)
-        try AdapterFile.save(adapter, modelIdentity: model, trainingJSON: trainingJSON, metricsJSON: metricsJSON, to: output)
-        for (name, frozen, adapted) in tables { printComparison(name, frozen, adapted) }
-        let seconds = Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) / 1e18
+        for evaluation in result.evaluations { printComparison(evaluation.split, evaluation.frozen, evaluation.adapted) }
         print(String(format: "adapter (rank %d, side %@, %d tool offsets) written to %@ in %.1f s total",
-                     adapter.rank, adapter.side.rawValue, adapter.toolOffsets.count, output, seconds))
-        if let report {
-            let payload = TrainingRunReport(dataset: dataset.name, run: run, evaluations: tables.map { .init(split: $0.0, frozen: $0.1, adapted: $0.2) },
-                                            totalSeconds: seconds)
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try BinaryFile.writeAtomically(Array(try encoder.encode(payload)), to: report)
-        }
+                     adapter.rank, adapter.side.rawValue, adapter.toolOffsets.count, output, result.totalSeconds))
     }
-}
-
-/// The JSON `gantry train --report` writes.
-struct TrainingRunReport: Codable {
-    struct Evaluation: Codable {
-        var split: String
-        var frozen: RetrievalMetrics
-        var adapted: RetrievalMetrics
-    }
-    var dataset: String
-    var run: TrainingReport
-    var evaluations: [Evaluation]
-    var totalSeconds: Double
 }
 
 func printComparison(_ title: String, _ frozen: RetrievalMetrics, _ adapted: RetrievalMetrics) {

@@ -20,7 +20,7 @@ struct AgentGantryTests {
 
         let after = try await gantry.retrieveTools(query, limit: 5)
         #expect(after.first?.tool.name == "cancel_subscription", "\(names(after))")
-        #expect(after[0].breakdown.feedback > 0)
+        #expect(after[0].breakdown[.feedback] > 0)
         let paraphrased = try await gantry.retrieveTools(paraphrase, limit: 5)
         #expect(position("cancel_subscription", in: paraphrased) < position("pause_subscription", in: paraphrased), "\(names(paraphrased))")
         for (q, expected) in zip(unrelated, unrelatedBefore) {
@@ -56,7 +56,7 @@ struct AgentGantryTests {
         }
         let a = try await gantry.retrieveTools(query, limit: 5, context: teamA)
         #expect(position("slack_notify", in: a) < position("email_notify", in: a), "\(names(a))")
-        #expect(a.first { $0.tool.name == "slack_notify" }!.breakdown.preference > 0)
+        #expect(a.first { $0.tool.name == "slack_notify" }!.breakdown[.preference] > 0)
         #expect(names(try await gantry.retrieveTools(query, limit: 5, context: teamB)) == beforeB)
     }
 
@@ -76,7 +76,7 @@ struct AgentGantryTests {
                                         correctTool: "cancel_subscription", context: teamA)
         let own = try await gantry.retrieveTools("cancel my subscription", limit: 3, context: teamA)
         let other = try await gantry.retrieveTools("cancel my subscription", limit: 3, context: teamB)
-        let signal = { (matches: [ToolMatch]) in matches.first { $0.tool.name == "cancel_subscription" }!.breakdown.feedback }
+        let signal = { (matches: [ToolMatch]) in matches.first { $0.tool.name == "cancel_subscription" }!.breakdown[.feedback] }
         #expect(signal(own) > 0 && abs(signal(other) - 0.5 * signal(own)) < 1e-6, "\(signal(own)) \(signal(other))")
     }
 
@@ -91,7 +91,7 @@ struct AgentGantryTests {
         try await gantry.recordFeedback(query: query, selectedTool: everything[0].tool.name, correctTool: last)
         let after = try await gantry.retrieveTools(query, limit: 5)
         #expect(names(after).contains(last), "\(last) must compete once corrected: \(names(after))")
-        #expect((after.first { $0.tool.name == last }?.breakdown.feedback ?? 0) > 0)
+        #expect((after.first { $0.tool.name == last }?.breakdown[.feedback] ?? 0) > 0)
     }
 
     @Test func circuitBreakerOpensHalfOpensAndCloses() async throws {
@@ -126,7 +126,7 @@ struct AgentGantryTests {
         #expect(try await reopened.breakerState(of: "upload_file") == .open)
         #expect(try await reopened.forget(user: "u1") == 1)
         let forgotten = try await reopened.retrieveTools("cancel my subscription", limit: 5)
-        #expect(forgotten.allSatisfy { $0.breakdown.feedback == 0 })
+        #expect(forgotten.allSatisfy { $0.breakdown[.feedback] == 0 })
         #expect(position("pause_subscription", in: forgotten) < position("cancel_subscription", in: forgotten))
     }
 
@@ -182,7 +182,7 @@ struct AgentGantryTrainingTests {
         }
         let probe = "upload the quarterly report"
         func semanticScores() async throws -> [String: Double] {
-            Dictionary(uniqueKeysWithValues: try await gantry.retrieveTools(probe, limit: 8).map { ($0.tool.name, $0.breakdown.semantic) })
+            Dictionary(uniqueKeysWithValues: try await gantry.retrieveTools(probe, limit: 8).map { ($0.tool.name, $0.breakdown[.semantic]) })
         }
         let before = try await semanticScores()
         let seen = try await withThrowingTaskGroup(of: [String: Double]?.self) { group in

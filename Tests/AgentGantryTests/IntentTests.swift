@@ -25,10 +25,10 @@ struct IntentTests {
     }
 
     @Test func intentSignalAppearsInTheBreakdownWhenWeighted() async throws {
-        let gantry = try await makeGantry { $0.weights.intent = 0.1 }
+        let gantry = try await makeGantry { $0.weights[.intent] = 0.1 }
         let matches = try await gantry.retrieveTools("schedule a meeting with the team tomorrow", limit: 3)
         let calendar = try #require(matches.first { $0.tool.name == "create_calendar_event" })
-        #expect(calendar.breakdown.intent > 0)
-        #expect(matches.filter { $0.tool.tags.contains("billing") }.allSatisfy { $0.breakdown.intent == 0 })
+        #expect(calendar.breakdown[.intent] > 0)
+        #expect(matches.filter { $0.tool.tags.contains("billing") }.allSatisfy { $0.breakdown[.intent] == 0 })
     }
 }

@@ -13,9 +13,9 @@ struct PerformanceTests {
         let matches = try await gantry.retrieveTools("notify the team", limit: 5, context: RoutingContext(latencyBudget: .milliseconds(200)))
         let slack = try #require(matches.first { $0.tool.name == "slack_notify" })
         let email = try #require(matches.first { $0.tool.name == "email_notify" })
-        #expect(slack.breakdown.performance > email.breakdown.performance)
+        #expect(slack.breakdown[.performance] > email.breakdown[.performance])
         let unbounded = try await gantry.retrieveTools("notify the team", limit: 5)
-        #expect(Set(unbounded.filter { $0.tool.tags.contains("notifications") }.map(\.breakdown.performance)).count == 1)
+        #expect(Set(unbounded.filter { $0.tool.tags.contains("notifications") }.map(\.breakdown[.performance])).count == 1)
     }
 
     @Test func coUsageBoostsTheToolThatUsuallyFollows() async throws {
@@ -33,10 +33,10 @@ struct PerformanceTests {
         let fresh = RoutingContext(session: "new")
         try await gantry.recordExecution(tool: "upload_file", outcome: .success, context: fresh)
         let matches = try await gantry.retrieveTools("let people know", limit: 5, context: fresh)
-        #expect(matches.first { $0.tool.name == "slack_notify" }!.breakdown.coUsage > 0)
-        #expect(matches.filter { $0.tool.name != "slack_notify" }.allSatisfy { $0.breakdown.coUsage == 0 })
+        #expect(matches.first { $0.tool.name == "slack_notify" }!.breakdown[.coUsage] > 0)
+        #expect(matches.filter { $0.tool.name != "slack_notify" }.allSatisfy { $0.breakdown[.coUsage] == 0 })
         let elsewhere = try await gantry.retrieveTools("let people know", limit: 5, context: RoutingContext(session: "other"))
-        #expect(elsewhere.allSatisfy { $0.breakdown.coUsage == 0 })
+        #expect(elsewhere.allSatisfy { $0.breakdown[.coUsage] == 0 })
     }
 
     @Test func failuresCountPerIntentAndSurviveARestart() async throws {
@@ -48,9 +48,9 @@ struct PerformanceTests {
             for _ in 0..<4 { try await gantry.recordExecution(tool: "restart_service", outcome: .failure, context: session) }
         }
         let reopened = try await makeGantry(store: path)
-        let devops = await reopened.performance.failureRate(tool: "restart_service", intent: "devops")
+        let devops = await reopened.state.performance.failureRate(tool: "restart_service", intent: "devops")
         #expect(abs(devops - 5.0 / 14) < 1e-9)  // 4 failures in 4 calls with the prior of 1 in 10
-        #expect(await reopened.performance.failureRate(tool: "upload_file", intent: "devops") == 0.1)
+        #expect(await reopened.state.performance.failureRate(tool: "upload_file", intent: "devops") == 0.1)
     }
 }
 

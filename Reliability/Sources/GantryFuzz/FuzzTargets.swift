@@ -6,6 +6,7 @@ import AgentGantry
 import Foundation
 import GantryAdapt
 import GantryEmbed
+import GantryEval
 import GantryIndex
 import GantryMath
 

@@ -1,5 +1,10 @@
+import AgentGantry
 import Foundation
+import GantryAdapt
 import GantryMath
+
+/// The facade's tool type (inside `RetrievalDataset`, `Tool` names the dataset's own).
+typealias RegisteredTool = Tool
 
 /// A tool-retrieval dataset folder: `tools.jsonl`, `queries.jsonl` (with `split`), their
 /// embeddings `tools.npy` / `queries.npy` (row i = line i), and optionally `feedback.jsonl`
@@ -25,17 +30,8 @@ public struct RetrievalDataset: Sendable {
             self.parameterNames = parameterNames.sorted()
         }
 
-        /// The text embedded for this tool (`RetrievalDataset.toolText`).
-        public var text: String { RetrievalDataset.toolText(name: name, description: description, parameterNames: parameterNames) }
-    }
-
-    /// The one definition of a tool's embedded text, shared by datasets and `AgentGantry`:
-    /// `name: description`, then ` Parameters: a, b.` and ` Examples: x; y.` when there are any.
-    public static func toolText(name: String, description: String, parameterNames: [String] = [], examples: [String] = []) -> String {
-        var text = "\(name): \(description)"
-        if !parameterNames.isEmpty { text += " Parameters: " + parameterNames.sorted().joined(separator: ", ") + "." }
-        if !examples.isEmpty { text += " Examples: " + examples.prefix(5).joined(separator: "; ") + "." }
-        return text
+        /// The text embedded for this tool (`Tool.embeddingText`, the rule registered tools follow).
+        public var text: String { RegisteredTool.embeddingText(name: name, description: description, parameterNames: parameterNames) }
     }
 
     public enum Split: String, Sendable { case train, test }
@@ -75,6 +71,12 @@ public struct RetrievalDataset: Sendable {
     /// Unit rows, one per tool / query.
     public var toolVectors: Matrix
     public var queryVectors: Matrix
+    /// Identity of the model that made the vectors: `embeddings.json`'s `model` when the folder
+    /// has one, else all-MiniLM-L6-v2.
+    public var embeddingModel = RetrievalDataset.defaultEmbeddingModel
+
+    /// The model of a dataset folder without `embeddings.json`.
+    public static let defaultEmbeddingModel = "sentence-transformers/all-MiniLM-L6-v2"
 
     /// Where the index of a tool id is.
     public var toolIndex: [String: Int] {
@@ -165,15 +167,19 @@ public struct RetrievalDataset: Sendable {
         guard toolVectors.cols == queryVectors.cols else {
             throw .dataset(location: directory, reason: "tools.npy has \(toolVectors.cols) columns but queries.npy \(queryVectors.cols)")
         }
-        let dataset = try RetrievalDataset(name: name, tools: tools, queries: queries, corrections: corrections,
+        var dataset = try RetrievalDataset(name: name, tools: tools, queries: queries, corrections: corrections,
                                            toolVectors: toolVectors, queryVectors: queryVectors)
+        if let data = FileManager.default.contents(atPath: directory + "/embeddings.json"),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let model = object["model"] as? String {
+            dataset.embeddingModel = model
+        }
         for split in [Split.train, .test] where dataset.indices(of: split).isEmpty {
             throw .dataset(location: directory + "/queries.jsonl", reason: "no \(split.rawValue) queries")
         }
         return dataset
     }
 
-    /// The tool texts an encoder embeds for this catalogue (`toolText`).
+    /// The tool texts an encoder embeds for this catalogue (`Tool.embeddingText`).
     public var toolTexts: [String] { tools.map(\.text) }
 
     private static func vectors(_ path: String, rows: Int) throws(AdaptError) -> Matrix {

@@ -1,5 +1,6 @@
 import Foundation
-@testable import AgentGantry
+import AgentGantry
+import GantryEval
 import GantryAdapt
 import GantryEmbed
 import GantryMath

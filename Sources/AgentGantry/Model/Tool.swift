@@ -1,5 +1,4 @@
 import Foundation
-import GantryAdapt
 import GantryMath
 
 /// A tool an agent can call, as registered with `AgentGantry`.
@@ -69,7 +68,17 @@ public struct Tool: Sendable, Hashable, Codable {
     /// The text the encoder embeds: `name: description`, then the parameter names and up to five
     /// examples when there are any.
     public var embeddingText: String {
-        RetrievalDataset.toolText(name: name, description: description, parameterNames: parameterNames, examples: examples)
+        Self.embeddingText(name: name, description: description, parameterNames: parameterNames, examples: examples)
+    }
+
+    /// The one definition of a tool's embedded text, shared by registered tools, datasets and
+    /// `gantry embed`: `name: description`, then ` Parameters: a, b.` (sorted) and
+    /// ` Examples: x; y.` (the first five) when there are any.
+    public static func embeddingText(name: String, description: String, parameterNames: [String] = [], examples: [String] = []) -> String {
+        var text = "\(name): \(description)"
+        if !parameterNames.isEmpty { text += " Parameters: " + parameterNames.sorted().joined(separator: ", ") + "." }
+        if !examples.isEmpty { text += " Examples: " + examples.prefix(5).joined(separator: "; ") + "." }
+        return text
     }
 
     /// Identifies the embedded content: a tool whose fingerprint (and model) did not change is not

@@ -1,23 +1,5 @@
 import Foundation
 
-/// When a tool's circuit breaker opens, how long it rests, and how it closes again.
-public struct BreakerPolicy: Sendable, Equatable, Codable {
-    /// Consecutive failures (timeouts count) that open the breaker.
-    public var consecutiveFailures = 5
-    /// Failure rate over the last `window` calls that opens it, once `minimumCalls` are in the window.
-    public var failureRate = 0.5
-    public var window = 20
-    public var minimumCalls = 10
-    /// Time open before probes are admitted (half-open).
-    public var coolDown: TimeInterval = 30
-    /// Retrievals that may hand out a half-open tool before outcomes come back.
-    public var probes = 2
-    /// Successful probes that close the breaker.
-    public var successesToClose = 2
-
-    public init() {}
-}
-
 /// A circuit breaker: closed → open (too many failures) → half-open after the cool-down (a few
 /// probes admitted) → closed after enough successful probes, or open again on a failed one.
 public struct CircuitBreaker: Sendable, Equatable {
@@ -90,37 +72,5 @@ public struct CircuitBreaker: Sendable, Equatable {
         openedAt = now
         probesInFlight = 0
         halfOpenSuccesses = 0
-    }
-}
-
-/// A tool's recent outcomes and latencies.
-struct ToolHealth: Sendable {
-    var outcomes: [Bool] = []  // newest last, at most `window`
-    var latencies: [Double] = []  // milliseconds, newest last, at most 100
-    var latencyEWMA: Double?
-    var breaker = CircuitBreaker()
-
-    /// Success rate with a Beta(4.5, 0.5) prior (mean 0.9, worth 5 calls) over the window.
-    var successRate: Double {
-        let successes = Double(outcomes.filter { $0 }.count)
-        return (successes + 4.5) / (Double(outcomes.count) + 5)
-    }
-
-    var failureRate: Double { outcomes.isEmpty ? 0 : Double(outcomes.filter { !$0 }.count) / Double(outcomes.count) }
-
-    var p95Latency: Double? {
-        guard !latencies.isEmpty else { return nil }
-        let sorted = latencies.sorted()
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.95).rounded(.up)) - 1)]
-    }
-
-    mutating func record(success: Bool, latency: Double?, window: Int) {
-        outcomes.append(success)
-        if outcomes.count > window { outcomes.removeFirst(outcomes.count - window) }
-        if let latency {
-            latencies.append(latency)
-            if latencies.count > 100 { latencies.removeFirst() }
-            latencyEWMA = latencyEWMA.map { 0.8 * $0 + 0.2 * latency } ?? latency
-        }
     }
 }

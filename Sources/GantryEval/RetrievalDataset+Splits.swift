@@ -1,3 +1,4 @@
+import GantryAdapt
 import GantryMath
 
 extension RetrievalDataset {

@@ -56,7 +56,7 @@ struct IntentClassifier: Sendable {
         guard intents.count >= 2 else { return nil }
         var best = (index: -1, score: -Float.infinity), second = -Float.infinity
         for (i, intent) in intents.enumerated() {
-            let score = zip(intent.centroid, q).reduce(0) { $0 + $1.0 * $1.1 }
+            let score = (try? SIMDKernels.dot(intent.centroid, q)) ?? -.infinity
             if score > best.score { second = best.score; best = (i, score) } else if score > second { second = score }
         }
         guard best.score >= minimumSimilarity else { return nil }

@@ -1,5 +1,6 @@
 import Foundation
-@testable import GantryAdapt
+import GantryAdapt
+import GantryEval
 import GantryMath
 import Testing
 

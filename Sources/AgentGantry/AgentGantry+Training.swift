@@ -2,18 +2,6 @@ import Foundation
 import GantryAdapt
 import GantryMath
 
-/// What `AgentGantry.train()` did.
-public struct TrainingSummary: Sendable {
-    /// Feedback events used (those whose correct tool is registered).
-    public var events: Int
-    /// Whether the new adapter replaced the previous state (it must beat it on validation).
-    public var applied: Bool
-    /// Why not, when not applied.
-    public var reason: String?
-    /// The trainer's report (nil when training did not run).
-    public var report: TrainingReport?
-}
-
 extension AgentGantry {
     /// Fewest feedback events `train()` trains on.
     public static let minimumTrainingEvents = 20
@@ -24,7 +12,7 @@ extension AgentGantry {
     /// is applied only if it beats the identity on the held-out feedback (never worse), then the
     /// catalogue is re-adapted and the index swapped in one step.
     public func train() async throws(GantryError) -> TrainingSummary {
-        let names = registry.keys.sorted()
+        let names = catalog.names.sorted()
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let events = try store.feedbackEvents().filter { row[$0.correctTool] != nil && $0.queryVector.count == embedder.dimension }
         guard events.count >= Self.minimumTrainingEvents else {
@@ -34,7 +22,7 @@ extension AgentGantry {
         guard names.count >= 2 else { return TrainingSummary(events: events.count, applied: false, reason: "fewer than 2 tools", report: nil) }
         let tools: Matrix, queries: Matrix
         do {
-            tools = try Matrix(rowArrays: names.map { registry[$0]!.vector })
+            tools = try Matrix(rowArrays: names.map { catalog[$0]!.vector })
             queries = try Matrix(rowArrays: events.map(\.queryVector))
         } catch {
             throw .invalidInput("\(error)")

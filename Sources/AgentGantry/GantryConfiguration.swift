@@ -3,41 +3,15 @@ import GantryAdapt
 
 /// Settings of an `AgentGantry`.
 public struct GantryConfiguration: Sendable {
-    /// Weights of the signals in the final score (normalised to sum 1 when used). Chosen by
-    /// `gantry replay` on MetaTool: feedback 0.2 beat 0.1, 0.15, 0.25 and 0.35 after `train()`
-    /// (top-1 0.783 vs 0.722–0.781); intent 0 (0.05 and 0.1 were lower). Preference 0.1 from
-    /// the support-desk demo: with 0.05, 0.1 and 0.2 its two teams get their own notification
-    /// tool for a new request (with 0 they do not), and top-1 over its log is 0.777, 0.771 and
-    /// 0.746 (0.783 with 0): past choices are a weak signal; 0.1 rather than 0.05 leaves room for
-    /// teams with weaker habits than the demo's. Performance and co-usage have no replay data.
-    public struct Weights: Sendable, Equatable, Codable {
-        public var semantic = 0.65
-        public var feedback = 0.2
-        public var health = 0.05
-        public var preference = 0.1
-        public var intent = 0.0
-        /// Latency fit and failure rate for the query's intent (needs executions; replay has none).
-        public var performance = 0.05
-        /// Co-usage: tools that tend to follow the session's last tool (needs sessions).
-        public var coUsage = 0.05
-
-        public init() {}
-
-        var normalised: Weights {
-            let total = semantic + feedback + health + preference + intent + performance + coUsage
-            guard total > 0 else { return self }
-            var w = self
-            w.semantic /= total; w.feedback /= total; w.health /= total; w.preference /= total; w.intent /= total
-            w.performance /= total; w.coUsage /= total
-            return w
-        }
-    }
+    /// Weights of the signals in the final score, by `Signal` (normalised to sum 1 when used).
+    /// The defaults are each provider's `defaultWeight`, with the evidence for it beside it.
+    public typealias Weights = SignalValues
 
     /// SQLite file of the store; nil keeps everything in memory (lost at exit).
     public var storePath: String?
     /// The MiniLM model folder (nil: `GANTRY_MODEL_DIR`, then the bootstrap cache).
     public var modelDirectory: String?
-    public var weights = Weights()
+    public var weights = Weights.defaultWeights
     /// Candidates fetched from the index per result asked for (at least 20 in all).
     public var candidateMultiplier = 4
     /// MMR trade-off between relevance (1) and diversity (0). Default 1 (off): on the MetaTool
@@ -94,9 +68,7 @@ extension GantryConfiguration {
     /// `train()`).
     public func validate() throws(GantryError) {
         func check(_ ok: Bool, _ message: String) throws(GantryError) { if !ok { throw .invalidInput("configuration: " + message) } }
-        let w = weights
-        let all = [w.semantic, w.feedback, w.health, w.preference, w.intent, w.performance, w.coUsage]
-        try check(all.allSatisfy { $0.isFinite && $0 >= 0 } && all.reduce(0, +) > 0,
+        try check(weights.all.allSatisfy { $0.isFinite && $0 >= 0 } && weights.total > 0,
                   "weights must be finite, not negative, and not all zero")
         try check(candidateMultiplier >= 1, "candidateMultiplier must be at least 1")
         try check(mmrLambda.isFinite && (0...1).contains(mmrLambda), "mmrLambda must be in 0...1")
@@ -117,29 +89,11 @@ extension GantryConfiguration {
     }
 }
 
-/// One result of `retrieveTools`: the tool, its final score and what made it.
-public struct ToolMatch: Sendable, Equatable {
-    public var tool: Tool
-    public var score: Double
-    public var breakdown: ScoreBreakdown
-}
-
-/// The signals behind a final score (each before weighting; the weights are the configuration's).
-public struct ScoreBreakdown: Sendable, Equatable, Codable {
-    /// Cosine similarity of the adapted query and tool vectors.
-    public var semantic = 0.0
-    /// Feedback memory: corrections on similar past queries, in [−1, 1].
-    public var feedback = 0.0
-    /// Success rate over the recent window, with a prior (0.9 with no history).
-    public var health = 0.9
-    /// Share of this user's or team's past choices among the relevant candidates that went to the
-    /// tool (smoothed), in [0, 1).
-    public var preference = 0.0
-    /// The query's intent confidence when the tool belongs to that intent, else 0.
-    public var intent = 0.0
-    /// Half latency fit to the caller's budget (p95; 0.5 unknown), half 1 − failure rate for
-    /// the query's intent (smoothed).
-    public var performance = 0.0
-    /// How strongly the tool follows the session's last executed tool (PMI), in [0, 1).
-    public var coUsage = 0.0
+extension SignalValues {
+    /// Each signal's default weight (see the providers in `Routing/Signals/`).
+    public static var defaultWeights: SignalValues {
+        var weights = SignalValues()
+        for signal in Signal.allCases { weights[signal] = signal.provider.defaultWeight }
+        return weights
+    }
 }

@@ -1,0 +1,67 @@
+import Foundation
+import GantryMath
+
+extension AgentGantry {
+    /// Records that for `query` the agent picked `selectedTool` and `correctTool` was right (or,
+    /// with `.confirmed`, that the pick was right). Durable on return; the next query already
+    /// uses it.
+    public func recordFeedback(query: String, selectedTool: String?, correctTool: String,
+                               feedbackType: FeedbackType = .toolSelectionError,
+                               context: RoutingContext = RoutingContext()) throws(GantryError) {
+        guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
+        if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
+        try Limits.checkQuery(query)
+        try Limits.check(context)
+        let vector = try embed(query)
+        var event = FeedbackEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
+                                  query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
+                                  selectedTool: selectedTool, correctTool: correctTool, type: feedbackType)
+        event.id = try store.appendFeedback(event)
+        try state.apply(.feedback(event))
+    }
+
+    /// Records how a call of `tool` ended (timeouts count as failures). Updates health, the
+    /// circuit breaker and preferences; durable on return.
+    public func recordExecution(tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
+                                context: RoutingContext = RoutingContext()) throws(GantryError) {
+        guard catalog.contains(tool) else { throw .unknownTool(tool) }
+        try Limits.check(context)
+        let milliseconds = latency?.milliseconds
+        if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
+        var event = ExecutionEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
+                                   tool: tool, outcome: outcome, latencyMilliseconds: milliseconds,
+                                   intent: context.session.flatMap { sessionIntents[$0] })
+        event.id = try store.appendExecution(event)
+        try state.apply(.execution(event))
+        try store.saveBreaker(tool, state.health[tool]!.breaker)
+    }
+
+    /// The circuit-breaker state of `tool` now.
+    public func breakerState(of tool: String) throws(GantryError) -> CircuitBreaker.State {
+        guard catalog.contains(tool) else { throw .unknownTool(tool) }
+        return state.breakerState(of: tool, at: Date())
+    }
+
+    /// Deletes every stored event of `user` and the preference state built from them.
+    public func forget(user: String) throws(GantryError) -> Int {
+        let removed = try store.deleteEvents(of: user)
+        try rebuildLearnedState()
+        return removed
+    }
+
+    /// The event log (feedback and executions) as JSON lines, oldest first.
+    public func exportEvents() throws(GantryError) -> String {
+        try store.exportEvents()
+    }
+
+    /// Appends events exported by `exportEvents` (all or nothing; tools must be registered and
+    /// vectors of this model's dimension), then folds them into the learned state. Returns how many.
+    public func importEvents(_ jsonLines: String) throws(GantryError) -> Int {
+        guard jsonLines.utf8.count <= Limits.importBytes else {
+            throw .invalidInput("the event log has \(jsonLines.utf8.count) bytes; import at most \(Limits.importBytes) at once")
+        }
+        let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names))
+        try rebuildLearnedState()
+        return count
+    }
+}

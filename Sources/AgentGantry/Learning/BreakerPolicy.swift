@@ -1,0 +1,19 @@
+import Foundation
+
+/// When a tool's circuit breaker opens, how long it rests, and how it closes again.
+public struct BreakerPolicy: Sendable, Equatable, Codable {
+    /// Consecutive failures (timeouts count) that open the breaker.
+    public var consecutiveFailures = 5
+    /// Failure rate over the last `window` calls that opens it, once `minimumCalls` are in the window.
+    public var failureRate = 0.5
+    public var window = 20
+    public var minimumCalls = 10
+    /// Time open before probes are admitted (half-open).
+    public var coolDown: TimeInterval = 30
+    /// Retrievals that may hand out a half-open tool before outcomes come back.
+    public var probes = 2
+    /// Successful probes that close the breaker.
+    public var successesToClose = 2
+
+    public init() {}
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// A stored feedback event.
+public struct FeedbackEvent: Sendable, Equatable {
+    public var id: Int64
+    public var at: Date
+    public var user: String?, team: String?, session: String?
+    /// The query as stored (redacted; nil when the store keeps embeddings only).
+    public var query: String?
+    /// The query's frozen embedding.
+    public var queryVector: [Float]
+    public var selectedTool: String?
+    public var correctTool: String
+    public var type: FeedbackType
+
+    /// An event as `EventLog.decode` or a store produces it (id 0 until stored).
+    public init(id: Int64, at: Date, user: String?, team: String?, session: String?, query: String?, queryVector: [Float],
+                selectedTool: String?, correctTool: String, type: FeedbackType) {
+        self.id = id
+        self.at = at
+        (self.user, self.team, self.session) = (user, team, session)
+        self.query = query
+        self.queryVector = queryVector
+        self.selectedTool = selectedTool
+        self.correctTool = correctTool
+        self.type = type
+    }
+
+    /// The tool this event says was wrong: the selected one, when the event reports a selection
+    /// error and the selection differs from the correct tool.
+    public var wrongTool: String? {
+        type == .toolSelectionError && selectedTool != correctTool ? selectedTool : nil
+    }
+}
+
+/// What a feedback event says.
+public enum FeedbackType: String, Sendable, Codable, CaseIterable {
+    /// The selected tool was wrong; `correctTool` was right.
+    case toolSelectionError = "tool_selection_error"
+    /// The selected tool was right (a confirmation; `correctTool` is that tool).
+    case confirmed
+}

@@ -1,0 +1,13 @@
+/// One entry of the event log: what the learned state folds, in log order.
+enum GantryEvent: Sendable, Equatable {
+    case feedback(FeedbackEvent)
+    case execution(ExecutionEvent)
+
+    /// The log position (assigned by the store; 0 until stored).
+    var id: Int64 {
+        switch self {
+        case .feedback(let event): event.id
+        case .execution(let event): event.id
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import GantryAdapt
+
+/// What `AgentGantry.train()` did.
+public struct TrainingSummary: Sendable {
+    /// Feedback events used (those whose correct tool is registered).
+    public var events: Int
+    /// Whether the new adapter replaced the previous state (it must beat it on validation).
+    public var applied: Bool
+    /// Why not, when not applied.
+    public var reason: String?
+    /// The trainer's report (nil when training did not run).
+    public var report: TrainingReport?
+}

@@ -1,0 +1,120 @@
+import Foundation
+import GantryIndex
+import GantryMath
+
+/// Turns one query into ranked tools: candidates from the index (`candidateMultiplier × limit`,
+/// at least 20) plus the tools the feedback memory vouches for → filters (namespace, tags,
+/// deprecated, open circuit breakers) → every `Signal`'s provider → weighted sum → MMR over the
+/// adapted vectors → the top `limit` above the score threshold.
+///
+/// A ranker reads a snapshot (catalogue, learned state, index) and changes nothing: half-open
+/// probes are counted by the caller.
+struct Ranker {
+    let configuration: GantryConfiguration
+    let catalog: ToolCatalog
+    let state: LearnedState
+    let index: ToolIndex
+
+    /// The best `limit` tools for the adapted query `query` (its frozen embedding `frozen`, and
+    /// the intent `state.intent(of: frozen)` found in it).
+    func rank(query: [Float], frozen: [Float], intent: LearnedState.Intent?, limit: Int, context: RoutingContext,
+              at now: Date) throws(GantryError) -> [ToolMatch] {
+        let admits = admission(context: context, at: now)
+        var candidates = try indexCandidates(query, limit: limit, context: context, admits: admits)
+        guard !candidates.isEmpty else { return [] }
+        let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
+        candidates += memoryCandidates(query, memory: memory, excluding: Set(candidates.map(\.name)), admits: admits)
+
+        let input = RankingInput(frozenQuery: frozen, context: context, now: now, state: state, catalog: catalog,
+                                 configuration: configuration, memory: memory, intent: intent)
+        var breakdowns = [ScoreBreakdown](repeating: ScoreBreakdown(), count: candidates.count)
+        for signal in Signal.allCases {
+            for (i, value) in signal.provider.values(for: candidates, input).enumerated() { breakdowns[i][signal] = value }
+        }
+        let weights = configuration.weights.normalized
+        var scored = zip(candidates, breakdowns).map { Scored(name: $0.name, score: weights.weightedSum($1), breakdown: $1) }
+        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.name < $1.name }
+        var chosen = diversify(scored, limit: limit)
+        if let threshold = configuration.scoreThreshold { chosen.removeAll { $0.score < threshold } }
+        return chosen.map { ToolMatch(tool: catalog[$0.name]!.tool, score: $0.score, breakdown: $0.breakdown) }
+    }
+
+    private struct Scored {
+        var name: String
+        var score: Double
+        var breakdown: ScoreBreakdown
+    }
+
+    /// Which tools this query may get: not deprecated, breaker admitting, in the namespace and
+    /// carrying a tag when the context asks for them.
+    private func admission(context: RoutingContext, at now: Date) -> Admission {
+        var blocked = Set(catalog.deprecated.map { VectorID.name($0) })
+        for name in state.blockedTools(at: now) { blocked.insert(.name(name)) }
+        return Admission(blocked: blocked, catalog: catalog, namespace: context.namespace, tags: context.tags)
+    }
+
+    /// The index's nearest admitted tools.
+    private func indexCandidates(_ query: [Float], limit: Int, context: RoutingContext, admits: Admission) throws(GantryError) -> [Candidate] {
+        let pool = max(20, limit * configuration.candidateMultiplier)
+        return try index.search(query, k: pool, filter: admits.filter).compactMap { hit in
+            guard case .name(let name) = hit.id else { return nil }
+            return Candidate(name: name, semantic: Double(hit.score))
+        }
+    }
+
+    /// A tool the feedback memory vouches for competes even when the index did not return it: a
+    /// correction must be able to lift the correct tool from below the candidate pool.
+    private func memoryCandidates(_ query: [Float], memory: [String: Double], excluding pooled: Set<String>,
+                                  admits: Admission) -> [Candidate] {
+        let norm = SIMDKernels.norm(query)
+        return memory.filter { $0.value > 0 }.keys.sorted().compactMap { name in
+            guard !pooled.contains(name), admits(.name(name)), let vector = index.vector(of: name) else { return nil }
+            let dot = (try? SIMDKernels.dot(query, vector)) ?? 0
+            return Candidate(name: name, semantic: Double(dot / (norm * SIMDKernels.norm(vector))))
+        }
+    }
+
+    /// Maximal marginal relevance: repeatedly take the candidate maximising
+    /// λ·score − (1 − λ)·(highest cosine to a tool already taken), over the adapted vectors.
+    private func diversify(_ scored: [Scored], limit: Int) -> [Scored] {
+        let lambda = configuration.mmrLambda
+        guard lambda < 1, scored.count > 1 else { return Array(scored.prefix(limit)) }
+        let vectors = scored.map { index.vector(of: $0.name) ?? [] }
+        var taken = [Int](), remaining = Array(scored.indices)
+        while taken.count < limit, !remaining.isEmpty {
+            var best = remaining[0], bestValue = -Double.infinity
+            for i in remaining {
+                var redundancy = 0.0
+                for j in taken { redundancy = max(redundancy, Double((try? SIMDKernels.dot(vectors[i], vectors[j])) ?? 0)) }
+                let value = lambda * scored[i].score - (1 - lambda) * redundancy
+                if value > bestValue { (best, bestValue) = (i, value) }
+            }
+            taken.append(best)
+            remaining.removeAll { $0 == best }
+        }
+        return taken.map { scored[$0] }
+    }
+}
+
+/// The filter of one retrieval. Without a namespace or tag restriction it is just the (usually
+/// empty) blocked set, so the index does no per-node work in the common case.
+private struct Admission: Sendable {
+    let blocked: Set<VectorID>
+    let catalog: ToolCatalog
+    let namespace: String?
+    let tags: Set<String>
+
+    var restricted: Bool { namespace != nil || !tags.isEmpty }
+
+    func callAsFunction(_ id: VectorID) -> Bool {
+        guard !blocked.contains(id), case .name(let name) = id, let tool = catalog[name]?.tool else { return false }
+        if let namespace, tool.namespace != namespace { return false }
+        return tags.isEmpty || !tags.isDisjoint(with: tool.tags)
+    }
+
+    var filter: SearchFilter? {
+        if restricted { return .matching { self($0) } }
+        let blocked = blocked
+        return blocked.isEmpty ? nil : .matching { !blocked.contains($0) }
+    }
+}

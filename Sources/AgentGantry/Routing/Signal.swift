@@ -1,0 +1,42 @@
+/// A routing signal: one term of a tool's final score, `score = Σ weight[s] · value[s]` over the
+/// signals (weights normalised to sum 1). Each case has one provider (`Routing/Signals/`) that
+/// computes its values for the candidates of a retrieval; weights, breakdowns, validation and
+/// the CLI follow from `allCases`.
+///
+/// Adding a signal: a case here, its provider file, and the provider's arm in `provider`.
+public enum Signal: String, CaseIterable, Codable, Sendable, CodingKeyRepresentable {
+    /// Cosine similarity of the adapted query and tool vectors.
+    case semantic
+    /// Feedback memory: corrections on similar past queries, in [−1, 1].
+    case feedback
+    /// Success rate over the recent window, with a prior (0.9 with no history).
+    case health
+    /// Share of this user's or team's past choices among the relevant candidates that went to the
+    /// tool (smoothed), in [0, 1).
+    case preference
+    /// The query's intent confidence when the tool belongs to that intent, else 0.
+    case intent
+    /// Half latency fit to the caller's budget (p95; 0.5 unknown), half 1 − failure rate for the
+    /// query's intent (smoothed).
+    case performance
+    /// How strongly the tool follows the session's last executed tool (PMI), in [0, 1).
+    case coUsage
+
+    /// The provider that computes this signal.
+    var provider: any SignalProvider {
+        switch self {
+        case .semantic: SemanticSignal()
+        case .feedback: FeedbackSignal()
+        case .health: HealthSignal()
+        case .preference: PreferenceSignal()
+        case .intent: IntentSignal()
+        case .performance: PerformanceSignal()
+        case .coUsage: CoUsageSignal()
+        }
+    }
+
+    /// Position in `allCases` (the storage index of `SignalValues`).
+    var position: Int { Self.positions[self]! }
+
+    private static let positions = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+}

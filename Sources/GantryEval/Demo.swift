@@ -1,0 +1,116 @@
+import AgentGantry
+import Foundation
+import GantryAdapt
+import GantryEmbed
+
+/// The whole product on a dataset with a logged event file (the embedded support-desk data):
+/// frozen evaluation → replay of the log (route each request, then record the logged correction
+/// and outcome) → `train()` → adapted evaluation, plus a team check, breaker states and one new
+/// text through MiniLM. What `gantry demo` runs and prints.
+public enum Demo {
+    /// What a demo run measured (the JSON report `gantry demo` writes).
+    public struct Report: Sendable, Codable {
+        public var dataset: String
+        public var tools: Int
+        public var events: Int
+        public var corrections: Int
+        public var learningCurve: [Double]
+        /// Share of the log's requests the router got right as they arrived.
+        public var onlineTop1: Double
+        public var curveBlock: Int
+        /// The test split: paraphrases the log never contains.
+        public var frozen: Replay.Measurement
+        public var afterFeedback: Replay.Measurement
+        public var afterTraining: Replay.Measurement
+        /// The distinct requests of the log, asked again.
+        public var repeatedRequests: Int
+        public var frozenRepeated: Replay.Measurement
+        public var afterFeedbackRepeated: Replay.Measurement
+        public var afterTrainingRepeated: Replay.Measurement
+        public var trainingApplied: Bool
+        public var trainingReason: String?
+        public var trainingReport: TrainingReport?
+        /// The first tool each team gets for `teamQuery`, asked by a new user of the team.
+        public var teamTop1: [String: String]
+        public var teamQuery: String
+        public var breakers: [String: String]
+        /// `newText` through MiniLM (nil when the model is not installed): tool names and scores.
+        public var newTextMatches: [Match]?
+        public var newText: String
+        public var seconds: Double
+        /// The adapter's rank `train()` used.
+        public var trainingRank: Int
+        /// Whether MiniLM was available for text outside the dataset.
+        public var encoderAvailable: Bool
+
+        public struct Match: Sendable, Codable {
+            public var tool: String
+            public var score: Double
+        }
+    }
+
+    /// The stages of a run, in order, for progress output.
+    public enum Stage: Sendable {
+        case loading(folder: String)
+        case loaded(tools: Int, queries: Int, events: Int, encoderAvailable: Bool)
+        case frozenEvaluation(test: Int, repeated: Int)
+        case replaying(events: Int)
+        case replayed(done: Int, total: Int)
+        case training(events: Int, rank: Int)
+    }
+
+    /// Runs the demo on `folder` (tools.jsonl, queries.jsonl, events.jsonl and the `.npy` files),
+    /// with a learning-curve point every `curveBlock` requests.
+    public static func run(folder: String, curveBlock: Int = 50, progress: @escaping @Sendable (Stage) -> Void = { _ in })
+        async throws -> Report
+    {
+        let started = Date()
+        let logPath = folder + "/events.jsonl"
+        guard FileManager.default.fileExists(atPath: logPath) else {
+            throw EvalError.missingFile(path: logPath, hint: "run from the repository root or pass --dataset")
+        }
+        progress(.loading(folder: folder))
+        let data = try RetrievalDataset.load(directory: folder)
+        let requests = try ReplayRequest.loadLog(logPath)
+        let encoder = try? MiniLMEncoder()
+        progress(.loaded(tools: data.tools.count, queries: data.queries.count, events: requests.count, encoderAvailable: encoder != nil))
+
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.training.rank = 16
+        let gantry = try await data.gantry(configuration: configuration, embedder: try data.embedder(fallback: encoder))
+        let test = data.indices(of: .test)
+        let logged = Set(requests.map(\.query))
+        let repeated = data.queries.indices.filter { logged.contains(data.queries[$0].text) }
+        func measure() async throws -> (test: Replay.Measurement, repeated: Replay.Measurement) {
+            (try await Replay.measure(gantry, data, test), try await Replay.measure(gantry, data, repeated))
+        }
+
+        progress(.frozenEvaluation(test: test.count, repeated: repeated.count))
+        let frozen = try await measure()
+        progress(.replaying(events: requests.count))
+        let trace = try await Replay.replay(requests, into: gantry, limit: 5) { progress(.replayed(done: $0, total: $1)) }
+        let afterFeedback = try await measure()
+        progress(.training(events: requests.count, rank: configuration.training.rank))
+        let summary = try await gantry.train()
+        let afterTraining = try await measure()
+
+        let teamQuery = "send a notification to the team"
+        var teams = [String: String]()
+        for team in ["A", "B"] {
+            teams[team] = try await gantry.retrieveTools(teamQuery, limit: 3, context: RoutingContext(user: "new", team: team)).first?.tool.name ?? "—"
+        }
+        var breakers = [String: String]()
+        for tool in ["restart_service", "sms_notify", "email_notify"] { breakers[tool] = try await gantry.breakerState(of: tool).rawValue }
+        let newText = "I'd like to stop paying for my plan for good"
+        let newTextMatches = encoder == nil ? nil : try await gantry.retrieveTools(newText, limit: 3).map { Report.Match(tool: $0.tool.name, score: $0.score) }
+
+        return Report(dataset: data.name, tools: data.tools.count, events: requests.count, corrections: trace.corrections,
+                      learningCurve: trace.learningCurve(block: curveBlock), onlineTop1: trace.top1, curveBlock: curveBlock,
+                      frozen: frozen.test, afterFeedback: afterFeedback.test, afterTraining: afterTraining.test,
+                      repeatedRequests: repeated.count, frozenRepeated: frozen.repeated, afterFeedbackRepeated: afterFeedback.repeated,
+                      afterTrainingRepeated: afterTraining.repeated, trainingApplied: summary.applied, trainingReason: summary.reason,
+                      trainingReport: summary.report, teamTop1: teams, teamQuery: teamQuery, breakers: breakers,
+                      newTextMatches: newTextMatches, newText: newText, seconds: Date().timeIntervalSince(started),
+                      trainingRank: configuration.training.rank, encoderAvailable: encoder != nil)
+    }
+}

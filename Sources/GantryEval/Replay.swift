@@ -1,0 +1,136 @@
+import AgentGantry
+import Foundation
+import GantryAdapt
+import GantryEmbed
+import GantryMath
+
+/// Evaluation by replay: requests arrive in order, as a live system would see them; each is
+/// routed, its top-1 compared with the label, and what the agent reported is recorded. One loop
+/// (`replay(_:into:)`) serves both kinds of request: a dataset's training queries with a
+/// simulated agent (`gantry replay`), and a logged event file (`gantry demo`).
+public enum Replay {
+    /// Quality of a set of queries at one moment.
+    public struct Measurement: Sendable, Codable {
+        /// Share of queries whose first result is a correct tool.
+        public var top1: Double
+        public var metrics: RetrievalMetrics
+    }
+
+    /// What happened while requests were replayed.
+    public struct Trace: Sendable, Codable {
+        /// Per request, in order: whether the router's first result was a correct tool.
+        public var routedRight: [Bool] = []
+        /// Feedback events recorded as selection errors.
+        public var corrections = 0
+
+        /// Top-1 over all requests.
+        public var top1: Double { Double(routedRight.count(where: \.self)) / Double(max(routedRight.count, 1)) }
+
+        /// Top-1 of each full block of `block` requests, in order.
+        public func learningCurve(block: Int) -> [Double] {
+            guard block >= 1 else { return [] }
+            return stride(from: 0, to: routedRight.count - block + 1, by: block).map { start in
+                Double(routedRight[start..<start + block].count(where: \.self)) / Double(block)
+            }
+        }
+    }
+
+    /// Replays `requests` through `gantry`. A request with a logged call records what the log
+    /// says (the correction, or a confirmation, and the call's outcome); one without is answered
+    /// by a simulated agent that takes the router's first result and reports a correction when it
+    /// is wrong. Each is routed for `limit` results; `progress(done, total)` is called after each.
+    public static func replay(_ requests: [ReplayRequest], into gantry: AgentGantry, limit: Int = 5,
+                              progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Trace {
+        var trace = Trace()
+        for (done, request) in requests.enumerated() {
+            let top = try await gantry.retrieveTools(request.query, limit: limit, context: request.context).first?.tool.name
+            let right = top.map(request.correctTools.contains) ?? false
+            trace.routedRight.append(right)
+            let correct = request.correctTools[0]
+            if let logged = request.logged {
+                let wrong = logged.selected != correct
+                trace.corrections += wrong ? 1 : 0
+                try await gantry.recordFeedback(query: request.query, selectedTool: logged.selected, correctTool: correct,
+                                                feedbackType: wrong ? .toolSelectionError : .confirmed, context: request.context)
+                try await gantry.recordExecution(tool: correct, outcome: logged.outcome, latency: logged.latency, context: request.context)
+            } else if !right {
+                trace.corrections += 1
+                try await gantry.recordFeedback(query: request.query, selectedTool: top, correctTool: correct, context: request.context)
+            }
+            progress?(done + 1, requests.count)
+        }
+        return trace
+    }
+
+    /// What `run(dataset:…)` measured.
+    public struct Outcome: Sendable, Codable {
+        public var dataset: String
+        public var events: Int
+        public var mistakesRecorded: Int
+        /// Top-1 accuracy of each block of `curveBlock` replayed queries, in order.
+        public var learningCurve: [Double]
+        public var curveBlock: Int
+        public var staticRouting: Measurement
+        public var feedbackMemory: Measurement
+        public var afterTraining: Measurement
+        public var trainingApplied: Bool
+        public var trainingReason: String?
+        public var seconds: Double
+    }
+
+    /// Replays `dataset`'s training queries (in a seeded order) through a fresh in-memory
+    /// `AgentGantry` with `configuration`'s weights, then measures the test split three ways:
+    /// static routing (frozen embeddings, fixed weights, nothing learned), with the feedback
+    /// memory the replay built, and after `train()`. `embedder` must embed the dataset's texts
+    /// (e.g. `dataset.embedder(fallback:)`).
+    public static func run(dataset: RetrievalDataset, configuration base: GantryConfiguration, embedder: any Embedder,
+                           seed: UInt64 = 0, curveBlock: Int = 100,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Outcome {
+        let started = Date()
+        var configuration = base
+        configuration.storePath = nil
+        let gantry = try await dataset.gantry(configuration: configuration, embedder: embedder)
+        let test = dataset.indices(of: .test)
+
+        var staticConfiguration = configuration
+        staticConfiguration.weights = .staticFormula
+        let staticRouting = try await measure(try await dataset.gantry(configuration: staticConfiguration, embedder: embedder), dataset, test)
+
+        var order = dataset.indices(of: .train)
+        var rng = SplitMix64(seed: seed)
+        order.shuffle(using: &rng)
+        let trace = try await replay(order.map { ReplayRequest(dataset, query: $0) }, into: gantry, limit: 10, progress: progress)
+        let memoryOnly = try await measure(gantry, dataset, test)
+        let summary = try await gantry.train()
+        let trained = try await measure(gantry, dataset, test)
+        return Outcome(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
+                       learningCurve: trace.learningCurve(block: curveBlock), curveBlock: curveBlock,
+                       staticRouting: staticRouting, feedbackMemory: memoryOnly, afterTraining: trained,
+                       trainingApplied: summary.applied, trainingReason: summary.reason, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Routes the queries at `indices` through `gantry` (read-only) and scores the rankings.
+    public static func measure(_ gantry: AgentGantry, _ dataset: RetrievalDataset, _ indices: [Int],
+                               context: RoutingContext = RoutingContext()) async throws(GantryError) -> Measurement {
+        let row = dataset.toolIndex
+        var rankings = [[Int]](), top1 = 0
+        for index in indices {
+            let query = dataset.queries[index]
+            let ranking = try await gantry.retrieveTools(query.text, limit: 10, context: context).compactMap { row[$0.tool.name] }
+            if let first = ranking.first, query.tools.contains(first) { top1 += 1 }
+            rankings.append(ranking)
+        }
+        return Measurement(top1: Double(top1) / Double(max(indices.count, 1)),
+                           metrics: RetrievalMetrics(rankings: rankings, relevant: indices.map { dataset.queries[$0].tools }))
+    }
+}
+
+extension SignalValues {
+    /// The Python Agent-Gantry router's fixed formula, 0.6·semantic + 0.15·intent + 0.1·context +
+    /// 0.1·health + 0.05·cost, on our signals: semantic 0.6, intent 0.15 (our embedding-based
+    /// intents), health 0.1; context and cost have no counterpart, and nothing is learned (every
+    /// other weight 0).
+    public static var staticFormula: SignalValues {
+        SignalValues([.semantic: 0.6, .intent: 0.15, .health: 0.1])
+    }
+}

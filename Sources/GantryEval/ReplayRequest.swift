@@ -1,0 +1,71 @@
+import AgentGantry
+import Foundation
+
+/// One request of a replay: the query, who asks, the correct tools, and, for a logged request,
+/// what the agent picked and how the call ended.
+public struct ReplayRequest: Sendable {
+    /// What a logged agent did.
+    public struct LoggedCall: Sendable {
+        public var selected: String
+        public var outcome: ExecutionOutcome
+        public var latency: Duration?
+
+        public init(selected: String, outcome: ExecutionOutcome, latency: Duration? = nil) {
+            self.selected = selected
+            self.outcome = outcome
+            self.latency = latency
+        }
+    }
+
+    public var query: String
+    public var context: RoutingContext
+    /// The correct tools (at least one; the first is the one a correction names).
+    public var correctTools: [String]
+    /// What the log says the agent did; nil for a simulated agent.
+    public var logged: LoggedCall?
+
+    public init(query: String, context: RoutingContext = RoutingContext(), correctTools: [String], logged: LoggedCall? = nil) {
+        precondition(!correctTools.isEmpty, "a replayed request needs a correct tool")
+        self.query = query
+        self.context = context
+        self.correctTools = correctTools
+        self.logged = logged
+    }
+
+    /// Query `index` of `dataset`, answered by a simulated agent.
+    public init(_ dataset: RetrievalDataset, query index: Int) {
+        let query = dataset.queries[index]
+        self.init(query: query.text, correctTools: query.tools.map { dataset.tools[$0].id })
+    }
+
+    /// The requests of a logged event file: JSON lines with `session`, `user`, `team`, `query`,
+    /// `selected`, `correct`, `outcome` (success | failure | timeout) and `latency_ms` (the
+    /// support-desk `events.jsonl` format). Errors name the file and the line.
+    public static func loadLog(_ path: String) throws -> [ReplayRequest] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw EvalError.file(path: path, reason: "cannot be read (\(error.localizedDescription))")
+        }
+        return try text.split(separator: "\n", omittingEmptySubsequences: true).enumerated().map { line, text in
+            let event: LoggedEvent
+            do { event = try JSONDecoder().decode(LoggedEvent.self, from: Data(text.utf8)) } catch {
+                throw EvalError.file(path: path, reason: "line \(line + 1): \(error)")
+            }
+            guard let outcome = ExecutionOutcome(rawValue: event.outcome) else {
+                throw EvalError.file(path: path, reason: "line \(line + 1): outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
+            }
+            guard event.latency_ms.isFinite, event.latency_ms >= 0 else {
+                throw EvalError.file(path: path, reason: "line \(line + 1): latency_ms must be finite and not negative")
+            }
+            return ReplayRequest(query: event.query, context: RoutingContext(user: event.user, team: event.team, session: event.session),
+                                 correctTools: [event.correct],
+                                 logged: LoggedCall(selected: event.selected, outcome: outcome,
+                                                    latency: .microseconds(Int64((event.latency_ms * 1000).rounded()))))
+        }
+    }
+
+    private struct LoggedEvent: Decodable {
+        var session: String, user: String, team: String, query: String, selected: String, correct: String, outcome: String
+        var latency_ms: Double
+    }
+}

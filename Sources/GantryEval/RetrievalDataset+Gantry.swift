@@ -1,0 +1,31 @@
+import AgentGantry
+import GantryEmbed
+import GantryMath
+
+extension RetrievalDataset {
+    /// An embedder that serves this dataset's texts from its `.npy` vectors and anything else
+    /// from `fallback` (nil: new text is refused). Its identity is the fallback's, else
+    /// `embeddingModel`.
+    public func embedder(fallback: (any Embedder)?) throws -> PrecomputedEmbedder {
+        let texts = toolTexts + queries.map(\.text)
+        let vectors = try Matrix(rows: texts.count, cols: dimension, values: toolVectors.values + queryVectors.values)
+        return try PrecomputedEmbedder(texts: texts, vectors: vectors, modelIdentity: fallback?.modelIdentity ?? embeddingModel, fallback: fallback)
+    }
+
+    /// A fresh `AgentGantry` with this dataset's catalogue registered.
+    public func gantry(configuration: GantryConfiguration, embedder: any Embedder) async throws(GantryError) -> AgentGantry {
+        let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+        try await gantry.register(tools.map(RegisteredTool.init(datasetTool:)))
+        return gantry
+    }
+}
+
+extension Tool {
+    /// A dataset's tool as a registered tool (its parameters as a schema of string properties, so
+    /// that the embedded text is the dataset's).
+    public init(datasetTool t: RetrievalDataset.Tool) {
+        let properties = Dictionary(uniqueKeysWithValues: t.parameterNames.map { ($0, JSONValue.object(["type": .string("string")])) })
+        self.init(name: t.id, description: t.description, tags: t.tags,
+                  parameters: t.parameterNames.isEmpty ? nil : .object(["type": .string("object"), "properties": .object(properties)]))
+    }
+}

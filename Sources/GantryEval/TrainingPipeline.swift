@@ -1,0 +1,93 @@
+import Foundation
+import GantryAdapt
+import GantryMath
+
+/// The offline batch job `gantry train --dataset` runs: dataset → split → train → evaluate →
+/// save the adapter file (and, if asked, a JSON report of the run).
+public struct TrainingPipeline: Sendable {
+    /// Which queries train and which evaluate.
+    public enum SplitChoice: Sendable {
+        /// The dataset's own `split` field.
+        case datasetSplit
+        /// A seeded 20% of the tools held out entirely: what a newly registered tool experiences.
+        case unseenTools(seed: UInt64)
+    }
+
+    /// What the trainer is given, before it starts.
+    public struct Preparation: Sendable {
+        public var tools: Int
+        public var trainingQueries: Int
+        public var heldOutTools: Int?
+        /// Corrections of `feedback.jsonl` used as explicit negatives.
+        public var correctionsUsed: Int
+        /// Corrections whose query is outside the training split (not used).
+        public var correctionsUnmatched: Int
+    }
+
+    /// Frozen and adapted metrics of one evaluation split.
+    public struct Evaluation: Sendable, Codable {
+        public var split: String
+        public var frozen: RetrievalMetrics
+        public var adapted: RetrievalMetrics
+    }
+
+    /// What a run did; encoded as the `--report` JSON.
+    public struct Run: Sendable, Codable {
+        public var dataset: String
+        public var run: TrainingReport
+        public var evaluations: [Evaluation]
+        public var totalSeconds: Double
+    }
+
+    /// Progress of a run, in order: `.prepared` once, then the trainer's steps and epochs.
+    public enum Progress: Sendable {
+        case prepared(Preparation)
+        case training(TrainingProgress)
+    }
+
+    public var configuration: TrainingConfiguration
+    public var split: SplitChoice
+
+    public init(configuration: TrainingConfiguration = TrainingConfiguration(), split: SplitChoice = .datasetSplit) {
+        self.configuration = configuration
+        self.split = split
+    }
+
+    /// Trains on `dataset`, evaluates frozen vs adapted on the held-out queries, writes the
+    /// adapter to `output` (atomically) and, with `report`, the run as JSON. Returns the adapter
+    /// and the run.
+    public func run(_ dataset: RetrievalDataset, output: String, report: String? = nil,
+                    progress: ((Progress) -> Void)? = nil) throws -> (adapter: LowRankAdapter, run: Run) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let unseen = if case .unseenTools(let seed) = split { dataset.unseenToolSplit(seed: seed) } else { nil as RetrievalDataset.UnseenToolSplit? }
+        let trainIndices = unseen?.training ?? dataset.indices(of: .train)
+        let trainingSet = try dataset.trainingSet(trainIndices, excludingTools: unseen?.heldOut ?? [])
+        let unmatched = trainingSet.unmatchedCorrections.count
+        progress?(.prepared(Preparation(tools: dataset.tools.count, trainingQueries: trainIndices.count, heldOutTools: unseen?.heldOut.count,
+                                        correctionsUsed: dataset.corrections.count - unmatched, correctionsUnmatched: unmatched)))
+
+        let (adapter, trainingReport) = try TripletTrainer(configuration).train(
+            tools: trainingSet.tools, toolIDs: trainingSet.toolIDs, examples: trainingSet.examples) { progress?(.training($0)) }
+
+        let testIndices = unseen?.seen ?? dataset.indices(of: .test)
+        var evaluations = [Evaluation(split: unseen == nil ? "test" : "test, seen tools", frozen: try dataset.evaluate(testIndices),
+                                      adapted: try dataset.evaluate(testIndices, adapter: adapter))]
+        if let unseen {
+            evaluations.append(Evaluation(split: "all queries of held-out tools", frozen: try dataset.evaluate(unseen.unseen),
+                                          adapted: try dataset.evaluate(unseen.unseen, adapter: adapter)))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let trainingJSON = String(decoding: try encoder.encode(configuration), as: UTF8.self)
+        let metricsJSON = String(decoding: try encoder.encode(Dictionary(uniqueKeysWithValues: evaluations.map { ($0.split, $0.adapted) })),
+                                 as: UTF8.self)
+        try AdapterFile.save(adapter, modelIdentity: dataset.embeddingModel, trainingJSON: trainingJSON, metricsJSON: metricsJSON, to: output)
+        let run = Run(dataset: dataset.name, run: trainingReport, evaluations: evaluations, totalSeconds: (clock.now - start).seconds)
+        if let report {
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try BinaryFile.writeAtomically(Array(try encoder.encode(run)), to: report)
+        }
+        return (adapter, run)
+    }
+}
