@@ -12,8 +12,8 @@ mkdir -p "$out"
 cc=${CC:-cc}
 $cc -O2 -o "$out/openblas_sgemm" "$here/openblas_sgemm.c" -I/usr/include/x86_64-linux-gnu -lopenblas
 clang=${CLANG:-clang}
-$clang -O2 -o "$out/simd_dispatch" "$here/simd_dispatch.c" "$here/../../Sources/GantryKernels/kernels.c" \
-  -I"$here/../../Sources/GantryKernels/include"
+kernels="$here/../../Sources/GantryKernels"
+$clang -O2 -o "$out/simd_dispatch" "$here/simd_dispatch.c" "$kernels"/*.c -I"$kernels/include" -lm
 
 swiftc -O -o "$out/swift_simd16_default" "$here/swift_simd16_dot.swift"
 swiftc -O -target-cpu skylake-avx512 -o "$out/swift_simd16_v4" "$here/swift_simd16_dot.swift"

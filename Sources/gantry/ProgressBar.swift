@@ -3,50 +3,51 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A progress line on standard error: redrawn in place on a terminal (at most 10 times a
 /// second), one line per 10% otherwise (logs, CI). Safe to update from several threads.
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: Sendable {
     private let total: Int
     private let label: String
     private let interactive = isatty(STDERR_FILENO) != 0
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
-    private var lastDraw: ContinuousClock.Instant
-    private var lastDecile = -1
-    private var mutex = pthread_mutex_t()
+    /// When the bar was last drawn and the last decile printed. Held while drawing too, so that
+    /// lines from several threads do not interleave.
+    private let drawn: Mutex<(at: ContinuousClock.Instant, decile: Int)>
 
     init(total: Int, label: String) {
         self.total = max(total, 1)
         self.label = label
         start = clock.now
-        lastDraw = start
-        pthread_mutex_init(&mutex, nil)
+        drawn = Mutex((at: start, decile: -1))
     }
 
-    deinit { pthread_mutex_destroy(&mutex) }
-
     /// Seconds since the bar was created.
-    var elapsed: Double { Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds) }
+    var elapsed: Double {
+        let components = (clock.now - start).components
+        return Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 
     func update(_ done: Int) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
         let fraction = min(1, Double(done) / Double(total))
-        if interactive {
-            let now = clock.now
-            guard done >= total || now - lastDraw >= .milliseconds(100) else { return }
-            lastDraw = now
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            printError("\r\(label) [\(bar)] \(Int(fraction * 100))% \(done)/\(total) \(format(elapsed))s")
-            if done >= total { printError("\n") }
-        } else {
-            let decile = Int(fraction * 10)
-            guard decile > lastDecile else { return }
-            lastDecile = decile
-            printError("\(label): \(decile * 10)% (\(done)/\(total), \(format(elapsed))s)\n")
+        drawn.withLock { drawn in
+            if interactive {
+                let now = clock.now
+                guard done >= total || now - drawn.at >= .milliseconds(100) else { return }
+                drawn.at = now
+                let width = 30
+                let filled = Int(fraction * Double(width))
+                let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+                printError("\r\(label) [\(bar)] \(Int(fraction * 100))% \(done)/\(total) \(format(elapsed))s")
+                if done >= total { printError("\n") }
+            } else {
+                let decile = Int(fraction * 10)
+                guard decile > drawn.decile else { return }
+                drawn.decile = decile
+                printError("\(label): \(decile * 10)% (\(done)/\(total), \(format(elapsed))s)\n")
+            }
         }
     }
 

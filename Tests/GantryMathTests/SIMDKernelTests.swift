@@ -1,3 +1,4 @@
+import GantryKernels
 import GantryMath
 import Testing
 
@@ -108,20 +109,29 @@ struct SIMDKernelTests {
         #expect(CPUFeatures.current.simdLevel >= SIMDKernels.bestLevel || SIMDKernels.bestLevel == .avx512)
     }
 
-    /// CRC-32C follows the kernel level: the table path for `.sse`, the crc32 instruction above.
+    /// CRC-32C has its own switch: the table path and, where the CPU has SSE4.2, the crc32
+    /// instruction; the kernel level does not move it.
     @Test func crc32cMatchesTheStandardCheckValueOnBothPaths() {
-        let original = SIMDKernels.activeLevel
-        defer { SIMDKernels.select(original) }
+        let original = gk_crc32c_active_path()
+        defer { gk_crc32c_select(original) }
         let data = Array("123456789".utf8)
         var rng = SplitMix64(seed: 4)
         let big = (0..<100_003).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var results = [[UInt32]]()
-        for level in [SIMDLevel.sse, SIMDKernels.bestLevel] {
-            SIMDKernels.select(level)
+        for path in [GK_CRC32C_PORTABLE, gk_crc32c_best_path()] {
+            #expect(gk_crc32c_select(path))
             let check = data.withUnsafeBytes { BinaryFile.checksum($0) }
-            #expect(check == 0xE306_9283, "\(level)")
+            #expect(check == 0xE306_9283, "\(path)")
             results.append([check, big.withUnsafeBytes { BinaryFile.checksum($0) }])
         }
         #expect(results[0] == results[1])
+    }
+
+    @Test func crc32cPathDoesNotFollowTheKernelLevel() {
+        let original = SIMDKernels.activeLevel
+        defer { SIMDKernels.select(original) }
+        let path = gk_crc32c_active_path()
+        SIMDKernels.select(.sse)
+        #expect(gk_crc32c_active_path() == path)
     }
 }

@@ -1,10 +1,12 @@
-// Vector kernels for AgentGantry: dot products, distances, scaling and top-k selection.
+// Kernels for AgentGantry: dot products, distances, scaling, top-k selection, transformer
+// layers, a small-batch matrix product, AdamW, and CRC-32C.
 //
-// Each kernel is compiled three times from one body (kernels.c): for plain x86-64 (SSE2),
-// for AVX2+FMA and for AVX-512. The variant is chosen once at load time from CPUID and can
-// be changed with gk_select_isa (or GANTRY_SIMD=generic|avx2|avx512 in the environment),
-// never to an instruction set the CPU lacks. On other architectures only the generic
-// variant exists. All functions are thread-safe; vectors are contiguous float32.
+// Each vector kernel is compiled three times from one body (src/, instantiated by dispatch.c):
+// for plain x86-64 (SSE2), for AVX2+FMA and for AVX-512. The variant is chosen once at load
+// time from CPUID and can be changed with gk_select_isa (or GANTRY_SIMD=generic|avx2 in the
+// environment), never to an instruction set the CPU lacks. On other architectures only the
+// generic variant exists. CRC-32C has a switch of its own (gk_crc32c_select). All functions
+// are thread-safe; vectors are contiguous float32.
 #ifndef GANTRY_KERNELS_H
 #define GANTRY_KERNELS_H
 
@@ -103,9 +105,25 @@ void gk_pack_panels(const float *w, size_t k, size_t n, float *panels);
 /// packing per call, so it suits few rows and a reused w; split the panels between threads.
 void gk_gemm_panels(const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c, size_t first_panel, size_t end_panel);
 
+// MARK: CRC-32C
+
 /// CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (start with 0). Uses the
 /// SSE4.2 crc32 instruction where present (about 10 GB/s), a table otherwise.
 uint32_t gk_crc32c(uint32_t crc, const void *bytes, size_t count);
+
+/// The ways gk_crc32c can compute: a byte-wise table anywhere, the SSE4.2 instruction on x86-64.
+typedef enum {
+    GK_CRC32C_PORTABLE = 0,
+    GK_CRC32C_SSE42 = 1,
+} gk_crc32c_path;
+
+/// The fastest path this CPU runs (chosen at load time).
+gk_crc32c_path gk_crc32c_best_path(void);
+/// The path gk_crc32c uses now.
+gk_crc32c_path gk_crc32c_active_path(void);
+/// Switches gk_crc32c to `path` (for tests and comparisons); returns false (and changes
+/// nothing) if the CPU lacks it. Independent of gk_select_isa.
+bool gk_crc32c_select(gk_crc32c_path path);
 
 #ifdef __cplusplus
 }

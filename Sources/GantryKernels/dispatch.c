@@ -1,0 +1,100 @@
+// The dispatched kernels: each one compiled per instruction set from one body, one table of
+// them per variant, the public `gk_*` entry points, and the choice of table at load time.
+//
+// The bodies live in src/ (vector, top-k, transformer, gemm, optimizer), written once in
+// 16-float clang vectors (src/simd.h). src/kernels.h lists the kernels; src/variant.h turns the
+// list into `target`-attributed wrappers and a table per instruction set. A call costs one
+// indirect branch through the active table.
+#include "GantryKernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/gemm.h"
+#include "src/kernels.h"
+#include "src/optimizer.h"
+#include "src/simd.h"
+#include "src/topk.h"
+#include "src/transformer.h"
+#include "src/vector.h"
+
+/// One function pointer per kernel, named after it.
+typedef struct {
+#define GK_FIELD(name, type, parameters, arguments) type(*name) parameters;
+    GK_KERNELS(GK_FIELD)
+#undef GK_FIELD
+} gk_table;
+
+// MARK: variants
+
+#define GK_VARIANT generic
+#define GK_TARGET
+#define GK_GEMM_ROWS 2
+#include "src/variant.h"
+
+#if defined(__x86_64__)
+#define GK_VARIANT avx2
+#define GK_TARGET __attribute__((target("avx2,fma")))
+#define GK_GEMM_ROWS 2
+#include "src/variant.h"
+
+#define GK_VARIANT avx512
+#define GK_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define GK_GEMM_ROWS 8
+#include "src/variant.h"
+#endif
+
+static const gk_table *const tables[] = {
+    [GK_ISA_GENERIC] = &table_generic,
+#if defined(__x86_64__)
+    [GK_ISA_AVX2] = &table_avx2,
+    [GK_ISA_AVX512] = &table_avx512,
+#endif
+};
+
+// MARK: choice of variant
+
+static const gk_table *active_table = &table_generic;
+static gk_isa active_isa = GK_ISA_GENERIC;
+
+gk_isa gk_best_isa(void) {
+    uint32_t f = gk_cpu_features();
+    if ((f & GK_CPU_AVX512F) && (f & GK_CPU_AVX512VL) && (f & GK_CPU_AVX2) && (f & GK_CPU_FMA))
+        return GK_ISA_AVX512;
+    if ((f & GK_CPU_AVX2) && (f & GK_CPU_FMA)) return GK_ISA_AVX2;
+    return GK_ISA_GENERIC;
+}
+
+gk_isa gk_active_isa(void) { return __atomic_load_n(&active_isa, __ATOMIC_ACQUIRE); }
+
+bool gk_select_isa(gk_isa isa) {
+    if (isa > gk_best_isa()) return false;
+    __atomic_store_n(&active_table, tables[isa], __ATOMIC_RELEASE);
+    __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE);
+    return true;
+}
+
+__attribute__((constructor)) static void gk_choose_at_load(void) {
+    gk_isa isa = gk_best_isa();
+    const char *wanted = getenv("GANTRY_SIMD");
+    if (wanted) {
+        if (strcmp(wanted, "generic") == 0) isa = GK_ISA_GENERIC;
+        else if (strcmp(wanted, "avx2") == 0 && isa >= GK_ISA_AVX2) isa = GK_ISA_AVX2;
+    }
+    gk_select_isa(isa);
+}
+
+// MARK: entry points
+
+#define GK_ENTRY(name, type, parameters, arguments)                                              \
+    type gk_##name parameters {                                                                  \
+        GK_RETURN(type) __atomic_load_n(&active_table, __ATOMIC_ACQUIRE)->name arguments;        \
+    }
+GK_KERNELS(GK_ENTRY)
+#undef GK_ENTRY
+
+// Single-variant entry points: scalar or memory-bound work that gains nothing from wide vectors.
+
+void gk_pack_panels(const float *w, size_t k, size_t n, float *panels) { pack_panels_impl(w, k, n, panels); }
+
+void gk_topk_finish(gk_topk *selection) { topk_finish_impl(selection); }

@@ -1,0 +1,81 @@
+// Small-batch matrix product against a weight matrix packed once into column panels.
+// Static inline bodies, instantiated per instruction set by dispatch.c.
+#ifndef GK_GEMM_H
+#define GK_GEMM_H
+
+#include "simd.h"
+
+// C[r][j] += Σ_i X[r][i] · W[i][j] with W (K × N) packed once, ahead of use, into 32-column
+// panels: panel p holds rows i = 0..<K of columns 32p..<32p+32 contiguously (zero-padded past N).
+// No packing per call, which is what makes a few rows (one sentence) cost as much as an OpenBLAS
+// call spends repacking its operand, and the panel streams sequentially (the prefetchers follow
+// it; a row-major W would stride a page per row). The microkernel keeps up to 8 rows × 32 columns of C
+// in registers (16 zmm under AVX-512), broadcasting X values; a panel (48-192 KB) stays in L2
+// while every row block passes over it.
+
+#define GEMM_MAX_ROWS 8
+
+GK_INLINE void gemm_block(const float *x, size_t ldx, const float *panel, float *c, size_t ldc,
+                          size_t k, size_t block, size_t rows, size_t cols) {
+    v16f a[GEMM_MAX_ROWS][2];
+    for (size_t r = 0; r < block; r++) a[r][0] = a[r][1] = 0;
+    for (size_t i = 0; i < k; i++) {
+        v16f w0 = load16(panel + 32 * i), w1 = load16(panel + 32 * i + 16);
+        for (size_t r = 0; r < block; r++) {
+            if (r < rows) {
+                v16f xv = (v16f)x[r * ldx + i];
+                a[r][0] += xv * w0;
+                a[r][1] += xv * w1;
+            }
+        }
+    }
+    for (size_t r = 0; r < rows; r++) {
+        if (cols == 32) {
+            store16(c + r * ldc, load16(c + r * ldc) + a[r][0]);
+            store16(c + r * ldc + 16, load16(c + r * ldc + 16) + a[r][1]);
+        } else {
+            float sums[32];
+            store16(sums, a[r][0]);
+            store16(sums + 16, a[r][1]);
+            for (size_t j = 0; j < cols; j++) c[r * ldc + j] += sums[j];
+        }
+    }
+}
+
+/// `block` (a constant per instruction set) rows share each panel load: 8 under AVX-512 (16
+/// accumulators, enough to cover the FMA latency), 2 where 16 floats take two or four registers.
+GK_INLINE void gemm_panels_blocked(const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c,
+                         size_t first_panel, size_t end_panel, const size_t block) {
+    for (size_t p = first_panel; p < end_panel; p++) {
+        const float *panel = panels + p * k * 32;
+        size_t j = 32 * p, cols = n - j < 32 ? n - j : 32;
+        size_t r = 0;
+        for (; r + block <= rows; r += block) gemm_block(x + r * k, k, panel, c + r * n + j, n, k, block, block, cols);
+        // The remaining rows in one pass over the panel, each count with its own unrolled block.
+        const float *xr = x + r * k;
+        float *cr = c + r * n + j;
+        switch (rows - r) {
+        case 0: break;
+#define GEMM_TAIL(count) case count: gemm_block(xr, k, panel, cr, n, k, count, count, cols); break;
+        GEMM_TAIL(1) GEMM_TAIL(2) GEMM_TAIL(3) GEMM_TAIL(4) GEMM_TAIL(5) GEMM_TAIL(6) GEMM_TAIL(7)
+#undef GEMM_TAIL
+        }
+    }
+}
+
+/// The body dispatch.c instantiates: each variant defines GK_GEMM_ROWS, its `block`, before its
+/// wrappers expand (see variant.h).
+#define gemm_panels_impl(...) gemm_panels_blocked(__VA_ARGS__, GK_GEMM_ROWS)
+
+/// The packing is memory-bound and runs once per weight matrix, so it has a single variant.
+static inline void pack_panels_impl(const float *w, size_t k, size_t n, float *panels) {
+    size_t count = (n + 31) / 32;
+    for (size_t p = 0; p < count; p++) {
+        for (size_t i = 0; i < k; i++) {
+            float *out = panels + (p * k + i) * 32;
+            for (size_t j = 0; j < 32; j++) out[j] = 32 * p + j < n ? w[i * n + 32 * p + j] : 0.0f;
+        }
+    }
+}
+
+#endif

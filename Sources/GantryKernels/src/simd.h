@@ -1,0 +1,39 @@
+// The vector type every kernel body is written in, and its helpers.
+//
+// Bodies use clang vector extensions, 16 floats per vector, and are always inlined into thin
+// wrappers that carry a `target` attribute (see variant.h), so one source compiles to SSE2
+// (four xmm registers per vector), AVX2+FMA (two ymm) or AVX-512 (one zmm). Included only by
+// dispatch.c, through the domain headers.
+#ifndef GK_SIMD_H
+#define GK_SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+// a * b + c may become one FMA where the instruction set has it.
+#pragma clang fp contract(fast)
+// The vector helpers are always inlined, so no vector crosses a call boundary.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float v16f __attribute__((ext_vector_type(16)));
+typedef int v16i __attribute__((ext_vector_type(16)));
+
+/// Every body is inlined into its variant's wrapper and so compiled for that instruction set.
+#define GK_INLINE static inline __attribute__((always_inline))
+
+GK_INLINE v16f load16(const float *p) {
+    v16f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+GK_INLINE void store16(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+
+GK_INLINE float sum16(v16f v) {
+    __typeof__(v.lo) h = v.lo + v.hi;
+    __typeof__(h.lo) q = h.lo + h.hi;
+    return (q.x + q.y) + (q.z + q.w);
+}
+
+#endif

@@ -1,0 +1,103 @@
+// Top-k selection of (score, id) pairs, fused with dot products.
+// Static inline bodies, instantiated per instruction set by dispatch.c.
+#ifndef GK_TOPK_H
+#define GK_TOPK_H
+
+#include <stdbool.h>
+
+#include "GantryKernels.h"
+#include "simd.h"
+#include "vector.h"
+
+// A binary min-heap whose root is the worst kept pair; "better" means a higher score, then a
+// lower id. New scores are first compared 16 at a time against the root's score, so a full
+// selection rejects most blocks with one vector compare.
+
+GK_INLINE bool better(float score, int64_t id, float other_score, int64_t other_id) {
+    return score > other_score || (score == other_score && id < other_id);
+}
+
+// sift_down and offer are scalar: not forced inline, left to the compiler to share or inline.
+static void sift_down(gk_topk *t, size_t at, size_t count) {
+    float *s = t->scores;
+    int64_t *ids = t->ids;
+    for (;;) {
+        size_t worst = at, left = 2 * at + 1, right = left + 1;
+        if (left < count && better(s[worst], ids[worst], s[left], ids[left])) worst = left;
+        if (right < count && better(s[worst], ids[worst], s[right], ids[right])) worst = right;
+        if (worst == at) return;
+        float ts = s[at]; s[at] = s[worst]; s[worst] = ts;
+        int64_t ti = ids[at]; ids[at] = ids[worst]; ids[worst] = ti;
+        at = worst;
+    }
+}
+
+static void offer(gk_topk *t, float score, int64_t id) {
+    if (score != score) return;  // NaN
+    float *s = t->scores;
+    int64_t *ids = t->ids;
+    if (t->count < t->capacity) {
+        size_t at = t->count++;
+        s[at] = score;
+        ids[at] = id;
+        while (at > 0) {
+            size_t parent = (at - 1) / 2;
+            if (!better(s[parent], ids[parent], s[at], ids[at])) break;
+            float ts = s[at]; s[at] = s[parent]; s[parent] = ts;
+            int64_t ti = ids[at]; ids[at] = ids[parent]; ids[parent] = ti;
+            at = parent;
+        }
+    } else if (better(score, id, s[0], ids[0])) {
+        s[0] = score;
+        ids[0] = id;
+        sift_down(t, 0, t->count);
+    }
+}
+
+GK_INLINE void topk_push_scores_impl(gk_topk *t, const float *scores, size_t count, int64_t first_id) {
+    if (t->capacity == 0) return;
+    size_t i = 0;
+    for (; i < count && t->count < t->capacity; i++) offer(t, scores[i], first_id + (int64_t)i);
+    if (i == count) return;
+    // `>=` rather than `>`: an equal score can still win on a lower id.
+    float threshold = t->scores[0];
+    for (; i + 16 <= count; i += 16) {
+        v16i hit = load16(scores + i) >= threshold;
+        if (!__builtin_reduce_or(hit)) continue;
+        for (size_t j = 0; j < 16; j++) {
+            if (scores[i + j] >= threshold) offer(t, scores[i + j], first_id + (int64_t)(i + j));
+        }
+        threshold = t->scores[0];
+    }
+    for (; i < count; i++) offer(t, scores[i], first_id + (int64_t)i);
+}
+
+GK_INLINE void topk_push_dots_impl(gk_topk *t, const float *rows, size_t count, size_t dim,
+                                   const float *query, int64_t first_id) {
+    float block[16];
+    size_t r = 0;
+    for (; r + 16 <= count; r += 16) {
+        const float *base = rows + r * dim;
+        for (size_t j = 0; j < 16; j += 4) {
+            dot4_impl(base + j * dim, base + (j + 1) * dim, base + (j + 2) * dim,
+                      base + (j + 3) * dim, query, dim, block + j);
+        }
+        topk_push_scores_impl(t, block, 16, first_id + (int64_t)r);
+    }
+    for (; r < count; r++) {
+        block[0] = dot_impl(rows + r * dim, query, dim);
+        topk_push_scores_impl(t, block, 1, first_id + (int64_t)r);
+    }
+}
+
+/// Sorting is branchy scalar work, so it has a single variant.
+static inline void topk_finish_impl(gk_topk *t) {
+    // Heap sort: moving the worst pair to the end each time leaves the best first.
+    for (size_t end = t->count; end > 1; end--) {
+        float ts = t->scores[0]; t->scores[0] = t->scores[end - 1]; t->scores[end - 1] = ts;
+        int64_t ti = t->ids[0]; t->ids[0] = t->ids[end - 1]; t->ids[end - 1] = ti;
+        sift_down(t, 0, end - 1);
+    }
+}
+
+#endif
