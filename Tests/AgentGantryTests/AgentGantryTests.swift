@@ -112,6 +112,19 @@ struct AgentGantryTests {
         #expect(try await gantry.retrieveTools(query, limit: 3).first?.tool.name == "restart_service")
     }
 
+    @Test func retrievalWritesNothingToTheStoreAndCountsProbesInMemory() async throws {
+        let path = temporaryStore()
+        let gantry = try await makeGantry(store: path) { $0.breaker.coolDown = 0 }  // open is half-open at once
+        let query = "restart the production service"
+        for _ in 0..<5 { try await gantry.recordExecution(tool: "restart_service", outcome: .timeout) }
+        let stored = try GantryStore(path: path).breakers()
+        #expect(stored["restart_service"]?.state == .open)
+        #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 1
+        #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 2
+        #expect(!names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // counted in memory
+        #expect(try GantryStore(path: path).breakers() == stored)  // the retrievals wrote nothing
+    }
+
     @Test func restartKeepsToolsFeedbackBreakersAndForgetRemovesAUser() async throws {
         let path = temporaryStore()
         do {

@@ -5,18 +5,9 @@ import Foundation
 public enum EventLog {
     /// Encodes events oldest first (by id), one sorted-key JSON object per line.
     public static func encode(feedback: [FeedbackEvent], executions: [ExecutionEvent]) throws(GantryError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var lines = [(id: Int64, line: Line)]()
-        for e in feedback {
-            lines.append((e.id, Line(kind: "feedback", at: e.at.timeIntervalSince1970, user: e.user, team: e.team, session: e.session,
-                                     query: e.query, queryVector: e.queryVector, tool: e.selectedTool, correctTool: e.correctTool,
-                                     feedbackType: e.type.rawValue)))
-        }
-        for e in executions {
-            lines.append((e.id, Line(kind: "execution", at: e.at.timeIntervalSince1970, user: e.user, team: e.team, session: e.session,
-                                     tool: e.tool, outcome: e.outcome.rawValue, latencyMs: e.latencyMilliseconds, intent: e.intent)))
-        }
+        let encoder = Line.makeEncoder()
+        let lines = feedback.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: $0.queryVector)) }
+            + executions.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: nil)) }
         var text = ""
         for (id, line) in lines.sorted(by: { $0.id < $1.id }) {
             guard let json = try? encoder.encode(line) else { throw .store("event \(id) holds a value JSON cannot carry (NaN or infinity)") }
@@ -33,7 +24,7 @@ public enum EventLog {
         throws(GantryError) -> (feedback: [FeedbackEvent], executions: [ExecutionEvent])
     {
         var feedback = [FeedbackEvent](), executions = [ExecutionEvent]()
-        let decoder = JSONDecoder()
+        let decoder = Line.makeDecoder()
         for (number, line) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             func fail(_ reason: String) -> GantryError { .invalidInput("events line \(number + 1): \(reason)") }
@@ -49,7 +40,7 @@ public enum EventLog {
             }
             let at = Date(timeIntervalSince1970: e.at)
             switch e.kind {
-            case "feedback":
+            case EventColumns.Kind.feedback:
                 guard let correct = e.correctTool, knownTools.contains(correct) else { throw fail("correct_tool must name a registered tool") }
                 if let tool = e.tool, !knownTools.contains(tool) { throw fail("tool \"\(tool.prefix(80))\" is not registered") }
                 guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite) else {
@@ -61,7 +52,7 @@ public enum EventLog {
                 if let query = e.query, query.count > Limits.queryCharacters { throw fail("the query exceeds \(Limits.queryCharacters) characters") }
                 feedback.append(FeedbackEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, query: e.query.map(Redaction.redact),
                                               queryVector: vector, selectedTool: e.tool, correctTool: correct, type: type))
-            case "execution":
+            case EventColumns.Kind.execution:
                 guard let tool = e.tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
                 guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else {
                     throw fail("outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
@@ -76,23 +67,45 @@ public enum EventLog {
         return (feedback, executions)
     }
 
-    /// One line of the log.
+    /// One line of the log: the event's columns and its query vector, under snake_case keys
+    /// (`makeEncoder()` / `makeDecoder()` convert them).
+    @dynamicMemberLookup
     struct Line: Codable {
-        var kind: String
-        var at: Double
-        var user: String?, team: String?, session: String?
-        var query: String?
+        var columns: EventColumns
         var queryVector: [Float]?
-        var tool: String?
-        var correctTool: String?
-        var feedbackType: String?
-        var outcome: String?
-        var latencyMs: Double?
-        var intent: String?
 
-        enum CodingKeys: String, CodingKey {
-            case kind, at, user, team, session, query, tool, outcome, intent
-            case queryVector = "query_vector", correctTool = "correct_tool", feedbackType = "feedback_type", latencyMs = "latency_ms"
+        subscript<T>(dynamicMember field: KeyPath<EventColumns, T>) -> T { columns[keyPath: field] }
+
+        private enum CodingKeys: String, CodingKey { case queryVector }
+
+        init(columns: EventColumns, queryVector: [Float]?) {
+            self.columns = columns
+            self.queryVector = queryVector
+        }
+
+        init(from decoder: any Decoder) throws {
+            queryVector = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent([Float].self, forKey: .queryVector)
+            columns = try EventColumns(from: decoder)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(queryVector, forKey: .queryVector)
+            try columns.encode(to: encoder)
+        }
+
+        /// Sorted snake_case keys, one object per line.
+        static func makeEncoder() -> JSONEncoder {
+            let json = JSONEncoder()
+            json.outputFormatting = [.sortedKeys]
+            json.keyEncodingStrategy = .convertToSnakeCase
+            return json
+        }
+
+        static func makeDecoder() -> JSONDecoder {
+            let json = JSONDecoder()
+            json.keyDecodingStrategy = .convertFromSnakeCase
+            return json
         }
     }
 }

@@ -8,38 +8,33 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
     /// The log position (nil until inserted).
     var id: Int64?
-    var kind: String
-    var at: Double
-    var user: String?, team: String?, session: String?
-    var query: String?
+    var columns: EventColumns
+    /// The query's frozen embedding (feedback only).
     var queryVector: Data?
-    /// Feedback: the selected tool; execution: the tool called.
-    var tool: String?
-    var correctTool: String?
-    var feedbackType: String?
-    var outcome: String?
-    var latencyMs: Double?
-    var intent: String?
 
     init(_ event: FeedbackEvent) {
-        kind = "feedback"
-        at = event.at.timeIntervalSince1970
-        (user, team, session) = (event.user, event.team, event.session)
-        query = event.query
+        columns = EventColumns(event)
         queryVector = StoredVector.data(event.queryVector)
-        tool = event.selectedTool
-        correctTool = event.correctTool
-        feedbackType = event.type.rawValue
     }
 
     init(_ event: ExecutionEvent) {
-        kind = "execution"
-        at = event.at.timeIntervalSince1970
-        (user, team, session) = (event.user, event.team, event.session)
-        tool = event.tool
-        outcome = event.outcome.rawValue
-        latencyMs = event.latencyMilliseconds
-        intent = event.intent
+        columns = EventColumns(event)
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, queryVector }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decodeIfPresent(Int64.self, forKey: .id)
+        queryVector = try container.decodeIfPresent(Data.self, forKey: .queryVector)
+        columns = try EventColumns(from: decoder)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(id, forKey: .id)
+        try container.encodeIfPresent(queryVector, forKey: .queryVector)
+        try columns.encode(to: encoder)
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
@@ -49,22 +44,23 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// The event this row holds; throws `DamagedRow` when a column its kind needs is missing.
     func event() throws -> GantryEvent {
         guard let id else { throw DamagedRow(column: "id") }
-        let date = Date(timeIntervalSince1970: at)
-        switch kind {
-        case "feedback":
-            guard let correctTool else { throw DamagedRow(column: "correctTool") }
-            guard let feedbackType else { throw DamagedRow(column: "feedbackType") }
+        let c = columns
+        let date = Date(timeIntervalSince1970: c.at)
+        switch c.kind {
+        case EventColumns.Kind.feedback:
+            guard let correctTool = c.correctTool else { throw DamagedRow(column: "correctTool") }
+            guard let feedbackType = c.feedbackType else { throw DamagedRow(column: "feedbackType") }
             let vector = StoredVector.floats(queryVector)
             guard vector.allSatisfy(\.isFinite) else { throw DamagedRow(column: "queryVector") }
-            return .feedback(FeedbackEvent(id: id, at: date, user: user, team: team, session: session, query: query,
-                                           queryVector: vector, selectedTool: tool, correctTool: correctTool,
+            return .feedback(FeedbackEvent(id: id, at: date, user: c.user, team: c.team, session: c.session, query: c.query,
+                                           queryVector: vector, selectedTool: c.tool, correctTool: correctTool,
                                            type: FeedbackType(rawValue: feedbackType) ?? .toolSelectionError))
-        case "execution":
-            guard let tool else { throw DamagedRow(column: "tool") }
-            guard let outcome else { throw DamagedRow(column: "outcome") }
-            return .execution(ExecutionEvent(id: id, at: date, user: user, team: team, session: session, tool: tool,
+        case EventColumns.Kind.execution:
+            guard let tool = c.tool else { throw DamagedRow(column: "tool") }
+            guard let outcome = c.outcome else { throw DamagedRow(column: "outcome") }
+            return .execution(ExecutionEvent(id: id, at: date, user: c.user, team: c.team, session: c.session, tool: tool,
                                              outcome: ExecutionOutcome(rawValue: outcome) ?? .failure,
-                                             latencyMilliseconds: latencyMs, intent: intent))
+                                             latencyMilliseconds: c.latencyMs, intent: c.intent))
         default:
             throw DamagedRow(column: "kind")
         }
