@@ -1,24 +1,5 @@
 import GantryMath
 
-/// The trainable parameters: the adapter factors (r × d each) and, optionally, one offset row
-/// per catalogue tool.
-struct AdapterParameters: Sendable, Equatable {
-    var up: Matrix
-    var down: Matrix
-    var offsets: Matrix?
-}
-
-/// One optimisation step's data: anchor query rows, and triplets (anchor slot, positive tool,
-/// negative tool) over catalogue rows.
-struct TripletBatch: Sendable {
-    var anchors: [Int]
-    var triplets: [(anchor: Int32, positive: Int32, negative: Int32)]
-    /// When set (one entry per anchor slot: its positive tool and the query's other correct
-    /// tools), every tool of the batch that is not correct for the anchor is a negative
-    /// ("batch-all"), and the loss is the mean over the triplets that violate the margin.
-    var everyNegative: [(positive: Int32, alsoCorrect: [Int32])]? = nil
-}
-
 /// The triplet margin loss on cosine similarity and its gradient, both as BLAS calls:
 ///
 ///     loss = mean over triplets of max(0, m − cos(q', t⁺') + cos(q', t⁻'))

@@ -1,33 +1,6 @@
 import Foundation
 import GantryMath
 
-/// What an adapter learns from: training query vectors, each with its correct tools (catalogue
-/// rows) and tools known to be wrong for it (explicit feedback; may be empty).
-public struct TrainingExamples: Sendable {
-    public var queries: Matrix
-    public var positives: [[Int]]
-    public var explicitNegatives: [[Int]]
-
-    public init(queries: Matrix, positives: [[Int]], explicitNegatives: [[Int]]? = nil) throws(AdaptError) {
-        guard positives.count == queries.rows else {
-            throw .invalidSetting("\(queries.rows) query vectors but \(positives.count) label lists")
-        }
-        let negatives = explicitNegatives ?? Array(repeating: [], count: queries.rows)
-        guard negatives.count == queries.rows else {
-            throw .invalidSetting("\(queries.rows) query vectors but \(negatives.count) negative lists")
-        }
-        self.queries = queries
-        self.positives = positives
-        self.explicitNegatives = negatives
-    }
-}
-
-/// Progress of a run: after every optimisation step, and at the end of every epoch.
-public enum TrainingProgress: Sendable {
-    case step(epoch: Int, tripletsDone: Int, tripletsInEpoch: Int, loss: Double)
-    case epochEnded(EpochReport)
-}
-
 /// Trains a `LowRankAdapter` with the triplet margin loss on cosine similarity (`TripletObjective`),
 /// AdamW, hard negatives re-mined every epoch under the current adapter, early stopping on
 /// validation MRR@10, and the never-worse rule: the result is the best validation checkpoint,

@@ -23,8 +23,3 @@ public struct ExecutionEvent: Sendable, Equatable {
         self.intent = intent
     }
 }
-
-/// How a tool call ended.
-public enum ExecutionOutcome: String, Sendable, Codable, CaseIterable {
-    case success, failure, timeout
-}

@@ -1,0 +1,20 @@
+import AgentGantry
+import ArgumentParser
+import Foundation
+import GantryEmbed
+import GantryEval
+import GantryMath
+
+/// `--weight feedback=0.2`: one signal's weight.
+struct SignalWeight: ExpressibleByArgument {
+    var signal: Signal
+    var value: Double
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let signal = Signal(rawValue: parts[0]), let value = Double(parts[1]), value.isFinite, value >= 0 else {
+            return nil
+        }
+        (self.signal, self.value) = (signal, value)
+    }
+}
