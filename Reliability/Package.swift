@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "GantryAdapt", package: "AgentGantry"),
                 .product(name: "GantryEmbed", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryIO", package: "AgentGantry"),
                 .product(name: "GantryMath", package: "AgentGantry"),
             ]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import GantryAdapt
+import GantryIO
 import GantryMath
 
 /// A tool an agent can call, as registered with `AgentGantry`.

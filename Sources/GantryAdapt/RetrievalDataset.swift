@@ -1,4 +1,5 @@
 import Foundation
+import GantryIO
 import GantryMath
 
 /// A tool-retrieval dataset folder: `tools.jsonl`, `queries.jsonl` (with `split`), their
@@ -179,7 +180,7 @@ public struct RetrievalDataset: Sendable {
     private static func vectors(_ path: String, rows: Int) throws(AdaptError) -> Matrix {
         let matrix: Matrix
         do {
-            matrix = try NPYFile.read(path)
+            matrix = Matrix(try NPYFile.read(path))
         } catch {
             throw .file(error)
         }

@@ -1,3 +1,4 @@
+import GantryIO
 import GantryMath
 
 /// The kind of index a file holds.

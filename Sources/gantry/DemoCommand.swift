@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GantryAdapt
 import GantryEmbed
+import GantryIO
 import GantryMath
 
 /// `gantry demo`: the whole product on the embedded support-desk data.

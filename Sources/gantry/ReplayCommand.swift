@@ -3,6 +3,7 @@ import Foundation
 import AgentGantry
 import GantryAdapt
 import GantryEmbed
+import GantryIO
 import GantryMath
 
 /// `gantry replay`: evaluation by replay of a dataset's training queries.

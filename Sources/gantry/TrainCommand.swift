@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GantryAdapt
 import GantryEmbed
+import GantryIO
 import GantryMath
 
 /// Options shared by `train` and `eval` that pick the data.

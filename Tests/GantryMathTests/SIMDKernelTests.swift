@@ -1,3 +1,4 @@
+import GantryIO
 import GantryMath
 import Testing
 
