@@ -52,9 +52,9 @@ let package = Package(
         ),
         .testTarget(name: "GantryIOTests", dependencies: ["GantryIO", "GantryMath"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryMathTests", dependencies: ["GantryMath", "GantryIO"]),
-        .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex", "GantryIO"]),
+        .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex", "GantryIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed", "GantryIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt", "GantryIO"]),
+        .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt", "GantryIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", "GantryIO", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry"]),
