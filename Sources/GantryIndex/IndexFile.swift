@@ -1,13 +1,9 @@
 import GantryIO
 import GantryMath
 
-/// The kind of index a file holds.
-public enum IndexKind: UInt8, Sendable, CustomStringConvertible {
-    case flat = 0
-    case hnsw = 1
-
-    public var description: String { self == .flat ? "flat" : "hnsw" }
-}
+/// The former name of `IndexFile.Kind`.
+@available(*, deprecated, renamed: "IndexFile.Kind")
+public typealias IndexKind = IndexFile.Kind
 
 /// The one-file format of both indexes (little-endian throughout):
 ///
@@ -31,9 +27,18 @@ public enum IndexFile {
     static let magic = Array("GNTRYIDX".utf8)
     static let version: UInt16 = 1
 
+    /// The kind of index a file holds (not `RetrievalEvaluator.IndexKind`, which names the
+    /// index an evaluation searches).
+    public enum Kind: UInt8, Sendable, CustomStringConvertible {
+        case flat = 0
+        case hnsw = 1
+
+        public var description: String { self == .flat ? "flat" : "hnsw" }
+    }
+
     /// What the header of an index file says.
     public struct Header: Equatable, Sendable {
-        public var kind: IndexKind
+        public var kind: Kind
         public var metric: Metric
         public var dimension: Int
         public var count: Int
@@ -75,7 +80,7 @@ public enum IndexFile {
     }
 
     /// Opens and verifies a file; returns its header and a reader positioned at the payload.
-    static func open(_ path: String, expectedKind: IndexKind? = nil, expectedModel: String? = nil)
+    static func open(_ path: String, expectedKind: Kind? = nil, expectedModel: String? = nil)
         throws(IndexError) -> (header: Header, payload: BinaryReader)
     {
         do {
@@ -101,7 +106,7 @@ public enum IndexFile {
             guard headerCRC == computedHeaderCRC else {
                 throw FileFormatError.checksumMismatch(path: path, expected: headerCRC, found: computedHeaderCRC)
             }
-            guard let kind = IndexKind(rawValue: kindByte), let metric = Metric(rawValue: metricByte) else {
+            guard let kind = Kind(rawValue: kindByte), let metric = Metric(rawValue: metricByte) else {
                 throw FileFormatError.unsupported(path: path, reason: "index kind \(kindByte) / metric \(metricByte)")
             }
             guard payloadBytes == UInt64(reader.remaining) else {
