@@ -5,7 +5,7 @@ import GantryMath
 @available(*, deprecated, renamed: "IndexFile.Kind")
 public typealias IndexKind = IndexFile.Kind
 
-/// The one-file format of both indexes (little-endian throughout):
+/// The one-file format of both indexes, a `FileEnvelope` (little-endian throughout):
 ///
 ///     magic        8 bytes  "GNTRYIDX"
 ///     version      u16      1
@@ -21,11 +21,36 @@ public typealias IndexKind = IndexFile.Kind
 ///                  floats), and for HNSW levels, tombstones and neighbour lists
 ///
 /// Files are written to a temporary file, fsynced and renamed. Loading checks the magic, the
-/// version, both checksums and every count against the bytes present before allocating, so
-/// a truncated or damaged file is a typed error, never a crash or a huge allocation.
+/// version, the header checksum and every count against the bytes present before allocating,
+/// so a truncated or damaged file is a typed error, never a crash or a huge allocation.
+///
+/// Loading reads the file once, with `pread`, straight into the index's final buffers,
+/// checksumming the payload as it lands there; the index is returned only if the checksum
+/// matches. Peak memory is the index plus a 64 KiB window (reading the whole file first and
+/// copying out of it took twice the index). Memory-mapping was the other way to 1×: the file
+/// could be verified in place, but the vectors must still be copied into storage the index
+/// owns (a value outlives the file), and a mapping turns a concurrent truncation into SIGBUS,
+/// which no loader can turn into a typed error. With `pread`, another process that:
+/// - replaces the file by rename (as `save` does): the open descriptor keeps reading the old
+///   file, which loads whole and consistent;
+/// - truncates it while it loads: the read that runs out throws `.file(.truncated)`;
+/// - rewrites bytes in place: the payload (or header) checksum fails, `.file(.checksumMismatch)`.
 public enum IndexFile {
-    static let magic = Array("GNTRYIDX".utf8)
-    static let version: UInt16 = 1
+    static let envelope = FileEnvelope(magic: "GNTRYIDX", name: "index", versions: 1...1)
+
+    /// What the header of an index file says.
+    public struct Header: Equatable, Sendable {
+        /// Which index the payload holds.
+        public var kind: Kind
+        /// How the index scores.
+        public var metric: Metric
+        /// The length of every vector.
+        public var dimension: Int
+        /// Vectors stored (HNSW: including tombstoned ones).
+        public var count: Int
+        /// The embedding model that made the vectors.
+        public var modelIdentity: String
+    }
 
     /// The kind of index a file holds (not `RetrievalEvaluator.IndexKind`, which names the
     /// index an evaluation searches).
@@ -36,108 +61,69 @@ public enum IndexFile {
         public var description: String { self == .flat ? "flat" : "hnsw" }
     }
 
-    /// What the header of an index file says.
-    public struct Header: Equatable, Sendable {
-        public var kind: Kind
-        public var metric: Metric
-        public var dimension: Int
-        public var count: Int
-        public var modelIdentity: String
-    }
-
-    /// Reads just the header of `path` (validated, including its checksum).
+    /// Reads just the header of `path`, verified by its checksum (the payload is verified when
+    /// the index is loaded).
     public static func header(at path: String) throws(IndexError) -> Header {
         try open(path).header
     }
 
     /// Loads whichever index `path` holds.
     public static func load(from path: String, expectedModel: String? = nil) throws(IndexError) -> any VectorIndex {
-        switch try header(at: path).kind {
-        case .flat: try FlatIndex.load(from: path, expectedModel: expectedModel)
-        case .hnsw: try HNSWIndex.load(from: path, expectedModel: expectedModel)
+        let file = try open(path, expectedModel: expectedModel)
+        switch file.header.kind {
+        case .flat: return try FlatIndex(decoding: file)
+        case .hnsw: return try HNSWIndex(decoding: file)
         }
     }
 
     static func write(_ header: Header, payload: [UInt8], to path: String) throws(IndexError) {
-        var writer = BinaryWriter(reservingCapacity: payload.count + 128)
-        magic.withUnsafeBytes { writer.append(bytes: $0) }
-        writer.append(version)
-        writer.append(header.kind.rawValue)
-        writer.append(header.metric.rawValue)
-        writer.append(UInt32(header.dimension))
-        writer.append(UInt64(header.count))
-        writer.append(header.modelIdentity)
-        writer.append(UInt64(payload.count))
-        writer.append(payload.withUnsafeBytes { BinaryFile.checksum($0) })
-        let headerCRC = writer.bytes.withUnsafeBytes { BinaryFile.checksum($0) }
-        writer.append(headerCRC)
-        payload.withUnsafeBytes { writer.append(bytes: $0) }
         do {
-            try BinaryFile.writeAtomically(writer.bytes, to: path)
+            try envelope.write(header: { writer in
+                writer.append(header.kind.rawValue)
+                writer.append(header.metric.rawValue)
+                writer.append(UInt32(header.dimension))
+                writer.append(UInt64(header.count))
+                writer.append(header.modelIdentity)
+            }, payload: payload, to: path)
         } catch {
             throw .file(error)
         }
     }
 
-    /// Opens and verifies a file; returns its header and a reader positioned at the payload.
+    /// Opens `path` and verifies its header; the payload is read by `readPayload`.
     static func open(_ path: String, expectedKind: Kind? = nil, expectedModel: String? = nil)
-        throws(IndexError) -> (header: Header, payload: BinaryReader)
+        throws(IndexError) -> FileEnvelope.Opened<Header>
     {
+        let file: FileEnvelope.Opened<(kind: UInt8, metric: UInt8, dimension: Int, count: UInt64, model: String)>
         do {
-            let bytes = try BinaryFile.read(path)
-            var reader = BinaryReader(bytes, path: path)
-            guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
-                throw FileFormatError.malformed(path: path, reason: "not an AgentGantry index file (no GNTRYIDX magic)")
+            file = try envelope.open(path) { reader, _ throws(FileFormatError) in
+                (try reader.read(UInt8.self), try reader.read(UInt8.self), Int(try reader.read(UInt32.self)),
+                 try reader.read(UInt64.self), try reader.readString(maxBytes: 4096))
             }
-            try reader.skip(magic.count)
-            let fileVersion = try reader.read(UInt16.self)
-            guard fileVersion == version else {
-                throw FileFormatError.unsupported(path: path, reason: "index format version \(fileVersion); this build reads \(version)")
-            }
-            let kindByte = try reader.read(UInt8.self), metricByte = try reader.read(UInt8.self)
-            let dimension = Int(try reader.read(UInt32.self))
-            let count = try reader.read(UInt64.self)
-            let model = try reader.readString(maxBytes: 4096)
-            let payloadBytes = try reader.read(UInt64.self)
-            let payloadCRC = try reader.read(UInt32.self)
-            let headerEnd = reader.offset
-            let headerCRC = try reader.read(UInt32.self)
-            let computedHeaderCRC = bytes.withUnsafeBytes { BinaryFile.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<headerEnd])) }
-            guard headerCRC == computedHeaderCRC else {
-                throw FileFormatError.checksumMismatch(path: path, expected: headerCRC, found: computedHeaderCRC)
-            }
-            guard let kind = Kind(rawValue: kindByte), let metric = Metric(rawValue: metricByte) else {
-                throw FileFormatError.unsupported(path: path, reason: "index kind \(kindByte) / metric \(metricByte)")
-            }
-            guard payloadBytes == UInt64(reader.remaining) else {
-                if payloadBytes > UInt64(reader.remaining) {
-                    throw FileFormatError.truncated(path: path, expectedBytes: reader.offset + Int(min(payloadBytes, UInt64(Int.max - reader.offset))),
-                                                    foundBytes: bytes.count)
-                }
-                throw FileFormatError.malformed(path: path, reason: "\(UInt64(reader.remaining) - payloadBytes) bytes after the payload")
-            }
-            let computedPayloadCRC = bytes.withUnsafeBytes { BinaryFile.checksum(UnsafeRawBufferPointer(rebasing: $0[reader.offset...])) }
-            guard payloadCRC == computedPayloadCRC else {
-                throw FileFormatError.checksumMismatch(path: path, expected: payloadCRC, found: computedPayloadCRC)
-            }
-            guard dimension > 0, count <= UInt64(reader.remaining / max(dimension * 4, 1)) else {
-                throw FileFormatError.malformed(path: path, reason: "dimension \(dimension) and count \(count) do not fit the payload")
-            }
-            let header = Header(kind: kind, metric: metric, dimension: dimension, count: Int(count), modelIdentity: model)
-            if let expectedKind, kind != expectedKind {
-                throw FileFormatError.unsupported(path: path, reason: "it holds a \(kind) index, not a \(expectedKind) one")
-            }
-            if let expectedModel, expectedModel != model {
-                throw IndexError.modelMismatch(path: path, expected: expectedModel, found: model)
-            }
-            return (header, reader)
-        } catch let error as FileFormatError {
-            throw .file(error)
-        } catch let error as IndexError {
-            throw error
         } catch {
-            throw .invalidParameter("\(error)")
+            throw .file(error)
         }
+        return try file.mapHeader { (fields) throws(IndexError) in
+            guard let kind = Kind(rawValue: fields.kind), let metric = Metric(rawValue: fields.metric) else {
+                throw .file(.unsupported(path: path, reason: "index kind \(fields.kind) / metric \(fields.metric)"))
+            }
+            guard fields.dimension > 0, fields.count <= UInt64(file.payloadBytes / (fields.dimension * 4)) else {
+                throw .file(.malformed(path: path, reason: "dimension \(fields.dimension) and count \(fields.count) do not fit the payload"))
+            }
+            if let expectedKind, kind != expectedKind {
+                throw .file(.unsupported(path: path, reason: "it holds a \(kind) index, not a \(expectedKind) one"))
+            }
+            if let expectedModel, expectedModel != fields.model {
+                throw .modelMismatch(path: path, expected: expectedModel, found: fields.model)
+            }
+            return Header(kind: kind, metric: metric, dimension: fields.dimension, count: Int(fields.count), modelIdentity: fields.model)
+        }
+    }
+
+    /// Decodes the payload of `file` (see `FileEnvelope.Opened.readPayload`), failing as an `IndexError`.
+    static func readPayload<Value>(of file: FileEnvelope.Opened<Header>,
+                                   _ decode: (inout BinaryReader) throws(FileFormatError) -> Value) throws(IndexError) -> Value {
+        do { return try file.readPayload(decode) } catch { throw .file(error) }
     }
 
     static func append(_ ids: [VectorID], to writer: inout BinaryWriter) {
