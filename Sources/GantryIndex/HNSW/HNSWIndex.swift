@@ -85,6 +85,10 @@ public struct HNSWIndex: VectorIndex {
 
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
+    /// The stored vector of `id` (for cosine: the normalised one); nil for an unknown or removed
+    /// (tombstoned) id.
+    public func vector(of id: VectorID) -> [Float]? { idMap.slot(of: id).map { storage.vector(Int($0)) } }
+
     // MARK: adding
 
     public mutating func add(_ vector: some ContiguousFloats, id: VectorID) throws(IndexError) {
