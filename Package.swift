@@ -5,6 +5,7 @@ let package = Package(
     name: "AgentGantry",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "GantryIO", targets: ["GantryIO"]),
         .library(name: "GantryMath", targets: ["GantryMath"]),
         .library(name: "GantryIndex", targets: ["GantryIndex"]),
         .library(name: "GantryEmbed", targets: ["GantryEmbed"]),
@@ -27,21 +28,24 @@ let package = Package(
         ),
         // Vector kernels in C, compiled for SSE2, AVX2+FMA and AVX-512 and chosen at run time.
         .target(name: "GantryKernels"),
-        .target(name: "GantryMath", dependencies: ["CBLAS", "GantryKernels"]),
-        .target(name: "GantryIndex", dependencies: ["GantryMath"]),
-        .target(name: "GantryEmbed", dependencies: ["GantryMath"]),
-        .target(name: "GantryAdapt", dependencies: ["GantryMath", "GantryIndex"]),
+        // Binary reader and writer, the one checksummed file envelope, atomic writes, `.npy`.
+        .target(name: "GantryIO", dependencies: ["GantryKernels"]),
+        .target(name: "GantryMath", dependencies: ["CBLAS", "GantryKernels", "GantryIO"]),
+        .target(name: "GantryIndex", dependencies: ["GantryMath", "GantryIO"]),
+        .target(name: "GantryEmbed", dependencies: ["GantryMath", "GantryIO"]),
+        .target(name: "GantryAdapt", dependencies: ["GantryMath", "GantryIO", "GantryIndex"]),
         // The facade users import: registry, router, feedback store (SQLite through GRDB).
         .target(
             name: "AgentGantry",
-            dependencies: ["GantryMath", "GantryIndex", "GantryEmbed", "GantryAdapt", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["GantryIO", "GantryMath", "GantryIndex", "GantryEmbed", "GantryAdapt", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Evaluation above the facade: datasets, splits, baselines, replay, the demo and the
         // training pipeline that `gantry` calls.
-        .target(name: "GantryEval", dependencies: ["GantryMath", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
+        .target(name: "GantryEval", dependencies: ["GantryIO", "GantryMath", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
         .executableTarget(
             name: "gantry",
             dependencies: [
+                "GantryIO",
                 "GantryMath",
                 "GantryIndex",
                 "GantryEmbed",
@@ -51,14 +55,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "GantryMathTests", dependencies: ["GantryMath"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex"]),
-        .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt"]),
-        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "GantryEvalTests", dependencies: ["GantryEval", "AgentGantry", "GantryAdapt", "GantryEmbed", "GantryMath"]),
+        .testTarget(name: "GantryIOTests", dependencies: ["GantryIO", "GantryMath"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GantryMathTests", dependencies: ["GantryMath", "GantryIO"]),
+        .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex", "GantryIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed", "GantryIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt", "GantryIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", "GantryIO", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "GantryEvalTests", dependencies: ["GantryEval", "AgentGantry", "GantryAdapt", "GantryEmbed", "GantryIO", "GantryMath"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
-        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryMath", "GantryEmbed", "AgentGantry"]),
+        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry"]),
     ],
     swiftLanguageModes: [.v6]
 )

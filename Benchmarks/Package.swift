@@ -24,6 +24,7 @@ let package = Package(
             name: "GantryIndexBenchmarks",
             dependencies: [
                 .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryIO", package: "AgentGantry"),
                 .product(name: "GantryMath", package: "AgentGantry"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
@@ -57,6 +58,7 @@ let package = Package(
             name: "IndexCompare",
             dependencies: [
                 .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryIO", package: "AgentGantry"),
                 .product(name: "GantryMath", package: "AgentGantry"),
             ],
             path: "Sources/IndexCompare"

@@ -21,6 +21,7 @@ let package = Package(
                 .product(name: "GantryEmbed", package: "AgentGantry"),
                 .product(name: "GantryEval", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryIO", package: "AgentGantry"),
                 .product(name: "GantryMath", package: "AgentGantry"),
             ]
         ),

@@ -1,4 +1,5 @@
 import GantryIndex
+import GantryIO
 import GantryMath
 
 /// Errors of GantryAdapt: datasets, adapter files, training settings.

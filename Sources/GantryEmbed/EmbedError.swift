@@ -1,3 +1,4 @@
+import GantryIO
 import GantryMath
 
 /// Errors of GantryEmbed: model files, tokenisation limits and encoder input.

@@ -1,3 +1,4 @@
+import GantryIO
 import GantryMath
 
 /// Serves vectors computed earlier (e.g. a dataset's `.npy`), looked up by exact text; texts it
@@ -32,7 +33,7 @@ public struct PrecomputedEmbedder: Embedder {
 
     /// Loads the vectors from a `.npy` file.
     public init(texts: [String], npyFile path: String, modelIdentity: String, fallback: (any Embedder)? = nil) throws {
-        try self.init(texts: texts, vectors: NPYFile.read(path), modelIdentity: modelIdentity, fallback: fallback)
+        try self.init(texts: texts, vectors: Matrix(NPYFile.read(path)), modelIdentity: modelIdentity, fallback: fallback)
     }
 
     public func embed(_ texts: [String]) throws -> Matrix {

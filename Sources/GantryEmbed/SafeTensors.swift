@@ -1,4 +1,5 @@
 import Foundation
+import GantryIO
 import GantryMath
 
 /// A `.safetensors` file (Hugging Face), memory-mapped: an 8-byte little-endian header length,

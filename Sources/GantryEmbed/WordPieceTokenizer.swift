@@ -1,4 +1,5 @@
 import Foundation
+import GantryIO
 import GantryMath
 
 /// BERT's uncased WordPiece tokenizer, as Hugging Face `tokenizers` runs it for

@@ -1,6 +1,7 @@
 import AgentGantry
 import Foundation
 import GantryAdapt
+import GantryIO
 import GantryMath
 
 /// The facade's tool type (inside `RetrievalDataset`, `Tool` names the dataset's own).
@@ -185,7 +186,7 @@ public struct RetrievalDataset: Sendable {
     private static func vectors(_ path: String, rows: Int) throws(AdaptError) -> Matrix {
         let matrix: Matrix
         do {
-            matrix = try NPYFile.read(path)
+            matrix = Matrix(try NPYFile.read(path))
         } catch {
             throw .file(error)
         }

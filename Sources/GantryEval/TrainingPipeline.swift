@@ -1,5 +1,6 @@
 import Foundation
 import GantryAdapt
+import GantryIO
 import GantryMath
 
 /// The offline batch job `gantry train --dataset` runs: dataset → split → train → evaluate →

@@ -36,7 +36,7 @@ public struct FlatIndex: VectorIndex {
 
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
-    /// The stored (for cosine: normalised) vector of `id`.
+    /// The stored vector of `id` (for cosine: the normalised one); nil for an unknown or removed id.
     public func vector(of id: VectorID) -> [Float]? {
         idMap.slot(of: id).map { Array(vectors[Int($0) * dimension..<(Int($0) + 1) * dimension]) }
     }

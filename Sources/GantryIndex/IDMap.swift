@@ -1,3 +1,4 @@
+import GantryIO
 import GantryMath
 
 /// Slot ↔ id bookkeeping shared by the indexes: slot i holds `ids[i]`.
@@ -51,13 +52,16 @@ struct IDMap: Sendable {
 
     init() {}
 
-    /// Rebuilds the map from ids read from a file, looking up only slots for which `live`
-    /// holds (tombstones keep their id but are not found); throws on a repeated live id.
-    init(ids: [VectorID], live: (Int) -> Bool = { _ in true }) throws(IndexError) {
+    /// Rebuilds the map from ids read from the file at `path`, looking up only slots for which
+    /// `live` holds (tombstones keep their id but are not found); a repeated live id makes the
+    /// file malformed.
+    init(loading ids: [VectorID], from path: String, live: (Int) -> Bool = { _ in true }) throws(FileFormatError) {
         self.ids = ids
         slots.reserveCapacity(ids.count)
         for (slot, id) in ids.enumerated() where live(slot) {
-            guard slots.updateValue(Int32(slot), forKey: id) == nil else { throw .duplicateID(id) }
+            if let earlier = slots.updateValue(Int32(slot), forKey: id) {
+                throw .malformed(path: path, reason: "id \(id) appears twice (slots \(earlier) and \(slot))")
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import GantryIO
 import GantryMath
 
 /// Errors of GantryIndex, each saying what was expected and what was found.

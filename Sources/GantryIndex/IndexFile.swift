@@ -1,14 +1,11 @@
+import GantryIO
 import GantryMath
 
-/// The kind of index a file holds.
-public enum IndexKind: UInt8, Sendable, CustomStringConvertible {
-    case flat = 0
-    case hnsw = 1
+/// The former name of `IndexFile.Kind`.
+@available(*, deprecated, renamed: "IndexFile.Kind")
+public typealias IndexKind = IndexFile.Kind
 
-    public var description: String { self == .flat ? "flat" : "hnsw" }
-}
-
-/// The one-file format of both indexes (little-endian throughout):
+/// The one-file format of both indexes, a `FileEnvelope` (little-endian throughout):
 ///
 ///     magic        8 bytes  "GNTRYIDX"
 ///     version      u16      1
@@ -24,114 +21,109 @@ public enum IndexKind: UInt8, Sendable, CustomStringConvertible {
 ///                  floats), and for HNSW levels, tombstones and neighbour lists
 ///
 /// Files are written to a temporary file, fsynced and renamed. Loading checks the magic, the
-/// version, both checksums and every count against the bytes present before allocating, so
-/// a truncated or damaged file is a typed error, never a crash or a huge allocation.
+/// version, the header checksum and every count against the bytes present before allocating,
+/// so a truncated or damaged file is a typed error, never a crash or a huge allocation.
+///
+/// Loading reads the file once, with `pread`, straight into the index's final buffers,
+/// checksumming the payload as it lands there; the index is returned only if the checksum
+/// matches. Peak memory is the index plus a 64 KiB window (reading the whole file first and
+/// copying out of it took twice the index). Memory-mapping was the other way to 1×: the file
+/// could be verified in place, but the vectors must still be copied into storage the index
+/// owns (a value outlives the file), and a mapping turns a concurrent truncation into SIGBUS,
+/// which no loader can turn into a typed error. With `pread`, another process that:
+/// - replaces the file by rename (as `save` does): the open descriptor keeps reading the old
+///   file, which loads whole and consistent;
+/// - truncates it while it loads: the read that runs out throws `.file(.truncated)`;
+/// - rewrites bytes in place: the payload (or header) checksum fails, `.file(.checksumMismatch)`.
 public enum IndexFile {
-    static let magic = Array("GNTRYIDX".utf8)
-    static let version: UInt16 = 1
+    static let envelope = FileEnvelope(magic: "GNTRYIDX", name: "index", versions: 1...1)
 
     /// What the header of an index file says.
     public struct Header: Equatable, Sendable {
-        public var kind: IndexKind
+        /// Which index the payload holds.
+        public var kind: Kind
+        /// How the index scores.
         public var metric: Metric
+        /// The length of every vector.
         public var dimension: Int
+        /// Vectors stored (HNSW: including tombstoned ones).
         public var count: Int
+        /// The embedding model that made the vectors.
         public var modelIdentity: String
     }
 
-    /// Reads just the header of `path` (validated, including its checksum).
+    /// The kind of index a file holds (not `RetrievalEvaluator.IndexKind`, which names the
+    /// index an evaluation searches).
+    public enum Kind: UInt8, Sendable, CustomStringConvertible {
+        case flat = 0
+        case hnsw = 1
+
+        public var description: String { self == .flat ? "flat" : "hnsw" }
+    }
+
+    /// Reads just the header of `path`, verified by its checksum (the payload is verified when
+    /// the index is loaded).
     public static func header(at path: String) throws(IndexError) -> Header {
         try open(path).header
     }
 
     /// Loads whichever index `path` holds.
     public static func load(from path: String, expectedModel: String? = nil) throws(IndexError) -> any VectorIndex {
-        switch try header(at: path).kind {
-        case .flat: try FlatIndex.load(from: path, expectedModel: expectedModel)
-        case .hnsw: try HNSWIndex.load(from: path, expectedModel: expectedModel)
+        let file = try open(path, expectedModel: expectedModel)
+        switch file.header.kind {
+        case .flat: return try FlatIndex(decoding: file)
+        case .hnsw: return try HNSWIndex(decoding: file)
         }
     }
 
     static func write(_ header: Header, payload: [UInt8], to path: String) throws(IndexError) {
-        var writer = BinaryWriter(reservingCapacity: payload.count + 128)
-        magic.withUnsafeBytes { writer.append(bytes: $0) }
-        writer.append(version)
-        writer.append(header.kind.rawValue)
-        writer.append(header.metric.rawValue)
-        writer.append(UInt32(header.dimension))
-        writer.append(UInt64(header.count))
-        writer.append(header.modelIdentity)
-        writer.append(UInt64(payload.count))
-        writer.append(payload.withUnsafeBytes { BinaryFile.checksum($0) })
-        let headerCRC = writer.bytes.withUnsafeBytes { BinaryFile.checksum($0) }
-        writer.append(headerCRC)
-        payload.withUnsafeBytes { writer.append(bytes: $0) }
         do {
-            try BinaryFile.writeAtomically(writer.bytes, to: path)
+            try envelope.write(header: { writer in
+                writer.append(header.kind.rawValue)
+                writer.append(header.metric.rawValue)
+                writer.append(UInt32(header.dimension))
+                writer.append(UInt64(header.count))
+                writer.append(header.modelIdentity)
+            }, payload: payload, to: path)
         } catch {
             throw .file(error)
         }
     }
 
-    /// Opens and verifies a file; returns its header and a reader positioned at the payload.
-    static func open(_ path: String, expectedKind: IndexKind? = nil, expectedModel: String? = nil)
-        throws(IndexError) -> (header: Header, payload: BinaryReader)
+    /// Opens `path` and verifies its header; the payload is read by `readPayload`.
+    static func open(_ path: String, expectedKind: Kind? = nil, expectedModel: String? = nil)
+        throws(IndexError) -> FileEnvelope.Opened<Header>
     {
+        let file: FileEnvelope.Opened<(kind: UInt8, metric: UInt8, dimension: Int, count: UInt64, model: String)>
         do {
-            let bytes = try BinaryFile.read(path)
-            var reader = BinaryReader(bytes, path: path)
-            guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
-                throw FileFormatError.malformed(path: path, reason: "not an AgentGantry index file (no GNTRYIDX magic)")
+            file = try envelope.open(path) { reader, _ throws(FileFormatError) in
+                (try reader.read(UInt8.self), try reader.read(UInt8.self), Int(try reader.read(UInt32.self)),
+                 try reader.read(UInt64.self), try reader.readString(maxBytes: 4096))
             }
-            try reader.skip(magic.count)
-            let fileVersion = try reader.read(UInt16.self)
-            guard fileVersion == version else {
-                throw FileFormatError.unsupported(path: path, reason: "index format version \(fileVersion); this build reads \(version)")
-            }
-            let kindByte = try reader.read(UInt8.self), metricByte = try reader.read(UInt8.self)
-            let dimension = Int(try reader.read(UInt32.self))
-            let count = try reader.read(UInt64.self)
-            let model = try reader.readString(maxBytes: 4096)
-            let payloadBytes = try reader.read(UInt64.self)
-            let payloadCRC = try reader.read(UInt32.self)
-            let headerEnd = reader.offset
-            let headerCRC = try reader.read(UInt32.self)
-            let computedHeaderCRC = bytes.withUnsafeBytes { BinaryFile.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<headerEnd])) }
-            guard headerCRC == computedHeaderCRC else {
-                throw FileFormatError.checksumMismatch(path: path, expected: headerCRC, found: computedHeaderCRC)
-            }
-            guard let kind = IndexKind(rawValue: kindByte), let metric = Metric(rawValue: metricByte) else {
-                throw FileFormatError.unsupported(path: path, reason: "index kind \(kindByte) / metric \(metricByte)")
-            }
-            guard payloadBytes == UInt64(reader.remaining) else {
-                if payloadBytes > UInt64(reader.remaining) {
-                    throw FileFormatError.truncated(path: path, expectedBytes: reader.offset + Int(min(payloadBytes, UInt64(Int.max - reader.offset))),
-                                                    foundBytes: bytes.count)
-                }
-                throw FileFormatError.malformed(path: path, reason: "\(UInt64(reader.remaining) - payloadBytes) bytes after the payload")
-            }
-            let computedPayloadCRC = bytes.withUnsafeBytes { BinaryFile.checksum(UnsafeRawBufferPointer(rebasing: $0[reader.offset...])) }
-            guard payloadCRC == computedPayloadCRC else {
-                throw FileFormatError.checksumMismatch(path: path, expected: payloadCRC, found: computedPayloadCRC)
-            }
-            guard dimension > 0, count <= UInt64(reader.remaining / max(dimension * 4, 1)) else {
-                throw FileFormatError.malformed(path: path, reason: "dimension \(dimension) and count \(count) do not fit the payload")
-            }
-            let header = Header(kind: kind, metric: metric, dimension: dimension, count: Int(count), modelIdentity: model)
-            if let expectedKind, kind != expectedKind {
-                throw FileFormatError.unsupported(path: path, reason: "it holds a \(kind) index, not a \(expectedKind) one")
-            }
-            if let expectedModel, expectedModel != model {
-                throw IndexError.modelMismatch(path: path, expected: expectedModel, found: model)
-            }
-            return (header, reader)
-        } catch let error as FileFormatError {
-            throw .file(error)
-        } catch let error as IndexError {
-            throw error
         } catch {
-            throw .invalidParameter("\(error)")
+            throw .file(error)
         }
+        return try file.mapHeader { (fields) throws(IndexError) in
+            guard let kind = Kind(rawValue: fields.kind), let metric = Metric(rawValue: fields.metric) else {
+                throw .file(.unsupported(path: path, reason: "index kind \(fields.kind) / metric \(fields.metric)"))
+            }
+            guard fields.dimension > 0, fields.count <= UInt64(file.payloadBytes / (fields.dimension * 4)) else {
+                throw .file(.malformed(path: path, reason: "dimension \(fields.dimension) and count \(fields.count) do not fit the payload"))
+            }
+            if let expectedKind, kind != expectedKind {
+                throw .file(.unsupported(path: path, reason: "it holds a \(kind) index, not a \(expectedKind) one"))
+            }
+            if let expectedModel, expectedModel != fields.model {
+                throw .modelMismatch(path: path, expected: expectedModel, found: fields.model)
+            }
+            return Header(kind: kind, metric: metric, dimension: fields.dimension, count: Int(fields.count), modelIdentity: fields.model)
+        }
+    }
+
+    /// Decodes the payload of `file` (see `FileEnvelope.Opened.readPayload`), failing as an `IndexError`.
+    static func readPayload<Value>(of file: FileEnvelope.Opened<Header>,
+                                   _ decode: (inout BinaryReader) throws(FileFormatError) -> Value) throws(IndexError) -> Value {
+        do { return try file.readPayload(decode) } catch { throw .file(error) }
     }
 
     static func append(_ ids: [VectorID], to writer: inout BinaryWriter) {
@@ -158,145 +150,5 @@ public enum IndexFile {
             }
         }
         return ids
-    }
-}
-
-extension FlatIndex {
-    /// Writes the index to `path` atomically (format: `IndexFile`).
-    public func save(to path: String) throws(IndexError) {
-        var payload = BinaryWriter(reservingCapacity: vectors.count * 4 + count * 16)
-        IndexFile.append(idMap.ids, to: &payload)
-        payload.append(floats: vectors)
-        try IndexFile.write(IndexFile.Header(kind: .flat, metric: metric, dimension: dimension, count: count,
-                                             modelIdentity: modelIdentity), payload: payload.bytes, to: path)
-    }
-
-    /// Loads a flat index written by `save(to:)`; with `expectedModel`, refuses a file built
-    /// from another embedding model.
-    public static func load(from path: String, expectedModel: String? = nil) throws(IndexError) -> FlatIndex {
-        var (header, reader) = try IndexFile.open(path, expectedKind: .flat, expectedModel: expectedModel)
-        var index = try FlatIndex(dimension: header.dimension, metric: header.metric, modelIdentity: header.modelIdentity)
-        do {
-            let ids = try IndexFile.readIDs(header.count, from: &reader)
-            index.vectors = try reader.readFloats(header.count * header.dimension)
-            guard reader.remaining == 0 else {
-                throw FileFormatError.malformed(path: path, reason: "\(reader.remaining) unexpected bytes at the end")
-            }
-            index.idMap = try IDMap(ids: ids)
-        } catch let error as FileFormatError {
-            throw .file(error)
-        } catch let error as IndexError {
-            throw error
-        } catch {
-            throw .invalidParameter("\(error)")
-        }
-        return index
-    }
-}
-
-extension HNSWIndex {
-    /// Writes the index to `path` atomically (format: `IndexFile`; payload: parameters,
-    /// entry point, ids, levels, tombstones, vectors, layer-0 lists, upper-layer lists).
-    public func save(to path: String) throws(IndexError) {
-        let s = storage
-        var payload = BinaryWriter(reservingCapacity: s.count * (dimension * 4 + s.stride0 * 4 + 16))
-        payload.append(UInt32(parameters.m))
-        payload.append(UInt32(parameters.efConstruction))
-        payload.append(UInt32(parameters.efSearch))
-        payload.append(parameters.seed)
-        payload.append(s.entryPoint)
-        payload.append(Int32(s.maxLevel))
-        IndexFile.append(idMap.ids, to: &payload)
-        payload.append(bytes: UnsafeRawBufferPointer(start: s.levels, count: s.count))
-        payload.append(bytes: UnsafeRawBufferPointer(start: s.deleted, count: s.count))
-        payload.append(bytes: UnsafeRawBufferPointer(start: s.vectors, count: s.count * dimension * 4))
-        payload.append(bytes: UnsafeRawBufferPointer(start: s.links0, count: s.count * s.stride0 * 4))
-        for slot in 0..<s.count {
-            if let block = s.upper[slot] {
-                payload.append(bytes: UnsafeRawBufferPointer(start: block, count: Int(s.levels[slot]) * s.strideUpper * 4))
-            }
-        }
-        try IndexFile.write(IndexFile.Header(kind: .hnsw, metric: metric, dimension: dimension, count: s.count,
-                                             modelIdentity: modelIdentity), payload: payload.bytes, to: path)
-    }
-
-    /// Loads an HNSW index written by `save(to:)`, checking the whole graph (every link in
-    /// range and on a layer its target reaches) before use.
-    public static func load(from path: String, expectedModel: String? = nil) throws(IndexError) -> HNSWIndex {
-        var (header, reader) = try IndexFile.open(path, expectedKind: .hnsw, expectedModel: expectedModel)
-        func malformed(_ reason: String) -> IndexError { .file(.malformed(path: path, reason: reason)) }
-        do {
-            let m = Int(try reader.read(UInt32.self))
-            let efConstruction = Int(try reader.read(UInt32.self))
-            let efSearch = Int(try reader.read(UInt32.self))
-            let seed = try reader.read(UInt64.self)
-            let parameters = HNSWIndex.Parameters(m: m, efConstruction: efConstruction, efSearch: efSearch, seed: seed)
-            do { try parameters.validate() } catch { throw malformed("parameters: \(error)") }
-            let entryPoint = try reader.read(Int32.self)
-            let maxLevel = Int(try reader.read(Int32.self))
-            let count = header.count, dimension = header.dimension
-            let ids = try IndexFile.readIDs(count, from: &reader)
-            let levels = try reader.readBytes(count)
-            let deleted = try reader.readBytes(count)
-            let vectors = try reader.readFloats(count * dimension)
-            var index = try HNSWIndex(dimension: dimension, metric: header.metric, parameters: parameters,
-                                      modelIdentity: header.modelIdentity)
-            let s = index.storage
-            let stride0 = s.stride0
-            let links0 = try reader.readInt32s(count * stride0)
-            guard vectors.allSatisfy(\.isFinite) else { throw malformed("a vector holds NaN or infinity") }
-            guard levels.allSatisfy({ $0 <= 31 }), deleted.allSatisfy({ $0 <= 1 }) else { throw malformed("bad level or tombstone byte") }
-            if count == 0 {
-                guard entryPoint == -1 else { throw malformed("an empty graph with an entry point") }
-            } else {
-                guard entryPoint >= 0, Int(entryPoint) < count, Int(levels[Int(entryPoint)]) == maxLevel,
-                      levels.allSatisfy({ Int($0) <= maxLevel })
-                else { throw malformed("entry point \(entryPoint) / top level \(maxLevel) do not match the levels") }
-            }
-            s.reserve(count)
-            for slot in 0..<count {
-                let level = Int(levels[slot])
-                vectors.withUnsafeBufferPointer { s.append(UnsafeBufferPointer(rebasing: $0[slot * dimension..<(slot + 1) * dimension]), level: level) }
-            }
-            // Layer 0, then each upper block, validated link by link.
-            func check(_ list: ArraySlice<Int32>, capacity: Int, layer: Int, of slot: Int) throws(IndexError) {
-                let n = Int(list.first!)
-                guard n >= 0, n <= capacity else { throw malformed("node \(slot) layer \(layer) has \(n) links (limit \(capacity))") }
-                for target in list.dropFirst().prefix(n) {
-                    guard target >= 0, Int(target) < count, Int(levels[Int(target)]) >= layer, Int(target) != slot else {
-                        throw malformed("node \(slot) layer \(layer) links to \(target)")
-                    }
-                }
-            }
-            for slot in 0..<count {
-                let list = links0[slot * stride0..<(slot + 1) * stride0]
-                try check(list, capacity: s.m0, layer: 0, of: slot)
-                for (i, value) in list.enumerated() { s.links0[slot * stride0 + i] = value }
-            }
-            for slot in 0..<count where levels[slot] > 0 {
-                let level = Int(levels[slot])
-                let block = try reader.readInt32s(level * s.strideUpper)
-                for layer in 1...level {
-                    let start = (layer - 1) * s.strideUpper
-                    try check(block[start..<start + s.strideUpper], capacity: s.m, layer: layer, of: slot)
-                }
-                block.withUnsafeBufferPointer { s.upper[slot]!.update(from: $0.baseAddress!, count: block.count) }
-            }
-            guard reader.remaining == 0 else { throw malformed("\(reader.remaining) unexpected bytes at the end") }
-            s.entryPoint = entryPoint
-            s.maxLevel = count == 0 ? -1 : maxLevel
-            for slot in 0..<count where deleted[slot] == 1 {
-                s.deleted[slot] = 1
-                s.deletedCount += 1
-            }
-            index.idMap = try IDMap(ids: ids, live: { deleted[$0] == 0 })
-            return index
-        } catch let error as FileFormatError {
-            throw .file(error)
-        } catch let error as IndexError {
-            throw error
-        } catch {
-            throw .invalidParameter("\(error)")
-        }
     }
 }

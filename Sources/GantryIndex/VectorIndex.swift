@@ -73,6 +73,9 @@ public protocol VectorIndex: Sendable {
     mutating func remove(_ id: VectorID) throws(IndexError)
     /// Whether `id` is indexed.
     func contains(_ id: VectorID) -> Bool
+    /// The stored vector of `id`, or nil for an id never added or removed. Under `.cosine` the
+    /// stored vector is the normalised one (unit length), not the one given to `add`.
+    func vector(of id: VectorID) -> [Float]?
 
     /// The `k` most similar vectors, best first.
     func search(_ query: some ContiguousFloats, k: Int, filter: SearchFilter?) throws(IndexError) -> [SearchResult]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GantryEval
+import GantryIO
 import GantryMath
 import Synchronization
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import AgentGantry
 import GantryEmbed
+import GantryIO
 import GantryMath
 
 /// `gantry embed`: texts of a JSONL file → a float32 `.npy` of unit-length MiniLM vectors.

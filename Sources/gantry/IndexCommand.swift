@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GantryIndex
+import GantryIO
 import GantryMath
 
 /// `gantry index build|search`.
@@ -31,7 +32,7 @@ struct IndexCommand: ParsableCommand {
         func run() throws {
             let clock = ContinuousClock()
             let loadStart = clock.now
-            let vectors = try NPYFile.read(embeddings)
+            let vectors = Matrix(try NPYFile.read(embeddings))
             let rowIDs = try readIDs(count: vectors.rows)
             let loaded = clock.now - loadStart
             let metric: Metric = self.metric == .cosine ? .cosine : .innerProduct
@@ -77,7 +78,7 @@ struct IndexCommand: ParsableCommand {
             let clock = ContinuousClock()
             let loadStart = clock.now
             let loadedIndex = try IndexFile.load(from: index)
-            let matrix = try NPYFile.read(queries)
+            let matrix = Matrix(try NPYFile.read(queries))
             let loaded = clock.now - loadStart
             let searchStart = clock.now
             let results: [[SearchResult]]

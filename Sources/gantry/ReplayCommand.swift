@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GantryEmbed
 import GantryEval
+import GantryIO
 import GantryMath
 
 /// `gantry replay`: evaluation by replay of a dataset's training queries (`Replay.run`).

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GantryAdapt
 import GantryEval
+import GantryIO
 import GantryMath
 
 /// `gantry train`: the offline batch job.

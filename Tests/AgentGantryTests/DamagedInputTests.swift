@@ -1,6 +1,7 @@
 import Foundation
 @testable import AgentGantry
 import GantryEmbed
+import GantryIO
 import GantryMath
 import GRDB
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 @testable import GantryAdapt
+import GantryIO
 import GantryMath
 import Testing
 

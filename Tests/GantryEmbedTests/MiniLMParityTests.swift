@@ -1,5 +1,6 @@
 import Foundation
 import GantryEmbed
+import GantryIO
 import GantryMath
 import Testing
 
@@ -22,7 +23,7 @@ struct Reference {
         }
         self.texts = texts
         self.ids = ids
-        vectors = try! NPYFile.read(folder + "/minilm_reference.npy")
+        vectors = Matrix(try! NPYFile.read(folder + "/minilm_reference.npy"))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GantryAdapt
 import GantryEval
+import GantryIO
 import GantryMath
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import GantryIndex
+import GantryIO
 import GantryMath
 
 func clusteredVectors(count: Int, dimension: Int, clusters: Int = 50, seed: UInt64) -> Matrix {

@@ -1,3 +1,4 @@
+import GantryIO
 import GantryKernels
 import GantryMath
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import GantryEmbed
+import GantryIO
 import GantryMath
 import Testing
 
@@ -22,7 +23,7 @@ struct EmbedCommandTests {
                                  "--output", folder + "/tools.npy", "--batch", "2"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("3 texts") && run.output.contains("texts/s"))
-        let written = try NPYFile.read(folder + "/tools.npy")
+        let written = Matrix(try NPYFile.read(folder + "/tools.npy"))
         let expected = try MiniLMEncoder().embed(tools.map { "\($0.0): \($0.1)" })
         #expect(written.rows == 3 && written.cols == 384)
         #expect(zip(written.values, expected.values).allSatisfy { abs($0 - $1) < 1e-6 })

@@ -1,4 +1,5 @@
 import Foundation
+import GantryIO
 import GantryMath
 import Testing
 

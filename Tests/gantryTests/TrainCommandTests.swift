@@ -1,5 +1,6 @@
 import AgentGantry
 import Foundation
+import GantryIO
 import GantryMath
 import Testing
 

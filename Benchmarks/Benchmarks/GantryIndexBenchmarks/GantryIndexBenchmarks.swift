@@ -6,6 +6,7 @@
 import Benchmark
 import Foundation
 import GantryIndex
+import GantryIO
 import GantryMath
 
 let dimension = 384
@@ -40,7 +41,7 @@ let hnsw100k: HNSWIndex = {
 /// The real MetaTool tool embeddings (199 × 384), when ../shared/datasets is beside the repository.
 let toolsPath = here.appendingPathComponent("../../../../shared/datasets/metatool/tools.npy").standardized.path
 let tools: (data: Matrix, index: FlatIndex)? = {
-    guard let data = try? NPYFile.read(toolsPath) else { return nil }
+    guard let data = (try? NPYFile.read(toolsPath)).map(Matrix.init) else { return nil }
     return (data, flatIndex(data))
 }()
 

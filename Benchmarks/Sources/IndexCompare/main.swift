@@ -9,6 +9,7 @@
 //       against exact search, single-query QPS (one thread) and batch QPS (T threads).
 import Foundation
 import GantryIndex
+import GantryIO
 import GantryMath
 
 struct Arguments {
@@ -79,8 +80,8 @@ case "generate":
     try NPYFile.write(Matrix(rows: queryCount, cols: dimension, values: Array(all.values[(count * dimension)...])), to: out + "/queries.npy")
 
 case "measure":
-    let data = try NPYFile.read(options.string("data"))
-    let queries = try NPYFile.read(options.string("queries"))
+    let data = Matrix(try NPYFile.read(options.string("data")))
+    let queries = Matrix(try NPYFile.read(options.string("queries")))
     let threads = options.int("threads", 1), k = options.int("k", 10)
     let label = options.string("label", "")
     let kinds = options.string("kinds", "flat,hnsw").split(separator: ",")

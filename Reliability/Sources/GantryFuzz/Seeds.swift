@@ -3,6 +3,7 @@ import AgentGantry
 import Foundation
 import GantryAdapt
 import GantryIndex
+import GantryIO
 import GantryMath
 
 enum Seeds {

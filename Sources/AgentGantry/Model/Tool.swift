@@ -1,4 +1,5 @@
 import Foundation
+import GantryIO
 import GantryMath
 
 /// A tool an agent can call, as registered with `AgentGantry`.

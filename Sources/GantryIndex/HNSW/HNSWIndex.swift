@@ -85,6 +85,10 @@ public struct HNSWIndex: VectorIndex {
 
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
+    /// The stored vector of `id` (for cosine: the normalised one); nil for an unknown or removed
+    /// (tombstoned) id.
+    public func vector(of id: VectorID) -> [Float]? { idMap.slot(of: id).map { storage.vector(Int($0)) } }
+
     // MARK: adding
 
     public mutating func add(_ vector: some ContiguousFloats, id: VectorID) throws(IndexError) {
@@ -252,131 +256,9 @@ public struct HNSWIndex: VectorIndex {
     }
 }
 
-// MARK: - Storage and the algorithm
+// MARK: - The algorithm
 
-/// A (score, slot) pair in the search heaps.
-struct ScoredSlot {
-    var score: Float
-    var slot: Int32
-}
-
-/// The graph's buffers. Owned by one `HNSWIndex` value (copied on write); during a parallel
-/// build the workers share it, each neighbour list guarded by its lock stripe.
-final class HNSWStorage: @unchecked Sendable {
-    let dimension: Int
-    let m: Int
-    let m0: Int
-    var count = 0
-    var capacity = 0
-    var vectors: UnsafeMutablePointer<Float>
-    var links0: UnsafeMutablePointer<Int32>
-    var upper: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
-    var levels: UnsafeMutablePointer<UInt8>
-    var deleted: UnsafeMutablePointer<UInt8>
-    var deletedCount = 0
-    var entryPoint: Int32 = -1
-    var maxLevel = -1
-    let scratch = ScratchPool()
-
-    var stride0: Int { 1 + m0 }
-    var strideUpper: Int { 1 + m }
-
-    init(dimension: Int, m: Int) {
-        self.dimension = dimension
-        self.m = m
-        m0 = 2 * m
-        vectors = .allocate(capacity: 1)
-        links0 = .allocate(capacity: 1)
-        upper = .allocate(capacity: 1)
-        levels = .allocate(capacity: 1)
-        deleted = .allocate(capacity: 1)
-    }
-
-    deinit {
-        for slot in 0..<count { upper[slot]?.deallocate() }
-        vectors.deallocate()
-        links0.deallocate()
-        upper.deallocate()
-        levels.deallocate()
-        deleted.deallocate()
-    }
-
-    /// A deep copy (copy-on-write of the owning value).
-    func copy() -> HNSWStorage {
-        let other = HNSWStorage(dimension: dimension, m: m)
-        other.reserve(count)
-        other.vectors.update(from: vectors, count: count * dimension)
-        other.links0.update(from: links0, count: count * stride0)
-        other.levels.update(from: levels, count: count)
-        other.deleted.update(from: deleted, count: count)
-        for slot in 0..<count {
-            if let block = upper[slot] {
-                let size = Int(levels[slot]) * strideUpper
-                let copy = UnsafeMutablePointer<Int32>.allocate(capacity: size)
-                copy.update(from: block, count: size)
-                other.upper[slot] = copy
-            } else {
-                other.upper[slot] = nil
-            }
-        }
-        other.count = count
-        other.deletedCount = deletedCount
-        other.entryPoint = entryPoint
-        other.maxLevel = maxLevel
-        return other
-    }
-
-    /// Grows the buffers to hold `needed` nodes (amortised doubling). Not thread-safe.
-    func reserve(_ needed: Int) {
-        guard needed > capacity else { return }
-        let newCapacity = max(needed, capacity * 2, 64)
-        func grow<T>(_ pointer: inout UnsafeMutablePointer<T>, _ stride: Int) {
-            let bigger = UnsafeMutablePointer<T>.allocate(capacity: newCapacity * stride)
-            bigger.moveInitialize(from: pointer, count: count * stride)
-            pointer.deallocate()
-            pointer = bigger
-        }
-        grow(&vectors, dimension)
-        grow(&links0, stride0)
-        grow(&upper, 1)
-        grow(&levels, 1)
-        grow(&deleted, 1)
-        capacity = newCapacity
-    }
-
-    /// Appends a node with no links yet. Not thread-safe; capacity must be reserved.
-    func append(_ vector: UnsafeBufferPointer<Float>, level: Int) {
-        let slot = count
-        (vectors + slot * dimension).update(from: vector.baseAddress!, count: dimension)
-        links0[slot * stride0] = 0
-        levels[slot] = UInt8(level)
-        deleted[slot] = 0
-        if level > 0 {
-            let block = UnsafeMutablePointer<Int32>.allocate(capacity: level * strideUpper)
-            for l in 0..<level { block[l * strideUpper] = 0 }
-            upper[slot] = block
-        } else {
-            upper[slot] = nil
-        }
-        count += 1
-    }
-
-    func vector(_ slot: Int) -> [Float] { Array(UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension)) }
-
-    @inline(__always)
-    func score(_ query: UnsafePointer<Float>, _ slot: Int) -> Float {
-        SIMDKernels.dot(UnsafeBufferPointer(start: query, count: dimension),
-                        UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension))
-    }
-
-    /// The neighbour list of `slot` on `layer`: element 0 is the count.
-    @inline(__always)
-    func links(_ slot: Int, layer: Int) -> UnsafeMutablePointer<Int32> {
-        layer == 0 ? links0 + slot * stride0 : upper[slot]! + (layer - 1) * strideUpper
-    }
-
-    // MARK: search
-
+extension HNSWStorage {
     /// Greedy descent through the upper layers, then a best-first search of layer 0 with a
     /// candidate list of `ef`; returns the best `k` live (and allowed) nodes.
     func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, allowed: [Bool]?) -> [ScoredSlot] {
@@ -417,12 +299,13 @@ final class HNSWStorage: @unchecked Sendable {
     /// Copies the neighbour list into `buffer` (under its lock while building) and returns its count.
     @inline(__always)
     func readLinks(_ slot: Int, layer: Int, into buffer: UnsafeMutablePointer<Int32>, locking: Bool) -> Int {
-        if locking { lockStripes.lock(slot) }
-        let list = links(slot, layer: layer)
-        let n = Int(list[0])
-        buffer.update(from: list + 1, count: n)
-        if locking { lockStripes.unlock(slot) }
-        return n
+        func copy() -> Int {
+            let list = links(slot, layer: layer)
+            let n = Int(list[0])
+            buffer.update(from: list + 1, count: n)
+            return n
+        }
+        return locking ? lockStripes.withLock(slot, copy) : copy()
     }
 
     /// Best-first search of one layer from `entry` (Algorithm 2 of the paper). Nodes that are
@@ -495,10 +378,6 @@ final class HNSWStorage: @unchecked Sendable {
         return kept
     }
 
-    // MARK: build-time locks
-
-    let lockStripes = LockStripes(count: 4096)
-    let entryLock = LockStripes(count: 1)
 }
 
 /// The insertion step, shared by the serial and the parallel build.
@@ -512,10 +391,7 @@ struct HNSWBuilder: @unchecked Sendable {
         let s = storage
         let level = Int(s.levels[Int(slot)])
         let query = UnsafePointer(s.vectors + Int(slot) * s.dimension)
-        if locking { s.entryLock.lock(0) }
-        let entry = s.entryPoint
-        let topLevel = s.maxLevel
-        if locking { s.entryLock.unlock(0) }
+        let (entry, topLevel) = s.entryLock.withLock { _ in (s.entryPoint, s.maxLevel) }
 
         let scratch = s.scratch.borrow(capacity: s.count)
         defer { s.scratch.giveBack(scratch) }
@@ -548,19 +424,28 @@ struct HNSWBuilder: @unchecked Sendable {
             }
         }
         if level > topLevel {
-            if locking { s.entryLock.lock(0) }
-            if level > s.maxLevel {
-                s.maxLevel = level
-                s.entryPoint = slot
+            s.entryLock.withLock { _ in
+                if level > s.maxLevel {
+                    s.maxLevel = level
+                    s.entryPoint = slot
+                }
             }
-            if locking { s.entryLock.unlock(0) }
         }
     }
 
+    /// Adds the back link `node → newNode` on `layer`, under `node`'s stripe while building in parallel.
     private func connect(_ node: Int32, to newNode: Int32, score: Float, layer: Int, limit: Int) {
+        if locking {
+            storage.lockStripes.withLock(Int(node)) { link(node, to: newNode, score: score, layer: layer, limit: limit) }
+        } else {
+            link(node, to: newNode, score: score, layer: layer, limit: limit)
+        }
+    }
+
+    /// Appends `newNode` to `node`'s list, or, when the list is full, re-selects the list from
+    /// its members and `newNode` with the heuristic.
+    private func link(_ node: Int32, to newNode: Int32, score: Float, layer: Int, limit: Int) {
         let s = storage
-        if locking { s.lockStripes.lock(Int(node)) }
-        defer { if locking { s.lockStripes.unlock(Int(node)) } }
         let list = s.links(Int(node), layer: layer)
         let n = Int(list[0])
         for i in 0..<n where list[1 + i] == newNode { return }
@@ -576,160 +461,4 @@ struct HNSWBuilder: @unchecked Sendable {
         list[0] = Int32(kept.count)
         for (i, neighbour) in kept.enumerated() { list[1 + i] = neighbour.slot }
     }
-}
-
-/// A binary heap of scored slots, best-first (`maxOnTop`) or worst-first.
-struct BinaryHeap {
-    private(set) var elements: [ScoredSlot] = []
-    let maxOnTop: Bool
-
-    init(maxOnTop: Bool) { self.maxOnTop = maxOnTop }
-
-    var count: Int { elements.count }
-    var top: ScoredSlot? { elements.first }
-
-    @inline(__always)
-    private func above(_ a: ScoredSlot, _ b: ScoredSlot) -> Bool { maxOnTop ? a.score > b.score : a.score < b.score }
-
-    mutating func push(_ element: ScoredSlot) {
-        elements.append(element)
-        var child = elements.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard above(elements[child], elements[parent]) else { break }
-            elements.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() {
-        let last = elements.removeLast()
-        guard !elements.isEmpty else { return }
-        elements[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var best = parent
-            if left < elements.count, above(elements[left], elements[best]) { best = left }
-            if right < elements.count, above(elements[right], elements[best]) { best = right }
-            if best == parent { return }
-            elements.swapAt(parent, best)
-            parent = best
-        }
-    }
-
-    mutating func removeAll() { elements.removeAll(keepingCapacity: true) }
-}
-
-/// Per-search working memory: an epoch-stamped visited set (no clearing between searches)
-/// and the heaps, reused across searches.
-final class Scratch {
-    var visited: UnsafeMutablePointer<UInt32>
-    var capacity: Int
-    var epoch: UInt32 = 0
-    var candidates = BinaryHeap(maxOnTop: true)
-    var results = BinaryHeap(maxOnTop: false)
-    /// One neighbour list (at most 2·1024 links) and its scores.
-    let neighbours = UnsafeMutablePointer<Int32>.allocate(capacity: 2048)
-    let scores = UnsafeMutablePointer<Float>.allocate(capacity: 2048)
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        visited = .allocate(capacity: max(capacity, 1))
-        visited.initialize(repeating: 0, count: max(capacity, 1))
-    }
-
-    deinit {
-        visited.deallocate()
-        neighbours.deallocate()
-        scores.deallocate()
-    }
-
-    func ensure(_ needed: Int) {
-        guard needed > capacity else { return }
-        visited.deallocate()
-        capacity = max(needed, capacity * 2)
-        visited = .allocate(capacity: capacity)
-        visited.initialize(repeating: 0, count: capacity)
-        epoch = 0
-    }
-
-    /// A fresh stamp; on wrap-around the set is cleared once.
-    func nextEpoch() -> UInt32 {
-        if epoch == .max {
-            visited.update(repeating: 0, count: capacity)
-            epoch = 0
-        }
-        epoch += 1
-        return epoch
-    }
-}
-
-/// Scratch objects handed to one search at a time. Rule: `borrow` and `giveBack` under the
-/// mutex; a borrowed scratch belongs to its search alone.
-final class ScratchPool: @unchecked Sendable {
-    private var free: [Scratch] = []
-    private let lock = LockStripes(count: 1)
-
-    func borrow(capacity: Int) -> Scratch {
-        lock.lock(0)
-        let scratch = free.popLast()
-        lock.unlock(0)
-        let result = scratch ?? Scratch(capacity: capacity)
-        result.ensure(capacity)
-        return result
-    }
-
-    func giveBack(_ scratch: Scratch) {
-        lock.lock(0)
-        free.append(scratch)
-        lock.unlock(0)
-    }
-}
-
-/// A fixed set of pthread mutexes; key `i` maps to stripe `i % count`.
-final class LockStripes: @unchecked Sendable {
-    private let mutexes: UnsafeMutablePointer<pthread_mutex_t>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        mutexes = .allocate(capacity: count)
-        for i in 0..<count { pthread_mutex_init(mutexes + i, nil) }
-    }
-
-    deinit {
-        for i in 0..<count { pthread_mutex_destroy(mutexes + i) }
-        mutexes.deallocate()
-    }
-
-    @inline(__always) func lock(_ key: Int) { pthread_mutex_lock(mutexes + key % count) }
-    @inline(__always) func unlock(_ key: Int) { pthread_mutex_unlock(mutexes + key % count) }
-}
-
-/// Results written by parallel workers, one slot each. Rule: each index is written by one
-/// worker exactly once, and read only after `concurrentPerform` returns.
-final class ResultSlots: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<[SearchResult]>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: max(count, 1))
-        slots.initialize(repeating: [], count: count)
-    }
-
-    deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-    }
-
-    func store(_ value: [SearchResult], at index: Int) { slots[index] = value }
-
-    var values: [[SearchResult]] { Array(UnsafeBufferPointer(start: slots, count: count)) }
-}
-
-enum ProcessInfo {
-    /// Cores this process may use.
-    static var activeCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }

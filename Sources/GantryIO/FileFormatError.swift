@@ -1,15 +1,16 @@
-/// Errors reading or writing GantryMath's files (`.npy`, and the binary files other modules
-/// build with `BinaryWriter`/`BinaryReader`). Each names the file and what is wrong with it.
+/// Errors reading or writing AgentGantry's files (`.npy`, and the formats other modules build on
+/// `FileEnvelope`, `BinaryWriter` and `BinaryReader`). Each names the file and what is wrong with it.
 public enum FileFormatError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file cannot be opened, read or written (the OS's reason attached).
     case io(path: String, operation: String, reason: String)
-    /// The file ends before the data its header promises.
+    /// The file ends before the data its header promises (or was truncated while it was read).
     case truncated(path: String, expectedBytes: Int, foundBytes: Int)
     /// The file is not of the expected kind, or its header is malformed.
     case malformed(path: String, reason: String)
     /// A well-formed file of a kind or version this build does not read.
     case unsupported(path: String, reason: String)
-    /// The payload does not match its checksum: the file was damaged after it was written.
+    /// The header or the payload does not match its checksum: the file was damaged after it was
+    /// written.
     case checksumMismatch(path: String, expected: UInt32, found: UInt32)
 
     public var description: String {
@@ -23,7 +24,7 @@ public enum FileFormatError: Error, CustomStringConvertible, Equatable, Sendable
         case let .unsupported(path, reason):
             return "\(path) is not supported: \(reason)"
         case let .checksumMismatch(path, expected, found):
-            return "\(path) is corrupt: payload checksum \(String(found, radix: 16)) does not match the "
+            return "\(path) is corrupt: checksum \(String(found, radix: 16)) does not match the "
                 + "recorded \(String(expected, radix: 16)); rebuild the file"
         }
     }

@@ -1,4 +1,5 @@
-/// NumPy `.npy` files of float32 matrices: the embeddings interchange format.
+/// NumPy `.npy` files of float32 matrices: the embeddings interchange format. (`Matrix`
+/// reads and writes them through `Matrix(_: NPYArray)` and `NPYFile.write(_: Matrix, to:)`.)
 ///
 /// Reads versions 1.0, 2.0 and 3.0 with dtype `<f4` in C order and a 1-D (one row) or 2-D
 /// shape; anything else is refused with a message saying how to convert it. The header is
@@ -6,18 +7,45 @@
 public enum NPYFile {
     private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
-    /// The matrix stored in `path`.
-    public static func read(_ path: String) throws(FileFormatError) -> Matrix {
-        try decode(try BinaryFile.read(path), path: path)
+    /// The array stored in `path`, read straight into its final storage (no copy of the file).
+    public static func read(_ path: String) throws(FileFormatError) -> NPYArray {
+        var reader = try BinaryReader(contentsOf: path)
+        return try decode(&reader)
     }
 
     /// Decodes `.npy` bytes; `path` only names the source in errors.
-    public static func decode(_ bytes: [UInt8], path: String) throws(FileFormatError) -> Matrix {
+    public static func decode(_ bytes: [UInt8], path: String) throws(FileFormatError) -> NPYArray {
         var reader = BinaryReader(bytes, path: path)
-        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+        return try decode(&reader)
+    }
+
+    /// Writes `array` as a version 1.0 `.npy` file (`<f4`, C order, shape (rows, cols)),
+    /// atomically.
+    public static func write(_ array: NPYArray, to path: String) throws(FileFormatError) {
+        try BinaryFile.writeAtomically(encode(array), to: path)
+    }
+
+    /// The `.npy` bytes of `array`, byte-identical to what NumPy writes.
+    public static func encode(_ array: NPYArray) -> [UInt8] {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(array.rows), \(array.cols)), }"
+        // NumPy aligns the payload to 64 bytes: magic (6) + version (2) + length (2) + header + "\n".
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var writer = BinaryWriter(reservingCapacity: 10 + header.utf8.count + array.values.count * 4)
+        magic.withUnsafeBytes { writer.append(bytes: $0) }
+        writer.append(UInt8(1))
+        writer.append(UInt8(0))
+        writer.append(UInt16(header.utf8.count))
+        header.utf8.withContiguousStorageIfAvailable { writer.append(bytes: UnsafeRawBufferPointer($0)) }
+        writer.append(floats: array.values)
+        return writer.bytes
+    }
+
+    private static func decode(_ reader: inout BinaryReader) throws(FileFormatError) -> NPYArray {
+        let path = reader.path, size = reader.totalBytes
+        guard size >= 10, try reader.readBytes(6) == magic else {
             throw .malformed(path: path, reason: "no NumPy magic (\\x93NUMPY) at the start; is this an .npy file?")
         }
-        try reader.skip(6)
         let major = try reader.read(UInt8.self)
         _ = try reader.read(UInt8.self)
         let headerLength: Int
@@ -27,10 +55,9 @@ public enum NPYFile {
         default: throw .unsupported(path: path, reason: "NumPy format version \(major); versions 1 to 3 are read")
         }
         guard headerLength <= reader.remaining else {
-            throw .truncated(path: path, expectedBytes: reader.offset + headerLength, foundBytes: bytes.count)
+            throw .truncated(path: path, expectedBytes: reader.offset + headerLength, foundBytes: size)
         }
-        let headerText = String(decoding: bytes[reader.offset..<reader.offset + headerLength], as: UTF8.self)
-        try reader.skip(headerLength)
+        let headerText = String(decoding: try reader.readBytes(headerLength), as: UTF8.self)
         let header = try Header(parsing: headerText, path: path)
 
         guard header.descr == "<f4" || header.descr == "=f4" && Self.hostIsLittleEndian else {
@@ -50,38 +77,11 @@ public enum NPYFile {
         let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
         guard !overflow, count <= (Int.max - reader.offset) / 4 else { throw .malformed(path: path, reason: "shape \(header.shape) is too large") }
         let expected = reader.offset + count * 4
-        guard bytes.count >= expected else { throw .truncated(path: path, expectedBytes: expected, foundBytes: bytes.count) }
-        guard bytes.count == expected else {
-            throw .malformed(path: path, reason: "\(bytes.count - expected) bytes after the \(rows)×\(cols) payload")
+        guard size >= expected else { throw .truncated(path: path, expectedBytes: expected, foundBytes: size) }
+        guard size == expected else {
+            throw .malformed(path: path, reason: "\(size - expected) bytes after the \(rows)×\(cols) payload")
         }
-        let values = try reader.readFloats(count)
-        do {
-            return try Matrix(rows: rows, cols: cols, values: values)
-        } catch {
-            throw .malformed(path: path, reason: "\(error)")
-        }
-    }
-
-    /// Writes `matrix` as a version 1.0 `.npy` file (`<f4`, C order, shape (rows, cols)),
-    /// atomically.
-    public static func write(_ matrix: Matrix, to path: String) throws(FileFormatError) {
-        try BinaryFile.writeAtomically(encode(matrix), to: path)
-    }
-
-    /// The `.npy` bytes of `matrix`.
-    public static func encode(_ matrix: Matrix) -> [UInt8] {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(matrix.rows), \(matrix.cols)), }"
-        // NumPy aligns the payload to 64 bytes: magic (6) + version (2) + length (2) + header + "\n".
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var writer = BinaryWriter(reservingCapacity: 10 + header.utf8.count + matrix.values.count * 4)
-        magic.withUnsafeBytes { writer.append(bytes: $0) }
-        writer.append(UInt8(1))
-        writer.append(UInt8(0))
-        writer.append(UInt16(header.utf8.count))
-        header.utf8.withContiguousStorageIfAvailable { writer.append(bytes: UnsafeRawBufferPointer($0)) }
-        writer.append(floats: matrix.values)
-        return writer.bytes
+        return NPYArray(checkedRows: rows, cols: cols, values: try reader.readFloats(count))
     }
 
     private static var hostIsLittleEndian: Bool { 1.littleEndian == 1 }

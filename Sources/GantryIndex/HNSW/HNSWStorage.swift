@@ -1,0 +1,127 @@
+import GantryMath
+import Synchronization
+
+/// The graph's buffers, laid out as `HNSWIndex` describes: flat, indexed by slot, no per-node
+/// objects. Owned by one `HNSWIndex` value (copied on write); during a parallel build the
+/// workers share it, each neighbour list guarded by its lock stripe.
+final class HNSWStorage: @unchecked Sendable {
+    let dimension: Int
+    let m: Int
+    let m0: Int
+    var count = 0
+    var capacity = 0
+    var vectors: UnsafeMutablePointer<Float>
+    var links0: UnsafeMutablePointer<Int32>
+    var upper: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
+    var levels: UnsafeMutablePointer<UInt8>
+    var deleted: UnsafeMutablePointer<UInt8>
+    var deletedCount = 0
+    var entryPoint: Int32 = -1
+    var maxLevel = -1
+    let scratch = ScratchPool()
+
+    var stride0: Int { 1 + m0 }
+    var strideUpper: Int { 1 + m }
+
+    init(dimension: Int, m: Int) {
+        self.dimension = dimension
+        self.m = m
+        m0 = 2 * m
+        vectors = .allocate(capacity: 1)
+        links0 = .allocate(capacity: 1)
+        upper = .allocate(capacity: 1)
+        levels = .allocate(capacity: 1)
+        deleted = .allocate(capacity: 1)
+    }
+
+    deinit {
+        for slot in 0..<count { upper[slot]?.deallocate() }
+        vectors.deallocate()
+        links0.deallocate()
+        upper.deallocate()
+        levels.deallocate()
+        deleted.deallocate()
+    }
+
+    /// A deep copy (copy-on-write of the owning value).
+    func copy() -> HNSWStorage {
+        let other = HNSWStorage(dimension: dimension, m: m)
+        other.reserve(count)
+        other.vectors.update(from: vectors, count: count * dimension)
+        other.links0.update(from: links0, count: count * stride0)
+        other.levels.update(from: levels, count: count)
+        other.deleted.update(from: deleted, count: count)
+        for slot in 0..<count {
+            if let block = upper[slot] {
+                let size = Int(levels[slot]) * strideUpper
+                let copy = UnsafeMutablePointer<Int32>.allocate(capacity: size)
+                copy.update(from: block, count: size)
+                other.upper[slot] = copy
+            } else {
+                other.upper[slot] = nil
+            }
+        }
+        other.count = count
+        other.deletedCount = deletedCount
+        other.entryPoint = entryPoint
+        other.maxLevel = maxLevel
+        return other
+    }
+
+    /// Grows the buffers to hold `needed` nodes (amortised doubling). Not thread-safe.
+    func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        let newCapacity = max(needed, capacity * 2, 64)
+        func grow<T>(_ pointer: inout UnsafeMutablePointer<T>, _ stride: Int) {
+            let bigger = UnsafeMutablePointer<T>.allocate(capacity: newCapacity * stride)
+            bigger.moveInitialize(from: pointer, count: count * stride)
+            pointer.deallocate()
+            pointer = bigger
+        }
+        grow(&vectors, dimension)
+        grow(&links0, stride0)
+        grow(&upper, 1)
+        grow(&levels, 1)
+        grow(&deleted, 1)
+        capacity = newCapacity
+    }
+
+    /// Appends a node with no links yet (every list entry zero, so saved files hold no stale
+    /// heap bytes). Not thread-safe; capacity must be reserved.
+    func append(_ vector: UnsafeBufferPointer<Float>, level: Int) {
+        let slot = count
+        (vectors + slot * dimension).update(from: vector.baseAddress!, count: dimension)
+        (links0 + slot * stride0).update(repeating: 0, count: stride0)
+        levels[slot] = UInt8(level)
+        deleted[slot] = 0
+        if level > 0 {
+            let block = UnsafeMutablePointer<Int32>.allocate(capacity: level * strideUpper)
+            block.initialize(repeating: 0, count: level * strideUpper)
+            upper[slot] = block
+        } else {
+            upper[slot] = nil
+        }
+        count += 1
+    }
+
+    func vector(_ slot: Int) -> [Float] { Array(UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension)) }
+
+    @inline(__always)
+    func score(_ query: UnsafePointer<Float>, _ slot: Int) -> Float {
+        SIMDKernels.dot(UnsafeBufferPointer(start: query, count: dimension),
+                        UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension))
+    }
+
+    /// The neighbour list of `slot` on `layer`: element 0 is the count.
+    @inline(__always)
+    func links(_ slot: Int, layer: Int) -> UnsafeMutablePointer<Int32> {
+        layer == 0 ? links0 + slot * stride0 : upper[slot]! + (layer - 1) * strideUpper
+    }
+
+    // MARK: build-time locks
+
+    /// Guard the neighbour lists during a parallel build (list of slot i: stripe i).
+    let lockStripes = LockStripes(count: 4096)
+    /// Guards `entryPoint` and `maxLevel` during a build.
+    let entryLock = Mutex(())
+}
