@@ -124,10 +124,12 @@ public actor AgentGantry {
 
     // MARK: internals
 
+    /// The frozen embedding of `text`, as a unit vector (the one place a query is normalised).
     func embed(_ text: String) throws(GantryError) -> [Float] {
-        let vector: [Float]
+        var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
         try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
+        guard (try? SIMDKernels.normalize(&vector)) != nil else { throw .embedding("the query's embedding is all zeros") }
         return vector
     }
 

@@ -34,18 +34,21 @@ struct FeedbackMemory: Sendable {
     let settings: Settings
 
     init(dimension: Int, settings: Settings) throws(GantryError) {
-        do { index = try FlatIndex(dimension: dimension, metric: .cosine) } catch { throw .index(error) }
+        do { index = try FlatIndex(dimension: dimension, metric: .innerProduct) } catch { throw .index(error) }
         self.settings = settings
     }
 
     var count: Int { entries.count }
 
+    /// Adds a correction; its query vector is normalised here, once.
     mutating func add(id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
-        do { try index.add(vector, id: .number(id)) } catch { throw .index(error) }
+        var unit = vector
+        do { try SIMDKernels.normalize(&unit) } catch { throw .invalidInput("feedback event \(id): its query vector is all zeros or not finite") }
+        do { try index.add(unit, id: .number(id)) } catch { throw .index(error) }
         entries[id] = entry
     }
 
-    /// Signals per tool for the frozen query vector `q` at time `now`, asked by `team`.
+    /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`.
     func signals(for q: [Float], at now: Date, team: String?) throws(GantryError) -> [String: Double] {
         guard !entries.isEmpty else { return [:] }
         let hits: [SearchResult]

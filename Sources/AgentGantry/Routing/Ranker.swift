@@ -66,11 +66,9 @@ struct Ranker {
     /// correction must be able to lift the correct tool from below the candidate pool.
     private func memoryCandidates(_ query: [Float], memory: [String: Double], excluding pooled: Set<String>,
                                   admits: Admission) -> [Candidate] {
-        let norm = SIMDKernels.norm(query)
-        return memory.filter { $0.value > 0 }.keys.sorted().compactMap { name in
+        memory.filter { $0.value > 0 }.keys.sorted().compactMap { name in
             guard !pooled.contains(name), admits(.name(name)), let vector = index.vector(of: name) else { return nil }
-            let dot = (try? SIMDKernels.dot(query, vector)) ?? 0
-            return Candidate(name: name, semantic: Double(dot / (norm * SIMDKernels.norm(vector))))
+            return Candidate(name: name, semantic: Double((try? SIMDKernels.dot(query, vector)) ?? 0))  // both unit: the cosine
         }
     }
 

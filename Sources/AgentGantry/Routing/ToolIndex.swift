@@ -3,6 +3,10 @@ import GantryMath
 
 /// The tools' adapted vectors, searchable: exact (`FlatIndex`) for small catalogues, `HNSWIndex`
 /// above `GantryConfiguration.flatIndexLimit`. Ids are tool names.
+///
+/// Vectors are normalised once, when they enter (`upsert`), and scored by inner product; a
+/// search takes a unit query (the facade's embeddings and the adapter's outputs are unit), so
+/// nothing is normalised per query. The index holds the only copy of the adapted vectors.
 struct ToolIndex: Sendable {
     private enum Storage: Sendable {
         case flat(FlatIndex)
@@ -10,13 +14,13 @@ struct ToolIndex: Sendable {
     }
 
     private var storage: Storage
-    /// The indexed vectors by tool name (for MMR; the HNSW graph keeps its own copy).
-    private(set) var vectors: [String: [Float]] = [:]
+    let dimension: Int
 
     init(dimension: Int, hnsw: Bool) throws(GantryError) {
         self.dimension = dimension
         do {
-            storage = hnsw ? .hnsw(try HNSWIndex(dimension: dimension, metric: .cosine)) : .flat(try FlatIndex(dimension: dimension, metric: .cosine))
+            storage = hnsw ? .hnsw(try HNSWIndex(dimension: dimension, metric: .innerProduct))
+                : .flat(try FlatIndex(dimension: dimension, metric: .innerProduct))
         } catch {
             throw .index(error)
         }
@@ -24,26 +28,23 @@ struct ToolIndex: Sendable {
 
     var isHNSW: Bool { if case .hnsw = storage { true } else { false } }
 
-    /// Adds or replaces the vector of `name`. On error the index is unchanged.
+    /// Adds or replaces the vector of `name`, normalised. On error the index is unchanged.
     mutating func upsert(_ name: String, _ vector: [Float]) throws(GantryError) {
         let id = VectorID.name(name)
         // Validate first (length, finite, non-zero) so that a bad vector never removes the old one.
-        guard vector.count == dimension, vector.allSatisfy(\.isFinite), vector.contains(where: { $0 != 0 }) else {
+        var unit = vector
+        guard vector.count == dimension, vector.allSatisfy(\.isFinite), (try? SIMDKernels.normalize(&unit)) != nil else {
             throw .invalidInput("tool \(name): its vector must have \(dimension) finite values, not all zero")
         }
         try mutate { (index: inout any VectorIndex) throws(IndexError) in
             if index.contains(id) { try index.remove(id) }
-            try index.add(vector, id: id)
+            try index.add(unit, id: id)
         }
-        vectors[name] = vector
     }
 
     mutating func remove(_ name: String) throws(GantryError) {
         try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.remove(.name(name)) }
-        vectors[name] = nil
     }
-
-    let dimension: Int
 
     /// Runs `body` on the index moved out of `storage` (so it is uniquely referenced and mutated
     /// in place), and puts it back whatever happens.
@@ -60,6 +61,7 @@ struct ToolIndex: Sendable {
         do { try body(&index) } catch { throw .index(error) }
     }
 
+    /// The nearest `k` tools to the unit vector `query` that `filter` admits.
     func search(_ query: [Float], k: Int, filter: SearchFilter?) throws(GantryError) -> [SearchResult] {
         do {
             switch storage {
@@ -71,7 +73,13 @@ struct ToolIndex: Sendable {
         }
     }
 
-    func vector(of name: String) -> [Float]? { vectors[name] }
+    /// The indexed (unit) vector of `name`.
+    func vector(of name: String) -> [Float]? {
+        switch storage {
+        case .flat(let index): index.vector(of: .name(name))
+        case .hnsw(let index): index.vector(of: .name(name))
+        }
+    }
 }
 
 extension FlatIndex {
