@@ -124,7 +124,7 @@ public actor AgentGantry {
 
     // MARK: internals
 
-    /// The frozen embedding of `text`, as a unit vector (the one place a query is normalised).
+    /// The frozen embedding of `text`, as a unit vector (the one place a query is normalized).
     func embed(_ text: String) throws(GantryError) -> [Float] {
         var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }

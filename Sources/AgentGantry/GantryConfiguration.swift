@@ -3,7 +3,7 @@ import GantryAdapt
 
 /// Settings of an `AgentGantry`.
 public struct GantryConfiguration: Sendable {
-    /// Weights of the signals in the final score, by `Signal` (normalised to sum 1 when used).
+    /// Weights of the signals in the final score, by `Signal` (normalized to sum 1 when used).
     /// The defaults are each provider's `defaultWeight`, with the evidence for it beside it.
     public typealias Weights = SignalValues
 

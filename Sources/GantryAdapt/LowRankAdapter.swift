@@ -66,7 +66,7 @@ public struct LowRankAdapter: Sendable, Equatable {
         return output
     }
 
-    /// Adapted query rows (unit length): `X + (X Vᵀᵀ)Uᵀ` as two sgemm calls, then normalised.
+    /// Adapted query rows (unit length): `X + (X Vᵀᵀ)Uᵀ` as two sgemm calls, then normalized.
     public func adaptQueries(_ x: Matrix) throws(AdaptError) -> Matrix {
         try batch(x, offsets: nil)
     }

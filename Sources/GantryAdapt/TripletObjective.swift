@@ -7,7 +7,7 @@ import GantryMath
 ///     t' = normalize(t [+ (t Vᵀᵀ) Uᵀ] [+ bₜ])  (the adapter when side = both; offsets)
 ///
 /// Forward: H = X·downᵀ and Z = X + H·up per side (2 sgemm). Backward through the
-/// normalisation, g_z = (g_a − a (a·g_a)) / ‖z‖, then ∂up = Hᵀ G_z, ∂H = G_z·upᵀ,
+/// normalization, g_z = (g_a − a (a·g_a)) / ‖z‖, then ∂up = Hᵀ G_z, ∂H = G_z·upᵀ,
 /// ∂down = ∂Hᵀ X (3 sgemm per side). The anchor and tool rows of a batch are each computed
 /// once, however many triplets share them.
 struct TripletObjective {

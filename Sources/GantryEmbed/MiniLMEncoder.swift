@@ -3,7 +3,7 @@ import GantryMath
 
 /// all-MiniLM-L6-v2 (a 6-layer BERT, hidden 384, 12 heads, FFN 1536) run natively:
 /// WordPiece ids → embeddings + LayerNorm → 6 × (self-attention, FFN with erf GELU, each with a
-/// residual and LayerNorm, eps 1e-12) → mean over the tokens → L2 normalisation. Produces the
+/// residual and LayerNorm, eps 1e-12) → mean over the tokens → L2 normalization. Produces the
 /// vectors sentence-transformers gives for this model (Reimers & Gurevych 2019; Wang et al.,
 /// "MiniLM", 2020).
 ///
@@ -179,7 +179,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         }
     }
 
-    /// The forward pass for one batch of token sequences; returns one normalised row each.
+    /// The forward pass for one batch of token sequences; returns one normalized row each.
     func forward(_ sequences: [[Int32]]) throws -> Matrix {
         let d = dimension
         // Below ~32 rows a product takes tens of microseconds and handing work to a second

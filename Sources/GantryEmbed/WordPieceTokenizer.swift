@@ -64,7 +64,7 @@ public struct WordPieceTokenizer: Sendable {
         return ids
     }
 
-    /// The normalised text (steps 1–4).
+    /// The normalized text (steps 1–4).
     func normalize(_ text: String) -> [Unicode.Scalar] {
         var cleaned = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {

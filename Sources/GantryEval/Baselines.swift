@@ -17,7 +17,7 @@ public enum Baselines {
                                 index: RetrievalEvaluator.IndexKind) throws(AdaptError) -> [Row] {
         let training = split?.training ?? dataset.indices(of: .train)
         var rows = [Row]()
-        // Tool centroids: each tool replaced by the normalised mean of its training queries.
+        // Tool centroids: each tool replaced by the normalized mean of its training queries.
         var moved = dataset
         moved.toolVectors = try centroidTools(tools: dataset.toolVectors, queries: dataset.queryVectors,
                                               positives: training.map { dataset.queries[$0].tools }, rows: training, mix: 1)
@@ -37,7 +37,7 @@ public enum Baselines {
     }
 
     /// "Tool centroids": each tool's vector moved to `normalize((1 − mix)·t + mix·c)`, where c is
-    /// the normalised mean of its training queries' vectors (tools without training queries keep
+    /// the normalized mean of its training queries' vectors (tools without training queries keep
     /// their vector). `rows[i]` is the row in `queries` of the query labelled `positives[i]`.
     public static func centroidTools(tools: Matrix, queries: Matrix, positives: [[Int]], rows: [Int], mix: Float) throws(AdaptError) -> Matrix {
         var moved = tools

@@ -36,7 +36,7 @@ public struct FlatIndex: VectorIndex {
 
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
-    /// The stored vector of `id` (for cosine: the normalised one); nil for an unknown or removed id.
+    /// The stored vector of `id` (for cosine: the normalized one); nil for an unknown or removed id.
     public func vector(of id: VectorID) -> [Float]? {
         idMap.slot(of: id).map { Array(vectors[Int($0) * dimension..<(Int($0) + 1) * dimension]) }
     }
@@ -69,17 +69,17 @@ public struct FlatIndex: VectorIndex {
     public func search(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         try checkK(k)
         // Inner product: score the caller's buffer in place once it is validated; cosine:
-        // a normalised copy.
-        let normalised: [Float]? = metric == .cosine
+        // a normalized copy.
+        let normalized: [Float]? = metric == .cosine
             ? try VectorCheck.prepare(query, dimension: dimension, metric: metric, row: 0)
             : nil
-        if normalised == nil { try VectorCheck.validate(query, dimension: dimension) }
+        if normalized == nil { try VectorCheck.validate(query, dimension: dimension) }
         let ids = idMap.ids
         var selection = TopKSelection(k: k)
         if let filter {
             let allowed = idMap.allowedSlots(filter)
             var scores = [Float](repeating: 0, count: allowed.count)
-            withQuery(query, normalised) { q in
+            withQuery(query, normalized) { q in
                 vectors.withUnsafeBufferPointer { rows in
                     allowed.withUnsafeBufferPointer { slots in
                         scores.withUnsafeMutableBufferPointer {
@@ -91,15 +91,15 @@ public struct FlatIndex: VectorIndex {
             scores.withUnsafeBufferPointer { selection.offer(scores: $0) }
             return selection.finish { SearchResult(id: ids[Int(allowed[$0])], score: $1) }
         }
-        withQuery(query, normalised) { q in
+        withQuery(query, normalized) { q in
             vectors.withUnsafeBufferPointer { selection.offerInnerProducts(rows: $0, query: q) }
         }
         return selection.finish { SearchResult(id: ids[$0], score: $1) }
     }
 
-    /// Calls `body` with the normalised copy if there is one, else the caller's buffer.
-    private func withQuery(_ query: some ContiguousFloats, _ normalised: [Float]?, _ body: (UnsafeBufferPointer<Float>) -> Void) {
-        if let normalised { normalised.withUnsafeBufferPointer(body) } else { query.withUnsafeBufferPointer(body) }
+    /// Calls `body` with the normalized copy if there is one, else the caller's buffer.
+    private func withQuery(_ query: some ContiguousFloats, _ normalized: [Float]?, _ body: (UnsafeBufferPointer<Float>) -> Void) {
+        if let normalized { normalized.withUnsafeBufferPointer(body) } else { query.withUnsafeBufferPointer(body) }
     }
 
     public func search(queries: Matrix, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [[SearchResult]] {

@@ -18,7 +18,7 @@ public typealias IndexKind = IndexFile.Kind
 ///     payloadCRC   u32      CRC-32C of the payload
 ///     headerCRC    u32      CRC-32C of every header byte before it
 ///     payload      kind-specific: parameters, ids, vectors (one block of count×dimension
-///                  floats), and for HNSW levels, tombstones and neighbour lists
+///                  floats), and for HNSW levels, tombstones and neighbor lists
 ///
 /// Files are written to a temporary file, fsynced and renamed. Loading checks the magic, the
 /// version, the header checksum and every count against the bytes present before allocating,

@@ -6,7 +6,7 @@ public enum SyntheticEmbeddings {
     /// Seeded clustered vectors shaped like sentence embeddings: `clusters` random centres, each
     /// point its centre plus a Gaussian step inside a random `intrinsicDimension`-dimensional
     /// subspace of that cluster (embeddings have low intrinsic dimension) plus a little isotropic
-    /// noise, normalised.
+    /// noise, normalized.
     public static func clustered(count: Int, dimension: Int, clusters: Int = 50, intrinsicDimension: Int = 8,
                                  spread: Float = 0.5, noise: Float = 0.05, seed: UInt64) -> Matrix {
         var rng = SplitMix64(seed: seed)

@@ -30,7 +30,7 @@ enum VectorCheck {
         }
     }
 
-    /// Checks length and finiteness and returns a copy, normalised for cosine.
+    /// Checks length and finiteness and returns a copy, normalized for cosine.
     static func prepare(_ vector: some ContiguousFloats, dimension: Int, metric: Metric, row: Int) throws(IndexError) -> [Float] {
         try validate(vector, dimension: dimension, metric: metric, row: row)
         var values = vector.withUnsafeBufferPointer { Array($0) }

@@ -22,7 +22,7 @@ public enum VectorID: Hashable, Sendable, CustomStringConvertible, ExpressibleBy
 public enum Metric: UInt8, Sendable, CustomStringConvertible {
     /// `score = ⟨q, x⟩` on the vectors as given.
     case innerProduct = 0
-    /// `score = cos(q, x)`: vectors are normalised when added, queries when searched.
+    /// `score = cos(q, x)`: vectors are normalized when added, queries when searched.
     case cosine = 1
 
     public var description: String { self == .cosine ? "cosine" : "inner product" }
@@ -74,7 +74,7 @@ public protocol VectorIndex: Sendable {
     /// Whether `id` is indexed.
     func contains(_ id: VectorID) -> Bool
     /// The stored vector of `id`, or nil for an id never added or removed. Under `.cosine` the
-    /// stored vector is the normalised one (unit length), not the one given to `add`.
+    /// stored vector is the normalized one (unit length), not the one given to `add`.
     func vector(of id: VectorID) -> [Float]?
 
     /// The `k` most similar vectors, best first.

@@ -35,7 +35,7 @@ public enum MathError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .cannotNormalize(rows):
             let shown = rows.prefix(10).map(String.init).joined(separator: ", ")
             let more = rows.count > 10 ? " and \(rows.count - 10) more" : ""
-            return "cannot normalise rows \(shown)\(more): their norm is zero, NaN or infinite"
+            return "cannot normalize rows \(shown)\(more): their norm is zero, NaN or infinite"
         case let .nonFinite(operation, row, col):
             return "\(operation): the input holds NaN or infinity at row \(row), column \(col)"
         case let .dimensionTooLarge(operation, dimension):

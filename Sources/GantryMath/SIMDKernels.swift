@@ -1,7 +1,7 @@
 import GantryKernels
 
 /// Vector kernels over contiguous `Float` buffers: dot product, squared L2 distance, norm,
-/// scaling and normalisation. Each runs the AVX-512, AVX2+FMA or SSE2 variant of one C body,
+/// scaling and normalization. Each runs the AVX-512, AVX2+FMA or SSE2 variant of one C body,
 /// chosen at load time for this CPU (see `activeLevel`). Shape contract: equal lengths.
 public enum SIMDKernels {
     /// The level the kernels run at now: `.avx512`, `.avx2` or `.sse`.

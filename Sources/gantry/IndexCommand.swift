@@ -20,9 +20,9 @@ struct IndexCommand: ParsableCommand {
 
         @Option(help: "Float32 .npy file, one vector per row.") var embeddings: String
         @Option(help: "flat (exact) or hnsw (approximate).") var kind: Kind = .hnsw
-        @Option(help: "cosine (vectors normalised) or ip (inner product as given).") var metric: MetricOption = .cosine
+        @Option(help: "cosine (vectors normalized) or ip (inner product as given).") var metric: MetricOption = .cosine
         @Option(help: "Text file with one id per line (default: row numbers).") var ids: String?
-        @Option(name: .customLong("m"), help: "HNSW: neighbours per node (layer 0 keeps 2·M).") var m = 16
+        @Option(name: .customLong("m"), help: "HNSW: neighbors per node (layer 0 keeps 2·M).") var m = 16
         @Option(help: "HNSW: candidate list size while building.") var efConstruction = 200
         @Option(help: "HNSW: default candidate list size while searching.") var efSearch = 64
         @Option(help: "HNSW: build threads (default: all cores).") var threads: Int?

@@ -3,7 +3,7 @@ import GantryMath
 import Testing
 
 /// The analytic gradient of the full triplet loss (adapter on one or both sides, offsets, the
-/// normalisation included) against central finite differences of a Double re-implementation.
+/// normalization included) against central finite differences of a Double re-implementation.
 @Suite("Triplet loss gradient")
 struct GradientCheckTests {
     /// The loss in Double, written independently of `TripletObjective`.

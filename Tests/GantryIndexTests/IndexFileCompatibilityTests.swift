@@ -47,7 +47,7 @@ struct IndexFileCompatibilityTests {
         #expect(try IndexFile.load(from: path).count == 39)
     }
 
-    /// New nodes' neighbour lists are zeroed, so the same build saves the same bytes (files
+    /// New nodes' neighbor lists are zeroed, so the same build saves the same bytes (files
     /// used to carry whatever the heap held in unused list entries).
     @Test func theSameHNSWBuildSavesTheSameBytes() throws {
         var saved = [Data]()

@@ -17,7 +17,7 @@ struct FeedbackMemory: Sendable {
         var threshold: Float = 0.6
         var halfLife: TimeInterval = 30 * 24 * 3600
         /// Entries consulted per query.
-        var neighbours = 16
+        var neighbors = 16
         /// How much another team's corrections count, relative to the caller's team's.
         var otherTeamWeight = 0.5
     }
@@ -40,7 +40,7 @@ struct FeedbackMemory: Sendable {
 
     var count: Int { entries.count }
 
-    /// Adds a correction; its query vector is normalised here, once.
+    /// Adds a correction; its query vector is normalized here, once.
     mutating func add(id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
         var unit = vector
         do { try SIMDKernels.normalize(&unit) } catch { throw .invalidInput("feedback event \(id): its query vector is all zeros or not finite") }
@@ -52,7 +52,7 @@ struct FeedbackMemory: Sendable {
     func signals(for q: [Float], at now: Date, team: String?) throws(GantryError) -> [String: Double] {
         guard !entries.isEmpty else { return [:] }
         let hits: [SearchResult]
-        do { hits = try index.search(q, k: settings.neighbours, filter: nil) } catch { throw .index(error) }
+        do { hits = try index.search(q, k: settings.neighbors, filter: nil) } catch { throw .index(error) }
         var own = [String: Double](), others = [String: Double]()
         for hit in hits where hit.score >= settings.threshold {
             guard case .number(let id) = hit.id, let entry = entries[id] else { continue }

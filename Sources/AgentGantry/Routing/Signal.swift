@@ -1,5 +1,5 @@
 /// A routing signal: one term of a tool's final score, `score = Σ weight[s] · value[s]` over the
-/// signals (weights normalised to sum 1). Each case has one provider (`Routing/Signals/`) that
+/// signals (weights normalized to sum 1). Each case has one provider (`Routing/Signals/`) that
 /// computes its values for the candidates of a retrieval; weights, breakdowns, validation and
 /// the CLI follow from `allCases`.
 ///

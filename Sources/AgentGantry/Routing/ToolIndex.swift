@@ -4,9 +4,9 @@ import GantryMath
 /// The tools' adapted vectors, searchable: exact (`FlatIndex`) for small catalogues, `HNSWIndex`
 /// above `GantryConfiguration.flatIndexLimit`. Ids are tool names.
 ///
-/// Vectors are normalised once, when they enter (`upsert`), and scored by inner product; a
+/// Vectors are normalized once, when they enter (`upsert`), and scored by inner product; a
 /// search takes a unit query (the facade's embeddings and the adapter's outputs are unit), so
-/// nothing is normalised per query. The index holds the only copy of the adapted vectors.
+/// nothing is normalized per query. The index holds the only copy of the adapted vectors.
 struct ToolIndex: Sendable {
     private enum Storage: Sendable {
         case flat(FlatIndex)
@@ -28,7 +28,7 @@ struct ToolIndex: Sendable {
 
     var isHNSW: Bool { if case .hnsw = storage { true } else { false } }
 
-    /// Adds or replaces the vector of `name`, normalised. On error the index is unchanged.
+    /// Adds or replaces the vector of `name`, normalized. On error the index is unchanged.
     mutating func upsert(_ name: String, _ vector: [Float]) throws(GantryError) {
         let id = VectorID.name(name)
         // Validate first (length, finite, non-zero) so that a bad vector never removes the old one.

@@ -28,7 +28,7 @@ extension HNSWIndex {
     }
 
     /// Loads an HNSW index written by `save(to:)`, checking the whole graph (every link in
-    /// range and on a layer its target reaches) before use. Vectors and neighbour lists are
+    /// range and on a layer its target reaches) before use. Vectors and neighbor lists are
     /// read from the file straight into the graph's buffers (see `IndexFile` for what a
     /// concurrent truncation or rewrite does).
     public static func load(from path: String, expectedModel: String? = nil) throws(IndexError) -> HNSWIndex {

@@ -7,25 +7,25 @@ import Glibc
 import Darwin
 #endif
 
-/// Approximate nearest-neighbour search on a Hierarchical Navigable Small World graph
+/// Approximate nearest-neighbor search on a Hierarchical Navigable Small World graph
 /// (Malkov & Yashunin, "Efficient and robust approximate nearest neighbor search using
 /// Hierarchical Navigable Small World graphs", TPAMI 2018; the layout follows hnswlib).
 ///
 /// Storage (all in `HNSWStorage`, flat buffers indexed by slot, no per-node objects):
 /// - `vectors`: `capacity × dimension` floats, row-major; slot i's vector at `i * dimension`.
-/// - `links0`: layer-0 neighbour lists, fixed stride `1 + 2M`: `[count, n₁ … n₂M]` (Int32 slots).
+/// - `links0`: layer-0 neighbor lists, fixed stride `1 + 2M`: `[count, n₁ … n₂M]` (Int32 slots).
 /// - `upper[i]`: for a node of level L ≥ 1, one block of `L × (1 + M)` Int32s, layer l's list
 ///   at `(l − 1) × (1 + M)`; nil for level-0 nodes (most of them).
 /// - `levels`, `deleted` (tombstones): one byte per slot.
-/// Scores are similarities (inner products; cosine on normalised vectors): higher is closer.
+/// Scores are similarities (inner products; cosine on normalized vectors): higher is closer.
 ///
 /// Concurrency: searches on one value may run on any number of threads (each borrows its
 /// visited set and heaps from a pool). `add(contentsOf:)` builds with all cores, guarding each
-/// neighbour list with a striped lock; mutation otherwise needs exclusive access, as for any value.
+/// neighbor list with a striped lock; mutation otherwise needs exclusive access, as for any value.
 public struct HNSWIndex: VectorIndex {
     /// Graph parameters.
     public struct Parameters: Sendable, Equatable {
-        /// Neighbours per node on upper layers; layer 0 keeps 2·M. 16 suits 384-d embeddings.
+        /// Neighbors per node on upper layers; layer 0 keeps 2·M. 16 suits 384-d embeddings.
         public var m: Int
         /// Candidate list size while inserting: higher builds a better graph, more slowly.
         public var efConstruction: Int
@@ -70,7 +70,7 @@ public struct HNSWIndex: VectorIndex {
     /// Live vectors (tombstoned ones excluded).
     public var count: Int { storage.count - storage.deletedCount }
 
-    /// Bytes the index holds: vectors, neighbour lists, levels, tombstones and ids (not counting
+    /// Bytes the index holds: vectors, neighbor lists, levels, tombstones and ids (not counting
     /// allocator overhead or the per-thread search scratch).
     public var memoryFootprint: Int {
         let s = storage
@@ -85,7 +85,7 @@ public struct HNSWIndex: VectorIndex {
 
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
-    /// The stored vector of `id` (for cosine: the normalised one); nil for an unknown or removed
+    /// The stored vector of `id` (for cosine: the normalized one); nil for an unknown or removed
     /// (tombstoned) id.
     public func vector(of id: VectorID) -> [Float]? { idMap.slot(of: id).map { storage.vector(Int($0)) } }
 
@@ -136,7 +136,7 @@ public struct HNSWIndex: VectorIndex {
             storage.maxLevel = Int(storage.levels[first])
             start += 1
         }
-        let workers = max(1, min(threads ?? ProcessInfo.activeCores, storage.count - start))
+        let workers = max(1, min(threads ?? ActiveCores.count, storage.count - start))
         let builder = HNSWBuilder(storage: storage, efConstruction: parameters.efConstruction, locking: workers > 1)
         if workers == 1 {
             for slot in start..<storage.count {
@@ -218,7 +218,7 @@ public struct HNSWIndex: VectorIndex {
             prepared.append(try VectorCheck.prepare(queries.row(row), dimension: dimension, metric: metric, row: row))
         }
         let results = ResultSlots(count: queries.rows)
-        let workers = max(1, min(threads ?? ProcessInfo.activeCores, queries.rows / 16))
+        let workers = max(1, min(threads ?? ActiveCores.count, queries.rows / 16))
         let (index, rows) = (self, prepared)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for row in stride(from: worker, to: rows.count, by: workers) {
@@ -277,26 +277,26 @@ extension HNSWStorage {
         return Array(found.sorted { $0.score != $1.score ? $0.score > $1.score : $0.slot < $1.slot }.prefix(k))
     }
 
-    /// Moves to a better neighbour on `layer` until none is better.
+    /// Moves to a better neighbor on `layer` until none is better.
     func greedyClosest(_ query: UnsafePointer<Float>, from start: ScoredSlot, layer: Int, scratch: Scratch,
                        locking: Bool) -> ScoredSlot {
         var best = start
         var improved = true
-        let neighbours = scratch.neighbours, scores = scratch.scores
+        let neighbors = scratch.neighbors, scores = scratch.scores
         while improved {
             improved = false
-            let n = readLinks(Int(best.slot), layer: layer, into: neighbours, locking: locking)
-            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbours, count: n),
+            let n = readLinks(Int(best.slot), layer: layer, into: neighbors, locking: locking)
+            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbors, count: n),
                                    query: UnsafeBufferPointer(start: query, count: dimension), into: scores)
             for i in 0..<n where scores[i] > best.score {
-                best = ScoredSlot(score: scores[i], slot: neighbours[i])
+                best = ScoredSlot(score: scores[i], slot: neighbors[i])
                 improved = true
             }
         }
         return best
     }
 
-    /// Copies the neighbour list into `buffer` (under its lock while building) and returns its count.
+    /// Copies the neighbor list into `buffer` (under its lock while building) and returns its count.
     @inline(__always)
     func readLinks(_ slot: Int, layer: Int, into buffer: UnsafeMutablePointer<Int32>, locking: Bool) -> Int {
         func copy() -> Int {
@@ -310,13 +310,13 @@ extension HNSWStorage {
 
     /// Best-first search of one layer from `entry` (Algorithm 2 of the paper). Nodes that are
     /// tombstoned or not allowed are traversed but not returned. Returns up to `ef` nodes.
-    /// Each expansion first collects the unvisited neighbours, then scores them in one
+    /// Each expansion first collects the unvisited neighbors, then scores them in one
     /// prefetching gather (`SIMDKernels.gatherDots`), so their rows load in parallel.
     func searchLayer(_ query: UnsafePointer<Float>, entry: ScoredSlot, ef: Int, layer: Int, scratch: Scratch,
                      locking: Bool, allowed: UnsafePointer<Bool>?) -> [ScoredSlot] {
         let epoch = scratch.nextEpoch()
         let visited = scratch.visited
-        let neighbours = scratch.neighbours, scores = scratch.scores
+        let neighbors = scratch.neighbors, scores = scratch.scores
         var candidates = BinaryHeap(maxOnTop: true)
         var results = BinaryHeap(maxOnTop: false)
         swap(&candidates, &scratch.candidates)
@@ -334,23 +334,23 @@ extension HNSWStorage {
         while let nearest = candidates.top {
             if results.count >= ef, nearest.score < results.top!.score { break }
             candidates.pop()
-            let listed = readLinks(Int(nearest.slot), layer: layer, into: neighbours, locking: locking)
+            let listed = readLinks(Int(nearest.slot), layer: layer, into: neighbors, locking: locking)
             var fresh = 0
             for i in 0..<listed {
-                let neighbour = neighbours[i]
-                guard visited[Int(neighbour)] != epoch else { continue }
-                visited[Int(neighbour)] = epoch
-                neighbours[fresh] = neighbour
+                let neighbor = neighbors[i]
+                guard visited[Int(neighbor)] != epoch else { continue }
+                visited[Int(neighbor)] = epoch
+                neighbors[fresh] = neighbor
                 fresh += 1
             }
-            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbours, count: fresh),
+            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbors, count: fresh),
                                    query: queryBuffer, into: scores)
             for i in 0..<fresh {
-                let s = scores[i], neighbour = neighbours[i]
+                let s = scores[i], neighbor = neighbors[i]
                 if results.count < ef || s > results.top!.score {
-                    candidates.push(ScoredSlot(score: s, slot: neighbour))
-                    if deleted[Int(neighbour)] == 0 && (allowed?[Int(neighbour)] ?? true) {
-                        results.push(ScoredSlot(score: s, slot: neighbour))
+                    candidates.push(ScoredSlot(score: s, slot: neighbor))
+                    if deleted[Int(neighbor)] == 0 && (allowed?[Int(neighbor)] ?? true) {
+                        results.push(ScoredSlot(score: s, slot: neighbor))
                         if results.count > ef { results.pop() }
                     }
                 }
@@ -359,9 +359,9 @@ extension HNSWStorage {
         return results.elements
     }
 
-    /// The neighbour-selection heuristic (Algorithm 4 of the paper, as in hnswlib): take
+    /// The neighbor-selection heuristic (Algorithm 4 of the paper, as in hnswlib): take
     /// candidates best first, keeping one only if it is closer to the base than to every
-    /// neighbour already kept, until `limit` are kept. Spreads links across directions.
+    /// neighbor already kept, until `limit` are kept. Spreads links across directions.
     func selectNeighbours(_ candidates: [ScoredSlot], limit: Int) -> [ScoredSlot] {
         guard candidates.count > limit else { return candidates }
         let ordered = candidates.sorted { $0.score != $1.score ? $0.score > $1.score : $0.slot < $1.slot }
@@ -403,7 +403,7 @@ struct HNSWBuilder: @unchecked Sendable {
         }
         // Phase 1: choose and write the new node's own lists on every layer. Nobody links to it
         // yet, so no other thread can reach (or edit) these lists while they are written.
-        var chosenByLayer = [(layer: Int, neighbours: [ScoredSlot])]()
+        var chosenByLayer = [(layer: Int, neighbors: [ScoredSlot])]()
         for layer in stride(from: min(level, topLevel), through: 0, by: -1) {
             let found = s.searchLayer(query, entry: current, ef: efConstruction, layer: layer, scratch: scratch,
                                       locking: locking, allowed: nil)
@@ -411,7 +411,7 @@ struct HNSWBuilder: @unchecked Sendable {
             let chosen = s.selectNeighbours(found, limit: s.m)
             let own = s.links(Int(slot), layer: layer)
             own[0] = Int32(chosen.count)
-            for (i, neighbour) in chosen.enumerated() { own[1 + i] = neighbour.slot }
+            for (i, neighbor) in chosen.enumerated() { own[1 + i] = neighbor.slot }
             chosenByLayer.append((layer, chosen))
             if let best = found.max(by: { $0.score < $1.score }) { current = best }
         }
@@ -419,8 +419,8 @@ struct HNSWBuilder: @unchecked Sendable {
         // threads may add links to the new node too, under its lock.
         for (layer, chosen) in chosenByLayer {
             let limit = layer == 0 ? s.m0 : s.m
-            for neighbour in chosen {
-                connect(neighbour.slot, to: slot, score: neighbour.score, layer: layer, limit: limit)
+            for neighbor in chosen {
+                connect(neighbor.slot, to: slot, score: neighbor.score, layer: layer, limit: limit)
             }
         }
         if level > topLevel {
@@ -459,6 +459,6 @@ struct HNSWBuilder: @unchecked Sendable {
         for i in 0..<n { candidates.append(ScoredSlot(score: s.score(base, Int(list[1 + i])), slot: list[1 + i])) }
         let kept = s.selectNeighbours(candidates, limit: limit)
         list[0] = Int32(kept.count)
-        for (i, neighbour) in kept.enumerated() { list[1 + i] = neighbour.slot }
+        for (i, neighbor) in kept.enumerated() { list[1 + i] = neighbor.slot }
     }
 }

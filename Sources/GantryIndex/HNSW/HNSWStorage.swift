@@ -3,7 +3,7 @@ import Synchronization
 
 /// The graph's buffers, laid out as `HNSWIndex` describes: flat, indexed by slot, no per-node
 /// objects. Owned by one `HNSWIndex` value (copied on write); during a parallel build the
-/// workers share it, each neighbour list guarded by its lock stripe.
+/// workers share it, each neighbor list guarded by its lock stripe.
 final class HNSWStorage: @unchecked Sendable {
     let dimension: Int
     let m: Int
@@ -112,7 +112,7 @@ final class HNSWStorage: @unchecked Sendable {
                         UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension))
     }
 
-    /// The neighbour list of `slot` on `layer`: element 0 is the count.
+    /// The neighbor list of `slot` on `layer`: element 0 is the count.
     @inline(__always)
     func links(_ slot: Int, layer: Int) -> UnsafeMutablePointer<Int32> {
         layer == 0 ? links0 + slot * stride0 : upper[slot]! + (layer - 1) * strideUpper
@@ -120,7 +120,7 @@ final class HNSWStorage: @unchecked Sendable {
 
     // MARK: build-time locks
 
-    /// Guard the neighbour lists during a parallel build (list of slot i: stripe i).
+    /// Guard the neighbor lists during a parallel build (list of slot i: stripe i).
     let lockStripes = LockStripes(count: 4096)
     /// Guards `entryPoint` and `maxLevel` during a build.
     let entryLock = Mutex(())

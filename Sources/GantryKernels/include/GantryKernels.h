@@ -61,7 +61,7 @@ void gk_axpy(float alpha, const float *x, float *y, size_t count);
 void gk_adamw(float *x, const float *g, float *m, float *v, size_t n, const float *settings);
 
 /// out[i] = dot(rows + slots[i] * dim, query) for i < count: scores of scattered rows (graph
-/// neighbours), four rows at a time while the next four are prefetched.
+/// neighbors), four rows at a time while the next four are prefetched.
 void gk_dot_gather(const float *rows, size_t dim, const int32_t *slots, size_t count, const float *query,
                    float *out);
 

@@ -1,8 +1,8 @@
 import Synchronization
 
-/// A fixed set of mutexes guarding many small things (one neighbour list each): key `i` maps to
+/// A fixed set of mutexes guarding many small things (one neighbor list each): key `i` maps to
 /// stripe `i % count`. The mutexes lie in one contiguous buffer, so taking one costs an index
-/// and an atomic (the parallel build takes one per neighbour-list read and link update).
+/// and an atomic (the parallel build takes one per neighbor-list read and link update).
 /// Rule: whatever key `i` guards is touched only inside `withLock(i)` while others may touch it.
 final class LockStripes: @unchecked Sendable {
     private let stripes: UnsafeMutablePointer<Mutex<Void>>

@@ -8,8 +8,8 @@ final class Scratch: @unchecked Sendable {
     var epoch: UInt32 = 0
     var candidates = BinaryHeap(maxOnTop: true)
     var results = BinaryHeap(maxOnTop: false)
-    /// One neighbour list (at most 2·1024 links) and its scores.
-    let neighbours = UnsafeMutablePointer<Int32>.allocate(capacity: 2048)
+    /// One neighbor list (at most 2·1024 links) and its scores.
+    let neighbors = UnsafeMutablePointer<Int32>.allocate(capacity: 2048)
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: 2048)
 
     init(capacity: Int) {
@@ -20,7 +20,7 @@ final class Scratch: @unchecked Sendable {
 
     deinit {
         visited.deallocate()
-        neighbours.deallocate()
+        neighbors.deallocate()
         scores.deallocate()
     }
 
