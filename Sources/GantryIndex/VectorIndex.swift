@@ -1,53 +1,5 @@
 import GantryMath
 
-/// A caller-chosen, stable identifier of an indexed vector: a number or a name (a tool id).
-public enum VectorID: Hashable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral,
-    ExpressibleByStringLiteral
-{
-    case number(Int64)
-    case name(String)
-
-    public init(integerLiteral value: Int64) { self = .number(value) }
-    public init(stringLiteral value: String) { self = .name(value) }
-
-    public var description: String {
-        switch self {
-        case .number(let value): "\(value)"
-        case .name(let value): "\"\(value)\""
-        }
-    }
-}
-
-/// How similarity is scored. Higher is more similar for both.
-public enum Metric: UInt8, Sendable, CustomStringConvertible {
-    /// `score = ⟨q, x⟩` on the vectors as given.
-    case innerProduct = 0
-    /// `score = cos(q, x)`: vectors are normalized when added, queries when searched.
-    case cosine = 1
-
-    public var description: String { self == .cosine ? "cosine" : "inner product" }
-}
-
-/// One hit of a search.
-public struct SearchResult: Hashable, Sendable {
-    public var id: VectorID
-    public var score: Float
-
-    public init(id: VectorID, score: Float) {
-        self.id = id
-        self.score = score
-    }
-}
-
-/// Restricts a search to some ids. The restriction is applied while searching (only allowed
-/// vectors are scored or returned), so a search still returns k hits when k are allowed.
-public enum SearchFilter: Sendable {
-    /// Only these ids.
-    case allowing(Set<VectorID>)
-    /// Only ids for which the predicate holds (called at most once per indexed id and search).
-    case matching(@Sendable (VectorID) -> Bool)
-}
-
 /// A searchable collection of fixed-dimension vectors keyed by `VectorID`.
 ///
 /// Indexes are values: copies are independent (copy-on-write), any number of threads may

@@ -1,21 +1,5 @@
 import GantryKernels
 
-/// Vector instruction-set levels, in increasing order of width.
-public enum SIMDLevel: Int, Comparable, Sendable, CustomStringConvertible {
-    case sse = 0, avx, avx2, avx512
-
-    public static func < (lhs: SIMDLevel, rhs: SIMDLevel) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public var description: String {
-        switch self {
-        case .sse: "SSE"
-        case .avx: "AVX"
-        case .avx2: "AVX2"
-        case .avx512: "AVX-512"
-        }
-    }
-}
-
 /// The vector features of the CPU this process runs on (CPUID, with OS support checked).
 public struct CPUFeatures: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt32

@@ -1,39 +1,5 @@
 import CBLAS
 
-/// A thin singular value decomposition `A = U·diag(S)·Vᵀ` of an m×n matrix, k = min(m, n).
-public struct SingularValueDecomposition: Sendable {
-    /// m×k, orthonormal columns.
-    public var u: Matrix
-    /// k singular values, descending, non-negative.
-    public var singularValues: [Float]
-    /// k×n, orthonormal rows.
-    public var vt: Matrix
-}
-
-/// The eigendecomposition `A = V·diag(λ)·Vᵀ` of a symmetric matrix.
-public struct SymmetricEigendecomposition: Sendable {
-    /// Eigenvalues, ascending.
-    public var eigenvalues: [Float]
-    /// n×n; column j is the unit eigenvector of `eigenvalues[j]`.
-    public var eigenvectors: Matrix
-}
-
-/// A thin QR decomposition `A = Q·R` of an m×n matrix, k = min(m, n).
-public struct QRDecomposition: Sendable {
-    /// m×k with orthonormal columns.
-    public var q: Matrix
-    /// k×n, upper triangular.
-    public var r: Matrix
-}
-
-/// The structure `Matrix.solve` may assume of the coefficient matrix.
-public enum LinearSystemKind: Sendable {
-    /// Any square non-singular matrix: LU with partial pivoting (sgesv).
-    case general
-    /// Symmetric positive definite: Cholesky (sposv), about twice as fast; reads the upper triangle.
-    case symmetricPositiveDefinite
-}
-
 extension Matrix {
     /// The thin SVD (LAPACK sgesdd, divide and conquer). Cost O(m·n·min(m, n)).
     public func singularValueDecomposition() throws(MathError) -> SingularValueDecomposition {

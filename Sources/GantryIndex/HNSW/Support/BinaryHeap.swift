@@ -1,8 +1,3 @@
-/// A (score, slot) pair in the search heaps.
-struct ScoredSlot {
-    var score: Float
-    var slot: Int32
-}
 
 /// A binary heap of scored slots, best-first (`maxOnTop`) or worst-first.
 struct BinaryHeap {
