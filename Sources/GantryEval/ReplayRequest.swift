@@ -1,5 +1,6 @@
 import AgentGantry
 import Foundation
+import GantryIO
 
 /// One request of a replay: the query, who asks, the correct tools, and, for a logged request,
 /// what the agent picked and how the call ended.
@@ -42,21 +43,16 @@ public struct ReplayRequest: Sendable {
     /// `selected`, `correct`, `outcome` (success | failure | timeout) and `latency_ms` (the
     /// support-desk `events.jsonl` format). Errors name the file and the line.
     public static func loadLog(_ path: String) throws -> [ReplayRequest] {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw EvalError.file(path: path, reason: "cannot be read (\(error.localizedDescription))")
-        }
-        return try text.split(separator: "\n", omittingEmptySubsequences: true).enumerated().map { line, text in
+        let bytes: [UInt8]
+        do { bytes = try BinaryFile.read(path) } catch { throw EvalError.file(path: path, reason: "\(error)") }
+        return try JSONLines.lines(of: bytes).map { line in
+            func fail(_ reason: String) -> EvalError { .file(path: path, reason: "line \(line.number): \(reason)") }
             let event: LoggedEvent
-            do { event = try JSONDecoder().decode(LoggedEvent.self, from: Data(text.utf8)) } catch {
-                throw EvalError.file(path: path, reason: "line \(line + 1): \(error)")
-            }
+            do { event = try JSONDecoder().decode(LoggedEvent.self, from: Data(line.bytes)) } catch { throw fail("\(error)") }
             guard let outcome = ExecutionOutcome(rawValue: event.outcome) else {
-                throw EvalError.file(path: path, reason: "line \(line + 1): outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
+                throw fail("outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
             }
-            guard event.latency_ms.isFinite, event.latency_ms >= 0 else {
-                throw EvalError.file(path: path, reason: "line \(line + 1): latency_ms must be finite and not negative")
-            }
+            guard event.latency_ms.isFinite, event.latency_ms >= 0 else { throw fail("latency_ms must be finite and not negative") }
             return ReplayRequest(query: event.query, context: RoutingContext(user: event.user, team: event.team, session: event.session),
                                  correctTools: [event.correct],
                                  logged: LoggedCall(selected: event.selected, outcome: outcome,

@@ -201,12 +201,11 @@ public struct RetrievalDataset: Sendable {
         let data: [UInt8]
         do { data = try BinaryFile.read(path) } catch { throw .file(error) }
         var result = [(line: Int, object: [String: Any])]()
-        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                throw .dataset(location: "\(path):\(number + 1)", reason: "not a JSON object")
+        for line in JSONLines.lines(of: data) {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.bytes))) as? [String: Any] else {
+                throw .dataset(location: "\(path):\(line.number)", reason: "not a JSON object")
             }
-            result.append((number + 1, object))
+            result.append((line.number, object))
         }
         return result
     }

@@ -59,12 +59,11 @@ struct EmbedCommand: ParsableCommand {
             throw ValidationError("cannot read \(input)")
         }
         var texts = [String]()
-        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                throw ValidationError("\(input):\(number + 1): not a JSON object")
+        for line in JSONLines.lines(of: [UInt8](data)) {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.bytes))) as? [String: Any] else {
+                throw ValidationError("\(input):\(line.number): not a JSON object")
             }
-            texts.append(try text(of: object, line: number + 1))
+            texts.append(try text(of: object, line: line.number))
         }
         return texts
     }

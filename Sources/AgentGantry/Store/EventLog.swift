@@ -1,4 +1,5 @@
 import Foundation
+import GantryIO
 
 /// The portable event log: JSON lines as `AgentGantry.exportEvents()` writes them and
 /// `importEvents(_:)` reads them (format in the README). `decode` validates without a store.
@@ -25,10 +26,9 @@ public enum EventLog {
     {
         var feedback = [FeedbackEvent](), executions = [ExecutionEvent]()
         let decoder = Line.makeDecoder()
-        for (number, line) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            func fail(_ reason: String) -> GantryError { .invalidInput("events line \(number + 1): \(reason)") }
-            guard let e = try? decoder.decode(Line.self, from: Data(line)) else { throw fail("not an event object") }
+        for line in JSONLines.lines(of: Array(text.utf8)) {
+            func fail(_ reason: String) -> GantryError { .invalidInput("events line \(line.number): \(reason)") }
+            guard let e = try? decoder.decode(Line.self, from: Data(line.bytes)) else { throw fail("not an event object") }
             guard e.at.isFinite, abs(e.at) < 1e11 else { throw fail("\"at\" must be a time in Unix seconds") }
             do {
                 try Limits.checkName(e.user, "user")
