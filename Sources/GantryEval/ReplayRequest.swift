@@ -44,9 +44,9 @@ public struct ReplayRequest: Sendable {
     /// support-desk `events.jsonl` format). Errors name the file and the line.
     public static func loadLog(_ path: String) throws -> [ReplayRequest] {
         let bytes: [UInt8]
-        do { bytes = try BinaryFile.read(path) } catch { throw EvalError.file(path: path, reason: "\(error)") }
+        do { bytes = try BinaryFile.read(path) } catch { throw EvalError.unreadable(error) }
         return try JSONLines.lines(of: bytes).map { line in
-            func fail(_ reason: String) -> EvalError { .file(path: path, reason: "line \(line.number): \(reason)") }
+            func fail(_ reason: String) -> EvalError { .line(path: path, line: line.number, reason: reason) }
             let event: LoggedEvent
             do { event = try JSONDecoder().decode(LoggedEvent.self, from: Data(line.bytes)) } catch { throw fail("\(error)") }
             guard let outcome = ExecutionOutcome(rawValue: event.outcome) else {

@@ -17,3 +17,14 @@ public struct BLASStatus: Sendable {
     /// The core type GantryMath requested instead, if any.
     public var requestedCoreType: String?
 }
+
+extension BLASStatus {
+    /// Advice when OpenBLAS runs narrower kernels than `cpu` supports (nil when it does not).
+    public func kernelAdvice(cpu: CPUFeatures) -> String? {
+        guard let level = coreLevel, level < cpu.simdLevel, let best = OpenBLASCores.best(for: cpu) else { return nil }
+        let cause = environmentCoreType.map { "OPENBLAS_CORETYPE=\($0) is set" } ?? "OpenBLAS chose them"
+        return "OpenBLAS runs \(coreName ?? "?") (\(level)) kernels but this CPU runs \(best) "
+            + "(\(cpu.simdLevel)) ones; \(cause). Set GANTRY_BLAS_KERNELS=best to use \(best), "
+            + "or unset OPENBLAS_CORETYPE."
+    }
+}

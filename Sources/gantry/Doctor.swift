@@ -24,7 +24,7 @@ struct Doctor: ParsableCommand {
                 + (status.environmentCoreType.map { ", OPENBLAS_CORETYPE=\($0) in the environment" } ?? "")))
             print(row("  threads", status.threadCount.map(String.init) ?? "unknown"))
             if let configuration = status.configuration { print(row("  build", configuration)) }
-            if let advice = kernelAdvice(status, cpu: cpu) { print("  ! \(advice)") }
+            if let advice = status.kernelAdvice(cpu: cpu) { print("  ! \(advice)") }
         case .failure(let error):
             problems += 1
             if case .libraryUnavailable = error { print(row("OpenBLAS", "MISSING")) } else { print(row("OpenBLAS", "NOT LOADED")) }
@@ -54,16 +54,6 @@ struct Doctor: ParsableCommand {
             throw ExitCode(1)
         }
         print("\nAll required libraries and the model found.")
-    }
-
-    /// Advice when OpenBLAS runs narrower kernels than the CPU supports.
-    private func kernelAdvice(_ status: BLASStatus, cpu: CPUFeatures) -> String? {
-        guard let level = status.coreLevel, level < cpu.simdLevel,
-              let best = OpenBLASCores.best(for: cpu) else { return nil }
-        let cause = status.environmentCoreType.map { "OPENBLAS_CORETYPE=\($0) is set" } ?? "OpenBLAS chose them"
-        return "OpenBLAS runs \(status.coreName ?? "?") (\(level)) kernels but this CPU runs \(best) "
-            + "(\(cpu.simdLevel)) ones; \(cause). Set GANTRY_BLAS_KERNELS=best to use \(best), "
-            + "or unset OPENBLAS_CORETYPE."
     }
 
     private func row(_ label: String, _ value: String) -> String {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import AgentGantry
 import GantryEmbed
+import GantryEval
 import GantryIO
 import GantryMath
 
@@ -34,7 +34,8 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let texts = try readTexts()
+        let source: TextSource = toolText ? .toolText : template.map { .template($0) } ?? .field(field)
+        let texts = try source.texts(of: input)
         if let threads { try BLAS.setThreadCount(threads) }
         let clock = ContinuousClock()
         let loadStart = clock.now
@@ -44,60 +45,12 @@ struct EmbedCommand: ParsableCommand {
         let bar = ProgressBar(total: texts.count, label: "embedding")
         let start = clock.now
         let vectors = try encoder.embed(texts) { bar.update($0) }
-        let elapsed = max(seconds(clock.now - start), 1e-9)
+        let elapsed = max((clock.now - start).seconds, 1e-9)
         try NPYFile.write(vectors, to: output)
         let tokens = tokenCounts.reduce(0, +)
         print("\(texts.count) texts (\(tokens) tokens) → \(output) [\(vectors.rows) × \(vectors.cols) float32]")
         print(String(format: "model load %.2f s; %.2f s embedding: %.1f texts/s, %.0f tokens/s, %.1f GFLOP/s (batch %d)",
-                     seconds(loaded), elapsed, Double(texts.count) / elapsed, Double(tokens) / elapsed,
+                     (loaded).seconds, elapsed, Double(texts.count) / elapsed, Double(tokens) / elapsed,
                      MiniLMEncoder.flops(tokenCounts: tokenCounts) / elapsed / 1e9, batch))
-    }
-
-    /// The texts in file order; a line without the field, or not an object, is an error naming it.
-    private func readTexts() throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: input) else {
-            throw ValidationError("cannot read \(input)")
-        }
-        var texts = [String]()
-        for line in JSONLines.lines(of: [UInt8](data)) {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.bytes))) as? [String: Any] else {
-                throw ValidationError("\(input):\(line.number): not a JSON object")
-            }
-            texts.append(try text(of: object, line: line.number))
-        }
-        return texts
-    }
-
-    private func text(of object: [String: Any], line: Int) throws -> String {
-        if toolText {
-            guard let name = object["name"] as? String ?? object["id"] as? String else {
-                throw ValidationError("\(input):\(line): a tool needs a string \"name\"")
-            }
-            let properties = (object["parameters"] as? [String: Any])?["properties"] as? [String: Any]
-            return Tool.embeddingText(name: name, description: object["description"] as? String ?? "",
-                                             parameterNames: properties.map { Array($0.keys) } ?? [],
-                                             examples: object["examples"] as? [String] ?? [])
-        }
-        guard let template else {
-            guard let value = object[field] as? String else {
-                throw ValidationError("\(input):\(line): no string field \"\(field)\" (fields: \(object.keys.sorted().joined(separator: ", ")))")
-            }
-            return value
-        }
-        var result = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else {
-                throw ValidationError("--template: unclosed { in \"\(template)\"")
-            }
-            let key = String(rest[rest.index(after: open)..<close])
-            guard let value = object[key] else {
-                throw ValidationError("\(input):\(line): no field \"\(key)\" for the template")
-            }
-            result += value as? String ?? "\(value)"
-            rest = rest[rest.index(after: close)...]
-        }
-        return result + rest
     }
 }

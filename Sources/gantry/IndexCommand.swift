@@ -51,7 +51,7 @@ struct IndexCommand: ParsableCommand {
             }
             let built = clock.now - buildStart
             print("\(kind) index of \(vectors.rows) × \(vectors.cols) (\(metric)) written to \(output)")
-            print("load \(String(format: "%.3f", seconds(loaded))) s, build + save \(String(format: "%.3f", seconds(built))) s")
+            print("load \(String(format: "%.3f", (loaded).seconds)) s, build + save \(String(format: "%.3f", (built).seconds)) s")
         }
 
         private func readIDs(count: Int) throws -> [VectorID] {
@@ -88,11 +88,11 @@ struct IndexCommand: ParsableCommand {
                 results = try loadedIndex.search(queries: matrix, k: k, filter: nil)
             }
             let searched = clock.now - searchStart
-            let perSecond = Double(matrix.rows) / max(seconds(searched), 1e-9)
+            let perSecond = Double(matrix.rows) / max((searched).seconds, 1e-9)
             if json {
                 let payload: [String: Any] = [
                     "results": results.map { $0.map { ["id": idValue($0.id), "score": Double($0.score)] } },
-                    "timing": ["load_seconds": seconds(loaded), "search_seconds": seconds(searched),
+                    "timing": ["load_seconds": (loaded).seconds, "search_seconds": (searched).seconds,
                                "queries": matrix.rows, "queries_per_second": perSecond],
                 ]
                 let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
@@ -102,8 +102,8 @@ struct IndexCommand: ParsableCommand {
                     print("query \(row): " + hits.map { "\($0.id) \(String(format: "%.4f", $0.score))" }.joined(separator: ", "))
                 }
                 if results.count > 10 { print("… \(results.count - 10) more queries (use --json for all)") }
-                print("load \(String(format: "%.3f", seconds(loaded))) s; \(matrix.rows) queries in "
-                    + "\(String(format: "%.3f", seconds(searched))) s (\(Int(perSecond)) queries/s, batched)")
+                print("load \(String(format: "%.3f", (loaded).seconds)) s; \(matrix.rows) queries in "
+                    + "\(String(format: "%.3f", (searched).seconds)) s (\(Int(perSecond)) queries/s, batched)")
             }
         }
 
@@ -114,8 +114,4 @@ struct IndexCommand: ParsableCommand {
             }
         }
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }

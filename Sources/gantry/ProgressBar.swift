@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import GantryMath
 import Synchronization
 
 /// A progress line on standard error: redrawn in place on a terminal (at most 10 times a
@@ -25,10 +26,7 @@ final class ProgressBar: Sendable {
     }
 
     /// Seconds since the bar was created.
-    var elapsed: Double {
-        let components = (clock.now - start).components
-        return Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
+    var elapsed: Double { (clock.now - start).seconds }
 
     func update(_ done: Int) {
         let fraction = min(1, Double(done) / Double(total))
