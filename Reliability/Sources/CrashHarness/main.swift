@@ -18,6 +18,7 @@ import GantryAdapt
 import GantryEmbed
 import GantryIndex
 import GantryMath
+import Synchronization
 
 func option(_ name: String) -> String? {
     let arguments = CommandLine.arguments
@@ -127,11 +128,10 @@ func runChild(_ scenario: String, _ folder: String, _ start: Int) async throws {
 
 // MARK: parent
 
-final class Output: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func append(_ chunk: Data) { lock.withLock { data.append(chunk) } }
-    var lines: [String] { lock.withLock { String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init) } }
+final class Output: Sendable {
+    private let data = Mutex(Data())
+    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
+    var lines: [String] { data.withLock { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) } }
 }
 
 struct Round {

@@ -60,8 +60,6 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-func milliseconds(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
-
 struct Tally: Sendable {
     var latencies: [String: [Double]] = [:]
     var errors: [String] = []
@@ -115,7 +113,7 @@ func worker(_ id: Int, until deadline: ContinuousClock.Instant) async -> Tally {
                 kind = "breakerState"
                 _ = try await gantry.breakerState(of: "tool_\(tool)")
             }
-            tally.latencies[kind, default: []].append(milliseconds(clock.now - start))
+            tally.latencies[kind, default: []].append((clock.now - start).milliseconds)
         } catch {
             tally.errors.append("\(error)")
         }
@@ -158,7 +156,7 @@ let total = await withTaskGroup(of: Tally.self) { group in
             if clock.now >= nextTraining, clock.now < deadline {
                 let start = clock.now
                 do { _ = try await gantry.train() } catch { tally.errors.append("train: \(error)") }
-                tally.latencies["train", default: []].append(milliseconds(clock.now - start))
+                tally.latencies["train", default: []].append((clock.now - start).milliseconds)
                 nextTraining = clock.now + .seconds(trainEvery)
             }
         }
@@ -172,7 +170,7 @@ let total = await withTaskGroup(of: Tally.self) { group in
     }
     return total
 }
-let elapsed = milliseconds(clock.now - runStart) / 1000
+let elapsed = (clock.now - runStart).milliseconds / 1000
 let rssEnd = residentMegabytes()
 rssSamples += total.latencies["rss"] ?? []
 let storeBytes = ["", "-wal", "-shm"].reduce(0) { sum, suffix in
