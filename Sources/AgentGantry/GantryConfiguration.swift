@@ -11,6 +11,7 @@ public struct GantryConfiguration: Sendable {
     public var storePath: String?
     /// The MiniLM model folder (nil: `GANTRY_MODEL_DIR`, then the bootstrap cache).
     public var modelDirectory: String?
+    /// The weight of each signal (`weights[.feedback] = 0.3`); see `Signal` for what each is.
     public var weights = Weights.defaultWeights
     /// Candidates fetched from the index per result asked for (at least 20 in all).
     public var candidateMultiplier = 4
@@ -92,7 +93,7 @@ extension GantryConfiguration {
 extension SignalValues {
     /// Each signal's default weight (see the providers in `Routing/Signals/`).
     public static var defaultWeights: SignalValues {
-        var weights = SignalValues()
+        var weights = SignalValues(repeating: 0)
         for signal in Signal.allCases { weights[signal] = signal.provider.defaultWeight }
         return weights
     }

@@ -17,7 +17,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Write the result (with the learning curve) as JSON.") var json: String?
     @Option(name: .customLong("weight"), parsing: .singleValue,
             help: ArgumentHelp("A signal's weight, as SIGNAL=VALUE (repeatable). Signals and defaults: "
-                + Signal.allCases.map { "\($0.rawValue)=\(GantryConfiguration.Weights.defaultWeights[$0])" }.joined(separator: ", ") + ".",
+                + Signal.allCases.map { "\($0.name)=\(GantryConfiguration.Weights.defaultWeights[$0])" }.joined(separator: ", ") + ".",
                 valueName: "signal=value"))
     var weights: [SignalWeight] = []
     @Option(help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda

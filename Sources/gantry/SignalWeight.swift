@@ -12,7 +12,7 @@ struct SignalWeight: ExpressibleByArgument {
 
     init?(argument: String) {
         let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let signal = Signal(rawValue: parts[0]), let value = Double(parts[1]), value.isFinite, value >= 0 else {
+        guard parts.count == 2, let signal = Signal(name: parts[0]), let value = Double(parts[1]), value.isFinite, value >= 0 else {
             return nil
         }
         (self.signal, self.value) = (signal, value)

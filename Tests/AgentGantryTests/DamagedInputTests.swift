@@ -163,7 +163,7 @@ struct InputLimitTests {
 
     @Test func settingsOutOfRangeAreRefusedWhenTheGantryOpens() async throws {
         let changes: [(String, (inout GantryConfiguration) -> Void)] = [
-            ("weights", { $0.weights[.semantic] = .nan }), ("weights", { $0.weights = .init(); $0.weights[.feedback] = -1 }),
+            ("weights", { $0.weights[.semantic] = .nan }), ("weights", { $0.weights = .defaultWeights; $0.weights[.feedback] = -1 }),
             ("candidateMultiplier", { $0.candidateMultiplier = 0 }), ("mmrLambda", { $0.mmrLambda = 1.5 }),
             ("feedbackMemoryThreshold", { $0.feedbackMemoryThreshold = 1 }), ("feedbackHalfLife", { $0.feedbackHalfLife = 0 }),
             ("feedbackOtherTeamWeight", { $0.feedbackOtherTeamWeight = 2 }), ("retentionDays", { $0.retentionDays = 0 }),

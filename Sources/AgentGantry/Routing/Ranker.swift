@@ -27,7 +27,7 @@ struct Ranker {
 
         let input = RankingInput(frozenQuery: frozen, context: context, now: now, state: state, catalog: catalog,
                                  configuration: configuration, memory: memory, intent: intent)
-        var breakdowns = [ScoreBreakdown](repeating: ScoreBreakdown(), count: candidates.count)
+        var breakdowns = [ScoreBreakdown](repeating: ScoreBreakdown(repeating: 0), count: candidates.count)
         for signal in Signal.allCases {
             for (i, value) in signal.provider.values(for: candidates, input).enumerated() { breakdowns[i][signal] = value }
         }

@@ -4,7 +4,7 @@
 /// the CLI follow from `allCases`.
 ///
 /// Adding a signal: a case here, its provider file, and the provider's arm in `provider`.
-public enum Signal: String, CaseIterable, Codable, Sendable, CodingKeyRepresentable {
+public enum Signal: Int, CaseIterable, Sendable {
     /// Cosine similarity of the adapted query and tool vectors.
     case semantic
     /// Feedback memory: corrections on similar past queries, in [−1, 1].
@@ -35,8 +35,44 @@ public enum Signal: String, CaseIterable, Codable, Sendable, CodingKeyRepresenta
         }
     }
 
-    /// Position in `allCases` (the storage index of `SignalValues`).
-    var position: Int { Self.positions[self]! }
+    /// The signal's name, its case name (`coUsage`): the key in JSON and on the command line.
+    public var name: String { String(describing: self) }
 
-    private static let positions = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+    /// The signal called `name`, if there is one.
+    public init?(name: String) {
+        guard let signal = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = signal
+    }
+
+    /// Position in `allCases` (the lane of `SignalValues`): the cases are numbered in order.
+    /// Only names are ever stored or printed; the numbers may change when a signal is added.
+    var position: Int { rawValue }
+}
+
+extension Signal: Codable, CodingKeyRepresentable {
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let signal = Signal(name: name) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "no signal is called \(name)"))
+        }
+        self = signal
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
+    }
+
+    public var codingKey: any CodingKey { SignalKey(stringValue: name) }
+
+    public init?<T: CodingKey>(codingKey: T) {
+        self.init(name: codingKey.stringValue)
+    }
+
+    private struct SignalKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 }

@@ -1,17 +1,24 @@
 /// One number per `Signal`: the weights of a configuration, or the values behind a final score.
 /// Encoded as a JSON object keyed by signal name (`{"semantic": 0.65, …}`); a missing key
 /// decodes as 0.
+///
+/// Stored inline, one SIMD lane per signal in `Signal.allCases` order (no allocation: a ranking
+/// makes one per candidate); the lanes past the last signal stay 0. A ninth signal widens the
+/// storage to `SIMD16`.
 public struct SignalValues: Sendable, Hashable, Codable, CustomStringConvertible {
-    private var values: [Double]
+    private var values: SIMD8<Double>
 
-    /// Every signal at `value`.
-    public init(repeating value: Double = 0) {
-        values = [Double](repeating: value, count: Signal.allCases.count)
+    /// Every signal at `value`. (There is no `init()`: for weights, start from
+    /// `defaultWeights`; for values, say the value.)
+    public init(repeating value: Double) {
+        precondition(Signal.allCases.count <= SIMD8<Double>.scalarCount, "SignalValues holds 8 signals; widen its storage")
+        values = SIMD8(repeating: 0)
+        for signal in Signal.allCases { values[signal.position] = value }
     }
 
     /// The given values, 0 for the signals not named.
     public init(_ values: [Signal: Double]) {
-        self.init()
+        self.init(repeating: 0)
         for (signal, value) in values { self[signal] = value }
     }
 
@@ -22,26 +29,26 @@ public struct SignalValues: Sendable, Hashable, Codable, CustomStringConvertible
 
     /// Σ self[s] · other[s].
     public func weightedSum(_ other: SignalValues) -> Double {
-        zip(values, other.values).reduce(0) { $0 + $1.0 * $1.1 }
+        (values * other.values).sum()
     }
 
     /// The sum over all signals.
-    public var total: Double { values.reduce(0, +) }
+    public var total: Double { values.sum() }
 
     /// Scaled to sum 1 (unchanged when the sum is 0).
     public var normalized: SignalValues {
         let total = total
         guard total > 0 else { return self }
         var result = self
-        result.values = values.map { $0 / total }
+        result.values = values / total
         return result
     }
 
     /// Every value, in `Signal.allCases` order.
-    public var all: [Double] { values }
+    public var all: [Double] { Signal.allCases.map { self[$0] } }
 
     public var description: String {
-        Signal.allCases.map { "\($0.rawValue) \(self[$0])" }.joined(separator: ", ")
+        Signal.allCases.map { "\($0.name) \(self[$0])" }.joined(separator: ", ")
     }
 
     public init(from decoder: any Decoder) throws {
