@@ -60,7 +60,7 @@ public final class GantryStore: Sendable {
     func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError) {
         let now = Date()
         let records = tools.map { ToolRecord(tool: $0.tool, vector: $0.vector, model: model, at: now) }
-        try write { db in for record in records { try record.upsert(db) } }
+        try write { db in for record in records { try record.insert(db, onConflict: .replace) } }
     }
 
     func removeTool(_ name: String) throws(GantryError) {
@@ -123,7 +123,7 @@ public final class GantryStore: Sendable {
     // MARK: breakers and adapter
 
     func saveBreaker(_ tool: String, _ breaker: CircuitBreaker) throws(GantryError) {
-        try write { db in try BreakerRecord(tool: tool, breaker).upsert(db) }
+        try write { db in try BreakerRecord(tool: tool, breaker).insert(db, onConflict: .replace) }
     }
 
     func breakers() throws(GantryError) -> [String: CircuitBreaker] {
@@ -133,7 +133,7 @@ public final class GantryStore: Sendable {
 
     func saveAdapter(_ bytes: [UInt8], report: String) throws(GantryError) {
         let record = AdapterRecord(file: Data(bytes), trainedAt: Date().timeIntervalSince1970, report: report)
-        try write { db in try record.upsert(db) }
+        try write { db in try record.insert(db, onConflict: .replace) }
     }
 
     func adapterBytes() throws(GantryError) -> [UInt8]? {
