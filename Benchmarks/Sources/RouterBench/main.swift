@@ -36,19 +36,17 @@ let gantry = try await AgentGantry(configuration: configuration, embedder: embed
 let clock = ContinuousClock()
 let registerStart = clock.now
 try await gantry.register(tools)
-let registerSeconds = Double((clock.now - registerStart).components.attoseconds) / 1e18 + Double((clock.now - registerStart).components.seconds)
+let registerSeconds = (clock.now - registerStart).seconds
 for i in 0..<50 {  // some feedback so the memory is consulted
     try await gantry.recordFeedback(query: queryTexts[i], selectedTool: "tool_\(i)", correctTool: "tool_\(i + 1)")
 }
-
-func milliseconds(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
 var single = [Double]()
 for round in 0..<2 {
     for q in queryTexts {
         let start = clock.now
         _ = try await gantry.retrieveTools(q, limit: 5, context: RoutingContext(user: "u", team: "t", session: "s"))
-        if round == 1 { single.append(milliseconds(clock.now - start)) }
+        if round == 1 { single.append((clock.now - start).milliseconds) }
     }
 }
 
@@ -59,7 +57,7 @@ if let encoder = try? MiniLMEncoder(batchSize: 1) {
     for i in 0..<200 {
         let start = clock.now
         _ = try encoder.embed([texts[i % texts.count]])
-        if i >= 20 { encoderTimes.append(milliseconds(clock.now - start)) }
+        if i >= 20 { encoderTimes.append((clock.now - start).milliseconds) }
     }
 }
 
@@ -71,7 +69,7 @@ let concurrentTimes = try await withThrowingTaskGroup(of: [Double].self) { group
             for k in 0..<5 {
                 let start = ContinuousClock.now
                 _ = try await gantry.retrieveTools(queryTexts[(t * 5 + k) % queryCount], limit: 5)
-                times.append(milliseconds(ContinuousClock.now - start))
+                times.append((ContinuousClock.now - start).milliseconds)
             }
             return times
         }
@@ -80,7 +78,7 @@ let concurrentTimes = try await withThrowingTaskGroup(of: [Double].self) { group
     for try await times in group { all += times }
     return all
 }
-let burstSeconds = milliseconds(clock.now - burstStart) / 1000
+let burstSeconds = (clock.now - burstStart).milliseconds / 1000
 
 let result: [String: Any] = [
     "tools": toolCount, "register_seconds": registerSeconds,
