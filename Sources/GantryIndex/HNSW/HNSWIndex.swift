@@ -362,7 +362,7 @@ extension HNSWStorage {
     /// The neighbor-selection heuristic (Algorithm 4 of the paper, as in hnswlib): take
     /// candidates best first, keeping one only if it is closer to the base than to every
     /// neighbor already kept, until `limit` are kept. Spreads links across directions.
-    func selectNeighbours(_ candidates: [ScoredSlot], limit: Int) -> [ScoredSlot] {
+    func selectNeighbors(_ candidates: [ScoredSlot], limit: Int) -> [ScoredSlot] {
         guard candidates.count > limit else { return candidates }
         let ordered = candidates.sorted { $0.score != $1.score ? $0.score > $1.score : $0.slot < $1.slot }
         var kept = [ScoredSlot]()
@@ -391,7 +391,7 @@ struct HNSWBuilder: @unchecked Sendable {
         let s = storage
         let level = Int(s.levels[Int(slot)])
         let query = UnsafePointer(s.vectors + Int(slot) * s.dimension)
-        let (entry, topLevel) = s.entryLock.withLock { _ in (s.entryPoint, s.maxLevel) }
+        let (entry, topLevel) = s.entryLock.withLock(0) { (s.entryPoint, s.maxLevel) }
 
         let scratch = s.scratch.borrow(capacity: s.count)
         defer { s.scratch.giveBack(scratch) }
@@ -408,7 +408,7 @@ struct HNSWBuilder: @unchecked Sendable {
             let found = s.searchLayer(query, entry: current, ef: efConstruction, layer: layer, scratch: scratch,
                                       locking: locking, allowed: nil)
                 .filter { $0.slot != slot }
-            let chosen = s.selectNeighbours(found, limit: s.m)
+            let chosen = s.selectNeighbors(found, limit: s.m)
             let own = s.links(Int(slot), layer: layer)
             own[0] = Int32(chosen.count)
             for (i, neighbor) in chosen.enumerated() { own[1 + i] = neighbor.slot }
@@ -424,7 +424,7 @@ struct HNSWBuilder: @unchecked Sendable {
             }
         }
         if level > topLevel {
-            s.entryLock.withLock { _ in
+            s.entryLock.withLock(0) {
                 if level > s.maxLevel {
                     s.maxLevel = level
                     s.entryPoint = slot
@@ -457,7 +457,7 @@ struct HNSWBuilder: @unchecked Sendable {
         let base = UnsafePointer(s.vectors + Int(node) * s.dimension)
         var candidates = [ScoredSlot(score: score, slot: newNode)]
         for i in 0..<n { candidates.append(ScoredSlot(score: s.score(base, Int(list[1 + i])), slot: list[1 + i])) }
-        let kept = s.selectNeighbours(candidates, limit: limit)
+        let kept = s.selectNeighbors(candidates, limit: limit)
         list[0] = Int32(kept.count)
         for (i, neighbor) in kept.enumerated() { list[1 + i] = neighbor.slot }
     }

@@ -1,5 +1,4 @@
 import GantryMath
-import Synchronization
 
 /// The graph's buffers, laid out as `HNSWIndex` describes: flat, indexed by slot, no per-node
 /// objects. Owned by one `HNSWIndex` value (copied on write); during a parallel build the
@@ -123,5 +122,5 @@ final class HNSWStorage: @unchecked Sendable {
     /// Guard the neighbor lists during a parallel build (list of slot i: stripe i).
     let lockStripes = LockStripes(count: 4096)
     /// Guards `entryPoint` and `maxLevel` during a build.
-    let entryLock = Mutex(())
+    let entryLock = LockStripes(count: 1)
 }

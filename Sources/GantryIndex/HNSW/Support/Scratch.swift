@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Per-search working memory: an epoch-stamped visited set (no clearing between searches)
 /// and the heaps, reused across searches. Used by one search at a time (see `ScratchPool`).
 final class Scratch: @unchecked Sendable {
