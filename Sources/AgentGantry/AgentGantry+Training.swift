@@ -10,7 +10,7 @@ extension AgentGantry {
     /// (its frozen embedding) with its correct tool, and the tool picked wrongly as an explicit
     /// negative. Training runs off the actor, so retrieval continues meanwhile; the new adapter
     /// is applied only if it beats the identity on the held-out feedback (never worse), then the
-    /// catalogue is re-adapted and the index swapped in one step.
+    /// catalog is re-adapted and the index swapped in one step.
     public func train() async throws(GantryError) -> TrainingSummary {
         let names = catalog.names.sorted()
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })

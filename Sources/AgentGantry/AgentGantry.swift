@@ -115,16 +115,18 @@ public actor AgentGantry {
         let now = Date()
         let query = try adapter.map { (a) throws(GantryError) in try adaptError { () throws(AdaptError) in try a.adaptQuery(frozen) } } ?? frozen
         let intent = state.intent(of: frozen)
-        if let session = context.session, let intent { sessionIntents[session] = intent.name }
         let ranker = Ranker(configuration: configuration, catalog: catalog, state: state, index: index)
         let matches = try ranker.rank(query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
+        if !matches.isEmpty, let session = context.session, let intent { sessionIntents[session] = intent.name }
         for match in matches { state.admitProbe(of: match.tool.name, at: now) }
         return matches
     }
 
     // MARK: internals
 
-    /// The frozen embedding of `text`, as a unit vector (the one place a query is normalized).
+    /// The frozen embedding of `text`, as a unit vector. MiniLM's vectors are unit already; this
+    /// holds the contract for any embedder, so that the indexes can score by inner product and
+    /// never normalize a query themselves.
     func embed(_ text: String) throws(GantryError) -> [Float] {
         var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }

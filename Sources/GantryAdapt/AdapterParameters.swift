@@ -1,7 +1,7 @@
 import GantryMath
 
 /// The trainable parameters: the adapter factors (r × d each) and, optionally, one offset row
-/// per catalogue tool.
+/// per catalog tool.
 struct AdapterParameters: Sendable, Equatable {
     var up: Matrix
     var down: Matrix

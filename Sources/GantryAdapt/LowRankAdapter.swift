@@ -7,7 +7,7 @@ import GantryMath
 /// products and r scaled adds, and a batch two sgemm calls. `up` starts at zero: a new adapter is
 /// the identity.
 public struct LowRankAdapter: Sendable, Equatable {
-    /// Where the adapter applies: to queries only, or to queries and tools (then the catalogue is
+    /// Where the adapter applies: to queries only, or to queries and tools (then the catalog is
     /// re-embedded through it and the index rebuilt).
     public enum Side: String, Sendable, CaseIterable, Codable {
         case query, both

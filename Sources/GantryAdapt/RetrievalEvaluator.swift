@@ -1,7 +1,7 @@
 import GantryIndex
 import GantryMath
 
-/// Ranks a catalogue for many queries with the project's own indexes, and scores the rankings.
+/// Ranks a catalog for many queries with the project's own indexes, and scores the rankings.
 public enum RetrievalEvaluator {
     /// Which index answers: exact (`FlatIndex`, one sgemm per block of queries) or `HNSWIndex`.
     public enum IndexKind: String, Sendable, CaseIterable {

@@ -17,7 +17,7 @@ public struct RetrievalMetrics: Equatable, Sendable, Codable {
 
     public init() {}
 
-    /// Metrics of `rankings` (tool indices, best first, at least 10 long where the catalogue
+    /// Metrics of `rankings` (tool indices, best first, at least 10 long where the catalog
     /// allows) against `relevant` (the correct tool indices of each query).
     public init(rankings: [[Int]], relevant: [[Int]]) {
         precondition(rankings.count == relevant.count, "one ranking per query")

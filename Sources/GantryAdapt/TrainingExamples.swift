@@ -1,7 +1,7 @@
 import Foundation
 import GantryMath
 
-/// What an adapter learns from: training query vectors, each with its correct tools (catalogue
+/// What an adapter learns from: training query vectors, each with its correct tools (catalog
 /// rows) and tools known to be wrong for it (explicit feedback; may be empty).
 public struct TrainingExamples: Sendable {
     public var queries: Matrix

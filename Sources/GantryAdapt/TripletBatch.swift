@@ -1,7 +1,7 @@
 import GantryMath
 
 /// One optimisation step's data: anchor query rows, and triplets (anchor slot, positive tool,
-/// negative tool) over catalogue rows.
+/// negative tool) over catalog rows.
 struct TripletBatch: Sendable {
     var anchors: [Int]
     var triplets: [(anchor: Int32, positive: Int32, negative: Int32)]

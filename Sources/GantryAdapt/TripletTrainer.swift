@@ -12,7 +12,7 @@ public struct TripletTrainer: Sendable {
         self.configuration = configuration
     }
 
-    /// Trains on `examples` against the catalogue `tools` (unit rows; `toolIDs[i]` names row i).
+    /// Trains on `examples` against the catalog `tools` (unit rows; `toolIDs[i]` names row i).
     public func train(tools: Matrix, toolIDs: [String], examples: TrainingExamples,
                       progress: ((TrainingProgress) -> Void)? = nil) throws(AdaptError) -> (adapter: LowRankAdapter, report: TrainingReport) {
         let c = configuration

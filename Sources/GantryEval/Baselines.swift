@@ -60,7 +60,7 @@ public enum Baselines {
         }
         return sums.enumerated().map { tool, sum in
             guard let sum else { return nil }
-            let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let norm = SIMDKernels.norm(sum)
             guard norm > 0 else { return nil }
             return (0..<d).map { mix * (sum[$0] / norm - tools[tool, $0]) }
         }

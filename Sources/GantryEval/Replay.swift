@@ -63,7 +63,7 @@ public enum Replay {
     }
 
     /// What `run(dataset:…)` measured.
-    public struct Outcome: Sendable, Codable {
+    public struct Report: Sendable, Codable {
         public var dataset: String
         public var events: Int
         public var mistakesRecorded: Int
@@ -85,7 +85,7 @@ public enum Replay {
     /// (e.g. `dataset.embedder(fallback:)`).
     public static func run(dataset: RetrievalDataset, configuration base: GantryConfiguration, embedder: any Embedder,
                            seed: UInt64 = 0, curveBlock: Int = 100,
-                           progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Outcome {
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Report {
         let started = Date()
         var configuration = base
         configuration.storePath = nil
@@ -103,7 +103,7 @@ public enum Replay {
         let memoryOnly = try await measure(gantry, dataset, test)
         let summary = try await gantry.train()
         let trained = try await measure(gantry, dataset, test)
-        return Outcome(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
+        return Report(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
                        learningCurve: trace.learningCurve(block: curveBlock), curveBlock: curveBlock,
                        staticRouting: staticRouting, feedbackMemory: memoryOnly, afterTraining: trained,
                        trainingApplied: summary.applied, trainingReason: summary.reason, seconds: Date().timeIntervalSince(started))

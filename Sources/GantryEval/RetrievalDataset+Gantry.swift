@@ -12,7 +12,7 @@ extension RetrievalDataset {
         return try PrecomputedEmbedder(texts: texts, vectors: vectors, modelIdentity: fallback?.modelIdentity ?? embeddingModel, fallback: fallback)
     }
 
-    /// A fresh `AgentGantry` with this dataset's catalogue registered.
+    /// A fresh `AgentGantry` with this dataset's catalog registered.
     public func gantry(configuration: GantryConfiguration, embedder: any Embedder) async throws(GantryError) -> AgentGantry {
         let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
         try await gantry.register(tools.map(RegisteredTool.init(datasetTool:)))

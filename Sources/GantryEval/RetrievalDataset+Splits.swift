@@ -30,9 +30,9 @@ extension RetrievalDataset {
         return split
     }
 
-    /// What a trainer sees: the catalogue without `excludedTools` (tools that do not exist yet at
+    /// What a trainer sees: the catalog without `excludedTools` (tools that do not exist yet at
     /// training time), and examples from the queries at `indices` with labels renumbered to that
-    /// catalogue. Corrections whose query text matches one of those queries become explicit
+    /// catalog. Corrections whose query text matches one of those queries become explicit
     /// negatives; the others are returned (they need embedding first).
     public struct TrainingSet: Sendable {
         public var tools: Matrix
@@ -72,7 +72,7 @@ extension RetrievalDataset {
         }
     }
 
-    /// Metrics of the queries at `indices` against the catalogue, through `adapter` if given.
+    /// Metrics of the queries at `indices` against the catalog, through `adapter` if given.
     public func evaluate(_ indices: [Int], adapter: LowRankAdapter? = nil, index: RetrievalEvaluator.IndexKind = .flat) throws(AdaptError) -> RetrievalMetrics {
         var q: Matrix
         do { q = try queryVectors.gatherRows(indices) } catch { throw .math(error) }

@@ -11,7 +11,7 @@ typealias RegisteredTool = Tool
 /// embeddings `tools.npy` / `queries.npy` (row i = line i), and optionally `feedback.jsonl`
 /// (explicit corrections: `{"query": text, "wrong": tool id, "correct": tool id}`).
 ///
-/// Everything is validated on load: every label names a tool of the catalogue, ids are unique,
+/// Everything is validated on load: every label names a tool of the catalog, ids are unique,
 /// the `.npy` row counts match the files, vectors are finite and unit length, the splits are not
 /// empty. Errors name the file and the line (or row).
 public struct RetrievalDataset: Sendable {
@@ -86,7 +86,7 @@ public struct RetrievalDataset: Sendable {
 
     public init(name: String, tools: [Tool], queries: [Query], corrections: [Correction] = [],
                 toolVectors: Matrix, queryVectors: Matrix) throws(AdaptError) {
-        guard !tools.isEmpty else { throw .dataset(location: name, reason: "the catalogue has no tools") }
+        guard !tools.isEmpty else { throw .dataset(location: name, reason: "the catalog has no tools") }
         guard toolVectors.rows == tools.count, queryVectors.rows == queries.count,
               toolVectors.cols == queryVectors.cols, toolVectors.cols > 0 else {
             throw .dataset(location: name, reason: "vectors (\(toolVectors.shape) tools, \(queryVectors.shape) queries) do not match "
@@ -101,7 +101,7 @@ public struct RetrievalDataset: Sendable {
             }
         }
         for query in queries where query.tools.isEmpty || query.tools.contains(where: { !tools.indices.contains($0) }) {
-            throw .dataset(location: "\(name) query \(query.id)", reason: "labels must name at least one tool of the catalogue")
+            throw .dataset(location: "\(name) query \(query.id)", reason: "labels must name at least one tool of the catalog")
         }
         self.name = name
         self.tools = tools
@@ -180,7 +180,7 @@ public struct RetrievalDataset: Sendable {
         return dataset
     }
 
-    /// The tool texts an encoder embeds for this catalogue (`Tool.embeddingText`).
+    /// The tool texts an encoder embeds for this catalog (`Tool.embeddingText`).
     public var toolTexts: [String] { tools.map(\.text) }
 
     private static func vectors(_ path: String, rows: Int) throws(AdaptError) -> Matrix {

@@ -5,7 +5,7 @@ import GantryIO
 import GantryMath
 import Synchronization
 
-/// `gantry demo`: the whole product on the embedded support-desk data (`Demo.run`).
+/// `gantry demo`: the whole product on the embedded support-desk data (`SupportDeskDemo.run`).
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -22,7 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let bar = Mutex<ProgressBar?>(nil)
-        let result = try await Demo.run(folder: dataset, curveBlock: curveBlock) { stage in
+        let result = try await SupportDeskDemo.run(folder: dataset, curveBlock: curveBlock) { stage in
             switch stage {
             case .loading(let folder): print("▸ loading \(folder)")
             case let .loaded(tools, queries, events, encoder):
@@ -45,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
         print(String(format: "\nreport written to %@ (%.1f s)", report, result.seconds))
     }
 
-    private func printSummary(_ r: Demo.Report) {
+    private func printSummary(_ r: SupportDeskDemo.Report) {
         print("\n\(r.dataset): new paraphrases (test split, \(r.frozen.metrics.queries)) and requests asked again (the log's \(r.repeatedRequests))")
         print("| routing | test top-1 | test MRR@10 | test R@5 | repeated top-1 |")
         print("|---|---|---|---|---|")

@@ -12,7 +12,7 @@ struct AgentGantryTests {
         let unrelated = ["post a message to the team channel", "restart the api service"]
         let before = try await gantry.retrieveTools(query, limit: 5)
         #expect(position("pause_subscription", in: before) < position("cancel_subscription", in: before),
-                "the catalogue must reproduce the mistake: \(names(before))")
+                "the catalog must reproduce the mistake: \(names(before))")
         var unrelatedBefore = [[String]]()
         for q in unrelated { unrelatedBefore.append(names(try await gantry.retrieveTools(q, limit: 5))) }
 
@@ -35,7 +35,7 @@ struct AgentGantryTests {
         #expect(!names(billing).contains("old_billing_export"))
         let none = try await gantry.retrieveTools("anything", limit: 3, context: RoutingContext(namespace: "other"))
         #expect(none.isEmpty)
-        let tool = catalogue[0]
+        let tool = catalog[0]
         #expect(tool.embeddingText.contains("account_id"))
         #expect(tool.openAIFunction["function"]?["name"] == .string("cancel_subscription"))
         #expect(tool.anthropicTool["input_schema"]?["properties"]?["account_id"] != nil)
@@ -134,7 +134,7 @@ struct AgentGantryTests {
             for _ in 0..<5 { try await gantry.recordExecution(tool: "upload_file", outcome: .failure) }
         }
         let reopened = try await makeGantry(store: path)
-        #expect(await reopened.tools.count == catalogue.count)
+        #expect(await reopened.tools.count == catalog.count)
         #expect(try await reopened.retrieveTools("cancel my subscription", limit: 3).first?.tool.name == "cancel_subscription")
         #expect(try await reopened.breakerState(of: "upload_file") == .open)
         #expect(try await reopened.forget(user: "u1") == 1)
@@ -296,9 +296,9 @@ final class CountingEmbedder: Embedder, @unchecked Sendable {
     let path = temporaryStore()
     let counting = CountingEmbedder(try sharedEncoder.get())
     let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: counting)
-    try await gantry.register(catalogue)
+    try await gantry.register(catalog)
     let first = counting.embedded.count
-    var changed = catalogue
+    var changed = catalog
     changed[2].description = "Give the customer their money back on the original card."
     try await gantry.register(changed)
     #expect(counting.embedded.count == first + 1 && counting.embedded.last == changed[2].embeddingText)
@@ -310,7 +310,7 @@ final class CountingEmbedder: Embedder, @unchecked Sendable {
     var strict = GantryConfiguration(storePath: nil)
     strict.scoreThreshold = 0.45
     let thresholded = try await AgentGantry(configuration: strict, embedder: sharedEncoder.get())
-    try await thresholded.register(catalogue)
+    try await thresholded.register(catalog)
     let matches = try await thresholded.retrieveTools("cancel my subscription", limit: 8)
     #expect(!matches.isEmpty && matches.count < 8 && matches.allSatisfy { $0.score >= 0.45 })
 }

@@ -59,7 +59,7 @@ struct DamagedInputTests {
         do {  // a small valid store: tools, events, an adapter blob (closing it checkpoints the WAL)
             let store = try GantryStore(path: path)
             var rng = SplitMix64(seed: 4)
-            try store.saveTools(catalogue.prefix(4).map { (tool: $0, vector: (0..<8).map { _ in rng.nextGaussian() }) }, model: "test")
+            try store.saveTools(catalog.prefix(4).map { (tool: $0, vector: (0..<8).map { _ in rng.nextGaussian() }) }, model: "test")
             let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
             for e in feedback { _ = try store.appendFeedback(e) }
             for e in executions { _ = try store.appendExecution(e) }
@@ -86,12 +86,20 @@ struct DamagedInputTests {
         // Found by 5,000 flips: a flip inside a column name in the schema made GRDB's row
         // subscript trap. The same damage, made on purpose: every read must throw instead.
         try check(bytes)
-        do {
-            let queue = try DatabaseQueue(path: damaged)
-            try queue.write { try $0.execute(sql: "ALTER TABLE event RENAME COLUMN feedbackType TO feedOackType") }
+        // A renamed column, required or optional, refuses the store when it opens: read through
+        // records, an optional column that is gone would read as NULL and lose data silently.
+        for (table, column) in [("event", "feedbackType"), ("event", "user"), ("event", "queryVector"), ("breaker", "openedAt")] {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            try DatabaseQueue(path: damaged).write { try $0.execute(sql: "ALTER TABLE \(table) RENAME COLUMN \(column) TO x\(column)") }
+            #expect(throws: GantryError.self, "\(table).\(column) renamed") { try GantryStore(path: damaged) }
         }
-        let renamed = try GantryStore(path: damaged)
-        #expect(throws: GantryError.self) { try renamed.feedbackEvents() }
+        // A feedback row without its query vector is damage too, not an event to skip.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        try DatabaseQueue(path: damaged).write { try $0.execute(sql: "UPDATE event SET queryVector = NULL WHERE kind = 'feedback'") }
+        let nulled = try GantryStore(path: damaged)
+        #expect(throws: GantryError.self) { try nulled.feedbackEvents() }
         var rng = SplitMix64(seed: 5)
         for _ in 0..<2_000 {
             var flipped = bytes

@@ -5,8 +5,8 @@ import GantryEmbed
 /// One encoder for all tests (loading maps the model once).
 let sharedEncoder = Result { try MiniLMEncoder() }
 
-/// A small support-desk catalogue with deliberately confusable pairs.
-let catalogue: [Tool] = [
+/// A small support-desk catalog with deliberately confusable pairs.
+let catalog: [Tool] = [
     Tool(name: "cancel_subscription", description: "Stop the recurring plan for good and end future charges.", tags: ["billing"],
          parameters: .object(["type": .string("object"), "properties": .object(["account_id": .object(["type": .string("string")])])])),
     Tool(name: "pause_subscription", description: "Cancel billing of a subscription temporarily; the subscription resumes later.", tags: ["billing"]),
@@ -27,7 +27,7 @@ func makeGantry(store: String? = nil, _ change: (inout GantryConfiguration) -> V
     var configuration = GantryConfiguration(storePath: store)
     change(&configuration)
     let gantry = try await AgentGantry(configuration: configuration, embedder: sharedEncoder.get())
-    if await gantry.tools.isEmpty { try await gantry.register(catalogue) }
+    if await gantry.tools.isEmpty { try await gantry.register(catalog) }
     return gantry
 }
 

@@ -29,7 +29,7 @@ struct FlatIndexTests {
         #expect(try index.search(queries: try Matrix(rowArrays: [[1, 0, 0]]), k: 5)[0].map(\.id) == hits.map(\.id))
     }
 
-    @Test func cosineNormalisesVectorsAndQueries() throws {
+    @Test func cosineNormalizesVectorsAndQueries() throws {
         var index = try FlatIndex(dimension: 2, metric: .cosine)
         try index.add([10, 0], id: "east")
         try index.add([0, 0.5], id: "north")

@@ -14,7 +14,7 @@ struct HNSWFixture: Sendable {
     let exact: [[VectorID]]
 
     init() {
-        // Queries are held-out points of the same clusters, as real queries resemble the catalogue.
+        // Queries are held-out points of the same clusters, as real queries resemble the catalog.
         let all = clusteredVectors(count: 20_200, dimension: Self.dimension, clusters: 1000, seed: 1)
         let data = try! Matrix(rows: 20_000, cols: Self.dimension, values: Array(all.values[0..<20_000 * Self.dimension]))
         let queries = try! Matrix(rows: 200, cols: Self.dimension, values: Array(all.values[(20_000 * Self.dimension)...]))

@@ -1,5 +1,5 @@
 // GantryMath kernels at the sizes AgentGantry uses: a 384-d embedding space, batches of
-// 256 and 4096 queries, and a 10k-row catalogue scanned by one query.
+// 256 and 4096 queries, and a 10k-row catalog scanned by one query.
 //
 // OpenBLAS kernels follow GANTRY_BLAS_KERNELS / OPENBLAS_CORETYPE (printed at start);
 // the SIMD benchmarks run each kernel variant the CPU supports, plus a Swift SIMD16 loop
@@ -21,8 +21,8 @@ let benchmarks: @Sendable () -> Void = {
     var rng = SplitMix64(seed: 1)
     let dimension = 384
 
-    // sgemm: C(m×n) = A(m×k)·B(k×n); the 1×384×10000 case is one query against a catalogue
-    // stored row-major (B = catalogueᵀ, so transposeB).
+    // sgemm: C(m×n) = A(m×k)·B(k×n); the 1×384×10000 case is one query against a catalog
+    // stored row-major (B = catalogᵀ, so transposeB).
     for (m, k, n) in [(256, 384, 384), (4096, 384, 384)] {
         let a = Matrix.randomNormal(rows: m, cols: k, using: &rng)
         let b = Matrix.randomNormal(rows: k, cols: n, using: &rng)
@@ -33,16 +33,16 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(c)
         }
     }
-    let catalogue = Matrix.randomNormal(rows: 10_000, cols: dimension, using: &rng)
+    let catalog = Matrix.randomNormal(rows: 10_000, cols: dimension, using: &rng)
     let query = Matrix.randomNormal(rows: 1, cols: dimension, using: &rng)
     Benchmark("sgemm 1×384×10000 (\(kernels))") { benchmark in
         var c = Matrix(rows: 1, cols: 10_000)
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { try Matrix.gemm(query, catalogue, transposeB: true, into: &c) }
+        for _ in benchmark.scaledIterations { try Matrix.gemm(query, catalog, transposeB: true, into: &c) }
         blackHole(c)
     }
 
-    // SIMD kernels over the 10k×384 catalogue (15 MiB: fits the 32 MiB L3).
+    // SIMD kernels over the 10k×384 catalog (15 MiB: fits the 32 MiB L3).
     let queryVector = Array(query.values)
     var scores = [Float](repeating: 0, count: 10_000)
     for i in scores.indices { scores[i] = rng.nextGaussian() }
@@ -53,7 +53,7 @@ let benchmarks: @Sendable () -> Void = {
             var out = [Float](repeating: 0, count: 10_000)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                catalogue.withUnsafeBufferPointer { rows in
+                catalog.withUnsafeBufferPointer { rows in
                     queryVector.withUnsafeBufferPointer { q in
                         for r in 0..<10_000 {
                             out[r] = SIMDKernels.dot(UnsafeBufferPointer(rebasing: rows[r * 384..<(r + 1) * 384]), q)
@@ -66,7 +66,7 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("fused dot+top-10 10k×384 (\(level))") { benchmark in
             SIMDKernels.select(level)
             benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations { blackHole(try catalogue.topKInnerProducts(with: queryVector, k: 10)) }
+            for _ in benchmark.scaledIterations { blackHole(try catalog.topKInnerProducts(with: queryVector, k: 10)) }
         }
         Benchmark("top-10 of 10k scores (\(level))") { benchmark in
             SIMDKernels.select(level)
@@ -78,7 +78,7 @@ let benchmarks: @Sendable () -> Void = {
         var out = [Float](repeating: 0, count: 10_000)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            catalogue.withUnsafeBufferPointer { rows in
+            catalog.withUnsafeBufferPointer { rows in
                 queryVector.withUnsafeBufferPointer { q in
                     for r in 0..<10_000 {
                         out[r] = swiftSIMD16Dot(UnsafeBufferPointer(rebasing: rows[r * 384..<(r + 1) * 384]), q)

@@ -1,4 +1,4 @@
-// Latency of AgentGantry.retrieveTools over a large catalogue, without and with the encoder.
+// Latency of AgentGantry.retrieveTools over a large catalog, without and with the encoder.
 //
 //   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000]
 //

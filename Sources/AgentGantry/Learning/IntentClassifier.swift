@@ -82,8 +82,9 @@ struct IntentClassifier: Sendable {
         intents[index] = intent
     }
 
+    /// `v` scaled to unit length (unchanged when its norm is zero).
     static func unit(_ v: [Float]) -> [Float] {
-        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return norm > 0 ? v.map { $0 / norm } : v
+        var unit = v
+        return (try? SIMDKernels.normalize(&unit)) != nil ? unit : v
     }
 }

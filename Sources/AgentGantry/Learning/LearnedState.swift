@@ -92,13 +92,10 @@ struct LearnedState: Sendable {
 
     // MARK: queries
 
-    /// A query's intent: its index in the classifier, its name, and the classifier's confidence.
-    typealias Intent = (index: Int, name: String, confidence: Double)
-
     /// The query's intent and confidence, when one is close and clear enough.
-    func intent(of query: [Float]) -> Intent? {
+    func intent(of query: [Float]) -> QueryIntent? {
         guard let intents, let match = intents.classify(query) else { return nil }
-        return (match.intent, intents.intents[match.intent].name, match.confidence)
+        return QueryIntent(index: match.intent, name: intents.intents[match.intent].name, confidence: match.confidence)
     }
 
     /// The breaker of `tool` as of `now`.

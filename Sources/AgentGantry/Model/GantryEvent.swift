@@ -2,12 +2,4 @@
 enum GantryEvent: Sendable, Equatable {
     case feedback(FeedbackEvent)
     case execution(ExecutionEvent)
-
-    /// The log position (assigned by the store; 0 until stored).
-    var id: Int64 {
-        switch self {
-        case .feedback(let event): event.id
-        case .execution(let event): event.id
-        }
-    }
 }

@@ -1,6 +1,6 @@
 /// The documented maximums of the facade, enforced at every public entry point with
 /// `GantryError.invalidInput` / `.invalidTool` naming the limit. They bound memory and time per
-/// call; none of them is close to what a tool catalogue or a request needs.
+/// call; none of them is close to what a tool catalog or a request needs.
 public enum Limits {
     /// Characters of a query (`retrieveTools`, `recordFeedback`).
     public static let queryCharacters = 10_000

@@ -7,7 +7,7 @@ import GantryMath
 /// deprecated, open circuit breakers) → every `Signal`'s provider → weighted sum → MMR over the
 /// adapted vectors → the top `limit` above the score threshold.
 ///
-/// A ranker reads a snapshot (catalogue, learned state, index) and changes nothing: half-open
+/// A ranker reads a snapshot (catalog, learned state, index) and changes nothing: half-open
 /// probes are counted by the caller.
 struct Ranker {
     let configuration: GantryConfiguration
@@ -17,7 +17,7 @@ struct Ranker {
 
     /// The best `limit` tools for the adapted query `query` (its frozen embedding `frozen`, and
     /// the intent `state.intent(of: frozen)` found in it).
-    func rank(query: [Float], frozen: [Float], intent: LearnedState.Intent?, limit: Int, context: RoutingContext,
+    func rank(query: [Float], frozen: [Float], intent: QueryIntent?, limit: Int, context: RoutingContext,
               at now: Date) throws(GantryError) -> [ToolMatch] {
         let admits = admission(context: context, at: now)
         var candidates = try indexCandidates(query, limit: limit, context: context, admits: admits)

@@ -13,7 +13,7 @@ struct RankingInput: Sendable {
     /// The feedback memory's signal per tool (only tools near a past correction appear).
     var memory: [String: Double]
     /// The query's intent and the classifier's confidence, when it is clear enough.
-    var intent: LearnedState.Intent?
+    var intent: QueryIntent?
 
     /// The caller's latency budget in milliseconds.
     var latencyBudgetMilliseconds: Double? { context.latencyBudget.map(\.milliseconds) }

@@ -4,6 +4,7 @@
 /// the CLI follow from `allCases`.
 ///
 /// Adding a signal: a case here, its provider file, and the provider's arm in `provider`.
+/// `SignalValues` holds eight signals inline (one SIMD lane each); a ninth widens its storage.
 public enum Signal: Int, CaseIterable, Sendable {
     /// Cosine similarity of the adapted query and tool vectors.
     case semantic

@@ -1,12 +1,13 @@
 import GantryIndex
 import GantryMath
 
-/// The tools' adapted vectors, searchable: exact (`FlatIndex`) for small catalogues, `HNSWIndex`
+/// The tools' adapted vectors, searchable: exact (`FlatIndex`) for small catalogs, `HNSWIndex`
 /// above `GantryConfiguration.flatIndexLimit`. Ids are tool names.
 ///
-/// Vectors are normalized once, when they enter (`upsert`), and scored by inner product; a
-/// search takes a unit query (the facade's embeddings and the adapter's outputs are unit), so
-/// nothing is normalized per query. The index holds the only copy of the adapted vectors.
+/// Vectors are made unit when they enter (`upsert`; a no-op for MiniLM's and the adapter's, a
+/// guarantee for other embedders') and scored by inner product; a search takes a unit query (the
+/// facade's embeddings and the adapter's outputs are unit), so the index normalizes no query.
+/// The index holds the only copy of the adapted vectors.
 struct ToolIndex: Sendable {
     private enum Storage: Sendable {
         case flat(FlatIndex)

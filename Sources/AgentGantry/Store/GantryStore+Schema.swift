@@ -42,4 +42,27 @@ extension GantryStore {
         }
         return migrator
     }
+
+    /// The columns each table has once every migration has run.
+    static let columns: [String: Set<String>] = [
+        "tool": ["name", "definition", "fingerprint", "model", "vector", "updatedAt"],
+        "event": ["id", "kind", "at", "user", "team", "session", "query", "queryVector", "tool", "correctTool", "feedbackType",
+                  "outcome", "latencyMs", "intent"],
+        "breaker": ["tool", "state", "consecutiveFailures", "openedAt", "probesInFlight", "halfOpenSuccesses"],
+        "adapter": ["id", "file", "trainedAt", "report"],
+    ]
+
+    /// Throws unless every table has exactly the columns of `columns`: a damaged schema (a
+    /// flipped byte in a column name) would otherwise read as NULLs in the optional columns, and
+    /// events would lose their user or their query vector without a word.
+    static func verifySchema(_ db: Database) throws {
+        for (table, expected) in columns.sorted(by: { $0.key < $1.key }) {
+            let found = Set(try db.columns(in: table).map(\.name))
+            guard found == expected else {
+                let missing = expected.subtracting(found).sorted(), unexpected = found.subtracting(expected).sorted()
+                throw GantryError.store("the schema of table \(table) is damaged (missing \(missing), unexpected \(unexpected)); "
+                                        + "restore a backup, or open a new store and importEvents() an export of this one")
+            }
+        }
+    }
 }

@@ -32,6 +32,7 @@ public final class GantryStore: Sendable {
                 }
             }
             try Self.migrator.migrate(database)
+            try database.read { try Self.verifySchema($0) }
         } catch let error as GantryError {
             throw error
         } catch {
@@ -49,9 +50,9 @@ public final class GantryStore: Sendable {
 
     // MARK: tools
 
+    /// A stored tool, the model that embedded it, and its frozen embedding.
     struct StoredTool: Sendable {
         var tool: Tool
-        var fingerprint: String
         var model: String
         var vector: [Float]
     }
@@ -102,12 +103,18 @@ public final class GantryStore: Sendable {
         try read { db in try EventRecord.order(Column("id")).fetchAll(db).map { try $0.event() } }
     }
 
+    /// The feedback events, oldest first.
     func feedbackEvents() throws(GantryError) -> [FeedbackEvent] {
-        try events().compactMap { if case .feedback(let event) = $0 { event } else { nil } }
+        try events(of: EventColumns.Kind.feedback).compactMap { if case .feedback(let event) = $0 { event } else { nil } }
     }
 
+    /// The execution events, oldest first.
     func executionEvents() throws(GantryError) -> [ExecutionEvent] {
-        try events().compactMap { if case .execution(let event) = $0 { event } else { nil } }
+        try events(of: EventColumns.Kind.execution).compactMap { if case .execution(let event) = $0 { event } else { nil } }
+    }
+
+    private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
+        try read { db in try EventRecord.filter(Column("kind") == kind).order(Column("id")).fetchAll(db).map { try $0.event() } }
     }
 
     /// Deletes every event of `user`; returns how many.

@@ -51,7 +51,7 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
             guard let correctTool = c.correctTool else { throw DamagedRow(column: "correctTool") }
             guard let feedbackType = c.feedbackType else { throw DamagedRow(column: "feedbackType") }
             let vector = StoredVector.floats(queryVector)
-            guard vector.allSatisfy(\.isFinite) else { throw DamagedRow(column: "queryVector") }
+            guard !vector.isEmpty, vector.allSatisfy(\.isFinite) else { throw DamagedRow(column: "queryVector") }
             return .feedback(FeedbackEvent(id: id, at: date, user: c.user, team: c.team, session: c.session, query: c.query,
                                            queryVector: vector, selectedTool: c.tool, correctTool: correctTool,
                                            type: FeedbackType(rawValue: feedbackType) ?? .toolSelectionError))

@@ -32,6 +32,6 @@ struct ToolRecord: Codable, FetchableRecord, PersistableRecord {
         }
         let values = StoredVector.floats(vector)
         guard !values.isEmpty, values.allSatisfy(\.isFinite) else { throw .store("the stored vector of tool \(name) is damaged") }
-        return GantryStore.StoredTool(tool: tool, fingerprint: fingerprint, model: model, vector: values)
+        return GantryStore.StoredTool(tool: tool, model: model, vector: values)
     }
 }

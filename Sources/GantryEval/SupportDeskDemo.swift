@@ -3,11 +3,12 @@ import Foundation
 import GantryAdapt
 import GantryEmbed
 
-/// The whole product on a dataset with a logged event file (the embedded support-desk data):
-/// frozen evaluation → replay of the log (route each request, then record the logged correction
-/// and outcome) → `train()` → adapted evaluation, plus a team check, breaker states and one new
-/// text through MiniLM. What `gantry demo` runs and prints.
-public enum Demo {
+/// The whole product on the embedded support-desk data (or a folder of the same shape: its
+/// tools, teams A and B, and the tools whose breakers the report shows): frozen evaluation →
+/// replay of the logged events (route each request, then record the logged correction and
+/// outcome) → `train()` → adapted evaluation, plus a team check, breaker states and one new text
+/// through MiniLM. What `gantry demo` runs and prints.
+public enum SupportDeskDemo {
     /// What a demo run measured (the JSON report `gantry demo` writes).
     public struct Report: Sendable, Codable {
         public var dataset: String
