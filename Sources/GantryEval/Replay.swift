@@ -65,16 +65,23 @@ public enum Replay {
     /// What `run(dataset:…)` measured.
     public struct Report: Sendable, Codable {
         public var dataset: String
+        /// Training queries replayed.
         public var events: Int
+        /// Replayed queries routed wrongly, each recorded as a correction.
         public var mistakesRecorded: Int
         /// Top-1 accuracy of each block of `curveBlock` replayed queries, in order.
         public var learningCurve: [Double]
         public var curveBlock: Int
+        /// The test split under the fixed formula (`SignalValues.staticFormula`), nothing learned.
         public var staticRouting: Measurement
+        /// The test split with the feedback memory the replay built.
         public var feedbackMemory: Measurement
+        /// The test split after `train()` on the recorded corrections.
         public var afterTraining: Measurement
+        /// Whether `train()` applied its adapter, and why not when it did not.
         public var trainingApplied: Bool
         public var trainingReason: String?
+        /// Wall-clock seconds of the whole run.
         public var seconds: Double
     }
 

@@ -15,8 +15,11 @@ typealias RegisteredTool = Tool
 /// the `.npy` row counts match the files, vectors are finite and unit length, the splits are not
 /// empty. Errors name the file and the line (or row).
 public struct RetrievalDataset: Sendable {
+    /// A tool of the catalog, as `tools.jsonl` describes it.
     public struct Tool: Sendable, Equatable {
+        /// The id queries name it by (unique in the dataset).
         public var id: String
+        /// The name its embedded text starts with (the id when the line has none).
         public var name: String
         public var description: String
         public var tags: [String]
@@ -35,8 +38,10 @@ public struct RetrievalDataset: Sendable {
         public var text: String { RegisteredTool.embeddingText(name: name, description: description, parameterNames: parameterNames) }
     }
 
+    /// Which side of the train/test split a query is on.
     public enum Split: String, Sendable { case train, test }
 
+    /// A labelled query, as `queries.jsonl` describes it.
     public struct Query: Sendable, Equatable {
         public var id: String
         public var text: String

@@ -13,8 +13,11 @@ public enum SupportDeskDemo {
     public struct Report: Sendable, Codable {
         public var dataset: String
         public var tools: Int
+        /// Logged requests replayed.
         public var events: Int
+        /// Logged picks that were wrong (recorded as corrections; the others as confirmations).
         public var corrections: Int
+        /// Top-1 of each full block of `curveBlock` logged requests as they arrived.
         public var learningCurve: [Double]
         /// Share of the log's requests the router got right as they arrived.
         public var onlineTop1: Double
@@ -28,22 +31,26 @@ public enum SupportDeskDemo {
         public var frozenRepeated: Replay.Measurement
         public var afterFeedbackRepeated: Replay.Measurement
         public var afterTrainingRepeated: Replay.Measurement
+        /// Whether `train()` applied its adapter, why not when it did not, and its report.
         public var trainingApplied: Bool
         public var trainingReason: String?
         public var trainingReport: TrainingReport?
         /// The first tool each team gets for `teamQuery`, asked by a new user of the team.
         public var teamTop1: [String: String]
         public var teamQuery: String
+        /// The breaker state of a few tools after the log (its incident opens one).
         public var breakers: [String: String]
         /// `newText` through MiniLM (nil when the model is not installed): tool names and scores.
         public var newTextMatches: [Match]?
         public var newText: String
+        /// Wall-clock seconds of the whole run.
         public var seconds: Double
         /// The adapter's rank `train()` used.
         public var trainingRank: Int
         /// Whether MiniLM was available for text outside the dataset.
         public var encoderAvailable: Bool
 
+        /// A tool and its final score.
         public struct Match: Sendable, Codable {
             public var tool: String
             public var score: Double

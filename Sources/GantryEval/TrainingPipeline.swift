@@ -16,8 +16,11 @@ public struct TrainingPipeline: Sendable {
 
     /// What the trainer is given, before it starts.
     public struct Preparation: Sendable {
+        /// Tools in the catalog.
         public var tools: Int
+        /// Queries the trainer learns from.
         public var trainingQueries: Int
+        /// Tools held out entirely (`.unseenTools`), nil with the dataset's split.
         public var heldOutTools: Int?
         /// Corrections of `feedback.jsonl` used as explicit negatives.
         public var correctionsUsed: Int
@@ -27,7 +30,9 @@ public struct TrainingPipeline: Sendable {
 
     /// Frozen and adapted metrics of one evaluation split.
     public struct Evaluation: Sendable, Codable {
+        /// Which queries: "test", "test, seen tools" or "all queries of held-out tools".
         public var split: String
+        /// Metrics of the frozen embeddings, and through the trained adapter.
         public var frozen: RetrievalMetrics
         public var adapted: RetrievalMetrics
     }
@@ -35,8 +40,10 @@ public struct TrainingPipeline: Sendable {
     /// What a run did; encoded as the `--report` JSON.
     public struct Run: Sendable, Codable {
         public var dataset: String
+        /// The trainer's epochs, validation and speed.
         public var run: TrainingReport
         public var evaluations: [Evaluation]
+        /// Seconds from the split to the saved adapter (loading the dataset not included).
         public var totalSeconds: Double
     }
 
@@ -46,7 +53,9 @@ public struct TrainingPipeline: Sendable {
         case training(TrainingProgress)
     }
 
+    /// How the adapter is trained.
     public var configuration: TrainingConfiguration
+    /// Which queries train and which evaluate.
     public var split: SplitChoice
 
     public init(configuration: TrainingConfiguration = TrainingConfiguration(), split: SplitChoice = .datasetSplit) {

@@ -4,23 +4,29 @@
 public enum NumericSelfCheck {
     /// One comparison with reference code.
     public struct Check: Sendable {
+        /// What was compared, e.g. "sgemm 67×131×45 vs. plain loops".
         public var name: String
         /// max |x − y| / max |y| (0 for exact checks).
         public var relativeError: Double
+        /// The largest error that passes.
         public var tolerance: Double
         public var passed: Bool
     }
 
     /// sgemm's speed on this machine.
     public struct Speed: Sendable {
+        /// 2·m·k·n floating-point operations per second of wall clock, in billions.
         public var gflops: Double
+        /// The OpenBLAS library, kernels and threads that ran it.
         public var status: BLASStatus
         public var shape: (m: Int, k: Int, n: Int)
     }
 
+    /// The checks, in order, and the speed when it was timed.
     public struct Report: Sendable {
         public var checks: [Check]
         public var speed: Speed?
+        /// Whether every check passed.
         public var passed: Bool { checks.allSatisfy(\.passed) }
     }
 

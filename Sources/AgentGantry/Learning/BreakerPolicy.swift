@@ -6,7 +6,9 @@ public struct BreakerPolicy: Sendable, Equatable, Codable {
     public var consecutiveFailures = 5
     /// Failure rate over the last `window` calls that opens it, once `minimumCalls` are in the window.
     public var failureRate = 0.5
+    /// Recent calls the failure rate (and the health signal) is measured over.
     public var window = 20
+    /// Calls the window needs before its failure rate can open the breaker.
     public var minimumCalls = 10
     /// Time open before probes are admitted (half-open).
     public var coolDown: TimeInterval = 30

@@ -3,12 +3,17 @@ import Foundation
 /// A circuit breaker: closed → open (too many failures) → half-open after the cool-down (a few
 /// probes admitted) → closed after enough successful probes, or open again on a failed one.
 public struct CircuitBreaker: Sendable, Equatable {
+    /// Closed admits every retrieval, open none, half-open a few probes.
     public enum State: String, Sendable, Codable { case closed, open, halfOpen = "half_open" }
 
+    /// The state as last recorded (see `state(at:policy:)` for the state now).
     public var state = State.closed
     public var consecutiveFailures = 0
+    /// When the breaker last opened.
     public var openedAt: Date?
+    /// Half-open retrievals whose outcome has not come back yet.
     public var probesInFlight = 0
+    /// Successful probes since the breaker became half-open.
     public var halfOpenSuccesses = 0
 
     public init() {}

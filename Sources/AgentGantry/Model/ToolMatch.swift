@@ -1,6 +1,8 @@
 /// One result of `retrieveTools`: the tool, its final score and what made it.
 public struct ToolMatch: Sendable, Equatable {
     public var tool: Tool
+    /// Σ weight · value over the signals, with the weights normalized to sum 1.
     public var score: Double
+    /// Each signal's value for this tool, before weighting (`breakdown[.feedback]`).
     public var breakdown: ScoreBreakdown
 }

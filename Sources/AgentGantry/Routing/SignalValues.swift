@@ -22,6 +22,7 @@ public struct SignalValues: Sendable, Hashable, Codable, CustomStringConvertible
         for (signal, value) in values { self[signal] = value }
     }
 
+    /// The value of `signal`.
     public subscript(signal: Signal) -> Double {
         get { values[signal.position] }
         set { values[signal.position] = newValue }

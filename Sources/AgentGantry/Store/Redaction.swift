@@ -11,6 +11,8 @@ public enum Redaction {
         (#"\d{6,}"#, "[number]"),
     ].map { (try! NSRegularExpression(pattern: $0.0), $0.1) }
 
+    /// `text` with e-mail addresses, API keys, phone numbers and long digit runs replaced by
+    /// `[email]`, `[key]`, `[phone]` and `[number]`.
     public static func redact(_ text: String) -> String {
         var result = text
         for (pattern, replacement) in patterns {
