@@ -60,7 +60,8 @@ let package = Package(
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex", "GantryIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed", "GantryIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt", "GantryIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", "GantryIO", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", "GantryIO", .product(name: "GRDB", package: "GRDB.swift")],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryEvalTests", dependencies: ["GantryEval", "AgentGantry", "GantryAdapt", "GantryEmbed", "GantryIO", "GantryMath"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry"]),

@@ -1,0 +1,55 @@
+import Foundation
+import GantryEmbed
+import GantryMath
+import Testing
+
+@testable import AgentGantry
+
+/// Files written by AgentGantry at 58323a3 (before the store moved to GRDB records and the event
+/// log to `EventColumns`), made by `Fixtures/make_store_fixture.swift.txt` with the embedder
+/// below: they must open, read the same, and export the same bytes.
+@Suite("Store compatibility")
+struct StoreCompatibilityTests {
+    /// 8-d unit vectors that depend only on the text (the fixture's embedder).
+    struct TextHashEmbedder: Embedder {
+        let dimension = 8
+        let modelIdentity = "fixture-hash-8"
+        func embed(_ texts: [String]) throws -> Matrix {
+            var matrix = Matrix(rows: texts.count, cols: dimension)
+            for (row, text) in texts.enumerated() {
+                var rng = SplitMix64(seed: UInt64(text.unicodeScalars.reduce(7) { ($0 &* 31 &+ UInt64($1.value)) & 0xFFFF_FFFF }))
+                var v = (0..<dimension).map { _ in rng.nextGaussian() }
+                let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                v = v.map { $0 / n }
+                for c in 0..<dimension { matrix[row, c] = v[c] }
+            }
+            return matrix
+        }
+    }
+
+    static func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
+    }
+
+    @Test func aStoreWrittenBeforeTheRecordsOpensAndExportsTheSameBytes() async throws {
+        let folder = NSTemporaryDirectory() + "gantry-compat-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/gantry.sqlite"
+        try FileManager.default.copyItem(atPath: Self.fixture("store-58323a3.sqlite"), toPath: path)
+
+        let stored = try GantryStore(path: path)
+        #expect(try stored.tools().map(\.tool.name) == ["cancel_subscription", "old_export", "pause_subscription", "restart_service", "slack_notify"])
+        #expect(try stored.feedbackEvents().count == 3 && stored.executionEvents().count == 7)
+        let breaker = try #require(try stored.breakers()["restart_service"])
+        #expect(breaker.state == .open && breaker.consecutiveFailures == 5)
+
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: TextHashEmbedder())
+        let old = try String(contentsOfFile: Self.fixture("events-58323a3.jsonl"), encoding: .utf8)
+        #expect(try await gantry.exportEvents() == old)
+        #expect(await gantry.tools.first { $0.name == "slack_notify" }?.namespace == "chat")
+        let matches = try await gantry.retrieveTools("cancel my subscription, mail me at jo@example.com", limit: 3)
+        #expect((matches.first { $0.tool.name == "cancel_subscription" }?.breakdown[.feedback] ?? 0) > 0)
+        #expect(!matches.contains { $0.tool.name == "old_export" })
+    }
+}
