@@ -26,15 +26,3 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 }
-
-extension Matrix {
-    /// A `rows`×`cols` matrix of independent N(0, σ²) samples.
-    public static func randomNormal(rows: Int, cols: Int, standardDeviation: Float = 1,
-                                    using generator: inout SplitMix64) -> Matrix {
-        var matrix = Matrix(rows: rows, cols: cols)
-        matrix.withUnsafeMutableBufferPointer { buffer in
-            for i in buffer.indices { buffer[i] = generator.nextGaussian() * standardDeviation }
-        }
-        return matrix
-    }
-}
