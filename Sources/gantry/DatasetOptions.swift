@@ -1,15 +1,11 @@
-import AgentGantry
 import ArgumentParser
-import Foundation
-import GantryAdapt
-import GantryEval
-import GantryMath
 
-/// Options shared by `train` and `eval` that pick the data.
+/// `--dataset` (required) and the split options: what `eval` reads.
 struct DatasetOptions: ParsableArguments {
-    @Option(help: "Dataset folder: tools.jsonl, queries.jsonl (with split), tools.npy, queries.npy [, feedback.jsonl].")
-    var dataset: String
-    @Flag(help: "Hold out 20% of the tools entirely (all their queries go to evaluation): what a newly registered tool experiences.")
-    var unseenTools = false
-    @Option(help: "Seed of the held-out tools.") var splitSeed: UInt64 = 0
+    /// The help of `--dataset`, shared with `train` (where `--store` is the alternative).
+    static let datasetHelp = ArgumentHelp(
+        "Dataset folder: tools.jsonl, queries.jsonl (with split), tools.npy, queries.npy [, feedback.jsonl].")
+
+    @Option(help: datasetHelp) var dataset: String
+    @OptionGroup var split: SplitOptions
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import GantryEval
 import GantryIO
-import GantryMath
 import Synchronization
 
 /// `gantry demo`: the whole product on the embedded support-desk data (`SupportDeskDemo.run`).

@@ -3,20 +3,20 @@ import Foundation
 import GantryEmbed
 import GantryMath
 
-/// `gantry doctor`: what the toolkit finds on this machine, and what to do about what is missing.
+/// `gantry doctor`: what the toolkit finds on this machine, and what to do about what is missing
+/// (`SystemReport`).
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report the CPU, the SIMD kernels, OpenBLAS, LAPACKE and the model in use, and how to fix what is missing.")
 
     func run() throws {
-        var problems = 0
-        let cpu = CPUFeatures.current
+        let report = SystemReport.gather()
         print("gantry \(Gantry.version)")
-        print(row("CPU", "\(cpuModel() ?? "unknown model"), \(ProcessInfo.processInfo.activeProcessorCount) cores"))
-        print(row("  features", cpu.description))
-        print(row("SIMD kernels", "\(SIMDKernels.activeLevel) (widest this CPU runs: \(SIMDKernels.bestLevel))"))
+        print(row("CPU", "\(report.cpuModel ?? "unknown model"), \(report.cores) cores"))
+        print(row("  features", report.cpu.description))
+        print(row("SIMD kernels", "\(report.activeSIMD) (widest this CPU runs: \(report.bestSIMD))"))
 
-        switch Result(catching: { () throws(MathError) in try BLAS.status() }) {
+        switch report.blas {
         case .success(let status):
             print(row("OpenBLAS", status.libraryPath))
             let level = status.coreLevel.map { " (\($0))" } ?? ""
@@ -24,33 +24,28 @@ struct Doctor: ParsableCommand {
                 + (status.environmentCoreType.map { ", OPENBLAS_CORETYPE=\($0) in the environment" } ?? "")))
             print(row("  threads", status.threadCount.map(String.init) ?? "unknown"))
             if let configuration = status.configuration { print(row("  build", configuration)) }
-            if let advice = status.kernelAdvice(cpu: cpu) { print("  ! \(advice)") }
+            if let advice = report.kernelAdvice { print("  ! \(advice)") }
         case .failure(let error):
-            problems += 1
             if case .libraryUnavailable = error { print(row("OpenBLAS", "MISSING")) } else { print(row("OpenBLAS", "NOT LOADED")) }
             print("  ! \(error)")
         }
-
-        switch Result(catching: { () throws(MathError) in try BLAS.lapackePath() }) {
+        switch report.lapacke {
         case .success(let path):
             print(row("LAPACKE", path))
         case .failure(let error):
-            problems += 1
             print(row("LAPACKE", "MISSING"))
             print("  ! \(error)")
         }
-        switch Result(catching: { () throws(EmbedError) in try ModelLocator.locate() }) {
-        case .success(let folder):
-            let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
-            print(row("Model", "all-MiniLM-L6-v2 at \(folder) (\(size / 1_000_000) MB of weights)"))
+        switch report.model {
+        case .success(let model):
+            print(row("Model", "all-MiniLM-L6-v2 at \(model.folder) (\(model.weightBytes / 1_000_000) MB of weights)"))
         case .failure(let error):
-            problems += 1
             print(row("Model", "MISSING"))
             print("  ! \(error)")
         }
 
-        if problems > 0 {
-            print("\n\(problems) problem(s) found.")
+        if report.problems > 0 {
+            print("\n\(report.problems) problem(s) found.")
             throw ExitCode(1)
         }
         print("\nAll required libraries and the model found.")
@@ -58,12 +53,5 @@ struct Doctor: ParsableCommand {
 
     private func row(_ label: String, _ value: String) -> String {
         label.padding(toLength: 14, withPad: " ", startingAt: 0) + value
-    }
-
-    private func cpuModel() -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 }

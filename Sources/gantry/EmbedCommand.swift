@@ -1,11 +1,9 @@
 import ArgumentParser
 import Foundation
-import GantryEmbed
 import GantryEval
-import GantryIO
-import GantryMath
 
-/// `gantry embed`: texts of a JSONL file → a float32 `.npy` of unit-length MiniLM vectors.
+/// `gantry embed`: texts of a JSONL file → a float32 `.npy` of unit-length MiniLM vectors
+/// (`EmbeddingJob`).
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
@@ -35,22 +33,14 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let source: TextSource = toolText ? .toolText : template.map { .template($0) } ?? .field(field)
-        let texts = try source.texts(of: input)
-        if let threads { try BLAS.setThreadCount(threads) }
-        let clock = ContinuousClock()
-        let loadStart = clock.now
-        let encoder = try MiniLMEncoder(directory: model, batchSize: batch)
-        let loaded = clock.now - loadStart
-        let tokenCounts = texts.map { encoder.tokenize($0).count }
-        let bar = ProgressBar(total: texts.count, label: "embedding")
-        let start = clock.now
-        let vectors = try encoder.embed(texts) { bar.update($0) }
-        let elapsed = max((clock.now - start).seconds, 1e-9)
-        try NPYFile.write(vectors, to: output)
-        let tokens = tokenCounts.reduce(0, +)
-        print("\(texts.count) texts (\(tokens) tokens) → \(output) [\(vectors.rows) × \(vectors.cols) float32]")
+        let job = EmbeddingJob(input: input, source: source, output: output, batchSize: batch, threads: threads, modelDirectory: model)
+        var bar: ProgressBar?
+        let report = try job.run { done, total in
+            if bar == nil { bar = ProgressBar(total: total, label: "embedding") }
+            if done > 0 { bar?.update(done) }
+        }
+        print("\(report.texts) texts (\(report.tokens) tokens) → \(output) [\(report.texts) × \(report.dimension) float32]")
         print(String(format: "model load %.2f s; %.2f s embedding: %.1f texts/s, %.0f tokens/s, %.1f GFLOP/s (batch %d)",
-                     (loaded).seconds, elapsed, Double(texts.count) / elapsed, Double(tokens) / elapsed,
-                     MiniLMEncoder.flops(tokenCounts: tokenCounts) / elapsed / 1e9, batch))
+                     report.loadSeconds, report.embedSeconds, report.textsPerSecond, report.tokensPerSecond, report.gflopsPerSecond, batch))
     }
 }

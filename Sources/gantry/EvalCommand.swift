@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import GantryAdapt
 import GantryEval
-import GantryMath
+import GantryIndex
 
-/// `gantry eval`: retrieval metrics of a dataset's test split, frozen or through an adapter.
+/// `gantry eval`: retrieval metrics of a dataset's test split, frozen or through an adapter
+/// (`EvaluationPipeline`).
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -19,44 +20,28 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var data: DatasetOptions
     @Option(help: "Adapter file from `gantry train`.") var adapter: String?
-    @Option(help: "flat (exact) or hnsw (approximate).") var index: RetrievalEvaluator.IndexKind = .flat
+    @Option(help: "flat (exact) or hnsw (approximate).") var index: IndexFile.Kind = .flat
     @Flag(help: "Print JSON with the keys recall@1, recall@5, recall@10, mrr@10, ndcg@10, comp@5, queries.") var json = false
     @Flag(help: "Also train and score the learned baselines on the same split.") var baselines = false
 
     func run() throws {
-        let dataset = try RetrievalDataset.load(directory: data.dataset)
-        let loaded = try adapter.map {
-            try AdapterFile.load(from: $0, expectedModel: dataset.embeddingModel, expectedDimension: dataset.dimension).adapter
-        }
-        let split = data.unseenTools ? dataset.unseenToolSplit(seed: data.splitSeed) : nil
-        let test = split?.seen ?? dataset.indices(of: .test)
-        let metrics = try dataset.evaluate(test, adapter: loaded, index: index)
-        let unseen = try split.map { try dataset.evaluate($0.unseen, adapter: loaded, index: index) }
+        // The JSON holds the routing under test only, so --json skips the baselines.
+        let pipeline = EvaluationPipeline(split: data.split.choice, index: .init(index), adapter: adapter, baselines: baselines && !json)
+        let report = try pipeline.run(directory: data.dataset)
+        let tested = report.rows[0]
         if json {
-            var payload = metrics.dictionary
-            if let unseen { payload["unseen_tools"] = unseen.dictionary }
+            var payload = tested.metrics.dictionary
+            if let unseen = tested.unseenTools { payload["unseen_tools"] = unseen.dictionary }
             let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        var rows = [(loaded == nil ? "frozen" : "adapter \(URL(fileURLWithPath: adapter!).lastPathComponent)", metrics, unseen)]
-        if baselines { rows += try Baselines.evaluate(dataset, split: split, test: test, index: index).map { ($0.method, $0.metrics, $0.unseenTools) } }
-        print("\(dataset.name), \(index) index, \(split == nil ? "test split" : "test queries of seen tools") (\(metrics.queries) queries)")
-        printTable(rows.map { ($0.0, $0.1) })
-        if split != nil {
-            print("\nqueries of the \(split!.heldOut.count) held-out tools (\(unseen!.queries) queries)")
-            printTable(rows.compactMap { row in row.2.map { (row.0, $0) } })
-        }
-    }
-
-    private func printTable(_ rows: [(String, RetrievalMetrics)]) {
-        print("| method | R@1 | R@5 | R@10 | MRR@10 | NDCG@10 | COMP@5 |")
-        print("|---|---|---|---|---|---|---|")
-        for (name, m) in rows {
-            print(String(format: "| %@ | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |", name, m.recallAt1, m.recallAt5, m.recallAt10,
-                         m.mrrAt10, m.ndcgAt10, m.compAt5))
+        print("\(report.dataset), \(report.index) index, \(report.heldOutTools == nil ? "test split" : "test queries of seen tools") "
+            + "(\(tested.metrics.queries) queries)")
+        printMetricsTable(report.rows.map { ($0.method, $0.metrics) })
+        if let heldOut = report.heldOutTools, let unseen = tested.unseenTools {
+            print("\nqueries of the \(heldOut) held-out tools (\(unseen.queries) queries)")
+            printMetricsTable(report.rows.compactMap { row in row.unseenTools.map { (row.method, $0) } })
         }
     }
 }
-
-extension RetrievalEvaluator.IndexKind: ExpressibleByArgument {}

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
 import GantryIndex
-import GantryIO
-import GantryMath
+import Synchronization
 
 /// `gantry index build|search`.
 struct IndexCommand: ParsableCommand {
@@ -12,15 +11,13 @@ struct IndexCommand: ParsableCommand {
         subcommands: [Build.self, Search.self]
     )
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case flat, hnsw }
-    enum MetricOption: String, ExpressibleByArgument, CaseIterable { case cosine, ip }
-
+    /// `gantry index build` (`IndexFile.build`).
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Build an index file from an .npy matrix (one vector per row).")
 
         @Option(help: "Float32 .npy file, one vector per row.") var embeddings: String
-        @Option(help: "flat (exact) or hnsw (approximate).") var kind: Kind = .hnsw
-        @Option(help: "cosine (vectors normalized) or ip (inner product as given).") var metric: MetricOption = .cosine
+        @Option(help: "flat (exact) or hnsw (approximate).") var kind: IndexFile.Kind = .hnsw
+        @Option(help: "cosine (vectors normalized) or ip (inner product as given).") var metric: Metric = .cosine
         @Option(help: "Text file with one id per line (default: row numbers).") var ids: String?
         @Option(name: .customLong("m"), help: "HNSW: neighbors per node (layer 0 keeps 2·M).") var m = 16
         @Option(help: "HNSW: candidate list size while building.") var efConstruction = 200
@@ -30,41 +27,23 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Index file to write.") var output: String
 
         func run() throws {
-            let clock = ContinuousClock()
-            let loadStart = clock.now
-            let vectors = Matrix(try NPYFile.read(embeddings))
-            let rowIDs = try readIDs(count: vectors.rows)
-            let loaded = clock.now - loadStart
-            let metric: Metric = self.metric == .cosine ? .cosine : .innerProduct
-            let buildStart = clock.now
-            switch kind {
-            case .flat:
-                var index = try FlatIndex(dimension: vectors.cols, metric: metric, modelIdentity: model)
-                try index.add(contentsOf: vectors, ids: rowIDs)
-                try index.save(to: output)
-            case .hnsw:
-                let parameters = HNSWIndex.Parameters(m: m, efConstruction: efConstruction, efSearch: efSearch)
-                var index = try HNSWIndex(dimension: vectors.cols, metric: metric, parameters: parameters, modelIdentity: model)
-                let bar = ProgressBar(total: vectors.rows, label: "inserting")
-                try index.add(contentsOf: vectors, ids: rowIDs, threads: threads) { bar.update($0) }
-                try index.save(to: output)
+            let bar = Mutex<ProgressBar?>(nil)
+            let report = try IndexFile.build(
+                embeddings: embeddings, ids: ids, kind: kind, metric: metric,
+                parameters: HNSWIndex.Parameters(m: m, efConstruction: efConstruction, efSearch: efSearch),
+                model: model, threads: threads, output: output
+            ) { done, total in
+                bar.withLock { bar in
+                    if bar == nil { bar = ProgressBar(total: total, label: "inserting") }
+                    if done > 0 { bar?.update(done) }
+                }
             }
-            let built = clock.now - buildStart
-            print("\(kind) index of \(vectors.rows) × \(vectors.cols) (\(metric)) written to \(output)")
-            print("load \(String(format: "%.3f", (loaded).seconds)) s, build + save \(String(format: "%.3f", (built).seconds)) s")
-        }
-
-        private func readIDs(count: Int) throws -> [VectorID] {
-            guard let ids else { return (0..<count).map { .number(Int64($0)) } }
-            let lines = try String(contentsOfFile: ids, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-                .map(String.init).filter { !$0.isEmpty }
-            guard lines.count == count else {
-                throw ValidationError("\(ids) has \(lines.count) ids but \(embeddings) has \(count) rows")
-            }
-            return lines.map { .name($0) }
+            print("\(report.kind) index of \(report.rows) × \(report.dimension) (\(report.metric)) written to \(output)")
+            print("load \(String(format: "%.3f", report.loadSeconds)) s, build + save \(String(format: "%.3f", report.buildSeconds)) s")
         }
     }
 
+    /// `gantry index search` (`IndexFile.search`).
     struct Search: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Search an index with every row of an .npy matrix.")
 
@@ -75,35 +54,22 @@ struct IndexCommand: ParsableCommand {
         @Flag(help: "Print results and timings as JSON.") var json = false
 
         func run() throws {
-            let clock = ContinuousClock()
-            let loadStart = clock.now
-            let loadedIndex = try IndexFile.load(from: index)
-            let matrix = Matrix(try NPYFile.read(queries))
-            let loaded = clock.now - loadStart
-            let searchStart = clock.now
-            let results: [[SearchResult]]
-            if let hnsw = loadedIndex as? HNSWIndex {
-                results = try hnsw.search(queries: matrix, k: k, ef: ef ?? hnsw.parameters.efSearch)
-            } else {
-                results = try loadedIndex.search(queries: matrix, k: k, filter: nil)
-            }
-            let searched = clock.now - searchStart
-            let perSecond = Double(matrix.rows) / max((searched).seconds, 1e-9)
+            let report = try IndexFile.search(index: index, queries: queries, k: k, ef: ef)
             if json {
                 let payload: [String: Any] = [
-                    "results": results.map { $0.map { ["id": idValue($0.id), "score": Double($0.score)] } },
-                    "timing": ["load_seconds": (loaded).seconds, "search_seconds": (searched).seconds,
-                               "queries": matrix.rows, "queries_per_second": perSecond],
+                    "results": report.results.map { $0.map { ["id": idValue($0.id), "score": Double($0.score)] } },
+                    "timing": ["load_seconds": report.loadSeconds, "search_seconds": report.searchSeconds,
+                               "queries": report.queries, "queries_per_second": report.queriesPerSecond],
                 ]
                 let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                for (row, hits) in results.enumerated().prefix(10) {
+                for (row, hits) in report.results.enumerated().prefix(10) {
                     print("query \(row): " + hits.map { "\($0.id) \(String(format: "%.4f", $0.score))" }.joined(separator: ", "))
                 }
-                if results.count > 10 { print("… \(results.count - 10) more queries (use --json for all)") }
-                print("load \(String(format: "%.3f", (loaded).seconds)) s; \(matrix.rows) queries in "
-                    + "\(String(format: "%.3f", (searched).seconds)) s (\(Int(perSecond)) queries/s, batched)")
+                if report.results.count > 10 { print("… \(report.results.count - 10) more queries (use --json for all)") }
+                print("load \(String(format: "%.3f", report.loadSeconds)) s; \(report.queries) queries in "
+                    + "\(String(format: "%.3f", report.searchSeconds)) s (\(Int(report.queriesPerSecond)) queries/s, batched)")
             }
         }
 

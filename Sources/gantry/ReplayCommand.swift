@@ -4,7 +4,6 @@ import Foundation
 import GantryEmbed
 import GantryEval
 import GantryIO
-import GantryMath
 
 /// `gantry replay`: evaluation by replay of a dataset's training queries (`Replay.run`).
 struct ReplayCommand: AsyncParsableCommand {
@@ -28,10 +27,6 @@ struct ReplayCommand: AsyncParsableCommand {
         // The dataset's vectors serve its own texts; anything else goes to the encoder (if present).
         let embedder = try data.embedder(fallback: try? MiniLMEncoder())
         let bar = ProgressBar(total: data.indices(of: .train).count, label: "replay")
-        var configuration = GantryConfiguration(storePath: nil)
-        for weight in weights { configuration.weights[weight.signal] = weight.value }
-        configuration.mmrLambda = mmrLambda
-        configuration.feedbackMemoryThreshold = memoryThreshold
         let result = try await Replay.run(dataset: data, configuration: configuration, embedder: embedder,
                                           seed: seed) { done, _ in bar.update(done) }
         print("\(data.name): \(result.events) training queries replayed, \(result.mistakesRecorded) mistakes recorded as feedback")
@@ -50,6 +45,15 @@ struct ReplayCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try BinaryFile.writeAtomically(Array(try encoder.encode(result)), to: json)
         }
+    }
+
+    /// The routing configuration the options describe (in memory, no store).
+    private var configuration: GantryConfiguration {
+        var configuration = GantryConfiguration(storePath: nil)
+        for weight in weights { configuration.weights[weight.signal] = weight.value }
+        configuration.mmrLambda = mmrLambda
+        configuration.feedbackMemoryThreshold = memoryThreshold
+        return configuration
     }
 
     private func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "—" }

@@ -1,9 +1,5 @@
 import AgentGantry
 import ArgumentParser
-import Foundation
-import GantryEmbed
-import GantryEval
-import GantryMath
 
 /// `--weight feedback=0.2`: one signal's weight.
 struct SignalWeight: ExpressibleByArgument {

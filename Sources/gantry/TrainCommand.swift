@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import GantryAdapt
 import GantryEval
-import GantryIO
 import GantryMath
 
 /// `gantry train`: the offline batch job.
@@ -12,13 +11,11 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Train a low-rank adapter from a dataset's training queries (and feedback), then compare frozen and adapted retrieval on its test split; or, with --store, fold an AgentGantry store's feedback into its adapter.")
 
-    @Option(help: "Dataset folder: tools.jsonl, queries.jsonl (with split), tools.npy, queries.npy [, feedback.jsonl].")
-    var dataset: String?
+    // `DatasetOptions` without its required `--dataset`: here `--store` is the alternative.
+    @Option(help: DatasetOptions.datasetHelp) var dataset: String?
     @Option(help: "An AgentGantry store (SQLite): train from its feedback events and keep the adapter in it.")
     var store: String?
-    @Flag(help: "Hold out 20% of the tools entirely (all their queries go to evaluation): what a newly registered tool experiences.")
-    var unseenTools = false
-    @Option(help: "Seed of the held-out tools.") var splitSeed: UInt64 = 0
+    @OptionGroup var split: SplitOptions
     @Option(help: "Adapter rank r (1 … d).") var rank = 32
     @Option(help: "Triplet margin on cosine similarity.") var margin: Float = 0.2
     @Option(help: "Most epochs (early stopping on validation MRR@10).") var epochs = 30
@@ -89,7 +86,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     private func trainDataset(_ folder: String, output: String, _ configuration: TrainingConfiguration) throws {
         let dataset = try RetrievalDataset.load(directory: folder)
-        let pipeline = TrainingPipeline(configuration: configuration, split: unseenTools ? .unseenTools(seed: splitSeed) : .datasetSplit)
+        let pipeline = TrainingPipeline(configuration: configuration, split: split.choice)
         var bar: ProgressBar?
         let (adapter, result) = try pipeline.run(dataset, output: output, report: report) { progress in
             switch progress {
@@ -114,19 +111,11 @@ struct TrainCommand: AsyncParsableCommand {
         let chosen = run.bestEpoch == 0 ? "the identity (no epoch beat the frozen embeddings on validation)" : "epoch \(run.bestEpoch)"
         print(String(format: "kept %@; validation MRR@10 %.4f → %.4f; %.0f triplets/s in steps (%.1f GFLOP/s)",
                      chosen, run.identityValidation.mrrAt10, run.bestValidation.mrrAt10, run.tripletsPerSecond, run.stepGFLOPs))
-        for evaluation in result.evaluations { printComparison(evaluation.split, evaluation.frozen, evaluation.adapted) }
+        for evaluation in result.evaluations {
+            print("\n\(evaluation.split) (\(evaluation.frozen.queries) queries)")
+            printMetricsTable([("frozen", evaluation.frozen), ("adapted", evaluation.adapted)], heading: "")
+        }
         print(String(format: "adapter (rank %d, side %@, %d tool offsets) written to %@ in %.1f s total",
                      adapter.rank, adapter.side.rawValue, adapter.toolOffsets.count, output, result.totalSeconds))
     }
 }
-
-func printComparison(_ title: String, _ frozen: RetrievalMetrics, _ adapted: RetrievalMetrics) {
-    print("\n\(title) (\(frozen.queries) queries)")
-    print("| | R@1 | R@5 | R@10 | MRR@10 | NDCG@10 | COMP@5 |")
-    print("|---|---|---|---|---|---|---|")
-    for (name, m) in [("frozen", frozen), ("adapted", adapted)] {
-        print(String(format: "| %@ | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |", name, m.recallAt1, m.recallAt5, m.recallAt10, m.mrrAt10, m.ndcgAt10, m.compAt5))
-    }
-}
-
-extension LowRankAdapter.Side: ExpressibleByArgument {}
