@@ -1,21 +1,23 @@
 extension Matrix {
-    /// The rows at `indices`, in that order, as a new matrix. Throws `MathError.shapeMismatch`
+    /// The rows at `indices`, in that order, as a new matrix. Throws `MathError.lengthMismatch`
     /// when an index is outside `0..<rows`.
     public func gatherRows(_ indices: [Int]) throws(MathError) -> Matrix {
         if let bad = indices.first(where: { !(0..<rows).contains($0) }) {
             throw .lengthMismatch(operation: "gatherRows (row \(bad))", left: rows, right: bad + 1)
         }
-        var out = Matrix(rows: indices.count, cols: cols)
         let d = cols
-        withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
+        guard d > 0 else { return try Matrix(rows: indices.count, cols: 0, values: []) }
+        // Written straight into uninitialized storage: a zero fill first would double the memory
+        // traffic of the trainer's per-step row gathers.
+        let values = [Float](unsafeUninitializedCapacity: indices.count * d) { target, initialized in
+            withUnsafeBufferPointer { source in
                 for (slot, row) in indices.enumerated() {
-                    _ = UnsafeMutableBufferPointer(rebasing: target[slot * d..<(slot + 1) * d])
-                        .initialize(from: UnsafeBufferPointer(rebasing: source[row * d..<(row + 1) * d]))
+                    (target.baseAddress! + slot * d).initialize(from: source.baseAddress! + row * d, count: d)
                 }
             }
+            initialized = indices.count * d
         }
-        return out
+        return try Matrix(rows: indices.count, cols: d, values: values)
     }
 
     /// Adds `rows[i]` (when present) to row i. Precondition: each given row has `cols` values and

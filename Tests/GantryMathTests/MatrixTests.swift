@@ -70,3 +70,12 @@ struct MatrixTests {
         #expect(abs(variance - 1) < 0.1)
     }
 }
+
+@Test func gatherRowsCopiesTheRowsInOrderAndRefusesOutOfRange() throws {
+    let m = try Matrix(rows: 3, cols: 2, values: [1, 2, 3, 4, 5, 6])
+    #expect(try m.gatherRows([2, 0, 2]).values == [5, 6, 1, 2, 5, 6])
+    #expect(try m.gatherRows([]).rows == 0)
+    #expect(throws: MathError.self) { try m.gatherRows([3]) }
+    #expect(throws: MathError.self) { try m.gatherRows([-1]) }
+    #expect(try Matrix(rows: 2, cols: 0, values: []).gatherRows([1, 1]).rows == 2)
+}
