@@ -25,7 +25,7 @@ struct Ranker {
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
         candidates += memoryCandidates(query, memory: memory, excluding: Set(candidates.map(\.name)), admits: admits)
 
-        let input = RankingInput(frozenQuery: frozen, context: context, now: now, state: state, catalog: catalog,
+        let input = RankingInput(context: context, state: state, catalog: catalog,
                                  configuration: configuration, memory: memory, intent: intent)
         var breakdowns = [ScoreBreakdown](repeating: ScoreBreakdown(repeating: 0), count: candidates.count)
         for signal in Signal.allCases {

@@ -1,12 +1,8 @@
-import Foundation
 import GantryMath
 
 /// Everything the signals of one retrieval read; computed once per query by the `Ranker`.
 struct RankingInput: Sendable {
-    /// The query's frozen embedding (the feedback memory and intents live in that space).
-    var frozenQuery: [Float]
     var context: RoutingContext
-    var now: Date
     var state: LearnedState
     var catalog: ToolCatalog
     var configuration: GantryConfiguration
