@@ -15,7 +15,8 @@ extension AgentGantry {
         let vector = try embed(query)
         var event = FeedbackEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
                                   query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
-                                  selectedTool: selectedTool, correctTool: correctTool, type: feedbackType)
+                                  selectedTool: selectedTool, correctTool: correctTool, type: feedbackType,
+                                  model: embedder.modelIdentity)
         event.id = try store.appendFeedback(event)
         try state.apply(.feedback(event))
     }
@@ -60,7 +61,8 @@ extension AgentGantry {
         guard jsonLines.utf8.count <= Limits.importBytes else {
             throw .invalidInput("the event log has \(jsonLines.utf8.count) bytes; import at most \(Limits.importBytes) at once")
         }
-        let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names))
+        let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names),
+                                           model: embedder.modelIdentity)
         try rebuildLearnedState()
         return count
     }

@@ -14,12 +14,18 @@ extension AgentGantry {
     public func train() async throws(GantryError) -> TrainingSummary {
         let names = catalog.names.sorted()
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        let events = try store.feedbackEvents().filter { row[$0.correctTool] != nil && $0.queryVector.count == embedder.dimension }
-        guard events.count >= Self.minimumTrainingEvents else {
-            return TrainingSummary(events: events.count, applied: false,
-                                   reason: "\(events.count) usable feedback events; training needs at least \(Self.minimumTrainingEvents)")
+        let model = embedder.modelIdentity, dimension = embedder.dimension
+        let (stored, highestEventID) = try store.feedbackEventsAndHighestID()
+        let sameModel = stored.filter { $0.model == model && $0.queryVector.count == dimension }
+        let otherModel = stored.count - sameModel.count
+        let events = sameModel.filter { row[$0.correctTool] != nil }
+        func notApplied(_ reason: String, _ report: TrainingReport? = nil) -> TrainingSummary {
+            TrainingSummary(events: events.count, applied: false, reason: reason, report: report, otherModelEvents: otherModel)
         }
-        guard names.count >= 2 else { return TrainingSummary(events: events.count, applied: false, reason: "fewer than 2 tools", report: nil) }
+        guard events.count >= Self.minimumTrainingEvents else {
+            return notApplied("\(events.count) usable feedback events; training needs at least \(Self.minimumTrainingEvents)")
+        }
+        guard names.count >= 2 else { return notApplied("fewer than 2 tools") }
         let tools: Matrix, queries: Matrix
         do {
             tools = try Matrix(rowArrays: names.map { catalog[$0]!.vector })
@@ -41,10 +47,7 @@ extension AgentGantry {
             Result { () throws(AdaptError) in try trainer.train(tools: tools, toolIDs: names, examples: examples) }
         }.value
         let (trained, report) = try adaptError { () throws(AdaptError) in try result.get() }
-        guard report.bestEpoch > 0 else {
-            return TrainingSummary(events: events.count, applied: false,
-                                   reason: "no epoch beat the current embeddings on the held-out feedback", report: report)
-        }
+        guard report.bestEpoch > 0 else { return notApplied("no epoch beat the current embeddings on the held-out feedback", report) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let reportJSON = String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
@@ -56,7 +59,8 @@ extension AgentGantry {
         adapter = trained
         do {
             try rebuildIndex()
-            try store.saveAdapter(bytes, report: reportJSON)
+            _ = try store.saveAdapter(AdapterRecord(file: bytes, trainedAt: Date(), highestEventID: highestEventID,
+                                                    trainedEvents: events.count, report: reportJSON))
         } catch {
             adapter = previous
             try rebuildIndex()
@@ -65,7 +69,7 @@ extension AgentGantry {
         if let days = configuration.retentionDays {
             _ = try store.deleteEvents(before: Date().addingTimeInterval(-Double(days) * 86_400))
         }
-        return TrainingSummary(events: events.count, applied: true, reason: nil, report: report)
+        return TrainingSummary(events: events.count, applied: true, reason: nil, report: report, otherModelEvents: otherModel)
     }
 }
 

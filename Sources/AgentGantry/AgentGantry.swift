@@ -40,7 +40,7 @@ public actor AgentGantry {
         store = try GantryStore(path: configuration.storePath)
         let embedder = self.embedder
         state = try LearnedState(settings: LearnedState.Settings(
-            dimension: embedder.dimension, memory: configuration.feedbackMemory, breaker: configuration.breaker,
+            dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
         if let days = configuration.retentionDays {
@@ -144,7 +144,9 @@ public actor AgentGantry {
 
     /// Loads tools, adapter and breakers, and replays the event log into the learned state.
     private func restore() throws(GantryError) {
-        if let bytes = try store.adapterBytes() { adapter = try Self.decodeAdapter(bytes, model: embedder.modelIdentity) }
+        if let record = try store.servedAdapter(), let file = record.file {
+            adapter = try Self.decodeAdapter([UInt8](file), model: embedder.modelIdentity)
+        }
         var stale = [Tool]()
         for stored in try store.tools() {
             if stored.model == embedder.modelIdentity, stored.vector.count == embedder.dimension {

@@ -63,7 +63,7 @@ struct DamagedInputTests {
             let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
             for e in feedback { _ = try store.appendFeedback(e) }
             for e in executions { _ = try store.appendExecution(e) }
-            try store.saveAdapter([1, 2, 3, 4], report: "{}")
+            _ = try store.saveAdapter(AdapterRecord(file: [1, 2, 3, 4], trainedAt: Date(), highestEventID: 2, trainedEvents: 1, report: "{}"))
         }
         let bytes = try BinaryFile.read(path)
         let damaged = folder + "/damaged.sqlite"
@@ -77,7 +77,7 @@ struct DamagedInputTests {
                 _ = try store.feedbackEvents()
                 _ = try store.executionEvents()
                 _ = try store.breakers()
-                _ = try store.adapterBytes()
+                _ = try store.adapterVersions()
             } catch {
                 #expect(!error.description.isEmpty)  // typed: every call above throws GantryError
             }

@@ -12,6 +12,9 @@ struct LearnedState: Sendable {
     /// What the state is built with.
     struct Settings: Sendable {
         var dimension: Int
+        /// The identity of the serving model: feedback whose query vector another model embedded
+        /// is left out (counted in `otherModelFeedback`).
+        var model: String
         var memory: FeedbackMemory.Settings
         var breaker: BreakerPolicy
         /// Intents as built from example phrases (nil when the embedder cannot embed them).
@@ -27,6 +30,8 @@ struct LearnedState: Sendable {
     private(set) var performance = PerformanceModel()
     private(set) var preferences = PreferenceModel()
     private(set) var health: [String: ToolHealth] = [:]
+    /// Feedback events left out because another model embedded their query.
+    private(set) var otherModelFeedback = 0
 
     /// A state that has learned nothing yet.
     init(settings: Settings) throws(GantryError) {
@@ -53,7 +58,10 @@ struct LearnedState: Sendable {
     }
 
     private mutating func apply(_ event: FeedbackEvent) throws(GantryError) {
-        guard event.queryVector.count == settings.dimension else { return }  // another model's event
+        guard event.model == settings.model, event.queryVector.count == settings.dimension else {
+            otherModelFeedback += 1
+            return
+        }
         try memory.add(id: event.id, vector: event.queryVector,
                        entry: .init(correct: event.correctTool, wrong: event.wrongTool, at: event.at, team: event.team))
         if let intent = toolIntents[event.correctTool] { intents?.refine(intent, with: event.queryVector) }

@@ -9,18 +9,23 @@ public struct FeedbackEvent: Sendable, Equatable {
     public var query: String?
     /// The query's frozen embedding.
     public var queryVector: [Float]
+    /// The identity of the model that embedded `queryVector` (`Embedder.modelIdentity`); nil when
+    /// unknown (stored before 0.2.0 by a store whose tools had several models). Only vectors of the
+    /// serving model's identity are used by the feedback memory and training.
+    public var model: String?
     public var selectedTool: String?
     public var correctTool: String
     public var type: FeedbackType
 
     /// An event as `EventLog.decode` or a store produces it (id 0 until stored).
     public init(id: Int64, at: Date, user: String?, team: String?, session: String?, query: String?, queryVector: [Float],
-                selectedTool: String?, correctTool: String, type: FeedbackType) {
+                selectedTool: String?, correctTool: String, type: FeedbackType, model: String? = nil) {
         self.id = id
         self.at = at
         (self.user, self.team, self.session) = (user, team, session)
         self.query = query
         self.queryVector = queryVector
+        self.model = model
         self.selectedTool = selectedTool
         self.correctTool = correctTool
         self.type = type

@@ -9,6 +9,9 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
     case unknownTool(String)
     case invalidInput(String)
     case store(String)
+    /// A write to a store opened read-only (its file or folder is not writable), or a read-only
+    /// store that cannot be opened as it is; says which and why.
+    case readOnlyStore(String)
     case embedding(String)
     case index(IndexError)
     case adapt(AdaptError)
@@ -19,6 +22,7 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
         case let .unknownTool(name): return "no tool named \"\(name.prefix(80))\" is registered"
         case let .invalidInput(reason): return reason
         case let .store(reason): return "store: \(reason)"
+        case let .readOnlyStore(reason): return "read-only store: \(reason)"
         case let .embedding(reason): return "embedding: \(reason)"
         case let .index(error): return error.description
         case let .adapt(error): return error.description

@@ -10,4 +10,7 @@ public struct TrainingSummary: Sendable {
     public var reason: String?
     /// The trainer's report (nil when training did not run).
     public var report: TrainingReport?
+    /// Stored feedback events left out because another model (another `Embedder.modelIdentity`)
+    /// embedded their queries.
+    public var otherModelEvents = 0
 }

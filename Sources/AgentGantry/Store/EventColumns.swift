@@ -16,6 +16,8 @@ struct EventColumns: Codable, Equatable, Sendable {
     var outcome: String?
     var latencyMs: Double?
     var intent: String?
+    /// The identity of the model that embedded the query vector (feedback only).
+    var model: String?
 
     init(_ event: FeedbackEvent) {
         kind = Kind.feedback
@@ -25,6 +27,7 @@ struct EventColumns: Codable, Equatable, Sendable {
         tool = event.selectedTool
         correctTool = event.correctTool
         feedbackType = event.type.rawValue
+        model = event.model
     }
 
     init(_ event: ExecutionEvent) {

@@ -20,8 +20,9 @@ public enum EventLog {
     /// Decodes and validates every line: kind, time, names (`Limits.contextCharacters`, no control
     /// characters), tools among `knownTools`, query vectors of `dimension` finite values,
     /// feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
-    /// Query text is redacted on the way in. Event ids are 0 (the store assigns them).
-    public static func decode(_ text: String, dimension: Int, knownTools: Set<String>)
+    /// Query text is redacted on the way in. Event ids are 0 (the store assigns them). Feedback
+    /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
+    public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
         throws(GantryError) -> (feedback: [FeedbackEvent], executions: [ExecutionEvent])
     {
         var feedback = [FeedbackEvent](), executions = [ExecutionEvent]()
@@ -35,6 +36,7 @@ public enum EventLog {
                 try Limits.checkName(e.team, "team")
                 try Limits.checkName(e.session, "session")
                 try Limits.checkName(e.intent, "intent")
+                try Limits.checkName(e.model, "model")
             } catch {
                 throw fail(error.description)
             }
@@ -51,7 +53,8 @@ public enum EventLog {
                 }
                 if let query = e.query, query.count > Limits.queryCharacters { throw fail("the query exceeds \(Limits.queryCharacters) characters") }
                 feedback.append(FeedbackEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, query: e.query.map(Redaction.redact),
-                                              queryVector: vector, selectedTool: e.tool, correctTool: correct, type: type))
+                                              queryVector: vector, selectedTool: e.tool, correctTool: correct, type: type,
+                                              model: e.model ?? assumedModel))
             case EventColumns.Kind.execution:
                 guard let tool = e.tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
                 guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else {

@@ -6,32 +6,49 @@ import GRDB
 /// a versioned schema applied by migrations; every write is one transaction.
 public final class GantryStore: Sendable {
     let database: DatabaseQueue
+    /// The store's file, as an absolute path (nil in memory).
     public let path: String?
+    /// Whether the store was opened read-only (the file or its folder is not writable): reads
+    /// work, writes throw `GantryError.readOnlyStore`.
+    public let isReadOnly: Bool
 
-    /// Opens (creating if needed) the store at `path`, or an in-memory one when nil.
+    /// Opens (creating if needed) the store at `path` (relative to the current directory unless
+    /// absolute), or an in-memory one when nil. A store whose file or folder is not writable opens
+    /// read-only, provided it needs no migration.
     public init(path: String?) throws(GantryError) {
+        let path = path.map(Self.absolute)
+        self.path = path
+        isReadOnly = path.map(Self.isReadOnlyFile) ?? false
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
+            configuration.readonly = isReadOnly
             if let path {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
-                database = try DatabaseQueue(path: path, configuration: configuration)
-                try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
-            } else {
-                database = try DatabaseQueue(configuration: configuration)
-            }
-            self.path = path
-            if path != nil {
+                database = try Self.open(path, configuration: configuration)
+                if !isReadOnly { try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") } }
                 // SQLite has no checksums; quick_check finds a damaged file's broken pages and
                 // indexes before anything is read from it (55 ms for a 62 MB store, page cache warm).
                 let problems = try database.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
                 guard problems == ["ok"] else {
-                    throw GantryError.store("\(path!) is damaged (\(problems.prefix(3).joined(separator: "; "))); restore a backup, or "
+                    throw GantryError.store("\(path) is damaged (\(problems.prefix(3).joined(separator: "; "))); restore a backup, or "
                                             + "open a new store and importEvents() an export of this one")
                 }
+            } else {
+                database = try DatabaseQueue(configuration: configuration)
             }
-            try Self.migrator.migrate(database)
+            try database.read { try Self.checkSchemaVersion($0) }
+            if isReadOnly {
+                let pending = try database.read { try Self.migrator.completedMigrations($0).count < Self.schemaVersion }
+                guard !pending else {
+                    throw GantryError.readOnlyStore("\(path!) needs a migration to schema version \(Self.schemaVersion), which a read-only "
+                                                    + "store cannot make: open it once with write access")
+                }
+            } else {
+                try Self.migrator.migrate(database)
+                try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)") }
+            }
             try database.read { try Self.verifySchema($0) }
         } catch let error as GantryError {
             throw error
@@ -40,7 +57,33 @@ public final class GantryStore: Sendable {
         }
     }
 
+    /// `path` made absolute against the current directory.
+    private static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// Whether `path` exists and cannot be written, or its folder cannot (SQLite needs to create
+    /// the write-ahead log beside it).
+    private static func isReadOnlyFile(_ path: String) -> Bool {
+        guard access(path, F_OK) == 0 else { return false }
+        return access(path, W_OK) != 0 || access((path as NSString).deletingLastPathComponent, W_OK) != 0
+    }
+
+    /// Opens the SQLite file; read-only on a read-only mount, where SQLite cannot create the
+    /// shared-memory file of WAL mode, falls back to opening the file as immutable.
+    private static func open(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            if configuration.readonly { _ = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } }
+            return queue
+        } catch where configuration.readonly {
+            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+            return try DatabaseQueue(path: uri, configuration: configuration)
+        }
+    }
+
     func write<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
+        guard !isReadOnly else { throw .readOnlyStore("\(path ?? "the store") is read-only (the file or its folder is not writable)") }
         do { return try database.write(body) } catch { throw .store("\(error)") }
     }
 
@@ -108,6 +151,20 @@ public final class GantryStore: Sendable {
         try events(of: EventColumns.Kind.feedback).compactMap { if case .feedback(let event) = $0 { event } else { nil } }
     }
 
+    /// The feedback events, oldest first, and the highest event id stored when they were read
+    /// (one snapshot: what a training run was trained on).
+    func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64) {
+        let (records, highest) = try read { db in
+            (try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).order(Column("id")).fetchAll(db),
+             try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0)
+        }
+        var events = [FeedbackEvent]()
+        for record in records {
+            do { if case .feedback(let event) = try record.event() { events.append(event) } } catch { throw .store("\(error)") }
+        }
+        return (events, highest)
+    }
+
     /// The execution events, oldest first.
     func executionEvents() throws(GantryError) -> [ExecutionEvent] {
         try events(of: EventColumns.Kind.execution).compactMap { if case .execution(let event) = $0 { event } else { nil } }
@@ -138,13 +195,38 @@ public final class GantryStore: Sendable {
         return Dictionary(records.map { ($0.tool, $0.breaker) }) { _, last in last }
     }
 
-    func saveAdapter(_ bytes: [UInt8], report: String) throws(GantryError) {
-        let record = AdapterRecord(file: Data(bytes), trainedAt: Date().timeIntervalSince1970, report: report)
-        try write { db in try record.insert(db, onConflict: .replace) }
+    /// How many adapter versions the store keeps (the newest; older ones are deleted).
+    static let adapterVersionsKept = 3
+
+    /// Stores a newly trained adapter as the newest version and deletes versions beyond
+    /// `adapterVersionsKept`; returns its version.
+    func saveAdapter(_ record: AdapterRecord) throws(GantryError) -> Int64 {
+        try write { db in
+            var record = record
+            try record.insert(db)
+            try db.execute(sql: "DELETE FROM adapterVersion WHERE version NOT IN (SELECT version FROM adapterVersion ORDER BY version DESC LIMIT ?)",
+                           arguments: [Self.adapterVersionsKept])
+            return record.version!
+        }
     }
 
-    func adapterBytes() throws(GantryError) -> [UInt8]? {
-        try read { db in try AdapterRecord.fetchOne(db, key: 1).map { [UInt8]($0.file) } }
+    /// The adapter to serve: the newest version that has its file and saw no forgotten event.
+    func servedAdapter() throws(GantryError) -> AdapterRecord? {
+        try read { db in
+            try AdapterRecord.filter(sql: "file IS NOT NULL AND forgottenSince = '[]'").order(Column("version").desc).fetchOne(db)
+        }
+    }
+
+    /// Every stored adapter version, newest first.
+    func adapterVersions() throws(GantryError) -> [AdapterRecord] {
+        try read { db in try AdapterRecord.order(Column("version").desc).fetchAll(db) }
+    }
+
+    // MARK: quarantine
+
+    /// The rows set aside because they failed validation, oldest first.
+    func quarantinedRows() throws(GantryError) -> [QuarantinedRow] {
+        try read { db in try QuarantineRecord.order(Column("id")).fetchAll(db).map(\.row) }
     }
 }
 
@@ -158,8 +240,8 @@ extension GantryStore {
 
     /// Appends the events of JSON lines (as `exportEvents` writes them), all or nothing: every
     /// line is validated by `EventLog.decode` before one transaction writes them.
-    func importEvents(_ text: String, dimension: Int, knownTools: Set<String>) throws(GantryError) -> Int {
-        let (feedback, executions) = try EventLog.decode(text, dimension: dimension, knownTools: knownTools)
+    func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) throws(GantryError) -> Int {
+        let (feedback, executions) = try EventLog.decode(text, dimension: dimension, knownTools: knownTools, assumedModel: model)
         let records = feedback.map(EventRecord.init) + executions.map(EventRecord.init)
         try write { db in
             for var record in records { try record.insert(db) }

@@ -1,14 +1,44 @@
 import Foundation
 import GRDB
 
-/// The one row of `adapter`: the adapter in use, as the bytes of an adapter file.
-struct AdapterRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "adapter"
+/// A row of `adapterVersion`: one trained adapter and what it was trained on. The store keeps
+/// the newest `GantryStore.adapterVersionsKept`; the one served is the newest that still has its
+/// file and saw no forgotten event.
+///
+/// Later work extends this record (add a column by migration and bump `currentFormat`).
+struct AdapterRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "adapterVersion"
+    /// The format of the record this code writes.
+    static let currentFormat = 1
 
-    /// Always 1 (the table holds one adapter).
-    var id = 1
-    var file: Data
+    /// Increases with every adapter trained (nil until inserted).
+    var version: Int64?
+    var format = Self.currentFormat
+    /// The adapter file's bytes (`AdapterFile`); nil once withdrawn because it saw forgotten events.
+    var file: Data?
+    /// Unix seconds.
     var trainedAt: Double
+    /// The highest event id that existed when the adapter's training read the log: it was
+    /// trained on the feedback events up to this id that were stored then.
+    var highestEventID: Int64
+    /// How many feedback events it was trained on.
+    var trainedEvents: Int
+    /// Ids up to `highestEventID` deleted after it was trained (by `forget(user:)` or retention):
+    /// a version with any is withdrawn, its file deleted.
+    var forgottenSince: [Int64]
     /// The training report as JSON.
     var report: String
+
+    init(file: [UInt8], trainedAt: Date, highestEventID: Int64, trainedEvents: Int, report: String) {
+        self.file = Data(file)
+        self.trainedAt = trainedAt.timeIntervalSince1970
+        self.highestEventID = highestEventID
+        self.trainedEvents = trainedEvents
+        forgottenSince = []
+        self.report = report
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        version = inserted.rowID
+    }
 }

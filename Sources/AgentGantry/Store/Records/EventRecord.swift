@@ -54,7 +54,7 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
             guard !vector.isEmpty, vector.allSatisfy(\.isFinite) else { throw DamagedRow(column: "queryVector") }
             return .feedback(FeedbackEvent(id: id, at: date, user: c.user, team: c.team, session: c.session, query: c.query,
                                            queryVector: vector, selectedTool: c.tool, correctTool: correctTool,
-                                           type: FeedbackType(rawValue: feedbackType) ?? .toolSelectionError))
+                                           type: FeedbackType(rawValue: feedbackType) ?? .toolSelectionError, model: c.model))
         case EventColumns.Kind.execution:
             guard let tool = c.tool else { throw DamagedRow(column: "tool") }
             guard let outcome = c.outcome else { throw DamagedRow(column: "outcome") }
