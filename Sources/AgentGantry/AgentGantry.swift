@@ -23,6 +23,8 @@ public actor AgentGantry {
     var state: LearnedState
     /// The intent of each session's last routed request (attributed to the executions that follow).
     var sessionIntents = RecentSessions<String>()
+    /// Rows found damaged at open in a read-only store (which cannot move them to quarantine).
+    var unsavedQuarantine = [QuarantinedRow]()
 
     /// Opens the store (`configuration.storePath`), loads the model (or uses `embedder`), and
     /// restores tools, adapter, feedback memory, health and preferences.
@@ -60,7 +62,8 @@ public actor AgentGantry {
     }
 
     /// Registers or updates tools, all or nothing: validated, embedded (only those whose content
-    /// fingerprint changed, in one batch), stored in one transaction, then indexed.
+    /// fingerprint changed, in one batch), their vectors validated, stored in one transaction,
+    /// then indexed. Nothing is stored unless every tool and every vector passed.
     public func register(_ tools: [Tool]) throws(GantryError) {
         for tool in tools { try tool.validate() }
         guard Set(tools.map(\.name)).count == tools.count else { throw .invalidInput("a tool name appears twice in one registration") }
@@ -99,6 +102,13 @@ public actor AgentGantry {
         try index.remove(name)
     }
 
+    /// The stored rows that failed validation when a store opened and were set aside, so that the
+    /// rest opens: their table, key and reason (their content is kept in the store's `quarantine`
+    /// table). In a read-only store, the rows this open left out.
+    public func quarantinedRows() throws(GantryError) -> [QuarantinedRow] {
+        try store.quarantinedRows() + unsavedQuarantine
+    }
+
     // MARK: retrieval
 
     /// The best `limit` tools for `query`, each with its score breakdown. Makes no store write:
@@ -131,7 +141,7 @@ public actor AgentGantry {
         var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
         try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
-        guard (try? SIMDKernels.normalize(&vector)) != nil else { throw .embedding("the query's embedding is all zeros") }
+        guard (try? SIMDKernels.normalize(&vector)) != nil else { throw .embedding("the query's embedding cannot be normalized") }
         return vector
     }
 
@@ -142,13 +152,29 @@ public actor AgentGantry {
         return try adaptError { () throws(AdaptError) in Array(try adapter.adaptTools(matrix, ids: [name]).row(0)) }
     }
 
-    /// Loads tools, adapter and breakers, and replays the event log into the learned state.
+    /// Loads tools, adapter and breakers, and replays the event log into the learned state. Rows
+    /// that fail validation (a damaged file, or written by a version that checked less) are
+    /// moved to quarantine (`quarantinedRows()`), or in a read-only store left out.
     private func restore() throws(GantryError) {
+        var damaged = [QuarantinedRow]()
         if let record = try store.servedAdapter(), let file = record.file {
-            adapter = try Self.decodeAdapter([UInt8](file), model: embedder.modelIdentity)
+            do {
+                adapter = try Self.decodeAdapter([UInt8](file), model: embedder.modelIdentity)
+            } catch .adapt(.incompatible) {
+                adapter = nil  // another model's adapter: serve the frozen embeddings until train()
+            } catch {
+                damaged.append(QuarantinedRow(table: "adapterVersion", key: record.version.map(String.init) ?? "?",
+                                              reason: "its file does not decode: \(error)", at: Date()))
+            }
+        }
+        let (tools, damagedTools) = try store.tools(model: embedder.modelIdentity, dimension: embedder.dimension)
+        damaged += damagedTools
+        damaged += try store.events().damaged
+        if !damaged.isEmpty {
+            if store.isReadOnly { unsavedQuarantine = damaged } else { try store.quarantine(damaged) }
         }
         var stale = [Tool]()
-        for stored in try store.tools() {
+        for stored in tools {
             if stored.model == embedder.modelIdentity, stored.vector.count == embedder.dimension {
                 catalog.upsert(stored.tool, vector: stored.vector)
                 state.assignIntent(to: stored.tool, vector: stored.vector)
@@ -165,7 +191,7 @@ public actor AgentGantry {
     /// The learned state replayed from the stored log (after a restart, `forget` or an import).
     /// Breaker states and tool intents are kept.
     func rebuildLearnedState() throws(GantryError) {
-        let events = try store.events().filter { event in
+        let events = try store.events().events.filter { event in
             if case .execution(let execution) = event { catalog.contains(execution.tool) } else { true }
         }
         state = try LearnedState(replaying: events, settings: state.settings, carryingOver: state)

@@ -40,7 +40,7 @@ struct StoreCompatibilityTests {
         try FileManager.default.copyItem(atPath: Self.fixture("store-58323a3.sqlite"), toPath: path)
 
         let stored = try GantryStore(path: path)
-        #expect(try stored.tools().map(\.tool.name) == ["cancel_subscription", "old_export", "pause_subscription", "restart_service", "slack_notify"])
+        #expect(try stored.tools(model: "fixture-hash-8", dimension: 8).tools.map(\.tool.name) == ["cancel_subscription", "old_export", "pause_subscription", "restart_service", "slack_notify"])
         #expect(try stored.feedbackEvents().count == 3 && stored.executionEvents().count == 7)
         let breaker = try #require(try stored.breakers()["restart_service"])
         #expect(breaker.state == .open && breaker.consecutiveFailures == 5)

@@ -53,11 +53,12 @@ public enum Limits {
         if let budget = context.latencyBudget, budget <= .zero { throw .invalidInput("latencyBudget must be positive") }
     }
 
-    /// Throws unless `vector` has `dimension` finite values.
+    /// Throws unless `vector` has `dimension` finite values, not all zero (a direction to score by).
     static func checkVector(_ vector: [Float], dimension: Int, _ what: String) throws(GantryError) {
         guard vector.count == dimension else {
             throw .invalidInput("\(what) has \(vector.count) values; the model's dimension is \(dimension)")
         }
         guard vector.allSatisfy(\.isFinite) else { throw .invalidInput("\(what) holds NaN or infinite values") }
+        guard vector.contains(where: { $0 != 0 }) else { throw .invalidInput("\(what) is all zeros (it has no direction to score by)") }
     }
 }

@@ -1,5 +1,16 @@
-/// A stored row that does not hold what the schema promises (a damaged file).
+/// Why a stored row does not hold what the schema and the facade's validation promise (a
+/// damaged file, or a row written by a version that checked less).
 struct DamagedRow: Error, CustomStringConvertible {
-    var column: String
-    var description: String { "a stored row's column \(column) is missing or holds a value of another type; the store is damaged" }
+    var reason: String
+
+    init(reason: String) {
+        self.reason = reason
+    }
+
+    /// A column the row's kind needs is missing or holds a value of another type.
+    init(column: String) {
+        reason = "its column \(column) is missing or holds a value of another type"
+    }
+
+    var description: String { "a stored row is damaged: \(reason)" }
 }

@@ -114,11 +114,18 @@ public final class GantryStore: Sendable {
         }
     }
 
-    func tools() throws(GantryError) -> [StoredTool] {
+    /// The stored tools that pass `ToolRecord.stored(model:dimension:)`, by name, and the rows
+    /// that do not (for `quarantine`).
+    func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
         let records = try read { db in try ToolRecord.order(Column("name")).fetchAll(db) }
-        var result = [StoredTool]()
-        for record in records { result.append(try record.stored()) }
-        return result
+        var tools = [StoredTool](), damaged = [QuarantinedRow]()
+        for record in records {
+            switch record.stored(model: model, dimension: dimension) {
+            case .success(let tool): tools.append(tool)
+            case .failure(let problem): damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date()))
+            }
+        }
+        return (tools, damaged)
     }
 
     // MARK: events
@@ -141,14 +148,33 @@ public final class GantryStore: Sendable {
         }
     }
 
-    /// The whole log, oldest first.
-    func events() throws(GantryError) -> [GantryEvent] {
-        try read { db in try EventRecord.order(Column("id")).fetchAll(db).map { try $0.event() } }
+    /// The whole log, oldest first, and the rows that are not valid events (for `quarantine`).
+    func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
+        let records = try read { db in try EventRecord.order(Column("id")).fetchAll(db) }
+        var events = [GantryEvent](), damaged = [QuarantinedRow]()
+        for record in records {
+            do {
+                events.append(try record.event())
+            } catch {
+                damaged.append(QuarantinedRow(table: "event", key: record.id.map(String.init) ?? "?", reason: error.reason, at: Date()))
+            }
+        }
+        return (events, damaged)
     }
 
-    /// The feedback events, oldest first.
+    /// The valid feedback events, oldest first.
     func feedbackEvents() throws(GantryError) -> [FeedbackEvent] {
         try events(of: EventColumns.Kind.feedback).compactMap { if case .feedback(let event) = $0 { event } else { nil } }
+    }
+
+    /// The valid execution events, oldest first.
+    func executionEvents() throws(GantryError) -> [ExecutionEvent] {
+        try events(of: EventColumns.Kind.execution).compactMap { if case .execution(let event) = $0 { event } else { nil } }
+    }
+
+    /// The valid events of `kind`, oldest first (rows that are not are quarantined at open).
+    private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
+        try read { db in try EventRecord.filter(Column("kind") == kind).order(Column("id")).fetchAll(db).compactMap { try? $0.event() } }
     }
 
     /// The feedback events, oldest first, and the highest event id stored when they were read
@@ -158,20 +184,8 @@ public final class GantryStore: Sendable {
             (try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).order(Column("id")).fetchAll(db),
              try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0)
         }
-        var events = [FeedbackEvent]()
-        for record in records {
-            do { if case .feedback(let event) = try record.event() { events.append(event) } } catch { throw .store("\(error)") }
-        }
+        let events = records.compactMap { record in if case .feedback(let event)? = try? record.event() { event } else { nil } }
         return (events, highest)
-    }
-
-    /// The execution events, oldest first.
-    func executionEvents() throws(GantryError) -> [ExecutionEvent] {
-        try events(of: EventColumns.Kind.execution).compactMap { if case .execution(let event) = $0 { event } else { nil } }
-    }
-
-    private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
-        try read { db in try EventRecord.filter(Column("kind") == kind).order(Column("id")).fetchAll(db).map { try $0.event() } }
     }
 
     /// Deletes every event of `user`; returns how many.
@@ -223,6 +237,21 @@ public final class GantryStore: Sendable {
     }
 
     // MARK: quarantine
+
+    /// Moves `rows` (found damaged by `tools(model:dimension:)`, `events()` or when an adapter
+    /// version did not decode) into the quarantine table, in one transaction.
+    func quarantine(_ rows: [QuarantinedRow]) throws(GantryError) {
+        guard !rows.isEmpty else { return }
+        try write { db in
+            for row in rows {
+                switch row.table {
+                case "tool": try QuarantineRecord.move(db, table: "tool", keyColumn: "name", key: row.key, reason: row.reason)
+                case "event": try QuarantineRecord.move(db, table: "event", keyColumn: "id", key: Int64(row.key) ?? -1, reason: row.reason)
+                default: try QuarantineRecord.move(db, table: "adapterVersion", keyColumn: "version", key: Int64(row.key) ?? -1, reason: row.reason)
+                }
+            }
+        }
+    }
 
     /// The rows set aside because they failed validation, oldest first.
     func quarantinedRows() throws(GantryError) -> [QuarantinedRow] {

@@ -25,13 +25,22 @@ struct ToolRecord: Codable, FetchableRecord, PersistableRecord {
         updatedAt = date.timeIntervalSince1970
     }
 
-    /// The stored tool; throws `GantryError.store` when the row is damaged.
-    func stored() throws(GantryError) -> GantryStore.StoredTool {
+    /// The stored tool, validated as `register` validates a tool: its definition decodes, names
+    /// this row and passes `Tool.validate()`; its vector has finite values, not all zero, and
+    /// `dimension` of them when `model` embedded it. Otherwise returns why not.
+    func stored(model servingModel: String, dimension: Int) -> Result<GantryStore.StoredTool, DamagedRow> {
         guard let tool = try? JSONDecoder().decode(Tool.self, from: Data(definition.utf8)) else {
-            throw .store("the stored definition of tool \(name) is damaged")
+            return .failure(DamagedRow(reason: "its definition is not a tool's JSON"))
         }
+        guard tool.name == name else { return .failure(DamagedRow(reason: "its definition names another tool")) }
+        do { try tool.validate() } catch { return .failure(DamagedRow(reason: "its definition is invalid: \(error)")) }
         let values = StoredVector.floats(vector)
-        guard !values.isEmpty, values.allSatisfy(\.isFinite) else { throw .store("the stored vector of tool \(name) is damaged") }
-        return GantryStore.StoredTool(tool: tool, model: model, vector: values)
+        guard !values.isEmpty, values.allSatisfy(\.isFinite), values.contains(where: { $0 != 0 }) else {
+            return .failure(DamagedRow(reason: "its vector must have finite values, not all zero"))
+        }
+        guard model != servingModel || values.count == dimension else {
+            return .failure(DamagedRow(reason: "its vector has \(values.count) values; \(model) embeds \(dimension)"))
+        }
+        return .success(GantryStore.StoredTool(tool: tool, model: model, vector: values))
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import GantryEmbed
+import GantryIO
+import GantryMath
+import GRDB
+import Testing
+
+@testable import AgentGantry
+
+/// `register` is all or nothing, and no sequence of public calls, and no row damaged on disk,
+/// leaves a store that cannot be opened: rows that fail validation at open are moved to the
+/// quarantine table and reported.
+@Suite("Quarantine")
+struct QuarantineTests {
+    static let tools = (0..<6).map { Tool(name: "tool_\($0)", description: "Tool number \($0) of the catalog.") }
+
+    /// A 64-d `.npy` of the tools' texts whose row for `padded_row` is all zeros.
+    static func precomputed(in folder: String, with padded: Tool) throws -> PrecomputedEmbedder {
+        let texts = (tools + [padded]).map(\.embeddingText)
+        var rng = SplitMix64(seed: 11)
+        var matrix = Matrix(rows: texts.count, cols: 64)
+        for row in 0..<texts.count - 1 { for col in 0..<64 { matrix[row, col] = rng.nextGaussian() } }
+        let path = folder + "/tools.npy"
+        try NPYFile.write(NPYArray(matrix), to: path)
+        return try PrecomputedEmbedder(texts: texts, npyFile: path, modelIdentity: "precomputed-64")
+    }
+
+    @Test func aRegistrationWithAZeroVectorStoresNothingAndTheStoreStillOpens() async throws {
+        let path = temporaryStore()
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let padded = Tool(name: "padded_row", description: "A row the export padded with zeros.")
+        let embedder = try Self.precomputed(in: folder, with: padded)
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+            try await gantry.register(Array(Self.tools.prefix(3)))
+            await #expect(throws: GantryError.self) { try await gantry.register(Array(Self.tools.suffix(3)) + [padded]) }
+            #expect(await gantry.tools.map(\.name) == ["tool_0", "tool_1", "tool_2"])  // none of the failed batch
+        }
+        let reopened = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        #expect(await reopened.tools.map(\.name) == ["tool_0", "tool_1", "tool_2"])
+        #expect(try await reopened.quarantinedRows().isEmpty)
+        #expect(try await reopened.retrieveTools(Self.tools[1].embeddingText, limit: 3).count == 3)
+    }
+
+    @Test func damagedRowsAreQuarantinedAndTheRestOpens() async throws {
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let embedder = StoreCompatibilityTests.TextHashEmbedder()
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+            try await gantry.register(Self.tools)
+            for i in 0..<3 {
+                try await gantry.recordFeedback(query: "query \(i)", selectedTool: "tool_1", correctTool: "tool_2")
+            }
+            try await gantry.recordExecution(tool: "tool_3", outcome: .success)
+        }
+        // Damage as an older version, or a flipped value, would leave it: rows SQLite accepts
+        // that the facade's validation refuses.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE tool SET definition = '{\"name\": 5}' WHERE name = 'tool_0'")
+            try db.execute(sql: "UPDATE tool SET vector = zeroblob(32) WHERE name = 'tool_4'")
+            try db.execute(sql: "UPDATE tool SET definition = replace(definition, 'tool_5', 'tool 5') WHERE name = 'tool_5'")
+            try db.execute(sql: "UPDATE event SET queryVector = zeroblob(32) WHERE id = 2")
+            try db.execute(sql: "UPDATE event SET feedbackType = 'maybe' WHERE id = 3")
+            try db.execute(sql: "UPDATE event SET outcome = NULL WHERE id = 4")
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        let report = try await gantry.quarantinedRows()
+        #expect(report.map { "\($0.table) \($0.key)" } == ["tool tool_0", "tool tool_4", "tool tool_5", "event 2", "event 3", "event 4"])
+        #expect(report.allSatisfy { !$0.reason.isEmpty })
+        #expect(await gantry.tools.map(\.name) == ["tool_1", "tool_2", "tool_3"])
+        #expect(try await gantry.exportEvents().split(separator: "\n").count == 1)
+        // The quarantined rows keep their content; the next open finds nothing new.
+        let contents = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT content FROM quarantine ORDER BY id") }
+        #expect(contents[0].contains(#"{\"name\": 5}"#) && contents[3].contains("queryVector"))
+        let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        #expect(try await again.quarantinedRows().count == 6)
+        #expect(try await again.retrieveTools("query 0", limit: 2).count == 2)
+    }
+}
