@@ -46,7 +46,16 @@ public actor AgentGantry {
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
         if let days = configuration.retentionDays {
-            _ = try store.deleteEvents(before: Date().addingTimeInterval(-Double(days) * 86_400))
+            let cutoff = Date().addingTimeInterval(-Double(days) * 86_400)
+            if store.isReadOnly {
+                let expired = try store.countEvents(before: cutoff)
+                guard expired == 0 else {
+                    throw .readOnlyStore("\(store.path ?? "the store") holds \(expired) events older than retentionDays (\(days)), which a "
+                                         + "read-only store cannot purge: open it once with write access, or without retentionDays")
+                }
+            } else {
+                _ = try store.deleteEvents(before: cutoff)
+            }
         }
         try restore()
     }
@@ -173,17 +182,18 @@ public actor AgentGantry {
         if !damaged.isEmpty {
             if store.isReadOnly { unsavedQuarantine = damaged } else { try store.quarantine(damaged) }
         }
-        var stale = [Tool]()
+        var stale = [GantryStore.StoredTool]()
         for stored in tools {
             if stored.model == embedder.modelIdentity, stored.vector.count == embedder.dimension {
                 catalog.upsert(stored.tool, vector: stored.vector)
                 state.assignIntent(to: stored.tool, vector: stored.vector)
             } else {
-                stale.append(stored.tool)  // embedded by another model: embed again
+                stale.append(stored)  // embedded by another model: embed again
             }
         }
+        if !stale.isEmpty { try checkReembedding(stale) }
         try rebuildIndex()
-        if !stale.isEmpty { try register(stale) }
+        if !stale.isEmpty { try register(stale.map(\.tool)) }
         try rebuildLearnedState()
         for (tool, breaker) in try store.breakers() where catalog.contains(tool) { state.restoreBreaker(breaker, of: tool) }
     }
@@ -195,6 +205,19 @@ public actor AgentGantry {
             if case .execution(let execution) = event { catalog.contains(execution.tool) } else { true }
         }
         state = try LearnedState(replaying: events, settings: state.settings, carryingOver: state)
+    }
+
+    /// Throws unless the tools of another model (or dimension) may be embedded again at open.
+    private func checkReembedding(_ stale: [GantryStore.StoredTool]) throws(GantryError) {
+        let models = Set(stale.map(\.model)).sorted().joined(separator: ", ")
+        let problem = "its tools were embedded by \(models), not by this embedder's model \(embedder.modelIdentity)"
+        if store.isReadOnly {
+            throw .readOnlyStore("\(store.path ?? "the store"): \(problem), and a read-only store cannot embed them again")
+        }
+        guard configuration.reembedOnModelChange else {
+            throw .store("\(store.path ?? "the store"): \(problem); open it with the embedder of \(models), "
+                         + "or with reembedOnModelChange to embed the tools again")
+        }
     }
 
     func rebuildIndex() throws(GantryError) {

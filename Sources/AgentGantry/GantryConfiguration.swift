@@ -27,6 +27,12 @@ public struct GantryConfiguration: Sendable {
     public var keepQueryText = true
     /// Events older than this many days are purged when the store opens and after training.
     public var retentionDays: Int?
+    /// When the store's tools were embedded by another model than the embedder's
+    /// (`Embedder.modelIdentity`): true embeds them again at open (a model upgrade; feedback
+    /// embedded by the old model is left out of memory and training, and counted); false refuses
+    /// to open the store, naming both models (what a batch job that must not change the store's
+    /// model wants).
+    public var reembedOnModelChange = true
     public var breaker = BreakerPolicy()
     var feedbackMemory = FeedbackMemory.Settings()
     /// Feedback memory: the lowest cosine between a new query and a corrected one that counts.

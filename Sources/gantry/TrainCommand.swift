@@ -74,9 +74,11 @@ struct TrainCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path)") }
         var configuration = GantryConfiguration(storePath: path)
         configuration.training = training
+        configuration.reembedOnModelChange = false  // a batch job trains the store's model, never replaces it
         let gantry = try await AgentGantry(configuration: configuration)
         let summary = try await gantry.train()
-        print("\(path): \(await gantry.tools.count) tools, \(summary.events) feedback events")
+        print("\(path): \(await gantry.tools.count) tools, \(summary.events) feedback events"
+            + (summary.otherModelEvents > 0 ? " (\(summary.otherModelEvents) more embedded by another model, left out)" : ""))
         if let report = summary.report {
             print(String(format: "validation MRR@10 %.4f (current) → %.4f (trained, epoch %d)", report.identityValidation.mrrAt10,
                          report.bestValidation.mrrAt10, report.bestEpoch))

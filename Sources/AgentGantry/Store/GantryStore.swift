@@ -193,6 +193,11 @@ public final class GantryStore: Sendable {
         try write { db in try EventRecord.filter(Column("user") == user).deleteAll(db) }
     }
 
+    /// How many events are older than `date`.
+    func countEvents(before date: Date) throws(GantryError) -> Int {
+        try read { db in try EventRecord.filter(Column("at") < date.timeIntervalSince1970).fetchCount(db) }
+    }
+
     /// Deletes events older than `date`; returns how many.
     func deleteEvents(before date: Date) throws(GantryError) -> Int {
         try write { db in try EventRecord.filter(Column("at") < date.timeIntervalSince1970).deleteAll(db) }

@@ -1,0 +1,178 @@
+import Foundation
+import GantryEmbed
+import GantryIO
+import GantryMath
+import GRDB
+import Testing
+
+@testable import AgentGantry
+
+/// Which stores open, how, and what they refuse: schema versions from the future, read-only
+/// files and mounts, another model's tools and vectors.
+@Suite("Opening stores")
+struct StoreOpeningTests {
+    /// Unit vectors that depend only on the text, under any model identity.
+    struct HashEmbedder: Embedder {
+        var dimension = 16
+        var modelIdentity = "hash-a"
+        func embed(_ texts: [String]) throws -> Matrix {
+            var matrix = Matrix(rows: texts.count, cols: dimension)
+            for (row, text) in texts.enumerated() {
+                var rng = SplitMix64(seed: UInt64(text.unicodeScalars.reduce(17) { ($0 &* 31 &+ UInt64($1.value)) & 0xFFFF_FFFF }))
+                let v = (0..<dimension).map { _ in rng.nextGaussian() }
+                let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for c in 0..<dimension { matrix[row, c] = v[c] / n }
+            }
+            return matrix
+        }
+    }
+
+    static let tools = (0..<8).map { Tool(name: "tool_\($0)", description: "Tool number \($0).") }
+
+    /// A store at a new temporary path with the tools and `feedback` corrections to `tool_3`.
+    static func makeStore(embedder: HashEmbedder = HashEmbedder(), feedback: Int = 0) async throws -> String {
+        let path = temporaryStore()
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        try await gantry.register(tools)
+        for i in 0..<feedback {
+            try await gantry.recordFeedback(query: "request \(i % 4)", selectedTool: "tool_1", correctTool: "tool_3")
+        }
+        return path
+    }
+
+    static func remove(_ path: String) { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+
+    // MARK: schema versions
+
+    @Test func aStoreOfANewerSchemaIsRefusedUntouched() async throws {
+        let path = try await Self.makeStore()
+        defer { Self.remove(path) }
+        for mark in ["PRAGMA user_version = 99", "INSERT INTO grdb_migrations VALUES ('v99: from the future')"] {
+            let copy = path + ".copy"
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            try await DatabaseQueue(path: copy).write { try $0.execute(sql: mark) }
+            let before = try BinaryFile.read(copy)
+            do {
+                _ = try await AgentGantry(configuration: GantryConfiguration(storePath: copy), embedder: HashEmbedder())
+                Issue.record("a store marked by \(mark) opened")
+            } catch {
+                let message = error.description
+                #expect(message.contains("schema version") && message.contains("up to \(GantryStore.schemaVersion)"), "\(message)")
+                if mark.hasPrefix("PRAGMA") { #expect(message.contains("version 99"), "\(message)") }
+            }
+            #expect(try BinaryFile.read(copy) == before)
+        }
+    }
+
+    // MARK: paths and permissions
+
+    @Test func aRelativePathOpensTheStoreItNames() async throws {
+        let folder = ".build/gantry-relative-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try GantryStore(path: folder + "/s.sqlite")
+        #expect(store.path == FileManager.default.currentDirectoryPath + "/" + folder + "/s.sqlite")
+        #expect(FileManager.default.fileExists(atPath: folder + "/s.sqlite"))
+    }
+
+    /// Makes the store's folder read-only: a read-only bind mount over it when running as root
+    /// (root writes through file permissions), else permissions. Returns the undo.
+    static func makeReadOnly(_ path: String) throws -> () -> Void {
+        let folder = (path as NSString).deletingLastPathComponent
+        if getuid() == 0 {
+            try run("/usr/bin/mount", "--bind", folder, folder)
+            try run("/usr/bin/mount", "-o", "remount,bind,ro", folder, folder)
+            return { try? run("/usr/bin/umount", folder) }
+        }
+        chmod(path, 0o444)
+        chmod(folder, 0o555)
+        return { chmod(folder, 0o755); chmod(path, 0o644) }
+    }
+
+    static func run(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw GantryError.store("\(arguments.joined(separator: " ")) failed") }
+    }
+
+    @Test func aReadOnlyStoreServesReadsAndRefusesWrites() async throws {
+        let path = try await Self.makeStore(feedback: 8)
+        defer { Self.remove(path) }
+        let undo = try Self.makeReadOnly(path)
+        defer { undo() }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder())
+        let matches = try await gantry.retrieveTools("request 1", limit: 3)
+        #expect(matches.first?.tool.name == "tool_3" && matches[0].breakdown[.feedback] > 0)
+        #expect(try await gantry.exportEvents().split(separator: "\n").count == 8)
+        let writes: [@Sendable () async throws -> Void] = [
+            { try await gantry.register(Tool(name: "tool_9", description: "One more.")) },
+            { try await gantry.recordFeedback(query: "request 2", selectedTool: nil, correctTool: "tool_2") },
+            { try await gantry.recordExecution(tool: "tool_2", outcome: .failure) },
+            { _ = try await gantry.forget(user: "ann") },
+        ]
+        for write in writes {
+            do {
+                try await write()
+                Issue.record("a write to a read-only store succeeded")
+            } catch let error as GantryError {
+                guard case .readOnlyStore(let reason) = error else { Issue.record("\(error)"); continue }
+                #expect(reason.contains("read-only"))
+            }
+        }
+        #expect(await gantry.tools.count == Self.tools.count)  // nothing half-applied in memory
+    }
+
+    @Test func aReadOnlyStoreThatNeedsAChangeIsRefusedSayingWhy() async throws {
+        let path = try await Self.makeStore()
+        defer { Self.remove(path) }
+        // Another model would embed the tools again; a schema 2 store would need a migration.
+        let migrated = path + ".v2"
+        try FileManager.default.copyItem(atPath: StoreCompatibilityTests.fixture("store-58323a3.sqlite"), toPath: migrated)
+        let undo = try Self.makeReadOnly(path)
+        defer { undo() }
+        await #expect(throws: GantryError.self) {
+            try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(modelIdentity: "hash-b"))
+        }
+        do {
+            _ = try await AgentGantry(configuration: GantryConfiguration(storePath: migrated), embedder: StoreCompatibilityTests.TextHashEmbedder())
+            Issue.record("a read-only store of schema 2 opened")
+        } catch {
+            #expect(error.description.contains("needs a migration"), "\(error)")
+        }
+    }
+
+    // MARK: model identity
+
+    @Test func anotherModelsVectorsAreLeftOutOfMemoryAndTrainingAndCounted() async throws {
+        let path = try await Self.makeStore(feedback: 24)
+        defer { Self.remove(path) }
+        let same = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder())
+        #expect(try await same.retrieveTools("request 1", limit: 3)[0].breakdown[.feedback] > 0)
+        #expect(try await same.exportEvents().contains(#""model":"hash-a""#))
+
+        // Same dimension, another identity (another model, or another precision of one).
+        let other = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(modelIdentity: "hash-b"))
+        let matches = try await other.retrieveTools("request 1", limit: 8)
+        #expect(matches.allSatisfy { $0.breakdown[.feedback] == 0 })
+        let summary = try await other.train()
+        #expect(summary.events == 0 && summary.otherModelEvents == 24 && !summary.applied)
+    }
+
+    @Test func refusingAnotherModelLeavesTheStoreAsItWas() async throws {
+        let path = try await Self.makeStore(feedback: 4)
+        defer { Self.remove(path) }
+        var configuration = GantryConfiguration(storePath: path)
+        configuration.reembedOnModelChange = false
+        do {
+            _ = try await AgentGantry(configuration: configuration, embedder: HashEmbedder(modelIdentity: "hash-b"))
+            Issue.record("a store of hash-a opened with hash-b")
+        } catch {
+            #expect(error.description.contains("hash-a") && error.description.contains("hash-b"), "\(error)")
+        }
+        let models = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT DISTINCT model FROM tool") }
+        #expect(models == ["hash-a"])
+    }
+}
