@@ -3,7 +3,7 @@ import GantryMath
 import Testing
 
 /// Runs the built `gantry` binary (next to the test bundle) with extra environment variables.
-func runGantry(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+func runGantry(_ arguments: [String], environment extra: [String: String] = [:], in workingDirectory: String? = nil) throws -> (status: Int32, output: String) {
     let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var directory = testBinary.deletingLastPathComponent()
     while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("gantry").path), directory.path != "/" {
@@ -12,6 +12,7 @@ func runGantry(_ arguments: [String], environment extra: [String: String] = [:])
     let process = Process()
     process.executableURL = directory.appendingPathComponent("gantry")
     process.arguments = arguments
+    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe

@@ -1,5 +1,6 @@
 import AgentGantry
 import Foundation
+import GantryEmbed
 import GantryIO
 import GantryMath
 import Testing
@@ -84,7 +85,9 @@ struct TrainCommandTests {
 }
 
 @Test func trainFoldsAStoresFeedbackIntoItsAdapter() async throws {
-    let path = NSTemporaryDirectory() + "gantry-cli-store-\(UUID().uuidString)/gantry.sqlite"
+    let folder = NSTemporaryDirectory() + "gantry-cli-store-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/gantry.sqlite"
     do {
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path))
         try await gantry.register([Tool(name: "cancel_subscription", description: "End the plan for good."),
@@ -97,7 +100,39 @@ struct TrainCommandTests {
             try await gantry.recordFeedback(query: query, selectedTool: wrong, correctTool: right)
         }
     }
-    let run = try runGantry(["train", "--store", path, "--rank", "4", "--epochs", "5"])
+    // A path without a folder names a store in the current directory.
+    let run = try runGantry(["train", "--store", "gantry.sqlite", "--rank", "4", "--epochs", "5"], in: folder)
     #expect(run.status == 0, "\(run.output)")
     #expect(run.output.contains("3 tools, 24 feedback events") && run.output.contains("validation MRR@10"))
+}
+
+/// 64-d unit vectors that depend only on the text: a store built with them is another model's.
+struct HashEmbedder64: Embedder {
+    let dimension = 64
+    let modelIdentity = "custom-hash-64"
+    func embed(_ texts: [String]) throws -> Matrix {
+        var matrix = Matrix(rows: texts.count, cols: dimension)
+        for (row, text) in texts.enumerated() {
+            var rng = SplitMix64(seed: UInt64(text.unicodeScalars.reduce(5) { ($0 &* 31 &+ UInt64($1.value)) & 0xFFFF_FFFF }))
+            let v = (0..<dimension).map { _ in rng.nextGaussian() }
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for c in 0..<dimension { matrix[row, c] = v[c] / n }
+        }
+        return matrix
+    }
+}
+
+@Test func trainRefusesAStoreOfAnotherModel() async throws {
+    let folder = NSTemporaryDirectory() + "gantry-cli-other-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/gantry.sqlite"
+    do {
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder64())
+        try await gantry.register((0..<6).map { Tool(name: "tool_\($0)", description: "Tool number \($0).") })
+        for i in 0..<50 { try await gantry.recordFeedback(query: "request \(i)", selectedTool: "tool_1", correctTool: "tool_\(i % 6)") }
+    }
+    let before = try BinaryFile.read(path)
+    let run = try runGantry(["train", "--store", path, "--epochs", "2"])
+    #expect(run.status != 0 && run.output.contains("custom-hash-64") && run.output.contains("MiniLM"), "\(run.output)")
+    #expect(try BinaryFile.read(path) == before)  // no tool embedded again, nothing written
 }

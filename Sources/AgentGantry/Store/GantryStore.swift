@@ -47,7 +47,11 @@ public final class GantryStore: Sendable {
                 }
             } else {
                 try Self.migrator.migrate(database)
-                try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)") }
+                try database.writeWithoutTransaction { db in
+                    if try Int.fetchOne(db, sql: "PRAGMA user_version") != Self.schemaVersion {
+                        try db.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)")
+                    }
+                }
             }
             try database.read { try Self.verifySchema($0) }
         } catch let error as GantryError {
