@@ -12,6 +12,7 @@ extension AgentGantry {
     /// is applied only if it beats the identity on the held-out feedback (never worse), then the
     /// catalog is re-adapted and the index swapped in one step.
     public func train() async throws(GantryError) -> TrainingSummary {
+        try store.checkWritable()  // before minutes of training whose adapter could not be stored
         let names = catalog.names.sorted()
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let model = embedder.modelIdentity, dimension = embedder.dimension

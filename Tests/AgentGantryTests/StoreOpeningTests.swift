@@ -112,6 +112,7 @@ struct StoreOpeningTests {
             { try await gantry.recordFeedback(query: "request 2", selectedTool: nil, correctTool: "tool_2") },
             { try await gantry.recordExecution(tool: "tool_2", outcome: .failure) },
             { _ = try await gantry.forget(user: "ann") },
+            { _ = try await gantry.train() },
         ]
         for write in writes {
             do {

@@ -86,8 +86,13 @@ public final class GantryStore: Sendable {
         }
     }
 
-    func write<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
+    /// Throws `GantryError.readOnlyStore` when the store was opened read-only.
+    func checkWritable() throws(GantryError) {
         guard !isReadOnly else { throw .readOnlyStore("\(path ?? "the store") is read-only (the file or its folder is not writable)") }
+    }
+
+    func write<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
+        try checkWritable()
         do { return try database.write(body) } catch { throw .store("\(error)") }
     }
 
