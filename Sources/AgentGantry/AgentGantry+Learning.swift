@@ -4,7 +4,10 @@ import GantryMath
 extension AgentGantry {
     /// Records that for `query` the agent picked `selectedTool` and `correctTool` was right (or,
     /// with `.confirmed`, that the pick was right). Durable on return; the next query already
-    /// uses it.
+    /// uses it: asked again by `context`'s team, `query` gets `correctTool` first (unless it is
+    /// filtered out or removed, or a later correction of `query` by the team names another tool);
+    /// another team gets it first unless its own correction of `query` disagrees; similar queries
+    /// get a boost that fades with distance.
     public func recordFeedback(query: String, selectedTool: String?, correctTool: String,
                                feedbackType: FeedbackType = .toolSelectionError,
                                context: RoutingContext = RoutingContext()) throws(GantryError) {

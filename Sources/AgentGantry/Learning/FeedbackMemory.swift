@@ -2,16 +2,27 @@ import Foundation
 import GantryIndex
 import GantryMath
 
-/// Past corrections, searchable by similarity: a new query close to a corrected one gets the
-/// correct tool boosted and the wrong one penalised at once, before any retraining.
+/// Past corrections, searchable by similarity. It answers two questions about a new query q:
+///
+/// - Which tool does a correction of exactly this query name (`correction(of:team:)`)? Entries
+///   whose frozen unit vectors have cos ≥ 1 − `sameQueryTolerance` are one query (identical text
+///   embeds identically, so this is free of the embedder's score scale). The answer is the tool
+///   named by the newest correction of q by the caller's team; when the caller has no team, or
+///   its team has not corrected q, the newest correction of q by anyone. Newest is latest in the
+///   log; a `.confirmed` event names its tool as a correction does. The `Ranker` puts that tool
+///   first when it is admitted.
+/// - How much do corrections of similar queries vouch for each tool (`signals(for:at:team:)`)?
+///   Each entry e with cos(q, e) ≥ `threshold` contributes
+///   w = (cos − threshold)/(1 − threshold) · 2^(−age/halfLife): +w to its correct tool, −w to the
+///   tool wrongly chosen. A tool's signal is clamp(own + otherTeamWeight · others) with both sums
+///   clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
+///   caller or the entry has no team), "others" those of other teams. A correction helps every
+///   team, and where teams disagree on the same request each team's own choice wins. The boost
+///   fades with the distance from the corrected query.
 ///
 /// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them)
-/// in a `FlatIndex`. For a query q, each entry e with cos(q, e) ≥ `threshold` contributes
-/// w = (cos − threshold)/(1 − threshold) · 2^(−age/halfLife): +w to its correct tool, −w to the
-/// tool wrongly chosen. A tool's signal is clamp(own + otherTeamWeight · others) with both sums
-/// clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
-/// caller or the entry has no team), "others" those of other teams. A correction helps every
-/// team, and where teams disagree on the same request each team's own choice wins.
+/// in a `FlatIndex`, one row per correction; `queries` holds one row per distinct corrected query
+/// with its verdicts.
 struct FeedbackMemory: Sendable {
     struct Settings: Sendable, Equatable, Codable {
         var threshold: Float = 0.6
@@ -29,23 +40,64 @@ struct FeedbackMemory: Sendable {
         var team: String?
     }
 
+    /// The tools named by the corrections of one query: the newest overall and each team's newest.
+    struct Verdict: Sendable {
+        var newest: String
+        var newestByTeam: [String: String] = [:]
+    }
+
+    /// Two unit query vectors with cos ≥ 1 − this are the same query. Two copies of one unit
+    /// vector (one normalized again, or stored and read back) score within about 1e-6 of 1 in
+    /// Float32 (the error grows like √dimension · 2⁻²⁴), while texts that differ by a word score
+    /// well below 1 − 1e-4.
+    static let sameQueryTolerance: Float = 1e-4
+
     private(set) var index: FlatIndex
     private(set) var entries: [Int64: Entry] = [:]
+    /// One row per distinct corrected query (id: its position), and the verdicts on each.
+    private var queries: FlatIndex
+    private var verdicts: [Verdict] = []
     let settings: Settings
 
     init(dimension: Int, settings: Settings) throws(GantryError) {
-        do { index = try FlatIndex(dimension: dimension, metric: .innerProduct) } catch { throw .index(error) }
+        do {
+            index = try FlatIndex(dimension: dimension, metric: .innerProduct)
+            queries = try FlatIndex(dimension: dimension, metric: .innerProduct)
+        } catch { throw .index(error) }
         self.settings = settings
     }
 
     var count: Int { entries.count }
 
-    /// Adds a correction; its query vector is normalized here, once.
+    /// Adds a correction (later calls are newer); its query vector is normalized here, once.
     mutating func add(id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
         var unit = vector
         do { try SIMDKernels.normalize(&unit) } catch { throw .invalidInput("feedback event \(id): its query vector is all zeros or not finite") }
         do { try index.add(unit, id: .number(id)) } catch { throw .index(error) }
         entries[id] = entry
+        if let query = try sameQuery(as: unit) {
+            verdicts[query].newest = entry.correct
+            if let team = entry.team { verdicts[query].newestByTeam[team] = entry.correct }
+        } else {
+            do { try queries.add(unit, id: .number(Int64(verdicts.count))) } catch { throw .index(error) }
+            verdicts.append(Verdict(newest: entry.correct, newestByTeam: entry.team.map { [$0: entry.correct] } ?? [:]))
+        }
+    }
+
+    /// The tool the newest correction of exactly the frozen unit query `q` names, for a caller of
+    /// `team`: its team's own when there is one, else anyone's. Nil when `q` was never corrected.
+    func correction(of q: [Float], team: String?) throws(GantryError) -> String? {
+        guard let query = try sameQuery(as: q) else { return nil }
+        return team.flatMap { verdicts[query].newestByTeam[$0] } ?? verdicts[query].newest
+    }
+
+    /// The position in `verdicts` of the corrected query that `q` repeats, if any.
+    private func sameQuery(as q: [Float]) throws(GantryError) -> Int? {
+        guard !verdicts.isEmpty else { return nil }
+        let nearest: SearchResult?
+        do { nearest = try queries.search(q, k: 1).first } catch { throw .index(error) }
+        guard let nearest, nearest.score >= 1 - Self.sameQueryTolerance, case .number(let query) = nearest.id else { return nil }
+        return Int(query)
     }
 
     /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`.

@@ -5,4 +5,7 @@ public struct ToolMatch: Sendable, Equatable {
     public var score: Double
     /// Each signal's value for this tool, before weighting (`breakdown[.feedback]`).
     public var breakdown: ScoreBreakdown
+    /// Whether the tool is first because a correction of exactly this query names it (see
+    /// `AgentGantry.recordFeedback`); its score is still its own and may be below the next one's.
+    public var pinned: Bool
 }

@@ -7,6 +7,12 @@ import GantryMath
 /// deprecated, open circuit breakers) → every `Signal`'s provider → weighted sum → MMR over the
 /// adapted vectors → the top `limit` above the score threshold.
 ///
+/// One rule overrides the order: a correction wins its own query. When the feedback memory holds
+/// a correction of exactly this query (`FeedbackMemory.correction(of:team:)`), the tool it names
+/// is a candidate and ranks first, with `ToolMatch.pinned` set, unless the filters exclude it or
+/// it was removed. Its score and breakdown stay its own weighted sum (so it may score below the
+/// next tool); MMR starts from it and the score threshold does not drop it.
+///
 /// A ranker reads a snapshot (catalog, learned state, index) and changes nothing: half-open
 /// probes are counted by the caller.
 struct Ranker {
@@ -23,7 +29,8 @@ struct Ranker {
         var candidates = try indexCandidates(query, limit: limit, context: context, admits: admits)
         guard !candidates.isEmpty else { return [] }
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
-        candidates += memoryCandidates(query, memory: memory, excluding: Set(candidates.map(\.name)), admits: admits)
+        let pinned = try state.memory.correction(of: frozen, team: context.team).flatMap { admits(.name($0)) ? $0 : nil }
+        candidates += memoryCandidates(query, memory: memory, pinned: pinned, excluding: Set(candidates.map(\.name)), admits: admits)
 
         let input = RankingInput(context: context, state: state, catalog: catalog,
                                  configuration: configuration, memory: memory, intent: intent)
@@ -34,9 +41,10 @@ struct Ranker {
         let weights = configuration.weights.normalized
         var scored = zip(candidates, breakdowns).map { Scored(name: $0.name, score: weights.weightedSum($1), breakdown: $1) }
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.name < $1.name }
-        var chosen = diversify(scored, limit: limit)
-        if let threshold = configuration.scoreThreshold { chosen.removeAll { $0.score < threshold } }
-        return chosen.map { ToolMatch(tool: catalog[$0.name]!.tool, score: $0.score, breakdown: $0.breakdown) }
+        if let first = scored.firstIndex(where: { $0.name == pinned }) { scored.insert(scored.remove(at: first), at: 0) }
+        var chosen = diversify(scored, limit: limit, keepingFirst: scored[0].name == pinned)
+        if let threshold = configuration.scoreThreshold { chosen.removeAll { $0.name != pinned && $0.score < threshold } }
+        return chosen.map { ToolMatch(tool: catalog[$0.name]!.tool, score: $0.score, breakdown: $0.breakdown, pinned: $0.name == pinned) }
     }
 
     private struct Scored {
@@ -62,23 +70,25 @@ struct Ranker {
         }
     }
 
-    /// A tool the feedback memory vouches for competes even when the index did not return it: a
-    /// correction must be able to lift the correct tool from below the candidate pool.
-    private func memoryCandidates(_ query: [Float], memory: [String: Double], excluding pooled: Set<String>,
+    /// A tool the feedback memory vouches for, or the one a correction of this very query names
+    /// (`pinned`), competes even when the index did not return it: a correction must be able to
+    /// lift the correct tool from below the candidate pool.
+    private func memoryCandidates(_ query: [Float], memory: [String: Double], pinned: String?, excluding pooled: Set<String>,
                                   admits: Admission) -> [Candidate] {
-        memory.filter { $0.value > 0 }.keys.sorted().compactMap { name in
+        Set(memory.filter { $0.value > 0 }.keys).union(pinned.map { [$0] } ?? []).sorted().compactMap { name in
             guard !pooled.contains(name), admits(.name(name)), let vector = index.vector(of: name) else { return nil }
             return Candidate(name: name, semantic: Double((try? SIMDKernels.dot(query, vector)) ?? 0))  // both unit: the cosine
         }
     }
 
     /// Maximal marginal relevance: repeatedly take the candidate maximising
-    /// λ·score − (1 − λ)·(highest cosine to a tool already taken), over the adapted vectors.
-    private func diversify(_ scored: [Scored], limit: Int) -> [Scored] {
+    /// λ·score − (1 − λ)·(highest cosine to a tool already taken), over the adapted vectors;
+    /// `keepingFirst` takes `scored[0]` (the pinned tool) first whatever its score.
+    private func diversify(_ scored: [Scored], limit: Int, keepingFirst: Bool) -> [Scored] {
         let lambda = configuration.mmrLambda
         guard lambda < 1, scored.count > 1 else { return Array(scored.prefix(limit)) }
         let vectors = scored.map { index.vector(of: $0.name) ?? [] }
-        var taken = [Int](), remaining = Array(scored.indices)
+        var taken = keepingFirst ? [0] : [], remaining = Array(scored.indices.dropFirst(keepingFirst ? 1 : 0))
         while taken.count < limit, !remaining.isEmpty {
             var best = remaining[0], bestValue = -Double.infinity
             for i in remaining {

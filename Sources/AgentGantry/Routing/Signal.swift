@@ -8,7 +8,9 @@
 public enum Signal: Int, CaseIterable, Sendable {
     /// Cosine similarity of the adapted query and tool vectors.
     case semantic
-    /// Feedback memory: corrections on similar past queries, in [−1, 1].
+    /// Feedback memory: corrections on similar past queries, in [−1, 1], fading with the distance
+    /// from the corrected query. (A correction of exactly this query also puts its tool first:
+    /// see `Ranker`.)
     case feedback
     /// Success rate over the recent window, with a prior (0.9 with no history).
     case health
