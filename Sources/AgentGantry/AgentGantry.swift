@@ -150,7 +150,7 @@ public actor AgentGantry {
         var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
         try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
-        guard (try? SIMDKernels.normalize(&vector)) != nil else { throw .embedding("the query's embedding cannot be normalized") }
+        do { try SIMDKernels.normalize(&vector) } catch { throw .embedding("the query's embedding: \(error)") }
         return vector
     }
 

@@ -114,8 +114,8 @@ public struct LowRankAdapter: Sendable, Equatable {
                 }
             }
         }
-        let norm = SIMDKernels.dot(UnsafeBufferPointer(output), UnsafeBufferPointer(output)).squareRoot()
-        guard norm.isFinite, norm > 0 else { throw .invalidSetting("the adapted vector has norm \(norm) (non-finite or zero input)") }
-        SIMDKernels.scale(output, by: 1 / norm)
+        guard SIMDKernels.normalize(output) else {
+            throw .invalidSetting("the adapted vector is all zero or not finite (a zero or non-finite input)")
+        }
     }
 }

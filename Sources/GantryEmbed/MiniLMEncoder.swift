@@ -265,8 +265,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
                     for t in offsets[s]..<offsets[s + 1] {
                         for c in 0..<d { target[c] += rows[t * d + c] }
                     }
-                    let norm = SIMDKernels.dot(UnsafeBufferPointer(target), UnsafeBufferPointer(target)).squareRoot()
-                    if norm > 0 { SIMDKernels.scale(target, by: 1 / norm) }
+                    _ = SIMDKernels.normalize(target)  // false only for an all-zero row, kept as it is
                 }
             }
         }

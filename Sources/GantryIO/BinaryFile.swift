@@ -24,11 +24,13 @@ public enum BinaryFile {
     }
 
     /// `writeAtomically` of the parts one after the other, without joining them in memory first.
+    ///
+    /// The temporary is locked (`flock`, exclusive) from its creation until after its rename or
+    /// removal: the lock, which dies with the process, is what tells `removeStaleTemporaries`
+    /// in any process that this writer is alive.
     static func writeAtomically(contentsOf parts: [[UInt8]], to path: String) throws(FileFormatError) {
         removeStaleTemporaries(of: path)
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: path, operation: "create \(temporary)", reason: lastErrorDescription()) }
+        let (temporary, fd) = try createLockedTemporary(of: path)
         var failure: String?
         for part in parts where failure == nil {
             part.withUnsafeBytes { buffer in
@@ -45,13 +47,44 @@ public enum BinaryFile {
             }
         }
         if failure == nil, fsync(fd) != 0 { failure = "fsync: \(lastErrorDescription())" }
-        if close(fd) != 0, failure == nil { failure = "close: \(lastErrorDescription())" }
         if failure == nil, rename(temporary, path) != 0 { failure = "rename: \(lastErrorDescription())" }
         if let failure {
             unlink(temporary)
+            close(fd)
             throw .io(path: path, operation: "write it", reason: failure)
         }
+        // Closed (and unlocked) only now that the temporary's name is gone. The result of close
+        // is not needed: fsync has reported any write error already.
+        close(fd)
         syncDirectory(of: path)
+    }
+
+    /// Creates `path.tmp-RANDOM` (hexadecimal; `O_EXCL`) and locks it. A sweep in another
+    /// process may lock the new file before this writer does, and then unlinks it: a temporary
+    /// whose lock is taken, or whose name no longer leads to the locked file, is given up for a
+    /// new name.
+    private static func createLockedTemporary(of path: String) throws(FileFormatError) -> (path: String, fd: Int32) {
+        let attempts = 8
+        for _ in 0..<attempts {
+            let temporary = "\(path).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd < 0 {
+                if errno == EEXIST { continue }
+                throw .io(path: path, operation: "create \(temporary)", reason: lastErrorDescription())
+            }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                if names(temporary, fd) { return (temporary, fd) }
+            } else if errno != EWOULDBLOCK {
+                let reason = lastErrorDescription()
+                unlink(temporary)
+                close(fd)
+                throw .io(path: path, operation: "lock \(temporary)",
+                          reason: "\(reason); atomic writes need a folder on a filesystem with flock locks")
+            }
+            close(fd)  // taken by a sweep, which unlinks it
+        }
+        throw .io(path: path, operation: "create a temporary file beside it",
+                  reason: "\(attempts) new temporaries in a row were taken by other processes; retry the write")
     }
 
     /// CRC-32C of `bytes` (hardware-accelerated where the CPU has SSE4.2).
@@ -64,8 +97,12 @@ public enum BinaryFile {
         gk_crc32c(crc, bytes.baseAddress, bytes.count)
     }
 
-    /// Unlinks `path.tmp-PID-*` files whose writing process no longer exists (a writer killed
-    /// mid-write leaves one; the crash-safety harness found them piling up).
+    /// Unlinks the temporaries of `path` that no writer holds. A writer locks its temporary from
+    /// creation until after its rename, and the lock dies with the process, so an unlocked
+    /// temporary is one a killed writer left (the crash-safety harness found them piling up).
+    /// Liveness is the lock, not the PID: a writer in another PID namespace (a container) has a
+    /// PID that means nothing here. Names are those writers make: `path.tmp-` and hexadecimal
+    /// (`PID-number` from earlier versions).
     private static func removeStaleTemporaries(of path: String) {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { String(path[..<$0]) } ?? "."
@@ -74,10 +111,23 @@ public enum BinaryFile {
         defer { closedir(directory) }
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }),
-                  pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            unlink((folder.isEmpty ? "" : folder) + "/" + name)
+            let suffix = name.dropFirst(prefix.count)
+            guard name.hasPrefix(prefix), !suffix.isEmpty, suffix.allSatisfy("0123456789abcdef-".contains) else { continue }
+            let candidate = (folder.isEmpty ? "" : folder) + "/" + name
+            let fd = open(candidate, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+            guard fd >= 0 else { continue }  // renamed away by its writer meanwhile
+            // Unlinked under the lock, and only if the name still leads to the locked file: its
+            // writer may have renamed it (and unlocked it) between our open and our lock.
+            if flock(fd, LOCK_EX | LOCK_NB) == 0, names(candidate, fd) { unlink(candidate) }
+            close(fd)
         }
+    }
+
+    /// Whether `path` (not followed if a link) is the file open as `fd`: same device and inode.
+    private static func names(_ path: String, _ fd: Int32) -> Bool {
+        var opened = stat(), named = stat()
+        guard fstat(fd, &opened) == 0, lstat(path, &named) == 0 else { return false }
+        return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino
     }
 
     /// Makes a rename durable: fsync the folder that holds `path`.

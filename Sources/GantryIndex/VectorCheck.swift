@@ -17,16 +17,12 @@ enum VectorCheck {
         }
     }
 
-    /// Scales each `dimension`-long row of `values` to unit length in place; rows must have
-    /// passed `validate` under cosine (finite, not all zero).
+    /// Scales each `dimension`-long row of `values` to unit length in place (`SIMDKernels.normalize`,
+    /// exact over Float's whole range); rows must have passed `validate` under cosine (finite,
+    /// not all zero), so every row has a direction.
     static func normalizeRows(_ values: UnsafeMutableBufferPointer<Float>, dimension: Int) {
         for start in stride(from: 0, to: values.count, by: dimension) {
-            let row = UnsafeMutableBufferPointer(rebasing: values[start..<start + dimension])
-            var norm = SIMDKernels.dot(UnsafeBufferPointer(row), UnsafeBufferPointer(row)).squareRoot()
-            if !norm.isFinite || norm == 0 {  // beyond Float's range, or squares that underflowed
-                norm = Float(row.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
-            }
-            SIMDKernels.scale(row, by: 1 / norm)
+            _ = SIMDKernels.normalize(UnsafeMutableBufferPointer(rebasing: values[start..<start + dimension]))
         }
     }
 

@@ -9,7 +9,8 @@ public enum MathError: Error, CustomStringConvertible, Equatable, Sendable {
     case raggedRows(row: Int, expectedLength: Int, foundLength: Int)
     /// Two vectors of different lengths.
     case lengthMismatch(operation: String, left: Int, right: Int)
-    /// Vectors whose norm is zero, NaN or infinite, so they cannot be scaled to unit length.
+    /// Vectors that are all zero or hold NaN or infinity: they have no direction, so they cannot
+    /// be scaled to unit length.
     case cannotNormalize(rows: [Int])
     /// NaN or infinity in the input of a routine that cannot handle it.
     case nonFinite(operation: String, row: Int, col: Int)
@@ -35,7 +36,7 @@ public enum MathError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .cannotNormalize(rows):
             let shown = rows.prefix(10).map(String.init).joined(separator: ", ")
             let more = rows.count > 10 ? " and \(rows.count - 10) more" : ""
-            return "cannot normalize rows \(shown)\(more): their norm is zero, NaN or infinite"
+            return "cannot normalize rows \(shown)\(more): they are all zero or hold NaN or infinity; check what produced them"
         case let .nonFinite(operation, row, col):
             return "\(operation): the input holds NaN or infinity at row \(row), column \(col)"
         case let .dimensionTooLarge(operation, dimension):

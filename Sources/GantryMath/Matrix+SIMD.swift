@@ -13,21 +13,22 @@ extension Matrix {
         return selection.finish()
     }
 
-    /// The Euclidean norm of every row.
+    /// The Euclidean norm of every row (`SIMDKernels.norm`: exact over Float's whole range).
     public func rowNorms() -> [Float] {
-        (0..<rows).map { r in withRow(r) { SIMDKernels.dot($0, $0).squareRoot() } }
+        (0..<rows).map { r in withRow(r) { SIMDKernels.norm($0) } }
     }
 
-    /// Scales every row to unit length. If any row's norm is zero, NaN or infinite, nothing is
-    /// changed and `MathError.cannotNormalize` lists those rows.
+    /// Scales every row to unit length, however tiny or large its values. If any row is all
+    /// zero or holds NaN or infinity, nothing is changed and `MathError.cannotNormalize` lists
+    /// those rows.
     public mutating func normalizeRows() throws(MathError) {
-        let norms = rowNorms()
-        let bad = norms.indices.filter { !(norms[$0] > 0 && norms[$0].isFinite) }
+        let squares = (0..<rows).map { r in withRow(r) { SIMDKernels.dot($0, $0) } }
+        let bad = squares.indices.filter { r in !withRow(r) { SIMDKernels.hasDirection($0, squares: squares[r]) } }
         guard bad.isEmpty else { throw .cannotNormalize(rows: bad) }
         let cols = self.cols
         withUnsafeMutableBufferPointer { all in
-            for (r, norm) in norms.enumerated() {
-                SIMDKernels.scale(UnsafeMutableBufferPointer(rebasing: all[r * cols..<(r + 1) * cols]), by: 1 / norm)
+            for (r, rowSquares) in squares.enumerated() {
+                _ = SIMDKernels.normalize(UnsafeMutableBufferPointer(rebasing: all[r * cols..<(r + 1) * cols]), squares: rowSquares)
             }
         }
     }

@@ -97,14 +97,65 @@ public enum SIMDKernels {
 
     /// The Euclidean norm `√(Σ x[i]²)`.
     public static func norm(_ x: some ContiguousFloats) -> Float {
-        x.withUnsafeBufferPointer { p in dot(p, p).squareRoot() }
+        x.withUnsafeBufferPointer { norm($0) }
     }
 
     /// Scales `x` to unit length. A zero, NaN or infinite norm leaves `x` untouched and
     /// throws `MathError.cannotNormalize` instead of producing NaNs.
     public static func normalize(_ x: inout [Float]) throws(MathError) {
-        let length = norm(x)
-        guard length > 0, length.isFinite else { throw .cannotNormalize(rows: [0]) }
-        x.withUnsafeMutableBufferPointer { scale($0, by: 1 / length) }
+        guard x.withUnsafeMutableBufferPointer({ normalize($0) }) else { throw .cannotNormalize(rows: [0]) }
+    }
+
+    // MARK: norms over Float's whole range
+
+    /// The Euclidean norm `√(Σ x[i]²)`, exact to rounding for any finite values, including those
+    /// whose squares underflow (below about 1e-19) or overflow (above about 1e19) in `Float`.
+    /// Infinity when the norm itself exceeds `Float.greatestFiniteMagnitude`; NaN for NaN input.
+    public static func norm(_ x: UnsafeBufferPointer<Float>) -> Float {
+        let squares = dot(x, x)
+        return hasAccurateSquares(squares) ? squares.squareRoot() : Float(wideNorm(x))
+    }
+
+    /// Scales `x` to unit length in place and returns true; returns false, leaving `x` untouched,
+    /// when `x` is all zero or holds NaN or infinity. Any other vector, however tiny (subnormal
+    /// values) or large (values up to `Float.greatestFiniteMagnitude`), becomes a finite unit vector.
+    public static func normalize(_ x: UnsafeMutableBufferPointer<Float>) -> Bool {
+        normalize(x, squares: dot(UnsafeBufferPointer(x), UnsafeBufferPointer(x)))
+    }
+
+    /// `normalize(x)` given `squares`, the SIMD sum of squares of `x` (computed already).
+    static func normalize(_ x: UnsafeMutableBufferPointer<Float>, squares: Float) -> Bool {
+        if hasAccurateSquares(squares) {  // the fast path: one SIMD pass for the sum, one to scale
+            scale(x, by: 1 / squares.squareRoot())
+            return true
+        }
+        let length = wideNorm(UnsafeBufferPointer(x))
+        guard length > 0, length.isFinite else { return false }  // all zero, or NaN / infinity
+        let factor = 1 / length  // up to about 1e45: beyond Float, so applied in Double
+        for i in x.indices { x[i] = Float(Double(x[i]) * factor) }
+        return true
+    }
+
+    /// Whether `x` has a direction: finite values, not all zero (what `normalize` accepts),
+    /// given its SIMD sum of squares `squares`.
+    static func hasDirection(_ x: UnsafeBufferPointer<Float>, squares: Float) -> Bool {
+        if squares > 0, squares.isFinite { return true }
+        let length = wideNorm(x)
+        return length > 0 && length.isFinite
+    }
+
+    /// Whether a `Float` sum of squares gives the norm to `Float` precision: finite and at
+    /// least 2⁻¹⁰², where squares rounded to subnormals or to zero (an error of at most 2⁻¹⁵⁰
+    /// each) cannot move the sum by a rounding step (2⁻²⁴ of it) for any length below 2²⁴.
+    /// Smaller sums (zero for vectors of values below about 1e-23) and infinite ones take the
+    /// `Double` path.
+    private static func hasAccurateSquares(_ squares: Float) -> Bool {
+        squares >= 0x1p-102 && squares < .infinity
+    }
+
+    /// `√(Σ x[i]²)` accumulated in `Double`, whose range holds the square of every finite
+    /// `Float` (2⁻²⁹⁸ to 2²⁵⁶) and any sum of them: no underflow, no overflow.
+    private static func wideNorm(_ x: UnsafeBufferPointer<Float>) -> Double {
+        x.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     }
 }

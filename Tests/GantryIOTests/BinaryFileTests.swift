@@ -29,22 +29,57 @@ struct BinaryFileTests {
         #expect(throws: FileFormatError.self) { try huge.readFloats(Int.max / 2) }
     }
 
-    @Test func temporariesOfKilledWritersAreSweptAndLiveOnesKept() throws {
-        let folder = NSTemporaryDirectory() + "gantry-sweep-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    /// A temporary is live while a process holds its lock, whatever PID its name carries: a
+    /// writer in another PID namespace (a container) has a PID that looks dead here. A second
+    /// process (util-linux `flock`) holds the lock of a temporary named with a PID that no longer
+    /// exists: a write to the same path keeps it, and sweeps the temporaries nobody holds, whether
+    /// their PID is dead or alive (our own). Once the holder exits, its temporary is swept too.
+    @Test func temporariesAreSweptUnlessAWriterHoldsTheirLock() throws {
+        let folder = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let finished = Process()  // a process that has exited: its pid names a dead writer
+        let finished = Process()  // a process that has exited: its PID is one no process has
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
         try finished.run()
         finished.waitUntilExit()
-        let stale = "\(folder)/a.gadp.tmp-\(finished.processIdentifier)-1"
-        let live = "\(folder)/a.gadp.tmp-\(getppid())-2", other = "\(folder)/b.gadp.tmp-\(finished.processIdentifier)-3"
-        for path in [stale, live, other] { FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
+        let dead = finished.processIdentifier
+        let held = "a.gadp.tmp-\(dead)-1"
+        let unheld = ["a.gadp.tmp-\(dead)-2", "a.gadp.tmp-\(getpid())-3", "a.gadp.tmp-0123456789abcdef"]
+        let kept = ["b.gadp.tmp-\(dead)-4", "a.gadp.tmp-notes.txt"]  // another file's temporary; not a writer's name
+        for name in unheld + kept { #expect(FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data([1, 2, 3]))) }
+        let holder = try LockHolder(path: "\(folder)/\(held)")
+        defer { holder.release() }
+
         try BinaryFile.writeAtomically([9, 9], to: folder + "/a.gadp")
-        #expect(!FileManager.default.fileExists(atPath: stale))
-        #expect(FileManager.default.fileExists(atPath: live))   // its writer (our parent) is alive
-        #expect(FileManager.default.fileExists(atPath: other))  // another file's temporary
+        let listing = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(listing.contains(held), "the temporary its writer holds was removed")
+        #expect(listing == (["a.gadp", held] + kept).sorted())
         #expect(try BinaryFile.read(folder + "/a.gadp") == [9, 9])
+
+        holder.release()  // its writer gone (the lock dies with the process): the temporary is stale
+        try BinaryFile.writeAtomically([7], to: folder + "/a.gadp")
+        let after = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(after == (["a.gadp"] + kept).sorted())
+        #expect(try BinaryFile.read(folder + "/a.gadp") == [7])
+    }
+
+    /// Threads of one process sweep each other's temporaries unless the locks work (each open
+    /// file has its own lock): concurrent writes of one path all succeed, the file ends as one of
+    /// the versions written, and no temporary is left.
+    @Test func concurrentWritersOfOnePathNeverRemoveEachOthersTemporaries() async throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/shared.bin"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for round in 0..<25 { try BinaryFile.writeAtomically([UInt8(writer), UInt8(round)], to: path) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["shared.bin"])
+        let last = try BinaryFile.read(path)
+        #expect(last.count == 2 && last[0] < 4 && last[1] == 24)
     }
 
     @Test func failedWritesLeaveTheOldFileAlone() throws {

@@ -54,6 +54,52 @@ struct SIMDKernelTests {
         }
     }
 
+    /// Vectors whose Float sum of squares underflows (to zero, or to subnormals that lose
+    /// precision) or overflows to infinity normalize to the unit vector the Double reference
+    /// gives; only all-zero and non-finite vectors are refused, untouched.
+    @Test func normalizeHandlesTheWholeRangeOfFloat() throws {
+        var data = TestData(seed: 23)
+        func scaled(_ scale: Float, _ count: Int) -> [Float] { data.vector(count).map { $0 * scale } }
+        let cases: [(String, [Float])] = [
+            ("every value 1.4e-45 (the least subnormal)", [Float](repeating: .leastNonzeroMagnitude, count: 384)),
+            ("every value 1e-30", [Float](repeating: 1e-30, count: 384)),
+            ("gaussian × 1e-30", scaled(1e-30, 384)),
+            ("subnormal gaussian × 7e-43", scaled(0x1p-140, 385)),
+            ("one subnormal among zeros", [0, 0, -Float.leastNonzeroMagnitude, 0]),
+            ("squares subnormal, their sum barely normal", [Float](repeating: 5.6e-21, count: 384)),
+            ("every value 1e30", [Float](repeating: 1e30, count: 384)),
+            ("gaussian × 1e30", scaled(1e30, 383)),
+            ("every value the largest finite", [Float](repeating: .greatestFiniteMagnitude, count: 17)),
+            ("mixed 9e-41 and 1e20", (0..<100).map { $0 % 2 == 0 ? 0x1p-133 : 1e20 }),
+        ]
+        try forEachLevel { level in
+            for (name, vector) in cases {
+                let length = Reference.dot(vector, vector).squareRoot(), norm = SIMDKernels.norm(vector)
+                // To Float's precision, or to its spacing where the norm itself is subnormal.
+                #expect(abs(Double(norm) - length) <= max(1e-6 * length, Double(Float.leastNonzeroMagnitude))
+                        || (length > Double(Float.greatestFiniteMagnitude) && norm == .infinity),
+                        "\(level) \(name): norm \(norm), expected \(length)")
+                var unit = vector
+                try SIMDKernels.normalize(&unit)
+                let error = zip(unit, vector).map { abs(Double($0) - Double($1) / length) }.max()!
+                #expect(error <= 1e-6, "\(level) \(name): off the reference by \(error)")
+                #expect(abs(Reference.dot(unit, unit).squareRoot() - 1) <= 1e-6, "\(level) \(name)")
+                var matrix = try Matrix(rowArrays: [vector, vector.map { -$0 }])
+                try matrix.normalizeRows()
+                #expect(Array(matrix.row(0)) == unit && Array(matrix.row(1)) == unit.map { -$0 }, "\(level) \(name): normalizeRows")
+            }
+            for refused: [Float] in [[0, 0, 0], [-0.0, 0], [.leastNonzeroMagnitude, .nan], [1e30, .infinity, 1]] {
+                var x = refused
+                #expect(throws: MathError.cannotNormalize(rows: [0])) { try SIMDKernels.normalize(&x) }
+                #expect(x.elementsEqual(refused) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(refused) was changed")
+            }
+            var mixed = try Matrix(rowArrays: [[.leastNonzeroMagnitude, 0], [0, 0], [1e30, 1e30], [.nan, 1]])
+            let before = mixed.values
+            #expect(throws: MathError.cannotNormalize(rows: [1, 3])) { try mixed.normalizeRows() }
+            #expect(mixed.values.elementsEqual(before) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+    }
+
     @Test func topKMatchesASortWithTiesNaNAndOversizedK() throws {
         var data = TestData(seed: 21)
         forEachLevel { level in

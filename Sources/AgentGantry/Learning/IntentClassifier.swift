@@ -70,7 +70,7 @@ struct IntentClassifier: Sendable {
         for tag in tool.tags {
             if let index = intents.firstIndex(where: { $0.name == tag.lowercased() }) { return index }
         }
-        return classify(vector).map(\.intent)
+        return classify(Self.unit(vector)).map(\.intent)  // tool vectors are the embedder's, not necessarily unit
     }
 
     /// Moves intent `index`'s centroid toward `q` (a running mean).
@@ -82,7 +82,7 @@ struct IntentClassifier: Sendable {
         intents[index] = intent
     }
 
-    /// `v` scaled to unit length (unchanged when its norm is zero).
+    /// `v` scaled to unit length (unchanged when it is all zero).
     static func unit(_ v: [Float]) -> [Float] {
         var unit = v
         return (try? SIMDKernels.normalize(&unit)) != nil ? unit : v

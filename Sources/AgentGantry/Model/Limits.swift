@@ -53,12 +53,15 @@ public enum Limits {
         if let budget = context.latencyBudget, budget <= .zero { throw .invalidInput("latencyBudget must be positive") }
     }
 
-    /// Throws unless `vector` has `dimension` finite values, not all zero (a direction to score by).
+    /// Throws unless `vector` has `dimension` finite values, not all zero (a zero vector has no
+    /// direction to score; any other, however tiny or large its values, is scaled to unit length).
     static func checkVector(_ vector: [Float], dimension: Int, _ what: String) throws(GantryError) {
         guard vector.count == dimension else {
             throw .invalidInput("\(what) has \(vector.count) values; the model's dimension is \(dimension)")
         }
         guard vector.allSatisfy(\.isFinite) else { throw .invalidInput("\(what) holds NaN or infinite values") }
-        guard vector.contains(where: { $0 != 0 }) else { throw .invalidInput("\(what) is all zeros (it has no direction to score by)") }
+        guard vector.contains(where: { $0 != 0 }) else {
+            throw .invalidInput("\(what) is all zeros, so it has no direction to compare; check the embedder")
+        }
     }
 }

@@ -1,0 +1,71 @@
+import Foundation
+@testable import AgentGantry
+import GantryEmbed
+import GantryMath
+import Testing
+
+/// An embedder whose vectors are valid but of extreme magnitude: a direction fixed by the text
+/// (seeded by its bytes), times `magnitude`. `.subnormal` draws every component among the
+/// subnormal floats (1…4096 × 2⁻¹⁴⁹, about 1.4e-45 to 5.7e-42).
+struct ScaledEmbedder: Embedder {
+    enum Magnitude: String, CaseIterable, Sendable { case subnormal, tiny, huge }
+
+    let magnitude: Magnitude
+    let dimension = 16
+    var modelIdentity: String { "scaled-\(magnitude.rawValue)" }
+
+    func embed(_ texts: [String]) throws -> Matrix {
+        var matrix = Matrix(rows: texts.count, cols: dimension)
+        for (row, text) in texts.enumerated() {
+            var rng = SplitMix64(seed: text.utf8.reduce(14_695_981_039_346_656_037) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 })
+            for c in 0..<dimension {
+                let sign: Float = rng.next() % 2 == 0 ? 1 : -1
+                switch magnitude {
+                case .subnormal: matrix[row, c] = sign * Float(bitPattern: UInt32(1 + rng.next() % 4096))
+                case .tiny: matrix[row, c] = rng.nextGaussian() * 1e-30
+                case .huge: matrix[row, c] = rng.nextGaussian() * 1e30
+                }
+            }
+        }
+        return matrix
+    }
+}
+
+@Suite("Extreme embedding magnitudes")
+struct ExtremeMagnitudeTests {
+    /// Vectors whose sum of squares underflows to zero (tiny, subnormal) or overflows to infinity
+    /// (huge) are accepted and scored like any other: finite scores, as many matches as asked,
+    /// and a query identical to a tool's text finds that tool with cosine 1.
+    @Test(arguments: ScaledEmbedder.Magnitude.allCases)
+    func tinyAndHugeEmbeddingsGiveFiniteScores(_ magnitude: ScaledEmbedder.Magnitude) async throws {
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: nil),
+                                           embedder: ScaledEmbedder(magnitude: magnitude))
+        let tools = Array(catalog.filter { !$0.deprecated }.prefix(8))
+        #expect(tools.count == 8)
+        try await gantry.register(tools)
+        let matches = try await gantry.retrieveTools("cancel my plan", limit: 5)
+        #expect(matches.count == 5)
+        for match in matches {
+            #expect(match.score.isFinite, "\(match.tool.name): score \(match.score)")
+            #expect(match.breakdown[.semantic].isFinite && abs(match.breakdown[.semantic]) <= 1 + 1e-5,
+                    "\(match.tool.name): semantic \(match.breakdown[.semantic])")
+        }
+        let target = tools[3]
+        let exact = try await gantry.retrieveTools(target.embeddingText, limit: 5)
+        #expect(exact.count == 5)
+        let hit = try #require(exact.first { $0.tool.name == target.name })
+        #expect(abs(hit.breakdown[.semantic] - 1) < 1e-5, "semantic \(hit.breakdown[.semantic])")
+    }
+
+    /// A truly all-zero embedding has no direction: refused with an error naming it.
+    @Test func allZeroEmbeddingsAreRefused() async throws {
+        struct ZeroEmbedder: Embedder {
+            let dimension = 16
+            let modelIdentity = "zero"
+            func embed(_ texts: [String]) throws -> Matrix { Matrix(rows: texts.count, cols: dimension) }
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: nil), embedder: ZeroEmbedder())
+        await #expect(throws: GantryError.self) { try await gantry.register(catalog[0]) }
+        #expect(await gantry.tools.isEmpty)
+    }
+}
