@@ -25,7 +25,8 @@ public struct GantryConfiguration: Sendable {
     public var flatIndexLimit = 5_000
     /// Store the (redacted) query text of feedback; false keeps embeddings only.
     public var keepQueryText = true
-    /// Events older than this many days are purged when the store opens and after training.
+    /// Events older than this many days are purged when the store opens and before training;
+    /// adapter versions trained on purged feedback are withdrawn, as by `forget(user:)`.
     public var retentionDays: Int?
     public var breaker = BreakerPolicy()
     var feedbackMemory = FeedbackMemory.Settings()
