@@ -46,11 +46,32 @@ extension AgentGantry {
         return state.breakerState(of: tool, at: Date())
     }
 
-    /// Deletes every stored event of `user` and the preference state built from them.
+    /// Deletes every stored event (feedback and executions) of `user` and everything learned
+    /// from them; returns how many events. Every adapter version trained on the user's feedback
+    /// is withdrawn (its file deleted, `adapterVersions()` says why), and before this returns the
+    /// served adapter is the newest version that never saw those events, or the identity. It
+    /// does not retrain (training is slow): the next `train()` trains without them, and a
+    /// `train()` running meanwhile, here or in another process, discards its result.
     public func forget(user: String) throws(GantryError) -> Int {
         let removed = try store.deleteEvents(of: user)
-        try rebuildLearnedState()
+        try dropDeletedEvents()
         return removed
+    }
+
+    /// Deletes the events older than `configuration.retentionDays` (none without it), with the
+    /// same rule as `forget(user:)`: adapter versions that saw them are withdrawn and the served
+    /// adapter falls back to one that did not.
+    func purgeExpiredEvents() throws(GantryError) {
+        guard let days = configuration.retentionDays else { return }
+        guard try store.deleteEvents(before: Date().addingTimeInterval(-Double(days) * 86_400)) > 0 else { return }
+        try dropDeletedEvents()
+    }
+
+    /// After events were deleted from the store: serves an adapter that never saw them and
+    /// replays the learned state without them, both even if one fails.
+    private func dropDeletedEvents() throws(GantryError) {
+        do { try serveCleanAdapter() } catch { try rebuildLearnedState(); throw error }
+        try rebuildLearnedState()
     }
 
     /// The event log (feedback and executions) as JSON lines, oldest first.

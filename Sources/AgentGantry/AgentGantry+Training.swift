@@ -8,15 +8,18 @@ extension AgentGantry {
 
     /// Folds the stored feedback into the adapter: every feedback event is a training query
     /// (its frozen embedding) with its correct tool, and the tool picked wrongly as an explicit
-    /// negative. Training runs off the actor, so retrieval continues meanwhile; the new adapter
-    /// is applied only if it beats the identity on the held-out feedback (never worse), then the
-    /// catalog is re-adapted and the index swapped in one step.
+    /// negative. Events past `retentionDays` are purged first. Training runs off the actor, so
+    /// retrieval continues meanwhile; the new adapter is applied only if it beats the identity on
+    /// the held-out feedback (never worse), and only if none of the events it trained on was
+    /// deleted meanwhile (`forget(user:)` or retention, in any process): then it is stored as
+    /// a new version (`adapterVersions()`), the catalog re-adapted and the index swapped in one step.
     public func train() async throws(GantryError) -> TrainingSummary {
         try store.checkWritable()  // before minutes of training whose adapter could not be stored
+        try purgeExpiredEvents()
         let names = catalog.names.sorted()
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let model = embedder.modelIdentity, dimension = embedder.dimension
-        let (stored, highestEventID) = try store.feedbackEventsAndHighestID()
+        let (stored, highestEventID, feedbackCount) = try store.feedbackEventsAndHighestID()
         let sameModel = stored.filter { $0.model == model && $0.queryVector.count == dimension }
         let otherModel = stored.count - sameModel.count
         let events = sameModel.filter { row[$0.correctTool] != nil }
@@ -55,22 +58,23 @@ extension AgentGantry {
         let bytes = AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
                                        trainingJSON: String(decoding: (try? encoder.encode(configuration.training)) ?? Data(), as: UTF8.self),
                                        metricsJSON: reportJSON)
-        // Swap: build the re-adapted index first, then replace adapter and index together.
-        let previous = adapter
-        adapter = trained
-        do {
-            try rebuildIndex()
-            _ = try store.saveAdapter(AdapterRecord(file: bytes, trainedAt: Date(), highestEventID: highestEventID,
-                                                    trainedEvents: events.count, report: reportJSON))
-        } catch {
-            adapter = previous
-            try rebuildIndex()
-            throw error
+        // Build the re-adapted index first; store (unless events it saw were deleted while it
+        // trained), then replace adapter and index together.
+        let fresh = try adaptedIndex(by: trained)
+        let record = AdapterRecord(file: bytes, trainedAt: Date(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
+        guard let version = try store.saveAdapter(record, feedbackCount: feedbackCount) else {
+            return notApplied("feedback events it was trained on were deleted while it trained (forget(user:) or retention); "
+                              + "nothing was stored: train again", report)
         }
-        if let days = configuration.retentionDays {
-            _ = try store.deleteEvents(before: Date().addingTimeInterval(-Double(days) * 86_400))
-        }
-        return TrainingSummary(events: events.count, applied: true, reason: nil, report: report, otherModelEvents: otherModel)
+        (adapter, adapterVersion, index) = (trained, version, fresh)
+        return TrainingSummary(events: events.count, applied: true, reason: nil, report: report, otherModelEvents: otherModel,
+                               adapterVersion: version)
+    }
+
+    /// The stored adapter versions, newest first (at most 3): what each was trained on and
+    /// whether it was withdrawn because events it saw were deleted since.
+    public func adapterVersions() throws(GantryError) -> [AdapterVersion] {
+        try store.adapterVersions().map(\.view)
     }
 }
 

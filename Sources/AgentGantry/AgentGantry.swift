@@ -18,6 +18,8 @@ public actor AgentGantry {
     /// The registered tools and their frozen embeddings.
     var catalog = ToolCatalog()
     var adapter: LowRankAdapter?
+    /// The stored version `adapter` was loaded from or saved as (nil with the identity).
+    var adapterVersion: Int64?
     /// The tools' adapted vectors.
     var index: ToolIndex
     var state: LearnedState
@@ -155,6 +157,10 @@ public actor AgentGantry {
     }
 
     func adaptedToolVector(_ name: String, _ vector: [Float]) throws(GantryError) -> [Float] {
+        try Self.adapt(vector, of: name, by: adapter)
+    }
+
+    private static func adapt(_ vector: [Float], of name: String, by adapter: LowRankAdapter?) throws(GantryError) -> [Float] {
         guard let adapter else { return vector }
         let matrix: Matrix
         do { matrix = try Matrix(rows: 1, cols: vector.count, values: vector) } catch { throw .invalidInput("\(error)") }
@@ -169,6 +175,7 @@ public actor AgentGantry {
         if let record = try store.servedAdapter(), let file = record.file {
             do {
                 adapter = try Self.decodeAdapter([UInt8](file), model: embedder.modelIdentity)
+                adapterVersion = record.version
             } catch .adapt(.incompatible) {
                 adapter = nil  // another model's adapter: serve the frozen embeddings until train()
             } catch {
@@ -221,9 +228,33 @@ public actor AgentGantry {
     }
 
     func rebuildIndex() throws(GantryError) {
+        index = try adaptedIndex(by: adapter)
+    }
+
+    /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size).
+    func adaptedIndex(by adapter: LowRankAdapter?) throws(GantryError) -> ToolIndex {
         var fresh = try ToolIndex(dimension: embedder.dimension, hnsw: catalog.count > configuration.flatIndexLimit)
-        for (name, entry) in catalog.entries { try fresh.upsert(name, try adaptedToolVector(name, entry.vector)) }
-        index = fresh
+        for (name, entry) in catalog.entries { try fresh.upsert(name, try Self.adapt(entry.vector, of: name, by: adapter)) }
+        return fresh
+    }
+
+    /// Serves the store's newest adapter version that is not withdrawn (the identity when there
+    /// is none), with the index re-adapted, if it is not the one served already. After events
+    /// were deleted: a version that saw them is never kept, so on any failure this serves the
+    /// identity and throws.
+    func serveCleanAdapter() throws(GantryError) {
+        do {
+            guard try store.servedAdapterVersion() != adapterVersion else { return }
+            let record = try store.servedAdapter()
+            let model = embedder.modelIdentity
+            let next = try record?.file.map { (file) throws(GantryError) in try Self.decodeAdapter([UInt8](file), model: model) }
+            index = try adaptedIndex(by: next)
+            (adapter, adapterVersion) = (next, record?.version)
+        } catch {
+            (adapter, adapterVersion) = (nil, nil)
+            index = try adaptedIndex(by: nil)
+            throw error
+        }
     }
 
     private func rebalanceIndexIfNeeded() throws(GantryError) {

@@ -25,7 +25,8 @@ public struct GantryConfiguration: Sendable {
     public var flatIndexLimit = 5_000
     /// Store the (redacted) query text of feedback; false keeps embeddings only.
     public var keepQueryText = true
-    /// Events older than this many days are purged when the store opens and after training.
+    /// Events older than this many days are purged when the store opens and before training;
+    /// adapter versions trained on purged feedback are withdrawn, as by `forget(user:)`.
     public var retentionDays: Int?
     /// When the store's tools were embedded by another model than the embedder's
     /// (`Embedder.modelIdentity`): true embeds them again at open (a model upgrade; feedback

@@ -83,7 +83,11 @@ struct TrainCommand: AsyncParsableCommand {
             print(String(format: "validation MRR@10 %.4f (current) → %.4f (trained, epoch %d)", report.identityValidation.mrrAt10,
                          report.bestValidation.mrrAt10, report.bestEpoch))
         }
-        print(summary.applied ? "the new adapter is stored and in use" : "kept the current state: \(summary.reason ?? "")")
+        if let version = summary.adapterVersion {
+            print("the new adapter is stored as version \(version) and in use")
+        } else {
+            print("kept the current state: \(summary.reason ?? "")")
+        }
     }
 
     private func trainDataset(_ folder: String, output: String, _ configuration: TrainingConfiguration) throws {

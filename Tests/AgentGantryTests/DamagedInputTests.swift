@@ -63,7 +63,8 @@ struct DamagedInputTests {
             let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
             for e in feedback { _ = try store.appendFeedback(e) }
             for e in executions { _ = try store.appendExecution(e) }
-            _ = try store.saveAdapter(AdapterRecord(file: [1, 2, 3, 4], trainedAt: Date(), highestEventID: 2, trainedEvents: 1, report: "{}"))
+            #expect(try store.saveAdapter(AdapterRecord(file: [1, 2, 3, 4], trainedAt: Date(), highestEventID: 2, trainedEvents: 1, report: "{}"),
+                                          feedbackCount: 1) != nil)
         }
         let bytes = try BinaryFile.read(path)
         let damaged = folder + "/damaged.sqlite"

@@ -13,4 +13,6 @@ public struct TrainingSummary: Sendable {
     /// Stored feedback events left out because another model (another `Embedder.modelIdentity`)
     /// embedded their queries.
     public var otherModelEvents = 0
+    /// The version the new adapter was stored as (`AgentGantry.adapterVersions()`), when applied.
+    public var adapterVersion: Int64?
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Durable state of an `AgentGantry`: tools with their embeddings, the event log (feedback and
-/// executions), circuit-breaker states and the current adapter. SQLite through GRDB, WAL mode,
+/// executions), circuit-breaker states and the adapter versions. SQLite through GRDB, WAL mode,
 /// a versioned schema applied by migrations; every write is one transaction.
 public final class GantryStore: Sendable {
     let database: DatabaseQueue
@@ -186,20 +186,23 @@ public final class GantryStore: Sendable {
         try read { db in try EventRecord.filter(Column("kind") == kind).order(Column("id")).fetchAll(db).compactMap { try? $0.event() } }
     }
 
-    /// The feedback events, oldest first, and the highest event id stored when they were read
-    /// (one snapshot: what a training run was trained on).
-    func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64) {
-        let (records, highest) = try read { db in
+    /// The valid feedback events, oldest first, the highest event id stored when they were read,
+    /// and how many feedback rows there were (one snapshot: what a training run was trained on;
+    /// `saveAdapter` compares the count to tell whether any of them was deleted meanwhile).
+    func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
+        let (records, highest, count) = try read { db in
             (try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).order(Column("id")).fetchAll(db),
-             try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0)
+             try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0,
+             try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).fetchCount(db))
         }
         let events = records.compactMap { record in if case .feedback(let event)? = try? record.event() { event } else { nil } }
-        return (events, highest)
+        return (events, highest, count)
     }
 
-    /// Deletes every event of `user`; returns how many.
+    /// Deletes every event of `user` and withdraws the adapter versions that saw one (see
+    /// `delete(_:in:)`); returns how many events.
     func deleteEvents(of user: String) throws(GantryError) -> Int {
-        try write { db in try EventRecord.filter(Column("user") == user).deleteAll(db) }
+        try write { db in try Self.delete(EventRecord.filter(Column("user") == user), in: db) }
     }
 
     /// How many events are older than `date`.
@@ -207,9 +210,26 @@ public final class GantryStore: Sendable {
         try read { db in try EventRecord.filter(Column("at") < date.timeIntervalSince1970).fetchCount(db) }
     }
 
-    /// Deletes events older than `date`; returns how many.
+    /// Deletes events older than `date` and withdraws the adapter versions that saw one (see
+    /// `delete(_:in:)`); returns how many events.
     func deleteEvents(before date: Date) throws(GantryError) -> Int {
-        try write { db in try EventRecord.filter(Column("at") < date.timeIntervalSince1970).deleteAll(db) }
+        try write { db in try Self.delete(EventRecord.filter(Column("at") < date.timeIntervalSince1970), in: db) }
+    }
+
+    /// Deletes the events `request` selects and, in the same transaction, withdraws every adapter
+    /// version trained on one of the feedback events among them (a deleted feedback id at most
+    /// its `highestEventID`): the ids join its `forgottenSince` and its file is deleted, so that
+    /// no process ever serves weights that carry forgotten feedback. Returns how many events.
+    private static func delete(_ request: QueryInterfaceRequest<EventRecord>, in db: Database) throws -> Int {
+        let feedbackIDs = try request.filter(Column("kind") == EventColumns.Kind.feedback)
+            .select(Column("id"), as: Int64.self).order(Column("id")).fetchAll(db)
+        let removed = try request.deleteAll(db)
+        guard let lowest = feedbackIDs.first else { return removed }
+        for var record in try AdapterRecord.filter(Column("highestEventID") >= lowest).fetchAll(db) {
+            record.withdraw(forgetting: feedbackIDs)
+            try record.update(db)
+        }
+        return removed
     }
 
     // MARK: breakers and adapter
@@ -227,9 +247,16 @@ public final class GantryStore: Sendable {
     static let adapterVersionsKept = 3
 
     /// Stores a newly trained adapter as the newest version and deletes versions beyond
-    /// `adapterVersionsKept`; returns its version.
-    func saveAdapter(_ record: AdapterRecord) throws(GantryError) -> Int64 {
+    /// `adapterVersionsKept`; returns its version. `feedbackCount` is how many feedback events
+    /// its training read (`feedbackEventsAndHighestID`): when fewer with ids up to the record's
+    /// `highestEventID` remain, some were deleted while it trained (by `forget(user:)` or
+    /// retention, in any process), and nothing is stored: returns nil. New events get higher
+    /// ids, so the count drops only by deletions.
+    func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) throws(GantryError) -> Int64? {
         try write { db in
+            let remaining = try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback && Column("id") <= record.highestEventID)
+                .fetchCount(db)
+            guard remaining == feedbackCount else { return nil }
             var record = record
             try record.insert(db)
             try db.execute(sql: "DELETE FROM adapterVersion WHERE version NOT IN (SELECT version FROM adapterVersion ORDER BY version DESC LIMIT ?)",
@@ -240,9 +267,16 @@ public final class GantryStore: Sendable {
 
     /// The adapter to serve: the newest version that has its file and saw no forgotten event.
     func servedAdapter() throws(GantryError) -> AdapterRecord? {
-        try read { db in
-            try AdapterRecord.filter(sql: "file IS NOT NULL AND forgottenSince = '[]'").order(Column("version").desc).fetchOne(db)
-        }
+        try read { db in try Self.served.fetchOne(db) }
+    }
+
+    /// The version of `servedAdapter()`, read without its file (which can be megabytes).
+    func servedAdapterVersion() throws(GantryError) -> Int64? {
+        try read { db in try Self.served.select(Column("version"), as: Int64.self).fetchOne(db) }
+    }
+
+    private static var served: QueryInterfaceRequest<AdapterRecord> {
+        AdapterRecord.filter(sql: "file IS NOT NULL AND forgottenSince = '[]'").order(Column("version").desc)
     }
 
     /// Every stored adapter version, newest first.

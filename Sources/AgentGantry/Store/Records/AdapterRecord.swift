@@ -38,6 +38,24 @@ struct AdapterRecord: Codable, FetchableRecord, MutablePersistableRecord {
         self.report = report
     }
 
+    /// Whether this version was withdrawn: it saw events deleted since, and its file is gone.
+    var isWithdrawn: Bool { file == nil || !forgottenSince.isEmpty }
+
+    /// Withdraws this version if it saw any of `deletedFeedbackIDs` (ids of feedback events being
+    /// deleted): those at most `highestEventID` join `forgottenSince` and the file is dropped.
+    mutating func withdraw(forgetting deletedFeedbackIDs: [Int64]) {
+        let seen = deletedFeedbackIDs.filter { $0 <= highestEventID }
+        guard !seen.isEmpty else { return }
+        forgottenSince += seen
+        file = nil
+    }
+
+    /// The public view of this version.
+    var view: AdapterVersion {
+        AdapterVersion(version: version ?? 0, trainedAt: Date(timeIntervalSince1970: trainedAt), highestEventID: highestEventID,
+                       trainedEvents: trainedEvents, forgottenSince: forgottenSince, isWithdrawn: isWithdrawn)
+    }
+
     mutating func didInsert(_ inserted: InsertionSuccess) {
         version = inserted.rowID
     }
