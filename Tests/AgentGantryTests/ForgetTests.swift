@@ -68,6 +68,29 @@ struct ForgetTests {
     /// Alice's adapter (version 1) never saw Mallory's events; version 2 did. Forgetting Mallory
     /// withdraws version 2 (its record says which events, its weights are gone) and serves version
     /// 1 again; forgetting a user whose events came after a training withdraws nothing.
+    /// What was forgotten is gone from the files too: not left in free pages of the database nor
+    /// in old page images of its write-ahead log.
+    @Test func forgottenQueriesLeaveNoTraceOnDisk() async throws {
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let gantry = try await makeGantry(store: path)
+        let secret = "cancel the plan of account zq-secret-4417"
+        try await gantry.recordFeedback(query: secret, selectedTool: "pause_subscription", correctTool: "cancel_subscription",
+                                        context: RoutingContext(user: "mallory"))
+        try await gantry.recordFeedback(query: "post to the team channel", selectedTool: nil, correctTool: "slack_notify",
+                                        context: RoutingContext(user: "alice"))
+        func onDisk() -> Bool {
+            ["", "-wal"].contains { suffix in
+                guard let bytes = FileManager.default.contents(atPath: path + suffix) else { return false }
+                return bytes.range(of: Data("zq-secret-4417".utf8)) != nil
+            }
+        }
+        #expect(onDisk())
+        #expect(try await gantry.forget(user: "mallory") == 1)
+        #expect(!onDisk())
+        #expect(try await gantry.exportEvents().contains("team channel"))
+    }
+
     @Test func forgettingFallsBackToTheNewestVersionThatNeverSawTheEvents() async throws {
         let path = temporaryStore()
         let gantry = try await makeGantry(store: path, Self.configure)

@@ -23,6 +23,9 @@ public final class GantryStore: Sendable {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
             configuration.readonly = isReadOnly
+            // Deleted rows (a forgotten user's queries, a withdrawn adapter) are overwritten with
+            // zeros rather than left in free pages.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
             if let path {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
@@ -202,7 +205,17 @@ public final class GantryStore: Sendable {
     /// Deletes every event of `user` and withdraws the adapter versions that saw one (see
     /// `delete(_:in:)`); returns how many events.
     func deleteEvents(of user: String) throws(GantryError) -> Int {
-        try write { db in try Self.delete(EventRecord.filter(Column("user") == user), in: db) }
+        let removed = try write { db in try Self.delete(EventRecord.filter(Column("user") == user), in: db) }
+        try eraseWriteAheadLog()
+        return removed
+    }
+
+    /// Copies the write-ahead log into the file and truncates it, so that the old page images it
+    /// holds (of rows just deleted) are gone from disk too. Readers of other connections may hold
+    /// pages back; the next checkpoint then completes it.
+    private func eraseWriteAheadLog() throws(GantryError) {
+        guard path != nil else { return }
+        do { try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } } catch { throw .store("\(error)") }
     }
 
     /// How many events are older than `date`.
@@ -213,7 +226,9 @@ public final class GantryStore: Sendable {
     /// Deletes events older than `date` and withdraws the adapter versions that saw one (see
     /// `delete(_:in:)`); returns how many events.
     func deleteEvents(before date: Date) throws(GantryError) -> Int {
-        try write { db in try Self.delete(EventRecord.filter(Column("at") < date.timeIntervalSince1970), in: db) }
+        let removed = try write { db in try Self.delete(EventRecord.filter(Column("at") < date.timeIntervalSince1970), in: db) }
+        if removed > 0 { try eraseWriteAheadLog() }
+        return removed
     }
 
     /// Deletes the events `request` selects and, in the same transaction, withdraws every adapter
