@@ -4,14 +4,16 @@ import GantryMath
 extension AgentGantry {
     /// Records that for `query` the agent picked `selectedTool` and `correctTool` was right (or,
     /// with `.confirmed`, that the pick was right). Durable on return; the next query already
-    /// uses it.
+    /// uses it. The query must be a valid one for `retrieveTools`.
     public func recordFeedback(query: String, selectedTool: String?, correctTool: String,
                                feedbackType: FeedbackType = .toolSelectionError,
                                context: RoutingContext = RoutingContext()) throws(GantryError) {
-        guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
-        if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
+        try Limits.checkToolName(correctTool)
+        if let selectedTool { try Limits.checkToolName(selectedTool) }
         try Limits.checkQuery(query)
         try Limits.check(context)
+        guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
+        if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
         let vector = try embed(query)
         var event = FeedbackEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
                                   query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
@@ -25,8 +27,9 @@ extension AgentGantry {
     /// circuit breaker and preferences; durable on return.
     public func recordExecution(tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
                                 context: RoutingContext = RoutingContext()) throws(GantryError) {
-        guard catalog.contains(tool) else { throw .unknownTool(tool) }
+        try Limits.checkToolName(tool)
         try Limits.check(context)
+        guard catalog.contains(tool) else { throw .unknownTool(tool) }
         let milliseconds = latency?.milliseconds
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
         var event = ExecutionEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
@@ -39,12 +42,14 @@ extension AgentGantry {
 
     /// The circuit-breaker state of `tool` now.
     public func breakerState(of tool: String) throws(GantryError) -> CircuitBreaker.State {
+        try Limits.checkToolName(tool)
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
         return state.breakerState(of: tool, at: Date())
     }
 
     /// Deletes every stored event of `user` and the preference state built from them.
     public func forget(user: String) throws(GantryError) -> Int {
+        try Limits.checkName(user, "user")
         let removed = try store.deleteEvents(of: user)
         try rebuildLearnedState()
         return removed

@@ -92,6 +92,7 @@ public actor AgentGantry {
 
     /// Removes a tool (its events stay in the log).
     public func remove(_ name: String) throws(GantryError) {
+        try Limits.checkToolName(name)
         guard catalog.contains(name) else { throw .unknownTool(name) }
         try store.removeTool(name)
         catalog.remove(name)
@@ -102,7 +103,8 @@ public actor AgentGantry {
     // MARK: retrieval
 
     /// The best `limit` tools for `query`, each with its score breakdown. Makes no store write:
-    /// a half-open tool handed out counts as a probe in this process's memory only.
+    /// a half-open tool handed out counts as a probe in this process's memory only. A query over
+    /// `Limits.queryBytes` or holding NUL is refused (`invalidInput`).
     public func retrieveTools(_ query: String, limit: Int = 5, context: RoutingContext = RoutingContext()) throws(GantryError) -> [ToolMatch] {
         guard (1...100).contains(limit) else { throw .invalidInput("limit must be in 1...100, got \(limit)") }
         try Limits.checkQuery(query)

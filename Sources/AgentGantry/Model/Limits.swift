@@ -1,55 +1,84 @@
 /// The documented maximums of the facade, enforced at every public entry point with
 /// `GantryError.invalidInput` / `.invalidTool` naming the limit. They bound memory and time per
-/// call; none of them is close to what a tool catalog or a request needs.
+/// call; none of them is close to what a tool catalog or a request needs. Sizes are UTF-8 bytes,
+/// checked before anything else reads the text: a character count is no bound (one character
+/// can be any number of combining marks).
 public enum Limits {
-    /// Characters of a query (`retrieveTools`, `recordFeedback`).
-    public static let queryCharacters = 10_000
+    /// UTF-8 bytes of a query (`retrieveTools`, `recordFeedback`); it may not hold NUL.
+    public static let queryBytes = 32 << 10
     /// Tools registered in one `AgentGantry`.
     public static let tools = 200_000
-    /// Characters of a tool name (no whitespace or control characters).
-    public static let toolNameCharacters = 128
-    /// Characters of a tool description.
-    public static let descriptionCharacters = 8_000
-    /// Tags per tool, and characters per tag.
-    public static let tagsPerTool = 32, tagCharacters = 64
-    /// Usage examples per tool, and characters per example.
-    public static let examplesPerTool = 20, exampleCharacters = 1_000
+    /// UTF-8 bytes of a tool name (no whitespace or control characters).
+    public static let toolNameBytes = 256
+    /// UTF-8 bytes of a tool description (it may be empty: the name is embedded with it).
+    public static let descriptionBytes = 32 << 10
+    /// Tags per tool (and per routing context), and UTF-8 bytes per tag.
+    public static let tagsPerTool = 32, tagBytes = 256
+    /// Usage examples per tool, and UTF-8 bytes per example (no NUL).
+    public static let examplesPerTool = 20, exampleBytes = 4 << 10
     /// Bytes of a tool's parameter schema (as JSON), and its nesting depth.
     public static let schemaBytes = 64 << 10, schemaDepth = 32
-    /// Characters of a user, team, session, namespace or intent name (no control characters).
-    public static let contextCharacters = 256
+    /// UTF-8 bytes of a user, team, session, namespace, intent or model name (no control characters).
+    public static let contextBytes = 1 << 10
     /// Embedding dimensions an embedder may produce.
     public static let dimensions = 1...4_096
     /// Bytes of one `importEvents` call.
     public static let importBytes = 512 << 20
 
-    /// Throws unless `value` (when present) has 1 to `contextCharacters` characters and no
-    /// control characters; `field` names it in the message.
-    static func checkName(_ value: String?, _ field: String) throws(GantryError) {
+    /// Why a text is refused, worded to follow the field's name ("has 2000 bytes; …").
+    struct Violation: Error {
+        var reason: String
+    }
+
+    /// Throws unless `name` holds 1 to `maxBytes` UTF-8 bytes and no scalar that `refused` matches
+    /// (`refusedWhat` says which in the message). The size is checked first, so an oversized name
+    /// costs nothing to refuse.
+    static func check(name: String, maxBytes: Int,
+                      refusing refused: (Unicode.Scalar) -> Bool = { $0.properties.generalCategory == .control },
+                      refusedWhat: String = "control characters") throws(Violation)
+    {
+        let bytes = name.utf8.count
+        guard bytes <= maxBytes else { throw Violation(reason: "has \(bytes) bytes; the limit is \(maxBytes)") }
+        guard bytes > 0 else { throw Violation(reason: "is empty") }
+        guard !name.unicodeScalars.contains(where: refused) else { throw Violation(reason: "may not hold \(refusedWhat)") }
+    }
+
+    /// Throws unless `text` (a query, an example) has at most `maxBytes` UTF-8 bytes (checked
+    /// first) and no NUL (SQLite would return it cut off there).
+    static func check(text: String, maxBytes: Int) throws(Violation) {
+        let bytes = text.utf8.count
+        guard bytes <= maxBytes else { throw Violation(reason: "has \(bytes) bytes; the limit is \(maxBytes)") }
+        guard !text.utf8.contains(0) else { throw Violation(reason: "holds a NUL character") }
+    }
+
+    /// Throws unless `value` (when present) is a valid name of at most `maxBytes`; `field` names it
+    /// in the message.
+    static func checkName(_ value: String?, _ field: String, maxBytes: Int = contextBytes) throws(GantryError) {
         guard let value else { return }
-        guard !value.isEmpty, value.count <= contextCharacters else {
-            throw .invalidInput("\(field) must have 1 to \(contextCharacters) characters, got \(value.count)")
-        }
-        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidInput("\(field) may not hold control characters")
+        do { try check(name: value, maxBytes: maxBytes) } catch { throw .invalidInput("\(field) \(error.reason)") }
+    }
+
+    /// Throws unless `name`, given to look a tool up, fits `toolNameBytes`: a longer one cannot be
+    /// registered, and is refused before it is hashed.
+    static func checkToolName(_ name: String) throws(GantryError) {
+        guard name.utf8.count <= toolNameBytes else {
+            throw .invalidInput("a tool name has at most \(toolNameBytes) bytes; this one has \(name.utf8.count)")
         }
     }
 
-    /// Throws unless `query` fits `queryCharacters`.
+    /// Throws unless `query` is a valid text of at most `queryBytes`.
     static func checkQuery(_ query: String) throws(GantryError) {
-        guard query.count <= queryCharacters else {
-            throw .invalidInput("the query has \(query.count) characters; the limit is \(queryCharacters)")
-        }
+        do { try check(text: query, maxBytes: queryBytes) } catch { throw .invalidInput("the query \(error.reason)") }
     }
 
     /// Throws unless every field of `context` is a valid name and its budget is positive.
     static func check(_ context: RoutingContext) throws(GantryError) {
+        guard context.tags.count <= tagsPerTool else { throw .invalidInput("at most \(tagsPerTool) tags in a routing context") }
         try checkName(context.user, "user")
         try checkName(context.team, "team")
         try checkName(context.session, "session")
         try checkName(context.namespace, "namespace")
-        guard context.tags.count <= tagsPerTool else { throw .invalidInput("at most \(tagsPerTool) tags in a routing context") }
-        for tag in context.tags { try checkName(tag, "tag") }
+        for tag in context.tags { try checkName(tag, "tag", maxBytes: tagBytes) }
         if let budget = context.latencyBudget, budget <= .zero { throw .invalidInput("latencyBudget must be positive") }
     }
 

@@ -17,9 +17,10 @@ public enum EventLog {
         return text
     }
 
-    /// Decodes and validates every line: kind, time, names (`Limits.contextCharacters`, no control
-    /// characters), tools among `knownTools`, query vectors of `dimension` finite values,
-    /// feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
+    /// Decodes and validates every line: kind, time, names (`Limits.contextBytes`, no control
+    /// characters), tools among `knownTools`, query text (`Limits.queryBytes`, no NUL), query
+    /// vectors of `dimension` finite values, feedback type, outcome, latency. Throws
+    /// `GantryError.invalidInput` naming the line.
     /// Query text is redacted on the way in. Event ids are 0 (the store assigns them). Feedback
     /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
     public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
@@ -37,6 +38,8 @@ public enum EventLog {
                 try Limits.checkName(e.session, "session")
                 try Limits.checkName(e.intent, "intent")
                 try Limits.checkName(e.model, "model")
+                if let tool = e.tool { try Limits.checkToolName(tool) }
+                if let correct = e.correctTool { try Limits.checkToolName(correct) }
             } catch {
                 throw fail(error.description)
             }
@@ -44,14 +47,16 @@ public enum EventLog {
             switch e.kind {
             case EventColumns.Kind.feedback:
                 guard let correct = e.correctTool, knownTools.contains(correct) else { throw fail("correct_tool must name a registered tool") }
-                if let tool = e.tool, !knownTools.contains(tool) { throw fail("tool \"\(tool.prefix(80))\" is not registered") }
+                if let tool = e.tool, !knownTools.contains(tool) { throw fail("tool \"\(excerpt(tool))\" is not registered") }
                 guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite) else {
                     throw fail("query_vector must have \(dimension) finite values")
                 }
                 guard let type = FeedbackType(rawValue: e.feedbackType ?? "") else {
                     throw fail("feedback_type must be one of \(FeedbackType.allCases.map(\.rawValue))")
                 }
-                if let query = e.query, query.count > Limits.queryCharacters { throw fail("the query exceeds \(Limits.queryCharacters) characters") }
+                if let query = e.query {
+                    do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
+                }
                 feedback.append(FeedbackEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, query: e.query.map(Redaction.redact),
                                               queryVector: vector, selectedTool: e.tool, correctTool: correct, type: type,
                                               model: e.model ?? assumedModel))
