@@ -8,10 +8,10 @@ extension AgentGantry {
     public func recordFeedback(query: String, selectedTool: String?, correctTool: String,
                                feedbackType: FeedbackType = .toolSelectionError,
                                context: RoutingContext = RoutingContext()) throws(GantryError) {
-        try Limits.checkToolName(correctTool)
-        if let selectedTool { try Limits.checkToolName(selectedTool) }
+        let correctTool = try Limits.toolName(correctTool)
+        let selectedTool = try selectedTool.map { (name) throws(GantryError) in try Limits.toolName(name) }
         try Limits.checkQuery(query)
-        try Limits.check(context)
+        let context = try Limits.normalized(context)
         guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
         if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
         let vector = try embed(query)
@@ -27,8 +27,8 @@ extension AgentGantry {
     /// circuit breaker and preferences; durable on return.
     public func recordExecution(tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
                                 context: RoutingContext = RoutingContext()) throws(GantryError) {
-        try Limits.checkToolName(tool)
-        try Limits.check(context)
+        let tool = try Limits.toolName(tool)
+        let context = try Limits.normalized(context)
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
         let milliseconds = latency?.milliseconds
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
@@ -42,14 +42,15 @@ extension AgentGantry {
 
     /// The circuit-breaker state of `tool` now.
     public func breakerState(of tool: String) throws(GantryError) -> CircuitBreaker.State {
-        try Limits.checkToolName(tool)
+        let tool = try Limits.toolName(tool)
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
         return state.breakerState(of: tool, at: Date())
     }
 
-    /// Deletes every stored event of `user` and the preference state built from them.
+    /// Deletes every stored event of `user` (in any Unicode normalization form) and the
+    /// preference state built from them.
     public func forget(user: String) throws(GantryError) -> Int {
-        try Limits.checkName(user, "user")
+        let user = try Limits.name(user, "user")!
         let removed = try store.deleteEvents(of: user)
         try rebuildLearnedState()
         return removed
