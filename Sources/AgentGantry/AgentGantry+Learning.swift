@@ -4,7 +4,7 @@ import GantryMath
 extension AgentGantry {
     /// Records that for `query` the agent picked `selectedTool` and `correctTool` was right (or,
     /// with `.confirmed`, that the pick was right). Durable on return; the next query already
-    /// uses it. The query must be a valid one for `retrieveTools`.
+    /// uses it. The query must be a valid one for `retrieveTools` (not blank, no NUL).
     public func recordFeedback(query: String, selectedTool: String?, correctTool: String,
                                feedbackType: FeedbackType = .toolSelectionError,
                                context: RoutingContext = RoutingContext()) throws(GantryError) {

@@ -5,7 +5,7 @@
 /// can be any number of combining marks), and even normalising a huge text is the stall a limit
 /// must prevent.
 public enum Limits {
-    /// UTF-8 bytes of a query (`retrieveTools`, `recordFeedback`); it may not hold NUL.
+    /// UTF-8 bytes of a query (`retrieveTools`, `recordFeedback`); it may not be blank or hold NUL.
     public static let queryBytes = 32 << 10
     /// Tools registered in one `AgentGantry`.
     public static let tools = 200_000
@@ -15,7 +15,7 @@ public enum Limits {
     public static let descriptionBytes = 32 << 10
     /// Tags per tool (and per routing context), and UTF-8 bytes per tag.
     public static let tagsPerTool = 32, tagBytes = 256
-    /// Usage examples per tool, and UTF-8 bytes per example (no NUL).
+    /// Usage examples per tool, and UTF-8 bytes per example (not blank, no NUL).
     public static let examplesPerTool = 20, exampleBytes = 4 << 10
     /// Bytes of a tool's parameter schema (as JSON), and its nesting depth.
     public static let schemaBytes = 64 << 10, schemaDepth = 32
@@ -52,11 +52,19 @@ public enum Limits {
     }
 
     /// Throws unless `text` (a query, an example) has at most `maxBytes` UTF-8 bytes (checked
-    /// first) and no NUL (SQLite would return it cut off there).
+    /// first), no NUL (SQLite would return it cut off there), and something besides whitespace,
+    /// control and format characters (an empty text embeds to a vector that means nothing).
     static func check(text: String, maxBytes: Int) throws(Violation) {
         let bytes = text.utf8.count
         guard bytes <= maxBytes else { throw Violation(reason: "has \(bytes) bytes; the limit is \(maxBytes)") }
         guard !text.utf8.contains(0) else { throw Violation(reason: "holds a NUL character") }
+        guard !isBlank(text) else { throw Violation(reason: "is empty or blank") }
+    }
+
+    /// Whether `text` has nothing to embed: it is empty or holds only whitespace, control and
+    /// format characters (the rule for queries, examples and the texts of `gantry embed`).
+    public static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory) }
     }
 
     /// `value` (when present) in NFC, once it is a valid name of at most `maxBytes`; `field`

@@ -19,8 +19,8 @@ public enum EventLog {
 
     /// Decodes and validates every line: kind, time, names (`Limits.contextBytes`, no control
     /// characters; returned in Unicode NFC, as the store keeps them), tools among `knownTools`,
-    /// query text (`Limits.queryBytes`, no NUL), query vectors of `dimension` finite values,
-    /// feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
+    /// query text (`Limits.queryBytes`, not blank, no NUL), query vectors of `dimension` finite
+    /// values, feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
     /// Query text is redacted on the way in. Event ids are 0 (the store assigns them). Feedback
     /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
     public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
