@@ -86,8 +86,9 @@ extension GantryStore {
     /// `café` precomposed could not be removed as `café` decomposed).
     /// - Tools (the `name` column and the name, namespace and tags of `definition`): of rows whose
     ///   names are one in NFC the newest (`updatedAt`, then the later row) is kept and the others
-    ///   quarantined. A kept tool that fails `Tool.validate()`, which counted characters before it
-    ///   counted bytes, is quarantined too: it could be neither embedded again nor named to `remove`.
+    ///   quarantined. A kept tool that fails today's `Tool.validate()` (older versions counted
+    ///   characters, not bytes, and took blank examples) is quarantined too: it could not be
+    ///   embedded again, and an oversized name could not be named to `remove`.
     /// - Breakers: of rows whose tools are one in NFC the last written (the highest rowid: every
     ///   save replaces its row) is kept, the others dropped.
     /// - Events: user, team, session, tool, correct tool and intent.
@@ -116,7 +117,7 @@ extension GantryStore {
                                arguments: [name, ToolRecord.definition(of: normalized), normalized.fingerprint, stored])
             } catch {
                 try QuarantineRecord.move(db, table: "tool", keyColumn: "name", key: stored,
-                                          reason: "\(error) (stored before the limits counted UTF-8 bytes)")
+                                          reason: "\(error) (stored by a version with looser limits)")
             }
         }
 
