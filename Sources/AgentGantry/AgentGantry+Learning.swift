@@ -7,14 +7,17 @@ extension AgentGantry {
     /// uses it: asked again by `context`'s team, `query` gets `correctTool` first (unless it is
     /// filtered out or removed, or a later correction of `query` by the team names another tool);
     /// another team gets it first unless its own correction of `query` disagrees; similar queries
-    /// get a boost that fades with distance.
+    /// get a boost that fades with distance. The query must be a valid one for `retrieveTools`
+    /// (not blank, no NUL).
     public func recordFeedback(query: String, selectedTool: String?, correctTool: String,
                                feedbackType: FeedbackType = .toolSelectionError,
                                context: RoutingContext = RoutingContext()) throws(GantryError) {
+        let correctTool = try Limits.toolName(correctTool)
+        let selectedTool = try selectedTool.map { (name) throws(GantryError) in try Limits.toolName(name) }
+        try Limits.checkQuery(query)
+        let context = try Limits.normalized(context)
         guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
         if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
-        try Limits.checkQuery(query)
-        try Limits.check(context)
         let vector = try embed(query)
         var event = FeedbackEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
                                   query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
@@ -28,8 +31,9 @@ extension AgentGantry {
     /// circuit breaker and preferences; durable on return.
     public func recordExecution(tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
                                 context: RoutingContext = RoutingContext()) throws(GantryError) {
+        let tool = try Limits.toolName(tool)
+        let context = try Limits.normalized(context)
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
-        try Limits.check(context)
         let milliseconds = latency?.milliseconds
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
         var event = ExecutionEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
@@ -42,17 +46,20 @@ extension AgentGantry {
 
     /// The circuit-breaker state of `tool` now.
     public func breakerState(of tool: String) throws(GantryError) -> CircuitBreaker.State {
+        let tool = try Limits.toolName(tool)
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
         return state.breakerState(of: tool, at: Date())
     }
 
-    /// Deletes every stored event (feedback and executions) of `user` and everything learned
-    /// from them; returns how many events. Every adapter version trained on the user's feedback
-    /// is withdrawn (its file deleted, `adapterVersions()` says why), and before this returns the
-    /// served adapter is the newest version that never saw those events, or the identity. It
-    /// does not retrain (training is slow): the next `train()` trains without them, and a
-    /// `train()` running meanwhile, here or in another process, discards its result.
+    /// Deletes every stored event (feedback and executions) of `user` (in any Unicode
+    /// normalization form) and everything learned from them; returns how many events. Every
+    /// adapter version trained on the user's feedback is withdrawn (its file deleted,
+    /// `adapterVersions()` says why), and before this returns the served adapter is the newest
+    /// version that never saw those events, or the identity. It does not retrain (training is
+    /// slow): the next `train()` trains without them, and a `train()` running meanwhile, here or
+    /// in another process, discards its result.
     public func forget(user: String) throws(GantryError) -> Int {
+        let user = try Limits.name(user, "user")!
         let removed = try store.deleteEvents(of: user)
         try dropDeletedEvents()
         return removed

@@ -74,9 +74,12 @@ public actor AgentGantry {
 
     /// Registers or updates tools, all or nothing: validated, embedded (only those whose content
     /// fingerprint changed, in one batch), their vectors validated, stored in one transaction,
-    /// then indexed. Nothing is stored unless every tool and every vector passed.
+    /// then indexed. Nothing is stored unless every tool and every vector passed. Names,
+    /// namespaces and tags are kept in Unicode NFC.
     public func register(_ tools: [Tool]) throws(GantryError) {
-        for tool in tools { try tool.validate() }
+        var normalized = [Tool]()
+        for tool in tools { normalized.append(try tool.normalized()) }
+        let tools = normalized
         guard Set(tools.map(\.name)).count == tools.count else { throw .invalidInput("a tool name appears twice in one registration") }
         let added = tools.count { !catalog.contains($0.name) }
         guard catalog.count + added <= Limits.tools else {
@@ -104,8 +107,9 @@ public actor AgentGantry {
         try rebalanceIndexIfNeeded()
     }
 
-    /// Removes a tool (its events stay in the log).
+    /// Removes a tool (its events stay in the log), named in any Unicode normalization form.
     public func remove(_ name: String) throws(GantryError) {
+        let name = try Limits.toolName(name)
         guard catalog.contains(name) else { throw .unknownTool(name) }
         try store.removeTool(name)
         catalog.remove(name)
@@ -123,11 +127,12 @@ public actor AgentGantry {
     // MARK: retrieval
 
     /// The best `limit` tools for `query`, each with its score breakdown. Makes no store write:
-    /// a half-open tool handed out counts as a probe in this process's memory only.
+    /// a half-open tool handed out counts as a probe in this process's memory only. A query that
+    /// is empty or blank, over `Limits.queryBytes` or holds NUL is refused (`invalidInput`).
     public func retrieveTools(_ query: String, limit: Int = 5, context: RoutingContext = RoutingContext()) throws(GantryError) -> [ToolMatch] {
         guard (1...100).contains(limit) else { throw .invalidInput("limit must be in 1...100, got \(limit)") }
         try Limits.checkQuery(query)
-        try Limits.check(context)
+        let context = try Limits.normalized(context)
         guard !catalog.isEmpty else { return [] }
         return try rank(frozen: try embed(query), limit: limit, context: context)
     }

@@ -9,8 +9,8 @@ public enum EmbedError: Error, CustomStringConvertible, Equatable, Sendable {
     case file(FileFormatError)
     /// A tensor the model needs is absent or has the wrong shape or dtype.
     case tensor(name: String, reason: String)
-    /// A text longer than the encoder accepts before tokenisation (characters).
-    case textTooLong(index: Int, characters: Int, limit: Int)
+    /// A text longer than the encoder accepts before tokenisation (UTF-8 bytes).
+    case textTooLong(index: Int, bytes: Int, limit: Int)
     /// Vectors of one embedder asked for by another (e.g. a `.npy` row count mismatch).
     case mismatch(String)
 
@@ -22,8 +22,8 @@ public enum EmbedError: Error, CustomStringConvertible, Equatable, Sendable {
             return error.description
         case let .tensor(name, reason):
             return "model tensor \(name): \(reason)"
-        case let .textTooLong(index, characters, limit):
-            return "text \(index) has \(characters) characters; the limit is \(limit) (split it first)"
+        case let .textTooLong(index, bytes, limit):
+            return "text \(index) has \(bytes) bytes; the limit is \(limit) (split it first)"
         case let .mismatch(reason):
             return reason
         }

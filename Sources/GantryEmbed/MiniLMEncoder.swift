@@ -24,8 +24,9 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     /// (OpenBLAS's setting, so one knob governs both) at every call.
     public let threads: Int?
     public let tokenizer: WordPieceTokenizer
-    /// Texts longer than this (in characters) are refused before tokenisation.
-    public static let maxTextCharacters = 100_000
+    /// Texts longer than this (UTF-8 bytes) are refused before tokenisation, which it bounds; it is
+    /// above the longest text a tool registered with AgentGantry can have (about 117 KiB).
+    public static let maxTextBytes = 256 << 10
 
     static let hiddenSize = 384, layers = 6, heads = 12, headDimension = 32, intermediate = 1536, vocabularySize = 30522, positions = 512
     static let epsilon: Float = 1e-12
@@ -139,11 +140,8 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
 
     /// `embed(_:)`, calling `progress` with the number of texts done after every batch.
     public func embed(_ texts: [String], progress: ((Int) -> Void)?) throws -> Matrix {
-        for (index, text) in texts.enumerated() where text.utf8.count > Self.maxTextCharacters {
-            let characters = text.count
-            if characters > Self.maxTextCharacters {
-                throw EmbedError.textTooLong(index: index, characters: characters, limit: Self.maxTextCharacters)
-            }
+        for (index, text) in texts.enumerated() where text.utf8.count > Self.maxTextBytes {
+            throw EmbedError.textTooLong(index: index, bytes: text.utf8.count, limit: Self.maxTextBytes)
         }
         let tokenized = texts.map(tokenizer.encode)
         let order = tokenized.indices.sorted { tokenized[$0].count < tokenized[$1].count }

@@ -1,5 +1,6 @@
 import AgentGantry
 import Foundation
+import GantryEmbed
 import GantryIO
 
 /// Which text of each line of a JSONL file to embed (`gantry embed`).
@@ -13,7 +14,9 @@ public enum TextSource: Sendable {
     case toolText
 
     /// The texts of `path`, one per non-blank line, in file order. Errors name the file and the
-    /// line: not an object, a missing field, an unclosed `{` in the template.
+    /// line: not an object, a missing field, an unclosed `{` in the template, a text that is empty
+    /// or blank (its vector would mean nothing), holds NUL, or exceeds `MiniLMEncoder.maxTextBytes`
+    /// (checked here, before anything tokenises it).
     public func texts(of path: String) throws(EvalError) -> [String] {
         let bytes: [UInt8]
         do { bytes = try BinaryFile.read(path) } catch { throw .unreadable(error) }
@@ -22,9 +25,21 @@ public enum TextSource: Sendable {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line.bytes))) as? [String: Any] else {
                 throw .line(path: path, line: line.number, reason: "not a JSON object")
             }
-            do { texts.append(try text(of: object)) } catch { throw .line(path: path, line: line.number, reason: error.reason) }
+            do { texts.append(try Self.checked(text(of: object))) } catch { throw .line(path: path, line: line.number, reason: error.reason) }
         }
         return texts
+    }
+
+    /// `text`, unless it is empty or blank (whitespace, control and format characters only), holds
+    /// NUL or has more UTF-8 bytes than the encoder takes.
+    private static func checked(_ text: String) throws(Problem) -> String {
+        let bytes = text.utf8.count
+        guard bytes <= MiniLMEncoder.maxTextBytes else {
+            throw Problem(reason: "the text has \(bytes) bytes; the limit is \(MiniLMEncoder.maxTextBytes)")
+        }
+        guard !text.utf8.contains(0) else { throw Problem(reason: "the text holds a NUL character") }
+        guard !Limits.isBlank(text) else { throw Problem(reason: "the text is empty or blank") }
+        return text
     }
 
     private struct Problem: Error {
@@ -39,8 +54,8 @@ public enum TextSource: Sendable {
             }
             return value
         case .toolText:
-            guard let name = object["name"] as? String ?? object["id"] as? String else {
-                throw Problem(reason: "a tool needs a string \"name\"")
+            guard let name = object["name"] as? String ?? object["id"] as? String, !Limits.isBlank(name) else {
+                throw Problem(reason: "a tool needs a string \"name\" that is not blank")
             }
             let properties = (object["parameters"] as? [String: Any])?["properties"] as? [String: Any]
             return Tool.embeddingText(name: name, description: object["description"] as? String ?? "",

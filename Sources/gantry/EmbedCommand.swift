@@ -11,8 +11,9 @@ struct EmbedCommand: ParsableCommand {
         discussion: """
             Each non-empty line is a JSON object; the text is its --field (default "text"), or \
             --template with {key} placeholders, e.g. --template "{name}: {description}" for the tool \
-            text of the shared datasets. The model is read from --model, GANTRY_MODEL_DIR or the cache \
-            that scripts/bootstrap fills.
+            text of the shared datasets. A text that is empty or blank, holds NUL or exceeds 256 KiB \
+            stops the run, naming its line. The model is read from --model, GANTRY_MODEL_DIR or the \
+            cache that scripts/bootstrap fills.
             """)
 
     @Option(help: "JSONL file, one object per line (queries.jsonl, tools.jsonl).") var input: String

@@ -135,11 +135,11 @@ struct InputLimitTests {
         func refused(_ what: String, _ body: () async throws -> Void) async {
             do { try await body(); Issue.record("\(what) was accepted") } catch { #expect(error is GantryError, "\(what): \(error)") }
         }
-        await refused("a query over the limit") { _ = try await gantry.retrieveTools(String(repeating: "a", count: Limits.queryCharacters + 1)) }
+        await refused("a query over the limit") { _ = try await gantry.retrieveTools(String(repeating: "a", count: Limits.queryBytes + 1)) }
         await refused("a control character in the user") { _ = try await gantry.retrieveTools("hi", context: RoutingContext(user: "a\u{7}")) }
         await refused("an over-long team") {
             try await gantry.recordExecution(tool: "cancel_subscription", outcome: .success,
-                                             context: RoutingContext(team: String(repeating: "t", count: Limits.contextCharacters + 1)))
+                                             context: RoutingContext(team: String(repeating: "t", count: Limits.contextBytes + 1)))
         }
         await refused("a non-positive latency budget") { _ = try await gantry.retrieveTools("hi", context: RoutingContext(latencyBudget: .zero)) }
         await refused("NaN query embedding") { _ = try await gantry.retrieveTools("nan please") }

@@ -68,9 +68,14 @@ struct MiniLMParityTests {
 
     @Test func overlongTextsAreRefused() throws {
         let model = try encoder.get()
-        let huge = String(repeating: "a", count: MiniLMEncoder.maxTextCharacters + 1)
-        #expect(throws: EmbedError.textTooLong(index: 1, characters: huge.count, limit: MiniLMEncoder.maxTextCharacters)) {
+        let huge = String(repeating: "a", count: MiniLMEncoder.maxTextBytes + 1)
+        #expect(throws: EmbedError.textTooLong(index: 1, bytes: huge.utf8.count, limit: MiniLMEncoder.maxTextBytes)) {
             try model.embed(["ok", huge])
+        }
+        // One character of 200,000 combining marks: its size is what counts, not its 1 character.
+        let marks = "a" + String(repeating: "\u{301}", count: MiniLMEncoder.maxTextBytes / 2)
+        #expect(throws: EmbedError.textTooLong(index: 0, bytes: marks.utf8.count, limit: MiniLMEncoder.maxTextBytes)) {
+            try model.embed([marks])
         }
     }
 }

@@ -44,4 +44,24 @@ struct EmbeddingJobTests {
         }
         #expect(!FileManager.default.fileExists(atPath: folder + "/out.npy"))
     }
+
+    /// Texts the encoder must not see are refused by line before the model loads: empty or blank
+    /// (a vector of nothing), with NUL, or over `MiniLMEncoder.maxTextBytes` in UTF-8 bytes (one
+    /// character of combining marks is as long as its bytes, and tokenising it was the stall).
+    @Test func emptyNULAndOversizedTextsFailBeforeTheModelIsLoaded() throws {
+        let folder = try folder()
+        let marks = "a" + String(repeating: "\u{301}", count: MiniLMEncoder.maxTextBytes / 2)
+        for (text, reason) in [("", "the text is empty or blank"), ("\u{A0}\u{200B}", "the text is empty or blank"),
+                               ("a\u{0}b", "the text holds a NUL character"),
+                               (marks, "the text has \(marks.utf8.count) bytes; the limit is \(MiniLMEncoder.maxTextBytes)")] {
+            let line = String(decoding: try JSONSerialization.data(withJSONObject: ["text": text]), as: UTF8.self)
+            try (#"{"text": "fine"}"# + "\n" + line + "\n").write(toFile: folder + "/in.jsonl", atomically: true, encoding: .utf8)
+            let job = EmbeddingJob(input: folder + "/in.jsonl", output: folder + "/out.npy", modelDirectory: "/nonexistent-model")
+            #expect { try job.run() } throws: { error in
+                guard case .line(_, 2, let found)? = error as? EvalError else { return false }
+                return found == reason
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + "/out.npy"))
+    }
 }

@@ -46,6 +46,23 @@ struct EmbedCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder + "/q.npy"))
     }
 
+    @Test func anEmptyOrBlankTextStopsTheRunNamingItsLine() throws {
+        let folder = try folder()
+        try #"{"text": "fine"}\#n\#n{"text": ""}"#.write(toFile: folder + "/q.jsonl", atomically: true, encoding: .utf8)
+        let empty = try runGantry(["embed", "--input", folder + "/q.jsonl", "--output", folder + "/q.npy"])
+        #expect(empty.status != 0)
+        #expect(empty.output.contains("q.jsonl:3: the text is empty or blank"), "\(empty.output)")
+        try #"{"name": "refund", "description": "x"}\#n{"name": " \t", "description": "Pause billing."}"#
+            .write(toFile: folder + "/tools.jsonl", atomically: true, encoding: .utf8)
+        let unnamed = try runGantry(["embed", "--input", folder + "/tools.jsonl", "--tool-text", "--output", folder + "/q.npy"])
+        #expect(unnamed.status != 0)
+        #expect(unnamed.output.contains(#"tools.jsonl:2: a tool needs a string "name" that is not blank"#), "\(unnamed.output)")
+        let blankTemplate = try runGantry(["embed", "--input", folder + "/tools.jsonl", "--template", "{name}", "--output", folder + "/q.npy"])
+        #expect(blankTemplate.status != 0)
+        #expect(blankTemplate.output.contains("tools.jsonl:2: the text is empty or blank"), "\(blankTemplate.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/q.npy"))
+    }
+
     @Test func doctorReportsAMissingModelAndHowToFetchIt() throws {
         let run = try runGantry(["doctor"], environment: ["GANTRY_MODEL_DIR": "/nonexistent/minilm"])
         #expect(run.status == 1)

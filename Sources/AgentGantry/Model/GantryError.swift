@@ -18,8 +18,8 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch self {
-        case let .invalidTool(name, reason): return "tool \"\(name.prefix(80))\": \(reason)"
-        case let .unknownTool(name): return "no tool named \"\(name.prefix(80))\" is registered"
+        case let .invalidTool(name, reason): return "tool \"\(excerpt(name))\": \(reason)"
+        case let .unknownTool(name): return "no tool named \"\(excerpt(name))\" is registered"
         case let .invalidInput(reason): return reason
         case let .store(reason): return "store: \(reason)"
         case let .readOnlyStore(reason): return "read-only store: \(reason)"
@@ -28,4 +28,12 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
         case let .adapt(error): return error.description
         }
     }
+}
+
+/// The first 80 Unicode scalars of `text`, for a message: a prefix of characters could be the whole
+/// text (one character may hold any number of combining marks).
+func excerpt(_ text: String) -> String {
+    let scalars = text.unicodeScalars
+    guard let end = scalars.index(scalars.startIndex, offsetBy: 80, limitedBy: scalars.endIndex), end < scalars.endIndex else { return text }
+    return String(scalars[..<end]) + "…"
 }

@@ -4,10 +4,14 @@ import GantryMath
 
 /// A tool an agent can call, as registered with `AgentGantry`.
 public struct Tool: Sendable, Hashable, Codable {
-    /// Unique name: 1 to 128 characters, no whitespace or control characters. (OpenAI's function
-    /// names are stricter, `[A-Za-z0-9_-]{1,64}`; `openAIFunction` exports the name as it is.)
+    /// Unique name: 1 to `Limits.toolNameBytes` UTF-8 bytes, no whitespace or control characters;
+    /// registered in Unicode NFC. (OpenAI's function names are stricter, `[A-Za-z0-9_-]{1,64}`;
+    /// `openAIFunction` exports the name as it is.)
     public var name: String
+    /// What the tool does, embedded after the name: up to `Limits.descriptionBytes`, and it may be
+    /// empty (`name: ` alone is still a meaningful text to embed).
     public var description: String
+    /// Labels that `RoutingContext.tags` filters on: names of 1 to `Limits.tagBytes`, kept in NFC.
     public var tags: [String]
     /// Tools of different namespaces can be kept apart with `RoutingContext.namespace`.
     public var namespace: String
@@ -29,28 +33,46 @@ public struct Tool: Sendable, Hashable, Codable {
         self.deprecated = deprecated
     }
 
-    /// Checks the name, the lengths, the examples and the schema against `Limits`; throws
-    /// `GantryError.invalidTool` naming what is wrong.
+    /// Checks the name, the sizes (UTF-8 bytes), the examples and the schema against `Limits`;
+    /// throws `GantryError.invalidTool` naming what is wrong. Names (name, namespace, tags) must fit
+    /// both as given and in Unicode NFC, the form `AgentGantry` keeps them in.
     public func validate() throws(GantryError) {
+        _ = try normalized()
+    }
+
+    /// This tool as the registry keeps it: checked as `validate()` says, with its name, namespace
+    /// and tags in Unicode NFC (a name typed precomposed or decomposed is one name).
+    func normalized() throws(GantryError) -> Tool {
         func fail(_ reason: String) -> GantryError { .invalidTool(name: name, reason: reason) }
-        guard !name.isEmpty, name.count <= Limits.toolNameCharacters else {
-            throw fail("the name must have 1 to \(Limits.toolNameCharacters) characters")
+        var tool = self
+        do {
+            tool.name = try Limits.normalize(name: name, maxBytes: Limits.toolNameBytes, refusing: {
+                $0.properties.isWhitespace || [.control, .format, .unassigned, .privateUse, .surrogate].contains($0.properties.generalCategory)
+            }, refusedWhat: "spaces or control characters")
+        } catch {
+            throw fail("the name \(error.reason)")
         }
-        guard !name.unicodeScalars.contains(where: { $0.properties.isWhitespace || [.control, .format, .unassigned, .privateUse, .surrogate].contains($0.properties.generalCategory) }) else {
-            throw fail("the name may not hold spaces or control characters")
+        let descriptionBytes = description.utf8.count
+        guard descriptionBytes <= Limits.descriptionBytes else {
+            throw fail("the description has \(descriptionBytes) bytes; the limit is \(Limits.descriptionBytes)")
         }
-        guard description.count <= Limits.descriptionCharacters else { throw fail("the description exceeds \(Limits.descriptionCharacters) characters") }
         guard !description.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
             throw fail("the description holds control characters")
         }
-        guard tags.count <= Limits.tagsPerTool, tags.allSatisfy({ !$0.isEmpty && $0.count <= Limits.tagCharacters }) else {
-            throw fail("at most \(Limits.tagsPerTool) tags of 1 to \(Limits.tagCharacters) characters")
+        guard tags.count <= Limits.tagsPerTool else { throw fail("at most \(Limits.tagsPerTool) tags") }
+        guard examples.count <= Limits.examplesPerTool else { throw fail("at most \(Limits.examplesPerTool) examples") }
+        do {
+            tool.tags = try tags.map { (tag) throws(Limits.Violation) in try Limits.normalize(name: tag, maxBytes: Limits.tagBytes) }
+        } catch {
+            throw fail("a tag \(error.reason)")
         }
-        guard examples.count <= Limits.examplesPerTool, examples.allSatisfy({ $0.count <= Limits.exampleCharacters }) else {
-            throw fail("at most \(Limits.examplesPerTool) examples of up to \(Limits.exampleCharacters) characters")
+        for example in examples {
+            do { try Limits.check(text: example, maxBytes: Limits.exampleBytes) } catch { throw fail("an example \(error.reason)") }
         }
-        guard !namespace.isEmpty, namespace.count <= Limits.contextCharacters else {
-            throw fail("the namespace must have 1 to \(Limits.contextCharacters) characters")
+        do {
+            tool.namespace = try Limits.normalize(name: namespace, maxBytes: Limits.contextBytes)
+        } catch {
+            throw fail("the namespace \(error.reason)")
         }
         if let parameters {
             guard case .object = parameters else { throw fail("parameters must be a JSON Schema object") }
@@ -58,6 +80,7 @@ public struct Tool: Sendable, Hashable, Codable {
             let bytes = parameters.canonicalText.utf8.count
             guard bytes <= Limits.schemaBytes else { throw fail("the parameter schema has \(bytes) bytes of JSON; the limit is \(Limits.schemaBytes)") }
         }
+        return tool
     }
 
     /// Parameter names of the schema's `properties`, sorted.

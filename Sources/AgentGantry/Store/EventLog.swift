@@ -17,9 +17,10 @@ public enum EventLog {
         return text
     }
 
-    /// Decodes and validates every line: kind, time, names (`Limits.contextCharacters`, no control
-    /// characters), tools among `knownTools`, query vectors of `dimension` finite values,
-    /// feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
+    /// Decodes and validates every line: kind, time, names (`Limits.contextBytes`, no control
+    /// characters; returned in Unicode NFC, as the store keeps them), tools among `knownTools`,
+    /// query text (`Limits.queryBytes`, not blank, no NUL), query vectors of `dimension` finite
+    /// values, feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
     /// Query text is redacted on the way in. Event ids are 0 (the store assigns them). Feedback
     /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
     public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
@@ -31,38 +32,43 @@ public enum EventLog {
             func fail(_ reason: String) -> GantryError { .invalidInput("events line \(line.number): \(reason)") }
             guard let e = try? decoder.decode(Line.self, from: Data(line.bytes)) else { throw fail("not an event object") }
             guard e.at.isFinite, abs(e.at) < 1e11 else { throw fail("\"at\" must be a time in Unix seconds") }
+            let user: String?, team: String?, session: String?, intent: String?, model: String?, tool: String?, correct: String?
             do {
-                try Limits.checkName(e.user, "user")
-                try Limits.checkName(e.team, "team")
-                try Limits.checkName(e.session, "session")
-                try Limits.checkName(e.intent, "intent")
-                try Limits.checkName(e.model, "model")
+                user = try Limits.name(e.user, "user")
+                team = try Limits.name(e.team, "team")
+                session = try Limits.name(e.session, "session")
+                intent = try Limits.name(e.intent, "intent")
+                model = try Limits.name(e.model, "model")
+                tool = try e.tool.map { (name) throws(GantryError) in try Limits.toolName(name) }
+                correct = try e.correctTool.map { (name) throws(GantryError) in try Limits.toolName(name) }
             } catch {
                 throw fail(error.description)
             }
             let at = Date(timeIntervalSince1970: e.at)
             switch e.kind {
             case EventColumns.Kind.feedback:
-                guard let correct = e.correctTool, knownTools.contains(correct) else { throw fail("correct_tool must name a registered tool") }
-                if let tool = e.tool, !knownTools.contains(tool) { throw fail("tool \"\(tool.prefix(80))\" is not registered") }
+                guard let correct, knownTools.contains(correct) else { throw fail("correct_tool must name a registered tool") }
+                if let tool, !knownTools.contains(tool) { throw fail("tool \"\(excerpt(tool))\" is not registered") }
                 guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite) else {
                     throw fail("query_vector must have \(dimension) finite values")
                 }
                 guard let type = FeedbackType(rawValue: e.feedbackType ?? "") else {
                     throw fail("feedback_type must be one of \(FeedbackType.allCases.map(\.rawValue))")
                 }
-                if let query = e.query, query.count > Limits.queryCharacters { throw fail("the query exceeds \(Limits.queryCharacters) characters") }
-                feedback.append(FeedbackEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, query: e.query.map(Redaction.redact),
-                                              queryVector: vector, selectedTool: e.tool, correctTool: correct, type: type,
-                                              model: e.model ?? assumedModel))
+                if let query = e.query {
+                    do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
+                }
+                feedback.append(FeedbackEvent(id: 0, at: at, user: user, team: team, session: session, query: e.query.map(Redaction.redact),
+                                              queryVector: vector, selectedTool: tool, correctTool: correct, type: type,
+                                              model: model ?? assumedModel))
             case EventColumns.Kind.execution:
-                guard let tool = e.tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
+                guard let tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
                 guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else {
                     throw fail("outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
                 }
                 if let latency = e.latencyMs, !(latency.isFinite && latency >= 0) { throw fail("latency_ms must be finite and not negative") }
-                executions.append(ExecutionEvent(id: 0, at: at, user: e.user, team: e.team, session: e.session, tool: tool,
-                                                 outcome: outcome, latencyMilliseconds: e.latencyMs, intent: e.intent))
+                executions.append(ExecutionEvent(id: 0, at: at, user: user, team: team, session: session, tool: tool,
+                                                 outcome: outcome, latencyMilliseconds: e.latencyMs, intent: intent))
             default:
                 throw fail("kind must be \"feedback\" or \"execution\"")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension GantryStore {
@@ -74,12 +75,72 @@ extension GantryStore {
                 DROP TABLE adapter;
                 """)
         }
+        migrator.registerMigration("v4: NFC names") { db in
+            try normalizeNames(db)
+        }
         return migrator
+    }
+
+    /// Migration v4: every name the store keys or compares by its bytes, in Unicode NFC as the
+    /// facade now takes them (stores written before kept names as given, so a tool registered as
+    /// `café` precomposed could not be removed as `café` decomposed).
+    /// - Tools (the `name` column and the name, namespace and tags of `definition`): of rows whose
+    ///   names are one in NFC the newest (`updatedAt`, then the later row) is kept and the others
+    ///   quarantined. A kept tool that fails today's `Tool.validate()` (older versions counted
+    ///   characters, not bytes, and took blank examples) is quarantined too: it could not be
+    ///   embedded again, and an oversized name could not be named to `remove`.
+    /// - Breakers: of rows whose tools are one in NFC the last written (the highest rowid: every
+    ///   save replaces its row) is kept, the others dropped.
+    /// - Events: user, team, session, tool, correct tool and intent.
+    static func normalizeNames(_ db: Database) throws {
+        let nfc = DatabaseFunction("gantryNFC", argumentCount: 1, pure: true) { values in String.fromDatabaseValue(values[0])?.nfc }
+        db.add(function: nfc)
+        defer { db.remove(function: nfc) }
+
+        let tools = try Row.fetchAll(db, sql: "SELECT name, definition, updatedAt, rowid FROM tool ORDER BY updatedAt DESC, rowid DESC")
+        var spellings = [String: [Row]]()  // keyed by the NFC name, newest first
+        for row in tools { spellings[(row["name"] as String).nfc, default: []].append(row) }
+        for (name, rows) in spellings.sorted(by: { $0.key < $1.key }) {
+            for older in rows.dropFirst() {
+                try QuarantineRecord.move(db, table: "tool", keyColumn: "name", key: older["name"] as String,
+                                          reason: "a second spelling of tool \"\(name)\" (the same name in Unicode NFC); the newer definition was kept")
+            }
+            let stored: String = rows[0]["name"], definition: String = rows[0]["definition"]
+            guard let tool = try? JSONDecoder().decode(Tool.self, from: Data(definition.utf8)) else {
+                // A damaged definition stays for the damage checks to report; only its key changes.
+                try db.execute(sql: "UPDATE tool SET name = ? WHERE name = ?", arguments: [name, stored])
+                continue
+            }
+            do {
+                let normalized = try tool.normalized()
+                try db.execute(sql: "UPDATE tool SET name = ?, definition = ?, fingerprint = ? WHERE name = ?",
+                               arguments: [name, ToolRecord.definition(of: normalized), normalized.fingerprint, stored])
+            } catch {
+                try QuarantineRecord.move(db, table: "tool", keyColumn: "name", key: stored,
+                                          reason: "\(error) (stored by a version with looser limits)")
+            }
+        }
+
+        let breakers = try Row.fetchAll(db, sql: "SELECT tool, rowid FROM breaker ORDER BY rowid DESC")
+        var kept = [String: Int64]()  // the rowid kept for each NFC name
+        for row in breakers {
+            let tool: String = row["tool"], rowid: Int64 = row["rowid"]
+            if kept[tool.nfc] == nil {
+                kept[tool.nfc] = rowid
+            } else {
+                try db.execute(sql: "DELETE FROM breaker WHERE rowid = ?", arguments: [rowid])
+            }
+        }
+        for (name, rowid) in kept { try db.execute(sql: "UPDATE breaker SET tool = ? WHERE rowid = ?", arguments: [name, rowid]) }
+
+        let columns = ["user", "team", "session", "tool", "correctTool", "intent"]
+        try db.execute(sql: "UPDATE event SET " + columns.map { "\($0) = gantryNFC(\($0))" }.joined(separator: ", ")
+                       + " WHERE " + columns.map { "\($0) IS NOT gantryNFC(\($0))" }.joined(separator: " OR "))
     }
 
     /// The schema version this code writes: the number of migrations, kept in SQLite's
     /// `user_version` so that an older AgentGantry can tell a newer store from a damaged one.
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     /// Throws unless this code knows the store's schema: a store marked by a newer AgentGantry
     /// (a higher `user_version`, or a migration this code does not have) is refused, naming both

@@ -15,14 +15,19 @@ struct ToolRecord: Codable, FetchableRecord, PersistableRecord {
     var updatedAt: Double
 
     init(tool: Tool, vector: [Float], model: String, at date: Date) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         name = tool.name
-        definition = String(decoding: (try? encoder.encode(tool)) ?? Data(), as: UTF8.self)
+        definition = Self.definition(of: tool)
         fingerprint = tool.fingerprint
         self.model = model
         self.vector = StoredVector.data(vector)
         updatedAt = date.timeIntervalSince1970
+    }
+
+    /// `tool` as the `definition` column holds it: sorted-key JSON.
+    static func definition(of tool: Tool) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(tool)) ?? Data(), as: UTF8.self)
     }
 
     /// The stored tool, validated as `register` validates a tool: its definition decodes, names
