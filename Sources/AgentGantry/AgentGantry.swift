@@ -177,16 +177,20 @@ public actor AgentGantry {
     /// moved to quarantine (`quarantinedRows()`), or in a read-only store left out.
     private func restore() throws(GantryError) {
         var damaged = [QuarantinedRow]()
-        if let record = try store.servedAdapter(), let file = record.file {
+        // The newest servable version whose file decodes; a damaged one is quarantined and the
+        // next one tried; another model's adapter is not served (the frozen embeddings are, until
+        // train()).
+        for record in try store.adapterVersions() where !record.isWithdrawn {
             do {
-                adapter = try Self.decodeAdapter([UInt8](file), model: embedder.modelIdentity)
+                adapter = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
                 adapterVersion = record.version
             } catch .adapt(.incompatible) {
-                adapter = nil  // another model's adapter: serve the frozen embeddings until train()
             } catch {
                 damaged.append(QuarantinedRow(table: "adapterVersion", key: record.version.map(String.init) ?? "?",
                                               reason: "its file does not decode: \(error)", at: Date()))
+                continue
             }
+            break
         }
         let (tools, damagedTools) = try store.tools(model: embedder.modelIdentity, dimension: embedder.dimension)
         damaged += damagedTools

@@ -1,4 +1,5 @@
 import Foundation
+import GantryAdapt
 import GantryEmbed
 import GantryIO
 import GantryMath
@@ -78,5 +79,27 @@ struct QuarantineTests {
         let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
         #expect(try await again.quarantinedRows().count == 6)
         #expect(try await again.retrieveTools("query 0", limit: 2).count == 2)
+    }
+
+    @Test func aDamagedAdapterIsQuarantinedAndTheNextVersionServed() async throws {
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let embedder = StoreCompatibilityTests.TextHashEmbedder()
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+            try await gantry.register(Self.tools)
+        }
+        let good = AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity)
+        do {
+            let store = try GantryStore(path: path)
+            for file in [good, [1, 2, 3]] {
+                _ = try store.saveAdapter(AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20, report: "{}"),
+                                          feedbackCount: 0)
+            }
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["adapterVersion 2"])
+        #expect(await gantry.adapterVersion == 1)
+        #expect(try await gantry.adapterVersions().map(\.version) == [1])
     }
 }
