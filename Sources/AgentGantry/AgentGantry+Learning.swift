@@ -76,7 +76,7 @@ extension AgentGantry {
 
     /// After events were deleted from the store: serves an adapter that never saw them and
     /// replays the learned state without them, both even if one fails.
-    private func dropDeletedEvents() throws(GantryError) {
+    func dropDeletedEvents() throws(GantryError) {
         do { try serveCleanAdapter() } catch { try rebuildLearnedState(); throw error }
         try rebuildLearnedState()
     }

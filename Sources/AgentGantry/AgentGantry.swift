@@ -92,17 +92,27 @@ public actor AgentGantry {
             do { matrix = try embedder.embed(changed.map(\.embeddingText)) } catch { throw .embedding("\(error)") }
             guard matrix.rows == changed.count else { throw .embedding("the embedder returned \(matrix.rows) vectors for \(changed.count) texts") }
             for (i, tool) in changed.enumerated() {
-                let vector = Array(matrix.row(i))
+                var vector = Array(matrix.row(i))
                 try Limits.checkVector(vector, dimension: embedder.dimension, "the embedding of tool \(tool.name)")
+                // Kept as a unit vector (a no-op for MiniLM's), so the adapter and the trainer
+                // see the directions the index scores, whatever the embedder's scale.
+                do { try SIMDKernels.normalize(&vector) } catch { throw .embedding("the embedding of tool \(tool.name): \(error)") }
                 vectors[tool.name] = vector
             }
         }
         let entries = tools.map { (tool: $0, vector: vectors[$0.name] ?? catalog[$0.name]!.vector) }
-        try store.saveTools(entries, model: embedder.modelIdentity)  // durable first, in one transaction
+        // Everything that can fail runs before the store is written: the adapted vectors too.
+        var adapted = [[Float]]()
         for (tool, vector) in entries {
+            let vector = try adaptedToolVector(tool.name, vector)
+            try Limits.checkVector(vector, dimension: embedder.dimension, "the adapted embedding of tool \(tool.name)")
+            adapted.append(vector)
+        }
+        try store.saveTools(entries, model: embedder.modelIdentity)  // durable first, in one transaction
+        for ((tool, vector), adaptedVector) in zip(entries, adapted) {
             catalog.upsert(tool, vector: vector)
             state.assignIntent(to: tool, vector: vector)
-            try index.upsert(tool.name, try adaptedToolVector(tool.name, vector))
+            try index.upsert(tool.name, adaptedVector)
         }
         try rebalanceIndexIfNeeded()
     }
@@ -187,7 +197,7 @@ public actor AgentGantry {
             } catch .adapt(.incompatible) {
             } catch {
                 damaged.append(QuarantinedRow(table: "adapterVersion", key: record.version.map(String.init) ?? "?",
-                                              reason: "its file does not decode: \(error)", at: Date()))
+                                              reason: "its file does not decode: \(error)", at: Date(), rowid: record.version ?? -1))
                 continue
             }
             break
@@ -195,6 +205,7 @@ public actor AgentGantry {
         let (tools, damagedTools) = try store.tools(model: embedder.modelIdentity, dimension: embedder.dimension)
         damaged += damagedTools
         damaged += try store.events().damaged
+        damaged += try store.damagedBreakersAndAdapters()
         if !damaged.isEmpty {
             if store.isReadOnly { unsavedQuarantine = damaged } else { try store.quarantine(damaged) }
         }

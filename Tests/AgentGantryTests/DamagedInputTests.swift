@@ -47,7 +47,8 @@ struct DamagedInputTests {
         for bad in [#"{"kind":"execution","at":1e300,"tool":"slack_notify","outcome":"success"}"#,
                     #"{"kind":"execution","at":1,"tool":"slack_notify","outcome":"success","latency_ms":-1}"#,
                     #"{"kind":"execution","at":1,"tool":"slack_notify","outcome":"success","user":"a\u0007b"}"#,
-                    #"{"kind":"feedback","at":1,"correct_tool":"slack_notify","feedback_type":"confirmed","query_vector":[1,2]}"#] {
+                    #"{"kind":"feedback","at":1,"correct_tool":"slack_notify","feedback_type":"confirmed","query_vector":[1,2]}"#,
+                    #"{"kind":"feedback","at":1,"correct_tool":"slack_notify","feedback_type":"confirmed","query_vector":[0,0,0,0,0,0,0,0]}"#] {
             #expect(throws: GantryError.self) { try EventLog.decode(bad, dimension: 8, knownTools: Self.tools) }
         }
     }

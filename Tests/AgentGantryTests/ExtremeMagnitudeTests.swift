@@ -1,5 +1,6 @@
 import Foundation
 @testable import AgentGantry
+import GantryAdapt
 import GantryEmbed
 import GantryMath
 import Testing
@@ -67,5 +68,40 @@ struct ExtremeMagnitudeTests {
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: nil), embedder: ZeroEmbedder())
         await #expect(throws: GantryError.self) { try await gantry.register(catalog[0]) }
         #expect(await gantry.tools.isEmpty)
+    }
+
+    /// The largest finite vectors with an adapter served: the adapter sees unit vectors (tools
+    /// are kept normalized), so the tool registers with finite scores, and nothing a failed
+    /// registration could leave behind keeps the store from opening. Found by an outside probe:
+    /// the adapter, fed the raw vector, overflowed after the tool was stored.
+    @Test func theLargestFiniteVectorsRegisterWithAnAdapterServed() async throws {
+        struct LargestEmbedder: Embedder {
+            let dimension = 16
+            let modelIdentity = "largest"
+            func embed(_ texts: [String]) throws -> Matrix {
+                var matrix = try ScaledEmbedder(magnitude: .tiny).embed(texts)
+                for (row, text) in texts.enumerated() where text.hasPrefix("huge") {
+                    for c in 0..<dimension { matrix[row, c] = c % 2 == 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude }
+                }
+                return matrix
+            }
+        }
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: LargestEmbedder())
+            try await gantry.register(Array(catalog.prefix(6)))
+        }
+        let adapter = try LowRankAdapter.identity(dimension: 16, rank: 4)
+        _ = try GantryStore(path: path).saveAdapter(
+            AdapterRecord(file: AdapterFile.encode(adapter, modelIdentity: "largest"), trainedAt: Date(), highestEventID: 0,
+                          trainedEvents: 20, report: "{}"), feedbackCount: 0)
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: LargestEmbedder())
+        #expect(await gantry.adapterVersion == 1)
+        try await gantry.register(Tool(name: "huge", description: "the largest vector"))
+        let matches = try await gantry.retrieveTools("huge: the largest vector", limit: 3)
+        #expect(matches.first?.tool.name == "huge" && matches.allSatisfy { $0.score.isFinite })
+        let reopened = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: LargestEmbedder())
+        #expect(await reopened.tools.count == 7)
     }
 }

@@ -102,4 +102,37 @@ struct QuarantineTests {
         #expect(await gantry.adapterVersion == 1)
         #expect(try await gantry.adapterVersions().map(\.version) == [1])
     }
+
+    /// Values SQLite holds that no row of ours can have, found by an outside probe: a damaged
+    /// adapter record (its `forgottenSince` not a list), a breaker count at Int64.max (the next
+    /// failure overflowed), a tool whose name is a BLOB (it could not be moved by name and was
+    /// reported again at every open).
+    @Test func rowsWithImpossibleValuesAreQuarantinedOnce() async throws {
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let embedder = StoreCompatibilityTests.TextHashEmbedder()
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+            try await gantry.register(Self.tools)
+            for tool in ["tool_1", "tool_2", "tool_3"] { try await gantry.recordExecution(tool: tool, outcome: .failure) }
+        }
+        let good = AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity)
+        _ = try GantryStore(path: path).saveAdapter(AdapterRecord(file: good, trainedAt: Date(), highestEventID: 0, trainedEvents: 20,
+                                                                  report: "{}"), feedbackCount: 0)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE adapterVersion SET forgottenSince = 'garbage'")
+            try db.execute(sql: "UPDATE breaker SET consecutiveFailures = 9223372036854775807 WHERE tool = 'tool_1'")
+            try db.execute(sql: "UPDATE breaker SET state = 'ajar' WHERE tool = 'tool_2'")
+            try db.execute(sql: "UPDATE tool SET name = CAST('tool_0' AS BLOB) WHERE name = 'tool_0'")
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        let report = try await gantry.quarantinedRows()
+        #expect(Set(report.map { "\($0.table) \($0.key)" }) == ["tool tool_0", "breaker tool_1", "breaker tool_2", "adapterVersion 1"])
+        try await gantry.recordExecution(tool: "tool_1", outcome: .failure)  // no overflow: the breaker starts afresh
+        #expect(try await gantry.breakerState(of: "tool_3") == .closed)
+        #expect(await gantry.adapterVersion == nil)
+        let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        #expect(try await again.quarantinedRows().count == 4)
+        #expect(await again.tools.map(\.name) == ["tool_1", "tool_2", "tool_3", "tool_4", "tool_5"])
+    }
 }

@@ -44,14 +44,18 @@ struct StoreOpeningTests {
 
     // MARK: schema versions
 
-    @Test func aStoreOfANewerSchemaIsRefusedUntouched() async throws {
+    @Test(arguments: ["wal", "delete"])
+    func aStoreOfANewerSchemaIsRefusedUntouched(journal: String) async throws {
         let path = try await Self.makeStore()
         defer { Self.remove(path) }
         for mark in ["PRAGMA user_version = 99", "INSERT INTO grdb_migrations VALUES ('v99: from the future')"] {
             let copy = path + ".copy"
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
             try FileManager.default.copyItem(atPath: path, toPath: copy)
-            try await DatabaseQueue(path: copy).write { try $0.execute(sql: mark) }
+            let queue = try DatabaseQueue(path: copy)
+            try await queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = \(journal)") }
+            try await queue.write { try $0.execute(sql: mark) }
+            try queue.close()
             let before = try BinaryFile.read(copy)
             do {
                 _ = try await AgentGantry(configuration: GantryConfiguration(storePath: copy), embedder: HashEmbedder())
@@ -175,5 +179,61 @@ struct StoreOpeningTests {
         }
         let models = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT DISTINCT model FROM tool") }
         #expect(models == ["hash-a"])
+    }
+
+    /// An embedder that keeps a model's identity but gives vectors of another dimension is the
+    /// embedder's fault, not the rows': the store is refused, nothing quarantined (an outside
+    /// probe saw every tool quarantined, and the store empty for the right embedder after).
+    @Test func anEmbedderWithTheSameIdentityAndAnotherDimensionIsRefused() async throws {
+        let path = try await Self.makeStore(feedback: 4)
+        defer { Self.remove(path) }
+        do {
+            _ = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(dimension: 32))
+            Issue.record("a 16-d store opened with a 32-d embedder of the same identity")
+        } catch {
+            #expect(error.description.contains("16-d") && error.description.contains("32-d"), "\(error)")
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder())
+        #expect(await gantry.tools.count == Self.tools.count)
+        #expect(try await gantry.quarantinedRows().isEmpty)
+    }
+
+    /// A refused store keeps its bytes and its journal mode: refusing another model does not
+    /// switch a rollback-journal file to WAL.
+    @Test func refusingAStoreLeavesItsJournalModeAlone() async throws {
+        let path = try await Self.makeStore()
+        defer { Self.remove(path) }
+        let queue = try DatabaseQueue(path: path)
+        try await queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = delete") }
+        try queue.close()
+        let before = try BinaryFile.read(path)
+        var configuration = GantryConfiguration(storePath: path)
+        configuration.reembedOnModelChange = false
+        await #expect(throws: GantryError.self) { try await AgentGantry(configuration: configuration, embedder: HashEmbedder(modelIdentity: "hash-b")) }
+        #expect(try BinaryFile.read(path) == before)
+    }
+
+    /// On a read-only mount, a store whose write-ahead log holds commits but has no shared-memory
+    /// file cannot be read up to date (an immutable open would serve the file without the log):
+    /// it is refused, saying what to do.
+    @Test func aReadOnlyStoreWithUnfoldedCommitsIsRefused() async throws {
+        guard getuid() == 0 else { return }  // needs a read-only mount (bind mounts need root)
+        let path = try await Self.makeStore()
+        defer { Self.remove(path) }
+        let folder = (path as NSString).deletingLastPathComponent
+        let copy = folder + "/copy"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        let writer = try DatabaseQueue(path: path)
+        try await writer.write { try $0.execute(sql: "UPDATE tool SET updatedAt = updatedAt + 1") }  // a commit in the log
+        for suffix in ["", "-wal"] { try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + "/gantry.sqlite" + suffix) }
+        try writer.close()
+        let undo = try Self.makeReadOnly(copy + "/gantry.sqlite")
+        defer { undo() }
+        do {
+            _ = try await AgentGantry(configuration: GantryConfiguration(storePath: copy + "/gantry.sqlite"), embedder: HashEmbedder())
+            Issue.record("a store with unfolded commits opened on a read-only mount")
+        } catch {
+            #expect(error.description.contains("-wal holds"), "\(error)")
+        }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// moved to the store's `quarantine` table, with its content, so that the rest of the store
 /// opens; `AgentGantry.quarantinedRows()` lists them.
 public struct QuarantinedRow: Sendable, Hashable {
-    /// The table the row came from: `tool`, `event` or `adapterVersion`.
+    /// The table the row came from: `tool`, `event`, `breaker` or `adapterVersion`.
     public var table: String
     /// Its key there: the tool name, the event id or the adapter version.
     public var key: String
@@ -13,8 +13,15 @@ public struct QuarantinedRow: Sendable, Hashable {
     public var reason: String
     /// When it was set aside.
     public var at: Date
+    /// Where it is while not yet moved (its table's rowid).
+    var rowid: Int64?
 
     public init(table: String, key: String, reason: String, at: Date) {
         (self.table, self.key, self.reason, self.at) = (table, key, reason, at)
+    }
+
+    init(table: String, key: String, reason: String, at: Date, rowid: Int64) {
+        self.init(table: table, key: key, reason: reason, at: at)
+        self.rowid = rowid
     }
 }

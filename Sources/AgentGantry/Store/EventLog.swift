@@ -49,8 +49,9 @@ public enum EventLog {
             case EventColumns.Kind.feedback:
                 guard let correct, knownTools.contains(correct) else { throw fail("correct_tool must name a registered tool") }
                 if let tool, !knownTools.contains(tool) { throw fail("tool \"\(excerpt(tool))\" is not registered") }
-                guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite) else {
-                    throw fail("query_vector must have \(dimension) finite values")
+                guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite),
+                      vector.contains(where: { $0 != 0 }) else {
+                    throw fail("query_vector must have \(dimension) finite values, not all zero")
                 }
                 guard let type = FeedbackType(rawValue: e.feedbackType ?? "") else {
                     throw fail("feedback_type must be one of \(FeedbackType.allCases.map(\.rawValue))")

@@ -102,7 +102,7 @@ extension GantryStore {
         for row in tools { spellings[(row["name"] as String).nfc, default: []].append(row) }
         for (name, rows) in spellings.sorted(by: { $0.key < $1.key }) {
             for older in rows.dropFirst() {
-                try QuarantineRecord.move(db, table: "tool", keyColumn: "name", key: older["name"] as String,
+                try QuarantineRecord.move(db, table: "tool", rowid: older["rowid"], key: older["name"] as String,
                                           reason: "a second spelling of tool \"\(name)\" (the same name in Unicode NFC); the newer definition was kept")
             }
             let stored: String = rows[0]["name"], definition: String = rows[0]["definition"]
@@ -116,7 +116,7 @@ extension GantryStore {
                 try db.execute(sql: "UPDATE tool SET name = ?, definition = ?, fingerprint = ? WHERE name = ?",
                                arguments: [name, ToolRecord.definition(of: normalized), normalized.fingerprint, stored])
             } catch {
-                try QuarantineRecord.move(db, table: "tool", keyColumn: "name", key: stored,
+                try QuarantineRecord.move(db, table: "tool", rowid: rows[0]["rowid"], key: stored,
                                           reason: "\(error) (stored by a version with looser limits)")
             }
         }

@@ -8,17 +8,24 @@ public final class GantryStore: Sendable {
     let database: DatabaseQueue
     /// The store's file, as an absolute path (nil in memory).
     public let path: String?
-    /// Whether the store was opened read-only (the file or its folder is not writable): reads
-    /// work, writes throw `GantryError.readOnlyStore`.
-    public let isReadOnly: Bool
+    /// Why the store was opened read-only (its file, its folder or its write-ahead log files are
+    /// not writable), or nil: reads work, writes throw `GantryError.readOnlyStore` saying this.
+    public let readOnlyReason: String?
+    /// Whether the store was opened read-only (`readOnlyReason`).
+    public var isReadOnly: Bool { readOnlyReason != nil }
+    /// Set once the file is in WAL mode (switched by the first write, so that opening a store
+    /// and refusing it leaves its file as it was).
+    private let walMode = WALSwitch()
 
     /// Opens (creating if needed) the store at `path` (relative to the current directory unless
-    /// absolute), or an in-memory one when nil. A store whose file or folder is not writable opens
-    /// read-only, provided it needs no migration.
+    /// absolute), or an in-memory one when nil. A store whose file, folder or write-ahead log
+    /// files are not writable opens read-only, provided it needs no migration. A store of a newer
+    /// schema is refused before SQLite opens it.
     public init(path: String?) throws(GantryError) {
         let path = path.map(Self.absolute)
         self.path = path
-        isReadOnly = path.map(Self.isReadOnlyFile) ?? false
+        readOnlyReason = path.flatMap(Self.readOnlyReason)
+        let isReadOnly = readOnlyReason != nil
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
@@ -29,8 +36,8 @@ public final class GantryStore: Sendable {
             if let path {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
+                try Self.checkHeaderVersion(path)
                 database = try Self.open(path, configuration: configuration)
-                if !isReadOnly { try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") } }
                 // SQLite has no checksums; quick_check finds a damaged file's broken pages and
                 // indexes before anything is read from it (55 ms for a 62 MB store, page cache warm).
                 let problems = try database.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
@@ -42,19 +49,15 @@ public final class GantryStore: Sendable {
                 database = try DatabaseQueue(configuration: configuration)
             }
             try database.read { try Self.checkSchemaVersion($0) }
-            if isReadOnly {
-                let pending = try database.read { try Self.migrator.completedMigrations($0).count < Self.schemaVersion }
-                guard !pending else {
+            let pending = try database.read { try Self.migrator.completedMigrations($0).count < Self.schemaVersion }
+            if pending {
+                guard !isReadOnly else {
                     throw GantryError.readOnlyStore("\(path!) needs a migration to schema version \(Self.schemaVersion), which a read-only "
-                                                    + "store cannot make: open it once with write access")
+                                                    + "store cannot make (\(readOnlyReason!)): open it once with write access")
                 }
-            } else {
+                try walMode.ensure(database, path: path)
                 try Self.migrator.migrate(database)
-                try database.writeWithoutTransaction { db in
-                    if try Int.fetchOne(db, sql: "PRAGMA user_version") != Self.schemaVersion {
-                        try db.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)")
-                    }
-                }
+                try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)") }
             }
             try database.read { try Self.verifySchema($0) }
         } catch let error as GantryError {
@@ -69,21 +72,49 @@ public final class GantryStore: Sendable {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
-    /// Whether `path` exists and cannot be written, or its folder cannot (SQLite needs to create
-    /// the write-ahead log beside it).
-    private static func isReadOnlyFile(_ path: String) -> Bool {
-        guard access(path, F_OK) == 0 else { return false }
-        return access(path, W_OK) != 0 || access((path as NSString).deletingLastPathComponent, W_OK) != 0
+    /// Why an existing store at `path` can only be read, or nil: the file, its folder (where SQLite
+    /// creates the write-ahead log) or an existing `-wal`/`-shm` file (left by another user's
+    /// process) is not writable.
+    private static func readOnlyReason(_ path: String) -> String? {
+        guard access(path, F_OK) == 0 else { return nil }
+        let folder = (path as NSString).deletingLastPathComponent
+        if access(path, W_OK) != 0 { return "\(path) is not writable" }
+        if access(folder, W_OK) != 0 { return "its folder \(folder) is not writable" }
+        for suffix in ["-wal", "-shm"] where access(path + suffix, F_OK) == 0 && access(path + suffix, W_OK) != 0 {
+            return "\(path + suffix) is not writable (left by another user's process? remove it when no process has the store open)"
+        }
+        return nil
+    }
+
+    /// Refuses a file whose header names a newer schema (`user_version`, bytes 60–63, big-endian)
+    /// before SQLite opens it: opening would switch its journal or checkpoint its log.
+    private static func checkHeaderVersion(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        guard let header = try handle.read(upToCount: 100), header.count == 100,
+              header.starts(with: Array("SQLite format 3\u{0}".utf8)) else { return }
+        let version = header[60..<64].reduce(0) { $0 << 8 | Int($1) }
+        guard version <= schemaVersion else {
+            throw GantryError.store("the store has schema version \(version); this AgentGantry reads schema versions up to \(schemaVersion): "
+                                    + "open it with the newer AgentGantry that wrote it")
+        }
     }
 
     /// Opens the SQLite file; read-only on a read-only mount, where SQLite cannot create the
-    /// shared-memory file of WAL mode, falls back to opening the file as immutable.
+    /// shared-memory file of WAL mode, falls back to opening the file as immutable — unless its
+    /// write-ahead log holds commits, which an immutable open would not see.
     private static func open(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             if configuration.readonly { _ = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } }
             return queue
         } catch where configuration.readonly {
+            let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            guard log == 0 else {
+                throw GantryError.readOnlyStore("\(path)-wal holds \(log) bytes of commits that cannot be read without its shared-memory "
+                                                + "file, which this read-only location cannot hold: open the store once with write access "
+                                                + "(that folds the log into the file), or copy the store with its -wal to a writable place")
+            }
             let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
             return try DatabaseQueue(path: uri, configuration: configuration)
         }
@@ -91,12 +122,18 @@ public final class GantryStore: Sendable {
 
     /// Throws `GantryError.readOnlyStore` when the store was opened read-only.
     func checkWritable() throws(GantryError) {
-        guard !isReadOnly else { throw .readOnlyStore("\(path ?? "the store") is read-only (the file or its folder is not writable)") }
+        guard let readOnlyReason else { return }
+        throw .readOnlyStore("\(path ?? "the store") was opened read-only: \(readOnlyReason)")
     }
 
     func write<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
         try checkWritable()
-        do { return try database.write(body) } catch { throw .store("\(error)") }
+        do {
+            try walMode.ensure(database, path: path)
+            return try database.write(body)
+        } catch {
+            throw .store("\(error)")
+        }
     }
 
     private func read<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
@@ -128,16 +165,53 @@ public final class GantryStore: Sendable {
 
     /// The stored tools that pass `ToolRecord.stored(model:dimension:)`, by name, and the rows
     /// that do not (for `quarantine`).
+    /// Throws when every tool of `model` has vectors of one other dimension: then the embedder,
+    /// not the rows, is wrong (it kept the identity of a model whose vectors differ), and
+    /// quarantining them all would empty the store.
     func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
-        let records = try read { db in try ToolRecord.order(Column("name")).fetchAll(db) }
-        var tools = [StoredTool](), damaged = [QuarantinedRow]()
-        for record in records {
+        let (rows, untyped) = try read { db in
+            (try Self.decodeRows(ToolRecord.self, of: "tool", keyColumn: "name", order: "name", in: db),
+             Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM tool WHERE typeof(name) <> 'text'")))
+        }
+        var damaged = rows.damaged
+        // A name stored as another type (a BLOB) reads as text but matches no lookup by name.
+        for (rowid, record) in rows.records where untyped.contains(rowid) {
+            damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: "its name is not stored as text", at: Date(), rowid: rowid))
+        }
+        let records = rows.records.filter { !untyped.contains($0.rowid) }.map(\.record)
+        let dimensions = Set(records.filter { $0.model == model }.map { $0.vector.count / MemoryLayout<Float>.size })
+        if dimensions.count == 1, let stored = dimensions.first, stored != dimension {
+            throw .embedding("the store's tools were embedded by \(model) as \(stored)-d vectors, but this embedder, under the same "
+                             + "identity, gives \(dimension)-d ones: an embedder whose vectors differ must have another modelIdentity")
+        }
+        var tools = [StoredTool]()
+        for (rowid, record) in rows.records where !untyped.contains(rowid) {
             switch record.stored(model: model, dimension: dimension) {
             case .success(let tool): tools.append(tool)
-            case .failure(let problem): damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date()))
+            case .failure(let problem):
+                damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date(), rowid: rowid))
             }
         }
         return (tools, damaged)
+    }
+
+    /// Every row of `table` in `order` decoded as `Record` with its rowid, and the rows whose
+    /// values do not decode (a damaged file: text where a number belongs, a BLOB for a name),
+    /// named by `keyColumn`, for `quarantine`.
+    static func decodeRows<Record: FetchableRecord>(_ type: Record.Type, of table: String, keyColumn: String, order: String,
+                                                    in db: Database) throws -> (records: [(rowid: Int64, record: Record)], damaged: [QuarantinedRow]) {
+        var records = [(rowid: Int64, record: Record)](), damaged = [QuarantinedRow]()
+        for row in try Row.fetchAll(db, sql: "SELECT rowid AS gantryRowID, * FROM \(table) ORDER BY \(order)") {
+            let rowid: Int64 = row["gantryRowID"]
+            do {
+                records.append((rowid, try Record(row: row)))
+            } catch {
+                let key = row[keyColumn] as DatabaseValue
+                let name = String.fromDatabaseValue(key) ?? Int64.fromDatabaseValue(key).map(String.init) ?? "rowid \(rowid)"
+                damaged.append(QuarantinedRow(table: table, key: name, reason: "a value does not decode: \(error)", at: Date(), rowid: rowid))
+            }
+        }
+        return (records, damaged)
     }
 
     // MARK: events
@@ -162,13 +236,13 @@ public final class GantryStore: Sendable {
 
     /// The whole log, oldest first, and the rows that are not valid events (for `quarantine`).
     func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
-        let records = try read { db in try EventRecord.order(Column("id")).fetchAll(db) }
-        var events = [GantryEvent](), damaged = [QuarantinedRow]()
-        for record in records {
+        let rows = try read { db in try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db) }
+        var events = [GantryEvent](), damaged = rows.damaged
+        for (rowid, record) in rows.records {
             do {
                 events.append(try record.event())
             } catch {
-                damaged.append(QuarantinedRow(table: "event", key: record.id.map(String.init) ?? "?", reason: error.reason, at: Date()))
+                damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: error.reason, at: Date(), rowid: rowid))
             }
         }
         return (events, damaged)
@@ -186,7 +260,10 @@ public final class GantryStore: Sendable {
 
     /// The valid events of `kind`, oldest first (rows that are not are quarantined at open).
     private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
-        try read { db in try EventRecord.filter(Column("kind") == kind).order(Column("id")).fetchAll(db).compactMap { try? $0.event() } }
+        try read { db in
+            try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db).records
+                .compactMap { $0.record.columns.kind == kind ? try? $0.record.event() : nil }
+        }
     }
 
     /// The valid feedback events, oldest first, the highest event id stored when they were read,
@@ -194,7 +271,7 @@ public final class GantryStore: Sendable {
     /// `saveAdapter` compares the count to tell whether any of them was deleted meanwhile).
     func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
         let (records, highest, count) = try read { db in
-            (try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).order(Column("id")).fetchAll(db),
+            (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db).records.map(\.record),
              try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0,
              try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).fetchCount(db))
         }
@@ -253,9 +330,24 @@ public final class GantryStore: Sendable {
         try write { db in try BreakerRecord(tool: tool, breaker).insert(db, onConflict: .replace) }
     }
 
+    /// The stored breakers that decode and hold values a breaker can have (`BreakerRecord.breaker`).
     func breakers() throws(GantryError) -> [String: CircuitBreaker] {
-        let records = try read { db in try BreakerRecord.fetchAll(db) }
-        return Dictionary(records.map { ($0.tool, $0.breaker) }) { _, last in last }
+        let rows = try read { db in try Self.decodeRows(BreakerRecord.self, of: "breaker", keyColumn: "tool", order: "tool", in: db) }
+        return Dictionary(rows.records.compactMap { row in row.record.breaker.map { (row.record.tool, $0) } }) { _, last in last }
+    }
+
+    /// The breaker and adapter rows that do not decode, or hold values they cannot have (for
+    /// `quarantine`; `tools(model:dimension:)` and `events()` report their own).
+    func damagedBreakersAndAdapters() throws(GantryError) -> [QuarantinedRow] {
+        try read { db in
+            let breakers = try Self.decodeRows(BreakerRecord.self, of: "breaker", keyColumn: "tool", order: "tool", in: db)
+            let adapters = try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db)
+            return breakers.damaged + adapters.damaged + breakers.records.compactMap { row in
+                row.record.breaker == nil
+                    ? QuarantinedRow(table: "breaker", key: row.record.tool, reason: "its counts or state are out of range", at: Date(), rowid: row.rowid)
+                    : nil
+            }
+        }
     }
 
     /// How many adapter versions the store keeps (the newest; older ones are deleted).
@@ -296,7 +388,9 @@ public final class GantryStore: Sendable {
 
     /// Every stored adapter version, newest first.
     func adapterVersions() throws(GantryError) -> [AdapterRecord] {
-        try read { db in try AdapterRecord.order(Column("version").desc).fetchAll(db) }
+        try read { db in
+            try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version DESC", in: db).records.map(\.record)
+        }
     }
 
     // MARK: quarantine
@@ -307,11 +401,8 @@ public final class GantryStore: Sendable {
         guard !rows.isEmpty else { return }
         try write { db in
             for row in rows {
-                switch row.table {
-                case "tool": try QuarantineRecord.move(db, table: "tool", keyColumn: "name", key: row.key, reason: row.reason)
-                case "event": try QuarantineRecord.move(db, table: "event", keyColumn: "id", key: Int64(row.key) ?? -1, reason: row.reason)
-                default: try QuarantineRecord.move(db, table: "adapterVersion", keyColumn: "version", key: Int64(row.key) ?? -1, reason: row.reason)
-                }
+                guard let rowid = row.rowid else { continue }
+                try QuarantineRecord.move(db, table: row.table, rowid: rowid, key: row.key, reason: row.reason)
             }
         }
     }

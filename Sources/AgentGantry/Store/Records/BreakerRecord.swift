@@ -21,9 +21,18 @@ struct BreakerRecord: Codable, FetchableRecord, PersistableRecord {
         halfOpenSuccesses = breaker.halfOpenSuccesses
     }
 
-    var breaker: CircuitBreaker {
+    /// The largest count a stored breaker may hold: far beyond any policy's thresholds, far
+    /// below where adding one more failure would overflow.
+    static let countLimit = 1 << 40
+
+    /// The breaker this row holds; nil when a value is one a breaker cannot have (an unknown
+    /// state, a negative or absurd count, a time that is not finite).
+    var breaker: CircuitBreaker? {
+        guard let state = CircuitBreaker.State(rawValue: state),
+              [consecutiveFailures, probesInFlight, halfOpenSuccesses].allSatisfy({ (0...Self.countLimit).contains($0) }),
+              openedAt?.isFinite ?? true else { return nil }
         var breaker = CircuitBreaker()
-        breaker.state = CircuitBreaker.State(rawValue: state) ?? .closed
+        breaker.state = state
         breaker.consecutiveFailures = consecutiveFailures
         breaker.openedAt = openedAt.map(Date.init(timeIntervalSince1970:))
         breaker.probesInFlight = probesInFlight

@@ -16,12 +16,12 @@ struct QuarantineRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// Unix seconds.
     var at: Double
 
-    /// Moves the row of `table` whose `keyColumn` is `key` into quarantine, in the caller's
-    /// transaction.
-    static func move(_ db: Database, table: String, keyColumn: String, key: DatabaseValueConvertible & CustomStringConvertible,
-                     reason: String) throws {
+    /// Moves the row `rowid` of `table` (its key `key`, as the report names it) into quarantine,
+    /// in the caller's transaction. By rowid: a damaged key (a BLOB where a name belongs) must
+    /// not keep the row from leaving its table.
+    static func move(_ db: Database, table: String, rowid: Int64, key: String, reason: String) throws {
         var columns = [String: String]()
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE \(keyColumn) = ?", arguments: [key]) {
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE rowid = ?", arguments: [rowid]) {
             for (column, value) in row {
                 switch value.storage {
                 case .null: continue
@@ -35,10 +35,9 @@ struct QuarantineRecord: Codable, FetchableRecord, MutablePersistableRecord {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let content = String(decoding: (try? encoder.encode(columns)) ?? Data("{}".utf8), as: UTF8.self)
-        var record = QuarantineRecord(source: table, key: key.description, reason: reason, content: content,
-                                      at: Date().timeIntervalSince1970)
+        var record = QuarantineRecord(source: table, key: key, reason: reason, content: content, at: Date().timeIntervalSince1970)
         try record.insert(db)
-        try db.execute(sql: "DELETE FROM \(table) WHERE \(keyColumn) = ?", arguments: [key])
+        try db.execute(sql: "DELETE FROM \(table) WHERE rowid = ?", arguments: [rowid])
     }
 
     var row: QuarantinedRow {
