@@ -220,7 +220,7 @@ public actor AgentGantry {
         }
         if !stale.isEmpty { try checkReembedding(stale) }
         try rebuildIndex()
-        if !stale.isEmpty { try register(stale.map(\.tool)) }
+        if !stale.isEmpty { try reembed(stale) }
         try rebuildLearnedState()
         for (tool, breaker) in try store.breakers() where catalog.contains(tool) { state.restoreBreaker(breaker, of: tool) }
     }
@@ -245,6 +245,32 @@ public actor AgentGantry {
             throw .store("\(store.path ?? "the store"): \(problem); open it with the embedder of \(models), "
                          + "or with reembedOnModelChange to embed the tools again")
         }
+    }
+
+    /// Embeds again, with this embedder, the tools another model embedded. A tool it cannot
+    /// embed (the embedder fails on it, or gives an invalid vector) is quarantined, so that a
+    /// change of model never makes a store unopenable; a store error still throws.
+    private func reembed(_ stale: [GantryStore.StoredTool]) throws(GantryError) {
+        do {
+            try register(stale.map(\.tool))
+            return
+        } catch .store(let reason) {
+            throw .store(reason)
+        } catch .readOnlyStore(let reason) {
+            throw .readOnlyStore(reason)
+        } catch {}
+        var failed = [QuarantinedRow]()
+        for stored in stale {
+            do {
+                try register(stored.tool)
+            } catch .store(let reason) {
+                throw .store(reason)
+            } catch {
+                failed.append(QuarantinedRow(table: "tool", key: stored.tool.name,
+                                             reason: "\(embedder.modelIdentity) cannot embed it again: \(error)", at: Date(), rowid: stored.rowid))
+            }
+        }
+        try store.quarantine(failed)
     }
 
     func rebuildIndex() throws(GantryError) {

@@ -7,7 +7,7 @@ import Testing
 /// not (the tool's name alone is a text worth embedding).
 @Suite("Empty text")
 struct EmptyTextTests {
-    static let blanks = ["", " ", "\n\t  ", "\u{3000}\u{A0}", "\u{200B}", "\u{7}"]
+    static let blanks = ["", " ", "\n\t  ", "\u{3000}\u{A0}", "\u{200B}", "\u{7}", "\u{301}\u{301}", "\u{FE0F}", " \u{20DD}"]
 
     static func isBlankRefusal(_ error: any Error) -> Bool {
         guard case .invalidInput(let reason)? = error as? GantryError else { return false }

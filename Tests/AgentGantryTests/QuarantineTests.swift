@@ -135,4 +135,29 @@ struct QuarantineTests {
         #expect(try await again.quarantinedRows().count == 4)
         #expect(await again.tools.map(\.name) == ["tool_1", "tool_2", "tool_3", "tool_4", "tool_5"])
     }
+
+    /// A new model that cannot embed one tool (it fails on its text) does not refuse the store:
+    /// the others are embedded again and that one is quarantined.
+    @Test func aToolTheNewModelCannotEmbedIsQuarantined() async throws {
+        struct PickyEmbedder: Embedder {
+            let dimension = 8
+            let modelIdentity = "picky-8"
+            func embed(_ texts: [String]) throws -> Matrix {
+                if texts.contains(where: { $0.hasPrefix("tool_4") }) { throw GantryError.embedding("cannot embed tool_4") }
+                return try StoreCompatibilityTests.TextHashEmbedder().embed(texts)
+            }
+        }
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path),
+                                               embedder: StoreCompatibilityTests.TextHashEmbedder())
+            try await gantry.register(Self.tools)
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
+        #expect(await gantry.tools.map(\.name) == ["tool_0", "tool_1", "tool_2", "tool_3", "tool_5"])
+        #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["tool tool_4"])
+        let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
+        #expect(await again.tools.count == 5)
+    }
 }

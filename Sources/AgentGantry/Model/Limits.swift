@@ -62,9 +62,12 @@ public enum Limits {
     }
 
     /// Whether `text` has nothing to embed: it is empty or holds only whitespace, control and
-    /// format characters (the rule for queries, examples and the texts of `gantry embed`).
+    /// format characters and marks with no base (combining marks, variation selectors: the
+    /// tokenizer drops them all) — the rule for queries, examples and the texts of `gantry embed`.
     public static func isBlank(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory) }
+        text.unicodeScalars.allSatisfy {
+            $0.properties.isWhitespace || [.control, .format, .nonspacingMark, .enclosingMark].contains($0.properties.generalCategory)
+        }
     }
 
     /// `value` (when present) in NFC, once it is a valid name of at most `maxBytes`; `field`

@@ -169,6 +169,10 @@ extension GantryStore {
     /// events would lose their user or their query vector without a word.
     static func verifySchema(_ db: Database) throws {
         for (table, expected) in columns.sorted(by: { $0.key < $1.key }) {
+            guard try db.tableExists(table) else {
+                throw GantryError.store("the store has no table \(table) (its schema is damaged); "
+                                        + "restore a backup, or open a new store and importEvents() an export of this one")
+            }
             let found = Set(try db.columns(in: table).map(\.name))
             guard found == expected else {
                 let missing = expected.subtracting(found).sorted(), unexpected = found.subtracting(expected).sorted()

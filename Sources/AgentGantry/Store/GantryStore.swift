@@ -147,6 +147,8 @@ public final class GantryStore: Sendable {
         var tool: Tool
         var model: String
         var vector: [Float]
+        /// Where its row is (to quarantine it).
+        var rowid: Int64 = 0
     }
 
     /// Inserts or replaces tools with their vectors, all in one transaction.
@@ -187,7 +189,9 @@ public final class GantryStore: Sendable {
         var tools = [StoredTool]()
         for (rowid, record) in rows.records where !untyped.contains(rowid) {
             switch record.stored(model: model, dimension: dimension) {
-            case .success(let tool): tools.append(tool)
+            case .success(var tool):
+                tool.rowid = rowid
+                tools.append(tool)
             case .failure(let problem):
                 damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date(), rowid: rowid))
             }
