@@ -30,8 +30,8 @@ public enum TextSource: Sendable {
         return texts
     }
 
-    /// `text`, unless it is empty or blank (whitespace, control and format characters only), holds
-    /// NUL or has more UTF-8 bytes than the encoder takes.
+    /// `text`, unless it is empty or blank (`Limits.isBlank`), holds NUL or has more UTF-8 bytes
+    /// than the encoder takes.
     private static func checked(_ text: String) throws(Problem) -> String {
         let bytes = text.utf8.count
         guard bytes <= MiniLMEncoder.maxTextBytes else {

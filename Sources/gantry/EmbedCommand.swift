@@ -7,7 +7,7 @@ import GantryEval
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
-        abstract: "Embed the texts of a JSONL file with all-MiniLM-L6-v2 into an .npy matrix (row i = line i).",
+        abstract: "Embed the texts of a JSONL file with all-MiniLM-L6-v2 into an .npy matrix (row i = the i-th non-empty line).",
         discussion: """
             Each non-empty line is a JSON object; the text is its --field (default "text"), or \
             --template with {key} placeholders, e.g. --template "{name}: {description}" for the tool \
