@@ -33,7 +33,13 @@ extension AgentGantry {
         let tools: Matrix, queries: Matrix
         do {
             tools = try Matrix(rowArrays: names.map { catalog[$0]!.vector })
-            queries = try Matrix(rowArrays: events.map(\.queryVector))
+            // Unit vectors, as the feedback memory uses them (an imported vector may be of any
+            // finite scale; the trainer's cosine needs no other).
+            queries = try Matrix(rowArrays: events.map { event in
+                var vector = event.queryVector
+                try? SIMDKernels.normalize(&vector)
+                return vector
+            })
         } catch {
             throw .invalidInput("\(error)")
         }

@@ -25,8 +25,10 @@ public actor AgentGantry {
     var state: LearnedState
     /// The intent of each session's last routed request (attributed to the executions that follow).
     var sessionIntents = RecentSessions<String>()
-    /// Rows found damaged at open in a read-only store (which cannot move them to quarantine).
-    var unsavedQuarantine = [QuarantinedRow]()
+    /// Rows this open left out without moving them: damaged rows of a read-only store (which
+    /// cannot move them to quarantine), and tools the embedder could not embed again (kept as
+    /// they are, tried again at the next open).
+    var setAside = [QuarantinedRow]()
 
     /// Opens the store (`configuration.storePath`), loads the model (or uses `embedder`), and
     /// restores tools, adapter, feedback memory, health and preferences.
@@ -41,7 +43,9 @@ public actor AgentGantry {
         guard Limits.dimensions.contains(self.embedder.dimension) else {
             throw .embedding("the embedder's dimension \(self.embedder.dimension) is outside \(Limits.dimensions)")
         }
-        store = try GantryStore(path: configuration.storePath)
+        store = try GantryStore(path: configuration.storePath,
+                                admission: ModelAdmission(model: self.embedder.modelIdentity, dimension: self.embedder.dimension,
+                                                          reembedOnModelChange: configuration.reembedOnModelChange))
         let embedder = self.embedder
         state = try LearnedState(settings: LearnedState.Settings(
             dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
@@ -131,7 +135,7 @@ public actor AgentGantry {
     /// rest opens: their table, key and reason (their content is kept in the store's `quarantine`
     /// table). In a read-only store, the rows this open left out.
     public func quarantinedRows() throws(GantryError) -> [QuarantinedRow] {
-        try store.quarantinedRows() + unsavedQuarantine
+        try store.quarantinedRows() + setAside
     }
 
     // MARK: retrieval
@@ -207,19 +211,31 @@ public actor AgentGantry {
         damaged += try store.events().damaged
         damaged += try store.damagedBreakersAndAdapters()
         if !damaged.isEmpty {
-            if store.isReadOnly { unsavedQuarantine = damaged } else { try store.quarantine(damaged) }
+            if store.isReadOnly { setAside = damaged } else { try store.quarantine(damaged) }
         }
         var stale = [GantryStore.StoredTool]()
         for stored in tools {
             if stored.model == embedder.modelIdentity, stored.vector.count == embedder.dimension {
-                catalog.upsert(stored.tool, vector: stored.vector)
-                state.assignIntent(to: stored.tool, vector: stored.vector)
+                var vector = stored.vector
+                try? SIMDKernels.normalize(&vector)  // as register keeps them (rows of older versions were raw)
+                catalog.upsert(stored.tool, vector: vector)
+                state.assignIntent(to: stored.tool, vector: vector)
             } else {
-                stale.append(stored)  // embedded by another model: embed again
+                stale.append(stored)  // embedded by another model: embed again (`ModelAdmission` allowed it)
             }
         }
-        if !stale.isEmpty { try checkReembedding(stale) }
-        try rebuildIndex()
+        do {
+            try rebuildIndex()
+        } catch where adapter != nil {
+            // An adapter whose file decodes but whose weights break the tools (huge values): set
+            // aside like a damaged file, the frozen embeddings served.
+            let reason = "its weights do not adapt the stored tools: \(error)"
+            let row = QuarantinedRow(table: "adapterVersion", key: adapterVersion.map(String.init) ?? "?", reason: reason, at: Date(),
+                                     rowid: adapterVersion ?? -1)
+            if store.isReadOnly { setAside.append(row) } else { try store.quarantine([row]) }
+            (adapter, adapterVersion) = (nil, nil)
+            try rebuildIndex()
+        }
         if !stale.isEmpty { try reembed(stale) }
         try rebuildLearnedState()
         for (tool, breaker) in try store.breakers() where catalog.contains(tool) { state.restoreBreaker(breaker, of: tool) }
@@ -234,43 +250,36 @@ public actor AgentGantry {
         state = try LearnedState(replaying: events, settings: state.settings, carryingOver: state)
     }
 
-    /// Throws unless the tools of another model (or dimension) may be embedded again at open.
-    private func checkReembedding(_ stale: [GantryStore.StoredTool]) throws(GantryError) {
-        let models = Set(stale.map(\.model)).sorted().joined(separator: ", ")
-        let problem = "its tools were embedded by \(models), not by this embedder's model \(embedder.modelIdentity)"
-        if store.isReadOnly {
-            throw .readOnlyStore("\(store.path ?? "the store"): \(problem), and a read-only store cannot embed them again")
-        }
-        guard configuration.reembedOnModelChange else {
-            throw .store("\(store.path ?? "the store"): \(problem); open it with the embedder of \(models), "
-                         + "or with reembedOnModelChange to embed the tools again")
-        }
-    }
-
     /// Embeds again, with this embedder, the tools another model embedded. A tool it cannot
-    /// embed (the embedder fails on it, or gives an invalid vector) is quarantined, so that a
-    /// change of model never makes a store unopenable; a store error still throws.
+    /// embed (the embedder fails on it, or gives an invalid vector) is left as it is, not served,
+    /// reported by `quarantinedRows()` and tried again at the next open — nothing is moved,
+    /// since a failing embedder may be a service that is down. If it embeds none of them the
+    /// open fails with its error.
     private func reembed(_ stale: [GantryStore.StoredTool]) throws(GantryError) {
         do {
             try register(stale.map(\.tool))
             return
         } catch .store(let reason) {
             throw .store(reason)
-        } catch .readOnlyStore(let reason) {
-            throw .readOnlyStore(reason)
         } catch {}
-        var failed = [QuarantinedRow]()
+        var failed = [(tool: String, error: GantryError)]()
         for stored in stale {
             do {
                 try register(stored.tool)
             } catch .store(let reason) {
                 throw .store(reason)
             } catch {
-                failed.append(QuarantinedRow(table: "tool", key: stored.tool.name,
-                                             reason: "\(embedder.modelIdentity) cannot embed it again: \(error)", at: Date(), rowid: stored.rowid))
+                failed.append((stored.tool.name, error))
             }
         }
-        try store.quarantine(failed)
+        if failed.count == stale.count, let first = failed.first {
+            throw .embedding("\(embedder.modelIdentity) embeds none of the \(stale.count) tools another model embedded "
+                             + "(\(first.tool): \(first.error)); the store is unchanged")
+        }
+        setAside += failed.map { failure in
+            QuarantinedRow(table: "tool", key: failure.tool, reason: "\(embedder.modelIdentity) could not embed it again (\(failure.error)); "
+                           + "kept as it was, not served, tried again at the next open", at: Date())
+        }
     }
 
     func rebuildIndex() throws(GantryError) {

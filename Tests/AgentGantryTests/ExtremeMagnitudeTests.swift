@@ -104,4 +104,25 @@ struct ExtremeMagnitudeTests {
         let reopened = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: LargestEmbedder())
         #expect(await reopened.tools.count == 7)
     }
+
+    /// Imported query vectors may have any finite scale (±Float.max here): training uses their
+    /// directions, as the feedback memory does, and does not fail on them.
+    @Test func trainingTakesImportedVectorsOfAnyScale() async throws {
+        let embedder = StoreCompatibilityTests.TextHashEmbedder()
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.training.rank = 4
+        let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+        let tools = (0..<4).map { Tool(name: "tool_\($0)", description: "Tool number \($0).") }
+        try await gantry.register(tools)
+        var lines = [String]()
+        for i in 0..<24 {
+            var vector = Array(try embedder.embed(["request \(i % 4)"]).row(0))
+            if i % 3 == 0 { vector = vector.map { $0 >= 0 ? Float.greatestFiniteMagnitude : -Float.greatestFiniteMagnitude } }
+            lines.append(#"{"kind":"feedback","at":1790000000,"correct_tool":"tool_\#(i % 4)","feedback_type":"tool_selection_error","# +
+                         #""query_vector":[\#(vector.map { "\($0)" }.joined(separator: ","))]}"#)
+        }
+        #expect(try await gantry.importEvents(lines.joined(separator: "\n")) == 24)
+        let summary = try await gantry.train()
+        #expect(summary.events == 24 && summary.report != nil)
+    }
 }

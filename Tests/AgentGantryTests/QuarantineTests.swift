@@ -137,13 +137,16 @@ struct QuarantineTests {
     }
 
     /// A new model that cannot embed one tool (it fails on its text) does not refuse the store:
-    /// the others are embedded again and that one is quarantined.
-    @Test func aToolTheNewModelCannotEmbedIsQuarantined() async throws {
+    /// the others are embedded again and that one is kept as it was, reported, and tried again at
+    /// the next open. A new model that embeds none (a service that is down) refuses the open and
+    /// changes nothing.
+    @Test func aToolTheNewModelCannotEmbedIsSetAside() async throws {
         struct PickyEmbedder: Embedder {
+            var failing = "tool_4"
             let dimension = 8
             let modelIdentity = "picky-8"
             func embed(_ texts: [String]) throws -> Matrix {
-                if texts.contains(where: { $0.hasPrefix("tool_4") }) { throw GantryError.embedding("cannot embed tool_4") }
+                if texts.contains(where: { $0.hasPrefix(failing) }) { throw GantryError.embedding("cannot embed \(failing)") }
                 return try StoreCompatibilityTests.TextHashEmbedder().embed(texts)
             }
         }
@@ -154,10 +157,70 @@ struct QuarantineTests {
                                                embedder: StoreCompatibilityTests.TextHashEmbedder())
             try await gantry.register(Self.tools)
         }
+        let before = try BinaryFile.read(path)
+        await #expect(throws: GantryError.self) {
+            try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder(failing: "tool_"))
+        }
+        #expect(try BinaryFile.read(path) == before)
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
         #expect(await gantry.tools.map(\.name) == ["tool_0", "tool_1", "tool_2", "tool_3", "tool_5"])
         #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["tool tool_4"])
-        let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
-        #expect(await again.tools.count == 5)
+        let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder(failing: "none"))
+        #expect(await again.tools.count == 6)
+        #expect(try await again.quarantinedRows().isEmpty)
+    }
+
+    /// Rows an older version wrote that the facade now refuses on the way in: a raw vector of the
+    /// largest floats (tools were not kept unit then) beside a served adapter, an adapter whose
+    /// weights are finite but huge, an event whose user is a BLOB (`forget(user:)` missed it).
+    /// The store opens, serves the frozen tools, and sets the adapter and the event aside.
+    @Test func rowsOlderVersionsLetThroughOpen() async throws {
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let embedder = StoreCompatibilityTests.TextHashEmbedder()
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+            try await gantry.register(Self.tools)
+            try await gantry.recordFeedback(query: "query one", selectedTool: "tool_1", correctTool: "tool_2",
+                                            context: RoutingContext(user: "mallory"))
+        }
+        let huge = LowRankAdapter(dimension: 8, rank: 2, side: .both, down: Matrix(rows: 2, cols: 8, repeating: 1e20),
+                              up: Matrix(rows: 2, cols: 8, repeating: 1e20))
+        _ = try GantryStore(path: path).saveAdapter(
+            AdapterRecord(file: AdapterFile.encode(huge, modelIdentity: embedder.modelIdentity), trainedAt: Date(), highestEventID: 0,
+                          trainedEvents: 20, report: "{}"), feedbackCount: 0)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE tool SET vector = ? WHERE name = 'tool_3'",
+                           arguments: [StoredVector.data([Float](repeating: .greatestFiniteMagnitude, count: 8))])
+            try db.execute(sql: "UPDATE event SET user = CAST(user AS BLOB)")
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["event 1", "adapterVersion 1"])
+        #expect(await gantry.adapterVersion == nil)
+        #expect(await gantry.tools.count == 6)
+        let matches = try await gantry.retrieveTools(Self.tools[3].embeddingText, limit: 3)
+        #expect(matches.count == 3 && matches.allSatisfy { $0.score.isFinite })
+    }
+
+    /// A name that is not UTF-8 in a store of an older schema does not stop its migration (the
+    /// NFC pass trapped on it); the row is quarantined when the store opens.
+    @Test func aNameThatIsNotUTF8DoesNotStopTheMigration() async throws {
+        let path = temporaryStore()
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.copyItem(atPath: StoreCompatibilityTests.fixture("store-58323a3.sqlite"), toPath: path)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                INSERT INTO tool (name, definition, fingerprint, model, vector, updatedAt)
+                    VALUES (x'ff61', x'ff7b', 'x', 'fixture-hash-8', zeroblob(32), 0);
+                INSERT INTO breaker (tool, state, consecutiveFailures, probesInFlight, halfOpenSuccesses)
+                    VALUES (x'fe', 'closed', 0, 0, 0);
+                """)
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path),
+                                           embedder: StoreCompatibilityTests.TextHashEmbedder())
+        #expect(await gantry.tools.count == 5)
+        #expect(try await gantry.quarantinedRows().contains { $0.table == "tool" })
     }
 }

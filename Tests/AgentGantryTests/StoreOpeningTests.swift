@@ -187,6 +187,8 @@ struct StoreOpeningTests {
     @Test func anEmbedderWithTheSameIdentityAndAnotherDimensionIsRefused() async throws {
         let path = try await Self.makeStore(feedback: 4)
         defer { Self.remove(path) }
+        // One damaged row must not turn the rule off (the other seven decide the dimension).
+        try await DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE tool SET vector = x'0000803f' WHERE name = 'tool_1'") }
         do {
             _ = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(dimension: 32))
             Issue.record("a 16-d store opened with a 32-d embedder of the same identity")
@@ -194,8 +196,8 @@ struct StoreOpeningTests {
             #expect(error.description.contains("16-d") && error.description.contains("32-d"), "\(error)")
         }
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder())
-        #expect(await gantry.tools.count == Self.tools.count)
-        #expect(try await gantry.quarantinedRows().isEmpty)
+        #expect(await gantry.tools.count == Self.tools.count - 1)
+        #expect(try await gantry.quarantinedRows().map(\.key) == ["tool_1"])
     }
 
     /// A refused store keeps its bytes and its journal mode: refusing another model does not
@@ -211,6 +213,13 @@ struct StoreOpeningTests {
         configuration.reembedOnModelChange = false
         await #expect(throws: GantryError.self) { try await AgentGantry(configuration: configuration, embedder: HashEmbedder(modelIdentity: "hash-b")) }
         #expect(try BinaryFile.read(path) == before)
+        // Nor is a store of an older schema migrated before it is refused.
+        let old = path + ".v2"
+        try FileManager.default.copyItem(atPath: StoreCompatibilityTests.fixture("store-58323a3.sqlite"), toPath: old)
+        let oldBytes = try BinaryFile.read(old)
+        configuration.storePath = old
+        await #expect(throws: GantryError.self) { try await AgentGantry(configuration: configuration, embedder: HashEmbedder(modelIdentity: "hash-b")) }
+        #expect(try BinaryFile.read(old) == oldBytes)
     }
 
     /// On a read-only mount, a store whose write-ahead log holds commits but has no shared-memory

@@ -62,11 +62,14 @@ public enum Limits {
     }
 
     /// Whether `text` has nothing to embed: it is empty or holds only whitespace, control and
-    /// format characters and marks with no base (combining marks, variation selectors: the
-    /// tokenizer drops them all) — the rule for queries, examples and the texts of `gantry embed`.
+    /// format characters, marks with no base (combining marks, variation selectors), private-use
+    /// and unassigned code points and U+FFFD (what a decoder puts for bytes it could not read):
+    /// the tokenizer keeps nothing of them — the rule for queries, examples and the texts of
+    /// `gantry embed`.
     public static func isBlank(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy {
-            $0.properties.isWhitespace || [.control, .format, .nonspacingMark, .enclosingMark].contains($0.properties.generalCategory)
+            $0.properties.isWhitespace || $0 == "\u{FFFD}"
+                || [.control, .format, .nonspacingMark, .enclosingMark, .privateUse, .unassigned].contains($0.properties.generalCategory)
         }
     }
 

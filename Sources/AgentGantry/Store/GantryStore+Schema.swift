@@ -97,16 +97,20 @@ extension GantryStore {
         db.add(function: nfc)
         defer { db.remove(function: nfc) }
 
+        // Values read as optional text: a name or definition that is not valid UTF-8 (a damaged
+        // file) is left for the checks at open to quarantine, not a trap here.
+        func text(_ row: Row, _ column: String) -> String? { String.fromDatabaseValue(row[column] as DatabaseValue) }
         let tools = try Row.fetchAll(db, sql: "SELECT name, definition, updatedAt, rowid FROM tool ORDER BY updatedAt DESC, rowid DESC")
         var spellings = [String: [Row]]()  // keyed by the NFC name, newest first
-        for row in tools { spellings[(row["name"] as String).nfc, default: []].append(row) }
+        for row in tools { if let name = text(row, "name") { spellings[name.nfc, default: []].append(row) } }
         for (name, rows) in spellings.sorted(by: { $0.key < $1.key }) {
             for older in rows.dropFirst() {
-                try QuarantineRecord.move(db, table: "tool", rowid: older["rowid"], key: older["name"] as String,
+                try QuarantineRecord.move(db, table: "tool", rowid: older["rowid"], key: text(older, "name") ?? name,
                                           reason: "a second spelling of tool \"\(name)\" (the same name in Unicode NFC); the newer definition was kept")
             }
-            let stored: String = rows[0]["name"], definition: String = rows[0]["definition"]
-            guard let tool = try? JSONDecoder().decode(Tool.self, from: Data(definition.utf8)) else {
+            guard let stored = text(rows[0], "name") else { continue }
+            guard let definition = text(rows[0], "definition"),
+                  let tool = try? JSONDecoder().decode(Tool.self, from: Data(definition.utf8)) else {
                 // A damaged definition stays for the damage checks to report; only its key changes.
                 try db.execute(sql: "UPDATE tool SET name = ? WHERE name = ?", arguments: [name, stored])
                 continue
@@ -124,7 +128,8 @@ extension GantryStore {
         let breakers = try Row.fetchAll(db, sql: "SELECT tool, rowid FROM breaker ORDER BY rowid DESC")
         var kept = [String: Int64]()  // the rowid kept for each NFC name
         for row in breakers {
-            let tool: String = row["tool"], rowid: Int64 = row["rowid"]
+            guard let tool = text(row, "tool") else { continue }
+            let rowid: Int64 = row["rowid"]
             if kept[tool.nfc] == nil {
                 kept[tool.nfc] = rowid
             } else {

@@ -21,7 +21,13 @@ public final class GantryStore: Sendable {
     /// absolute), or an in-memory one when nil. A store whose file, folder or write-ahead log
     /// files are not writable opens read-only, provided it needs no migration. A store of a newer
     /// schema is refused before SQLite opens it.
-    public init(path: String?) throws(GantryError) {
+    public convenience init(path: String?) throws(GantryError) {
+        try self.init(path: path, admission: nil)
+    }
+
+    /// Opens the store as `init(path:)` does; `admission`, when given, decides from the stored
+    /// tools whether this embedder may serve them, before anything is migrated or written.
+    init(path: String?, admission: ModelAdmission?) throws(GantryError) {
         let path = path.map(Self.absolute)
         self.path = path
         readOnlyReason = path.flatMap(Self.readOnlyReason)
@@ -49,6 +55,9 @@ public final class GantryStore: Sendable {
                 database = try DatabaseQueue(configuration: configuration)
             }
             try database.read { try Self.checkSchemaVersion($0) }
+            if let admission, let path {
+                try database.read { try admission.check($0, path: path, isReadOnly: isReadOnly) }
+            }
             let pending = try database.read { try Self.migrator.completedMigrations($0).count < Self.schemaVersion }
             if pending {
                 guard !isReadOnly else {
@@ -93,7 +102,7 @@ public final class GantryStore: Sendable {
         defer { try? handle.close() }
         guard let header = try handle.read(upToCount: 100), header.count == 100,
               header.starts(with: Array("SQLite format 3\u{0}".utf8)) else { return }
-        let version = header[60..<64].reduce(0) { $0 << 8 | Int($1) }
+        let version = Int(Int32(bitPattern: header[60..<64].reduce(0) { $0 << 8 | UInt32($1) }))
         guard version <= schemaVersion else {
             throw GantryError.store("the store has schema version \(version); this AgentGantry reads schema versions up to \(schemaVersion): "
                                     + "open it with the newer AgentGantry that wrote it")
@@ -167,9 +176,6 @@ public final class GantryStore: Sendable {
 
     /// The stored tools that pass `ToolRecord.stored(model:dimension:)`, by name, and the rows
     /// that do not (for `quarantine`).
-    /// Throws when every tool of `model` has vectors of one other dimension: then the embedder,
-    /// not the rows, is wrong (it kept the identity of a model whose vectors differ), and
-    /// quarantining them all would empty the store.
     func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
         let (rows, untyped) = try read { db in
             (try Self.decodeRows(ToolRecord.self, of: "tool", keyColumn: "name", order: "name", in: db),
@@ -179,12 +185,6 @@ public final class GantryStore: Sendable {
         // A name stored as another type (a BLOB) reads as text but matches no lookup by name.
         for (rowid, record) in rows.records where untyped.contains(rowid) {
             damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: "its name is not stored as text", at: Date(), rowid: rowid))
-        }
-        let records = rows.records.filter { !untyped.contains($0.rowid) }.map(\.record)
-        let dimensions = Set(records.filter { $0.model == model }.map { $0.vector.count / MemoryLayout<Float>.size })
-        if dimensions.count == 1, let stored = dimensions.first, stored != dimension {
-            throw .embedding("the store's tools were embedded by \(model) as \(stored)-d vectors, but this embedder, under the same "
-                             + "identity, gives \(dimension)-d ones: an embedder whose vectors differ must have another modelIdentity")
         }
         var tools = [StoredTool]()
         for (rowid, record) in rows.records where !untyped.contains(rowid) {
@@ -240,9 +240,21 @@ public final class GantryStore: Sendable {
 
     /// The whole log, oldest first, and the rows that are not valid events (for `quarantine`).
     func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
-        let rows = try read { db in try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db) }
+        let textColumns = ["user", "team", "session", "query", "tool", "correctTool", "feedbackType", "outcome", "intent", "model"]
+        let (rows, untyped) = try read { db in
+            (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db),
+             Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE "
+                                    + textColumns.map { "typeof(\($0)) NOT IN ('text', 'null')" }.joined(separator: " OR "))))
+        }
         var events = [GantryEvent](), damaged = rows.damaged
         for (rowid, record) in rows.records {
+            // A name stored as another type (a BLOB) reads as text, but `forget(user:)` and
+            // every other lookup by value would miss it.
+            guard !untyped.contains(rowid) else {
+                damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: "a name or text column is not stored as text",
+                                              at: Date(), rowid: rowid))
+                continue
+            }
             do {
                 events.append(try record.event())
             } catch {

@@ -30,7 +30,7 @@ struct BreakerRecord: Codable, FetchableRecord, PersistableRecord {
     var breaker: CircuitBreaker? {
         guard let state = CircuitBreaker.State(rawValue: state),
               [consecutiveFailures, probesInFlight, halfOpenSuccesses].allSatisfy({ (0...Self.countLimit).contains($0) }),
-              openedAt?.isFinite ?? true else { return nil }
+              openedAt?.isFinite ?? (state == .closed) else { return nil }  // open and half-open breakers have opened
         var breaker = CircuitBreaker()
         breaker.state = state
         breaker.consecutiveFailures = consecutiveFailures
