@@ -29,6 +29,8 @@ public actor AgentGantry {
     /// cannot move them to quarantine), and tools the embedder could not embed again (kept as
     /// they are, tried again at the next open).
     var setAside = [QuarantinedRow]()
+    /// The tools in `setAside`: stored, not served; `register` embeds them again, `remove` deletes them.
+    var setAsideTools = Set<String>()
 
     /// Opens the store (`configuration.storePath`), loads the model (or uses `embedder`), and
     /// restores tools, adapter, feedback memory, health and preferences.
@@ -114,6 +116,7 @@ public actor AgentGantry {
         }
         try store.saveTools(entries, model: embedder.modelIdentity)  // durable first, in one transaction
         for ((tool, vector), adaptedVector) in zip(entries, adapted) {
+            forgetSetAside(tool.name)
             catalog.upsert(tool, vector: vector)
             state.assignIntent(to: tool, vector: vector)
             try index.upsert(tool.name, adaptedVector)
@@ -124,6 +127,11 @@ public actor AgentGantry {
     /// Removes a tool (its events stay in the log), named in any Unicode normalization form.
     public func remove(_ name: String) throws(GantryError) {
         let name = try Limits.toolName(name)
+        if setAsideTools.contains(name) {  // stored, not served (its new model could not embed it)
+            try store.removeTool(name)
+            forgetSetAside(name)
+            return
+        }
         guard catalog.contains(name) else { throw .unknownTool(name) }
         try store.removeTool(name)
         catalog.remove(name)
@@ -226,9 +234,12 @@ public actor AgentGantry {
         }
         do {
             try rebuildIndex()
+            if let adapter, let probe = catalog.entries.values.first?.vector {
+                _ = try adaptError { () throws(AdaptError) in try adapter.adaptQuery(probe) }  // query side too
+            }
         } catch where adapter != nil {
-            // An adapter whose file decodes but whose weights break the tools (huge values): set
-            // aside like a damaged file, the frozen embeddings served.
+            // An adapter whose file decodes but whose weights break the tools or the queries (huge
+            // values): set aside like a damaged file, the frozen embeddings served.
             let reason = "its weights do not adapt the stored tools: \(error)"
             let row = QuarantinedRow(table: "adapterVersion", key: adapterVersion.map(String.init) ?? "?", reason: reason, at: Date(),
                                      rowid: adapterVersion ?? -1)
@@ -272,14 +283,24 @@ public actor AgentGantry {
                 failed.append((stored.tool.name, error))
             }
         }
-        if failed.count == stale.count, let first = failed.first {
+        // Embedding none while no tool is of this model yet: the embedder is down or wrong, and
+        // serving an empty catalogue would hide that. Once some are (a partial upgrade), the
+        // ones it cannot embed are set aside.
+        if failed.count == stale.count, catalog.isEmpty, let first = failed.first {
             throw .embedding("\(embedder.modelIdentity) embeds none of the \(stale.count) tools another model embedded "
-                             + "(\(first.tool): \(first.error)); the store is unchanged")
+                             + "(\(first.tool): \(first.error)); they are kept as they are")
         }
+        setAsideTools.formUnion(failed.map(\.tool))
         setAside += failed.map { failure in
             QuarantinedRow(table: "tool", key: failure.tool, reason: "\(embedder.modelIdentity) could not embed it again (\(failure.error)); "
                            + "kept as it was, not served, tried again at the next open", at: Date())
         }
+    }
+
+    /// Drops `name` from the tools set aside at open (registered again, or removed).
+    private func forgetSetAside(_ name: String) {
+        guard setAsideTools.remove(name) != nil else { return }
+        setAside.removeAll { $0.table == "tool" && $0.key == name && $0.rowid == nil }
     }
 
     func rebuildIndex() throws(GantryError) {

@@ -162,9 +162,15 @@ struct QuarantineTests {
             try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder(failing: "tool_"))
         }
         #expect(try BinaryFile.read(path) == before)
-        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
-        #expect(await gantry.tools.map(\.name) == ["tool_0", "tool_1", "tool_2", "tool_3", "tool_5"])
-        #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["tool tool_4"])
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
+            #expect(await gantry.tools.map(\.name) == ["tool_0", "tool_1", "tool_2", "tool_3", "tool_5"])
+            #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["tool tool_4"])
+        }
+        do {  // the next open, with the tool still failing, serves the others again (a partial upgrade)
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
+            #expect(await gantry.tools.count == 5)
+        }
         let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder(failing: "none"))
         #expect(await again.tools.count == 6)
         #expect(try await again.quarantinedRows().isEmpty)
@@ -222,5 +228,58 @@ struct QuarantineTests {
                                            embedder: StoreCompatibilityTests.TextHashEmbedder())
         #expect(await gantry.tools.count == 5)
         #expect(try await gantry.quarantinedRows().contains { $0.table == "tool" })
+    }
+
+    /// A tool set aside at open (its new model cannot embed it) can be removed, and then is gone.
+    @Test func aSetAsideToolCanBeRemoved() async throws {
+        struct PickyEmbedder: Embedder {
+            let dimension = 8
+            let modelIdentity = "picky-8"
+            func embed(_ texts: [String]) throws -> Matrix {
+                if texts.contains(where: { $0.hasPrefix("tool_4") }) { throw GantryError.embedding("cannot embed tool_4") }
+                return try StoreCompatibilityTests.TextHashEmbedder().embed(texts)
+            }
+        }
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path),
+                                               embedder: StoreCompatibilityTests.TextHashEmbedder())
+            try await gantry.register(Self.tools)
+        }
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
+            try await gantry.remove("tool_4")
+            #expect(try await gantry.quarantinedRows().isEmpty)
+        }
+        let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
+        #expect(await again.tools.count == 5)
+        #expect(try await again.quarantinedRows().isEmpty)
+    }
+
+    /// Text that reads as a name but holds NUL (SQLite keeps it; reading cuts it) would escape
+    /// `forget(user:)` and `remove`: such rows are quarantined. So is an adapter that adapts
+    /// queries only, with weights that break every query.
+    @Test func namesWithNULAndQueryAdaptersOfHugeWeightsAreSetAside() async throws {
+        let path = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let embedder = StoreCompatibilityTests.TextHashEmbedder()
+        do {
+            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+            try await gantry.register(Self.tools)
+            try await gantry.recordExecution(tool: "tool_2", outcome: .success, context: RoutingContext(user: "u1"))
+        }
+        let huge = LowRankAdapter(dimension: 8, rank: 2, side: .query, down: Matrix(rows: 2, cols: 8, repeating: 1e20),
+                                  up: Matrix(rows: 2, cols: 8, repeating: 1e20))
+        _ = try GantryStore(path: path).saveAdapter(
+            AdapterRecord(file: AdapterFile.encode(huge, modelIdentity: embedder.modelIdentity), trainedAt: Date(), highestEventID: 0,
+                          trainedEvents: 20, report: "{}"), feedbackCount: 0)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE event SET user = user || char(0)")
+            try db.execute(sql: "UPDATE tool SET name = name || char(0) || 'x' WHERE name = 'tool_1'")
+        }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        #expect(Set(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" }) == ["event 1", "tool tool_1", "adapterVersion 1"])
+        #expect(try await gantry.retrieveTools("tool number two", limit: 3).count == 3)
     }
 }

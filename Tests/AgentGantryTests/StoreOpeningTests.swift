@@ -188,7 +188,11 @@ struct StoreOpeningTests {
         let path = try await Self.makeStore(feedback: 4)
         defer { Self.remove(path) }
         // One damaged row must not turn the rule off (the other seven decide the dimension).
-        try await DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE tool SET vector = x'0000803f' WHERE name = 'tool_1'") }
+        // Nor a model stored as a BLOB (read as text when the rows load, so it must count here too).
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE tool SET vector = x'0000803f' WHERE name = 'tool_1'")
+            try db.execute(sql: "UPDATE tool SET model = CAST(model AS BLOB) WHERE name = 'tool_2'")
+        }
         do {
             _ = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(dimension: 32))
             Issue.record("a 16-d store opened with a 32-d embedder of the same identity")

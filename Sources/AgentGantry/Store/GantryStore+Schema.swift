@@ -93,7 +93,10 @@ extension GantryStore {
     ///   save replaces its row) is kept, the others dropped.
     /// - Events: user, team, session, tool, correct tool and intent.
     static func normalizeNames(_ db: Database) throws {
-        let nfc = DatabaseFunction("gantryNFC", argumentCount: 1, pure: true) { values in String.fromDatabaseValue(values[0])?.nfc }
+        // A value that is not text is returned as it is, for the checks at open to quarantine.
+        let nfc = DatabaseFunction("gantryNFC", argumentCount: 1, pure: true) { values -> (any DatabaseValueConvertible)? in
+            String.fromDatabaseValue(values[0])?.nfc ?? values[0]
+        }
         db.add(function: nfc)
         defer { db.remove(function: nfc) }
 

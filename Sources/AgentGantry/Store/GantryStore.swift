@@ -179,12 +179,13 @@ public final class GantryStore: Sendable {
     func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
         let (rows, untyped) = try read { db in
             (try Self.decodeRows(ToolRecord.self, of: "tool", keyColumn: "name", order: "name", in: db),
-             Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM tool WHERE typeof(name) <> 'text'")))
+             Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM tool WHERE " + Self.notPlainText("name"))))
         }
         var damaged = rows.damaged
-        // A name stored as another type (a BLOB) reads as text but matches no lookup by name.
+        // A name stored as another type (a BLOB) or holding NUL reads as text but matches no
+        // lookup by name.
         for (rowid, record) in rows.records where untyped.contains(rowid) {
-            damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: "its name is not stored as text", at: Date(), rowid: rowid))
+            damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: "its name is not stored as plain text", at: Date(), rowid: rowid))
         }
         var tools = [StoredTool]()
         for (rowid, record) in rows.records where !untyped.contains(rowid) {
@@ -197,6 +198,12 @@ public final class GantryStore: Sendable {
             }
         }
         return (tools, damaged)
+    }
+
+    /// SQL that is true when `column` holds something other than NULL or text without NUL: such a
+    /// value reads as text (cut at the NUL, or decoded from a BLOB) but no lookup by value finds it.
+    static func notPlainText(_ column: String) -> String {
+        "(typeof(\(column)) NOT IN ('text', 'null') OR instr(\(column), char(0)) > 0)"
     }
 
     /// Every row of `table` in `order` decoded as `Record` with its rowid, and the rows whose
@@ -244,14 +251,14 @@ public final class GantryStore: Sendable {
         let (rows, untyped) = try read { db in
             (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db),
              Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE "
-                                    + textColumns.map { "typeof(\($0)) NOT IN ('text', 'null')" }.joined(separator: " OR "))))
+                                    + textColumns.map(Self.notPlainText).joined(separator: " OR "))))
         }
         var events = [GantryEvent](), damaged = rows.damaged
         for (rowid, record) in rows.records {
-            // A name stored as another type (a BLOB) reads as text, but `forget(user:)` and
-            // every other lookup by value would miss it.
+            // A name stored as another type (a BLOB) or holding NUL reads as text, but
+            // `forget(user:)` and every other lookup by value would miss it.
             guard !untyped.contains(rowid) else {
-                damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: "a name or text column is not stored as text",
+                damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: "a name or text column is not stored as plain text",
                                               at: Date(), rowid: rowid))
                 continue
             }
@@ -358,8 +365,9 @@ public final class GantryStore: Sendable {
         try read { db in
             let breakers = try Self.decodeRows(BreakerRecord.self, of: "breaker", keyColumn: "tool", order: "tool", in: db)
             let adapters = try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db)
+            let untyped = Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM breaker WHERE " + Self.notPlainText("tool")))
             return breakers.damaged + adapters.damaged + breakers.records.compactMap { row in
-                row.record.breaker == nil
+                row.record.breaker == nil || untyped.contains(row.rowid)
                     ? QuarantinedRow(table: "breaker", key: row.record.tool, reason: "its counts or state are out of range", at: Date(), rowid: row.rowid)
                     : nil
             }

@@ -19,8 +19,8 @@ struct ModelAdmission: Sendable {
         guard try db.tableExists("tool") else { return }  // a new store
         var dimensions = [Int: Int](), others = Set<String>()
         let groups = try Row.fetchAll(db, sql: """
-            SELECT model, length(vector) AS bytes, COUNT(*) AS count FROM tool
-            WHERE typeof(model) = 'text' AND typeof(vector) = 'blob' GROUP BY model, bytes
+            SELECT CAST(model AS TEXT) AS model, length(vector) AS bytes, COUNT(*) AS count FROM tool
+            WHERE model IS NOT NULL AND typeof(vector) = 'blob' GROUP BY 1, bytes
             """)
         for group in groups {
             let rowModel: String = group["model"], bytes: Int = group["bytes"], count: Int = group["count"]
