@@ -19,7 +19,7 @@ extension AgentGantry {
         guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
         if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
         let vector = try embed(query)
-        var event = FeedbackEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
+        var event = FeedbackEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
                                   query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
                                   selectedTool: selectedTool, correctTool: correctTool, type: feedbackType,
                                   model: embedder.modelIdentity)
@@ -36,7 +36,7 @@ extension AgentGantry {
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
         let milliseconds = latency?.milliseconds
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
-        var event = ExecutionEvent(id: 0, at: Date(), user: context.user, team: context.team, session: context.session,
+        var event = ExecutionEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
                                    tool: tool, outcome: outcome, latencyMilliseconds: milliseconds,
                                    intent: context.session.flatMap { sessionIntents[$0] })
         event.id = try store.appendExecution(event)
@@ -48,7 +48,7 @@ extension AgentGantry {
     public func breakerState(of tool: String) throws(GantryError) -> CircuitBreaker.State {
         let tool = try Limits.toolName(tool)
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
-        return state.breakerState(of: tool, at: Date())
+        return state.breakerState(of: tool, at: configuration.clock.now())
     }
 
     /// Deletes every stored event (feedback and executions) of `user` (in any Unicode
@@ -70,7 +70,7 @@ extension AgentGantry {
     /// adapter falls back to one that did not.
     func purgeExpiredEvents() throws(GantryError) {
         guard let days = configuration.retentionDays else { return }
-        guard try store.deleteEvents(before: Date().addingTimeInterval(-Double(days) * 86_400)) > 0 else { return }
+        guard try store.deleteEvents(before: configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)) > 0 else { return }
         try dropDeletedEvents()
     }
 

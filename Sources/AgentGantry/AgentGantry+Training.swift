@@ -67,7 +67,7 @@ extension AgentGantry {
         // Build the re-adapted index first; store (unless events it saw were deleted while it
         // trained), then replace adapter and index together.
         let fresh = try adaptedIndex(by: trained)
-        let record = AdapterRecord(file: bytes, trainedAt: Date(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
+        let record = AdapterRecord(file: bytes, trainedAt: configuration.clock.now(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
         guard let version = try store.saveAdapter(record, feedbackCount: feedbackCount) else {
             try dropDeletedEvents()  // deleted here or by another process: serve what is left
             return notApplied("feedback events it was trained on were deleted while it trained (forget(user:) or retention); "

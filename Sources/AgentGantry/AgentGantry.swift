@@ -54,7 +54,7 @@ public actor AgentGantry {
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
         if let days = configuration.retentionDays {
-            let cutoff = Date().addingTimeInterval(-Double(days) * 86_400)
+            let cutoff = configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)
             if store.isReadOnly {
                 let expired = try store.countEvents(before: cutoff)
                 guard expired == 0 else {
@@ -160,7 +160,7 @@ public actor AgentGantry {
     }
 
     func rank(frozen: [Float], limit: Int, context: RoutingContext) throws(GantryError) -> [ToolMatch] {
-        let now = Date()
+        let now = configuration.clock.now()
         let query = try adapter.map { (a) throws(GantryError) in try adaptError { () throws(AdaptError) in try a.adaptQuery(frozen) } } ?? frozen
         let intent = state.intent(of: frozen)
         let ranker = Ranker(configuration: configuration, catalog: catalog, state: state, index: index)

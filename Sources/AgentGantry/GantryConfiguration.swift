@@ -52,6 +52,9 @@ public struct GantryConfiguration: Sendable {
         get { feedbackMemory.otherTeamWeight }
         set { feedbackMemory.otherTeamWeight = newValue }
     }
+    /// The time the gantry reads (`GantryClock.system`: real time); tests and replays inject
+    /// their own.
+    public var clock = GantryClock.system
     /// How `train()` trains the adapter.
     public var training = TrainingConfiguration()
     /// Preference counts act like this many pseudo-events spread evenly (smoothing).

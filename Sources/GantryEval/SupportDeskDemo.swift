@@ -85,6 +85,9 @@ public enum SupportDeskDemo {
 
         var configuration = GantryConfiguration(storePath: nil)
         configuration.training.rank = 16
+        // The log's own time: 1 ms per reading, whatever the machine's speed (on real time a slow
+        // debug run outlasted the breakers' 30 s cool-down and changed what the demo shows).
+        configuration.clock = .stepping(from: Date(timeIntervalSince1970: 1_790_000_000), by: 0.001)
         let gantry = try await data.gantry(configuration: configuration, embedder: try data.embedder(fallback: encoder))
         let test = data.indices(of: .test)
         let logged = Set(requests.map(\.query))

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+@testable import AgentGantry
+
+/// Time comes from the configuration's clock, never from the machine: what a test or a replay
+/// shows cannot depend on how fast it runs (a slow debug run once outlasted a breaker's 30 s
+/// cool-down and read `half_open` where `open` was expected).
+@Suite("Injected clock")
+struct ClockTests {
+    /// A time the test sets.
+    final class ManualTime: @unchecked Sendable {
+        private let lock = NSLock()
+        private var time: Date
+
+        init(_ time: Date) { self.time = time }
+
+        var now: Date { lock.withLock { time } }
+
+        func advance(_ seconds: TimeInterval) { lock.withLock { time.addTimeInterval(seconds) } }
+    }
+
+    @Test func breakersAndEventsFollowTheInjectedClock() async throws {
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        let time = ManualTime(start)
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.clock = GantryClock { time.now }
+        let gantry = try await AgentGantry(configuration: configuration, embedder: StoreOpeningTests.HashEmbedder())
+        try await gantry.register(StoreOpeningTests.tools)
+        for _ in 0..<configuration.breaker.consecutiveFailures { try await gantry.recordExecution(tool: "tool_2", outcome: .failure) }
+        #expect(try await gantry.breakerState(of: "tool_2") == .open)
+        time.advance(configuration.breaker.coolDown - 1)
+        #expect(try await gantry.breakerState(of: "tool_2") == .open)
+        time.advance(2)
+        #expect(try await gantry.breakerState(of: "tool_2") == .halfOpen)
+        try await gantry.recordFeedback(query: "request", selectedTool: nil, correctTool: "tool_1")
+        #expect(try await gantry.exportEvents().contains(#""at":\#(Int(start.timeIntervalSince1970 + configuration.breaker.coolDown + 1))"#))
+    }
+
+    @Test func aSteppingClockAdvancesByItsStepAtEveryRead() {
+        let clock = GantryClock.stepping(from: Date(timeIntervalSince1970: 100), by: 0.5)
+        #expect((0..<4).map { _ in clock.now().timeIntervalSince1970 } == [100, 100.5, 101, 101.5])
+    }
+}
