@@ -13,7 +13,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Dataset folder with tools.jsonl, queries.jsonl, events.jsonl and their .npy embeddings.")
     var dataset = "datasets/support-desk"
     @Option(help: "Where to write the report (JSON).") var report = ".build/demo/report.json"
-    @Option(help: "Events per point of the learning curve.") var curveBlock = 50
+    @Option(parsing: .unconditional, help: "Events per point of the learning curve.") var curveBlock = 50
 
     func validate() throws {
         guard curveBlock >= 1 else { throw ValidationError("--curve-block must be at least 1") }

@@ -23,8 +23,8 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Each line is a tool (name, description, parameters): embed the text AgentGantry embeds for it.")
     var toolText = false
     @Option(help: "Float32 .npy file to write (atomically).") var output: String
-    @Option(help: "Texts per forward pass.") var batch = 32
-    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Texts per forward pass.") var batch = 32
+    @Option(parsing: .unconditional, help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
     @Option(help: "Model folder (default: GANTRY_MODEL_DIR, then the bootstrap cache).") var model: String?
 
     func validate() throws {

@@ -19,12 +19,18 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "flat (exact) or hnsw (approximate).") var kind: IndexFile.Kind = .hnsw
         @Option(help: "cosine (vectors normalized) or ip (inner product as given).") var metric: Metric = .cosine
         @Option(help: "Text file with one id per line (default: row numbers).") var ids: String?
-        @Option(name: .customLong("m"), help: "HNSW: neighbors per node (layer 0 keeps 2·M).") var m = 16
-        @Option(help: "HNSW: candidate list size while building.") var efConstruction = 200
-        @Option(help: "HNSW: default candidate list size while searching.") var efSearch = 64
-        @Option(help: "HNSW: build threads (default: all cores).") var threads: Int?
+        @Option(name: .customLong("m"), parsing: .unconditional, help: "HNSW: neighbors per node (layer 0 keeps 2·M).") var m = 16
+        @Option(parsing: .unconditional, help: "HNSW: candidate list size while building.") var efConstruction = 200
+        @Option(parsing: .unconditional, help: "HNSW: default candidate list size while searching.") var efSearch = 64
+        @Option(parsing: .unconditional, help: "HNSW: build threads (default: all cores).") var threads: Int?
         @Option(help: "The embedding model's identity, recorded in the file.") var model = ""
         @Option(help: "Index file to write.") var output: String
+
+        func validate() throws {
+            guard m >= 2 else { throw ValidationError("--m must be at least 2") }
+            guard efConstruction >= 1, efSearch >= 1 else { throw ValidationError("--ef-construction and --ef-search must be at least 1") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
 
         func run() throws {
             let bar = Mutex<ProgressBar?>(nil)
@@ -49,9 +55,14 @@ struct IndexCommand: ParsableCommand {
 
         @Option(help: "Index file written by `gantry index build`.") var index: String
         @Option(help: "Float32 .npy file, one query per row.") var queries: String
-        @Option(help: "Results per query.") var k = 10
-        @Option(help: "HNSW: candidate list size (default: the index's).") var ef: Int?
+        @Option(parsing: .unconditional, help: "Results per query.") var k = 10
+        @Option(parsing: .unconditional, help: "HNSW: candidate list size (default: the index's).") var ef: Int?
         @Flag(help: "Print results and timings as JSON.") var json = false
+
+        func validate() throws {
+            guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
+            if let ef, ef < 1 { throw ValidationError("--ef must be at least 1, got \(ef)") }
+        }
 
         func run() throws {
             let report = try IndexFile.search(index: index, queries: queries, k: k, ef: ef)

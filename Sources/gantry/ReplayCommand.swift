@@ -12,7 +12,7 @@ struct ReplayCommand: AsyncParsableCommand {
         abstract: "Replay a dataset's training queries through AgentGantry (route, record mistakes as feedback), then measure the test split: static routing, feedback memory, after train().")
 
     @Option(help: "Dataset folder (tools.jsonl, queries.jsonl, tools.npy, queries.npy).") var dataset: String
-    @Option(help: "Seed of the replay order.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the replay order.") var seed: UInt64 = 0
     @Option(help: "Write the result (with the learning curve) as JSON.") var json: String?
     @Option(name: .customLong("weight"), parsing: .singleValue,
             help: ArgumentHelp("A signal's weight, as SIGNAL=VALUE (repeatable). Signals and defaults: "

@@ -16,24 +16,24 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "An AgentGantry store (SQLite): train from its feedback events and keep the adapter in it.")
     var store: String?
     @OptionGroup var split: SplitOptions
-    @Option(help: "Adapter rank r (1 … d).") var rank = 32
-    @Option(help: "Triplet margin on cosine similarity.") var margin: Float = 0.2
-    @Option(help: "Most epochs (early stopping on validation MRR@10).") var epochs = 30
-    @Option(help: "Epochs without a better validation MRR@10 before stopping.") var patience = TrainingConfiguration().patience
-    @Option(help: "Triplets per step.") var batch = 256
-    @Option(help: "Peak Adam learning rate (cosine decay to 5% over the epochs).") var lr: Float = TrainingConfiguration().learningRate
-    @Option(help: "Decoupled weight decay.") var weightDecay: Float = 1e-4
-    @Option(help: "Seed of shuffling, validation split and initialisation.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Adapter rank r (1 … d).") var rank = 32
+    @Option(parsing: .unconditional, help: "Triplet margin on cosine similarity.") var margin: Float = 0.2
+    @Option(parsing: .unconditional, help: "Most epochs (early stopping on validation MRR@10).") var epochs = 30
+    @Option(parsing: .unconditional, help: "Epochs without a better validation MRR@10 before stopping.") var patience = TrainingConfiguration().patience
+    @Option(parsing: .unconditional, help: "Triplets per step.") var batch = 256
+    @Option(parsing: .unconditional, help: "Peak Adam learning rate (cosine decay to 5% over the epochs).") var lr: Float = TrainingConfiguration().learningRate
+    @Option(parsing: .unconditional, help: "Decoupled weight decay.") var weightDecay: Float = 1e-4
+    @Option(parsing: .unconditional, help: "Seed of shuffling, validation split and initialisation.") var seed: UInt64 = 0
     @Option(help: "Adapt queries only, or queries and tools.") var side: LowRankAdapter.Side = .both
-    @Option(help: "Hard negatives per (query, tool) pair, re-mined every epoch.") var hardNegatives = 4
-    @Option(help: "Random negatives per pair.") var randomNegatives = 1
+    @Option(parsing: .unconditional, help: "Hard negatives per (query, tool) pair, re-mined every epoch.") var hardNegatives = 4
+    @Option(parsing: .unconditional, help: "Random negatives per pair.") var randomNegatives = 1
     @Flag(inversion: .prefixedNo, help: "Learn an offset per training tool.") var toolOffsets = true
     @Flag(inversion: .prefixedNo, help: "Every wrong tool in a step's batch is a negative of each anchor (batch-all).")
     var batchAll = TrainingConfiguration().batchAllNegatives
     @Flag(help: "Start from the closed-form ridge solution (LAPACK) instead of the identity.") var warmStart = false
     @Option(help: "Per-step decay of the parameter average that competes on validation (0: off).")
     var averaging: Float = TrainingConfiguration().parameterAveraging
-    @Option(help: "Threads for BLAS (default: OpenBLAS's choice).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for BLAS (default: OpenBLAS's choice).") var threads: Int?
     @Option(help: "Adapter file to write (with --dataset).") var output: String?
     @Option(help: "Write the run as JSON (configuration, epochs, metrics, timings).") var report: String?
 
@@ -71,7 +71,9 @@ struct TrainCommand: AsyncParsableCommand {
 
     /// Folds a store's feedback into its adapter, as `AgentGantry.train()` does in an app.
     private func trainStore(_ path: String, _ training: TrainingConfiguration) async throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no store at \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw EvalError.missingFile(path: path, hint: "give the SQLite file of an AgentGantry store (no store is created here)")
+        }
         var configuration = GantryConfiguration(storePath: path)
         configuration.training = training
         configuration.reembedOnModelChange = false  // a batch job trains the store's model, never replaces it

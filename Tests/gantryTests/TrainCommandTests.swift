@@ -81,7 +81,7 @@ struct TrainCommandTests {
     let neither = try runGantry(["train", "--output", "/tmp/x.gadp"])
     #expect(neither.status != 0 && neither.output.contains("either --dataset or --store"))
     let missing = try runGantry(["train", "--store", "/nonexistent/store.sqlite"])
-    #expect(missing.status != 0 && missing.output.contains("no store at /nonexistent/store.sqlite"))
+    #expect(missing.status == 1 && missing.output.contains("/nonexistent/store.sqlite not found"))
 }
 
 @Test func trainFoldsAStoresFeedbackIntoItsAdapter() async throws {
