@@ -237,8 +237,10 @@ struct AgentGantryTrainingTests {
 /// The README's facade example (with a temporary store instead of the default location).
 @Test func readmeFacadeExampleRuns() async throws {
     let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: temporaryStore()), embedder: sharedEncoder.get())
-    try await gantry.register(Tool(name: "cancel_subscription", description: "Stop the recurring plan for good.", tags: ["billing"]))
-    try await gantry.register(Tool(name: "pause_subscription", description: "Pause billing for a while."))
+    try await gantry.register([
+        Tool(name: "cancel_subscription", description: "Stop the recurring plan for good.", tags: ["billing"]),
+        Tool(name: "pause_subscription", description: "Pause billing for a while; the plan resumes later.", tags: ["billing"]),
+    ])
     let matches = try await gantry.retrieveTools("cancel my subscription", limit: 5,
                                                  context: RoutingContext(user: "u1", team: "A", session: "s1"))
     #expect(matches.count == 2 && matches.allSatisfy { $0.score.isFinite })

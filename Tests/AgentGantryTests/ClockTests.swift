@@ -33,6 +33,7 @@ struct ClockTests {
         #expect(try await gantry.breakerState(of: "tool_2") == .open)
         time.advance(2)
         #expect(try await gantry.breakerState(of: "tool_2") == .halfOpen)
+        #expect("\(try await gantry.breakerState(of: "tool_2"))" == "half_open")  // as the CLI, JSON and docs spell it
         try await gantry.recordFeedback(query: "request", selectedTool: nil, correctTool: "tool_1")
         #expect(try await gantry.exportEvents().contains(#""at":\#(Int(start.timeIntervalSince1970 + configuration.breaker.coolDown + 1))"#))
     }

@@ -3,8 +3,13 @@ import Foundation
 /// A circuit breaker: closed → open (too many failures) → half-open after the cool-down (a few
 /// probes admitted) → closed after enough successful probes, or open again on a failed one.
 public struct CircuitBreaker: Sendable, Equatable {
-    /// Closed admits every retrieval, open none, half-open a few probes.
-    public enum State: String, Sendable, Codable { case closed, open, halfOpen = "half_open" }
+    /// Closed admits every retrieval, open none, half-open a few probes. Printed, and in JSON,
+    /// as the CLI and the docs spell it: `closed`, `open`, `half_open`.
+    public enum State: String, Sendable, Codable, CustomStringConvertible {
+        case closed, open, halfOpen = "half_open"
+
+        public var description: String { rawValue }
+    }
 
     /// The state as last recorded (see `state(at:policy:)` for the state now).
     public var state = State.closed
