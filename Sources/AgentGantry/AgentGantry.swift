@@ -216,7 +216,8 @@ public actor AgentGantry {
         }
         let (tools, damagedTools) = try store.tools(model: embedder.modelIdentity, dimension: embedder.dimension)
         damaged += damagedTools
-        damaged += try store.events().damaged
+        let (events, damagedEvents) = try store.events()
+        damaged += damagedEvents
         damaged += try store.damagedBreakersAndAdapters()
         if !damaged.isEmpty {
             if store.isReadOnly { setAside = damaged } else { try store.quarantine(damaged) }
@@ -248,14 +249,19 @@ public actor AgentGantry {
             try rebuildIndex()
         }
         if !stale.isEmpty { try reembed(stale) }
-        try rebuildLearnedState()
+        try rebuildLearnedState(from: events)
         for (tool, breaker) in try store.breakers() where catalog.contains(tool) { state.restoreBreaker(breaker, of: tool) }
     }
 
     /// The learned state replayed from the stored log (after a restart, `forget` or an import).
     /// Breaker states and tool intents are kept.
     func rebuildLearnedState() throws(GantryError) {
-        let events = try store.events().events.filter { event in
+        try rebuildLearnedState(from: try store.events().events)
+    }
+
+    /// The learned state replayed from `events`, the stored log as just read (at open, once).
+    private func rebuildLearnedState(from events: [GantryEvent]) throws(GantryError) {
+        let events = events.filter { event in
             if case .execution(let execution) = event { catalog.contains(execution.tool) } else { true }
         }
         state = try LearnedState(replaying: events, settings: state.settings, carryingOver: state)

@@ -14,6 +14,43 @@ import Testing
 @Suite("Quarantine")
 struct QuarantineTests {
     static let tools = (0..<6).map { Tool(name: "tool_\($0)", description: "Tool number \($0) of the catalog.") }
+    static let embedder = StoreCompatibilityTests.TextHashEmbedder()
+
+    /// A store at a new temporary path where `embedder` registered `tools`, then `record` ran.
+    static func storeWithTools(_ record: (AgentGantry) async throws -> Void = { _ in }) async throws -> String {
+        let path = temporaryStore()
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
+        try await gantry.register(tools)
+        try await record(gantry)
+        return path
+    }
+
+    static func removeStore(_ path: String) {
+        try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+    }
+
+    /// Stores `file` (adapter file bytes) as the newest adapter version of the store at `path`.
+    static func storeAdapter(_ file: [UInt8], at path: String) throws {
+        _ = try GantryStore(path: path).saveAdapter(
+            AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20, report: "{}"), feedbackCount: 0)
+    }
+
+    /// An adapter of weights all `value`, on `side`, as `embedder`'s adapter file.
+    static func adapterFile(weights value: Float, side: LowRankAdapter.Side) -> [UInt8] {
+        AdapterFile.encode(LowRankAdapter(dimension: 8, rank: 2, side: side, down: Matrix(rows: 2, cols: 8, repeating: value),
+                                          up: Matrix(rows: 2, cols: 8, repeating: value)), modelIdentity: embedder.modelIdentity)
+    }
+
+    /// `embedder`'s vectors under another model's identity, failing on texts that start with `failing`.
+    struct PickyEmbedder: Embedder {
+        var failing = "tool_4"
+        let dimension = 8
+        let modelIdentity = "picky-8"
+        func embed(_ texts: [String]) throws -> Matrix {
+            if texts.contains(where: { $0.hasPrefix(failing) }) { throw GantryError.embedding("cannot embed \(failing)") }
+            return try QuarantineTests.embedder.embed(texts)
+        }
+    }
 
     /// A 64-d `.npy` of the tools' texts whose row for `padded_row` is all zeros.
     static func precomputed(in folder: String, with padded: Tool) throws -> PrecomputedEmbedder {
@@ -46,17 +83,12 @@ struct QuarantineTests {
     }
 
     @Test func damagedRowsAreQuarantinedAndTheRestOpens() async throws {
-        let path = temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let embedder = StoreCompatibilityTests.TextHashEmbedder()
-        do {
-            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
-            try await gantry.register(Self.tools)
-            for i in 0..<3 {
-                try await gantry.recordFeedback(query: "query \(i)", selectedTool: "tool_1", correctTool: "tool_2")
-            }
+        let path = try await Self.storeWithTools { gantry in
+            for i in 0..<3 { try await gantry.recordFeedback(query: "query \(i)", selectedTool: "tool_1", correctTool: "tool_2") }
             try await gantry.recordExecution(tool: "tool_3", outcome: .success)
         }
+        defer { Self.removeStore(path) }
+        let embedder = Self.embedder
         // Damage as an older version, or a flipped value, would leave it: rows SQLite accepts
         // that the facade's validation refuses.
         try await DatabaseQueue(path: path).write { db in
@@ -82,21 +114,11 @@ struct QuarantineTests {
     }
 
     @Test func aDamagedAdapterIsQuarantinedAndTheNextVersionServed() async throws {
-        let path = temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let embedder = StoreCompatibilityTests.TextHashEmbedder()
-        do {
-            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
-            try await gantry.register(Self.tools)
-        }
+        let path = try await Self.storeWithTools()
+        defer { Self.removeStore(path) }
+        let embedder = Self.embedder
         let good = AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity)
-        do {
-            let store = try GantryStore(path: path)
-            for file in [good, [1, 2, 3]] {
-                _ = try store.saveAdapter(AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20, report: "{}"),
-                                          feedbackCount: 0)
-            }
-        }
+        for file in [good, [1, 2, 3]] { try Self.storeAdapter(file, at: path) }
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
         #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["adapterVersion 2"])
         #expect(await gantry.adapterVersion == 1)
@@ -108,17 +130,13 @@ struct QuarantineTests {
     /// failure overflowed), a tool whose name is a BLOB (it could not be moved by name and was
     /// reported again at every open).
     @Test func rowsWithImpossibleValuesAreQuarantinedOnce() async throws {
-        let path = temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let embedder = StoreCompatibilityTests.TextHashEmbedder()
-        do {
-            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
-            try await gantry.register(Self.tools)
+        let path = try await Self.storeWithTools { gantry in
             for tool in ["tool_1", "tool_2", "tool_3"] { try await gantry.recordExecution(tool: tool, outcome: .failure) }
         }
-        let good = AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity)
-        _ = try GantryStore(path: path).saveAdapter(AdapterRecord(file: good, trainedAt: Date(), highestEventID: 0, trainedEvents: 20,
-                                                                  report: "{}"), feedbackCount: 0)
+        defer { Self.removeStore(path) }
+        let embedder = Self.embedder
+        try Self.storeAdapter(AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity),
+                              at: path)
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE adapterVersion SET forgottenSince = 'garbage'")
             try db.execute(sql: "UPDATE breaker SET consecutiveFailures = 9223372036854775807 WHERE tool = 'tool_1'")
@@ -141,22 +159,8 @@ struct QuarantineTests {
     /// the next open. A new model that embeds none (a service that is down) refuses the open and
     /// changes nothing.
     @Test func aToolTheNewModelCannotEmbedIsSetAside() async throws {
-        struct PickyEmbedder: Embedder {
-            var failing = "tool_4"
-            let dimension = 8
-            let modelIdentity = "picky-8"
-            func embed(_ texts: [String]) throws -> Matrix {
-                if texts.contains(where: { $0.hasPrefix(failing) }) { throw GantryError.embedding("cannot embed \(failing)") }
-                return try StoreCompatibilityTests.TextHashEmbedder().embed(texts)
-            }
-        }
-        let path = temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        do {
-            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path),
-                                               embedder: StoreCompatibilityTests.TextHashEmbedder())
-            try await gantry.register(Self.tools)
-        }
+        let path = try await Self.storeWithTools()
+        defer { Self.removeStore(path) }
         let before = try BinaryFile.read(path)
         await #expect(throws: GantryError.self) {
             try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder(failing: "tool_"))
@@ -181,20 +185,13 @@ struct QuarantineTests {
     /// weights are finite but huge, an event whose user is a BLOB (`forget(user:)` missed it).
     /// The store opens, serves the frozen tools, and sets the adapter and the event aside.
     @Test func rowsOlderVersionsLetThroughOpen() async throws {
-        let path = temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let embedder = StoreCompatibilityTests.TextHashEmbedder()
-        do {
-            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
-            try await gantry.register(Self.tools)
+        let path = try await Self.storeWithTools { gantry in
             try await gantry.recordFeedback(query: "query one", selectedTool: "tool_1", correctTool: "tool_2",
                                             context: RoutingContext(user: "mallory"))
         }
-        let huge = LowRankAdapter(dimension: 8, rank: 2, side: .both, down: Matrix(rows: 2, cols: 8, repeating: 1e20),
-                              up: Matrix(rows: 2, cols: 8, repeating: 1e20))
-        _ = try GantryStore(path: path).saveAdapter(
-            AdapterRecord(file: AdapterFile.encode(huge, modelIdentity: embedder.modelIdentity), trainedAt: Date(), highestEventID: 0,
-                          trainedEvents: 20, report: "{}"), feedbackCount: 0)
+        defer { Self.removeStore(path) }
+        let embedder = Self.embedder
+        try Self.storeAdapter(Self.adapterFile(weights: 1e20, side: .both), at: path)
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE tool SET vector = ? WHERE name = 'tool_3'",
                            arguments: [StoredVector.data([Float](repeating: .greatestFiniteMagnitude, count: 8))])
@@ -232,21 +229,8 @@ struct QuarantineTests {
 
     /// A tool set aside at open (its new model cannot embed it) can be removed, and then is gone.
     @Test func aSetAsideToolCanBeRemoved() async throws {
-        struct PickyEmbedder: Embedder {
-            let dimension = 8
-            let modelIdentity = "picky-8"
-            func embed(_ texts: [String]) throws -> Matrix {
-                if texts.contains(where: { $0.hasPrefix("tool_4") }) { throw GantryError.embedding("cannot embed tool_4") }
-                return try StoreCompatibilityTests.TextHashEmbedder().embed(texts)
-            }
-        }
-        let path = temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        do {
-            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path),
-                                               embedder: StoreCompatibilityTests.TextHashEmbedder())
-            try await gantry.register(Self.tools)
-        }
+        let path = try await Self.storeWithTools()
+        defer { Self.removeStore(path) }
         do {
             let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: PickyEmbedder())
             try await gantry.remove("tool_4")
@@ -261,19 +245,12 @@ struct QuarantineTests {
     /// `forget(user:)` and `remove`: such rows are quarantined. So is an adapter that adapts
     /// queries only, with weights that break every query.
     @Test func namesWithNULAndQueryAdaptersOfHugeWeightsAreSetAside() async throws {
-        let path = temporaryStore()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let embedder = StoreCompatibilityTests.TextHashEmbedder()
-        do {
-            let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
-            try await gantry.register(Self.tools)
+        let path = try await Self.storeWithTools { gantry in
             try await gantry.recordExecution(tool: "tool_2", outcome: .success, context: RoutingContext(user: "u1"))
         }
-        let huge = LowRankAdapter(dimension: 8, rank: 2, side: .query, down: Matrix(rows: 2, cols: 8, repeating: 1e20),
-                                  up: Matrix(rows: 2, cols: 8, repeating: 1e20))
-        _ = try GantryStore(path: path).saveAdapter(
-            AdapterRecord(file: AdapterFile.encode(huge, modelIdentity: embedder.modelIdentity), trainedAt: Date(), highestEventID: 0,
-                          trainedEvents: 20, report: "{}"), feedbackCount: 0)
+        defer { Self.removeStore(path) }
+        let embedder = Self.embedder
+        try Self.storeAdapter(Self.adapterFile(weights: 1e20, side: .query), at: path)
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE event SET user = user || char(0)")
             try db.execute(sql: "UPDATE tool SET name = name || char(0) || 'x' WHERE name = 'tool_1'")

@@ -206,13 +206,17 @@ public final class GantryStore: Sendable {
         "(typeof(\(column)) NOT IN ('text', 'null') OR instr(\(column), char(0)) > 0)"
     }
 
-    /// Every row of `table` in `order` decoded as `Record` with its rowid, and the rows whose
-    /// values do not decode (a damaged file: text where a number belongs, a BLOB for a name),
-    /// named by `keyColumn`, for `quarantine`.
+    /// Every row of `table` (those with `kind`, when given) in `order` decoded as `Record` with
+    /// its rowid, and the rows whose values do not decode (a damaged file: text where a number
+    /// belongs, a BLOB for a name), named by `keyColumn`, for `quarantine`.
     static func decodeRows<Record: FetchableRecord>(_ type: Record.Type, of table: String, keyColumn: String, order: String,
-                                                    in db: Database) throws -> (records: [(rowid: Int64, record: Record)], damaged: [QuarantinedRow]) {
+                                                    kind: String? = nil, in db: Database)
+        throws -> (records: [(rowid: Int64, record: Record)], damaged: [QuarantinedRow])
+    {
         var records = [(rowid: Int64, record: Record)](), damaged = [QuarantinedRow]()
-        for row in try Row.fetchAll(db, sql: "SELECT rowid AS gantryRowID, * FROM \(table) ORDER BY \(order)") {
+        let filter = kind == nil ? "" : "WHERE kind = ? "
+        for row in try Row.fetchAll(db, sql: "SELECT rowid AS gantryRowID, * FROM \(table) \(filter)ORDER BY \(order)",
+                                    arguments: StatementArguments(kind.map { [$0] } ?? [])) {
             let rowid: Int64 = row["gantryRowID"]
             do {
                 records.append((rowid, try Record(row: row)))
@@ -284,8 +288,8 @@ public final class GantryStore: Sendable {
     /// The valid events of `kind`, oldest first (rows that are not are quarantined at open).
     private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
         try read { db in
-            try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db).records
-                .compactMap { $0.record.columns.kind == kind ? try? $0.record.event() : nil }
+            try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: kind, in: db).records
+                .compactMap { try? $0.record.event() }
         }
     }
 
@@ -294,7 +298,8 @@ public final class GantryStore: Sendable {
     /// `saveAdapter` compares the count to tell whether any of them was deleted meanwhile).
     func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
         let (records, highest, count) = try read { db in
-            (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db).records.map(\.record),
+            (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: EventColumns.Kind.feedback,
+                                 in: db).records.map(\.record),
              try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0,
              try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).fetchCount(db))
         }
