@@ -25,7 +25,7 @@ struct ClockTests {
         let time = ManualTime(start)
         var configuration = GantryConfiguration(storePath: nil)
         configuration.clock = GantryClock { time.now }
-        let gantry = try await AgentGantry(configuration: configuration, embedder: StoreOpeningTests.HashEmbedder())
+        let gantry = try await AgentGantry(configuration: configuration, embedder: StoreOpeningTests.hashEmbedder())
         try await gantry.register(StoreOpeningTests.tools)
         for _ in 0..<configuration.breaker.consecutiveFailures { try await gantry.recordExecution(tool: "tool_2", outcome: .failure) }
         #expect(try await gantry.breakerState(of: "tool_2") == .open)

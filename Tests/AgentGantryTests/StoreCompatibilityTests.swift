@@ -11,10 +11,11 @@ import Testing
 /// events, each feedback event now naming the model that embedded its query.
 @Suite("Store compatibility")
 struct StoreCompatibilityTests {
-    /// 8-d unit vectors that depend only on the text (the fixture's embedder).
+    /// Unit vectors that depend only on the text; 8-d under "fixture-hash-8" is the fixture's
+    /// embedder, other dimensions and identities stand for other models.
     struct TextHashEmbedder: Embedder {
-        let dimension = 8
-        let modelIdentity = "fixture-hash-8"
+        var dimension = 8
+        var modelIdentity = "fixture-hash-8"
         func embed(_ texts: [String]) throws -> Matrix {
             var matrix = Matrix(rows: texts.count, cols: dimension)
             for (row, text) in texts.enumerated() {

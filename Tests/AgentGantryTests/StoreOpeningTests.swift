@@ -11,26 +11,16 @@ import Testing
 /// files and mounts, another model's tools and vectors.
 @Suite("Opening stores")
 struct StoreOpeningTests {
-    /// Unit vectors that depend only on the text, under any model identity.
-    struct HashEmbedder: Embedder {
-        var dimension = 16
-        var modelIdentity = "hash-a"
-        func embed(_ texts: [String]) throws -> Matrix {
-            var matrix = Matrix(rows: texts.count, cols: dimension)
-            for (row, text) in texts.enumerated() {
-                var rng = SplitMix64(seed: UInt64(text.unicodeScalars.reduce(17) { ($0 &* 31 &+ UInt64($1.value)) & 0xFFFF_FFFF }))
-                let v = (0..<dimension).map { _ in rng.nextGaussian() }
-                let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for c in 0..<dimension { matrix[row, c] = v[c] / n }
-            }
-            return matrix
-        }
+    /// The text-hash embedder as model "hash-a", 16-d; other identities and dimensions stand
+    /// for other models.
+    static func hashEmbedder(dimension: Int = 16, modelIdentity: String = "hash-a") -> StoreCompatibilityTests.TextHashEmbedder {
+        StoreCompatibilityTests.TextHashEmbedder(dimension: dimension, modelIdentity: modelIdentity)
     }
 
     static let tools = (0..<8).map { Tool(name: "tool_\($0)", description: "Tool number \($0).") }
 
     /// A store at a new temporary path with the tools and `feedback` corrections to `tool_3`.
-    static func makeStore(embedder: HashEmbedder = HashEmbedder(), feedback: Int = 0) async throws -> String {
+    static func makeStore(embedder: StoreCompatibilityTests.TextHashEmbedder = hashEmbedder(), feedback: Int = 0) async throws -> String {
         let path = temporaryStore()
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
         try await gantry.register(tools)
@@ -58,7 +48,7 @@ struct StoreOpeningTests {
             try queue.close()
             let before = try BinaryFile.read(copy)
             do {
-                _ = try await AgentGantry(configuration: GantryConfiguration(storePath: copy), embedder: HashEmbedder())
+                _ = try await AgentGantry(configuration: GantryConfiguration(storePath: copy), embedder: Self.hashEmbedder())
                 Issue.record("a store marked by \(mark) opened")
             } catch {
                 let message = error.description
@@ -107,7 +97,7 @@ struct StoreOpeningTests {
         defer { Self.remove(path) }
         let undo = try Self.makeReadOnly(path)
         defer { undo() }
-        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder())
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.hashEmbedder())
         let matches = try await gantry.retrieveTools("request 1", limit: 3)
         #expect(matches.first?.tool.name == "tool_3" && matches[0].breakdown[.feedback] > 0)
         #expect(try await gantry.exportEvents().split(separator: "\n").count == 8)
@@ -139,7 +129,7 @@ struct StoreOpeningTests {
         let undo = try Self.makeReadOnly(path)
         defer { undo() }
         await #expect(throws: GantryError.self) {
-            try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(modelIdentity: "hash-b"))
+            try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.hashEmbedder(modelIdentity: "hash-b"))
         }
         do {
             _ = try await AgentGantry(configuration: GantryConfiguration(storePath: migrated), embedder: StoreCompatibilityTests.TextHashEmbedder())
@@ -154,12 +144,12 @@ struct StoreOpeningTests {
     @Test func anotherModelsVectorsAreLeftOutOfMemoryAndTrainingAndCounted() async throws {
         let path = try await Self.makeStore(feedback: 24)
         defer { Self.remove(path) }
-        let same = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder())
+        let same = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.hashEmbedder())
         #expect(try await same.retrieveTools("request 1", limit: 3)[0].breakdown[.feedback] > 0)
         #expect(try await same.exportEvents().contains(#""model":"hash-a""#))
 
         // Same dimension, another identity (another model, or another precision of one).
-        let other = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(modelIdentity: "hash-b"))
+        let other = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.hashEmbedder(modelIdentity: "hash-b"))
         let matches = try await other.retrieveTools("request 1", limit: 8)
         #expect(matches.allSatisfy { $0.breakdown[.feedback] == 0 })
         let summary = try await other.train()
@@ -172,7 +162,7 @@ struct StoreOpeningTests {
         var configuration = GantryConfiguration(storePath: path)
         configuration.reembedOnModelChange = false
         do {
-            _ = try await AgentGantry(configuration: configuration, embedder: HashEmbedder(modelIdentity: "hash-b"))
+            _ = try await AgentGantry(configuration: configuration, embedder: Self.hashEmbedder(modelIdentity: "hash-b"))
             Issue.record("a store of hash-a opened with hash-b")
         } catch {
             #expect(error.description.contains("hash-a") && error.description.contains("hash-b"), "\(error)")
@@ -194,12 +184,12 @@ struct StoreOpeningTests {
             try db.execute(sql: "UPDATE tool SET model = CAST(model AS BLOB) WHERE name = 'tool_2'")
         }
         do {
-            _ = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder(dimension: 32))
+            _ = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.hashEmbedder(dimension: 32))
             Issue.record("a 16-d store opened with a 32-d embedder of the same identity")
         } catch {
             #expect(error.description.contains("16-d") && error.description.contains("32-d"), "\(error)")
         }
-        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: HashEmbedder())
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.hashEmbedder())
         #expect(await gantry.tools.count == Self.tools.count - 1)
         #expect(try await gantry.quarantinedRows().map(\.key) == ["tool_1"])
     }
@@ -215,14 +205,14 @@ struct StoreOpeningTests {
         let before = try BinaryFile.read(path)
         var configuration = GantryConfiguration(storePath: path)
         configuration.reembedOnModelChange = false
-        await #expect(throws: GantryError.self) { try await AgentGantry(configuration: configuration, embedder: HashEmbedder(modelIdentity: "hash-b")) }
+        await #expect(throws: GantryError.self) { try await AgentGantry(configuration: configuration, embedder: Self.hashEmbedder(modelIdentity: "hash-b")) }
         #expect(try BinaryFile.read(path) == before)
         // Nor is a store of an older schema migrated before it is refused.
         let old = path + ".v2"
         try FileManager.default.copyItem(atPath: StoreCompatibilityTests.fixture("store-58323a3.sqlite"), toPath: old)
         let oldBytes = try BinaryFile.read(old)
         configuration.storePath = old
-        await #expect(throws: GantryError.self) { try await AgentGantry(configuration: configuration, embedder: HashEmbedder(modelIdentity: "hash-b")) }
+        await #expect(throws: GantryError.self) { try await AgentGantry(configuration: configuration, embedder: Self.hashEmbedder(modelIdentity: "hash-b")) }
         #expect(try BinaryFile.read(old) == oldBytes)
     }
 
@@ -243,7 +233,7 @@ struct StoreOpeningTests {
         let undo = try Self.makeReadOnly(copy + "/gantry.sqlite")
         defer { undo() }
         do {
-            _ = try await AgentGantry(configuration: GantryConfiguration(storePath: copy + "/gantry.sqlite"), embedder: HashEmbedder())
+            _ = try await AgentGantry(configuration: GantryConfiguration(storePath: copy + "/gantry.sqlite"), embedder: Self.hashEmbedder())
             Issue.record("a store with unfolded commits opened on a read-only mount")
         } catch {
             #expect(error.description.contains("-wal holds"), "\(error)")
