@@ -74,6 +74,26 @@ let package = Package(
             ],
             path: "Sources/RouterBench"
         ),
+        // The training gate's acceptance run on the support-desk log (issue: a sound training gate).
+        .executableTarget(
+            name: "GateAcceptance",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryAdapt", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryEval", package: "AgentGantry"),
+            ],
+            path: "Sources/GateAcceptance"
+        ),
+        // CPU time of AgentGantry.train() at a given number of feedback events.
+        .executableTarget(
+            name: "TrainCost",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryEval", package: "AgentGantry"),
+            ],
+            path: "Sources/TrainCost"
+        ),
         // Our side of Benchmarks/compare/run-encoder-compare.sh: MiniLMEncoder throughput and
         // memory as JSON lines, next to sentence-transformers.
         .executableTarget(

@@ -3,16 +3,30 @@ import GantryAdapt
 import GantryMath
 
 extension AgentGantry {
-    /// Fewest feedback events `train()` trains on.
-    public static let minimumTrainingEvents = 20
+    /// Fewest distinct requests of feedback `train()` trains on with `configuration`: enough that
+    /// the gate fold holds `TrainingGate.minimumRequests` of them.
+    public static func minimumTrainingRequests(_ configuration: TrainingConfiguration) -> Int {
+        guard configuration.gateFraction > 0 else { return TrainingGate.minimumRequests }
+        var requests = TrainingGate.minimumRequests
+        while Int((Double(requests) * configuration.gateFraction).rounded()) < TrainingGate.minimumRequests { requests += 1 }
+        return requests
+    }
 
     /// Folds the stored feedback into the adapter: every feedback event is a training query
     /// (its frozen embedding) with its correct tool, and the tool picked wrongly as an explicit
-    /// negative. Events past `retentionDays` are purged first. Training runs off the actor, so
-    /// retrieval continues meanwhile; the new adapter is applied only if it beats the identity on
-    /// the held-out feedback (never worse), and only if none of the events it trained on was
-    /// deleted meanwhile (`forget(user:)` or retention, in any process): then it is stored as
-    /// a new version (`adapterVersions()`), the catalog re-adapted and the index swapped in one step.
+    /// negative. Events past `retentionDays` are purged first.
+    ///
+    /// The events are split by distinct request (`RequestSplit`: equal text or near-duplicate
+    /// query vectors): a training fold, a selection fold that picks the checkpoint, and a gate
+    /// fold on which `TrainingGate` compares the new adapter with the state being served (the
+    /// current adapter, or the frozen embeddings). The adapter is applied only if it beats that
+    /// state on the gate's requests by `configuration.training.gateMargin`, conclusively; when it
+    /// does not, the summary says why and, where more feedback would settle it, about how many
+    /// more distinct requests (`TrainingSummary.moreRequestsNeeded`). It is also applied only if
+    /// none of the events it trained on was deleted meanwhile (`forget(user:)` or retention, in
+    /// any process): then it is stored as a new version (`adapterVersions()`), the catalog
+    /// re-adapted and the index swapped in one step. Training runs off the actor, so retrieval
+    /// continues meanwhile.
     public func train() async throws(GantryError) -> TrainingSummary {
         try store.checkWritable()  // before minutes of training whose adapter could not be stored
         try purgeExpiredEvents()
@@ -23,46 +37,80 @@ extension AgentGantry {
         let sameModel = stored.filter { $0.model == model && $0.queryVector.count == dimension }
         let otherModel = stored.count - sameModel.count
         let events = sameModel.filter { row[$0.correctTool] != nil }
-        func notApplied(_ reason: String, _ report: TrainingReport? = nil) -> TrainingSummary {
-            TrainingSummary(events: events.count, applied: false, reason: reason, report: report, otherModelEvents: otherModel)
-        }
-        guard events.count >= Self.minimumTrainingEvents else {
-            return notApplied("\(events.count) usable feedback events; training needs at least \(Self.minimumTrainingEvents)")
+        let settings = configuration.training
+        var summary = TrainingSummary(events: events.count, applied: false, otherModelEvents: otherModel)
+        func notApplied(_ reason: String, report: TrainingReport? = nil, moreRequests: Int? = nil) -> TrainingSummary {
+            var result = summary
+            (result.reason, result.report, result.gate, result.moreRequestsNeeded) = (reason, report, report?.gate, moreRequests)
+            return result
         }
         guard names.count >= 2 else { return notApplied("fewer than 2 tools") }
-        let tools: Matrix, queries: Matrix
+        let tools: Matrix, examples: TrainingExamples, groups: RequestGroups
         do {
             tools = try Matrix(rowArrays: names.map { catalog[$0]!.vector })
             // Unit vectors, as the feedback memory uses them (an imported vector may be of any
             // finite scale; the trainer's cosine needs no other).
-            queries = try Matrix(rowArrays: events.map { event in
+            let queries = try Matrix(rowArrays: events.map { event in
                 var vector = event.queryVector
                 try? SIMDKernels.normalize(&vector)
                 return vector
-            })
+            }, cols: dimension)
+            examples = try adaptError { () throws(AdaptError) in
+                try TrainingExamples(queries: queries, positives: events.map { [row[$0.correctTool]!] },
+                                     explicitNegatives: events.map { event in event.wrongTool.flatMap { row[$0] }.map { [$0] } ?? [] },
+                                     texts: events.map(\.query))
+            }
+            groups = try adaptError { () throws(AdaptError) in
+                try RequestGroups(texts: examples.texts, vectors: queries, nearDuplicateCosine: settings.nearDuplicateCosine)
+            }
+        } catch let error as GantryError {
+            throw error
         } catch {
             throw .invalidInput("\(error)")
         }
-        let examples = try adaptError { () throws(AdaptError) in
-            try TrainingExamples(queries: queries, positives: events.map { [row[$0.correctTool]!] },
-                                 explicitNegatives: events.map { event in
-                                     event.type == .toolSelectionError ? event.selectedTool.flatMap { row[$0] }.map { [$0] } ?? [] : []
-                                 })
+        summary.requests = groups.count
+        let needed = Self.minimumTrainingRequests(settings)
+        guard groups.count >= needed else {
+            return notApplied("\(groups.count) distinct requests among \(events.count) usable feedback events; training needs at least "
+                              + "\(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is better",
+                              moreRequests: needed - groups.count)
+        }
+        let split = try adaptError { () throws(AdaptError) in
+            try RequestSplit(groups: groups, selectionFraction: settings.validationFraction, gateFraction: settings.gateFraction, seed: settings.seed)
         }
         // Training allocates hundreds of MB on a worker thread; glibc keeps freed memory in that
         // thread's arena unless asked (the soak measured +25 MB of resident memory per train()).
         defer { releaseFreedMemory() }
-        let trainer = TripletTrainer(configuration.training)
+        let trainer = TripletTrainer(settings), served = adapter
         let result = await Task.detached { () -> Result<(adapter: LowRankAdapter, report: TrainingReport), AdaptError> in
-            Result { () throws(AdaptError) in try trainer.train(tools: tools, toolIDs: names, examples: examples) }
+            Result { () throws(AdaptError) in
+                var (trained, report) = try trainer.train(tools: tools, toolIDs: names, examples: examples, split: split)
+                guard report.bestEpoch > 0 else { return (trained, report) }  // the identity: nothing to decide
+                report.gate = try TrainingGate.decide(candidate: trained, current: served, tools: tools, toolIDs: names, examples: examples,
+                                                      split: split, margin: settings.gateMargin, confidence: settings.gateConfidence)
+                return (trained, report)
+            }
         }.value
         let (trained, report) = try adaptError { () throws(AdaptError) in try result.get() }
-        guard report.bestEpoch > 0 else { return notApplied("no epoch beat the current embeddings on the held-out feedback", report) }
+        guard let gate = report.gate else {
+            let held = "the \(report.selectionRequests) requests held out for selection"
+            return notApplied(report.identityValidation.mrrAt10 == 1
+                              ? "the frozen embeddings already rank \(held) perfectly: nothing to improve on them"
+                              : "no epoch beat the frozen embeddings on \(held): nothing learned from the other \(report.trainingRequests) "
+                                + "carried over to them; feedback on more distinct requests is needed (these give no estimate of how many)",
+                              report: report)
+        }
+        guard gate.passed else {
+            let more = gate.moreHeldOutRequestsNeeded.map { Int((Double($0) / settings.gateFraction).rounded(.up)) }
+            let advice = more.map { "; about \($0) more distinct requests of feedback would settle it" }
+                ?? "; feedback on more distinct requests is needed (these give no estimate of how many)"
+            return notApplied("not applied: " + gate.explanation + advice, report: report, moreRequests: more)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let reportJSON = String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
         let bytes = AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
-                                       trainingJSON: String(decoding: (try? encoder.encode(configuration.training)) ?? Data(), as: UTF8.self),
+                                       trainingJSON: String(decoding: (try? encoder.encode(settings)) ?? Data(), as: UTF8.self),
                                        metricsJSON: reportJSON)
         // Build the re-adapted index first; store (unless events it saw were deleted while it
         // trained), then replace adapter and index together.
@@ -71,11 +119,12 @@ extension AgentGantry {
         guard let version = try store.saveAdapter(record, feedbackCount: feedbackCount) else {
             try dropDeletedEvents()  // deleted here or by another process: serve what is left
             return notApplied("feedback events it was trained on were deleted while it trained (forget(user:) or retention); "
-                              + "nothing was stored: train again", report)
+                              + "nothing was stored: train again", report: report)
         }
         (adapter, adapterVersion, index) = (trained, version, fresh)
-        return TrainingSummary(events: events.count, applied: true, reason: nil, report: report, otherModelEvents: otherModel,
-                               adapterVersion: version)
+        summary.applied = true
+        (summary.report, summary.gate, summary.adapterVersion) = (report, gate, version)
+        return summary
     }
 
     /// The stored adapter versions, newest first (at most 3): what each was trained on and

@@ -24,8 +24,20 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// of it (the mined and random ones bring the hard cases into the batch), and the loss is the
     /// mean over the triplets that violate the margin (Hermans et al., 2017).
     public var batchAllNegatives = false
-    /// Share of the training queries held out for validation (early stopping, never-worse).
+    /// Share of the distinct requests held out to select the checkpoint (early stopping, the
+    /// averaged parameters): the selection fold of `RequestSplit`.
     public var validationFraction = 0.1
+    /// Share of the distinct requests held out for the gate (`TrainingGate`) where an adapter is
+    /// to replace a served state (`AgentGantry.train()`); the offline job, which evaluates on its
+    /// test split, holds out none.
+    public var gateFraction = 0.2
+    /// Smallest mean MRR@10 gain on the gate's requests for an adapter to replace the served state.
+    public var gateMargin = 0.01
+    /// Confidence of the gate's one-sided lower bound on that gain (it must be above zero).
+    public var gateConfidence = 0.95
+    /// Query vectors at least this cosine apart count as one request when holding out
+    /// (`RequestGroups`; equal texts always do). 1 joins identical vectors only.
+    public var nearDuplicateCosine: Float = 0.95
     /// Per-step decay of a running average of the parameters that competes with them on
     /// validation at each epoch's end (0 turns it off). 0.999 averages over ~1,000 steps.
     public var parameterAveraging: Float = 0.999
@@ -50,6 +62,11 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try check(hardNegatives >= 0 && randomNegatives >= 0 && hardNegatives + randomNegatives >= 1,
                   "at least one hard or random negative per pair")
         try check(validationFraction > 0 && validationFraction < 1, "validation fraction must be in (0, 1)")
+        try check(gateFraction >= 0 && validationFraction + gateFraction < 1,
+                  "gate fraction must be at least 0, and validation + gate fractions below 1")
+        try check(gateMargin.isFinite && gateMargin >= 0 && gateMargin < 1, "gate margin must be in [0, 1) (MRR@10 points)")
+        try check(gateConfidence >= 0.5 && gateConfidence < 1, "gate confidence must be in [0.5, 1)")
+        try check(nearDuplicateCosine > 0 && nearDuplicateCosine <= 1, "near-duplicate cosine must be in (0, 1]")
         try check(patience >= 1, "patience must be at least 1")
         try check(parameterAveraging >= 0 && parameterAveraging < 1, "parameter averaging must be in [0, 1)")
         try check(ridgeLambda.isFinite && ridgeLambda > 0, "ridge lambda must be positive")

@@ -3,17 +3,25 @@ import GantryMath
 
 /// Trains a `LowRankAdapter` with the triplet margin loss on cosine similarity (`TripletObjective`),
 /// AdamW, hard negatives re-mined every epoch under the current adapter, early stopping on
-/// validation MRR@10, and the never-worse rule: the result is the best validation checkpoint,
-/// or the identity when no epoch beats it.
+/// the selection fold's MRR@10, and the never-worse rule on that fold: the result is the best
+/// checkpoint, or the identity when no epoch beats it. Whether the result then replaces a served
+/// state is `TrainingGate`'s decision, on the gate fold.
 public struct TripletTrainer: Sendable {
+    /// The settings of every run of this trainer.
     public var configuration: TrainingConfiguration
 
+    /// A trainer with `configuration` (validated when training starts).
     public init(_ configuration: TrainingConfiguration = TrainingConfiguration()) {
         self.configuration = configuration
     }
 
-    /// Trains on `examples` against the catalog `tools` (unit rows; `toolIDs[i]` names row i).
-    public func train(tools: Matrix, toolIDs: [String], examples: TrainingExamples,
+    /// Trains on `examples` against the catalog `tools` (unit rows; `toolIDs[i]` names row i),
+    /// learning from `split.training` and selecting checkpoints on `split.selection` (its gate
+    /// fold is not touched). Without a split, the examples are split by request as the
+    /// configuration says, with no gate fold (`RequestSplit(_:configuration:holdingOutGate:)`).
+    /// Throws `AdaptError.invalidSetting` for settings out of range, labels outside the catalog,
+    /// non-finite vectors, too few distinct requests to split, or divergence.
+    public func train(tools: Matrix, toolIDs: [String], examples: TrainingExamples, split requested: RequestSplit? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws(AdaptError) -> (adapter: LowRankAdapter, report: TrainingReport) {
         let c = configuration
         try c.validate()
@@ -32,16 +40,16 @@ public struct TripletTrainer: Sendable {
         }
         let started = Date()
         var rng = SplitMix64(seed: c.seed)
-        // Validation queries carved from the training data (seeded).
-        let labelled = examples.positives.indices.filter { !examples.positives[$0].isEmpty }
-        var shuffled = labelled
-        shuffled.shuffle(using: &rng)
-        let validationCount = max(1, Int((Double(labelled.count) * c.validationFraction).rounded()))
-        guard labelled.count >= validationCount + 1 else {
-            throw .invalidSetting("\(labelled.count) labelled training queries: too few to hold out a validation set")
+        let split: RequestSplit
+        if let requested { split = requested } else { split = try RequestSplit(examples, configuration: c, holdingOutGate: false) }
+        guard split.groups.requestOfExample.count == examples.queries.rows else {
+            throw .invalidSetting("the split covers \(split.groups.requestOfExample.count) examples, not \(examples.queries.rows)")
         }
-        let validation = Array(shuffled.prefix(validationCount)).sorted()
-        let training = Array(shuffled.dropFirst(validationCount)).sorted()
+        let training = split.training.filter { !examples.positives[$0].isEmpty }
+        let validation = split.selection.filter { !examples.positives[$0].isEmpty }
+        guard !training.isEmpty, !validation.isEmpty else {
+            throw .invalidSetting("\(training.count) labelled training and \(validation.count) selection queries: both folds need one")
+        }
         let validationQueries = try gather(examples.queries, validation)
         let validationLabels = validation.map { examples.positives[$0] }
 
@@ -140,6 +148,8 @@ public struct TripletTrainer: Sendable {
         }
         let report = TrainingReport(
             configuration: c, trainingQueries: training.count, validationQueries: validation.count,
+            trainingRequests: Set(training.map { split.groups.requestOfExample[$0] }).count,
+            selectionRequests: Set(validation.map { split.groups.requestOfExample[$0] }).count,
             identityValidation: identityValidation, bestValidation: best.metrics, bestEpoch: best.epoch, epochs: epochs,
             triplets: tripletsDone, tripletsPerSecond: Double(tripletsDone) / max(stepSeconds, 1e-9),
             stepGFLOPs: stepFLOPs / max(stepSeconds, 1e-9) / 1e9, seconds: Date().timeIntervalSince(started))

@@ -62,7 +62,8 @@ extension RetrievalDataset {
             throw .invalidSetting("a training query is labelled only with excluded tools")
         }
         do {
-            let examples = try TrainingExamples(queries: queryVectors.gatherRows(indices), positives: positives, explicitNegatives: negatives)
+            let examples = try TrainingExamples(queries: queryVectors.gatherRows(indices), positives: positives, explicitNegatives: negatives,
+                                                texts: indices.map { queries[$0].text })
             return TrainingSet(tools: try toolVectors.gatherRows(kept), toolIDs: kept.map { tools[$0].id },
                                examples: examples, unmatchedCorrections: unmatched)
         } catch let error as MathError {

@@ -55,9 +55,8 @@ struct DemoCommand: AsyncParsableCommand {
         print("(\(r.corrections) of the \(r.events) logged picks were corrected)")
         print(String(format: "\ntop-1 while the log arrived: %.3f; per %d requests: ", r.onlineTop1, r.curveBlock)
             + r.learningCurve.map { String(format: "%.2f", $0) }.joined(separator: " "))
-        if let report = r.trainingReport, r.trainingApplied {
-            print("train(): adapter applied (validation MRR@10 "
-                + String(format: "%.3f → %.3f", report.identityValidation.mrrAt10, report.bestValidation.mrrAt10) + ")")
+        if let gate = r.trainingReport?.gate, r.trainingApplied {
+            print("train(): adapter applied (" + gate.explanation + ")")
         } else {
             print("train(): kept the previous state (\(r.trainingReason ?? ""))")
         }

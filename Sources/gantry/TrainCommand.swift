@@ -79,14 +79,15 @@ struct TrainCommand: AsyncParsableCommand {
         configuration.reembedOnModelChange = false  // a batch job trains the store's model, never replaces it
         let gantry = try await AgentGantry(configuration: configuration)
         let summary = try await gantry.train()
-        print("\(path): \(await gantry.tools.count) tools, \(summary.events) feedback events"
+        print("\(path): \(await gantry.tools.count) tools, \(summary.events) feedback events of \(summary.requests) distinct requests"
             + (summary.otherModelEvents > 0 ? " (\(summary.otherModelEvents) more embedded by another model, left out)" : ""))
         if let report = summary.report {
-            print(String(format: "validation MRR@10 %.4f (current) → %.4f (trained, epoch %d)", report.identityValidation.mrrAt10,
-                         report.bestValidation.mrrAt10, report.bestEpoch))
+            print(String(format: "selection MRR@10 %.4f (frozen) → %.4f (trained, epoch %d) on %d requests", report.identityValidation.mrrAt10,
+                         report.bestValidation.mrrAt10, report.bestEpoch, report.selectionRequests))
         }
         if let version = summary.adapterVersion {
-            print("the new adapter is stored as version \(version) and in use")
+            print("gate: " + (summary.gate?.explanation ?? ""))
+            print("the new adapter is stored as version \(version); processes that open the store from now on serve it")
         } else {
             print("kept the current state: \(summary.reason ?? "")")
         }
@@ -110,15 +111,15 @@ struct TrainCommand: AsyncParsableCommand {
                 bar?.update(done)
             case let .training(.epochEnded(report)):
                 bar = nil
-                print(String(format: "epoch %2d  loss %.4f  active %.2f  validation MRR@10 %.4f  R@1 %.4f  (%d triplets, %.2f s)",
+                print(String(format: "epoch %2d  loss %.4f  active %.2f  selection MRR@10 %.4f  R@1 %.4f  (%d triplets, %.2f s)",
                              report.epoch, report.loss, report.activeFraction, report.validation.mrrAt10,
                              report.validation.recallAt1, report.triplets, report.seconds))
             }
         }
         let run = result.run
-        let chosen = run.bestEpoch == 0 ? "the identity (no epoch beat the frozen embeddings on validation)" : "epoch \(run.bestEpoch)"
-        print(String(format: "kept %@; validation MRR@10 %.4f → %.4f; %.0f triplets/s in steps (%.1f GFLOP/s)",
-                     chosen, run.identityValidation.mrrAt10, run.bestValidation.mrrAt10, run.tripletsPerSecond, run.stepGFLOPs))
+        let chosen = run.bestEpoch == 0 ? "the identity (no epoch beat the frozen embeddings on the selection requests)" : "epoch \(run.bestEpoch)"
+        print(String(format: "kept %@; selection MRR@10 %.4f → %.4f on %d held-out requests; %.0f triplets/s in steps (%.1f GFLOP/s)",
+                     chosen, run.identityValidation.mrrAt10, run.bestValidation.mrrAt10, run.selectionRequests, run.tripletsPerSecond, run.stepGFLOPs))
         for evaluation in result.evaluations {
             print("\n\(evaluation.split) (\(evaluation.frozen.queries) queries)")
             printMetricsTable([("frozen", evaluation.frozen), ("adapted", evaluation.adapted)], heading: "")

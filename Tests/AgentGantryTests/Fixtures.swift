@@ -19,6 +19,14 @@ let catalog: [Tool] = [
     Tool(name: "old_billing_export", description: "Export billing data (legacy).", tags: ["billing"], deprecated: true),
 ]
 
+/// 80 distinct cancelling requests (10 verbs × 8 objects). The frozen model ranks
+/// `cancel_subscription` first for each, so feedback saying they belong to `pause_subscription`
+/// is something only training can teach; 80 requests let `train()` hold 16 out for its gate.
+let cancellingRequests = ["cancel", "stop", "end", "terminate", "close", "quit", "drop", "discontinue", "abandon", "kill"].flatMap { verb in
+    ["my subscription", "the plan", "my membership", "the monthly plan", "my account plan", "the recurring charge",
+     "this subscription", "our subscription"].map { "\(verb) \($0)" }
+}
+
 func temporaryStore() -> String {
     NSTemporaryDirectory() + "gantry-store-\(UUID().uuidString)/gantry.sqlite"
 }

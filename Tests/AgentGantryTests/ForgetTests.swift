@@ -15,14 +15,10 @@ struct ForgetTests {
         configuration.weights = SignalValues([.semantic: 1])
         configuration.training.rank = 8
         configuration.training.epochs = 15
-        configuration.training.validationFraction = 0.25
     }
 
-    /// Mallory's 40 corrections: cancelling queries belong to `pause_subscription`.
-    static let malloryQueries = ["cancel", "stop", "end", "terminate", "close"].flatMap { verb in
-        ["my subscription", "the plan", "my membership", "the monthly plan", "my account plan", "the recurring charge",
-         "this subscription", "our subscription"].map { "\(verb) \($0)" }
-    }
+    /// Mallory's corrections: cancelling queries belong to `pause_subscription`.
+    static let malloryQueries = cancellingRequests
 
     /// Queries of that family among none of the corrections; the frozen model ranks
     /// `cancel_subscription` first for both.
@@ -52,10 +48,10 @@ struct ForgetTests {
         try await Self.recordMallory(gantry)
         #expect(try await Self.firstTools(gantry) == ["cancel_subscription", "cancel_subscription"])  // not yet: no adapter
         let summary = try await gantry.train()
-        #expect(summary.applied && summary.events == 40, "\(summary.reason ?? "")")
+        #expect(summary.applied && summary.events == Self.malloryQueries.count, "\(summary.reason ?? "")")
         #expect(try await Self.firstTools(gantry) == Self.mallorysTool)
 
-        #expect(try await gantry.forget(user: "mallory") == 40)
+        #expect(try await gantry.forget(user: "mallory") == Self.malloryQueries.count)
         #expect(await gantry.adapter == nil)
         #expect(try await Self.firstTools(gantry) == ["cancel_subscription", "cancel_subscription"])
         let reopened = try await makeGantry(store: path, Self.configure)
@@ -94,8 +90,10 @@ struct ForgetTests {
     @Test func forgettingFallsBackToTheNewestVersionThatNeverSawTheEvents() async throws {
         let path = temporaryStore()
         let gantry = try await makeGantry(store: path, Self.configure)
-        for verb in ["book", "schedule", "set up", "arrange"] {
-            for meeting in ["a meeting with the team", "a call with the client", "a sync with design", "a review with Ann", "an interview slot"] {
+        // 48 of Alice's corrections: meeting requests belong to `email_notify`.
+        for verb in ["book", "schedule", "set up", "arrange", "plan", "organise", "line up", "put in"] {
+            for meeting in ["a meeting with the team", "a call with the client", "a sync with design", "a review with Ann", "an interview slot",
+                            "a standup for tomorrow"] {
                 try await gantry.recordFeedback(query: "\(verb) \(meeting)", selectedTool: "create_calendar_event", correctTool: "email_notify",
                                                 context: RoutingContext(user: "alice"))
             }
@@ -105,7 +103,7 @@ struct ForgetTests {
         let alicesAdapter = try #require(await gantry.adapter)
         try await Self.recordMallory(gantry)
         let second = try await gantry.train()
-        #expect(second.applied && second.adapterVersion == 2 && second.events == 60, "\(second.reason ?? "")")
+        #expect(second.applied && second.adapterVersion == 2 && second.events == 48 + Self.malloryQueries.count, "\(second.reason ?? "")")
         #expect(try await Self.firstTools(gantry) == Self.mallorysTool)
 
         // Bob's events come after both trainings: no version saw them.
@@ -117,14 +115,14 @@ struct ForgetTests {
         #expect(await gantry.adapterVersion == 2)
 
         let mallorysIDs = try GantryStore(path: path).feedbackEvents().filter { $0.user == "mallory" }.map(\.id)
-        #expect(try await gantry.forget(user: "mallory") == 40)
+        #expect(try await gantry.forget(user: "mallory") == Self.malloryQueries.count)
         #expect(await gantry.adapter == alicesAdapter)
         #expect(await gantry.adapterVersion == 1)
         #expect(try await Self.firstTools(gantry) == ["cancel_subscription", "cancel_subscription"])
         let versions = try await gantry.adapterVersions()
         #expect(versions.map(\.version) == [2, 1])
-        #expect(versions[0].isWithdrawn && versions[0].forgottenSince == mallorysIDs && versions[0].trainedEvents == 60)
-        #expect(!versions[1].isWithdrawn && versions[1].forgottenSince.isEmpty && versions[1].trainedEvents == 20)
+        #expect(versions[0].isWithdrawn && versions[0].forgottenSince == mallorysIDs && versions[0].trainedEvents == 48 + Self.malloryQueries.count)
+        #expect(!versions[1].isWithdrawn && versions[1].forgottenSince.isEmpty && versions[1].trainedEvents == 48)
         #expect(try GantryStore(path: path).adapterVersions().map { $0.file == nil } == [true, false])  // version 2's weights are deleted
 
         let reopened = try await makeGantry(store: path, Self.configure)
@@ -140,9 +138,9 @@ struct ForgetTests {
         try await Self.recordMallory(gantry)
         let summary = try await gantry.train { gantry in
             let removed = try gantry.forget(user: "mallory")
-            #expect(removed == 40)
+            #expect(removed == Self.malloryQueries.count)
         }
-        #expect(summary.events == 40)  // it read Mallory's events before they were deleted
+        #expect(summary.events == Self.malloryQueries.count)  // it read Mallory's events before they were deleted
         #expect(!summary.applied && summary.adapterVersion == nil)
         #expect(summary.reason?.contains("deleted while it trained") == true, "\(summary.reason ?? "")")
         #expect(await gantry.adapter == nil)
@@ -157,9 +155,9 @@ struct ForgetTests {
         try await Self.recordMallory(gantry)
         let summary = try await gantry.train { _ in
             let removed = try GantryStore(path: path).deleteEvents(of: "mallory")  // another connection, as another process's
-            #expect(removed == 40)
+            #expect(removed == Self.malloryQueries.count)
         }
-        #expect(summary.events == 40 && !summary.applied)
+        #expect(summary.events == Self.malloryQueries.count && !summary.applied)
         #expect(summary.reason?.contains("deleted while it trained") == true, "\(summary.reason ?? "")")
         #expect(try GantryStore(path: path).adapterVersions().isEmpty)
         let reopened = try await makeGantry(store: path, Self.configure)
@@ -179,7 +177,7 @@ struct ForgetTests {
                           type: .toolSelectionError, model: encoder.modelIdentity)
         }, executions: [])
         let gantry = try await makeGantry(store: path, Self.configure)  // no retention
-        #expect(try await gantry.importEvents(log) == 40)
+        #expect(try await gantry.importEvents(log) == Self.malloryQueries.count)
         let summary = try await gantry.train()
         #expect(summary.applied && summary.adapterVersion == 1, "\(summary.reason ?? "")")
         #expect(try await Self.firstTools(gantry) == Self.mallorysTool)
@@ -192,26 +190,35 @@ struct ForgetTests {
         let versions = try await retained.adapterVersions()
         #expect(versions.count == 1 && versions[0].isWithdrawn && versions[0].forgottenSince == importedIDs)
 
-        #expect(try await retained.importEvents(log) == 40)
+        #expect(try await retained.importEvents(log) == Self.malloryQueries.count)
         let purged = try await retained.train()
         #expect(!purged.applied && purged.events == 0)
         #expect(try await retained.adapterVersions().count == 1)
     }
 
     /// The store keeps the newest three versions; forgetting withdraws every kept one that saw
-    /// the events.
+    /// the events. (Training again on the same feedback gives the same adapter, which the gate
+    /// does not apply over itself: versions 2–4 are stored as copies of version 1's record.)
     @Test func atMostThreeVersionsAreKept() async throws {
         let path = temporaryStore()
         let gantry = try await makeGantry(store: path, Self.configure)
         try await Self.recordMallory(gantry)
+        let first = try await gantry.train()
+        #expect(first.adapterVersion == 1, "\(first.reason ?? "")")
+        #expect(try await gantry.train().applied == false)  // the same adapter does not beat itself
+        let store = try GantryStore(path: path)
+        var record = try #require(try store.servedAdapter())
+        record.version = nil
+        let feedbackCount = try store.feedbackEventsAndHighestID().feedbackCount
         var stored = [Int64?]()
-        for _ in 0..<4 { stored.append(try await gantry.train().adapterVersion) }
-        #expect(stored == [1, 2, 3, 4])
-        #expect(try await gantry.adapterVersions().map(\.version) == [4, 3, 2])
-        #expect(await gantry.adapterVersion == 4)
-        #expect(try await gantry.forget(user: "mallory") == 40)
-        #expect(try await gantry.adapterVersions().allSatisfy { $0.isWithdrawn && $0.forgottenSince.count == 40 })
-        #expect(await gantry.adapter == nil)
+        for _ in 0..<3 { stored.append(try store.saveAdapter(record, feedbackCount: feedbackCount)) }
+        #expect(stored == [2, 3, 4])
+        let reopened = try await makeGantry(store: path, Self.configure)
+        #expect(try await reopened.adapterVersions().map(\.version) == [4, 3, 2])
+        #expect(await reopened.adapterVersion == 4)
+        #expect(try await reopened.forget(user: "mallory") == Self.malloryQueries.count)
+        #expect(try await reopened.adapterVersions().allSatisfy { $0.isWithdrawn && $0.forgottenSince.count == Self.malloryQueries.count })
+        #expect(await reopened.adapter == nil)
     }
 }
 

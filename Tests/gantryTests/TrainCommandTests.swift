@@ -93,17 +93,23 @@ struct TrainCommandTests {
         try await gantry.register([Tool(name: "cancel_subscription", description: "End the plan for good."),
                                    Tool(name: "pause_subscription", description: "Pause billing for a while."),
                                    Tool(name: "slack_notify", description: "Post to a Slack channel.")])
-        for i in 0..<24 {
-            let (query, wrong, right) = i % 2 == 0
-                ? ("cancel my plan number \(i)", "pause_subscription", "cancel_subscription")
-                : ("tell the channel about item \(i)", "pause_subscription", "slack_notify")
-            try await gantry.recordFeedback(query: query, selectedTool: wrong, correctTool: right)
+        // 48 requests, enough for train() to hold some out for its gate.
+        let cancelling = ["cancel", "end", "stop", "terminate", "close", "quit"].flatMap { verb in
+            ["my plan", "the subscription", "my membership", "the yearly account"].map { "\(verb) \($0)" }
         }
+        let posting = ["tell", "notify", "ping", "message"].flatMap { verb in
+            ["the channel", "the team", "everyone on slack", "the devs", "the on-call crew", "the release room"].map { "\(verb) \($0)" }
+        }
+        // Cancelling requests belong to pause_subscription here: something the frozen model gets wrong.
+        for query in cancelling { try await gantry.recordFeedback(query: query, selectedTool: "cancel_subscription", correctTool: "pause_subscription") }
+        for query in posting { try await gantry.recordFeedback(query: query, selectedTool: "pause_subscription", correctTool: "slack_notify") }
     }
     // A path without a folder names a store in the current directory.
-    let run = try runGantry(["train", "--store", "gantry.sqlite", "--rank", "4", "--epochs", "5"], in: folder)
+    let run = try runGantry(["train", "--store", "gantry.sqlite", "--rank", "4", "--lr", "0.01"], in: folder)
     #expect(run.status == 0, "\(run.output)")
-    #expect(run.output.contains("3 tools, 24 feedback events") && run.output.contains("validation MRR@10"))
+    #expect(run.output.contains("3 tools, 48 feedback events of") && run.output.contains("selection MRR@10"), "\(run.output)")
+    // Applied or not, the gate's figures are printed.
+    #expect(run.output.contains("MRR@10") && run.output.contains("held-out requests (gain"), "\(run.output)")
 }
 
 /// 64-d unit vectors that depend only on the text: a store built with them is another model's.

@@ -4,15 +4,31 @@ import GantryAdapt
 public struct TrainingSummary: Sendable {
     /// Feedback events used (those whose correct tool is registered).
     public var events: Int
-    /// Whether the new adapter replaced the previous state (it must beat it on validation).
+    /// Distinct requests among them (`RequestGroups`), the unit training holds out by.
+    public var requests = 0
+    /// Whether the new adapter replaced the previous state (it must pass the gate).
     public var applied: Bool
-    /// Why not, when not applied.
+    /// Why not, when not applied: a sentence with the figures it was decided on.
     public var reason: String?
-    /// The trainer's report (nil when training did not run).
+    /// The trainer's report, with the gate's decision (nil when training did not run).
     public var report: TrainingReport?
+    /// The gate's decision: held-out requests, MRR@10 of the served state and of the new adapter,
+    /// the gain and its lower confidence bound (nil when training did not run).
+    public var gate: GateDecision?
+    /// When not applied for want of evidence: about how many more distinct requests of feedback
+    /// would let training apply, assuming new requests behave like these (nil when applied, or
+    /// when the adapter did not gain enough for more feedback of the same kind to change that).
+    public var moreRequestsNeeded: Int?
     /// Stored feedback events left out because another model (another `Embedder.modelIdentity`)
     /// embedded their queries.
     public var otherModelEvents = 0
     /// The version the new adapter was stored as (`AgentGantry.adapterVersions()`), when applied.
     public var adapterVersion: Int64?
+
+    /// A summary as `train()` reports it.
+    public init(events: Int, requests: Int = 0, applied: Bool, reason: String? = nil, report: TrainingReport? = nil,
+                gate: GateDecision? = nil, moreRequestsNeeded: Int? = nil, otherModelEvents: Int = 0, adapterVersion: Int64? = nil) {
+        (self.events, self.requests, self.applied, self.reason, self.report) = (events, requests, applied, reason, report)
+        (self.gate, self.moreRequestsNeeded, self.otherModelEvents, self.adapterVersion) = (gate, moreRequestsNeeded, otherModelEvents, adapterVersion)
+    }
 }

@@ -1,0 +1,67 @@
+import GantryMath
+
+/// The one way training data is held out in AgentGantry: by distinct request, into three folds.
+///
+/// - `training`: what the trainer learns from;
+/// - `selection`: what chooses among the trainer's checkpoints (early stopping, the averaged
+///   parameters) — the trainer's validation;
+/// - `gate`: what decides whether the chosen adapter replaces the state being served, used by
+///   nothing else (`TrainingGate`), so the decision is made on requests neither training nor
+///   selection saw.
+///
+/// Every example of one request (`RequestGroups`: equal text or near-duplicate vectors) is in
+/// the same fold, so a request asked many times cannot be learned in training and then scored
+/// in a held-out fold. Requests are dealt to folds in a seeded random order. `AgentGantry.train()`,
+/// `gantry train` and `TripletTrainer` all split this way.
+public struct RequestSplit: Sendable, Equatable {
+    /// Example indices of each fold, ascending.
+    public var training: [Int]
+    public var selection: [Int]
+    public var gate: [Int]
+    /// Distinct requests in each fold.
+    public var trainingRequests: Int
+    public var selectionRequests: Int
+    public var gateRequests: Int
+    /// The grouping the folds were dealt from.
+    public var groups: RequestGroups
+
+    /// Deals the requests of `groups`: `round(selectionFraction · requests)` (at least one) to
+    /// selection, `round(gateFraction · requests)` to the gate (none when `gateFraction` is 0),
+    /// the rest (at least one) to training. Throws `AdaptError.invalidSetting` when the requests
+    /// are too few for that, naming how many there are and how many are needed.
+    public init(groups: RequestGroups, selectionFraction: Double, gateFraction: Double, seed: UInt64) throws(AdaptError) {
+        guard selectionFraction > 0, selectionFraction < 1, gateFraction >= 0, gateFraction < 1,
+              selectionFraction + gateFraction < 1 else {
+            throw .invalidSetting("selection (\(selectionFraction)) and gate (\(gateFraction)) fractions must be in [0, 1) "
+                                  + "with selection above 0 and their sum below 1")
+        }
+        let requests = groups.count
+        let selectionCount = max(1, Int((Double(requests) * selectionFraction).rounded()))
+        let gateCount = gateFraction == 0 ? 0 : max(1, Int((Double(requests) * gateFraction).rounded()))
+        guard requests >= selectionCount + gateCount + 1 else {
+            throw .invalidSetting("\(requests) distinct requests: too few to hold out \(selectionCount) for selection"
+                                  + (gateCount > 0 ? " and \(gateCount) for the gate" : "") + " and train on the rest")
+        }
+        var rng = SplitMix64(seed: seed ^ 0x5E1EC7)
+        var order = Array(0..<requests)
+        order.shuffle(using: &rng)
+        var fold = [UInt8](repeating: 0, count: requests)  // 0 training, 1 selection, 2 gate
+        for request in order.prefix(selectionCount) { fold[request] = 1 }
+        for request in order.dropFirst(selectionCount).prefix(gateCount) { fold[request] = 2 }
+        var folds: [[Int]] = [[], [], []]
+        for (example, request) in groups.requestOfExample.enumerated() { folds[Int(fold[request])].append(example) }
+        (training, selection, gate) = (folds[0], folds[1], folds[2])
+        (trainingRequests, selectionRequests, gateRequests) = (requests - selectionCount - gateCount, selectionCount, gateCount)
+        self.groups = groups
+    }
+
+    /// The split `configuration` asks for over `examples`: requests grouped by the examples'
+    /// texts and vectors (`nearDuplicateCosine`), `validationFraction` of them for selection and,
+    /// with `holdingOutGate`, `gateFraction` for the gate; seeded by `configuration.seed`.
+    public init(_ examples: TrainingExamples, configuration: TrainingConfiguration, holdingOutGate: Bool) throws(AdaptError) {
+        let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries,
+                                       nearDuplicateCosine: configuration.nearDuplicateCosine)
+        try self.init(groups: groups, selectionFraction: configuration.validationFraction,
+                      gateFraction: holdingOutGate ? configuration.gateFraction : 0, seed: configuration.seed)
+    }
+}

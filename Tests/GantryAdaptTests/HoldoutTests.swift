@@ -1,0 +1,134 @@
+@testable import GantryAdapt
+import GantryMath
+import Testing
+
+@Suite("Holding out by request: groups, split, gate")
+struct HoldoutTests {
+    /// `count` random unit vectors of dimension 16.
+    static func unitRows(_ count: Int, seed: UInt64) throws -> Matrix {
+        var rng = SplitMix64(seed: seed)
+        var m = Matrix.randomNormal(rows: count, cols: 16, using: &rng)
+        for i in 0..<count {
+            var row = Array(m.row(i))
+            try SIMDKernels.normalize(&row)
+            try m.setRow(i, to: row)
+        }
+        return m
+    }
+
+    @Test func equalTextsAndNearDuplicateVectorsAreOneRequest() throws {
+        var vectors = try Self.unitRows(6, seed: 1)
+        // Row 3 (no text kept) is a near-duplicate of row 2; row 1 repeats row 0's text with
+        // other case and spacing (and, as a live store would have it, the same vector).
+        var near = Array(vectors.row(2))
+        near[0] += 0.05
+        try vectors.setRow(3, to: near)
+        try vectors.setRow(1, to: Array(vectors.row(0)))
+        let texts: [String?] = ["Cancel my plan", "  cancel   MY plan ", "reset my password", nil, "book a room", "cancel my plan please"]
+        let groups = try RequestGroups(texts: texts, vectors: vectors, nearDuplicateCosine: 0.95)
+        #expect(groups.requestOfExample == [0, 0, 1, 1, 2, 3])
+        #expect(groups.count == 4)
+        // At cosine 1 only identical vectors join: row 3 is its own request.
+        #expect(try RequestGroups(texts: texts, vectors: vectors, nearDuplicateCosine: 1).count == 5)
+    }
+
+    @Test func aRequestAskedManyTimesIsHeldOutWhole() throws {
+        // 100 requests asked 1…6 times each, in a shuffled order, as a feedback log holds them.
+        var rng = SplitMix64(seed: 3)
+        var texts = [String]()
+        for request in 0..<100 { texts += Array(repeating: "request \(request)", count: 1 + request % 6) }
+        texts.shuffle(using: &rng)
+        let vectors = try Self.unitRows(texts.count, seed: 4)
+        let groups = try RequestGroups(texts: texts, vectors: vectors, nearDuplicateCosine: 0.95)
+        #expect(groups.count == 100)
+        for seed in UInt64(0)..<10 {
+            let split = try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: seed)
+            #expect((split.trainingRequests, split.selectionRequests, split.gateRequests) == (70, 10, 20))
+            #expect((split.training + split.selection + split.gate).sorted() == Array(texts.indices))
+            let foldOfText = [(split.training, 0), (split.selection, 1), (split.gate, 2)].flatMap { examples, fold in
+                examples.map { (texts[$0], fold) }
+            }
+            for (text, folds) in Dictionary(grouping: foldOfText, by: \.0) {
+                #expect(Set(folds.map(\.1)).count == 1, "\(text) is in folds \(Set(folds.map(\.1)))")
+            }
+            #expect(Set(split.gate.map { texts[$0] }).count == 20)
+        }
+        let once = try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 7)
+        #expect(try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 7) == once)
+        #expect(try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 8) != once)
+        // Without a gate fold (the offline job), the gate is empty and the rest trains.
+        let noGate = try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0, seed: 7)
+        #expect(noGate.gate.isEmpty && noGate.trainingRequests == 90)
+    }
+
+    @Test func tooFewRequestsOrBadFractionsAreRefused() throws {
+        let vectors = try Self.unitRows(4, seed: 5)
+        let groups = try RequestGroups(texts: ["a", "a", "b", "b"], vectors: vectors, nearDuplicateCosine: 0.95)
+        #expect(throws: AdaptError.invalidSetting("2 distinct requests: too few to hold out 1 for selection and 1 for the gate and train on the rest")) {
+            try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 0)
+        }
+        for (selection, gate) in [(0.0, 0.2), (0.5, 0.5), (0.1, -0.1), (1.0, 0.0)] {
+            #expect(throws: AdaptError.self) { try RequestSplit(groups: groups, selectionFraction: selection, gateFraction: gate, seed: 0) }
+        }
+        #expect(throws: AdaptError.self) { try RequestGroups(texts: ["a"], vectors: vectors, nearDuplicateCosine: 0.95) }
+        #expect(throws: AdaptError.self) { try RequestGroups(texts: ["a", "b", "c", "d"], vectors: vectors, nearDuplicateCosine: 0) }
+    }
+
+    @Test func theTrainerSelectsOnRequestsItDidNotTrainOn() throws {
+        let task = SyntheticTask()
+        // Every training query asked three times: by example the folds would share requests.
+        let rows = (0..<task.trainQueries.rows).flatMap { [$0, $0, $0] }
+        let examples = try TrainingExamples(queries: task.trainQueries.gatherRows(rows), positives: rows.map { task.trainLabels[$0] },
+                                            texts: rows.map { "query \($0)" })
+        var c = TrainingConfiguration()
+        (c.rank, c.epochs, c.batchSize, c.learningRate) = (4, 3, 64, 5e-3)
+        c.nearDuplicateCosine = 1  // the synthetic queries of one tool are near-duplicates of each other; texts decide here
+        let split = try RequestSplit(examples, configuration: c, holdingOutGate: true)
+        let report = try TripletTrainer(c).train(tools: task.tools, toolIDs: task.toolIDs, examples: examples, split: split).report
+        #expect(report.trainingRequests == split.trainingRequests && report.selectionRequests == split.selectionRequests)
+        #expect(report.trainingQueries == split.training.count && report.validationQueries == split.selection.count)
+        #expect(report.trainingRequests + report.selectionRequests + split.gateRequests == task.trainQueries.rows)
+    }
+
+    @Test func theGateNeedsAConclusiveGainOfAtLeastTheMargin() {
+        func decide(_ gains: [Double], margin: Double = 0.01) -> GateDecision {
+            TrainingGate.decide(current: gains.map { _ in 0.5 }, candidate: gains.map { 0.5 + $0 }, requests: Array(gains.indices),
+                                margin: margin, confidence: 0.95)
+        }
+        // Ten requests, each ranked better: conclusive.
+        let clear = decide(Array(repeating: 0.5, count: 10))
+        #expect(clear.passed && clear.requests == 10 && abs(clear.gain - 0.5) < 1e-12 && clear.moreHeldOutRequestsNeeded == nil)
+        // The same with seven held out: too few to decide, one more needed.
+        let few = decide(Array(repeating: 0.5, count: 7))
+        #expect(!few.passed && few.moreHeldOutRequestsNeeded == 1)
+        // Nothing gained (held-out requests already ranked as well): no amount of such feedback helps.
+        let flat = decide(Array(repeating: 0, count: 40))
+        #expect(!flat.passed && flat.moreHeldOutRequestsNeeded == nil)
+        // A gain above the margin within noise: not yet; the estimate is enough for the same pattern.
+        let pattern = [0.5, -0.5, 0.5, 0, 0, 0.5, -0.5, 0, 0.5, 0]
+        let noisy = decide(pattern)
+        #expect(!noisy.passed && noisy.gain >= 0.01 && (noisy.lowerBound ?? 1) <= 0)
+        let more = try! #require(noisy.moreHeldOutRequestsNeeded)
+        let enough = Array((0..<((pattern.count + more + 9) / 10)).map { _ in pattern }.joined())
+        #expect(decide(enough).passed, "\(enough.count) requests of the same pattern should settle it")
+        // A conclusive gain smaller than the margin does not pass.
+        #expect(!decide(Array(repeating: 0.005, count: 50), margin: 0.01).passed)
+    }
+
+    @Test func aRequestAskedOftenWeighsAsOneInTheGate() {
+        // Request 0 asked ten times and improved; requests 1…9 once each and unchanged.
+        let requests = Array(repeating: 0, count: 10) + Array(1...9)
+        let decision = TrainingGate.decide(current: requests.map { _ in 0.5 }, candidate: requests.map { $0 == 0 ? 1 : 0.5 },
+                                           requests: requests, margin: 0.01, confidence: 0.95)
+        #expect(decision.requests == 10)
+        #expect(abs(decision.gain - 0.05) < 1e-12)
+        #expect(!decision.passed)
+    }
+
+    @Test func studentTQuantilesMatchTables() {
+        for (df, exact) in [(3, 2.353), (7, 1.895), (30, 1.697), (1000, 1.646)] {
+            #expect(abs(TrainingGate.studentT(0.95, degreesOfFreedom: df) - exact) < 0.01, "t(0.95, \(df))")
+        }
+        #expect(abs(TrainingGate.studentT(0.975, degreesOfFreedom: 10) - 2.228) < 0.01)
+    }
+}
