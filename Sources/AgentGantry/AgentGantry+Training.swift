@@ -45,7 +45,7 @@ extension AgentGantry {
             return result
         }
         guard names.count >= 2 else { return notApplied("fewer than 2 tools") }
-        let tools: Matrix, examples: TrainingExamples, groups: RequestGroups
+        let tools: Matrix, examples: TrainingExamples
         do {
             tools = try Matrix(rowArrays: names.map { catalog[$0]!.vector })
             // Unit vectors, as the feedback memory uses them (an imported vector may be of any
@@ -60,38 +60,41 @@ extension AgentGantry {
                                      explicitNegatives: events.map { event in event.wrongTool.flatMap { row[$0] }.map { [$0] } ?? [] },
                                      texts: events.map(\.query))
             }
-            groups = try adaptError { () throws(AdaptError) in
-                try RequestGroups(texts: examples.texts, vectors: queries, nearDuplicateCosine: settings.nearDuplicateCosine)
-            }
         } catch let error as GantryError {
             throw error
         } catch {
             throw .invalidInput("\(error)")
         }
-        summary.requests = groups.count
-        let needed = Self.minimumTrainingRequests(settings)
-        guard groups.count >= needed else {
-            return notApplied("\(groups.count) distinct requests among \(events.count) usable feedback events; training needs at least "
-                              + "\(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is better",
-                              moreRequests: needed - groups.count)
-        }
-        let split = try adaptError { () throws(AdaptError) in
-            try RequestSplit(groups: groups, selectionFraction: settings.validationFraction, gateFraction: settings.gateFraction, seed: settings.seed)
-        }
-        // Training allocates hundreds of MB on a worker thread; glibc keeps freed memory in that
-        // thread's arena unless asked (the soak measured +25 MB of resident memory per train()).
+        // Grouping (a pass over all pairs of queries), training and the gate run off the actor,
+        // so retrieval continues meanwhile. Training allocates hundreds of MB on a worker thread;
+        // glibc keeps freed memory in that thread's arena unless asked (the soak measured +25 MB
+        // of resident memory per train()).
         defer { releaseFreedMemory() }
-        let trainer = TripletTrainer(settings), served = adapter
-        let result = await Task.detached { () -> Result<(adapter: LowRankAdapter, report: TrainingReport), AdaptError> in
+        let trainer = TripletTrainer(settings), served = adapter, needed = Self.minimumTrainingRequests(settings)
+        let result = await Task.detached { () -> Result<TrainingOutcome, AdaptError> in
             Result { () throws(AdaptError) in
+                let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries, nearDuplicateCosine: settings.nearDuplicateCosine)
+                guard groups.count >= needed else { return .tooFewRequests(groups.count) }
+                let split = try RequestSplit(groups: groups, selectionFraction: settings.validationFraction,
+                                             gateFraction: settings.gateFraction, seed: settings.seed)
                 var (trained, report) = try trainer.train(tools: tools, toolIDs: names, examples: examples, split: split)
-                guard report.bestEpoch > 0 else { return (trained, report) }  // the identity: nothing to decide
-                report.gate = try TrainingGate.decide(candidate: trained, current: served, tools: tools, toolIDs: names, examples: examples,
-                                                      split: split, margin: settings.gateMargin, confidence: settings.gateConfidence)
-                return (trained, report)
+                if report.bestEpoch > 0 {  // else the identity: nothing to decide
+                    report.gate = try TrainingGate.decide(candidate: trained, current: served, tools: tools, toolIDs: names, examples: examples,
+                                                          split: split, margin: settings.gateMargin, confidence: settings.gateConfidence)
+                }
+                return .trained(trained, report, requests: groups.count)
             }
         }.value
-        let (trained, report) = try adaptError { () throws(AdaptError) in try result.get() }
+        let trained: LowRankAdapter, report: TrainingReport
+        switch try adaptError({ () throws(AdaptError) in try result.get() }) {
+        case .tooFewRequests(let requests):
+            summary.requests = requests
+            return notApplied("\(requests) distinct requests among \(events.count) usable feedback events; training needs at least "
+                              + "\(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is better",
+                              moreRequests: needed - requests)
+        case let .trained(adapter, trainingReport, requests):
+            (trained, report, summary.requests) = (adapter, trainingReport, requests)
+        }
         guard let gate = report.gate else {
             let held = "the \(report.selectionRequests) requests held out for selection"
             return notApplied(report.identityValidation.mrrAt10 == 1
@@ -137,6 +140,14 @@ extension AgentGantry {
 #if canImport(Glibc)
 @_silgen_name("malloc_trim") private func malloc_trim(_ pad: Int) -> Int32
 #endif
+
+/// What `train()`'s work off the actor ended with.
+private enum TrainingOutcome: Sendable {
+    /// Fewer distinct requests than training needs (their count).
+    case tooFewRequests(Int)
+    /// The trainer's adapter and report (with the gate's decision when an epoch was chosen).
+    case trained(LowRankAdapter, TrainingReport, requests: Int)
+}
 
 /// Hands memory freed by the allocator back to the system (glibc: `malloc_trim`).
 private func releaseFreedMemory() {

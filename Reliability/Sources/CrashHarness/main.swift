@@ -197,7 +197,7 @@ func runScenario(_ scenario: String, kills: Int, rng: inout SplitMix64) async th
     if scenario == "feedback" || scenario == "train" {
         let gantry = try await openGantry(store)
         try await gantry.register(tools)
-        for k in 0..<AgentGantry.minimumTrainingEvents { try await recordEvent(gantry, 1_000_000 + k) }
+        for k in 0..<AgentGantry.minimumTrainingRequests(TrainingConfiguration()) { try await recordEvent(gantry, 1_000_000 + k) }
     }
     for round in 0..<kills {
         // Short delays hit the first writes, long ones later ones; train() takes longest.
