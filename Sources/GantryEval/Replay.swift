@@ -83,7 +83,7 @@ public enum Replay {
         public var afterTraining: Measurement
         /// Whether `train()` applied its adapter, and why not when it did not.
         public var trainingApplied: Bool
-        /// `TrainingSummary.reason`: why `train()` did not apply an adapter, or what it did.
+        /// `TrainingSummary.reason`: why `train()` did not apply its adapter (nil when it did).
         public var trainingReason: String?
         /// Wall-clock seconds of the whole run.
         public var seconds: Double

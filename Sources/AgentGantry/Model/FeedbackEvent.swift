@@ -5,8 +5,8 @@ public struct FeedbackEvent: Sendable, Equatable {
     /// The event's id in the store (increasing in log order); 0 until stored. Adapter versions record
     /// the highest id their training read.
     public var id: Int64
-    /// When the feedback was recorded (by the instance's `GantryClock`); the feedback memory's
-    /// weight halves every `halfLife` of age, and `retentionDays` deletes by it.
+    /// When the feedback was recorded (by the instance's `GantryClock`); its weight in the
+    /// feedback memory halves every `feedbackHalfLife` of age, and `retentionDays` deletes by it.
     public var at: Date
     /// The user who gave the feedback (`RoutingContext.user`), in Unicode NFC: `forget(user:)`
     /// deletes by it, and the correct tool counts as the user's choice for preferences.
