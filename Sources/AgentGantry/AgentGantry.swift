@@ -12,7 +12,11 @@ import GantryMath
 /// folds the event log (`Learning/`), `GantryStore` keeps everything durable (`Store/`).
 /// Everything learned is in the store and survives a restart.
 public actor AgentGantry {
+    /// The settings this instance was opened with (validated by `init`; fixed for its life).
     public let configuration: GantryConfiguration
+    /// The embedder of queries and tools: the `MiniLMEncoder` loaded from
+    /// `configuration.modelDirectory`, or the one given to `init`. Its `modelIdentity` and
+    /// `dimension` are recorded with every stored vector.
     public nonisolated let embedder: any Embedder
     let store: GantryStore
     /// The registered tools and their frozen embeddings.

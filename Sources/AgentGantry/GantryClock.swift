@@ -7,6 +7,7 @@ public struct GantryClock: Sendable {
     /// The current time.
     public let now: @Sendable () -> Date
 
+    /// A clock that reads `now` (called from any thread, possibly at once).
     public init(_ now: @escaping @Sendable () -> Date) {
         self.now = now
     }

@@ -18,6 +18,8 @@ public enum AdaptError: Error, CustomStringConvertible, Equatable, Sendable {
     /// An index operation failed.
     case index(IndexError)
 
+    /// A one-line message: the location and reason of a dataset error, or the wrapped error's own
+    /// message.
     public var description: String {
         switch self {
         case let .dataset(location, reason): return "\(location): \(reason)"

@@ -25,11 +25,17 @@ public enum AdapterFile {
 
     /// What a file says besides the adapter itself.
     public struct Header: Sendable, Equatable {
+        /// d: the length of the embeddings the adapter maps.
         public var dimension: Int
+        /// r: the rank of the adapter's update, in 1...d.
         public var rank: Int
+        /// Whether the adapter maps queries only or queries and tools.
         public var side: LowRankAdapter.Side
+        /// The identity of the embedding model the adapter was trained on (`Embedder.modelIdentity`).
         public var modelIdentity: String
+        /// The training configuration as JSON, as the trainer wrote it (`{}` when none was given).
         public var trainingJSON: String
+        /// The metrics the adapter reached as JSON, free-form, for people (`{}` when none was given).
         public var metricsJSON: String
     }
 

@@ -10,11 +10,18 @@ public struct LowRankAdapter: Sendable, Equatable {
     /// Where the adapter applies: to queries only, or to queries and tools (then the catalog is
     /// re-embedded through it and the index rebuilt).
     public enum Side: String, Sendable, CaseIterable, Codable {
-        case query, both
+        /// Queries only: tools keep their frozen vectors, so the index need not be rebuilt.
+        case query
+        /// Queries and tools (with the tools' learned offsets); the catalog's vectors are
+        /// adapted too and the index rebuilt from them.
+        case both
     }
 
+    /// d: the length of the vectors the adapter maps.
     public let dimension: Int
+    /// r: the rank of the update `U Vᵀ`, in 1...d; a vector costs about 2·r·d multiply-adds.
     public let rank: Int
+    /// Whether tools are adapted too, or queries only.
     public var side: Side
     /// Vᵀ, r × d.
     public var down: Matrix
@@ -37,6 +44,8 @@ public struct LowRankAdapter: Sendable, Equatable {
                               up: Matrix(rows: rank, cols: dimension), toolOffsets: [:])
     }
 
+    /// An adapter from its parts. Preconditions: `down` and `up` are `rank × dimension`, and every
+    /// offset has `dimension` floats (a violation traps; `AdapterFile` checks files before this).
     public init(dimension: Int, rank: Int, side: Side, down: Matrix, up: Matrix, toolOffsets: [String: [Float]] = [:]) {
         precondition(down.shape == Shape(rows: rank, cols: dimension) && up.shape == down.shape)
         precondition(toolOffsets.values.allSatisfy { $0.count == dimension })

@@ -5,7 +5,11 @@ import GantryMath
 public enum RetrievalEvaluator {
     /// Which index answers: exact (`FlatIndex`, one sgemm per block of queries) or `HNSWIndex`.
     public enum IndexKind: String, Sendable, CaseIterable {
-        case flat, hnsw
+        /// `FlatIndex`: exact rankings.
+        case flat
+        /// `HNSWIndex` (M 16, efConstruction 200, built on one thread so the graph is
+        /// reproducible, searched with ef = max(64, 2k)): approximate rankings.
+        case hnsw
     }
 
     /// The top `k` tool rows for each query row (inner product of unit vectors = cosine).

@@ -8,6 +8,11 @@ import GantryMath
 /// then W − I compressed to rank r by its SVD (sgesdd): W − I ≈ A Σ Bᵀ with the r largest
 /// singular values, split as down = (A Σ^½)ᵀ and up = Σ^½ Bᵀ, so x + (x·downᵀ)·up ≈ x·W.
 public enum WarmStart {
+    /// The rank-`rank` factors `(down, up)`, each `rank × d`, of the ridge solution above for the
+    /// paired rows of `q` (queries) and `t` (their positive tools' vectors), with `lambda` > 0 the
+    /// pull toward the identity. Cost: one d×d solve and one d×d SVD (O(d³)) after O(n·d²) for the
+    /// products. Throws `AdaptError.invalidSetting` if the rows do not pair up or there are none,
+    /// `.math` if LAPACK fails. `rank` must not exceed d.
     public static func ridge(queries q: Matrix, targets t: Matrix, rank: Int, lambda: Float) throws(AdaptError) -> (down: Matrix, up: Matrix) {
         let d = q.cols
         guard q.rows == t.rows, t.cols == d, q.rows > 0 else {

@@ -14,6 +14,8 @@ public enum EmbedError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Vectors of one embedder asked for by another (e.g. a `.npy` row count mismatch).
     case mismatch(String)
 
+    /// A one-line message naming the file, tensor or text at fault and, for a missing model, the
+    /// command that fetches it.
     public var description: String {
         switch self {
         case let .modelNotFound(path, missing, remedy):

@@ -16,13 +16,18 @@ import GantryMath
 /// for the embedding table and the small vectors. The encoder is immutable: any number of
 /// threads may call `embed`.
 public final class MiniLMEncoder: Embedder, @unchecked Sendable {
+    /// 384: the length of every vector this encoder returns.
     public let dimension = 384
+    /// `sentence-transformers/all-MiniLM-L6-v2@` followed by the CRC-32C of `model.safetensors` in
+    /// hexadecimal, so that other weights under the same name get another identity.
     public let modelIdentity: String
     /// Texts per forward pass.
     public let batchSize: Int
     /// Threads for the matrix products of one forward pass; nil follows `BLAS.threadCount`
     /// (OpenBLAS's setting, so one knob governs both) at every call.
     public let threads: Int?
+    /// The tokenizer loaded from the model's `vocab.txt`, with `maxLength` 256 (`[CLS]`, at most 254
+    /// word pieces, `[SEP]`), as sentence-transformers truncates for this model.
     public let tokenizer: WordPieceTokenizer
     /// Texts longer than this (UTF-8 bytes) are refused before tokenisation, which it bounds; it is
     /// above the longest text a tool registered with AgentGantry can have (about 117 KiB).

@@ -4,7 +4,9 @@ import GantryMath
 /// Serves vectors computed earlier (e.g. a dataset's `.npy`), looked up by exact text; texts it
 /// does not know go to `fallback`, or are an error without one.
 public struct PrecomputedEmbedder: Embedder {
+    /// The length of every vector: the columns of the precomputed matrix.
     public let dimension: Int
+    /// The identity given at creation, which a fallback embedder must share.
     public let modelIdentity: String
     private let rows: [String: Int]
     private let vectors: Matrix
@@ -36,6 +38,9 @@ public struct PrecomputedEmbedder: Embedder {
         try self.init(texts: texts, vectors: Matrix(NPYFile.read(path)), modelIdentity: modelIdentity, fallback: fallback)
     }
 
+    /// One row per text: the precomputed row of each known text (a dictionary lookup and a copy),
+    /// the fallback's vectors for the others (in one call). Throws `EmbedError.mismatch` for an
+    /// unknown text when there is no fallback, and whatever the fallback throws.
     public func embed(_ texts: [String]) throws -> Matrix {
         var values = [Float]()
         values.reserveCapacity(texts.count * dimension)

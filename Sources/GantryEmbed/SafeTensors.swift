@@ -9,13 +9,19 @@ import GantryMath
 public final class SafeTensors: @unchecked Sendable {
     /// One tensor's description.
     public struct Entry: Sendable, Equatable {
+        /// The element type as the header spells it: `F32`, `F16`, `BF16`, `F64`, `I64`, `I32`, `I16`,
+        /// `I8`, `U8` or `BOOL` (only `F32` tensors are read as floats).
         public var dtype: String
+        /// The dimensions, outermost first (row-major); its product times the dtype's width is the
+        /// length of `range`, checked at load.
         public var shape: [Int]
         /// Byte range inside the data section.
         public var range: Range<Int>
     }
 
+    /// The file the tensors are mapped from, named in errors.
     public let path: String
+    /// Every tensor in the header by name (`__metadata__` excluded), validated against the file size.
     public let entries: [String: Entry]
     /// CRC-32C of the whole file: identifies the weights (hardware CRC, ~10 ms for 90 MB).
     public let checksum: UInt32

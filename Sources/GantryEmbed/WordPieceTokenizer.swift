@@ -14,10 +14,16 @@ import GantryMath
 /// 6. each word: greedy longest-match-first against the vocabulary, continuation pieces
 ///    prefixed `##`; a word with no match, or longer than 100 characters, is `[UNK]`.
 public struct WordPieceTokenizer: Sendable {
+    /// Word pieces and their ids (a continuation piece starts with `##`).
     public let vocabulary: [String: Int32]
+    /// The id of `[UNK]`, given for a word that no sequence of pieces spells.
     public let unknownID: Int32
+    /// The id of `[CLS]`, the first token of every encoding.
     public let classID: Int32
+    /// The id of `[SEP]`, the last token of every encoding.
     public let separatorID: Int32
+    /// The id of `[PAD]`, or 0 when the vocabulary has none. `encode` never pads; the id is for
+    /// callers that batch encodings into a rectangle.
     public let paddingID: Int32
     /// Word pieces per text, including `[CLS]` and `[SEP]` (sentence-transformers' max_seq_length).
     public let maxLength: Int
@@ -37,6 +43,8 @@ public struct WordPieceTokenizer: Sendable {
         try self.init(vocabulary: vocabulary, maxLength: maxLength)
     }
 
+    /// A tokenizer over `vocabulary`, which must hold `[UNK]`, `[CLS]` and `[SEP]`; `maxLength` counts
+    /// those two and must be at least 2. Throws `EmbedError.mismatch` otherwise.
     public init(vocabulary: [String: Int32], maxLength: Int = 256) throws(EmbedError) {
         guard let unknown = vocabulary["[UNK]"], let cls = vocabulary["[CLS]"], let sep = vocabulary["[SEP]"] else {
             throw .mismatch("the vocabulary lacks [UNK], [CLS] or [SEP]")

@@ -5,8 +5,11 @@ import GantryMath
 public enum Baselines {
     /// One baseline's metrics on the evaluated queries (and on the held-out tools' queries).
     public struct Row: Sendable {
+        /// The method's name as tables print it (`frozen`, `adapter tools.gadp`, `tool centroids`, …).
         public var method: String
+        /// Its metrics on the evaluated queries: the test split, or the seen tools' test queries.
         public var metrics: RetrievalMetrics
+        /// Its metrics on the held-out tools' queries; nil without an unseen-tools split.
         public var unseenTools: RetrievalMetrics?
     }
 

@@ -41,6 +41,7 @@ public struct EmbeddingJob: Sendable {
     /// The model folder (nil: `GANTRY_MODEL_DIR`, then the bootstrap cache).
     public var modelDirectory: String?
 
+    /// A job as `gantry embed` describes it; nothing is read until `run(progress:)`.
     public init(input: String, source: TextSource = .field("text"), output: String, batchSize: Int = 32,
                 threads: Int? = nil, modelDirectory: String? = nil) {
         self.input = input

@@ -9,6 +9,7 @@ public enum EvalError: Error, CustomStringConvertible, Sendable {
     /// A file the job needs does not exist; `hint` says where it is expected.
     case missingFile(path: String, hint: String)
 
+    /// A one-line message starting with the file (and `:line`), as compilers print locations.
     public var description: String {
         switch self {
         case let .unreadable(error): error.description

@@ -27,6 +27,8 @@ public struct EvaluationPipeline: Sendable {
     /// Also train and score `Baselines` on the same split.
     public var baselines: Bool
 
+    /// A pipeline as `gantry eval` describes it; the defaults evaluate the frozen embeddings on the
+    /// dataset's own test split with the exact index, without baselines.
     public init(split: TrainingPipeline.SplitChoice = .datasetSplit, index: RetrievalEvaluator.IndexKind = .flat,
                 adapter: String? = nil, baselines: Bool = false) {
         self.split = split

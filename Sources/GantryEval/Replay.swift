@@ -13,6 +13,7 @@ public enum Replay {
     public struct Measurement: Sendable, Codable {
         /// Share of queries whose first result is a correct tool.
         public var top1: Double
+        /// Recall, MRR, NDCG and COMP of the same rankings (cut at 10).
         public var metrics: RetrievalMetrics
     }
 
@@ -64,6 +65,7 @@ public enum Replay {
 
     /// What `run(dataset:…)` measured.
     public struct Report: Sendable, Codable {
+        /// The dataset's name (its folder's).
         public var dataset: String
         /// Training queries replayed.
         public var events: Int
@@ -71,6 +73,7 @@ public enum Replay {
         public var mistakesRecorded: Int
         /// Top-1 accuracy of each block of `curveBlock` replayed queries, in order.
         public var learningCurve: [Double]
+        /// Queries per point of `learningCurve`.
         public var curveBlock: Int
         /// The test split under the fixed formula (`SignalValues.staticFormula`), nothing learned.
         public var staticRouting: Measurement
@@ -80,6 +83,7 @@ public enum Replay {
         public var afterTraining: Measurement
         /// Whether `train()` applied its adapter, and why not when it did not.
         public var trainingApplied: Bool
+        /// `TrainingSummary.reason`: why `train()` did not apply its adapter (nil when it did).
         public var trainingReason: String?
         /// Wall-clock seconds of the whole run.
         public var seconds: Double

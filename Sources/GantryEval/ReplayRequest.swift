@@ -7,10 +7,14 @@ import GantryIO
 public struct ReplayRequest: Sendable {
     /// What a logged agent did.
     public struct LoggedCall: Sendable {
+        /// The tool the agent picked (a correction is recorded when it is not the first correct tool).
         public var selected: String
+        /// How the call of the correct tool ended, recorded as an execution.
         public var outcome: ExecutionOutcome
+        /// The call's latency, when logged.
         public var latency: Duration?
 
+        /// A logged call.
         public init(selected: String, outcome: ExecutionOutcome, latency: Duration? = nil) {
             self.selected = selected
             self.outcome = outcome
@@ -18,13 +22,16 @@ public struct ReplayRequest: Sendable {
         }
     }
 
+    /// The request's text, routed as it is.
     public var query: String
+    /// Who asks (user, team, session), passed to every call the replay makes for the request.
     public var context: RoutingContext
     /// The correct tools (at least one; the first is the one a correction names).
     public var correctTools: [String]
     /// What the log says the agent did; nil for a simulated agent.
     public var logged: LoggedCall?
 
+    /// A request. Precondition: `correctTools` is not empty.
     public init(query: String, context: RoutingContext = RoutingContext(), correctTools: [String], logged: LoggedCall? = nil) {
         precondition(!correctTools.isEmpty, "a replayed request needs a correct tool")
         self.query = query

@@ -21,11 +21,14 @@ public struct RetrievalDataset: Sendable {
         public var id: String
         /// The name its embedded text starts with (the id when the line has none).
         public var name: String
+        /// What the tool does: the text embedded after its name.
         public var description: String
+        /// Labels, passed on to the registered `AgentGantry` tool (not embedded).
         public var tags: [String]
         /// Property names of the tool's JSON-Schema `parameters`, sorted.
         public var parameterNames: [String]
 
+        /// A catalog entry (`parameterNames` are sorted here).
         public init(id: String, name: String, description: String, tags: [String] = [], parameterNames: [String] = []) {
             self.id = id
             self.name = name
@@ -39,16 +42,25 @@ public struct RetrievalDataset: Sendable {
     }
 
     /// Which side of the train/test split a query is on.
-    public enum Split: String, Sendable { case train, test }
+    public enum Split: String, Sendable {
+        /// Queries the adapter (and the baselines) may learn from (`"split": "train"`).
+        case train
+        /// Queries held out for measuring (`"split": "test"`).
+        case test
+    }
 
     /// A labelled query, as `queries.jsonl` describes it.
     public struct Query: Sendable, Equatable {
+        /// The query's id (`"line N"` when its line has none).
         public var id: String
+        /// The request as a user would type it.
         public var text: String
         /// Indices into `tools` of the correct tools (at least one).
         public var tools: [Int]
+        /// Which side of the train/test split the query is on.
         public var split: Split
 
+        /// A labelled query (checked when a dataset is made from it).
         public init(id: String, text: String, tools: [Int], split: Split) {
             self.id = id
             self.text = text
@@ -59,10 +71,15 @@ public struct RetrievalDataset: Sendable {
 
     /// An explicit correction: for `query`, `wrong` was chosen and `correct` was right.
     public struct Correction: Sendable, Equatable {
+        /// The query's text. When it equals a training query's text, `wrong` becomes an explicit
+        /// negative of that query; otherwise it needs embedding first (`TrainingSet.unmatchedCorrections`).
         public var query: String
+        /// The index in `tools` of the tool chosen wrongly: an explicit negative in training.
         public var wrong: Int
+        /// The index in `tools` of the right tool.
         public var correct: Int
 
+        /// A correction of `query`.
         public init(query: String, wrong: Int, correct: Int) {
             self.query = query
             self.wrong = wrong
@@ -70,12 +87,17 @@ public struct RetrievalDataset: Sendable {
         }
     }
 
+    /// The dataset's name: its folder's name when loaded.
     public var name: String
+    /// The catalog, in `tools.jsonl` order (row i of `toolVectors` embeds tool i).
     public var tools: [Tool]
+    /// The labelled queries, in `queries.jsonl` order (row i of `queryVectors` embeds query i).
     public var queries: [Query]
+    /// The explicit corrections of `feedback.jsonl` (empty when there is none).
     public var corrections: [Correction]
-    /// Unit rows, one per tool / query.
+    /// Unit rows, one per tool (`tools.npy`).
     public var toolVectors: Matrix
+    /// Unit rows, one per query (`queries.npy`).
     public var queryVectors: Matrix
     /// Identity of the model that made the vectors: `embeddings.json`'s `model` when the folder
     /// has one, else all-MiniLM-L6-v2.
@@ -89,6 +111,10 @@ public struct RetrievalDataset: Sendable {
         Dictionary(tools.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// A dataset from its parts, validated as `load(directory:)` validates a folder: at least one
+    /// tool, one vector row per tool and per query of one dimension, finite unit rows (norm within
+    /// 1e-3 of 1), every query labelled with tools of the catalog. Throws `AdaptError.dataset`
+    /// naming the row or query at fault. (Unlike `load`, it accepts an empty split.)
     public init(name: String, tools: [Tool], queries: [Query], corrections: [Correction] = [],
                 toolVectors: Matrix, queryVectors: Matrix) throws(AdaptError) {
         guard !tools.isEmpty else { throw .dataset(location: name, reason: "the catalog has no tools") }

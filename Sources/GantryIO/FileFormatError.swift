@@ -13,6 +13,8 @@ public enum FileFormatError: Error, CustomStringConvertible, Equatable, Sendable
     /// written.
     case checksumMismatch(path: String, expected: UInt32, found: UInt32)
 
+    /// A one-line message that starts with the file's path and says what is wrong and, where there
+    /// is one, how to fix it (`… is truncated: expected 4096 bytes, found 1024; rewrite or re-copy the file`).
     public var description: String {
         switch self {
         case let .io(path, operation, reason):

@@ -2,7 +2,9 @@
 public enum JSONLines {
     /// One non-blank line: its 1-based number in the file and its bytes (without the newline).
     public struct Line: Sendable {
+        /// The line's number in the file, counting from 1 and counting blank lines too, for error messages.
         public var number: Int
+        /// The line's bytes, without the newline (a trailing carriage return is kept).
         public var bytes: ArraySlice<UInt8>
     }
 

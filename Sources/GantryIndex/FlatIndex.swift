@@ -8,8 +8,12 @@ import GantryMath
 /// sgemm into score tiles of at most `tileBytes` plus a top-k per query. Results equal a naive
 /// scan, ties going to the earlier-inserted vector.
 public struct FlatIndex: VectorIndex {
+    /// The length of every vector (at least 1).
     public let dimension: Int
+    /// How scores are computed; under `.cosine` vectors are stored normalized.
     public let metric: Metric
+    /// The embedding model that made the vectors, written into saved files and checked by
+    /// `load(from:expectedModel:)`; empty when not given.
     public let modelIdentity: String
     var vectors: [Float] = []
     var idMap = IDMap()
@@ -26,6 +30,7 @@ public struct FlatIndex: VectorIndex {
         self.modelIdentity = modelIdentity
     }
 
+    /// The number of vectors held (a removed vector is gone at once: there are no tombstones).
     public var count: Int { idMap.count }
 
     /// Bytes the index holds: vectors and ids (not counting allocator overhead).
@@ -34,6 +39,7 @@ public struct FlatIndex: VectorIndex {
     /// The ids in row order.
     public var ids: [VectorID] { idMap.ids }
 
+    /// Whether `id` is indexed (a hash lookup).
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
     /// The stored vector of `id` (for cosine: the normalized one); nil for an unknown or removed id.
@@ -41,6 +47,9 @@ public struct FlatIndex: VectorIndex {
         idMap.slot(of: id).map { Array(vectors[Int($0) * dimension..<(Int($0) + 1) * dimension]) }
     }
 
+    /// Appends one vector (normalized first under `.cosine`). Throws `IndexError.duplicateID`,
+    /// `.dimensionMismatch`, `.nonFiniteVector` or, under cosine, `.zeroVector`; nothing is added
+    /// then.
     public mutating func add(_ vector: some ContiguousFloats, id: VectorID) throws(IndexError) {
         try idMap.checkNew([id])
         let prepared = try VectorCheck.prepare(vector, dimension: dimension, metric: metric, row: 0)
@@ -48,6 +57,10 @@ public struct FlatIndex: VectorIndex {
         idMap.append(id)
     }
 
+    /// Appends one vector per row of `batch` with the id at the same position, all or nothing:
+    /// every row and id is checked (lengths, finiteness, zero rows under cosine, ids new and
+    /// distinct) before any is stored. Throws `IndexError.idCountMismatch` when `ids` has another
+    /// length than `batch` has rows.
     public mutating func add(contentsOf batch: Matrix, ids newIDs: [VectorID]) throws(IndexError) {
         guard batch.rows == newIDs.count else { throw .idCountMismatch(rows: batch.rows, ids: newIDs.count) }
         try VectorCheck.validate(batch, dimension: dimension, metric: metric)
@@ -60,12 +73,19 @@ public struct FlatIndex: VectorIndex {
         for id in newIDs { idMap.append(id) }
     }
 
+    /// Removes `id` and its vector at once, shifting the rows after it: O(count · dimension).
+    /// Throws `IndexError.unknownID` if `id` is not indexed.
     public mutating func remove(_ id: VectorID) throws(IndexError) {
         guard let slot = idMap.slot(of: id).map(Int.init) else { throw .unknownID(id) }
         vectors.removeSubrange(slot * dimension..<(slot + 1) * dimension)
         idMap.compact(removing: [slot])
     }
 
+    /// The `k` highest-scoring vectors (fewer if fewer are indexed or allowed), best first, ties to
+    /// the earlier-inserted vector: exact, one fused SIMD pass over all `count × dimension` floats
+    /// (or a gather of the allowed rows under `filter`). Throws `IndexError.invalidParameter` for a
+    /// negative `k`, `.dimensionMismatch` or `.nonFiniteVector` for a bad query, `.zeroVector` for a
+    /// zero query under cosine.
     public func search(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         try checkK(k)
         // Inner product: score the caller's buffer in place once it is validated; cosine:
@@ -102,6 +122,10 @@ public struct FlatIndex: VectorIndex {
         if let normalized { normalized.withUnsafeBufferPointer(body) } else { query.withUnsafeBufferPointer(body) }
     }
 
+    /// `search(_:k:filter:)` for every row of `queries`, as sgemm over tiles of at most 8 MiB of
+    /// scores followed by a top-k per query: the results equal the single-query ones. Throws like
+    /// the single search (the row of a bad query is in the error), and `.invalidParameter` when
+    /// BLAS is not available.
     public func search(queries: Matrix, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [[SearchResult]] {
         try checkK(k)
         guard queries.cols == dimension || queries.rows == 0 else {

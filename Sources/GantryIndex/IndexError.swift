@@ -22,6 +22,8 @@ public enum IndexError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A file built from a different embedding model than the caller expects.
     case modelMismatch(path: String, expected: String, found: String)
 
+    /// A one-line message with the values at fault and, where there is one, the fix ("remove it
+    /// first to replace its vector", "rebuild the index").
     public var description: String {
         switch self {
         case let .dimensionMismatch(expected, found):

@@ -55,9 +55,12 @@ public enum IndexFile {
     /// The kind of index a file holds (not `RetrievalEvaluator.IndexKind`, which names the
     /// index an evaluation searches).
     public enum Kind: UInt8, Sendable, CustomStringConvertible {
+        /// A `FlatIndex`: exact search.
         case flat = 0
+        /// An `HNSWIndex`: approximate search on a graph.
         case hnsw = 1
 
+        /// `flat` or `hnsw`, as `gantry index build --kind` spells it.
         public var description: String { self == .flat ? "flat" : "hnsw" }
     }
 

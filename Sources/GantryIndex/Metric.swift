@@ -5,5 +5,6 @@ public enum Metric: UInt8, Sendable, CustomStringConvertible {
     /// `score = cos(q, x)`: vectors are normalized when added, queries when searched.
     case cosine = 1
 
+    /// `cosine` or `inner product`.
     public var description: String { self == .cosine ? "cosine" : "inner product" }
 }

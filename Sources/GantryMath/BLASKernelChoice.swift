@@ -21,6 +21,7 @@ public enum BLASKernelChoice: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The choice as `GANTRY_BLAS_KERNELS` spells it: `environment`, `best` or the core name.
     public var description: String {
         switch self {
         case .environment: "environment"

@@ -23,6 +23,8 @@ public enum MathError: Error, CustomStringConvertible, Equatable, Sendable {
     /// BLAS kernels that cannot be used: unknown to us, beyond this CPU, or requested too late.
     case kernelSelection(reason: String)
 
+    /// A one-line message naming the operation and the values at fault (both shapes of a
+    /// mismatch, the LAPACK routine and its `info`, the library and how to install it).
     public var description: String {
         switch self {
         case let .shapeMismatch(operation, left, right, requirement):

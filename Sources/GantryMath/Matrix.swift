@@ -128,5 +128,6 @@ public struct Matrix: Equatable, Sendable {
 }
 
 extension Matrix: CustomStringConvertible {
+    /// `Matrix(rows×cols)`: the shape, not the values (which may be millions).
     public var description: String { "Matrix(\(shape))" }
 }

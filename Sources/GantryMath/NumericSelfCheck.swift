@@ -10,6 +10,7 @@ public enum NumericSelfCheck {
         public var relativeError: Double
         /// The largest error that passes.
         public var tolerance: Double
+        /// Whether `relativeError <= tolerance`.
         public var passed: Bool
     }
 
@@ -19,12 +20,15 @@ public enum NumericSelfCheck {
         public var gflops: Double
         /// The OpenBLAS library, kernels and threads that ran it.
         public var status: BLASStatus
+        /// The product timed: an `m × k` matrix times a `k × n` one (4096×384×384).
         public var shape: (m: Int, k: Int, n: Int)
     }
 
     /// The checks, in order, and the speed when it was timed.
     public struct Report: Sendable {
+        /// Every comparison made, in the order they ran.
         public var checks: [Check]
+        /// sgemm's speed; nil when `run(seed:seconds:)` was asked for 0 seconds.
         public var speed: Speed?
         /// Whether every check passed.
         public var passed: Bool { checks.allSatisfy(\.passed) }

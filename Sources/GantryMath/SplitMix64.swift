@@ -9,8 +9,12 @@ import Darwin
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// A generator whose sequence is fixed by `seed`: two generators with the same seed give the
+    /// same numbers on every platform.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 uniformly distributed bits (one add and two multiply-xorshift rounds; the
+    /// period is 2⁶⁴).
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

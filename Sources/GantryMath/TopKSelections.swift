@@ -8,6 +8,8 @@ public struct TopKSelections: ~Copyable {
     @usableFromInline var states: [gk_topk]
     private let block: UnsafeMutableRawPointer
 
+    /// `count` empty selections that each keep the `k` best scores offered; one allocation of
+    /// `count · k · 12` bytes. Precondition: `count` and `k` are not negative.
     public init(count: Int, k: Int) {
         precondition(k >= 0 && count >= 0, "k and count must not be negative")
         self.k = k

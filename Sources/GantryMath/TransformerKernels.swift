@@ -26,7 +26,11 @@ public enum TransformerKernels {
 
     /// A `k × n` matrix packed for `multiplyAdd`: 32-column panels, each `k × 32` contiguous.
     public struct PackedMatrix: Sendable {
-        public let rows: Int, columns: Int
+        /// Rows of the unpacked matrix (`k`, the inner dimension of `multiplyAdd`).
+        public let rows: Int
+        /// Columns of the unpacked matrix (`n`, the width of the output rows); padded to a
+        /// multiple of 32 inside the panels.
+        public let columns: Int
         let panels: [Float]
 
         /// Packs `w` (`rows × columns`, row-major).

@@ -6,6 +6,7 @@ import GantryIndex
 
 /// `--kind flat|hnsw` (`index build`) and `--index flat|hnsw` (`eval`).
 extension IndexFile.Kind: ExpressibleByArgument {
+    /// The kind an option value names: `flat` or `hnsw`; nil (a usage error) for anything else.
     public init?(argument: String) {
         switch argument {
         case "flat": self = .flat
@@ -14,12 +15,16 @@ extension IndexFile.Kind: ExpressibleByArgument {
         }
     }
 
+    /// The values `--help` lists: `flat`, `hnsw`.
     public static var allValueStrings: [String] { ["flat", "hnsw"] }
+    /// The default as `--help` shows it: `flat` or `hnsw`.
     public var defaultValueDescription: String { description }
 }
 
 /// `--metric cosine|ip`.
 extension Metric: ExpressibleByArgument {
+    /// The metric an option value names: `cosine`, or `ip` for the inner product; nil (a usage error)
+    /// for anything else.
     public init?(argument: String) {
         switch argument {
         case "cosine": self = .cosine
@@ -28,7 +33,9 @@ extension Metric: ExpressibleByArgument {
         }
     }
 
+    /// The values `--help` lists: `cosine`, `ip`.
     public static var allValueStrings: [String] { ["cosine", "ip"] }
+    /// The default as `--help` shows it: `cosine` or `ip`.
     public var defaultValueDescription: String { self == .cosine ? "cosine" : "ip" }
 }
 

@@ -17,5 +17,7 @@ public struct BreakerPolicy: Sendable, Equatable, Codable {
     /// Successful probes that close the breaker.
     public var successesToClose = 2
 
+    /// The defaults: open after 5 consecutive failures or a failure rate of 0.5 over the last 20
+    /// calls (once 10 are in), rest 30 s, then admit 2 probes and close after 2 successes.
     public init() {}
 }

@@ -6,13 +6,22 @@ public struct CircuitBreaker: Sendable, Equatable {
     /// Closed admits every retrieval, open none, half-open a few probes. Printed, and in JSON,
     /// as the CLI and the docs spell it: `closed`, `open`, `half_open`.
     public enum State: String, Sendable, Codable, CustomStringConvertible {
-        case closed, open, halfOpen = "half_open"
+        /// Every retrieval may return the tool; failures are counted.
+        case closed
+        /// No retrieval returns the tool until the cool-down has passed.
+        case open
+        /// After the cool-down: a few retrievals (`BreakerPolicy.probes`) may return the tool;
+        /// enough successes close the breaker, one failure opens it again.
+        case halfOpen = "half_open"
 
+        /// `closed`, `open` or `half_open`.
         public var description: String { rawValue }
     }
 
     /// The state as last recorded (see `state(at:policy:)` for the state now).
     public var state = State.closed
+    /// Failures (timeouts included) since the last success; reaching
+    /// `BreakerPolicy.consecutiveFailures` while closed opens the breaker.
     public var consecutiveFailures = 0
     /// When the breaker last opened.
     public var openedAt: Date?
@@ -21,6 +30,7 @@ public struct CircuitBreaker: Sendable, Equatable {
     /// Successful probes since the breaker became half-open.
     public var halfOpenSuccesses = 0
 
+    /// A closed breaker with no history.
     public init() {}
 
     /// The state as of `now` (an open breaker whose cool-down has passed is half-open).

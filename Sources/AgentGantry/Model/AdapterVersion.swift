@@ -6,6 +6,7 @@ import Foundation
 public struct AdapterVersion: Sendable, Hashable {
     /// Increases with every adapter `train()` stores (`TrainingSummary.adapterVersion`).
     public var version: Int64
+    /// When the `train()` that made it stored it (by the instance's `GantryClock`).
     public var trainedAt: Date
     /// The highest event id stored when its training read the log: it saw every feedback event
     /// up to this id that existed then.

@@ -2,11 +2,24 @@ import Foundation
 
 /// A stored execution outcome.
 public struct ExecutionEvent: Sendable, Equatable {
+    /// The event's id in the store (increasing in log order); 0 until stored.
     public var id: Int64
+    /// When the execution was recorded (by the instance's `GantryClock`).
     public var at: Date
-    public var user: String?, team: String?, session: String?
+    /// The caller's user (`RoutingContext.user`), in Unicode NFC; a success counts as the user's
+    /// choice of the tool for the preference signal.
+    public var user: String?
+    /// The caller's team, in Unicode NFC; a success counts as the team's choice of the tool.
+    public var team: String?
+    /// The caller's session, in Unicode NFC: the co-usage signal learns which tool follows which
+    /// within a session.
+    public var session: String?
+    /// The tool that was called.
     public var tool: String
+    /// How the call ended.
     public var outcome: ExecutionOutcome
+    /// The call's latency in milliseconds (finite, not negative), when reported; feeds the tool's
+    /// p95 that the performance signal compares with `RoutingContext.latencyBudget`.
     public var latencyMilliseconds: Double?
     /// The intent of the session's last routed request, when known.
     public var intent: String?

@@ -1,4 +1,9 @@
 /// How a tool call ended.
 public enum ExecutionOutcome: String, Sendable, Codable, CaseIterable {
-    case success, failure, timeout
+    /// The call did what was asked.
+    case success
+    /// The call failed; counts against the tool's health and breaker.
+    case failure
+    /// The call did not finish in time; counts as a failure.
+    case timeout
 }

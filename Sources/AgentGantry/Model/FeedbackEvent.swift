@@ -2,9 +2,21 @@ import Foundation
 
 /// A stored feedback event.
 public struct FeedbackEvent: Sendable, Equatable {
+    /// The event's id in the store (increasing in log order); 0 until stored. Adapter versions record
+    /// the highest id their training read.
     public var id: Int64
+    /// When the feedback was recorded (by the instance's `GantryClock`); its weight in the
+    /// feedback memory halves every `feedbackHalfLife` of age, and `retentionDays` deletes by it.
     public var at: Date
-    public var user: String?, team: String?, session: String?
+    /// The user who gave the feedback (`RoutingContext.user`), in Unicode NFC: `forget(user:)`
+    /// deletes by it, and the correct tool counts as the user's choice for preferences.
+    public var user: String?
+    /// The user's team, in Unicode NFC: the feedback memory counts a correction fully for its own
+    /// team and at `otherTeamWeight` (half by default) for other teams.
+    public var team: String?
+    /// The session the request belonged to, in Unicode NFC (stored and exported; not used by
+    /// routing).
+    public var session: String?
     /// The query as stored (redacted; nil when the store keeps embeddings only).
     public var query: String?
     /// The query's frozen embedding.
@@ -13,8 +25,12 @@ public struct FeedbackEvent: Sendable, Equatable {
     /// unknown (stored before 0.2.0 by a store whose tools had several models). Only vectors of the
     /// serving model's identity are used by the feedback memory and training.
     public var model: String?
+    /// The tool the agent picked, if it picked one; with `.toolSelectionError` it is the wrong tool,
+    /// which becomes an explicit negative in training.
     public var selectedTool: String?
+    /// The tool that was right for the query.
     public var correctTool: String
+    /// Whether the pick was wrong or confirmed.
     public var type: FeedbackType
 
     /// An event as `EventLog.decode` or a store produces it (id 0 until stored).

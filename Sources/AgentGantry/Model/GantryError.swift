@@ -5,17 +5,31 @@ import GantryMath
 
 /// Errors of the `AgentGantry` facade.
 public enum GantryError: Error, CustomStringConvertible, Sendable {
+    /// A tool that fails validation (`Tool.validate()`): the name as given and what is wrong.
     case invalidTool(name: String, reason: String)
+    /// A tool name that is not registered (`remove`, `recordFeedback`, `recordExecution`,
+    /// `breakerState(of:)`).
     case unknownTool(String)
+    /// An argument out of its range or over a `Limits` size (a blank query, a limit outside
+    /// 1...100, a bad line of an imported event log), or a configuration that `validate()` refuses.
     case invalidInput(String)
+    /// The SQLite store cannot be opened, read or written, or holds what this version cannot use (a
+    /// newer schema, another model's tools when `reembedOnModelChange` is false); says which file and
+    /// how to recover.
     case store(String)
     /// A write to a store opened read-only (its file or folder is not writable), or a read-only
     /// store that cannot be opened as it is; says which and why.
     case readOnlyStore(String)
+    /// The embedder failed (model files missing, a text it refuses) or gave an unusable vector (wrong
+    /// dimension, NaN, zero).
     case embedding(String)
+    /// A vector index operation failed.
     case index(IndexError)
+    /// The adapter failed to load, apply or train.
     case adapt(AdaptError)
 
+    /// A one-line message: the case's prefix (`store:`, `read-only store:`, `embedding:`) and the
+    /// reason, names cut to their first 80 Unicode scalars.
     public var description: String {
         switch self {
         case let .invalidTool(name, reason): return "tool \"\(excerpt(name))\": \(reason)"

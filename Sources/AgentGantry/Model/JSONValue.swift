@@ -2,13 +2,21 @@ import Foundation
 
 /// A JSON value: tool parameter schemas and exported function-calling definitions.
 public enum JSONValue: Sendable, Hashable, Codable {
+    /// JSON `null`.
     case null
+    /// JSON `true` or `false`.
     case bool(Bool)
+    /// A JSON number (integers beyond 2⁵³ lose precision, as in JavaScript).
     case number(Double)
+    /// A JSON string.
     case string(String)
+    /// A JSON array.
     case array([JSONValue])
+    /// A JSON object (key order is not kept; `canonicalText` sorts the keys).
     case object([String: JSONValue])
 
+    /// Decodes any JSON value: null, a Boolean, a number (as `Double`), a string, an array or an
+    /// object, tried in that order.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
@@ -19,6 +27,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
+    /// Encodes the value as the JSON it stands for.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {

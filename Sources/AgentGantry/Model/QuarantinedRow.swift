@@ -16,6 +16,7 @@ public struct QuarantinedRow: Sendable, Hashable {
     /// Where it is while not yet moved (its table's rowid).
     var rowid: Int64?
 
+    /// A row description, as `quarantinedRows()` returns it.
     public init(table: String, key: String, reason: String, at: Date) {
         (self.table, self.key, self.reason, self.at) = (table, key, reason, at)
     }

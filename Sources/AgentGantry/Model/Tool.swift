@@ -22,6 +22,7 @@ public struct Tool: Sendable, Hashable, Codable {
     /// Deprecated tools are never returned.
     public var deprecated: Bool
 
+    /// A tool definition as given; nothing is checked until `validate()` or `register`.
     public init(name: String, description: String, tags: [String] = [], namespace: String = "default",
                 parameters: JSONValue? = nil, examples: [String] = [], deprecated: Bool = false) {
         self.name = name

@@ -1,5 +1,6 @@
 /// One result of `retrieveTools`: the tool, its final score and what made it.
 public struct ToolMatch: Sendable, Equatable {
+    /// The registered tool, with its name, namespace and tags in Unicode NFC.
     public var tool: Tool
     /// Σ weight · value over the signals, with the weights normalized to sum 1.
     public var score: Double

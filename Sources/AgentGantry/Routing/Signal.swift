@@ -53,6 +53,8 @@ public enum Signal: Int, CaseIterable, Sendable {
 }
 
 extension Signal: Codable, CodingKeyRepresentable {
+    /// Decodes a signal from its name (`"coUsage"`); throws `DecodingError.dataCorrupted` for a
+    /// name no signal has.
     public init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         guard let signal = Signal(name: name) else {
@@ -61,13 +63,17 @@ extension Signal: Codable, CodingKeyRepresentable {
         self = signal
     }
 
+    /// Encodes the signal as its name (`"coUsage"`), never its number.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(name)
     }
 
+    /// The signal's name as a dictionary key, so that `[Signal: Double]` encodes as a JSON object
+    /// keyed by name.
     public var codingKey: any CodingKey { SignalKey(stringValue: name) }
 
+    /// The signal whose name is the key's string, or nil (a JSON object key no signal has).
     public init?<T: CodingKey>(codingKey: T) {
         self.init(name: codingKey.stringValue)
     }

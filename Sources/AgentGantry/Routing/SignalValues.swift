@@ -48,15 +48,19 @@ public struct SignalValues: Sendable, Hashable, Codable, CustomStringConvertible
     /// Every value, in `Signal.allCases` order.
     public var all: [Double] { Signal.allCases.map { self[$0] } }
 
+    /// Every signal's name and value in `Signal.allCases` order: `semantic 0.65, feedback 0.2, …`.
     public var description: String {
         Signal.allCases.map { "\($0.name) \(self[$0])" }.joined(separator: ", ")
     }
 
+    /// Decodes a JSON object keyed by signal name; a missing signal is 0, an unknown name is an
+    /// error.
     public init(from decoder: any Decoder) throws {
         let object = try decoder.singleValueContainer().decode([Signal: Double].self)
         self.init(object)
     }
 
+    /// Encodes a JSON object with every signal's name and value.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(Dictionary(uniqueKeysWithValues: Signal.allCases.map { ($0, self[$0]) }))

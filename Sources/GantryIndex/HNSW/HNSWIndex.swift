@@ -34,6 +34,8 @@ public struct HNSWIndex: VectorIndex {
         /// Seed of the level generator: the same seed and insertion order give the same graph.
         public var seed: UInt64
 
+        /// Parameters as given; they are checked when an index is made (`m` in 2...1024, both `ef`
+        /// at least 1), throwing `IndexError.invalidParameter`.
         public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, seed: UInt64 = 42) {
             self.m = m
             self.efConstruction = efConstruction
@@ -48,9 +50,14 @@ public struct HNSWIndex: VectorIndex {
         }
     }
 
+    /// The length of every vector (at least 1).
     public let dimension: Int
+    /// How scores are computed; under `.cosine` vectors are stored normalized.
     public let metric: Metric
+    /// The embedding model that made the vectors, written into saved files and checked by
+    /// `load(from:expectedModel:)`; empty when not given.
     public let modelIdentity: String
+    /// The graph parameters the index was built with (kept in its file).
     public let parameters: Parameters
     var storage: HNSWStorage
     var idMap = IDMap()
@@ -83,6 +90,7 @@ public struct HNSWIndex: VectorIndex {
     /// Tombstoned vectors still held in the graph; `compact()` drops them.
     public var tombstoneCount: Int { storage.deletedCount }
 
+    /// Whether `id` is indexed and not removed (a hash lookup).
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
     /// The stored vector of `id` (for cosine: the normalized one); nil for an unknown or removed
@@ -91,12 +99,17 @@ public struct HNSWIndex: VectorIndex {
 
     // MARK: adding
 
+    /// Inserts one vector (normalized first under `.cosine`) on the calling thread. Throws
+    /// `IndexError.duplicateID`, `.dimensionMismatch`, `.nonFiniteVector` or, under cosine,
+    /// `.zeroVector`; nothing is added then.
     public mutating func add(_ vector: some ContiguousFloats, id: VectorID) throws(IndexError) {
         try VectorCheck.validate(vector, dimension: dimension, metric: metric)
         let row = vector.withUnsafeBufferPointer { Array($0) }
         try add(contentsOf: try! Matrix(rows: 1, cols: dimension, values: row), ids: [id], threads: 1)
     }
 
+    /// `add(contentsOf:ids:threads:progress:)` on every core: all or nothing, every row and id
+    /// checked before the first insertion.
     public mutating func add(contentsOf batch: Matrix, ids newIDs: [VectorID]) throws(IndexError) {
         try add(contentsOf: batch, ids: newIDs, threads: nil)
     }
@@ -188,6 +201,7 @@ public struct HNSWIndex: VectorIndex {
 
     // MARK: searching
 
+    /// `search(_:k:ef:filter:)` with `parameters.efSearch` as `ef`.
     public func search(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         try search(query, k: k, ef: parameters.efSearch, filter: filter)
     }
@@ -202,6 +216,7 @@ public struct HNSWIndex: VectorIndex {
         return searchPrepared(q, k: k, ef: ef, filter: filter)
     }
 
+    /// `search(queries:k:ef:filter:threads:)` with `parameters.efSearch` as `ef`, on every core.
     public func search(queries: Matrix, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [[SearchResult]] {
         try search(queries: queries, k: k, ef: parameters.efSearch, filter: filter)
     }
