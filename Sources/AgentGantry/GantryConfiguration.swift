@@ -34,6 +34,7 @@ public struct GantryConfiguration: Sendable {
     /// to open the store, naming both models (what a batch job that must not change the store's
     /// model wants).
     public var reembedOnModelChange = true
+    /// When a tool's circuit breaker opens, how long it stays open and how many probes close it.
     public var breaker = BreakerPolicy()
     var feedbackMemory = FeedbackMemory.Settings()
     /// Feedback memory: the lowest cosine between a new query and a corrected one that counts.
@@ -68,6 +69,8 @@ public struct GantryConfiguration: Sendable {
         return data + "/agent-gantry/gantry.sqlite"
     }
 
+    /// Defaults everywhere, with the store at `storePath` (nil: in memory, nothing kept; the default:
+    /// `defaultStorePath`).
     public init(storePath: String? = GantryConfiguration.defaultStorePath) {
         self.storePath = storePath
     }

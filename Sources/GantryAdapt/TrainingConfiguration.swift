@@ -12,7 +12,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var learningRate: Float = 1e-3
     /// Decoupled (AdamW) weight decay on U, V and the tool offsets.
     public var weightDecay: Float = 1e-4
+    /// Seeds the split into folds, the initial parameters, negative sampling and the order of
+    /// triplets: one seed, one adapter.
     public var seed: UInt64 = 0
+    /// Which side the adapter transforms: queries only, or queries and tools.
     public var side: LowRankAdapter.Side = .both
     /// Learn an offset per training tool (tool side).
     public var toolOffsets = true
@@ -48,6 +51,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// Ridge strength λ of the warm start.
     public var ridgeLambda: Float = 1
 
+    /// The defaults listed above.
     public init() {}
 
     /// Throws `AdaptError.invalidSetting` naming the first setting out of its range.

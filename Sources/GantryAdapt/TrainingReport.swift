@@ -2,23 +2,28 @@
 public struct TrainingReport: Sendable, Codable {
     /// The settings of the run.
     public var configuration: TrainingConfiguration
-    /// Examples trained on and examples of the selection fold (`RequestSplit`).
+    /// Examples trained on (`RequestSplit`'s training fold).
     public var trainingQueries: Int
+    /// Examples of the selection fold.
     public var validationQueries: Int
-    /// Distinct requests of the training and selection folds.
+    /// Distinct requests of the training fold.
     public var trainingRequests: Int
+    /// Distinct requests of the selection fold.
     public var selectionRequests: Int
-    /// Selection-fold metrics of the identity (frozen embeddings) and of the returned adapter.
+    /// Selection-fold metrics of the identity (frozen embeddings).
     public var identityValidation: RetrievalMetrics
+    /// Selection-fold metrics of the returned adapter.
     public var bestValidation: RetrievalMetrics
     /// The epoch whose checkpoint was returned; 0 means the starting point (the identity, or the
     /// warm start when configured and better on selection): no epoch beat it.
     public var bestEpoch: Int
     /// Every epoch run, in order.
     public var epochs: [EpochReport]
-    /// Triplets processed by optimisation steps, their rate and the FLOP rate of those steps.
+    /// Triplets processed by optimisation steps.
     public var triplets: Int
+    /// Triplets per second of optimisation steps (mining and selection not counted).
     public var tripletsPerSecond: Double
+    /// GFLOP/s of those steps (`TripletObjective.flops`).
     public var stepGFLOPs: Double
     /// Wall-clock seconds of the run.
     public var seconds: Double

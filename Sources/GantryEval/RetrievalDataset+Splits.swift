@@ -6,12 +6,17 @@ extension RetrievalDataset {
     /// tools is held out entirely. `training` = train queries that touch no held-out tool;
     /// `unseen` = every query (either split) with a held-out tool; `seen` = test queries without.
     public struct UnseenToolSplit: Sendable {
+        /// Indices of the tools held out of training.
         public var heldOut: Set<Int>
+        /// Training-split queries that touch no held-out tool.
         public var training: [Int]
+        /// Every query (either split) with a held-out tool.
         public var unseen: [Int]
+        /// Test-split queries without a held-out tool.
         public var seen: [Int]
     }
 
+    /// Holds a seeded `fraction` of the tools out entirely (see `UnseenToolSplit`).
     public func unseenToolSplit(fraction: Double = 0.2, seed: UInt64 = 0) -> UnseenToolSplit {
         var rng = SplitMix64(seed: seed ^ 0x5EED)
         var order = Array(tools.indices)
@@ -35,12 +40,19 @@ extension RetrievalDataset {
     /// catalog. Corrections whose query text matches one of those queries become explicit
     /// negatives; the others are returned (they need embedding first).
     public struct TrainingSet: Sendable {
+        /// The catalog the trainer sees (unit rows, excluded tools left out).
         public var tools: Matrix
+        /// The id of each row of `tools`.
         public var toolIDs: [String]
+        /// The queries with labels renumbered to `tools`, corrections as explicit negatives, and
+        /// their texts (so `RequestSplit` can tell distinct requests apart).
         public var examples: TrainingExamples
+        /// Corrections whose query text is none of the training queries (they need embedding first).
         public var unmatchedCorrections: [Correction]
     }
 
+    /// The `TrainingSet` of the queries at `indices` without the tools in `excluded`. Throws
+    /// `AdaptError.invalidSetting` when a query is labelled only with excluded tools.
     public func trainingSet(_ indices: [Int], excludingTools excluded: Set<Int> = []) throws(AdaptError) -> TrainingSet {
         let kept = tools.indices.filter { !excluded.contains($0) }
         var renumber = [Int: Int]()

@@ -11,7 +11,9 @@ import GantryEmbed
 public enum SupportDeskDemo {
     /// What a demo run measured (the JSON report `gantry demo` writes).
     public struct Report: Sendable, Codable {
+        /// The dataset's name (its folder's).
         public var dataset: String
+        /// Tools registered.
         public var tools: Int
         /// Logged requests replayed.
         public var events: Int
@@ -21,27 +23,37 @@ public enum SupportDeskDemo {
         public var learningCurve: [Double]
         /// Share of the log's requests the router got right as they arrived.
         public var onlineTop1: Double
+        /// Requests per point of `learningCurve`.
         public var curveBlock: Int
-        /// The test split: paraphrases the log never contains.
+        /// The test split (paraphrases the log never contains) with frozen routing.
         public var frozen: Replay.Measurement
+        /// The test split after the log was replayed (feedback memory, no adapter yet).
         public var afterFeedback: Replay.Measurement
+        /// The test split after `train()`.
         public var afterTraining: Replay.Measurement
         /// The distinct requests of the log, asked again.
         public var repeatedRequests: Int
+        /// The repeated requests with frozen routing.
         public var frozenRepeated: Replay.Measurement
+        /// The repeated requests after the log was replayed.
         public var afterFeedbackRepeated: Replay.Measurement
+        /// The repeated requests after `train()`.
         public var afterTrainingRepeated: Replay.Measurement
-        /// Whether `train()` applied its adapter, why not when it did not, and its report.
+        /// Whether `train()` applied its adapter.
         public var trainingApplied: Bool
+        /// Why `train()` did not apply its adapter (nil when it did).
         public var trainingReason: String?
+        /// The trainer's report with the gate's decision (nil when training did not run).
         public var trainingReport: TrainingReport?
         /// The first tool each team gets for `teamQuery`, asked by a new user of the team.
         public var teamTop1: [String: String]
+        /// The request both teams ask (`teamTop1`).
         public var teamQuery: String
         /// The breaker state of a few tools after the log (its incident opens one).
         public var breakers: [String: String]
         /// `newText` through MiniLM (nil when the model is not installed): tool names and scores.
         public var newTextMatches: [Match]?
+        /// A request outside the dataset, embedded by MiniLM.
         public var newText: String
         /// Wall-clock seconds of the whole run.
         public var seconds: Double
@@ -52,18 +64,26 @@ public enum SupportDeskDemo {
 
         /// A tool and its final score.
         public struct Match: Sendable, Codable {
+            /// The tool's name.
             public var tool: String
+            /// Its final score (weighted sum of the signals).
             public var score: Double
         }
     }
 
     /// The stages of a run, in order, for progress output.
     public enum Stage: Sendable {
+        /// Reading the dataset folder.
         case loading(folder: String)
+        /// The dataset is loaded: its sizes, and whether MiniLM is installed.
         case loaded(tools: Int, queries: Int, events: Int, encoderAvailable: Bool)
+        /// Measuring frozen routing on the test split and the repeated requests.
         case frozenEvaluation(test: Int, repeated: Int)
+        /// Replaying the event log.
         case replaying(events: Int)
+        /// Logged requests replayed so far.
         case replayed(done: Int, total: Int)
+        /// `train()` is running on the recorded feedback.
         case training(events: Int, rank: Int)
     }
 

@@ -32,16 +32,19 @@ public struct TrainingPipeline: Sendable {
     public struct Evaluation: Sendable, Codable {
         /// Which queries: "test", "test, seen tools" or "all queries of held-out tools".
         public var split: String
-        /// Metrics of the frozen embeddings, and through the trained adapter.
+        /// Metrics of the frozen embeddings.
         public var frozen: RetrievalMetrics
+        /// Metrics through the trained adapter.
         public var adapted: RetrievalMetrics
     }
 
     /// What a run did; encoded as the `--report` JSON.
     public struct Run: Sendable, Codable {
+        /// The dataset's name.
         public var dataset: String
         /// The trainer's epochs, validation and speed.
         public var run: TrainingReport
+        /// Frozen and adapted metrics of each evaluation split.
         public var evaluations: [Evaluation]
         /// Seconds from the split to the saved adapter (loading the dataset not included).
         public var totalSeconds: Double
@@ -49,7 +52,9 @@ public struct TrainingPipeline: Sendable {
 
     /// Progress of a run, in order: `.prepared` once, then the trainer's steps and epochs.
     public enum Progress: Sendable {
+        /// The split is made; what the trainer is given.
         case prepared(Preparation)
+        /// A step or an epoch of the trainer.
         case training(TrainingProgress)
     }
 
@@ -58,6 +63,7 @@ public struct TrainingPipeline: Sendable {
     /// Which queries train and which evaluate.
     public var split: SplitChoice
 
+    /// A pipeline training with `configuration` on the queries `split` chooses.
     public init(configuration: TrainingConfiguration = TrainingConfiguration(), split: SplitChoice = .datasetSplit) {
         self.configuration = configuration
         self.split = split

@@ -14,13 +14,17 @@ import GantryMath
 /// in a held-out fold. Requests are dealt to folds in a seeded random order. `AgentGantry.train()`,
 /// `gantry train` and `TripletTrainer` all split this way.
 public struct RequestSplit: Sendable, Equatable {
-    /// Example indices of each fold, ascending.
+    /// Example indices the trainer learns from, ascending.
     public var training: [Int]
+    /// Example indices that select the checkpoint, ascending.
     public var selection: [Int]
+    /// Example indices the gate decides on, ascending (empty without a gate fold).
     public var gate: [Int]
-    /// Distinct requests in each fold.
+    /// Distinct requests of the training fold.
     public var trainingRequests: Int
+    /// Distinct requests of the selection fold.
     public var selectionRequests: Int
+    /// Distinct requests of the gate fold.
     public var gateRequests: Int
     /// The grouping the folds were dealt from.
     public var groups: RequestGroups

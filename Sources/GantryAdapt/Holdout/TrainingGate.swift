@@ -94,15 +94,17 @@ public enum TrainingGate {
 public struct GateDecision: Sendable, Codable, Equatable {
     /// Held-out requests compared.
     public var requests: Int
-    /// Mean per-request MRR@10 of the state being served and of the candidate adapter.
+    /// Mean per-request MRR@10 of the state being served.
     public var currentMRR: Double
+    /// Mean per-request MRR@10 of the candidate adapter.
     public var candidateMRR: Double
     /// `candidateMRR − currentMRR`.
     public var gain: Double
     /// One-sided lower confidence bound of the gain (nil with fewer than 2 requests).
     public var lowerBound: Double?
-    /// Confidence of the bound, and the smallest gain that counts.
+    /// Confidence of the bound (`TrainingConfiguration.gateConfidence`).
     public var confidence: Double
+    /// The smallest mean gain that counts (`TrainingConfiguration.gateMargin`).
     public var margin: Double
     /// Whether the candidate replaces the served state.
     public var passed: Bool
