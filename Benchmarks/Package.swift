@@ -85,6 +85,18 @@ let package = Package(
             ],
             path: "Sources/GateAcceptance"
         ),
+        // How much feedback train() should hold out, across datasets (the holdout limits' defaults).
+        .executableTarget(
+            name: "HoldoutStudy",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryAdapt", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryEval", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/HoldoutStudy"
+        ),
         // CPU time of AgentGantry.train() at a given number of feedback events.
         .executableTarget(
             name: "TrainCost",

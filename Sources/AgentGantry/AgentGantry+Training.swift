@@ -75,8 +75,7 @@ extension AgentGantry {
             Result { () throws(AdaptError) in
                 let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries, nearDuplicateCosine: settings.nearDuplicateCosine)
                 guard groups.count >= needed else { return .tooFewRequests(groups.count) }
-                let split = try RequestSplit(groups: groups, selectionFraction: settings.validationFraction,
-                                             gateFraction: settings.gateFraction, seed: settings.seed)
+                let split = try RequestSplit(groups: groups, configuration: settings, holdingOutGate: true)
                 var (trained, report) = try trainer.train(tools: tools, toolIDs: names, examples: examples, split: split)
                 if report.bestEpoch > 0 {  // else the identity: nothing to decide
                     report.gate = try TrainingGate.decide(candidate: trained, current: served, tools: tools, toolIDs: names, examples: examples,

@@ -29,19 +29,23 @@ public struct RequestSplit: Sendable, Equatable {
     /// The grouping the folds were dealt from.
     public var groups: RequestGroups
 
-    /// Deals the requests of `groups`: `round(selectionFraction · requests)` (at least one) to
-    /// selection, `round(gateFraction · requests)` to the gate (none when `gateFraction` is 0),
-    /// the rest (at least one) to training. Throws `AdaptError.invalidSetting` when the requests
-    /// are too few for that, naming how many there are and how many are needed.
-    public init(groups: RequestGroups, selectionFraction: Double, gateFraction: Double, seed: UInt64) throws(AdaptError) {
+    /// Deals the requests of `groups`: `round(selectionFraction · requests)` (at least one, at most
+    /// `selectionLimit`) to selection, `round(gateFraction · requests)` (at most `gateLimit`) to the
+    /// gate (none when `gateFraction` is 0), the rest (at least one) to training. The limits keep
+    /// large logs for training: a few hundred requests choose an epoch and decide as well as
+    /// thousands. Throws `AdaptError.invalidSetting` when the requests are too few for that,
+    /// naming how many there are and how many are needed.
+    public init(groups: RequestGroups, selectionFraction: Double, gateFraction: Double, selectionLimit: Int = .max, gateLimit: Int = .max,
+                seed: UInt64) throws(AdaptError) {
         guard selectionFraction > 0, selectionFraction < 1, gateFraction >= 0, gateFraction < 1,
               selectionFraction + gateFraction < 1 else {
             throw .invalidSetting("selection (\(selectionFraction)) and gate (\(gateFraction)) fractions must be in [0, 1) "
                                   + "with selection above 0 and their sum below 1")
         }
+        guard selectionLimit >= 1, gateLimit >= 1 else { throw .invalidSetting("the selection and gate limits must be at least 1") }
         let requests = groups.count
-        let selectionCount = max(1, Int((Double(requests) * selectionFraction).rounded()))
-        let gateCount = gateFraction == 0 ? 0 : max(1, Int((Double(requests) * gateFraction).rounded()))
+        let selectionCount = min(selectionLimit, max(1, Int((Double(requests) * selectionFraction).rounded())))
+        let gateCount = gateFraction == 0 ? 0 : min(gateLimit, max(1, Int((Double(requests) * gateFraction).rounded())))
         guard requests >= selectionCount + gateCount + 1 else {
             throw .invalidSetting("\(requests) distinct requests: too few to hold out \(selectionCount) for selection"
                                   + (gateCount > 0 ? " and \(gateCount) for the gate" : "") + " and train on the rest")
@@ -59,13 +63,19 @@ public struct RequestSplit: Sendable, Equatable {
         self.groups = groups
     }
 
-    /// The split `configuration` asks for over `examples`: requests grouped by the examples'
-    /// texts and vectors (`nearDuplicateCosine`), `validationFraction` of them for selection and,
-    /// with `holdingOutGate`, `gateFraction` for the gate; seeded by `configuration.seed`.
+    /// The split `configuration` asks for over `groups`: `validationFraction` of the requests (at
+    /// most `selectionRequestsLimit`) for selection and, with `holdingOutGate`, `gateFraction` (at
+    /// most `gateRequestsLimit`) for the gate; seeded by `configuration.seed`.
+    public init(groups: RequestGroups, configuration c: TrainingConfiguration, holdingOutGate: Bool) throws(AdaptError) {
+        try self.init(groups: groups, selectionFraction: c.validationFraction, gateFraction: holdingOutGate ? c.gateFraction : 0,
+                      selectionLimit: c.selectionRequestsLimit, gateLimit: c.gateRequestsLimit, seed: c.seed)
+    }
+
+    /// The split `configuration` asks for over `examples`, their requests grouped by the examples'
+    /// texts and vectors (`nearDuplicateCosine`).
     public init(_ examples: TrainingExamples, configuration: TrainingConfiguration, holdingOutGate: Bool) throws(AdaptError) {
         let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries,
                                        nearDuplicateCosine: configuration.nearDuplicateCosine)
-        try self.init(groups: groups, selectionFraction: configuration.validationFraction,
-                      gateFraction: holdingOutGate ? configuration.gateFraction : 0, seed: configuration.seed)
+        try self.init(groups: groups, configuration: configuration, holdingOutGate: holdingOutGate)
     }
 }
