@@ -43,7 +43,6 @@ for count in [40, 160, log.count] {
         configuration.training.seed = seed
         configuration.clock = .stepping(from: Date(timeIntervalSince1970: 1_790_000_000), by: 0.001)
         let gantry = try await data.gantry(configuration: configuration, embedder: embedder)
-        let frozen = try await Replay.measure(gantry, data, test).top1
         _ = try await Replay.replay(Array(log.prefix(count)), into: gantry, limit: 5)
         let before = try await Replay.measure(gantry, data, test).top1
         let started = ContinuousClock.now
@@ -58,10 +57,9 @@ for count in [40, 160, log.count] {
         let gate = summary.gate.map {
             String(format: "%d, %.3f → %.3f, %+.3f, %@", $0.requests, $0.currentMRR, $0.candidateMRR, $0.gain,
                    $0.lowerBound.map { String(format: "%+.3f", $0) } ?? "—")
-        } ?? "not trained"
+        } ?? (summary.report == nil ? "too few requests to train" : "no epoch beat the frozen embeddings on selection")
         print(String(format: "| %d | %d | %d | %@ | %@ | %@ | %.3f → %.3f |", count, Int(seed), summary.requests,
-                     summary.applied ? "yes" : "no", gate, summary.moreRequestsNeeded.map(String.init) ?? "—", before, after),
-              "frozen \(frozen) epoch \(summary.report?.bestEpoch ?? -1)")
+                     summary.applied ? "yes" : "no", gate, summary.moreRequestsNeeded.map(String.init) ?? "—", before, after))
         if summary.applied, !(summary.gate?.passed ?? false) { broken.append("\(count) events, seed \(seed): applied without passing the gate") }
         if summary.applied, after < before - 0.01 {
             broken.append(String(format: "%d events, seed %d: the applied adapter lowered test top-1 %.3f → %.3f", count, Int(seed), before, after))
