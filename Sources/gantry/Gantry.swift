@@ -3,7 +3,7 @@ import ArgumentParser
 /// The `gantry` command-line tool.
 @main
 struct Gantry: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = "0.2.0"
 
     static let configuration = CommandConfiguration(
         commandName: "gantry",
