@@ -37,7 +37,9 @@ public actor AgentGantry {
     var setAsideTools = Set<String>()
 
     /// Opens the store (`configuration.storePath`), loads the model (or uses `embedder`), and
-    /// restores tools, adapter, feedback memory, health and preferences.
+    /// restores tools, adapter, feedback memory, health and preferences. Processes opening one
+    /// store at once open it one after another (`<store>.open-lock`): migrations, the model check,
+    /// re-embedding and the retention purge of one open never interleave with another's.
     public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil) async throws(GantryError) {
         try configuration.validate()
         self.configuration = configuration
@@ -49,6 +51,8 @@ public actor AgentGantry {
         guard Limits.dimensions.contains(self.embedder.dimension) else {
             throw .embedding("the embedder's dimension \(self.embedder.dimension) is outside \(Limits.dimensions)")
         }
+        let openLock = try configuration.storePath.flatMap { (path) throws(GantryError) in try OpenLock(store: GantryStore.absolute(path)) }
+        defer { openLock?.release() }
         store = try GantryStore(path: configuration.storePath,
                                 admission: ModelAdmission(model: self.embedder.modelIdentity, dimension: self.embedder.dimension,
                                                           reembedOnModelChange: configuration.reembedOnModelChange))

@@ -21,12 +21,16 @@ public final class GantryStore: Sendable {
     /// absolute), or an in-memory one when nil. A store whose file, folder or write-ahead log
     /// files are not writable opens read-only, provided it needs no migration. A store of a newer
     /// schema is refused before SQLite opens it.
+    /// Opens of one store by several processes run one at a time (`OpenLock`).
     public convenience init(path: String?) throws(GantryError) {
+        let lock = try path.flatMap { (path) throws(GantryError) in try OpenLock(store: GantryStore.absolute(path)) }
+        defer { lock?.release() }
         try self.init(path: path, admission: nil)
     }
 
     /// Opens the store as `init(path:)` does; `admission`, when given, decides from the stored
-    /// tools whether this embedder may serve them, before anything is migrated or written.
+    /// tools whether this embedder may serve them, before anything is migrated or written. The
+    /// caller holds the store's `OpenLock`.
     init(path: String?, admission: ModelAdmission?) throws(GantryError) {
         let path = path.map(Self.absolute)
         self.path = path
@@ -77,7 +81,7 @@ public final class GantryStore: Sendable {
     }
 
     /// `path` made absolute against the current directory.
-    private static func absolute(_ path: String) -> String {
+    static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
@@ -145,7 +149,7 @@ public final class GantryStore: Sendable {
         }
     }
 
-    private func read<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
+    func read<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
         do { return try database.read(body) } catch { throw .store("\(error)") }
     }
 
@@ -411,7 +415,7 @@ public final class GantryStore: Sendable {
         try read { db in try Self.served.select(Column("version"), as: Int64.self).fetchOne(db) }
     }
 
-    private static var served: QueryInterfaceRequest<AdapterRecord> {
+    static var served: QueryInterfaceRequest<AdapterRecord> {
         AdapterRecord.filter(sql: "file IS NOT NULL AND forgottenSince = '[]'").order(Column("version").desc)
     }
 

@@ -1,0 +1,37 @@
+import AgentGantry
+import ArgumentParser
+import Foundation
+import GantryEval
+
+/// `gantry store`: operating an AgentGantry store from the command line.
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Operate an AgentGantry store.",
+        subcommands: [Info.self])
+
+    /// `gantry store info`: opens a store (migrating it if needed) and prints what it holds.
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "info",
+            abstract: "Open a store (migrating it to this version's schema if needed; processes opening one store at once take turns) "
+                + "and print its schema version, tools, events, adapter versions and quarantined rows.")
+
+        @Option(help: "The store's SQLite file.") var store: String
+        @Flag(help: "Create the store if there is none (e.g. before starting the processes that share it).") var create = false
+
+        func run() throws {
+            guard create || FileManager.default.fileExists(atPath: store) else {
+                throw EvalError.missingFile(path: store, hint: "give the SQLite file of an AgentGantry store, or --create one")
+            }
+            let opened = try GantryStore(path: store)
+            let summary = try opened.summary()
+            print("\(opened.path ?? store): schema version \(summary.schemaVersion)"
+                + (opened.readOnlyReason.map { ", opened read-only (\($0))" } ?? ""))
+            print("tools \(summary.tools), feedback events \(summary.feedbackEvents), execution events \(summary.executionEvents)")
+            print("adapter versions \(summary.adapterVersions) (\(summary.withdrawnAdapterVersions) withdrawn), serving "
+                + (summary.servedAdapterVersion.map { "version \($0)" } ?? "the frozen embeddings"))
+            print("quarantined rows \(summary.quarantinedRows)")
+        }
+    }
+}
