@@ -129,6 +129,10 @@ extension AgentGantry {
         return summary
     }
 
+    /// The adapter version this process serves (nil: the frozen embeddings). Another process's
+    /// newer version is served here after the next `followStore()`.
+    public var servedAdapterVersion: Int64? { adapterVersion }
+
     /// The stored adapter versions, newest first (at most 3): what each was trained on and
     /// whether it was withdrawn because events it saw were deleted since.
     public func adapterVersions() throws(GantryError) -> [AdapterVersion] {

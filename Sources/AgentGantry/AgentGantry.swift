@@ -35,6 +35,10 @@ public actor AgentGantry {
     var setAside = [QuarantinedRow]()
     /// The tools in `setAside`: stored, not served; `register` embeds them again, `remove` deletes them.
     var setAsideTools = Set<String>()
+    /// The store's change counter when this process last followed it (`followStore()`).
+    var followedChanges: Int?
+    /// Runs `followStore()` every `configuration.followInterval` while this gantry exists.
+    private var follower: Task<Void, Never>?
 
     /// Opens the store (`configuration.storePath`), loads the model (or uses `embedder`), and
     /// restores tools, adapter, feedback memory, health and preferences. Processes opening one
@@ -74,6 +78,20 @@ public actor AgentGantry {
             }
         }
         try restore()
+        followedChanges = try store.changeCounter()
+        if configuration.storePath != nil, let interval = configuration.followInterval {
+            follower = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    guard let self else { return }
+                    try? await self.followStore()
+                }
+            }
+        }
+    }
+
+    deinit {
+        follower?.cancel()
     }
 
     // MARK: registry

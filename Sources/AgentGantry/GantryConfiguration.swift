@@ -56,6 +56,12 @@ public struct GantryConfiguration: Sendable {
     /// The time the gantry reads (`GantryClock.system`: real time); tests and replays inject
     /// their own.
     public var clock = GantryClock.system
+    /// How often an `AgentGantry` on a store file looks for what other processes stored there
+    /// (`AgentGantry.followStore()`): today the adapter version to serve — one another process's
+    /// `train()` or `gantry train --store` published, or the one left after its `forget`. Each
+    /// look is one `PRAGMA data_version` read unless something changed. Nil: never (the state
+    /// read at open is kept until the next open).
+    public var followInterval: Duration? = .milliseconds(250)
     /// How `train()` trains the adapter.
     public var training = TrainingConfiguration()
     /// Preference counts act like this many pseudo-events spread evenly (smoothing).
@@ -89,6 +95,7 @@ extension GantryConfiguration {
         try check(scoreThreshold?.isFinite ?? true, "scoreThreshold must be finite")
         try check(flatIndexLimit >= 0, "flatIndexLimit must not be negative")
         try check(retentionDays.map { $0 >= 1 } ?? true, "retentionDays must be at least 1")
+        try check(followInterval.map { $0 > .zero } ?? true, "followInterval must be positive (or nil: never follow)")
         try check(feedbackMemoryThreshold.isFinite && feedbackMemoryThreshold >= -1 && feedbackMemoryThreshold < 1,
                   "feedbackMemoryThreshold must be in [-1, 1) (a cosine)")
         try check(feedbackHalfLife.isFinite && feedbackHalfLife > 0, "feedbackHalfLife must be positive")

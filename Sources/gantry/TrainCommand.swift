@@ -87,7 +87,8 @@ struct TrainCommand: AsyncParsableCommand {
         }
         if let version = summary.adapterVersion {
             print("gate: " + (summary.gate?.explanation ?? ""))
-            print("the new adapter is stored as version \(version); processes that open the store from now on serve it")
+            print("the new adapter is stored as version \(version); processes that have the store open serve it once they follow "
+                + "the store (every followInterval, 250 ms by default), processes that open it from now on at once")
         } else {
             print("kept the current state: \(summary.reason ?? "")")
         }
