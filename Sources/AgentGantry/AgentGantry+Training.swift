@@ -5,11 +5,9 @@ import GantryMath
 extension AgentGantry {
     /// Fewest distinct requests of feedback `train()` trains on with `configuration`: enough that
     /// the gate fold holds `TrainingGate.minimumRequests` of them.
+    /// (`GantryConfiguration.validate()` refuses settings under which there is none.)
     public static func minimumTrainingRequests(_ configuration: TrainingConfiguration) -> Int {
-        guard configuration.gateFraction > 0 else { return TrainingGate.minimumRequests }
-        var requests = TrainingGate.minimumRequests
-        while Int((Double(requests) * configuration.gateFraction).rounded()) < TrainingGate.minimumRequests { requests += 1 }
-        return requests
+        RequestSplit.minimumRequests(configuration, gateRequests: TrainingGate.minimumRequests) ?? .max
     }
 
     /// Folds the stored feedback into the adapter: every feedback event is a training query
@@ -39,6 +37,7 @@ extension AgentGantry {
         let events = sameModel.filter { row[$0.correctTool] != nil }
         let settings = configuration.training
         var summary = TrainingSummary(events: events.count, applied: false, otherModelEvents: otherModel)
+        summary.unregisteredToolEvents = sameModel.count - events.count
         func notApplied(_ reason: String, report: TrainingReport? = nil, moreRequests: Int? = nil) -> TrainingSummary {
             var result = summary
             (result.reason, result.report, result.gate, result.moreRequestsNeeded) = (reason, report, report?.gate, moreRequests)
@@ -88,9 +87,12 @@ extension AgentGantry {
         switch try adaptError({ () throws(AdaptError) in try result.get() }) {
         case .tooFewRequests(let requests):
             summary.requests = requests
-            return notApplied("\(requests) distinct requests among \(events.count) usable feedback events; training needs at least "
-                              + "\(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is better",
-                              moreRequests: needed - requests)
+            let leftOut = summary.unregisteredToolEvents > 0
+                ? " (\(summary.unregisteredToolEvents) more name correct tools that are not registered)" : ""
+            return notApplied("\(requests) distinct requests among \(events.count) usable feedback events\(leftOut); training needs at "
+                              + "least \(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is "
+                              + "better (events with equal text, equal query vectors or vectors at cosine ≥ \(settings.nearDuplicateCosine) — "
+                              + "training.nearDuplicateCosine — are one request)", moreRequests: needed - requests)
         case let .trained(adapter, trainingReport, requests):
             (trained, report, summary.requests) = (adapter, trainingReport, requests)
         }
@@ -102,10 +104,24 @@ extension AgentGantry {
                                 + "carried over to them; feedback on more distinct requests is needed (these give no estimate of how many)",
                               report: report)
         }
+        if let served, trained == served {
+            return notApplied("training gave the adapter already served (version \(adapterVersion.map(String.init) ?? "?")): the feedback "
+                              + "since it was trained changes nothing", report: report)
+        }
         guard gate.passed else {
-            let more = gate.moreHeldOutRequestsNeeded.map { Int((Double($0) / settings.gateFraction).rounded(.up)) }
-            let advice = more.map { "; about \($0) more distinct requests of feedback would settle it" }
-                ?? "; feedback on more distinct requests is needed (these give no estimate of how many)"
+            // The gate holds `gateFraction` of the requests up to `gateRequestsLimit`: once there,
+            // more feedback does not give it more requests to decide on.
+            let atLimit = gate.requests >= settings.gateRequestsLimit
+            let more = atLimit ? nil : gate.moreHeldOutRequestsNeeded.map { Int((Double($0) / settings.gateFraction).rounded(.up)) }
+            let advice: String
+            if let more {
+                advice = "; about \(more) more distinct requests of feedback would settle it"
+            } else if atLimit, gate.moreHeldOutRequestsNeeded != nil {
+                advice = "; the gate holds its limit of \(settings.gateRequestsLimit) requests (training.gateRequestsLimit): raise it to "
+                    + "decide on more of the feedback there is"
+            } else {
+                advice = "; more feedback on new requests may change this (these give no estimate of how much)"
+            }
             return notApplied("not applied: " + gate.explanation + advice, report: report, moreRequests: more)
         }
         let encoder = JSONEncoder()

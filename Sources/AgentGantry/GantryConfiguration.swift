@@ -107,7 +107,9 @@ extension GantryConfiguration {
         try check(b.failureRate.isFinite && b.failureRate > 0 && b.failureRate <= 1, "breaker.failureRate must be in (0, 1]")
         try check(b.coolDown.isFinite && b.coolDown >= 0, "breaker.coolDown must not be negative")
         try adaptError { () throws(AdaptError) in try training.validate() }
-        try check(training.gateFraction > 0, "training.gateFraction must be above 0: train() applies an adapter only when the gate's "
-                  + "held-out requests show it better than the one served")
+        try check(training.gateFraction >= 0.01, "training.gateFraction must be at least 0.01: train() applies an adapter only when "
+                  + "the gate's held-out requests show it better than the one served")
+        try check(training.gateRequestsLimit >= TrainingGate.minimumRequests,
+                  "training.gateRequestsLimit must be at least \(TrainingGate.minimumRequests), the fewest requests the gate decides on")
     }
 }

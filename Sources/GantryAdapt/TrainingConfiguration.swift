@@ -76,12 +76,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try check(hardNegatives >= 0 && randomNegatives >= 0 && hardNegatives + randomNegatives >= 1,
                   "at least one hard or random negative per pair")
         try check(validationFraction > 0 && validationFraction < 1, "validation fraction must be in (0, 1)")
-        try check(gateFraction >= 0 && validationFraction + gateFraction < 1,
-                  "gate fraction must be at least 0, and validation + gate fractions below 1")
-        try check(gateMargin.isFinite && gateMargin >= 0 && gateMargin < 1, "gate margin must be in [0, 1) (MRR@10 points)")
-        try check(gateConfidence >= 0.5 && gateConfidence < 1, "gate confidence must be in [0.5, 1)")
-        try check(selectionRequestsLimit >= 1 && gateRequestsLimit >= 1, "selection and gate request limits must be at least 1")
-        try check(nearDuplicateCosine > 0 && nearDuplicateCosine <= 1, "near-duplicate cosine must be in (0, 1]")
+        try check(gateFraction >= 0, "gateFraction must not be negative")
+        try check(validationFraction + gateFraction < 1,
+                  "validationFraction (\(validationFraction)) + gateFraction (\(gateFraction)) must be below 1: the rest is trained on")
+        try check(gateMargin.isFinite && gateMargin >= 0 && gateMargin < 1, "gateMargin must be in [0, 1) (MRR@10 points)")
+        try check(gateConfidence >= 0.5 && gateConfidence < 1, "gateConfidence must be in [0.5, 1)")
+        try check(selectionRequestsLimit >= 1 && gateRequestsLimit >= 1, "selectionRequestsLimit and gateRequestsLimit must be at least 1")
+        try check(nearDuplicateCosine > 0 && nearDuplicateCosine <= 1, "nearDuplicateCosine must be in (0, 1]")
         try check(patience >= 1, "patience must be at least 1")
         try check(parameterAveraging >= 0 && parameterAveraging < 1, "parameter averaging must be in [0, 1)")
         try check(ridgeLambda.isFinite && ridgeLambda > 0, "ridge lambda must be positive")

@@ -19,8 +19,8 @@ struct ReplayCommand: AsyncParsableCommand {
                 + Signal.allCases.map { "\($0.name)=\(GantryConfiguration.Weights.defaultWeights[$0])" }.joined(separator: ", ") + ".",
                 valueName: "signal=value"))
     var weights: [SignalWeight] = []
-    @Option(help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda
-    @Option(help: "Feedback memory: lowest query similarity that counts.") var memoryThreshold = GantryConfiguration(storePath: nil).feedbackMemoryThreshold
+    @Option(parsing: .unconditional, help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda
+    @Option(parsing: .unconditional, help: "Feedback memory: lowest query similarity that counts.") var memoryThreshold = GantryConfiguration(storePath: nil).feedbackMemoryThreshold
 
     func run() async throws {
         let data = try RetrievalDataset.load(directory: dataset)

@@ -9,11 +9,15 @@ struct SelfCheck: ParsableCommand {
         commandName: "selfcheck",
         abstract: "Check BLAS, LAPACK and the SIMD kernels against plain reference code, then time sgemm.")
 
-    @Option(help: "Seed for the random test matrices.")
+    @Option(parsing: .unconditional, help: "Seed for the random test matrices.")
     var seed: UInt64 = 42
 
-    @Option(help: "Seconds to spend timing sgemm at 4096×384×384 (0 skips it).")
+    @Option(parsing: .unconditional, help: "Seconds to spend timing sgemm at 4096×384×384 (0 skips it).")
     var seconds: Double = 1
+
+    func validate() throws {
+        guard seconds.isFinite, seconds >= 0 else { throw ValidationError("--seconds must be 0 or more, got \(seconds)") }
+    }
 
     func run() throws {
         let report = try NumericSelfCheck.run(seed: seed, seconds: seconds)

@@ -18,12 +18,12 @@ struct TrainCommand: AsyncParsableCommand {
     @OptionGroup var split: SplitOptions
     @Option(parsing: .unconditional, help: "Adapter rank r (1 … d).") var rank = 32
     @Option(parsing: .unconditional, help: "Triplet margin on cosine similarity.") var margin: Float = 0.2
-    @Option(parsing: .unconditional, help: "Most epochs (early stopping on validation MRR@10).") var epochs = 30
-    @Option(parsing: .unconditional, help: "Epochs without a better validation MRR@10 before stopping.") var patience = TrainingConfiguration().patience
+    @Option(parsing: .unconditional, help: "Most epochs (early stopping on the selection requests' MRR@10).") var epochs = 30
+    @Option(parsing: .unconditional, help: "Epochs without a better selection MRR@10 before stopping.") var patience = TrainingConfiguration().patience
     @Option(parsing: .unconditional, help: "Triplets per step.") var batch = 256
     @Option(parsing: .unconditional, help: "Peak Adam learning rate (cosine decay to 5% over the epochs).") var lr: Float = TrainingConfiguration().learningRate
     @Option(parsing: .unconditional, help: "Decoupled weight decay.") var weightDecay: Float = 1e-4
-    @Option(parsing: .unconditional, help: "Seed of shuffling, validation split and initialisation.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the split into folds, shuffling and initialisation.") var seed: UInt64 = 0
     @Option(help: "Adapt queries only, or queries and tools.") var side: LowRankAdapter.Side = .both
     @Option(parsing: .unconditional, help: "Hard negatives per (query, tool) pair, re-mined every epoch.") var hardNegatives = 4
     @Option(parsing: .unconditional, help: "Random negatives per pair.") var randomNegatives = 1
@@ -31,7 +31,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Every wrong tool in a step's batch is a negative of each anchor (batch-all).")
     var batchAll = TrainingConfiguration().batchAllNegatives
     @Flag(help: "Start from the closed-form ridge solution (LAPACK) instead of the identity.") var warmStart = false
-    @Option(help: "Per-step decay of the parameter average that competes on validation (0: off).")
+    @Option(parsing: .unconditional, help: "Per-step decay of the parameter average that competes on selection (0: off).")
     var averaging: Float = TrainingConfiguration().parameterAveraging
     @Option(parsing: .unconditional, help: "Threads for BLAS (default: OpenBLAS's choice).") var threads: Int?
     @Option(help: "Adapter file to write (with --dataset).") var output: String?
@@ -40,6 +40,9 @@ struct TrainCommand: AsyncParsableCommand {
     func validate() throws {
         guard (dataset == nil) != (store == nil) else { throw ValidationError("give either --dataset or --store") }
         if dataset != nil, output == nil { throw ValidationError("--dataset needs --output (the adapter file to write)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        // Settings out of range are usage errors (exit 64), named as their options are.
+        do { try trainingConfiguration().validate() } catch { throw ValidationError("\(error)") }
     }
 
     func run() async throws {

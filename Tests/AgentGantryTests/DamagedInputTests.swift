@@ -181,8 +181,9 @@ struct InputLimitTests {
             ("feedbackOtherTeamWeight", { $0.feedbackOtherTeamWeight = 2 }), ("retentionDays", { $0.retentionDays = 0 }),
             ("breaker", { $0.breaker.window = 0 }), ("breaker.failureRate", { $0.breaker.failureRate = 0 }),
             ("rank", { $0.training.rank = 0 }), ("gateFraction", { $0.training.gateFraction = 0 }),
-            ("gate", { $0.training.gateFraction = 0.95 }), ("gate margin", { $0.training.gateMargin = -0.1 }),
-            ("gate request limits", { $0.training.gateRequestsLimit = 0 }), ("near-duplicate cosine", { $0.training.nearDuplicateCosine = 1.5 }),
+            ("gateFraction", { $0.training.gateFraction = 0.95 }), ("gateFraction", { $0.training.gateFraction = 1e-300 }),
+            ("gateMargin", { $0.training.gateMargin = -0.1 }), ("gateRequestsLimit", { $0.training.gateRequestsLimit = 7 }),
+            ("nearDuplicateCosine", { $0.training.nearDuplicateCosine = 1.5 }),
         ]
         for (name, change) in changes {
             var configuration = GantryConfiguration(storePath: nil)

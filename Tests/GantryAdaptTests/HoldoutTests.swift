@@ -92,7 +92,7 @@ struct HoldoutTests {
 
     @Test func theGateNeedsAConclusiveGainOfAtLeastTheMargin() {
         func decide(_ gains: [Double], margin: Double = 0.01) -> GateDecision {
-            TrainingGate.decide(current: gains.map { _ in 0.5 }, candidate: gains.map { 0.5 + $0 }, requests: Array(gains.indices),
+            try! TrainingGate.decide(current: gains.map { _ in 0.5 }, candidate: gains.map { 0.5 + $0 }, requests: Array(gains.indices),
                                 margin: margin, confidence: 0.95)
         }
         // Ten requests, each ranked better: conclusive.
@@ -115,14 +115,62 @@ struct HoldoutTests {
         #expect(!decide(Array(repeating: 0.005, count: 50), margin: 0.01).passed)
     }
 
-    @Test func aRequestAskedOftenWeighsAsOneInTheGate() {
+    @Test func aRequestAskedOftenWeighsAsOneInTheGate() throws {
         // Request 0 asked ten times and improved; requests 1…9 once each and unchanged.
         let requests = Array(repeating: 0, count: 10) + Array(1...9)
-        let decision = TrainingGate.decide(current: requests.map { _ in 0.5 }, candidate: requests.map { $0 == 0 ? 1 : 0.5 },
+        let decision = try TrainingGate.decide(current: requests.map { _ in 0.5 }, candidate: requests.map { $0 == 0 ? 1 : 0.5 },
                                            requests: requests, margin: 0.01, confidence: 0.95)
         #expect(decision.requests == 10)
         #expect(abs(decision.gain - 0.05) < 1e-12)
         #expect(!decision.passed)
+    }
+
+    /// Found by probing: a gain of exactly zero (or 1e-12) with spread trapped in the estimate,
+    /// and ranks of unequal counts trapped on a precondition.
+    @Test func noGainMeansNoEstimateAndBadRanksAreErrors() throws {
+        let current = [1, 0.5, 1, 1, 1, 1, 1, 1, 0.5, 0.25], candidate = [0.5, 1, 1, 1, 1, 1, 1, 1, 0.25, 0.5]
+        let zero = try TrainingGate.decide(current: current, candidate: candidate, requests: Array(0..<10), margin: 0, confidence: 0.95)
+        #expect(!zero.passed && zero.gain == 0 && zero.moreHeldOutRequestsNeeded == nil && zero.explanation.hasSuffix("no better than the served state"))
+        let tiny = try TrainingGate.decide(current: current, candidate: zip(current, candidate).map { $1 + 1e-13 * $0 },
+                                           requests: Array(0..<10), margin: 0, confidence: 0.95)
+        #expect(!tiny.passed && tiny.moreHeldOutRequestsNeeded == nil)
+        #expect(throws: AdaptError.self) { try TrainingGate.decide(current: [1, 1], candidate: [1], requests: [0, 1], margin: 0, confidence: 0.95) }
+        #expect(throws: AdaptError.self) { try TrainingGate.decide(current: [.nan], candidate: [1], requests: [0], margin: 0, confidence: 0.95) }
+        #expect(throws: AdaptError.self) { try TrainingGate.decide(current: [1], candidate: [1], requests: [0], margin: 0, confidence: 1) }
+    }
+
+    /// Found by probing: with `nearDuplicateCosine` 1, identical vectors stayed apart when their
+    /// cosine, computed in floats, fell just short of 1.
+    @Test func identicalVectorsAreOneRequestAtCosineOne() throws {
+        let rows = try Self.unitRows(40, seed: 9)
+        let copies = try rows.gatherRows((0..<200).map { $0 % 40 })
+        let groups = try RequestGroups(texts: Array(repeating: nil, count: 200), vectors: copies, nearDuplicateCosine: 1)
+        #expect(groups.count == 40)
+        var bad = copies
+        bad[3, 0] = .nan
+        #expect(throws: AdaptError.self) { try RequestGroups(texts: Array(repeating: nil, count: 200), vectors: bad, nearDuplicateCosine: 1) }
+    }
+
+    /// The fewest requests a configuration trains on is exactly where a split with a gate of 8 first
+    /// succeeds, found without counting up one by one (a gate fraction of 1e-9 hung `train()`).
+    @Test func theMinimumRequestsIsWhereTheSplitFirstFits() throws {
+        for (selection, gate) in [(0.1, 0.2), (0.49, 0.5), (0.5, 0.49), (0.25, 0.7), (0.1, 0.01)] {
+            var c = TrainingConfiguration()
+            (c.validationFraction, c.gateFraction) = (selection, gate)
+            let minimum = try #require(RequestSplit.minimumRequests(c, gateRequests: TrainingGate.minimumRequests))
+            func groups(_ n: Int) throws -> RequestGroups {
+                try RequestGroups(texts: (0..<n).map { "request \($0)" }, vectors: Self.unitRows(n, seed: 11), nearDuplicateCosine: 1)
+            }
+            let split = try RequestSplit(groups: groups(minimum), configuration: c, holdingOutGate: true)
+            #expect(split.gateRequests >= TrainingGate.minimumRequests && split.trainingRequests >= 1, "\(selection)/\(gate)")
+            let below = try? RequestSplit(groups: groups(minimum - 1), configuration: c, holdingOutGate: true)
+            #expect(below == nil || below!.gateRequests < TrainingGate.minimumRequests, "\(selection)/\(gate): \(minimum - 1) fits too")
+        }
+        var tiny = TrainingConfiguration()
+        tiny.gateFraction = 1e-9
+        #expect(RequestSplit.minimumRequests(tiny, gateRequests: 8) == nil || RequestSplit.minimumRequests(tiny, gateRequests: 8)! > 1_000_000)
+        tiny.gateRequestsLimit = 7
+        #expect(RequestSplit.minimumRequests(tiny, gateRequests: 8) == nil)
     }
 
     @Test func studentTQuantilesMatchTables() {

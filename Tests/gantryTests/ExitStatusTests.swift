@@ -15,6 +15,11 @@ struct ExitStatusTests {
             (["embed", "--input", "t.jsonl", "--output", "o.npy", "--batch", "-3"], "--batch must be at least 1"),
             (["train", "--output", "/tmp/x.gadp"], "either --dataset or --store"),
             (["index", "search", "--index", "i.gidx"], "Missing expected argument '--queries"),
+            // Found by probing: --threads 0 trapped in BLAS; training settings out of range exited 1; a negative --seconds was "missing".
+            (["train", "--store", "s.sqlite", "--threads", "0"], "--threads must be at least 1, got 0"),
+            (["train", "--dataset", "d", "--output", "o.gadp", "--rank", "0"], "rank must be at least 1"),
+            (["train", "--store", "s.sqlite", "--patience", "0"], "patience must be at least 1"),
+            (["selfcheck", "--seconds", "-1"], "--seconds must be 0 or more, got -1.0"),
         ]
         for (arguments, message) in cases {
             let run = try runGantry(arguments)

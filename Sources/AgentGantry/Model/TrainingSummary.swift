@@ -19,6 +19,8 @@ public struct TrainingSummary: Sendable {
     /// would let training apply, assuming new requests behave like these (nil when applied, or
     /// when the adapter did not gain enough for more feedback of the same kind to change that).
     public var moreRequestsNeeded: Int?
+    /// Feedback events left out because their correct tool is not registered (removed since).
+    public var unregisteredToolEvents = 0
     /// Stored feedback events left out because another model (another `Embedder.modelIdentity`)
     /// embedded their queries.
     public var otherModelEvents = 0

@@ -24,20 +24,26 @@ public struct RequestGroups: Sendable, Equatable {
         guard nearDuplicateCosine > 0, nearDuplicateCosine <= 1 else {
             throw .invalidSetting("near-duplicate cosine must be in (0, 1], got \(nearDuplicateCosine)")
         }
+        if let bad = vectors.firstNonFinite() { throw .invalidSetting("query row \(bad.row) has a non-finite value") }
         var sets = DisjointSets(count: texts.count)
-        // Equal texts first: their vectors are equal too, so the pairwise pass needs one
-        // representative per text.
-        var firstOfText = [String: Int]()
+        // Equal texts, and identical vectors (bit for bit: a cosine computed in floats can fall
+        // just short of 1), first; the pairwise pass then needs one representative of each.
+        var firstOfText = [String: Int](), firstOfVector = [[Float]: Int]()
         var representatives = [Int]()
         for (example, text) in texts.enumerated() {
-            guard let text else { representatives.append(example); continue }
-            let key = Self.foldedText(text)
-            if let first = firstOfText[key] {
-                sets.union(first, example)
-            } else {
-                firstOfText[key] = example
-                representatives.append(example)
+            let vector = Array(vectors.row(example))
+            var first = firstOfVector[vector]
+            if let text {
+                let key = Self.foldedText(text)
+                if let firstText = firstOfText[key] {
+                    if let first { sets.union(first, firstText) }
+                    first = firstText
+                } else {
+                    firstOfText[key] = example
+                }
             }
+            if firstOfVector[vector] == nil { firstOfVector[vector] = example }
+            if let first { sets.union(first, example) } else { representatives.append(example) }
         }
         try Self.joinNearDuplicates(representatives, of: vectors, atLeast: nearDuplicateCosine, into: &sets)
         var number = [Int: Int]()
@@ -71,6 +77,7 @@ public struct RequestGroups: Sendable, Equatable {
             }
         }
         let block = 512
+        let cutoff = threshold - 1e-6  // rounding of normalised floats
         var start = 0
         while start < rows.count {
             let end = min(start + block, rows.count)
@@ -88,7 +95,7 @@ public struct RequestGroups: Sendable, Equatable {
             if let failure { throw .math(failure) }
             for i in 0..<(end - start) {
                 scores.withRow(i) { row in
-                    for j in (i + 1)..<row.count where row[j] >= threshold { sets.union(rows[start + i], rows[start + j]) }
+                    for j in (i + 1)..<row.count where row[j] >= cutoff { sets.union(rows[start + i], rows[start + j]) }
                 }
             }
             start = end

@@ -44,8 +44,8 @@ public struct RequestSplit: Sendable, Equatable {
         }
         guard selectionLimit >= 1, gateLimit >= 1 else { throw .invalidSetting("the selection and gate limits must be at least 1") }
         let requests = groups.count
-        let selectionCount = min(selectionLimit, max(1, Int((Double(requests) * selectionFraction).rounded())))
-        let gateCount = gateFraction == 0 ? 0 : min(gateLimit, max(1, Int((Double(requests) * gateFraction).rounded())))
+        let (selectionCount, gateCount) = Self.foldSizes(requests: requests, selectionFraction: selectionFraction, gateFraction: gateFraction,
+                                                         selectionLimit: selectionLimit, gateLimit: gateLimit)
         guard requests >= selectionCount + gateCount + 1 else {
             throw .invalidSetting("\(requests) distinct requests: too few to hold out \(selectionCount) for selection"
                                   + (gateCount > 0 ? " and \(gateCount) for the gate" : "") + " and train on the rest")
@@ -61,6 +61,30 @@ public struct RequestSplit: Sendable, Equatable {
         (training, selection, gate) = (folds[0], folds[1], folds[2])
         (trainingRequests, selectionRequests, gateRequests) = (requests - selectionCount - gateCount, selectionCount, gateCount)
         self.groups = groups
+    }
+
+    /// How many of `requests` go to selection and to the gate (the rest train).
+    static func foldSizes(requests: Int, selectionFraction: Double, gateFraction: Double, selectionLimit: Int,
+                          gateLimit: Int) -> (selection: Int, gate: Int) {
+        let selection = min(selectionLimit, max(1, Int((Double(requests) * selectionFraction).rounded())))
+        let gate = gateFraction == 0 ? 0 : min(gateLimit, max(1, Int((Double(requests) * gateFraction).rounded())))
+        return (selection, gate)
+    }
+
+    /// Fewest distinct requests `configuration` splits into a selection fold, a gate fold of at
+    /// least `gateRequests`, and at least one training request (nil when the gate can never hold
+    /// that many: `gateRequestsLimit` below it, or no gate fold).
+    public static func minimumRequests(_ c: TrainingConfiguration, gateRequests: Int) -> Int? {
+        guard c.gateFraction > 0, c.gateRequestsLimit >= gateRequests else { return nil }
+        // round(n·g) ≥ k from n ≥ (k − ½)/g on; then step up to where selection and training fit too.
+        var requests = max(gateRequests + 2, Int((Double(gateRequests) - 0.5) / c.gateFraction) - 1)
+        for _ in 0..<1_000_000 {
+            let (selection, gate) = foldSizes(requests: requests, selectionFraction: c.validationFraction, gateFraction: c.gateFraction,
+                                              selectionLimit: c.selectionRequestsLimit, gateLimit: c.gateRequestsLimit)
+            if gate >= gateRequests, requests >= selection + gate + 1 { return requests }
+            requests += 1
+        }
+        return nil
     }
 
     /// The split `configuration` asks for over `groups`: `validationFraction` of the requests (at

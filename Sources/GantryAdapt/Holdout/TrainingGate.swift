@@ -19,6 +19,9 @@ public enum TrainingGate {
     public static func decide(candidate: LowRankAdapter, current: LowRankAdapter?, tools: Matrix, toolIDs: [String],
                               examples: TrainingExamples, split: RequestSplit,
                               margin: Double, confidence: Double) throws(AdaptError) -> GateDecision {
+        guard split.groups.requestOfExample.count == examples.queries.rows else {
+            throw .invalidSetting("the split covers \(split.groups.requestOfExample.count) examples, not \(examples.queries.rows)")
+        }
         let gate = split.gate.filter { !examples.positives[$0].isEmpty }
         let queries: Matrix
         do { queries = try examples.queries.gatherRows(gate) } catch { throw .math(error) }
@@ -30,16 +33,24 @@ public enum TrainingGate {
             let rankings = try RetrievalEvaluator.rankings(queries: q, tools: t, k: min(10, tools.rows))
             return zip(rankings, relevant).map { RetrievalMetrics.reciprocalRank($0, Set($1), k: 10) }
         }
-        return decide(current: try ranks(current), candidate: try ranks(candidate),
-                      requests: gate.map { split.groups.requestOfExample[$0] }, margin: margin, confidence: confidence)
+        return try decide(current: try ranks(current), candidate: try ranks(candidate),
+                          requests: gate.map { split.groups.requestOfExample[$0] }, margin: margin, confidence: confidence)
     }
 
     /// The decision from per-example reciprocal ranks under the served state and the candidate,
     /// `requests[i]` naming example i's request (examples of one request are averaged first, so
     /// a request asked often weighs as much as one asked once).
+    /// Throws `AdaptError.invalidSetting` unless there is one finite rank of each per example, and
+    /// the margin and confidence are in range.
     public static func decide(current: [Double], candidate: [Double], requests: [Int],
-                              margin: Double, confidence: Double) -> GateDecision {
-        precondition(current.count == candidate.count && current.count == requests.count, "one rank per example")
+                              margin: Double, confidence: Double) throws(AdaptError) -> GateDecision {
+        guard current.count == candidate.count, current.count == requests.count else {
+            throw .invalidSetting("\(current.count) current and \(candidate.count) candidate ranks for \(requests.count) examples: one each")
+        }
+        guard (current + candidate).allSatisfy(\.isFinite) else { throw .invalidSetting("a reciprocal rank is not finite") }
+        guard margin.isFinite, margin >= 0, confidence >= 0.5, confidence < 1 else {
+            throw .invalidSetting("the gate's margin must be at least 0 and its confidence in [0.5, 1)")
+        }
         var sums = [Int: (current: Double, candidate: Double, count: Int)]()
         for (i, request) in requests.enumerated() {
             let old = sums[request] ?? (0, 0, 0)
@@ -62,14 +73,15 @@ public enum TrainingGate {
         var more: Int?
         if n < minimumRequests {
             more = minimumRequests - n
-        } else if !passed, gain >= margin, spread > 0 {
-            // Requests at which a gain of this size and spread would be conclusive.
+        } else if !passed, gain >= margin, gain > 1e-6, spread > 0 {
+            // Requests at which a gain of this size and spread would be conclusive (no estimate
+            // beyond a million: a gain that small is no gain to wait for).
             var needed = Double(n)
             for _ in 0..<4 {
-                let t = studentT(confidence, degreesOfFreedom: max(1, Int(needed) - 1))
-                needed = max(needed, pow(t * spread / gain, 2).rounded(.up) + 1)
+                let t = studentT(confidence, degreesOfFreedom: max(1, Int(min(needed, 1e6)) - 1))
+                needed = max(needed, (pow(t * spread / gain, 2) + 1).rounded(.up))
             }
-            more = max(1, Int(needed) - n)
+            if needed.isFinite, needed <= 1e6 { more = max(1, Int(needed) - n) }
         }
         return GateDecision(requests: n, currentMRR: currentMRR, candidateMRR: candidateMRR, gain: gain,
                             lowerBound: lowerBound.isFinite ? lowerBound : nil, confidence: confidence, margin: margin,
@@ -108,19 +120,23 @@ public struct GateDecision: Sendable, Codable, Equatable {
     public var margin: Double
     /// Whether the candidate replaces the served state.
     public var passed: Bool
-    /// When the candidate did not pass for want of evidence — too few held-out requests, or a gain
-    /// of at least the margin that is not yet conclusive — about how many more held-out requests
-    /// would settle it (nil when it passed, or when its gain is below the margin).
+    /// When the candidate did not pass for want of evidence — fewer than
+    /// `TrainingGate.minimumRequests` held-out requests (whatever the gain), or a gain of at least
+    /// the margin that is not yet conclusive — about how many more held-out requests would settle
+    /// it; nil when it passed, or when, on enough requests, its gain is below the margin.
     public var moreHeldOutRequestsNeeded: Int?
 
     /// One sentence: the figures and the verdict.
     public var explanation: String {
+        let percent = (confidence * 100).rounded() == confidence * 100 ? String(format: "%.0f", confidence * 100)
+            : String(format: "%.1f", confidence * 100)
         let figures = String(format: "MRR@10 %.3f → %.3f on %d held-out requests (gain %+.3f", currentMRR, candidateMRR, requests, gain)
-            + (lowerBound.map { String(format: ", %.0f%% lower bound %+.3f", confidence * 100, $0) } ?? "") + ")"
+            + (lowerBound.map { String(format: ", %@%% lower bound %+.3f", percent, $0) } ?? "") + ")"
         if passed { return figures + String(format: ": beats the served state by at least the margin %.3f", margin) }
         if requests < TrainingGate.minimumRequests {
             return figures + ": too few held-out requests to decide (at least \(TrainingGate.minimumRequests))"
         }
+        if gain <= 0 { return figures + ": no better than the served state" }
         if gain < margin { return figures + String(format: ": does not beat the served state by the margin %.3f", margin) }
         return figures + ": a gain, but not yet conclusive"
     }
