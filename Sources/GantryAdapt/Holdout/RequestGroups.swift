@@ -5,9 +5,9 @@ import GantryMath
 /// out whole and never lands on both sides of a split.
 ///
 /// Two examples are one request when their texts are equal after case folding and whitespace
-/// collapsing, or when their query vectors are near-duplicates (cosine ≥ `nearDuplicateCosine`;
-/// this also joins requests whose text was not stored). Groups are closed under both relations
-/// (union–find), so a chain of near-duplicates is one request.
+/// collapsing, when their vectors are identical, or when their query vectors are near-duplicates
+/// (cosine ≥ `nearDuplicateCosine`; this also joins requests whose text was not stored). Groups
+/// are closed under these relations (union–find), so a chain of near-duplicates is one request.
 public struct RequestGroups: Sendable, Equatable {
     /// The request of each example: numbers `0..<count`, in order of first appearance.
     public let requestOfExample: [Int]
@@ -15,8 +15,10 @@ public struct RequestGroups: Sendable, Equatable {
     public let count: Int
 
     /// Groups `vectors` (one row per example; any finite scale) and their `texts` (nil where no
-    /// text was kept; then only the vector decides). Cost: one blocked sgemm over the distinct
-    /// texts, 2·n²·d flops for n of them (~0.3 s for 12,000 on two cores).
+    /// text was kept; then only the vector decides). Throws `AdaptError.invalidSetting` for a
+    /// non-finite vector or a text count that does not match. Cost: one blocked sgemm over the
+    /// distinct texts, n²·d multiply-adds for n of them — quadratic: 0.4–0.5 s for 12,000,
+    /// 1.4 s for 20,000, 9 s for 50,000 on two busy cores (384-d).
     public init(texts: [String?], vectors: Matrix, nearDuplicateCosine: Float) throws(AdaptError) {
         guard texts.count == vectors.rows else {
             throw .invalidSetting("\(vectors.rows) query vectors but \(texts.count) texts")
