@@ -175,7 +175,7 @@ public actor AgentGantry {
     // MARK: retrieval
 
     /// The best `limit` tools for `query`, each with its score breakdown. Makes no store write:
-    /// a half-open tool handed out counts as a probe in this process's memory only. A query that
+    /// a `half_open` tool handed out counts as a probe in this process's memory only. A query that
     /// is empty or blank, over `Limits.queryBytes` or holds NUL is refused (`invalidInput`).
     public func retrieveTools(_ query: String, limit: Int = 5, context: RoutingContext = RoutingContext()) throws(GantryError) -> [ToolMatch] {
         guard (1...100).contains(limit) else { throw .invalidInput("limit must be in 1...100, got \(limit)") }

@@ -10,9 +10,9 @@ public struct BreakerPolicy: Sendable, Equatable, Codable {
     public var window = 20
     /// Calls the window needs before its failure rate can open the breaker.
     public var minimumCalls = 10
-    /// Time open before probes are admitted (half-open).
+    /// Time open before probes are admitted (`half_open`).
     public var coolDown: TimeInterval = 30
-    /// Retrievals that may hand out a half-open tool before outcomes come back.
+    /// Retrievals that may hand out a `half_open` tool before outcomes come back.
     public var probes = 2
     /// Successful probes that close the breaker.
     public var successesToClose = 2

@@ -1,9 +1,9 @@
 import Foundation
 
-/// A circuit breaker: closed → open (too many failures) → half-open after the cool-down (a few
+/// A circuit breaker: closed → open (too many failures) → `half_open` after the cool-down (a few
 /// probes admitted) → closed after enough successful probes, or open again on a failed one.
 public struct CircuitBreaker: Sendable, Equatable {
-    /// Closed admits every retrieval, open none, half-open a few probes. Printed, and in JSON,
+    /// Closed admits every retrieval, open none, `half_open` a few probes. Printed, and in JSON,
     /// as the CLI and the docs spell it: `closed`, `open`, `half_open`.
     public enum State: String, Sendable, Codable, CustomStringConvertible {
         /// Every retrieval may return the tool; failures are counted.
@@ -25,21 +25,21 @@ public struct CircuitBreaker: Sendable, Equatable {
     public var consecutiveFailures = 0
     /// When the breaker last opened.
     public var openedAt: Date?
-    /// Half-open retrievals whose outcome has not come back yet.
+    /// Retrievals admitted as `half_open` probes whose outcome has not come back yet.
     public var probesInFlight = 0
-    /// Successful probes since the breaker became half-open.
+    /// Successful probes since the breaker became `half_open`.
     public var halfOpenSuccesses = 0
 
     /// A closed breaker with no history.
     public init() {}
 
-    /// The state as of `now` (an open breaker whose cool-down has passed is half-open).
+    /// The state as of `now` (an open breaker whose cool-down has passed is `half_open`).
     public func state(at now: Date, policy: BreakerPolicy) -> State {
         if state == .open, let openedAt, now.timeIntervalSince(openedAt) >= policy.coolDown { return .halfOpen }
         return state
     }
 
-    /// Whether a retrieval may return the tool now; a half-open admission counts as a probe.
+    /// Whether a retrieval may return the tool now; a `half_open` admission counts as a probe.
     public mutating func admit(at now: Date, policy: BreakerPolicy) -> Bool {
         switch state(at: now, policy: policy) {
         case .closed: return true

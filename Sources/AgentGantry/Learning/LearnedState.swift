@@ -6,7 +6,7 @@ import Foundation
 /// any process is `LearnedState(replaying:)` of the log it has read; copies are snapshots.
 ///
 /// Breakers are the exception to "a function of the log": they also depend on the time a
-/// retrieval hands out a half-open tool (a probe), which is counted in this process's memory
+/// retrieval hands out a `half_open` tool (a probe), which is counted in this process's memory
 /// only (`admitProbe`), and their states are stored beside the log (`GantryStore.saveBreaker`).
 struct LearnedState: Sendable {
     /// What the state is built with.
@@ -116,7 +116,7 @@ struct LearnedState: Sendable {
         health.compactMap { $0.value.breaker.admits(at: now, policy: settings.breaker) ? nil : $0.key }
     }
 
-    /// Counts a half-open tool handed out by a retrieval as a probe (in this process's memory).
+    /// Counts a `half_open` tool handed out by a retrieval as a probe (in this process's memory).
     mutating func admitProbe(of tool: String, at now: Date) {
         guard health[tool]?.breaker.state(at: now, policy: settings.breaker) == .halfOpen else { return }
         _ = health[tool]!.breaker.admit(at: now, policy: settings.breaker)

@@ -13,7 +13,7 @@ import GantryMath
 /// it was removed. Its score and breakdown stay its own weighted sum (so it may score below the
 /// next tool); MMR starts from it and the score threshold does not drop it.
 ///
-/// A ranker reads a snapshot (catalog, learned state, index) and changes nothing: half-open
+/// A ranker reads a snapshot (catalog, learned state, index) and changes nothing: `half_open`
 /// probes are counted by the caller.
 struct Ranker {
     let configuration: GantryConfiguration

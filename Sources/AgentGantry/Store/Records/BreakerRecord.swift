@@ -24,7 +24,7 @@ struct BreakerRecord: Codable, FetchableRecord, PersistableRecord {
     /// The largest count a stored breaker may hold: far beyond any policy's thresholds, far
     /// below where adding one more failure would overflow.
     static let countLimit = 1 << 40
-    /// The most probes or half-open successes a stored breaker may count (a policy admits a few).
+    /// The most probes or `half_open` successes a stored breaker may count (a policy admits a few).
     static let probeLimit = 1 << 20
 
     /// The breaker this row holds; nil when a value is one a breaker cannot have (an unknown
@@ -33,7 +33,7 @@ struct BreakerRecord: Codable, FetchableRecord, PersistableRecord {
         guard let state = CircuitBreaker.State(rawValue: state),
               [consecutiveFailures, probesInFlight, halfOpenSuccesses].allSatisfy({ (0...Self.countLimit).contains($0) }),
               probesInFlight <= Self.probeLimit, halfOpenSuccesses <= Self.probeLimit,
-              openedAt.map({ abs($0) < 1e11 }) ?? (state == .closed) else { return nil }  // open and half-open breakers have opened
+              openedAt.map({ abs($0) < 1e11 }) ?? (state == .closed) else { return nil }  // open and half_open breakers have opened
         var breaker = CircuitBreaker()
         breaker.state = state
         breaker.consecutiveFailures = consecutiveFailures
