@@ -55,7 +55,7 @@ public actor AgentGantry {
         guard Limits.dimensions.contains(self.embedder.dimension) else {
             throw .embedding("the embedder's dimension \(self.embedder.dimension) is outside \(Limits.dimensions)")
         }
-        let openLock = try configuration.storePath.flatMap { (path) throws(GantryError) in try OpenLock(store: GantryStore.absolute(path)) }
+        let openLock = try OpenLock.taken(forStore: configuration.storePath)
         defer { openLock?.release() }
         store = try GantryStore(path: configuration.storePath,
                                 admission: ModelAdmission(model: self.embedder.modelIdentity, dimension: self.embedder.dimension,

@@ -42,9 +42,7 @@ public struct TripletTrainer: Sendable {
         var rng = SplitMix64(seed: c.seed)
         let split: RequestSplit
         if let requested { split = requested } else { split = try RequestSplit(examples, configuration: c, holdingOutGate: false) }
-        guard split.groups.requestOfExample.count == examples.queries.rows else {
-            throw .invalidSetting("the split covers \(split.groups.requestOfExample.count) examples, not \(examples.queries.rows)")
-        }
+        try split.check(covers: examples)
         let training = split.training.filter { !examples.positives[$0].isEmpty }
         let validation = split.selection.filter { !examples.positives[$0].isEmpty }
         guard !training.isEmpty, !validation.isEmpty else {

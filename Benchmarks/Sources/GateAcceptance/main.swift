@@ -45,10 +45,9 @@ for count in [40, 160, log.count] {
         let gantry = try await data.gantry(configuration: configuration, embedder: embedder)
         _ = try await Replay.replay(Array(log.prefix(count)), into: gantry, limit: 5)
         let before = try await Replay.measure(gantry, data, test).top1
-        let started = ContinuousClock.now
+        let started = Date()
         let summary = try await gantry.train()
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - started).components.seconds)
+        let seconds = Date().timeIntervalSince(started)
         let after = try await Replay.measure(gantry, data, test).top1
         let run = Run(events: count, seed: seed, requests: summary.requests, applied: summary.applied, gate: summary.gate,
                       moreRequestsNeeded: summary.moreRequestsNeeded, reason: summary.reason, top1Before: before, top1After: after,

@@ -23,7 +23,7 @@ public final class GantryStore: Sendable {
     /// schema is refused before SQLite opens it.
     /// Opens of one store by several processes run one at a time (`OpenLock`).
     public convenience init(path: String?) throws(GantryError) {
-        let lock = try path.flatMap { (path) throws(GantryError) in try OpenLock(store: GantryStore.absolute(path)) }
+        let lock = try OpenLock.taken(forStore: path)
         defer { lock?.release() }
         try self.init(path: path, admission: nil)
     }

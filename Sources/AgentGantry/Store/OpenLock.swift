@@ -36,6 +36,13 @@ final class OpenLock {
         descriptor = fd
     }
 
+    /// The lock of the store at `storePath` (relative to the current directory unless absolute),
+    /// as `init(store:)` takes it; nil for an in-memory store (nil path) or where none can be taken.
+    static func taken(forStore storePath: String?) throws(GantryError) -> OpenLock? {
+        guard let storePath else { return nil }
+        return try OpenLock(store: GantryStore.absolute(storePath))
+    }
+
     /// Lets the next process open the store (also done when the lock is deallocated).
     func release() {
         guard descriptor >= 0 else { return }

@@ -73,9 +73,8 @@ public struct RequestGroups: Sendable, Equatable {
         let d = unit.cols
         unit.withUnsafeMutableBufferPointer { values in
             for row in 0..<rows.count {
-                let slice = UnsafeMutableBufferPointer(rebasing: values[row * d..<(row + 1) * d])
-                let norm = slice.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-                if norm > 0 { for i in slice.indices { slice[i] /= norm } }
+                // A zero row stays zero: its cosine with every other is 0, so it joins none.
+                _ = SIMDKernels.normalize(UnsafeMutableBufferPointer(rebasing: values[row * d..<(row + 1) * d]))
             }
         }
         let block = 512

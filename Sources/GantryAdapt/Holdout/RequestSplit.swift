@@ -63,6 +63,14 @@ public struct RequestSplit: Sendable, Equatable {
         self.groups = groups
     }
 
+    /// Throws `AdaptError.invalidSetting` unless this split was made over `examples` (one request
+    /// number per example).
+    func check(covers examples: TrainingExamples) throws(AdaptError) {
+        guard groups.requestOfExample.count == examples.queries.rows else {
+            throw .invalidSetting("the split covers \(groups.requestOfExample.count) examples, not \(examples.queries.rows)")
+        }
+    }
+
     /// How many of `requests` go to selection and to the gate (the rest train).
     static func foldSizes(requests: Int, selectionFraction: Double, gateFraction: Double, selectionLimit: Int,
                           gateLimit: Int) -> (selection: Int, gate: Int) {

@@ -19,9 +19,7 @@ public enum TrainingGate {
     public static func decide(candidate: LowRankAdapter, current: LowRankAdapter?, tools: Matrix, toolIDs: [String],
                               examples: TrainingExamples, split: RequestSplit,
                               margin: Double, confidence: Double) throws(AdaptError) -> GateDecision {
-        guard split.groups.requestOfExample.count == examples.queries.rows else {
-            throw .invalidSetting("the split covers \(split.groups.requestOfExample.count) examples, not \(examples.queries.rows)")
-        }
+        try split.check(covers: examples)
         let gate = split.gate.filter { !examples.positives[$0].isEmpty }
         let queries: Matrix
         do { queries = try examples.queries.gatherRows(gate) } catch { throw .math(error) }
