@@ -1,13 +1,77 @@
+import Foundation
+import GantryMath
+
 extension AgentGantry {
-    /// Brings this process in step with what other processes stored since it last looked: today
-    /// the adapter version to serve (the newest not withdrawn — published by a `train()` elsewhere
-    /// or `gantry train --store`, or left after another process's `forget`), swapped together with
-    /// the re-adapted index, so every query is answered by one adapter. Runs every
+    /// Brings this process in step with what other processes stored since it last looked: tools
+    /// registered, changed or removed; feedback and executions (so corrections, health, breakers
+    /// and preferences); events deleted by `forget(user:)` or retention (the learned state is
+    /// replayed without them); and the adapter version to serve (the newest not withdrawn —
+    /// published by a `train()` elsewhere or `gantry train --store`), swapped together with the
+    /// re-adapted index, so every query is answered by one adapter. Runs every
     /// `configuration.followInterval` on its own; call it to look at once. Costs one
     /// `PRAGMA data_version` read when nothing changed.
     public func followStore() throws(GantryError) {
         guard let changes = try store.changeCounter(), changes != followedChanges else { return }
         followedChanges = changes
-        try serveCleanAdapter()
+        try catchUp()
+    }
+
+    /// Applies everything stored past `position`, this process's writes included: every write
+    /// of the facade ends here, so each process folds the same log in the same order.
+    func catchUp() throws(GantryError) {
+        while true {
+            let changes = try store.changes(after: position, model: embedder.modelIdentity, dimension: embedder.dimension)
+            try apply(changes)
+            if changes.isComplete { return }
+        }
+    }
+
+    /// Applies one batch of `StoreChanges`: the catalogue first (the learned state does not
+    /// depend on the order of catalogue changes and events), then the events, then the adapter.
+    private func apply(_ changes: StoreChanges) throws(GantryError) {
+        let rows = Dictionary(changes.tools.map { ($0.tool.name, $0) }) { _, last in last }
+        let names = changes.changedTools ?? Array(Set(catalog.names).union(rows.keys).union(setAsideTools))
+        for name in names { try follow(name, row: rows[name]) }
+        try rebalanceIndexIfNeeded()
+        if changes.replay {
+            state = try LearnedState(replaying: changes.events, settings: state.settings, carryingOver: state)
+            position = changes.position
+            try serveCleanAdapter()
+            return
+        }
+        for event in changes.events {
+            position.event = event.id  // past it even if it fails to fold: never folded twice
+            try state.apply(event)
+        }
+        position = changes.position
+        if changes.adapterChanged { try serveCleanAdapter() }
+    }
+
+    /// Makes the catalogue's entry for `name` what the store holds: `row`, or no tool.
+    private func follow(_ name: String, row: GantryStore.StoredTool?) throws(GantryError) {
+        guard let row else {
+            if setAsideTools.contains(name) { forgetSetAside(name) }
+            guard catalog.contains(name) else { return }
+            catalog.remove(name)
+            state.removeTool(name)
+            try index.remove(name)
+            return
+        }
+        if let entry = catalog[name], entry.tool.fingerprint == row.tool.fingerprint { return }
+        var vector: [Float]
+        if row.model == embedder.modelIdentity, row.vector.count == embedder.dimension {
+            vector = row.vector
+            try? SIMDKernels.normalize(&vector)
+        } else {
+            // Stored by a process with another model (a fleet mid-way through a model change):
+            // embedded here, for this process only.
+            guard let embedded = try? embed(row.tool.embeddingText) else { return }
+            vector = embedded
+        }
+        let adapted = try adaptedToolVector(name, vector)
+        forgetSetAside(name)
+        catalog.upsert(row.tool, vector: vector)
+        state.assignIntent(to: row.tool, vector: vector)
+        try index.upsert(name, adapted)
     }
 }

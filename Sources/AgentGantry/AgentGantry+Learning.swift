@@ -19,12 +19,12 @@ extension AgentGantry {
         guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
         if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
         let vector = try embed(query)
-        var event = FeedbackEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
+        let event = FeedbackEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
                                   query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
                                   selectedTool: selectedTool, correctTool: correctTool, type: feedbackType,
                                   model: embedder.modelIdentity)
-        event.id = try store.appendFeedback(event)
-        try state.apply(.feedback(event))
+        _ = try store.appendFeedback(event)
+        try catchUp()
     }
 
     /// Records how a call of `tool` ended (timeouts count as failures). Updates health, the
@@ -36,12 +36,11 @@ extension AgentGantry {
         guard catalog.contains(tool) else { throw .unknownTool(tool) }
         let milliseconds = latency?.milliseconds
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
-        var event = ExecutionEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
+        let event = ExecutionEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
                                    tool: tool, outcome: outcome, latencyMilliseconds: milliseconds,
                                    intent: context.session.flatMap { sessionIntents[$0] })
-        event.id = try store.appendExecution(event)
-        try state.apply(.execution(event))
-        try store.saveBreaker(tool, state.health[tool]!.breaker)
+        _ = try store.appendExecution(event)
+        try catchUp()
     }
 
     /// The circuit-breaker state of `tool` now.
@@ -61,7 +60,7 @@ extension AgentGantry {
     public func forget(user: String) throws(GantryError) -> Int {
         let user = try Limits.name(user, "user")!
         let removed = try store.deleteEvents(of: user)
-        try dropDeletedEvents()
+        try catchUp()
         return removed
     }
 
@@ -71,14 +70,7 @@ extension AgentGantry {
     func purgeExpiredEvents() throws(GantryError) {
         guard let days = configuration.retentionDays else { return }
         guard try store.deleteEvents(before: configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)) > 0 else { return }
-        try dropDeletedEvents()
-    }
-
-    /// After events were deleted from the store: serves an adapter that never saw them and
-    /// replays the learned state without them, both even if one fails.
-    func dropDeletedEvents() throws(GantryError) {
-        do { try serveCleanAdapter() } catch { try rebuildLearnedState(); throw error }
-        try rebuildLearnedState()
+        try catchUp()
     }
 
     /// The event log (feedback and executions) as JSON lines, oldest first.
@@ -94,7 +86,7 @@ extension AgentGantry {
         }
         let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names),
                                            model: embedder.modelIdentity)
-        try rebuildLearnedState()
+        try catchUp()
         return count
     }
 }

@@ -135,7 +135,7 @@ extension AgentGantry {
         let fresh = try adaptedIndex(by: trained)
         let record = AdapterRecord(file: bytes, trainedAt: configuration.clock.now(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
         guard let version = try store.saveAdapter(record, feedbackCount: feedbackCount) else {
-            try dropDeletedEvents()  // deleted here or by another process: serve what is left
+            try catchUp()  // deleted here or by another process: serve what is left
             return notApplied("feedback events it was trained on were deleted while it trained (forget(user:) or retention); "
                               + "nothing was stored: train again", report: report)
         }

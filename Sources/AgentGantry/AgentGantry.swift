@@ -37,6 +37,8 @@ public actor AgentGantry {
     var setAsideTools = Set<String>()
     /// The store's change counter when this process last followed it (`followStore()`).
     var followedChanges: Int?
+    /// How far this process has applied the store's log (`catchUp()`).
+    var position = LogPosition()
     /// Runs `followStore()` every `configuration.followInterval` while this gantry exists.
     private var follower: Task<Void, Never>?
 
@@ -77,8 +79,8 @@ public actor AgentGantry {
                 _ = try store.deleteEvents(before: cutoff)
             }
         }
-        try restore()
         followedChanges = try store.changeCounter()
+        try restore()
         if configuration.storePath != nil, let interval = configuration.followInterval {
             follower = Task { [weak self] in
                 while !Task.isCancelled {
@@ -133,6 +135,10 @@ public actor AgentGantry {
             }
         }
         let entries = tools.map { (tool: $0, vector: vectors[$0.name] ?? catalog[$0.name]!.vector) }
+        // Only new and changed tools are written: re-registering an unchanged definition that
+        // another process removed or changed meanwhile (not followed here yet) writes nothing,
+        // so that change stands, and this process applies it when it catches up below.
+        let written = entries.filter { vectors[$0.tool.name] != nil }
         // Everything that can fail runs before the store is written: the adapted vectors too.
         var adapted = [[Float]]()
         for (tool, vector) in entries {
@@ -140,7 +146,7 @@ public actor AgentGantry {
             try Limits.checkVector(vector, dimension: embedder.dimension, "the adapted embedding of tool \(tool.name)")
             adapted.append(vector)
         }
-        try store.saveTools(entries, model: embedder.modelIdentity)  // durable first, in one transaction
+        if !written.isEmpty { try store.saveTools(written, model: embedder.modelIdentity) }  // durable first, in one transaction
         for ((tool, vector), adaptedVector) in zip(entries, adapted) {
             forgetSetAside(tool.name)
             catalog.upsert(tool, vector: vector)
@@ -148,21 +154,16 @@ public actor AgentGantry {
             try index.upsert(tool.name, adaptedVector)
         }
         try rebalanceIndexIfNeeded()
+        try catchUp()
     }
 
     /// Removes a tool (its events stay in the log), named in any Unicode normalization form.
     public func remove(_ name: String) throws(GantryError) {
         let name = try Limits.toolName(name)
-        if setAsideTools.contains(name) {  // stored, not served (its new model could not embed it)
-            try store.removeTool(name)
-            forgetSetAside(name)
-            return
-        }
-        guard catalog.contains(name) else { throw .unknownTool(name) }
+        // (A tool set aside is stored, not served: its new model could not embed it.)
+        guard catalog.contains(name) || setAsideTools.contains(name) else { throw .unknownTool(name) }
         try store.removeTool(name)
-        catalog.remove(name)
-        state.removeTool(name)
-        try index.remove(name)
+        try catchUp()
     }
 
     /// The stored rows that failed validation when a store opened and were set aside, so that the
@@ -240,13 +241,22 @@ public actor AgentGantry {
             }
             break
         }
+        // Changes stored from here on are applied again by the first catchUp() (tools and
+        // adapters idempotently); events past the log read below are folded there.
+        position = try store.changePosition()
         let (tools, damagedTools) = try store.tools(model: embedder.modelIdentity, dimension: embedder.dimension)
         damaged += damagedTools
         let (events, damagedEvents) = try store.events()
         damaged += damagedEvents
+        position.event = (events.map(\.id) + damagedEvents.compactMap(\.rowid)).max() ?? 0
         damaged += try store.damagedBreakersAndAdapters()
         if !damaged.isEmpty {
-            if store.isReadOnly { setAside = damaged } else { try store.quarantine(damaged) }
+            if store.isReadOnly {
+                setAside = damaged
+            } else {
+                try store.quarantine(damaged)
+                position.deletions += Int64(damagedEvents.count)  // moved by this open, not deleted by another process
+            }
         }
         var stale = [GantryStore.StoredTool]()
         for stored in tools {
@@ -275,21 +285,6 @@ public actor AgentGantry {
             try rebuildIndex()
         }
         if !stale.isEmpty { try reembed(stale) }
-        try rebuildLearnedState(from: events)
-        for (tool, breaker) in try store.breakers() where catalog.contains(tool) { state.restoreBreaker(breaker, of: tool) }
-    }
-
-    /// The learned state replayed from the stored log (after a restart, `forget` or an import).
-    /// Breaker states and tool intents are kept.
-    func rebuildLearnedState() throws(GantryError) {
-        try rebuildLearnedState(from: try store.events().events)
-    }
-
-    /// The learned state replayed from `events`, the stored log as just read (at open, once).
-    private func rebuildLearnedState(from events: [GantryEvent]) throws(GantryError) {
-        let events = events.filter { event in
-            if case .execution(let execution) = event { catalog.contains(execution.tool) } else { true }
-        }
         state = try LearnedState(replaying: events, settings: state.settings, carryingOver: state)
     }
 
@@ -330,7 +325,7 @@ public actor AgentGantry {
     }
 
     /// Drops `name` from the tools set aside at open (registered again, or removed).
-    private func forgetSetAside(_ name: String) {
+    func forgetSetAside(_ name: String) {
         guard setAsideTools.remove(name) != nil else { return }
         setAside.removeAll { $0.table == "tool" && $0.key == name && $0.rowid == nil }
     }
@@ -365,7 +360,7 @@ public actor AgentGantry {
         }
     }
 
-    private func rebalanceIndexIfNeeded() throws(GantryError) {
+    func rebalanceIndexIfNeeded() throws(GantryError) {
         if index.isHNSW != (catalog.count > configuration.flatIndexLimit) { try rebuildIndex() }
     }
 

@@ -26,7 +26,8 @@ struct StoreCommand: ParsableCommand {
             }
             let opened = try GantryStore(path: store)
             let summary = try opened.summary()
-            print("\(opened.path ?? store): schema version \(summary.schemaVersion)"
+            let expanded = summary.expandSteps.isEmpty ? "no expand steps" : "expand steps " + summary.expandSteps.map(String.init).joined(separator: ", ")
+            print("\(opened.path ?? store): schema version \(summary.schemaVersion), \(expanded)"
                 + (opened.readOnlyReason.map { ", opened read-only (\($0))" } ?? ""))
             print("tools \(summary.tools), feedback events \(summary.feedbackEvents), execution events \(summary.executionEvents)")
             print("adapter versions \(summary.adapterVersions) (\(summary.withdrawnAdapterVersions) withdrawn), serving "

@@ -117,12 +117,14 @@ struct AgentGantryTests {
         let gantry = try await makeGantry(store: path) { $0.breaker.coolDown = 0 }  // open is half-open at once
         let query = "restart the production service"
         for _ in 0..<5 { try await gantry.recordExecution(tool: "restart_service", outcome: .timeout) }
-        let stored = try GantryStore(path: path).breakers()
-        #expect(stored["restart_service"]?.state == .open)
+        func storeContent() throws -> String {  // the breaker's state is folded from these
+            try GantryStore(path: path).exportEvents() + "\(try GantryStore(path: path).summary())"
+        }
+        let stored = try storeContent()
         #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 1
         #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 2
         #expect(!names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // counted in memory
-        #expect(try GantryStore(path: path).breakers() == stored)  // the retrievals wrote nothing
+        #expect(try storeContent() == stored)  // the retrievals wrote nothing
     }
 
     @Test func restartKeepsToolsFeedbackBreakersAndForgetRemovesAUser() async throws {

@@ -79,7 +79,8 @@ struct DamagedInputTests {
                 _ = try store.events()
                 _ = try store.feedbackEvents()
                 _ = try store.executionEvents()
-                _ = try store.breakers()
+                _ = try store.damagedBreakersAndAdapters()
+                _ = try store.changes(after: LogPosition(), model: "test", dimension: 8)
                 _ = try store.adapterVersions()
             } catch {
                 #expect(!error.description.isEmpty)  // typed: every call above throws GantryError

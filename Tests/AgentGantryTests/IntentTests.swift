@@ -20,7 +20,7 @@ struct IntentTests {
         // Feedback moves the centroid toward the corrected query.
         let q = Array(try encoder.embed(["my toaster is broken"]).row(0))
         let before = zip(classifier.intents[0].centroid, q).reduce(0) { $0 + $1.0 * $1.1 }
-        classifier.refine(0, with: q)
+        classifier.add(q.map(Double.init), to: 0)
         #expect(zip(classifier.intents[0].centroid, q).reduce(0) { $0 + $1.0 * $1.1 } > before)
     }
 

@@ -126,8 +126,8 @@ struct QuarantineTests {
     }
 
     /// Values SQLite holds that no row of ours can have, found by an outside probe: a damaged
-    /// adapter record (its `forgottenSince` not a list), a breaker count at Int64.max (the next
-    /// failure overflowed), a tool whose name is a BLOB (it could not be moved by name and was
+    /// adapter record (its `forgottenSince` not a list), a breaker row (as versions before the
+    /// change log wrote them) with a count at Int64.max (the next failure overflowed), a tool whose name is a BLOB (it could not be moved by name and was
     /// reported again at every open).
     @Test func rowsWithImpossibleValuesAreQuarantinedOnce() async throws {
         let path = try await Self.storeWithTools { gantry in
@@ -139,8 +139,11 @@ struct QuarantineTests {
                               at: path)
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE adapterVersion SET forgottenSince = 'garbage'")
-            try db.execute(sql: "UPDATE breaker SET consecutiveFailures = 9223372036854775807 WHERE tool = 'tool_1'")
-            try db.execute(sql: "UPDATE breaker SET state = 'ajar' WHERE tool = 'tool_2'")
+            // Breaker rows as a version before the change log wrote them, damaged.
+            try db.execute(sql: """
+                INSERT INTO breaker (tool, state, consecutiveFailures, probesInFlight, halfOpenSuccesses)
+                    VALUES ('tool_1', 'closed', 9223372036854775807, 0, 0), ('tool_2', 'ajar', 0, 0, 0)
+                """)
             try db.execute(sql: "UPDATE tool SET name = CAST('tool_0' AS BLOB) WHERE name = 'tool_0'")
         }
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)

@@ -3,12 +3,18 @@ import GantryMath
 /// Intent of a request from embeddings, not substrings: each intent is the centroid of example
 /// phrases' embeddings; a query's intent is the nearest centroid, trusted only when it is close
 /// enough and clearly closer than the runner-up. Tools get an intent from a tag naming one, else
-/// from their own vector. Feedback moves the centroid of the correct tool's intent toward the query.
+/// from their own vector. Corrections move the centroid of the correct tool's intent toward their
+/// queries: a centroid is unit(weight · base centroid + the sum of the corrected queries of the
+/// tools of that intent), kept as a sum in Double, so it depends on which corrections and tools
+/// there are, not on the order they arrived in (processes folding one log converge).
 struct IntentClassifier: Sendable {
     struct Intent: Sendable {
         var name: String
         var centroid: [Float]  // unit length
-        var weight: Double  // phrases (and feedback queries) folded in
+        /// The phrases the base centroid was built from.
+        var weight: Double
+        /// weight · base centroid + the corrected queries added (`add(_:to:)`).
+        var sum: [Double]
     }
 
     private(set) var intents: [Intent]
@@ -46,7 +52,9 @@ struct IntentClassifier: Sendable {
                 for c in sum.indices { sum[c] += vectors[row, c] }
                 row += 1
             }
-            intents.append(Intent(name: name, centroid: Self.unit(sum), weight: Double(list.count)))
+            let centroid = Self.unit(sum)
+            intents.append(Intent(name: name, centroid: centroid, weight: Double(list.count),
+                                  sum: centroid.map { Double($0) * Double(list.count) }))
         }
         self.intents = intents
     }
@@ -73,13 +81,11 @@ struct IntentClassifier: Sendable {
         return classify(Self.unit(vector)).map(\.intent)  // tool vectors are the embedder's, not necessarily unit
     }
 
-    /// Moves intent `index`'s centroid toward `q` (a running mean).
-    mutating func refine(_ index: Int, with q: [Float]) {
-        var intent = intents[index]
-        let w = Float(intent.weight)
-        intent.centroid = Self.unit(zip(intent.centroid, q).map { ($0.0 * w + $0.1) / (w + 1) })
-        intent.weight += 1
-        intents[index] = intent
+    /// Adds `vector` (one corrected query, or the sum of several, times `sign` to take them out)
+    /// to intent `index`'s sum, and moves its centroid there.
+    mutating func add(_ vector: [Double], to index: Int, sign: Double = 1) {
+        for c in vector.indices { intents[index].sum[c] += sign * vector[c] }
+        intents[index].centroid = Self.unit(intents[index].sum.map { Float($0) })
     }
 
     /// `v` scaled to unit length (unchanged when it is all zero).

@@ -2,12 +2,14 @@ import Foundation
 
 /// Everything routing has learned from the event log, as a value: the feedback memory, intents
 /// refined by feedback, failure rates and co-usage, preferences, and each tool's health and
-/// circuit breaker. It changes only by folding events (`apply(_:)`) in log order, so the state of
-/// any process is `LearnedState(replaying:)` of the log it has read; copies are snapshots.
+/// circuit breaker. It is a function of the events folded (`apply(_:)`, in log order) and of the
+/// catalogue (`assignIntent`, `removeTool`), and catalogue changes commute with events: a tool's
+/// intent comes from the base intents, each intent's refinement is a sum over the corrections of
+/// its tools, and executions and health are kept whether the tool is registered or not. So every
+/// process that has read the same log and the same catalogue holds the same state, whatever order
+/// it read them in; copies are snapshots.
 ///
-/// Breakers are the exception to "a function of the log": they also depend on the time a
-/// retrieval hands out a `half_open` tool (a probe), which is counted in this process's memory
-/// only (`admitProbe`), and their states are stored beside the log (`GantryStore.saveBreaker`).
+/// Only `probes` is not a function of the log: the `half_open` probes this process handed out.
 struct LearnedState: Sendable {
     /// What the state is built with.
     struct Settings: Sendable {
@@ -25,13 +27,18 @@ struct LearnedState: Sendable {
     private(set) var memory: FeedbackMemory
     /// The intents, refined by each correction towards its query.
     private(set) var intents: IntentClassifier?
-    /// Each tool's intent (an index into `intents`), assigned when the tool is registered.
+    /// Each registered tool's intent (an index into `intents`), from the base intents.
     private(set) var toolIntents: [String: Int] = [:]
+    /// The sum of the corrected queries naming each tool (this model's): what the tool's intent
+    /// is refined by while the tool is registered.
+    private var correctedQueries: [String: [Double]] = [:]
     private(set) var performance = PerformanceModel()
     private(set) var preferences = PreferenceModel()
     private(set) var health: [String: ToolHealth] = [:]
     /// Feedback events left out because another model embedded their query.
     private(set) var otherModelFeedback = 0
+    /// The `half_open` probes this process handed out (not a function of the log).
+    private(set) var probes = ProbeBudget()
 
     /// A state that has learned nothing yet.
     init(settings: Settings) throws(GantryError) {
@@ -40,13 +47,13 @@ struct LearnedState: Sendable {
         intents = settings.baseIntents
     }
 
-    /// The state after folding `events` (in log order) into a fresh one. Tool intents and breaker
-    /// states are carried over from `previous` (they are not functions of the log).
+    /// The state after folding `events` (in log order) into a fresh one, with `previous`'s
+    /// catalogue part (the tools' intents) and its probes.
     init(replaying events: [GantryEvent], settings: Settings, carryingOver previous: LearnedState? = nil) throws(GantryError) {
         try self.init(settings: settings)
         toolIntents = previous?.toolIntents ?? [:]
+        probes = previous?.probes ?? ProbeBudget()
         for event in events { try apply(event) }
-        for (tool, state) in previous?.health ?? [:] { health[tool, default: ToolHealth()].breaker = state.breaker }
     }
 
     /// Folds one event into the state.
@@ -64,7 +71,9 @@ struct LearnedState: Sendable {
         }
         try memory.add(id: event.id, vector: event.queryVector,
                        entry: .init(correct: event.correctTool, wrong: event.wrongTool, at: event.at, team: event.team))
-        if let intent = toolIntents[event.correctTool] { intents?.refine(intent, with: event.queryVector) }
+        let query = event.queryVector.map(Double.init)
+        correctedQueries[event.correctTool, default: [Double](repeating: 0, count: settings.dimension)].add(query)
+        if let intent = toolIntents[event.correctTool] { intents?.add(query, to: intent) }
         preferences.recordChoice(of: event.correctTool, user: event.user, team: event.team)
     }
 
@@ -82,20 +91,24 @@ struct LearnedState: Sendable {
 
     // MARK: tools
 
-    /// Assigns a newly registered or changed tool its intent (from its tags, else its vector).
+    /// Gives a registered or changed tool its intent (from its tags, else its vector, by the base
+    /// intents), moving the corrections of it to that intent.
     mutating func assignIntent(to tool: Tool, vector: [Float]) {
-        toolIntents[tool.name] = intents?.intent(ofTool: tool, vector: vector)
+        setIntent(settings.baseIntents?.intent(ofTool: tool, vector: vector), of: tool.name)
     }
 
-    /// Forgets a removed tool's intent and health.
+    /// Takes a removed tool's corrections out of its intent. Its health, breaker and the rest
+    /// of what the log taught stay: they are the log's, and serve the tool if it comes back.
     mutating func removeTool(_ name: String) {
-        toolIntents[name] = nil
-        health[name] = nil
+        setIntent(nil, of: name)
     }
 
-    /// Sets a tool's breaker as the store holds it (at open).
-    mutating func restoreBreaker(_ breaker: CircuitBreaker, of tool: String) {
-        health[tool, default: ToolHealth()].breaker = breaker
+    private mutating func setIntent(_ intent: Int?, of tool: String) {
+        let old = toolIntents[tool]
+        toolIntents[tool] = intent
+        guard old != intent, let queries = correctedQueries[tool] else { return }
+        if let old { intents?.add(queries, to: old, sign: -1) }
+        if let intent { intents?.add(queries, to: intent) }
     }
 
     // MARK: queries
@@ -111,14 +124,28 @@ struct LearnedState: Sendable {
         health[tool]?.breaker.state(at: now, policy: settings.breaker) ?? .closed
     }
 
-    /// Tools whose breaker turns retrievals away at `now`.
+    /// Tools whose breaker turns retrievals away at `now`: open, or `half_open` with this
+    /// process's probes all out (`ProbeBudget`).
     func blockedTools(at now: Date) -> [String] {
-        health.compactMap { $0.value.breaker.admits(at: now, policy: settings.breaker) ? nil : $0.key }
+        health.compactMap { tool, health in
+            switch health.breaker.state(at: now, policy: settings.breaker) {
+            case .closed: nil
+            case .open: tool
+            case .halfOpen: probes.admits(tool, breaker: health.breaker, policy: settings.breaker) ? nil : tool
+            }
+        }
     }
 
     /// Counts a `half_open` tool handed out by a retrieval as a probe (in this process's memory).
     mutating func admitProbe(of tool: String, at now: Date) {
-        guard health[tool]?.breaker.state(at: now, policy: settings.breaker) == .halfOpen else { return }
-        _ = health[tool]!.breaker.admit(at: now, policy: settings.breaker)
+        guard let breaker = health[tool]?.breaker, breaker.state(at: now, policy: settings.breaker) == .halfOpen else { return }
+        probes.admit(tool, breaker: breaker)
+    }
+}
+
+extension [Double] {
+    /// Adds `other` element by element.
+    mutating func add(_ other: [Double]) {
+        for i in indices { self[i] += other[i] }
     }
 }

@@ -2,4 +2,12 @@
 enum GantryEvent: Sendable, Equatable {
     case feedback(FeedbackEvent)
     case execution(ExecutionEvent)
+
+    /// The event's id: its place in the log.
+    var id: Int64 {
+        switch self {
+        case .feedback(let event): event.id
+        case .execution(let event): event.id
+        }
+    }
 }

@@ -89,8 +89,8 @@ extension GantryStore {
     ///   quarantined. A kept tool that fails today's `Tool.validate()` (older versions counted
     ///   characters, not bytes, and took blank examples) is quarantined too: it could not be
     ///   embedded again, and an oversized name could not be named to `remove`.
-    /// - Breakers: of rows whose tools are one in NFC the last written (the highest rowid: every
-    ///   save replaces its row) is kept, the others dropped.
+    /// - Breakers: none to normalise; expand step 1, which follows, drops the stored rows
+    ///   (breakers are folded from the event log).
     /// - Events: user, team, session, tool, correct tool and intent.
     static func normalizeNames(_ db: Database) throws {
         // A value that is not text is returned as it is, for the checks at open to quarantine.
@@ -127,19 +127,6 @@ extension GantryStore {
                                           reason: "\(error) (stored by a version with looser limits)")
             }
         }
-
-        let breakers = try Row.fetchAll(db, sql: "SELECT tool, rowid FROM breaker ORDER BY rowid DESC")
-        var kept = [String: Int64]()  // the rowid kept for each NFC name
-        for row in breakers {
-            guard let tool = text(row, "tool") else { continue }
-            let rowid: Int64 = row["rowid"]
-            if kept[tool.nfc] == nil {
-                kept[tool.nfc] = rowid
-            } else {
-                try db.execute(sql: "DELETE FROM breaker WHERE rowid = ?", arguments: [rowid])
-            }
-        }
-        for (name, rowid) in kept { try db.execute(sql: "UPDATE breaker SET tool = ? WHERE rowid = ?", arguments: [name, rowid]) }
 
         let columns = ["user", "team", "session", "tool", "correctTool", "intent"]
         try db.execute(sql: "UPDATE event SET " + columns.map { "\($0) = gantryNFC(\($0))" }.joined(separator: ", ")

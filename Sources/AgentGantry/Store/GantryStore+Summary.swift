@@ -3,8 +3,11 @@ import GRDB
 extension GantryStore {
     /// What a store holds, for operators (`gantry store info`).
     public struct Summary: Sendable, Equatable {
-        /// The schema version the store is at (`user_version`).
+        /// The schema version the store is at (`user_version`): the contract steps applied.
         public var schemaVersion: Int
+        /// The expand steps applied (steps that only add, which older versions read past; see
+        /// "Operating a store" in the documentation).
+        public var expandSteps: [Int]
         /// Stored tools (quarantined ones not counted).
         public var tools: Int
         /// Feedback events in the log.
@@ -27,6 +30,7 @@ extension GantryStore {
             func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int { try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
             return Summary(
                 schemaVersion: try count("PRAGMA user_version"),
+                expandSteps: try Self.appliedExpandSteps(db),
                 tools: try count("SELECT COUNT(*) FROM tool"),
                 feedbackEvents: try count("SELECT COUNT(*) FROM event WHERE kind = ?", [EventColumns.Kind.feedback]),
                 executionEvents: try count("SELECT COUNT(*) FROM event WHERE kind = ?", [EventColumns.Kind.execution]),

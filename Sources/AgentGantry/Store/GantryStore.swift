@@ -13,6 +13,10 @@ public final class GantryStore: Sendable {
     public let readOnlyReason: String?
     /// Whether the store was opened read-only (`readOnlyReason`).
     public var isReadOnly: Bool { readOnlyReason != nil }
+    /// Whether the store has the change log that processes follow (expand step 1): every store
+    /// opened with write access by this version has; a read-only store of an older one may not
+    /// (then `changes(after:)` compares the whole catalogue and counts the events).
+    let hasChangeLog: Bool
     /// Set once the file is in WAL mode (switched by the first write, so that opening a store
     /// and refusing it leaves its file as it was).
     private let walMode = WALSwitch()
@@ -73,6 +77,15 @@ public final class GantryStore: Sendable {
                 try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)") }
             }
             try database.read { try Self.verifySchema($0) }
+            if !isReadOnly {
+                let applied = try database.read { try Self.appliedExpandSteps($0) }
+                if applied.count < Self.expandSteps.count {
+                    try walMode.ensure(database, path: path)
+                    try Self.applyExpandSteps(database)
+                }
+                if try database.read({ try Self.changeLogNeedsPruning($0) }) { try database.write { try Self.pruneChangeLog($0) } }
+            }
+            hasChangeLog = try database.read { try Self.appliedExpandSteps($0).contains(1) }
         } catch let error as GantryError {
             throw error
         } catch {
@@ -214,13 +227,20 @@ public final class GantryStore: Sendable {
     /// its rowid, and the rows whose values do not decode (a damaged file: text where a number
     /// belongs, a BLOB for a name), named by `keyColumn`, for `quarantine`.
     static func decodeRows<Record: FetchableRecord>(_ type: Record.Type, of table: String, keyColumn: String, order: String,
-                                                    kind: String? = nil, in db: Database)
+                                                    kind: String? = nil, filter: String? = nil, arguments: StatementArguments = [],
+                                                    limit: Int? = nil, in db: Database)
         throws -> (records: [(rowid: Int64, record: Record)], damaged: [QuarantinedRow])
     {
         var records = [(rowid: Int64, record: Record)](), damaged = [QuarantinedRow]()
-        let filter = kind == nil ? "" : "WHERE kind = ? "
-        for row in try Row.fetchAll(db, sql: "SELECT rowid AS gantryRowID, * FROM \(table) \(filter)ORDER BY \(order)",
-                                    arguments: StatementArguments(kind.map { [$0] } ?? [])) {
+        var conditions = [String](), arguments = arguments
+        if let filter { conditions.append("(\(filter))") }
+        if let kind {
+            conditions.append("kind = ?")
+            arguments += [kind]
+        }
+        let condition = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
+        let sql = "SELECT rowid AS gantryRowID, * FROM \(table) \(condition)ORDER BY \(order)" + (limit.map { " LIMIT \($0)" } ?? "")
+        for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
             let rowid: Int64 = row["gantryRowID"]
             do {
                 records.append((rowid, try Record(row: row)))
@@ -255,12 +275,16 @@ public final class GantryStore: Sendable {
 
     /// The whole log, oldest first, and the rows that are not valid events (for `quarantine`).
     func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
+        try read { db in try Self.readEvents(db) }
+    }
+
+    /// The events with ids above `id`, oldest first, at most `limit` rows, and the rows among
+    /// them that are not valid events.
+    static func readEvents(_ db: Database, after id: Int64 = 0, limit: Int? = nil) throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
         let textColumns = ["user", "team", "session", "query", "tool", "correctTool", "feedbackType", "outcome", "intent", "model"]
-        let (rows, untyped) = try read { db in
-            (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", in: db),
-             Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE "
-                                    + textColumns.map(Self.notPlainText).joined(separator: " OR "))))
-        }
+        let rows = try decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", filter: "id > ?", arguments: [id], limit: limit, in: db)
+        let untyped = Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE id > ? AND ("
+                                             + textColumns.map(notPlainText).joined(separator: " OR ") + ")", arguments: [id]))
         var events = [GantryEvent](), damaged = rows.damaged
         for (rowid, record) in rows.records {
             // A name stored as another type (a BLOB) or holding NUL reads as text, but
@@ -356,17 +380,7 @@ public final class GantryStore: Sendable {
         return removed
     }
 
-    // MARK: breakers and adapter
-
-    func saveBreaker(_ tool: String, _ breaker: CircuitBreaker) throws(GantryError) {
-        try write { db in try BreakerRecord(tool: tool, breaker).insert(db, onConflict: .replace) }
-    }
-
-    /// The stored breakers that decode and hold values a breaker can have (`BreakerRecord.breaker`).
-    func breakers() throws(GantryError) -> [String: CircuitBreaker] {
-        let rows = try read { db in try Self.decodeRows(BreakerRecord.self, of: "breaker", keyColumn: "tool", order: "tool", in: db) }
-        return Dictionary(rows.records.compactMap { row in row.record.breaker.map { (row.record.tool, $0) } }) { _, last in last }
-    }
+    // MARK: adapter
 
     /// The breaker and adapter rows that do not decode, or hold values they cannot have (for
     /// `quarantine`; `tools(model:dimension:)` and `events()` report their own).

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// A row of `breaker`: a tool's circuit breaker as last recorded.
+/// A row of `breaker`: a tool's circuit breaker as a version before the change log recorded it
+/// (read to find damaged rows; breakers are folded from the event log since).
 struct BreakerRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "breaker"
 
@@ -11,15 +12,6 @@ struct BreakerRecord: Codable, FetchableRecord, PersistableRecord {
     var openedAt: Double?
     var probesInFlight: Int
     var halfOpenSuccesses: Int
-
-    init(tool: String, _ breaker: CircuitBreaker) {
-        self.tool = tool
-        state = breaker.state.rawValue
-        consecutiveFailures = breaker.consecutiveFailures
-        openedAt = breaker.openedAt?.timeIntervalSince1970
-        probesInFlight = breaker.probesInFlight
-        halfOpenSuccesses = breaker.halfOpenSuccesses
-    }
 
     /// The largest count a stored breaker may hold: far beyond any policy's thresholds, far
     /// below where adding one more failure would overflow.

@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+
+extension GantryStore {
+    /// A schema step that only adds (tables, triggers, indexes): the versions before it keep
+    /// reading and writing the store, so a fleet upgrades one process at a time.
+    ///
+    /// Expand steps run outside the `DatabaseMigrator` and leave `user_version` alone, since an
+    /// older AgentGantry refuses a store with a higher `user_version` or an unknown migration,
+    /// but ignores tables it does not know. `user_version` counts *contract* steps: the ones that
+    /// drop or rename, which older versions cannot read past. Each step is one transaction of
+    /// `IF NOT EXISTS` statements ending with its row in `storeMeta`, so it applies once even when
+    /// a version that takes no `OpenLock` opens the store at the same moment.
+    struct ExpandStep: Sendable {
+        /// The step's number; its row in `storeMeta` is `expand.<number>`.
+        var number: Int
+        var sql: String
+    }
+
+    /// The expand steps, in order.
+    static let expandSteps = [
+        // 1: the change log that processes sharing the store follow (`changes(after:)`). Triggers
+        // record every change of a tool row or an adapter version, and count event deletions, so
+        // no writer can forget to log — a 0.2.0 process on the same store included. Breaker rows
+        // are derived from the event log since this step (`LearnedState`); the stored ones are
+        // dropped so that no version restores a stale copy over what the log says.
+        ExpandStep(number: 1, sql: """
+            CREATE TABLE IF NOT EXISTS storeMeta (key TEXT PRIMARY KEY NOT NULL, value);
+            INSERT OR IGNORE INTO storeMeta (key, value) VALUES ('deletedEvents', 0);
+            CREATE TABLE IF NOT EXISTS change (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL CHECK (kind IN ('tool', 'adapter')),
+                name TEXT);
+            CREATE TRIGGER IF NOT EXISTS changeOnToolInsert AFTER INSERT ON tool
+                BEGIN INSERT INTO change (kind, name) VALUES ('tool', NEW.name); END;
+            CREATE TRIGGER IF NOT EXISTS changeOnToolUpdate AFTER UPDATE ON tool
+                BEGIN
+                    INSERT INTO change (kind, name) VALUES ('tool', NEW.name);
+                    INSERT INTO change (kind, name) SELECT 'tool', OLD.name WHERE OLD.name IS NOT NEW.name;
+                END;
+            CREATE TRIGGER IF NOT EXISTS changeOnToolDelete AFTER DELETE ON tool
+                BEGIN INSERT INTO change (kind, name) VALUES ('tool', OLD.name); END;
+            CREATE TRIGGER IF NOT EXISTS changeOnAdapterInsert AFTER INSERT ON adapterVersion
+                BEGIN INSERT INTO change (kind) VALUES ('adapter'); END;
+            CREATE TRIGGER IF NOT EXISTS changeOnAdapterUpdate AFTER UPDATE ON adapterVersion
+                BEGIN INSERT INTO change (kind) VALUES ('adapter'); END;
+            CREATE TRIGGER IF NOT EXISTS changeOnAdapterDelete AFTER DELETE ON adapterVersion
+                BEGIN INSERT INTO change (kind) VALUES ('adapter'); END;
+            CREATE TRIGGER IF NOT EXISTS countEventDeletion AFTER DELETE ON event
+                BEGIN UPDATE storeMeta SET value = value + 1 WHERE key = 'deletedEvents'; END;
+            DELETE FROM breaker;
+            """),
+    ]
+
+    /// The expand steps the store has (their numbers), read from `storeMeta`; empty before the first.
+    static func appliedExpandSteps(_ db: Database) throws -> [Int] {
+        guard try db.tableExists("storeMeta") else { return [] }
+        return try String.fetchAll(db, sql: "SELECT key FROM storeMeta WHERE key LIKE 'expand.%'")
+            .compactMap { Int($0.dropFirst("expand.".count)) }.sorted()
+    }
+
+    /// Applies the expand steps the store does not have yet, each in its own transaction.
+    static func applyExpandSteps(_ database: DatabaseQueue) throws {
+        for step in expandSteps {
+            try database.write { db in
+                guard try !appliedExpandSteps(db).contains(step.number) else { return }
+                try db.execute(sql: step.sql)
+                try db.execute(sql: "INSERT OR IGNORE INTO storeMeta (key, value) VALUES (?, ?)",
+                               arguments: ["expand.\(step.number)", Date().timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// How many change rows the store keeps (the newest); a process that fell further behind
+    /// compares the whole catalogue instead (`changes(after:)`).
+    static let changesKept: Int64 = 100_000
+
+    /// Whether the change log holds 10% more rows than `changesKept` (pruned at open then, so
+    /// that most opens write nothing).
+    static func changeLogNeedsPruning(_ db: Database) throws -> Bool {
+        guard try db.tableExists("change") else { return false }
+        let span = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq) - MIN(seq) + 1, 0) FROM change") ?? 0
+        return span > changesKept + changesKept / 10
+    }
+
+    /// Deletes change rows beyond the newest `changesKept`.
+    static func pruneChangeLog(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM change WHERE seq <= (SELECT IFNULL(MAX(seq), 0) FROM change) - ?", arguments: [changesKept])
+    }
+}
