@@ -93,13 +93,10 @@ private struct StdioRequest: Decodable {
             return [:]
         case "retrieve":
             let matches = try await gantry.retrieveTools(try required(query, "query"), limit: limit ?? 5, context: context)
-            var rows = [[String: Any]]()
-            for match in matches {
-                let signals = Dictionary(uniqueKeysWithValues: Signal.allCases.map { ($0.name, match.breakdown[$0]) })
-                rows.append(["tool": match.tool.name, "score": match.score, "pinned": match.pinned, "signals": signals,
-                             "breaker": try await gantry.breakerState(of: match.tool.name).description])
-            }
-            return ["matches": rows]
+            return ["matches": matches.map { match in
+                ["tool": match.tool.name, "score": match.score, "pinned": match.pinned, "breaker": match.breaker.description,
+                 "signals": Dictionary(uniqueKeysWithValues: Signal.allCases.map { ($0.name, match.breakdown[$0]) })]
+            }]
         case "feedback":
             try await gantry.recordFeedback(query: try required(query, "query"), selectedTool: selected,
                                             correctTool: try required(correct, "correct"), context: context)

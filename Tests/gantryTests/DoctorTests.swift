@@ -2,43 +2,6 @@ import Foundation
 import GantryMath
 import Testing
 
-/// Runs the built `gantry` binary (next to the test bundle) with extra environment variables.
-func runGantry(_ arguments: [String], environment extra: [String: String] = [:], in workingDirectory: String? = nil) throws -> (status: Int32, output: String) {
-    try startGantry(arguments, environment: extra, in: workingDirectory).finish()
-}
-
-/// A `gantry` process started by `startGantry`.
-struct StartedGantry {
-    let process: Process
-    let pipe: Pipe
-
-    /// Waits for the process; its exit status and everything it printed (stdout and stderr).
-    func finish() -> (status: Int32, output: String) {
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// Starts the built `gantry` binary without waiting for it.
-func startGantry(_ arguments: [String], environment extra: [String: String] = [:], in workingDirectory: String? = nil) throws -> StartedGantry {
-    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var directory = testBinary.deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("gantry").path), directory.path != "/" {
-        directory = directory.deletingLastPathComponent()
-    }
-    let process = Process()
-    process.executableURL = directory.appendingPathComponent("gantry")
-    process.arguments = arguments
-    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-    process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    return StartedGantry(process: process, pipe: pipe)
-}
-
 @Suite("gantry doctor")
 struct DoctorTests {
     @Test func reportsAMissingOpenBLASAndHowToInstallIt() throws {

@@ -9,4 +9,7 @@ public struct ToolMatch: Sendable, Equatable {
     /// Whether the tool is first because a correction of exactly this query names it (see
     /// `AgentGantry.recordFeedback`); its score is still its own and may be below the next one's.
     public var pinned: Bool
+    /// The tool's circuit-breaker state when it was ranked: `closed`, or `half_open` when it was
+    /// handed out as a probe (an open breaker's tool is never returned).
+    public var breaker: CircuitBreaker.State
 }

@@ -44,7 +44,8 @@ struct Ranker {
         if let first = scored.firstIndex(where: { $0.name == pinned }) { scored.insert(scored.remove(at: first), at: 0) }
         var chosen = diversify(scored, limit: limit, keepingFirst: scored[0].name == pinned)
         if let threshold = configuration.scoreThreshold { chosen.removeAll { $0.name != pinned && $0.score < threshold } }
-        return chosen.map { ToolMatch(tool: catalog[$0.name]!.tool, score: $0.score, breakdown: $0.breakdown, pinned: $0.name == pinned) }
+        return chosen.map { ToolMatch(tool: catalog[$0.name]!.tool, score: $0.score, breakdown: $0.breakdown, pinned: $0.name == pinned,
+                                      breaker: state.breakerState(of: $0.name, at: now)) }
     }
 
     private struct Scored {
