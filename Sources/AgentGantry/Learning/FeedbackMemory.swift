@@ -20,9 +20,10 @@ import GantryMath
 ///   team, and where teams disagree on the same request each team's own choice wins. The boost
 ///   fades with the distance from the corrected query.
 ///
-/// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them)
-/// in a `FlatIndex`, one row per correction; `queries` holds one row per distinct corrected query
-/// with its verdicts.
+/// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them),
+/// one row per correction; `queries` holds one row per distinct corrected query with its
+/// verdicts. Both are `SegmentedIndex`es: a copy (a published snapshot) shares all but the
+/// newest rows, so adding a correction after a snapshot copies little.
 struct FeedbackMemory: Sendable {
     struct Settings: Sendable, Equatable, Codable {
         var threshold: Float = 0.6
@@ -52,18 +53,15 @@ struct FeedbackMemory: Sendable {
     /// well below 1 − 1e-4.
     static let sameQueryTolerance: Float = 1e-4
 
-    private(set) var index: FlatIndex
-    private(set) var entries: [Int64: Entry] = [:]
-    /// One row per distinct corrected query (id: its position), and the verdicts on each.
-    private var queries: FlatIndex
-    private var verdicts: [Verdict] = []
+    /// One row per correction.
+    private var entries: SegmentedIndex<Entry>
+    /// One row per distinct corrected query, with the verdicts on it.
+    private var queries: SegmentedIndex<Verdict>
     let settings: Settings
 
     init(dimension: Int, settings: Settings) throws(GantryError) {
-        do {
-            index = try FlatIndex(dimension: dimension, metric: .innerProduct)
-            queries = try FlatIndex(dimension: dimension, metric: .innerProduct)
-        } catch { throw .index(error) }
+        entries = try SegmentedIndex(dimension: dimension)
+        queries = try SegmentedIndex(dimension: dimension)
         self.settings = settings
     }
 
@@ -73,14 +71,12 @@ struct FeedbackMemory: Sendable {
     mutating func add(id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
         var unit = vector
         do { try SIMDKernels.normalize(&unit) } catch { throw .invalidInput("feedback event \(id): its query vector is all zeros or not finite") }
-        do { try index.add(unit, id: .number(id)) } catch { throw .index(error) }
-        entries[id] = entry
+        try entries.append(unit, entry)
         if let query = try sameQuery(as: unit) {
-            verdicts[query].newest = entry.correct
-            if let team = entry.team { verdicts[query].newestByTeam[team] = entry.correct }
+            queries[query].newest = entry.correct
+            if let team = entry.team { queries[query].newestByTeam[team] = entry.correct }
         } else {
-            do { try queries.add(unit, id: .number(Int64(verdicts.count))) } catch { throw .index(error) }
-            verdicts.append(Verdict(newest: entry.correct, newestByTeam: entry.team.map { [$0: entry.correct] } ?? [:]))
+            try queries.append(unit, Verdict(newest: entry.correct, newestByTeam: entry.team.map { [$0: entry.correct] } ?? [:]))
         }
     }
 
@@ -88,26 +84,21 @@ struct FeedbackMemory: Sendable {
     /// `team`: its team's own when there is one, else anyone's. Nil when `q` was never corrected.
     func correction(of q: [Float], team: String?) throws(GantryError) -> String? {
         guard let query = try sameQuery(as: q) else { return nil }
-        return team.flatMap { verdicts[query].newestByTeam[$0] } ?? verdicts[query].newest
+        return team.flatMap { queries[query].newestByTeam[$0] } ?? queries[query].newest
     }
 
-    /// The position in `verdicts` of the corrected query that `q` repeats, if any.
-    private func sameQuery(as q: [Float]) throws(GantryError) -> Int? {
-        guard !verdicts.isEmpty else { return nil }
-        let nearest: SearchResult?
-        do { nearest = try queries.search(q, k: 1).first } catch { throw .index(error) }
-        guard let nearest, nearest.score >= 1 - Self.sameQueryTolerance, case .number(let query) = nearest.id else { return nil }
-        return Int(query)
+    /// Where in `queries` the corrected query that `q` repeats is, if any.
+    private func sameQuery(as q: [Float]) throws(GantryError) -> SegmentedIndex<Verdict>.Location? {
+        guard queries.count > 0, let nearest = try queries.search(q, k: 1).first, nearest.score >= 1 - Self.sameQueryTolerance else { return nil }
+        return nearest.location
     }
 
     /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`.
     func signals(for q: [Float], at now: Date, team: String?) throws(GantryError) -> [String: Double] {
-        guard !entries.isEmpty else { return [:] }
-        let hits: [SearchResult]
-        do { hits = try index.search(q, k: settings.neighbors, filter: nil) } catch { throw .index(error) }
+        guard entries.count > 0 else { return [:] }
         var own = [String: Double](), others = [String: Double]()
-        for hit in hits where hit.score >= settings.threshold {
-            guard case .number(let id) = hit.id, let entry = entries[id] else { continue }
+        for hit in try entries.search(q, k: settings.neighbors) where hit.score >= settings.threshold {
+            let entry = entries[hit.location]
             let age = max(0, now.timeIntervalSince(entry.at))
             let weight = Double((hit.score - settings.threshold) / (1 - settings.threshold)) * pow(2, -age / settings.halfLife)
             let isOwn = team == nil || entry.team == nil || entry.team == team
