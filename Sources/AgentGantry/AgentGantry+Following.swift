@@ -10,20 +10,35 @@ extension AgentGantry {
     /// re-adapted index, so every query is answered by one adapter. Runs every
     /// `configuration.followInterval` on its own; call it to look at once. Costs one
     /// `PRAGMA data_version` read when nothing changed.
-    public func followStore() throws(GantryError) {
+    public func followStore() async throws(GantryError) {
         guard let changes = try store.changeCounter(), changes != followedChanges else { return }
         followedChanges = changes
-        try catchUp()
+        try await catchUp()
     }
 
-    /// Applies everything stored past `position`, this process's writes included: every write
-    /// of the facade ends here, so each process folds the same log in the same order.
-    func catchUp() throws(GantryError) {
+    /// Applies everything stored past `position`, this process's writes included — every write
+    /// of the facade ends here, so each process folds the same log in the same order — and
+    /// publishes the result. The store is read without holding the actor; when another
+    /// catch-up applied changes meanwhile, the read is done again from where that one ended.
+    func catchUp() async throws(GantryError) {
         while true {
-            let changes = try store.changes(after: position, model: embedder.modelIdentity, dimension: embedder.dimension)
-            try apply(changes)
+            let start = position
+            let changes = try await store.changes(after: start, model: embedder.modelIdentity, dimension: embedder.dimension)
+            guard position == start else { continue }
+            do { try apply(changes) } catch {
+                publish()
+                throw error
+            }
+            publish()
             if changes.isComplete { return }
         }
+    }
+
+    /// Catches up unless this process has folded event `id` already (another write's catch-up
+    /// took it along).
+    func caughtUp(through id: Int64) async throws(GantryError) {
+        guard position.event < id else { return }
+        try await catchUp()
     }
 
     /// Applies one batch of `StoreChanges`: the catalogue first (the learned state does not

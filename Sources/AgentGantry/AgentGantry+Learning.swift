@@ -8,14 +8,16 @@ extension AgentGantry {
     /// filtered out or removed, or a later correction of `query` by the team names another tool);
     /// another team gets it first unless its own correction of `query` disagrees; similar queries
     /// get a boost that fades with distance. The query must be a valid one for `retrieveTools`
-    /// (not blank, no NUL).
-    public func recordFeedback(query: String, selectedTool: String?, correctTool: String,
-                               feedbackType: FeedbackType = .toolSelectionError,
-                               context: RoutingContext = RoutingContext()) throws(GantryError) {
+    /// (not blank, no NUL). The query is embedded on the caller's thread; the event is committed
+    /// with the other events written meanwhile (group commit).
+    public nonisolated func recordFeedback(query: String, selectedTool: String?, correctTool: String,
+                                           feedbackType: FeedbackType = .toolSelectionError,
+                                           context: RoutingContext = RoutingContext()) async throws(GantryError) {
         let correctTool = try Limits.toolName(correctTool)
         let selectedTool = try selectedTool.map { (name) throws(GantryError) in try Limits.toolName(name) }
         try Limits.checkQuery(query)
         let context = try Limits.normalized(context)
+        let catalog = published.current.catalog
         guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
         if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
         let vector = try embed(query)
@@ -23,31 +25,31 @@ extension AgentGantry {
                                   query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
                                   selectedTool: selectedTool, correctTool: correctTool, type: feedbackType,
                                   model: embedder.modelIdentity)
-        _ = try store.appendFeedback(event)
-        try catchUp()
+        try await caughtUp(through: try await writer.append(.feedback(event)))
     }
 
     /// Records how a call of `tool` ended (timeouts count as failures). Updates health, the
-    /// circuit breaker and preferences; durable on return.
-    public func recordExecution(tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
-                                context: RoutingContext = RoutingContext()) throws(GantryError) {
+    /// circuit breaker and preferences; durable on return (committed with the other events
+    /// written meanwhile: group commit).
+    public nonisolated func recordExecution(tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
+                                            context: RoutingContext = RoutingContext()) async throws(GantryError) {
         let tool = try Limits.toolName(tool)
         let context = try Limits.normalized(context)
-        guard catalog.contains(tool) else { throw .unknownTool(tool) }
+        guard published.current.catalog.contains(tool) else { throw .unknownTool(tool) }
         let milliseconds = latency?.milliseconds
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
         let event = ExecutionEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
                                    tool: tool, outcome: outcome, latencyMilliseconds: milliseconds,
-                                   intent: context.session.flatMap { sessionIntents[$0] })
-        _ = try store.appendExecution(event)
-        try catchUp()
+                                   intent: context.session.flatMap { local.intent(ofSession: $0) })
+        try await caughtUp(through: try await writer.append(.execution(event)))
     }
 
     /// The circuit-breaker state of `tool` now.
-    public func breakerState(of tool: String) throws(GantryError) -> CircuitBreaker.State {
+    public nonisolated func breakerState(of tool: String) async throws(GantryError) -> CircuitBreaker.State {
         let tool = try Limits.toolName(tool)
-        guard catalog.contains(tool) else { throw .unknownTool(tool) }
-        return state.breakerState(of: tool, at: configuration.clock.now())
+        let snapshot = published.current
+        guard snapshot.catalog.contains(tool) else { throw .unknownTool(tool) }
+        return snapshot.state.breakerState(of: tool, at: configuration.clock.now())
     }
 
     /// Deletes every stored event (feedback and executions) of `user` (in any Unicode
@@ -57,20 +59,20 @@ extension AgentGantry {
     /// version that never saw those events, or the identity. It does not retrain (training is
     /// slow): the next `train()` trains without them, and a `train()` running meanwhile, here or
     /// in another process, discards its result.
-    public func forget(user: String) throws(GantryError) -> Int {
+    public func forget(user: String) async throws(GantryError) -> Int {
         let user = try Limits.name(user, "user")!
         let removed = try store.deleteEvents(of: user)
-        try catchUp()
+        try await catchUp()
         return removed
     }
 
     /// Deletes the events older than `configuration.retentionDays` (none without it), with the
     /// same rule as `forget(user:)`: adapter versions that saw them are withdrawn and the served
     /// adapter falls back to one that did not.
-    func purgeExpiredEvents() throws(GantryError) {
+    func purgeExpiredEvents() async throws(GantryError) {
         guard let days = configuration.retentionDays else { return }
         guard try store.deleteEvents(before: configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)) > 0 else { return }
-        try catchUp()
+        try await catchUp()
     }
 
     /// The event log (feedback and executions) as JSON lines, oldest first.
@@ -80,13 +82,13 @@ extension AgentGantry {
 
     /// Appends events exported by `exportEvents` (all or nothing; tools must be registered and
     /// vectors of this model's dimension), then folds them into the learned state. Returns how many.
-    public func importEvents(_ jsonLines: String) throws(GantryError) -> Int {
+    public func importEvents(_ jsonLines: String) async throws(GantryError) -> Int {
         guard jsonLines.utf8.count <= Limits.importBytes else {
             throw .invalidInput("the event log has \(jsonLines.utf8.count) bytes; import at most \(Limits.importBytes) at once")
         }
         let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names),
                                            model: embedder.modelIdentity)
-        try catchUp()
+        try await catchUp()
         return count
     }
 }

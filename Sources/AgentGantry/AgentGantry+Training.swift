@@ -27,7 +27,7 @@ extension AgentGantry {
     /// continues meanwhile.
     public func train() async throws(GantryError) -> TrainingSummary {
         try store.checkWritable()  // before minutes of training whose adapter could not be stored
-        try purgeExpiredEvents()
+        try await purgeExpiredEvents()
         let names = catalog.names.sorted()
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let model = embedder.modelIdentity, dimension = embedder.dimension
@@ -135,11 +135,12 @@ extension AgentGantry {
         let fresh = try adaptedIndex(by: trained)
         let record = AdapterRecord(file: bytes, trainedAt: configuration.clock.now(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
         guard let version = try store.saveAdapter(record, feedbackCount: feedbackCount) else {
-            try catchUp()  // deleted here or by another process: serve what is left
+            try await catchUp()  // deleted here or by another process: serve what is left
             return notApplied("feedback events it was trained on were deleted while it trained (forget(user:) or retention); "
                               + "nothing was stored: train again", report: report)
         }
         (adapter, adapterVersion, index) = (trained, version, fresh)
+        publish()
         summary.applied = true
         (summary.report, summary.gate, summary.adapterVersion) = (report, gate, version)
         return summary
@@ -147,7 +148,9 @@ extension AgentGantry {
 
     /// The adapter version this process serves (nil: the frozen embeddings). Another process's
     /// newer version is served here after the next `followStore()`.
-    public var servedAdapterVersion: Int64? { adapterVersion }
+    public nonisolated var servedAdapterVersion: Int64? {
+        get async { published.current.adapterVersion }
+    }
 
     /// The stored adapter versions, newest first (at most 3): what each was trained on and
     /// whether it was withdrawn because events it saw were deleted since.

@@ -8,9 +8,13 @@ import GantryMath
 /// and tell it what was wrong or how calls went; it adapts at once (feedback memory, health,
 /// preferences) and, on `train()`, folds the stored feedback into a low-rank adapter.
 ///
-/// The actor keeps the registry and orchestrates: `Ranker` ranks (`Routing/`), `LearnedState`
-/// folds the event log (`Learning/`), `GantryStore` keeps everything durable (`Store/`).
-/// Everything learned is in the store and survives a restart.
+/// The actor keeps the working state and applies every change to it: its own writes and other
+/// processes' alike, read back from the store's log (`catchUp()`); after each it publishes a
+/// `RoutingSnapshot`. Retrievals read the published snapshot outside the actor, on the
+/// caller's thread, so they run on every core and never wait for a write. `Ranker` ranks
+/// (`Routing/`), `LearnedState` folds the event log (`Learning/`), `GantryStore` keeps
+/// everything durable and `EventWriter` commits events in groups (`Store/`). Everything
+/// learned is in the store and survives a restart.
 public actor AgentGantry {
     /// The settings this instance was opened with (validated by `init`; fixed for its life).
     public let configuration: GantryConfiguration
@@ -19,6 +23,12 @@ public actor AgentGantry {
     /// `dimension` are recorded with every stored vector.
     public nonisolated let embedder: any Embedder
     let store: GantryStore
+    /// Feedback and execution events on their way to the store (group commit).
+    let writer: EventWriter
+    /// What retrievals read: the state below as of the last change applied.
+    nonisolated let published: SnapshotCell
+    /// The probes and session intents retrievals hand out in this process.
+    nonisolated let local = LocalRoutingState()
     /// The registered tools and their frozen embeddings.
     var catalog = ToolCatalog()
     var adapter: LowRankAdapter?
@@ -27,8 +37,6 @@ public actor AgentGantry {
     /// The tools' adapted vectors.
     var index: ToolIndex
     var state: LearnedState
-    /// The intent of each session's last routed request (attributed to the executions that follow).
-    var sessionIntents = RecentSessions<String>()
     /// Rows this open left out without moving them: damaged rows of a read-only store (which
     /// cannot move them to quarantine), and tools the embedder could not embed again (kept as
     /// they are, tried again at the next open).
@@ -67,6 +75,8 @@ public actor AgentGantry {
             dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
+        writer = EventWriter(store: store)
+        published = SnapshotCell(RoutingSnapshot(catalog: ToolCatalog(), index: index, adapter: nil, adapterVersion: nil, state: state))
         if let days = configuration.retentionDays {
             let cutoff = configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)
             if store.isReadOnly {
@@ -80,7 +90,8 @@ public actor AgentGantry {
             }
         }
         followedChanges = try store.changeCounter()
-        try restore()
+        try await restore()
+        publish()
         if configuration.storePath != nil, let interval = configuration.followInterval {
             follower = Task { [weak self] in
                 while !Task.isCancelled {
@@ -98,19 +109,21 @@ public actor AgentGantry {
 
     // MARK: registry
 
-    /// The registered tools, by name.
-    public var tools: [Tool] { catalog.entries.values.map(\.tool).sorted { $0.name < $1.name } }
+    /// The registered tools, by name (as of the last change this process applied).
+    public nonisolated var tools: [Tool] {
+        get async { published.current.catalog.entries.values.map(\.tool).sorted { $0.name < $1.name } }
+    }
 
     /// Registers or updates one tool; searchable on return.
-    public func register(_ tool: Tool) throws(GantryError) {
-        try register([tool])
+    public func register(_ tool: Tool) async throws(GantryError) {
+        try await register([tool])
     }
 
     /// Registers or updates tools, all or nothing: validated, embedded (only those whose content
     /// fingerprint changed, in one batch), their vectors validated, stored in one transaction,
     /// then indexed. Nothing is stored unless every tool and every vector passed. Names,
     /// namespaces and tags are kept in Unicode NFC.
-    public func register(_ tools: [Tool]) throws(GantryError) {
+    public func register(_ tools: [Tool]) async throws(GantryError) {
         var normalized = [Tool]()
         for tool in tools { normalized.append(try tool.normalized()) }
         let tools = normalized
@@ -154,16 +167,16 @@ public actor AgentGantry {
             try index.upsert(tool.name, adaptedVector)
         }
         try rebalanceIndexIfNeeded()
-        try catchUp()
+        try await catchUp()
     }
 
     /// Removes a tool (its events stay in the log), named in any Unicode normalization form.
-    public func remove(_ name: String) throws(GantryError) {
+    public func remove(_ name: String) async throws(GantryError) {
         let name = try Limits.toolName(name)
         // (A tool set aside is stored, not served: its new model could not embed it.)
         guard catalog.contains(name) || setAsideTools.contains(name) else { throw .unknownTool(name) }
         try store.removeTool(name)
-        try catchUp()
+        try await catchUp()
     }
 
     /// The stored rows that failed validation when a store opened and were set aside, so that the
@@ -175,26 +188,35 @@ public actor AgentGantry {
 
     // MARK: retrieval
 
-    /// The best `limit` tools for `query`, each with its score breakdown. Makes no store write:
-    /// a `half_open` tool handed out counts as a probe in this process's memory only. A query that
-    /// is empty or blank, over `Limits.queryBytes` or holds NUL is refused (`invalidInput`).
-    public func retrieveTools(_ query: String, limit: Int = 5, context: RoutingContext = RoutingContext()) throws(GantryError) -> [ToolMatch] {
+    /// The best `limit` tools for `query`, each with its score breakdown. Runs on the caller's
+    /// thread against the published snapshot (never waiting for a write) and makes no store
+    /// write: a `half_open` tool handed out counts as a probe in this process's memory only. A
+    /// query that is empty or blank, over `Limits.queryBytes` or holds NUL is refused (`invalidInput`).
+    public nonisolated func retrieveTools(_ query: String, limit: Int = 5,
+                                          context: RoutingContext = RoutingContext()) async throws(GantryError) -> [ToolMatch] {
         guard (1...100).contains(limit) else { throw .invalidInput("limit must be in 1...100, got \(limit)") }
         try Limits.checkQuery(query)
         let context = try Limits.normalized(context)
-        guard !catalog.isEmpty else { return [] }
-        return try rank(frozen: try embed(query), limit: limit, context: context)
+        guard !published.current.catalog.isEmpty else { return [] }
+        let frozen = try embed(query)
+        return try rank(frozen: frozen, limit: limit, context: context, in: published.current)
     }
 
-    func rank(frozen: [Float], limit: Int, context: RoutingContext) throws(GantryError) -> [ToolMatch] {
+    nonisolated func rank(frozen: [Float], limit: Int, context: RoutingContext, in snapshot: RoutingSnapshot) throws(GantryError) -> [ToolMatch] {
         let now = configuration.clock.now()
-        let query = try adapter.map { (a) throws(GantryError) in try adaptError { () throws(AdaptError) in try a.adaptQuery(frozen) } } ?? frozen
-        let intent = state.intent(of: frozen)
-        let ranker = Ranker(configuration: configuration, catalog: catalog, state: state, index: index)
+        let query = try snapshot.adapter.map { (a) throws(GantryError) in
+            try adaptError { () throws(AdaptError) in try a.adaptQuery(frozen) }
+        } ?? frozen
+        let intent = snapshot.state.intent(of: frozen)
+        let ranker = Ranker(configuration: configuration, catalog: snapshot.catalog, state: snapshot.state, index: snapshot.index,
+                            probes: local.probes)
         let matches = try ranker.rank(query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
-        if !matches.isEmpty, let session = context.session, let intent { sessionIntents[session] = intent.name }
-        for match in matches { state.admitProbe(of: match.tool.name, at: now) }
-        return matches
+        return local.handOut(matches, session: context.session, intent: intent?.name, state: snapshot.state)
+    }
+
+    /// Publishes the working state for retrievals (`published`).
+    func publish() {
+        published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion, state: state))
     }
 
     // MARK: internals
@@ -202,7 +224,7 @@ public actor AgentGantry {
     /// The frozen embedding of `text`, as a unit vector. MiniLM's vectors are unit already; this
     /// holds the contract for any embedder, so that the indexes can score by inner product and
     /// never normalize a query themselves.
-    func embed(_ text: String) throws(GantryError) -> [Float] {
+    nonisolated func embed(_ text: String) throws(GantryError) -> [Float] {
         var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
         try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
@@ -224,7 +246,7 @@ public actor AgentGantry {
     /// Loads tools, adapter and breakers, and replays the event log into the learned state. Rows
     /// that fail validation (a damaged file, or written by a version that checked less) are
     /// moved to quarantine (`quarantinedRows()`), or in a read-only store left out.
-    private func restore() throws(GantryError) {
+    private func restore() async throws(GantryError) {
         var damaged = [QuarantinedRow]()
         // The newest servable version whose file decodes; a damaged one is quarantined and the
         // next one tried; another model's adapter is not served (the frozen embeddings are, until
@@ -284,7 +306,7 @@ public actor AgentGantry {
             (adapter, adapterVersion) = (nil, nil)
             try rebuildIndex()
         }
-        if !stale.isEmpty { try reembed(stale) }
+        if !stale.isEmpty { try await reembed(stale) }
         state = try LearnedState(replaying: events, settings: state.settings, carryingOver: state)
     }
 
@@ -293,9 +315,9 @@ public actor AgentGantry {
     /// reported by `quarantinedRows()` and tried again at the next open — nothing is moved,
     /// since a failing embedder may be a service that is down. If it embeds none of them the
     /// open fails with its error.
-    private func reembed(_ stale: [GantryStore.StoredTool]) throws(GantryError) {
+    private func reembed(_ stale: [GantryStore.StoredTool]) async throws(GantryError) {
         do {
-            try register(stale.map(\.tool))
+            try await register(stale.map(\.tool))
             return
         } catch .store(let reason) {
             throw .store(reason)
@@ -303,7 +325,7 @@ public actor AgentGantry {
         var failed = [(tool: String, error: GantryError)]()
         for stored in stale {
             do {
-                try register(stored.tool)
+                try await register(stored.tool)
             } catch .store(let reason) {
                 throw .store(reason)
             } catch {

@@ -95,13 +95,17 @@ struct AgentGantryTests {
     }
 
     @Test func circuitBreakerOpensHalfOpensAndCloses() async throws {
-        let gantry = try await makeGantry { $0.breaker.coolDown = 0.2 }
+        let time = ClockTests.ManualTime(Date(timeIntervalSince1970: 1_790_000_000))
+        let gantry = try await makeGantry { configuration in
+            configuration.breaker.coolDown = 0.2
+            configuration.clock = GantryClock { time.now }
+        }
         let query = "restart the production service"
         #expect(try await gantry.retrieveTools(query, limit: 3).first?.tool.name == "restart_service")
         for _ in 0..<5 { try await gantry.recordExecution(tool: "restart_service", outcome: .timeout) }
         #expect(try await gantry.breakerState(of: "restart_service") == .open)
         #expect(!names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))
-        try await Task.sleep(for: .milliseconds(300))
+        time.advance(0.3)
         #expect(try await gantry.breakerState(of: "restart_service") == .halfOpen)
         #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 1
         #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 2

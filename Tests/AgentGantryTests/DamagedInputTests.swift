@@ -53,7 +53,7 @@ struct DamagedInputTests {
         }
     }
 
-    @Test func damagedStoreFilesAreTypedErrorsOrConsistentLoads() throws {
+    @Test func damagedStoreFilesAreTypedErrorsOrConsistentLoads() async throws {
         let folder = NSTemporaryDirectory() + "gantry-damaged-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/gantry.sqlite"
@@ -62,14 +62,13 @@ struct DamagedInputTests {
             var rng = SplitMix64(seed: 4)
             try store.saveTools(catalog.prefix(4).map { (tool: $0, vector: (0..<8).map { _ in rng.nextGaussian() }) }, model: "test")
             let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
-            for e in feedback { _ = try store.appendFeedback(e) }
-            for e in executions { _ = try store.appendExecution(e) }
+            _ = try await store.appendEvents(feedback.map(GantryEvent.feedback) + executions.map(GantryEvent.execution))
             #expect(try store.saveAdapter(AdapterRecord(file: [1, 2, 3, 4], trainedAt: Date(), highestEventID: 2, trainedEvents: 1, report: "{}"),
                                           feedbackCount: 1) != nil)
         }
         let bytes = try BinaryFile.read(path)
         let damaged = folder + "/damaged.sqlite"
-        func check(_ candidate: [UInt8]) throws {
+        func check(_ candidate: [UInt8]) async throws {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
             try Data(candidate).write(to: URL(fileURLWithPath: damaged))
             do {
@@ -80,28 +79,28 @@ struct DamagedInputTests {
                 _ = try store.feedbackEvents()
                 _ = try store.executionEvents()
                 _ = try store.damagedBreakersAndAdapters()
-                _ = try store.changes(after: LogPosition(), model: "test", dimension: 8)
+                _ = try await store.changes(after: LogPosition(), model: "test", dimension: 8)
                 _ = try store.adapterVersions()
             } catch {
                 #expect(!error.description.isEmpty)  // typed: every call above throws GantryError
             }
         }
-        for length in stride(from: 0, through: bytes.count, by: 509) { try check(Array(bytes.prefix(length))) }
+        for length in stride(from: 0, through: bytes.count, by: 509) { try await check(Array(bytes.prefix(length))) }
         // Found by 5,000 flips: a flip inside a column name in the schema made GRDB's row
         // subscript trap. The same damage, made on purpose: every read must throw instead.
-        try check(bytes)
+        try await check(bytes)
         // A renamed column, required or optional, refuses the store when it opens: read through
         // records, an optional column that is gone would read as NULL and lose data silently.
         for (table, column) in [("event", "feedbackType"), ("event", "user"), ("event", "queryVector"), ("breaker", "openedAt")] {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
             try Data(bytes).write(to: URL(fileURLWithPath: damaged))
-            try DatabaseQueue(path: damaged).write { try $0.execute(sql: "ALTER TABLE \(table) RENAME COLUMN \(column) TO x\(column)") }
+            try await DatabaseQueue(path: damaged).write { try $0.execute(sql: "ALTER TABLE \(table) RENAME COLUMN \(column) TO x\(column)") }
             #expect(throws: GantryError.self, "\(table).\(column) renamed") { try GantryStore(path: damaged) }
         }
         // A feedback row without its query vector is damage too: reported, not a valid event.
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
         try Data(bytes).write(to: URL(fileURLWithPath: damaged))
-        try DatabaseQueue(path: damaged).write { try $0.execute(sql: "UPDATE event SET queryVector = NULL WHERE kind = 'feedback'") }
+        try await DatabaseQueue(path: damaged).write { try $0.execute(sql: "UPDATE event SET queryVector = NULL WHERE kind = 'feedback'") }
         let nulled = try GantryStore(path: damaged)
         #expect(try nulled.events().damaged.map(\.key) == ["1"])
         #expect(try nulled.feedbackEvents().isEmpty)
@@ -109,7 +108,7 @@ struct DamagedInputTests {
         for _ in 0..<2_000 {
             var flipped = bytes
             flipped[Int(rng.next() % UInt64(flipped.count))] ^= UInt8(1 + rng.next() % 255)
-            try check(flipped)
+            try await check(flipped)
         }
     }
 }

@@ -137,7 +137,7 @@ struct ForgetTests {
         let gantry = try await makeGantry(store: path, Self.configure)
         try await Self.recordMallory(gantry)
         let summary = try await gantry.train { gantry in
-            let removed = try gantry.forget(user: "mallory")
+            let removed = try await gantry.forget(user: "mallory")
             #expect(removed == Self.malloryQueries.count)
         }
         #expect(summary.events == Self.malloryQueries.count)  // it read Mallory's events before they were deleted
@@ -228,10 +228,10 @@ extension AgentGantry {
     /// it stores its result), `interlude` on the actor. The training task is enqueued on this
     /// actor as it is created and `Task.yield()` queues this method behind it, so the training's
     /// synchronous part, up to the trainer, runs first.
-    func train(interleaving interlude: @Sendable (isolated AgentGantry) throws -> Void) async throws -> TrainingSummary {
+    func train(interleaving interlude: @Sendable (isolated AgentGantry) async throws -> Void) async throws -> TrainingSummary {
         let training = Task { try await train() }
         await Task.yield()
-        try interlude(self)
+        try await interlude(self)
         return try await training.value
     }
 }

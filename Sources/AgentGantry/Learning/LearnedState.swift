@@ -7,9 +7,8 @@ import Foundation
 /// intent comes from the base intents, each intent's refinement is a sum over the corrections of
 /// its tools, and executions and health are kept whether the tool is registered or not. So every
 /// process that has read the same log and the same catalogue holds the same state, whatever order
-/// it read them in; copies are snapshots.
-///
-/// Only `probes` is not a function of the log: the `half_open` probes this process handed out.
+/// it read them in; copies are snapshots. (Which retrievals were `half_open` probes is each
+/// process's own: `LocalRoutingState`.)
 struct LearnedState: Sendable {
     /// What the state is built with.
     struct Settings: Sendable {
@@ -37,8 +36,6 @@ struct LearnedState: Sendable {
     private(set) var health: [String: ToolHealth] = [:]
     /// Feedback events left out because another model embedded their query.
     private(set) var otherModelFeedback = 0
-    /// The `half_open` probes this process handed out (not a function of the log).
-    private(set) var probes = ProbeBudget()
 
     /// A state that has learned nothing yet.
     init(settings: Settings) throws(GantryError) {
@@ -48,11 +45,10 @@ struct LearnedState: Sendable {
     }
 
     /// The state after folding `events` (in log order) into a fresh one, with `previous`'s
-    /// catalogue part (the tools' intents) and its probes.
+    /// catalogue part (the tools' intents).
     init(replaying events: [GantryEvent], settings: Settings, carryingOver previous: LearnedState? = nil) throws(GantryError) {
         try self.init(settings: settings)
         toolIntents = previous?.toolIntents ?? [:]
-        probes = previous?.probes ?? ProbeBudget()
         for event in events { try apply(event) }
     }
 
@@ -125,8 +121,8 @@ struct LearnedState: Sendable {
     }
 
     /// Tools whose breaker turns retrievals away at `now`: open, or `half_open` with this
-    /// process's probes all out (`ProbeBudget`).
-    func blockedTools(at now: Date) -> [String] {
+    /// process's `probes` all out.
+    func blockedTools(at now: Date, probes: ProbeBudget) -> [String] {
         health.compactMap { tool, health in
             switch health.breaker.state(at: now, policy: settings.breaker) {
             case .closed: nil
@@ -134,12 +130,6 @@ struct LearnedState: Sendable {
             case .halfOpen: probes.admits(tool, breaker: health.breaker, policy: settings.breaker) ? nil : tool
             }
         }
-    }
-
-    /// Counts a `half_open` tool handed out by a retrieval as a probe (in this process's memory).
-    mutating func admitProbe(of tool: String, at now: Date) {
-        guard let breaker = health[tool]?.breaker, breaker.state(at: now, policy: settings.breaker) == .halfOpen else { return }
-        probes.admit(tool, breaker: breaker)
     }
 }
 

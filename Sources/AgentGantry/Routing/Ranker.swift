@@ -20,6 +20,8 @@ struct Ranker {
     let catalog: ToolCatalog
     let state: LearnedState
     let index: ToolIndex
+    /// The probes this process has handed out (a `half_open` tool whose probes are out is blocked).
+    let probes: ProbeBudget
 
     /// The best `limit` tools for the adapted query `query` (its frozen embedding `frozen`, and
     /// the intent `state.intent(of: frozen)` found in it).
@@ -58,7 +60,7 @@ struct Ranker {
     /// carrying a tag when the context asks for them.
     private func admission(context: RoutingContext, at now: Date) -> Admission {
         var blocked = Set(catalog.deprecated.map { VectorID.name($0) })
-        for name in state.blockedTools(at: now) { blocked.insert(.name(name)) }
+        for name in state.blockedTools(at: now, probes: probes) { blocked.insert(.name(name)) }
         return Admission(blocked: blocked, catalog: catalog, namespace: context.namespace, tags: context.tags)
     }
 

@@ -54,9 +54,9 @@ extension GantryStore {
     /// whether more remain), the tools whose rows changed (validated for `model` and `dimension`
     /// as at open), whether adapter versions changed, and whether events were deleted (then the
     /// whole log, to replay). One read transaction, so the result is one state of the store.
-    func changes(after position: LogPosition, model: String, dimension: Int, eventLimit: Int = 10_000) throws(GantryError) -> StoreChanges {
+    func changes(after position: LogPosition, model: String, dimension: Int, eventLimit: Int = 10_000) async throws(GantryError) -> StoreChanges {
         let hasChangeLog = hasChangeLog
-        return try read { db in
+        return try await read { db in
             var next = position
             let replay: Bool
             if hasChangeLog {

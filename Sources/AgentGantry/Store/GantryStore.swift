@@ -166,6 +166,11 @@ public final class GantryStore: Sendable {
         do { return try database.read(body) } catch { throw .store("\(error)") }
     }
 
+    /// Reads as `read` does, suspending (not blocking its thread) while a write holds the connection.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(GantryError) -> T {
+        do { return try await database.read(body) } catch { throw .store("\(error)") }
+    }
+
     // MARK: tools
 
     /// A stored tool, the model that embedded it, and its frozen embedding.
@@ -255,21 +260,28 @@ public final class GantryStore: Sendable {
 
     // MARK: events
 
-    /// Appends a feedback event; returns its id once it is durable.
-    func appendFeedback(_ event: FeedbackEvent) throws(GantryError) -> Int64 {
-        try append(EventRecord(event))
-    }
-
-    /// Appends an execution event; returns its id once it is durable.
-    func appendExecution(_ event: ExecutionEvent) throws(GantryError) -> Int64 {
-        try append(EventRecord(event))
-    }
-
-    private func append(_ record: EventRecord) throws(GantryError) -> Int64 {
-        try write { db in
-            var record = record
-            try record.insert(db)
-            return record.id!
+    /// Appends `events` in one transaction (their ids are assigned here); returns their ids, in
+    /// order, once they are durable (`EventWriter` batches the calls of many callers into one).
+    func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
+        try checkWritable()
+        let records = events.map { event in
+            switch event {
+            case .feedback(let event): EventRecord(event)
+            case .execution(let event): EventRecord(event)
+            }
+        }
+        do {
+            try walMode.ensure(database, path: path)
+            return try await database.write { db in
+                var ids = [Int64]()
+                for var record in records {
+                    try record.insert(db)
+                    ids.append(record.id!)
+                }
+                return ids
+            }
+        } catch {
+            throw .store("\(error)")
         }
     }
 

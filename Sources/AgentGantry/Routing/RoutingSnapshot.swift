@@ -1,0 +1,38 @@
+import GantryAdapt
+import Synchronization
+
+/// Everything a retrieval reads, as one value: the catalogue, the adapted index, the adapter
+/// that adapted it and the learned state. The actor publishes a new one after every change it
+/// applies (`SnapshotCell`); retrievals read the one published when they start, on any thread,
+/// never waiting for a write. Its parts are copy-on-write values whose large pieces later copies
+/// share (`SegmentedIndex`), so publishing costs about what changed.
+struct RoutingSnapshot: Sendable {
+    var catalog: ToolCatalog
+    var index: ToolIndex
+    var adapter: LowRankAdapter?
+    /// The stored version `adapter` was loaded from or saved as (nil with the identity).
+    var adapterVersion: Int64?
+    var state: LearnedState
+}
+
+/// The published `RoutingSnapshot`, swapped whole under a lock held only to copy or replace it.
+final class SnapshotCell: Sendable {
+    private let cell: Mutex<RoutingSnapshot>
+
+    init(_ snapshot: RoutingSnapshot) {
+        cell = Mutex(snapshot)
+    }
+
+    /// The snapshot published last.
+    var current: RoutingSnapshot { cell.withLock { $0 } }
+
+    /// Publishes `snapshot`; the one it replaces is released after the lock (readers still
+    /// holding it keep it until they finish).
+    func publish(_ snapshot: RoutingSnapshot) {
+        let replaced = cell.withLock { current in
+            defer { current = snapshot }
+            return current
+        }
+        _ = replaced
+    }
+}
