@@ -21,10 +21,21 @@ final class EventWriter: Sendable {
 
     private let store: GantryStore
     private let queue = Mutex(Queue())
+    /// Awaited before each commit, with the number of events going into it (tests hold commits with it).
+    private let beforeCommit: (@Sendable (Int) async -> Void)?
+    private let committed = Mutex((commits: 0, events: 0))
 
-    init(store: GantryStore) {
+    init(store: GantryStore, beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
         self.store = store
+        self.beforeCommit = beforeCommit
     }
+
+    /// Transactions committed so far, and the events they held (`events / commits` is the
+    /// mean group size).
+    var commits: (commits: Int, events: Int) { committed.withLock { $0 } }
+
+    /// Events waiting for a commit.
+    var queued: Int { queue.withLock { $0.events.count } }
 
     /// Appends `event` (its id is assigned by the store); returns the id once the event is durable.
     func append(_ event: GantryEvent) async throws(GantryError) -> Int64 {
@@ -56,8 +67,10 @@ final class EventWriter: Sendable {
                 return (Array(queue.events.prefix(count)), Array(queue.waiters.prefix(count)))
             }
             guard let batch else { return }
+            await beforeCommit?(batch.events.count)
             do {
                 let ids = try await store.appendEvents(batch.events)
+                committed.withLock { $0 = ($0.commits + 1, $0.events + ids.count) }
                 for (waiter, id) in zip(batch.waiters, ids) { waiter.resume(returning: .success(id)) }
             } catch {
                 for waiter in batch.waiters { waiter.resume(returning: .failure(error)) }
