@@ -35,6 +35,17 @@ let package = Package(
                 .product(name: "GantryMath", package: "AgentGantry"),
             ]
         ),
+        // Built against this checkout here, and against the newest release by run.sh (the same
+        // main.swift): one AgentGantry process of either version on one store.
+        .executableTarget(
+            name: "UpgradeWorker",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryAdapt", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ]
+        ),
         .executableTarget(
             name: "Soak",
             dependencies: [

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reliability harnesses (RELIABILITY.md): libFuzzer on every loader of outside bytes, SIGKILL
-# crash safety of every write, and a soak of mixed calls against a 10k-tool catalogue.
+# crash safety of every write, a soak of mixed calls against a 10k-tool catalogue, and an upgrade
+# test (the newest release and this version as processes on one store; upgrade.py).
 #
-# Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak]     (default: --short, all three)
+# Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak] [upgrade]   (default: --short, all)
 #   --short  CI mode: fuzz 15 s per target, 30 kills per write scenario, soak 20 s
 #   --long   on demand: fuzz 5 min per target, 250 kills per scenario, soak 5 min
 #   FUZZ_TARGETS="index store" limits fuzzing to those targets
@@ -18,11 +19,11 @@ for argument in "$@"; do
   case "$argument" in
     --short) mode=short ;;
     --long) mode=long ;;
-    fuzz|crash|soak) parts+=("$argument") ;;
-    *) echo "usage: Reliability/run.sh [--short|--long] [fuzz] [crash] [soak]" >&2; exit 2 ;;
+    fuzz|crash|soak|upgrade) parts+=("$argument") ;;
+    *) echo "usage: Reliability/run.sh [--short|--long] [fuzz] [crash] [soak] [upgrade]" >&2; exit 2 ;;
   esac
 done
-[ ${#parts[@]} -gt 0 ] || parts=(fuzz crash soak)
+[ ${#parts[@]} -gt 0 ] || parts=(fuzz crash soak upgrade)
 if [ "$mode" = long ]; then fuzz_seconds=300 kills=250 soak_seconds=300; else fuzz_seconds=15 kills=30 soak_seconds=20; fi
 results="$here/.build/results"
 mkdir -p "$results"
@@ -74,6 +75,10 @@ for part in "${parts[@]}"; do
     echo "== soak ($soak_seconds s)"
     swift build -c release --product Soak 2>&1 | grep -E "error|Build" || true
     "$(swift build -c release --show-bin-path)/Soak" --seconds "$soak_seconds" --json "$results/soak.json"
+    ;;
+  upgrade)
+    echo "== upgrade (the newest release and this checkout on one store)"
+    python3 upgrade.py --json "$results/upgrade.json"  # the same in both modes
     ;;
   esac
 done
