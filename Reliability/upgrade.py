@@ -19,12 +19,12 @@ on one store, in turn and at once:
      scores and signals within 1e-6 (but intent: see BY_DESIGN).
   7. N forgets a user the adapter was trained on: the N+1 process open all along withdraws it
      too, and the versions still rank alike.
-  8. Observed, not asserted: a breaker that N+1's failures open, in each version.
+  8. A breaker that N+1's failures open is open in every N+1 process and in a restarted N, which
+     stops ranking the tool: expand step 1 dropped the stored breaker rows and ignores the ones
+     0.2.0 still writes, so 0.2.0 folds breakers from the log as N+1 does.
 
 Until step 8 no breaker opens (each tool's failures stay under the policy's thresholds;
-checked): 0.2.0 writes breaker rows back and restores them over the log at open, while this
-version folds breakers from the log alone, so an open breaker differs between the versions by
-design -- step 8 shows how.
+checked), so steps 4-7 compare rankings without breakers in play.
 
 Usage: python3 Reliability/upgrade.py [--from TAG] [--json FILE] [--build-only]
 Exits 1 on any mismatch, after writing the JSON summary.
@@ -552,7 +552,7 @@ class Run:
         self.figures["largestGapsAfterWithdrawal"] = self.compare_versions(fresh_old, after)
         self.figures["forgottenAfterTraining"] = forgotten
 
-        self.step = 8  # observed: a breaker N+1's executions open, as each version serves it
+        self.step = 8  # a breaker N+1's executions open, as each version serves it
         for _ in range(BREAKER_FAILURES):
             withdrawn.ask("execution", **execution(BREAKER_TOOL, "failure", 100, "erin", "s14"))
         last_write = time.monotonic()
@@ -569,8 +569,11 @@ class Run:
         observed["N+1 open all along"] = state
         self.expect(state == "open" and observed["N+1 that recorded the failures"] == "open",
                     f"{BREAKER_FAILURES} failures in a row should open {BREAKER_TOOL}'s breaker in N+1 processes: {observed}")
+        self.expect(observed["N restarted after them"] == "open" and not observed["N restarted ranks it"] and not observed["N+1 ranks it"],
+                    f"a restarted N must fold the breaker from the log as N+1 does, not restore a row it wrote: {observed}")
         self.figures["breakerOpenedByNewVersion"] = observed
         self.figures["breakerRowsAtEnd"] = store_facts(self.store)["breakerRows"]
+        self.expect(self.figures["breakerRowsAtEnd"] == 0, f"breaker rows N wrote were kept: {self.figures['breakerRowsAtEnd']}")
 
     def close(self):
         for worker in self.workers:
@@ -627,9 +630,8 @@ def main():
               + "".join(f" ({k}, by design: {gaps[k]:.2g})" for k in sorted(BY_DESIGN)))
     breaker = run.figures.get("breakerOpenedByNewVersion")
     if breaker:
-        why = " (0.2.0 restores the row it stored over the log)" if breaker["N restarted after them"] != breaker["N+1 open all along"] else ""
-        print(f"  observed: {BREAKER_TOOL}'s breaker opened by N+1 is {breaker['N+1 open all along']} in N+1, "
-              f"{breaker['N restarted after them']} in a restarted N{why}; the store holds {run.figures['breakerRowsAtEnd']} breaker rows N wrote")
+        print(f"  {BREAKER_TOOL}'s breaker opened by N+1 is {breaker['N+1 open all along']} in N+1, "
+              f"{breaker['N restarted after them']} in a restarted N; the store holds {run.figures['breakerRowsAtEnd']} breaker rows")
     print(f"  {seconds} s; {len(run.mismatches)} mismatches (details: {options.json}"
           + (f"; the store and the workers' logs: {directory})" if run.mismatches else ")"))
     for mismatch in run.mismatches[:20]:

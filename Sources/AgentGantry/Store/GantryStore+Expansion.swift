@@ -21,9 +21,11 @@ extension GantryStore {
     static let expandSteps = [
         // 1: the change log that processes sharing the store follow (`changes(after:)`). Triggers
         // record every change of a tool row or an adapter version, and count event deletions, so
-        // no writer can forget to log — a 0.2.0 process on the same store included. Breaker rows
-        // are derived from the event log since this step (`LearnedState`); the stored ones are
-        // dropped so that no version restores a stale copy over what the log says.
+        // no writer can forget to log — a 0.2.0 process on the same store included. Breakers are
+        // folded from the event log since this step (`LearnedState`): the stored rows are dropped
+        // and a trigger ignores the rows a 0.2.0 process still writes after each execution, so
+        // that no version restores a stale copy over what the log says (0.2.0 folds breakers
+        // from the log when it finds no row; Reliability/upgrade.py shows both).
         ExpandStep(number: 1, sql: """
             CREATE TABLE IF NOT EXISTS storeMeta (key TEXT PRIMARY KEY NOT NULL, value);
             INSERT OR IGNORE INTO storeMeta (key, value) VALUES ('deletedEvents', 0);
@@ -48,6 +50,8 @@ extension GantryStore {
                 BEGIN INSERT INTO change (kind) VALUES ('adapter'); END;
             CREATE TRIGGER IF NOT EXISTS countEventDeletion AFTER DELETE ON event
                 BEGIN UPDATE storeMeta SET value = value + 1 WHERE key = 'deletedEvents'; END;
+            CREATE TRIGGER IF NOT EXISTS ignoreBreakerRows BEFORE INSERT ON breaker
+                BEGIN SELECT RAISE(IGNORE); END;
             DELETE FROM breaker;
             """),
     ]
