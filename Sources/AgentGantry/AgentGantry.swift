@@ -271,7 +271,7 @@ public actor AgentGantry {
         let (events, damagedEvents) = try store.events()
         damaged += damagedEvents
         position.event = (events.map(\.id) + damagedEvents.compactMap(\.rowid)).max() ?? 0
-        damaged += try store.damagedBreakersAndAdapters()
+        damaged += try store.damagedAdapters()
         if !damaged.isEmpty {
             if store.isReadOnly {
                 setAside = damaged

@@ -78,7 +78,7 @@ struct DamagedInputTests {
                 _ = try store.events()
                 _ = try store.feedbackEvents()
                 _ = try store.executionEvents()
-                _ = try store.damagedBreakersAndAdapters()
+                _ = try store.damagedAdapters()
                 _ = try await store.changes(after: LogPosition(), model: "test", dimension: 8)
                 _ = try store.adapterVersions()
             } catch {

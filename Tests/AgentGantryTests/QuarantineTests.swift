@@ -126,8 +126,7 @@ struct QuarantineTests {
     }
 
     /// Values SQLite holds that no row of ours can have, found by an outside probe: a damaged
-    /// adapter record (its `forgottenSince` not a list), a breaker row (as versions before the
-    /// change log wrote them) with a count at Int64.max (the next failure overflowed), a tool whose name is a BLOB (it could not be moved by name and was
+    /// adapter record (its `forgottenSince` not a list), a tool whose name is a BLOB (it could not be moved by name and was
     /// reported again at every open).
     @Test func rowsWithImpossibleValuesAreQuarantinedOnce() async throws {
         let path = try await Self.storeWithTools { gantry in
@@ -139,21 +138,16 @@ struct QuarantineTests {
                               at: path)
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE adapterVersion SET forgottenSince = 'garbage'")
-            // Breaker rows as a version before the change log wrote them, damaged.
-            try db.execute(sql: """
-                INSERT INTO breaker (tool, state, consecutiveFailures, probesInFlight, halfOpenSuccesses)
-                    VALUES ('tool_1', 'closed', 9223372036854775807, 0, 0), ('tool_2', 'ajar', 0, 0, 0)
-                """)
             try db.execute(sql: "UPDATE tool SET name = CAST('tool_0' AS BLOB) WHERE name = 'tool_0'")
         }
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
         let report = try await gantry.quarantinedRows()
-        #expect(Set(report.map { "\($0.table) \($0.key)" }) == ["tool tool_0", "breaker tool_1", "breaker tool_2", "adapterVersion 1"])
-        try await gantry.recordExecution(tool: "tool_1", outcome: .failure)  // no overflow: the breaker starts afresh
+        #expect(Set(report.map { "\($0.table) \($0.key)" }) == ["tool tool_0", "adapterVersion 1"])
+        try await gantry.recordExecution(tool: "tool_1", outcome: .failure)
         #expect(try await gantry.breakerState(of: "tool_3") == .closed)
         #expect(await gantry.adapterVersion == nil)
         let again = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
-        #expect(try await again.quarantinedRows().count == 4)
+        #expect(try await again.quarantinedRows().count == 2)
         #expect(await again.tools.map(\.name) == ["tool_1", "tool_2", "tool_3", "tool_4", "tool_5"])
     }
 

@@ -5,7 +5,8 @@ import Foundation
 /// moved to the store's `quarantine` table, with its content, so that the rest of the store
 /// opens; `AgentGantry.quarantinedRows()` lists them.
 public struct QuarantinedRow: Sendable, Hashable {
-    /// The table the row came from: `tool`, `event`, `breaker` or `adapterVersion`.
+    /// The table the row came from: `tool`, `event` or `adapterVersion` (`breaker` in stores
+    /// quarantined before breakers were folded from the log).
     public var table: String
     /// Its key there: the tool name, the event id or the adapter version.
     public var key: String

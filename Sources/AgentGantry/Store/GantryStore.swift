@@ -190,10 +190,7 @@ public final class GantryStore: Sendable {
     }
 
     func removeTool(_ name: String) throws(GantryError) {
-        try write { db in
-            _ = try ToolRecord.deleteOne(db, key: name)
-            _ = try BreakerRecord.deleteOne(db, key: name)
-        }
+        try write { db in _ = try ToolRecord.deleteOne(db, key: name) }
     }
 
     /// The stored tools that pass `ToolRecord.stored(model:dimension:)`, by name, and the rows
@@ -394,18 +391,11 @@ public final class GantryStore: Sendable {
 
     // MARK: adapter
 
-    /// The breaker and adapter rows that do not decode, or hold values they cannot have (for
-    /// `quarantine`; `tools(model:dimension:)` and `events()` report their own).
-    func damagedBreakersAndAdapters() throws(GantryError) -> [QuarantinedRow] {
+    /// The adapter rows that do not decode (for `quarantine`; `tools(model:dimension:)` and
+    /// `events()` report their own). Breaker rows are not read: breakers are folded from the log.
+    func damagedAdapters() throws(GantryError) -> [QuarantinedRow] {
         try read { db in
-            let breakers = try Self.decodeRows(BreakerRecord.self, of: "breaker", keyColumn: "tool", order: "tool", in: db)
-            let adapters = try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db)
-            let untyped = Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM breaker WHERE " + Self.notPlainText("tool")))
-            return breakers.damaged + adapters.damaged + breakers.records.compactMap { row in
-                row.record.breaker == nil || untyped.contains(row.rowid)
-                    ? QuarantinedRow(table: "breaker", key: row.record.tool, reason: "its counts or state are out of range", at: Date(), rowid: row.rowid)
-                    : nil
-            }
+            try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db).damaged
         }
     }
 
