@@ -42,6 +42,8 @@ let package = Package(
             name: "AgentGantry",
             dependencies: ["GantryIO", "GantryMath", "GantryIndex", "GantryEmbed", "GantryAdapt", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The conformance suite every GantryStore implementation runs (not a product).
+        .target(name: "GantryStoreConformance", dependencies: ["AgentGantry"]),
         // Evaluation above the facade: datasets, splits, baselines, replay, the demo and the
         // training pipeline that `gantry` calls.
         .target(name: "GantryEval", dependencies: ["GantryIO", "GantryMath", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
@@ -63,7 +65,7 @@ let package = Package(
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex", "GantryIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryEmbedTests", dependencies: ["GantryEmbed", "GantryIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryAdaptTests", dependencies: ["GantryAdapt", "GantryIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", "GantryIO", .product(name: "GRDB", package: "GRDB.swift")],
+        .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", "GantryStoreConformance", "GantryIO", .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryEvalTests", dependencies: ["GantryEval", "AgentGantry", "GantryAdapt", "GantryEmbed", "GantryIO", "GantryMath"]),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.

@@ -74,6 +74,17 @@ let package = Package(
             ],
             path: "Sources/RouterBench"
         ),
+        // Open-loop latency of retrieveTools and of writes under mixed load (encoder excluded).
+        .executableTarget(
+            name: "OpenLoop",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/OpenLoop"
+        ),
         // The training gate's acceptance run on the support-desk log (issue: a sound training gate).
         .executableTarget(
             name: "GateAcceptance",

@@ -12,8 +12,8 @@ extension AgentGantry {
     /// `PRAGMA data_version` read when nothing changed.
     public func followStore() async throws(GantryError) {
         guard let changes = try store.changeCounter(), changes != followedChanges else { return }
-        followedChanges = changes
         try await catchUp()
+        followedChanges = changes  // only once applied: a failed catch-up is tried again at the next look
     }
 
     /// Applies everything stored past `position`, this process's writes included — every write
@@ -23,7 +23,7 @@ extension AgentGantry {
     func catchUp() async throws(GantryError) {
         while true {
             let start = position
-            let changes = try await store.changes(after: start, model: embedder.modelIdentity, dimension: embedder.dimension)
+            let changes = try await store.changes(after: start, model: embedder.modelIdentity, dimension: embedder.dimension, eventLimit: 10_000)
             guard position == start else { continue }
             do { try apply(changes) } catch {
                 publish()
@@ -63,7 +63,7 @@ extension AgentGantry {
     }
 
     /// Makes the catalogue's entry for `name` what the store holds: `row`, or no tool.
-    private func follow(_ name: String, row: GantryStore.StoredTool?) throws(GantryError) {
+    private func follow(_ name: String, row: StoredTool?) throws(GantryError) {
         guard let row else {
             if setAsideTools.contains(name) { forgetSetAside(name) }
             guard catalog.contains(name) else { return }

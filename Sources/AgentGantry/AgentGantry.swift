@@ -12,7 +12,7 @@ import GantryMath
 /// processes' alike, read back from the store's log (`catchUp()`); after each it publishes a
 /// `RoutingSnapshot`. Retrievals read the published snapshot outside the actor, on the
 /// caller's thread, so they run on every core and never wait for a write. `Ranker` ranks
-/// (`Routing/`), `LearnedState` folds the event log (`Learning/`), `GantryStore` keeps
+/// (`Routing/`), `LearnedState` folds the event log (`Learning/`), `SQLiteStore` keeps
 /// everything durable and `EventWriter` commits events in groups (`Store/`). Everything
 /// learned is in the store and survives a restart.
 public actor AgentGantry {
@@ -22,7 +22,7 @@ public actor AgentGantry {
     /// `configuration.modelDirectory`, or the one given to `init`. Its `modelIdentity` and
     /// `dimension` are recorded with every stored vector.
     public nonisolated let embedder: any Embedder
-    let store: GantryStore
+    let store: any GantryStore
     /// Feedback and execution events on their way to the store (group commit).
     let writer: EventWriter
     /// What retrievals read: the state below as of the last change applied.
@@ -56,21 +56,45 @@ public actor AgentGantry {
     /// re-embedding and the retention purge of one open never interleave with another's.
     public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil) async throws(GantryError) {
         try configuration.validate()
-        self.configuration = configuration
-        do {
-            self.embedder = try embedder ?? MiniLMEncoder(directory: configuration.modelDirectory)
-        } catch {
-            throw .embedding("\(error)")
-        }
-        guard Limits.dimensions.contains(self.embedder.dimension) else {
-            throw .embedding("the embedder's dimension \(self.embedder.dimension) is outside \(Limits.dimensions)")
-        }
+        let embedder = try Self.resolve(embedder, configuration)
         let openLock = try OpenLock.taken(forStore: configuration.storePath)
         defer { openLock?.release() }
-        store = try GantryStore(path: configuration.storePath,
-                                admission: ModelAdmission(model: self.embedder.modelIdentity, dimension: self.embedder.dimension,
-                                                          reembedOnModelChange: configuration.reembedOnModelChange))
-        let embedder = self.embedder
+        // The model is checked before the file is migrated, so a store refused for its model keeps its bytes.
+        let store = try SQLiteStore(path: configuration.storePath,
+                                    admission: ModelAdmission(model: embedder.modelIdentity, dimension: embedder.dimension,
+                                                              reembedOnModelChange: configuration.reembedOnModelChange))
+        try await self.init(configuration: configuration, embedder: embedder, opened: store)
+    }
+
+    /// Opens on `store`, an open ``GantryStore`` (``SQLiteStore``, or a store shared by many
+    /// hosts), instead of the file of `configuration.storePath`, which is not used. The model
+    /// check, re-embedding and the retention purge run under the store's opening lock, as with
+    /// `init(configuration:embedder:)`.
+    public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil,
+                store: any GantryStore) async throws(GantryError) {
+        try configuration.validate()
+        let embedder = try Self.resolve(embedder, configuration)
+        let openLock = try store.takeOpeningLock()
+        defer { openLock?.release() }
+        try store.admit(model: embedder.modelIdentity, dimension: embedder.dimension, reembedOnModelChange: configuration.reembedOnModelChange)
+        try await self.init(configuration: configuration, embedder: embedder, opened: store)
+    }
+
+    /// `embedder`, or the MiniLM encoder of `configuration.modelDirectory`, checked.
+    private static func resolve(_ embedder: (any Embedder)?, _ configuration: GantryConfiguration) throws(GantryError) -> any Embedder {
+        let resolved: any Embedder
+        do { resolved = try embedder ?? MiniLMEncoder(directory: configuration.modelDirectory) } catch { throw .embedding("\(error)") }
+        guard Limits.dimensions.contains(resolved.dimension) else {
+            throw .embedding("the embedder's dimension \(resolved.dimension) is outside \(Limits.dimensions)")
+        }
+        return resolved
+    }
+
+    /// Restores the state of `store`, admitted for `embedder` and with its opening lock held.
+    private init(configuration: GantryConfiguration, embedder: any Embedder, opened store: any GantryStore) async throws(GantryError) {
+        self.configuration = configuration
+        self.embedder = embedder
+        self.store = store
         state = try LearnedState(settings: LearnedState.Settings(
             dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
@@ -82,7 +106,7 @@ public actor AgentGantry {
             if store.isReadOnly {
                 let expired = try store.countEvents(before: cutoff)
                 guard expired == 0 else {
-                    throw .readOnlyStore("\(store.path ?? "the store") holds \(expired) events older than retentionDays (\(days)), which a "
+                    throw .readOnlyStore("\(store.location) holds \(expired) events older than retentionDays (\(days)), which a "
                                          + "read-only store cannot purge: open it once with write access, or without retentionDays")
                 }
             } else {
@@ -92,7 +116,7 @@ public actor AgentGantry {
         followedChanges = try store.changeCounter()
         try await restore()
         publish()
-        if configuration.storePath != nil, let interval = configuration.followInterval {
+        if store.isShared, let interval = configuration.followInterval {
             follower = Task { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
@@ -280,7 +304,7 @@ public actor AgentGantry {
                 position.deletions += Int64(damagedEvents.count)  // moved by this open, not deleted by another process
             }
         }
-        var stale = [GantryStore.StoredTool]()
+        var stale = [StoredTool]()
         for stored in tools {
             if stored.model == embedder.modelIdentity, stored.vector.count == embedder.dimension {
                 var vector = stored.vector
@@ -315,7 +339,7 @@ public actor AgentGantry {
     /// reported by `quarantinedRows()` and tried again at the next open — nothing is moved,
     /// since a failing embedder may be a service that is down. If it embeds none of them the
     /// open fails with its error.
-    private func reembed(_ stale: [GantryStore.StoredTool]) async throws(GantryError) {
+    private func reembed(_ stale: [StoredTool]) async throws(GantryError) {
         do {
             try await register(stale.map(\.tool))
             return

@@ -24,7 +24,7 @@ struct StoreCommand: ParsableCommand {
             guard create || FileManager.default.fileExists(atPath: store) else {
                 throw EvalError.missingFile(path: store, hint: "give the SQLite file of an AgentGantry store, or --create one")
             }
-            let opened = try GantryStore(path: store)
+            let opened = try SQLiteStore(path: store)
             let summary = try opened.summary()
             let expanded = summary.expandSteps.isEmpty ? "no expand steps" : "expand steps " + summary.expandSteps.map(String.init).joined(separator: ", ")
             print("\(opened.path ?? store): schema version \(summary.schemaVersion), \(expanded)"

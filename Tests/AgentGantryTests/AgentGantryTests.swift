@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import GantryEmbed
 import GantryMath
 import Testing
@@ -122,7 +122,7 @@ struct AgentGantryTests {
         let query = "restart the production service"
         for _ in 0..<5 { try await gantry.recordExecution(tool: "restart_service", outcome: .timeout) }
         func storeContent() throws -> String {  // the breaker's state is folded from these
-            try GantryStore(path: path).exportEvents() + "\(try GantryStore(path: path).summary())"
+            try SQLiteStore(path: path).exportEvents() + "\(try SQLiteStore(path: path).summary())"
         }
         let stored = try storeContent()
         #expect(names(try await gantry.retrieveTools(query, limit: 5)).contains("restart_service"))  // probe 1

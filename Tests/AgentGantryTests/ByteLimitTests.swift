@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import Testing
 
 /// Limits count UTF-8 bytes: one character can hold any number of combining marks, so a count of
@@ -74,7 +74,7 @@ struct ByteLimitTests {
         await Self.refused("a description") { try await gantry.register(Tool(name: "t", description: "a\u{0}b")) }
         await Self.refused("a user") { try await gantry.recordExecution(tool: "cancel_subscription", outcome: .success, context: RoutingContext(user: "a\u{0}b")) }
         #expect(try await gantry.exportEvents().isEmpty)
-        #expect(try GantryStore(path: path).feedbackEvents().isEmpty)
+        #expect(try SQLiteStore(path: path).feedbackEvents().isEmpty)
         let line = #"{"kind":"feedback","at":1,"correct_tool":"slack_notify","feedback_type":"confirmed","query":"a\u0000b","query_vector":[1,0,0,0,0,0,0,0]}"#
         #expect { try EventLog.decode(line, dimension: 8, knownTools: ["slack_notify"]) } throws: { "\($0)".contains("NUL") }
     }

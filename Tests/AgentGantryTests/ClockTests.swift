@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 
 /// Time comes from the configuration's clock, never from the machine: what a test or a replay
 /// shows cannot depend on how fast it runs (a slow debug run once outlasted a breaker's 30 s

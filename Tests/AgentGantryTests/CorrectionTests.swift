@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import Testing
 
 /// A correction wins its own query: after `recordFeedback(query: q, …, correctTool: c, context:)`,

@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import GantryEmbed
 import GantryIO
 import GantryMath
@@ -58,7 +58,7 @@ struct DamagedInputTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/gantry.sqlite"
         do {  // a small valid store: tools, events, an adapter blob (closing it checkpoints the WAL)
-            let store = try GantryStore(path: path)
+            let store = try SQLiteStore(path: path)
             var rng = SplitMix64(seed: 4)
             try store.saveTools(catalog.prefix(4).map { (tool: $0, vector: (0..<8).map { _ in rng.nextGaussian() }) }, model: "test")
             let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
@@ -72,7 +72,7 @@ struct DamagedInputTests {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
             try Data(candidate).write(to: URL(fileURLWithPath: damaged))
             do {
-                let store = try GantryStore(path: damaged)
+                let store = try SQLiteStore(path: damaged)
                 let tools = try store.tools(model: "test", dimension: 8).tools
                 #expect(tools.allSatisfy { $0.vector.allSatisfy(\.isFinite) })
                 _ = try store.events()
@@ -95,13 +95,13 @@ struct DamagedInputTests {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
             try Data(bytes).write(to: URL(fileURLWithPath: damaged))
             try await DatabaseQueue(path: damaged).write { try $0.execute(sql: "ALTER TABLE \(table) RENAME COLUMN \(column) TO x\(column)") }
-            #expect(throws: GantryError.self, "\(table).\(column) renamed") { try GantryStore(path: damaged) }
+            #expect(throws: GantryError.self, "\(table).\(column) renamed") { try SQLiteStore(path: damaged) }
         }
         // A feedback row without its query vector is damage too: reported, not a valid event.
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: damaged + suffix) }
         try Data(bytes).write(to: URL(fileURLWithPath: damaged))
         try await DatabaseQueue(path: damaged).write { try $0.execute(sql: "UPDATE event SET queryVector = NULL WHERE kind = 'feedback'") }
-        let nulled = try GantryStore(path: damaged)
+        let nulled = try SQLiteStore(path: damaged)
         #expect(try nulled.events().damaged.map(\.key) == ["1"])
         #expect(try nulled.feedbackEvents().isEmpty)
         var rng = SplitMix64(seed: 5)

@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import Testing
 
 /// A query with nothing in it embeds to a vector that means nothing: retrieving with it returned
@@ -23,7 +23,7 @@ struct EmptyTextTests {
             await #expect(performing: { try await gantry.recordFeedback(query: blank, selectedTool: nil, correctTool: "cancel_subscription") },
                           throws: Self.isBlankRefusal)
         }
-        #expect(try GantryStore(path: path).feedbackEvents().isEmpty)
+        #expect(try SQLiteStore(path: path).feedbackEvents().isEmpty)
         let line = #"{"kind":"feedback","at":1,"correct_tool":"slack_notify","feedback_type":"confirmed","query":" ","query_vector":[1,0,0,0,0,0,0,0]}"#
         #expect { try EventLog.decode(line, dimension: 8, knownTools: ["slack_notify"]) } throws: { "\($0)" == "events line 1: the query is empty or blank" }
         #expect(try await gantry.retrieveTools("x").map(\.tool.name) == ["cancel_subscription"])  // one letter is a query

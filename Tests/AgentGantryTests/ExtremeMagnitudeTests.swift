@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import GantryAdapt
 import GantryEmbed
 import GantryMath
@@ -93,7 +93,7 @@ struct ExtremeMagnitudeTests {
             try await gantry.register(Array(catalog.prefix(6)))
         }
         let adapter = try LowRankAdapter.identity(dimension: 16, rank: 4)
-        _ = try GantryStore(path: path).saveAdapter(
+        _ = try SQLiteStore(path: path).saveAdapter(
             AdapterRecord(file: AdapterFile.encode(adapter, modelIdentity: "largest"), trainedAt: Date(), highestEventID: 0,
                           trainedEvents: 20, report: "{}"), feedbackCount: 0)
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: LargestEmbedder())

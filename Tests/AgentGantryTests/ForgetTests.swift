@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import GantryAdapt
 import Testing
 
@@ -114,7 +114,7 @@ struct ForgetTests {
         #expect(try await gantry.adapterVersions().map(\.isWithdrawn) == [false, false])
         #expect(await gantry.adapterVersion == 2)
 
-        let mallorysIDs = try GantryStore(path: path).feedbackEvents().filter { $0.user == "mallory" }.map(\.id)
+        let mallorysIDs = try SQLiteStore(path: path).feedbackEvents().filter { $0.user == "mallory" }.map(\.id)
         #expect(try await gantry.forget(user: "mallory") == Self.malloryQueries.count)
         #expect(await gantry.adapter == alicesAdapter)
         #expect(await gantry.adapterVersion == 1)
@@ -123,7 +123,7 @@ struct ForgetTests {
         #expect(versions.map(\.version) == [2, 1])
         #expect(versions[0].isWithdrawn && versions[0].forgottenSince == mallorysIDs && versions[0].trainedEvents == 48 + Self.malloryQueries.count)
         #expect(!versions[1].isWithdrawn && versions[1].forgottenSince.isEmpty && versions[1].trainedEvents == 48)
-        #expect(try GantryStore(path: path).adapterVersions().map { $0.file == nil } == [true, false])  // version 2's weights are deleted
+        #expect(try SQLiteStore(path: path).adapterVersions().map { $0.file == nil } == [true, false])  // version 2's weights are deleted
 
         let reopened = try await makeGantry(store: path, Self.configure)
         #expect(await reopened.adapter == alicesAdapter)
@@ -154,12 +154,12 @@ struct ForgetTests {
         let gantry = try await makeGantry(store: path, Self.configure)
         try await Self.recordMallory(gantry)
         let summary = try await gantry.train { _ in
-            let removed = try GantryStore(path: path).deleteEvents(of: "mallory")  // another connection, as another process's
+            let removed = try SQLiteStore(path: path).deleteEvents(of: "mallory")  // another connection, as another process's
             #expect(removed == Self.malloryQueries.count)
         }
         #expect(summary.events == Self.malloryQueries.count && !summary.applied)
         #expect(summary.reason?.contains("deleted while it trained") == true, "\(summary.reason ?? "")")
-        #expect(try GantryStore(path: path).adapterVersions().isEmpty)
+        #expect(try SQLiteStore(path: path).adapterVersions().isEmpty)
         let reopened = try await makeGantry(store: path, Self.configure)
         #expect(await reopened.adapter == nil)
     }
@@ -181,7 +181,7 @@ struct ForgetTests {
         let summary = try await gantry.train()
         #expect(summary.applied && summary.adapterVersion == 1, "\(summary.reason ?? "")")
         #expect(try await Self.firstTools(gantry) == Self.mallorysTool)
-        let importedIDs = try GantryStore(path: path).feedbackEvents().map(\.id)
+        let importedIDs = try SQLiteStore(path: path).feedbackEvents().map(\.id)
 
         let retained = try await makeGantry(store: path) { Self.configure(&$0); $0.retentionDays = 30 }
         #expect(try await retained.exportEvents().isEmpty)
@@ -207,7 +207,7 @@ struct ForgetTests {
         #expect(first.adapterVersion == 1, "\(first.reason ?? "")")
         let again = try await gantry.train()  // the same feedback trains the same adapter, which does not replace itself
         #expect(!again.applied && again.reason?.contains("already served (version 1)") == true, "\(again.reason ?? "")")
-        let store = try GantryStore(path: path)
+        let store = try SQLiteStore(path: path)
         var record = try #require(try store.servedAdapter())
         record.version = nil
         let feedbackCount = try store.feedbackEventsAndHighestID().feedbackCount

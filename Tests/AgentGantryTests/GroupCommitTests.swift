@@ -4,7 +4,7 @@ import GantryMath
 import Synchronization
 import Testing
 
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 
 @Suite("Group commit and snapshot reads")
 struct GroupCommitTests {
@@ -39,7 +39,7 @@ struct GroupCommitTests {
     /// 64 events written while the first commit is held go into at most two more commits, and
     /// every caller gets its own id, in the log.
     @Test func concurrentWritesShareCommits() async throws {
-        let store = try GantryStore(path: nil)
+        let store = try SQLiteStore(path: nil)
         let gate = Gate(), held = Mutex(0)
         let writer = EventWriter(store: store) { count in
             held.withLock { $0 += count }

@@ -6,7 +6,7 @@ import GantryMath
 import GRDB
 import Testing
 
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 
 /// `register` is all or nothing, and no sequence of public calls, and no row damaged on disk,
 /// leaves a store that cannot be opened: rows that fail validation at open are moved to the
@@ -31,7 +31,7 @@ struct QuarantineTests {
 
     /// Stores `file` (adapter file bytes) as the newest adapter version of the store at `path`.
     static func storeAdapter(_ file: [UInt8], at path: String) throws {
-        _ = try GantryStore(path: path).saveAdapter(
+        _ = try SQLiteStore(path: path).saveAdapter(
             AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20, report: "{}"), feedbackCount: 0)
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import GantryMath
 import Testing
 
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 
 @Suite("Segmented index")
 struct SegmentedIndexTests {

@@ -4,7 +4,7 @@ import GantryMath
 import GRDB
 import Testing
 
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 
 /// Files written by AgentGantry at 58323a3 (before the store moved to GRDB records and the event
 /// log to `EventColumns`, schema version 2), made by `Fixtures/make_store_fixture.swift.txt` with
@@ -41,7 +41,7 @@ struct StoreCompatibilityTests {
         let path = folder + "/gantry.sqlite"
         try FileManager.default.copyItem(atPath: Self.fixture("store-58323a3.sqlite"), toPath: path)
 
-        let stored = try GantryStore(path: path)
+        let stored = try SQLiteStore(path: path)
         #expect(try stored.tools(model: "fixture-hash-8", dimension: 8).tools.map(\.tool.name) == ["cancel_subscription", "old_export", "pause_subscription", "restart_service", "slack_notify"])
         #expect(try stored.feedbackEvents().count == 3 && stored.executionEvents().count == 7)
         // The stored breaker rows are dropped (expand step 1): breakers are folded from the log,

@@ -5,7 +5,7 @@ import GantryMath
 import GRDB
 import Testing
 
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 
 /// Which stores open, how, and what they refuse: schema versions from the future, read-only
 /// files and mounts, another model's tools and vectors.
@@ -52,7 +52,7 @@ struct StoreOpeningTests {
                 Issue.record("a store marked by \(mark) opened")
             } catch {
                 let message = error.description
-                #expect(message.contains("schema version") && message.contains("up to \(GantryStore.schemaVersion)"), "\(message)")
+                #expect(message.contains("schema version") && message.contains("up to \(SQLiteStore.schemaVersion)"), "\(message)")
                 if mark.hasPrefix("PRAGMA") { #expect(message.contains("version 99"), "\(message)") }
             }
             #expect(try BinaryFile.read(copy) == before)
@@ -64,7 +64,7 @@ struct StoreOpeningTests {
     @Test func aRelativePathOpensTheStoreItNames() async throws {
         let folder = ".build/gantry-relative-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try GantryStore(path: folder + "/s.sqlite")
+        let store = try SQLiteStore(path: folder + "/s.sqlite")
         #expect(store.path == FileManager.default.currentDirectoryPath + "/" + folder + "/s.sqlite")
         #expect(FileManager.default.fileExists(atPath: folder + "/s.sqlite"))
     }

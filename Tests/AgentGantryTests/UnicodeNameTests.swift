@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import GantryMath
 import GRDB
 import Testing
@@ -38,7 +38,7 @@ struct UnicodeNameTests {
         }
         let reopened = try await Self.open(path)
         #expect(await reopened.tools.isEmpty, "the removed tool came back after a restart")
-        #expect(try GantryStore(path: path).tools(model: "fixture-hash-8", dimension: 8).tools.isEmpty)
+        #expect(try SQLiteStore(path: path).tools(model: "fixture-hash-8", dimension: 8).tools.isEmpty)
     }
 
     @Test func everyEntryPointTakesEitherSpellingAndStoresNFC() async throws {
@@ -50,7 +50,7 @@ struct UnicodeNameTests {
         let registered = try #require(await gantry.tools.first { $0.name == Self.cafe })
         #expect(Self.escaped(registered.name) == Self.escaped(Self.cafe))
         #expect(Self.escaped(registered.namespace) == Self.escaped("\u{E9}quipe") && Self.escaped(registered.tags.first) == Self.escaped("boisson\u{301}".nfc))
-        #expect(try GantryStore(path: path).tools(model: "fixture-hash-8", dimension: 8).tools.map { Self.escaped($0.tool.name) }.contains(Self.escaped(Self.cafe)))
+        #expect(try SQLiteStore(path: path).tools(model: "fixture-hash-8", dimension: 8).tools.map { Self.escaped($0.tool.name) }.contains(Self.escaped(Self.cafe)))
         // Context filters match in either spelling.
         let filtered = try await gantry.retrieveTools("coffee", limit: 2, context: RoutingContext(namespace: "\u{E9}quipe", tags: ["boisson\u{301}"]))
         #expect(filtered.map { Self.escaped($0.tool.name) } == [Self.escaped(Self.cafe)])
@@ -101,7 +101,7 @@ struct UnicodeNameTests {
                 """, arguments: [Self.joseDecomposed, StoredVector.data(Array(try embedder.embed(["coffee"]).row(0))), Self.cremeDecomposed])
         }
 
-        let store = try GantryStore(path: path)
+        let store = try SQLiteStore(path: path)
         let tools = try store.tools(model: "fixture-hash-8", dimension: 8).tools
         #expect(tools.map { Self.escaped($0.tool.name) }.sorted()
                 == ["cancel_subscription", Self.cafe, Self.creme, "old_export", "pause_subscription", "restart_service", "slack_notify"].map(Self.escaped).sorted())

@@ -1,10 +1,10 @@
 /// One entry of the event log: what the learned state folds, in log order.
-enum GantryEvent: Sendable, Equatable {
+@_spi(StoreImplementation) public enum GantryEvent: Sendable, Equatable {
     case feedback(FeedbackEvent)
     case execution(ExecutionEvent)
 
     /// The event's id: its place in the log.
-    var id: Int64 {
+    public var id: Int64 {
         switch self {
         case .feedback(let event): event.id
         case .execution(let event): event.id

@@ -19,13 +19,13 @@ final class EventWriter: Sendable {
     /// Most events in one transaction.
     static let batchLimit = 1024
 
-    private let store: GantryStore
+    private let store: any GantryStore
     private let queue = Mutex(Queue())
     /// Awaited before each commit, with the number of events going into it (tests hold commits with it).
     private let beforeCommit: (@Sendable (Int) async -> Void)?
     private let committed = Mutex((commits: 0, events: 0))
 
-    init(store: GantryStore, beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
+    init(store: any GantryStore, beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
         self.store = store
         self.beforeCommit = beforeCommit
     }

@@ -1,483 +1,97 @@
 import Foundation
-import GRDB
 
-/// Durable state of an `AgentGantry`: tools with their embeddings, the event log (feedback and
-/// executions), circuit-breaker states and the adapter versions. SQLite through GRDB, WAL mode,
-/// a versioned schema applied by migrations; every write is one transaction.
-public final class GantryStore: Sendable {
-    let database: DatabaseQueue
-    /// The store's file, as an absolute path (nil in memory).
-    public let path: String?
-    /// Why the store was opened read-only (its file, its folder or its write-ahead log files are
-    /// not writable), or nil: reads work, writes throw `GantryError.readOnlyStore` saying this.
-    public let readOnlyReason: String?
+/// Where an `AgentGantry` keeps what it learns: the registered tools with their embeddings, the
+/// event log (feedback and executions, in commit order), the change log processes follow, and
+/// the adapter versions. ``SQLiteStore`` is the store of one machine; a store shared by many
+/// hosts implements the same protocol.
+///
+/// The requirements are the facade's contract with a store, behind the
+/// `@_spi(StoreImplementation)` import: every write is one transaction, events get ids in commit
+/// order, and every change is visible to `changes(after:model:dimension:eventLimit:)` of every
+/// handle on the store. A new implementation proves it by passing the conformance suite
+/// (`Sources/GantryStoreConformance`), which the SQLite store runs in `AgentGantryTests`.
+public protocol GantryStore: AnyObject, Sendable {
+    /// The store's location for messages: a file path, or a URL without its password.
+    var location: String { get }
+    /// Why the store was opened read-only, or nil: reads work, writes throw
+    /// `GantryError.readOnlyStore` saying this.
+    var readOnlyReason: String? { get }
+    /// Whether other handles (other processes) may write the store, so that an `AgentGantry`
+    /// follows it: false for a store in memory.
+    var isShared: Bool { get }
+
+    /// Takes the store's lock on opening (held while a process migrates, checks the model,
+    /// embeds again and purges), or nil where the store needs none; the caller releases it.
+    @_spi(StoreImplementation) func takeOpeningLock() throws(GantryError) -> (any StoreOpeningLock)?
+    /// Throws unless an embedder of `model` and `dimension` may serve the stored tools (the
+    /// rules of "What opening checks" in the documentation).
+    @_spi(StoreImplementation) func admit(model: String, dimension: Int, reembedOnModelChange: Bool) throws(GantryError)
+
+    // MARK: tools
+    /// The stored tools that are valid for `model` and `dimension`, and the rows that are not.
+    @_spi(StoreImplementation) func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow])
+    /// Inserts or replaces tools with their vectors, in one transaction.
+    @_spi(StoreImplementation) func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError)
+    /// Deletes a tool.
+    @_spi(StoreImplementation) func removeTool(_ name: String) throws(GantryError)
+
+    // MARK: events
+    /// Appends events in one transaction; their ids, in order, once durable.
+    @_spi(StoreImplementation) func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64]
+    /// The whole log, oldest first, and the rows that are not valid events.
+    @_spi(StoreImplementation) func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow])
+    /// The valid feedback events, the highest event id and the feedback count, read together.
+    @_spi(StoreImplementation) func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int)
+    /// How many events are older than `date`.
+    @_spi(StoreImplementation) func countEvents(before date: Date) throws(GantryError) -> Int
+    /// Deletes the events older than `date`, withdrawing in the same transaction every adapter
+    /// version that saw one of them; returns how many.
+    @_spi(StoreImplementation) func deleteEvents(before date: Date) throws(GantryError) -> Int
+    /// Deletes every event of `user` the same way; returns how many.
+    @_spi(StoreImplementation) func deleteEvents(of user: String) throws(GantryError) -> Int
+    /// The log as JSON lines, oldest first.
+    @_spi(StoreImplementation) func exportEvents() throws(GantryError) -> String
+    /// Appends the events of JSON lines as `exportEvents` writes them, all or nothing.
+    @_spi(StoreImplementation) func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) throws(GantryError) -> Int
+
+    // MARK: following
+    /// Where the change log and the deletion count stand (`event` 0).
+    @_spi(StoreImplementation) func changePosition() throws(GantryError) -> LogPosition
+    /// A value that changes when another handle commits, or nil when there is none to ask.
+    @_spi(StoreImplementation) func changeCounter() throws(GantryError) -> Int?
+    /// Everything stored past `position`, read in one transaction.
+    @_spi(StoreImplementation) func changes(after position: LogPosition, model: String, dimension: Int, eventLimit: Int) async throws(GantryError) -> StoreChanges
+
+    // MARK: adapters and quarantine
+    /// Every adapter version, newest first.
+    @_spi(StoreImplementation) func adapterVersions() throws(GantryError) -> [AdapterRecord]
+    /// The newest version that has its file and saw no deleted event.
+    @_spi(StoreImplementation) func servedAdapter() throws(GantryError) -> AdapterRecord?
+    /// The version of `servedAdapter()`, read without its file.
+    @_spi(StoreImplementation) func servedAdapterVersion() throws(GantryError) -> Int64?
+    /// Stores a new version unless feedback it trained on was deleted meanwhile (nil then).
+    @_spi(StoreImplementation) func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) throws(GantryError) -> Int64?
+    /// The adapter rows that do not decode.
+    @_spi(StoreImplementation) func damagedAdapters() throws(GantryError) -> [QuarantinedRow]
+    /// Moves damaged rows to quarantine, in one transaction.
+    @_spi(StoreImplementation) func quarantine(_ rows: [QuarantinedRow]) throws(GantryError)
+    /// The quarantined rows, oldest first.
+    @_spi(StoreImplementation) func quarantinedRows() throws(GantryError) -> [QuarantinedRow]
+}
+
+extension GantryStore {
     /// Whether the store was opened read-only (`readOnlyReason`).
     public var isReadOnly: Bool { readOnlyReason != nil }
-    /// Whether the store has the change log that processes follow (expand step 1): every store
-    /// opened with write access by this version has; a read-only store of an older one may not
-    /// (then `changes(after:)` compares the whole catalogue and counts the events).
-    let hasChangeLog: Bool
-    /// Set once the file is in WAL mode (switched by the first write, so that opening a store
-    /// and refusing it leaves its file as it was).
-    private let walMode = WALSwitch()
-
-    /// Opens (creating if needed) the store at `path` (relative to the current directory unless
-    /// absolute), or an in-memory one when nil. A store whose file, folder or write-ahead log
-    /// files are not writable opens read-only, provided it needs no migration. A store of a newer
-    /// schema is refused before SQLite opens it.
-    /// Opens of one store by several processes run one at a time (`OpenLock`).
-    public convenience init(path: String?) throws(GantryError) {
-        let lock = try OpenLock.taken(forStore: path)
-        defer { lock?.release() }
-        try self.init(path: path, admission: nil)
-    }
-
-    /// Opens the store as `init(path:)` does; `admission`, when given, decides from the stored
-    /// tools whether this embedder may serve them, before anything is migrated or written. The
-    /// caller holds the store's `OpenLock`.
-    init(path: String?, admission: ModelAdmission?) throws(GantryError) {
-        let path = path.map(Self.absolute)
-        self.path = path
-        readOnlyReason = path.flatMap(Self.readOnlyReason)
-        let isReadOnly = readOnlyReason != nil
-        do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(5)
-            configuration.readonly = isReadOnly
-            // Deleted rows (a forgotten user's queries, a withdrawn adapter) are overwritten with
-            // zeros rather than left in free pages.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
-            if let path {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-                try Self.checkHeaderVersion(path)
-                database = try Self.open(path, configuration: configuration)
-                // SQLite has no checksums; quick_check finds a damaged file's broken pages and
-                // indexes before anything is read from it (55 ms for a 62 MB store, page cache warm).
-                let problems = try database.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
-                guard problems == ["ok"] else {
-                    throw GantryError.store("\(path) is damaged (\(problems.prefix(3).joined(separator: "; "))); restore a backup, or "
-                                            + "open a new store and importEvents() an export of this one")
-                }
-            } else {
-                database = try DatabaseQueue(configuration: configuration)
-            }
-            try database.read { try Self.checkSchemaVersion($0) }
-            if let admission, let path {
-                try database.read { try admission.check($0, path: path, isReadOnly: isReadOnly) }
-            }
-            let pending = try database.read { try Self.migrator.completedMigrations($0).count < Self.schemaVersion }
-            if pending {
-                guard !isReadOnly else {
-                    throw GantryError.readOnlyStore("\(path!) needs a migration to schema version \(Self.schemaVersion), which a read-only "
-                                                    + "store cannot make (\(readOnlyReason!)): open it once with write access")
-                }
-                try walMode.ensure(database, path: path)
-                try Self.migrator.migrate(database)
-                try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)") }
-            }
-            try database.read { try Self.verifySchema($0) }
-            if !isReadOnly {
-                let applied = try database.read { try Self.appliedExpandSteps($0) }
-                if applied.count < Self.expandSteps.count {
-                    try walMode.ensure(database, path: path)
-                    try Self.applyExpandSteps(database)
-                }
-                if try database.read({ try Self.changeLogNeedsPruning($0) }) { try database.write { try Self.pruneChangeLog($0) } }
-            }
-            hasChangeLog = try database.read { try Self.appliedExpandSteps($0).contains(1) }
-        } catch let error as GantryError {
-            throw error
-        } catch {
-            throw .store("cannot open \(path ?? "the in-memory store"): \(error)")
-        }
-    }
-
-    /// `path` made absolute against the current directory.
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    }
-
-    /// Why an existing store at `path` can only be read, or nil: the file, its folder (where SQLite
-    /// creates the write-ahead log) or an existing `-wal`/`-shm` file (left by another user's
-    /// process) is not writable.
-    private static func readOnlyReason(_ path: String) -> String? {
-        guard access(path, F_OK) == 0 else { return nil }
-        let folder = (path as NSString).deletingLastPathComponent
-        if access(path, W_OK) != 0 { return "\(path) is not writable" }
-        if access(folder, W_OK) != 0 { return "its folder \(folder) is not writable" }
-        for suffix in ["-wal", "-shm"] where access(path + suffix, F_OK) == 0 && access(path + suffix, W_OK) != 0 {
-            return "\(path + suffix) is not writable (left by another user's process? remove it when no process has the store open)"
-        }
-        return nil
-    }
-
-    /// Refuses a file whose header names a newer schema (`user_version`, bytes 60–63, big-endian)
-    /// before SQLite opens it: opening would switch its journal or checkpoint its log.
-    private static func checkHeaderVersion(_ path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        guard let header = try handle.read(upToCount: 100), header.count == 100,
-              header.starts(with: Array("SQLite format 3\u{0}".utf8)) else { return }
-        let version = Int(Int32(bitPattern: header[60..<64].reduce(0) { $0 << 8 | UInt32($1) }))
-        guard version <= schemaVersion else {
-            throw GantryError.store("the store has schema version \(version); this AgentGantry reads schema versions up to \(schemaVersion): "
-                                    + "open it with the newer AgentGantry that wrote it")
-        }
-    }
-
-    /// Opens the SQLite file; read-only on a read-only mount, where SQLite cannot create the
-    /// shared-memory file of WAL mode, falls back to opening the file as immutable — unless its
-    /// write-ahead log holds commits, which an immutable open would not see.
-    private static func open(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            if configuration.readonly { _ = try queue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } }
-            return queue
-        } catch where configuration.readonly {
-            let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-            guard log == 0 else {
-                throw GantryError.readOnlyStore("\(path)-wal holds \(log) bytes of commits that cannot be read without its shared-memory "
-                                                + "file, which this read-only location cannot hold: open the store once with write access "
-                                                + "(that folds the log into the file), or copy the store with its -wal to a writable place")
-            }
-            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
-            return try DatabaseQueue(path: uri, configuration: configuration)
-        }
-    }
 
     /// Throws `GantryError.readOnlyStore` when the store was opened read-only.
     func checkWritable() throws(GantryError) {
         guard let readOnlyReason else { return }
-        throw .readOnlyStore("\(path ?? "the store") was opened read-only: \(readOnlyReason)")
-    }
-
-    func write<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
-        try checkWritable()
-        do {
-            try walMode.ensure(database, path: path)
-            return try database.write(body)
-        } catch {
-            throw .store("\(error)")
-        }
-    }
-
-    func read<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
-        do { return try database.read(body) } catch { throw .store("\(error)") }
-    }
-
-    /// Reads as `read` does, suspending (not blocking its thread) while a write holds the connection.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(GantryError) -> T {
-        do { return try await database.read(body) } catch { throw .store("\(error)") }
-    }
-
-    // MARK: tools
-
-    /// A stored tool, the model that embedded it, and its frozen embedding.
-    struct StoredTool: Sendable {
-        var tool: Tool
-        var model: String
-        var vector: [Float]
-        /// Where its row is (to quarantine it).
-        var rowid: Int64 = 0
-    }
-
-    /// Inserts or replaces tools with their vectors, all in one transaction.
-    func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError) {
-        let now = Date()
-        let records = tools.map { ToolRecord(tool: $0.tool, vector: $0.vector, model: model, at: now) }
-        try write { db in for record in records { try record.insert(db, onConflict: .replace) } }
-    }
-
-    func removeTool(_ name: String) throws(GantryError) {
-        try write { db in _ = try ToolRecord.deleteOne(db, key: name) }
-    }
-
-    /// The stored tools that pass `ToolRecord.stored(model:dimension:)`, by name, and the rows
-    /// that do not (for `quarantine`).
-    func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
-        let (rows, untyped) = try read { db in
-            (try Self.decodeRows(ToolRecord.self, of: "tool", keyColumn: "name", order: "name", in: db),
-             Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM tool WHERE " + Self.notPlainText("name"))))
-        }
-        var damaged = rows.damaged
-        // A name stored as another type (a BLOB) or holding NUL reads as text but matches no
-        // lookup by name.
-        for (rowid, record) in rows.records where untyped.contains(rowid) {
-            damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: "its name is not stored as plain text", at: Date(), rowid: rowid))
-        }
-        var tools = [StoredTool]()
-        for (rowid, record) in rows.records where !untyped.contains(rowid) {
-            switch record.stored(model: model, dimension: dimension) {
-            case .success(var tool):
-                tool.rowid = rowid
-                tools.append(tool)
-            case .failure(let problem):
-                damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date(), rowid: rowid))
-            }
-        }
-        return (tools, damaged)
-    }
-
-    /// SQL that is true when `column` holds something other than NULL or text without NUL: such a
-    /// value reads as text (cut at the NUL, or decoded from a BLOB) but no lookup by value finds it.
-    static func notPlainText(_ column: String) -> String {
-        "(typeof(\(column)) NOT IN ('text', 'null') OR instr(\(column), char(0)) > 0)"
-    }
-
-    /// Every row of `table` (those with `kind`, when given) in `order` decoded as `Record` with
-    /// its rowid, and the rows whose values do not decode (a damaged file: text where a number
-    /// belongs, a BLOB for a name), named by `keyColumn`, for `quarantine`.
-    static func decodeRows<Record: FetchableRecord>(_ type: Record.Type, of table: String, keyColumn: String, order: String,
-                                                    kind: String? = nil, filter: String? = nil, arguments: StatementArguments = [],
-                                                    limit: Int? = nil, in db: Database)
-        throws -> (records: [(rowid: Int64, record: Record)], damaged: [QuarantinedRow])
-    {
-        var records = [(rowid: Int64, record: Record)](), damaged = [QuarantinedRow]()
-        var conditions = [String](), arguments = arguments
-        if let filter { conditions.append("(\(filter))") }
-        if let kind {
-            conditions.append("kind = ?")
-            arguments += [kind]
-        }
-        let condition = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
-        let sql = "SELECT rowid AS gantryRowID, * FROM \(table) \(condition)ORDER BY \(order)" + (limit.map { " LIMIT \($0)" } ?? "")
-        for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-            let rowid: Int64 = row["gantryRowID"]
-            do {
-                records.append((rowid, try Record(row: row)))
-            } catch {
-                let key = row[keyColumn] as DatabaseValue
-                let name = String.fromDatabaseValue(key) ?? Int64.fromDatabaseValue(key).map(String.init) ?? "rowid \(rowid)"
-                damaged.append(QuarantinedRow(table: table, key: name, reason: "a value does not decode: \(error)", at: Date(), rowid: rowid))
-            }
-        }
-        return (records, damaged)
-    }
-
-    // MARK: events
-
-    /// Appends `events` in one transaction (their ids are assigned here); returns their ids, in
-    /// order, once they are durable (`EventWriter` batches the calls of many callers into one).
-    func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
-        try checkWritable()
-        let records = events.map { event in
-            switch event {
-            case .feedback(let event): EventRecord(event)
-            case .execution(let event): EventRecord(event)
-            }
-        }
-        do {
-            try walMode.ensure(database, path: path)
-            return try await database.write { db in
-                var ids = [Int64]()
-                for var record in records {
-                    try record.insert(db)
-                    ids.append(record.id!)
-                }
-                return ids
-            }
-        } catch {
-            throw .store("\(error)")
-        }
-    }
-
-    /// The whole log, oldest first, and the rows that are not valid events (for `quarantine`).
-    func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
-        try read { db in try Self.readEvents(db) }
-    }
-
-    /// The events with ids above `id`, oldest first, at most `limit` rows, and the rows among
-    /// them that are not valid events.
-    static func readEvents(_ db: Database, after id: Int64 = 0, limit: Int? = nil) throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
-        let textColumns = ["user", "team", "session", "query", "tool", "correctTool", "feedbackType", "outcome", "intent", "model"]
-        let rows = try decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", filter: "id > ?", arguments: [id], limit: limit, in: db)
-        let untyped = Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE id > ? AND ("
-                                             + textColumns.map(notPlainText).joined(separator: " OR ") + ")", arguments: [id]))
-        var events = [GantryEvent](), damaged = rows.damaged
-        for (rowid, record) in rows.records {
-            // A name stored as another type (a BLOB) or holding NUL reads as text, but
-            // `forget(user:)` and every other lookup by value would miss it.
-            guard !untyped.contains(rowid) else {
-                damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: "a name or text column is not stored as plain text",
-                                              at: Date(), rowid: rowid))
-                continue
-            }
-            do {
-                events.append(try record.event())
-            } catch {
-                damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: error.reason, at: Date(), rowid: rowid))
-            }
-        }
-        return (events, damaged)
-    }
-
-    /// The valid feedback events, oldest first.
-    func feedbackEvents() throws(GantryError) -> [FeedbackEvent] {
-        try events(of: EventColumns.Kind.feedback).compactMap { if case .feedback(let event) = $0 { event } else { nil } }
-    }
-
-    /// The valid execution events, oldest first.
-    func executionEvents() throws(GantryError) -> [ExecutionEvent] {
-        try events(of: EventColumns.Kind.execution).compactMap { if case .execution(let event) = $0 { event } else { nil } }
-    }
-
-    /// The valid events of `kind`, oldest first (rows that are not are quarantined at open).
-    private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
-        try read { db in
-            try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: kind, in: db).records
-                .compactMap { try? $0.record.event() }
-        }
-    }
-
-    /// The valid feedback events, oldest first, the highest event id stored when they were read,
-    /// and how many feedback rows there were (one snapshot: what a training run was trained on;
-    /// `saveAdapter` compares the count to tell whether any of them was deleted meanwhile).
-    func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
-        let (records, highest, count) = try read { db in
-            (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: EventColumns.Kind.feedback,
-                                 in: db).records.map(\.record),
-             try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0,
-             try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).fetchCount(db))
-        }
-        let events = records.compactMap { record in if case .feedback(let event)? = try? record.event() { event } else { nil } }
-        return (events, highest, count)
-    }
-
-    /// Deletes every event of `user` and withdraws the adapter versions that saw one (see
-    /// `delete(_:in:)`); returns how many events.
-    func deleteEvents(of user: String) throws(GantryError) -> Int {
-        let removed = try write { db in try Self.delete(EventRecord.filter(Column("user") == user), in: db) }
-        try eraseWriteAheadLog()
-        return removed
-    }
-
-    /// Copies the write-ahead log into the file and truncates it, so that the old page images it
-    /// holds (of rows just deleted) are gone from disk too. Readers of other connections may hold
-    /// pages back; the next checkpoint then completes it.
-    private func eraseWriteAheadLog() throws(GantryError) {
-        guard path != nil else { return }
-        do { try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } } catch { throw .store("\(error)") }
-    }
-
-    /// How many events are older than `date`.
-    func countEvents(before date: Date) throws(GantryError) -> Int {
-        try read { db in try EventRecord.filter(Column("at") < date.timeIntervalSince1970).fetchCount(db) }
-    }
-
-    /// Deletes events older than `date` and withdraws the adapter versions that saw one (see
-    /// `delete(_:in:)`); returns how many events.
-    func deleteEvents(before date: Date) throws(GantryError) -> Int {
-        let removed = try write { db in try Self.delete(EventRecord.filter(Column("at") < date.timeIntervalSince1970), in: db) }
-        if removed > 0 { try eraseWriteAheadLog() }
-        return removed
-    }
-
-    /// Deletes the events `request` selects and, in the same transaction, withdraws every adapter
-    /// version trained on one of the feedback events among them (a deleted feedback id at most
-    /// its `highestEventID`): the ids join its `forgottenSince` and its file is deleted, so that
-    /// no process ever serves weights that carry forgotten feedback. Returns how many events.
-    private static func delete(_ request: QueryInterfaceRequest<EventRecord>, in db: Database) throws -> Int {
-        let feedbackIDs = try request.filter(Column("kind") == EventColumns.Kind.feedback)
-            .select(Column("id"), as: Int64.self).order(Column("id")).fetchAll(db)
-        let removed = try request.deleteAll(db)
-        guard let lowest = feedbackIDs.first else { return removed }
-        for var record in try AdapterRecord.filter(Column("highestEventID") >= lowest).fetchAll(db) {
-            record.withdraw(forgetting: feedbackIDs)
-            try record.update(db)
-        }
-        return removed
-    }
-
-    // MARK: adapter
-
-    /// The adapter rows that do not decode (for `quarantine`; `tools(model:dimension:)` and
-    /// `events()` report their own). Breaker rows are not read: breakers are folded from the log.
-    func damagedAdapters() throws(GantryError) -> [QuarantinedRow] {
-        try read { db in
-            try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db).damaged
-        }
-    }
-
-    /// How many adapter versions the store keeps (the newest; older ones are deleted).
-    static let adapterVersionsKept = 3
-
-    /// Stores a newly trained adapter as the newest version and deletes versions beyond
-    /// `adapterVersionsKept`; returns its version. `feedbackCount` is how many feedback events
-    /// its training read (`feedbackEventsAndHighestID`): when fewer with ids up to the record's
-    /// `highestEventID` remain, some were deleted while it trained (by `forget(user:)` or
-    /// retention, in any process), and nothing is stored: returns nil. New events get higher
-    /// ids, so the count drops only by deletions.
-    func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) throws(GantryError) -> Int64? {
-        try write { db in
-            let remaining = try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback && Column("id") <= record.highestEventID)
-                .fetchCount(db)
-            guard remaining == feedbackCount else { return nil }
-            var record = record
-            try record.insert(db)
-            try db.execute(sql: "DELETE FROM adapterVersion WHERE version NOT IN (SELECT version FROM adapterVersion ORDER BY version DESC LIMIT ?)",
-                           arguments: [Self.adapterVersionsKept])
-            return record.version!
-        }
-    }
-
-    /// The adapter to serve: the newest version that has its file and saw no forgotten event.
-    func servedAdapter() throws(GantryError) -> AdapterRecord? {
-        try read { db in try Self.served.fetchOne(db) }
-    }
-
-    /// The version of `servedAdapter()`, read without its file (which can be megabytes).
-    func servedAdapterVersion() throws(GantryError) -> Int64? {
-        try read { db in try Self.served.select(Column("version"), as: Int64.self).fetchOne(db) }
-    }
-
-    static var served: QueryInterfaceRequest<AdapterRecord> {
-        AdapterRecord.filter(sql: "file IS NOT NULL AND forgottenSince = '[]'").order(Column("version").desc)
-    }
-
-    /// Every stored adapter version, newest first.
-    func adapterVersions() throws(GantryError) -> [AdapterRecord] {
-        try read { db in
-            try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version DESC", in: db).records.map(\.record)
-        }
-    }
-
-    // MARK: quarantine
-
-    /// Moves `rows` (found damaged by `tools(model:dimension:)`, `events()` or when an adapter
-    /// version did not decode) into the quarantine table, in one transaction.
-    func quarantine(_ rows: [QuarantinedRow]) throws(GantryError) {
-        guard !rows.isEmpty else { return }
-        try write { db in
-            for row in rows {
-                guard let rowid = row.rowid else { continue }
-                try QuarantineRecord.move(db, table: row.table, rowid: rowid, key: row.key, reason: row.reason)
-            }
-        }
-    }
-
-    /// The rows set aside because they failed validation, oldest first.
-    func quarantinedRows() throws(GantryError) -> [QuarantinedRow] {
-        try read { db in try QuarantineRecord.order(Column("id")).fetchAll(db).map(\.row) }
+        throw .readOnlyStore("\(location) was opened read-only: \(readOnlyReason)")
     }
 }
 
-// MARK: export and import
-
-extension GantryStore {
-    /// The event log as JSON lines, oldest first (feedback and executions).
-    func exportEvents() throws(GantryError) -> String {
-        try EventLog.encode(feedback: feedbackEvents(), executions: executionEvents())
-    }
-
-    /// Appends the events of JSON lines (as `exportEvents` writes them), all or nothing: every
-    /// line is validated by `EventLog.decode` before one transaction writes them.
-    func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) throws(GantryError) -> Int {
-        let (feedback, executions) = try EventLog.decode(text, dimension: dimension, knownTools: knownTools, assumedModel: model)
-        let records = feedback.map(EventRecord.init) + executions.map(EventRecord.init)
-        try write { db in
-            for var record in records { try record.insert(db) }
-        }
-        return records.count
-    }
+/// A store's lock on opening (`GantryStore.takeOpeningLock()`), held until released.
+@_spi(StoreImplementation) public protocol StoreOpeningLock: AnyObject {
+    /// Releases the lock.
+    func release()
 }

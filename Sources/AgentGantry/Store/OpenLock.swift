@@ -13,7 +13,7 @@ import Glibc
 /// closes it or dies, so a killed opener never leaves the store locked. Where no lock file can be
 /// created or opened (a read-only folder: such a store never migrates or writes at open), no lock
 /// is taken. Opens on one machine only; stores on network file systems are not supported anyway.
-final class OpenLock {
+final class OpenLock: StoreOpeningLock {
     /// The lock file's path.
     let path: String
     private var descriptor: Int32
@@ -40,7 +40,7 @@ final class OpenLock {
     /// as `init(store:)` takes it; nil for an in-memory store (nil path) or where none can be taken.
     static func taken(forStore storePath: String?) throws(GantryError) -> OpenLock? {
         guard let storePath else { return nil }
-        return try OpenLock(store: GantryStore.absolute(storePath))
+        return try OpenLock(store: SQLiteStore.absolute(storePath))
     }
 
     /// Lets the next process open the store (also done when the lock is deallocated).

@@ -2,12 +2,12 @@ import Foundation
 import GRDB
 
 /// A row of `adapterVersion`: one trained adapter and what it was trained on. The store keeps
-/// the newest `GantryStore.adapterVersionsKept`; the one served is the newest that still has its
+/// the newest `SQLiteStore.adapterVersionsKept`; the one served is the newest that still has its
 /// file and saw no forgotten event.
 ///
 /// Later work extends this record (add a column by migration and bump `currentFormat`).
-struct AdapterRecord: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "adapterVersion"
+@_spi(StoreImplementation) public struct AdapterRecord: Sendable, Codable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "adapterVersion"
     /// The format of the record this code writes.
     static let currentFormat = 1
 
@@ -29,7 +29,8 @@ struct AdapterRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// The training report as JSON.
     var report: String
 
-    init(file: [UInt8], trainedAt: Date, highestEventID: Int64, trainedEvents: Int, report: String) {
+    /// A new version's record (its version is assigned when it is stored).
+    public init(file: [UInt8], trainedAt: Date, highestEventID: Int64, trainedEvents: Int, report: String) {
         self.file = Data(file)
         self.trainedAt = trainedAt.timeIntervalSince1970
         self.highestEventID = highestEventID
@@ -39,7 +40,7 @@ struct AdapterRecord: Codable, FetchableRecord, MutablePersistableRecord {
     }
 
     /// Whether this version was withdrawn: it saw events deleted since, and its file is gone.
-    var isWithdrawn: Bool { file == nil || !forgottenSince.isEmpty }
+    public var isWithdrawn: Bool { file == nil || !forgottenSince.isEmpty }
 
     /// Withdraws this version if it saw any of `deletedFeedbackIDs` (ids of feedback events being
     /// deleted): those at most `highestEventID` join `forgottenSince` and the file is dropped.
@@ -56,7 +57,7 @@ struct AdapterRecord: Codable, FetchableRecord, MutablePersistableRecord {
                        trainedEvents: trainedEvents, forgottenSince: forgottenSince, isWithdrawn: isWithdrawn)
     }
 
-    mutating func didInsert(_ inserted: InsertionSuccess) {
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
         version = inserted.rowID
     }
 }

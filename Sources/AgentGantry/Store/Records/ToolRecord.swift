@@ -33,7 +33,7 @@ struct ToolRecord: Codable, FetchableRecord, PersistableRecord {
     /// The stored tool, validated as `register` validates a tool: its definition decodes, names
     /// this row and passes `Tool.validate()`; its vector has finite values, not all zero, and
     /// `dimension` of them when `model` embedded it. Otherwise returns why not.
-    func stored(model servingModel: String, dimension: Int) -> Result<GantryStore.StoredTool, DamagedRow> {
+    func stored(model servingModel: String, dimension: Int) -> Result<StoredTool, DamagedRow> {
         guard let tool = try? JSONDecoder().decode(Tool.self, from: Data(definition.utf8)) else {
             return .failure(DamagedRow(reason: "its definition is not a tool's JSON"))
         }
@@ -46,6 +46,6 @@ struct ToolRecord: Codable, FetchableRecord, PersistableRecord {
         guard model != servingModel || values.count == dimension else {
             return .failure(DamagedRow(reason: "its vector has \(values.count) values; \(model) embeds \(dimension)"))
         }
-        return .success(GantryStore.StoredTool(tool: tool, model: model, vector: values))
+        return .success(StoredTool(tool: tool, model: model, vector: values))
     }
 }

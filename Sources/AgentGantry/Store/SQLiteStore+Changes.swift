@@ -3,45 +3,50 @@ import GRDB
 
 /// How far a process has read the store's log: the highest event id it folded, the highest
 /// change row it applied, and the store's count of deleted events when it last looked.
-struct LogPosition: Sendable, Equatable {
-    var event: Int64 = 0
-    var change: Int64 = 0
+@_spi(StoreImplementation) public struct LogPosition: Sendable, Equatable {
+    public var event: Int64 = 0
+    public var change: Int64 = 0
     /// `storeMeta.deletedEvents`; without a change log, how many events had ids up to `event`.
-    var deletions: Int64 = 0
+    public var deletions: Int64 = 0
+
+    /// The start of the log, or a position a reader kept.
+    public init(event: Int64 = 0, change: Int64 = 0, deletions: Int64 = 0) {
+        (self.event, self.change, self.deletions) = (event, change, deletions)
+    }
 }
 
-/// What changed in the store past a `LogPosition`, read in one transaction (`GantryStore.changes(after:)`).
-struct StoreChanges: Sendable {
+/// What changed in the store past a `LogPosition`, read in one transaction (`SQLiteStore.changes(after:)`).
+@_spi(StoreImplementation) public struct StoreChanges: Sendable {
     /// Where the reader is once it has applied these.
-    var position: LogPosition
+    public var position: LogPosition
     /// Events were deleted (`forget`, retention, quarantine, in any process): `events` is the
     /// whole log, to fold into a fresh state.
-    var replay: Bool
+    public var replay: Bool
     /// The events past the position, in log order (the valid ones: the rest are quarantined at
     /// the next open, so a process that opens then does not see them either).
-    var events: [GantryEvent]
+    public var events: [GantryEvent]
     /// The names of the tools whose rows changed, or nil when the reader must compare its
     /// whole catalogue with `tools` (it fell behind the change rows kept, or there is no log).
-    var changedTools: [String]?
+    public var changedTools: [String]?
     /// The current rows of `changedTools` that exist and are valid (all tools when nil).
-    var tools: [GantryStore.StoredTool]
+    public var tools: [StoredTool]
     /// An adapter version was stored, withdrawn or deleted.
-    var adapterChanged: Bool
+    public var adapterChanged: Bool
     /// False when more events remain past `position` (read them with another call).
-    var isComplete: Bool
+    public var isComplete: Bool
 }
 
-extension GantryStore {
+extension SQLiteStore {
     /// A counter that changes whenever another connection (another process) commits to the store
     /// (`PRAGMA data_version`); nil in memory, where there is no other.
-    func changeCounter() throws(GantryError) -> Int? {
+    @_spi(StoreImplementation) public func changeCounter() throws(GantryError) -> Int? {
         guard path != nil else { return nil }
         return try read { try Int.fetchOne($0, sql: "PRAGMA data_version") }
     }
 
     /// The position of the newest change row and the deletion counter, with `event` 0: where a
     /// reader starts before it reads tools and the whole log (`events()` gives the event part).
-    func changePosition() throws(GantryError) -> LogPosition {
+    @_spi(StoreImplementation) public func changePosition() throws(GantryError) -> LogPosition {
         let hasChangeLog = hasChangeLog
         return try read { db in
             guard hasChangeLog else { return LogPosition() }
@@ -54,7 +59,7 @@ extension GantryStore {
     /// whether more remain), the tools whose rows changed (validated for `model` and `dimension`
     /// as at open), whether adapter versions changed, and whether events were deleted (then the
     /// whole log, to replay). One read transaction, so the result is one state of the store.
-    func changes(after position: LogPosition, model: String, dimension: Int, eventLimit: Int = 10_000) async throws(GantryError) -> StoreChanges {
+    @_spi(StoreImplementation) public func changes(after position: LogPosition, model: String, dimension: Int, eventLimit: Int = 10_000) async throws(GantryError) -> StoreChanges {
         let hasChangeLog = hasChangeLog
         return try await read { db in
             var next = position

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension GantryStore {
+extension SQLiteStore {
     /// The schema, as migrations applied in order when a store opens.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

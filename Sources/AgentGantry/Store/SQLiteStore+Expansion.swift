@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension GantryStore {
+extension SQLiteStore {
     /// A schema step that only adds (tables, triggers, indexes): the versions before it keep
     /// reading and writing the store, so a fleet upgrades one process at a time.
     ///

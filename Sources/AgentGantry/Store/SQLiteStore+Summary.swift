@@ -1,6 +1,6 @@
 import GRDB
 
-extension GantryStore {
+extension SQLiteStore {
     /// What a store holds, for operators (`gantry store info`).
     public struct Summary: Sendable, Equatable {
         /// The schema version the store is at (`user_version`): the contract steps applied.

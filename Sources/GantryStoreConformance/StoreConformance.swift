@@ -1,0 +1,136 @@
+import Foundation
+@_spi(StoreImplementation) import AgentGantry
+
+/// Opens handles on the one store a conformance case runs on: every call gives a new handle
+/// (another connection, as another process would have) on the same store.
+public struct StoreFactory: Sendable {
+    /// Opens a handle.
+    public let open: @Sendable () async throws -> any GantryStore
+
+    /// A factory calling `open`.
+    public init(open: @escaping @Sendable () async throws -> any GantryStore) {
+        self.open = open
+    }
+}
+
+/// One promise of the ``GantryStore`` contract, checked against a store.
+public struct StoreConformanceCase: Sendable, CustomStringConvertible {
+    /// What it checks.
+    public let name: String
+    /// Runs the check on a fresh store; throws ``StoreConformanceFailure`` when the promise fails.
+    public let run: @Sendable (StoreFactory) async throws -> Void
+
+    /// The name.
+    public var description: String { name }
+}
+
+/// A promise of the contract a store failed to keep.
+public struct StoreConformanceFailure: Error, CustomStringConvertible {
+    /// What failed.
+    public let description: String
+}
+
+/// The conformance suite every ``GantryStore`` implementation runs (the SQLite store in
+/// `AgentGantryTests`; a store shared by many hosts in its own tests).
+public enum StoreConformance {
+    /// Every case.
+    public static let cases: [StoreConformanceCase] = [
+        StoreConformanceCase(name: "events get ids in commit order across handles", run: eventsAreInCommitOrder),
+        StoreConformanceCase(name: "concurrent appends from two handles lose nothing", run: concurrentAppendsLoseNothing),
+        StoreConformanceCase(name: "tool changes reach changes(after:) and removals read as absent", run: toolChangesAreLogged),
+        StoreConformanceCase(name: "deleting events makes readers replay and withdraws adapters that saw them", run: deletionsReplayAndWithdraw),
+        StoreConformanceCase(name: "an adapter trained on feedback deleted meanwhile is not stored", run: staleAdapterIsRefused),
+    ]
+
+    static let dimension = 4
+    static let model = "conformance-4"
+
+    static func check(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        guard condition else { throw StoreConformanceFailure(description: message()) }
+    }
+
+    static func tool(_ name: String, _ description: String = "a tool") -> (tool: Tool, vector: [Float]) {
+        let seed = Float(name.unicodeScalars.reduce(0) { $0 + Int($1.value) } % 7 + 1)
+        return (Tool(name: name, description: description), [seed, 1, 0.5, -1])
+    }
+
+    static func execution(_ tool: String, user: String? = nil) -> GantryEvent {
+        .execution(ExecutionEvent(id: 0, at: Date(), user: user, team: nil, session: nil, tool: tool, outcome: .success,
+                                  latencyMilliseconds: nil, intent: nil))
+    }
+
+    static func feedback(_ tool: String, user: String?, query: Float) -> GantryEvent {
+        .feedback(FeedbackEvent(id: 0, at: Date(), user: user, team: nil, session: nil, query: nil, queryVector: [query, 1, 2, 3],
+                                selectedTool: nil, correctTool: tool, type: .toolSelectionError, model: model))
+    }
+
+    static func eventsAreInCommitOrder(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try a.saveTools([tool("x")], model: model)
+        var ids = try await a.appendEvents([execution("x")])
+        ids += try await b.appendEvents([execution("x"), execution("x")])
+        ids += try await a.appendEvents([execution("x")])
+        try check(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 }, "ids not increasing in commit order: \(ids)")
+        let changes = try await b.changes(after: LogPosition(), model: model, dimension: dimension, eventLimit: 10_000)
+        try check(changes.events.map(\.id) == ids, "a reader sees \(changes.events.map(\.id)), committed \(ids)")
+        try check(changes.position.event == ids.last, "the position \(changes.position.event) is not the last id \(ids.last ?? 0)")
+        let none = try await a.changes(after: changes.position, model: model, dimension: dimension, eventLimit: 10_000)
+        try check(none.events.isEmpty && none.changedTools == [] && !none.replay, "nothing new past the position, yet \(none.events.count) events")
+    }
+
+    static func concurrentAppendsLoseNothing(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try a.saveTools([tool("x")], model: model)
+        let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for handle in [a, b] {
+                for _ in 0..<100 { group.addTask { try await handle.appendEvents([execution("x"), execution("x")]) } }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        try check(Set(ids).count == 400, "\(Set(ids).count) distinct ids for 400 events")
+        let stored = try a.events().events.map(\.id)
+        try check(stored == ids.sorted(), "the log holds \(stored.count) events, \(Set(stored).subtracting(ids).count) unknown")
+    }
+
+    static func toolChangesAreLogged(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try a.saveTools([tool("x"), tool("y")], model: model)
+        let start = try b.changePosition()
+        try a.removeTool("x")
+        try a.saveTools([tool("y", "changed")], model: model)
+        let changes = try await b.changes(after: start, model: model, dimension: dimension, eventLimit: 10_000)
+        try check(Set(changes.changedTools ?? []) == ["x", "y"], "changed tools \(changes.changedTools ?? ["(all)"])")
+        try check(changes.tools.map(\.tool.description) == ["changed"], "rows read back: \(changes.tools.map(\.tool.name))")
+        try check(changes.position.change > start.change, "the change position did not move")
+    }
+
+    static func deletionsReplayAndWithdraw(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try a.saveTools([tool("x")], model: model)
+        _ = try await a.appendEvents([feedback("x", user: "mallory", query: 1), feedback("x", user: "ann", query: 2), execution("x", user: "mallory")])
+        let (feedback, highest, count) = try a.feedbackEventsAndHighestID()
+        let version = try a.saveAdapter(AdapterRecord(file: [1, 2, 3], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
+                                                      report: "{}"), feedbackCount: count)
+        try check(version != nil, "the adapter was not stored")
+        let before = try await b.changes(after: LogPosition(), model: model, dimension: dimension, eventLimit: 10_000)
+        try check(try a.deleteEvents(of: "mallory") == 2, "mallory's two events were not deleted")
+        let after = try await b.changes(after: before.position, model: model, dimension: dimension, eventLimit: 10_000)
+        try check(after.replay, "a reader was not told to replay after a deletion")
+        try check(after.events.allSatisfy { event in
+            if case .feedback(let f) = event { f.user != "mallory" } else if case .execution(let e) = event { e.user != "mallory" } else { true }
+        } && after.events.count == 1, "the replayed log still holds mallory's events")
+        try check(after.adapterChanged, "the withdrawal is not in the change log")
+        try check(try b.adapterVersions().first?.isWithdrawn == true && b.servedAdapter() == nil, "an adapter that saw mallory is still served")
+    }
+
+    static func staleAdapterIsRefused(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try a.saveTools([tool("x")], model: model)
+        _ = try await a.appendEvents([feedback("x", user: "mallory", query: 1), feedback("x", user: "ann", query: 2)])
+        let (feedback, highest, count) = try a.feedbackEventsAndHighestID()
+        _ = try b.deleteEvents(of: "mallory")  // another process forgets while a trains
+        let version = try a.saveAdapter(AdapterRecord(file: [1], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
+                                                      report: "{}"), feedbackCount: count)
+        try check(version == nil && (try a.adapterVersions().isEmpty), "an adapter trained on deleted feedback was stored")
+    }
+}
