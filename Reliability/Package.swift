@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 // Reliability harnesses in their own package (like Benchmarks/), so users of AgentGantry never
 // build them: libFuzzer targets for every loader of outside bytes, a SIGKILL crash-safety
-// harness and a soak test. `Reliability/run.sh` builds and runs them (see RELIABILITY.md).
+// harness, a soak test and a fleet of processes on one store. `Reliability/run.sh` builds and
+// runs them (see RELIABILITY.md).
 import PackageDescription
 
 let package = Package(
@@ -52,6 +53,14 @@ let package = Package(
                 .product(name: "AgentGantry", package: "AgentGantry"),
                 .product(name: "GantryEmbed", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
+            ]
+        ),
+        .executableTarget(
+            name: "Fleet",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
             ]
         ),
     ]

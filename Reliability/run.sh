@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Reliability harnesses (RELIABILITY.md): libFuzzer on every loader of outside bytes, SIGKILL
-# crash safety of every write, a soak of mixed calls against a 10k-tool catalogue, and an upgrade
-# test (the newest release and this version as processes on one store; upgrade.py).
+# crash safety of every write, a soak of mixed calls against a 10k-tool catalogue, a fleet of
+# processes following one store, and an upgrade test (the newest release and this version as
+# processes on one store; upgrade.py).
 #
-# Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak] [upgrade]   (default: --short, all)
-#   --short  CI mode: fuzz 15 s per target, 30 kills per write scenario, soak 20 s
-#   --long   on demand: fuzz 5 min per target, 250 kills per scenario, soak 5 min
+# Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak] [fleet] [upgrade]   (default: --short, all)
+#   --short  CI mode: fuzz 15 s per target, 30 kills per write scenario, soak 20 s,
+#            fleet 20 markers per kind on 1k tools and adapter swaps at 1k and 10k (~1 min)
+#   --long   on demand: fuzz 5 min per target, 250 kills per scenario, soak 5 min,
+#            fleet 500 markers per kind on 10k tools and swaps at 1k, 10k and 100k
 #   FUZZ_TARGETS="index store" limits fuzzing to those targets
-# Results go to Reliability/.build/results (fuzz.jsonl, crash.json, soak.json); a crash found
+# Results go to Reliability/.build/results (fuzz.jsonl, crash.json, soak.json, fleet.json); a crash found
 # by the fuzzer is saved under Reliability/.build/results/crashes/<target>/ with the command
 # that replays it, and makes this script fail.
 set -euo pipefail
@@ -19,11 +22,11 @@ for argument in "$@"; do
   case "$argument" in
     --short) mode=short ;;
     --long) mode=long ;;
-    fuzz|crash|soak|upgrade) parts+=("$argument") ;;
-    *) echo "usage: Reliability/run.sh [--short|--long] [fuzz] [crash] [soak] [upgrade]" >&2; exit 2 ;;
+    fuzz|crash|soak|fleet|upgrade) parts+=("$argument") ;;
+    *) echo "usage: Reliability/run.sh [--short|--long] [fuzz] [crash] [soak] [fleet] [upgrade]" >&2; exit 2 ;;
   esac
 done
-[ ${#parts[@]} -gt 0 ] || parts=(fuzz crash soak upgrade)
+[ ${#parts[@]} -gt 0 ] || parts=(fuzz crash soak fleet upgrade)
 if [ "$mode" = long ]; then fuzz_seconds=300 kills=250 soak_seconds=300; else fuzz_seconds=15 kills=30 soak_seconds=20; fi
 results="$here/.build/results"
 mkdir -p "$results"
@@ -75,6 +78,13 @@ for part in "${parts[@]}"; do
     echo "== soak ($soak_seconds s)"
     swift build -c release --product Soak 2>&1 | grep -E "error|Build" || true
     "$(swift build -c release --show-bin-path)/Soak" --seconds "$soak_seconds" --json "$results/soak.json"
+    ;;
+  fleet)
+    if [ "$mode" = long ]; then fleet=(--tools 10000 --markers 500 --swaps 1000:3,10000:3,100000)
+    else fleet=(--tools 1000 --markers 20 --swaps 1000,10000); fi
+    echo "== fleet (${fleet[*]})"
+    swift build -c release --product Fleet 2>&1 | grep -E "error|Build" || true
+    "$(swift build -c release --show-bin-path)/Fleet" "${fleet[@]}" --json "$results/fleet.json"
     ;;
   upgrade)
     echo "== upgrade (the newest release and this checkout on one store)"
