@@ -380,11 +380,14 @@ public actor AgentGantry {
         index = try adaptedIndex(by: adapter)
     }
 
-    /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size).
+    /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size),
+    /// adapted in one matrix product and built in one batch.
     func adaptedIndex(by adapter: LowRankAdapter?) throws(GantryError) -> ToolIndex {
-        var fresh = try ToolIndex(dimension: embedder.dimension, hnsw: catalog.count > configuration.flatIndexLimit)
-        for (name, entry) in catalog.entries { try fresh.upsert(name, try Self.adapt(entry.vector, of: name, by: adapter)) }
-        return fresh
+        let names = Array(catalog.names)
+        var vectors: Matrix
+        do { vectors = try Matrix(rowArrays: names.map { catalog[$0]!.vector }, cols: embedder.dimension) } catch { throw .invalidInput("\(error)") }
+        if let adapter { vectors = try adaptError { () throws(AdaptError) in try adapter.adaptTools(vectors, ids: names) } }
+        return try ToolIndex(dimension: embedder.dimension, hnsw: catalog.count > configuration.flatIndexLimit, names: names, vectors: vectors)
     }
 
     /// Serves the store's newest adapter version that is not withdrawn (the identity when there

@@ -29,6 +29,22 @@ struct ToolIndex: Sendable {
 
     var isHNSW: Bool { if case .hnsw = storage { true } else { false } }
 
+    /// An index of `vectors`' rows (normalized) under `names`, built in one batch: an HNSW graph
+    /// is then built on every core, where adding the rows one by one takes one.
+    init(dimension: Int, hnsw: Bool, names: [String], vectors: Matrix) throws(GantryError) {
+        try self.init(dimension: dimension, hnsw: hnsw)
+        var unit = vectors
+        for row in 0..<unit.rows {
+            let values = unit.row(row)
+            guard values.allSatisfy(\.isFinite), values.contains(where: { $0 != 0 }) else {
+                throw .invalidInput("tool \(names[row]): its vector must have \(dimension) finite values, not all zero")
+            }
+        }
+        do { try unit.normalizeRows() } catch { throw .invalidInput("\(error)") }
+        let ids = names.map(VectorID.name)
+        try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.add(contentsOf: unit, ids: ids) }
+    }
+
     /// Adds or replaces the vector of `name`, normalized. On error the index is unchanged.
     mutating func upsert(_ name: String, _ vector: [Float]) throws(GantryError) {
         let id = VectorID.name(name)
