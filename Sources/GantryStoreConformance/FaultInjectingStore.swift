@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+@_spi(StoreImplementation) import AgentGantry
+
+/// A ``GantryStore`` that passes every call to `base`, except that the writes armed with
+/// `failWrites(_:)` throw `GantryError.store` instead of writing: what a full disk or a lost
+/// server does to a write. Tests use it to show that a failed write leaves the facade as it was.
+public final class FaultInjectingStore: GantryStore {
+    /// The writes that can be made to fail.
+    public enum Write: Sendable, Hashable {
+        case saveTools, removeTool, appendEvents
+    }
+
+    private let base: any GantryStore
+    private let failing = Mutex(Set<Write>())
+
+    /// Wraps `base`; nothing fails until armed.
+    public init(_ base: any GantryStore) {
+        self.base = base
+    }
+
+    /// Makes `writes` fail from now on (an empty set: none).
+    public func failWrites(_ writes: Set<Write>) {
+        failing.withLock { $0 = writes }
+    }
+
+    private func check(_ write: Write) throws(GantryError) {
+        if failing.withLock({ $0.contains(write) }) { throw .store("\(write) failed (injected)") }
+    }
+
+    /// The base store's location.
+    public var location: String { base.location }
+    /// The base store's reason, if read-only.
+    public var readOnlyReason: String? { base.readOnlyReason }
+    /// Whether the base store is shared.
+    public var isShared: Bool { base.isShared }
+
+    @_spi(StoreImplementation) public func takeOpeningLock() throws(GantryError) -> (any StoreOpeningLock)? { try base.takeOpeningLock() }
+    @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) throws(GantryError) {
+        try base.admit(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)
+    }
+    @_spi(StoreImplementation) public func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
+        try base.tools(model: model, dimension: dimension)
+    }
+    @_spi(StoreImplementation) public func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError) {
+        try check(.saveTools)
+        try base.saveTools(tools, model: model)
+    }
+    @_spi(StoreImplementation) public func removeTool(_ name: String) throws(GantryError) {
+        try check(.removeTool)
+        try base.removeTool(name)
+    }
+    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
+        try check(.appendEvents)
+        return try await base.appendEvents(events)
+    }
+    @_spi(StoreImplementation) public func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) { try base.events() }
+    @_spi(StoreImplementation) public func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
+        try base.feedbackEventsAndHighestID()
+    }
+    @_spi(StoreImplementation) public func countEvents(before date: Date) throws(GantryError) -> Int { try base.countEvents(before: date) }
+    @_spi(StoreImplementation) public func deleteEvents(before date: Date) throws(GantryError) -> Int { try base.deleteEvents(before: date) }
+    @_spi(StoreImplementation) public func deleteEvents(of user: String) throws(GantryError) -> Int { try base.deleteEvents(of: user) }
+    @_spi(StoreImplementation) public func exportEvents() throws(GantryError) -> String { try base.exportEvents() }
+    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) throws(GantryError) -> Int {
+        try base.importEvents(text, dimension: dimension, knownTools: knownTools, model: model)
+    }
+    @_spi(StoreImplementation) public func changePosition() throws(GantryError) -> LogPosition { try base.changePosition() }
+    @_spi(StoreImplementation) public func changeCounter() throws(GantryError) -> Int? { try base.changeCounter() }
+    @_spi(StoreImplementation) public func changes(after position: LogPosition, model: String, dimension: Int,
+                                                   eventLimit: Int) async throws(GantryError) -> StoreChanges {
+        try await base.changes(after: position, model: model, dimension: dimension, eventLimit: eventLimit)
+    }
+    @_spi(StoreImplementation) public func adapterVersions() throws(GantryError) -> [AdapterRecord] { try base.adapterVersions() }
+    @_spi(StoreImplementation) public func servedAdapter() throws(GantryError) -> AdapterRecord? { try base.servedAdapter() }
+    @_spi(StoreImplementation) public func servedAdapterVersion() throws(GantryError) -> Int64? { try base.servedAdapterVersion() }
+    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) throws(GantryError) -> Int64? {
+        try base.saveAdapter(record, feedbackCount: feedbackCount)
+    }
+    @_spi(StoreImplementation) public func damagedAdapters() throws(GantryError) -> [QuarantinedRow] { try base.damagedAdapters() }
+    @_spi(StoreImplementation) public func quarantine(_ rows: [QuarantinedRow]) throws(GantryError) { try base.quarantine(rows) }
+    @_spi(StoreImplementation) public func quarantinedRows() throws(GantryError) -> [QuarantinedRow] { try base.quarantinedRows() }
+}
