@@ -18,9 +18,43 @@ extension AgentGantry {
 
     /// Applies everything stored past `position`, this process's writes included — every write
     /// of the facade ends here, so each process folds the same log in the same order — and
-    /// publishes the result. The store is read without holding the actor; when another
-    /// catch-up applied changes meanwhile, the read is done again from where that one ended.
+    /// publishes the result. One catch-up runs at a time, and a call is served by the first one
+    /// that starts after it (which sees every write committed before the call): it waits for
+    /// the one running, if any, then for the next — many writers finishing together share one
+    /// read, and a steady stream of writes cannot starve a caller.
     func catchUp() async throws(GantryError) {
+        let calledAfter = catchUpsStarted
+        while true {
+            let running: Task<Result<Void, GantryError>, Never>
+            if let current = runningCatchUp {
+                running = current
+            } else {
+                catchUpsStarted += 1
+                running = Task { await self.catchUpOnce() }  // starts once this call suspends, after the line below
+                runningCatchUp = running
+            }
+            let result = await running.value
+            if catchUpsFinished > calledAfter { return try result.get() }
+        }
+    }
+
+    /// Catches up unless this process has folded event `id` already (a catch-up under way, or
+    /// one for another write, took it along).
+    func caughtUp(through id: Int64) async throws(GantryError) {
+        while position.event < id, let running = runningCatchUp { _ = await running.value }
+        guard position.event < id else { return }
+        try await catchUp()
+    }
+
+    /// One catch-up (`catchUp()`); the store is read without holding the actor. It clears
+    /// `runningCatchUp` itself, on the actor, before its waiters resume.
+    private func catchUpOnce() async -> Result<Void, GantryError> {
+        defer { (runningCatchUp, catchUpsFinished) = (nil, catchUpsFinished + 1) }
+        do { try await readAndApply() } catch { return .failure(error) }
+        return .success(())
+    }
+
+    private func readAndApply() async throws(GantryError) {
         while true {
             let start = position
             let changes = try await store.changes(after: start, model: embedder.modelIdentity, dimension: embedder.dimension, eventLimit: 10_000)
@@ -34,12 +68,6 @@ extension AgentGantry {
         }
     }
 
-    /// Catches up unless this process has folded event `id` already (another write's catch-up
-    /// took it along).
-    func caughtUp(through id: Int64) async throws(GantryError) {
-        guard position.event < id else { return }
-        try await catchUp()
-    }
 
     /// Applies one batch of `StoreChanges`: the catalogue first (the learned state does not
     /// depend on the order of catalogue changes and events), then the events, then the adapter.

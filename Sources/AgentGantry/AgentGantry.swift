@@ -47,6 +47,9 @@ public actor AgentGantry {
     var followedChanges: Int?
     /// How far this process has applied the store's log (`catchUp()`).
     var position = LogPosition()
+    /// The catch-up under way, if any (one runs at a time), and how many have started and finished.
+    var runningCatchUp: Task<Result<Void, GantryError>, Never>?
+    var catchUpsStarted = 0, catchUpsFinished = 0
     /// Runs `followStore()` every `configuration.followInterval` while this gantry exists.
     private var follower: Task<Void, Never>?
 
@@ -177,13 +180,21 @@ public actor AgentGantry {
         // so that change stands, and this process applies it when it catches up below.
         let written = entries.filter { vectors[$0.tool.name] != nil }
         // Everything that can fail runs before the store is written: the adapted vectors too.
-        var adapted = [[Float]]()
-        for (tool, vector) in entries {
-            let vector = try adaptedToolVector(tool.name, vector)
-            try Limits.checkVector(vector, dimension: embedder.dimension, "the adapted embedding of tool \(tool.name)")
-            adapted.append(vector)
+        func adaptedVectors() throws(GantryError) -> [[Float]] {
+            var adapted = [[Float]]()
+            for (tool, vector) in entries {
+                let vector = try adaptedToolVector(tool.name, vector)
+                try Limits.checkVector(vector, dimension: embedder.dimension, "the adapted embedding of tool \(tool.name)")
+                adapted.append(vector)
+            }
+            return adapted
         }
-        if !written.isEmpty { try store.saveTools(written, model: embedder.modelIdentity) }  // durable first, in one transaction
+        var adapted = try adaptedVectors()
+        let adaptedBy = adapterVersion
+        if !written.isEmpty { try await store.saveTools(written, model: embedder.modelIdentity) }  // durable first, in one transaction
+        // The actor served other calls while the store wrote: if one swapped the adapter, the
+        // index must not mix vectors of two adapters.
+        if adapterVersion != adaptedBy { adapted = try adaptedVectors() }
         for ((tool, vector), adaptedVector) in zip(entries, adapted) {
             forgetSetAside(tool.name)
             catalog.upsert(tool, vector: vector)
@@ -199,7 +210,7 @@ public actor AgentGantry {
         let name = try Limits.toolName(name)
         // (A tool set aside is stored, not served: its new model could not embed it.)
         guard catalog.contains(name) || setAsideTools.contains(name) else { throw .unknownTool(name) }
-        try store.removeTool(name)
+        try await store.removeTool(name)
         try await catchUp()
     }
 

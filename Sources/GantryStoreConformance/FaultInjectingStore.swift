@@ -8,7 +8,12 @@ import Synchronization
 public final class FaultInjectingStore: GantryStore {
     /// The writes that can be made to fail.
     public enum Write: Sendable, Hashable {
-        case saveTools, removeTool, appendEvents
+        /// `saveTools(_:model:)`: registrations.
+        case saveTools
+        /// `removeTool(_:)`: removals.
+        case removeTool
+        /// `appendEvents(_:)`: feedback and executions.
+        case appendEvents
     }
 
     private let base: any GantryStore
@@ -42,13 +47,13 @@ public final class FaultInjectingStore: GantryStore {
     @_spi(StoreImplementation) public func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
         try base.tools(model: model, dimension: dimension)
     }
-    @_spi(StoreImplementation) public func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError) {
+    @_spi(StoreImplementation) public func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) async throws(GantryError) {
         try check(.saveTools)
-        try base.saveTools(tools, model: model)
+        try await base.saveTools(tools, model: model)
     }
-    @_spi(StoreImplementation) public func removeTool(_ name: String) throws(GantryError) {
+    @_spi(StoreImplementation) public func removeTool(_ name: String) async throws(GantryError) {
         try check(.removeTool)
-        try base.removeTool(name)
+        try await base.removeTool(name)
     }
     @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
         try check(.appendEvents)

@@ -66,7 +66,7 @@ public enum StoreConformance {
 
     static func eventsAreInCommitOrder(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
-        try a.saveTools([tool("x")], model: model)
+        try await a.saveTools([tool("x")], model: model)
         var ids = try await a.appendEvents([execution("x")])
         ids += try await b.appendEvents([execution("x"), execution("x")])
         ids += try await a.appendEvents([execution("x")])
@@ -80,7 +80,7 @@ public enum StoreConformance {
 
     static func concurrentAppendsLoseNothing(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
-        try a.saveTools([tool("x")], model: model)
+        try await a.saveTools([tool("x")], model: model)
         let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for handle in [a, b] {
                 for _ in 0..<100 { group.addTask { try await handle.appendEvents([execution("x"), execution("x")]) } }
@@ -94,10 +94,10 @@ public enum StoreConformance {
 
     static func toolChangesAreLogged(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
-        try a.saveTools([tool("x"), tool("y")], model: model)
+        try await a.saveTools([tool("x"), tool("y")], model: model)
         let start = try b.changePosition()
-        try a.removeTool("x")
-        try a.saveTools([tool("y", "changed")], model: model)
+        try await a.removeTool("x")
+        try await a.saveTools([tool("y", "changed")], model: model)
         let changes = try await b.changes(after: start, model: model, dimension: dimension, eventLimit: 10_000)
         try check(Set(changes.changedTools ?? []) == ["x", "y"], "changed tools \(changes.changedTools ?? ["(all)"])")
         try check(changes.tools.map(\.tool.description) == ["changed"], "rows read back: \(changes.tools.map(\.tool.name))")
@@ -106,7 +106,7 @@ public enum StoreConformance {
 
     static func deletionsReplayAndWithdraw(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
-        try a.saveTools([tool("x")], model: model)
+        try await a.saveTools([tool("x")], model: model)
         _ = try await a.appendEvents([feedback("x", user: "mallory", query: 1), feedback("x", user: "ann", query: 2), execution("x", user: "mallory")])
         let (feedback, highest, count) = try a.feedbackEventsAndHighestID()
         let version = try a.saveAdapter(AdapterRecord(file: [1, 2, 3], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
@@ -125,7 +125,7 @@ public enum StoreConformance {
 
     static func staleAdapterIsRefused(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
-        try a.saveTools([tool("x")], model: model)
+        try await a.saveTools([tool("x")], model: model)
         _ = try await a.appendEvents([feedback("x", user: "mallory", query: 1), feedback("x", user: "ann", query: 2)])
         let (feedback, highest, count) = try a.feedbackEventsAndHighestID()
         _ = try b.deleteEvents(of: "mallory")  // another process forgets while a trains

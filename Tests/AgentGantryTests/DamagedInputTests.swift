@@ -60,7 +60,7 @@ struct DamagedInputTests {
         do {  // a small valid store: tools, events, an adapter blob (closing it checkpoints the WAL)
             let store = try SQLiteStore(path: path)
             var rng = SplitMix64(seed: 4)
-            try store.saveTools(catalog.prefix(4).map { (tool: $0, vector: (0..<8).map { _ in rng.nextGaussian() }) }, model: "test")
+            try await store.saveTools(catalog.prefix(4).map { (tool: $0, vector: (0..<8).map { _ in rng.nextGaussian() }) }, model: "test")
             let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
             _ = try await store.appendEvents(feedback.map(GantryEvent.feedback) + executions.map(GantryEvent.execution))
             #expect(try store.saveAdapter(AdapterRecord(file: [1, 2, 3, 4], trainedAt: Date(), highestEventID: 2, trainedEvents: 1, report: "{}"),

@@ -31,9 +31,9 @@ public protocol GantryStore: AnyObject, Sendable {
     /// The stored tools that are valid for `model` and `dimension`, and the rows that are not.
     @_spi(StoreImplementation) func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow])
     /// Inserts or replaces tools with their vectors, in one transaction.
-    @_spi(StoreImplementation) func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError)
+    @_spi(StoreImplementation) func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) async throws(GantryError)
     /// Deletes a tool.
-    @_spi(StoreImplementation) func removeTool(_ name: String) throws(GantryError)
+    @_spi(StoreImplementation) func removeTool(_ name: String) async throws(GantryError)
 
     // MARK: events
     /// Appends events in one transaction; their ids, in order, once durable.

@@ -177,6 +177,17 @@ public final class SQLiteStore: GantryStore {
         }
     }
 
+    /// Writes as `write` does, suspending (not blocking its thread) while the transaction commits.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(GantryError) -> T {
+        try checkWritable()
+        do {
+            try walMode.ensure(database, path: path)
+            return try await database.write(body)
+        } catch {
+            throw .store("\(error)")
+        }
+    }
+
     func read<T>(_ body: @escaping @Sendable (Database) throws -> T) throws(GantryError) -> T {
         do { return try database.read(body) } catch { throw .store("\(error)") }
     }
@@ -189,14 +200,14 @@ public final class SQLiteStore: GantryStore {
     // MARK: tools
 
     /// Inserts or replaces tools with their vectors, all in one transaction.
-    @_spi(StoreImplementation) public func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) throws(GantryError) {
+    @_spi(StoreImplementation) public func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) async throws(GantryError) {
         let now = Date()
         let records = tools.map { ToolRecord(tool: $0.tool, vector: $0.vector, model: model, at: now) }
-        try write { db in for record in records { try record.insert(db, onConflict: .replace) } }
+        try await write { db in for record in records { try record.insert(db, onConflict: .replace) } }
     }
 
-    @_spi(StoreImplementation) public func removeTool(_ name: String) throws(GantryError) {
-        try write { db in _ = try ToolRecord.deleteOne(db, key: name) }
+    @_spi(StoreImplementation) public func removeTool(_ name: String) async throws(GantryError) {
+        try await write { db in _ = try ToolRecord.deleteOne(db, key: name) }
     }
 
     /// The stored tools that pass `ToolRecord.stored(model:dimension:)`, by name, and the rows
