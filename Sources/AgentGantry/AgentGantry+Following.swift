@@ -55,10 +55,8 @@ extension AgentGantry {
     }
 
     private func readAndApply() async throws(GantryError) {
-        while true {
-            let start = position
-            let changes = try await store.changes(after: start, model: embedder.modelIdentity, dimension: embedder.dimension, eventLimit: 10_000)
-            guard position == start else { continue }
+        while true {  // one catch-up at a time (`catchUp()`): nothing moves `position` while this reads
+            let changes = try await store.changes(after: position, model: embedder.modelIdentity, dimension: embedder.dimension, eventLimit: 10_000)
             do { try apply(changes) } catch {
                 publish()
                 throw error
@@ -67,7 +65,6 @@ extension AgentGantry {
             if changes.isComplete { return }
         }
     }
-
 
     /// Applies one batch of `StoreChanges`: the catalogue first (the learned state does not
     /// depend on the order of catalogue changes and events), then the events, then the adapter.
