@@ -53,8 +53,11 @@ let package = Package(
                 .product(name: "AgentGantry", package: "AgentGantry"),
                 .product(name: "GantryEmbed", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
+                "HeapUsage",
             ]
         ),
+        // The soak's memory bound: bytes allocated and not freed (glibc mallinfo2).
+        .target(name: "HeapUsage"),
         .executableTarget(
             name: "Fleet",
             dependencies: [

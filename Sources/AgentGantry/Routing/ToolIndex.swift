@@ -8,7 +8,15 @@ import GantryMath
 /// guarantee for other embedders') and scored by inner product; a search takes a unit query (the
 /// facade's embeddings and the adapter's outputs are unit), so the index normalizes no query.
 /// The index holds the only copy of the adapted vectors.
+///
+/// An HNSW graph cannot drop a node: a replaced or removed tool leaves a tombstone, which costs
+/// memory and search time. Once tombstones exceed `tombstoneShare` of the live tools (and 64),
+/// the next change rebuilds the graph from the live vectors, so a long-running process that keeps
+/// updating tools holds at most a quarter more nodes than tools (a full build each time, one per
+/// quarter of the catalogue changed: amortised, about four insertions per change).
 struct ToolIndex: Sendable {
+    /// Tombstones allowed, as a share of live tools, before an HNSW graph is rebuilt.
+    static let tombstoneShare = 0.25
     private enum Storage: Sendable {
         case flat(FlatIndex)
         case hnsw(HNSWIndex)
@@ -63,6 +71,9 @@ struct ToolIndex: Sendable {
         try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.remove(.name(name)) }
     }
 
+    /// Tombstoned nodes an HNSW graph still holds (0 for exact search, which has none).
+    var tombstoneCount: Int { if case .hnsw(let index) = storage { index.tombstoneCount } else { 0 } }
+
     /// Runs `body` on the index moved out of `storage` (so it is uniquely referenced and mutated
     /// in place), and puts it back whatever happens.
     private mutating func mutate(_ body: (inout any VectorIndex) throws(IndexError) -> Void) throws(GantryError) {
@@ -75,7 +86,15 @@ struct ToolIndex: Sendable {
         defer {
             if let flat = index as? FlatIndex { storage = .flat(flat) } else { storage = .hnsw(index as! HNSWIndex) }
         }
-        do { try body(&index) } catch { throw .index(error) }
+        do {
+            try body(&index)
+            // The rebuild only saves memory and time: were it to fail, the change still stands.
+            if var graph = index as? HNSWIndex,
+               Double(graph.tombstoneCount) > max(64, Self.tombstoneShare * Double(graph.count)),
+               (try? graph.compact()) != nil {
+                index = graph
+            }
+        } catch { throw .index(error) }
     }
 
     /// The nearest `k` tools to the unit vector `query` that `filter` admits.
