@@ -85,6 +85,17 @@ let package = Package(
             ],
             path: "Sources/OpenLoop"
         ),
+        // How long other writers wait while one process imports a large event log.
+        .executableTarget(
+            name: "ImportContention",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/ImportContention"
+        ),
         // The training gate's acceptance run on the support-desk log (issue: a sound training gate).
         .executableTarget(
             name: "GateAcceptance",

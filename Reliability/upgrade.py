@@ -84,14 +84,22 @@ def git(*arguments, cwd=HERE):
 
 
 def release_tag():
-    """The newest tag reachable from HEAD, or the one before it when HEAD is that tag."""
+    """The newest tag reachable from HEAD, or the one before it when HEAD is that tag; in a clone
+    without tags, the newest commit before HEAD whose subject is "Release X.Y.Z" (how releases are
+    committed: `git log --grep '^Release '`)."""
     try:
         tag = git("describe", "--tags", "--abbrev=0")
         if git("rev-parse", tag + "^{commit}") == git("rev-parse", "HEAD"):
             tag = git("describe", "--tags", "--abbrev=0", tag + "^")
+        return tag
     except subprocess.CalledProcessError:
-        sys.exit("upgrade: no release tag to upgrade from (a shallow clone? git fetch --tags)")
-    return tag
+        pass
+    release = git("log", "-1", "--format=%H %s", "-E", "--grep", "^Release [0-9]+[.][0-9]+[.][0-9]+", "HEAD^")
+    if not release:
+        sys.exit("upgrade: no release tag or release commit to upgrade from (a shallow clone? git fetch --tags)")
+    commit, subject = release.split(" ", 1)
+    print(f"  no release tag here: upgrading from the commit \"{subject.split(':')[0]}\"")
+    return commit
 
 
 def write_if_changed(path, text):

@@ -80,14 +80,17 @@ extension AgentGantry {
         try store.exportEvents()
     }
 
-    /// Appends events exported by `exportEvents` (all or nothing; tools must be registered and
-    /// vectors of this model's dimension), then folds them into the learned state. Returns how many.
+    /// Appends events exported by `exportEvents` (all or nothing, in line order; tools must be
+    /// registered and vectors of this model's dimension), then folds them into the learned state.
+    /// Returns how many. Every line is validated before anything is written; the store then
+    /// writes in short transactions, so that other calls and processes keep writing meanwhile
+    /// (a failed import removes what it wrote; see `SQLiteStore.importEvents`).
     public func importEvents(_ jsonLines: String) async throws(GantryError) -> Int {
         guard jsonLines.utf8.count <= Limits.importBytes else {
             throw .invalidInput("the event log has \(jsonLines.utf8.count) bytes; import at most \(Limits.importBytes) at once")
         }
-        let count = try store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names),
-                                           model: embedder.modelIdentity)
+        let count = try await store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names),
+                                                 model: embedder.modelIdentity)
         try await catchUp()
         return count
     }

@@ -60,7 +60,7 @@ public actor AgentGantry {
     public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil) async throws(GantryError) {
         try configuration.validate()
         let embedder = try Self.resolve(embedder, configuration)
-        let openLock = try OpenLock.taken(forStore: configuration.storePath)
+        let openLock = try StoreFileLock.taken(forStore: configuration.storePath, for: .open)
         defer { openLock?.release() }
         // The model is checked before the file is migrated, so a store refused for its model keeps its bytes.
         let store = try SQLiteStore(path: configuration.storePath,

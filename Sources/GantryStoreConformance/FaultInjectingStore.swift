@@ -67,8 +67,8 @@ public final class FaultInjectingStore: GantryStore {
     @_spi(StoreImplementation) public func deleteEvents(before date: Date) throws(GantryError) -> Int { try base.deleteEvents(before: date) }
     @_spi(StoreImplementation) public func deleteEvents(of user: String) throws(GantryError) -> Int { try base.deleteEvents(of: user) }
     @_spi(StoreImplementation) public func exportEvents() throws(GantryError) -> String { try base.exportEvents() }
-    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) throws(GantryError) -> Int {
-        try base.importEvents(text, dimension: dimension, knownTools: knownTools, model: model)
+    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int {
+        try await base.importEvents(text, dimension: dimension, knownTools: knownTools, model: model)
     }
     @_spi(StoreImplementation) public func changePosition() throws(GantryError) -> LogPosition { try base.changePosition() }
     @_spi(StoreImplementation) public func changeCounter() throws(GantryError) -> Int? { try base.changeCounter() }

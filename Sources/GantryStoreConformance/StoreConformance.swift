@@ -40,6 +40,7 @@ public enum StoreConformance {
         StoreConformanceCase(name: "tool changes reach changes(after:) and removals read as absent", run: toolChangesAreLogged),
         StoreConformanceCase(name: "deleting events makes readers replay and withdraws adapters that saw them", run: deletionsReplayAndWithdraw),
         StoreConformanceCase(name: "an adapter trained on feedback deleted meanwhile is not stored", run: staleAdapterIsRefused),
+        StoreConformanceCase(name: "imports are all or nothing, in line order, and other handles write meanwhile", run: importsAreAtomicAndOrdered),
     ]
 
     static let dimension = 4
@@ -132,5 +133,44 @@ public enum StoreConformance {
         let version = try a.saveAdapter(AdapterRecord(file: [1], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
                                                       report: "{}"), feedbackCount: count)
         try check(version == nil && (try a.adapterVersions().isEmpty), "an adapter trained on deleted feedback was stored")
+    }
+
+    /// 5,000 events (feedback and executions interleaved) imported through one handle while
+    /// another appends: stored in line order, every one once; the other handle's events land
+    /// among them only if the import does not hold the store for its whole length (not required
+    /// here: whether they do depends on timing). A log with one bad line writes nothing.
+    static func importsAreAtomicAndOrdered(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try await a.saveTools([tool("x"), tool("y")], model: model)
+        let lines = (0..<5_000).map { i in
+            i % 3 == 0
+                ? #"{"at":1700000000,"correct_tool":"y","feedback_type":"tool_selection_error","kind":"feedback","model":"\#(model)","query_vector":[\#(i),1,2,3]}"#
+                : #"{"at":1700000000,"kind":"execution","outcome":"success","tool":"x","user":"u\#(i)"}"#
+        }
+        let before = try await b.appendEvents([execution("y")])
+        async let appended = b.appendEvents((0..<20).map { _ in execution("y") })
+        let count = try await a.importEvents(lines.joined(separator: "\n"), dimension: dimension, knownTools: ["x", "y"], model: model)
+        _ = try await appended
+        try check(count == 5_000, "the import says \(count) events, not 5000")
+        let log = try await b.changes(after: LogPosition(event: before[0]), model: model, dimension: dimension, eventLimit: 100_000).events
+        let imported = log.filter { event in
+            if case .execution(let e) = event { e.tool == "x" } else { true }
+        }
+        let expected = (0..<5_000).map { i in i % 3 == 0 ? "feedback \(i)" : "execution u\(i)" }
+        let stored = imported.map { event in
+            switch event {
+            case .feedback(let e): "feedback \(Int(e.queryVector[0]))"
+            case .execution(let e): "execution \(e.user ?? "")"
+            }
+        }
+        try check(stored == expected, "the import was stored out of line order or incompletely (\(stored.count) of 5000)")
+        try check(log.count == 5_020, "\(log.count) events after the first append, not 5020")
+        let bad = lines.prefix(10).joined(separator: "\n") + "\n{\"kind\":\"execution\",\"tool\":\"nowhere\",\"at\":1}"
+        do {
+            _ = try await a.importEvents(bad, dimension: dimension, knownTools: ["x", "y"], model: model)
+            try check(false, "a log naming an unknown tool was imported")
+        } catch is GantryError {}
+        let after = try await b.changes(after: LogPosition(event: log.last!.id), model: model, dimension: dimension, eventLimit: 100).events
+        try check(after.isEmpty, "a refused import wrote \(after.count) events")
     }
 }

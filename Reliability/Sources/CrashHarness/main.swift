@@ -1,17 +1,20 @@
 // Crash safety: kills (SIGKILL) a child process at random moments while it writes, then checks
-// what a crash may leave. Four scenarios, each `--kills` times:
+// what a crash may leave. Six scenarios, each `--kills` times:
 //
 //   adapter   AdapterFile.save of numbered versions (400 KB each)
 //   index     HNSWIndex.save of numbered versions (2,000 × 64)
 //   feedback  AgentGantry.recordFeedback / recordExecution in a loop
 //   train     AgentGantry.recordFeedback + train() (adapter swap) in a loop
+//   groupcommit  16 tasks calling recordFeedback / recordExecution at once (commits shared by many calls)
+//   import    AgentGantry.importEvents of numbered logs (2,500 events: two transactions) in a loop
 //
 // The child prints "ack N" after each call returns. After the kill the parent requires: the
 // file holds version = last acknowledged or the one in flight (never a mix: checksums and the
 // content of that version are verified); every acknowledged event is in the store; the store
-// reopens with its adapter and answers a query; no more than one temporary file is left over.
+// reopens with its adapter and answers a query; no more than one temporary file is left over;
+// every import is in the store whole or not at all once it is reopened.
 //
-//   CrashHarness [--kills 30] [--seed 1] [--json F]        (CrashHarness child … is the child)
+//   CrashHarness [--kills 30] [--seed 1] [--scenarios adapter,index,…] [--json F]   (CrashHarness child … is the child)
 import AgentGantry
 import Foundation
 import GantryAdapt
@@ -91,6 +94,15 @@ func recordEvent(_ gantry: AgentGantry, _ k: Int) async throws {
     }
 }
 
+/// Import `k`'s log: `importEvents` executions, all of session `m<k>`, so the parent can count
+/// how many of each import the store holds.
+let importEvents = 2_500
+func importLog(_ k: Int) -> String {
+    (0..<importEvents).map { j in
+        #"{"at":1700000000,"kind":"execution","outcome":"success","session":"m\#(k)","tool":"tool_\#(j % toolCount)","user":"j\#(j)"}"#
+    }.joined(separator: "\n")
+}
+
 // MARK: child
 
 func runChild(_ scenario: String, _ folder: String, _ start: Int) async throws {
@@ -121,6 +133,26 @@ func runChild(_ scenario: String, _ folder: String, _ start: Int) async throws {
             _ = try await gantry.train()
             say("trained")
         }
+    case "groupcommit":
+        let gantry = try await openGantry(folder + "/gantry.sqlite")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<16 {
+                group.addTask {
+                    for k in stride(from: start + task, to: Int.max, by: 16) {
+                        try await recordEvent(gantry, k)
+                        say("ack \(k)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    case "import":
+        let gantry = try await openGantry(folder + "/gantry.sqlite")
+        for k in start... {
+            say("begin \(k)")
+            _ = try await gantry.importEvents(importLog(k))
+            say("ack \(k)")
+        }
     default:
         fatalError("unknown scenario \(scenario)")
     }
@@ -137,6 +169,8 @@ final class Output: Sendable {
 struct Round {
     var acknowledged: [Int]
     var trainings: Int
+    /// Writes the child had begun (imports say so before they start).
+    var begun: [Int]
 }
 
 /// Starts a child, waits for its first acknowledgement, lets it run `delay` more, kills it.
@@ -160,7 +194,8 @@ func killedRound(_ scenario: String, _ folder: String, start: Int, delay: Double
     output.append(pipe.fileHandleForReading.readDataToEndOfFile())
     let lines = output.lines
     return Round(acknowledged: lines.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil },
-                 trainings: lines.count { $0 == "trained" })
+                 trainings: lines.count { $0 == "trained" },
+                 begun: lines.compactMap { $0.hasPrefix("begin ") ? Int($0.dropFirst(6)) : nil })
 }
 
 struct HarnessError: Error, CustomStringConvertible {
@@ -194,15 +229,18 @@ func runScenario(_ scenario: String, kills: Int, rng: inout SplitMix64) async th
     var next = 1
     var acknowledgedEvents = Set<Int>()
     let store = folder + "/gantry.sqlite"
-    if scenario == "feedback" || scenario == "train" {
+    if ["feedback", "groupcommit", "train", "import"].contains(scenario) {
         let gantry = try await openGantry(store)
         try await gantry.register(tools)
-        for k in 0..<AgentGantry.minimumTrainingRequests(TrainingConfiguration()) { try await recordEvent(gantry, 1_000_000 + k) }
+        if scenario != "import" {
+            for k in 0..<AgentGantry.minimumTrainingRequests(TrainingConfiguration()) { try await recordEvent(gantry, 1_000_000 + k) }
+        }
     }
     for round in 0..<kills {
-        // Short delays hit the first writes, long ones later ones; train() takes longest.
-        let window = scenario == "train" ? 0.4 : 0.05
+        // Short delays hit the first writes, long ones later ones; train() and imports take longest.
+        let window = scenario == "train" || scenario == "import" ? 0.4 : 0.05
         let delay = Double(rng.next() % 1_000) / 1_000 * window
+        let roundStart = next
         let outcome = try killedRound(scenario, folder, start: next, delay: delay)
         result.kills += 1
         result.acknowledged += outcome.acknowledged.count
@@ -240,6 +278,32 @@ func runScenario(_ scenario: String, kills: Int, rng: inout SplitMix64) async th
                 else if found != lastAcknowledged { fail("file holds version \(found), last acknowledged \(lastAcknowledged)") }
                 next = found + 1
             }
+        case "import":
+            if outcome.begun.contains(lastAcknowledged + 1) { result.killedMidWrite += 1 }
+            do {
+                let gantry = try await openGantry(store)  // removes an import its process left unfinished
+                var held = [Int: Int]()
+                for line in try await gantry.exportEvents().split(separator: "\n") {
+                    guard let range = line.range(of: #""session":"m"#), let k = Int(line[range.upperBound...].prefix { $0.isNumber }) else { continue }
+                    held[k, default: 0] += 1
+                }
+                for k in stride(from: roundStart, through: lastAcknowledged, by: 1) where held[k] != importEvents {
+                    fail("acknowledged import \(k) holds \(held[k] ?? 0) of its \(importEvents) events")
+                }
+                if let partial = held.first(where: { $0.value != importEvents }) {
+                    fail("import \(partial.key) holds \(partial.value) of its \(importEvents) events after the reopen")
+                }
+                if let beyond = held.keys.first(where: { $0 > lastAcknowledged + 1 }) { fail("import \(beyond) was never begun, yet is stored") }
+                let landed = held[lastAcknowledged + 1] == importEvents
+                if landed { result.inFlightLanded += 1 }
+                next = lastAcknowledged + (landed ? 2 : 1)
+                // A new store for the next round: each open folds the whole log, and a store of a
+                // hundred imports would spend the run opening (what is checked is per import).
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+                try await openGantry(store).register(tools)
+            } catch {
+                fail("the store does not reopen after the kill: \(error)")
+            }
         default:
             acknowledgedEvents.formUnion(outcome.acknowledged)
             next = (outcome.acknowledged.max() ?? next - 1) + 1
@@ -252,7 +316,8 @@ func runScenario(_ scenario: String, kills: Int, rng: inout SplitMix64) async th
                 let lost = acknowledgedEvents.subtracting(stored)
                 result.eventsLost = lost.count
                 if !lost.isEmpty { fail("\(lost.count) acknowledged events are missing, e.g. \(lost.sorted().prefix(5))") }
-                if stored.contains(lastAcknowledged + 1) { result.inFlightLanded += 1 }
+                // Calls in flight at the kill that made it to disk (one at most, but for groupcommit).
+                result.inFlightLanded += stored.count { $0 >= roundStart && $0 < 1_000_000 && !acknowledgedEvents.contains($0) }
                 next = max(next, (stored.filter { $0 < 1_000_000 }.max() ?? 0) + 1)
                 if try await gantry.retrieveTools("query 7", limit: 3).isEmpty { fail("the reopened store answers nothing") }
             } catch {
@@ -278,7 +343,8 @@ func runAll() async throws -> Bool {
     var rng = SplitMix64(seed: UInt64(option("seed") ?? "1") ?? 1)
     var results = [ScenarioResult]()
     let clock = ContinuousClock()
-    for scenario in ["adapter", "index", "feedback", "train"] {
+    let scenarios = option("scenarios").map { $0.split(separator: ",").map(String.init) } ?? ["adapter", "index", "feedback", "groupcommit", "train", "import"]
+    for scenario in scenarios {
         let start = clock.now
         let result = try await runScenario(scenario, kills: kills, rng: &rng)
         results.append(result)

@@ -27,6 +27,20 @@ public enum EventLog {
         throws(GantryError) -> (feedback: [FeedbackEvent], executions: [ExecutionEvent])
     {
         var feedback = [FeedbackEvent](), executions = [ExecutionEvent]()
+        for event in try events(of: text, dimension: dimension, knownTools: knownTools, assumedModel: assumedModel) {
+            switch event {
+            case .feedback(let event): feedback.append(event)
+            case .execution(let event): executions.append(event)
+            }
+        }
+        return (feedback, executions)
+    }
+
+    /// The events of `text` in line order, decoded and validated as `decode` does.
+    static func events(of text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
+        throws(GantryError) -> [GantryEvent]
+    {
+        var events = [GantryEvent]()
         let decoder = Line.makeDecoder()
         for line in JSONLines.lines(of: Array(text.utf8)) {
             func fail(_ reason: String) -> GantryError { .invalidInput("events line \(line.number): \(reason)") }
@@ -59,22 +73,22 @@ public enum EventLog {
                 if let query = e.query {
                     do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
                 }
-                feedback.append(FeedbackEvent(id: 0, at: at, user: user, team: team, session: session, query: e.query.map(Redaction.redact),
+                events.append(.feedback(FeedbackEvent(id: 0, at: at, user: user, team: team, session: session, query: e.query.map(Redaction.redact),
                                               queryVector: vector, selectedTool: tool, correctTool: correct, type: type,
-                                              model: model ?? assumedModel))
+                                              model: model ?? assumedModel)))
             case EventColumns.Kind.execution:
                 guard let tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
                 guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else {
                     throw fail("outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
                 }
                 if let latency = e.latencyMs, !(latency.isFinite && latency >= 0) { throw fail("latency_ms must be finite and not negative") }
-                executions.append(ExecutionEvent(id: 0, at: at, user: user, team: team, session: session, tool: tool,
-                                                 outcome: outcome, latencyMilliseconds: e.latencyMs, intent: intent))
+                events.append(.execution(ExecutionEvent(id: 0, at: at, user: user, team: team, session: session, tool: tool,
+                                                        outcome: outcome, latencyMilliseconds: e.latencyMs, intent: intent)))
             default:
                 throw fail("kind must be \"feedback\" or \"execution\"")
             }
         }
-        return (feedback, executions)
+        return events
     }
 
     /// One line of the log: the event's columns and its query vector, under snake_case keys

@@ -51,8 +51,10 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func deleteEvents(of user: String) throws(GantryError) -> Int
     /// The log as JSON lines, oldest first.
     @_spi(StoreImplementation) func exportEvents() throws(GantryError) -> String
-    /// Appends the events of JSON lines as `exportEvents` writes them, all or nothing.
-    @_spi(StoreImplementation) func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) throws(GantryError) -> Int
+    /// Appends the events of JSON lines as `exportEvents` writes them, all or nothing, in line
+    /// order, validating every line first; other writers must not wait for the whole import
+    /// (write it in bounded transactions, removing them if the import fails).
+    @_spi(StoreImplementation) func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int
 
     // MARK: following
     /// Where the change log and the deletion count stand (`event` 0).

@@ -10,7 +10,7 @@ extension SQLiteStore {
     /// but ignores tables it does not know. `user_version` counts *contract* steps: the ones that
     /// drop or rename, which older versions cannot read past. Each step is one transaction of
     /// `IF NOT EXISTS` statements ending with its row in `storeMeta`, so it applies once even when
-    /// a version that takes no `OpenLock` opens the store at the same moment.
+    /// a version that takes no open lock opens the store at the same moment.
     struct ExpandStep: Sendable {
         /// The step's number; its row in `storeMeta` is `expand.<number>`.
         var number: Int
@@ -53,6 +53,21 @@ extension SQLiteStore {
             CREATE TRIGGER IF NOT EXISTS ignoreBreakerRows BEFORE INSERT ON breaker
                 BEGIN SELECT RAISE(IGNORE); END;
             DELETE FROM breaker;
+            """),
+        // 2: imports in bounded transactions (`importEvents`): each import's row, and the ranges
+        // of event ids each of its transactions wrote until it finishes, so that the rows of an
+        // import that failed or whose process died can be found and removed.
+        ExpandStep(number: 2, sql: """
+            CREATE TABLE IF NOT EXISTS eventImport (
+                id TEXT PRIMARY KEY NOT NULL,
+                startedAt REAL NOT NULL,
+                events INTEGER NOT NULL,
+                finishedAt REAL);
+            CREATE TABLE IF NOT EXISTS eventImportRange (
+                importID TEXT NOT NULL,
+                firstEvent INTEGER NOT NULL,
+                lastEvent INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS eventImportRangeByImport ON eventImportRange(importID);
             """),
     ]
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The ``GantryStore`` of one machine: tools with their embeddings, the event log (feedback and
 /// executions), the change log and the adapter versions in one SQLite file, through GRDB, in WAL
@@ -23,21 +24,24 @@ public final class SQLiteStore: GantryStore {
     /// Set once the file is in WAL mode (switched by the first write, so that opening a store
     /// and refusing it leaves its file as it was).
     private let walMode = WALSwitch()
+    /// For tests: called after each import transaction commits, with the events written so far;
+    /// throwing fails the import there (`importEvents`).
+    let importTransactionCommitted = Mutex<(@Sendable (_ written: Int) throws(GantryError) -> Void)?>(nil)
 
     /// Opens (creating if needed) the store at `path` (relative to the current directory unless
     /// absolute), or an in-memory one when nil. A store whose file, folder or write-ahead log
     /// files are not writable opens read-only, provided it needs no migration. A store of a newer
     /// schema is refused before SQLite opens it.
-    /// Opens of one store by several processes run one at a time (`OpenLock`).
+    /// Opens of one store by several processes run one at a time (`StoreFileLock`, `.open`).
     public convenience init(path: String?) throws(GantryError) {
-        let lock = try OpenLock.taken(forStore: path)
+        let lock = try StoreFileLock.taken(forStore: path, for: .open)
         defer { lock?.release() }
         try self.init(path: path, admission: nil)
     }
 
     /// Opens the store as `init(path:)` does; `admission`, when given, decides from the stored
     /// tools whether this embedder may serve them, before anything is migrated or written. The
-    /// caller holds the store's `OpenLock`.
+    /// caller holds the store's `StoreFileLock` for `.open`.
     init(path: String?, admission: ModelAdmission?) throws(GantryError) {
         let path = path.map(Self.absolute)
         self.path = path
@@ -87,6 +91,8 @@ public final class SQLiteStore: GantryStore {
                     try Self.applyExpandSteps(database)
                 }
                 if try database.read({ try Self.changeLogNeedsPruning($0) }) { try database.write { try Self.pruneChangeLog($0) } }
+                // An import whose process died: removed now unless an import runs (then it removes it).
+                if let path { _ = try? Self.removeAbandonedImports(database, path: path) }
             }
             hasChangeLog = try database.read { try Self.appliedExpandSteps($0).contains(1) }
         } catch let error as GantryError {
@@ -149,9 +155,9 @@ public final class SQLiteStore: GantryStore {
         }
     }
 
-    /// The `OpenLock` beside the file (nil in memory, or where no lock file can be made).
+    /// The `.open` `StoreFileLock` beside the file (nil in memory, or where no lock file can be made).
     @_spi(StoreImplementation) public func takeOpeningLock() throws(GantryError) -> (any StoreOpeningLock)? {
-        try OpenLock.taken(forStore: path)
+        try StoreFileLock.taken(forStore: path, for: .open)
     }
 
     /// Applies `ModelAdmission` to the stored tools.
@@ -394,7 +400,7 @@ public final class SQLiteStore: GantryStore {
     /// version trained on one of the feedback events among them (a deleted feedback id at most
     /// its `highestEventID`): the ids join its `forgottenSince` and its file is deleted, so that
     /// no process ever serves weights that carry forgotten feedback. Returns how many events.
-    private static func delete(_ request: QueryInterfaceRequest<EventRecord>, in db: Database) throws -> Int {
+    static func delete(_ request: QueryInterfaceRequest<EventRecord>, in db: Database) throws -> Int {
         let feedbackIDs = try request.filter(Column("kind") == EventColumns.Kind.feedback)
             .select(Column("id"), as: Int64.self).order(Column("id")).fetchAll(db)
         let removed = try request.deleteAll(db)
@@ -479,22 +485,11 @@ public final class SQLiteStore: GantryStore {
     }
 }
 
-// MARK: export and import
+// MARK: export
 
 extension SQLiteStore {
     /// The event log as JSON lines, oldest first (feedback and executions).
     @_spi(StoreImplementation) public func exportEvents() throws(GantryError) -> String {
         try EventLog.encode(feedback: feedbackEvents(), executions: executionEvents())
-    }
-
-    /// Appends the events of JSON lines (as `exportEvents` writes them), all or nothing: every
-    /// line is validated by `EventLog.decode` before one transaction writes them.
-    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) throws(GantryError) -> Int {
-        let (feedback, executions) = try EventLog.decode(text, dimension: dimension, knownTools: knownTools, assumedModel: model)
-        let records = feedback.map(EventRecord.init) + executions.map(EventRecord.init)
-        try write { db in
-            for var record in records { try record.insert(db) }
-        }
-        return records.count
     }
 }
