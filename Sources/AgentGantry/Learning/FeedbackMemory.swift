@@ -57,11 +57,15 @@ struct FeedbackMemory: Sendable {
     private var entries: SegmentedIndex<Entry>
     /// One row per distinct corrected query, with the verdicts on it.
     private var queries: SegmentedIndex<Verdict>
+    /// `queries`' rows by the signs of a few projections: which may repeat a query, without a scan
+    /// of every corrected query (one per correction folded, and one per retrieval).
+    private var queryBuckets: SignBuckets
     let settings: Settings
 
     init(dimension: Int, settings: Settings) throws(GantryError) {
         entries = try SegmentedIndex(dimension: dimension)
         queries = try SegmentedIndex(dimension: dimension)
+        queryBuckets = SignBuckets(dimension: dimension, tolerance: Self.sameQueryTolerance)
         self.settings = settings
     }
 
@@ -76,6 +80,7 @@ struct FeedbackMemory: Sendable {
             queries[query].newest = entry.correct
             if let team = entry.team { queries[query].newestByTeam[team] = entry.correct }
         } else {
+            queryBuckets.insert(unit, ordinal: Int32(queries.count))
             try queries.append(unit, Verdict(newest: entry.correct, newestByTeam: entry.team.map { [$0: entry.correct] } ?? [:]))
         }
     }
@@ -89,8 +94,20 @@ struct FeedbackMemory: Sendable {
 
     /// Where in `queries` the corrected query that `q` repeats is, if any.
     private func sameQuery(as q: [Float]) throws(GantryError) -> SegmentedIndex<Verdict>.Location? {
-        guard queries.count > 0, let nearest = try queries.search(q, k: 1).first, nearest.score >= 1 - Self.sameQueryTolerance else { return nil }
-        return nearest.location
+        guard queries.count > 0 else { return nil }
+        guard let candidates = queryBuckets.candidates(of: q) else {
+            guard let nearest = try queries.search(q, k: 1).first, nearest.score >= 1 - Self.sameQueryTolerance else { return nil }
+            return nearest.location
+        }
+        var best: (score: Float, location: SegmentedIndex<Verdict>.Location)?
+        for ordinal in candidates {
+            let location = queries.location(ofRow: Int(ordinal))
+            let score = queries.vector(at: location).withUnsafeBufferPointer { v in
+                q.withUnsafeBufferPointer { SIMDKernels.dot(v, $0) }
+            }
+            if score >= 1 - Self.sameQueryTolerance, score > best?.score ?? -.infinity { best = (score, location) }
+        }
+        return best?.location
     }
 
     /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`.

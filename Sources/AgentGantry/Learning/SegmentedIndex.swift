@@ -88,6 +88,22 @@ struct SegmentedIndex<Payload: Sendable>: Sendable {
         return Array(hits.sorted { $0.score > $1.score }.prefix(k))
     }
 
+    /// Where the row appended `ordinal`-th (from 0) is now: merges keep rows in append order.
+    func location(ofRow ordinal: Int) -> Location {
+        var first = 0
+        for (number, segment) in sealed.enumerated() {
+            if ordinal < first + segment.payloads.count { return Location(segment: number, row: ordinal - first) }
+            first += segment.payloads.count
+        }
+        return Location(segment: sealed.count, row: ordinal - first)
+    }
+
+    /// The unit vector at `location`.
+    func vector(at location: Location) -> [Float] {
+        let segment = location.segment == sealed.count ? tail : sealed[location.segment]
+        return segment.index.vector(of: .number(Int64(location.row)))!
+    }
+
     /// The payload at `location`.
     subscript(location: Location) -> Payload {
         get { location.segment == sealed.count ? tail.payloads[location.row] : sealed[location.segment].payloads[location.row] }
