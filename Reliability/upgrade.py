@@ -83,10 +83,14 @@ def git(*arguments, cwd=HERE):
     return subprocess.run(["git", *arguments], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
+# Each release's commit, for clones that carry no tags (the tag is the record; this is its copy:
+# add a line when tagging a release).
+RELEASE_COMMITS = [("0.2.0", "a9fc51ea0dcc4e973130bac8ebd7c74b81b36339")]
+
+
 def release_tag():
     """The newest tag reachable from HEAD, or the one before it when HEAD is that tag; in a clone
-    without tags, the newest commit before HEAD whose subject is "Release X.Y.Z" (how releases are
-    committed: `git log --grep '^Release '`)."""
+    without tags, the newest release of RELEASE_COMMITS that is an ancestor of HEAD."""
     try:
         tag = git("describe", "--tags", "--abbrev=0")
         if git("rev-parse", tag + "^{commit}") == git("rev-parse", "HEAD"):
@@ -94,12 +98,13 @@ def release_tag():
         return tag
     except subprocess.CalledProcessError:
         pass
-    release = git("log", "-1", "--format=%H %s", "-E", "--grep", "^Release [0-9]+[.][0-9]+[.][0-9]+", "HEAD^")
-    if not release:
-        sys.exit("upgrade: no release tag or release commit to upgrade from (a shallow clone? git fetch --tags)")
-    commit, subject = release.split(" ", 1)
-    print(f"  no release tag here: upgrading from the commit \"{subject.split(':')[0]}\"")
-    return commit
+    head = git("rev-parse", "HEAD")
+    for version, commit in reversed(RELEASE_COMMITS):
+        ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", commit, "HEAD"], cwd=HERE).returncode == 0
+        if ancestor and commit != head:
+            print(f"  no release tag here: upgrading from {version} ({commit[:7]}, Reliability/upgrade.py RELEASE_COMMITS)")
+            return commit
+    sys.exit("upgrade: no release tag or known release commit to upgrade from (a shallow clone? git fetch --tags)")
 
 
 def write_if_changed(path, text):
