@@ -34,6 +34,10 @@ struct LearnedState: Sendable {
     private(set) var performance = PerformanceModel()
     private(set) var preferences = PreferenceModel()
     private(set) var health: [String: ToolHealth] = [:]
+    /// The tools whose breaker is not `closed` (only executions change that: time turns `open`
+    /// into `half_open`, never into `closed`), so that a retrieval looks at these, not at every
+    /// tool's health.
+    private(set) var unclosedBreakers: Set<String> = []
     /// Feedback events left out because another model embedded their query.
     private(set) var otherModelFeedback = 0
 
@@ -81,6 +85,7 @@ struct LearnedState: Sendable {
         state.breaker.record(success: success, windowFailureRate: state.failureRate, windowCalls: state.outcomes.count,
                              at: event.at, policy: policy)
         health[event.tool] = state
+        if state.breaker.state == .closed { unclosedBreakers.remove(event.tool) } else { unclosedBreakers.insert(event.tool) }
         performance.record(tool: event.tool, intent: event.intent, success: success, session: event.session)
         if success { preferences.recordChoice(of: event.tool, user: event.user, team: event.team) }
     }
@@ -123,11 +128,12 @@ struct LearnedState: Sendable {
     /// Tools whose breaker turns retrievals away at `now`: open, or `half_open` with this
     /// process's `probes` all out.
     func blockedTools(at now: Date, probes: ProbeBudget) -> [String] {
-        health.compactMap { tool, health in
+        unclosedBreakers.filter { tool in
+            guard let health = health[tool] else { return false }
             switch health.breaker.state(at: now, policy: settings.breaker) {
-            case .closed: nil
-            case .open: tool
-            case .halfOpen: probes.admits(tool, breaker: health.breaker, policy: settings.breaker) ? nil : tool
+            case .closed: return false
+            case .open: return true
+            case .halfOpen: return !probes.admits(tool, breaker: health.breaker, policy: settings.breaker)
             }
         }
     }
