@@ -349,7 +349,7 @@ func runAll() async throws -> Bool {
         let result = try await runScenario(scenario, kills: kills, rng: &rng)
         results.append(result)
         let extra = scenario == "train" ? ", \(result.trainings) train() swaps completed" : ""
-        print("  \(scenario.padding(toLength: 9, withPad: " ", startingAt: 0)) \(result.kills) kills, \(result.acknowledged) writes acknowledged, "
+        print("  \(scenario.padding(toLength: 11, withPad: " ", startingAt: 0)) \(result.kills) kills, \(result.acknowledged) writes acknowledged, "
               + "\(result.killedMidWrite) killed mid-write, \(result.inFlightLanded) in-flight writes found complete, events lost \(result.eventsLost), temporaries left ≤ \(result.maxTemporariesLeft)\(extra)"
               + " (\(clock.now - start))")
         for failure in result.failures { print("    FAILED \(failure)") }
