@@ -90,7 +90,7 @@ extension SQLiteStore {
     static func removeAbandonedImports(_ database: DatabaseQueue, path: String) throws(GantryError) -> Int {
         let unfinished: Bool
         do { unfinished = try database.read { try hasUnfinishedImports($0) } } catch { throw .store("\(error)") }
-        guard unfinished, let lock = try StoreFileLock.ifFree(forStore: path, for: .import) else { return 0 }
+        guard unfinished, let lock = try StoreFileLock.taken(forStore: path, for: .import, wait: false) else { return 0 }
         defer { lock.release() }
         return try removeUnfinishedImports(database)
     }

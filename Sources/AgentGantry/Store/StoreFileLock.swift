@@ -59,11 +59,12 @@ final class StoreFileLock: StoreOpeningLock {
     }
 
     /// The lock of the store at `storePath` (relative to the current directory unless absolute)
-    /// for `purpose`, waiting while another process holds it; nil for an in-memory store (nil
-    /// path) or where no lock file can be opened. Throws `GantryError.store` when locking fails.
-    static func taken(forStore storePath: String?, for purpose: Purpose) throws(GantryError) -> StoreFileLock? {
+    /// for `purpose`, waiting while another process holds it unless `wait` is false; nil for an
+    /// in-memory store (nil path), where no lock file can be opened, or when another process holds
+    /// it and `wait` is false. Throws `GantryError.store` when locking fails.
+    static func taken(forStore storePath: String?, for purpose: Purpose, wait: Bool = true) throws(GantryError) -> StoreFileLock? {
         guard let storePath else { return nil }
-        if case .locked(let lock) = try attempt(SQLiteStore.absolute(storePath), purpose, wait: true) { return lock }
+        if case .locked(let lock) = try attempt(SQLiteStore.absolute(storePath), purpose, wait: wait) { return lock }
         return nil
     }
 
@@ -80,14 +81,6 @@ final class StoreFileLock: StoreOpeningLock {
                 do { try await Task.sleep(for: poll) } catch { throw .store("waiting for \(storePath).\(purpose.rawValue)-lock was cancelled") }
             }
         }
-    }
-
-    /// The lock when no other process holds it (nil when one does, for an in-memory store, or
-    /// where no lock file can be opened).
-    static func ifFree(forStore storePath: String?, for purpose: Purpose) throws(GantryError) -> StoreFileLock? {
-        guard let storePath else { return nil }
-        if case .locked(let lock) = try attempt(SQLiteStore.absolute(storePath), purpose, wait: false) { return lock }
-        return nil
     }
 
     /// Lets the next process take the lock (also done when the lock is deallocated).
