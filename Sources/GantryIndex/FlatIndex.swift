@@ -95,6 +95,15 @@ public struct FlatIndex: VectorIndex {
             : nil
         if normalized == nil { try VectorCheck.validate(query, dimension: dimension) }
         let ids = idMap.ids
+        if case .excluding(let excluded) = filter {
+            // The unfiltered pass, keeping enough hits that k remain once the excluded are dropped.
+            var selection = TopKSelection(k: k + excluded.count)
+            withQuery(query, normalized) { q in
+                vectors.withUnsafeBufferPointer { selection.offerInnerProducts(rows: $0, query: q) }
+            }
+            let hits = selection.finish { SearchResult(id: ids[$0], score: $1) }
+            return Array(hits.lazy.filter { !excluded.contains($0.id) }.prefix(k))
+        }
         var selection = TopKSelection(k: k)
         if let filter {
             let allowed = idMap.allowedSlots(filter)

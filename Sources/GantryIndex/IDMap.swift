@@ -47,7 +47,21 @@ struct IDMap: Sendable {
             return allowed.compactMap { slots[$0] }.sorted()
         case .matching(let predicate):
             return ids.indices.filter { predicate(ids[$0]) }.map { Int32($0) }
+        case .excluding(let excluded):
+            let mask = excludedMask(excluded).mask
+            return mask.indices.filter { mask[$0] }.map { Int32($0) }
         }
+    }
+
+    /// A mask over slots that is false exactly at the slots of `excluded`'s indexed ids, and how
+    /// many slots it leaves (tombstones included: they are never returned anyway).
+    func excludedMask(_ excluded: Set<VectorID>) -> (mask: [Bool], allowed: Int) {
+        var mask = [Bool](repeating: true, count: ids.count)
+        var allowed = ids.count
+        for id in excluded {
+            if let slot = slots[id] { mask[Int(slot)] = false; allowed -= 1 }
+        }
+        return (mask, allowed)
     }
 
     init() {}

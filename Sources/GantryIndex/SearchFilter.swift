@@ -5,4 +5,7 @@ public enum SearchFilter: Sendable {
     case allowing(Set<VectorID>)
     /// Only ids for which the predicate holds (called at most once per indexed id and search).
     case matching(@Sendable (VectorID) -> Bool)
+    /// Every id except these. Costs a lookup per excluded id rather than a call per indexed id,
+    /// so excluding a few ids from a large index stays cheap.
+    case excluding(Set<VectorID>)
 }

@@ -57,6 +57,22 @@ struct FlatIndexTests {
         #expect(try index.search(queries.row(0), k: 10, filter: .allowing([])).isEmpty)
     }
 
+    @Test func excludedIdsAreLeftOutExactly() throws {
+        let data = clusteredVectors(count: 3000, dimension: 32, seed: 5)
+        var index = try FlatIndex(dimension: 32)
+        try index.add(contentsOf: data, ids: (0..<3000).map(numbers))
+        let queries = clusteredVectors(count: 5, dimension: 32, seed: 6)
+        for q in 0..<5 {
+            // Exclude the query's own top 7, so the excluded hits would otherwise come first.
+            let top = naiveTopK(data, queries.row(q), k: 7) { _ in true }
+            let excluded = Set(top)
+            let exact = naiveTopK(data, queries.row(q), k: 10) { !excluded.contains($0) }.map(numbers)
+            let filter = SearchFilter.excluding(Set(top.map(numbers)))
+            #expect(try index.search(queries.row(q), k: 10, filter: filter).map(\.id) == exact)
+            #expect(try index.search(queries: queries, k: 10, filter: filter)[q].map(\.id) == exact)
+        }
+    }
+
     @Test func removeKeepsTheRestInOrder() throws {
         let data = clusteredVectors(count: 200, dimension: 16, seed: 7)
         var index = try FlatIndex(dimension: 16)

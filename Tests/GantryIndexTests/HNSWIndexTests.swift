@@ -119,6 +119,22 @@ struct HNSWIndexTests {
         #expect(recall(found, exact) >= 0.95, "selectivity \(selectivity): recall \(recall(found, exact))")
     }
 
+    /// Excluding a few ids (the facade's blocked tools) leaves them out and keeps recall, and
+    /// excluding all but a few answers exactly from the rest.
+    @Test(arguments: [20, 19_990])
+    func excludedIdsAreNeverReturned(excludedCount: Int) throws {
+        var rng = SplitMix64(seed: UInt64(excludedCount))
+        let excludedRows = Set((0..<20_000).shuffled(using: &rng).prefix(excludedCount))
+        let excluded = Set(excludedRows.map(numbers))
+        let found = try fixture.index.search(queries: fixture.queries, k: 10, ef: 64, filter: .excluding(excluded))
+        #expect(found.allSatisfy { $0.count == 10 && $0.allSatisfy { !excluded.contains($0.id) } })
+        let exact = (0..<fixture.queries.rows).map { q in
+            naiveTopK(fixture.data, fixture.queries.row(q), k: 10) { !excludedRows.contains($0) }.map(numbers)
+        }
+        #expect(recall(found, exact) >= 0.95, "\(excludedCount) excluded: recall \(recall(found, exact))")
+        if excludedCount > 19_000 { #expect(found.map { $0.map(\.id) } == exact) }
+    }
+
     @Test func saveAndLoadGiveIdenticalResults() throws {
         var index = fixture.index
         try index.remove(5)

@@ -84,8 +84,8 @@ extension Duration {
 }
 
 await withTaskGroup(of: Void.self) { group in
-    let retrievalInterval = Duration.seconds(Double(retrievalTasks) / Double(retrievalRate))
-    for task in 0..<retrievalTasks {
+    let retrievalInterval = Duration.seconds(Double(retrievalTasks) / Double(max(1, retrievalRate)))
+    for task in 0..<(retrievalRate > 0 ? retrievalTasks : 0) {
         group.addTask {
             await schedule(every: retrievalInterval, offset: retrievalInterval * task / retrievalTasks) { k in
                 _ = try await gantry.retrieveTools(queries[(task * 997 + k * 31) % queryCount], limit: 5)
@@ -93,8 +93,8 @@ await withTaskGroup(of: Void.self) { group in
             }
         }
     }
-    let writeInterval = Duration.seconds(Double(writeTasks) / Double(writeRate))
-    for task in 0..<writeTasks {
+    let writeInterval = Duration.seconds(Double(writeTasks) / Double(max(1, writeRate)))
+    for task in 0..<(writeRate > 0 ? writeTasks : 0) {
         group.addTask {
             await schedule(every: writeInterval, offset: writeInterval * task / writeTasks) { k in
                 let n = task * 100_003 + k

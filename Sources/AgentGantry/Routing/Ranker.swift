@@ -125,7 +125,6 @@ private struct Admission: Sendable {
 
     var filter: SearchFilter? {
         if restricted { return .matching { self($0) } }
-        let blocked = blocked
-        return blocked.isEmpty ? nil : .matching { !blocked.contains($0) }
+        return blocked.isEmpty ? nil : .excluding(blocked)
     }
 }

@@ -246,9 +246,16 @@ public struct HNSWIndex: VectorIndex {
     private func searchPrepared(_ query: [Float], k: Int, ef: Int, filter: SearchFilter?) -> [SearchResult] {
         guard k > 0, count > 0 else { return [] }
         var allowedMask: [Bool]?
-        if let filter {
+        let exactScanLimit = 2 * max(ef, k) * 2 * parameters.m
+        if case .excluding(let excluded) = filter {
+            let (mask, allowed) = idMap.excludedMask(excluded)
+            if allowed <= exactScanLimit {
+                return exactSearch(query, k: k, slots: mask.indices.filter { mask[$0] }.map { Int32($0) })
+            }
+            allowedMask = mask
+        } else if let filter {
             let allowed = idMap.allowedSlots(filter)
-            if allowed.count <= 2 * max(ef, k) * 2 * parameters.m {
+            if allowed.count <= exactScanLimit {
                 return exactSearch(query, k: k, slots: allowed)
             }
             var mask = [Bool](repeating: false, count: storage.count)
