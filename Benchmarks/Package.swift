@@ -85,6 +85,17 @@ let package = Package(
             ],
             path: "Sources/OpenLoop"
         ),
+        // How long a store of many tools takes to open.
+        .executableTarget(
+            name: "Reopen",
+            dependencies: [
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+                .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/Reopen"
+        ),
         // How long other writers wait while one process imports a large event log.
         .executableTarget(
             name: "ImportContention",

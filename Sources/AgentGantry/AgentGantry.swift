@@ -36,6 +36,11 @@ public actor AgentGantry {
     var adapterVersion: Int64?
     /// The tools' adapted vectors.
     var index: ToolIndex
+    /// Where the HNSW graph of `index` is kept between opens (stores opened from a file).
+    let indexCache: ToolIndexCache?
+    /// How the last full index of `adaptedIndex(by:)` came about, and its write to `indexCache`.
+    var indexOrigin = IndexOrigin.built
+    var indexSave: Task<Void, Never>?
     var state: LearnedState
     /// Rows this open left out without moving them: damaged rows of a read-only store (which
     /// cannot move them to quarantine), and tools the embedder could not embed again (kept as
@@ -66,7 +71,9 @@ public actor AgentGantry {
         let store = try SQLiteStore(path: configuration.storePath,
                                     admission: ModelAdmission(model: embedder.modelIdentity, dimension: embedder.dimension,
                                                               reembedOnModelChange: configuration.reembedOnModelChange))
-        try await self.init(configuration: configuration, embedder: embedder, opened: store)
+        let indexCache = configuration.cachesToolIndex
+            ? configuration.storePath.map { ToolIndexCache(store: $0, writable: !store.isReadOnly) } : nil
+        try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: indexCache)
     }
 
     /// Opens on `store`, an open ``GantryStore`` (``SQLiteStore``, or a store shared by many
@@ -80,7 +87,7 @@ public actor AgentGantry {
         let openLock = try store.takeOpeningLock()
         defer { openLock?.release() }
         try store.admit(model: embedder.modelIdentity, dimension: embedder.dimension, reembedOnModelChange: configuration.reembedOnModelChange)
-        try await self.init(configuration: configuration, embedder: embedder, opened: store)
+        try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: nil)
     }
 
     /// `embedder`, or the MiniLM encoder of `configuration.modelDirectory`, checked.
@@ -94,10 +101,12 @@ public actor AgentGantry {
     }
 
     /// Restores the state of `store`, admitted for `embedder` and with its opening lock held.
-    private init(configuration: GantryConfiguration, embedder: any Embedder, opened store: any GantryStore) async throws(GantryError) {
+    private init(configuration: GantryConfiguration, embedder: any Embedder, opened store: any GantryStore,
+                 indexCache: ToolIndexCache?) async throws(GantryError) {
         self.configuration = configuration
         self.embedder = embedder
         self.store = store
+        self.indexCache = indexCache
         state = try LearnedState(settings: LearnedState.Settings(
             dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
@@ -392,13 +401,31 @@ public actor AgentGantry {
     }
 
     /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size),
-    /// adapted in one matrix product and built in one batch.
+    /// adapted in one matrix product and built in one batch. An HNSW graph is loaded from
+    /// `indexCache` when one was saved for this model and adapter, and reconciled with the
+    /// catalogue; a graph built or changed here is saved there in the background.
     func adaptedIndex(by adapter: LowRankAdapter?) throws(GantryError) -> ToolIndex {
         let names = Array(catalog.names)
         var vectors: Matrix
         do { vectors = try Matrix(rowArrays: names.map { catalog[$0]!.vector }, cols: embedder.dimension) } catch { throw .invalidInput("\(error)") }
         if let adapter { vectors = try adaptError { () throws(AdaptError) in try adapter.adaptTools(vectors, ids: names) } }
-        return try ToolIndex(dimension: embedder.dimension, hnsw: catalog.count > configuration.flatIndexLimit, names: names, vectors: vectors)
+        let hnsw = catalog.count > configuration.flatIndexLimit
+        guard hnsw, let indexCache else {
+            return try ToolIndex(dimension: embedder.dimension, hnsw: hnsw, names: names, vectors: vectors)
+        }
+        let identity = ToolIndexCache.identity(model: embedder.modelIdentity, adapter: adapter)
+        if let graph = indexCache.load(identity: identity, dimension: embedder.dimension) {
+            var index = ToolIndex(loaded: graph)
+            if let changes = try? index.reconcile(names: names, vectors: vectors) {
+                indexOrigin = .loaded(changes: changes)
+                if changes > 0, let graph = index.graph { indexSave = indexCache.saveInBackground(graph, identity: identity) ?? indexSave }
+                return index
+            }
+        }
+        let index = try ToolIndex(dimension: embedder.dimension, hnsw: hnsw, names: names, vectors: vectors)
+        indexOrigin = .built
+        if let graph = index.graph { indexSave = indexCache.saveInBackground(graph, identity: identity) ?? indexSave }
+        return index
     }
 
     /// Serves the store's newest adapter version that is not withdrawn (the identity when there

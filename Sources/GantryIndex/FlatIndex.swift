@@ -14,7 +14,7 @@ public struct FlatIndex: VectorIndex {
     public let metric: Metric
     /// The embedding model that made the vectors, written into saved files and checked by
     /// `load(from:expectedModel:)`; empty when not given.
-    public let modelIdentity: String
+    public var modelIdentity: String
     var vectors: [Float] = []
     var idMap = IDMap()
 

@@ -53,6 +53,39 @@ struct ToolIndex: Sendable {
         try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.add(contentsOf: unit, ids: ids) }
     }
 
+    /// A loaded HNSW graph (`ToolIndexCache`), to be reconciled with the catalogue.
+    init(loaded graph: HNSWIndex) {
+        dimension = graph.dimension
+        storage = .hnsw(graph)
+    }
+
+    /// The HNSW graph, if the index is one.
+    var graph: HNSWIndex? { if case .hnsw(let graph) = storage { graph } else { nil } }
+
+    /// Makes the index hold exactly the tools `names` at `vectors`' rows (normalized): removes
+    /// the others, and adds or replaces those whose indexed vector differs from their row by
+    /// more than `tolerance` in a component. Returns how many tools it removed, added or replaced.
+    mutating func reconcile(names: [String], vectors: Matrix, tolerance: Float = 1e-5) throws(GantryError) -> Int {
+        let wanted = Set(names)
+        var changes = 0
+        if let graph {
+            for case .name(let name) in graph.ids where !wanted.contains(name) {
+                try remove(name)
+                changes += 1
+            }
+        }
+        for (row, name) in names.enumerated() {
+            var unit = Array(vectors.row(row))
+            guard unit.count == dimension, unit.allSatisfy(\.isFinite), (try? SIMDKernels.normalize(&unit)) != nil else {
+                throw .invalidInput("tool \(name): its vector must have \(dimension) finite values, not all zero")
+            }
+            if let indexed = vector(of: name), zip(indexed, unit).allSatisfy({ abs($0 - $1) <= tolerance }) { continue }
+            try upsert(name, unit)
+            changes += 1
+        }
+        return changes
+    }
+
     /// Adds or replaces the vector of `name`, normalized. On error the index is unchanged.
     mutating func upsert(_ name: String, _ vector: [Float]) throws(GantryError) {
         let id = VectorID.name(name)

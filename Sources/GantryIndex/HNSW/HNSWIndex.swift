@@ -56,7 +56,7 @@ public struct HNSWIndex: VectorIndex {
     public let metric: Metric
     /// The embedding model that made the vectors, written into saved files and checked by
     /// `load(from:expectedModel:)`; empty when not given.
-    public let modelIdentity: String
+    public var modelIdentity: String
     /// The graph parameters the index was built with (kept in its file).
     public let parameters: Parameters
     var storage: HNSWStorage
@@ -92,6 +92,9 @@ public struct HNSWIndex: VectorIndex {
 
     /// Whether `id` is indexed and not removed (a hash lookup).
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
+
+    /// The ids indexed (not those removed), in the order they were added.
+    public var ids: [VectorID] { (0..<storage.count).compactMap { storage.deleted[$0] == 0 ? idMap.ids[$0] : nil } }
 
     /// The stored vector of `id` (for cosine: the normalized one); nil for an unknown or removed
     /// (tombstoned) id.

@@ -1,0 +1,79 @@
+import Foundation
+import GantryAdapt
+import GantryIO
+import GantryIndex
+import GantryMath
+
+/// The adapted HNSW tool index, kept in a file beside a store file (`<store>.tool-index`), so an
+/// open loads the graph instead of building it (building takes seconds at 10k tools, minutes at
+/// 100k) and an adapter swap loads what the process that trained it saved.
+///
+/// The file is an `IndexFile` (checksummed, written atomically) whose model identity names what
+/// made its vectors: the embedding model and the adapter, by a checksum of its weights (the
+/// frozen embeddings: no adapter). A file of another identity is not used. A file of the same
+/// identity is used whatever the catalogue it indexed: the index is reconciled with the current
+/// catalogue (`ToolIndex.reconcile`), so tools registered, changed or removed since it was saved
+/// cost an insertion each, not a build. A damaged file is ignored and replaced.
+///
+/// Only the facade's process writes the file, after it built or reconciled a graph, on a
+/// background task; processes sharing the store may write it at the same time (the last rename
+/// wins, either file is whole). Failing to read or write it never fails an open: it is a cache.
+struct ToolIndexCache: Sendable {
+    /// Where the file is.
+    let path: String
+    /// Whether graphs are saved (not for a store opened read-only: its open writes nothing).
+    let writable: Bool
+
+    /// The cache of the store file at `storePath`.
+    init(store storePath: String, writable: Bool = true) {
+        path = storePath + ".tool-index"
+        self.writable = writable
+    }
+
+    /// The identity of vectors made by `model` and adapted by `adapter` (nil: the frozen embeddings).
+    static func identity(model: String, adapter: LowRankAdapter?) -> String {
+        guard let adapter else { return model + " · frozen" }
+        var crc = checksum(of: adapter.down.values, continuing: 0)
+        crc = checksum(of: adapter.up.values, continuing: crc)
+        crc = checksum(of: Array("\(adapter.side)".utf8), continuing: crc)
+        for (name, offset) in adapter.toolOffsets.sorted(by: { $0.key < $1.key }) {
+            crc = checksum(of: Array(name.utf8), continuing: crc)
+            crc = checksum(of: offset, continuing: crc)
+        }
+        return model + " · adapter crc32c " + String(crc, radix: 16) + " rank \(adapter.rank)"
+    }
+
+    private static func checksum<T>(of values: [T], continuing crc: UInt32) -> UInt32 {
+        values.withUnsafeBytes { BinaryFile.checksum($0, continuing: crc) }
+    }
+
+    /// The graph saved for `identity` and `dimension`, or nil when there is none, it was made
+    /// otherwise, or it does not load.
+    func load(identity: String, dimension: Int) -> HNSWIndex? {
+        guard FileManager.default.fileExists(atPath: path),
+              let header = try? IndexFile.header(at: path),
+              header.kind == .hnsw, header.metric == .innerProduct, header.dimension == dimension, header.modelIdentity == identity
+        else { return nil }
+        return try? HNSWIndex.load(from: path, expectedModel: identity)
+    }
+
+    /// Writes `index` as the graph of `identity`, on a background task (a copy: the caller's
+    /// index is not held up), unless the cache is read-only (nil). Errors are dropped: the next
+    /// open builds the graph again.
+    func saveInBackground(_ index: HNSWIndex, identity: String) -> Task<Void, Never>? {
+        guard writable else { return nil }
+        let path = path
+        var labelled = index
+        labelled.modelIdentity = identity
+        return Task.detached(priority: .utility) { [labelled] in
+            try? labelled.save(to: path)
+        }
+    }
+}
+
+/// Where a tool index came from: built from the catalogue, or loaded from a `ToolIndexCache`
+/// file and brought up to date with `changes` insertions or removals.
+enum IndexOrigin: Equatable, Sendable {
+    case built
+    case loaded(changes: Int)
+}

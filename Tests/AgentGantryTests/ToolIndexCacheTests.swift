@@ -1,0 +1,146 @@
+import Foundation
+import GantryAdapt
+import GantryEmbed
+import GantryIO
+import GantryIndex
+import GantryMath
+import Testing
+
+@_spi(StoreImplementation) @testable import AgentGantry
+
+/// The HNSW graph kept beside a store file (`<store>.tool-index`): opens load it instead of
+/// building a graph, bring it up to date with the tools changed since it was saved, and never
+/// use one made for another model or adapter, or damaged.
+@Suite("Tool index cache")
+struct ToolIndexCacheTests {
+    /// Tools (both wordings of 0..<400) at seeded random unit vectors, so no two are alike.
+    static let embedder: PrecomputedEmbedder = {
+        let texts = (tools(0..<400) + tools(0..<400, wording: "resolves")).map(\.embeddingText)
+        let vectors = SegmentedIndexTests.unitVectors(texts.count, dimension: 64, seed: 9).flatMap { $0 }
+        return try! PrecomputedEmbedder(texts: texts, vectors: Matrix(rows: texts.count, cols: 64, values: vectors), modelIdentity: "random-64")
+    }()
+
+    static func tools(_ range: Range<Int>, wording: String = "handles") -> [Tool] {
+        range.map { Tool(name: "tool_\($0)", description: "\(wording) request kind \($0) for team \($0 % 7) in region \($0 % 11)") }
+    }
+
+    static func open(_ store: String?, caching: Bool = true) async throws -> AgentGantry {
+        var configuration = GantryConfiguration(storePath: store)
+        configuration.flatIndexLimit = 50  // HNSW from 51 tools
+        configuration.followInterval = nil
+        configuration.cachesToolIndex = caching
+        return try await AgentGantry(configuration: configuration, embedder: embedder)
+    }
+
+    /// `gantry`'s index holds exactly the live tools, at the vectors an index built from the
+    /// catalogue holds, and finds each of them first for its own vector.
+    static func expectServes(_ gantry: AgentGantry, store: String?, live: [Tool], removed: [String]) async throws {
+        let reference = try await open(store, caching: false)
+        if store == nil { try await reference.register(live) }
+        let (index, built) = (await gantry.index, await reference.index)
+        let graph = try #require(index.graph)
+        #expect(Set(graph.ids) == Set(live.map { VectorID.name($0.name) }))
+        for tool in live {
+            let vector = try #require(index.vector(of: tool.name))
+            let expected = try #require(built.vector(of: tool.name))
+            #expect(zip(vector, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(tool.name)'s vector")
+            #expect(try index.search(vector, k: 1, filter: nil).first?.id == .name(tool.name))
+        }
+        for name in removed { #expect(index.vector(of: name) == nil) }
+        #expect(!(try await gantry.retrieveTools(live[0].embeddingText, limit: 10)).contains { removed.contains($0.tool.name) })
+    }
+
+    @Test func reopensLoadTheGraphAndInsertOnlyWhatChanged() async throws {
+        let store = temporaryStore()
+        let cache = ToolIndexCache(store: store)
+        let first = try await Self.open(store)
+        try await first.register(Self.tools(0..<300))
+        #expect(await first.indexOrigin == .built)
+        await first.indexSave?.value
+        #expect(FileManager.default.fileExists(atPath: cache.path))
+
+        let second = try await Self.open(store)
+        #expect(await second.indexOrigin == .loaded(changes: 0))
+        try await Self.expectServes(second, store: store, live: Self.tools(0..<300), removed: [])
+        // Changed by another process after the file was saved: 10 removed, 5 added, 5 reworded.
+        for i in 0..<10 { try await second.remove("tool_\(i)") }
+        try await second.register(Self.tools(300..<305) + Self.tools(100..<105, wording: "resolves"))
+
+        let third = try await Self.open(store)
+        #expect(await third.indexOrigin == .loaded(changes: 20))
+        let live = Self.tools(10..<100) + Self.tools(100..<105, wording: "resolves") + Self.tools(105..<305)
+        try await Self.expectServes(third, store: store, live: live, removed: (0..<10).map { "tool_\($0)" })
+        await third.indexSave?.value
+        let fourth = try await Self.open(store)
+        #expect(await fourth.indexOrigin == .loaded(changes: 0), "the reconciled graph was saved")
+        try await Self.expectServes(fourth, store: store, live: live, removed: (0..<10).map { "tool_\($0)" })
+    }
+
+    @Test func aDamagedFileOrOneOfAnotherAdapterIsBuiltAgain() async throws {
+        let store = temporaryStore()
+        let cache = ToolIndexCache(store: store)
+        let first = try await Self.open(store)
+        try await first.register(Self.tools(0..<120))
+        await first.indexSave?.value
+
+        // One byte flipped in the payload: the checksum refuses it, the open builds and replaces it.
+        var bytes = try BinaryFile.read(cache.path)
+        bytes[bytes.count / 2] ^= 0x40
+        try BinaryFile.writeAtomically(bytes, to: cache.path)
+        let second = try await Self.open(store)
+        #expect(await second.indexOrigin == .built)
+        try await Self.expectServes(second, store: store, live: Self.tools(0..<120), removed: [])
+        await second.indexSave?.value
+        #expect(try await Self.open(store).indexOrigin == .loaded(changes: 0))
+
+        // The same graph saved as another adapter's: not used.
+        let graph = try #require(await second.index.graph)
+        let adapter = try LowRankAdapter.identity(dimension: 64, rank: 4)
+        await cache.saveInBackground(graph, identity: ToolIndexCache.identity(model: Self.embedder.modelIdentity, adapter: adapter))?.value
+        #expect(try await Self.open(store).indexOrigin == .built)
+    }
+
+    /// A read-only store (a replica on a read-only mount) loads the graph saved beside it, and
+    /// one without a graph builds it and writes nothing.
+    @Test func readOnlyStoresLoadTheGraphAndWriteNone() async throws {
+        let (store, bare) = (temporaryStore(), temporaryStore())
+        for path in [store, bare] {
+            let gantry = try await Self.open(path)
+            try await gantry.register(Self.tools(0..<120))
+            await gantry.indexSave?.value
+        }
+        try FileManager.default.removeItem(atPath: ToolIndexCache(store: bare).path)
+        for path in [store, bare] {
+            let undo = try StoreOpeningTests.makeReadOnly(path)
+            defer { undo() }
+            let gantry = try await Self.open(path)
+            #expect(await gantry.indexOrigin == (path == store ? .loaded(changes: 0) : .built))
+            #expect(await gantry.indexSave == nil)
+            try await Self.expectServes(gantry, store: path, live: Self.tools(0..<120), removed: [])
+        }
+        #expect(!FileManager.default.fileExists(atPath: ToolIndexCache(store: bare).path))
+    }
+
+    @Test func identitiesNameTheModelAndTheAdapterWeights() throws {
+        let adapter = try LowRankAdapter.identity(dimension: 64, rank: 4)
+        var trained = adapter
+        var up = adapter.up.values
+        up[3] = 0.25
+        trained.up = try Matrix(rows: adapter.up.rows, cols: adapter.up.cols, values: up)
+        var offset = adapter
+        offset.toolOffsets = ["tool_1": [Float](repeating: 0.01, count: 64)]
+        let identities = [ToolIndexCache.identity(model: "m", adapter: nil), ToolIndexCache.identity(model: "n", adapter: nil),
+                          ToolIndexCache.identity(model: "m", adapter: adapter), ToolIndexCache.identity(model: "m", adapter: trained),
+                          ToolIndexCache.identity(model: "m", adapter: offset)]
+        #expect(Set(identities).count == identities.count, "\(identities)")
+        #expect(ToolIndexCache.identity(model: "m", adapter: trained) == ToolIndexCache.identity(model: "m", adapter: trained))
+    }
+
+    @Test func storesWithoutAFileKeepNoCache() async throws {
+        let gantry = try await Self.open(nil)
+        try await gantry.register(Self.tools(0..<80))
+        #expect(await gantry.indexCache == nil)
+        #expect(await gantry.indexSave == nil)
+        try await Self.expectServes(gantry, store: nil, live: Self.tools(0..<80), removed: [])
+    }
+}
