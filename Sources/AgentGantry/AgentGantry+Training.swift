@@ -130,9 +130,10 @@ extension AgentGantry {
         let bytes = AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
                                        trainingJSON: String(decoding: (try? encoder.encode(settings)) ?? Data(), as: UTF8.self),
                                        metricsJSON: reportJSON)
-        // Build the re-adapted index first; store (unless events it saw were deleted while it
-        // trained), then replace adapter and index together.
-        let fresh = try adaptedIndex(by: trained)
+        // Build the re-adapted index first (and save its graph, so processes that follow load
+        // it); store (unless events it saw were deleted while it trained), then replace adapter
+        // and index together.
+        let fresh = try adaptedIndex(by: trained, savedFirst: true)
         let record = AdapterRecord(file: bytes, trainedAt: configuration.clock.now(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
         guard let version = try store.saveAdapter(record, feedbackCount: feedbackCount) else {
             try await catchUp()  // deleted here or by another process: serve what is left

@@ -403,8 +403,10 @@ public actor AgentGantry {
     /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size),
     /// adapted in one matrix product and built in one batch. An HNSW graph is loaded from
     /// `indexCache` when one was saved for this model and adapter, and reconciled with the
-    /// catalogue; a graph built or changed here is saved there in the background.
-    func adaptedIndex(by adapter: LowRankAdapter?) throws(GantryError) -> ToolIndex {
+    /// catalogue; a graph built or changed here is saved there in the background, or before
+    /// returning when `savedFirst` (a trainer saves the graph of its adapter before publishing
+    /// the version, so processes that follow load it instead of building it).
+    func adaptedIndex(by adapter: LowRankAdapter?, savedFirst: Bool = false) throws(GantryError) -> ToolIndex {
         let names = Array(catalog.names)
         var vectors: Matrix
         do { vectors = try Matrix(rowArrays: names.map { catalog[$0]!.vector }, cols: embedder.dimension) } catch { throw .invalidInput("\(error)") }
@@ -414,18 +416,21 @@ public actor AgentGantry {
             return try ToolIndex(dimension: embedder.dimension, hnsw: hnsw, names: names, vectors: vectors)
         }
         let identity = ToolIndexCache.identity(model: embedder.modelIdentity, adapter: adapter)
+        func saved(_ index: ToolIndex) -> ToolIndex {
+            guard let graph = index.graph else { return index }
+            if savedFirst { indexCache.save(graph, identity: identity) } else { indexSave = indexCache.saveInBackground(graph, identity: identity) ?? indexSave }
+            return index
+        }
         if let graph = indexCache.load(identity: identity, dimension: embedder.dimension) {
             var index = ToolIndex(loaded: graph)
             if let changes = try? index.reconcile(names: names, vectors: vectors) {
                 indexOrigin = .loaded(changes: changes)
-                if changes > 0, let graph = index.graph { indexSave = indexCache.saveInBackground(graph, identity: identity) ?? indexSave }
-                return index
+                return changes > 0 ? saved(index) : index
             }
         }
         let index = try ToolIndex(dimension: embedder.dimension, hnsw: hnsw, names: names, vectors: vectors)
         indexOrigin = .built
-        if let graph = index.graph { indexSave = indexCache.saveInBackground(graph, identity: identity) ?? indexSave }
-        return index
+        return saved(index)
     }
 
     /// Serves the store's newest adapter version that is not withdrawn (the identity when there

@@ -100,6 +100,31 @@ struct ToolIndexCacheTests {
         #expect(try await Self.open(store).indexOrigin == .built)
     }
 
+    /// A trainer saves the graph of its new adapter before publishing the version, so a process
+    /// that follows the store swaps to it by loading the graph, not by building one.
+    @Test func followersLoadTheGraphOfATrainedAdapter() async throws {
+        let path = temporaryStore()
+        let settings: (inout GantryConfiguration) -> Void = {
+            $0.flatIndexLimit = 4  // the support-desk catalogue's 9 tools in an HNSW graph
+            $0.followInterval = nil
+            $0.training.rank = 8
+            $0.training.epochs = 15
+        }
+        let trainer = try await makeGantry(store: path, settings)
+        let follower = try await makeGantry(store: path, settings)
+        for (query, wrong, right) in AgentGantryTrainingTests.corrections {
+            try await trainer.recordFeedback(query: query, selectedTool: wrong, correctTool: right)
+        }
+        let summary = try await trainer.train()
+        try #require(summary.applied, "\(summary.reason ?? "")")
+        #expect(await trainer.indexOrigin == .built)
+        try await follower.followStore()
+        #expect(await follower.servedAdapterVersion == summary.adapterVersion)
+        #expect(await follower.indexOrigin == .loaded(changes: 0))
+        let probe = "stop paying for the plan"
+        #expect(names(try await follower.retrieveTools(probe, limit: 5)) == names(try await trainer.retrieveTools(probe, limit: 5)))
+    }
+
     /// A read-only store (a replica on a read-only mount) loads the graph saved beside it, and
     /// one without a graph builds it and writes nothing.
     @Test func readOnlyStoresLoadTheGraphAndWriteNone() async throws {

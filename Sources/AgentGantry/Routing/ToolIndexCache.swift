@@ -57,17 +57,21 @@ struct ToolIndexCache: Sendable {
         return try? HNSWIndex.load(from: path, expectedModel: identity)
     }
 
+    /// Writes `index` as the graph of `identity` now, unless the cache is read-only. Errors are
+    /// dropped, as in the background.
+    func save(_ index: HNSWIndex, identity: String) {
+        guard writable else { return }
+        var labelled = index
+        labelled.modelIdentity = identity
+        try? labelled.save(to: path)
+    }
+
     /// Writes `index` as the graph of `identity`, on a background task (a copy: the caller's
     /// index is not held up), unless the cache is read-only (nil). Errors are dropped: the next
     /// open builds the graph again.
     func saveInBackground(_ index: HNSWIndex, identity: String) -> Task<Void, Never>? {
         guard writable else { return nil }
-        let path = path
-        var labelled = index
-        labelled.modelIdentity = identity
-        return Task.detached(priority: .utility) { [labelled] in
-            try? labelled.save(to: path)
-        }
+        return Task.detached(priority: .utility) { [self] in save(index, identity: identity) }
     }
 }
 
