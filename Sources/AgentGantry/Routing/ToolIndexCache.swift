@@ -15,9 +15,11 @@ import GantryMath
 /// catalogue (`ToolIndex.reconcile`), so tools registered, changed or removed since it was saved
 /// cost an insertion each, not a build. A damaged file is ignored and replaced.
 ///
-/// Only the facade's process writes the file, after it built or reconciled a graph, on a
-/// background task; processes sharing the store may write it at the same time (the last rename
-/// wins, either file is whole). Failing to read or write it never fails an open: it is a cache.
+/// A process writes the file after it built a graph or changed one while reconciling it, on a
+/// background task (`train()`: before it stores the adapter version, so that processes following
+/// the store find the graph when they swap). Processes sharing the store may write it at the same
+/// time (the last rename wins, either file is whole). Failing to read or write it never fails an
+/// open: it is a cache.
 struct ToolIndexCache: Sendable {
     /// Where the file is.
     let path: String
