@@ -403,7 +403,7 @@ public actor AgentGantry {
     /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size),
     /// adapted in one matrix product and built in one batch. An HNSW graph is loaded from
     /// `indexCache` when one was saved for this model and adapter, and reconciled with the
-    /// catalogue; a graph built or changed here is saved there in the background, or before
+    /// catalogue unless it differs from it by more than a quarter; a graph built or changed here is saved there in the background, or before
     /// returning when `savedFirst` (a trainer saves the graph of its adapter before publishing
     /// the version, so processes that follow load it instead of building it).
     func adaptedIndex(by adapter: LowRankAdapter?, savedFirst: Bool = false) throws(GantryError) -> ToolIndex {
@@ -423,7 +423,7 @@ public actor AgentGantry {
         }
         if let graph = indexCache.load(identity: identity, dimension: embedder.dimension) {
             var index = ToolIndex(loaded: graph)
-            if let changes = try? index.reconcile(names: names, vectors: vectors) {
+            if let changes = try? index.reconcile(names: names, vectors: vectors) {  // nil also when too unlike the catalogue
                 indexOrigin = .loaded(changes: changes)
                 return changes > 0 ? saved(index) : index
             }

@@ -76,6 +76,24 @@ struct ToolIndexCacheTests {
         try await Self.expectServes(fourth, store: store, live: live, removed: (0..<10).map { "tool_\($0)" })
     }
 
+    /// A graph saved for a catalogue mostly unlike this one (another store that was at this
+    /// path) is not reconciled tool by tool: the open builds.
+    @Test func aGraphOfAnotherCatalogueIsBuiltAgain() async throws {
+        let store = temporaryStore()
+        let first = try await Self.open(store)
+        try await first.register(Self.tools(0..<300))
+        await first.indexSave?.value
+        let bytes = try BinaryFile.read(ToolIndexCache(store: store).path)
+        let other = temporaryStore()
+        let second = try await Self.open(other)
+        try await second.register(Self.tools(300..<400))
+        await second.indexSave?.value
+        try BinaryFile.writeAtomically(bytes, to: ToolIndexCache(store: other).path)  // the first store's graph
+        let reopened = try await Self.open(other)
+        #expect(await reopened.indexOrigin == .built)
+        try await Self.expectServes(reopened, store: other, live: Self.tools(300..<400), removed: (0..<300).map { "tool_\($0)" })
+    }
+
     @Test func aDamagedFileOrOneOfAnotherAdapterIsBuiltAgain() async throws {
         let store = temporaryStore()
         let cache = ToolIndexCache(store: store)

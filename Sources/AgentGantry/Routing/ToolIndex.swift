@@ -64,15 +64,20 @@ struct ToolIndex: Sendable {
 
     /// Makes the index hold exactly the tools `names` at `vectors`' rows (normalized): removes
     /// the others, and adds or replaces those whose indexed vector differs from their row by
-    /// more than `tolerance` in a component. Returns how many tools it removed, added or replaced.
-    mutating func reconcile(names: [String], vectors: Matrix, tolerance: Float = 1e-5) throws(GantryError) -> Int {
+    /// more than `tolerance` in a component. Returns how many tools it removed, added or replaced;
+    /// nil, changing nothing, when more tools would be removed or added than a graph rebuild
+    /// tolerates as tombstones (`tombstoneShare` of them, at least 64): building anew is cheaper
+    /// than inserting that many (a graph saved for another catalogue, say).
+    mutating func reconcile(names: [String], vectors: Matrix, tolerance: Float = 1e-5) throws(GantryError) -> Int? {
         let wanted = Set(names)
+        var indexed = Set<String>()
+        for case .name(let name) in graph?.ids ?? [] { indexed.insert(name) }
+        let stale = indexed.subtracting(wanted), missing = wanted.subtracting(indexed)
+        guard Double(stale.count + missing.count) <= max(64, Self.tombstoneShare * Double(names.count)) else { return nil }
         var changes = 0
-        if let graph {
-            for case .name(let name) in graph.ids where !wanted.contains(name) {
-                try remove(name)
-                changes += 1
-            }
+        for name in stale.sorted() {
+            try remove(name)
+            changes += 1
         }
         for (row, name) in names.enumerated() {
             var unit = Array(vectors.row(row))
