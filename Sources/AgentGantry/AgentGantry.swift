@@ -403,9 +403,9 @@ public actor AgentGantry {
     /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size),
     /// adapted in one matrix product and built in one batch. An HNSW graph is loaded from
     /// `indexCache` when one was saved for this model and adapter, and reconciled with the
-    /// catalogue unless it differs from it by more than a quarter; a graph built or changed here is saved there in the background, or before
-    /// returning when `savedFirst` (a trainer saves the graph of its adapter before publishing
-    /// the version, so processes that follow load it instead of building it).
+    /// catalogue unless more than a quarter of it differs; a graph built or changed here is
+    /// saved there in the background, or before returning when `savedFirst` (a trainer saves the
+    /// graph of its adapter before publishing the version, so processes that follow load it).
     func adaptedIndex(by adapter: LowRankAdapter?, savedFirst: Bool = false) throws(GantryError) -> ToolIndex {
         let names = Array(catalog.names)
         var vectors: Matrix
@@ -418,7 +418,11 @@ public actor AgentGantry {
         let identity = ToolIndexCache.identity(model: embedder.modelIdentity, adapter: adapter)
         func saved(_ index: ToolIndex) -> ToolIndex {
             guard let graph = index.graph else { return index }
-            if savedFirst { indexCache.save(graph, identity: identity) } else { indexSave = indexCache.saveInBackground(graph, identity: identity) ?? indexSave }
+            if savedFirst {
+                indexCache.save(graph, identity: identity)
+            } else {
+                indexSave = indexCache.saveInBackground(graph, identity: identity) ?? indexSave
+            }
             return index
         }
         if let graph = indexCache.load(identity: identity, dimension: embedder.dimension) {

@@ -24,8 +24,9 @@ public struct GantryConfiguration: Sendable {
     /// Below this many tools the index is exact (flat); above, HNSW.
     public var flatIndexLimit = 5_000
     /// Keep the HNSW graph of the adapted tools in `<storePath>.tool-index` and load it at the
-    /// next open instead of building it (tools changed meanwhile are inserted or removed; a
-    /// file made for another model or adapter, or damaged, is ignored and replaced). The file
+    /// next open instead of building it (tools changed meanwhile are inserted or removed, unless
+    /// more than a quarter of the catalogue was; a file made for another model or adapter, or
+    /// damaged, is ignored and replaced). The file
     /// is written in the background after a graph is built or brought up to date; it is a
     /// cache: deleting it costs one build. Stores opened with `init(configuration:embedder:store:)`
     /// and in-memory stores keep none.

@@ -11,9 +11,10 @@ import GantryMath
 /// The file is an `IndexFile` (checksummed, written atomically) whose model identity names what
 /// made its vectors: the embedding model and the adapter, by a checksum of its weights (the
 /// frozen embeddings: no adapter). A file of another identity is not used. A file of the same
-/// identity is used whatever the catalogue it indexed: the index is reconciled with the current
-/// catalogue (`ToolIndex.reconcile`), so tools registered, changed or removed since it was saved
-/// cost an insertion each, not a build. A damaged file is ignored and replaced.
+/// identity is reconciled with the current catalogue (`ToolIndex.reconcile`), so tools
+/// registered, changed or removed since it was saved cost an insertion each, not a build —
+/// unless more than a quarter of the catalogue was added or removed (then a build is cheaper).
+/// A damaged file is ignored and replaced.
 ///
 /// A process writes the file after it built a graph or changed one while reconciling it, on a
 /// background task (`train()`: before it stores the adapter version, so that processes following
