@@ -80,10 +80,7 @@ struct ToolIndex: Sendable {
             changes += 1
         }
         for (row, name) in names.enumerated() {
-            var unit = Array(vectors.row(row))
-            guard unit.count == dimension, unit.allSatisfy(\.isFinite), (try? SIMDKernels.normalize(&unit)) != nil else {
-                throw .invalidInput("tool \(name): its vector must have \(dimension) finite values, not all zero")
-            }
+            let unit = try unit(Array(vectors.row(row)), of: name)
             if let indexed = vector(of: name), zip(indexed, unit).allSatisfy({ abs($0 - $1) <= tolerance }) { continue }
             try upsert(name, unit)
             changes += 1
@@ -95,14 +92,20 @@ struct ToolIndex: Sendable {
     mutating func upsert(_ name: String, _ vector: [Float]) throws(GantryError) {
         let id = VectorID.name(name)
         // Validate first (length, finite, non-zero) so that a bad vector never removes the old one.
-        var unit = vector
-        guard vector.count == dimension, vector.allSatisfy(\.isFinite), (try? SIMDKernels.normalize(&unit)) != nil else {
-            throw .invalidInput("tool \(name): its vector must have \(dimension) finite values, not all zero")
-        }
+        let unit = try unit(vector, of: name)
         try mutate { (index: inout any VectorIndex) throws(IndexError) in
             if index.contains(id) { try index.remove(id) }
             try index.add(unit, id: id)
         }
+    }
+
+    /// `vector` made unit; throws unless it has `dimension` finite values, not all zero.
+    private func unit(_ vector: [Float], of name: String) throws(GantryError) -> [Float] {
+        var unit = vector
+        guard vector.count == dimension, vector.allSatisfy(\.isFinite), (try? SIMDKernels.normalize(&unit)) != nil else {
+            throw .invalidInput("tool \(name): its vector must have \(dimension) finite values, not all zero")
+        }
+        return unit
     }
 
     mutating func remove(_ name: String) throws(GantryError) {

@@ -1,4 +1,3 @@
-import Foundation
 import GantryAdapt
 import GantryIO
 import GantryIndex
@@ -53,8 +52,7 @@ struct ToolIndexCache: Sendable {
     /// The graph saved for `identity` and `dimension`, or nil when there is none, it was made
     /// otherwise, or it does not load.
     func load(identity: String, dimension: Int) -> HNSWIndex? {
-        guard FileManager.default.fileExists(atPath: path),
-              let header = try? IndexFile.header(at: path),
+        guard let header = try? IndexFile.header(at: path),
               header.kind == .hnsw, header.metric == .innerProduct, header.dimension == dimension, header.modelIdentity == identity
         else { return nil }
         return try? HNSWIndex.load(from: path, expectedModel: identity)
