@@ -65,6 +65,8 @@ public actor AgentGantry {
     public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil) async throws(GantryError) {
         try configuration.validate()
         let embedder = try Self.resolve(embedder, configuration)
+        let prefetch = configuration.cachesToolIndex
+            ? configuration.storePath.map { ToolIndexCache(store: $0).prefetch(dimension: embedder.dimension) } : nil
         let openLock = try StoreFileLock.taken(forStore: configuration.storePath, for: .open)
         defer { openLock?.release() }
         // The model is checked before the file is migrated, so a store refused for its model keeps its bytes.
@@ -73,7 +75,7 @@ public actor AgentGantry {
                                                               reembedOnModelChange: configuration.reembedOnModelChange))
         let indexCache = configuration.cachesToolIndex
             ? configuration.storePath.map { ToolIndexCache(store: $0, writable: !store.isReadOnly) } : nil
-        try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: indexCache)
+        try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: indexCache, prefetch: prefetch)
     }
 
     /// Opens on `store`, an open ``GantryStore`` (``SQLiteStore``, or a store shared by many
@@ -87,7 +89,7 @@ public actor AgentGantry {
         let openLock = try store.takeOpeningLock()
         defer { openLock?.release() }
         try store.admit(model: embedder.modelIdentity, dimension: embedder.dimension, reembedOnModelChange: configuration.reembedOnModelChange)
-        try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: nil)
+        try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: nil, prefetch: nil)
     }
 
     /// `embedder`, or the MiniLM encoder of `configuration.modelDirectory`, checked.
@@ -100,9 +102,10 @@ public actor AgentGantry {
         return resolved
     }
 
-    /// Restores the state of `store`, admitted for `embedder` and with its opening lock held.
+    /// Restores the state of `store`, admitted for `embedder` and with its opening lock held;
+    /// `prefetch` reads the graph of `indexCache` meanwhile.
     private init(configuration: GantryConfiguration, embedder: any Embedder, opened store: any GantryStore,
-                 indexCache: ToolIndexCache?) async throws(GantryError) {
+                 indexCache: ToolIndexCache?, prefetch: Task<ToolIndexCache.Prefetched?, Never>?) async throws(GantryError) {
         self.configuration = configuration
         self.embedder = embedder
         self.store = store
@@ -126,7 +129,7 @@ public actor AgentGantry {
             }
         }
         followedChanges = try store.changeCounter()
-        try await restore()
+        try await restore(prefetch: prefetch)
         publish()
         if store.isShared, let interval = configuration.followInterval {
             follower = Task { [weak self] in
@@ -290,7 +293,7 @@ public actor AgentGantry {
     /// Loads tools, adapter and breakers, and replays the event log into the learned state. Rows
     /// that fail validation (a damaged file, or written by a version that checked less) are
     /// moved to quarantine (`quarantinedRows()`), or in a read-only store left out.
-    private func restore() async throws(GantryError) {
+    private func restore(prefetch: Task<ToolIndexCache.Prefetched?, Never>?) async throws(GantryError) {
         var damaged = [QuarantinedRow]()
         // The newest servable version whose file decodes; a damaged one is quarantined and the
         // next one tried; another model's adapter is not served (the frozen embeddings are, until
@@ -325,10 +328,13 @@ public actor AgentGantry {
             }
         }
         var stale = [StoredTool]()
+        catalog.reserveCapacity(tools.count)
         for stored in tools {
             if stored.model == embedder.modelIdentity, stored.vector.count == embedder.dimension {
                 var vector = stored.vector
-                try? SIMDKernels.normalize(&vector)  // as register keeps them (rows of older versions were raw)
+                // Unit, as register keeps them (rows of older versions were raw); a unit row is
+                // kept as it is, not copied.
+                if abs(SIMDKernels.norm(vector) - 1) > 1e-6 { try? SIMDKernels.normalize(&vector) }
                 catalog.upsert(stored.tool, vector: vector)
                 state.assignIntent(to: stored.tool, vector: vector)
             } else {
@@ -336,7 +342,7 @@ public actor AgentGantry {
             }
         }
         do {
-            try rebuildIndex()
+            index = try adaptedIndex(by: adapter, prefetched: await prefetch?.value)
             if let adapter, let probe = catalog.entries.values.first?.vector {
                 _ = try adaptError { () throws(AdaptError) in try adapter.adaptQuery(probe) }  // query side too
             }
@@ -402,18 +408,26 @@ public actor AgentGantry {
 
     /// A new index of the catalog's vectors adapted by `adapter` (flat or HNSW by catalog size),
     /// adapted in one matrix product and built in one batch. An HNSW graph is loaded from
-    /// `indexCache` when one was saved for this model and adapter, and reconciled with the
-    /// catalogue unless more than a quarter of it differs; a graph built or changed here is
-    /// saved there in the background, or before returning when `savedFirst` (a trainer saves the
-    /// graph of its adapter before publishing the version, so processes that follow load it).
-    func adaptedIndex(by adapter: LowRankAdapter?, savedFirst: Bool = false) throws(GantryError) -> ToolIndex {
+    /// `indexCache` when one was saved for this model and adapter (an open passes the graph it
+    /// `prefetched`, taken if its identity is the one needed), and reconciled with the catalogue
+    /// (adapted block by block) unless more than a quarter of it differs; a graph built or
+    /// changed here is saved there in the background, or before returning when `savedFirst` (a
+    /// trainer saves the graph of its adapter before publishing the version, so processes that
+    /// follow load it).
+    func adaptedIndex(by adapter: LowRankAdapter?, savedFirst: Bool = false,
+                      prefetched: ToolIndexCache.Prefetched? = nil) throws(GantryError) -> ToolIndex {
         let names = Array(catalog.names)
-        var vectors: Matrix
-        do { vectors = try Matrix(rowArrays: names.map { catalog[$0]!.vector }, cols: embedder.dimension) } catch { throw .invalidInput("\(error)") }
-        if let adapter { vectors = try adaptError { () throws(AdaptError) in try adapter.adaptTools(vectors, ids: names) } }
+        let (catalog, dimension) = (catalog, embedder.dimension)
+        func adapted(_ rows: Range<Int>) throws(GantryError) -> Matrix {
+            let ids = Array(names[rows])
+            var vectors: Matrix
+            do { vectors = try Matrix(rowArrays: ids.map { catalog[$0]!.vector }, cols: dimension) } catch { throw .invalidInput("\(error)") }
+            if let adapter { vectors = try adaptError { () throws(AdaptError) in try adapter.adaptTools(vectors, ids: ids) } }
+            return vectors
+        }
         let hnsw = catalog.count > configuration.flatIndexLimit
         guard hnsw, let indexCache else {
-            return try ToolIndex(dimension: embedder.dimension, hnsw: hnsw, names: names, vectors: vectors)
+            return try ToolIndex(dimension: dimension, hnsw: hnsw, names: names, vectors: adapted(names.indices))
         }
         let identity = ToolIndexCache.identity(model: embedder.modelIdentity, adapter: adapter)
         func saved(_ index: ToolIndex) -> ToolIndex {
@@ -425,14 +439,14 @@ public actor AgentGantry {
             }
             return index
         }
-        if let graph = indexCache.load(identity: identity, dimension: embedder.dimension) {
+        if let graph = prefetched?.take(identity: identity) ?? indexCache.load(identity: identity, dimension: embedder.dimension) {
             var index = ToolIndex(loaded: graph)
-            if let changes = try? index.reconcile(names: names, vectors: vectors) {  // nil also when too unlike the catalogue
+            if let changes = try? index.reconcile(names: names, vectors: adapted) {  // nil also when too unlike the catalogue
                 indexOrigin = .loaded(changes: changes)
                 return changes > 0 ? saved(index) : index
             }
         }
-        let index = try ToolIndex(dimension: embedder.dimension, hnsw: hnsw, names: names, vectors: vectors)
+        let index = try ToolIndex(dimension: dimension, hnsw: hnsw, names: names, vectors: adapted(names.indices))
         indexOrigin = .built
         return saved(index)
     }

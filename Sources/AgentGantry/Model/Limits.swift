@@ -37,13 +37,13 @@ public enum Limits {
     /// (`refusedWhat` says which in the message). The size is checked first, so an oversized name
     /// costs nothing to refuse.
     static func normalize(name: String, maxBytes: Int,
-                          refusing refused: (Unicode.Scalar) -> Bool = { $0.properties.generalCategory == .control },
+                          refusing refused: ScalarRule = .controlCharacters,
                           refusedWhat: String = "control characters") throws(Violation) -> String
     {
         let bytes = name.utf8.count
         guard bytes <= maxBytes else { throw Violation(reason: "has \(bytes) bytes; the limit is \(maxBytes)") }
         guard bytes > 0 else { throw Violation(reason: "is empty") }
-        guard !name.unicodeScalars.contains(where: refused) else { throw Violation(reason: "may not hold \(refusedWhat)") }
+        guard !refused.matchesAny(in: name) else { throw Violation(reason: "may not hold \(refusedWhat)") }
         let nfc = name.nfc
         guard nfc.utf8.count <= maxBytes else {
             throw Violation(reason: "has \(nfc.utf8.count) bytes in Unicode NFC; the limit is \(maxBytes)")

@@ -47,9 +47,8 @@ public struct Tool: Sendable, Hashable, Codable {
         func fail(_ reason: String) -> GantryError { .invalidTool(name: name, reason: reason) }
         var tool = self
         do {
-            tool.name = try Limits.normalize(name: name, maxBytes: Limits.toolNameBytes, refusing: {
-                $0.properties.isWhitespace || [.control, .format, .unassigned, .privateUse, .surrogate].contains($0.properties.generalCategory)
-            }, refusedWhat: "spaces or control characters")
+            tool.name = try Limits.normalize(name: name, maxBytes: Limits.toolNameBytes, refusing: Self.refusedInNames,
+                                             refusedWhat: "spaces or control characters")
         } catch {
             throw fail("the name \(error.reason)")
         }
@@ -57,7 +56,7 @@ public struct Tool: Sendable, Hashable, Codable {
         guard descriptionBytes <= Limits.descriptionBytes else {
             throw fail("the description has \(descriptionBytes) bytes; the limit is \(Limits.descriptionBytes)")
         }
-        guard !description.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
+        guard !Self.refusedInDescriptions.matchesAny(in: description) else {
             throw fail("the description holds control characters")
         }
         guard tags.count <= Limits.tagsPerTool else { throw fail("at most \(Limits.tagsPerTool) tags") }
@@ -83,6 +82,14 @@ public struct Tool: Sendable, Hashable, Codable {
         }
         return tool
     }
+
+    /// What a tool name may not hold: whitespace, control and format characters, unassigned and
+    /// private-use code points.
+    private static let refusedInNames = ScalarRule {
+        $0.properties.isWhitespace || [.control, .format, .unassigned, .privateUse, .surrogate].contains($0.properties.generalCategory)
+    }
+    /// What a description may not hold: control characters other than newline and tab.
+    private static let refusedInDescriptions = ScalarRule { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }
 
     /// Parameter names of the schema's `properties`, sorted.
     public var parameterNames: [String] {

@@ -19,9 +19,14 @@ struct ToolCatalog: Sendable {
 
     func contains(_ name: String) -> Bool { entries[name] != nil }
 
+    /// Makes room for `count` tools (an open fills the catalogue all at once).
+    mutating func reserveCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+    }
+
     mutating func upsert(_ tool: Tool, vector: [Float]) {
         entries[tool.name] = Entry(tool: tool, vector: vector)
-        if tool.deprecated { deprecated.insert(tool.name) } else { deprecated.remove(tool.name) }
+        if tool.deprecated { deprecated.insert(tool.name) } else if !deprecated.isEmpty { deprecated.remove(tool.name) }
     }
 
     mutating func remove(_ name: String) {

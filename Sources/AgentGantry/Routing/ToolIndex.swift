@@ -62,30 +62,62 @@ struct ToolIndex: Sendable {
     /// The HNSW graph, if the index is one.
     var graph: HNSWIndex? { if case .hnsw(let graph) = storage { graph } else { nil } }
 
-    /// Makes the index hold exactly the tools `names` at `vectors`' rows (normalized): removes
-    /// the others, and adds or replaces those whose indexed vector differs from their row by
-    /// more than `tolerance` in a component. Returns how many tools it removed, added or replaced;
-    /// nil, changing nothing, when more tools would be removed or added than a graph rebuild
-    /// tolerates as tombstones (`tombstoneShare` of them, at least 64): building anew is cheaper
-    /// than inserting that many (a graph saved for another catalogue, say).
-    mutating func reconcile(names: [String], vectors: Matrix, tolerance: Float = 1e-5) throws(GantryError) -> Int? {
-        let wanted = Set(names)
-        var indexed = Set<String>()
-        for case .name(let name) in graph?.ids ?? [] { indexed.insert(name) }
-        let stale = indexed.subtracting(wanted), missing = wanted.subtracting(indexed)
-        guard Double(stale.count + missing.count) <= max(64, Self.tombstoneShare * Double(names.count)) else { return nil }
-        var changes = 0
-        for name in stale.sorted() {
-            try remove(name)
-            changes += 1
+    /// Makes the index hold exactly the tools `names`, at the vectors `vectors(rows)` gives for
+    /// ranges of them (normalized here): removes the others, and adds or replaces those whose
+    /// indexed vector differs from theirs by more than `tolerance` in a component. Vectors are
+    /// asked for `reconcileBlock` rows at a time and compared in place on every core, so an open
+    /// of 100,000 tools never holds a second copy of them all. Returns how many tools it removed,
+    /// added or replaced; nil, changing nothing, when more tools would be removed or added than a
+    /// graph rebuild tolerates as tombstones (`tombstoneShare` of them, at least 64): building
+    /// anew is cheaper than inserting that many (a graph saved for another catalogue, say).
+    mutating func reconcile(names: [String], tolerance: Float = 1e-5,
+                            vectors: (Range<Int>) throws(GantryError) -> Matrix) throws(GantryError) -> Int? {
+        let present = names.count { contains($0) }  // names are distinct
+        let (missing, stale) = (names.count - present, count - present)
+        guard Double(stale + missing) <= max(64, Self.tombstoneShare * Double(names.count)) else { return nil }
+        var staleNames = [String]()
+        if stale > 0 {
+            let wanted = Set(names)
+            for case .name(let name) in graph?.ids ?? [] where !wanted.contains(name) { staleNames.append(name) }
         }
-        for (row, name) in names.enumerated() {
-            let unit = try unit(Array(vectors.row(row)), of: name)
-            if let indexed = vector(of: name), zip(indexed, unit).allSatisfy({ abs($0 - $1) <= tolerance }) { continue }
-            try upsert(name, unit)
-            changes += 1
+        var replacements = [(name: String, vector: [Float])]()
+        for start in stride(from: 0, to: names.count, by: Self.reconcileBlock) {
+            let rows = start..<min(start + Self.reconcileBlock, names.count)
+            let block = try vectors(rows)
+            for row in try rowsDiffering(names: names[rows], vectors: block, tolerance: tolerance) {
+                replacements.append((names[start + row], Array(block.row(row))))
+            }
         }
-        return changes
+        for name in staleNames.sorted() { try remove(name) }
+        for (name, vector) in replacements { try upsert(name, vector) }
+        return staleNames.count + replacements.count
+    }
+
+    /// Rows `reconcile` asks for at a time.
+    static let reconcileBlock = 4_096
+
+    /// The rows of `vectors` (one per name of `names`) whose tool is not indexed, or indexed
+    /// with a vector that differs from the row made unit by more than `tolerance` in a
+    /// component; compared in place on every core. Throws for a row that is not a valid vector.
+    private func rowsDiffering(names: ArraySlice<String>, vectors: Matrix, tolerance: Float) throws(GantryError) -> [Int] {
+        let verdicts = Array(names.indices).concurrentMap(minimumShare: 1_024) { i in
+            let row = i - names.startIndex
+            return vectors.row(row).withUnsafeBufferPointer { values in
+                Result { () throws(GantryError) -> Bool in
+                    let norm = SIMDKernels.norm(values)
+                    guard values.count == dimension, norm > 0, norm.isFinite, values.allSatisfy(\.isFinite) else {
+                        throw .invalidInput("tool \(names[i]): its vector must have \(dimension) finite values, not all zero")
+                    }
+                    let differs = withVector(of: names[i]) { indexed in
+                        zip(indexed, values).contains { abs($0 - $1 / norm) > tolerance }
+                    }
+                    return differs ?? true
+                }
+            }
+        }
+        var differing = [Int]()
+        for (row, verdict) in verdicts.enumerated() where try verdict.get() { differing.append(row) }
+        return differing
     }
 
     /// Adds or replaces the vector of `name`, normalized. On error the index is unchanged.
@@ -155,6 +187,31 @@ struct ToolIndex: Sendable {
         switch storage {
         case .flat(let index): index.vector(of: .name(name))
         case .hnsw(let index): index.vector(of: .name(name))
+        }
+    }
+
+    /// `body` of the indexed (unit) vector of `name`, read in place from a graph; nil when
+    /// `name` is not indexed.
+    func withVector<R>(of name: String, _ body: (UnsafeBufferPointer<Float>) -> R) -> R? {
+        switch storage {
+        case .flat(let index): index.vector(of: .name(name)).map { $0.withUnsafeBufferPointer(body) }
+        case .hnsw(let index): index.withVector(of: .name(name), body)
+        }
+    }
+
+    /// Whether `name` is indexed.
+    func contains(_ name: String) -> Bool {
+        switch storage {
+        case .flat(let index): index.contains(.name(name))
+        case .hnsw(let index): index.contains(.name(name))
+        }
+    }
+
+    /// How many tools are indexed.
+    var count: Int {
+        switch storage {
+        case .flat(let index): index.count
+        case .hnsw(let index): index.count
         }
     }
 }

@@ -2,6 +2,7 @@ import GantryAdapt
 import GantryIO
 import GantryIndex
 import GantryMath
+import Synchronization
 
 /// The adapted HNSW tool index, kept in a file beside a store file (`<store>.tool-index`), so an
 /// open loads the graph instead of building it (building takes seconds at 10k tools, minutes at
@@ -56,6 +57,39 @@ struct ToolIndexCache: Sendable {
               header.kind == .hnsw, header.metric == .innerProduct, header.dimension == dimension, header.modelIdentity == identity
         else { return nil }
         return try? HNSWIndex.load(from: path, expectedModel: identity)
+    }
+
+    /// A graph read before the open knew which identity it serves, handed over once
+    /// (`take(identity:)`), so that the index it becomes is its only owner: a copy kept here
+    /// would make the first change to the graph copy all of it.
+    final class Prefetched: Sendable {
+        private let content: Mutex<(identity: String, graph: HNSWIndex)?>
+
+        init(identity: String, graph: HNSWIndex) {
+            content = Mutex((identity, graph))
+        }
+
+        /// The graph if it was saved for `identity`, else nil; nil from then on either way.
+        func take(identity: String) -> HNSWIndex? {
+            content.withLock { content in
+                defer { content = nil }
+                return content?.identity == identity ? content?.graph : nil
+            }
+        }
+    }
+
+    /// Reads the saved graph of `dimension`, whatever its identity, on a background task: an
+    /// open starts it before it opens the store, and takes the graph once it knows which adapter
+    /// it serves (at 100k tools the read takes half a second, which the store's checks and
+    /// reads hide).
+    func prefetch(dimension: Int) -> Task<Prefetched?, Never> {
+        Task.detached(priority: .userInitiated) { [path] in
+            guard let header = try? IndexFile.header(at: path),
+                  header.kind == .hnsw, header.metric == .innerProduct, header.dimension == dimension,
+                  let graph = try? HNSWIndex.load(from: path, expectedModel: header.modelIdentity)
+            else { return nil }
+            return Prefetched(identity: header.modelIdentity, graph: graph)
+        }
     }
 
     /// Writes `index` as the graph of `identity` now, unless the cache is read-only. Errors are

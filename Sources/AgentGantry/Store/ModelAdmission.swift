@@ -17,6 +17,16 @@ struct ModelAdmission: Sendable {
 
     func check(_ db: Database, path: String, isReadOnly: Bool) throws {
         guard try db.tableExists("tool") else { return }  // a new store
+        // One pass that counts, without grouping: SQLite reads the length of a vector from its
+        // row header, but loads the whole BLOB to group by it (0.67 s instead of 0.15 s at
+        // 100,000 tools). The groups are read only when the counts say something is off.
+        let counts = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS total, IFNULL(SUM(CAST(model AS TEXT) = ?), 0) AS own,
+                   IFNULL(SUM(CAST(model AS TEXT) = ? AND length(vector) = ?), 0) AS ownOfDimension
+            FROM tool WHERE model IS NOT NULL AND typeof(vector) = 'blob'
+            """, arguments: [model, model, dimension * MemoryLayout<Float>.size])!
+        let total: Int = counts["total"], own: Int = counts["own"], ownOfDimension: Int = counts["ownOfDimension"]
+        guard total > own || own - ownOfDimension > ownOfDimension else { return }
         var dimensions = [Int: Int](), others = Set<String>()
         let groups = try Row.fetchAll(db, sql: """
             SELECT CAST(model AS TEXT) AS model, length(vector) AS bytes, COUNT(*) AS count FROM tool

@@ -95,12 +95,12 @@ extension SQLiteStore {
             var tools = [(rowid: Int64, record: ToolRecord)]()
             if let names = changedTools {
                 for chunk in names.chunked(500) {
-                    tools += try Self.decodeRows(ToolRecord.self, of: "tool", keyColumn: "name", order: "name",
+                    tools += try Self.decodeRows(ToolRecord.self, of: "tool", columns: ToolRecord.columns, keyColumn: "name", order: "name",
                                                  filter: "name IN (\(databaseQuestionMarks(count: chunk.count)))",
                                                  arguments: StatementArguments(Array(chunk)), in: db).records
                 }
             } else {
-                tools = try Self.decodeRows(ToolRecord.self, of: "tool", keyColumn: "name", order: "name", in: db).records
+                tools = try Self.decodeRows(ToolRecord.self, of: "tool", columns: ToolRecord.columns, keyColumn: "name", order: "name", in: db).records
             }
             // (A name stored as a BLOB matches no `IN`; the whole catalogue is checked for them.)
             let untyped = changedTools != nil ? []

@@ -113,7 +113,7 @@ extension SQLiteStore {
             }
             guard let stored = text(rows[0], "name") else { continue }
             guard let definition = text(rows[0], "definition"),
-                  let tool = try? JSONDecoder().decode(Tool.self, from: Data(definition.utf8)) else {
+                  let tool = Tool(definition: definition) else {
                 // A damaged definition stays for the damage checks to report; only its key changes.
                 try db.execute(sql: "UPDATE tool SET name = ? WHERE name = ?", arguments: [name, stored])
                 continue

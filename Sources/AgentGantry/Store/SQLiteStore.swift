@@ -219,27 +219,47 @@ public final class SQLiteStore: GantryStore {
     /// The stored tools that pass `ToolRecord.stored(model:dimension:)`, by name, and the rows
     /// that do not (for `quarantine`).
     @_spi(StoreImplementation) public func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
-        let (rows, untyped) = try read { db in
-            (try Self.decodeRows(ToolRecord.self, of: "tool", keyColumn: "name", order: "name", in: db),
-             Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM tool WHERE " + Self.notPlainText("name"))))
+        var (rows, damaged) = try read { db in
+            // A name stored as another type (a BLOB) or holding NUL reads as text but matches no
+            // lookup by name.
+            let untyped = Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM tool WHERE " + Self.notPlainText("name")))
+            // Decoding and validating the definitions took most of an open's time: done on the
+            // other cores while this thread reads the rows.
+            var pipeline = BatchPipeline<(rowid: Int64, record: ToolRecord), StoredRow>(batchSize: 2_048) { row in
+                switch row.record.stored(model: model, dimension: dimension) {
+                case .success(var tool):
+                    tool.rowid = row.rowid
+                    return .tool(tool)
+                case .failure(let problem):
+                    return .damaged(QuarantinedRow(table: "tool", key: row.record.name, reason: problem.reason, at: Date(), rowid: row.rowid))
+                }
+            }
+            var damaged = [QuarantinedRow]()
+            damaged += try Self.forEachRow(ToolRecord.self, of: "tool", columns: ToolRecord.columns, keyColumn: "name", order: "name", in: db) {
+                if untyped.contains($0) {
+                    damaged.append(QuarantinedRow(table: "tool", key: $1.name, reason: "its name is not stored as plain text", at: Date(), rowid: $0))
+                } else {
+                    pipeline.append(($0, $1))
+                }
+            }
+            return (pipeline.finish(), damaged)
         }
-        var damaged = rows.damaged
-        // A name stored as another type (a BLOB) or holding NUL reads as text but matches no
-        // lookup by name.
-        for (rowid, record) in rows.records where untyped.contains(rowid) {
-            damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: "its name is not stored as plain text", at: Date(), rowid: rowid))
-        }
-        var tools = [StoredTool]()
-        for (rowid, record) in rows.records where !untyped.contains(rowid) {
-            switch record.stored(model: model, dimension: dimension) {
-            case .success(var tool):
-                tool.rowid = rowid
-                tools.append(tool)
-            case .failure(let problem):
-                damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date(), rowid: rowid))
+        var tools = [StoredTool](), invalid = [QuarantinedRow]()
+        tools.reserveCapacity(rows.count)
+        while let row = rows.popLast() {  // moved out, not copied
+            switch row {
+            case .tool(let tool): tools.append(tool)
+            case .damaged(let row): invalid.append(row)
             }
         }
-        return (tools, damaged)
+        tools.reverse()
+        return (tools, damaged + invalid.reversed())
+    }
+
+    /// A stored tool row, valid or not.
+    private enum StoredRow: Sendable {
+        case tool(StoredTool)
+        case damaged(QuarantinedRow)
     }
 
     /// SQL that is true when `column` holds something other than NULL or text without NUL: such a
@@ -250,13 +270,27 @@ public final class SQLiteStore: GantryStore {
 
     /// Every row of `table` (those with `kind`, when given) in `order` decoded as `Record` with
     /// its rowid, and the rows whose values do not decode (a damaged file: text where a number
-    /// belongs, a BLOB for a name), named by `keyColumn`, for `quarantine`.
-    static func decodeRows<Record: FetchableRecord>(_ type: Record.Type, of table: String, keyColumn: String, order: String,
-                                                    kind: String? = nil, filter: String? = nil, arguments: StatementArguments = [],
-                                                    limit: Int? = nil, in db: Database)
+    /// belongs, a BLOB for a name), named by `keyColumn`, for `quarantine`. `columns` are those
+    /// `Record(row:)` reads (all of them, by default), the rowid is selected after them.
+    static func decodeRows<Record: FetchableRecord>(_ type: Record.Type, of table: String, columns: [String]? = nil, keyColumn: String,
+                                                    order: String, kind: String? = nil, filter: String? = nil,
+                                                    arguments: StatementArguments = [], limit: Int? = nil, in db: Database)
         throws -> (records: [(rowid: Int64, record: Record)], damaged: [QuarantinedRow])
     {
-        var records = [(rowid: Int64, record: Record)](), damaged = [QuarantinedRow]()
+        var records = [(rowid: Int64, record: Record)]()
+        let damaged = try forEachRow(type, of: table, columns: columns, keyColumn: keyColumn, order: order, kind: kind, filter: filter,
+                                     arguments: arguments, limit: limit, in: db) { records.append(($0, $1)) }
+        return (records, damaged)
+    }
+
+    /// `body` of every row of `table` that decodes, as `decodeRows` selects and decodes them, in
+    /// `order`; returns the rows that do not decode.
+    static func forEachRow<Record: FetchableRecord>(_ type: Record.Type, of table: String, columns: [String]? = nil, keyColumn: String,
+                                                    order: String, kind: String? = nil, filter: String? = nil,
+                                                    arguments: StatementArguments = [], limit: Int? = nil, in db: Database,
+                                                    _ body: (_ rowid: Int64, _ record: Record) throws -> Void) throws -> [QuarantinedRow]
+    {
+        var damaged = [QuarantinedRow]()
         var conditions = [String](), arguments = arguments
         if let filter { conditions.append("(\(filter))") }
         if let kind {
@@ -264,18 +298,24 @@ public final class SQLiteStore: GantryStore {
             arguments += [kind]
         }
         let condition = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
-        let sql = "SELECT rowid AS gantryRowID, * FROM \(table) \(condition)ORDER BY \(order)" + (limit.map { " LIMIT \($0)" } ?? "")
-        for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-            let rowid: Int64 = row["gantryRowID"]
+        let selection = columns?.joined(separator: ", ") ?? "*"
+        let sql = "SELECT \(selection), rowid AS gantryRowID FROM \(table) \(condition)ORDER BY \(order)" + (limit.map { " LIMIT \($0)" } ?? "")
+        // A cursor: each row is read in place, not copied first.
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let rowid: Int64 = row[row.count - 1]
+            let record: Record
             do {
-                records.append((rowid, try Record(row: row)))
+                record = try Record(row: row)
             } catch {
                 let key = row[keyColumn] as DatabaseValue
                 let name = String.fromDatabaseValue(key) ?? Int64.fromDatabaseValue(key).map(String.init) ?? "rowid \(rowid)"
                 damaged.append(QuarantinedRow(table: table, key: name, reason: "a value does not decode: \(error)", at: Date(), rowid: rowid))
+                continue
             }
+            try body(rowid, record)
         }
-        return (records, damaged)
+        return damaged
     }
 
     // MARK: events

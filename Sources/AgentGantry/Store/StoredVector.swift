@@ -9,8 +9,13 @@ enum StoredVector {
     /// The floats of a BLOB (empty for NULL).
     static func floats(_ data: Data?) -> [Float] {
         guard let data else { return [] }
-        var values = [Float](repeating: 0, count: data.count / 4)
-        _ = values.withUnsafeMutableBytes { data.copyBytes(to: $0) }  // SQLite's buffer need not be aligned
-        return values
+        // One memcpy (SQLite's buffer need not be aligned for Floats); `Data.copyBytes(to:)`
+        // went byte by byte, a third of reading 100,000 stored tools.
+        return [Float](unsafeUninitializedCapacity: data.count / 4) { values, count in
+            data.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(values).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(values.count * 4)))
+            }
+            count = values.count
+        }
     }
 }

@@ -100,6 +100,13 @@ public struct HNSWIndex: VectorIndex {
     /// (tombstoned) id.
     public func vector(of id: VectorID) -> [Float]? { idMap.slot(of: id).map { storage.vector(Int($0)) } }
 
+    /// `body` of the stored vector of `id`, read in place (no copy); nil for an unknown or
+    /// removed id. The buffer is valid only inside `body`.
+    public func withVector<R>(of id: VectorID, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R? {
+        guard let slot = idMap.slot(of: id) else { return nil }
+        return try body(UnsafeBufferPointer(start: storage.vectors + Int(slot) * dimension, count: dimension))
+    }
+
     // MARK: adding
 
     /// Inserts one vector (normalized first under `.cosine`) on the calling thread. Throws
