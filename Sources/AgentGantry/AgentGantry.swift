@@ -443,7 +443,11 @@ public actor AgentGantry {
             var index = ToolIndex(loaded: graph)
             if let changes = try? index.reconcile(names: names, vectors: adapted) {  // nil also when too unlike the catalogue
                 indexOrigin = .loaded(changes: changes)
-                return changes > 0 ? saved(index) : index
+                guard changes > 0 else {
+                    indexCache.markUsed(identity: identity)
+                    return index
+                }
+                return saved(index)
             }
         }
         let index = try ToolIndex(dimension: dimension, hnsw: hnsw, names: names, vectors: adapted(names.indices))

@@ -23,13 +23,13 @@ public struct GantryConfiguration: Sendable {
     public var scoreThreshold: Double?
     /// Below this many tools the index is exact (flat); above, HNSW.
     public var flatIndexLimit = 5_000
-    /// Keep the HNSW graph of the adapted tools in `<storePath>.tool-index` and load it at the
-    /// next open instead of building it (tools changed meanwhile are inserted or removed, unless
+    /// Keep the HNSW graphs of the adapted tools in `<storePath>.tool-index-<hex>` (one per model
+    /// and adapter, the three used last) and load one at the next open, adapter swap or
+    /// withdrawal instead of building it (tools changed meanwhile are inserted or removed, unless
     /// more than a quarter of the catalogue was; a file made for another model or adapter, or
-    /// damaged, is ignored and replaced). The file
-    /// is written in the background after a graph is built or brought up to date; it is a
-    /// cache: deleting it costs one build. Stores opened with `init(configuration:embedder:store:)`
-    /// and in-memory stores keep none.
+    /// damaged, is ignored and replaced). A file is written in the background after a graph is
+    /// built or brought up to date; they are a cache: deleting one costs one build. Stores
+    /// opened with `init(configuration:embedder:store:)` and in-memory stores keep none.
     public var cachesToolIndex = true
     /// Store the (redacted) query text of feedback; false keeps embeddings only.
     public var keepQueryText = true

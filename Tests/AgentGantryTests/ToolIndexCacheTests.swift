@@ -8,7 +8,7 @@ import Testing
 
 @_spi(StoreImplementation) @testable import AgentGantry
 
-/// The HNSW graph kept beside a store file (`<store>.tool-index`): opens load it instead of
+/// The HNSW graphs kept beside a store file (`<store>.tool-index-<hex>`): opens load one instead of
 /// building a graph, bring it up to date with the tools changed since it was saved, and never
 /// use one made for another model or adapter, or damaged.
 @Suite("Tool index cache")
@@ -19,6 +19,9 @@ struct ToolIndexCacheTests {
         let vectors = SegmentedIndexTests.unitVectors(texts.count, dimension: 64, seed: 9).flatMap { $0 }
         return try! PrecomputedEmbedder(texts: texts, vectors: Matrix(rows: texts.count, cols: 64, values: vectors), modelIdentity: "random-64")
     }()
+
+    /// The identity of the frozen embeddings of `embedder`.
+    static let frozen = ToolIndexCache.identity(model: embedder.modelIdentity, adapter: nil)
 
     static func tools(_ range: Range<Int>, wording: String = "handles") -> [Tool] {
         range.map { Tool(name: "tool_\($0)", description: "\(wording) request kind \($0) for team \($0 % 7) in region \($0 % 11)") }
@@ -57,7 +60,7 @@ struct ToolIndexCacheTests {
         try await first.register(Self.tools(0..<300))
         #expect(await first.indexOrigin == .built)
         await first.indexSave?.value
-        #expect(FileManager.default.fileExists(atPath: cache.path))
+        #expect(cache.graphFiles() == [cache.path(for: Self.frozen)])
 
         let second = try await Self.open(store)
         #expect(await second.indexOrigin == .loaded(changes: 0))
@@ -83,12 +86,12 @@ struct ToolIndexCacheTests {
         let first = try await Self.open(store)
         try await first.register(Self.tools(0..<300))
         await first.indexSave?.value
-        let bytes = try BinaryFile.read(ToolIndexCache(store: store).path)
+        let bytes = try BinaryFile.read(ToolIndexCache(store: store).path(for: Self.frozen))
         let other = temporaryStore()
         let second = try await Self.open(other)
         try await second.register(Self.tools(300..<400))
         await second.indexSave?.value
-        try BinaryFile.writeAtomically(bytes, to: ToolIndexCache(store: other).path)  // the first store's graph
+        try BinaryFile.writeAtomically(bytes, to: ToolIndexCache(store: other).path(for: Self.frozen))  // the first store's graph
         let reopened = try await Self.open(other)
         #expect(await reopened.indexOrigin == .built)
         try await Self.expectServes(reopened, store: other, live: Self.tools(300..<400), removed: (0..<300).map { "tool_\($0)" })
@@ -102,20 +105,58 @@ struct ToolIndexCacheTests {
         await first.indexSave?.value
 
         // One byte flipped in the payload: the checksum refuses it, the open builds and replaces it.
-        var bytes = try BinaryFile.read(cache.path)
+        let frozen = Self.frozen
+        var bytes = try BinaryFile.read(cache.path(for: frozen))
         bytes[bytes.count / 2] ^= 0x40
-        try BinaryFile.writeAtomically(bytes, to: cache.path)
+        try BinaryFile.writeAtomically(bytes, to: cache.path(for: frozen))
         let second = try await Self.open(store)
         #expect(await second.indexOrigin == .built)
         try await Self.expectServes(second, store: store, live: Self.tools(0..<120), removed: [])
         await second.indexSave?.value
         #expect(try await Self.open(store).indexOrigin == .loaded(changes: 0))
 
-        // The same graph saved as another adapter's: not used.
+        // The same graph saved as another adapter's, in the frozen graph's file (as a checksum of
+        // two identities that collide would put it): not used.
         let graph = try #require(await second.index.graph)
-        let adapter = try LowRankAdapter.identity(dimension: 64, rank: 4)
-        await cache.saveInBackground(graph, identity: ToolIndexCache.identity(model: Self.embedder.modelIdentity, adapter: adapter))?.value
+        let other = ToolIndexCache.identity(model: Self.embedder.modelIdentity, adapter: try LowRankAdapter.identity(dimension: 64, rank: 4))
+        await cache.saveInBackground(graph, identity: other)?.value
+        try BinaryFile.writeAtomically(BinaryFile.read(cache.path(for: other)), to: cache.path(for: frozen))
         #expect(try await Self.open(store).indexOrigin == .built)
+    }
+
+    /// Each identity has its file, the newest `kept` stay: a withdrawal back to the frozen
+    /// embeddings loads their graph instead of building it, and older files go.
+    @Test func aWithdrawalLoadsTheGraphItGoesBackTo() async throws {
+        let path = temporaryStore()
+        let gantry = try await makeGantry(store: path) {
+            $0.flatIndexLimit = 4  // the support-desk catalogue's 9 tools in an HNSW graph
+            $0.followInterval = nil
+            $0.training.rank = 8
+            $0.training.epochs = 15
+        }
+        await gantry.indexSave?.value
+        let cache = ToolIndexCache(store: path)
+        let frozen = ToolIndexCache.identity(model: try sharedEncoder.get().modelIdentity, adapter: nil)
+        #expect(cache.graphFiles() == [cache.path(for: frozen)])
+        for (query, wrong, right) in AgentGantryTrainingTests.corrections {
+            try await gantry.recordFeedback(query: query, selectedTool: wrong, correctTool: right, context: RoutingContext(user: "ada"))
+        }
+        let summary = try await gantry.train()
+        try #require(summary.applied, "\(summary.reason ?? "")")
+        #expect(cache.graphFiles().count == 2, "the trained adapter's graph beside the frozen one")
+        #expect(try await gantry.forget(user: "ada") > 0)
+        #expect(await gantry.servedAdapterVersion == nil)
+        #expect(await gantry.indexOrigin == .loaded(changes: 0))
+        #expect(cache.graphFiles().first == cache.path(for: frozen), "the graph used last is the newest")
+
+        // Saving more graphs than `kept` deletes the oldest.
+        let graph = try #require(await gantry.index.graph)
+        for rank in 1...ToolIndexCache.kept {
+            let adapter = try LowRankAdapter.identity(dimension: graph.dimension, rank: rank)
+            cache.save(graph, identity: ToolIndexCache.identity(model: "another model", adapter: adapter))
+        }
+        #expect(cache.graphFiles().count == ToolIndexCache.kept)
+        #expect(!cache.graphFiles().contains(cache.path(for: frozen)))
     }
 
     /// A trainer saves the graph of its new adapter before publishing the version, so a process
@@ -152,7 +193,7 @@ struct ToolIndexCacheTests {
             try await gantry.register(Self.tools(0..<120))
             await gantry.indexSave?.value
         }
-        try FileManager.default.removeItem(atPath: ToolIndexCache(store: bare).path)
+        try FileManager.default.removeItem(atPath: ToolIndexCache(store: bare).path(for: Self.frozen))
         for path in [store, bare] {
             let undo = try StoreOpeningTests.makeReadOnly(path)
             defer { undo() }
@@ -161,7 +202,7 @@ struct ToolIndexCacheTests {
             #expect(await gantry.indexSave == nil)
             try await Self.expectServes(gantry, store: path, live: Self.tools(0..<120), removed: [])
         }
-        #expect(!FileManager.default.fileExists(atPath: ToolIndexCache(store: bare).path))
+        #expect(ToolIndexCache(store: bare).graphFiles().isEmpty)
     }
 
     @Test func identitiesNameTheModelAndTheAdapterWeights() throws {

@@ -10,7 +10,8 @@
 // Tools and queries are seeded synthetic 384-d vectors served by a PrecomputedEmbedder (the
 // encoder is excluded); the store is a file in a temporary folder (every commit durable).
 // Writes are recordExecution, and recordFeedback for --feedback-percent of them. Prints one
-// JSON object with p50/p90/p99/max per call type, the rates reached, and the load average.
+// JSON object with p50/p90/p99/max per call type, the rates reached, the load average, the cores
+// and the SIMD level the kernels run at.
 import AgentGantry
 import Foundation
 import GantryEmbed
@@ -113,7 +114,8 @@ await withTaskGroup(of: Void.self) { group in
 
 var report: [String: Any] = ["tools": toolCount, "seconds": seconds, "retrievalsPerSecond": retrievalRate, "writesPerSecond": writeRate,
                              "feedbackPercent": feedbackPercent, "errors": await recorder.errors,
-                             "loadAverageAtStart": loadAtStart, "loadAverageAtEnd": loadAverage(), "cores": ProcessInfo.processInfo.activeProcessorCount]
+                             "loadAverageAtStart": loadAtStart, "loadAverageAtEnd": loadAverage(), "cores": ProcessInfo.processInfo.activeProcessorCount,
+                             "simd": "\(SIMDKernels.activeLevel)"]
 for (kind, samples) in await recorder.samples {
     let sorted = samples.sorted()
     report[kind] = ["calls": sorted.count, "perSecond": Double(sorted.count) / Double(seconds),

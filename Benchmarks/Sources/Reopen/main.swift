@@ -7,7 +7,8 @@
 //   Reopen [--tools 100000] [--opens 3] [--keep FOLDER]
 //
 // Tools are seeded synthetic 384-d vectors served by a PrecomputedEmbedder. Prints one JSON
-// object: registration seconds, each open's seconds, the index file's size, the load average.
+// object: registration seconds, each open's seconds, the files' sizes, the load average, the cores and
+// the SIMD level the kernels run at.
 import AgentGantry
 import Foundation
 import GantryEmbed
@@ -38,7 +39,8 @@ configuration.followInterval = nil
 let clock = ContinuousClock()
 func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18 }
 
-var report: [String: Any] = ["tools": toolCount, "loadAverageAtStart": loadAverage()]
+var report: [String: Any] = ["tools": toolCount, "loadAverageAtStart": loadAverage(), "simd": "\(SIMDKernels.activeLevel)",
+                             "cores": ProcessInfo.processInfo.activeProcessorCount]
 if !FileManager.default.fileExists(atPath: configuration.storePath!) {
     let start = clock.now
     let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
