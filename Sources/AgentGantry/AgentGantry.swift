@@ -41,6 +41,8 @@ public actor AgentGantry {
     /// How the last full index of `adaptedIndex(by:)` came about, and its write to `indexCache`.
     var indexOrigin = IndexOrigin.built
     var indexSave: Task<Void, Never>?
+    /// The feedback memory's graph being built (`buildMemoryGraphs()`), if any.
+    var memoryGraphBuild: Task<Void, Never>?
     var state: LearnedState
     /// Rows this open left out without moving them: damaged rows of a read-only store (which
     /// cannot move them to quarantine), and tools the embedder could not embed again (kept as
@@ -144,6 +146,7 @@ public actor AgentGantry {
 
     deinit {
         follower?.cancel()
+        memoryGraphBuild?.cancel()
     }
 
     // MARK: registry
@@ -261,9 +264,11 @@ public actor AgentGantry {
         return local.handOut(matches, session: context.session, intent: intent?.name, state: snapshot.state)
     }
 
-    /// Publishes the working state for retrievals (`published`).
+    /// Publishes the working state for retrievals (`published`), then starts the feedback
+    /// memory's next graph if it wants one.
     func publish() {
         published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion, state: state))
+        buildMemoryGraphs()
     }
 
     // MARK: internals

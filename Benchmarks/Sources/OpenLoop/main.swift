@@ -5,13 +5,14 @@
 // retrievals at 2k/s over 64 tasks and writes at 1k events/s, retrieveTools p50 ≤ 1 ms and
 // p99 ≤ 5 ms, encoder excluded.
 //
-//   OpenLoop [--tools 10000] [--seconds 20] [--retrievals 2000] [--writes 1000] [--feedback-percent 10]
+//   OpenLoop [--tools 10000] [--seconds 20] [--retrievals 2000] [--writes 1000] [--feedback-percent 10] [--timeline 1]
 //
 // Tools and queries are seeded synthetic 384-d vectors served by a PrecomputedEmbedder (the
 // encoder is excluded); the store is a file in a temporary folder (every commit durable).
 // Writes are recordExecution, and recordFeedback for --feedback-percent of them. Prints one
 // JSON object with p50/p90/p99/max per call type, the rates reached, the load average, the cores
-// and the SIMD level the kernels run at.
+// and the SIMD level the kernels run at. `--timeline 1` adds, per second of the run and call type, the p50, p99 and max
+// of the calls scheduled in that second (to see when a tail happens).
 import AgentGantry
 import Foundation
 import GantryEmbed
@@ -54,8 +55,13 @@ let loadAtStart = loadAverage()
 /// Latencies in milliseconds, from each call's scheduled time to its return.
 actor Recorder {
     var samples: [String: [Double]] = [:]
+    /// Latencies by the second of the run the call was scheduled in.
+    var bySecond: [String: [Int: [Double]]] = [:]
     var errors = 0
-    func add(_ kind: String, _ milliseconds: Double) { samples[kind, default: []].append(milliseconds) }
+    func add(_ kind: String, _ milliseconds: Double, second: Int) {
+        samples[kind, default: []].append(milliseconds)
+        bySecond[kind, default: [:]][second, default: []].append(milliseconds)
+    }
     func failed() { errors += 1 }
 }
 let recorder = Recorder()
@@ -72,7 +78,7 @@ func schedule(every interval: Duration, offset: Duration, _ call: @escaping @Sen
         try? await Task.sleep(until: due, clock: clock)
         do {
             let kind = try await call(k)
-            await recorder.add(kind, (clock.now - due).milliseconds)
+            await recorder.add(kind, (clock.now - due).milliseconds, second: Int((due - start).milliseconds / 1_000))
         } catch {
             await recorder.failed()
         }
@@ -120,6 +126,16 @@ for (kind, samples) in await recorder.samples {
     let sorted = samples.sorted()
     report[kind] = ["calls": sorted.count, "perSecond": Double(sorted.count) / Double(seconds),
                     "p50ms": percentile(sorted, 0.5), "p90ms": percentile(sorted, 0.9), "p99ms": percentile(sorted, 0.99), "maxMs": sorted.last ?? .nan]
+}
+if option("timeline", 0) != 0 {
+    var timeline: [String: [[String: Double]]] = [:]
+    for (kind, seconds) in await recorder.bySecond {
+        timeline[kind] = seconds.keys.sorted().map { second in
+            let sorted = seconds[second]!.sorted()
+            return ["second": Double(second), "p50ms": percentile(sorted, 0.5), "p99ms": percentile(sorted, 0.99), "maxMs": sorted.last!]
+        }
+    }
+    report["timeline"] = timeline
 }
 let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
 print(String(decoding: json, as: UTF8.self))

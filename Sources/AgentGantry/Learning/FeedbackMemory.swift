@@ -23,7 +23,9 @@ import GantryMath
 /// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them),
 /// one row per correction; `queries` holds one row per distinct corrected query with its
 /// verdicts. Both are `SegmentedIndex`es: a copy (a published snapshot) shares all but the
-/// newest rows, so adding a correction after a snapshot copies little.
+/// newest rows, so adding a correction after a snapshot copies little; their sealed segments are
+/// searched through HNSW graphs built off the writer (`graphJob()`, `install(_:)`), so a retrieval
+/// scans at most the newest 1,024 corrections and searches graphs for the rest.
 struct FeedbackMemory: Sendable {
     struct Settings: Sendable, Equatable, Codable {
         var threshold: Float = 0.6
@@ -108,6 +110,16 @@ struct FeedbackMemory: Sendable {
             if score >= 1 - Self.sameQueryTolerance, score > best?.score ?? -.infinity { best = (score, location) }
         }
         return best?.location
+    }
+
+    /// The next graph to build for a sealed segment of either index, corrections first.
+    func graphJob() -> SegmentGraphJob? {
+        entries.graphJob() ?? queries.graphJob()
+    }
+
+    /// Installs a graph built for `graphJob()`; false when its segment is no longer here.
+    mutating func install(_ graph: SegmentGraph) -> Bool {
+        entries.install(graph) || queries.install(graph)
     }
 
     /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`.

@@ -112,6 +112,15 @@ struct LearnedState: Sendable {
         if let intent { intents?.add(queries, to: intent) }
     }
 
+    // MARK: the feedback memory's graphs
+
+    /// The next HNSW graph the feedback memory wants built (off the writer), if any.
+    func memoryGraphJob() -> SegmentGraphJob? { memory.graphJob() }
+
+    /// Installs a graph built for `memoryGraphJob()`; false when its segment is gone (merged, or
+    /// the state was folded again). Searches change only by the graph's recall.
+    mutating func installMemoryGraph(_ graph: SegmentGraph) -> Bool { memory.install(graph) }
+
     // MARK: queries
 
     /// The query's intent and confidence, when one is close and clear enough.
