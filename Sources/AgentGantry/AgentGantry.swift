@@ -259,7 +259,7 @@ public actor AgentGantry {
         } ?? frozen
         let intent = snapshot.state.intent(of: frozen)
         let ranker = Ranker(configuration: configuration, catalog: snapshot.catalog, state: snapshot.state, index: snapshot.index,
-                            probes: local.probes)
+                            probes: local.probes, blockedTools: snapshot.blockedTools)
         let matches = try ranker.rank(query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
         return local.handOut(matches, session: context.session, intent: intent?.name, state: snapshot.state)
     }

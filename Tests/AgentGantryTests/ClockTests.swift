@@ -28,11 +28,23 @@ struct ClockTests {
         let gantry = try await AgentGantry(configuration: configuration, embedder: StoreOpeningTests.hashEmbedder())
         try await gantry.register(StoreOpeningTests.tools)
         for _ in 0..<configuration.breaker.consecutiveFailures { try await gantry.recordExecution(tool: "tool_2", outcome: .failure) }
+        // Retrievals of one published snapshot follow the clock too (their blocked set is worked out
+        // once per snapshot, until the next cool-down ends): open, then half_open with one probe.
+        func retrieved() async throws -> [String] {
+            try await gantry.retrieveTools("Tool number 2", limit: StoreOpeningTests.tools.count).map(\.tool.name)
+        }
         #expect(try await gantry.breakerState(of: "tool_2") == .open)
+        let whileOpen = try await retrieved()
+        #expect(!whileOpen.contains("tool_2") && whileOpen.count == StoreOpeningTests.tools.count - 1)
         time.advance(configuration.breaker.coolDown - 1)
         #expect(try await gantry.breakerState(of: "tool_2") == .open)
+        #expect(try await !retrieved().contains("tool_2"))
         time.advance(2)
         #expect(try await gantry.breakerState(of: "tool_2") == .halfOpen)
+        let probe = try await retrieved()
+        #expect(probe.contains("tool_2"), "\(probe)")  // the probe
+        let probesOut = try await retrieved()
+        #expect(!probesOut.contains("tool_2") || configuration.breaker.probes > 1)
         #expect("\(try await gantry.breakerState(of: "tool_2"))" == "half_open")  // as the CLI, JSON and docs spell it
         try await gantry.recordFeedback(query: "request", selectedTool: nil, correctTool: "tool_1")
         #expect(try await gantry.exportEvents().contains(#""at":\#(Int(start.timeIntervalSince1970 + configuration.breaker.coolDown + 1))"#))

@@ -134,17 +134,32 @@ struct LearnedState: Sendable {
         health[tool]?.breaker.state(at: now, policy: settings.breaker) ?? .closed
     }
 
-    /// Tools whose breaker turns retrievals away at `now`: open, or `half_open` with this
-    /// process's `probes` all out.
-    func blockedTools(at now: Date, probes: ProbeBudget) -> [String] {
-        unclosedBreakers.filter { tool in
-            guard let health = health[tool] else { return false }
-            switch health.breaker.state(at: now, policy: settings.breaker) {
-            case .closed: return false
-            case .open: return true
-            case .halfOpen: return !probes.admits(tool, breaker: health.breaker, policy: settings.breaker)
+    /// The tools whose breaker is open at `now` (turning retrievals away whatever the probes) and
+    /// those `half_open` (`probesAdmit(_:probes:)` decides), and the first moment after `now` at
+    /// which an open one turns `half_open` (nil when none is open). Only events change this
+    /// otherwise.
+    func unclosedBreakers(at now: Date) -> (open: [String], halfOpen: [String], changesAt: Date?) {
+        var open = [String](), halfOpen = [String](), changesAt: Date?
+        for tool in unclosedBreakers {
+            guard let breaker = health[tool]?.breaker else { continue }
+            switch breaker.state(at: now, policy: settings.breaker) {
+            case .closed: continue
+            case .halfOpen: halfOpen.append(tool)
+            case .open:
+                open.append(tool)
+                if let openedAt = breaker.openedAt {
+                    let ends = openedAt.addingTimeInterval(settings.breaker.coolDown)
+                    changesAt = min(changesAt ?? ends, ends)
+                }
             }
         }
+        return (open, halfOpen, changesAt)
+    }
+
+    /// Whether `tool`, `half_open`, may be handed out once more by a process whose probes are `probes`.
+    func probesAdmit(_ tool: String, probes: ProbeBudget) -> Bool {
+        guard let breaker = health[tool]?.breaker else { return true }
+        return probes.admits(tool, breaker: breaker, policy: settings.breaker)
     }
 }
 

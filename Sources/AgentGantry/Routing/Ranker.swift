@@ -22,6 +22,8 @@ struct Ranker {
     let index: ToolIndex
     /// The probes this process has handed out (a `half_open` tool whose probes are out is blocked).
     let probes: ProbeBudget
+    /// The snapshot's deprecated tools and open breakers.
+    let blockedTools: BlockedTools
 
     /// The best `limit` tools for the adapted query `query` (its frozen embedding `frozen`, and
     /// the intent `state.intent(of: frozen)` found in it).
@@ -59,9 +61,7 @@ struct Ranker {
     /// Which tools this query may get: not deprecated, breaker admitting, in the namespace and
     /// carrying a tag when the context asks for them.
     private func admission(context: RoutingContext, at now: Date) -> Admission {
-        var blocked = Set(catalog.deprecated.map { VectorID.name($0) })
-        for name in state.blockedTools(at: now, probes: probes) { blocked.insert(.name(name)) }
-        return Admission(blocked: blocked, catalog: catalog, namespace: context.namespace, tags: context.tags)
+        Admission(blocked: blockedTools.blocked(at: now, probes: probes), catalog: catalog, namespace: context.namespace, tags: context.tags)
     }
 
     /// The index's nearest admitted tools.

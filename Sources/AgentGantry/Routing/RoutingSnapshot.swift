@@ -7,12 +7,23 @@ import Synchronization
 /// never waiting for a write. Its parts are copy-on-write values whose large pieces later copies
 /// share (`SegmentedIndex`), so publishing costs about what changed.
 struct RoutingSnapshot: Sendable {
-    var catalog: ToolCatalog
-    var index: ToolIndex
-    var adapter: LowRankAdapter?
+    let catalog: ToolCatalog
+    let index: ToolIndex
+    let adapter: LowRankAdapter?
     /// The stored version `adapter` was loaded from or saved as (nil with the identity).
-    var adapterVersion: Int64?
-    var state: LearnedState
+    let adapterVersion: Int64?
+    let state: LearnedState
+    /// What this snapshot's retrievals may never get, worked out once for all of them.
+    let blockedTools: BlockedTools
+
+    init(catalog: ToolCatalog, index: ToolIndex, adapter: LowRankAdapter?, adapterVersion: Int64?, state: LearnedState) {
+        self.catalog = catalog
+        self.index = index
+        self.adapter = adapter
+        self.adapterVersion = adapterVersion
+        self.state = state
+        blockedTools = BlockedTools(catalog: catalog, state: state)
+    }
 }
 
 /// The published `RoutingSnapshot`, swapped whole under a lock held only to copy or replace it.
