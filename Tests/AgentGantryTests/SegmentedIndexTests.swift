@@ -50,7 +50,8 @@ struct SegmentedIndexTests {
     /// The graph, built in two steps (the second extending the first on a later copy), covers
     /// every sealed row; searches through it find what a scan finds (recall of the best 16 over
     /// clustered rows ≥ 0.95, every row finds itself first), the rows it does not cover yet are
-    /// scanned, and a graph built for another index, or covering no more, is refused.
+    /// scanned, and a graph built for another index, for a copy that went another way, or
+    /// covering no more, is refused.
     @Test func theGraphCoversSealedRowsAndFindsWhatAScanFinds() throws {
         let dimension = 32
         let data = SyntheticEmbeddings.clustered(count: 6 * 1024 + 500, dimension: dimension, clusters: 40, seed: 5)
@@ -71,7 +72,12 @@ struct SegmentedIndexTests {
         #expect(!stranger)  // another index
         let second = try #require(index.graphJob())
         #expect(second.base?.count == 2048 && second.segments.count == 4)
-        let extended = index.install(try second.build())
+        let secondGraph = try second.build()
+        var diverged = copy  // the same index, taken earlier, then given other rows
+        for i in 0..<(4 * 1024 + 100) { try diverged.append(vectors[vectors.count - 1 - i], -i) }
+        let wrongRows = diverged.install(secondGraph)
+        #expect(!wrongRows && diverged.graph == nil)
+        let extended = index.install(secondGraph)
         #expect(extended && index.graphRows == 6 * 1024 && index.graphJob() == nil)
         #expect(copy.graph == nil && copy.sealed[0].index.count == 1024)  // the copy taken before reads what it had
         #expect(index.sealed.allSatisfy { $0.index.count == 0 })  // the graph holds the covered rows' vectors

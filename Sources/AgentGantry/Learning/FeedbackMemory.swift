@@ -23,9 +23,10 @@ import GantryMath
 /// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them),
 /// one row per correction; `queries` holds one row per distinct corrected query with its
 /// verdicts. Both are `SegmentedIndex`es: a copy (a published snapshot) shares all but the
-/// newest rows, so adding a correction after a snapshot copies little; their sealed segments are
-/// searched through HNSW graphs built off the writer (`graphJob()`, `install(_:)`), so a retrieval
-/// scans at most the newest 1,024 corrections and searches graphs for the rest.
+/// newest rows, so adding a correction after a snapshot copies little. Their sealed rows are
+/// searched through an HNSW graph each, built and extended off the writer (`graphJob()`,
+/// `install(_:)`), so a retrieval scans only the newest corrections (1,024 to 2,047 while the
+/// graphs keep up) and searches the graph for the rest.
 struct FeedbackMemory: Sendable {
     struct Settings: Sendable, Equatable, Codable {
         var threshold: Float = 0.6
@@ -112,12 +113,13 @@ struct FeedbackMemory: Sendable {
         return best?.location
     }
 
-    /// The next graph to build for a sealed segment of either index, corrections first.
+    /// The next graph to build or extend, of either index (corrections first).
     func graphJob() -> SegmentGraphJob? {
         entries.graphJob() ?? queries.graphJob()
     }
 
-    /// Installs a graph built for `graphJob()`; false when its segment is no longer here.
+    /// Installs a graph built for `graphJob()`; false when it fits neither index (see
+    /// `SegmentedIndex.install(_:)`).
     mutating func install(_ graph: SegmentGraph) -> Bool {
         entries.install(graph) || queries.install(graph)
     }

@@ -117,8 +117,8 @@ struct LearnedState: Sendable {
     /// The next HNSW graph the feedback memory wants built (off the writer), if any.
     func memoryGraphJob() -> SegmentGraphJob? { memory.graphJob() }
 
-    /// Installs a graph built for `memoryGraphJob()`; false when its segment is gone (merged, or
-    /// the state was folded again). Searches change only by the graph's recall.
+    /// Installs a graph built for `memoryGraphJob()`; false when it no longer fits (the state was
+    /// folded again from the log meanwhile). Searches change only by the graph's recall.
     mutating func installMemoryGraph(_ graph: SegmentGraph) -> Bool { memory.install(graph) }
 
     // MARK: queries

@@ -121,10 +121,13 @@ struct SegmentedIndex<Payload: Sendable>: Sendable {
     }
 
     /// Takes a graph built by a `SegmentGraphJob` of this index or of a copy (the segments it
-    /// covers drop their vectors); false when it was made for another index or covers no more
-    /// than the graph held now.
+    /// covers drop their vectors); false when it was made for another index, covers no more than
+    /// the graph held now, or its last row is not this index's row there (a copy that went
+    /// another way).
     mutating func install(_ built: SegmentGraph) -> Bool {
         guard built.lineage === lineage, built.graph.count > graphRows, built.graph.count <= sealed.count * Self.segmentRows else { return false }
+        let last = built.graph.count - 1
+        guard built.graph.vector(of: .number(Int64(last))) == vector(at: location(ofRow: last)) else { return false }
         for number in (graphRows / Self.segmentRows)..<(built.graph.count / Self.segmentRows) { sealed[number].index = noRows }
         graph = built.graph
         return true
