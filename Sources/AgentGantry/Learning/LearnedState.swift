@@ -114,10 +114,7 @@ struct LearnedState: Sendable {
 
     // MARK: the feedback memory's graphs
 
-    /// The next HNSW graph the feedback memory wants built (off the writer), if any.
-    func memoryGraphJob() -> SegmentGraphJob? { memory.graphJob() }
-
-    /// Installs a graph built for `memoryGraphJob()`; false when it no longer fits (the state was
+    /// Installs a graph built for `memory.graphJob()`; false when it no longer fits (the state was
     /// folded again from the log meanwhile). Searches change only by the graph's recall.
     mutating func installMemoryGraph(_ graph: SegmentGraph) -> Bool { memory.install(graph) }
 

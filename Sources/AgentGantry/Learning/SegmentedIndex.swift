@@ -72,7 +72,7 @@ struct SegmentedIndex<Payload: Sendable>: Sendable {
         var hits = [(score: Float, location: Location)]()
         do {
             if let graph {
-                for result in try graph.search(q, k: k, ef: max(SegmentGraphJob.efSearch, k)) {
+                for result in try graph.search(q, k: k) {  // ef: SegmentGraphJob.efSearch, at least k
                     guard case .number(let ordinal) = result.id else { continue }
                     hits.append((result.score, location(ofRow: Int(ordinal))))
                 }
@@ -157,17 +157,10 @@ struct SegmentGraphJob: Sendable {
     func build() throws(IndexError) -> SegmentGraph {
         var graph: HNSWIndex
         if let base { graph = base } else { graph = try HNSWIndex(dimension: dimension, metric: .innerProduct, parameters: Self.parameters) }
-        var first = graph.count
-        for segment in segments {
-            let rows = segment.count
-            var values = [Float]()
-            values.reserveCapacity(rows * dimension)
-            for row in 0..<rows { values += segment.vector(of: .number(Int64(row)))! }
-            let matrix: Matrix
-            do { matrix = try Matrix(rows: rows, cols: dimension, values: values) } catch { throw .invalidParameter("segment rows: \(error)") }
-            try graph.add(contentsOf: matrix, ids: (first..<first + rows).map { .number(Int64($0)) }, threads: 1)
-            first += rows
-        }
+        let rows = segments.flatMap { segment in (0..<segment.count).map { segment.vector(of: .number(Int64($0)))! } }
+        let matrix: Matrix
+        do { matrix = try Matrix(rowArrays: rows, cols: dimension) } catch { throw .invalidParameter("segment rows: \(error)") }
+        try graph.add(contentsOf: matrix, ids: (graph.count..<graph.count + rows.count).map { .number(Int64($0)) }, threads: 1)
         return SegmentGraph(lineage: lineage, graph: graph)
     }
 }
