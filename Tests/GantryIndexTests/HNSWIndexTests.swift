@@ -44,6 +44,33 @@ struct HNSWIndexTests {
         #expect(wide >= r - 0.005 && wide > narrow, "ef=10: \(narrow), ef=64: \(r), ef=256: \(wide)")
     }
 
+    /// Searches walk the graph on fp16 copies of the rows, then rescore on the fp32 vectors:
+    /// every returned score is the fp32 inner product (an fp16 score is off by ~1e-4), and rows
+    /// far outside fp16's range (6e-8 … 65504) keep their recall: each fp16 row is scaled by its
+    /// largest value. (Builds score rows against rows in fp32, so 1e±15 is about as far as a
+    /// graph of inner products can go.)
+    @Test func scoresAreExactAndAnyMagnitudeWalksWell() throws {
+        for magnitude: Float in [1, 1e-15, 1e15] {
+            let data = try Matrix(rows: 2000, cols: 32, values: clusteredVectors(count: 2000, dimension: 32, seed: 7).values.map { $0 * magnitude })
+            let queries = clusteredVectors(count: 50, dimension: 32, seed: 8)
+            var index = try HNSWIndex(dimension: 32, metric: .innerProduct, parameters: .init(m: 16, efConstruction: 100))
+            try index.add(contentsOf: data, ids: (0..<2000).map(numbers))
+            var flat = try FlatIndex(dimension: 32, metric: .innerProduct)
+            try flat.add(contentsOf: data, ids: (0..<2000).map(numbers))
+            let found = try index.search(queries: queries, k: 10, ef: 64)
+            let r = recall(found, try flat.search(queries: queries, k: 10).map { $0.map(\.id) })
+            #expect(r >= 0.95, "magnitude \(magnitude): recall@10 = \(r)")
+            var worst: Float = 0
+            for (q, hits) in found.enumerated() {
+                for hit in hits {
+                    let exact = Float(zip(queries.row(q), index.vector(of: hit.id)!).reduce(0.0) { $0 + Double($1.0) * Double($1.1) })
+                    worst = max(worst, abs(hit.score - exact) / max(abs(exact), Float.leastNormalMagnitude))
+                }
+            }
+            #expect(worst <= 1e-5, "magnitude \(magnitude): relative score error \(worst)")
+        }
+    }
+
     @Test func singleQueriesMatchBatchedOnes() throws {
         let batched = try fixture.index.search(queries: fixture.queries, k: 10, ef: 64)
         for q in 0..<20 {

@@ -13,6 +13,10 @@ import Darwin
 ///
 /// Storage (all in `HNSWStorage`, flat buffers indexed by slot, no per-node objects):
 /// - `vectors`: `capacity × dimension` floats, row-major; slot i's vector at `i * dimension`.
+/// - `halves`, `halfScales`: the same rows in fp16 divided by their largest magnitude, and that
+///   magnitude. Searches walk the graph on these (the walk is bound by memory reads, and they
+///   are half the bytes), then rescore the `ef` nodes they found on `vectors`: returned scores
+///   are exact. Builds score on `vectors`.
 /// - `links0`: layer-0 neighbor lists, fixed stride `1 + 2M`: `[count, n₁ … n₂M]` (Int32 slots).
 /// - `upper[i]`: for a node of level L ≥ 1, one block of `L × (1 + M)` Int32s, layer l's list
 ///   at `(l − 1) × (1 + M)`; nil for level-0 nodes (most of them).
@@ -77,13 +81,13 @@ public struct HNSWIndex: VectorIndex {
     /// Live vectors (tombstoned ones excluded).
     public var count: Int { storage.count - storage.deletedCount }
 
-    /// Bytes the index holds: vectors, neighbor lists, levels, tombstones and ids (not counting
+    /// Bytes the index holds: vectors (fp32 and fp16), neighbor lists, levels, tombstones and ids (not counting
     /// allocator overhead or the per-thread search scratch).
     public var memoryFootprint: Int {
         let s = storage
         var upperBytes = 0
         for slot in 0..<s.count { upperBytes += Int(s.levels[slot]) * s.strideUpper * 4 }
-        return s.capacity * (dimension * 4 + s.stride0 * 4 + 2 + MemoryLayout<UnsafeMutablePointer<Int32>?>.stride)
+        return s.capacity * (dimension * 6 + 4 + s.stride0 * 4 + 2 + MemoryLayout<UnsafeMutablePointer<Int32>?>.stride)
             + upperBytes + idMap.memoryFootprint
     }
 
@@ -151,6 +155,7 @@ public struct HNSWIndex: VectorIndex {
             VectorCheck.normalizeRows(UnsafeMutableBufferPointer(start: storage.vectors + first * dimension,
                                                                  count: batch.rows * dimension), dimension: dimension)
         }
+        storage.encodeHalves(first..<storage.count)
         for id in newIDs { idMap.append(id) }
 
         var start = first
@@ -292,34 +297,44 @@ public struct HNSWIndex: VectorIndex {
 
 extension HNSWStorage {
     /// Greedy descent through the upper layers, then a best-first search of layer 0 with a
-    /// candidate list of `ef`; returns the best `k` live (and allowed) nodes.
+    /// candidate list of `ef`, both on the fp16 rows; the nodes found are rescored on the fp32
+    /// vectors and the best `k` live (and allowed) ones returned.
     func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, allowed: [Bool]?) -> [ScoredSlot] {
         guard entryPoint >= 0 else { return [] }
         let scratch = self.scratch.borrow(capacity: count)
         defer { self.scratch.giveBack(scratch) }
-        var current = ScoredSlot(score: score(query, Int(entryPoint)), slot: entryPoint)
+        var entry = entryPoint
+        scores(query, slots: UnsafeBufferPointer(start: &entry, count: 1), halves: true, into: scratch.scores)
+        var current = ScoredSlot(score: scratch.scores[0], slot: entryPoint)
         if maxLevel > 0 {
             for layer in stride(from: maxLevel, to: 0, by: -1) {
-                current = greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: false)
+                current = greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: false, halves: true)
             }
         }
-        let found = allowed.map { mask in
-            mask.withUnsafeBufferPointer { searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, allowed: $0.baseAddress) }
-        } ?? searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, allowed: nil)
+        var found = allowed.map { mask in
+            mask.withUnsafeBufferPointer {
+                searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, halves: true, allowed: $0.baseAddress)
+            }
+        } ?? searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, halves: true, allowed: nil)
+        let slots = found.map(\.slot)
+        var exact = [Float](repeating: 0, count: slots.count)  // ef may exceed the scratch's 2,048
+        exact.withUnsafeMutableBufferPointer { out in
+            slots.withUnsafeBufferPointer { scores(query, slots: $0, halves: false, into: out.baseAddress!) }
+        }
+        for i in found.indices { found[i].score = exact[i] }
         return Array(found.sorted { $0.score != $1.score ? $0.score > $1.score : $0.slot < $1.slot }.prefix(k))
     }
 
     /// Moves to a better neighbor on `layer` until none is better.
     func greedyClosest(_ query: UnsafePointer<Float>, from start: ScoredSlot, layer: Int, scratch: Scratch,
-                       locking: Bool) -> ScoredSlot {
+                       locking: Bool, halves: Bool) -> ScoredSlot {
         var best = start
         var improved = true
         let neighbors = scratch.neighbors, scores = scratch.scores
         while improved {
             improved = false
             let n = readLinks(Int(best.slot), layer: layer, into: neighbors, locking: locking)
-            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbors, count: n),
-                                   query: UnsafeBufferPointer(start: query, count: dimension), into: scores)
+            self.scores(query, slots: UnsafeBufferPointer(start: neighbors, count: n), halves: halves, into: scores)
             for i in 0..<n where scores[i] > best.score {
                 best = ScoredSlot(score: scores[i], slot: neighbors[i])
                 improved = true
@@ -343,9 +358,10 @@ extension HNSWStorage {
     /// Best-first search of one layer from `entry` (Algorithm 2 of the paper). Nodes that are
     /// tombstoned or not allowed are traversed but not returned. Returns up to `ef` nodes.
     /// Each expansion first collects the unvisited neighbors, then scores them in one
-    /// prefetching gather (`SIMDKernels.gatherDots`), so their rows load in parallel.
+    /// prefetching gather (`SIMDKernels.gatherDots`, on the fp16 rows when `halves`), so their
+    /// rows load in parallel.
     func searchLayer(_ query: UnsafePointer<Float>, entry: ScoredSlot, ef: Int, layer: Int, scratch: Scratch,
-                     locking: Bool, allowed: UnsafePointer<Bool>?) -> [ScoredSlot] {
+                     locking: Bool, halves: Bool, allowed: UnsafePointer<Bool>?) -> [ScoredSlot] {
         let epoch = scratch.nextEpoch()
         let visited = scratch.visited
         let neighbors = scratch.neighbors, scores = scratch.scores
@@ -362,7 +378,6 @@ extension HNSWStorage {
         visited[Int(entry.slot)] = epoch
         candidates.push(entry)
         if deleted[Int(entry.slot)] == 0 && (allowed?[Int(entry.slot)] ?? true) { results.push(entry) }
-        let queryBuffer = UnsafeBufferPointer(start: query, count: dimension)
         while let nearest = candidates.top {
             if results.count >= ef, nearest.score < results.top!.score { break }
             candidates.pop()
@@ -375,8 +390,7 @@ extension HNSWStorage {
                 neighbors[fresh] = neighbor
                 fresh += 1
             }
-            SIMDKernels.gatherDots(rows: vectors, slots: UnsafeBufferPointer(start: neighbors, count: fresh),
-                                   query: queryBuffer, into: scores)
+            self.scores(query, slots: UnsafeBufferPointer(start: neighbors, count: fresh), halves: halves, into: scores)
             for i in 0..<fresh {
                 let s = scores[i], neighbor = neighbors[i]
                 if results.count < ef || s > results.top!.score {
@@ -430,7 +444,7 @@ struct HNSWBuilder: @unchecked Sendable {
         var current = ScoredSlot(score: s.score(query, Int(entry)), slot: entry)
         if topLevel > level {
             for layer in stride(from: topLevel, to: level, by: -1) {
-                current = s.greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: locking)
+                current = s.greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: locking, halves: false)
             }
         }
         // Phase 1: choose and write the new node's own lists on every layer. Nobody links to it
@@ -438,7 +452,7 @@ struct HNSWBuilder: @unchecked Sendable {
         var chosenByLayer = [(layer: Int, neighbors: [ScoredSlot])]()
         for layer in stride(from: min(level, topLevel), through: 0, by: -1) {
             let found = s.searchLayer(query, entry: current, ef: efConstruction, layer: layer, scratch: scratch,
-                                      locking: locking, allowed: nil)
+                                      locking: locking, halves: false, allowed: nil)
                 .filter { $0.slot != slot }
             let chosen = s.selectNeighbors(found, limit: s.m)
             let own = s.links(Int(slot), layer: layer)

@@ -10,6 +10,10 @@ final class HNSWStorage: @unchecked Sendable {
     var count = 0
     var capacity = 0
     var vectors: UnsafeMutablePointer<Float>
+    /// Each vector again in fp16, divided by its largest magnitude (`halfScales[slot]`): what
+    /// searches walk the graph on (half the bytes per score); results are rescored on `vectors`.
+    var halves: UnsafeMutablePointer<UInt16>
+    var halfScales: UnsafeMutablePointer<Float>
     var links0: UnsafeMutablePointer<Int32>
     var upper: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
     var levels: UnsafeMutablePointer<UInt8>
@@ -27,6 +31,8 @@ final class HNSWStorage: @unchecked Sendable {
         self.m = m
         m0 = 2 * m
         vectors = .allocate(capacity: 1)
+        halves = .allocate(capacity: 1)
+        halfScales = .allocate(capacity: 1)
         links0 = .allocate(capacity: 1)
         upper = .allocate(capacity: 1)
         levels = .allocate(capacity: 1)
@@ -36,6 +42,8 @@ final class HNSWStorage: @unchecked Sendable {
     deinit {
         for slot in 0..<count { upper[slot]?.deallocate() }
         vectors.deallocate()
+        halves.deallocate()
+        halfScales.deallocate()
         links0.deallocate()
         upper.deallocate()
         levels.deallocate()
@@ -47,6 +55,8 @@ final class HNSWStorage: @unchecked Sendable {
         let other = HNSWStorage(dimension: dimension, m: m)
         other.reserve(count)
         other.vectors.update(from: vectors, count: count * dimension)
+        other.halves.update(from: halves, count: count * dimension)
+        other.halfScales.update(from: halfScales, count: count)
         other.links0.update(from: links0, count: count * stride0)
         other.levels.update(from: levels, count: count)
         other.deleted.update(from: deleted, count: count)
@@ -81,6 +91,8 @@ final class HNSWStorage: @unchecked Sendable {
             pointer = bigger
         }
         grow(&vectors, dimension)
+        grow(&halves, dimension)
+        grow(&halfScales, 1)
         grow(&links0, stride0)
         grow(&upper, 1)
         grow(&levels, 1)
@@ -88,8 +100,18 @@ final class HNSWStorage: @unchecked Sendable {
         capacity = newCapacity
     }
 
+    /// Writes the fp16 copies of the vectors in `slots` (after they are final: normalized,
+    /// loaded). Not thread-safe.
+    func encodeHalves(_ slots: Range<Int>) {
+        for slot in slots {
+            halfScales[slot] = SIMDKernels.encodeHalfRow(UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension),
+                                                         into: halves + slot * dimension)
+        }
+    }
+
     /// Appends a node with no links yet (every list entry zero, so saved files hold no stale
-    /// heap bytes). Not thread-safe; capacity must be reserved.
+    /// heap bytes) and no fp16 copy (`encodeHalves` once the vector is final). Not
+    /// thread-safe; capacity must be reserved.
     func append(_ vector: UnsafeBufferPointer<Float>, level: Int) {
         let slot = count
         (vectors + slot * dimension).update(from: vector.baseAddress!, count: dimension)
@@ -107,6 +129,19 @@ final class HNSWStorage: @unchecked Sendable {
     }
 
     func vector(_ slot: Int) -> [Float] { Array(UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension)) }
+
+    /// Scores of the rows at `slots` against `query` into `out`: on the fp16 copies when
+    /// `halves` (graph walks of searches), else on the fp32 vectors (builds, rescoring).
+    @inline(__always)
+    func scores(_ query: UnsafePointer<Float>, slots: UnsafeBufferPointer<Int32>, halves useHalves: Bool,
+                into out: UnsafeMutablePointer<Float>) {
+        let q = UnsafeBufferPointer(start: query, count: dimension)
+        if useHalves {
+            SIMDKernels.gatherDots(halfRows: halves, scales: halfScales, slots: slots, query: q, into: out)
+        } else {
+            SIMDKernels.gatherDots(rows: vectors, slots: slots, query: q, into: out)
+        }
+    }
 
     @inline(__always)
     func score(_ query: UnsafePointer<Float>, _ slot: Int) -> Float {
