@@ -15,7 +15,7 @@ import Darwin
 /// - `vectors`: `capacity × dimension` floats, row-major; slot i's vector at `i * dimension`.
 /// - `halves`, `halfScales`: the same rows in fp16 divided by their largest magnitude, and that
 ///   magnitude. Searches walk the graph on these (the walk is bound by memory reads, and they
-///   are half the bytes), then rescore the `ef` nodes they found on `vectors`: returned scores
+///   are half the bytes), then rescore the best nodes they found on `vectors`: returned scores
 ///   are exact. Builds score on `vectors`.
 /// - `links0`: layer-0 neighbor lists, fixed stride `1 + 2M`: `[count, n₁ … n₂M]` (Int32 slots).
 /// - `upper[i]`: for a node of level L ≥ 1, one block of `L × (1 + M)` Int32s, layer l's list
@@ -296,9 +296,12 @@ public struct HNSWIndex: VectorIndex {
 // MARK: - The algorithm
 
 extension HNSWStorage {
+    /// Nodes beyond `k` that a search rescores in fp32.
+    static let rescoreMargin = 8
+
     /// Greedy descent through the upper layers, then a best-first search of layer 0 with a
-    /// candidate list of `ef`, both on the fp16 rows; the nodes found are rescored on the fp32
-    /// vectors and the best `k` live (and allowed) ones returned.
+    /// candidate list of `ef`, both on the fp16 rows; the best `k` + `rescoreMargin` nodes
+    /// found are rescored on the fp32 vectors and the best `k` live (and allowed) ones returned.
     func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, allowed: [Bool]?) -> [ScoredSlot] {
         guard entryPoint >= 0 else { return [] }
         let scratch = self.scratch.borrow(capacity: count)
@@ -316,13 +319,18 @@ extension HNSWStorage {
                 searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, halves: true, allowed: $0.baseAddress)
             }
         } ?? searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, halves: true, allowed: nil)
+        // Rescored: the best k by fp16 score and a margin (an fp16 score is within ~1e-4 of the
+        // fp32 one, so a node further down would need a near tie across the margin to belong).
+        let byScore: (ScoredSlot, ScoredSlot) -> Bool = { $0.score != $1.score ? $0.score > $1.score : $0.slot < $1.slot }
+        found.sort(by: byScore)
+        found.removeLast(max(0, found.count - (k + Self.rescoreMargin)))
         let slots = found.map(\.slot)
-        var exact = [Float](repeating: 0, count: slots.count)  // ef may exceed the scratch's 2,048
+        var exact = [Float](repeating: 0, count: slots.count)  // k may exceed the scratch's 2,048
         exact.withUnsafeMutableBufferPointer { out in
             slots.withUnsafeBufferPointer { scores(query, slots: $0, halves: false, into: out.baseAddress!) }
         }
         for i in found.indices { found[i].score = exact[i] }
-        return Array(found.sorted { $0.score != $1.score ? $0.score > $1.score : $0.slot < $1.slot }.prefix(k))
+        return Array(found.sorted(by: byScore).prefix(k))
     }
 
     /// Moves to a better neighbor on `layer` until none is better.
@@ -381,6 +389,8 @@ extension HNSWStorage {
         while let nearest = candidates.top {
             if results.count >= ef, nearest.score < results.top!.score { break }
             candidates.pop()
+            // The next expansion's list is likely the new top's: start loading it now.
+            if let next = candidates.top { SIMDKernels.prefetch(links(Int(next.slot), layer: layer), bytes: stride0 * 4) }
             let listed = readLinks(Int(nearest.slot), layer: layer, into: neighbors, locking: locking)
             var fresh = 0
             for i in 0..<listed {

@@ -50,10 +50,11 @@ final class HNSWStorage: @unchecked Sendable {
         deleted.deallocate()
     }
 
-    /// A deep copy (copy-on-write of the owning value).
+    /// A deep copy (copy-on-write of the owning value), with the same capacity: the mutation
+    /// that made the copy is often an insertion, which would otherwise move it all again.
     func copy() -> HNSWStorage {
         let other = HNSWStorage(dimension: dimension, m: m)
-        other.reserve(count)
+        other.reserve(capacity)
         other.vectors.update(from: vectors, count: count * dimension)
         other.halves.update(from: halves, count: count * dimension)
         other.halfScales.update(from: halfScales, count: count)
