@@ -45,8 +45,8 @@ public struct CPUFeatures: OptionSet, Hashable, Sendable, CustomStringConvertibl
     /// The widest level whose instructions are all present (AVX-512 means F, CD, BW, DQ, VL:
     /// the set OpenBLAS's SkylakeX kernels use).
     public var simdLevel: SIMDLevel {
-        if contains([.avx512f, .avx512cd, .avx512bw, .avx512dq, .avx512vl, .avx2, .fma, .f16c]) { return .avx512 }
-        if contains([.avx2, .fma, .f16c]) { return .avx2 }
+        if contains([.avx512f, .avx512cd, .avx512bw, .avx512dq, .avx512vl, .avx2, .fma]) { return .avx512 }
+        if contains([.avx2, .fma]) { return .avx2 }
         if contains(.avx) { return .avx }
         return .sse
     }

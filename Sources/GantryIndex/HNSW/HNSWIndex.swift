@@ -306,8 +306,7 @@ extension HNSWStorage {
         guard entryPoint >= 0 else { return [] }
         let scratch = self.scratch.borrow(capacity: count)
         defer { self.scratch.giveBack(scratch) }
-        var entry = entryPoint
-        scores(query, slots: UnsafeBufferPointer(start: &entry, count: 1), halves: true, into: scratch.scores)
+        withUnsafePointer(to: entryPoint) { scores(query, slots: UnsafeBufferPointer(start: $0, count: 1), halves: true, into: scratch.scores) }
         var current = ScoredSlot(score: scratch.scores[0], slot: entryPoint)
         if maxLevel > 0 {
             for layer in stride(from: maxLevel, to: 0, by: -1) {
