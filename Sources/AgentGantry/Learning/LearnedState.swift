@@ -33,7 +33,7 @@ struct LearnedState: Sendable {
     private var correctedQueries: [String: [Double]] = [:]
     private(set) var performance = PerformanceModel()
     private(set) var preferences = PreferenceModel()
-    private(set) var health: [String: ToolHealth] = [:]
+    private(set) var health = ShardedDictionary<ToolHealth>()
     /// The tools whose breaker is not `closed` (only executions change that: time turns `open`
     /// into `half_open`, never into `closed`), so that a retrieval looks at these, not at every
     /// tool's health.

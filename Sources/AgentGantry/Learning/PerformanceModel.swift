@@ -4,10 +4,10 @@ import Foundation
 /// which tools follow which within a session (co-usage).
 struct PerformanceModel: Sendable {
     /// Calls and failures per tool and intent of the request that led to the call.
-    private var calls: [String: [String: (calls: Double, failures: Double)]] = [:]
+    private var calls = ShardedDictionary<[String: (calls: Double, failures: Double)]>()
     /// Transitions previous tool → next tool within sessions, and how often each tool follows any.
-    private var transitions: [String: [String: Double]] = [:]
-    private var follows: [String: Double] = [:]
+    private var transitions = ShardedDictionary<[String: Double]>()
+    private var follows = ShardedDictionary<Double>()
     private var totalTransitions = 0.0
     /// The last tool executed in each recent session (in memory; rebuilt from the log).
     private var lastTool = RecentSessions<String>()
