@@ -81,8 +81,8 @@ public struct HNSWIndex: VectorIndex {
     /// Live vectors (tombstoned ones excluded).
     public var count: Int { storage.count - storage.deletedCount }
 
-    /// Bytes the index holds: vectors (fp32 and fp16), neighbor lists, levels, tombstones and ids (not counting
-    /// allocator overhead or the per-thread search scratch).
+    /// Bytes the index holds: vectors (fp32, and fp16 with a scale each), neighbor lists, levels,
+    /// tombstones and ids (not counting allocator overhead or the per-thread search scratch).
     public var memoryFootprint: Int {
         let s = storage
         var upperBytes = 0
