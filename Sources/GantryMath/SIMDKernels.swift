@@ -79,12 +79,6 @@ public enum SIMDKernels {
         gk_dot_gather(rows, query.count, slots.baseAddress, slots.count, query.baseAddress, out)
     }
 
-    /// Hints the caches to start loading the `bytes` from `pointer` (a hint: nothing is read).
-    @inlinable
-    public static func prefetch(_ pointer: UnsafeRawPointer, bytes: Int) {
-        gk_prefetch(pointer, (Int(bitPattern: pointer) % 64 + bytes + 63) / 64)
-    }
-
     /// `gatherDots` over rows stored in fp16 (binary16 bit patterns, row-major, `query.count`
     /// columns), each multiplied by its scale: `out[i] = scales[slots[i]] · dot(rows[slots[i]], query)`.
     /// Half the bytes of fp32 rows per score, for walks that are bound by memory.

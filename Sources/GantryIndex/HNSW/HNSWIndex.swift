@@ -388,8 +388,6 @@ extension HNSWStorage {
         while let nearest = candidates.top {
             if results.count >= ef, nearest.score < results.top!.score { break }
             candidates.pop()
-            // The next expansion's list is likely the new top's: start loading it now.
-            if let next = candidates.top { SIMDKernels.prefetch(links(Int(next.slot), layer: layer), bytes: stride0 * 4) }
             let listed = readLinks(Int(nearest.slot), layer: layer, into: neighbors, locking: locking)
             var fresh = 0
             for i in 0..<listed {

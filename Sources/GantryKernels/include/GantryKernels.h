@@ -73,13 +73,6 @@ void gk_dot_gather_half(const uint16_t *rows, const float *scales, size_t dim, c
 /// scale for gk_dot_gather_half (0 for a zero row, written as zeros). x must be finite.
 float gk_half_row(const float *x, size_t count, uint16_t *out);
 
-/// Hints the caches to fetch the `lines` 64-byte lines from the one holding `p` (inlined into
-/// Swift callers).
-static inline void gk_prefetch(const void *p, size_t lines) {
-    const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63);
-    for (size_t i = 0; i < lines; i++) __builtin_prefetch(line + 64 * i, 0, 3);
-}
-
 /// A bounded selection of the best (score, id) pairs, in caller-owned buffers of `capacity`.
 /// Order: higher score first, then lower id. NaN scores are never selected.
 typedef struct {

@@ -87,18 +87,6 @@ GK_INLINE v16u16 encode16_half(v16f x) {
     return __builtin_convertvector(rounded | sign, v16u16);
 }
 
-GK_INLINE uint16_t float_to_half(float x) {
-    uint32_t bits;
-    memcpy(&bits, &x, 4);
-    uint32_t sign = (bits >> 16) & 0x8000u, magnitude = bits & 0x7fffffffu;
-    float scaled;
-    memcpy(&scaled, &magnitude, 4);
-    scaled *= 0x1p-112f;
-    uint32_t s;
-    memcpy(&s, &scaled, 4);
-    return (uint16_t)(((s + 0xfffu + ((s >> 13) & 1u)) >> 13) | sign);
-}
-
 /// Writes x / max|x| as halves to `out` and returns max|x| (0 for a zero row, whose halves are 0).
 GK_INLINE float half_row_impl(const float *x, size_t count, uint16_t *out) {
     float largest = 0;
@@ -107,12 +95,13 @@ GK_INLINE float half_row_impl(const float *x, size_t count, uint16_t *out) {
         if (a > largest) largest = a;
     }
     float inverse = largest > 0 ? 1 / largest : 0;
-    size_t i = 0;
-    for (; i + 16 <= count; i += 16) {
-        v16u16 h = encode16_half(load16(x + i) * inverse);
-        memcpy(out + i, &h, sizeof h);
+    for (size_t i = 0; i < count; i += 16) {
+        size_t n = count - i < 16 ? count - i : 16;  // the last block through a zero-padded copy
+        v16f block = 0;
+        memcpy(&block, x + i, n * sizeof(float));
+        v16u16 h = encode16_half(block * inverse);
+        memcpy(out + i, &h, n * sizeof(uint16_t));
     }
-    for (; i < count; i++) out[i] = float_to_half(x[i] * inverse);
     return largest;
 }
 
