@@ -10,7 +10,6 @@ static uint32_t detect_cpu_features(void) {
     if (__builtin_cpu_supports("avx")) bits |= GK_CPU_AVX;
     if (__builtin_cpu_supports("avx2")) bits |= GK_CPU_AVX2;
     if (__builtin_cpu_supports("fma")) bits |= GK_CPU_FMA;
-    if (__builtin_cpu_supports("f16c")) bits |= GK_CPU_F16C;
     if (__builtin_cpu_supports("avx512f")) bits |= GK_CPU_AVX512F;
     if (__builtin_cpu_supports("avx512cd")) bits |= GK_CPU_AVX512CD;
     if (__builtin_cpu_supports("avx512bw")) bits |= GK_CPU_AVX512BW;

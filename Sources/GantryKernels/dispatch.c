@@ -34,12 +34,12 @@ typedef struct {
 
 #if defined(__x86_64__)
 #define GK_VARIANT avx2
-#define GK_TARGET __attribute__((target("avx2,fma,f16c")))
+#define GK_TARGET __attribute__((target("avx2,fma")))
 #define GK_GEMM_ROWS 2
 #include "src/variant.h"
 
 #define GK_VARIANT avx512
-#define GK_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma,f16c")))
+#define GK_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma")))
 #define GK_GEMM_ROWS 8
 #include "src/variant.h"
 #endif
@@ -59,10 +59,8 @@ static gk_isa active_isa = GK_ISA_GENERIC;
 
 gk_isa gk_best_isa(void) {
     uint32_t f = gk_cpu_features();
-    // F16C (fp16 <-> fp32 conversion) came with every AVX2 CPU; it is checked all the same.
-    if ((f & GK_CPU_AVX512F) && (f & GK_CPU_AVX512VL) && (f & GK_CPU_AVX2) && (f & GK_CPU_FMA) && (f & GK_CPU_F16C))
-        return GK_ISA_AVX512;
-    if ((f & GK_CPU_AVX2) && (f & GK_CPU_FMA) && (f & GK_CPU_F16C)) return GK_ISA_AVX2;
+    if ((f & GK_CPU_AVX512F) && (f & GK_CPU_AVX512VL) && (f & GK_CPU_AVX2) && (f & GK_CPU_FMA)) return GK_ISA_AVX512;
+    if ((f & GK_CPU_AVX2) && (f & GK_CPU_FMA)) return GK_ISA_AVX2;
     return GK_ISA_GENERIC;
 }
 

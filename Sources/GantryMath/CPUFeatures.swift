@@ -17,8 +17,6 @@ public struct CPUFeatures: OptionSet, Hashable, Sendable, CustomStringConvertibl
     public static let fma = CPUFeatures(rawValue: UInt32(GK_CPU_FMA))
     /// AVX-512 Foundation.
     public static let avx512f = CPUFeatures(rawValue: UInt32(GK_CPU_AVX512F))
-    /// Conversion between fp16 and fp32 (the fp16 graph walk of `HNSWIndex`).
-    public static let f16c = CPUFeatures(rawValue: UInt32(GK_CPU_F16C))
     /// AVX-512 Conflict Detection.
     public static let avx512cd = CPUFeatures(rawValue: UInt32(GK_CPU_AVX512CD))
     /// AVX-512 Byte and Word instructions.
@@ -33,7 +31,7 @@ public struct CPUFeatures: OptionSet, Hashable, Sendable, CustomStringConvertibl
     public static let avx512bf16 = CPUFeatures(rawValue: UInt32(GK_CPU_AVX512BF16))
 
     private static let names: [(CPUFeatures, String)] = [
-        (.sse42, "sse4.2"), (.avx, "avx"), (.avx2, "avx2"), (.fma, "fma"), (.f16c, "f16c"),
+        (.sse42, "sse4.2"), (.avx, "avx"), (.avx2, "avx2"), (.fma, "fma"),
         (.avx512f, "avx512f"), (.avx512cd, "avx512cd"), (.avx512bw, "avx512bw"),
         (.avx512dq, "avx512dq"), (.avx512vl, "avx512vl"), (.avx512vnni, "avx512vnni"),
         (.avx512bf16, "avx512bf16"),

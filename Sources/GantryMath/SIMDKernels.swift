@@ -79,24 +79,24 @@ public enum SIMDKernels {
         gk_dot_gather(rows, query.count, slots.baseAddress, slots.count, query.baseAddress, out)
     }
 
-    /// `gatherDots` over rows stored in fp16 (binary16 bit patterns, row-major, `query.count`
-    /// columns), each multiplied by its scale: `out[i] = scales[slots[i]] · dot(rows[slots[i]], query)`.
-    /// Half the bytes of fp32 rows per score, for walks that are bound by memory.
+    /// `gatherDots` over rows stored as int8 codes (row-major, `query.count` columns), each
+    /// multiplied by its scale: `out[i] = scales[slots[i]] · dot(rows[slots[i]], query)`. A
+    /// quarter of the bytes of fp32 rows per score, for walks that are bound by memory.
     /// Preconditions as for `gatherDots`; `scales` holds a float per row.
     @inlinable
-    public static func gatherDots(halfRows rows: UnsafePointer<UInt16>, scales: UnsafePointer<Float>,
+    public static func gatherDots(int8Rows rows: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
                                   slots: UnsafeBufferPointer<Int32>, query: UnsafeBufferPointer<Float>,
                                   into out: UnsafeMutablePointer<Float>) {
-        gk_dot_gather_half(rows, scales, query.count, slots.baseAddress, slots.count, query.baseAddress, out)
+        gk_dot_gather_i8(rows, scales, query.count, slots.baseAddress, slots.count, query.baseAddress, out)
     }
 
-    /// Writes `row / max|row|` to `out` in fp16 (rounded to nearest even) and returns `max|row|`,
-    /// the scale `gatherDots(halfRows:…)` multiplies back (0 for a zero row). Relative error per
-    /// element at most 2⁻¹¹ of the row's largest magnitude. Precondition: `row` is finite and
-    /// `out` holds `row.count` values.
+    /// Writes `row · 127 / max|row|` rounded to nearest (ties to even) to `out` and returns
+    /// `max|row| / 127`, the scale `gatherDots(int8Rows:…)` multiplies back (0 for a zero row).
+    /// Error per element at most half a step: `max|row| / 254`. Precondition: `row` is finite
+    /// and `out` holds `row.count` values.
     @inlinable
-    public static func encodeHalfRow(_ row: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<UInt16>) -> Float {
-        gk_half_row(row.baseAddress, row.count, out)
+    public static func encodeInt8Row(_ row: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Int8>) -> Float {
+        gk_i8_row(row.baseAddress, row.count, out)
     }
 
     // MARK: arrays and slices (checked)

@@ -44,11 +44,11 @@ struct HNSWIndexTests {
         #expect(wide >= r - 0.005 && wide > narrow, "ef=10: \(narrow), ef=64: \(r), ef=256: \(wide)")
     }
 
-    /// Searches walk the graph on fp16 copies of the rows, then rescore on the fp32 vectors:
-    /// every returned score is the fp32 inner product (an fp16 score is off by ~1e-4), and rows
-    /// far outside fp16's range (6e-8 … 65504) keep their recall: each fp16 row is scaled by its
-    /// largest value. (Builds score rows against rows in fp32, so 1e±15 is about as far as a
-    /// graph of inner products can go.)
+    /// Searches walk the graph on int8 copies of the rows, then rescore on the fp32 vectors:
+    /// every returned score is the fp32 inner product (an int8 score is off by ~1e-3), and rows
+    /// of any magnitude keep their recall: each row's codes are scaled by its largest value.
+    /// (Builds score rows against rows in fp32, so 1e±15 is about as far as a graph of inner
+    /// products can go.)
     @Test func scoresAreExactAndAnyMagnitudeWalksWell() throws {
         for magnitude: Float in [1, 1e-15, 1e15] {
             let data = try Matrix(rows: 2000, cols: 32, values: clusteredVectors(count: 2000, dimension: 32, seed: 7).values.map { $0 * magnitude })

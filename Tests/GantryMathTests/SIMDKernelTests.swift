@@ -101,61 +101,55 @@ struct SIMDKernelTests {
         }
     }
 
-    /// The value of a binary16 bit pattern, decoded independently of the kernels.
-    static func halfValue(_ bits: UInt16) -> Double {
-        let exponent = Int(bits >> 10) & 31, mantissa = Double(bits & 1023), sign: Double = bits & 0x8000 != 0 ? -1 : 1
-        return sign * (exponent == 0 ? mantissa * 0x1p-24 : (1 + mantissa / 1024) * pow(2, Double(exponent - 15)))
-    }
-
-    /// The binary16 value nearest to `x` (|x| ≤ 1), ties to even, by arithmetic on doubles.
-    static func nearestHalf(_ x: Double) -> Double {
-        let magnitude = abs(x)
-        guard magnitude > 0 else { return 0 }
-        let ulp = magnitude < 0x1p-14 ? 0x1p-24 : pow(2, floor(log2(magnitude)) - 10)
-        let units = magnitude / ulp, below = units.rounded(.down)
-        let rounded = units - below > 0.5 || (units - below == 0.5 && below.truncatingRemainder(dividingBy: 2) == 1) ? below + 1 : below
-        return (x < 0 ? -1 : 1) * rounded * ulp
-    }
-
-    /// Rows are stored as x / max|x| in fp16, rounded to nearest even (ties, subnormals and a
-    /// zero row included), and the gathered fp16 scores are the scale times the exact dot
-    /// product of the stored halves, within fp32 rounding, on every variant.
-    @Test func halfRowsRoundToNearestEvenAndGatherTheirScores() throws {
+    /// Rows are stored as x · 127 / max|x| rounded to nearest even (ties, a zero row and rows
+    /// of extreme magnitude included) with the scale max|x| / 127, and the gathered int8 scores
+    /// are the scale times the exact dot product of the stored codes, within fp32 rounding, on
+    /// every variant.
+    @Test func int8RowsRoundToNearestEvenAndGatherTheirScores() throws {
         var data = TestData(seed: 24)
-        let specials: [Float] = [1, -1, 1 + 0x1p-11, 1 + 0x1p-10 + 0x1p-11, 0.5 + 0x1p-12, 0x1p-14, 0x1p-15 + 0x1p-25, 0x1p-24,
-                                 0x1p-25, 0x1p-26, -0x1p-20, 0, -0.75, 0.99951171875, 0.999755859375, 1e-30]
+        // With a largest magnitude of 127 every value is its own scaled value: ties round to even.
+        let specials: [Float] = [127, -127, 0.5, 1.5, 2.5, -0.5, -3.5, 126.5, 0.49999997, 0.50000006, 1e-30, 0, -64.25, 100.75,
+                                 -0.75, 63.5]
         forEachLevel { level in
             for count in edgeSizes + [383, 384, 385] + [specials.count] {
-                let rows = count == specials.count ? [specials, specials.map { $0 * 1e30 }, [Float](repeating: 0, count: count)]
-                                                   : [data.vector(count), data.vector(count).map { $0 * 1e-20 }, data.vector(count)]
-                var halves = [UInt16](repeating: 0, count: rows.count * count)
+                let rows = count == specials.count ? [specials, specials.map { $0 * 1e30 }, specials.map { $0 * 1e-41 }, [Float](repeating: 0, count: count)]
+                                                   : [data.vector(count), data.vector(count).map { $0 * 1e-20 }, data.vector(count), data.vector(count).map { $0 * 1e-41 }]
+                var codes = [Int8](repeating: 0, count: rows.count * count)
                 var scales = [Float](repeating: 0, count: rows.count)
                 for (r, row) in rows.enumerated() {
-                    scales[r] = halves.withUnsafeMutableBufferPointer { out in
-                        row.withUnsafeBufferPointer { SIMDKernels.encodeHalfRow($0, into: out.baseAddress! + r * count) }
+                    scales[r] = codes.withUnsafeMutableBufferPointer { out in
+                        row.withUnsafeBufferPointer { SIMDKernels.encodeInt8Row($0, into: out.baseAddress! + r * count) }
                     }
-                    let largest = row.map(abs).max() ?? 0
-                    #expect(scales[r] == largest, "\(level) n=\(count)")
+                    let largest = Double(row.map(abs).max() ?? 0)
+                    #expect(abs(Double(scales[r]) - largest / 127) <= 1e-6 * largest / 127 + Double(Float.leastNonzeroMagnitude),
+                            "\(level) n=\(count) row \(r)")
                     for (i, x) in row.enumerated() {
-                        let expected = largest == 0 ? 0 : Self.nearestHalf(Double(x * (1 / largest)))
-                        #expect(Self.halfValue(halves[r * count + i]) == expected, "\(level) n=\(count) row \(r) x=\(x)")
+                        let expected = largest == 0 ? 0 : (Double(x) * 127 / largest).rounded(.toNearestOrEven)
+                        let code = Double(codes[r * count + i])
+                        // Exact but for values within float rounding of a tie (the kernel scales in fp32).
+                        let scaled = largest == 0 ? 0 : Double(x) * 127 / largest
+                        let nearTie = abs(abs(scaled - scaled.rounded(.down)) - 0.5) < 1e-4
+                        #expect(code == expected || (nearTie && abs(code - scaled) <= 0.5 + 1e-4), "\(level) n=\(count) row \(r) x=\(x)")
                     }
                 }
+                if count == specials.count {  // the exact ties: 127 / 127 is 1, so no rounding precedes them
+                    #expect(Array(codes[0..<count]) == [127, -127, 0, 2, 2, 0, -4, 126, 0, 1, 0, 0, -64, 101, -1, 64], "\(level)")
+                }
                 let query = data.vector(count)
-                let slots: [Int32] = [2, 0, 1, 1, 2, 0, 2]
+                let slots: [Int32] = [2, 0, 1, 1, 3, 2, 0, 3]
                 var out = [Float](repeating: .nan, count: slots.count)
-                halves.withUnsafeBufferPointer { h in
+                codes.withUnsafeBufferPointer { c in
                     scales.withUnsafeBufferPointer { s in
                         slots.withUnsafeBufferPointer { sl in
-                            query.withUnsafeBufferPointer { q in SIMDKernels.gatherDots(halfRows: h.baseAddress!, scales: s.baseAddress!, slots: sl, query: q, into: &out) }
+                            query.withUnsafeBufferPointer { q in SIMDKernels.gatherDots(int8Rows: c.baseAddress!, scales: s.baseAddress!, slots: sl, query: q, into: &out) }
                         }
                     }
                 }
                 for (i, slot) in slots.enumerated() {
-                    let stored = (0..<count).map { Self.halfValue(halves[Int(slot) * count + $0]) }
+                    let stored = (0..<count).map { Double(codes[Int(slot) * count + $0]) }
                     let exact = Double(scales[Int(slot)]) * zip(stored, query).reduce(0) { $0 + $1.0 * Double($1.1) }
                     let magnitude = Double(scales[Int(slot)]) * zip(stored, query).reduce(0) { $0 + abs($1.0 * Double($1.1)) }
-                    #expect(abs(Double(out[i]) - exact) <= 1e-6 * max(magnitude, 1e-30), "\(level) n=\(count) slot \(slot)")
+                    #expect(abs(Double(out[i]) - exact) <= 1e-6 * magnitude + 1e-44, "\(level) n=\(count) slot \(slot)")
                 }
             }
         }

@@ -109,7 +109,7 @@ extension HNSWStorage {
         let vectorBuffer = UnsafeMutableBufferPointer(start: vectors, count: nodes * dimension)
         try reader.readFloats(into: vectorBuffer)
         guard vectorBuffer.allSatisfy(\.isFinite) else { throw .malformed(path: path, reason: "a vector holds NaN or infinity") }
-        encodeHalves(0..<nodes)
+        encodeCodes(0..<nodes)
         try reader.readInt32s(into: UnsafeMutableBufferPointer(start: links0, count: nodes * stride0))
         for slot in 0..<nodes {
             try checkLinks(of: slot, layer: 0, path: path)

@@ -13,10 +13,10 @@ import Darwin
 ///
 /// Storage (all in `HNSWStorage`, flat buffers indexed by slot, no per-node objects):
 /// - `vectors`: `capacity × dimension` floats, row-major; slot i's vector at `i * dimension`.
-/// - `halves`, `halfScales`: the same rows in fp16 divided by their largest magnitude, and that
-///   magnitude. Searches walk the graph on these (the walk is bound by memory reads, and they
-///   are half the bytes), then rescore the best nodes they found on `vectors`: returned scores
-///   are exact. Builds score on `vectors`.
+/// - `codes`, `codeScales`: the same rows as int8 codes (each row scaled so that its largest
+///   magnitude is 127) and each row's scale. Searches walk the graph on these (the walk is
+///   bound by memory reads, and they are a quarter of the bytes), then rescore the best nodes
+///   they found on `vectors`: returned scores are exact. Builds score on `vectors`.
 /// - `links0`: layer-0 neighbor lists, fixed stride `1 + 2M`: `[count, n₁ … n₂M]` (Int32 slots).
 /// - `upper[i]`: for a node of level L ≥ 1, one block of `L × (1 + M)` Int32s, layer l's list
 ///   at `(l − 1) × (1 + M)`; nil for level-0 nodes (most of them).
@@ -81,13 +81,13 @@ public struct HNSWIndex: VectorIndex {
     /// Live vectors (tombstoned ones excluded).
     public var count: Int { storage.count - storage.deletedCount }
 
-    /// Bytes the index holds: vectors (fp32, and fp16 with a scale each), neighbor lists, levels,
+    /// Bytes the index holds: vectors (fp32, and int8 with a scale each), neighbor lists, levels,
     /// tombstones and ids (not counting allocator overhead or the per-thread search scratch).
     public var memoryFootprint: Int {
         let s = storage
         var upperBytes = 0
         for slot in 0..<s.count { upperBytes += Int(s.levels[slot]) * s.strideUpper * 4 }
-        return s.capacity * (dimension * 6 + 4 + s.stride0 * 4 + 2 + MemoryLayout<UnsafeMutablePointer<Int32>?>.stride)
+        return s.capacity * (dimension * 5 + 4 + s.stride0 * 4 + 2 + MemoryLayout<UnsafeMutablePointer<Int32>?>.stride)
             + upperBytes + idMap.memoryFootprint
     }
 
@@ -155,7 +155,7 @@ public struct HNSWIndex: VectorIndex {
             VectorCheck.normalizeRows(UnsafeMutableBufferPointer(start: storage.vectors + first * dimension,
                                                                  count: batch.rows * dimension), dimension: dimension)
         }
-        storage.encodeHalves(first..<storage.count)
+        storage.encodeCodes(first..<storage.count)
         for id in newIDs { idMap.append(id) }
 
         var start = first
@@ -300,33 +300,34 @@ extension HNSWStorage {
     static let rescoreMargin = 8
 
     /// Greedy descent through the upper layers, then a best-first search of layer 0 with a
-    /// candidate list of `ef`, both on the fp16 rows; the best `k` + `rescoreMargin` nodes
+    /// candidate list of `ef`, both on the int8 codes; the best `k` + `rescoreMargin` nodes
     /// found are rescored on the fp32 vectors and the best `k` live (and allowed) ones returned.
     func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, allowed: [Bool]?) -> [ScoredSlot] {
         guard entryPoint >= 0 else { return [] }
         let scratch = self.scratch.borrow(capacity: count)
         defer { self.scratch.giveBack(scratch) }
-        withUnsafePointer(to: entryPoint) { scores(query, slots: UnsafeBufferPointer(start: $0, count: 1), halves: true, into: scratch.scores) }
+        withUnsafePointer(to: entryPoint) { scores(query, slots: UnsafeBufferPointer(start: $0, count: 1), approximate: true, into: scratch.scores) }
         var current = ScoredSlot(score: scratch.scores[0], slot: entryPoint)
         if maxLevel > 0 {
             for layer in stride(from: maxLevel, to: 0, by: -1) {
-                current = greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: false, halves: true)
+                current = greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: false, approximate: true)
             }
         }
         var found = allowed.map { mask in
             mask.withUnsafeBufferPointer {
-                searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, halves: true, allowed: $0.baseAddress)
+                searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, approximate: true, allowed: $0.baseAddress)
             }
-        } ?? searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, halves: true, allowed: nil)
-        // Rescored: the best k by fp16 score and a margin (an fp16 score is within ~1e-4 of the
-        // fp32 one, so a node further down would need a near tie across the margin to belong).
+        } ?? searchLayer(query, entry: current, ef: ef, layer: 0, scratch: scratch, locking: false, approximate: true, allowed: nil)
+        // Rescored: the best k by int8 score and a margin (an int8 score of unit vectors at
+        // d = 384 is typically within ~5e-4 of the fp32 one, so a node further down would need
+        // a near tie across the margin to belong; recall at a given ef measured unchanged).
         let byScore: (ScoredSlot, ScoredSlot) -> Bool = { $0.score != $1.score ? $0.score > $1.score : $0.slot < $1.slot }
         found.sort(by: byScore)
         found.removeLast(max(0, found.count - (k + Self.rescoreMargin)))
         let slots = found.map(\.slot)
         var exact = [Float](repeating: 0, count: slots.count)  // k may exceed the scratch's 2,048
         exact.withUnsafeMutableBufferPointer { out in
-            slots.withUnsafeBufferPointer { scores(query, slots: $0, halves: false, into: out.baseAddress!) }
+            slots.withUnsafeBufferPointer { scores(query, slots: $0, approximate: false, into: out.baseAddress!) }
         }
         for i in found.indices { found[i].score = exact[i] }
         return Array(found.sorted(by: byScore).prefix(k))
@@ -334,14 +335,14 @@ extension HNSWStorage {
 
     /// Moves to a better neighbor on `layer` until none is better.
     func greedyClosest(_ query: UnsafePointer<Float>, from start: ScoredSlot, layer: Int, scratch: Scratch,
-                       locking: Bool, halves: Bool) -> ScoredSlot {
+                       locking: Bool, approximate: Bool) -> ScoredSlot {
         var best = start
         var improved = true
         let neighbors = scratch.neighbors, scores = scratch.scores
         while improved {
             improved = false
             let n = readLinks(Int(best.slot), layer: layer, into: neighbors, locking: locking)
-            self.scores(query, slots: UnsafeBufferPointer(start: neighbors, count: n), halves: halves, into: scores)
+            self.scores(query, slots: UnsafeBufferPointer(start: neighbors, count: n), approximate: approximate, into: scores)
             for i in 0..<n where scores[i] > best.score {
                 best = ScoredSlot(score: scores[i], slot: neighbors[i])
                 improved = true
@@ -365,10 +366,10 @@ extension HNSWStorage {
     /// Best-first search of one layer from `entry` (Algorithm 2 of the paper). Nodes that are
     /// tombstoned or not allowed are traversed but not returned. Returns up to `ef` nodes.
     /// Each expansion first collects the unvisited neighbors, then scores them in one
-    /// prefetching gather (`SIMDKernels.gatherDots`, on the fp16 rows when `halves`), so their
+    /// prefetching gather (`SIMDKernels.gatherDots`, on the int8 codes when `approximate`), so their
     /// rows load in parallel.
     func searchLayer(_ query: UnsafePointer<Float>, entry: ScoredSlot, ef: Int, layer: Int, scratch: Scratch,
-                     locking: Bool, halves: Bool, allowed: UnsafePointer<Bool>?) -> [ScoredSlot] {
+                     locking: Bool, approximate: Bool, allowed: UnsafePointer<Bool>?) -> [ScoredSlot] {
         let epoch = scratch.nextEpoch()
         let visited = scratch.visited
         let neighbors = scratch.neighbors, scores = scratch.scores
@@ -397,7 +398,7 @@ extension HNSWStorage {
                 neighbors[fresh] = neighbor
                 fresh += 1
             }
-            self.scores(query, slots: UnsafeBufferPointer(start: neighbors, count: fresh), halves: halves, into: scores)
+            self.scores(query, slots: UnsafeBufferPointer(start: neighbors, count: fresh), approximate: approximate, into: scores)
             for i in 0..<fresh {
                 let s = scores[i], neighbor = neighbors[i]
                 if results.count < ef || s > results.top!.score {
@@ -451,7 +452,7 @@ struct HNSWBuilder: @unchecked Sendable {
         var current = ScoredSlot(score: s.score(query, Int(entry)), slot: entry)
         if topLevel > level {
             for layer in stride(from: topLevel, to: level, by: -1) {
-                current = s.greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: locking, halves: false)
+                current = s.greedyClosest(query, from: current, layer: layer, scratch: scratch, locking: locking, approximate: false)
             }
         }
         // Phase 1: choose and write the new node's own lists on every layer. Nobody links to it
@@ -459,7 +460,7 @@ struct HNSWBuilder: @unchecked Sendable {
         var chosenByLayer = [(layer: Int, neighbors: [ScoredSlot])]()
         for layer in stride(from: min(level, topLevel), through: 0, by: -1) {
             let found = s.searchLayer(query, entry: current, ef: efConstruction, layer: layer, scratch: scratch,
-                                      locking: locking, halves: false, allowed: nil)
+                                      locking: locking, approximate: false, allowed: nil)
                 .filter { $0.slot != slot }
             let chosen = s.selectNeighbors(found, limit: s.m)
             let own = s.links(Int(slot), layer: layer)

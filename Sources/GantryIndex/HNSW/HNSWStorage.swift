@@ -10,10 +10,11 @@ final class HNSWStorage: @unchecked Sendable {
     var count = 0
     var capacity = 0
     var vectors: UnsafeMutablePointer<Float>
-    /// Each vector again in fp16, divided by its largest magnitude (`halfScales[slot]`): what
-    /// searches walk the graph on (half the bytes per score); results are rescored on `vectors`.
-    var halves: UnsafeMutablePointer<UInt16>
-    var halfScales: UnsafeMutablePointer<Float>
+    /// Each vector again as int8 codes, times `codeScales[slot]` (its largest magnitude / 127):
+    /// what searches walk the graph on (a quarter of the bytes per score); results are rescored
+    /// on `vectors`.
+    var codes: UnsafeMutablePointer<Int8>
+    var codeScales: UnsafeMutablePointer<Float>
     var links0: UnsafeMutablePointer<Int32>
     var upper: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
     var levels: UnsafeMutablePointer<UInt8>
@@ -31,8 +32,8 @@ final class HNSWStorage: @unchecked Sendable {
         self.m = m
         m0 = 2 * m
         vectors = .allocate(capacity: 1)
-        halves = .allocate(capacity: 1)
-        halfScales = .allocate(capacity: 1)
+        codes = .allocate(capacity: 1)
+        codeScales = .allocate(capacity: 1)
         links0 = .allocate(capacity: 1)
         upper = .allocate(capacity: 1)
         levels = .allocate(capacity: 1)
@@ -42,8 +43,8 @@ final class HNSWStorage: @unchecked Sendable {
     deinit {
         for slot in 0..<count { upper[slot]?.deallocate() }
         vectors.deallocate()
-        halves.deallocate()
-        halfScales.deallocate()
+        codes.deallocate()
+        codeScales.deallocate()
         links0.deallocate()
         upper.deallocate()
         levels.deallocate()
@@ -56,8 +57,8 @@ final class HNSWStorage: @unchecked Sendable {
         let other = HNSWStorage(dimension: dimension, m: m)
         other.reserve(capacity)
         other.vectors.update(from: vectors, count: count * dimension)
-        other.halves.update(from: halves, count: count * dimension)
-        other.halfScales.update(from: halfScales, count: count)
+        other.codes.update(from: codes, count: count * dimension)
+        other.codeScales.update(from: codeScales, count: count)
         other.links0.update(from: links0, count: count * stride0)
         other.levels.update(from: levels, count: count)
         other.deleted.update(from: deleted, count: count)
@@ -92,8 +93,8 @@ final class HNSWStorage: @unchecked Sendable {
             pointer = bigger
         }
         grow(&vectors, dimension)
-        grow(&halves, dimension)
-        grow(&halfScales, 1)
+        grow(&codes, dimension)
+        grow(&codeScales, 1)
         grow(&links0, stride0)
         grow(&upper, 1)
         grow(&levels, 1)
@@ -101,17 +102,17 @@ final class HNSWStorage: @unchecked Sendable {
         capacity = newCapacity
     }
 
-    /// Writes the fp16 copies of the vectors in `slots` (after they are final: normalized,
+    /// Writes the int8 codes of the vectors in `slots` (after they are final: normalized,
     /// loaded). Not thread-safe.
-    func encodeHalves(_ slots: Range<Int>) {
+    func encodeCodes(_ slots: Range<Int>) {
         for slot in slots {
-            halfScales[slot] = SIMDKernels.encodeHalfRow(UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension),
-                                                         into: halves + slot * dimension)
+            codeScales[slot] = SIMDKernels.encodeInt8Row(UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension),
+                                                         into: codes + slot * dimension)
         }
     }
 
     /// Appends a node with no links yet (every list entry zero, so saved files hold no stale
-    /// heap bytes) and no fp16 copy (`encodeHalves` once the vector is final). Not
+    /// heap bytes) and no codes (`encodeCodes` once the vector is final). Not
     /// thread-safe; capacity must be reserved.
     func append(_ vector: UnsafeBufferPointer<Float>, level: Int) {
         let slot = count
@@ -131,14 +132,14 @@ final class HNSWStorage: @unchecked Sendable {
 
     func vector(_ slot: Int) -> [Float] { Array(UnsafeBufferPointer(start: vectors + slot * dimension, count: dimension)) }
 
-    /// Scores of the rows at `slots` against `query` into `out`: on the fp16 copies when
-    /// `halves` (graph walks of searches), else on the fp32 vectors (builds, rescoring).
+    /// Scores of the rows at `slots` against `query` into `out`: on the int8 codes when
+    /// `approximate` (graph walks of searches), else on the fp32 vectors (builds, rescoring).
     @inline(__always)
-    func scores(_ query: UnsafePointer<Float>, slots: UnsafeBufferPointer<Int32>, halves useHalves: Bool,
+    func scores(_ query: UnsafePointer<Float>, slots: UnsafeBufferPointer<Int32>, approximate: Bool,
                 into out: UnsafeMutablePointer<Float>) {
         let q = UnsafeBufferPointer(start: query, count: dimension)
-        if useHalves {
-            SIMDKernels.gatherDots(halfRows: halves, scales: halfScales, slots: slots, query: q, into: out)
+        if approximate {
+            SIMDKernels.gatherDots(int8Rows: codes, scales: codeScales, slots: slots, query: q, into: out)
         } else {
             SIMDKernels.gatherDots(rows: vectors, slots: slots, query: q, into: out)
         }

@@ -38,7 +38,6 @@ enum {
     GK_CPU_AVX512VL = 1u << 8,
     GK_CPU_AVX512VNNI = 1u << 9,
     GK_CPU_AVX512BF16 = 1u << 10,
-    GK_CPU_F16C = 1u << 11,
 };
 
 uint32_t gk_cpu_features(void);
@@ -65,13 +64,13 @@ void gk_adamw(float *x, const float *g, float *m, float *v, size_t n, const floa
 /// neighbors), four rows at a time while the next four are prefetched.
 void gk_dot_gather(const float *rows, size_t dim, const int32_t *slots, size_t count, const float *query,
                    float *out);
-/// gk_dot_gather over fp16 rows (IEEE binary16 bit patterns) each scaled by its own factor:
-/// out[i] = scales[slots[i]] · dot(half rows + slots[i] * dim, query), rows prefetched likewise.
-void gk_dot_gather_half(const uint16_t *rows, const float *scales, size_t dim, const int32_t *slots, size_t count,
-                        const float *query, float *out);
-/// Writes x / max|x| to `out` as fp16 (rounded to nearest even) and returns max|x|, the row's
-/// scale for gk_dot_gather_half (0 for a zero row, written as zeros). x must be finite.
-float gk_half_row(const float *x, size_t count, uint16_t *out);
+/// gk_dot_gather over int8 rows each scaled by its own factor:
+/// out[i] = scales[slots[i]] · dot(int8 rows + slots[i] * dim, query), rows prefetched likewise.
+void gk_dot_gather_i8(const int8_t *rows, const float *scales, size_t dim, const int32_t *slots, size_t count,
+                      const float *query, float *out);
+/// Writes x · 127 / max|x| rounded to nearest even to `out` and returns max|x| / 127,
+/// the row's scale for gk_dot_gather_i8 (0 for a zero row, written as zeros). x must be finite.
+float gk_i8_row(const float *x, size_t count, int8_t *out);
 
 /// A bounded selection of the best (score, id) pairs, in caller-owned buffers of `capacity`.
 /// Order: higher score first, then lower id. NaN scores are never selected.

@@ -22,11 +22,11 @@
     X(dot_gather, void,                                                                                   \
       (const float *rows, size_t dim, const int32_t *slots, size_t count, const float *query, float *out), \
       (rows, dim, slots, count, query, out))                                                              \
-    X(dot_gather_half, void,                                                                              \
-      (const uint16_t *rows, const float *scales, size_t dim, const int32_t *slots, size_t count,         \
+    X(dot_gather_i8, void,                                                                                \
+      (const int8_t *rows, const float *scales, size_t dim, const int32_t *slots, size_t count,           \
        const float *query, float *out),                                                                   \
       (rows, scales, dim, slots, count, query, out))                                                      \
-    X(half_row, float, (const float *x, size_t count, uint16_t *out), (x, count, out))                    \
+    X(i8_row, float, (const float *x, size_t count, int8_t *out), (x, count, out))                        \
     X(topk_push_scores, void, (gk_topk *selection, const float *scores, size_t count, int64_t first_id),  \
       (selection, scores, count, first_id))                                                               \
     X(topk_push_dots, void,                                                                               \
