@@ -348,7 +348,7 @@ public actor AgentGantry {
         }
         do {
             index = try adaptedIndex(by: adapter, prefetched: await prefetch?.value)
-            if let adapter, let probe = catalog.entries.values.first?.vector {
+            if let adapter, let probe = catalog.anyEntry?.vector {
                 _ = try adaptError { () throws(AdaptError) in try adapter.adaptQuery(probe) }  // query side too
             }
         } catch where adapter != nil {

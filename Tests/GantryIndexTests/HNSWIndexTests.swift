@@ -71,6 +71,43 @@ struct HNSWIndexTests {
         }
     }
 
+    /// Copies of an index share their rows and append after them: two copies of one index that
+    /// each add vectors, then the original, and a reader searching the original while a copy
+    /// grows on another thread, each keep exactly their own vectors and their own results.
+    @Test func copiesShareRowsAndNeverSeeEachOthersAppends() throws {
+        let data = clusteredVectors(count: 900, dimension: 32, seed: 11)
+        func rows(_ range: Range<Int>) throws -> Matrix { try Matrix(rowArrays: range.map { Array(data.row($0)) }) }
+        var original = try HNSWIndex(dimension: 32, metric: .innerProduct, parameters: .init(m: 8, efConstruction: 64))
+        try original.add(contentsOf: rows(0..<500), ids: (0..<500).map(numbers))
+        let queries = clusteredVectors(count: 30, dimension: 32, seed: 12)
+        var first = original, second = original
+        try first.add(contentsOf: rows(500..<600), ids: (500..<600).map(numbers))    // appends where the rows end
+        try second.add(contentsOf: rows(600..<700), ids: (600..<700).map(numbers))  // must move: those rows are taken
+        try original.add(contentsOf: rows(700..<800), ids: (700..<800).map(numbers))
+        // A reader of a snapshot while a copy of it grows one vector at a time on another thread.
+        let snapshot = first
+        let expected = try snapshot.search(queries: queries, k: 10, ef: 64)
+        nonisolated(unsafe) var grown = snapshot
+        nonisolated(unsafe) var seen = [[[SearchResult]]]()
+        DispatchQueue.concurrentPerform(iterations: 2) { worker in
+            if worker == 0 {
+                for i in 800..<900 { try! grown.add(data.row(i), id: numbers(i)) }
+            } else {
+                for _ in 0..<20 { seen.append(try! snapshot.search(queries: queries, k: 10, ef: 64)) }
+            }
+        }
+        #expect(seen.allSatisfy { $0 == expected })
+        for (index, ids) in [(original, Array(0..<500) + Array(700..<800)), (first, Array(0..<600)), (second, Array(0..<500) + Array(600..<700)),
+                             (snapshot, Array(0..<600)), (grown, Array(0..<600) + Array(800..<900))] {
+            #expect(index.count == ids.count)
+            #expect(ids.allSatisfy { index.vector(of: numbers($0)) == Array(data.row($0)) })
+            var flat = try FlatIndex(dimension: 32, metric: .innerProduct)
+            try flat.add(contentsOf: Matrix(rowArrays: ids.map { Array(data.row($0)) }), ids: ids.map(numbers))
+            let r = recall(try index.search(queries: queries, k: 10, ef: 64), try flat.search(queries: queries, k: 10).map { $0.map(\.id) })
+            #expect(r >= 0.95, "recall@10 = \(r) over \(ids.count) rows")
+        }
+    }
+
     @Test func singleQueriesMatchBatchedOnes() throws {
         let batched = try fixture.index.search(queries: fixture.queries, k: 10, ef: 64)
         for q in 0..<20 {

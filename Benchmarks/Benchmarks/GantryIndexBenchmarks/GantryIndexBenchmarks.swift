@@ -1,6 +1,6 @@
 // FlatIndex and HNSWIndex at tool-routing sizes: single queries over 10k and 100k vectors
-// (384-d, seeded clustered data), 1000 batched queries, an HNSW build, and HNSW search at
-// ef 64. Data and indexes are lazy globals, made once per benchmark process; the 100k graph
+// (384-d, seeded clustered data), 1000 batched queries, an HNSW build, HNSW search at ef 64,
+// and the replacement of one vector in a published 100k graph. Data and indexes are lazy globals, made once per benchmark process; the 100k graph
 // is cached under .build/bench-cache. Side-by-side figures against FAISS, hnswlib and USearch
 // come from compare/run-index-compare.sh.
 import Benchmark
@@ -72,6 +72,25 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("hnsw single query, 100k × 384, ef 64", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for i in benchmark.scaledIterations { blackHole(try hnsw100k.search(data100k.queries.row(i % 1000), k: 10, ef: 64)) }
+    }
+    // A tool update in a serving process: a reader holds the published index while the writer
+    // replaces one vector in its own copy, then publishes that copy. The first replacement after
+    // a load moves the rows to buffers with room to grow (a copy of them all, once) and is not
+    // measured.
+    Benchmark("hnsw replace 1 vector while the index is published, 100k × 384", configuration: .init(maxIterations: 200)) { benchmark in
+        var published = hnsw100k
+        func replace(_ i: Int) throws {
+            var next = published
+            let id = VectorID.number(Int64(i % 100_000))
+            try next.remove(id)
+            try next.add(data100k.queries.row(i % 1000), id: id)
+            published = next
+        }
+        try replace(0)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations { try replace(i + 1) }
+        benchmark.stopMeasurement()
+        blackHole(published)
     }
     if FileManager.default.fileExists(atPath: toolsPath) {
         Benchmark("flat single query, metatool tools (199 × 384)", configuration: .init(scalingFactor: .kilo)) { benchmark in

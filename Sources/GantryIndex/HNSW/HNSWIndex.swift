@@ -13,6 +13,8 @@ import Darwin
 ///
 /// Storage (all in `HNSWStorage`, flat buffers indexed by slot, no per-node objects):
 /// - `vectors`: `capacity × dimension` floats, row-major; slot i's vector at `i * dimension`.
+///   Vectors and codes live in a `RowArena` that copies of the index share: rows are only
+///   appended, so a copy made to change a published index copies its links, not its rows.
 /// - `codes`, `codeScales`: the same rows as int8 codes (each row scaled so that its largest
 ///   magnitude is 127) and each row's scale. Searches walk the graph on these (the walk is
 ///   bound by memory reads, and they are a quarter of the bytes), then rescore the best nodes
@@ -83,11 +85,12 @@ public struct HNSWIndex: VectorIndex {
 
     /// Bytes the index holds: vectors (fp32, and int8 with a scale each), neighbor lists, levels,
     /// tombstones and ids (not counting allocator overhead or the per-thread search scratch).
+    /// Copies share their rows, so two copies of one index count those bytes twice.
     public var memoryFootprint: Int {
         let s = storage
         var upperBytes = 0
         for slot in 0..<s.count { upperBytes += Int(s.levels[slot]) * s.strideUpper * 4 }
-        return s.capacity * (dimension * 5 + 4 + s.stride0 * 4 + 2 + MemoryLayout<UnsafeMutablePointer<Int32>?>.stride)
+        return s.rows.capacity * (dimension * 5 + 4) + s.capacity * (s.stride0 * 4 + 2 + MemoryLayout<UnsafeMutablePointer<Int32>?>.stride)
             + upperBytes + idMap.memoryFootprint
     }
 

@@ -1,20 +1,26 @@
 import GantryMath
 
 /// The graph's buffers, laid out as `HNSWIndex` describes: flat, indexed by slot, no per-node
-/// objects. Owned by one `HNSWIndex` value (copied on write); during a parallel build the
-/// workers share it, each neighbor list guarded by its lock stripe.
+/// objects. Owned by one `HNSWIndex` value (copied on write: the copy shares the rows, see
+/// `RowArena`, and copies the links); during a parallel build the workers share it, each
+/// neighbor list guarded by its lock stripe.
 final class HNSWStorage: @unchecked Sendable {
     let dimension: Int
     let m: Int
     let m0: Int
     var count = 0
+    /// Nodes the link, level and tombstone buffers hold.
     var capacity = 0
-    var vectors: UnsafeMutablePointer<Float>
+    /// The rows, maybe shared with other copies; this storage's own claim on it ends at `claimedEnd`.
+    private(set) var rows: RowArena
+    private var claimedEnd = 0
+    /// `rows`' buffers, read on every score.
+    private(set) var vectors: UnsafeMutablePointer<Float>
     /// Each vector again as int8 codes, times `codeScales[slot]` (its largest magnitude / 127):
     /// what searches walk the graph on (a quarter of the bytes per score); results are rescored
     /// on `vectors`.
-    var codes: UnsafeMutablePointer<Int8>
-    var codeScales: UnsafeMutablePointer<Float>
+    private(set) var codes: UnsafeMutablePointer<Int8>
+    private(set) var codeScales: UnsafeMutablePointer<Float>
     var links0: UnsafeMutablePointer<Int32>
     var upper: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
     var levels: UnsafeMutablePointer<UInt8>
@@ -22,18 +28,23 @@ final class HNSWStorage: @unchecked Sendable {
     var deletedCount = 0
     var entryPoint: Int32 = -1
     var maxLevel = -1
-    let scratch = ScratchPool()
+    /// Search scratch, shared by the copies (searches of any of them borrow from it).
+    let scratch: ScratchPool
 
     var stride0: Int { 1 + m0 }
     var strideUpper: Int { 1 + m }
 
-    init(dimension: Int, m: Int) {
+    init(dimension: Int, m: Int, rows: RowArena? = nil, scratch: ScratchPool = ScratchPool(),
+         lockStripes: LockStripes = LockStripes(count: 4096)) {
         self.dimension = dimension
         self.m = m
         m0 = 2 * m
-        vectors = .allocate(capacity: 1)
-        codes = .allocate(capacity: 1)
-        codeScales = .allocate(capacity: 1)
+        self.rows = rows ?? RowArena(dimension: dimension, capacity: 0)
+        vectors = self.rows.vectors
+        codes = self.rows.codes
+        codeScales = self.rows.scales
+        self.scratch = scratch
+        self.lockStripes = lockStripes
         links0 = .allocate(capacity: 1)
         upper = .allocate(capacity: 1)
         levels = .allocate(capacity: 1)
@@ -42,23 +53,20 @@ final class HNSWStorage: @unchecked Sendable {
 
     deinit {
         for slot in 0..<count { upper[slot]?.deallocate() }
-        vectors.deallocate()
-        codes.deallocate()
-        codeScales.deallocate()
         links0.deallocate()
         upper.deallocate()
         levels.deallocate()
         deleted.deallocate()
     }
 
-    /// A deep copy (copy-on-write of the owning value), with the same capacity: the mutation
-    /// that made the copy is often an insertion, which would otherwise move it all again.
+    /// A copy for a mutation (copy-on-write of the owning value): the rows are shared (the
+    /// copy appends after them when it may, see `RowArena`), the links, levels and tombstones
+    /// copied with the same capacity, since the mutation that made the copy is often an
+    /// insertion, which would otherwise move them all again.
     func copy() -> HNSWStorage {
-        let other = HNSWStorage(dimension: dimension, m: m)
-        other.reserve(capacity)
-        other.vectors.update(from: vectors, count: count * dimension)
-        other.codes.update(from: codes, count: count * dimension)
-        other.codeScales.update(from: codeScales, count: count)
+        let other = HNSWStorage(dimension: dimension, m: m, rows: rows, scratch: scratch, lockStripes: lockStripes)
+        other.claimedEnd = count
+        other.reserveNodes(capacity)
         other.links0.update(from: links0, count: count * stride0)
         other.levels.update(from: levels, count: count)
         other.deleted.update(from: deleted, count: count)
@@ -79,11 +87,28 @@ final class HNSWStorage: @unchecked Sendable {
         return other
     }
 
-    /// Grows the buffers to hold `needed` nodes, by at least a quarter (amortised: each node is
+    /// Makes room for `needed` nodes and claims their rows: appends may then write slots up to
+    /// `needed`. Rows move to an arena of this storage's own when the shared one is full or
+    /// another copy appended to it. Buffers grow by at least a quarter (amortised: each node is
     /// moved about four times over the index's life, a memcpy that costs far less than linking
-    /// it). Doubling would leave a catalogue that grew by one tool holding twice its graph's
+    /// it); doubling would leave a catalogue that grew by one tool holding twice its graph's
     /// memory. Not thread-safe.
     func reserve(_ needed: Int) {
+        reserveNodes(needed)
+        guard needed > claimedEnd, !rows.claim(from: claimedEnd, to: needed) else {
+            claimedEnd = max(claimedEnd, needed)
+            return
+        }
+        rows = RowArena(dimension: dimension, capacity: max(needed, rows.capacity + rows.capacity / 4, 64), copying: count, of: rows)
+        _ = rows.claim(from: count, to: needed)
+        claimedEnd = needed
+        vectors = rows.vectors
+        codes = rows.codes
+        codeScales = rows.scales
+    }
+
+    /// Grows the link, level and tombstone buffers to hold `needed` nodes (as `reserve`).
+    private func reserveNodes(_ needed: Int) {
         guard needed > capacity else { return }
         let newCapacity = max(needed, capacity + capacity / 4, 64)
         func grow<T>(_ pointer: inout UnsafeMutablePointer<T>, _ stride: Int) {
@@ -92,9 +117,6 @@ final class HNSWStorage: @unchecked Sendable {
             pointer.deallocate()
             pointer = bigger
         }
-        grow(&vectors, dimension)
-        grow(&codes, dimension)
-        grow(&codeScales, 1)
         grow(&links0, stride0)
         grow(&upper, 1)
         grow(&levels, 1)
@@ -159,8 +181,9 @@ final class HNSWStorage: @unchecked Sendable {
 
     // MARK: build-time locks
 
-    /// Guard the neighbor lists during a parallel build (list of slot i: stripe i).
-    let lockStripes = LockStripes(count: 4096)
+    /// Guard the neighbor lists during a parallel build (list of slot i: stripe i); shared by
+    /// the copies (each build locks its own storage's lists; sharing only costs a rare wait).
+    let lockStripes: LockStripes
     /// Guards `entryPoint` and `maxLevel` during a build.
     let entryLock = LockStripes(count: 1)
 }
