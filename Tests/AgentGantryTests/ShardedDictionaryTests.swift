@@ -20,5 +20,13 @@ struct ShardedDictionaryTests {
         #expect(sharded["tool_3"] == nil && snapshot["tool_3"] == plain["tool_3"])
         #expect(sharded["new"] == 7 && snapshot["new"] == nil)
         #expect(sharded["absent", default: 42] == 42 && sharded["absent"] == nil)
+        // Keys and values enumerate every entry once, pairwise in the same order.
+        plain["tool_3"] = nil
+        plain["new"] = 7
+        #expect(Set(sharded.keys) == Set(plain.keys) && Array(sharded.keys).count == plain.count)
+        #expect(zip(sharded.keys, sharded.values).allSatisfy { plain[$0] == $1 })
+        var reserved = ShardedDictionary<Int>()
+        reserved.reserveCapacity(10_000)
+        #expect(Array(reserved.keys).isEmpty && reserved["x"] == nil)
     }
 }
