@@ -1,5 +1,5 @@
 import Foundation
-import GantryIndex
+@testable import GantryIndex
 import GantryMath
 import Testing
 
@@ -71,36 +71,55 @@ struct HNSWIndexTests {
         }
     }
 
-    /// Copies of an index share their rows and append after them: two copies of one index that
-    /// each add vectors, then the original, and a reader searching the original while a copy
-    /// grows on another thread, each keep exactly their own vectors and their own results.
+    /// Copies of an index share their rows and append after them: of two copies that both add
+    /// vectors, the first appends in place and the second must move to rows of its own (as must
+    /// the original after them); a reader searching a snapshot while a copy of it grows in place
+    /// on another thread keeps its results. Every copy keeps exactly its own vectors.
     @Test func copiesShareRowsAndNeverSeeEachOthersAppends() throws {
-        let data = clusteredVectors(count: 900, dimension: 32, seed: 11)
+        let data = clusteredVectors(count: 1_000, dimension: 32, seed: 11)
         func rows(_ range: Range<Int>) throws -> Matrix { try Matrix(rowArrays: range.map { Array(data.row($0)) }) }
         var original = try HNSWIndex(dimension: 32, metric: .innerProduct, parameters: .init(m: 8, efConstruction: 64))
-        try original.add(contentsOf: rows(0..<500), ids: (0..<500).map(numbers))
+        try original.add(contentsOf: rows(0..<450), ids: (0..<450).map(numbers))  // rows for exactly 450
+        try original.add(contentsOf: rows(450..<500), ids: (450..<500).map(numbers))  // moved: room for 562
         let queries = clusteredVectors(count: 30, dimension: 32, seed: 12)
         var first = original, second = original
-        try first.add(contentsOf: rows(500..<600), ids: (500..<600).map(numbers))    // appends where the rows end
-        try second.add(contentsOf: rows(600..<700), ids: (600..<700).map(numbers))  // must move: those rows are taken
-        try original.add(contentsOf: rows(700..<800), ids: (700..<800).map(numbers))
-        // A reader of a snapshot while a copy of it grows one vector at a time on another thread.
-        let snapshot = first
+        try first.add(contentsOf: rows(500..<550), ids: (500..<550).map(numbers))
+        #expect(first.storage.rows === original.storage.rows)  // appended in place
+        try second.add(contentsOf: rows(550..<600), ids: (550..<600).map(numbers))
+        #expect(second.storage.rows !== original.storage.rows)  // rows 500..<550 were taken: moved
+        try original.add(contentsOf: rows(600..<650), ids: (600..<650).map(numbers))
+        #expect(original.storage.rows !== first.storage.rows && original.storage.rows !== second.storage.rows)
+
+        // A reader searches a snapshot until a copy of it has grown in place, one vector at a time.
+        var roomy = try HNSWIndex(dimension: 32, metric: .innerProduct, parameters: .init(m: 8, efConstruction: 64))
+        try roomy.add(contentsOf: rows(0..<400), ids: (0..<400).map(numbers))
+        try roomy.add(contentsOf: rows(650..<651), ids: [numbers(650)])  // moved: room for 500
+        let snapshot = roomy
         let expected = try snapshot.search(queries: queries, k: 10, ef: 64)
         nonisolated(unsafe) var grown = snapshot
-        nonisolated(unsafe) var seen = [[[SearchResult]]]()
+        nonisolated(unsafe) var searches = 0, mismatches = 0
+        let done = NSLock()
+        nonisolated(unsafe) var writerDone = false
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             if worker == 0 {
-                for i in 800..<900 { try! grown.add(data.row(i), id: numbers(i)) }
+                for i in 651..<750 { try! grown.add(data.row(i), id: numbers(i)) }
+                done.withLock { writerDone = true }
             } else {
-                for _ in 0..<20 { seen.append(try! snapshot.search(queries: queries, k: 10, ef: 64)) }
+                repeat {
+                    if try! snapshot.search(queries: queries, k: 10, ef: 64) != expected { mismatches += 1 }
+                    searches += 1
+                } while !done.withLock({ writerDone }) || searches < 2
             }
         }
-        #expect(seen.allSatisfy { $0 == expected })
-        for (index, ids) in [(original, Array(0..<500) + Array(700..<800)), (first, Array(0..<600)), (second, Array(0..<500) + Array(600..<700)),
-                             (snapshot, Array(0..<600)), (grown, Array(0..<600) + Array(800..<900))] {
+        #expect(mismatches == 0 && searches >= 2)
+        #expect(grown.storage.rows === snapshot.storage.rows)  // 99 rows appended in place
+
+        let all = Array(0..<1_000)
+        for (index, ids) in [(original, Array(0..<500) + Array(600..<650)), (first, Array(0..<550)), (second, Array(0..<500) + Array(550..<600)),
+                             (snapshot, Array(0..<400) + [650]), (grown, Array(0..<400) + Array(650..<750))] {
             #expect(index.count == ids.count)
             #expect(ids.allSatisfy { index.vector(of: numbers($0)) == Array(data.row($0)) })
+            #expect(Set(all).subtracting(ids).allSatisfy { !index.contains(numbers($0)) })
             var flat = try FlatIndex(dimension: 32, metric: .innerProduct)
             try flat.add(contentsOf: Matrix(rowArrays: ids.map { Array(data.row($0)) }), ids: ids.map(numbers))
             let r = recall(try index.search(queries: queries, k: 10, ef: 64), try flat.search(queries: queries, k: 10).map { $0.map(\.id) })
