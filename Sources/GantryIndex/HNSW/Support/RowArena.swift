@@ -8,7 +8,6 @@
 /// moves to an arena of its own first. A copy reads only its own rows (below its `count`), which
 /// nobody writes again, so reads take no lock.
 final class RowArena: @unchecked Sendable {
-    let dimension: Int
     /// Rows the buffers hold.
     let capacity: Int
     let vectors: UnsafeMutablePointer<Float>
@@ -21,7 +20,6 @@ final class RowArena: @unchecked Sendable {
     /// An arena of `capacity` rows holding a copy of the first `rows` of `source`, all of them
     /// claimed.
     init(dimension: Int, capacity: Int, copying rows: Int = 0, of source: RowArena? = nil) {
-        self.dimension = dimension
         self.capacity = max(capacity, 1)
         vectors = .allocate(capacity: self.capacity * dimension)
         codes = .allocate(capacity: self.capacity * dimension)
