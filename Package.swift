@@ -1,5 +1,11 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+// `GANTRY_WITHOUT_POSTGRES=1` leaves out the PostgreSQL store and its tests (and so NIO): the
+// thread-sanitizer step of `.ci/run` builds the package without them rather than compile NIO a
+// third time.
+let withPostgres = ProcessInfo.processInfo.environment["GANTRY_WITHOUT_POSTGRES"] == nil
 
 let package = Package(
     name: "AgentGantry",
@@ -43,7 +49,7 @@ let package = Package(
             dependencies: ["GantryIO", "GantryMath", "GantryIndex", "GantryEmbed", "GantryAdapt", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The conformance suite every GantryStore implementation runs (not a product).
-        .target(name: "GantryStoreConformance", dependencies: ["AgentGantry"]),
+        .target(name: "GantryStoreConformance", dependencies: ["AgentGantry", "GantryEmbed", "GantryMath"]),
         // Evaluation above the facade: datasets, splits, baselines, replay, the demo and the
         // training pipeline that `gantry` calls.
         .target(name: "GantryEval", dependencies: ["GantryIO", "GantryMath", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
@@ -73,3 +79,30 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if withPostgres {
+    package.products.append(.library(name: "AgentGantryPostgres", targets: ["AgentGantryPostgres"]))
+    package.dependencies += [
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.5.3"),
+    ]
+    package.targets += [
+        // The store shared by many hosts (PostgreSQL, through postgres-nio): its own product, so
+        // that users of `AgentGantry` with SQLite never build NIO.
+        .target(
+            name: "AgentGantryPostgres",
+            dependencies: [
+                "AgentGantry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The PostgreSQL store against a real server (GANTRY_TEST_POSTGRES_URL; skipped without).
+        .testTarget(name: "AgentGantryPostgresTests", dependencies: [
+            "AgentGantryPostgres", "AgentGantry", "GantryStoreConformance",
+            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+        ]),
+    ]
+}

@@ -8,10 +8,11 @@ extension AgentGantry {
     /// replayed without them); and the adapter version to serve (the newest not withdrawn —
     /// published by a `train()` elsewhere or `gantry train --store`), swapped together with the
     /// re-adapted index, so every query is answered by one adapter. Runs every
-    /// `configuration.followInterval` on its own; call it to look at once. Costs one
-    /// `PRAGMA data_version` read when nothing changed.
+    /// `configuration.followInterval` on its own, and at once when the store notifies a commit
+    /// (PostgreSQL); call it to look at once. Costs one `PRAGMA data_version` read of a SQLite
+    /// store when nothing changed, and nothing for PostgreSQL (its listener counts commits).
     public func followStore() async throws(GantryError) {
-        guard let changes = try store.changeCounter(), changes != followedChanges else { return }
+        guard let changes = try await store.changeCounter(), changes != followedChanges else { return }
         try await catchUp()
         followedChanges = changes  // only once applied: a failed catch-up is tried again at the next look
     }
@@ -57,7 +58,7 @@ extension AgentGantry {
     private func readAndApply() async throws(GantryError) {
         while true {  // one catch-up at a time (`catchUp()`): nothing moves `position` while this reads
             let changes = try await store.changes(after: position, model: embedder.modelIdentity, dimension: embedder.dimension, eventLimit: 10_000)
-            do { try apply(changes) } catch {
+            do { try await apply(changes) } catch {
                 publish()
                 throw error
             }
@@ -68,7 +69,7 @@ extension AgentGantry {
 
     /// Applies one batch of `StoreChanges`: the catalogue first (the learned state does not
     /// depend on the order of catalogue changes and events), then the events, then the adapter.
-    private func apply(_ changes: StoreChanges) throws(GantryError) {
+    private func apply(_ changes: StoreChanges) async throws(GantryError) {
         let rows = Dictionary(changes.tools.map { ($0.tool.name, $0) }) { _, last in last }
         let names = changes.changedTools ?? Array(Set(catalog.names).union(rows.keys).union(setAsideTools))
         for name in names { try follow(name, row: rows[name]) }
@@ -76,7 +77,7 @@ extension AgentGantry {
         if changes.replay {
             state = try LearnedState(replaying: changes.events, settings: state.settings, carryingOver: state)
             position = changes.position
-            try serveCleanAdapter()
+            try await serveCleanAdapter()
             return
         }
         for event in changes.events {
@@ -84,7 +85,7 @@ extension AgentGantry {
             try state.apply(event)
         }
         position = changes.position
-        if changes.adapterChanged { try serveCleanAdapter() }
+        if changes.adapterChanged { try await serveCleanAdapter() }
     }
 
     /// Makes the catalogue's entry for `name` what the store holds: `row`, or no tool.

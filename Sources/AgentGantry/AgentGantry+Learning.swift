@@ -61,7 +61,7 @@ extension AgentGantry {
     /// in another process, discards its result.
     public func forget(user: String) async throws(GantryError) -> Int {
         let user = try Limits.name(user, "user")!
-        let removed = try store.deleteEvents(of: user)
+        let removed = try await store.deleteEvents(of: user)
         try await catchUp()
         return removed
     }
@@ -71,13 +71,13 @@ extension AgentGantry {
     /// adapter falls back to one that did not.
     func purgeExpiredEvents() async throws(GantryError) {
         guard let days = configuration.retentionDays else { return }
-        guard try store.deleteEvents(before: configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)) > 0 else { return }
+        guard try await store.deleteEvents(before: configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)) > 0 else { return }
         try await catchUp()
     }
 
     /// The event log (feedback and executions) as JSON lines, oldest first.
-    public func exportEvents() throws(GantryError) -> String {
-        try store.exportEvents()
+    public func exportEvents() async throws(GantryError) -> String {
+        try await store.exportEvents()
     }
 
     /// Appends events exported by `exportEvents` (all or nothing, in line order; tools must be

@@ -31,7 +31,7 @@ extension AgentGantry {
         let names = catalog.names.sorted()
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let model = embedder.modelIdentity, dimension = embedder.dimension
-        let (stored, highestEventID, feedbackCount) = try store.feedbackEventsAndHighestID()
+        let (stored, highestEventID, feedbackCount) = try await store.feedbackEventsAndHighestID()
         let sameModel = stored.filter { $0.model == model && $0.queryVector.count == dimension }
         let otherModel = stored.count - sameModel.count
         let events = sameModel.filter { row[$0.correctTool] != nil }
@@ -133,15 +133,21 @@ extension AgentGantry {
         // Build the re-adapted index first (and save its graph, so processes that follow load
         // it); store (unless events it saw were deleted while it trained), then replace adapter
         // and index together.
-        let fresh = try adaptedIndex(by: trained, savedFirst: true)
+        var fresh = try adaptedIndex(by: trained, savedFirst: true)
+        let indexedRevision = catalog.revision
         let record = AdapterRecord(file: bytes, trainedAt: configuration.clock.now(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
-        guard let version = try store.saveAdapter(record, feedbackCount: feedbackCount) else {
+        guard let version = try await store.saveAdapter(record, feedbackCount: feedbackCount) else {
             try await catchUp()  // deleted here or by another process: serve what is left
             return notApplied("feedback events it was trained on were deleted while it trained (forget(user:) or retention); "
                               + "nothing was stored: train again", report: report)
         }
-        (adapter, adapterVersion, index) = (trained, version, fresh)
-        publish()
+        // The actor took other calls while the store wrote: a catch-up may have served this
+        // version or a newer one already, and tools changed meanwhile are not in `fresh`.
+        if (adapterVersion ?? 0) < version {
+            if catalog.revision != indexedRevision { fresh = try adaptedIndex(by: trained) }
+            (adapter, adapterVersion, index) = (trained, version, fresh)
+            publish()
+        }
         summary.applied = true
         (summary.report, summary.gate, summary.adapterVersion) = (report, gate, version)
         return summary
@@ -155,8 +161,8 @@ extension AgentGantry {
 
     /// The stored adapter versions, newest first (at most 3): what each was trained on and
     /// whether it was withdrawn because events it saw were deleted since.
-    public func adapterVersions() throws(GantryError) -> [AdapterVersion] {
-        try store.adapterVersions().map(\.view)
+    public func adapterVersions() async throws(GantryError) -> [AdapterVersion] {
+        try await store.adapterVersions().map(\.view)
     }
 }
 

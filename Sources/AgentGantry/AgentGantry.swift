@@ -57,8 +57,9 @@ public actor AgentGantry {
     /// The catch-up under way, if any (one runs at a time), and how many have started and finished.
     var runningCatchUp: Task<Result<Void, GantryError>, Never>?
     var catchUpsStarted = 0, catchUpsFinished = 0
-    /// Runs `followStore()` every `configuration.followInterval` while this gantry exists.
-    private var follower: Task<Void, Never>?
+    /// Runs `followStore()` every `configuration.followInterval` while this gantry exists, and
+    /// whenever the store says another process committed (`changeNotifications()`).
+    private var follower: Task<Void, Never>?, notifiedFollower: Task<Void, Never>?
 
     /// Opens the store (`configuration.storePath`), loads the model (or uses `embedder`), and
     /// restores tools, adapter, feedback memory, health and preferences. Processes opening one
@@ -88,9 +89,9 @@ public actor AgentGantry {
                 store: any GantryStore) async throws(GantryError) {
         try configuration.validate()
         let embedder = try Self.resolve(embedder, configuration)
-        let openLock = try store.takeOpeningLock()
+        let openLock = try await store.takeOpeningLock()
         defer { openLock?.release() }
-        try store.admit(model: embedder.modelIdentity, dimension: embedder.dimension, reembedOnModelChange: configuration.reembedOnModelChange)
+        try await store.admit(model: embedder.modelIdentity, dimension: embedder.dimension, reembedOnModelChange: configuration.reembedOnModelChange)
         try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: nil, prefetch: nil)
     }
 
@@ -121,16 +122,16 @@ public actor AgentGantry {
         if let days = configuration.retentionDays {
             let cutoff = configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)
             if store.isReadOnly {
-                let expired = try store.countEvents(before: cutoff)
+                let expired = try await store.countEvents(before: cutoff)
                 guard expired == 0 else {
                     throw .readOnlyStore("\(store.location) holds \(expired) events older than retentionDays (\(days)), which a "
                                          + "read-only store cannot purge: open it once with write access, or without retentionDays")
                 }
             } else {
-                _ = try store.deleteEvents(before: cutoff)
+                _ = try await store.deleteEvents(before: cutoff)
             }
         }
-        followedChanges = try store.changeCounter()
+        followedChanges = try await store.changeCounter()
         try await restore(prefetch: prefetch)
         publish()
         if store.isShared, let interval = configuration.followInterval {
@@ -141,11 +142,20 @@ public actor AgentGantry {
                     try? await self.followStore()
                 }
             }
+            if let notifications = store.changeNotifications() {
+                notifiedFollower = Task { [weak self] in
+                    for await _ in notifications {
+                        guard let self else { return }
+                        try? await self.followStore()
+                    }
+                }
+            }
         }
     }
 
     deinit {
         follower?.cancel()
+        notifiedFollower?.cancel()
         memoryGraphBuild?.cancel()
     }
 
@@ -232,8 +242,8 @@ public actor AgentGantry {
     /// The stored rows that failed validation when a store opened and were set aside, so that the
     /// rest opens: their table, key and reason (their content is kept in the store's `quarantine`
     /// table). In a read-only store, the rows this open left out.
-    public func quarantinedRows() throws(GantryError) -> [QuarantinedRow] {
-        try store.quarantinedRows() + setAside
+    public func quarantinedRows() async throws(GantryError) -> [QuarantinedRow] {
+        try await store.quarantinedRows() + setAside
     }
 
     // MARK: retrieval
@@ -303,7 +313,7 @@ public actor AgentGantry {
         // The newest servable version whose file decodes; a damaged one is quarantined and the
         // next one tried; another model's adapter is not served (the frozen embeddings are, until
         // train()).
-        for record in try store.adapterVersions() where !record.isWithdrawn {
+        for record in try await store.adapterVersions() where !record.isWithdrawn {
             do {
                 adapter = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
                 adapterVersion = record.version
@@ -317,18 +327,18 @@ public actor AgentGantry {
         }
         // Changes stored from here on are applied again by the first catchUp() (tools and
         // adapters idempotently); events past the log read below are folded there.
-        position = try store.changePosition()
-        let (tools, damagedTools) = try store.tools(model: embedder.modelIdentity, dimension: embedder.dimension)
+        position = try await store.changePosition()
+        let (tools, damagedTools) = try await store.tools(model: embedder.modelIdentity, dimension: embedder.dimension)
         damaged += damagedTools
-        let (events, damagedEvents) = try store.events()
+        let (events, damagedEvents) = try await store.events()
         damaged += damagedEvents
         position.event = (events.map(\.id) + damagedEvents.compactMap(\.rowid)).max() ?? 0
-        damaged += try store.damagedAdapters()
+        damaged += try await store.damagedAdapters()
         if !damaged.isEmpty {
             if store.isReadOnly {
                 setAside = damaged
             } else {
-                try store.quarantine(damaged)
+                try await store.quarantine(damaged)
                 position.deletions += Int64(damagedEvents.count)  // moved by this open, not deleted by another process
             }
         }
@@ -357,7 +367,7 @@ public actor AgentGantry {
             let reason = "its weights do not adapt the stored tools: \(error)"
             let row = QuarantinedRow(table: "adapterVersion", key: adapterVersion.map(String.init) ?? "?", reason: reason, at: Date(),
                                      rowid: adapterVersion ?? -1)
-            if store.isReadOnly { setAside.append(row) } else { try store.quarantine([row]) }
+            if store.isReadOnly { setAside.append(row) } else { try await store.quarantine([row]) }
             (adapter, adapterVersion) = (nil, nil)
             try rebuildIndex()
         }
@@ -464,10 +474,10 @@ public actor AgentGantry {
     /// is none), with the index re-adapted, if it is not the one served already. After events
     /// were deleted: a version that saw them is never kept, so on any failure this serves the
     /// identity and throws.
-    func serveCleanAdapter() throws(GantryError) {
+    func serveCleanAdapter() async throws(GantryError) {
         do {
-            guard try store.servedAdapterVersion() != adapterVersion else { return }
-            let record = try store.servedAdapter()
+            guard try await store.servedAdapterVersion() != adapterVersion else { return }
+            let record = try await store.servedAdapter()
             let model = embedder.modelIdentity
             let next = try record?.file.map { (file) throws(GantryError) in try Self.decodeAdapter([UInt8](file), model: model) }
             index = try adaptedIndex(by: next)

@@ -40,12 +40,12 @@ public final class FaultInjectingStore: GantryStore {
     /// Whether the base store is shared.
     public var isShared: Bool { base.isShared }
 
-    @_spi(StoreImplementation) public func takeOpeningLock() throws(GantryError) -> (any StoreOpeningLock)? { try base.takeOpeningLock() }
-    @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) throws(GantryError) {
-        try base.admit(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)
+    @_spi(StoreImplementation) public func takeOpeningLock() async throws(GantryError) -> (any StoreOpeningLock)? { try await base.takeOpeningLock() }
+    @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError) {
+        try await base.admit(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)
     }
-    @_spi(StoreImplementation) public func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
-        try base.tools(model: model, dimension: dimension)
+    @_spi(StoreImplementation) public func tools(model: String, dimension: Int) async throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow]) {
+        try await base.tools(model: model, dimension: dimension)
     }
     @_spi(StoreImplementation) public func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) async throws(GantryError) {
         try check(.saveTools)
@@ -59,30 +59,31 @@ public final class FaultInjectingStore: GantryStore {
         try check(.appendEvents)
         return try await base.appendEvents(events)
     }
-    @_spi(StoreImplementation) public func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) { try base.events() }
-    @_spi(StoreImplementation) public func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
-        try base.feedbackEventsAndHighestID()
+    @_spi(StoreImplementation) public func events() async throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) { try await base.events() }
+    @_spi(StoreImplementation) public func feedbackEventsAndHighestID() async throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
+        try await base.feedbackEventsAndHighestID()
     }
-    @_spi(StoreImplementation) public func countEvents(before date: Date) throws(GantryError) -> Int { try base.countEvents(before: date) }
-    @_spi(StoreImplementation) public func deleteEvents(before date: Date) throws(GantryError) -> Int { try base.deleteEvents(before: date) }
-    @_spi(StoreImplementation) public func deleteEvents(of user: String) throws(GantryError) -> Int { try base.deleteEvents(of: user) }
-    @_spi(StoreImplementation) public func exportEvents() throws(GantryError) -> String { try base.exportEvents() }
+    @_spi(StoreImplementation) public func countEvents(before date: Date) async throws(GantryError) -> Int { try await base.countEvents(before: date) }
+    @_spi(StoreImplementation) public func deleteEvents(before date: Date) async throws(GantryError) -> Int { try await base.deleteEvents(before: date) }
+    @_spi(StoreImplementation) public func deleteEvents(of user: String) async throws(GantryError) -> Int { try await base.deleteEvents(of: user) }
+    @_spi(StoreImplementation) public func exportEvents() async throws(GantryError) -> String { try await base.exportEvents() }
     @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int {
         try await base.importEvents(text, dimension: dimension, knownTools: knownTools, model: model)
     }
-    @_spi(StoreImplementation) public func changePosition() throws(GantryError) -> LogPosition { try base.changePosition() }
-    @_spi(StoreImplementation) public func changeCounter() throws(GantryError) -> Int? { try base.changeCounter() }
+    @_spi(StoreImplementation) public func changePosition() async throws(GantryError) -> LogPosition { try await base.changePosition() }
+    @_spi(StoreImplementation) public func changeCounter() async throws(GantryError) -> Int? { try await base.changeCounter() }
+    @_spi(StoreImplementation) public func changeNotifications() -> AsyncStream<Void>? { base.changeNotifications() }
     @_spi(StoreImplementation) public func changes(after position: LogPosition, model: String, dimension: Int,
                                                    eventLimit: Int) async throws(GantryError) -> StoreChanges {
         try await base.changes(after: position, model: model, dimension: dimension, eventLimit: eventLimit)
     }
-    @_spi(StoreImplementation) public func adapterVersions() throws(GantryError) -> [AdapterRecord] { try base.adapterVersions() }
-    @_spi(StoreImplementation) public func servedAdapter() throws(GantryError) -> AdapterRecord? { try base.servedAdapter() }
-    @_spi(StoreImplementation) public func servedAdapterVersion() throws(GantryError) -> Int64? { try base.servedAdapterVersion() }
-    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) throws(GantryError) -> Int64? {
-        try base.saveAdapter(record, feedbackCount: feedbackCount)
+    @_spi(StoreImplementation) public func adapterVersions() async throws(GantryError) -> [AdapterRecord] { try await base.adapterVersions() }
+    @_spi(StoreImplementation) public func servedAdapter() async throws(GantryError) -> AdapterRecord? { try await base.servedAdapter() }
+    @_spi(StoreImplementation) public func servedAdapterVersion() async throws(GantryError) -> Int64? { try await base.servedAdapterVersion() }
+    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) async throws(GantryError) -> Int64? {
+        try await base.saveAdapter(record, feedbackCount: feedbackCount)
     }
-    @_spi(StoreImplementation) public func damagedAdapters() throws(GantryError) -> [QuarantinedRow] { try base.damagedAdapters() }
-    @_spi(StoreImplementation) public func quarantine(_ rows: [QuarantinedRow]) throws(GantryError) { try base.quarantine(rows) }
-    @_spi(StoreImplementation) public func quarantinedRows() throws(GantryError) -> [QuarantinedRow] { try base.quarantinedRows() }
+    @_spi(StoreImplementation) public func damagedAdapters() async throws(GantryError) -> [QuarantinedRow] { try await base.damagedAdapters() }
+    @_spi(StoreImplementation) public func quarantine(_ rows: [QuarantinedRow]) async throws(GantryError) { try await base.quarantine(rows) }
+    @_spi(StoreImplementation) public func quarantinedRows() async throws(GantryError) -> [QuarantinedRow] { try await base.quarantinedRows() }
 }

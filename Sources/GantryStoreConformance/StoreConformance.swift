@@ -41,6 +41,8 @@ public enum StoreConformance {
         StoreConformanceCase(name: "deleting events makes readers replay and withdraws adapters that saw them", run: deletionsReplayAndWithdraw),
         StoreConformanceCase(name: "an adapter trained on feedback deleted meanwhile is not stored", run: staleAdapterIsRefused),
         StoreConformanceCase(name: "imports are all or nothing, in line order, and other handles write meanwhile", run: importsAreAtomicAndOrdered),
+        StoreConformanceCase(name: "a gantry following the store applies another's tools, corrections, forgets and removals",
+                             run: gantriesFollowOneAnother),
     ]
 
     static let dimension = 4
@@ -89,14 +91,14 @@ public enum StoreConformance {
             return try await group.reduce(into: [Int64]()) { $0 += $1 }
         }
         try check(Set(ids).count == 400, "\(Set(ids).count) distinct ids for 400 events")
-        let stored = try a.events().events.map(\.id)
+        let stored = try await a.events().events.map(\.id)
         try check(stored == ids.sorted(), "the log holds \(stored.count) events, \(Set(stored).subtracting(ids).count) unknown")
     }
 
     static func toolChangesAreLogged(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
         try await a.saveTools([tool("x"), tool("y")], model: model)
-        let start = try b.changePosition()
+        let start = try await b.changePosition()
         try await a.removeTool("x")
         try await a.saveTools([tool("y", "changed")], model: model)
         let changes = try await b.changes(after: start, model: model, dimension: dimension, eventLimit: 10_000)
@@ -109,30 +111,32 @@ public enum StoreConformance {
         let a = try await stores.open(), b = try await stores.open()
         try await a.saveTools([tool("x")], model: model)
         _ = try await a.appendEvents([feedback("x", user: "mallory", query: 1), feedback("x", user: "ann", query: 2), execution("x", user: "mallory")])
-        let (feedback, highest, count) = try a.feedbackEventsAndHighestID()
-        let version = try a.saveAdapter(AdapterRecord(file: [1, 2, 3], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
+        let (feedback, highest, count) = try await a.feedbackEventsAndHighestID()
+        let version = try await a.saveAdapter(AdapterRecord(file: [1, 2, 3], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
                                                       report: "{}"), feedbackCount: count)
         try check(version != nil, "the adapter was not stored")
         let before = try await b.changes(after: LogPosition(), model: model, dimension: dimension, eventLimit: 10_000)
-        try check(try a.deleteEvents(of: "mallory") == 2, "mallory's two events were not deleted")
+        try check(try await a.deleteEvents(of: "mallory") == 2, "mallory's two events were not deleted")
         let after = try await b.changes(after: before.position, model: model, dimension: dimension, eventLimit: 10_000)
         try check(after.replay, "a reader was not told to replay after a deletion")
         try check(after.events.allSatisfy { event in
             if case .feedback(let f) = event { f.user != "mallory" } else if case .execution(let e) = event { e.user != "mallory" } else { true }
         } && after.events.count == 1, "the replayed log still holds mallory's events")
         try check(after.adapterChanged, "the withdrawal is not in the change log")
-        try check(try b.adapterVersions().first?.isWithdrawn == true && b.servedAdapter() == nil, "an adapter that saw mallory is still served")
+        let withdrawn = try await b.adapterVersions().first?.isWithdrawn == true, served = try await b.servedAdapter()
+        try check(withdrawn && served == nil, "an adapter that saw mallory is still served")
     }
 
     static func staleAdapterIsRefused(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
         try await a.saveTools([tool("x")], model: model)
         _ = try await a.appendEvents([feedback("x", user: "mallory", query: 1), feedback("x", user: "ann", query: 2)])
-        let (feedback, highest, count) = try a.feedbackEventsAndHighestID()
-        _ = try b.deleteEvents(of: "mallory")  // another process forgets while a trains
-        let version = try a.saveAdapter(AdapterRecord(file: [1], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
+        let (feedback, highest, count) = try await a.feedbackEventsAndHighestID()
+        _ = try await b.deleteEvents(of: "mallory")  // another process forgets while a trains
+        let version = try await a.saveAdapter(AdapterRecord(file: [1], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
                                                       report: "{}"), feedbackCount: count)
-        try check(version == nil && (try a.adapterVersions().isEmpty), "an adapter trained on deleted feedback was stored")
+        let versions = try await a.adapterVersions()
+        try check(version == nil && versions.isEmpty, "an adapter trained on deleted feedback was stored")
     }
 
     /// 5,000 events (feedback and executions interleaved) imported through one handle while
@@ -172,5 +176,39 @@ public enum StoreConformance {
         } catch is GantryError {}
         let after = try await b.changes(after: LogPosition(event: log.last!.id), model: model, dimension: dimension, eventLimit: 100).events
         try check(after.isEmpty, "a refused import wrote \(after.count) events")
+    }
+
+    /// Two `AgentGantry` instances on two handles (as two processes), following only when told
+    /// (`followStore()`): what one writes, the other serves after it looks.
+    static func gantriesFollowOneAnother(_ stores: StoreFactory) async throws {
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.followInterval = nil
+        let a = try await AgentGantry(configuration: configuration, embedder: WordHashEmbedder(), store: try await stores.open())
+        let b = try await AgentGantry(configuration: configuration, embedder: WordHashEmbedder(), store: try await stores.open())
+        try await a.register([
+            Tool(name: "cancel_subscription", description: "Cancel a subscription for good."),
+            Tool(name: "pause_subscription", description: "Pause my subscription plan for a while."),
+            Tool(name: "send_invoice", description: "Send an invoice to a customer."),
+        ])
+        try await b.followStore()
+        let registered = await b.tools.map(\.name)
+        try check(registered == ["cancel_subscription", "pause_subscription", "send_invoice"], "b serves \(registered) after a registered three tools")
+        let query = "stop my subscription plan"
+        let before = try await b.retrieveTools(query, limit: 3).map(\.tool.name)
+        try check(before.first == "pause_subscription", "the frozen ranking of b is \(before); the case expects pause_subscription first")
+        try await a.recordFeedback(query: query, selectedTool: "pause_subscription", correctTool: "cancel_subscription",
+                                   context: RoutingContext(user: "ann"))
+        try await b.followStore()
+        let corrected = try await b.retrieveTools(query, limit: 3)
+        try check(corrected.first?.tool.name == "cancel_subscription" && corrected.first?.pinned == true,
+                  "b ranks \(corrected.map(\.tool.name)) after a's correction")
+        try check(try await a.forget(user: "ann") == 1, "a forgot no event of ann")
+        try await b.followStore()
+        let forgotten = try await b.retrieveTools(query, limit: 3).map(\.tool.name)
+        try check(forgotten == before, "b ranks \(forgotten) after a forgot the correction, not \(before)")
+        try await a.remove("send_invoice")
+        try await b.followStore()
+        let remaining = await b.tools.map(\.name)
+        try check(remaining == ["cancel_subscription", "pause_subscription"], "b serves \(remaining) after a removed send_invoice")
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-@testable import AgentGantry
+@_spi(StoreImplementation) @testable import AgentGantry
 import GantryMath
 import Testing
 
@@ -76,7 +76,7 @@ struct DefinitionParsingTests {
             Tool(name: "bare", description: ""),
         ]
         for tool in tools {
-            let text = ToolRecord.definition(of: tool)
+            let text = StoredTool.definition(of: tool)
             #expect(Tool(definition: text) == tool)
             #expect(Tool(definition: text) == (try JSONDecoder().decode(Tool.self, from: Data(text.utf8))))
         }

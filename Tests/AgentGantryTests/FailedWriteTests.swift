@@ -24,7 +24,7 @@ struct FailedWriteTests {
         }
         #expect(await gantry.tools == original.sorted { $0.name < $1.name })
         #expect(try await gantry.retrieveTools("email my colleague", limit: 2) == before)
-        #expect(try store.tools(model: StoreOpeningTests.hashEmbedder().modelIdentity, dimension: 16).tools.map(\.tool).sorted { $0.name < $1.name }
+        #expect(try await store.tools(model: StoreOpeningTests.hashEmbedder().modelIdentity, dimension: 16).tools.map(\.tool).sorted { $0.name < $1.name }
                 == original.sorted { $0.name < $1.name })
 
         store.failWrites([.appendEvents])

@@ -56,8 +56,8 @@ struct ImportTests {
                                              knownTools: ["x", "y"], model: "m") == 6_000)
         let sizes = zip(written.withLock { $0 }, [0] + written.withLock { $0 }).map { $0 - $1 }
         #expect(sizes.reduce(0, +) == 6_000)
-        #expect(sizes.allSatisfy { $0 <= SQLiteStore.importTransactionEvents })
-        let feedbackPerTransaction = SQLiteStore.importTransactionBytes / (Self.dimension * 4)
+        #expect(sizes.allSatisfy { $0 <= ImportTransactions.events })
+        let feedbackPerTransaction = ImportTransactions.bytes / (Self.dimension * 4)
         #expect(sizes.first! <= feedbackPerTransaction && sizes.count >= 3_000 / feedbackPerTransaction + 2, "\(sizes)")
         let ids = try await store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE user IS NOT 'other' ORDER BY id") }
         let between = try #require(otherID.withLock { $0 })

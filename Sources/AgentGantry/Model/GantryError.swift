@@ -13,10 +13,14 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
     /// An argument out of its range or over a `Limits` size (a blank query, a limit outside
     /// 1...100, a bad line of an imported event log), or a configuration that `validate()` refuses.
     case invalidInput(String)
-    /// The SQLite store cannot be opened, read or written, or holds what this version cannot use (a
-    /// newer schema, another model's tools when `reembedOnModelChange` is false); says which file and
-    /// how to recover.
+    /// The store cannot be opened, read or written, or holds what this version cannot use (a
+    /// newer schema, another model's tools when `reembedOnModelChange` is false); says which store
+    /// and how to recover.
     case store(String)
+    /// A store on a server could not be reached within its timeout (the server is down,
+    /// restarting or unreachable). Nothing of the failed call was stored, unless the message says
+    /// the outcome is unknown; retrying later is safe.
+    case storeUnavailable(String)
     /// A write to a store opened read-only (its file or folder is not writable), or a read-only
     /// store that cannot be opened as it is; says which and why.
     case readOnlyStore(String)
@@ -36,6 +40,7 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
         case let .unknownTool(name): return "no tool named \"\(excerpt(name))\" is registered"
         case let .invalidInput(reason): return reason
         case let .store(reason): return "store: \(reason)"
+        case let .storeUnavailable(reason): return "store unavailable: \(reason)"
         case let .readOnlyStore(reason): return "read-only store: \(reason)"
         case let .embedding(reason): return "embedding: \(reason)"
         case let .index(error): return error.description

@@ -14,15 +14,16 @@ public struct QuarantinedRow: Sendable, Hashable {
     public var reason: String
     /// When it was set aside.
     public var at: Date
-    /// Where it is while not yet moved (its table's rowid).
-    var rowid: Int64?
+    /// Where it is while not yet moved (its table's rowid, or the key a store moves it by).
+    @_spi(StoreImplementation) public var rowid: Int64?
 
     /// A row description, as `quarantinedRows()` returns it.
     public init(table: String, key: String, reason: String, at: Date) {
         (self.table, self.key, self.reason, self.at) = (table, key, reason, at)
     }
 
-    init(table: String, key: String, reason: String, at: Date, rowid: Int64) {
+    /// A row found damaged, not yet moved.
+    @_spi(StoreImplementation) public init(table: String, key: String, reason: String, at: Date, rowid: Int64) {
         self.init(table: table, key: key, reason: reason, at: at)
         self.rowid = rowid
     }

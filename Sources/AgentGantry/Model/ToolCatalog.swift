@@ -11,6 +11,8 @@ struct ToolCatalog: Sendable {
     /// Names of deprecated tools (never returned by a retrieval).
     private(set) var deprecated: Set<String> = []
     private(set) var count = 0
+    /// Counts the changes made to this value (an index built from it is current while this holds).
+    private(set) var revision = 0
 
     var isEmpty: Bool { count == 0 }
     var names: some Sequence<String> { entries.keys }
@@ -28,12 +30,14 @@ struct ToolCatalog: Sendable {
     }
 
     mutating func upsert(_ tool: Tool, vector: [Float]) {
+        revision += 1
         if entries[tool.name] == nil { count += 1 }
         entries[tool.name] = Entry(tool: tool, vector: vector)
         if tool.deprecated { deprecated.insert(tool.name) } else if !deprecated.isEmpty { deprecated.remove(tool.name) }
     }
 
     mutating func remove(_ name: String) {
+        revision += 1
         if entries[name] != nil { count -= 1 }
         entries[name] = nil
         deprecated.remove(name)

@@ -37,7 +37,7 @@ public enum EventLog {
     }
 
     /// The events of `text` in line order, decoded and validated as `decode` does.
-    static func events(of text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
+    @_spi(StoreImplementation) public static func events(of text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
         throws(GantryError) -> [GantryEvent]
     {
         var events = [GantryEvent]()

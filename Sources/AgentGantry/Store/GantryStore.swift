@@ -22,14 +22,14 @@ public protocol GantryStore: AnyObject, Sendable {
 
     /// Takes the store's lock on opening (held while a process migrates, checks the model,
     /// embeds again and purges), or nil where the store needs none; the caller releases it.
-    @_spi(StoreImplementation) func takeOpeningLock() throws(GantryError) -> (any StoreOpeningLock)?
+    @_spi(StoreImplementation) func takeOpeningLock() async throws(GantryError) -> (any StoreOpeningLock)?
     /// Throws unless an embedder of `model` and `dimension` may serve the stored tools (the
     /// rules of "What opening checks" in the documentation).
-    @_spi(StoreImplementation) func admit(model: String, dimension: Int, reembedOnModelChange: Bool) throws(GantryError)
+    @_spi(StoreImplementation) func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError)
 
     // MARK: tools
     /// The stored tools that are valid for `model` and `dimension`, and the rows that are not.
-    @_spi(StoreImplementation) func tools(model: String, dimension: Int) throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow])
+    @_spi(StoreImplementation) func tools(model: String, dimension: Int) async throws(GantryError) -> (tools: [StoredTool], damaged: [QuarantinedRow])
     /// Inserts or replaces tools with their vectors, in one transaction.
     @_spi(StoreImplementation) func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) async throws(GantryError)
     /// Deletes a tool.
@@ -39,18 +39,18 @@ public protocol GantryStore: AnyObject, Sendable {
     /// Appends events in one transaction; their ids, in order, once durable.
     @_spi(StoreImplementation) func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64]
     /// The whole log, oldest first, and the rows that are not valid events.
-    @_spi(StoreImplementation) func events() throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow])
+    @_spi(StoreImplementation) func events() async throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow])
     /// The valid feedback events, the highest event id and the feedback count, read together.
-    @_spi(StoreImplementation) func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int)
+    @_spi(StoreImplementation) func feedbackEventsAndHighestID() async throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int)
     /// How many events are older than `date`.
-    @_spi(StoreImplementation) func countEvents(before date: Date) throws(GantryError) -> Int
+    @_spi(StoreImplementation) func countEvents(before date: Date) async throws(GantryError) -> Int
     /// Deletes the events older than `date`, withdrawing in the same transaction every adapter
     /// version that saw one of them; returns how many.
-    @_spi(StoreImplementation) func deleteEvents(before date: Date) throws(GantryError) -> Int
+    @_spi(StoreImplementation) func deleteEvents(before date: Date) async throws(GantryError) -> Int
     /// Deletes every event of `user` the same way; returns how many.
-    @_spi(StoreImplementation) func deleteEvents(of user: String) throws(GantryError) -> Int
+    @_spi(StoreImplementation) func deleteEvents(of user: String) async throws(GantryError) -> Int
     /// The log as JSON lines, oldest first.
-    @_spi(StoreImplementation) func exportEvents() throws(GantryError) -> String
+    @_spi(StoreImplementation) func exportEvents() async throws(GantryError) -> String
     /// Appends the events of JSON lines as `exportEvents` writes them, all or nothing, in line
     /// order, validating every line first; other writers must not wait for the whole import
     /// (write it in bounded transactions, removing them if the import fails).
@@ -58,35 +58,41 @@ public protocol GantryStore: AnyObject, Sendable {
 
     // MARK: following
     /// Where the change log and the deletion count stand (`event` 0).
-    @_spi(StoreImplementation) func changePosition() throws(GantryError) -> LogPosition
+    @_spi(StoreImplementation) func changePosition() async throws(GantryError) -> LogPosition
     /// A value that changes when another handle commits, or nil when there is none to ask.
-    @_spi(StoreImplementation) func changeCounter() throws(GantryError) -> Int?
+    @_spi(StoreImplementation) func changeCounter() async throws(GantryError) -> Int?
+    /// A stream that yields when another handle may have committed (so that followers look at
+    /// once rather than at their next `followInterval`), or nil for a store that cannot tell.
+    @_spi(StoreImplementation) func changeNotifications() -> AsyncStream<Void>?
     /// Everything stored past `position`, read in one transaction.
     @_spi(StoreImplementation) func changes(after position: LogPosition, model: String, dimension: Int, eventLimit: Int) async throws(GantryError) -> StoreChanges
 
     // MARK: adapters and quarantine
     /// Every adapter version, newest first.
-    @_spi(StoreImplementation) func adapterVersions() throws(GantryError) -> [AdapterRecord]
+    @_spi(StoreImplementation) func adapterVersions() async throws(GantryError) -> [AdapterRecord]
     /// The newest version that has its file and saw no deleted event.
-    @_spi(StoreImplementation) func servedAdapter() throws(GantryError) -> AdapterRecord?
+    @_spi(StoreImplementation) func servedAdapter() async throws(GantryError) -> AdapterRecord?
     /// The version of `servedAdapter()`, read without its file.
-    @_spi(StoreImplementation) func servedAdapterVersion() throws(GantryError) -> Int64?
+    @_spi(StoreImplementation) func servedAdapterVersion() async throws(GantryError) -> Int64?
     /// Stores a new version unless feedback it trained on was deleted meanwhile (nil then).
-    @_spi(StoreImplementation) func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) throws(GantryError) -> Int64?
+    @_spi(StoreImplementation) func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) async throws(GantryError) -> Int64?
     /// The adapter rows that do not decode.
-    @_spi(StoreImplementation) func damagedAdapters() throws(GantryError) -> [QuarantinedRow]
+    @_spi(StoreImplementation) func damagedAdapters() async throws(GantryError) -> [QuarantinedRow]
     /// Moves damaged rows to quarantine, in one transaction.
-    @_spi(StoreImplementation) func quarantine(_ rows: [QuarantinedRow]) throws(GantryError)
+    @_spi(StoreImplementation) func quarantine(_ rows: [QuarantinedRow]) async throws(GantryError)
     /// The quarantined rows, oldest first.
-    @_spi(StoreImplementation) func quarantinedRows() throws(GantryError) -> [QuarantinedRow]
+    @_spi(StoreImplementation) func quarantinedRows() async throws(GantryError) -> [QuarantinedRow]
 }
 
 extension GantryStore {
+    /// None: followers look every `followInterval`.
+    @_spi(StoreImplementation) public func changeNotifications() -> AsyncStream<Void>? { nil }
+
     /// Whether the store was opened read-only (`readOnlyReason`).
     public var isReadOnly: Bool { readOnlyReason != nil }
 
     /// Throws `GantryError.readOnlyStore` when the store was opened read-only.
-    func checkWritable() throws(GantryError) {
+    @_spi(StoreImplementation) public func checkWritable() throws(GantryError) {
         guard let readOnlyReason else { return }
         throw .readOnlyStore("\(location) was opened read-only: \(readOnlyReason)")
     }

@@ -10,10 +10,27 @@ import GRDB
 ///   quarantined. A minority of other lengths are damaged rows.
 /// - Tools of another identity are embedded again at open (a model upgrade), unless the store
 ///   is read-only or `reembedOnModelChange` is false: then the store is refused, naming both.
-struct ModelAdmission: Sendable {
-    var model: String
-    var dimension: Int
-    var reembedOnModelChange: Bool
+@_spi(StoreImplementation) public struct ModelAdmission: Sendable {
+    public var model: String
+    public var dimension: Int
+    public var reembedOnModelChange: Bool
+
+    /// The admission of an embedder of `model` and `dimension`.
+    public init(model: String, dimension: Int, reembedOnModelChange: Bool) {
+        (self.model, self.dimension, self.reembedOnModelChange) = (model, dimension, reembedOnModelChange)
+    }
+
+    /// The stored tools of one model whose vectors have one length.
+    public struct VectorGroup: Sendable {
+        public var model: String
+        /// The length of the vectors in bytes.
+        public var bytes: Int
+        public var count: Int
+
+        public init(model: String, bytes: Int, count: Int) {
+            (self.model, self.bytes, self.count) = (model, bytes, count)
+        }
+    }
 
     func check(_ db: Database, path: String, isReadOnly: Bool) throws {
         guard try db.tableExists("tool") else { return }  // a new store
@@ -27,17 +44,22 @@ struct ModelAdmission: Sendable {
             """, arguments: [model, model, dimension * MemoryLayout<Float>.size])!
         let total: Int = counts["total"], own: Int = counts["own"], ownOfDimension: Int = counts["ownOfDimension"]
         guard total > own || own - ownOfDimension > ownOfDimension else { return }
-        var dimensions = [Int: Int](), others = Set<String>()
         let groups = try Row.fetchAll(db, sql: """
             SELECT CAST(model AS TEXT) AS model, length(vector) AS bytes, COUNT(*) AS count FROM tool
             WHERE model IS NOT NULL AND typeof(vector) = 'blob' GROUP BY 1, bytes
-            """)
+            """).map { VectorGroup(model: $0["model"], bytes: $0["bytes"], count: $0["count"]) }
+        try check(groups, location: path, isReadOnly: isReadOnly)
+    }
+
+    /// Throws unless the stored tools, counted in `groups`, may be served by this embedder (the
+    /// rules above); `location` names the store in messages.
+    public func check(_ groups: [VectorGroup], location path: String, isReadOnly: Bool) throws(GantryError) {
+        var dimensions = [Int: Int](), others = Set<String>()
         for group in groups {
-            let rowModel: String = group["model"], bytes: Int = group["bytes"], count: Int = group["count"]
-            if rowModel != model {
-                others.insert(rowModel)
-            } else if bytes > 0, bytes % MemoryLayout<Float>.size == 0 {
-                dimensions[bytes / MemoryLayout<Float>.size, default: 0] += count
+            if group.model != model {
+                others.insert(group.model)
+            } else if group.bytes > 0, group.bytes % MemoryLayout<Float>.size == 0 {
+                dimensions[group.bytes / MemoryLayout<Float>.size, default: 0] += group.count
             }
         }
         let ownCount = dimensions[dimension] ?? 0

@@ -34,6 +34,13 @@ import GRDB
     public var adapterChanged: Bool
     /// False when more events remain past `position` (read them with another call).
     public var isComplete: Bool
+
+    /// Changes as a store read them.
+    public init(position: LogPosition, replay: Bool, events: [GantryEvent], changedTools: [String]?, tools: [StoredTool],
+                adapterChanged: Bool, isComplete: Bool) {
+        (self.position, self.replay, self.events, self.changedTools, self.tools) = (position, replay, events, changedTools, tools)
+        (self.adapterChanged, self.isComplete) = (adapterChanged, isComplete)
+    }
 }
 
 extension SQLiteStore {

@@ -3,17 +3,10 @@ import GRDB
 import Synchronization
 
 extension SQLiteStore {
-    /// The most events one import transaction writes.
-    static let importTransactionEvents = 2_000
-    /// About the most bytes one import transaction writes (query vectors and text, counted before
-    /// writing; one event more than this is never split).
-    static let importTransactionBytes = 1 << 20
-
     /// Appends the events of JSON lines (as `exportEvents` writes them), all or nothing, in line
     /// order, without holding the write lock for long. Every line is validated (`EventLog`)
-    /// before anything is written; the events then go in transactions of at most
-    /// `importTransactionEvents` events and about `importTransactionBytes`, so that other writers
-    /// — other processes included — wait for one such transaction at most.
+    /// before anything is written; the events then go in short transactions (`ImportTransactions`),
+    /// so that other writers — other processes included — wait for one of them at most.
     ///
     /// Each import has a row in `eventImport` and, until it finishes, the id ranges its
     /// transactions wrote (expand step 2). An import that fails removes what it wrote; one whose
@@ -69,20 +62,9 @@ extension SQLiteStore {
         return records.count
     }
 
-    /// `records` cut into transactions of at most `importTransactionEvents` events and about
-    /// `importTransactionBytes`.
+    /// `records` cut into transactions (`ImportTransactions`).
     static func importTransactions(_ records: [EventRecord]) -> [ArraySlice<EventRecord>] {
-        var batches = [ArraySlice<EventRecord>](), start = 0, bytes = 0
-        for (i, record) in records.enumerated() {
-            let size = 64 + (record.queryVector?.count ?? 0) + (record.columns.query?.utf8.count ?? 0)
-            if i > start, i - start == importTransactionEvents || bytes + size > importTransactionBytes {
-                batches.append(records[start..<i])
-                (start, bytes) = (i, 0)
-            }
-            bytes += size
-        }
-        batches.append(records[start...])
-        return batches
+        ImportTransactions.cut(records) { 64 + ($0.queryVector?.count ?? 0) + ($0.columns.query?.utf8.count ?? 0) }
     }
 
     /// Removes the imports that did not finish, if no process is importing into the store at

@@ -121,7 +121,7 @@ extension SQLiteStore {
             do {
                 let normalized = try tool.normalized()
                 try db.execute(sql: "UPDATE tool SET name = ?, definition = ?, fingerprint = ? WHERE name = ?",
-                               arguments: [name, ToolRecord.definition(of: normalized), normalized.fingerprint, stored])
+                               arguments: [name, StoredTool.definition(of: normalized), normalized.fingerprint, stored])
             } catch {
                 try QuarantineRecord.move(db, table: "tool", rowid: rows[0]["rowid"], key: stored,
                                           reason: "\(error) (stored by a version with looser limits)")

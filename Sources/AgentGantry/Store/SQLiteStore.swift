@@ -462,11 +462,8 @@ public final class SQLiteStore: GantryStore {
         }
     }
 
-    /// How many adapter versions the store keeps (the newest; older ones are deleted).
-    static let adapterVersionsKept = 3
-
     /// Stores a newly trained adapter as the newest version and deletes versions beyond
-    /// `adapterVersionsKept`; returns its version. `feedbackCount` is how many feedback events
+    /// `AdapterRecord.versionsKept`; returns its version. `feedbackCount` is how many feedback events
     /// its training read (`feedbackEventsAndHighestID`): when fewer with ids up to the record's
     /// `highestEventID` remain, some were deleted while it trained (by `forget(user:)` or
     /// retention, in any process), and nothing is stored: returns nil. New events get higher
@@ -479,7 +476,7 @@ public final class SQLiteStore: GantryStore {
             var record = record
             try record.insert(db)
             try db.execute(sql: "DELETE FROM adapterVersion WHERE version NOT IN (SELECT version FROM adapterVersion ORDER BY version DESC LIMIT ?)",
-                           arguments: [Self.adapterVersionsKept])
+                           arguments: [AdapterRecord.versionsKept])
             return record.version!
         }
     }

@@ -1,33 +1,35 @@
 import Foundation
 import GRDB
 
-/// A row of `adapterVersion`: one trained adapter and what it was trained on. The store keeps
-/// the newest `SQLiteStore.adapterVersionsKept`; the one served is the newest that still has its
-/// file and saw no forgotten event.
+/// A row of `adapterVersion`: one trained adapter and what it was trained on. A store keeps
+/// the newest `versionsKept`; the one served is the newest that still has its file and saw no
+/// forgotten event.
 ///
 /// Later work extends this record (add a column by migration and bump `currentFormat`).
 @_spi(StoreImplementation) public struct AdapterRecord: Sendable, Codable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "adapterVersion"
     /// The format of the record this code writes.
-    static let currentFormat = 1
+    public static let currentFormat = 1
+    /// How many adapter versions a store keeps (the newest; older ones are deleted).
+    public static let versionsKept = 3
 
     /// Increases with every adapter trained (nil until inserted).
-    var version: Int64?
-    var format = Self.currentFormat
+    public var version: Int64?
+    public var format = Self.currentFormat
     /// The adapter file's bytes (`AdapterFile`); nil once withdrawn because it saw forgotten events.
-    var file: Data?
+    public var file: Data?
     /// Unix seconds.
-    var trainedAt: Double
+    public var trainedAt: Double
     /// The highest event id that existed when the adapter's training read the log: it was
     /// trained on the feedback events up to this id that were stored then.
-    var highestEventID: Int64
+    public var highestEventID: Int64
     /// How many feedback events it was trained on.
-    var trainedEvents: Int
+    public var trainedEvents: Int
     /// Ids up to `highestEventID` deleted after it was trained (by `forget(user:)` or retention):
     /// a version with any is withdrawn, its file deleted.
-    var forgottenSince: [Int64]
+    public var forgottenSince: [Int64]
     /// The training report as JSON.
-    var report: String
+    public var report: String
 
     /// A new version's record (its version is assigned when it is stored).
     public init(file: [UInt8], trainedAt: Date, highestEventID: Int64, trainedEvents: Int, report: String) {
@@ -39,12 +41,19 @@ import GRDB
         self.report = report
     }
 
+    /// A stored version's record, as a store read it.
+    public init(version: Int64, format: Int, file: Data?, trainedAt: Double, highestEventID: Int64, trainedEvents: Int,
+                forgottenSince: [Int64], report: String) {
+        (self.version, self.format, self.file, self.trainedAt) = (version, format, file, trainedAt)
+        (self.highestEventID, self.trainedEvents, self.forgottenSince, self.report) = (highestEventID, trainedEvents, forgottenSince, report)
+    }
+
     /// Whether this version was withdrawn: it saw events deleted since, and its file is gone.
     public var isWithdrawn: Bool { file == nil || !forgottenSince.isEmpty }
 
     /// Withdraws this version if it saw any of `deletedFeedbackIDs` (ids of feedback events being
     /// deleted): those at most `highestEventID` join `forgottenSince` and the file is dropped.
-    mutating func withdraw(forgetting deletedFeedbackIDs: [Int64]) {
+    public mutating func withdraw(forgetting deletedFeedbackIDs: [Int64]) {
         let seen = deletedFeedbackIDs.filter { $0 <= highestEventID }
         guard !seen.isEmpty else { return }
         forgottenSince += seen

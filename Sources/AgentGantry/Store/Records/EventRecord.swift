@@ -41,30 +41,9 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
         id = inserted.rowID
     }
 
-    /// The event this row holds; throws `DamagedRow` when a column its kind needs is missing.
+    /// The event this row holds (`EventColumns.event(id:queryVector:)`).
     func event() throws(DamagedRow) -> GantryEvent {
         guard let id else { throw DamagedRow(column: "id") }
-        let c = columns
-        let date = Date(timeIntervalSince1970: c.at)
-        switch c.kind {
-        case EventColumns.Kind.feedback:
-            guard let correctTool = c.correctTool else { throw DamagedRow(column: "correctTool") }
-            guard let type = c.feedbackType.flatMap(FeedbackType.init(rawValue:)) else { throw DamagedRow(column: "feedbackType") }
-            let vector = StoredVector.floats(queryVector)
-            guard !vector.isEmpty, vector.allSatisfy(\.isFinite), vector.contains(where: { $0 != 0 }) else {
-                throw DamagedRow(reason: "its query vector must have finite values, not all zero")
-            }
-            return .feedback(FeedbackEvent(id: id, at: date, user: c.user, team: c.team, session: c.session, query: c.query,
-                                           queryVector: vector, selectedTool: c.tool, correctTool: correctTool,
-                                           type: type, model: c.model))
-        case EventColumns.Kind.execution:
-            guard let tool = c.tool else { throw DamagedRow(column: "tool") }
-            guard let outcome = c.outcome.flatMap(ExecutionOutcome.init(rawValue:)) else { throw DamagedRow(column: "outcome") }
-            return .execution(ExecutionEvent(id: id, at: date, user: c.user, team: c.team, session: c.session, tool: tool,
-                                             outcome: outcome,
-                                             latencyMilliseconds: c.latencyMs, intent: c.intent))
-        default:
-            throw DamagedRow(column: "kind")
-        }
+        return try columns.event(id: id, queryVector: StoredVector.floats(queryVector))
     }
 }

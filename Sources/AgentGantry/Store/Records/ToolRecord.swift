@@ -16,7 +16,7 @@ struct ToolRecord: Codable, FetchableRecord, PersistableRecord {
 
     init(tool: Tool, vector: [Float], model: String, at date: Date) {
         name = tool.name
-        definition = Self.definition(of: tool)
+        definition = StoredTool.definition(of: tool)
         fingerprint = tool.fingerprint
         self.model = model
         self.vector = StoredVector.data(vector)
@@ -40,29 +40,9 @@ struct ToolRecord: Codable, FetchableRecord, PersistableRecord {
         updatedAt = try row.decode(atIndex: 5)
     }
 
-    /// `tool` as the `definition` column holds it: sorted-key JSON.
-    static func definition(of tool: Tool) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(tool)) ?? Data(), as: UTF8.self)
-    }
-
-    /// The stored tool, validated as `register` validates a tool: its definition decodes, names
-    /// this row and passes `Tool.validate()`; its vector has finite values, not all zero, and
-    /// `dimension` of them when `model` embedded it. Otherwise returns why not.
+    /// The stored tool, validated (`StoredTool.validated`), or why it is not valid.
     func stored(model servingModel: String, dimension: Int) -> Result<StoredTool, DamagedRow> {
-        guard let tool = Tool(definition: definition) else {
-            return .failure(DamagedRow(reason: "its definition is not a tool's JSON"))
-        }
-        guard tool.name == name else { return .failure(DamagedRow(reason: "its definition names another tool")) }
-        do { try tool.validate() } catch { return .failure(DamagedRow(reason: "its definition is invalid: \(error)")) }
-        let values = StoredVector.floats(vector)
-        guard !values.isEmpty, values.allSatisfy(\.isFinite), values.contains(where: { $0 != 0 }) else {
-            return .failure(DamagedRow(reason: "its vector must have finite values, not all zero"))
-        }
-        guard model != servingModel || values.count == dimension else {
-            return .failure(DamagedRow(reason: "its vector has \(values.count) values; \(model) embeds \(dimension)"))
-        }
-        return .success(StoredTool(tool: tool, model: model, vector: values))
+        StoredTool.validated(name: name, definition: definition, model: model, vector: StoredVector.floats(vector), rowid: 0,
+                             servingModel: servingModel, dimension: dimension)
     }
 }

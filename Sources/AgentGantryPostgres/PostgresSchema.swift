@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import PostgresNIO
+@_spi(StoreImplementation) import AgentGantry
+
+/// The tables of a `PostgresStore`, created on first open, and the writes every transaction
+/// that changes them shares (the change log, the deletion count, the wake-up notification).
+///
+/// - `gantry_meta (key, value)`: `schema_version`; the counters `event_seq` (the last event id
+///   handed out), `change_seq` (the last change number) and `deleted_events`. A writing
+///   transaction updates the counter it draws from, which locks its row until commit: so ids
+///   and change numbers are in commit order, and no reader skips one that commits late.
+/// - `tool`, `event`, `adapter_version`, `quarantine`: as the SQLite store's tables, in
+///   snake_case (`user_name` for the event's user).
+/// - `change (seq, kind, name)`: a tool (by name) or the adapter versions changed.
+/// - `event_import`, `event_import_range`: imports in bounded transactions, so that the rows of
+///   one that failed or whose process died are found and removed.
+enum PostgresSchema {
+    /// The schema version this code writes; a database with a higher one is refused.
+    static let version: Int64 = 1
+    /// The channel every write notifies.
+    static let channel = "agent_gantry_changes"
+    /// How many change rows are kept (a reader further behind compares the whole catalogue).
+    static let changesKept: Int64 = 100_000
+
+    static let tables = """
+        CREATE TABLE IF NOT EXISTS gantry_meta (key text PRIMARY KEY, value bigint NOT NULL);
+        INSERT INTO gantry_meta (key, value) VALUES ('schema_version', 1), ('event_seq', 0), ('change_seq', 0), ('deleted_events', 0)
+            ON CONFLICT (key) DO NOTHING;
+        CREATE TABLE IF NOT EXISTS tool (
+            name text PRIMARY KEY,
+            row_id bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+            definition text NOT NULL,
+            fingerprint text NOT NULL,
+            model text NOT NULL,
+            vector bytea NOT NULL,
+            updated_at double precision NOT NULL);
+        CREATE TABLE IF NOT EXISTS event (
+            id bigint PRIMARY KEY,
+            kind text NOT NULL CHECK (kind IN ('feedback', 'execution')),
+            at double precision NOT NULL,
+            user_name text, team text, session text,
+            query text, query_vector bytea,
+            tool text, correct_tool text, feedback_type text,
+            outcome text, latency_ms double precision, intent text, model text);
+        CREATE INDEX IF NOT EXISTS event_user ON event (user_name);
+        CREATE INDEX IF NOT EXISTS event_at ON event (at);
+        CREATE INDEX IF NOT EXISTS event_feedback ON event (id) WHERE kind = 'feedback';
+        CREATE TABLE IF NOT EXISTS adapter_version (
+            version bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            format integer NOT NULL,
+            file bytea,
+            trained_at double precision NOT NULL,
+            highest_event_id bigint NOT NULL,
+            trained_events integer NOT NULL,
+            forgotten_since bigint[] NOT NULL,
+            report text NOT NULL);
+        CREATE TABLE IF NOT EXISTS change (seq bigint PRIMARY KEY, kind text NOT NULL CHECK (kind IN ('tool', 'adapter')), name text);
+        CREATE TABLE IF NOT EXISTS quarantine (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            source text NOT NULL, key text NOT NULL, reason text NOT NULL, content text NOT NULL, at double precision NOT NULL);
+        CREATE TABLE IF NOT EXISTS event_import (
+            id uuid PRIMARY KEY, started_at double precision NOT NULL, events integer NOT NULL, finished_at double precision);
+        CREATE TABLE IF NOT EXISTS event_import_range (
+            import_id uuid NOT NULL, first_event bigint NOT NULL, last_event bigint NOT NULL);
+        CREATE INDEX IF NOT EXISTS event_import_range_by_import ON event_import_range (import_id);
+        """
+
+    /// Creates the tables the database lacks (one transaction, under a lock, so that processes
+    /// opening a new database at once do not race), refuses a newer schema, and prunes the
+    /// change log when it has grown 10% past `changesKept`.
+    static func prepare(_ client: PostgresClient, location: String, logger: Logger) async throws {
+        try await client.withConnection { connection in
+            let found = try await schemaVersion(connection, logger: logger)
+            if found == nil {
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await connection.query("SELECT pg_advisory_xact_lock(hashtext('agent_gantry.schema'))", logger: logger)
+                    for statement in tables.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query("COMMIT", logger: logger)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            } else if let found, found > version {
+                throw GantryError.store("\(location) has schema version \(found); this AgentGantry reads schema versions up to \(version): "
+                                        + "open it with the newer AgentGantry that wrote it")
+            }
+            let span = try await connection.query("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM change", logger: logger)
+            for try await count in span.decode(Int64.self) where count > changesKept + changesKept / 10 {
+                _ = try? await connection.query("DELETE FROM change WHERE seq <= (SELECT max(seq) FROM change) - \(changesKept)", logger: logger)
+            }
+        }
+    }
+
+    /// The stored schema version, or nil in a database without the store's tables.
+    static func schemaVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        let exists = try await connection.query("SELECT to_regclass('gantry_meta') IS NOT NULL", logger: logger)
+        for try await present in exists.decode(Bool.self) where !present { return nil }
+        for try await value in try await connection.query("SELECT value FROM gantry_meta WHERE key = 'schema_version'", logger: logger)
+            .decode(Int64.self) {
+            return value
+        }
+        return nil
+    }
+
+    /// Why this connection cannot write the store (a standby, or missing privileges), or nil.
+    static func readOnlyReason(_ client: PostgresClient, logger: Logger) async throws -> String? {
+        try await client.withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT pg_is_in_recovery(), current_user,
+                       has_table_privilege('event', 'INSERT, DELETE') AND has_table_privilege('tool', 'INSERT, UPDATE, DELETE')
+                       AND has_table_privilege('gantry_meta', 'UPDATE') AND has_table_privilege('adapter_version', 'INSERT, UPDATE, DELETE')
+                """, logger: logger)
+            for try await (standby, role, writes) in rows.decode((Bool, String, Bool).self) {
+                if standby { return "the server is a standby (a read replica)" }
+                if !writes { return "the role \(role) may not write the store's tables (see the README for the privileges it needs)" }
+            }
+            return nil
+        }
+    }
+
+    /// Logs that `names` changed (tools by name; nil for the adapter versions), drawing change
+    /// numbers from `change_seq`, and notifies the followers; in the caller's transaction.
+    static func logChanges(_ connection: PostgresConnection, kind: String, names: [String?], logger: Logger) async throws {
+        let count = Int64(names.count)
+        var last: Int64 = 0
+        for try await value in try await connection.query(
+            "UPDATE gantry_meta SET value = value + \(count) WHERE key = 'change_seq' RETURNING value", logger: logger).decode(Int64.self) {
+            last = value
+        }
+        let seqs = Array((last - count + 1)...last)
+        let present = names.compactMap { $0 }
+        if present.count == names.count {
+            try await connection.query("""
+                INSERT INTO change (seq, kind, name) SELECT s, \(kind), n FROM unnest(\(seqs)::bigint[], \(present)::text[]) AS u (s, n)
+                """, logger: logger)
+        } else {
+            try await connection.query("INSERT INTO change (seq, kind) SELECT unnest(\(seqs)), \(kind)", logger: logger)
+        }
+        try await notify(connection, logger: logger)
+    }
+
+    /// Locks the deletion counter (taken first by every transaction that deletes events, and by
+    /// `saveAdapter`, so that an adapter is never stored past a deletion it did not see).
+    static func lockDeletions(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT value FROM gantry_meta WHERE key = 'deleted_events' FOR UPDATE", logger: logger)
+    }
+
+    /// Adds `count` to the deletion counter and notifies the followers (they replay the log).
+    static func countDeletions(_ connection: PostgresConnection, _ count: Int, logger: Logger) async throws {
+        try await connection.query("UPDATE gantry_meta SET value = value + \(count) WHERE key = 'deleted_events'", logger: logger)
+        try await notify(connection, logger: logger)
+    }
+
+    /// Wakes every process following the store once the transaction commits.
+    static func notify(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_notify(\(channel), '')", logger: logger)
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import PostgresNIO
+@_spi(StoreImplementation) import AgentGantry
+
+extension PostgresStore {
+    /// An event's columns and its query vector (feedback only), as `insertion(of:)` writes them.
+    typealias ImportRow = (columns: EventColumns, queryVector: [Float]?)
+
+    /// The columns of `event` after `id`, in the order `readEvents` decodes them.
+    static let eventColumns = "kind, at, user_name, team, session, query, query_vector, tool, correct_tool, feedback_type, outcome, latency_ms, intent, model"
+
+    /// Appends `events` in one statement: ids drawn from `event_seq` (locked until commit, so
+    /// they are in commit order), the rows inserted and the followers notified; returns the ids
+    /// once committed.
+    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
+        guard !events.isEmpty else { return [] }
+        try checkWritable()
+        let logger = logger, count = events.count
+        let query = try Self.insertion(of: events.map { (EventColumns($0), $0.queryVector) })
+        let last = try await withConnection("append events to") { connection in
+            var last: Int64?
+            for try await (id, inserted) in try await connection.query(query, logger: logger).decode((Int64?, Int).self) {
+                guard inserted == count else { throw GantryError.store("\(inserted) of \(count) events were inserted") }
+                last = id
+            }
+            guard let last else { throw GantryError.store("the store has no event counter (its schema is damaged)") }
+            return last
+        }
+        return Array((last - Int64(count) + 1)...last)
+    }
+
+    /// One statement inserting `rows` with ids drawn from `event_seq` in row order, notifying
+    /// the followers, and returning the last id and how many rows it inserted.
+    static func insertion(of rows: [ImportRow]) throws(GantryError) -> PostgresQuery {
+        var values = [String](), binds = PostgresBindings(capacity: rows.count * 15)
+        values.reserveCapacity(rows.count)
+        for (i, row) in rows.enumerated() {
+            let c = row.columns, n = i * 15
+            values.append("($\(n + 1)::bigint, $\(n + 2)::text, $\(n + 3)::float8, $\(n + 4)::text, $\(n + 5)::text, $\(n + 6)::text, "
+                          + "$\(n + 7)::text, $\(n + 8)::bytea, $\(n + 9)::text, $\(n + 10)::text, $\(n + 11)::text, $\(n + 12)::text, "
+                          + "$\(n + 13)::float8, $\(n + 14)::text, $\(n + 15)::text)")
+            binds.append(Int64(i + 1))
+            binds.append(c.kind)
+            binds.append(c.at)
+            for text in [c.user, c.team, c.session, c.query] { binds.append(text) }
+            do { try binds.append(row.queryVector.map(StoredVector.data)) } catch { throw .store("a query vector does not encode: \(error)") }
+            for text in [c.tool, c.correctTool, c.feedbackType, c.outcome] { binds.append(text) }
+            binds.append(c.latencyMs)
+            for text in [c.intent, c.model] { binds.append(text) }
+        }
+        let count = rows.count
+        return PostgresQuery(unsafeSQL: """
+            WITH seq AS (UPDATE gantry_meta SET value = value + \(count) WHERE key = 'event_seq' RETURNING value - \(count) AS base),
+            added AS (
+                INSERT INTO event (id, \(eventColumns))
+                SELECT seq.base + v.ord, v.kind, v.at, v.user_name, v.team, v.session, v.query, v.query_vector, v.tool, v.correct_tool,
+                       v.feedback_type, v.outcome, v.latency_ms, v.intent, v.model
+                FROM seq, (VALUES \(values.joined(separator: ", "))) AS v (ord, \(eventColumns))
+                RETURNING id)
+            SELECT max(id), count(*)::bigint, pg_notify('\(PostgresSchema.channel)', '') FROM added
+            """, binds: binds)
+    }
+
+    /// The events with ids above `id`, oldest first, at most `limit`, and the rows that are not
+    /// valid events.
+    static func readEvents(_ connection: PostgresConnection, after id: Int64 = 0, limit: Int? = nil, kind: String? = nil,
+                           logger: Logger) async throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
+        var sql = "SELECT id, \(eventColumns) FROM event WHERE id > $1"
+        var binds = PostgresBindings()
+        binds.append(id)
+        if let kind {
+            sql += " AND kind = $2"
+            binds.append(kind)
+        }
+        sql += " ORDER BY id" + (limit.map { " LIMIT \($0)" } ?? "")
+        var events = [GantryEvent](), damaged = [QuarantinedRow]()
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        for try await (id, kind, at, user, team, session, query, vector, tool, correct, type, outcome, latency, intent, model) in rows
+            .decode((Int64, String, Double, String?, String?, String?, String?, Data?, String?, String?, String?, String?, Double?, String?,
+                     String?).self) {
+            let columns = EventColumns(kind: kind, at: at, user: user, team: team, session: session, query: query, tool: tool,
+                                       correctTool: correct, feedbackType: type, outcome: outcome, latencyMs: latency, intent: intent,
+                                       model: model)
+            do {
+                events.append(try columns.event(id: id, queryVector: StoredVector.floats(vector)))
+            } catch {
+                damaged.append(QuarantinedRow(table: "event", key: String(id), reason: error.reason, at: Date(), rowid: id))
+            }
+        }
+        return (events, damaged)
+    }
+
+    @_spi(StoreImplementation) public func events() async throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
+        let logger = logger
+        return try await transaction("read the events of", readOnly: true) { connection in
+            try await Self.readEvents(connection, logger: logger)
+        }
+    }
+
+    /// The valid feedback events, the highest event id and the feedback count, in one snapshot.
+    @_spi(StoreImplementation) public func feedbackEventsAndHighestID() async throws(GantryError)
+        -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int)
+    {
+        let logger = logger
+        return try await transaction("read the feedback of", readOnly: true) { connection in
+            let (events, damaged) = try await Self.readEvents(connection, kind: "feedback", logger: logger)
+            var highest: Int64 = 0
+            for try await id in try await connection.query("SELECT coalesce(max(id), 0) FROM event", logger: logger).decode(Int64.self) {
+                highest = id
+            }
+            let feedback = events.compactMap { if case .feedback(let event) = $0 { event } else { nil } }
+            return (feedback, highest, feedback.count + damaged.count)
+        }
+    }
+
+    @_spi(StoreImplementation) public func countEvents(before date: Date) async throws(GantryError) -> Int {
+        let logger = logger
+        return try await withConnection("count the events of") { connection in
+            var count = 0
+            for try await value in try await connection.query("SELECT count(*) FROM event WHERE at < \(date.timeIntervalSince1970)", logger: logger)
+                .decode(Int.self) {
+                count = value
+            }
+            return count
+        }
+    }
+
+    @_spi(StoreImplementation) public func deleteEvents(before date: Date) async throws(GantryError) -> Int {
+        var binds = PostgresBindings()
+        binds.append(date.timeIntervalSince1970)
+        return try await deleteEvents(where: "at < $1", binds)
+    }
+
+    @_spi(StoreImplementation) public func deleteEvents(of user: String) async throws(GantryError) -> Int {
+        var binds = PostgresBindings()
+        binds.append(user)
+        return try await deleteEvents(where: "user_name = $1", binds)
+    }
+
+    /// Deletes the events `condition` selects (its parameters bound to `binds`) and, in the same
+    /// transaction, withdraws every adapter version trained on one of the feedback events among
+    /// them (a deleted feedback id at most its `highest_event_id`: the ids join its
+    /// `forgotten_since` and its file is deleted); returns how many events.
+    func deleteEvents(where condition: String, _ binds: PostgresBindings) async throws(GantryError) -> Int {
+        let logger = logger
+        return try await transaction("delete events from") { connection in
+            try await Self.deleteEvents(connection, where: condition, binds, logger: logger)
+        }
+    }
+
+    /// `deleteEvents(where:_:)` in the caller's transaction.
+    static func deleteEvents(_ connection: PostgresConnection, where condition: String, _ binds: PostgresBindings,
+                             logger: Logger) async throws -> Int {
+        try await PostgresSchema.lockDeletions(connection, logger: logger)
+        let deleted = try await connection.query(PostgresQuery(unsafeSQL: """
+            WITH gone AS (DELETE FROM event WHERE \(condition) RETURNING id, kind)
+            SELECT count(*)::bigint, coalesce(array_agg(id ORDER BY id) FILTER (WHERE kind = 'feedback'), '{}') FROM gone
+            """, binds: binds), logger: logger)
+        var removed = 0, feedback = [Int64]()
+        for try await (count, ids) in deleted.decode((Int, [Int64]).self) { (removed, feedback) = (count, ids) }
+        guard removed > 0 else { return 0 }
+        try await PostgresSchema.countDeletions(connection, removed, logger: logger)
+        guard let lowest = feedback.first else { return removed }
+        var withdrawn = false
+        for var record in try await adapterRecords(connection, "WHERE highest_event_id >= \(lowest) FOR UPDATE", logger: logger) {
+            record.withdraw(forgetting: feedback)
+            guard let version = record.version else { continue }
+            try await connection.query("""
+                UPDATE adapter_version SET file = \(record.file), forgotten_since = \(record.forgottenSince) WHERE version = \(version)
+                """, logger: logger)
+            withdrawn = true
+        }
+        if withdrawn { try await PostgresSchema.logChanges(connection, kind: "adapter", names: [nil], logger: logger) }
+        return removed
+    }
+
+    /// The log as JSON lines, oldest first.
+    @_spi(StoreImplementation) public func exportEvents() async throws(GantryError) -> String {
+        let (events, _) = try await events()
+        var feedback = [FeedbackEvent](), executions = [ExecutionEvent]()
+        for event in events {
+            switch event {
+            case .feedback(let event): feedback.append(event)
+            case .execution(let event): executions.append(event)
+            }
+        }
+        return try EventLog.encode(feedback: feedback, executions: executions)
+    }
+}
+
+extension GantryEvent {
+    /// The query vector of a feedback event; nil for an execution.
+    var queryVector: [Float]? {
+        if case .feedback(let event) = self { event.queryVector } else { nil }
+    }
+}
