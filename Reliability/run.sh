@@ -32,6 +32,7 @@ results="$here/.build/results"
 mkdir -p "$results"
 
 for part in "${parts[@]}"; do
+  echo "-- $part (${SECONDS} s into the harnesses)"
   case "$part" in
   fuzz)
     echo "== fuzzing ($fuzz_seconds s per target)"
@@ -92,3 +93,4 @@ for part in "${parts[@]}"; do
     ;;
   esac
 done
+echo "-- harnesses done in ${SECONDS} s"

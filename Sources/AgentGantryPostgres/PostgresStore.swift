@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 @_spi(StoreImplementation) import AgentGantry
 
-/// The ``GantryStore`` many hosts share: tools with their embeddings, the event log, the change
+/// The `GantryStore` many hosts share: tools with their embeddings, the event log, the change
 /// log and the adapter versions in one PostgreSQL database (version 12 or newer), through
 /// postgres-nio. Open it with a URL and hand it to `AgentGantry(configuration:embedder:store:)`;
 /// every process on every host that opens the same database shares one learning state.
