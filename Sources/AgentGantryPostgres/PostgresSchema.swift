@@ -20,8 +20,6 @@ enum PostgresSchema {
     static let version: Int64 = 1
     /// The channel every write notifies.
     static let channel = "agent_gantry_changes"
-    /// How many change rows are kept (a reader further behind compares the whole catalogue).
-    static let changesKept: Int64 = 100_000
 
     static let tables = """
         CREATE TABLE IF NOT EXISTS gantry_meta (key text PRIMARY KEY, value bigint NOT NULL);
@@ -68,7 +66,7 @@ enum PostgresSchema {
 
     /// Creates the tables the database lacks (one transaction, under a lock, so that processes
     /// opening a new database at once do not race), refuses a newer schema, and prunes the
-    /// change log when it has grown 10% past `changesKept`.
+    /// change log when it has grown 10% past `StoreChanges.changesKept`.
     static func prepare(_ client: PostgresClient, location: String, logger: Logger) async throws {
         try await client.withConnection { connection in
             let found = try await schemaVersion(connection, logger: logger)
@@ -89,8 +87,8 @@ enum PostgresSchema {
                                         + "open it with the newer AgentGantry that wrote it")
             }
             let span = try await connection.query("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM change", logger: logger)
-            for try await count in span.decode(Int64.self) where count > changesKept + changesKept / 10 {
-                _ = try? await connection.query("DELETE FROM change WHERE seq <= (SELECT max(seq) FROM change) - \(changesKept)", logger: logger)
+            for try await count in span.decode(Int64.self) where count > StoreChanges.changesKept + StoreChanges.changesKept / 10 {
+                _ = try? await connection.query("DELETE FROM change WHERE seq <= (SELECT max(seq) FROM change) - \(StoreChanges.changesKept)", logger: logger)
             }
         }
     }

@@ -35,6 +35,10 @@ import GRDB
     /// False when more events remain past `position` (read them with another call).
     public var isComplete: Bool
 
+    /// How many change rows a store keeps (the newest; pruned once 10% more have piled up): a
+    /// reader further behind compares its whole catalogue instead.
+    public static let changesKept: Int64 = 100_000
+
     /// Changes as a store read them.
     public init(position: LogPosition, replay: Bool, events: [GantryEvent], changedTools: [String]?, tools: [StoredTool],
                 adapterChanged: Bool, isComplete: Bool) {
@@ -133,7 +137,7 @@ extension SQLiteStore {
 
 extension Array {
     /// The array cut into consecutive pieces of at most `size` elements.
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+    @_spi(StoreImplementation) public func chunked(_ size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -90,20 +90,16 @@ extension SQLiteStore {
         }
     }
 
-    /// How many change rows the store keeps (the newest); a process that fell further behind
-    /// compares the whole catalogue instead (`changes(after:)`).
-    static let changesKept: Int64 = 100_000
-
-    /// Whether the change log holds 10% more rows than `changesKept` (pruned at open then, so
+    /// Whether the change log holds 10% more rows than `StoreChanges.changesKept` (pruned at open then, so
     /// that most opens write nothing).
     static func changeLogNeedsPruning(_ db: Database) throws -> Bool {
         guard try db.tableExists("change") else { return false }
         let span = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq) - MIN(seq) + 1, 0) FROM change") ?? 0
-        return span > changesKept + changesKept / 10
+        return span > StoreChanges.changesKept + StoreChanges.changesKept / 10
     }
 
-    /// Deletes change rows beyond the newest `changesKept`.
+    /// Deletes change rows beyond the newest `StoreChanges.changesKept`.
     static func pruneChangeLog(_ db: Database) throws {
-        try db.execute(sql: "DELETE FROM change WHERE seq <= (SELECT IFNULL(MAX(seq), 0) FROM change) - ?", arguments: [changesKept])
+        try db.execute(sql: "DELETE FROM change WHERE seq <= (SELECT IFNULL(MAX(seq), 0) FROM change) - ?", arguments: [StoreChanges.changesKept])
     }
 }
