@@ -66,6 +66,43 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The reliability harnesses (RELIABILITY.md, run by Reliability/run.sh): no product, so
+        // users of the libraries never build them; here rather than in a package of their own so
+        // that they reuse this package's builds (the tests' debug build, the release build of
+        // `gantry`) instead of compiling the libraries once more.
+        // GantryFuzz is built twice by run.sh: with `-sanitize=fuzzer,address -DFUZZING`
+        // (libFuzzer supplies main) and plainly, which gives a main that writes seed corpora and
+        // replays inputs.
+        .executableTarget(
+            name: "GantryFuzz",
+            dependencies: ["AgentGantry", "GantryAdapt", "GantryEmbed", "GantryEval", "GantryIndex", "GantryIO", "GantryMath"],
+            path: "Reliability/Sources/GantryFuzz"
+        ),
+        .executableTarget(
+            name: "CrashHarness",
+            dependencies: ["AgentGantry", "GantryAdapt", "GantryEmbed", "GantryIndex", "GantryMath"],
+            path: "Reliability/Sources/CrashHarness"
+        ),
+        // Built against this checkout here, and against the newest release by
+        // Reliability/upgrade.py (the same main.swift): one AgentGantry process of either version
+        // on one store.
+        .executableTarget(
+            name: "UpgradeWorker",
+            dependencies: ["AgentGantry", "GantryAdapt", "GantryEmbed", "GantryMath"],
+            path: "Reliability/Sources/UpgradeWorker"
+        ),
+        .executableTarget(
+            name: "Soak",
+            dependencies: ["AgentGantry", "GantryEmbed", "GantryIndex", "HeapUsage"],
+            path: "Reliability/Sources/Soak"
+        ),
+        // The soak's memory bound: bytes allocated and not freed (glibc mallinfo2).
+        .target(name: "HeapUsage", path: "Reliability/Sources/HeapUsage"),
+        .executableTarget(
+            name: "Fleet",
+            dependencies: ["AgentGantry", "GantryEmbed", "GantryMath"],
+            path: "Reliability/Sources/Fleet"
+        ),
         .testTarget(name: "GantryIOTests", dependencies: ["GantryIO", "GantryMath"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryMathTests", dependencies: ["GantryMath", "GantryIO"]),
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex", "GantryIO"], resources: [.copy("Fixtures")]),

@@ -9,9 +9,11 @@
 #   Reliability/soak-compare.sh [--base COMMIT] [--seconds 20] [--rounds 2]
 #
 # The base is checked out with `git worktree` into Reliability/.build/soak-compare/base (reused)
-# and its Reliability package built in release: minutes the first time.
+# and built in release (its Reliability package, or its root package for commits where the harnesses
+# moved there): minutes the first time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"  # this checkout's harnesses are targets of the root package
 base=58323a3 seconds=20 rounds=2
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,14 +34,16 @@ else
     git -C "$here" worktree prune
     git -C "$here" worktree add -q --detach "$checkout" "$base"
 fi
-[ -f "$here/Package.resolved" ] && [ ! -f "$checkout/Reliability/Package.resolved" ] && cp "$here/Package.resolved" "$checkout/Reliability/"
+base_package="$checkout"
+[ -f "$checkout/Reliability/Package.swift" ] && base_package="$checkout/Reliability"
+[ -f "$root/Package.resolved" ] && [ ! -f "$base_package/Package.resolved" ] && cp "$root/Package.resolved" "$base_package/"
 echo "soak-compare: building Soak at $(git -C "$checkout" rev-parse --short HEAD) and at this checkout (release)"
-swift build -c release --product Soak --package-path "$checkout/Reliability" > "$work/build-base.log" 2>&1 \
+swift build -c release --product Soak --package-path "$base_package" > "$work/build-base.log" 2>&1 \
     || { grep error "$work/build-base.log" | head -20; echo "soak-compare: the base build failed ($work/build-base.log)" >&2; exit 1; }
-swift build -c release --product Soak --package-path "$here" > "$work/build-new.log" 2>&1 \
+swift build -c release --product Soak --package-path "$root" > "$work/build-new.log" 2>&1 \
     || { grep error "$work/build-new.log" | head -20; echo "soak-compare: the build failed ($work/build-new.log)" >&2; exit 1; }
-base_bin="$(swift build -c release --show-bin-path --package-path "$checkout/Reliability")/Soak"
-new_bin="$(swift build -c release --show-bin-path --package-path "$here")/Soak"
+base_bin="$(swift build -c release --show-bin-path --package-path "$base_package")/Soak"
+new_bin="$(swift build -c release --show-bin-path --package-path "$root")/Soak"
 
 for round in $(seq 1 "$rounds"); do
     for cores in 0,1 0; do

@@ -43,6 +43,7 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)  # the package that builds the harnesses
 UPGRADE = os.path.join(HERE, ".build", "upgrade")
 TOLERANCE = 1e-6
 # Signals compared between the versions only through the score: 0.2.0 refines an intent's centroid
@@ -119,7 +120,7 @@ def swift_build(log, *arguments):
     """`swift build --product UpgradeWorker ARGUMENTS`; returns the seconds it took."""
     start = time.monotonic()
     with open(log, "w") as output:
-        status = subprocess.run(["swift", "build", "--product", "UpgradeWorker", *arguments], cwd=HERE,
+        status = subprocess.run(["swift", "build", "--product", "UpgradeWorker", *arguments], cwd=ROOT,
                                 stdout=output, stderr=subprocess.STDOUT).returncode
     if status != 0:
         errors = [line for line in open(log) if "error" in line][:20]
@@ -141,13 +142,13 @@ def build(tag, results):
     write_if_changed(os.path.join(package, "Package.swift"), MANIFEST)
     write_if_changed(os.path.join(package, "Sources", "UpgradeWorker", "main.swift"),
                      open(os.path.join(HERE, "Sources", "UpgradeWorker", "main.swift")).read())
-    resolved = os.path.join(HERE, "Package.resolved")
+    resolved = os.path.join(ROOT, "Package.resolved")
     if os.path.exists(resolved) and not os.path.exists(os.path.join(package, "Package.resolved")):
         shutil.copy(resolved, package)  # the same dependency versions as this checkout's harnesses
     cold = not os.path.exists(os.path.join(package, ".build", "debug", "UpgradeWorker"))
     old_seconds = swift_build(os.path.join(results, "upgrade-build-N.log"), "--package-path", package)
     new_seconds = swift_build(os.path.join(results, "upgrade-build.log"))
-    new_bin = subprocess.run(["swift", "build", "--show-bin-path"], cwd=HERE, check=True, capture_output=True, text=True).stdout.strip()
+    new_bin = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     return {
         "old": os.path.join(package, ".build", "debug", "UpgradeWorker"),
         "new": os.path.join(new_bin, "UpgradeWorker"),
