@@ -56,10 +56,11 @@ final class ChangeListener: Sendable {
     private func listen(connected: () -> Void) async throws {
         let channel = channel
         try await client.withConnection { connection in
-            let notifications = try await connection.listen(channel)
-            connected()
-            self.heard()
-            for try await _ in notifications { self.heard() }
+            try await connection.listen(on: channel) { notifications in
+                connected()
+                self.heard()
+                for try await _ in notifications { self.heard() }
+            }
         }
     }
 

@@ -15,11 +15,20 @@ import PostgresNIO
 /// - `change (seq, kind, name)`: a tool (by name) or the adapter versions changed.
 /// - `event_import`, `event_import_range`: imports in bounded transactions, so that the rows of
 ///   one that failed or whose process died are found and removed.
+/// - `write_receipt (key, result, at)`: the result of each write that must not run twice
+///   (appends, deletions, adapter versions), so that a call that lost its connection learns,
+///   when it tries again, whether its first attempt committed. Kept `receiptsKept`.
 enum PostgresSchema {
     /// The schema version this code writes; a database with a higher one is refused.
     static let version: Int64 = 1
-    /// The channel every write notifies.
-    static let channel = "agent_gantry_changes"
+    /// The channel every write notifies, as SQL: one per schema (stores in other schemas of the
+    /// database do not wake this one's followers), within PostgreSQL's 63 bytes of a name.
+    static let channel = """
+        (CASE WHEN octet_length(current_schema()) <= 48 THEN 'agent_gantry.' || current_schema()
+              ELSE 'agent_gantry.' || md5(current_schema()) END)
+        """
+    /// How long write receipts are kept, in seconds: far longer than any call waits.
+    static let receiptsKept: Double = 3_600
 
     static let tables = """
         CREATE TABLE IF NOT EXISTS gantry_meta (key text PRIMARY KEY, value bigint NOT NULL);
@@ -62,35 +71,46 @@ enum PostgresSchema {
         CREATE TABLE IF NOT EXISTS event_import_range (
             import_id uuid NOT NULL, first_event bigint NOT NULL, last_event bigint NOT NULL);
         CREATE INDEX IF NOT EXISTS event_import_range_by_import ON event_import_range (import_id);
+        CREATE TABLE IF NOT EXISTS write_receipt (key uuid PRIMARY KEY, result bigint NOT NULL, at double precision NOT NULL);
+        CREATE INDEX IF NOT EXISTS write_receipt_at ON write_receipt (at);
         """
 
     /// Creates the tables the database lacks (one transaction, under a lock, so that processes
-    /// opening a new database at once do not race), refuses a newer schema, and prunes the
-    /// change log when it has grown 10% past `StoreChanges.changesKept`.
-    static func prepare(_ client: PostgresClient, location: String, logger: Logger) async throws {
-        try await client.withConnection { connection in
-            let found = try await schemaVersion(connection, logger: logger)
-            if found == nil {
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    try await connection.query("SELECT pg_advisory_xact_lock(hashtext('agent_gantry.schema'))", logger: logger)
-                    for statement in tables.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                    }
-                    try await connection.query("COMMIT", logger: logger)
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
+    /// opening a new database at once do not race) — and `schema` first, when given and missing
+    /// (the first schema of the URL's `search_path`) —, refuses a newer schema, prunes the change
+    /// log when it has grown 10% past `StoreChanges.changesKept`, and returns the store's
+    /// notification channel.
+    static func prepare(_ connection: PostgresConnection, schema: String?, location: String, logger: Logger) async throws -> String {
+        let found = try await schemaVersion(connection, logger: logger)
+        if found == nil {
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('agent_gantry.schema'))", logger: logger)
+                if let schema {
+                    let quoted = "\"" + schema.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(quoted)"), logger: logger)
                 }
-            } else if let found, found > version {
-                throw GantryError.store("\(location) has schema version \(found); this AgentGantry reads schema versions up to \(version): "
-                                        + "open it with the newer AgentGantry that wrote it")
+                for statement in tables.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
-            let span = try await connection.query("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM change", logger: logger)
-            for try await count in span.decode(Int64.self) where count > StoreChanges.changesKept + StoreChanges.changesKept / 10 {
-                _ = try? await connection.query("DELETE FROM change WHERE seq <= (SELECT max(seq) FROM change) - \(StoreChanges.changesKept)", logger: logger)
-            }
+        } else if let found, found > version {
+            throw GantryError.store("\(location) has schema version \(found); this AgentGantry reads schema versions up to \(version): "
+                                    + "open it with the newer AgentGantry that wrote it")
         }
+        let span = try await connection.query("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM change", logger: logger)
+        for try await count in span.decode(Int64.self) where count > StoreChanges.changesKept + StoreChanges.changesKept / 10 {
+            _ = try? await connection.query("DELETE FROM change WHERE seq <= (SELECT max(seq) FROM change) - \(StoreChanges.changesKept)", logger: logger)
+        }
+        _ = try? await pruneReceipts(connection, logger: logger)  // not on a standby
+        for try await name in try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(channel)"), logger: logger).decode(String.self) {
+            return name
+        }
+        throw GantryError.store("\(location): the connection has no current schema (check the search_path of the URL's options)")
     }
 
     /// The stored schema version, or nil in a database without the store's tables.
@@ -105,19 +125,17 @@ enum PostgresSchema {
     }
 
     /// Why this connection cannot write the store (a standby, or missing privileges), or nil.
-    static func readOnlyReason(_ client: PostgresClient, logger: Logger) async throws -> String? {
-        try await client.withConnection { connection in
-            let rows = try await connection.query("""
-                SELECT pg_is_in_recovery(), current_user,
-                       has_table_privilege('event', 'INSERT, DELETE') AND has_table_privilege('tool', 'INSERT, UPDATE, DELETE')
-                       AND has_table_privilege('gantry_meta', 'UPDATE') AND has_table_privilege('adapter_version', 'INSERT, UPDATE, DELETE')
-                """, logger: logger)
-            for try await (standby, role, writes) in rows.decode((Bool, String, Bool).self) {
-                if standby { return "the server is a standby (a read replica)" }
-                if !writes { return "the role \(role) may not write the store's tables (see the README for the privileges it needs)" }
-            }
-            return nil
+    static func readOnlyReason(_ connection: PostgresConnection, logger: Logger) async throws -> String? {
+        let rows = try await connection.query("""
+            SELECT pg_is_in_recovery(), current_user,
+                   has_table_privilege('event', 'INSERT, DELETE') AND has_table_privilege('tool', 'INSERT, UPDATE, DELETE')
+                   AND has_table_privilege('gantry_meta', 'UPDATE') AND has_table_privilege('adapter_version', 'INSERT, UPDATE, DELETE')
+            """, logger: logger)
+        for try await (standby, role, writes) in rows.decode((Bool, String, Bool).self) {
+            if standby { return "the server is a standby (a read replica)" }
+            if !writes { return "the role \(role) may not write the store's tables (see the README for the privileges it needs)" }
         }
+        return nil
     }
 
     /// Logs that `names` changed (tools by name; nil for the adapter versions), drawing change
@@ -153,8 +171,22 @@ enum PostgresSchema {
         try await notify(connection, logger: logger)
     }
 
+    /// The result stored under `key` by a write that committed, or nil.
+    static func receipt(_ key: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        for try await result in try await connection.query("SELECT result FROM write_receipt WHERE key = \(key)", logger: logger)
+            .decode(Int64.self) {
+            return result
+        }
+        return nil
+    }
+
+    /// Deletes the receipts older than `receiptsKept`.
+    static func pruneReceipts(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("DELETE FROM write_receipt WHERE at < extract(epoch FROM now()) - \(receiptsKept)", logger: logger)
+    }
+
     /// Wakes every process following the store once the transaction commits.
     static func notify(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_notify(\(channel), '')", logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_notify(\(channel), '')"), logger: logger)
     }
 }

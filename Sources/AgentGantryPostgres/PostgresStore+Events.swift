@@ -16,9 +16,11 @@ extension PostgresStore {
     @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
         guard !events.isEmpty else { return [] }
         try checkWritable()
-        let logger = logger, count = events.count
-        let query = try Self.insertion(of: events.map { (EventColumns($0), $0.queryVector) })
-        let last = try await withConnection("append events to") { connection in
+        let logger = logger, count = events.count, key = UUID()
+        let query = try Self.insertion(of: events.map { (EventColumns($0), $0.queryVector) }, receipt: key)
+        let last = try await withConnection("append events to") { connection, attempt in
+            // After a lost connection, the first attempt may have committed: its receipt says.
+            if attempt > 0, let last = try await PostgresSchema.receipt(key, on: connection, logger: logger) { return last }
             var last: Int64?
             for try await (id, inserted) in try await connection.query(query, logger: logger).decode((Int64?, Int).self) {
                 guard inserted == count else { throw GantryError.store("\(inserted) of \(count) events were inserted") }
@@ -27,12 +29,22 @@ extension PostgresStore {
             guard let last else { throw GantryError.store("the store has no event counter (its schema is damaged)") }
             return last
         }
+        if appendsSincePruning.withLock({ appends in
+            appends += 1
+            defer { if appends == 4_096 { appends = 0 } }
+            return appends == 4_096
+        }) {
+            _ = try? await withConnection("prune the write receipts of") { connection, _ in
+                try await PostgresSchema.pruneReceipts(connection, logger: logger)
+            }
+        }
         return Array((last - Int64(count) + 1)...last)
     }
 
     /// One statement inserting `rows` with ids drawn from `event_seq` in row order, notifying
-    /// the followers, and returning the last id and how many rows it inserted.
-    static func insertion(of rows: [ImportRow]) throws(GantryError) -> PostgresQuery {
+    /// the followers, storing the last id under `receipt` in `write_receipt` when given, and
+    /// returning the last id and how many rows it inserted.
+    static func insertion(of rows: [ImportRow], receipt: UUID? = nil) throws(GantryError) -> PostgresQuery {
         var values = [String](), binds = PostgresBindings(capacity: rows.count * 15)
         values.reserveCapacity(rows.count)
         for (i, row) in rows.enumerated() {
@@ -50,6 +62,11 @@ extension PostgresStore {
             for text in [c.intent, c.model] { binds.append(text) }
         }
         let count = rows.count
+        var noted = ""
+        if let receipt {
+            binds.append(receipt)
+            noted = ",\nnoted AS (INSERT INTO write_receipt (key, result, at) SELECT $\(rows.count * 15 + 1), max(id), extract(epoch FROM now()) FROM added)"
+        }
         return PostgresQuery(unsafeSQL: """
             WITH seq AS (UPDATE gantry_meta SET value = value + \(count) WHERE key = 'event_seq' RETURNING value - \(count) AS base),
             added AS (
@@ -57,8 +74,8 @@ extension PostgresStore {
                 SELECT seq.base + v.ord, v.kind, v.at, v.user_name, v.team, v.session, v.query, v.query_vector, v.tool, v.correct_tool,
                        v.feedback_type, v.outcome, v.latency_ms, v.intent, v.model
                 FROM seq, (VALUES \(values.joined(separator: ", "))) AS v (ord, \(eventColumns))
-                RETURNING id)
-            SELECT max(id), count(*)::bigint, pg_notify('\(PostgresSchema.channel)', '') FROM added
+                RETURNING id)\(noted)
+            SELECT max(id), count(*)::bigint, pg_notify(\(PostgresSchema.channel), '') FROM added
             """, binds: binds)
     }
 
@@ -116,7 +133,7 @@ extension PostgresStore {
 
     @_spi(StoreImplementation) public func countEvents(before date: Date) async throws(GantryError) -> Int {
         let logger = logger
-        return try await withConnection("count the events of") { connection in
+        return try await withConnection("count the events of") { connection, _ in
             var count = 0
             for try await value in try await connection.query("SELECT count(*) FROM event WHERE at < \(date.timeIntervalSince1970)", logger: logger)
                 .decode(Int.self) {
@@ -144,9 +161,9 @@ extension PostgresStore {
     /// `forgotten_since` and its file is deleted); returns how many events.
     func deleteEvents(where condition: String, _ binds: PostgresBindings) async throws(GantryError) -> Int {
         let logger = logger
-        return try await transaction("delete events from") { connection in
-            try await Self.deleteEvents(connection, where: condition, binds, logger: logger)
-        }
+        return Int(try await receiptedTransaction("delete events from") { connection in
+            Int64(try await Self.deleteEvents(connection, where: condition, binds, logger: logger))
+        })
     }
 
     /// `deleteEvents(where:_:)` in the caller's transaction.

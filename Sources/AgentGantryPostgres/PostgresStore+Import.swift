@@ -21,15 +21,18 @@ extension PostgresStore {
         defer { lock?.release() }
         try await removeUnfinishedImports()  // holding the lock: abandoned
         let id = UUID(), logger = logger, count = rows.count
-        try await withConnection("import events into") { connection in
-            try await connection.query("INSERT INTO event_import (id, started_at, events) VALUES (\(id), \(Date().timeIntervalSince1970), \(count))",
-                                       logger: logger)
+        try await withConnection("import events into") { connection, _ in
+            _ = try await connection.query("""
+                INSERT INTO event_import (id, started_at, events) VALUES (\(id), \(Date().timeIntervalSince1970), \(count)) ON CONFLICT DO NOTHING
+                """, logger: logger)
         }
         do {
             let batches = ImportTransactions.cut(rows) { 64 + 4 * ($0.queryVector?.count ?? 0) + ($0.columns.query?.utf8.count ?? 0) }
             for batch in batches {
                 let insertion = try Self.insertion(of: Array(batch))
-                try await transaction("import events into") { connection in
+                // A transaction whose connection is lost mid-way is not run again (its outcome is
+                // unknown): the import fails and removes what it wrote.
+                try await transaction("import events into", retry: .untilSent) { connection in
                     var last: Int64 = 0, inserted = 0
                     for try await (id, n) in try await connection.query(insertion, logger: logger).decode((Int64?, Int).self) {
                         (last, inserted) = (id ?? 0, n)
@@ -61,7 +64,7 @@ extension PostgresStore {
 
     private func unfinishedImports() async throws(GantryError) -> [UUID] {
         let logger = logger
-        return try await withConnection("read the imports of") { connection in
+        return try await withConnection("read the imports of") { connection, _ in
             var ids = [UUID]()
             for try await id in try await connection.query("SELECT id FROM event_import WHERE finished_at IS NULL", logger: logger).decode(UUID.self) {
                 ids.append(id)
@@ -79,7 +82,7 @@ extension PostgresStore {
     /// adapter versions trained on them (`deleteEvents(where:_:)`); then its row.
     private func removeImport(_ id: UUID) async throws(GantryError) {
         let logger = logger
-        let ranges = try await withConnection("remove an unfinished import from") { connection in
+        let ranges = try await withConnection("remove an unfinished import from") { connection, _ in
             var ranges = [(first: Int64, last: Int64)]()
             for try await (first, last) in try await connection.query(
                 "SELECT first_event, last_event FROM event_import_range WHERE import_id = \(id) ORDER BY first_event", logger: logger)
@@ -97,8 +100,8 @@ extension PostgresStore {
                 try await connection.query("DELETE FROM event_import_range WHERE import_id = \(id) AND first_event = \(range.first)", logger: logger)
             }
         }
-        try await withConnection("remove an unfinished import from") { connection in
-            try await connection.query("DELETE FROM event_import WHERE id = \(id)", logger: logger)
+        try await withConnection("remove an unfinished import from") { connection, _ in
+            _ = try await connection.query("DELETE FROM event_import WHERE id = \(id)", logger: logger)
         }
     }
 }

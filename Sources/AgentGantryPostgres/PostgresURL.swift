@@ -129,10 +129,43 @@ struct PostgresURL: Sendable {
         return configuration
     }
 
+    /// The configuration of one connection outside the pool, as the pool's connections are
+    /// made (the store's reachability probe).
+    func connectionConfiguration() throws(GantryError) -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketFolder {
+            configuration = PostgresConnection.Configuration(unixSocketPath: socketFolder + "/.s.PGSQL.\(port)", username: user,
+                                                             password: password, database: database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            if let (settings, preferred) = try tlsSettings() {
+                let context: NIOSSLContext
+                do { context = try NIOSSLContext(configuration: settings) } catch {
+                    throw .invalidInput("the store URL \(redacted) asks for TLS that cannot be set up: \(error)")
+                }
+                tls = preferred ? .prefer(context) : .require(context)
+            } else {
+                tls = .disable
+            }
+            configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database,
+                                                             tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(connectTimeout.components.seconds)
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)] + settings
+        return configuration
+    }
+
     private func tls() throws(GantryError) -> PostgresClient.Configuration.TLS {
+        guard let (settings, preferred) = try tlsSettings() else { return .disable }
+        return preferred ? .prefer(settings) : .require(settings)
+    }
+
+    /// The TLS settings `sslmode` and `sslrootcert` ask for, and whether TLS is only preferred
+    /// (allow, prefer); nil when it is disabled.
+    private func tlsSettings() throws(GantryError) -> (TLSConfiguration, preferred: Bool)? {
         var tls = TLSConfiguration.makeClientConfiguration()
         switch sslMode {
-        case .disable: return .disable
+        case .disable: return nil
         case .allow, .prefer, .require: tls.certificateVerification = .none
         case .verifyCA: tls.certificateVerification = .noHostnameVerification
         case .verifyFull: tls.certificateVerification = .fullVerification
@@ -143,7 +176,7 @@ struct PostgresURL: Sendable {
             }
             tls.trustRoots = .file(rootCertificate)
         }
-        return sslMode == .allow || sslMode == .prefer ? .prefer(tls) : .require(tls)
+        return (tls, sslMode == .allow || sslMode == .prefer)
     }
 }
 

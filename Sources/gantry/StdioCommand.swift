@@ -1,6 +1,7 @@
 import AgentGantry
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// `gantry stdio`: one store served over standard input and output, one JSON request per line,
 /// one JSON answer per line — AgentGantry for scripts in any language, and for operators who
@@ -22,9 +23,11 @@ struct StdioCommand: AsyncParsableCommand {
               {"op": "follow"}            (apply what other processes stored, now)
               {"op": "adapter"}           (the adapter version served)
             Every answer has "ok": true with the result, or "ok": false with "error". A retrieval \
-            answers {"matches": [{"tool", "score", "pinned", "breaker", "signals": {…}}]}. The \
-            process follows the store every --follow-ms, as every AgentGantry does; it ends at the \
-            end of its input.
+            answers {"matches": [{"tool", "score", "pinned", "breaker", "signals": {…}}]}. A request \
+            with an "id" (a number) runs at once, beside the requests still running, and its answer \
+            carries the id (answers then come in the order requests finish); requests without one \
+            run one at a time, in order. The process follows the store every --follow-ms, as every \
+            AgentGantry does; it ends at the end of its input, once every request has been answered.
             """
     )
 
@@ -39,31 +42,55 @@ struct StdioCommand: AsyncParsableCommand {
         var configuration = GantryConfiguration(storePath: store)
         configuration.followInterval = .milliseconds(followMs)
         let gantry = try await AgentGantry(configuration: configuration)
-        answer(["ok": true, "ready": true, "tools": await gantry.tools.count])
-        while let line = readLine(strippingNewline: true) {
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-            do {
-                let request = try JSONDecoder().decode(StdioRequest.self, from: Data(line.utf8))
-                var result = try await request.perform(on: gantry)
-                result["ok"] = true
-                answer(result)
-            } catch let error as GantryError {
-                answer(["ok": false, "error": error.description])
-            } catch {
-                answer(["ok": false, "error": "not a request: \(error)"])
+        let output = AnswerWriter()
+        output.write(["ok": true, "ready": true, "tools": await gantry.tools.count])
+        await withTaskGroup(of: Void.self) { running in
+            for await line in Self.inputLines() {
+                guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+                let request: StdioRequest
+                do {
+                    request = try JSONDecoder().decode(StdioRequest.self, from: Data(line.utf8))
+                } catch {
+                    output.write(["ok": false, "error": "not a request: \(error)"])
+                    continue
+                }
+                if request.id != nil {
+                    running.addTask { output.write(await request.answer(on: gantry)) }
+                } else {
+                    output.write(await request.answer(on: gantry))
+                }
             }
         }
     }
 
-    /// Writes one answer as a line of JSON and flushes it.
-    private func answer(_ object: [String: Any]) {
+    /// Standard input's lines, read on a thread of their own (a blocking read must not hold a
+    /// thread the requests run on).
+    private static func inputLines() -> AsyncStream<String> {
+        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+        Thread.detachNewThread {
+            while let line = readLine(strippingNewline: true) { continuation.yield(line) }
+            continuation.finish()
+        }
+        return lines
+    }
+}
+
+/// Writes answers to standard output, one JSON line each, whole lines only (requests with ids
+/// answer from several tasks at once).
+private final class AnswerWriter: Sendable {
+    private let lock = Mutex(())
+
+    /// Writes `object` as a line of sorted-key JSON and flushes it.
+    func write(_ object: [String: Any]) {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(#"{"ok":false}"#.utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        lock.withLock { _ in FileHandle.standardOutput.write(data + Data("\n".utf8)) }
     }
 }
 
 /// One request line of `gantry stdio`.
-private struct StdioRequest: Decodable {
+private struct StdioRequest: Decodable, Sendable {
+    /// Present: the request runs beside the others and its answer carries it.
+    var id: Int?
     var op: String
     var tools: [ToolSpec]?
     var tool: String?
@@ -78,6 +105,21 @@ private struct StdioRequest: Decodable {
     var session: String?
 
     var context: RoutingContext { RoutingContext(user: user, team: team, session: session) }
+
+    /// The answer: the result with "ok": true, or "ok": false and the error; with the id.
+    func answer(on gantry: AgentGantry) async -> [String: Any] {
+        var answer: [String: Any]
+        do {
+            answer = try await perform(on: gantry)
+            answer["ok"] = true
+        } catch let error as GantryError {
+            answer = ["ok": false, "error": error.description]
+        } catch {
+            answer = ["ok": false, "error": "\(error)"]
+        }
+        if let id { answer["id"] = id }
+        return answer
+    }
 
     func perform(on gantry: AgentGantry) async throws -> [String: Any] {
         func required<T>(_ value: T?, _ field: String) throws(GantryError) -> T {
@@ -126,7 +168,7 @@ private struct StdioRequest: Decodable {
 }
 
 /// A tool in a `register` request: `Tool`'s fields, all but the name and description optional.
-private struct ToolSpec: Decodable {
+private struct ToolSpec: Decodable, Sendable {
     var name: String
     var description: String
     var tags: [String]?

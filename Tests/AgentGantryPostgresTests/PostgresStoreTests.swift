@@ -152,6 +152,20 @@ struct PostgresStoreTests {
             }
         }
     }
+
+    /// A server that refuses the connection for good (here: no such database) is a store error
+    /// carrying the server's message once the call has waited, not a wait without end and not
+    /// `storeUnavailable` (waiting longer would not help).
+    @Test func aRefusedConnectionNamesTheServersReason() async throws {
+        let url = PostgresServer.url(of: "gantry_test_absent_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
+        do {
+            _ = try await PostgresStore(url: url, unavailableTimeout: .milliseconds(200))
+            Issue.record("a store opened on a database that does not exist")
+        } catch {
+            guard case .store(let reason) = error else { Issue.record("not a store error: \(error)"); return }
+            #expect(reason.contains("refused") && reason.contains("does not exist"), "\(reason)")
+        }
+    }
 }
 
 /// URLs are read as libpq reads them; a parameter AgentGantry does not know is an error.
