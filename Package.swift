@@ -2,9 +2,9 @@
 import Foundation
 import PackageDescription
 
-// `GANTRY_WITHOUT_POSTGRES=1` leaves out the PostgreSQL store and its tests (and so NIO): the
-// thread-sanitizer step of `.ci/run` builds the package without them rather than compile NIO a
-// third time.
+// `GANTRY_WITHOUT_POSTGRES=1` leaves out the PostgreSQL store, the `gantry` command (which opens
+// PostgreSQL stores) and their tests, and so NIO: the thread-sanitizer step of `.ci/run` and the
+// fuzzing build (Reliability/run.sh) build the package without them rather than compile NIO again.
 let withPostgres = ProcessInfo.processInfo.environment["GANTRY_WITHOUT_POSTGRES"] == nil
 
 let package = Package(
@@ -18,10 +18,8 @@ let package = Package(
         .library(name: "GantryAdapt", targets: ["GantryAdapt"]),
         .library(name: "AgentGantry", targets: ["AgentGantry"]),
         .library(name: "GantryEval", targets: ["GantryEval"]),
-        .executable(name: "gantry", targets: ["gantry"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         // Documentation only (`swift package generate-documentation`, scripts/check-docs):
         // a command plugin, so no target depends on it.
@@ -53,19 +51,6 @@ let package = Package(
         // Evaluation above the facade: datasets, splits, baselines, replay, the demo and the
         // training pipeline that `gantry` calls.
         .target(name: "GantryEval", dependencies: ["GantryIO", "GantryMath", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
-        .executableTarget(
-            name: "gantry",
-            dependencies: [
-                "GantryIO",
-                "GantryMath",
-                "GantryIndex",
-                "GantryEmbed",
-                "GantryAdapt",
-                "AgentGantry",
-                "GantryEval",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
         // The reliability harnesses (RELIABILITY.md, run by Reliability/run.sh): no product, so
         // users of the libraries never build them; here rather than in a package of their own so
         // that they reuse this package's builds (the tests' debug build, the release build of
@@ -111,15 +96,17 @@ let package = Package(
         .testTarget(name: "AgentGantryTests", dependencies: ["AgentGantry", "GantryStoreConformance", "GantryIO", .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryEvalTests", dependencies: ["GantryEval", "AgentGantry", "GantryAdapt", "GantryEmbed", "GantryIO", "GantryMath"]),
-        // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
-        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry"]),
     ],
     swiftLanguageModes: [.v6]
 )
 
 if withPostgres {
-    package.products.append(.library(name: "AgentGantryPostgres", targets: ["AgentGantryPostgres"]))
+    package.products += [
+        .library(name: "AgentGantryPostgres", targets: ["AgentGantryPostgres"]),
+        .executable(name: "gantry", targets: ["gantry"]),
+    ]
     package.dependencies += [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.5.3"),
@@ -141,5 +128,22 @@ if withPostgres {
             "AgentGantryPostgres", "AgentGantry", "GantryStoreConformance",
             .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
+        // The command line; it opens SQLite files and PostgreSQL stores.
+        .executableTarget(
+            name: "gantry",
+            dependencies: [
+                "GantryIO",
+                "GantryMath",
+                "GantryIndex",
+                "GantryEmbed",
+                "GantryAdapt",
+                "AgentGantry",
+                "GantryEval",
+                "AgentGantryPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
+        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry"]),
     ]
 }

@@ -31,7 +31,8 @@ struct StdioCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The store's SQLite file (created if there is none).") var store: String
+    @Option(help: "The store: a SQLite file (created if there is none), or a postgres:// URL (default: $GANTRY_STORE_URL).")
+    var store: String?
     @Option(help: "How often to apply what other processes stored, in milliseconds.") var followMs = 250
 
     func validate() throws {
@@ -39,9 +40,9 @@ struct StdioCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = GantryConfiguration(storePath: store)
+        var configuration = GantryConfiguration(storePath: nil)
         configuration.followInterval = .milliseconds(followMs)
-        let gantry = try await AgentGantry(configuration: configuration)
+        let gantry = try await StoreLocation(store).openGantry(configuration)
         let output = AnswerWriter()
         output.write(["ok": true, "ready": true, "tools": await gantry.tools.count])
         await withTaskGroup(of: Void.self) { running in

@@ -1,4 +1,5 @@
 import AgentGantry
+import AgentGantryPostgres
 import ArgumentParser
 import Foundation
 import GantryEval
@@ -11,23 +12,29 @@ struct StoreCommand: ParsableCommand {
         subcommands: [Info.self])
 
     /// `gantry store info`: opens a store (migrating it if needed) and prints what it holds.
-    struct Info: ParsableCommand {
+    struct Info: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "info",
             abstract: "Open a store (migrating it to this version's schema if needed; processes opening one store at once take turns) "
                 + "and print its schema version, tools, events, adapter versions and quarantined rows.")
 
-        @Option(help: "The store's SQLite file.") var store: String
+        @Option(help: ArgumentHelp(StoreLocation.help)) var store: String?
         @Flag(help: "Create the store if there is none (e.g. before starting the processes that share it).") var create = false
 
-        func run() throws {
-            guard create || FileManager.default.fileExists(atPath: store) else {
-                throw EvalError.missingFile(path: store, hint: "give the SQLite file of an AgentGantry store, or --create one")
+        func run() async throws {
+            let location = try StoreLocation(store)
+            if !create { try location.requireExisting(hint: "give the SQLite file of an AgentGantry store, or --create one") }
+            let summary: StoreSummary, opened: any GantryStore
+            switch location {
+            case .file(let path):
+                let store = try SQLiteStore(path: path)
+                (summary, opened) = (try store.summary(), store)
+            case .postgres(let url):
+                let store = try await PostgresStore(url: url)
+                (summary, opened) = (try await store.summary(), store)
             }
-            let opened = try SQLiteStore(path: store)
-            let summary = try opened.summary()
             let expanded = summary.expandSteps.isEmpty ? "no expand steps" : "expand steps " + summary.expandSteps.map(String.init).joined(separator: ", ")
-            print("\(opened.path ?? store): schema version \(summary.schemaVersion), \(expanded)"
+            print("\(opened.location): schema version \(summary.schemaVersion), \(expanded)"
                 + (opened.readOnlyReason.map { ", opened read-only (\($0))" } ?? ""))
             print("tools \(summary.tools), feedback events \(summary.feedbackEvents), execution events \(summary.executionEvents)")
             print("adapter versions \(summary.adapterVersions) (\(summary.withdrawnAdapterVersions) withdrawn), serving "

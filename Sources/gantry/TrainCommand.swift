@@ -13,7 +13,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     // `DatasetOptions` without its required `--dataset`: here `--store` is the alternative.
     @Option(help: DatasetOptions.datasetHelp) var dataset: String?
-    @Option(help: "An AgentGantry store (SQLite): train from its feedback events and keep the adapter in it.")
+    @Option(help: "An AgentGantry store (a SQLite file or a postgres:// URL): train from its feedback events and keep the adapter in it.")
     var store: String?
     @OptionGroup var split: SplitOptions
     @Option(parsing: .unconditional, help: "Adapter rank r (1 … d).") var rank = 32
@@ -38,7 +38,10 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Write the run as JSON (configuration, epochs, metrics, timings).") var report: String?
 
     func validate() throws {
-        guard (dataset == nil) != (store == nil) else { throw ValidationError("give either --dataset or --store") }
+        guard dataset == nil || store == nil else { throw ValidationError("give either --dataset or --store, not both") }
+        guard dataset != nil || storeLocation != nil else {
+            throw ValidationError("give --dataset, or the store with --store or in \(StoreLocation.environmentVariable)")
+        }
         if dataset != nil, output == nil { throw ValidationError("--dataset needs --output (the adapter file to write)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         // Settings out of range are usage errors (exit 64), named as their options are.
@@ -48,8 +51,14 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         if let threads { try BLAS.setThreadCount(threads) }
         let configuration = trainingConfiguration()
-        if let store { return try await trainStore(store, configuration) }
+        if dataset == nil, let storeLocation { return try await trainStore(storeLocation, configuration) }
         try trainDataset(dataset!, output: output!, configuration)
+    }
+
+    /// The store to train: `--store`, or `GANTRY_STORE_URL` when there is no `--dataset` either.
+    private var storeLocation: StoreLocation? {
+        guard store != nil || dataset == nil else { return nil }
+        return try? StoreLocation(store)
     }
 
     private func trainingConfiguration() -> TrainingConfiguration {
@@ -73,16 +82,14 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     /// Folds a store's feedback into its adapter, as `AgentGantry.train()` does in an app.
-    private func trainStore(_ path: String, _ training: TrainingConfiguration) async throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw EvalError.missingFile(path: path, hint: "give the SQLite file of an AgentGantry store (no store is created here)")
-        }
-        var configuration = GantryConfiguration(storePath: path)
+    private func trainStore(_ location: StoreLocation, _ training: TrainingConfiguration) async throws {
+        try location.requireExisting(hint: "give the SQLite file of an AgentGantry store (no store is created here)")
+        var configuration = GantryConfiguration(storePath: nil)
         configuration.training = training
         configuration.reembedOnModelChange = false  // a batch job trains the store's model, never replaces it
-        let gantry = try await AgentGantry(configuration: configuration)
+        let gantry = try await location.openGantry(configuration)
         let summary = try await gantry.train()
-        print("\(path): \(await gantry.tools.count) tools, \(summary.events) feedback events of \(summary.requests) distinct requests"
+        print("\(location): \(await gantry.tools.count) tools, \(summary.events) feedback events of \(summary.requests) distinct requests"
             + (summary.otherModelEvents > 0 ? " (\(summary.otherModelEvents) more embedded by another model, left out)" : ""))
         if let report = summary.report {
             print(String(format: "selection MRR@10 %.4f (frozen) → %.4f (trained, epoch %d) on %d requests", report.identityValidation.mrrAt10,

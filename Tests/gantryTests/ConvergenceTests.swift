@@ -4,7 +4,8 @@ import Testing
 
 /// Several real processes on one store (`gantry stdio` workers, each its own `AgentGantry`)
 /// converge on one state: what one stores, the others serve once they follow the store, and no
-/// stale process's write undoes another's. Convergence is polled for up to 30 s, never timed.
+/// stale process's write undoes another's — on a SQLite file, and on PostgreSQL when the tests
+/// have a server. Convergence is polled for up to 30 s, never timed.
 @Suite("Processes converge")
 struct ConvergenceTests {
     static var tools: [[String: Any]] { [
@@ -15,15 +16,22 @@ struct ConvergenceTests {
         ["name": "send_email", "description": "Send an email to a customer or a colleague."],
     ] }
 
-    static func temporaryStore() -> (folder: String, store: String) {
-        let folder = NSTemporaryDirectory() + "gantry-converge-\(UUID().uuidString)"
-        return (folder, folder + "/gantry.sqlite")
+    /// A new store of `kind`: a SQLite file in a new folder, or a new schema of the test
+    /// PostgreSQL server's database (`GANTRY_TEST_POSTGRES_URL`); the folder is for removing.
+    static func temporaryStore(_ kind: StoreKind) -> (folder: String, store: String) {
+        let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let folder = NSTemporaryDirectory() + "gantry-converge-\(id)"
+        switch kind {
+        case .sqlite: return (folder, folder + "/gantry.sqlite")
+        case .postgres: return (folder, StoreKind.postgresURL!.appendingSearchPath("converge_\(id)"))
+        }
     }
 
     /// The issue's own check: A corrects a query, trips a breaker and removes a tool; B, open all
     /// along, shows all three.
-    @Test func aRunningProcessSeesCorrectionsBreakersAndRemovals() throws {
-        let (folder, store) = Self.temporaryStore()
+    @Test(arguments: StoreKind.available)
+    func aRunningProcessSeesCorrectionsBreakersAndRemovals(_ kind: StoreKind) throws {
+        let (folder, store) = Self.temporaryStore(kind)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let a = try StdioGantry(store: store), b = try StdioGantry(store: store)
         try a.send(["op": "register", "tools": Self.tools])
@@ -47,9 +55,12 @@ struct ConvergenceTests {
 
     /// B, which has not followed A's removal, registers the same definition again: nothing is
     /// written (it is unchanged for B), so the removal stands — in the store and, once B has
-    /// caught up, in B.
-    @Test func aStaleReRegistrationDoesNotBringBackARemovedTool() throws {
-        let (folder, store) = Self.temporaryStore()
+    /// caught up, in B. On SQLite only: on PostgreSQL a commit notifies every process at once
+    /// (LISTEN/NOTIFY), so B cannot be kept stale from outside; the rule is the facade's, one
+    /// code path for both stores.
+    @Test(arguments: [StoreKind.sqlite])
+    func aStaleReRegistrationDoesNotBringBackARemovedTool(_ kind: StoreKind) throws {
+        let (folder, store) = Self.temporaryStore(kind)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let a = try StdioGantry(store: store)
         try a.send(["op": "register", "tools": Self.tools])
@@ -67,8 +78,9 @@ struct ConvergenceTests {
 
     /// A trips a breaker; B, stale, records a late success of the tool. No process's copy
     /// overwrites another's: A, B and a process opened now all fold the same outcomes.
-    @Test func noStaleBreakerWriteWins() throws {
-        let (folder, store) = Self.temporaryStore()
+    @Test(arguments: StoreKind.available)
+    func noStaleBreakerWriteWins(_ kind: StoreKind) throws {
+        let (folder, store) = Self.temporaryStore(kind)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let a = try StdioGantry(store: store)
         try a.send(["op": "register", "tools": Self.tools])
@@ -82,8 +94,9 @@ struct ConvergenceTests {
     }
 
     /// `forget(user:)` in one process reaches another that has the user's correction in memory.
-    @Test func forgetElsewhereReachesARunningProcess() throws {
-        let (folder, store) = Self.temporaryStore()
+    @Test(arguments: StoreKind.available)
+    func forgetElsewhereReachesARunningProcess(_ kind: StoreKind) throws {
+        let (folder, store) = Self.temporaryStore(kind)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let a = try StdioGantry(store: store), b = try StdioGantry(store: store)
         try a.send(["op": "register", "tools": Self.tools])
@@ -103,8 +116,9 @@ struct ConvergenceTests {
     /// later, in another order. Once they have followed the store, all three and a process that
     /// opens it now rank every probe query alike, signal by signal, and agree on tools and
     /// breakers.
-    @Test func processesConvergeOnOneLearnedState() throws {
-        let (folder, store) = Self.temporaryStore()
+    @Test(arguments: StoreKind.available)
+    func processesConvergeOnOneLearnedState(_ kind: StoreKind) throws {
+        let (folder, store) = Self.temporaryStore(kind)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let workers = try (0..<3).map { _ in try StdioGantry(store: store) }
         let names = (0..<8).map { "tool_\($0)" }

@@ -13,7 +13,7 @@ struct ExitStatusTests {
             (["index", "search", "--index", "i.gidx", "--queries", "q.npy", "--k", "0"], "--k must be at least 1, got 0"),
             (["index", "build", "--embeddings", "e.npy", "--output", "o.gidx", "--threads", "0"], "--threads must be at least 1"),
             (["embed", "--input", "t.jsonl", "--output", "o.npy", "--batch", "-3"], "--batch must be at least 1"),
-            (["train", "--output", "/tmp/x.gadp"], "either --dataset or --store"),
+            (["train", "--output", "/tmp/x.gadp"], "give --dataset, or the store with --store or in GANTRY_STORE_URL"),
             (["index", "search", "--index", "i.gidx"], "Missing expected argument '--queries"),
             // Found by probing: --threads 0 trapped in BLAS; training settings out of range exited 1; a negative --seconds was "missing".
             (["train", "--store", "s.sqlite", "--threads", "0"], "--threads must be at least 1, got 0"),

@@ -34,7 +34,10 @@ func startGantry(_ arguments: [String], environment extra: [String: String] = [:
     process.executableURL = directory.appendingPathComponent("gantry")
     process.arguments = arguments
     if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-    process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+    // A store named in the developer's environment must not change what a test runs on.
+    var environment = ProcessInfo.processInfo.environment
+    environment["GANTRY_STORE_URL"] = nil
+    process.environment = environment.merging(extra) { $1 }
     let pipe = Pipe(), input = interactive ? Pipe() : nil
     process.standardOutput = pipe
     if let input { process.standardInput = input } else { process.standardError = pipe }
