@@ -79,9 +79,14 @@ struct TrainCommandTests {
 
 @Test func trainNeedsEitherADatasetOrAStore() throws {
     let neither = try runGantry(["train", "--output", "/tmp/x.gadp"])
-    #expect(neither.status != 0 && neither.output.contains("either --dataset or --store"))
+    #expect(neither.status == 64 && neither.output.contains("give --dataset, or the store with --store or in GANTRY_STORE_URL"), "\(neither.output)")
+    let both = try runGantry(["train", "--dataset", "/tmp", "--store", "/tmp/s.sqlite", "--output", "/tmp/x.gadp"])
+    #expect(both.status == 64 && both.output.contains("not both"), "\(both.output)")
     let missing = try runGantry(["train", "--store", "/nonexistent/store.sqlite"])
     #expect(missing.status == 1 && missing.output.contains("/nonexistent/store.sqlite not found"))
+    // Without --store, the store comes from GANTRY_STORE_URL.
+    let fromEnvironment = try runGantry(["train"], environment: ["GANTRY_STORE_URL": "/nonexistent/env-store.sqlite"])
+    #expect(fromEnvironment.status == 1 && fromEnvironment.output.contains("/nonexistent/env-store.sqlite not found"), "\(fromEnvironment.output)")
 }
 
 @Test func trainFoldsAStoresFeedbackIntoItsAdapter() async throws {
