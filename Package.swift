@@ -83,11 +83,6 @@ let package = Package(
         ),
         // The soak's memory bound: bytes allocated and not freed (glibc mallinfo2).
         .target(name: "HeapUsage", path: "Reliability/Sources/HeapUsage"),
-        .executableTarget(
-            name: "Fleet",
-            dependencies: ["AgentGantry", "GantryEmbed", "GantryMath"],
-            path: "Reliability/Sources/Fleet"
-        ),
         .testTarget(name: "GantryIOTests", dependencies: ["GantryIO", "GantryMath"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GantryMathTests", dependencies: ["GantryMath", "GantryIO"]),
         .testTarget(name: "GantryIndexTests", dependencies: ["GantryIndex", "GantryIO"], resources: [.copy("Fixtures")]),
@@ -145,5 +140,11 @@ if withPostgres {
         ),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
         .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry"]),
+        // The fleet harness (Reliability/run.sh fleet): processes on one SQLite file or PostgreSQL database.
+        .executableTarget(
+            name: "Fleet",
+            dependencies: ["AgentGantry", "AgentGantryPostgres", "GantryEmbed", "GantryMath"],
+            path: "Reliability/Sources/Fleet"
+        ),
     ]
 }

@@ -6,9 +6,12 @@
 #
 # Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak] [fleet] [upgrade]   (default: --short, all)
 #   --short  CI mode: fuzz 15 s per target, 30 kills per write scenario, soak 20 s,
-#            fleet 20 markers per kind on 1k tools and adapter swaps at 1k and 10k (~1 min)
+#            fleet 20 markers per kind on 1k tools, adapter swaps at 1k and 10k, 15 s of load
+#            from 4 processes × 16 tasks per store (~2 min)
 #   --long   on demand: fuzz 5 min per target, 250 kills per scenario, soak 5 min,
-#            fleet 500 markers per kind on 10k tools and swaps at 1k, 10k and 100k
+#            fleet 500 markers per kind on 10k tools, swaps at 1k, 10k and 100k, 60 s of load
+#   The fleet's load runs on PostgreSQL too when GANTRY_FLEET_POSTGRES_URL (or
+#   GANTRY_TEST_POSTGRES_URL) names a server; each run makes a schema of its own there.
 #   FUZZ_TARGETS="index store" limits fuzzing to those targets
 #   FUZZ_JOBS=N  targets fuzzed at once (default: the number of cores)
 # Results go to Reliability/.build/results (fuzz.jsonl, crash.json, soak.json, fleet.json); a crash found
@@ -90,8 +93,11 @@ for part in "${parts[@]}"; do
     "$(swift build -c release --show-bin-path)/Soak" --seconds "$soak_seconds" --json "$results/soak.json"
     ;;
   fleet)
-    if [ "$mode" = long ]; then fleet=(--tools 10000 --markers 500 --swaps 1000:3,10000:3,100000)
-    else fleet=(--tools 1000 --markers 20 --swaps 1000,10000); fi
+    if [ "$mode" = long ]; then fleet=(--tools 10000 --markers 500 --swaps 1000:3,10000:3,100000 --load 60)
+    else fleet=(--tools 1000 --markers 20 --swaps 1000,10000 --load 15); fi
+    # The load runs on PostgreSQL too when a server is named (.ci/run starts one for the tests).
+    postgres_url="${GANTRY_FLEET_POSTGRES_URL:-${GANTRY_TEST_POSTGRES_URL:-}}"
+    [ -z "$postgres_url" ] || fleet+=(--postgres "$postgres_url")
     echo "== fleet (${fleet[*]})"
     swift build -c release --product Fleet 2>&1 | grep -E "error|Build" || true
     "$(swift build -c release --show-bin-path)/Fleet" "${fleet[@]}" --json "$results/fleet.json"

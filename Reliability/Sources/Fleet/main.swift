@@ -17,10 +17,15 @@
 // Reported, not asserted: the run fails only when a marker or a swap is never seen (30 s for a
 // marker), a write fails, or train() is not applied.
 //
-//   Fleet [--tools 1000] [--markers 20] [--swaps 1000,10000] [--seed 1] [--json F]
-//   (--swaps lists catalogue sizes, each with its number of rounds if not 1: 1000:3,100000)
-//   (Fleet child writer|follower|swapper … are the children)
+//   load             4 processes × 16 tasks write to one store (Load.swift): events/s, convergence
+//                    p50/p99, a writer and a trainer SIGKILLed, lost and doubled events, stale state.
+//
+//   Fleet [--tools 1000] [--markers 20] [--swaps 1000,10000] [--load SECONDS] [--postgres URL] [--seed 1] [--json F]
+//   (--swaps lists catalogue sizes, each with its number of rounds if not 1: 1000:3,100000; none skips;
+//    --markers 0 skips write → ranking; --load runs on a SQLite file, and on PostgreSQL with --postgres)
+//   (Fleet child writer|follower|swapper|loader|trainer|checker … are the children)
 import AgentGantry
+import AgentGantryPostgres
 import Foundation
 import GantryEmbed
 import GantryMath
@@ -129,9 +134,17 @@ enum World {
     }
 }
 
+/// Whether `store` names a PostgreSQL database rather than a SQLite file.
+func isPostgres(_ store: String) -> Bool {
+    store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
+}
+
 func openGantry(_ store: String, followInterval: Duration? = .milliseconds(250)) async throws -> AgentGantry {
-    var configuration = GantryConfiguration(storePath: store)
+    var configuration = GantryConfiguration(storePath: isPostgres(store) ? nil : store)
     configuration.followInterval = followInterval
+    if isPostgres(store) {
+        return try await AgentGantry(configuration: configuration, embedder: HashingEmbedder(), store: try await PostgresStore(url: store))
+    }
     return try await AgentGantry(configuration: configuration, embedder: HashingEmbedder())
 }
 
@@ -373,6 +386,23 @@ final class Child {
         }
     }
 
+    /// Every line not taken yet whose first field is `field`, in order.
+    func takeAll(_ field: String) -> [[String]] {
+        received += buffer.take().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let taken = received.filter { $0.first == field }
+        received.removeAll { $0.first == field }
+        return taken
+    }
+
+    /// SIGKILL, then the lines it printed before it died.
+    func killNow() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        usleep(100_000)  // its last lines may still be in the pipe
+        received += buffer.take().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        output.fileHandleForReading.readabilityHandler = nil
+    }
+
     func stop() {
         send("quit")
         let deadline = monotonicNanoseconds() + 10_000_000_000
@@ -452,6 +482,7 @@ struct Report: Codable {
     var seconds: Double
     var latency: [LatencyResult]
     var swaps: [SwapResult]
+    var load: [LoadResult]
     var failures: [String]
 }
 
@@ -565,7 +596,9 @@ func format(_ milliseconds: Double) -> String {
 func runParent() throws -> Bool {
     signal(SIGPIPE, SIG_IGN)  // a child that died is reported by `expect`, not by a write to its pipe
     let tools = Int(option("tools") ?? "1000")!, markers = Int(option("markers") ?? "20")!, seed = UInt64(option("seed") ?? "1")!
-    let swaps = try (option("swaps") ?? "1000,10000").split(separator: ",").map { item -> (tools: Int, rounds: Int) in
+    let load = Double(option("load") ?? "0")!, postgres = option("postgres")
+    let swapList = option("swaps") ?? "1000,10000"
+    let swaps = try (swapList == "none" ? "" : swapList).split(separator: ",").map { item -> (tools: Int, rounds: Int) in
         let parts = item.split(separator: ":").map { Int($0) }
         guard let size = parts.first ?? nil, parts.count <= 2, let rounds = parts.count == 2 ? parts[1] : 1 else {
             throw FleetError("--swaps takes sizes with optional rounds, like 1000:3,100000; got \(item)")
@@ -578,11 +611,11 @@ func runParent() throws -> Bool {
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let start = monotonicNanoseconds()
     var report = Report(mode: "\(tools) tools, \(markers) markers per kind, swaps " + swaps.map { "\($0.tools):\($0.rounds)" }.joined(separator: ","),
-                        loadAverageStart: loadAverage(), loadAverageEnd: "", seconds: 0, latency: [], swaps: [], failures: [])
+                        loadAverageStart: loadAverage(), loadAverageEnd: "", seconds: 0, latency: [], swaps: [], load: [], failures: [])
     say("load average at start: \(report.loadAverageStart)")
     var rng = SplitMix64(seed: seed), plan = ToolPlan(tools: tools, seed: seed)
     do {
-        for (run, interval) in [250, 50].enumerated() {
+        for (run, interval) in (markers > 0 ? [250, 50] : [Int]()).enumerated() {
             say("== write → ranking: \(tools) tools, follower every \(interval) ms, \(markers) markers per kind")
             let runStart = monotonicNanoseconds()
             let result = try measureLatency(store: folder + "/latency.sqlite", tools: tools, followMilliseconds: interval, markers: markers,
@@ -610,6 +643,28 @@ func runParent() throws -> Bool {
                   + "follower open \(format(result.followerOpenMs)) "
                   + "(\(format(milliseconds(since: runStart))))")
         }
+        if load > 0 {
+            // A SQLite file, and a schema of its own in the PostgreSQL database when given one.
+            var stores = [("SQLite", folder + "/load.sqlite")]
+            if let postgres {
+                var url = URLComponents(string: postgres)!
+                url.queryItems = (url.queryItems ?? []) + [URLQueryItem(name: "options", value: "-c search_path=fleet_load_\(getpid())")]
+                stores.append(("PostgreSQL", url.string!))
+            }
+            for (kind, store) in stores {
+                say("== load on \(kind): 4 processes × 16 tasks for \(Int(load)) s, \(tools) tools; a writer and a trainer SIGKILLed")
+                let result = try measureLoad(store: store, kind: kind, tools: tools, seconds: load, failures: &report.failures)
+                report.load.append(result)
+                say("  \(result.acknowledgedEvents) events acknowledged in \(String(format: "%.1f", result.seconds)) s: "
+                      + "\(String(format: "%.0f", result.eventsPerSecond)) events/s (\(result.failedCalls) calls failed)")
+                say("  convergence (one process calls register(), the 3 others show the tool): \(result.markers) markers, "
+                      + "p50 \(format(result.convergenceP50Ms))  p99 \(format(result.convergenceP99Ms))  max \(format(result.convergenceMaxMs)), "
+                      + "\(result.markersNeverSeen) never seen")
+                say("  writer SIGKILLed \(result.writerKills)×, trainer \(result.trainerKills)× (after \(format(result.trainerKilledAfterMs)) of a train() measured at \(format(result.trainMs))); "
+                      + "lost \(result.lostEvents), stored twice \(result.doubledEvents), stale processes \(result.staleProcesses), "
+                      + "adapter versions out of order \(result.adapterVersionsOutOfOrder)")
+            }
+        }
     } catch {
         report.failures.append("\(error)")
     }
@@ -634,6 +689,9 @@ if arguments.count >= 4, arguments[1] == "child" {
         case "writer": try await runWriter(store: arguments[3], tools: Int(arguments[4])!)
         case "follower": try await runFollower(store: arguments[3], followMilliseconds: Int(arguments[4])!)
         case "swapper": try await runSwapper(store: arguments[3])
+        case "loader": try await runLoader(store: arguments[3], index: Int(arguments[4])!, generation: Int(arguments[5])!, tools: Int(arguments[6])!)
+        case "trainer": try await runTrainer(store: arguments[3], tools: Int(arguments[4])!)
+        case "checker": try await runChecker(store: arguments[3])
         default: throw FleetError("unknown child \(arguments[2])")
         }
     } catch {
