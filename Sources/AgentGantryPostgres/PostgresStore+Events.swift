@@ -48,18 +48,8 @@ extension PostgresStore {
         var values = [String](), binds = PostgresBindings(capacity: rows.count * 15)
         values.reserveCapacity(rows.count)
         for (i, row) in rows.enumerated() {
-            let c = row.columns, n = i * 15
-            values.append("($\(n + 1)::bigint, $\(n + 2)::text, $\(n + 3)::float8, $\(n + 4)::text, $\(n + 5)::text, $\(n + 6)::text, "
-                          + "$\(n + 7)::text, $\(n + 8)::bytea, $\(n + 9)::text, $\(n + 10)::text, $\(n + 11)::text, $\(n + 12)::text, "
-                          + "$\(n + 13)::float8, $\(n + 14)::text, $\(n + 15)::text)")
             binds.append(Int64(i + 1))
-            binds.append(c.kind)
-            binds.append(c.at)
-            for text in [c.user, c.team, c.session, c.query] { binds.append(text) }
-            do { try binds.append(row.queryVector.map(StoredVector.data)) } catch { throw .store("a query vector does not encode: \(error)") }
-            for text in [c.tool, c.correctTool, c.feedbackType, c.outcome] { binds.append(text) }
-            binds.append(c.latencyMs)
-            for text in [c.intent, c.model] { binds.append(text) }
+            values.append("($\(i * 15 + 1)::bigint, " + (try bind(row, from: i * 15 + 2, into: &binds)) + ")")
         }
         let count = rows.count
         var noted = ""
@@ -77,6 +67,21 @@ extension PostgresStore {
                 RETURNING id)\(noted)
             SELECT max(id), count(*)::bigint, pg_notify(\(PostgresSchema.channel), '') FROM added
             """, binds: binds)
+    }
+
+    /// Appends the values of `row`'s columns (`eventColumns`) to `binds` and returns their typed
+    /// placeholders, numbered from `first`.
+    static func bind(_ row: ImportRow, from first: Int, into binds: inout PostgresBindings) throws(GantryError) -> String {
+        let c = row.columns
+        binds.append(c.kind)
+        binds.append(c.at)
+        for text in [c.user, c.team, c.session, c.query] { binds.append(text) }
+        do { try binds.append(row.queryVector.map(StoredVector.data)) } catch { throw .store("a query vector does not encode: \(error)") }
+        for text in [c.tool, c.correctTool, c.feedbackType, c.outcome] { binds.append(text) }
+        binds.append(c.latencyMs)
+        for text in [c.intent, c.model] { binds.append(text) }
+        let types = ["text", "float8", "text", "text", "text", "text", "bytea", "text", "text", "text", "text", "float8", "text", "text"]
+        return types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ")
     }
 
     /// The events with ids above `id`, oldest first, at most `limit`, and the rows that are not

@@ -70,6 +70,8 @@ public final class FaultInjectingStore: GantryStore {
     @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int {
         try await base.importEvents(text, dimension: dimension, knownTools: knownTools, model: model)
     }
+    @_spi(StoreImplementation) public func contents() async throws(GantryError) -> StoreContents { try await base.contents() }
+    @_spi(StoreImplementation) public func restore(_ contents: StoreContents) async throws(GantryError) { try await base.restore(contents) }
     @_spi(StoreImplementation) public func changePosition() async throws(GantryError) -> LogPosition { try await base.changePosition() }
     @_spi(StoreImplementation) public func changeCounter() async throws(GantryError) -> Int? { try await base.changeCounter() }
     @_spi(StoreImplementation) public func changeNotifications() -> AsyncStream<Void>? { base.changeNotifications() }

@@ -43,6 +43,7 @@ public enum StoreConformance {
         StoreConformanceCase(name: "imports are all or nothing, in line order, and other handles write meanwhile", run: importsAreAtomicAndOrdered),
         StoreConformanceCase(name: "a gantry following the store applies another's tools, corrections, forgets and removals",
                              run: gantriesFollowOneAnother),
+        StoreConformanceCase(name: "a copy into the store and out of it keeps everything, ids and versions included", run: copiesKeepEverything),
     ]
 
     static let dimension = 4
@@ -176,6 +177,78 @@ public enum StoreConformance {
         } catch is GantryError {}
         let after = try await b.changes(after: LogPosition(event: log.last!.id), model: model, dimension: dimension, eventLimit: 100).events
         try check(after.isEmpty, "a refused import wrote \(after.count) events")
+    }
+
+    /// A SQLite store in memory is filled — tools of two models, events with gaps in their ids (a
+    /// user forgotten, an event quarantined), a withdrawn and a served adapter version — and
+    /// copied into the store under test while another handle follows it, then from there into a
+    /// second store in memory. All three hold the same, ids and versions included; the follower
+    /// sees the copy arrive; later writes continue past the copied ids and versions; a copy into
+    /// a store that holds anything is refused and writes nothing.
+    static func copiesKeepEverything(_ stores: StoreFactory) async throws {
+        let source = try SQLiteStore(path: nil)
+        try await source.saveTools([tool("x"), tool("y")], model: model)
+        try await source.saveTools([(Tool(name: "old", description: "embedded by an older model"), [1, 2, 3])], model: "older-3")
+        _ = try await source.appendEvents([feedback("x", user: "mallory", query: 1), execution("y", user: "ann"), feedback("y", user: "ann", query: 2)])
+        func adapter(_ file: [UInt8], _ read: (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int)) async throws {
+            let record = AdapterRecord(file: file, trainedAt: Date(timeIntervalSince1970: 1_700_000_000), highestEventID: read.highestEventID,
+                                       trainedEvents: read.events.count, report: #"{"file":\#(file.count)}"#)
+            try check(try await source.saveAdapter(record, feedbackCount: read.feedbackCount) != nil, "the source did not store an adapter")
+        }
+        try await adapter([1, 2, 3], try await source.feedbackEventsAndHighestID())
+        _ = try await source.deleteEvents(of: "mallory")  // withdraws version 1
+        let later = try await source.appendEvents([feedback("x", user: "bob", query: 3), execution("x"), execution("y")])
+        try await source.quarantine([QuarantinedRow(table: "event", key: String(later[1]), reason: "set aside by the test", at: Date(), rowid: later[1])])
+        try await adapter([4, 5], try await source.feedbackEventsAndHighestID())
+        let expected = try await source.contents()
+        try check(expected.tools.count == 3 && expected.events.count == 4 && expected.adapterVersions.count == 2 && expected.quarantine.count == 1,
+                  "the source holds \(expected.tools.count) tools, \(expected.events.count) events, \(expected.adapterVersions.count) versions")
+
+        let target = try await stores.open(), follower = try await stores.open()
+        let start = try await follower.changePosition()
+        let copied = try await StoreCopy.copy(from: source, to: target)
+        try check([copied.tools, copied.events, copied.adapterVersions, copied.quarantinedRows, copied.damagedRowsLeftOut] == [3, 4, 2, 1, 0],
+                  "copied \(copied)")
+        let back = try SQLiteStore(path: nil)
+        try await StoreCopy.copy(from: target, to: back)
+        for (name, store) in [("the store", target as any GantryStore), ("the copy back", back)] {
+            let held = try await store.contents()
+            try check(held.tools.map(describe) == expected.tools.map(describe), "\(name) holds tools \(held.tools.map(describe))")
+            try check(held.events == expected.events, "\(name) holds events \(held.events.map(\.id)), the source \(expected.events.map(\.id))")
+            try check(held.adapterVersions.map(describe) == expected.adapterVersions.map(describe),
+                      "\(name) holds adapter versions \(held.adapterVersions.map(describe))")
+            try check(held.quarantine.map(describe) == expected.quarantine.map(describe), "\(name) holds quarantine \(held.quarantine.map(describe))")
+        }
+        let seen = try await follower.changes(after: start, model: model, dimension: dimension, eventLimit: 10_000)
+        try check(seen.events.map(\.id) == expected.events.map(\.id), "a follower saw events \(seen.events.map(\.id)) arrive")
+        try check(Set(seen.tools.map(\.tool.name)).isSuperset(of: ["x", "y"]) && seen.adapterChanged,
+                  "a follower saw tools \(seen.tools.map(\.tool.name)), adapter changed: \(seen.adapterChanged)")
+        try check(try await follower.servedAdapter()?.file == Data([4, 5]), "the follower does not serve the copied adapter")
+
+        let next = try await target.appendEvents([execution("x")])
+        try check(next[0] > expected.events.last!.id, "an event appended after the copy got id \(next[0])")
+        let read = try await target.feedbackEventsAndHighestID()
+        let version = try await target.saveAdapter(AdapterRecord(file: [6], trainedAt: Date(), highestEventID: read.highestEventID,
+                                                                 trainedEvents: read.events.count, report: "{}"), feedbackCount: read.feedbackCount)
+        try check((version ?? 0) > (expected.adapterVersions.last?.version ?? .max), "an adapter stored after the copy got version \(version ?? 0)")
+        do {
+            try await StoreCopy.copy(from: source, to: target)
+            try check(false, "a copy into a store holding tools and events was not refused")
+        } catch GantryError.invalidInput {}
+        try check(try await target.events().events.count == expected.events.count + 1, "a refused copy wrote events")
+    }
+
+    static func describe(_ tool: StoredTool) -> String {
+        "\(tool.tool.name) \(tool.model) \(tool.vector) \(StoredTool.definition(of: tool.tool))"
+    }
+
+    static func describe(_ record: AdapterRecord) -> String {
+        "\(record.version ?? 0) \(record.format) \(record.file.map { Array($0) } ?? []) \(record.trainedAt) \(record.highestEventID) "
+            + "\(record.trainedEvents) \(record.forgottenSince) \(record.report)"
+    }
+
+    static func describe(_ row: QuarantinedContent) -> String {
+        "\(row.row.table) \(row.row.key) \(row.row.reason) \(row.row.at.timeIntervalSince1970) \(row.content)"
     }
 
     /// Two `AgentGantry` instances on two handles (as two processes), following only when told

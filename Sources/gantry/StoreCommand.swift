@@ -9,7 +9,7 @@ struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Operate an AgentGantry store.",
-        subcommands: [Info.self])
+        subcommands: [Info.self, Copy.self, Backup.self, Restore.self])
 
     /// `gantry store info`: opens a store (migrating it if needed) and prints what it holds.
     struct Info: AsyncParsableCommand {
@@ -24,22 +24,28 @@ struct StoreCommand: ParsableCommand {
         func run() async throws {
             let location = try StoreLocation(store)
             if !create { try location.requireExisting(hint: "give the SQLite file of an AgentGantry store, or --create one") }
-            let summary: StoreSummary, opened: any GantryStore
-            switch location {
-            case .file(let path):
-                let store = try SQLiteStore(path: path)
-                (summary, opened) = (try store.summary(), store)
-            case .postgres(let url):
-                let store = try await PostgresStore(url: url)
-                (summary, opened) = (try await store.summary(), store)
-            }
-            let expanded = summary.expandSteps.isEmpty ? "no expand steps" : "expand steps " + summary.expandSteps.map(String.init).joined(separator: ", ")
-            print("\(opened.location): schema version \(summary.schemaVersion), \(expanded)"
-                + (opened.readOnlyReason.map { ", opened read-only (\($0))" } ?? ""))
-            print("tools \(summary.tools), feedback events \(summary.feedbackEvents), execution events \(summary.executionEvents)")
-            print("adapter versions \(summary.adapterVersions) (\(summary.withdrawnAdapterVersions) withdrawn), serving "
-                + (summary.servedAdapterVersion.map { "version \($0)" } ?? "the frozen embeddings"))
-            print("quarantined rows \(summary.quarantinedRows)")
+            try await StoreCommand.printSummary(of: location)
         }
+    }
+
+    /// Opens the store at `location` and prints its schema version, tools, events, adapter
+    /// versions and quarantined rows.
+    static func printSummary(of location: StoreLocation) async throws {
+        let summary: StoreSummary, opened: any GantryStore
+        switch location {
+        case .file(let path):
+            let store = try SQLiteStore(path: path)
+            (summary, opened) = (try store.summary(), store)
+        case .postgres(let url):
+            let store = try await PostgresStore(url: url)
+            (summary, opened) = (try await store.summary(), store)
+        }
+        let expanded = summary.expandSteps.isEmpty ? "no expand steps" : "expand steps " + summary.expandSteps.map(String.init).joined(separator: ", ")
+        print("\(opened.location): schema version \(summary.schemaVersion), \(expanded)"
+            + (opened.readOnlyReason.map { ", opened read-only (\($0))" } ?? ""))
+        print("tools \(summary.tools), feedback events \(summary.feedbackEvents), execution events \(summary.executionEvents)")
+        print("adapter versions \(summary.adapterVersions) (\(summary.withdrawnAdapterVersions) withdrawn), serving "
+            + (summary.servedAdapterVersion.map { "version \($0)" } ?? "the frozen embeddings"))
+        print("quarantined rows \(summary.quarantinedRows)")
     }
 }

@@ -54,3 +54,14 @@ enum StoreLocation: CustomStringConvertible {
         }
     }
 }
+
+extension StoreLocation {
+    /// The store itself (not an `AgentGantry` on it): a SQLite file (created if missing) or a
+    /// PostgreSQL database.
+    func openStore() async throws -> any GantryStore {
+        switch self {
+        case .file(let path): try SQLiteStore(path: path)
+        case .postgres(let url): try await PostgresStore(url: url)
+        }
+    }
+}

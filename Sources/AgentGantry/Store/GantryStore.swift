@@ -67,6 +67,14 @@ public protocol GantryStore: AnyObject, Sendable {
     /// Everything stored past `position`, read in one transaction.
     @_spi(StoreImplementation) func changes(after position: LogPosition, model: String, dimension: Int, eventLimit: Int) async throws(GantryError) -> StoreChanges
 
+    // MARK: copies
+    /// Everything the store holds, read in one snapshot (`StoreCopy`).
+    @_spi(StoreImplementation) func contents() async throws(GantryError) -> StoreContents
+    /// Writes `contents` into this store in one transaction, keeping event ids and adapter
+    /// version numbers (later ones continue past them), and logs the change for followers.
+    /// Throws `GantryError.invalidInput` when the store holds tools, events or adapter versions.
+    @_spi(StoreImplementation) func restore(_ contents: StoreContents) async throws(GantryError)
+
     // MARK: adapters and quarantine
     /// Every adapter version, newest first.
     @_spi(StoreImplementation) func adapterVersions() async throws(GantryError) -> [AdapterRecord]

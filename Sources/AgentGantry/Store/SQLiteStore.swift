@@ -63,7 +63,7 @@ public final class SQLiteStore: GantryStore {
                 // indexes before anything is read from it (55 ms for a 62 MB store, page cache warm).
                 let problems = try database.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
                 guard problems == ["ok"] else {
-                    throw GantryError.store("\(path) is damaged (\(problems.prefix(3).joined(separator: "; "))); restore a backup, or "
+                    throw GantryError.store("\(path) is damaged (\(problems.prefix(3).joined(separator: "; "))); restore a backup (gantry store restore), or "
                                             + "open a new store and importEvents() an export of this one")
                 }
             } else {

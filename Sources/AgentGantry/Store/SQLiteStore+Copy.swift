@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// Everything the store holds, read in one transaction (`StoreCopy`).
+    @_spi(StoreImplementation) public func contents() async throws(GantryError) -> StoreContents {
+        try await read { db in
+            var tools = [StoredTool](), damaged = [QuarantinedRow]()
+            damaged += try Self.forEachRow(ToolRecord.self, of: "tool", columns: ToolRecord.columns, keyColumn: "name", order: "name", in: db) {
+                rowid, record in
+                // Each tool checked against its own model: a copy keeps the tools of every model.
+                let vector = StoredVector.floats(record.vector)
+                switch StoredTool.validated(name: record.name, definition: record.definition, model: record.model, vector: vector,
+                                            rowid: rowid, servingModel: record.model, dimension: vector.count) {
+                case .success(let tool): tools.append(tool)
+                case .failure(let problem):
+                    damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date(), rowid: rowid))
+                }
+            }
+            let events = try Self.readEvents(db)
+            let adapters = try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db)
+            let quarantine = try QuarantineRecord.order(Column("id")).fetchAll(db).map { QuarantinedContent(row: $0.row, content: $0.content) }
+            return StoreContents(tools: tools, events: events.events, adapterVersions: adapters.records.map(\.record), quarantine: quarantine,
+                                 damaged: damaged + events.damaged + adapters.damaged)
+        }
+    }
+
+    /// Writes `contents` into this empty store in one transaction, keeping event ids and adapter
+    /// version numbers (SQLite's AUTOINCREMENT continues past them); the change log's triggers
+    /// log the tools and adapter versions for followers.
+    @_spi(StoreImplementation) public func restore(_ contents: StoreContents) async throws(GantryError) {
+        let held = try await read { db in try Self.heldRows(db) }
+        guard held == 0 else { throw Self.notEmpty(location, held) }
+        let now = Date(), location = location
+        try await write { db in
+            let held = try Self.heldRows(db)  // a writer between the check and this transaction
+            guard held == 0 else { throw Self.notEmpty(location, held) }
+            for stored in contents.tools {
+                try ToolRecord(tool: stored.tool, vector: stored.vector, model: stored.model, at: now).insert(db)
+            }
+            for event in contents.events {
+                var record = switch event {
+                case .feedback(let event): EventRecord(event)
+                case .execution(let event): EventRecord(event)
+                }
+                record.id = event.id
+                try record.insert(db)
+            }
+            for var adapter in contents.adapterVersions { try adapter.insert(db) }
+            for quarantined in contents.quarantine {
+                var record = QuarantineRecord(source: quarantined.row.table, key: quarantined.row.key, reason: quarantined.row.reason,
+                                              content: quarantined.content, at: quarantined.row.at.timeIntervalSince1970)
+                try record.insert(db)
+            }
+        }
+    }
+
+    /// Tools, events and adapter versions the store holds.
+    private static func heldRows(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM tool) + (SELECT COUNT(*) FROM event) + (SELECT COUNT(*) FROM adapterVersion)") ?? 0
+    }
+
+    private static func notEmpty(_ location: String, _ held: Int) -> GantryError {
+        .invalidInput("\(location) holds tools, events or adapter versions (\(held) in all): a copy goes into a new store (give "
+                      + "another file, or an empty database or schema)")
+    }
+
+    /// Writes a consistent copy of the store to a new SQLite file at `path`, while other
+    /// processes keep using the store: SQLite's `VACUUM INTO` (a compacted copy of one snapshot,
+    /// every row as stored, damaged and quarantined ones too) into a temporary file beside
+    /// `path`, synced and then linked to `path` — so `path` is either absent or a whole backup,
+    /// and an existing file is never replaced.
+    ///
+    /// - Throws: `GantryError.invalidInput` when `path` exists; store errors.
+    public func backup(to path: String) throws(GantryError) {
+        let target = Self.absolute(path)
+        guard !FileManager.default.fileExists(atPath: target) else {
+            throw .invalidInput("\(target) exists: a backup goes into a new file (remove it, or give another name)")
+        }
+        let temporary = target + ".partial-\(UUID().uuidString)"
+        defer { unlink(temporary) }
+        do {
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try database.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [temporary]) }
+        } catch {
+            throw .store("cannot back \(location) up into \(target): \(error)")
+        }
+        let fd = open(temporary, O_RDONLY)
+        guard fd >= 0, fsync(fd) == 0 else {
+            if fd >= 0 { close(fd) }
+            throw .store("cannot sync the backup \(temporary): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+        // link() refuses an existing name, where rename() would replace it.
+        guard link(temporary, target) == 0 else {
+            throw .store("cannot name the backup \(target): \(String(cString: strerror(errno)))")
+        }
+        let folder = open((target as NSString).deletingLastPathComponent, O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Everything a store holds, as `GantryStore.contents()` reads it in one snapshot and
+/// `GantryStore.restore(_:)` writes it into an empty store: the tools of every model with their
+/// vectors, the event log with its ids, the adapter versions with their numbers (withdrawn ones
+/// too) and the quarantined rows. Breakers are folded from the events, so they come with them.
+/// Not included: the change log (a store's own numbering; the target logs what it restored),
+/// write receipts and import records (bookkeeping of calls in flight).
+@_spi(StoreImplementation) public struct StoreContents: Sendable {
+    /// Every valid tool row, of every model, by name.
+    public var tools: [StoredTool]
+    /// The valid events, oldest first, with their ids.
+    public var events: [GantryEvent]
+    /// The adapter versions, oldest first, with their version numbers.
+    public var adapterVersions: [AdapterRecord]
+    /// The quarantined rows with their content, oldest first.
+    public var quarantine: [QuarantinedContent]
+    /// Rows of the source that are not valid tools, events or adapter versions: left out of a
+    /// copy (opening the source with an `AgentGantry` quarantines them).
+    public var damaged: [QuarantinedRow]
+
+    /// Contents as read.
+    public init(tools: [StoredTool], events: [GantryEvent], adapterVersions: [AdapterRecord], quarantine: [QuarantinedContent],
+                damaged: [QuarantinedRow]) {
+        (self.tools, self.events, self.adapterVersions, self.quarantine, self.damaged) = (tools, events, adapterVersions, quarantine, damaged)
+    }
+
+    /// Whether a store holding this may be restored into: nothing but quarantined rows.
+    public var isEmpty: Bool { tools.isEmpty && events.isEmpty && adapterVersions.isEmpty }
+}
+
+/// A quarantined row with its content (the row's columns as JSON, as the store that set it aside
+/// wrote them).
+@_spi(StoreImplementation) public struct QuarantinedContent: Sendable, Equatable {
+    /// The table, key, reason and time.
+    public var row: QuarantinedRow
+    /// The row's columns as JSON.
+    public var content: String
+
+    /// A quarantined row and its content.
+    public init(row: QuarantinedRow, content: String) {
+        (self.row, self.content) = (row, content)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import PostgresNIO
+@_spi(StoreImplementation) import AgentGantry
+
+extension PostgresStore {
+    /// Everything the store holds, read in one repeatable-read transaction (`StoreCopy`).
+    @_spi(StoreImplementation) public func contents() async throws(GantryError) -> StoreContents {
+        let logger = logger
+        return try await transaction("read the contents of", readOnly: true) { connection in
+            var tools = [StoredTool](), damaged = [QuarantinedRow]()
+            for row in try await Self.toolRows(connection, filter: nil, logger: logger) {
+                // Each tool checked against its own model: a copy keeps the tools of every model.
+                switch StoredTool.validated(name: row.name, definition: row.definition, model: row.model, vector: row.vector, rowid: row.rowid,
+                                            servingModel: row.model, dimension: row.vector.count) {
+                case .success(let tool): tools.append(tool)
+                case .failure(let problem):
+                    damaged.append(QuarantinedRow(table: "tool", key: row.name, reason: problem.reason, at: Date(), rowid: row.rowid))
+                }
+            }
+            let events = try await Self.readEvents(connection, logger: logger)
+            let adapters = try await Self.adapterRecords(connection, "ORDER BY version", logger: logger)
+            var quarantine = [QuarantinedContent]()
+            for try await (source, key, reason, content, at) in try await connection
+                .query("SELECT source, key, reason, content, at FROM quarantine ORDER BY id", logger: logger)
+                .decode((String, String, String, String, Double).self) {
+                quarantine.append(QuarantinedContent(row: QuarantinedRow(table: source, key: key, reason: reason, at: Date(timeIntervalSince1970: at)),
+                                                     content: content))
+            }
+            return StoreContents(tools: tools, events: events.events, adapterVersions: adapters, quarantine: quarantine,
+                                 damaged: damaged + events.damaged)
+        }
+    }
+
+    /// Writes `contents` into this empty store in one transaction: the tables locked against
+    /// other writers first, event ids and adapter version numbers kept (the counters moved past
+    /// them), the tools and adapter versions logged for followers, who are notified.
+    @_spi(StoreImplementation) public func restore(_ contents: StoreContents) async throws(GantryError) {
+        try checkWritable()
+        let logger = logger, location = location
+        try await transaction("restore a copy into", retry: .untilSent) { connection in
+            try await connection.query("LOCK TABLE tool, event, adapter_version IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            for try await held in try await connection.query(
+                "SELECT (SELECT count(*) FROM tool) + (SELECT count(*) FROM event) + (SELECT count(*) FROM adapter_version)", logger: logger)
+                .decode(Int64.self) where held > 0 {
+                throw GantryError.invalidInput("\(location) holds tools, events or adapter versions (\(held) in all): a copy goes into a "
+                                               + "new store (an empty database or schema, or a new file)")
+            }
+            let now = Date().timeIntervalSince1970
+            for chunk in contents.tools.chunked(1_000) {
+                var sql = "INSERT INTO tool (name, definition, fingerprint, model, vector, updated_at) VALUES "
+                var binds = PostgresBindings(capacity: chunk.count * 6)
+                for (i, stored) in chunk.enumerated() {
+                    let n = i * 6
+                    sql += (i == 0 ? "" : ", ") + "($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6))"
+                    binds.append(stored.tool.name)
+                    binds.append(StoredTool.definition(of: stored.tool))
+                    binds.append(stored.tool.fingerprint)
+                    binds.append(stored.model)
+                    try binds.append(StoredVector.data(stored.vector))
+                    binds.append(now)
+                }
+                try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            }
+            for chunk in contents.events.chunked(2_000) {
+                try await connection.query(try Self.restoredEvents(chunk), logger: logger)
+            }
+            if let last = contents.events.last?.id {
+                try await connection.query("UPDATE gantry_meta SET value = greatest(value, \(last)) WHERE key = 'event_seq'", logger: logger)
+            }
+            for record in contents.adapterVersions {
+                try await connection.query("""
+                    INSERT INTO adapter_version (version, format, file, trained_at, highest_event_id, trained_events, forgotten_since, report)
+                    OVERRIDING SYSTEM VALUE
+                    VALUES (\(record.version ?? 0), \(record.format), \(record.file), \(record.trainedAt), \(record.highestEventID),
+                            \(record.trainedEvents), \(record.forgottenSince), \(record.report))
+                    """, logger: logger)
+            }
+            if !contents.adapterVersions.isEmpty {
+                try await connection.query("""
+                    SELECT setval(pg_get_serial_sequence('adapter_version', 'version'), (SELECT max(version) FROM adapter_version))
+                    """, logger: logger)
+            }
+            for quarantined in contents.quarantine {
+                let row = quarantined.row
+                try await connection.query("""
+                    INSERT INTO quarantine (source, key, reason, content, at)
+                    VALUES (\(row.table), \(row.key), \(row.reason), \(quarantined.content), \(row.at.timeIntervalSince1970))
+                    """, logger: logger)
+            }
+            if !contents.tools.isEmpty {
+                try await PostgresSchema.logChanges(connection, kind: "tool", names: contents.tools.map(\.tool.name), logger: logger)
+            }
+            if !contents.adapterVersions.isEmpty {
+                try await PostgresSchema.logChanges(connection, kind: "adapter", names: [nil], logger: logger)
+            }
+            try await PostgresSchema.notify(connection, logger: logger)  // the events, when nothing else changed
+        }
+    }
+
+    /// One statement inserting `events` with their own ids.
+    static func restoredEvents(_ events: ArraySlice<GantryEvent>) throws(GantryError) -> PostgresQuery {
+        var values = [String](), binds = PostgresBindings(capacity: events.count * 15)
+        values.reserveCapacity(events.count)
+        for (i, event) in events.enumerated() {
+            binds.append(event.id)
+            values.append("($\(i * 15 + 1)::bigint, " + (try bind((EventColumns(event), event.queryVector), from: i * 15 + 2, into: &binds)) + ")")
+        }
+        return PostgresQuery(unsafeSQL: "INSERT INTO event (id, \(eventColumns)) VALUES \(values.joined(separator: ", "))", binds: binds)
+    }
+}

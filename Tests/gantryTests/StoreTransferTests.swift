@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// `gantry store backup`, `restore` and `copy` move a store whole: a SQLite store written by a
+/// real `gantry stdio` process (tools, a correction, a tripped breaker, a removal) is backed up,
+/// restored into PostgreSQL when the tests have a server (into another file otherwise), copied
+/// from there into a new file, and a process on that last copy serves what the first one did.
+@Suite("Moving stores")
+struct StoreTransferTests {
+    @Test func aStoreMovesToPostgreSQLAndBackWithNothingLost() throws {
+        let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let folder = NSTemporaryDirectory() + "gantry-transfer-\(id)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let original = folder + "/original.sqlite", backup = folder + "/backup.sqlite", final = folder + "/final.sqlite"
+        let query = "cancel my subscription"
+        do {
+            let writer = try StdioGantry(store: original)
+            _ = try writer.send(["op": "register", "tools": ConvergenceTests.tools])
+            _ = try writer.send(["op": "feedback", "query": query, "selected": "cancel_subscription", "correct": "pause_subscription"])
+            for _ in 0..<5 { _ = try writer.send(["op": "execution", "tool": "restart_service", "outcome": "timeout"]) }
+            _ = try writer.send(["op": "remove", "tool": "slack_notify"])
+        }
+        let backedUp = try runGantry(["store", "backup", "--from", original, "--to", backup])
+        #expect(backedUp.status == 0 && backedUp.output.contains("tools 4, feedback events 1, execution events 5"), "\(backedUp.output)")
+        let again = try runGantry(["store", "backup", "--from", original, "--to", backup])
+        #expect(again.status != 0 && again.output.contains("exists"), "a second backup onto the first: \(again.output)")
+
+        let middle = StoreKind.postgresURL.map { $0.appendingSearchPath("transfer_\(id)") } ?? folder + "/middle.sqlite"
+        let restored = try runGantry(["store", "restore", "--from", backup, "--to", middle])
+        #expect(restored.status == 0 && restored.output.contains("tools 4, feedback events 1, execution events 5"), "\(restored.output)")
+        let overwrite = try runGantry(["store", "restore", "--from", backup, "--to", middle])
+        #expect(overwrite.status != 0 && overwrite.output.contains("a copy goes into a new store"), "a restore onto a store in use: \(overwrite.output)")
+        let copied = try runGantry(["store", "copy", "--from", middle, "--to", final])
+        #expect(copied.status == 0 && copied.output.contains("tools 4, feedback events 1, execution events 5"), "\(copied.output)")
+
+        let reader = try StdioGantry(store: final)
+        #expect(try reader.tools().sorted() == ["cancel_subscription", "pause_subscription", "restart_service", "send_email"])
+        let first = try reader.retrieve(query).first
+        #expect(first?["tool"] as? String == "pause_subscription" && first?["pinned"] as? Bool == true, "\(String(describing: first))")
+        #expect(try reader.breaker("restart_service") == "open")
+    }
+}
