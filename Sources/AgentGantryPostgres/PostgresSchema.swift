@@ -77,11 +77,15 @@ enum PostgresSchema {
 
     /// Creates the tables the database lacks (one transaction, under a lock, so that processes
     /// opening a new database at once do not race) — and `schema` first, when given and missing
-    /// (the first schema of the URL's `search_path`) —, refuses a newer schema, prunes the change
-    /// log when it has grown 10% past `StoreChanges.changesKept`, and returns the store's
-    /// notification channel.
-    static func prepare(_ connection: PostgresConnection, schema: String?, location: String, logger: Logger) async throws -> String {
+    /// (the first schema of the URL's `search_path`) — or, unless `create`, refuses a database
+    /// without them; refuses a newer schema, prunes the change log when it has grown 10% past
+    /// `StoreChanges.changesKept`, and returns the store's notification channel.
+    static func prepare(_ connection: PostgresConnection, schema: String?, create: Bool, location: String, logger: Logger) async throws -> String {
         let found = try await schemaVersion(connection, logger: logger)
+        if found == nil, !create {
+            throw GantryError.store("\(location) holds no AgentGantry store" + (schema.map { " in the schema \($0)" } ?? "")
+                                    + ": check the URL (its database and search_path), or create the store first")
+        }
         if found == nil {
             try await connection.query("BEGIN", logger: logger)
             do {

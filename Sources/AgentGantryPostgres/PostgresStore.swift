@@ -51,10 +51,12 @@ public final class PostgresStore: GantryStore {
     let listener: ChangeListener
 
     /// Connects to the database of `url` (see ``PostgresStore`` for what it accepts), creates
-    /// the schema if the database has none, and refuses a schema a newer AgentGantry wrote.
-    /// `poolSize` is the most connections this store uses for queries at once;
-    /// `unavailableTimeout` how long a call (the open too) waits for an unreachable server.
-    public init(url: String, poolSize: Int = 4, unavailableTimeout: Duration = .seconds(5), logger: Logger? = nil) async throws(GantryError) {
+    /// the schema if the database has none (unless `create` is false: then a database without a
+    /// store is refused with `GantryError.store`, writing nothing), and refuses a schema a newer
+    /// AgentGantry wrote. `poolSize` is the most connections this store uses for queries at
+    /// once; `unavailableTimeout` how long a call (the open too) waits for an unreachable server.
+    public init(url: String, poolSize: Int = 4, unavailableTimeout: Duration = .seconds(5), create: Bool = true,
+                logger: Logger? = nil) async throws(GantryError) {
         guard (1...64).contains(poolSize) else { throw .invalidInput("poolSize must be within 1...64, not \(poolSize)") }
         guard unavailableTimeout > .zero else { throw .invalidInput("unavailableTimeout must be positive") }
         timeout = Mutex(unavailableTimeout)
@@ -75,7 +77,7 @@ public final class PostgresStore: GantryStore {
         do {
             let (channel, reason) = try await Self.withConnection(client, probe: probe, location: parsed.redacted,
                                                                    unavailableTimeout: unavailableTimeout, doing: "open") { connection, _ in
-                (try await PostgresSchema.prepare(connection, schema: schema, location: parsed.redacted, logger: logger),
+                (try await PostgresSchema.prepare(connection, schema: schema, create: create, location: parsed.redacted, logger: logger),
                  try await PostgresSchema.readOnlyReason(connection, logger: logger))
             }
             listener = ChangeListener(client: client, channel: channel, logger: logger)

@@ -23,22 +23,17 @@ struct StoreCommand: ParsableCommand {
 
         func run() async throws {
             let location = try StoreLocation(store)
-            if !create { try location.requireExisting(hint: "give the SQLite file of an AgentGantry store, or --create one") }
-            try await StoreCommand.printSummary(of: location)
+            try await StoreCommand.printSummary(of: location.openStore(create: create, hint: "give the SQLite file of an AgentGantry store, or --create one"))
         }
     }
 
-    /// Opens the store at `location` and prints its schema version, tools, events, adapter
-    /// versions and quarantined rows.
-    static func printSummary(of location: StoreLocation) async throws {
-        let summary: StoreSummary, opened: any GantryStore
-        switch location {
-        case .file(let path):
-            let store = try SQLiteStore(path: path)
-            (summary, opened) = (try store.summary(), store)
-        case .postgres(let url):
-            let store = try await PostgresStore(url: url)
-            (summary, opened) = (try await store.summary(), store)
+    /// Prints the schema version, tools, events, adapter versions and quarantined rows of `opened`.
+    static func printSummary(of opened: any GantryStore) async throws {
+        let summary: StoreSummary
+        switch opened {
+        case let store as SQLiteStore: summary = try store.summary()
+        case let store as PostgresStore: summary = try await store.summary()
+        default: throw GantryError.invalidInput("\(opened.location) is neither a SQLite nor a PostgreSQL store")
         }
         let expanded = summary.expandSteps.isEmpty ? "no expand steps" : "expand steps " + summary.expandSteps.map(String.init).joined(separator: ", ")
         print("\(opened.location): schema version \(summary.schemaVersion), \(expanded)"

@@ -12,9 +12,9 @@ struct StoreTransfer {
     /// whole or not at all: a SQLite source by `SQLiteStore.backup(to:)`, any other through a
     /// temporary store beside it; an existing store must be empty.
     func run() async throws {
-        try from.requireExisting(hint: "give the SQLite file of an AgentGantry store, or a postgres:// URL")
-        let source = try await from.openStore()
+        let source = try await from.openStore(create: false, hint: "give the SQLite file of an AgentGantry store, or a postgres:// URL")
         Self.log("copying \(from) into \(to)")
+        let target: any GantryStore
         switch to {
         case .file(let path) where !FileManager.default.fileExists(atPath: path):
             if let source = source as? SQLiteStore {
@@ -24,10 +24,11 @@ struct StoreTransfer {
                 defer { Self.removeStore(temporary) }
                 try await Self.copy(from: source, to: SQLiteStore(path: temporary)).backup(to: path)
             }
+            target = try SQLiteStore(path: path)
         default:
-            _ = try await Self.copy(from: source, to: to.openStore())
+            target = try await Self.copy(from: source, to: to.openStore(create: true, hint: ""))
         }
-        try await StoreCommand.printSummary(of: to)
+        try await StoreCommand.printSummary(of: target)
     }
 
     /// `StoreCopy.copy(from:to:)`, returning the target; prints damaged rows left out.

@@ -34,21 +34,23 @@ enum StoreLocation: CustomStringConvertible {
     }
 
     /// An `AgentGantry` on this store: `configuration` with this file as its store, or on a
-    /// `PostgresStore` of the URL.
-    func openGantry(_ configuration: GantryConfiguration) async throws -> AgentGantry {
+    /// `PostgresStore` of the URL; a store that does not exist is created, unless `create` is
+    /// false: then it is refused with `hint`.
+    func openGantry(_ configuration: GantryConfiguration, create: Bool = true, hint: String = "") async throws -> AgentGantry {
+        if !create { try requireExisting(hint: hint) }
         switch self {
         case .file(let path):
             var configuration = configuration
             configuration.storePath = path
             return try await AgentGantry(configuration: configuration)
         case .postgres(let url):
-            return try await AgentGantry(configuration: configuration, store: try await PostgresStore(url: url))
+            return try await AgentGantry(configuration: configuration, store: try await PostgresStore(url: url, create: create))
         }
     }
 
     /// Throws unless a file store exists (commands that must not create one); a database is
-    /// checked by opening it.
-    func requireExisting(hint: String) throws {
+    /// checked by opening it (`openStore(create: false, hint:)`).
+    private func requireExisting(hint: String) throws {
         if case .file(let path) = self, !FileManager.default.fileExists(atPath: path) {
             throw EvalError.missingFile(path: path, hint: hint)
         }
@@ -56,12 +58,14 @@ enum StoreLocation: CustomStringConvertible {
 }
 
 extension StoreLocation {
-    /// The store itself (not an `AgentGantry` on it): a SQLite file (created if missing) or a
-    /// PostgreSQL database.
-    func openStore() async throws -> any GantryStore {
+    /// The store itself (not an `AgentGantry` on it): a SQLite file or a PostgreSQL database,
+    /// created if missing when `create`, otherwise refused (the file not found, or no store in
+    /// the database) with `hint`.
+    func openStore(create: Bool, hint: String) async throws -> any GantryStore {
+        if !create { try requireExisting(hint: hint) }
         switch self {
-        case .file(let path): try SQLiteStore(path: path)
-        case .postgres(let url): try await PostgresStore(url: url)
+        case .file(let path): return try SQLiteStore(path: path)
+        case .postgres(let url): return try await PostgresStore(url: url, create: create)
         }
     }
 }

@@ -83,11 +83,11 @@ struct TrainCommand: AsyncParsableCommand {
 
     /// Folds a store's feedback into its adapter, as `AgentGantry.train()` does in an app.
     private func trainStore(_ location: StoreLocation, _ training: TrainingConfiguration) async throws {
-        try location.requireExisting(hint: "give the SQLite file of an AgentGantry store (no store is created here)")
         var configuration = GantryConfiguration(storePath: nil)
         configuration.training = training
         configuration.reembedOnModelChange = false  // a batch job trains the store's model, never replaces it
-        let gantry = try await location.openGantry(configuration)
+        let gantry = try await location.openGantry(configuration, create: false,
+                                                   hint: "give the SQLite file of an AgentGantry store (no store is created here)")
         let summary = try await gantry.train()
         print("\(location): \(await gantry.tools.count) tools, \(summary.events) feedback events of \(summary.requests) distinct requests"
             + (summary.otherModelEvents > 0 ? " (\(summary.otherModelEvents) more embedded by another model, left out)" : ""))

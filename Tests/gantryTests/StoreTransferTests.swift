@@ -39,4 +39,20 @@ struct StoreTransferTests {
         #expect(first?["tool"] as? String == "pause_subscription" && first?["pinned"] as? Bool == true, "\(String(describing: first))")
         #expect(try reader.breaker("restart_service") == "open")
     }
+
+    /// Commands that read a store never create one: a URL naming a database or schema without a
+    /// store is refused, twice (the first refusal wrote nothing), as a missing file is.
+    @Test(arguments: StoreKind.available)
+    func commandsThatReadAStoreRefuseOneThatDoesNotExist(_ kind: StoreKind) throws {
+        let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let missing = kind == .postgres ? StoreKind.postgresURL!.appendingSearchPath("missing_\(id)") : NSTemporaryDirectory() + "missing-\(id).sqlite"
+        let target = NSTemporaryDirectory() + "gantry-never-\(id).sqlite"
+        for arguments in [["store", "info", "--store", missing], ["store", "info", "--store", missing],
+                          ["store", "copy", "--from", missing, "--to", target], ["train", "--store", missing]] {
+            let run = try runGantry(arguments)
+            #expect(run.status == 1 && (run.output.contains("holds no AgentGantry store") || run.output.contains("not found")),
+                    "\(arguments): \(run.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target) && !FileManager.default.fileExists(atPath: missing))
+    }
 }
