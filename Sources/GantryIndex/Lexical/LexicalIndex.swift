@@ -1,0 +1,184 @@
+import Foundation
+import GantryMath
+
+/// An inverted index scoring documents of several fields with BM25F (Robertson and Zaragoza,
+/// *The Probabilistic Relevance Framework: BM25 and Beyond*, 2009): for a query's distinct terms
+/// *t*, a document's score is Σₜ idf(t) · t̃f / (k1 + t̃f), where t̃f = Σ_f w_f · tf_f /
+/// (1 − b_f + b_f · len_f / avglen_f) combines the term's counts in every field before saturating,
+/// and idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)) over the N documents held (Lucene's
+/// non-negative form). Text is split by `ToolTokenizer`.
+///
+/// Storage: a term dictionary; per term, its postings in two contiguous arrays (document slots
+/// ascending, and each posting's counts per field); per document, its field lengths. A removed
+/// document leaves a tombstone (statistics drop it at once); the index compacts itself when
+/// tombstones outnumber live documents. A search scores every document holding a query term
+/// (exhaustively, so the scores equal the formula), then selects the best `k` with filters
+/// applied while selecting, as the other indexes do.
+public struct LexicalIndex: Sendable {
+    /// The fields every document has, in order.
+    public let fields: [LexicalField]
+    /// BM25's term-frequency saturation (> 0; 1.2 by default).
+    public let k1: Float
+
+    private var idMap = IDMap()
+    /// Whether each slot holds a document (false: a tombstone).
+    private var live: [Bool] = []
+    /// Field lengths in terms, `fields.count` per slot.
+    private var lengths: [UInt32] = []
+    /// Per field, the total length over live documents.
+    private var totalLengths: [Int]
+    private var liveCount = 0
+    private var termIDs: [String: Int32] = [:]
+    /// Per term: its documents' slots (ascending), their counts (`fields.count` per posting), and
+    /// how many live documents hold it.
+    private var postingSlots: [[Int32]] = []
+    private var postingCounts: [[UInt16]] = []
+    private var documentFrequency: [Int32] = []
+    /// Per slot, the distinct terms of its document (to update document frequencies on removal).
+    private var documentTerms: [[Int32]] = []
+
+    /// An empty index of documents with `fields` (at least one, names distinct, weights > 0, b in
+    /// 0...1) and saturation `k1` (> 0).
+    public init(fields: [LexicalField], k1: Float = 1.2) throws(IndexError) {
+        guard !fields.isEmpty else { throw .invalidParameter("a lexical index needs at least one field") }
+        guard Set(fields.map(\.name)).count == fields.count else {
+            throw .invalidParameter("field names must be distinct: \(fields.map(\.name))")
+        }
+        for field in fields {
+            guard field.weight.isFinite, field.weight > 0 else { throw .invalidParameter("field \(field.name): weight must be > 0, not \(field.weight)") }
+            guard (0...1).contains(field.b) else { throw .invalidParameter("field \(field.name): b must be within 0...1, not \(field.b)") }
+        }
+        guard k1.isFinite, k1 > 0 else { throw .invalidParameter("k1 must be > 0, not \(k1)") }
+        self.fields = fields
+        self.k1 = k1
+        totalLengths = Array(repeating: 0, count: fields.count)
+    }
+
+    /// The number of documents held.
+    public var count: Int { liveCount }
+
+    /// Whether `id` is indexed.
+    public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
+
+    /// The number of distinct terms ever indexed (those of removed documents until compaction).
+    public var termCount: Int { termIDs.count }
+
+    /// Adds a document: one text per field, in `fields` order. Throws `IndexError.duplicateID`
+    /// for an id already held, `.invalidParameter` for the wrong number of texts; nothing is
+    /// added then.
+    public mutating func add(_ texts: [String], id: VectorID) throws(IndexError) {
+        guard texts.count == fields.count else {
+            throw .invalidParameter("a document has \(fields.count) fields (\(fields.map(\.name).joined(separator: ", "))), not \(texts.count) texts")
+        }
+        try idMap.checkNew([id])
+        let slot = Int32(live.count)
+        var counts = [Int32: [UInt16]]()
+        for (field, text) in texts.enumerated() {
+            let terms = ToolTokenizer.terms(text)
+            let length = UInt32(min(terms.count, Int(UInt32.max)))
+            lengths.append(length)
+            totalLengths[field] += Int(length)
+            for term in terms {
+                let termID = termIDs[term] ?? newTerm(term)
+                var fieldCounts = counts[termID] ?? Array(repeating: 0, count: fields.count)
+                if fieldCounts[field] < .max { fieldCounts[field] += 1 }
+                counts[termID] = fieldCounts
+            }
+        }
+        let documentTermIDs = counts.keys.sorted()
+        for termID in documentTermIDs {
+            postingSlots[Int(termID)].append(slot)
+            postingCounts[Int(termID)] += counts[termID]!
+            documentFrequency[Int(termID)] += 1
+        }
+        documentTerms.append(documentTermIDs)
+        idMap.append(id)
+        live.append(true)
+        liveCount += 1
+    }
+
+    private mutating func newTerm(_ term: String) -> Int32 {
+        let termID = Int32(postingSlots.count)
+        termIDs[term] = termID
+        postingSlots.append([])
+        postingCounts.append([])
+        documentFrequency.append(0)
+        return termID
+    }
+
+    /// Removes `id`'s document; throws `IndexError.unknownID` if it is not held.
+    public mutating func remove(_ id: VectorID) throws(IndexError) {
+        guard let slot = idMap.slot(of: id) else { throw .unknownID(id) }
+        idMap.forget(id)
+        live[Int(slot)] = false
+        liveCount -= 1
+        for field in fields.indices { totalLengths[field] -= Int(lengths[Int(slot) * fields.count + field]) }
+        for termID in documentTerms[Int(slot)] { documentFrequency[Int(termID)] -= 1 }
+        if live.count - liveCount > max(64, liveCount) { compact() }
+    }
+
+    /// Rebuilds the postings without tombstones (slots renumbered in order).
+    private mutating func compact() {
+        var newSlot = [Int32](repeating: -1, count: live.count), next: Int32 = 0
+        for slot in live.indices where live[slot] {
+            newSlot[slot] = next
+            next += 1
+        }
+        let width = fields.count
+        for termID in postingSlots.indices {
+            var slots = [Int32](), counts = [UInt16]()
+            for (i, slot) in postingSlots[termID].enumerated() where live[Int(slot)] {
+                slots.append(newSlot[Int(slot)])
+                counts += postingCounts[termID][i * width ..< (i + 1) * width]
+            }
+            postingSlots[termID] = slots
+            postingCounts[termID] = counts
+        }
+        lengths = live.indices.filter { live[$0] }.flatMap { lengths[$0 * width ..< ($0 + 1) * width] }
+        documentTerms = live.indices.filter { live[$0] }.map { documentTerms[$0] }
+        idMap.compact(removing: Set(live.indices.filter { !live[$0] }))
+        live = Array(repeating: true, count: liveCount)
+    }
+
+    /// The BM25F score of every slot for `query` (0 for documents without a query term, and for
+    /// tombstones), indexed by slot.
+    func slotScores(_ query: String) -> [Float] {
+        var scores = [Float](repeating: 0, count: live.count)
+        guard liveCount > 0 else { return scores }
+        let width = fields.count, n = Float(liveCount)
+        let averages = totalLengths.map { max(Float($0) / n, Float.leastNormalMagnitude) }
+        let queryTerms = Set(ToolTokenizer.terms(query).compactMap { termIDs[$0] })
+        for termID in queryTerms.sorted() {
+            let df = Float(documentFrequency[Int(termID)])
+            guard df > 0 else { continue }
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
+            let slots = postingSlots[Int(termID)], counts = postingCounts[Int(termID)]
+            for (i, slot) in slots.enumerated() where live[Int(slot)] {
+                var tf: Float = 0
+                for f in 0..<width where counts[i * width + f] > 0 {
+                    let field = fields[f]
+                    let norm = 1 - field.b + field.b * Float(lengths[Int(slot) * width + f]) / averages[f]
+                    tf += field.weight * Float(counts[i * width + f]) / norm
+                }
+                scores[Int(slot)] += idf * tf / (k1 + tf)
+            }
+        }
+        return scores
+    }
+
+    /// The `k` documents scoring highest for `query`, best first (ties: the earlier added);
+    /// documents without any of the query's terms are not returned. With `filter`, only allowed
+    /// documents are considered.
+    public func search(_ query: String, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
+        guard k > 0 else { throw .invalidParameter("k must be positive, not \(k)") }
+        var scores = slotScores(query)
+        for slot in live.indices where !live[slot] { scores[slot] = .nan }
+        if let filter {
+            var allowed = [Bool](repeating: false, count: scores.count)
+            for slot in idMap.allowedSlots(filter) { allowed[Int(slot)] = true }
+            for slot in scores.indices where !allowed[slot] { scores[slot] = .nan }
+        }
+        for slot in scores.indices where scores[slot] == 0 { scores[slot] = .nan }
+        return SIMDKernels.topK(scores, k: k).map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
+    }
+}

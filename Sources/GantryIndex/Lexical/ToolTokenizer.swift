@@ -1,0 +1,95 @@
+import Foundation
+
+/// Splits tool text — names such as `getUserByID` or `cancel_subscription_v2`, descriptions,
+/// parameter names, queries — into the terms a `LexicalIndex` counts.
+///
+/// An *identifier* is a run of letters, digits, combining marks and underscores; anything else
+/// (spaces, punctuation, symbols) ends one. Inside an identifier a part ends at an underscore,
+/// between a letter and a digit, where a lowercase letter meets an uppercase one (`getUser` →
+/// `get`, `user`), and before the last capital of a run of capitals followed by a lowercase letter
+/// (`HTTPServer` → `http`, `server`), and where letters of a script without case meet others.
+/// Each part is a term; an identifier of more than one part
+/// also gives its parts joined by `_` as one more term (`getUserByID` and `get_user_by_id` both
+/// give `get_user_by_id`), so a query naming a tool exactly matches it more strongly than its words.
+/// Terms are folded: lowercase, without diacritics, full-width forms narrowed (`Café` → `cafe`).
+public enum ToolTokenizer {
+    /// The terms of `text`, in order (repeats kept: a term's count is its frequency).
+    public static func terms(_ text: String) -> [String] {
+        var terms = [String](), parts = [String](), part = String.UnicodeScalarView()
+        var previous = Kind.none, ascii = true
+        let scalars = Array(text.unicodeScalars)
+        func endPart() {
+            guard !part.isEmpty else { return }
+            parts.append(ascii ? String(String(part).lowercased()) : fold(String(part)))
+            part = String.UnicodeScalarView()
+            ascii = true
+        }
+        func endIdentifier() {
+            endPart()
+            terms += parts
+            if parts.count > 1 { terms.append(parts.joined(separator: "_")) }
+            parts.removeAll(keepingCapacity: true)
+        }
+        for (i, scalar) in scalars.enumerated() {
+            let kind = Kind(scalar)
+            switch kind {
+            case .mark:
+                guard !part.isEmpty else { continue }  // a mark with nothing to sit on
+                part.append(scalar)
+                ascii = false
+                continue
+            case .underscore:
+                endPart()
+            case .separator:
+                endIdentifier()
+            case .lower, .upper, .caseless, .digit:
+                if !part.isEmpty {
+                    let splits = (kind == .digit) != (previous == .digit) || (kind == .caseless) != (previous == .caseless)
+                        || (previous == .lower && kind == .upper)
+                        || (previous == .upper && kind == .upper && i + 1 < scalars.count && Kind(scalars[i + 1]) == .lower)
+                    if splits { endPart() }
+                }
+                part.append(scalar)
+                ascii = ascii && scalar.isASCII
+            case .none:
+                break
+            }
+            previous = kind
+        }
+        endIdentifier()
+        return terms
+    }
+
+    /// Lowercase, without diacritics, full-width forms narrowed.
+    static func fold(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+    }
+
+    /// What a scalar is to the tokenizer.
+    private enum Kind: Equatable {
+        /// `caseless`: letters of scripts without case (CJK, Arabic…).
+        case lower, upper, caseless, digit, mark, underscore, separator, none
+
+        init(_ scalar: Unicode.Scalar) {
+            if scalar.isASCII {
+                switch scalar.value {
+                case 0x61...0x7A: self = .lower
+                case 0x41...0x5A: self = .upper
+                case 0x30...0x39: self = .digit
+                case 0x5F: self = .underscore
+                default: self = .separator
+                }
+                return
+            }
+            let properties = scalar.properties
+            switch properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark: self = .mark
+            case .decimalNumber, .letterNumber, .otherNumber: self = .digit
+            case .uppercaseLetter, .titlecaseLetter: self = .upper
+            case .lowercaseLetter: self = .lower
+            case .modifierLetter, .otherLetter: self = .caseless
+            default: self = .separator
+            }
+        }
+    }
+}

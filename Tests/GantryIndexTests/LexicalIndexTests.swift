@@ -1,0 +1,130 @@
+import Foundation
+import GantryIndex
+import GantryMath
+import Testing
+
+@Suite("LexicalIndex")
+struct LexicalIndexTests {
+    static let fields = [LexicalField(name: "name", weight: 3, b: 0.5), LexicalField(name: "description", weight: 1, b: 0.75),
+                         LexicalField(name: "parameters", weight: 0.5, b: 0)]
+    static let vocabulary = ["user", "invoice", "send", "cancel", "subscription", "email", "list", "open", "pull", "request",
+                             "weather", "forecast", "city", "stock", "price", "ticker", "create", "delete", "file", "folder"]
+
+    /// A random document: a snake_case name of 1–3 words, a description of 0–30 words, and
+    /// parameters of 0–4 camelCase names.
+    static func document(_ rng: inout SplitMix64) -> [String] {
+        func words(_ count: Int) -> [String] { (0..<count).map { _ in vocabulary[Int(rng.next() % UInt64(vocabulary.count))] } }
+        let name = words(Int(rng.next() % 3) + 1).joined(separator: "_")
+        let description = words(Int(rng.next() % 31)).joined(separator: " ")
+        let parameters = (0..<Int(rng.next() % 5)).map { _ in words(2).enumerated().map { $0 == 0 ? $1 : $1.capitalized }.joined() }
+        return [name, description, parameters.joined(separator: " ")]
+    }
+
+    /// BM25F written out plainly, in Double, over the documents held.
+    static func reference(_ documents: [(id: VectorID, texts: [String])], query: String, k1: Double = 1.2) -> [VectorID: Double] {
+        let terms = documents.map { $0.texts.map(ToolTokenizer.terms) }
+        let n = Double(documents.count)
+        let averages = fields.indices.map { f in terms.reduce(0.0) { $0 + Double($1[f].count) } / n }
+        var scores = [VectorID: Double]()
+        for term in Set(ToolTokenizer.terms(query)) {
+            let df = Double(terms.filter { $0.contains { $0.contains(term) } }.count)
+            guard df > 0 else { continue }
+            let idf = Foundation.log(1 + (n - df + 0.5) / (df + 0.5))
+            for (d, document) in terms.enumerated() {
+                var tf = 0.0
+                for (f, field) in fields.enumerated() {
+                    let count = Double(document[f].filter { $0 == term }.count)
+                    guard count > 0 else { continue }
+                    let b = Double(field.b)
+                    tf += Double(field.weight) * count / (1 - b + b * Double(document[f].count) / averages[f])
+                }
+                if tf > 0 { scores[documents[d].id, default: 0] += idf * tf / (k1 + tf) }
+            }
+        }
+        return scores
+    }
+
+    static func expectMatchesReference(_ index: LexicalIndex, _ documents: [(id: VectorID, texts: [String])], queries: [String]) throws {
+        for query in queries {
+            let expected = reference(documents, query: query)
+            let found = try index.search(query, k: documents.count + 1)
+            #expect(found.count == expected.count, "\(query): \(found.count) hits, the reference scores \(expected.count) documents")
+            for hit in found {
+                let want = expected[hit.id] ?? -1
+                #expect(abs(Double(hit.score) - want) <= 1e-4 * max(1, want), "\(query): \(hit.id) scored \(hit.score), the reference \(want)")
+            }
+            #expect(zip(found, found.dropFirst()).allSatisfy { $0.score >= $1.score }, "\(query): hits not in score order")
+        }
+    }
+
+    @Test(arguments: [1, 7, 200])
+    func scoresEqualAPlainBM25FInDouble(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        var index = try LexicalIndex(fields: Self.fields)
+        let documents = (0..<Int(20 + seed)).map { (id: VectorID.number(Int64($0)), texts: Self.document(&rng)) }
+        for document in documents { try index.add(document.texts, id: document.id) }
+        let queries = (0..<30).map { _ in Self.document(&rng)[1] } + ["cancelSubscription", "send_invoice email", "nothing matches this", ""]
+        try Self.expectMatchesReference(index, documents, queries: queries)
+    }
+
+    /// Removing documents updates every statistic at once; removing most of them compacts the
+    /// postings, and scores still equal the reference over what is left.
+    @Test func removalsKeepScoresExact() throws {
+        var rng = SplitMix64(seed: 42)
+        var index = try LexicalIndex(fields: Self.fields)
+        var documents = (0..<400).map { (id: VectorID.name("tool_\($0)"), texts: Self.document(&rng)) }
+        for document in documents { try index.add(document.texts, id: document.id) }
+        let queries = (0..<20).map { _ in Self.document(&rng)[1] }
+        for fraction in [0.1, 0.8] {  // a few tombstones, then enough to compact
+            let removing = documents.indices.filter { _ in Double(rng.next() % 1000) / 1000 < fraction }
+            for i in removing { try index.remove(documents[i].id) }
+            documents = documents.indices.filter { !removing.contains($0) }.map { documents[$0] }
+            #expect(index.count == documents.count)
+            try Self.expectMatchesReference(index, documents, queries: queries)
+        }
+        let again = documents[0]
+        try index.remove(again.id)
+        try index.add(again.texts, id: again.id)  // an id removed may be added again
+        #expect(index.contains(again.id) && index.count == documents.count)
+    }
+
+    @Test func filtersApplyWhileSelecting() throws {
+        var index = try LexicalIndex(fields: [LexicalField(name: "text")])
+        for i in 0..<50 { try index.add(["send invoice \(i % 5 == 0 ? "now" : "later")"], id: .number(Int64(i))) }
+        let allowed = Set((0..<50).filter { $0 % 7 == 0 }.map { VectorID.number(Int64($0)) })
+        let filtered = try index.search("send invoice now", k: 5, filter: .allowing(allowed))
+        #expect(filtered.count == 5 && filtered.allSatisfy { allowed.contains($0.id) })
+        #expect(filtered.first?.id == 0 || filtered.first?.id == 35)  // the allowed ones holding "now"
+        let excluding = try index.search("now", k: 20, filter: .excluding([0, 5]))
+        #expect(Set(excluding.map(\.id)) == Set([10, 15, 20, 25, 30, 35, 40, 45].map { VectorID.number($0) }))
+        let matching = try index.search("now", k: 20, filter: .matching { if case .number(let n) = $0 { n >= 40 } else { false } })
+        #expect(Set(matching.map(\.id)) == [40, 45])
+    }
+
+    /// A query naming a tool exactly ranks it first among tools sharing its words.
+    @Test func anExactNameRanksFirst() throws {
+        var index = try LexicalIndex(fields: Self.fields)
+        try index.add(["list_pull_requests", "List the open pull requests of a repository.", "repo state"], id: "list_pull_requests")
+        try index.add(["open_pull_request", "Open a pull request from a branch.", "repo head base"], id: "open_pull_request")
+        try index.add(["list_requests", "List pending access requests.", "team"], id: "list_requests")
+        #expect(try index.search("listPullRequests", k: 3).first?.id == "list_pull_requests")
+        #expect(try index.search("open a pull request", k: 3).first?.id == "open_pull_request")
+    }
+
+    @Test func badInputIsRefusedAndChangesNothing() throws {
+        #expect(throws: IndexError.self) { try LexicalIndex(fields: []) }
+        #expect(throws: IndexError.self) { try LexicalIndex(fields: [LexicalField(name: "a"), LexicalField(name: "a")]) }
+        #expect(throws: IndexError.self) { try LexicalIndex(fields: [LexicalField(name: "a", weight: 0)]) }
+        #expect(throws: IndexError.self) { try LexicalIndex(fields: [LexicalField(name: "a", b: 1.5)]) }
+        #expect(throws: IndexError.self) { try LexicalIndex(fields: [LexicalField(name: "a")], k1: .nan) }
+        var index = try LexicalIndex(fields: Self.fields)
+        try index.add(["a", "b", "c"], id: 1)
+        #expect(throws: IndexError.invalidParameter("a document has 3 fields (name, description, parameters), not 2 texts")) {
+            try index.add(["a", "b"], id: 2)
+        }
+        #expect(throws: IndexError.duplicateID(1)) { try index.add(["x", "y", "z"], id: 1) }
+        #expect(throws: IndexError.unknownID(9)) { try index.remove(9) }
+        #expect(throws: IndexError.self) { try index.search("a", k: 0) }
+        #expect(index.count == 1 && index.termCount == 3)
+    }
+}
