@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "GantryStoreConformance", dependencies: ["AgentGantry", "GantryEmbed", "GantryMath"]),
         // Evaluation above the facade: datasets, splits, baselines, replay, the demo and the
         // training pipeline that `gantry` calls.
-        .target(name: "GantryEval", dependencies: ["GantryIO", "GantryMath", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
+        .target(name: "GantryEval", dependencies: ["GantryIO", "GantryMath", "GantryIndex", "GantryEmbed", "GantryAdapt", "AgentGantry"]),
         // The reliability harnesses (RELIABILITY.md, run by Reliability/run.sh): no product, so
         // users of the libraries never build them; here rather than in a package of their own so
         // that they reuse this package's builds (the tests' debug build, the release build of

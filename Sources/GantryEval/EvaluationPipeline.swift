@@ -26,6 +26,16 @@ public struct EvaluationPipeline: Sendable {
     public var adapter: String?
     /// Also train and score `Baselines` on the same split.
     public var baselines: Bool
+    /// What ranks the tools: the (adapted) embeddings, or the lexical index.
+    public var retrieval: Retrieval = .dense
+
+    /// What ranks the tools.
+    public enum Retrieval: String, Sendable, CaseIterable {
+        /// The embeddings (frozen, or through the adapter), searched by `index`.
+        case dense
+        /// BM25 over each tool's text (`RetrievalDataset.lexicalIndex()`); no adapter.
+        case lexical
+    }
 
     /// A pipeline as `gantry eval` describes it; the defaults evaluate the frozen embeddings on the
     /// dataset's own test split with the exact index, without baselines.
@@ -45,6 +55,13 @@ public struct EvaluationPipeline: Sendable {
     /// Evaluates `dataset`: the adapter (checked against the dataset's model and dimension) or
     /// the frozen embeddings, then the baselines if asked.
     public func run(_ dataset: RetrievalDataset) throws(AdaptError) -> Report {
+        if retrieval == .lexical {
+            guard adapter == nil, !baselines else { throw .incompatible("lexical retrieval takes no adapter and has no learned baselines") }
+            let unseen = if case .unseenTools(let seed) = split { dataset.unseenToolSplit(seed: seed) } else { nil as RetrievalDataset.UnseenToolSplit? }
+            let row = Baselines.Row(method: "lexical (BM25)", metrics: try dataset.evaluateLexical(unseen?.seen ?? dataset.indices(of: .test)),
+                                    unseenTools: try unseen.map { (s) throws(AdaptError) in try dataset.evaluateLexical(s.unseen) })
+            return Report(dataset: dataset.name, index: index, heldOutTools: unseen?.heldOut.count, rows: [row])
+        }
         let loaded = try adapter.map { (path) throws(AdaptError) in
             try AdapterFile.load(from: path, expectedModel: dataset.embeddingModel, expectedDimension: dataset.dimension).adapter
         }

@@ -21,12 +21,15 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var data: DatasetOptions
     @Option(help: "Adapter file from `gantry train`.") var adapter: String?
     @Option(help: "flat (exact) or hnsw (approximate).") var index: IndexFile.Kind = .flat
+    @Option(help: "dense (the embeddings, frozen or through --adapter) or lexical (BM25 over each tool's name, description and parameter names).")
+    var retrieval: EvaluationPipeline.Retrieval = .dense
     @Flag(help: "Print JSON with the keys recall@1, recall@5, recall@10, mrr@10, ndcg@10, comp@5, queries.") var json = false
     @Flag(help: "Also train and score the learned baselines on the same split.") var baselines = false
 
     func run() throws {
         // The JSON holds the routing under test only, so --json skips the baselines.
-        let pipeline = EvaluationPipeline(split: data.split.choice, index: .init(index), adapter: adapter, baselines: baselines && !json)
+        var pipeline = EvaluationPipeline(split: data.split.choice, index: .init(index), adapter: adapter, baselines: baselines && !json)
+        pipeline.retrieval = retrieval
         let report = try pipeline.run(directory: data.dataset)
         let tested = report.rows[0]
         if json {

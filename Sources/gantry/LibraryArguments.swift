@@ -1,5 +1,6 @@
 import ArgumentParser
 import GantryAdapt
+import GantryEval
 import GantryIndex
 
 // The library's enums as option values, spelled as on the command line.
@@ -41,3 +42,6 @@ extension Metric: ExpressibleByArgument {
 
 /// `--side query|both`.
 extension LowRankAdapter.Side: ExpressibleByArgument {}
+
+/// `--retrieval dense|lexical` (`eval`).
+extension EvaluationPipeline.Retrieval: ExpressibleByArgument {}

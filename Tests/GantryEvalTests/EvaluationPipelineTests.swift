@@ -1,6 +1,7 @@
 import Foundation
 import GantryAdapt
 import GantryEval
+import GantryMath
 import Testing
 
 @Suite("EvaluationPipeline")
@@ -45,5 +46,31 @@ struct EvaluationPipelineTests {
 
     @Test func theCLIsIndexKindMapsToTheEvaluatorsOne() {
         #expect(RetrievalEvaluator.IndexKind(.flat) == .flat && RetrievalEvaluator.IndexKind(.hnsw) == .hnsw)
+    }
+}
+
+/// Lexical retrieval ranks by the words queries share with each tool's name, description and
+/// parameter names, whatever the vectors say (here they point every query at the wrong tool).
+@Suite("Lexical evaluation")
+struct LexicalEvaluationTests {
+    @Test func lexicalRetrievalFollowsTheWordsNotTheVectors() throws {
+        let tools = [
+            RetrievalDataset.Tool(id: "w", name: "get_weather", description: "Current weather and forecast for a city.", parameterNames: ["city"]),
+            RetrievalDataset.Tool(id: "s", name: "stockPrice", description: "Latest price of a stock ticker.", parameterNames: ["ticker"]),
+            RetrievalDataset.Tool(id: "e", name: "send_email", description: "Send an email message to a recipient.", parameterNames: ["to", "body"]),
+        ]
+        let texts = [("forecast for Paris", 0), ("what is the stock price of ACME", 1), ("email my boss", 2), ("getWeather", 0)]
+        let queries = texts.enumerated().map { RetrievalDataset.Query(id: "q\($0.offset)", text: $0.element.0, tools: [$0.element.1], split: .test) }
+        let toolVectors = try Matrix(rowArrays: [[1, 0], [0, 1], [0.6, 0.8]])
+        let queryVectors = try Matrix(rowArrays: texts.map { $0.1 == 1 ? [1, 0] : [0, 1] })  // the wrong tool first, densely
+        let dataset = try RetrievalDataset(name: "words", tools: tools, queries: queries, toolVectors: toolVectors, queryVectors: queryVectors)
+        var pipeline = EvaluationPipeline()
+        pipeline.retrieval = .lexical
+        let lexical = try pipeline.run(dataset).rows[0]
+        #expect(lexical.method == "lexical (BM25)")
+        #expect(lexical.metrics.recallAt1 == 1 && lexical.metrics.queries == 4, "\(lexical.metrics)")
+        #expect(try EvaluationPipeline().run(dataset).rows[0].metrics.recallAt1 < 1)
+        pipeline.adapter = "any.gadp"
+        #expect(throws: AdaptError.self) { try pipeline.run(dataset) }
     }
 }
