@@ -75,7 +75,7 @@ for part in "${parts[@]}"; do
         grep -E "ERROR|Fatal error|broken promise|SUMMARY" "$log" | head -5 >&2 || true
       fi
     }
-    for target in ${FUZZ_TARGETS:-npy safetensors vocabulary tokenizer index adapter dataset events tool store}; do
+    for target in ${FUZZ_TARGETS:-npy safetensors vocabulary tokenizer index lexical adapter dataset events tool store}; do
       while [ "$(jobs -rp | wc -l)" -ge "$jobs_at_once" ]; do wait -n || true; done
       fuzz_target "$target" &
     done

@@ -1,5 +1,6 @@
 import Foundation
 import GantryIndex
+import GantryIO
 import GantryMath
 import Testing
 
@@ -126,5 +127,101 @@ struct LexicalIndexTests {
         #expect(throws: IndexError.unknownID(9)) { try index.remove(9) }
         #expect(throws: IndexError.self) { try index.search("a", k: 0) }
         #expect(index.count == 1 && index.termCount == 3)
+    }
+}
+
+@Suite("LexicalIndex files")
+struct LexicalIndexFileTests {
+    static func built(removing: Int = 0) throws -> (LexicalIndex, [String]) {
+        var rng = SplitMix64(seed: 5)
+        var index = try LexicalIndex(fields: LexicalIndexTests.fields, k1: 1.5)
+        for i in 0..<300 { try index.add(LexicalIndexTests.document(&rng), id: i % 3 == 0 ? .name("tool_\(i)") : .number(Int64(i))) }
+        for i in 0..<removing { try index.remove(i % 3 == 0 ? .name("tool_\(i)") : .number(Int64(i))) }
+        return (index, (0..<25).map { _ in LexicalIndexTests.document(&rng)[1] })
+    }
+
+    /// What loads searches as what was saved: same ids and scores, tombstones left behind.
+    @Test(arguments: [0, 40, 250])
+    func aSavedIndexLoadsEqual(removing: Int) throws {
+        let (index, queries) = try Self.built(removing: removing)
+        let path = try temporaryPath("lexical-\(removing).glex")
+        try index.save(to: path)
+        let loaded = try LexicalIndex.load(from: path)
+        #expect(loaded.count == index.count && loaded.fields == index.fields && loaded.k1 == index.k1)
+        for query in queries {
+            let (a, b) = (try index.search(query, k: 20), try loaded.search(query, k: 20))
+            #expect(a.map(\.id) == b.map(\.id) && zip(a, b).allSatisfy { abs($0.score - $1.score) <= 1e-5 * max(1, $0.score) }, "\(query)")
+        }
+        var grown = loaded
+        try grown.add(["fresh_tool", "a tool added after loading", ""], id: "fresh_tool")
+        #expect(try grown.search("freshTool", k: 1).first?.id == "fresh_tool")
+    }
+
+    @Test func damagedFilesAreTypedErrors() throws {
+        var index = try LexicalIndex(fields: LexicalIndexTests.fields)
+        try index.add(["send_invoice", "Send an invoice by email.", "customerId amount"], id: "send_invoice")
+        try index.add(["cancel_subscription", "Cancel a subscription for good.", "userId"], id: 7)
+        let path = try temporaryPath("small.glex")
+        try index.save(to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let damaged = path + ".bad"
+        for length in 0..<bytes.count {
+            try bytes.prefix(length).write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: IndexError.self, "length \(length)") { try LexicalIndex.load(from: damaged) }
+        }
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<500 {
+            var flipped = [UInt8](bytes)
+            flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            try Data(flipped).write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: IndexError.self) { try LexicalIndex.load(from: damaged) }
+        }
+    }
+
+    /// Files whose checksums are right but whose contents contradict themselves — as a writer
+    /// with a defect, or a crafted file, would make them — are refused, before any allocation
+    /// their counts ask for.
+    @Test func inconsistentContentsAreRefused() throws {
+        let envelope = FileEnvelope(magic: "GNTRYLEX", name: "lexical index", versions: 1...1)
+        func file(documents: UInt64 = 1, terms: UInt64 = 1, lengths: [UInt32] = [1], postings: [(String, [Int32], [UInt16])] = [("x", [0], [1])])
+            -> [UInt8] {
+            var payload = BinaryWriter()
+            for i in 0..<min(documents, 4) { payload.append(UInt8(0)); payload.append(Int64(i)) }
+            for length in lengths { payload.append(length) }
+            for (term, slots, counts) in postings {
+                payload.append(term)
+                payload.append(UInt32(slots.count))
+                for slot in slots { payload.append(slot) }
+                for count in counts { payload.append(count) }
+            }
+            return envelope.encode(header: { writer in
+                writer.append(Float(1.2))
+                writer.append(UInt16(1))
+                writer.append("text")
+                writer.append(Float(1))
+                writer.append(Float(0.75))
+                writer.append(documents)
+                writer.append(terms)
+            }, payload: payload.bytes)
+        }
+        let path = try temporaryPath("crafted.glex")
+        try Data(file()).write(to: URL(fileURLWithPath: path))
+        #expect(try LexicalIndex.load(from: path).search("x", k: 1).first?.id == 0)  // the well-formed one loads
+        let cases: [(String, [UInt8])] = [
+            ("a document count the file cannot hold", file(documents: UInt64.max)),
+            ("a term count the file cannot hold", file(terms: 1 << 40)),
+            ("a posting past the documents", file(postings: [("x", [1], [1])])),
+            ("postings out of order", file(documents: 2, lengths: [1, 1], postings: [("x", [1, 0], [1, 1])])),
+            ("a posting counting nothing", file(lengths: [0], postings: [("x", [0], [0])])),
+            ("more terms than the field's length", file(lengths: [1], postings: [("x", [0], [2])])),
+            ("fewer terms than the field's length", file(lengths: [3], postings: [("x", [0], [1])])),
+            ("a term twice", file(terms: 2, lengths: [2], postings: [("x", [0], [1]), ("x", [0], [1])])),
+            ("an empty term", file(postings: [("", [0], [1])])),
+            ("more postings than documents", file(postings: [("x", [0, 0], [1, 1])])),
+        ]
+        for (name, bytes) in cases {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(throws: IndexError.self, "\(name)") { try LexicalIndex.load(from: path) }
+        }
     }
 }

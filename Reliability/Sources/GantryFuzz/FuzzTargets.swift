@@ -12,7 +12,7 @@ import GantryIO
 import GantryMath
 
 enum FuzzTarget: String, CaseIterable {
-    case npy, safetensors, vocabulary, tokenizer, index, adapter, dataset, events, tool, store
+    case npy, safetensors, vocabulary, tokenizer, index, lexical, adapter, dataset, events, tool, store
 
     /// Runs one input; true when it loaded (a valid input), false when it was refused.
     @discardableResult
@@ -23,6 +23,7 @@ enum FuzzTarget: String, CaseIterable {
         case .vocabulary: fuzzVocabulary(bytes)
         case .tokenizer: fuzzTokenizer(bytes)
         case .index: fuzzIndex(bytes)
+        case .lexical: fuzzLexical(bytes)
         case .adapter: fuzzAdapter(bytes)
         case .dataset: fuzzDataset(bytes)
         case .events: fuzzEvents(bytes)
@@ -124,6 +125,23 @@ func fuzzIndex(_ bytes: [UInt8]) -> Bool {
     let query = [Float](repeating: 1, count: index.dimension)
     guard let hits = try? index.search(query, k: 5, filter: nil) else { fatalError("a loaded index refused a search") }
     require(hits.count <= min(5, index.count), "search returned \(hits.count) of \(index.count)")
+    return true
+}
+
+func fuzzLexical(_ bytes: [UInt8]) -> Bool {
+    let path = scratch + "/tools.glex"
+    put(bytes, path)
+    guard var index = try? LexicalIndex.load(from: path) else { return false }
+    // A loaded index must answer, take new documents and write itself back equal.
+    guard let hits = try? index.search("send an invoice to the customer", k: 5) else { fatalError("a loaded lexical index refused a search") }
+    require(hits.count <= min(5, index.count), "search returned \(hits.count) of \(index.count)")
+    let again = scratch + "/again.glex"
+    require((try? index.save(to: again)) != nil, "a loaded lexical index did not save")
+    require((try? LexicalIndex.load(from: again))?.count == index.count, "a saved lexical index did not load back")
+    let id = VectorID.name("fuzz-added-\(index.count)")
+    if !index.contains(id) {
+        require((try? index.add(Array(repeating: "fresh words", count: index.fields.count), id: id)) != nil, "a loaded lexical index refused a document")
+    }
     return true
 }
 

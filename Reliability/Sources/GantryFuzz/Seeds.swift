@@ -52,6 +52,15 @@ enum Seeds {
             try flat.save(to: flatPath)
             try hnsw.save(to: hnswPath)
             return [flatPath, hnswPath].map { Array(FileManager.default.contents(atPath: $0)!) }
+        case .lexical:
+            var index = try LexicalIndex(fields: [LexicalField(name: "name", weight: 3, b: 0.5), LexicalField(name: "description")])
+            try index.add(["send_invoice", "Send an invoice to a customer by email."], id: "send_invoice")
+            try index.add(["cancelSubscription", "Cancel a subscription for good. Café naïve 退订"], id: 7)
+            try index.add(["pause_subscription", "Pause billing for a while."], id: "pause_subscription")
+            try index.remove(7)
+            let path = scratch + "/seed.glex"
+            try index.save(to: path)
+            return [Array(FileManager.default.contents(atPath: path)!)]
         case .adapter:
             var adapter = try LowRankAdapter.identity(dimension: 8, rank: 2)
             adapter.up = unitRows(2, 8, seed: 5)

@@ -20,22 +20,22 @@ public struct LexicalIndex: Sendable {
     /// BM25's term-frequency saturation (> 0; 1.2 by default).
     public let k1: Float
 
-    private var idMap = IDMap()
+    var idMap = IDMap()
     /// Whether each slot holds a document (false: a tombstone).
-    private var live: [Bool] = []
+    var live: [Bool] = []
     /// Field lengths in terms, `fields.count` per slot.
-    private var lengths: [UInt32] = []
+    var lengths: [UInt32] = []
     /// Per field, the total length over live documents.
-    private var totalLengths: [Int]
-    private var liveCount = 0
-    private var termIDs: [String: Int32] = [:]
+    var totalLengths: [Int]
+    var liveCount = 0
+    var termIDs: [String: Int32] = [:]
     /// Per term: its documents' slots (ascending), their counts (`fields.count` per posting), and
     /// how many live documents hold it.
-    private var postingSlots: [[Int32]] = []
-    private var postingCounts: [[UInt16]] = []
-    private var documentFrequency: [Int32] = []
+    var postingSlots: [[Int32]] = []
+    var postingCounts: [[UInt16]] = []
+    var documentFrequency: [Int32] = []
     /// Per slot, the distinct terms of its document (to update document frequencies on removal).
-    private var documentTerms: [[Int32]] = []
+    var documentTerms: [[Int32]] = []
 
     /// An empty index of documents with `fields` (at least one, names distinct, weights > 0, b in
     /// 0...1) and saturation `k1` (> 0).
@@ -118,7 +118,7 @@ public struct LexicalIndex: Sendable {
     }
 
     /// Rebuilds the postings without tombstones (slots renumbered in order).
-    private mutating func compact() {
+    mutating func compact() {
         var newSlot = [Int32](repeating: -1, count: live.count), next: Int32 = 0
         for slot in live.indices where live[slot] {
             newSlot[slot] = next

@@ -11,7 +11,8 @@ import Foundation
 /// Each part is a term; an identifier of more than one part
 /// also gives its parts joined by `_` as one more term (`getUserByID` and `get_user_by_id` both
 /// give `get_user_by_id`), so a query naming a tool exactly matches it more strongly than its words.
-/// Terms are folded: lowercase, without diacritics, full-width forms narrowed (`Café` → `cafe`).
+/// Terms are folded: lowercase, without diacritics, full-width forms narrowed (`Café` → `cafe`),
+/// and at most `maxTermBytes` long.
 public enum ToolTokenizer {
     /// The terms of `text`, in order (repeats kept: a term's count is its frequency).
     public static func terms(_ text: String) -> [String] {
@@ -20,14 +21,14 @@ public enum ToolTokenizer {
         let scalars = Array(text.unicodeScalars)
         func endPart() {
             guard !part.isEmpty else { return }
-            parts.append(ascii ? String(String(part).lowercased()) : fold(String(part)))
+            parts.append(capped(ascii ? String(part).lowercased() : fold(String(part))))
             part = String.UnicodeScalarView()
             ascii = true
         }
         func endIdentifier() {
             endPart()
             terms += parts
-            if parts.count > 1 { terms.append(parts.joined(separator: "_")) }
+            if parts.count > 1 { terms.append(capped(parts.joined(separator: "_"))) }
             parts.removeAll(keepingCapacity: true)
         }
         for (i, scalar) in scalars.enumerated() {
@@ -58,6 +59,22 @@ public enum ToolTokenizer {
         }
         endIdentifier()
         return terms
+    }
+
+    /// The most UTF-8 bytes of a term; longer ones (a run of base64, a hash) are cut to their
+    /// first whole characters within it.
+    public static let maxTermBytes = 128
+
+    /// `term`, cut to `maxTermBytes`.
+    static func capped(_ term: String) -> String {
+        guard term.utf8.count > maxTermBytes else { return term }
+        var cut = String.UnicodeScalarView(), bytes = 0
+        for scalar in term.unicodeScalars {
+            bytes += UTF8.width(scalar)
+            guard bytes <= maxTermBytes else { break }
+            cut.append(scalar)
+        }
+        return String(cut)
     }
 
     /// Lowercase, without diacritics, full-width forms narrowed.
