@@ -146,18 +146,6 @@ struct FlatIndexTests {
         try index.add(contentsOf: data, ids: ["a", "b", 3, 4, "e", 6])
         let path = try temporaryPath("small.gidx")
         try index.save(to: path)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let damaged = path + ".bad"
-        for length in 0..<bytes.count {
-            try bytes.prefix(length).write(to: URL(fileURLWithPath: damaged))
-            #expect(throws: IndexError.self, "length \(length)") { try FlatIndex.load(from: damaged) }
-        }
-        var rng = SplitMix64(seed: 11)
-        for _ in 0..<500 {
-            var flipped = [UInt8](bytes)
-            flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
-            try Data(flipped).write(to: URL(fileURLWithPath: damaged))
-            #expect(throws: IndexError.self) { try FlatIndex.load(from: damaged) }
-        }
+        try expectDamagedCopiesRefused(of: path, flips: 500, seed: 11) { path throws(IndexError) in _ = try FlatIndex.load(from: path) }
     }
 }

@@ -238,19 +238,7 @@ struct HNSWIndexTests {
         try index.remove(3)
         let path = try temporaryPath("small.gidx")
         try index.save(to: path)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let damaged = path + ".bad"
-        for length in 0..<bytes.count {
-            try bytes.prefix(length).write(to: URL(fileURLWithPath: damaged))
-            #expect(throws: IndexError.self, "length \(length)") { try HNSWIndex.load(from: damaged) }
-        }
-        var rng = SplitMix64(seed: 13)
-        for _ in 0..<300 {
-            var flipped = [UInt8](bytes)
-            flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
-            try Data(flipped).write(to: URL(fileURLWithPath: damaged))
-            #expect(throws: IndexError.self) { try HNSWIndex.load(from: damaged) }
-        }
+        try expectDamagedCopiesRefused(of: path, flips: 300, seed: 13) { path throws(IndexError) in _ = try HNSWIndex.load(from: path) }
     }
 
     @Test func parametersAndInputAreValidated() throws {

@@ -163,19 +163,7 @@ struct LexicalIndexFileTests {
         try index.add(["cancel_subscription", "Cancel a subscription for good.", "userId"], id: 7)
         let path = try temporaryPath("small.glex")
         try index.save(to: path)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let damaged = path + ".bad"
-        for length in 0..<bytes.count {
-            try bytes.prefix(length).write(to: URL(fileURLWithPath: damaged))
-            #expect(throws: IndexError.self, "length \(length)") { try LexicalIndex.load(from: damaged) }
-        }
-        var rng = SplitMix64(seed: 11)
-        for _ in 0..<500 {
-            var flipped = [UInt8](bytes)
-            flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
-            try Data(flipped).write(to: URL(fileURLWithPath: damaged))
-            #expect(throws: IndexError.self) { try LexicalIndex.load(from: damaged) }
-        }
+        try expectDamagedCopiesRefused(of: path, flips: 500, seed: 11) { path throws(IndexError) in _ = try LexicalIndex.load(from: path) }
     }
 
     /// Files whose checksums are right but whose contents contradict themselves — as a writer

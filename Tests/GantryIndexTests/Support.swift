@@ -2,6 +2,7 @@ import Foundation
 import GantryIndex
 import GantryIO
 import GantryMath
+import Testing
 
 func clusteredVectors(count: Int, dimension: Int, clusters: Int = 50, seed: UInt64) -> Matrix {
     SyntheticEmbeddings.clustered(count: count, dimension: dimension, clusters: clusters, seed: seed)
@@ -55,4 +56,22 @@ func withPayloadLength(_ length: UInt64, _ file: [UInt8], payloadBytes: Int) -> 
     let crc = patched.withUnsafeBytes { BinaryFile.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<headerEnd - 4])) }
     withUnsafeBytes(of: crc.littleEndian) { patched.replaceSubrange(headerEnd - 4..<headerEnd, with: $0) }
     return patched
+}
+
+/// Every truncation of the file at `path`, and `flips` copies with one random byte changed, are
+/// refused by `load` with an `IndexError` (a damaged file never loads, nor crashes).
+func expectDamagedCopiesRefused(of path: String, flips: Int, seed: UInt64, load: (String) throws(IndexError) -> Void) throws {
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    let damaged = path + ".bad"
+    for length in 0..<bytes.count {
+        try bytes.prefix(length).write(to: URL(fileURLWithPath: damaged))
+        #expect(throws: IndexError.self, "length \(length)") { try load(damaged) }
+    }
+    var rng = SplitMix64(seed: seed)
+    for _ in 0..<flips {
+        var flipped = [UInt8](bytes)
+        flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+        try Data(flipped).write(to: URL(fileURLWithPath: damaged))
+        #expect(throws: IndexError.self) { try load(damaged) }
+    }
 }
