@@ -130,6 +130,16 @@ let package = Package(
             ],
             path: "Sources/HoldoutStudy"
         ),
+        // The lexical share of hybrid retrieval across datasets (the prior's default).
+        .executableTarget(
+            name: "HybridWeightStudy",
+            dependencies: [
+                .product(name: "GantryAdapt", package: "AgentGantry"),
+                .product(name: "GantryEval", package: "AgentGantry"),
+                .product(name: "GantryIndex", package: "AgentGantry"),
+            ],
+            path: "Sources/HybridWeightStudy"
+        ),
         // CPU time of AgentGantry.train() at a given number of feedback events.
         .executableTarget(
             name: "TrainCost",

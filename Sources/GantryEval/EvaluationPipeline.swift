@@ -1,5 +1,6 @@
 import Foundation
 import GantryAdapt
+import GantryIndex
 
 /// What `gantry eval` runs: dataset → adapter (if any) → split → metrics of the evaluated
 /// queries → learned baselines (if asked) on the same split.
@@ -35,7 +36,13 @@ public struct EvaluationPipeline: Sendable {
         case dense
         /// BM25 over each tool's text (`RetrievalDataset.lexicalIndex()`); no adapter.
         case lexical
+        /// Dense (frozen or adapted) and lexical scores fused (`ScoreFusion`, `lexicalWeight`).
+        case hybrid
     }
+    /// The lexical share of hybrid retrieval.
+    public var lexicalWeight = ScoreFusion.priorWeight
+    /// How hybrid retrieval fuses the scores.
+    public var fusion = ScoreFusion.Method.zScore
 
     /// A pipeline as `gantry eval` describes it; the defaults evaluate the frozen embeddings on the
     /// dataset's own test split with the exact index, without baselines.
@@ -68,6 +75,15 @@ public struct EvaluationPipeline: Sendable {
         let unseen = if case .unseenTools(let seed) = split { dataset.unseenToolSplit(seed: seed) } else { nil as RetrievalDataset.UnseenToolSplit? }
         let test = unseen?.seen ?? dataset.indices(of: .test)
         let method = adapter.map { "adapter \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? "frozen"
+        if retrieval == .hybrid {
+            guard !baselines else { throw .incompatible("hybrid retrieval has no learned baselines") }
+            func evaluate(_ indices: [Int]) throws(AdaptError) -> RetrievalMetrics {
+                try dataset.evaluateHybrid(indices, adapter: loaded, weight: lexicalWeight, method: fusion)
+            }
+            let row = Baselines.Row(method: "hybrid \(method), lexical weight \(lexicalWeight)\(fusion == .reciprocalRank ? ", RRF" : "")",
+                                    metrics: try evaluate(test), unseenTools: try unseen.map { (s) throws(AdaptError) in try evaluate(s.unseen) })
+            return Report(dataset: dataset.name, index: index, heldOutTools: unseen?.heldOut.count, rows: [row])
+        }
         var rows = [Baselines.Row(method: method, metrics: try dataset.evaluate(test, adapter: loaded, index: index),
                                   unseenTools: try unseen.map { (s) throws(AdaptError) in try dataset.evaluate(s.unseen, adapter: loaded, index: index) })]
         if baselines { rows += try Baselines.evaluate(dataset, split: unseen, test: test, index: index) }

@@ -70,6 +70,12 @@ struct LexicalEvaluationTests {
         #expect(lexical.method == "lexical (BM25)")
         #expect(lexical.metrics.recallAt1 == 1 && lexical.metrics.queries == 4, "\(lexical.metrics)")
         #expect(try EvaluationPipeline().run(dataset).rows[0].metrics.recallAt1 < 1)
+        pipeline.retrieval = .hybrid
+        pipeline.lexicalWeight = 0
+        #expect(try pipeline.run(dataset).rows[0].metrics == (try EvaluationPipeline().run(dataset).rows[0].metrics))  // weight 0: dense
+        pipeline.lexicalWeight = 0.9
+        #expect(try pipeline.run(dataset).rows[0].metrics.recallAt1 == 1)  // a large lexical share: the words outweigh the vectors
+        pipeline.retrieval = .lexical
         pipeline.adapter = "any.gadp"
         #expect(throws: AdaptError.self) { try pipeline.run(dataset) }
     }

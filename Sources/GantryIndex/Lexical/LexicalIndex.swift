@@ -166,6 +166,13 @@ public struct LexicalIndex: Sendable {
         return scores
     }
 
+    /// The BM25F score of every document for `query`, in the order they were added (removed
+    /// documents left out); 0 for documents holding none of its terms. What fusion normalises.
+    public func scores(_ query: String) -> [Float] {
+        let scores = slotScores(query)
+        return live.count == liveCount ? scores : live.indices.filter { live[$0] }.map { scores[$0] }
+    }
+
     /// The `k` documents scoring highest for `query`, best first (ties: the earlier added);
     /// documents without any of the query's terms are not returned. With `filter`, only allowed
     /// documents are considered.
