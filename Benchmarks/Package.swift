@@ -140,6 +140,16 @@ let package = Package(
             ],
             path: "Sources/HybridWeightStudy"
         ),
+        // Lexical search speed on a 10k-tool catalogue (and the files the bm25s comparison reads).
+        .executableTarget(
+            name: "LexicalBench",
+            dependencies: [
+                .product(name: "GantryEval", package: "AgentGantry"),
+                .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/LexicalBench"
+        ),
         // CPU time of AgentGantry.train() at a given number of feedback events.
         .executableTarget(
             name: "TrainCost",

@@ -1,0 +1,61 @@
+// Lexical retrieval speed: a 10,000-tool catalogue made by a seeded recombination of the metatool
+// and toollens tool texts (each tool a base tool's name with a suffix, its description followed by
+// the first words of another's), 2,000 metatool test queries, `LexicalIndex.search(k: 10)` on one
+// thread. Prints build time and µs per query (median of 5 passes); `--write DIR` also writes the
+// catalogue and queries as JSON lines for the Python side (Benchmarks/compare/lexical_compare.py).
+//
+//   cd Benchmarks && swift run -c release LexicalBench --metatool DIR --toollens DIR [--tools 10000] [--write DIR]
+import Foundation
+import GantryEval
+import GantryIndex
+import GantryMath
+
+let arguments = CommandLine.arguments
+func option(_ name: String) -> String? {
+    arguments.firstIndex(of: "--" + name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
+guard let metatoolFolder = option("metatool"), let toollensFolder = option("toollens") else {
+    FileHandle.standardError.write(Data("usage: LexicalBench --metatool DIR --toollens DIR [--tools 10000] [--write DIR]\n".utf8))
+    exit(64)
+}
+let toolCount = Int(option("tools") ?? "10000")!
+let metatool = try RetrievalDataset.load(directory: metatoolFolder), toollens = try RetrievalDataset.load(directory: toollensFolder)
+let pool = metatool.tools + toollens.tools
+
+/// The catalogue: (name, text) per tool, seeded.
+var rng = SplitMix64(seed: 2026)
+let catalogue: [(name: String, text: String)] = (0..<toolCount).map { i in
+    let base = pool[i % pool.count], other = pool[Int(rng.next() % UInt64(pool.count))]
+    let name = "\(base.name)_\(i / pool.count)"
+    let borrowed = other.description.split(separator: " ").prefix(12).joined(separator: " ")
+    return (name, RetrievalDataset.Tool(id: name, name: name, description: base.description + " " + borrowed,
+                                       parameterNames: base.parameterNames).text)
+}
+let queries = metatool.indices(of: .test).prefix(2_000).map { metatool.queries[$0].text }
+
+if let folder = option("write") {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    func lines(_ objects: [[String: String]]) throws -> String {
+        try objects.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), as: UTF8.self) }
+            .joined(separator: "\n") + "\n"
+    }
+    try lines(catalogue.map { ["name": $0.name, "text": $0.text] }).write(toFile: folder + "/catalogue.jsonl", atomically: true, encoding: .utf8)
+    try lines(queries.map { ["text": $0] }).write(toFile: folder + "/queries.jsonl", atomically: true, encoding: .utf8)
+}
+
+let clock = ContinuousClock()
+var index = try LexicalIndex(fields: [LexicalField(name: "text")])
+let buildStart = clock.now
+for (i, tool) in catalogue.enumerated() { try index.add([tool.text], id: .number(Int64(i))) }
+let build = clock.now - buildStart
+var passes = [Double](), hits = 0
+for _ in 0..<5 {
+    let start = clock.now
+    for query in queries { hits += try index.search(query, k: 10).count }
+    passes.append(Double((clock.now - start).components.attoseconds) / 1e12 / Double(queries.count)
+                  + Double((clock.now - start).components.seconds) * 1e6 / Double(queries.count))
+}
+passes.sort()
+let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+print("\(toolCount) tools, \(index.termCount) terms, built in \(build); \(queries.count) queries, k 10, 1 thread: "
+      + String(format: "%.1f µs per query (median of 5 passes; fastest %.1f, slowest %.1f); load %@", passes[2], passes[0], passes[4], load))
