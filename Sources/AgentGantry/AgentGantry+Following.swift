@@ -9,8 +9,9 @@ extension AgentGantry {
     /// published by a `train()` elsewhere or `gantry train --store`), swapped together with the
     /// re-adapted index, so every query is answered by one adapter. Runs every
     /// `configuration.followInterval` on its own, and at once when the store notifies a commit
-    /// (PostgreSQL); call it to look at once. Costs one `PRAGMA data_version` read of a SQLite
-    /// store when nothing changed, and nothing for PostgreSQL (its listener counts commits).
+    /// (PostgreSQL); call it to look at once: it sees every commit made before the call. Costs
+    /// one `PRAGMA data_version` read of a SQLite store when nothing changed, and one query of
+    /// its counters for PostgreSQL.
     public func followStore() async throws(GantryError) {
         guard let changes = try await store.changeCounter(), changes != followedChanges else { return }
         try await catchUp()

@@ -24,7 +24,7 @@ final class ChangeListener: Sendable {
         (self.client, self.channel, self.logger) = (client, channel, logger)
     }
 
-    /// Notifications heard plus reconnections made.
+    /// Notifications heard plus connections made (tests wait for the first before subscribing).
     var count: Int { state.withLock { $0.count } }
 
     /// Starts listening (once).

@@ -4,10 +4,19 @@ import PostgresNIO
 @_spi(StoreImplementation) import AgentGantry
 
 extension PostgresStore {
-    /// How many notifications this store's listener has received (and reconnections it made,
-    /// after which it cannot know what it missed): a value that changes when anyone commits.
+    /// The sum of the store's counters (the last event id, the last change number, the events
+    /// deleted), read from the server: each only grows, and every commit that changes what a
+    /// follower serves moves one. Read rather than counted from notifications, which arrive
+    /// after the commit: a `followStore()` called just after another process's commit must see
+    /// it (a conformance case failed under load when the notification was still on its way).
     @_spi(StoreImplementation) public func changeCounter() async throws(GantryError) -> Int? {
-        listener.count
+        let logger = logger
+        return try await withConnection("read the counters of") { connection, _ in
+            let rows = try await connection.query(
+                "SELECT sum(value)::bigint FROM gantry_meta WHERE key IN ('event_seq', 'change_seq', 'deleted_events')", logger: logger)
+            for try await sum in rows.decode(Int64?.self) { return sum.map { Int($0) } }
+            return nil
+        }
     }
 
     /// Yields once whenever the listener hears of a commit (bursts are merged).

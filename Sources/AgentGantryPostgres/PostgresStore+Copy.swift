@@ -20,6 +20,9 @@ extension PostgresStore {
             }
             let events = try await Self.readEvents(connection, logger: logger)
             let adapters = try await Self.adapterRecords(connection, "ORDER BY version", logger: logger)
+            var sequence: Int64 = 0
+            for try await value in try await connection.query("SELECT value FROM gantry_meta WHERE key = 'event_seq'", logger: logger)
+                .decode(Int64.self) { sequence = value }
             var quarantine = [QuarantinedContent]()
             for try await (source, key, reason, content, at) in try await connection
                 .query("SELECT source, key, reason, content, at FROM quarantine ORDER BY id", logger: logger)
@@ -27,7 +30,7 @@ extension PostgresStore {
                 quarantine.append(QuarantinedContent(row: QuarantinedRow(table: source, key: key, reason: reason, at: Date(timeIntervalSince1970: at)),
                                                      content: content))
             }
-            return StoreContents(tools: tools, events: events.events, adapterVersions: adapters, quarantine: quarantine,
+            return StoreContents(tools: tools, events: events.events, eventSequence: sequence, adapterVersions: adapters, quarantine: quarantine,
                                  damaged: damaged + events.damaged)
         }
     }
@@ -39,12 +42,13 @@ extension PostgresStore {
         try checkWritable()
         let logger = logger, location = location
         try await transaction("restore a copy into", retry: .untilSent) { connection in
-            try await connection.query("LOCK TABLE tool, event, adapter_version IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-            for try await held in try await connection.query(
-                "SELECT (SELECT count(*) FROM tool) + (SELECT count(*) FROM event) + (SELECT count(*) FROM adapter_version)", logger: logger)
-                .decode(Int64.self) where held > 0 {
-                throw GantryError.invalidInput("\(location) holds tools, events or adapter versions (\(held) in all): a copy goes into a "
-                                               + "new store (an empty database or schema, or a new file)")
+            try await connection.query("LOCK TABLE tool, event, adapter_version, quarantine IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            for try await held in try await connection.query("""
+                SELECT (SELECT count(*) FROM tool) + (SELECT count(*) FROM event) + (SELECT count(*) FROM adapter_version)
+                     + (SELECT count(*) FROM quarantine)
+                """, logger: logger).decode(Int64.self) where held > 0 {
+                throw GantryError.invalidInput("\(location) holds tools, events, adapter versions or quarantined rows (\(held) in all): a "
+                                               + "copy goes into a new store (an empty database or schema, or a new file)")
             }
             let now = Date().timeIntervalSince1970
             for chunk in contents.tools.chunked(1_000) {
@@ -65,9 +69,9 @@ extension PostgresStore {
             for chunk in contents.events.chunked(2_000) {
                 try await connection.query(try Self.restoredEvents(chunk), logger: logger)
             }
-            if let last = contents.events.last?.id {
-                try await connection.query("UPDATE gantry_meta SET value = greatest(value, \(last)) WHERE key = 'event_seq'", logger: logger)
-            }
+            // Ids past the copied ones continue past every id the source handed out.
+            try await connection.query("UPDATE gantry_meta SET value = greatest(value, \(contents.eventSequence)) WHERE key = 'event_seq'",
+                                       logger: logger)
             for record in contents.adapterVersions {
                 try await connection.query("""
                     INSERT INTO adapter_version (version, format, file, trained_at, highest_event_id, trained_events, forgotten_since, report)

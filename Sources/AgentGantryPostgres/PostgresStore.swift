@@ -72,8 +72,11 @@ public final class PostgresStore: GantryStore {
         self.logger = logger
         location = parsed.redacted
         runner = Task { await client.run() }
+        // The first schema of the search path as PostgreSQL resolves it: folded to lowercase unless quoted.
         let schema = parsed.settings.last { $0.0 == "search_path" }?.1.split(separator: ",").first
             .map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty || $0.hasPrefix("$") ? nil : $0 }
+            .map { $0.count >= 2 && $0.hasPrefix("\"") && $0.hasSuffix("\"") ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+                                                                       : $0.lowercased() }
         do {
             let (channel, reason) = try await Self.withConnection(client, probe: probe, location: parsed.redacted,
                                                                    unavailableTimeout: unavailableTimeout, doing: "open") { connection, _ in

@@ -183,8 +183,9 @@ public enum StoreConformance {
     /// user forgotten, an event quarantined), a withdrawn and a served adapter version — and
     /// copied into the store under test while another handle follows it, then from there into a
     /// second store in memory. All three hold the same, ids and versions included; the follower
-    /// sees the copy arrive; later writes continue past the copied ids and versions; a copy into
-    /// a store that holds anything is refused and writes nothing.
+    /// sees the copy arrive; later writes continue past every id the source handed out (the newest
+    /// event was deleted: its id is not given again) and past the copied versions; a copy into a
+    /// store that holds anything, or into itself, is refused and writes nothing.
     static func copiesKeepEverything(_ stores: StoreFactory) async throws {
         let source = try SQLiteStore(path: nil)
         try await source.saveTools([tool("x"), tool("y")], model: model)
@@ -200,7 +201,10 @@ public enum StoreConformance {
         let later = try await source.appendEvents([feedback("x", user: "bob", query: 3), execution("x"), execution("y")])
         try await source.quarantine([QuarantinedRow(table: "event", key: String(later[1]), reason: "set aside by the test", at: Date(), rowid: later[1])])
         try await adapter([4, 5], try await source.feedbackEventsAndHighestID())
+        _ = try await source.appendEvents([execution("x", user: "last")])
+        _ = try await source.deleteEvents(of: "last")  // the newest id is gone: the sequence is past the last event
         let expected = try await source.contents()
+        try check(expected.eventSequence > expected.events.last!.id, "the source's sequence \(expected.eventSequence) is not past its last event")
         try check(expected.tools.count == 3 && expected.events.count == 4 && expected.adapterVersions.count == 2 && expected.quarantine.count == 1,
                   "the source holds \(expected.tools.count) tools, \(expected.events.count) events, \(expected.adapterVersions.count) versions")
 
@@ -226,7 +230,7 @@ public enum StoreConformance {
         try check(try await follower.servedAdapter()?.file == Data([4, 5]), "the follower does not serve the copied adapter")
 
         let next = try await target.appendEvents([execution("x")])
-        try check(next[0] > expected.events.last!.id, "an event appended after the copy got id \(next[0])")
+        try check(next[0] > expected.eventSequence, "an event appended after the copy got id \(next[0]), an id the source handed out")
         let read = try await target.feedbackEventsAndHighestID()
         let version = try await target.saveAdapter(AdapterRecord(file: [6], trainedAt: Date(), highestEventID: read.highestEventID,
                                                                  trainedEvents: read.events.count, report: "{}"), feedbackCount: read.feedbackCount)
@@ -236,6 +240,10 @@ public enum StoreConformance {
             try check(false, "a copy into a store holding tools and events was not refused")
         } catch GantryError.invalidInput {}
         try check(try await target.events().events.count == expected.events.count + 1, "a refused copy wrote events")
+        do {
+            try await StoreCopy.copy(from: target, to: target)
+            try check(false, "a copy of a store into itself was not refused")
+        } catch GantryError.invalidInput {}
     }
 
     static func describe(_ tool: StoredTool) -> String {

@@ -17,6 +17,7 @@ struct StoreTransfer {
         let target: any GantryStore
         switch to {
         case .file(let path) where !FileManager.default.fileExists(atPath: path):
+            let path = SQLiteStore.absolutePath(path)
             if let source = source as? SQLiteStore {
                 try source.backup(to: path)
             } else {
@@ -62,14 +63,14 @@ extension StoreCommand {
                 Copies the tools of every model with their embeddings, every event with its id (breakers come with them), every \
                 adapter version (withdrawn ones too) and the quarantined rows, from one snapshot of the source: processes may keep \
                 using it. The target must be new: a file that does not exist (written whole or not at all), or a database or schema \
-                without tools, events or adapter versions (written in one transaction).
+                that holds nothing (written in one transaction).
                 """)
 
         @Option(help: "The store to copy: a SQLite file or a postgres:// URL.") var from: String
         @Option(help: "The new store: a SQLite file or a postgres:// URL.") var to: String
 
         func run() async throws {
-            try await StoreTransfer(from: StoreLocation(from), to: StoreLocation(to)).run()
+            try await StoreTransfer(from: StoreLocation(from, flag: "--from"), to: StoreLocation(to, flag: "--to")).run()
         }
     }
 
@@ -88,14 +89,14 @@ extension StoreCommand {
         @Option(help: "The backup: a SQLite file that does not exist yet.") var to: String
 
         func run() async throws {
-            let target = try StoreLocation(to)
+            let target = try StoreLocation(to, flag: "--to")
             guard case .file(let path) = target else {
                 throw ValidationError("--to takes a file: a backup is a SQLite file (copy into a database with `gantry store copy`)")
             }
             guard !FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("\(path) exists: a backup goes into a new file (remove it, or give another name)")
             }
-            try await StoreTransfer(from: StoreLocation(from), to: target).run()
+            try await StoreTransfer(from: StoreLocation(from, flag: "--from"), to: target).run()
         }
     }
 
@@ -113,11 +114,11 @@ extension StoreCommand {
         @Option(help: "The new store: a SQLite file or a postgres:// URL (default: $GANTRY_STORE_URL).") var to: String?
 
         func run() async throws {
-            let source = try StoreLocation(from)
+            let source = try StoreLocation(from, flag: "--from")
             guard case .file = source else {
                 throw ValidationError("--from takes a backup file (copy from a database with `gantry store copy`)")
             }
-            try await StoreTransfer(from: source, to: StoreLocation(to)).run()
+            try await StoreTransfer(from: source, to: StoreLocation(to, flag: "--to")).run()
         }
     }
 }

@@ -1,5 +1,6 @@
 import AgentGantry
 import AgentGantryPostgres
+import ArgumentParser
 import Foundation
 import GantryEval
 
@@ -16,13 +17,24 @@ enum StoreLocation: CustomStringConvertible {
     /// The help line of a command's `--store`.
     static let help = "The store: a SQLite file, or a postgres:// URL (default: $GANTRY_STORE_URL)."
 
-    /// `option`, or `GANTRY_STORE_URL`; throws when neither is given.
-    init(_ option: String?) throws {
-        guard let value = option ?? ProcessInfo.processInfo.environment[Self.environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) else {
-            throw GantryError.invalidInput("give the store with --store (a SQLite file or a postgres:// URL) or in \(Self.environmentVariable)")
+    /// `option`, or `GANTRY_STORE_URL`; a usage error (`ValidationError`) when neither is given,
+    /// or when the value is a URL of another scheme (a misspelt `postgres://` must not become a
+    /// folder named after the URL, password and all). `flag` names the option in messages.
+    init(_ option: String?, flag: String = "--store") throws {
+        guard let given = option ?? ProcessInfo.processInfo.environment[Self.environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw ValidationError("give the store with \(flag) (a SQLite file or a postgres:// URL) or in \(Self.environmentVariable)")
         }
-        let lowered = value.lowercased()
-        self = lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") ? .postgres(url: value) : .file(value)
+        let value = given.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let scheme = value.range(of: "://").map({ value[..<$0.lowerBound].lowercased() }), scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) {
+            guard scheme == "postgres" || scheme == "postgresql" else {
+                throw ValidationError("\(PostgresStore.redacted(value)) is a URL of scheme '\(scheme)': a store is a SQLite file or a "
+                                      + "postgres:// (or postgresql://) URL")
+            }
+            self = .postgres(url: value)
+        } else {
+            guard !value.isEmpty else { throw ValidationError("\(flag) is empty: give a SQLite file or a postgres:// URL") }
+            self = .file(given)
+        }
     }
 
     /// The file's path, or the URL without its password.
@@ -51,8 +63,10 @@ enum StoreLocation: CustomStringConvertible {
     /// Throws unless a file store exists (commands that must not create one); a database is
     /// checked by opening it (`openStore(create: false, hint:)`).
     private func requireExisting(hint: String) throws {
-        if case .file(let path) = self, !FileManager.default.fileExists(atPath: path) {
-            throw EvalError.missingFile(path: path, hint: hint)
+        guard case .file(let path) = self else { return }
+        guard FileManager.default.fileExists(atPath: path) else { throw EvalError.missingFile(path: path, hint: hint) }
+        guard SQLiteStore.holdsStore(at: path) else {
+            throw GantryError.invalidInput("\(path) is not an AgentGantry store (no store tables in it); \(hint)")
         }
     }
 }

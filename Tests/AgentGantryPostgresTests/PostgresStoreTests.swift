@@ -108,7 +108,7 @@ struct PostgresStoreTests {
         try await PostgresServer.withDatabase { url in
             let writer = try await PostgresStore(url: url), follower = try await PostgresStore(url: url)
             // The listener counts its first connection as a change: wait for that before subscribing.
-            while try await follower.changeCounter() == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            while follower.listener.count == 0 { try await Task.sleep(for: .milliseconds(5)) }
             var iterator = try #require(follower.changeNotifications()).makeAsyncIterator()
             let before = try await follower.changeCounter()
             try await writer.saveTools([(Tool(name: "x", description: "a tool"), [1, 0, 0, 0])], model: Self.model)

@@ -30,8 +30,10 @@ struct StoreTransferTests {
         #expect(restored.status == 0 && restored.output.contains("tools 4, feedback events 1, execution events 5"), "\(restored.output)")
         let overwrite = try runGantry(["store", "restore", "--from", backup, "--to", middle])
         #expect(overwrite.status != 0 && overwrite.output.contains("a copy goes into a new store"), "a restore onto a store in use: \(overwrite.output)")
-        let copied = try runGantry(["store", "copy", "--from", middle, "--to", final])
+        let copied = try runGantry(["store", "copy", "--from", middle, "--to", "final.sqlite"], in: folder)  // a relative path
         #expect(copied.status == 0 && copied.output.contains("tools 4, feedback events 1, execution events 5"), "\(copied.output)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".partial-") }
+        #expect(left.isEmpty, "temporaries left beside the copy: \(left)")
 
         let reader = try StdioGantry(store: final)
         #expect(try reader.tools().sorted() == ["cancel_subscription", "pause_subscription", "restart_service", "send_email"])
@@ -54,5 +56,24 @@ struct StoreTransferTests {
                     "\(arguments): \(run.output)")
         }
         #expect(!FileManager.default.fileExists(atPath: target) && !FileManager.default.fileExists(atPath: missing))
+    }
+
+    /// A file that is not a store — empty, or another program's SQLite database — is refused and
+    /// left as it was; a URL of another scheme (a misspelt postgres://) is a usage error that
+    /// shows no password and creates nothing.
+    @Test func whatIsNotAStoreIsRefusedAndLeftAlone() throws {
+        let folder = NSTemporaryDirectory() + "gantry-notstore-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let empty = folder + "/empty.sqlite"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        for arguments in [["store", "backup", "--from", empty, "--to", folder + "/b.sqlite"], ["store", "info", "--store", empty]] {
+            let run = try runGantry(arguments)
+            #expect(run.status == 1 && run.output.contains("is not an AgentGantry store"), "\(arguments): \(run.output)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int == 0)
+        let typo = try runGantry(["store", "copy", "--from", empty, "--to", "postgress://router:Secret7@db.internal/gantry"], in: folder)
+        #expect(typo.status == 64 && typo.output.contains("scheme 'postgress'") && !typo.output.contains("Secret7"), "\(typo.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["empty.sqlite"])
     }
 }

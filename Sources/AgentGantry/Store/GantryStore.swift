@@ -72,7 +72,8 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func contents() async throws(GantryError) -> StoreContents
     /// Writes `contents` into this store in one transaction, keeping event ids and adapter
     /// version numbers (later ones continue past them), and logs the change for followers.
-    /// Throws `GantryError.invalidInput` when the store holds tools, events or adapter versions.
+    /// Throws `GantryError.invalidInput` when the store holds tools, events, adapter versions or
+    /// quarantined rows.
     @_spi(StoreImplementation) func restore(_ contents: StoreContents) async throws(GantryError)
 
     // MARK: adapters and quarantine

@@ -18,10 +18,11 @@ extension SQLiteStore {
                 }
             }
             let events = try Self.readEvents(db)
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'event'") ?? 0
             let adapters = try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db)
             let quarantine = try QuarantineRecord.order(Column("id")).fetchAll(db).map { QuarantinedContent(row: $0.row, content: $0.content) }
-            return StoreContents(tools: tools, events: events.events, adapterVersions: adapters.records.map(\.record), quarantine: quarantine,
-                                 damaged: damaged + events.damaged + adapters.damaged)
+            return StoreContents(tools: tools, events: events.events, eventSequence: sequence, adapterVersions: adapters.records.map(\.record),
+                                 quarantine: quarantine, damaged: damaged + events.damaged + adapters.damaged)
         }
     }
 
@@ -46,6 +47,11 @@ extension SQLiteStore {
                 record.id = event.id
                 try record.insert(db)
             }
+            // Ids past the copied ones continue past every id the source handed out.
+            try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'event'", arguments: [contents.eventSequence])
+            if db.changesCount == 0 {
+                try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('event', ?)", arguments: [contents.eventSequence])
+            }
             for var adapter in contents.adapterVersions { try adapter.insert(db) }
             for quarantined in contents.quarantine {
                 var record = QuarantineRecord(source: quarantined.row.table, key: quarantined.row.key, reason: quarantined.row.reason,
@@ -55,14 +61,17 @@ extension SQLiteStore {
         }
     }
 
-    /// Tools, events and adapter versions the store holds.
+    /// Tools, events, adapter versions and quarantined rows the store holds.
     private static func heldRows(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM tool) + (SELECT COUNT(*) FROM event) + (SELECT COUNT(*) FROM adapterVersion)") ?? 0
+        try Int.fetchOne(db, sql: """
+            SELECT (SELECT COUNT(*) FROM tool) + (SELECT COUNT(*) FROM event) + (SELECT COUNT(*) FROM adapterVersion)
+                 + (SELECT COUNT(*) FROM quarantine)
+            """) ?? 0
     }
 
     private static func notEmpty(_ location: String, _ held: Int) -> GantryError {
-        .invalidInput("\(location) holds tools, events or adapter versions (\(held) in all): a copy goes into a new store (give "
-                      + "another file, or an empty database or schema)")
+        .invalidInput("\(location) holds tools, events, adapter versions or quarantined rows (\(held) in all): a copy goes into a new "
+                      + "store (give another file, or an empty database or schema)")
     }
 
     /// Writes a consistent copy of the store to a new SQLite file at `path`, while other
@@ -75,7 +84,7 @@ extension SQLiteStore {
     public func backup(to path: String) throws(GantryError) {
         let target = Self.absolute(path)
         guard !FileManager.default.fileExists(atPath: target) else {
-            throw .invalidInput("\(target) exists: a backup goes into a new file (remove it, or give another name)")
+            throw .invalidInput("\(target) exists: a copy goes into a new file (remove it, or give another name)")
         }
         let temporary = target + ".partial-\(UUID().uuidString)"
         defer { unlink(temporary) }

@@ -102,6 +102,28 @@ public final class SQLiteStore: GantryStore {
         }
     }
 
+    /// Whether `path` may hold an AgentGantry store, looked at without writing anything: false
+    /// for a file that is not SQLite (an empty one too) or whose schema has no `tool` and `event`
+    /// tables; true otherwise — also when the schema cannot be read just now (another process
+    /// migrating it holds it), leaving the decision to the open. What commands that must not
+    /// create a store check first: opening an empty file, or another program's SQLite database,
+    /// would make it a store.
+    public static func holdsStore(at path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        let header = try? handle.read(upToCount: 16)
+        try? handle.close()
+        guard header == Data("SQLite format 3\u{0}".utf8) else { return false }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        guard let database = try? DatabaseQueue(path: path, configuration: configuration),
+              let tables = try? database.read({ db in try db.tableExists("tool") && db.tableExists("event") }) else { return true }
+        return tables
+    }
+
+    /// `path` made absolute against the current directory, as stores name their files.
+    public static func absolutePath(_ path: String) -> String { absolute(path) }
+
     /// `path` made absolute against the current directory.
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

@@ -11,6 +11,9 @@ import Foundation
     public var tools: [StoredTool]
     /// The valid events, oldest first, with their ids.
     public var events: [GantryEvent]
+    /// The highest event id the source ever handed out: ids of deleted events are never given
+    /// again (an adapter version's `highestEventID` must keep meaning the events it saw).
+    public var eventSequence: Int64
     /// The adapter versions, oldest first, with their version numbers.
     public var adapterVersions: [AdapterRecord]
     /// The quarantined rows with their content, oldest first.
@@ -20,13 +23,11 @@ import Foundation
     public var damaged: [QuarantinedRow]
 
     /// Contents as read.
-    public init(tools: [StoredTool], events: [GantryEvent], adapterVersions: [AdapterRecord], quarantine: [QuarantinedContent],
-                damaged: [QuarantinedRow]) {
+    public init(tools: [StoredTool], events: [GantryEvent], eventSequence: Int64, adapterVersions: [AdapterRecord],
+                quarantine: [QuarantinedContent], damaged: [QuarantinedRow]) {
         (self.tools, self.events, self.adapterVersions, self.quarantine, self.damaged) = (tools, events, adapterVersions, quarantine, damaged)
+        self.eventSequence = max(eventSequence, events.last?.id ?? 0)
     }
-
-    /// Whether a store holding this may be restored into: nothing but quarantined rows.
-    public var isEmpty: Bool { tools.isEmpty && events.isEmpty && adapterVersions.isEmpty }
 }
 
 /// A quarantined row with its content (the row's columns as JSON, as the store that set it aside

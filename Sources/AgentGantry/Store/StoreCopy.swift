@@ -6,17 +6,21 @@
 ///
 /// The source is read in one snapshot (processes may keep writing it meanwhile; what they write
 /// after the snapshot is not copied) and held in memory — about the size of its tools' and
-/// feedback events' vectors. The target must hold no tools, events or adapter versions (a new
-/// store), and is written in one transaction: a copy that fails or is killed leaves it empty.
+/// feedback events' vectors. The target must hold nothing (a new store), and is written in one
+/// transaction: a copy that fails or is killed leaves it empty.
 /// Processes following the target see the restored tools and adapter at once.
 public enum StoreCopy {
     /// Copies `source` into `target`; returns what was copied.
     ///
-    /// - Throws: `GantryError.invalidInput` when `target` holds tools, events or adapter
-    ///   versions; `GantryError.readOnlyStore` when it was opened read-only; store errors.
+    /// - Throws: `GantryError.invalidInput` when `target` holds tools, events, adapter versions
+    ///   or quarantined rows, or is the source; `GantryError.readOnlyStore` when it was opened
+    ///   read-only; store errors.
     @discardableResult
     public static func copy(from source: any GantryStore, to target: any GantryStore) async throws(GantryError) -> StoreCopySummary {
         try target.checkWritable()
+        guard source !== target, source.location != target.location else {
+            throw .invalidInput("\(source.location) is both the source and the target: a copy goes into another, new store")
+        }
         let contents = try await source.contents()
         try await target.restore(contents)
         return StoreCopySummary(tools: contents.tools.count, events: contents.events.count, adapterVersions: contents.adapterVersions.count,
