@@ -1,7 +1,8 @@
 // FlatIndex and HNSWIndex at tool-routing sizes: single queries over 10k and 100k vectors
 // (384-d, seeded clustered data), 1000 batched queries, an HNSW build, HNSW search at ef 64,
-// and the replacement of one vector in a published 100k graph. Data and indexes are lazy globals, made once per benchmark process; the 100k graph
-// is cached under .build/bench-cache. Side-by-side figures against FAISS, hnswlib and USearch
+// the replacement of one vector in a published 100k graph, and lexical search over the 10k-tool
+// catalogue compare/run-lexical-compare.sh writes. Data and indexes are lazy globals, made once
+// per benchmark process; the 100k graph is cached under .build/bench-cache. Side-by-side figures against FAISS, hnswlib and USearch
 // come from compare/run-index-compare.sh.
 import Benchmark
 import Foundation
@@ -43,6 +44,22 @@ let toolsPath = here.appendingPathComponent("../../../../shared/datasets/metatoo
 let tools: (data: Matrix, index: FlatIndex)? = {
     guard let data = (try? NPYFile.read(toolsPath)).map(Matrix.init) else { return nil }
     return (data, flatIndex(data))
+}()
+
+/// The 10k-tool lexical catalogue and queries `LexicalBench --write` leaves under
+/// .build/compare/lexical (Benchmarks/compare/run-lexical-compare.sh writes them), when present.
+let lexicalFolder = here.appendingPathComponent("../../.build/compare/lexical").standardized.path
+let lexical: (index: LexicalIndex, queries: [String])? = {
+    func texts(_ file: String) -> [String]? {
+        guard let text = try? String(contentsOfFile: lexicalFolder + "/" + file, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])?["text"]
+        }
+    }
+    guard let catalogue = texts("catalogue.jsonl"), let queries = texts("queries.jsonl"), !queries.isEmpty else { return nil }
+    var index = try! LexicalIndex(fields: [LexicalField(name: "text")])
+    for (i, text) in catalogue.enumerated() { try! index.add([text], id: .number(Int64(i))) }
+    return (index, queries)
 }()
 
 let benchmarks: @Sendable () -> Void = {
@@ -91,6 +108,12 @@ let benchmarks: @Sendable () -> Void = {
         for i in benchmark.scaledIterations { try replace(i + 1) }
         benchmark.stopMeasurement()
         blackHole(published)
+    }
+    if FileManager.default.fileExists(atPath: lexicalFolder + "/catalogue.jsonl") {
+        Benchmark("lexical top-10, 10k tools (LexicalBench catalogue, metatool queries)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+            guard let lexical else { return }
+            for i in benchmark.scaledIterations { blackHole(try lexical.index.search(lexical.queries[i % lexical.queries.count], k: 10)) }
+        }
     }
     if FileManager.default.fileExists(atPath: toolsPath) {
         Benchmark("flat single query, metatool tools (199 × 384)", configuration: .init(scalingFactor: .kilo)) { benchmark in

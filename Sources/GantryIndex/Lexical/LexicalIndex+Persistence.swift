@@ -118,5 +118,6 @@ extension LexicalIndex {
         live = Array(repeating: true, count: n)
         liveCount = n
         totalLengths = (0..<width).map { f in stride(from: f, to: lengths.count, by: width).reduce(0) { $0 + Int(lengths[$1]) } }
+        maxLengths = Self.longest(lengths, fields: width)
     }
 }

@@ -27,6 +27,9 @@ public struct LexicalIndex: Sendable {
     var lengths: [UInt32] = []
     /// Per field, the total length over live documents.
     var totalLengths: [Int]
+    /// Per field, the longest length of a document held (or held before: it only grows until a
+    /// compaction or a load recomputes it).
+    var maxLengths: [UInt32]
     var liveCount = 0
     var termIDs: [String: Int32] = [:]
     /// Per term: its documents' slots (ascending), their counts (`fields.count` per posting), and
@@ -52,6 +55,7 @@ public struct LexicalIndex: Sendable {
         self.fields = fields
         self.k1 = k1
         totalLengths = Array(repeating: 0, count: fields.count)
+        maxLengths = Array(repeating: 0, count: fields.count)
     }
 
     /// The number of documents held.
@@ -78,6 +82,7 @@ public struct LexicalIndex: Sendable {
             let length = UInt32(min(terms.count, Int(UInt32.max)))
             lengths.append(length)
             totalLengths[field] += Int(length)
+            maxLengths[field] = max(maxLengths[field], length)
             for term in terms {
                 let termID = termIDs[term] ?? newTerm(term)
                 var fieldCounts = counts[termID] ?? Array(repeating: 0, count: fields.count)
@@ -117,6 +122,11 @@ public struct LexicalIndex: Sendable {
         if live.count - liveCount > max(64, liveCount) { compact() }
     }
 
+    /// Per field, the longest of `lengths` (`fields` per document).
+    static func longest(_ lengths: [UInt32], fields: Int) -> [UInt32] {
+        (0..<fields).map { f in stride(from: f, to: lengths.count, by: fields).reduce(0) { max($0, lengths[$1]) } }
+    }
+
     /// Rebuilds the postings without tombstones (slots renumbered in order).
     mutating func compact() {
         var newSlot = [Int32](repeating: -1, count: live.count), next: Int32 = 0
@@ -136,6 +146,7 @@ public struct LexicalIndex: Sendable {
         }
         lengths = live.indices.filter { live[$0] }.flatMap { lengths[$0 * width ..< ($0 + 1) * width] }
         documentTerms = live.indices.filter { live[$0] }.map { documentTerms[$0] }
+        maxLengths = Self.longest(lengths, fields: width)
         idMap.compact(removing: Set(live.indices.filter { !live[$0] }))
         live = Array(repeating: true, count: liveCount)
     }
@@ -145,25 +156,68 @@ public struct LexicalIndex: Sendable {
     func slotScores(_ query: String) -> [Float] {
         var scores = [Float](repeating: 0, count: live.count)
         guard liveCount > 0 else { return scores }
-        let width = fields.count, n = Float(liveCount)
-        let averages = totalLengths.map { max(Float($0) / n, Float.leastNormalMagnitude) }
-        let queryTerms = Set(ToolTokenizer.terms(query).compactMap { termIDs[$0] })
-        for termID in queryTerms.sorted() {
+        let width = fields.count, n = Float(liveCount), k1 = k1
+        // Per field, w_f / (1 − b_f + b_f · length / avglen_f) for the lengths held (up to a cap):
+        // one division per length and query instead of one per posting and field.
+        var table = [Float](), starts = [Int](), ends = [Int]()  // field f's factors at table[starts[f] ..< ends[f]]
+        for f in fields.indices {
+            let field = fields[f], average = max(Float(totalLengths[f]) / n, .leastNormalMagnitude)
+            starts.append(table.count)
+            table += (0...min(Int(maxLengths[f]), Self.factorTableLimit)).map { field.weight / (1 - field.b + field.b * Float($0) / average) }
+            ends.append(table.count)
+        }
+        var seen = Set<Int32>()
+        let tombstones = live.count > liveCount
+        for term in ToolTokenizer.terms(query) {
+            guard let termID = termIDs[term], seen.insert(termID).inserted else { continue }
             let df = Float(documentFrequency[Int(termID)])
             guard df > 0 else { continue }
             let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-            let slots = postingSlots[Int(termID)], counts = postingCounts[Int(termID)]
-            for (i, slot) in slots.enumerated() where live[Int(slot)] {
-                var tf: Float = 0
-                for f in 0..<width where counts[i * width + f] > 0 {
-                    let field = fields[f]
-                    let norm = 1 - field.b + field.b * Float(lengths[Int(slot) * width + f]) / averages[f]
-                    tf += field.weight * Float(counts[i * width + f]) / norm
+            postingSlots[Int(termID)].withUnsafeBufferPointer { slots in
+                postingCounts[Int(termID)].withUnsafeBufferPointer { counts in
+                    lengths.withUnsafeBufferPointer { lengths in
+                        live.withUnsafeBufferPointer { live in
+                            table.withUnsafeBufferPointer { table in
+                                scores.withUnsafeMutableBufferPointer { scores in
+                                    if width == 1, !tombstones {  // the common case: one field, no removals
+                                        let end = ends[0]
+                                        for i in 0..<slots.count {
+                                            let slot = Int(slots[i]), length = Int(lengths[slot])
+                                            let tf = Float(counts[i]) * (length < end ? table[length] : factor(0, length, n))
+                                            scores[slot] += idf * tf / (k1 + tf)
+                                        }
+                                        return
+                                    }
+                                    for i in 0..<slots.count {
+                                        let slot = Int(slots[i])
+                                        guard live[slot] else { continue }
+                                        var tf: Float = 0
+                                        for f in 0..<width {
+                                            let count = counts[i * width + f]
+                                            guard count > 0 else { continue }
+                                            let length = Int(lengths[slot * width + f]), at = starts[f] + length
+                                            tf += Float(count) * (at < ends[f] ? table[at] : factor(f, length, n))
+                                        }
+                                        scores[slot] += idf * tf / (k1 + tf)
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                scores[Int(slot)] += idf * tf / (k1 + tf)
             }
         }
         return scores
+    }
+
+    /// The longest field length whose normalisation factor a search tabulates; longer fields
+    /// (rare: a description of thousands of terms) compute theirs directly.
+    static let factorTableLimit = 4_096
+
+    /// Field `f`'s normalisation factor at `length` among `n` documents, computed directly.
+    private func factor(_ f: Int, _ length: Int, _ n: Float) -> Float {
+        let field = fields[f], average = max(Float(totalLengths[f]) / n, .leastNormalMagnitude)
+        return field.weight / (1 - field.b + field.b * Float(length) / average)
     }
 
     /// The BM25F score of every document for `query`, in the order they were added (removed
@@ -179,13 +233,13 @@ public struct LexicalIndex: Sendable {
     public func search(_ query: String, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         guard k > 0 else { throw .invalidParameter("k must be positive, not \(k)") }
         var scores = slotScores(query)
-        for slot in live.indices where !live[slot] { scores[slot] = .nan }
         if let filter {
             var allowed = [Bool](repeating: false, count: scores.count)
             for slot in idMap.allowedSlots(filter) { allowed[Int(slot)] = true }
             for slot in scores.indices where !allowed[slot] { scores[slot] = .nan }
         }
-        for slot in scores.indices where scores[slot] == 0 { scores[slot] = .nan }
-        return SIMDKernels.topK(scores, k: k).map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
+        // Documents without a query term score 0 (tombstones too: their postings are skipped), and
+        // every match scores above 0: they fill the list only once the matches run out, and are cut.
+        return SIMDKernels.topK(scores, k: k).prefix { $0.score > 0 }.map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
     }
 }
