@@ -2,23 +2,49 @@ import GantryAdapt
 import GantryIndex
 import GantryMath
 
+/// The weights of a tool's fields in a BM25F `LexicalIndex` (`RetrievalDataset.lexicalIndex(fields:)`).
+public struct LexicalFieldWeights: Sendable, Equatable, CustomStringConvertible {
+    /// The tool's name.
+    public var name: Float
+    /// Its description.
+    public var descriptionWeight: Float
+    /// Its parameter names.
+    public var parameters: Float
+
+    /// Field weights (each > 0).
+    public init(name: Float, description: Float, parameters: Float) {
+        (self.name, self.descriptionWeight, self.parameters) = (name, description, parameters)
+    }
+
+    /// `name n, description d, parameters p`.
+    public var description: String { "name \(name), description \(descriptionWeight), parameters \(parameters)" }
+}
+
 extension RetrievalDataset {
-    /// The catalog in a `LexicalIndex` of one field, each tool's embedded text (`Tool.text`:
-    /// name, description and parameter names), with BM25's usual k1 = 1.2 and b = 0.75; ids are
-    /// tool rows.
-    public func lexicalIndex() throws(AdaptError) -> LexicalIndex {
+    /// The catalog in a `LexicalIndex` with BM25's usual k1 = 1.2 and b = 0.75, ids being tool
+    /// rows: one field, each tool's embedded text (`Tool.text`: name, description and parameter
+    /// names), or with `fields` three weighted fields (BM25F).
+    public func lexicalIndex(fields: LexicalFieldWeights? = nil) throws(AdaptError) -> LexicalIndex {
         do {
-            var index = try LexicalIndex(fields: [LexicalField(name: "text")])
-            for (row, tool) in tools.enumerated() { try index.add([tool.text], id: .number(Int64(row))) }
+            guard let fields else {
+                var index = try LexicalIndex(fields: [LexicalField(name: "text")])
+                for (row, tool) in tools.enumerated() { try index.add([tool.text], id: .number(Int64(row))) }
+                return index
+            }
+            var index = try LexicalIndex(fields: [LexicalField(name: "name", weight: fields.name), LexicalField(name: "description", weight: fields.descriptionWeight),
+                                                  LexicalField(name: "parameters", weight: fields.parameters)])
+            for (row, tool) in tools.enumerated() {
+                try index.add([tool.name, tool.description, tool.parameterNames.joined(separator: " ")], id: .number(Int64(row)))
+            }
             return index
         } catch {
             throw .index(error)
         }
     }
 
-    /// Metrics of lexical retrieval (`lexicalIndex()`) for the queries at `indices`.
-    public func evaluateLexical(_ indices: [Int]) throws(AdaptError) -> RetrievalMetrics {
-        let index = try lexicalIndex()
+    /// Metrics of lexical retrieval (`lexicalIndex(fields:)`) for the queries at `indices`.
+    public func evaluateLexical(_ indices: [Int], fields: LexicalFieldWeights? = nil) throws(AdaptError) -> RetrievalMetrics {
+        let index = try lexicalIndex(fields: fields)
         var rankings = [[Int]]()
         rankings.reserveCapacity(indices.count)
         do {
@@ -38,14 +64,14 @@ extension RetrievalDataset {
     /// (cosine of the frozen or adapted vectors) fused with its lexical score (`ScoreFusion`,
     /// `weight` the lexical share), the best 10 ranked.
     public func evaluateHybrid(_ indices: [Int], adapter: LowRankAdapter? = nil, weight: Float,
-                               method: ScoreFusion.Method = .zScore) throws(AdaptError) -> RetrievalMetrics {
-        try evaluateHybrid(indices, adapter: adapter, weights: [weight], method: method)[0]
+                               method: ScoreFusion.Method = .zScore, fields: LexicalFieldWeights? = nil) throws(AdaptError) -> RetrievalMetrics {
+        try evaluateHybrid(indices, adapter: adapter, weights: [weight], method: method, fields: fields)[0]
     }
 
-    /// `evaluateHybrid(_:adapter:weight:method:)` at each of `weights`, sharing the scoring.
+    /// `evaluateHybrid(_:adapter:weight:method:fields:)` at each of `weights`, sharing the scoring.
     public func evaluateHybrid(_ indices: [Int], adapter: LowRankAdapter? = nil, weights: [Float],
-                               method: ScoreFusion.Method = .zScore) throws(AdaptError) -> [RetrievalMetrics] {
-        let index = try lexicalIndex()
+                               method: ScoreFusion.Method = .zScore, fields: LexicalFieldWeights? = nil) throws(AdaptError) -> [RetrievalMetrics] {
+        let index = try lexicalIndex(fields: fields)
         var q: Matrix, t = toolVectors
         do { q = try queryVectors.gatherRows(indices) } catch { throw .math(error) }
         if let adapter {

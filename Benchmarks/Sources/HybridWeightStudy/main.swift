@@ -7,7 +7,10 @@
 // data does on it. With --adapted, the same on the test split through an adapter trained on the
 // train split, and on the queries of tools held out of training (unseen-tools split, seed 1).
 //
-//   cd Benchmarks && swift run -c release HybridWeightStudy --dataset DIR [--dataset DIR …] [--adapted]
+// With --fields, lexical and hybrid (prior weight) MRR@10 with BM25F over three weighted fields
+// (name, description, parameter names) against one field holding the tool's whole text.
+//
+//   cd Benchmarks && swift run -c release HybridWeightStudy --dataset DIR [--dataset DIR …] [--adapted] [--fields]
 import Foundation
 import GantryAdapt
 import GantryEval
@@ -15,7 +18,7 @@ import GantryIndex
 
 let arguments = CommandLine.arguments
 let folders = arguments.indices.filter { arguments[$0] == "--dataset" && $0 + 1 < arguments.count }.map { arguments[$0 + 1] }
-let adapted = arguments.contains("--adapted")
+let adapted = arguments.contains("--adapted"), fieldStudy = arguments.contains("--fields")
 guard !folders.isEmpty else {
     FileHandle.standardError.write(Data("usage: HybridWeightStudy --dataset DIR [--dataset DIR …] [--adapted]\n".utf8))
     exit(64)
@@ -48,6 +51,24 @@ for folder in folders {
         let held = try data.evaluateHybrid(unseen.unseen, adapter: unseenAdapter, weights: weights)
         say("| \(data.name) | unseen tools, adapted: MRR@10 | " + held.map { format($0.mrrAt10) }.joined(separator: " | ") + " | |")
         say("| \(data.name) | unseen tools, adapted: R@10 | " + held.map { format($0.recallAt10) }.joined(separator: " | ") + " | |")
+    }
+}
+
+if fieldStudy {
+    let schemes: [LexicalFieldWeights?] = [nil] + [(1, 1, 1), (2, 1, 1), (3, 1, 1), (2, 1, 0.5), (3, 1, 0.5), (1, 1, 0.5), (0.5, 1, 1)]
+        .map { LexicalFieldWeights(name: $0.0, description: $0.1, parameters: $0.2) }
+    say("\n| fields | " + folders.map { URL(fileURLWithPath: $0).lastPathComponent }.flatMap { ["\($0) lexical (train)", "\($0) hybrid w₀ (train)"] }
+        .joined(separator: " | ") + " |")
+    say("|---|" + String(repeating: "---|", count: folders.count * 2))
+    let datasets = try folders.map { try RetrievalDataset.load(directory: $0) }
+    for scheme in schemes {
+        var cells = [String]()
+        for data in datasets {
+            let train = data.indices(of: .train)
+            cells.append(format(try data.evaluateLexical(train, fields: scheme).mrrAt10))
+            cells.append(format(try data.evaluateHybrid(train, weight: ScoreFusion.priorWeight, fields: scheme).mrrAt10))
+        }
+        say("| \(scheme.map(\.description) ?? "one field, whole text") | " + cells.joined(separator: " | ") + " |")
     }
 }
 
