@@ -137,6 +137,7 @@ let package = Package(
                 .product(name: "GantryAdapt", package: "AgentGantry"),
                 .product(name: "GantryEval", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
             ],
             path: "Sources/HybridWeightStudy"
         ),

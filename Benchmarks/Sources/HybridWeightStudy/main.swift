@@ -10,15 +10,20 @@
 // With --fields, lexical and hybrid (prior weight) MRR@10 with BM25F over three weighted fields
 // (name, description, parameter names) against one field holding the tool's whole text.
 //
-//   cd Benchmarks && swift run -c release HybridWeightStudy --dataset DIR [--dataset DIR …] [--adapted] [--fields]
+// With --learned, the weight `FusionWeightSelection` learns from each dataset's own train queries
+// taken as feedback (a seeded 10% of them, at most 500, to choose; 20%, at most 250, for the gate,
+// as train() holds out), and the test MRR@10 it gives.
+//
+//   cd Benchmarks && swift run -c release HybridWeightStudy --dataset DIR [--dataset DIR …] [--adapted] [--fields] [--learned]
 import Foundation
 import GantryAdapt
 import GantryEval
 import GantryIndex
+import GantryMath
 
 let arguments = CommandLine.arguments
 let folders = arguments.indices.filter { arguments[$0] == "--dataset" && $0 + 1 < arguments.count }.map { arguments[$0 + 1] }
-let adapted = arguments.contains("--adapted"), fieldStudy = arguments.contains("--fields")
+let adapted = arguments.contains("--adapted"), fieldStudy = arguments.contains("--fields"), learned = arguments.contains("--learned")
 guard !folders.isEmpty else {
     FileHandle.standardError.write(Data("usage: HybridWeightStudy --dataset DIR [--dataset DIR …] [--adapted]\n".utf8))
     exit(64)
@@ -69,6 +74,30 @@ if fieldStudy {
             cells.append(format(try data.evaluateHybrid(train, weight: ScoreFusion.priorWeight, fields: scheme).mrrAt10))
         }
         say("| \(scheme.map(\.description) ?? "one field, whole text") | " + cells.joined(separator: " | ") + " |")
+    }
+}
+
+if learned {
+    say("\n| dataset | learned weight | why | test MRR@10 at the prior → learned |")
+    say("|---|---|---|---|")
+    for folder in folders {
+        let data = try RetrievalDataset.load(directory: folder)
+        var rng = SplitMix64(seed: 11)
+        let train = data.indices(of: .train).shuffled(using: &rng)
+        let selectionCount = min(500, train.count / 10), gateCount = min(250, train.count / 5)
+        let index = try data.lexicalIndex()
+        func examples(_ rows: ArraySlice<Int>) throws -> [FusionWeightSelection.Example] {
+            let queries = try data.queryVectors.gatherRows(Array(rows))
+            let dense = try Matrix.product(queries, data.toolVectors, transposeB: true)
+            return rows.enumerated().map { i, row in
+                .init(dense: Array(dense.row(i)), lexical: index.scores(data.queries[row].text), relevant: data.queries[row].tools, request: row)
+            }
+        }
+        let outcome = try FusionWeightSelection.choose(selection: try examples(train[..<selectionCount]),
+                                                       gate: try examples(train[selectionCount..<(selectionCount + gateCount)]),
+                                                       prior: ScoreFusion.priorWeight)
+        let test = try data.evaluateHybrid(data.indices(of: .test), weights: [ScoreFusion.priorWeight, outcome.weight]).map(\.mrrAt10)
+        say("| \(data.name) | \(outcome.weight) | \(outcome.reason) | \(format(test[0])) → \(format(test[1])) |")
     }
 }
 
