@@ -21,9 +21,13 @@ public enum FusionWeightSelection {
     /// tools (positions in those score lists) and the request it belongs to (examples of one
     /// request weigh as one).
     public struct Example: Sendable {
+        /// Every tool's dense score (cosine of the frozen or adapted vectors).
         public var dense: [Float]
+        /// Every tool's lexical (BM25F) score, in the same order.
         public var lexical: [Float]
+        /// The positions of the correct tools.
         public var relevant: [Int]
+        /// The distinct request the example belongs to (`RequestGroups`).
         public var request: Int
 
         /// An example; `dense` and `lexical` have one score per tool.
