@@ -7,29 +7,41 @@ import Foundation
 /// SQLite file.
 struct StoreTransfer {
     let from: StoreLocation, to: StoreLocation
+    /// A backup: the new file is left exactly as written (not opened, so not migrated), and the
+    /// command prints its size instead of what it holds.
+    var leavesTargetUnopened = false
 
     /// Copies `from` into `to` and prints what `to` then holds. A new SQLite file is written
-    /// whole or not at all: a SQLite source by `SQLiteStore.backup(to:)`, any other through a
-    /// temporary store beside it; an existing store must be empty.
+    /// whole or not at all: from a SQLite file by `SQLiteStore.backup(file:to:)` (which never
+    /// writes the source), from PostgreSQL through a temporary store beside it; an existing
+    /// target must be an empty store.
     func run() async throws {
-        let source = try await from.openStore(create: false, hint: "give the SQLite file of an AgentGantry store, or a postgres:// URL")
+        let hint = "give the SQLite file of an AgentGantry store, or a postgres:// URL"
         Self.log("copying \(from) into \(to)")
-        let target: any GantryStore
-        switch to {
-        case .file(let path) where !FileManager.default.fileExists(atPath: path):
+        var target: (any GantryStore)?
+        switch (from, to) {
+        case (.file(let source), .file(let path)) where !FileManager.default.fileExists(atPath: path):
+            try from.requireExisting(hint: hint)
+            try SQLiteStore.backup(file: source, to: path)
+        case (_, .file(let path)) where !FileManager.default.fileExists(atPath: path):
             let path = SQLiteStore.absolutePath(path)
-            if let source = source as? SQLiteStore {
-                try source.backup(to: path)
-            } else {
-                let temporary = path + ".partial-\(UUID().uuidString)"
-                defer { Self.removeStore(temporary) }
-                try await Self.copy(from: source, to: SQLiteStore(path: temporary)).backup(to: path)
-            }
-            target = try SQLiteStore(path: path)
+            let source = try await from.openStore(create: false, hint: hint)
+            let temporary = path + ".partial-\(UUID().uuidString)"
+            defer { Self.removeStore(temporary) }
+            try await Self.copy(from: source, to: SQLiteStore(path: temporary)).backup(to: path)
         default:
-            target = try await Self.copy(from: source, to: to.openStore(create: true, hint: ""))
+            let source = try await from.openStore(create: false, hint: hint)
+            let create = if case .postgres = to { true } else { false }  // an existing file must already be a store
+            target = try await Self.copy(from: source, to: to.openStore(create: create, hint: "copy into a new file, or an empty store"))
         }
-        try await StoreCommand.printSummary(of: target)
+        if leavesTargetUnopened, case .file(let path) = to {
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            print("\(SQLiteStore.absolutePath(path)): a backup of \(bytes) bytes (`gantry store restore --from` it)")
+            return
+        }
+        let opened: any GantryStore
+        if let target { opened = target } else { opened = try await to.openStore(create: false, hint: hint) }
+        try await StoreCommand.printSummary(of: opened)
     }
 
     /// `StoreCopy.copy(from:to:)`, returning the target; prints damaged rows left out.
@@ -80,8 +92,9 @@ extension StoreCommand {
             commandName: "backup",
             abstract: "Back a store up into a new SQLite file while processes keep using it.",
             discussion: """
-                A SQLite store is copied by SQLite's VACUUM INTO (every row as stored); a PostgreSQL store as `gantry store copy` \
-                copies it. The file appears only once it is whole, and an existing file is never replaced. \
+                A SQLite store is copied by SQLite's VACUUM INTO (every row as stored) without being opened as a store, so it is \
+                never migrated or written (a backup taken before an upgrade stays the old version's); a PostgreSQL store as \
+                `gantry store copy` copies it. The file appears only once it is whole, and an existing file is never replaced. \
                 `gantry store restore --from FILE --to STORE` brings it back.
                 """)
 
@@ -96,7 +109,7 @@ extension StoreCommand {
             guard !FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("\(path) exists: a backup goes into a new file (remove it, or give another name)")
             }
-            try await StoreTransfer(from: StoreLocation(from, flag: "--from"), to: target).run()
+            try await StoreTransfer(from: StoreLocation(from, flag: "--from"), to: target, leavesTargetUnopened: true).run()
         }
     }
 

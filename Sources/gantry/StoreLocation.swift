@@ -60,9 +60,10 @@ enum StoreLocation: CustomStringConvertible {
         }
     }
 
-    /// Throws unless a file store exists (commands that must not create one); a database is
-    /// checked by opening it (`openStore(create: false, hint:)`).
-    private func requireExisting(hint: String) throws {
+    /// Throws unless a file store exists (commands that must not create one), looking at the
+    /// file without opening it as a store; a database is checked by opening it
+    /// (`openStore(create: false, hint:)`).
+    func requireExisting(hint: String) throws {
         guard case .file(let path) = self else { return }
         guard FileManager.default.fileExists(atPath: path) else { throw EvalError.missingFile(path: path, hint: hint) }
         guard SQLiteStore.holdsStore(at: path) else {

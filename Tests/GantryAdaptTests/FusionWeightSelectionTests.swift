@@ -4,8 +4,7 @@ import GantryMath
 import Testing
 
 /// The lexical weight learned from held-out requests recovers the weight their labels were
-/// planted with, keeps the prior without enough evidence, and never leaves tools without feedback
-/// below half the prior.
+/// planted with, and keeps the prior without enough evidence.
 @Suite("FusionWeightSelection")
 struct FusionWeightSelectionTests {
     /// Requests over 60 tools whose correct tool is the best under fusion at `planted`: dense
@@ -40,15 +39,24 @@ struct FusionWeightSelectionTests {
         let repeated = Self.examples(300, planted: 0.5, firstRequest: 0, seed: 5).enumerated().map { i, example in
             FusionWeightSelection.Example(dense: example.dense, lexical: example.lexical, relevant: example.relevant, request: i % 10)
         }
-        #expect(try FusionWeightSelection.choose(selection: repeated, gate: [], prior: 0.15).weight == 0.15)
+        let outcome = try FusionWeightSelection.choose(selection: repeated, gate: Self.examples(100, planted: 0.5, firstRequest: 1_000, seed: 9),
+                                                       prior: 0.15)
+        #expect(outcome.weight == 0.15 && outcome.gate == nil && outcome.reason.contains("10 distinct held-out requests"), "\(outcome.reason)")
     }
 
-    /// Labels planted with dense scores alone: tools with feedback get weight 0, tools without
-    /// it keep half the prior.
-    @Test func toolsWithoutFeedbackKeepHalfThePrior() throws {
+    /// Labels planted with dense scores alone: the weight learned is 0.
+    @Test func denseOnlyLabelsLearnWeightZero() throws {
         let outcome = try FusionWeightSelection.choose(selection: Self.examples(300, planted: 0, firstRequest: 0, seed: 6),
                                                        gate: Self.examples(100, planted: 0, firstRequest: 1_000, seed: 7), prior: 0.2)
-        #expect(outcome.weight == 0 && outcome.weightWithoutFeedback == 0.1, "\(outcome)")
+        #expect(outcome.weight == 0, "\(outcome)")
+    }
+
+    /// Examples whose scores do not line up, or whose correct tool is not among them, are refused.
+    @Test func malformedExamplesAreRefused() {
+        let bad = FusionWeightSelection.Example(dense: [0.1, 0.2], lexical: [1], relevant: [0], request: 0)
+        #expect(throws: AdaptError.self) { try FusionWeightSelection.choose(selection: [bad], gate: [], prior: 0.15) }
+        let outside = FusionWeightSelection.Example(dense: [0.1, 0.2], lexical: [1, 0], relevant: [5], request: 0)
+        #expect(throws: AdaptError.self) { try FusionWeightSelection.choose(selection: [outside], gate: [], prior: 0.15) }
     }
 
     /// Labels that no weight explains better than the prior (chance) leave the prior in place.

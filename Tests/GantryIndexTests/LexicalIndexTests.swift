@@ -22,7 +22,8 @@ struct LexicalIndexTests {
     }
 
     /// BM25F written out plainly, in Double, over the documents held.
-    static func reference(_ documents: [(id: VectorID, texts: [String])], query: String, k1: Double = 1.2) -> [VectorID: Double] {
+    static func reference(_ documents: [(id: VectorID, texts: [String])], query: String, fields: [LexicalField] = fields,
+                          k1: Double = 1.2) -> [VectorID: Double] {
         let terms = documents.map { $0.texts.map(ToolTokenizer.terms) }
         let n = Double(documents.count)
         let averages = fields.indices.map { f in terms.reduce(0.0) { $0 + Double($1[f].count) } / n }
@@ -47,7 +48,7 @@ struct LexicalIndexTests {
 
     static func expectMatchesReference(_ index: LexicalIndex, _ documents: [(id: VectorID, texts: [String])], queries: [String]) throws {
         for query in queries {
-            let expected = reference(documents, query: query)
+            let expected = reference(documents, query: query, fields: index.fields)
             let found = try index.search(query, k: documents.count + 1)
             #expect(found.count == expected.count, "\(query): \(found.count) hits, the reference scores \(expected.count) documents")
             for hit in found {
@@ -68,14 +69,32 @@ struct LexicalIndexTests {
         try Self.expectMatchesReference(index, documents, queries: queries)
     }
 
+    /// One field (the path most indexes take) equals the reference too.
+    @Test func oneFieldScoresEqualTheReference() throws {
+        var rng = SplitMix64(seed: 9)
+        var index = try LexicalIndex(fields: [LexicalField(name: "text", weight: 1, b: 0.75)])
+        let documents = (0..<150).map { (id: VectorID.number(Int64($0)), texts: [Self.document(&rng).joined(separator: " ")]) }
+        for document in documents { try index.add(document.texts, id: document.id) }
+        try Self.expectMatchesReference(index, documents, queries: (0..<30).map { _ in Self.document(&rng)[1] })
+        #expect(try index.search("user", k: .max).count <= documents.count)  // k past the documents: no huge allocation
+        #expect(try index.search("user", k: 0).isEmpty)
+    }
+
     /// Removing documents updates every statistic at once; removing most of them compacts the
-    /// postings, and scores still equal the reference over what is left.
-    @Test func removalsKeepScoresExact() throws {
+    /// postings (terms only removed documents held are dropped), and scores still equal the
+    /// reference over what is left — with three fields, and with one (its own loop).
+    @Test(arguments: [3, 1])
+    func removalsKeepScoresExact(fieldCount: Int) throws {
         var rng = SplitMix64(seed: 42)
-        var index = try LexicalIndex(fields: Self.fields)
-        var documents = (0..<400).map { (id: VectorID.name("tool_\($0)"), texts: Self.document(&rng)) }
+        var index = try LexicalIndex(fields: fieldCount == 3 ? Self.fields : [LexicalField(name: "text")])
+        var documents = (0..<400).map { i in
+            let texts = Self.document(&rng)
+            return (id: VectorID.name("tool_\(i)"), texts: fieldCount == 3 ? texts : [texts.joined(separator: " ") + " only\(i)"])
+        }
         for document in documents { try index.add(document.texts, id: document.id) }
         let queries = (0..<20).map { _ in Self.document(&rng)[1] }
+        try Self.expectMatchesReference(index, documents, queries: queries)
+        let termsBefore = index.termCount
         for fraction in [0.1, 0.8] {  // a few tombstones, then enough to compact
             let removing = documents.indices.filter { _ in Double(rng.next() % 1000) / 1000 < fraction }
             for i in removing { try index.remove(documents[i].id) }
@@ -83,10 +102,12 @@ struct LexicalIndexTests {
             #expect(index.count == documents.count)
             try Self.expectMatchesReference(index, documents, queries: queries)
         }
+        if fieldCount == 1 { #expect(index.termCount < termsBefore, "compaction kept the terms of removed documents") }
         let again = documents[0]
         try index.remove(again.id)
-        try index.add(again.texts, id: again.id)  // an id removed may be added again
-        #expect(index.contains(again.id) && index.count == documents.count)
+        try index.add(again.texts, id: again.id)  // an id removed may be added again, and is found
+        #expect(index.contains(again.id) && index.count == documents.count && index.ids.last == again.id)
+        try Self.expectMatchesReference(index, documents, queries: queries)
     }
 
     @Test func filtersApplyWhileSelecting() throws {
@@ -125,7 +146,8 @@ struct LexicalIndexTests {
         }
         #expect(throws: IndexError.duplicateID(1)) { try index.add(["x", "y", "z"], id: 1) }
         #expect(throws: IndexError.unknownID(9)) { try index.remove(9) }
-        #expect(throws: IndexError.self) { try index.search("a", k: 0) }
+        #expect(throws: IndexError.self) { try index.search("a", k: -1) }
+        #expect(throws: IndexError.self) { try LexicalIndex(fields: [LexicalField(name: String(repeating: "n", count: 300))]) }
         #expect(index.count == 1 && index.termCount == 3)
     }
 }

@@ -75,16 +75,44 @@ extension SQLiteStore {
     }
 
     /// Writes a consistent copy of the store to a new SQLite file at `path`, while other
-    /// processes keep using the store: SQLite's `VACUUM INTO` (a compacted copy of one snapshot,
-    /// every row as stored, damaged and quarantined ones too) into a temporary file beside
-    /// `path`, synced and then linked to `path` — so `path` is either absent or a whole backup,
-    /// and an existing file is never replaced.
+    /// processes keep using the store (`backup(file:to:)` of this store's connection; an
+    /// in-memory store too).
     ///
-    /// - Throws: `GantryError.invalidInput` when `path` exists; store errors.
+    /// - Throws: `GantryError.invalidInput` when `path` (or a `-wal`/`-shm` file of that name)
+    ///   exists; store errors.
     public func backup(to path: String) throws(GantryError) {
-        let target = Self.absolute(path)
-        guard !FileManager.default.fileExists(atPath: target) else {
-            throw .invalidInput("\(target) exists: a copy goes into a new file (remove it, or give another name)")
+        try Self.vacuum(database, from: location, into: path)
+    }
+
+    /// Writes a consistent copy of the SQLite store at `file` to a new file at `path` without
+    /// opening it as a store, so nothing is written to it — no migration, no expand step: a
+    /// backup taken before an upgrade stays the old version's. SQLite's `VACUUM INTO` (a
+    /// compacted copy of one snapshot, every row as stored, damaged and quarantined ones too) on a
+    /// read-only connection, into a temporary file beside `path` that is synced and then linked
+    /// to `path` — so `path` is either absent or a whole backup, and an existing file is never
+    /// replaced.
+    ///
+    /// - Throws: `GantryError.invalidInput` when `file` is not an AgentGantry store or `path` (or
+    ///   a `-wal`/`-shm` file of that name, which SQLite would read as part of it) exists; store
+    ///   errors.
+    public static func backup(file: String, to path: String) throws(GantryError) {
+        let source = absolute(file)
+        guard holdsStore(at: source) else { throw .invalidInput("\(source) is not an AgentGantry store (no store tables in it)") }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let database: DatabaseQueue
+        do { database = try DatabaseQueue(path: source, configuration: configuration) } catch {
+            throw .store("cannot open \(source) to back it up: \(error)")
+        }
+        try vacuum(database, from: source, into: path)
+    }
+
+    /// `VACUUM INTO` a temporary beside `path`, fsync, then `link()` to `path`.
+    private static func vacuum(_ database: DatabaseQueue, from location: String, into path: String) throws(GantryError) {
+        let target = absolute(path)
+        for name in [target, target + "-wal", target + "-shm"] where FileManager.default.fileExists(atPath: name) {
+            throw .invalidInput("\(name) exists: a copy goes into a new file (remove it, or give another name)")
         }
         let temporary = target + ".partial-\(UUID().uuidString)"
         defer { unlink(temporary) }

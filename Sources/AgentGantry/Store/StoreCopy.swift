@@ -18,7 +18,7 @@ public enum StoreCopy {
     @discardableResult
     public static func copy(from source: any GantryStore, to target: any GantryStore) async throws(GantryError) -> StoreCopySummary {
         try target.checkWritable()
-        guard source !== target, source.location != target.location else {
+        guard source !== target, !(source.isShared && target.isShared && source.location == target.location) else {
             throw .invalidInput("\(source.location) is both the source and the target: a copy goes into another, new store")
         }
         let contents = try await source.contents()

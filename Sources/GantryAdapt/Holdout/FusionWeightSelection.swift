@@ -9,11 +9,10 @@ import GantryMath
 /// that, the grid weight with the best MRR@10 on the selection requests is the candidate, and it
 /// replaces the prior only when `TrainingGate` finds it better on the gate requests (mean gain at
 /// least `margin`, conclusively): never worse than the prior on requests neither step chose on.
-/// Tools without feedback (new tools, where the adapter knows nothing and words matter most) never
-/// get less than half the prior (`weightWithoutFeedback`).
+/// A tie with the prior keeps the prior.
 public enum FusionWeightSelection {
     /// The weights tried: 0 to 0.6 in steps of 0.05 (no dataset measured favoured more).
-    public static let grid: [Float] = (0...12).map { Float($0) * 0.05 }
+    public static let grid: [Float] = (0...12).map { Float($0) / 20 }
     /// Fewest selection requests a weight is chosen on (below, the prior serves).
     public static let minimumRequests = 50
 
@@ -38,10 +37,8 @@ public enum FusionWeightSelection {
 
     /// What was chosen, and on what evidence.
     public struct Outcome: Sendable, Equatable {
-        /// The weight to serve for tools with feedback.
+        /// The weight to serve.
         public var weight: Float
-        /// The weight for tools without feedback: never below half the prior.
-        public var weightWithoutFeedback: Float
         /// Mean MRR@10 of the selection requests at each `grid` weight (empty below `minimumRequests`).
         public var selectionMRR: [Double]
         /// The gate's decision between the best grid weight and the prior (nil when none was made).
@@ -56,22 +53,31 @@ public enum FusionWeightSelection {
                               confidence: Double = 0.95) throws(AdaptError) -> Outcome {
         guard (0...1).contains(prior) else { throw .invalidSetting("the prior lexical weight must be within 0...1, not \(prior)") }
         func keepPrior(_ reason: String, _ mrr: [Double] = [], _ gate: GateDecision? = nil) -> Outcome {
-            Outcome(weight: prior, weightWithoutFeedback: prior, selectionMRR: mrr, gate: gate, reason: reason)
+            Outcome(weight: prior, selectionMRR: mrr, gate: gate, reason: reason)
         }
+        for example in selection + gate {
+            guard example.dense.count == example.lexical.count, example.relevant.allSatisfy({ example.dense.indices.contains($0) }) else {
+                throw .invalidSetting("an example needs one dense and one lexical score per tool (\(example.dense.count) and "
+                                      + "\(example.lexical.count)), and correct tools among them (\(example.relevant))")
+            }
+        }
+        let (selection, gate) = (selection.filter { !$0.relevant.isEmpty }, gate.filter { !$0.relevant.isEmpty })
         let requests = Set(selection.map(\.request)).count
         guard requests >= minimumRequests else {
             return keepPrior("\(requests) distinct held-out requests; a weight is chosen on at least \(minimumRequests)")
         }
         let mrr = grid.map { weight in perRequestMean(selection.map { reciprocalRank($0, weight) }, selection.map(\.request)) }
         let best = grid.indices.max { mrr[$0] < mrr[$1] }!
-        guard grid[best] != prior else { return keepPrior("the prior is the best weight on the selection requests", mrr) }
+        guard grid[best] != prior, !grid.indices.contains(where: { grid[$0] == prior && mrr[$0] >= mrr[best] }) else {
+            return keepPrior("the prior is the best weight on the selection requests", mrr)
+        }
         let decision = try TrainingGate.decide(current: gate.map { reciprocalRank($0, prior) }, candidate: gate.map { reciprocalRank($0, grid[best]) },
                                                requests: gate.map(\.request), margin: margin, confidence: confidence)
         guard decision.passed else {
             return keepPrior("weight \(grid[best]) was best on the selection requests but not conclusively better on the gate's "
                              + "(MRR@10 \(rounded(decision.currentMRR)) → \(rounded(decision.candidateMRR)) on \(decision.requests) requests)", mrr, decision)
         }
-        return Outcome(weight: grid[best], weightWithoutFeedback: max(grid[best], prior / 2), selectionMRR: mrr, gate: decision,
+        return Outcome(weight: grid[best], selectionMRR: mrr, gate: decision,
                        reason: "weight \(grid[best]) beat the prior \(prior) on \(decision.requests) gate requests "
                            + "(MRR@10 \(rounded(decision.currentMRR)) → \(rounded(decision.candidateMRR)))")
     }
@@ -91,6 +97,7 @@ public enum FusionWeightSelection {
     static func perRequestMean(_ values: [Double], _ requests: [Int]) -> Double {
         var sums = [Int: (Double, Int)]()
         for (value, request) in zip(values, requests) { sums[request, default: (0, 0)].0 += value; sums[request, default: (0, 0)].1 += 1 }
-        return sums.isEmpty ? 0 : sums.values.reduce(0) { $0 + $1.0 / Double($1.1) } / Double(sums.count)
+        // In request order: the same sum, to the last bit, in every run.
+        return sums.isEmpty ? 0 : sums.keys.sorted().reduce(0) { $0 + sums[$1]!.0 / Double(sums[$1]!.1) } / Double(sums.count)
     }
 }

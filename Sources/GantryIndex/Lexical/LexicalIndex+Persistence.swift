@@ -76,9 +76,9 @@ extension LexicalIndex {
     private mutating func decode(_ documentCount: UInt64, terms termCount: UInt64, from reader: inout BinaryReader) throws(FileFormatError) {
         let path = reader.path, width = fields.count
         func malformed(_ reason: String) -> FileFormatError { .malformed(path: path, reason: reason) }
-        // An id takes at least 9 bytes and a length 4 per field; a term at least 8 (its text's
-        // length and its number of postings).
-        guard documentCount <= UInt64(reader.remaining / (9 + 4 * width)) else { throw malformed("\(documentCount) documents do not fit the file") }
+        // An id takes at least 5 bytes (a name's kind and length) and a length 4 per field; a
+        // term at least 8 (its text's length and its number of postings).
+        guard documentCount <= UInt64(reader.remaining / (5 + 4 * width)) else { throw malformed("\(documentCount) documents do not fit the file") }
         let n = Int(documentCount)
         let ids = try IndexFile.readIDs(n, from: &reader)
         idMap = try IDMap(loading: ids, from: path)

@@ -10,10 +10,11 @@ import GantryMath
 ///
 /// Storage: a term dictionary; per term, its postings in two contiguous arrays (document slots
 /// ascending, and each posting's counts per field); per document, its field lengths. A removed
-/// document leaves a tombstone (statistics drop it at once); the index compacts itself when
-/// tombstones outnumber live documents. A search scores every document holding a query term
-/// (exhaustively, so the scores equal the formula), then selects the best `k` with filters
-/// applied while selecting, as the other indexes do.
+/// document leaves a tombstone (statistics drop it at once); the index compacts itself — slots
+/// renumbered, terms no document holds dropped — when tombstones outnumber live documents and
+/// 64. A search scores every document holding a query term (exhaustively, so the scores equal the
+/// formula), then selects the best `k` among them; a filter masks the documents it leaves out
+/// first, so a search still returns `k` hits when `k` allowed documents match.
 public struct LexicalIndex: Sendable {
     /// The fields every document has, in order.
     public let fields: [LexicalField]
@@ -47,7 +48,11 @@ public struct LexicalIndex: Sendable {
         guard Set(fields.map(\.name)).count == fields.count else {
             throw .invalidParameter("field names must be distinct: \(fields.map(\.name))")
         }
+        guard fields.count <= 64 else { throw .invalidParameter("a lexical index has at most 64 fields, not \(fields.count)") }
         for field in fields {
+            guard !field.name.isEmpty, field.name.utf8.count <= 256 else {
+                throw .invalidParameter("a field's name must be 1 to 256 bytes long, not \(field.name.utf8.count)")
+            }
             guard field.weight.isFinite, field.weight > 0 else { throw .invalidParameter("field \(field.name): weight must be > 0, not \(field.weight)") }
             guard (0...1).contains(field.b) else { throw .invalidParameter("field \(field.name): b must be within 0...1, not \(field.b)") }
         }
@@ -64,7 +69,8 @@ public struct LexicalIndex: Sendable {
     /// Whether `id` is indexed.
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
-    /// The number of distinct terms ever indexed (those of removed documents until compaction).
+    /// The number of distinct terms indexed (those only removed documents held stay until the
+    /// next compaction).
     public var termCount: Int { termIDs.count }
 
     /// Adds a document: one text per field, in `fields` order. Throws `IndexError.duplicateID`
@@ -135,17 +141,25 @@ public struct LexicalIndex: Sendable {
             next += 1
         }
         let width = fields.count
-        for termID in postingSlots.indices {
+        // Terms no live document holds are dropped; the others are renumbered in order.
+        var newTermID = [Int32](repeating: -1, count: postingSlots.count), kept: Int32 = 0
+        var slotsKept = [[Int32]](), countsKept = [[UInt16]](), frequenciesKept = [Int32]()
+        for termID in postingSlots.indices where documentFrequency[termID] > 0 {
             var slots = [Int32](), counts = [UInt16]()
             for (i, slot) in postingSlots[termID].enumerated() where live[Int(slot)] {
                 slots.append(newSlot[Int(slot)])
                 counts += postingCounts[termID][i * width ..< (i + 1) * width]
             }
-            postingSlots[termID] = slots
-            postingCounts[termID] = counts
+            slotsKept.append(slots)
+            countsKept.append(counts)
+            frequenciesKept.append(documentFrequency[termID])
+            newTermID[termID] = kept
+            kept += 1
         }
+        (postingSlots, postingCounts, documentFrequency) = (slotsKept, countsKept, frequenciesKept)
+        termIDs = termIDs.compactMapValues { newTermID[Int($0)] >= 0 ? newTermID[Int($0)] : nil }
         lengths = live.indices.filter { live[$0] }.flatMap { lengths[$0 * width ..< ($0 + 1) * width] }
-        documentTerms = live.indices.filter { live[$0] }.map { documentTerms[$0] }
+        documentTerms = live.indices.filter { live[$0] }.map { documentTerms[$0].map { newTermID[Int($0)] } }
         maxLengths = Self.longest(lengths, fields: width)
         idMap.compact(removing: Set(live.indices.filter { !live[$0] }))
         live = Array(repeating: true, count: liveCount)
@@ -220,8 +234,14 @@ public struct LexicalIndex: Sendable {
         return field.weight / (1 - field.b + field.b * Float(length) / average)
     }
 
-    /// The BM25F score of every document for `query`, in the order they were added (removed
-    /// documents left out); 0 for documents holding none of its terms. What fusion normalises.
+    /// The ids of the documents held, in the order `scores(_:)` gives their scores: the order
+    /// they were added, removed documents left out (a document removed and added again comes last).
+    public var ids: [VectorID] {
+        live.count == liveCount ? idMap.ids : live.indices.filter { live[$0] }.map { idMap.ids[$0] }
+    }
+
+    /// The BM25F score of every document for `query`, in the order of `ids`; 0 for documents
+    /// holding none of its terms. What fusion normalises.
     public func scores(_ query: String) -> [Float] {
         let scores = slotScores(query)
         return live.count == liveCount ? scores : live.indices.filter { live[$0] }.map { scores[$0] }
@@ -231,7 +251,8 @@ public struct LexicalIndex: Sendable {
     /// documents without any of the query's terms are not returned. With `filter`, only allowed
     /// documents are considered.
     public func search(_ query: String, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
-        guard k > 0 else { throw .invalidParameter("k must be positive, not \(k)") }
+        guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
+        guard k > 0, liveCount > 0 else { return [] }
         var scores = slotScores(query)
         if let filter {
             var allowed = [Bool](repeating: false, count: scores.count)
@@ -240,6 +261,6 @@ public struct LexicalIndex: Sendable {
         }
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
         // every match scores above 0: they fill the list only once the matches run out, and are cut.
-        return SIMDKernels.topK(scores, k: k).prefix { $0.score > 0 }.map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
+        return SIMDKernels.topK(scores, k: min(k, liveCount)).prefix { $0.score > 0 }.map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
     }
 }

@@ -23,21 +23,34 @@ public enum ScoreFusion {
         case reciprocalRank
     }
 
-    /// `scores` as z-scores: mean 0, standard deviation 1 (all 0 when every score is equal).
+    /// `scores` as z-scores: mean 0, standard deviation 1 over the finite scores (all 0 when they
+    /// are equal). A non-finite score (NaN, infinity) is no evidence: its z-score is 0 and it does
+    /// not enter the statistics.
     public static func zScores(_ scores: [Float]) -> [Float] {
-        guard !scores.isEmpty else { return [] }
-        var sum = 0.0, squares = 0.0
-        for score in scores { sum += Double(score); squares += Double(score) * Double(score) }
-        let n = Double(scores.count), mean = sum / n
-        let deviation = (max(0, squares / n - mean * mean)).squareRoot()
+        var sum = 0.0, squares = 0.0, n = 0.0
+        for score in scores where score.isFinite {
+            sum += Double(score)
+            squares += Double(score) * Double(score)
+            n += 1
+        }
+        guard n > 0 else { return Array(repeating: 0, count: scores.count) }
+        let mean = sum / n, deviation = (max(0, squares / n - mean * mean)).squareRoot()
         guard deviation > 1e-12 * max(1, abs(mean)) else { return Array(repeating: 0, count: scores.count) }
-        return scores.map { Float((Double($0) - mean) / deviation) }
+        return scores.map { $0.isFinite ? Float((Double($0) - mean) / deviation) : 0 }
     }
 
-    /// The fused score of each document: `weight` (0...1) is the lexical share; 0 gives the dense
-    /// order, 1 the lexical order.
+    /// The fused score of each document: `weight` is the lexical share (clamped to 0...1); 0
+    /// gives the dense order, 1 the lexical order.
+    ///
+    /// Under `.zScore` the lexical side's spread depends on how many documents match: when few of
+    /// a large catalogue do, each stands many deviations above the mean (a lone match among N
+    /// documents at √(N − 1)), so a lexical match weighs more in a large catalogue than in a small
+    /// one at the same weight. That is what the per-query statistics say — the match is rare —,
+    /// but it is why a weight chosen on small catalogues is a prior to be learned from each
+    /// store's feedback (`FusionWeightSelection`), not a constant.
     public static func fuse(dense: [Float], lexical: [Float], weight: Float, method: Method = .zScore) -> [Float] {
         precondition(dense.count == lexical.count, "one dense and one lexical score per document")
+        let weight = weight.isNaN ? 0 : min(max(weight, 0), 1)
         switch method {
         case .zScore:
             let (d, l) = (zScores(dense), zScores(lexical))
@@ -50,8 +63,9 @@ public enum ScoreFusion {
         }
     }
 
-    /// Each score's rank from 1 (best), ties to the earlier document.
+    /// Each score's rank from 1 (best), ties to the earlier document; non-finite scores rank last.
     static func ranks(_ scores: [Float]) -> [Int] {
+        let scores = scores.map { $0.isFinite ? $0 : -.infinity }
         var rank = [Int](repeating: 0, count: scores.count)
         for (position, index) in scores.indices.sorted(by: { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }).enumerated() {
             rank[index] = position + 1

@@ -6,18 +6,19 @@ import Foundation
 /// An *identifier* is a run of letters, digits, combining marks and underscores; anything else
 /// (spaces, punctuation, symbols) ends one. Inside an identifier a part ends at an underscore,
 /// between a letter and a digit, where a lowercase letter meets an uppercase one (`getUser` →
-/// `get`, `user`), and before the last capital of a run of capitals followed by a lowercase letter
-/// (`HTTPServer` → `http`, `server`), and where letters of a script without case meet others.
-/// Each part is a term; an identifier of more than one part
-/// also gives its parts joined by `_` as one more term (`getUserByID` and `get_user_by_id` both
-/// give `get_user_by_id`), so a query naming a tool exactly matches it more strongly than its words.
-/// Terms are folded: lowercase, without diacritics, full-width forms narrowed (`Café` → `cafe`),
-/// and at most `maxTermBytes` long.
+/// `get`, `user`), before the last capital of a run of capitals followed by a lowercase word of
+/// two letters or more (`HTTPServer` → `http`, `server`; but `APIs`, `URLs` and `IPv6` keep their
+/// capitals with the letter after them), and where letters of a script without case meet
+/// others. Each part is a term; an identifier of more than one part also gives its parts joined
+/// as one more term (`getUserByID` and `get_user_by_id` both give `getuserbyid`; `OAuth` gives
+/// `o`, `auth` and `oauth`), so a query naming a tool exactly, or writing it as one word, matches
+/// it more strongly than its words. Terms are folded: lowercase, without diacritics, full-width
+/// forms narrowed (`Café` → `cafe`), and at most `maxTermBytes` long.
 public enum ToolTokenizer {
     /// The terms of `text`, in order (repeats kept: a term's count is its frequency).
     public static func terms(_ text: String) -> [String] {
         var terms = [String](), parts = [String](), part = String.UnicodeScalarView()
-        var previous = Kind.none, ascii = true
+        var previous: Kind?, ascii = true
         let scalars = Array(text.unicodeScalars)
         func endPart() {
             guard !part.isEmpty else { return }
@@ -28,8 +29,14 @@ public enum ToolTokenizer {
         func endIdentifier() {
             endPart()
             terms += parts
-            if parts.count > 1 { terms.append(capped(parts.joined(separator: "_"))) }
+            if parts.count > 1 { terms.append(capped(parts.joined())) }
             parts.removeAll(keepingCapacity: true)
+        }
+        /// How many lowercase letters follow from `start`.
+        func lowercaseWord(at start: Int) -> Int {
+            var end = start
+            while end < scalars.count, Kind(scalars[end]) == .lower { end += 1 }
+            return end - start
         }
         for (i, scalar) in scalars.enumerated() {
             let kind = Kind(scalar)
@@ -47,13 +54,11 @@ public enum ToolTokenizer {
                 if !part.isEmpty {
                     let splits = (kind == .digit) != (previous == .digit) || (kind == .caseless) != (previous == .caseless)
                         || (previous == .lower && kind == .upper)
-                        || (previous == .upper && kind == .upper && i + 1 < scalars.count && Kind(scalars[i + 1]) == .lower)
+                        || (previous == .upper && kind == .upper && lowercaseWord(at: i + 1) >= 2)
                     if splits { endPart() }
                 }
                 part.append(scalar)
                 ascii = ascii && scalar.isASCII
-            case .none:
-                break
             }
             previous = kind
         }
@@ -62,7 +67,7 @@ public enum ToolTokenizer {
     }
 
     /// The most UTF-8 bytes of a term; longer ones (a run of base64, a hash) are cut to their
-    /// first whole characters within it.
+    /// first whole Unicode scalars within it.
     public static let maxTermBytes = 128
 
     /// `term`, cut to `maxTermBytes`.
@@ -85,7 +90,7 @@ public enum ToolTokenizer {
     /// What a scalar is to the tokenizer.
     private enum Kind: Equatable {
         /// `caseless`: letters of scripts without case (CJK, Arabic…).
-        case lower, upper, caseless, digit, mark, underscore, separator, none
+        case lower, upper, caseless, digit, mark, underscore, separator
 
         init(_ scalar: Unicode.Scalar) {
             if scalar.isASCII {
