@@ -24,21 +24,30 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("dense (the embeddings, frozen or through --adapter), lexical (BM25 over each tool's name, description "
                                + "and parameter names) or hybrid (both fused; the dense side through --adapter if given)."))
     var retrieval: EvaluationPipeline.Retrieval = .dense
-    @Option(help: "Hybrid: the lexical share of the fused score, in 0...1.") var lexicalWeight: Float = ScoreFusion.priorWeight
-    @Option(help: "Hybrid: z-score (per-query z-normalised scores, weighted) or rrf (reciprocal-rank fusion).")
-    var fusion: ScoreFusion.Method = .zScore
+    @Option(parsing: .unconditional,
+            help: "Hybrid: the lexical share, in 0...1, of the fused score (z-score) or of the rank contributions (rrf).")
+    var lexicalWeight: Float = ScoreFusion.priorWeight
+    @Option(help: "Hybrid: z-score (per-query z-normalised scores, weighted) or rrf (reciprocal-rank fusion, k 60).")
+    var fusion: Fusion = .zScore
+
+    /// `--fusion`: how hybrid retrieval fuses the scores (`ScoreFusion.Method`).
+    enum Fusion: String, ExpressibleByArgument {
+        case zScore = "z-score", rrf
+    }
     @Flag(help: "Print JSON with the keys recall@1, recall@5, recall@10, mrr@10, ndcg@10, comp@5, queries.") var json = false
     @Flag(help: "Also train and score the learned baselines on the same split.") var baselines = false
 
     func validate() throws {
         guard (0...1).contains(lexicalWeight) else { throw ValidationError("--lexical-weight must be within 0...1, not \(lexicalWeight)") }
+        if retrieval == .lexical, adapter != nil { throw ValidationError("--retrieval lexical takes no --adapter (BM25 has nothing to adapt)") }
+        if retrieval != .dense, baselines { throw ValidationError("--baselines compares dense methods: give it with --retrieval dense") }
     }
 
     func run() throws {
         // The JSON holds the routing under test only, so --json skips the baselines.
         var pipeline = EvaluationPipeline(split: data.split.choice, index: .init(index), adapter: adapter, baselines: baselines && !json)
         pipeline.retrieval = retrieval
-        (pipeline.lexicalWeight, pipeline.fusion) = (lexicalWeight, fusion)
+        (pipeline.lexicalWeight, pipeline.fusion) = (lexicalWeight, fusion == .zScore ? .zScore : .reciprocalRank)
         let report = try pipeline.run(directory: data.dataset)
         let tested = report.rows[0]
         if json {

@@ -45,20 +45,3 @@ extension LowRankAdapter.Side: ExpressibleByArgument {}
 
 /// `--retrieval dense|lexical` (`eval`).
 extension EvaluationPipeline.Retrieval: ExpressibleByArgument {}
-
-/// `--fusion z-score|rrf` (`eval --retrieval hybrid`).
-extension ScoreFusion.Method: ExpressibleByArgument {
-    /// The method an option value names: `z-score` or `rrf`; nil (a usage error) for anything else.
-    public init?(argument: String) {
-        switch argument {
-        case "z-score": self = .zScore
-        case "rrf": self = .reciprocalRank
-        default: return nil
-        }
-    }
-
-    /// The values `--help` lists: `z-score`, `rrf`.
-    public static var allValueStrings: [String] { ["z-score", "rrf"] }
-    /// The default as `--help` shows it.
-    public var defaultValueDescription: String { self == .zScore ? "z-score" : "rrf" }
-}

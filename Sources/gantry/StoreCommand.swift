@@ -21,6 +21,10 @@ struct StoreCommand: ParsableCommand {
         @Option(help: ArgumentHelp(StoreLocation.help)) var store: String?
         @Flag(help: "Create the store if there is none (e.g. before starting the processes that share it).") var create = false
 
+        func validate() throws {
+            _ = try StoreLocation(store)
+        }
+
         func run() async throws {
             let location = try StoreLocation(store)
             try await StoreCommand.printSummary(of: location.openStore(create: create, hint: "give the SQLite file of an AgentGantry store, or --create one"))

@@ -78,8 +78,13 @@ extension StoreCommand {
                 that holds nothing (written in one transaction).
                 """)
 
-        @Option(help: "The store to copy: a SQLite file or a postgres:// URL.") var from: String
+        @Option(help: "The store to copy: a SQLite file or a postgres:// URL (no default: a copy names both stores).") var from: String
         @Option(help: "The new store: a SQLite file or a postgres:// URL.") var to: String
+
+        func validate() throws {
+            _ = try StoreLocation(from, flag: "--from")
+            _ = try StoreLocation(to, flag: "--to")
+        }
 
         func run() async throws {
             try await StoreTransfer(from: StoreLocation(from, flag: "--from"), to: StoreLocation(to, flag: "--to")).run()
@@ -101,13 +106,17 @@ extension StoreCommand {
         @Option(help: "The store: a SQLite file or a postgres:// URL (default: $GANTRY_STORE_URL).") var from: String?
         @Option(help: "The backup: a SQLite file that does not exist yet.") var to: String
 
-        func run() async throws {
-            let target = try StoreLocation(to, flag: "--to")
-            guard case .file(let path) = target else {
+        func validate() throws {
+            _ = try StoreLocation(from, flag: "--from")
+            guard case .file = try StoreLocation(to, flag: "--to") else {
                 throw ValidationError("--to takes a file: a backup is a SQLite file (copy into a database with `gantry store copy`)")
             }
-            guard !FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("\(path) exists: a backup goes into a new file (remove it, or give another name)")
+        }
+
+        func run() async throws {
+            let target = try StoreLocation(to, flag: "--to")
+            if case .file(let path) = target, FileManager.default.fileExists(atPath: path) {
+                throw GantryError.invalidInput("\(path) exists: a backup goes into a new file (remove it, or give another name)")
             }
             try await StoreTransfer(from: StoreLocation(from, flag: "--from"), to: target, leavesTargetUnopened: true).run()
         }
@@ -119,19 +128,23 @@ extension StoreCommand {
             commandName: "restore",
             abstract: "Restore a backup (a SQLite file) into a new store: a file that does not exist, or an empty PostgreSQL database or schema.",
             discussion: """
-                To put a backup back in place of a damaged store, stop the processes that use it and move the store aside (or drop \
-                the schema) first: restore never writes into a store that holds anything.
+                To put a backup back in place of a damaged store, stop the processes that use it and move the store aside with its \
+                -wal and -shm files (or drop the schema) first: restore writes only into a new file or a store that holds nothing \
+                (an empty one made by `gantry store info --create` too).
                 """)
 
         @Option(help: "The backup: a SQLite file.") var from: String
         @Option(help: "The new store: a SQLite file or a postgres:// URL (default: $GANTRY_STORE_URL).") var to: String?
 
-        func run() async throws {
-            let source = try StoreLocation(from, flag: "--from")
-            guard case .file = source else {
+        func validate() throws {
+            guard case .file = try StoreLocation(from, flag: "--from") else {
                 throw ValidationError("--from takes a backup file (copy from a database with `gantry store copy`)")
             }
-            try await StoreTransfer(from: source, to: StoreLocation(to, flag: "--to")).run()
+            _ = try StoreLocation(to, flag: "--to")
+        }
+
+        func run() async throws {
+            try await StoreTransfer(from: StoreLocation(from, flag: "--from"), to: StoreLocation(to, flag: "--to")).run()
         }
     }
 }

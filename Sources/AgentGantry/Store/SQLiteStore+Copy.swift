@@ -112,7 +112,7 @@ extension SQLiteStore {
     private static func vacuum(_ database: DatabaseQueue, from location: String, into path: String) throws(GantryError) {
         let target = absolute(path)
         for name in [target, target + "-wal", target + "-shm"] where FileManager.default.fileExists(atPath: name) {
-            throw .invalidInput("\(name) exists: a copy goes into a new file (remove it, or give another name)")
+            throw .invalidInput("\(name) exists: a backup or copy goes into a new file (remove it, or give another name)")
         }
         let temporary = target + ".partial-\(UUID().uuidString)"
         defer { unlink(temporary) }
