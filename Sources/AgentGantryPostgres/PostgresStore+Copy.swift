@@ -10,9 +10,8 @@ extension PostgresStore {
         return try await transaction("read the contents of", readOnly: true) { connection in
             var tools = [StoredTool](), damaged = [QuarantinedRow]()
             for row in try await Self.toolRows(connection, filter: nil, logger: logger) {
-                // Each tool checked against its own model: a copy keeps the tools of every model.
-                switch StoredTool.validated(name: row.name, definition: row.definition, model: row.model, vector: row.vector, rowid: row.rowid,
-                                            servingModel: row.model, dimension: row.vector.count) {
+                switch StoredTool.validatedAsStored(name: row.name, definition: row.definition, model: row.model, vector: row.vector,
+                                                    rowid: row.rowid) {
                 case .success(let tool): tools.append(tool)
                 case .failure(let problem):
                     damaged.append(QuarantinedRow(table: "tool", key: row.name, reason: problem.reason, at: Date(), rowid: row.rowid))
@@ -50,22 +49,7 @@ extension PostgresStore {
                 throw GantryError.invalidInput("\(location) holds tools, events, adapter versions or quarantined rows (\(held) in all): a "
                                                + "copy goes into a new store (an empty database or schema, or a new file)")
             }
-            let now = Date().timeIntervalSince1970
-            for chunk in contents.tools.chunked(1_000) {
-                var sql = "INSERT INTO tool (name, definition, fingerprint, model, vector, updated_at) VALUES "
-                var binds = PostgresBindings(capacity: chunk.count * 6)
-                for (i, stored) in chunk.enumerated() {
-                    let n = i * 6
-                    sql += (i == 0 ? "" : ", ") + "($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6))"
-                    binds.append(stored.tool.name)
-                    binds.append(StoredTool.definition(of: stored.tool))
-                    binds.append(stored.tool.fingerprint)
-                    binds.append(stored.model)
-                    try binds.append(StoredVector.data(stored.vector))
-                    binds.append(now)
-                }
-                try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            }
+            try await Self.insert(contents.tools, replacing: false, on: connection, logger: logger)
             for chunk in contents.events.chunked(2_000) {
                 try await connection.query(try Self.restoredEvents(chunk), logger: logger)
             }

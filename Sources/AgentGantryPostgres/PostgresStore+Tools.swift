@@ -49,28 +49,36 @@ extension PostgresStore {
     /// Inserts or replaces tools with their vectors, in one transaction that logs their names.
     @_spi(StoreImplementation) public func saveTools(_ tools: [(tool: Tool, vector: [Float])], model: String) async throws(GantryError) {
         guard !tools.isEmpty else { return }
-        let now = Date().timeIntervalSince1970, logger = logger
-        let rows = tools.map { (name: $0.tool.name, definition: StoredTool.definition(of: $0.tool), fingerprint: $0.tool.fingerprint,
-                                vector: StoredVector.data($0.vector)) }
+        let logger = logger
+        let stored = tools.map { StoredTool(tool: $0.tool, model: model, vector: $0.vector) }
         try await transaction("register tools in") { connection in
-            for chunk in rows.chunked(1_000) {
-                var sql = "INSERT INTO tool (name, definition, fingerprint, model, vector, updated_at) VALUES "
-                var binds = PostgresBindings(capacity: chunk.count * 6)
-                for (i, row) in chunk.enumerated() {
-                    let n = i * 6
-                    sql += (i == 0 ? "" : ", ") + "($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6))"
-                    binds.append(row.name)
-                    binds.append(row.definition)
-                    binds.append(row.fingerprint)
-                    binds.append(model)
-                    try binds.append(row.vector)
-                    binds.append(now)
-                }
+            try await Self.insert(stored, replacing: true, on: connection, logger: logger)
+            try await PostgresSchema.logChanges(connection, kind: "tool", names: stored.map(\.tool.name), logger: logger)
+        }
+    }
+
+    /// Inserts `tools` (each with its own model) in statements of 1,000 rows, replacing a tool of
+    /// the same name when `replacing`; in the caller's transaction.
+    static func insert(_ tools: [StoredTool], replacing: Bool, on connection: PostgresConnection, logger: Logger) async throws {
+        let now = Date().timeIntervalSince1970
+        for chunk in tools.chunked(1_000) {
+            var sql = "INSERT INTO tool (name, definition, fingerprint, model, vector, updated_at) VALUES "
+            var binds = PostgresBindings(capacity: chunk.count * 6)
+            for (i, stored) in chunk.enumerated() {
+                let n = i * 6
+                sql += (i == 0 ? "" : ", ") + "($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6))"
+                binds.append(stored.tool.name)
+                binds.append(StoredTool.definition(of: stored.tool))
+                binds.append(stored.tool.fingerprint)
+                binds.append(stored.model)
+                try binds.append(StoredVector.data(stored.vector))
+                binds.append(now)
+            }
+            if replacing {
                 sql += " ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, fingerprint = EXCLUDED.fingerprint, "
                     + "model = EXCLUDED.model, vector = EXCLUDED.vector, updated_at = EXCLUDED.updated_at"
-                try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
             }
-            try await PostgresSchema.logChanges(connection, kind: "tool", names: rows.map(\.name), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         }
     }
 

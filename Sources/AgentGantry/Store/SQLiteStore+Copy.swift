@@ -8,10 +8,8 @@ extension SQLiteStore {
             var tools = [StoredTool](), damaged = [QuarantinedRow]()
             damaged += try Self.forEachRow(ToolRecord.self, of: "tool", columns: ToolRecord.columns, keyColumn: "name", order: "name", in: db) {
                 rowid, record in
-                // Each tool checked against its own model: a copy keeps the tools of every model.
-                let vector = StoredVector.floats(record.vector)
-                switch StoredTool.validated(name: record.name, definition: record.definition, model: record.model, vector: vector,
-                                            rowid: rowid, servingModel: record.model, dimension: vector.count) {
+                switch StoredTool.validatedAsStored(name: record.name, definition: record.definition, model: record.model,
+                                                    vector: StoredVector.floats(record.vector), rowid: rowid) {
                 case .success(let tool): tools.append(tool)
                 case .failure(let problem):
                     damaged.append(QuarantinedRow(table: "tool", key: record.name, reason: problem.reason, at: Date(), rowid: rowid))

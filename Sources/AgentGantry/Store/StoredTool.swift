@@ -42,4 +42,11 @@ import Foundation
         }
         return .success(StoredTool(tool: tool, model: model, vector: vector, rowid: rowid))
     }
+
+    /// The row validated against its own model rather than a serving embedder's (what a copy
+    /// keeps: the tools of every model).
+    public static func validatedAsStored(name: String, definition: String, model: String, vector: [Float],
+                                         rowid: Int64) -> Result<StoredTool, DamagedRow> {
+        validated(name: name, definition: definition, model: model, vector: vector, rowid: rowid, servingModel: model, dimension: vector.count)
+    }
 }
