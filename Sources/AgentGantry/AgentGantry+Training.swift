@@ -69,7 +69,7 @@ extension AgentGantry {
         // glibc keeps freed memory in that thread's arena unless asked (the soak measured +25 MB
         // of resident memory per train()).
         defer { releaseFreedMemory() }
-        let trainer = TripletTrainer(settings), served = adapter, needed = Self.minimumTrainingRequests(settings)
+        let trainer = TripletTrainer(settings), served = adapter, needed = Self.minimumTrainingRequests(settings), lexical = catalog.lexical
         let result = await Task.detached { () -> Result<TrainingOutcome, AdaptError> in
             Result { () throws(AdaptError) in
                 let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries, nearDuplicateCosine: settings.nearDuplicateCosine)
@@ -80,10 +80,13 @@ extension AgentGantry {
                     report.gate = try TrainingGate.decide(candidate: trained, current: served, tools: tools, toolIDs: names, examples: examples,
                                                           split: split, margin: settings.gateMargin, confidence: settings.gateConfidence)
                 }
-                return .trained(trained, report, requests: groups.count)
+                let fusion = report.gate?.passed == true
+                    ? try LexicalWeightChoice.choose(adapter: trained, tools: tools, names: names, lexical: lexical, examples: examples,
+                                                     split: split, configuration: settings) : nil
+                return .trained(trained, report, fusion, requests: groups.count)
             }
         }.value
-        let trained: LowRankAdapter, report: TrainingReport
+        let trained: LowRankAdapter, report: TrainingReport, fusion: FusionWeightSelection.Outcome?
         switch try adaptError({ () throws(AdaptError) in try result.get() }) {
         case .tooFewRequests(let requests):
             summary.requests = requests
@@ -93,8 +96,8 @@ extension AgentGantry {
                               + "least \(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is "
                               + "better (events with equal text, equal query vectors or vectors at cosine ≥ \(settings.nearDuplicateCosine) — "
                               + "training.nearDuplicateCosine — are one request)", moreRequests: needed - requests)
-        case let .trained(adapter, trainingReport, requests):
-            (trained, report, summary.requests) = (adapter, trainingReport, requests)
+        case let .trained(adapter, trainingReport, fusionOutcome, requests):
+            (trained, report, fusion, summary.requests) = (adapter, trainingReport, fusionOutcome, requests)
         }
         guard let gate = report.gate else {
             let held = "the \(report.selectionRequests) requests held out for selection"
@@ -127,9 +130,11 @@ extension AgentGantry {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let reportJSON = String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
+        // A weight is kept with the adapter only when it beat the prior on the gate's requests.
+        let learnedWeight = fusion?.gate?.passed == true ? fusion?.weight : nil
         let bytes = AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
                                        trainingJSON: String(decoding: (try? encoder.encode(settings)) ?? Data(), as: UTF8.self),
-                                       metricsJSON: reportJSON)
+                                       metricsJSON: reportJSON, lexicalWeight: learnedWeight)
         // Build the re-adapted index first (and save its graph, so processes that follow load
         // it); store (unless events it saw were deleted while it trained), then replace adapter
         // and index together.
@@ -145,11 +150,12 @@ extension AgentGantry {
         // version or a newer one already, and tools changed meanwhile are not in `fresh`.
         if (adapterVersion ?? 0) < version {
             if catalog.revision != indexedRevision { fresh = try adaptedIndex(by: trained) }
-            (adapter, adapterVersion, index) = (trained, version, fresh)
+            (adapter, adapterVersion, adapterLexicalWeight, index) = (trained, version, learnedWeight, fresh)
             publish()
         }
         summary.applied = true
         (summary.report, summary.gate, summary.adapterVersion) = (report, gate, version)
+        (summary.lexicalWeight, summary.lexicalWeightReason) = (learnedWeight, fusion?.reason)
         return summary
     }
 
@@ -174,8 +180,9 @@ extension AgentGantry {
 private enum TrainingOutcome: Sendable {
     /// Fewer distinct requests than training needs (their count).
     case tooFewRequests(Int)
-    /// The trainer's adapter and report (with the gate's decision when an epoch was chosen).
-    case trained(LowRankAdapter, TrainingReport, requests: Int)
+    /// The trainer's adapter and report (with the gate's decision when an epoch was chosen), and
+    /// the lexical weight chosen with it when the gate passed it.
+    case trained(LowRankAdapter, TrainingReport, FusionWeightSelection.Outcome?, requests: Int)
 }
 
 /// Hands memory freed by the allocator back to the system (glibc: `malloc_trim`).

@@ -34,6 +34,8 @@ public actor AgentGantry {
     var adapter: LowRankAdapter?
     /// The stored version `adapter` was loaded from or saved as (nil with the identity).
     var adapterVersion: Int64?
+    /// The lexical weight `train()` chose with `adapter` (nil: none, the prior serves).
+    var adapterLexicalWeight: Float?
     /// The tools' adapted vectors.
     var index: ToolIndex
     /// Where the HNSW graph of `index` is kept between opens (stores opened from a file).
@@ -118,7 +120,8 @@ public actor AgentGantry {
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
         writer = EventWriter(store: store)
-        published = SnapshotCell(RoutingSnapshot(catalog: ToolCatalog(), index: index, adapter: nil, adapterVersion: nil, state: state))
+        published = SnapshotCell(RoutingSnapshot(catalog: ToolCatalog(), index: index, adapter: nil, adapterVersion: nil,
+                                                 lexicalWeight: 0, state: state))
         if let days = configuration.retentionDays {
             let cutoff = configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)
             if store.isReadOnly {
@@ -259,26 +262,34 @@ public actor AgentGantry {
         let context = try Limits.normalized(context)
         guard !published.current.catalog.isEmpty else { return [] }
         let frozen = try embed(query)
-        return try rank(frozen: frozen, limit: limit, context: context, in: published.current)
+        return try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
     }
 
-    nonisolated func rank(frozen: [Float], limit: Int, context: RoutingContext, in snapshot: RoutingSnapshot) throws(GantryError) -> [ToolMatch] {
+    nonisolated func rank(_ text: String, frozen: [Float], limit: Int, context: RoutingContext,
+                          in snapshot: RoutingSnapshot) throws(GantryError) -> [ToolMatch] {
         let now = configuration.clock.now()
         let query = try snapshot.adapter.map { (a) throws(GantryError) in
             try adaptError { () throws(AdaptError) in try a.adaptQuery(frozen) }
         } ?? frozen
         let intent = snapshot.state.intent(of: frozen)
         let ranker = Ranker(configuration: configuration, catalog: snapshot.catalog, state: snapshot.state, index: snapshot.index,
-                            probes: local.probes, blockedTools: snapshot.blockedTools)
-        let matches = try ranker.rank(query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
+                            lexicalWeight: snapshot.lexicalWeight, probes: local.probes, blockedTools: snapshot.blockedTools)
+        let matches = try ranker.rank(text: text, query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
         return local.handOut(matches, session: context.session, intent: intent?.name, state: snapshot.state)
     }
 
     /// Publishes the working state for retrievals (`published`), then starts the feedback
     /// memory's next graph if it wants one.
     func publish() {
-        published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion, state: state))
+        published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion,
+                                          lexicalWeight: lexicalWeight, state: state))
         buildMemoryGraphs()
+    }
+
+    /// The lexical share served: the configuration's, else the one learned with the adapter,
+    /// else the prior.
+    var lexicalWeight: Float {
+        configuration.lexicalWeight ?? adapterLexicalWeight ?? ScoreFusion.priorWeight
     }
 
     // MARK: internals
@@ -315,7 +326,7 @@ public actor AgentGantry {
         // train()).
         for record in try await store.adapterVersions() where !record.isWithdrawn {
             do {
-                adapter = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
+                (adapter, adapterLexicalWeight) = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
                 adapterVersion = record.version
             } catch .adapt(.incompatible) {
             } catch {
@@ -368,7 +379,7 @@ public actor AgentGantry {
             let row = QuarantinedRow(table: "adapterVersion", key: adapterVersion.map(String.init) ?? "?", reason: reason, at: Date(),
                                      rowid: adapterVersion ?? -1)
             if store.isReadOnly { setAside.append(row) } else { try await store.quarantine([row]) }
-            (adapter, adapterVersion) = (nil, nil)
+            (adapter, adapterVersion, adapterLexicalWeight) = (nil, nil, nil)
             try rebuildIndex()
         }
         if !stale.isEmpty { try await reembed(stale) }
@@ -455,7 +466,7 @@ public actor AgentGantry {
             return index
         }
         if let graph = prefetched?.take(identity: identity) ?? indexCache.load(identity: identity, dimension: embedder.dimension) {
-            var index = ToolIndex(loaded: graph)
+            var index = try ToolIndex(loaded: graph)
             if let changes = try? index.reconcile(names: names, vectors: adapted) {  // nil also when too unlike the catalogue
                 indexOrigin = .loaded(changes: changes)
                 guard changes > 0 else {
@@ -480,10 +491,10 @@ public actor AgentGantry {
             let record = try await store.servedAdapter()
             let model = embedder.modelIdentity
             let next = try record?.file.map { (file) throws(GantryError) in try Self.decodeAdapter([UInt8](file), model: model) }
-            index = try adaptedIndex(by: next)
-            (adapter, adapterVersion) = (next, record?.version)
+            index = try adaptedIndex(by: next?.adapter)
+            (adapter, adapterVersion, adapterLexicalWeight) = (next?.adapter, record?.version, next?.lexicalWeight)
         } catch {
-            (adapter, adapterVersion) = (nil, nil)
+            (adapter, adapterVersion, adapterLexicalWeight) = (nil, nil, nil)
             index = try adaptedIndex(by: nil)
             throw error
         }
@@ -493,8 +504,10 @@ public actor AgentGantry {
         if index.isHNSW != (catalog.count > configuration.flatIndexLimit) { try rebuildIndex() }
     }
 
-    static func decodeAdapter(_ bytes: [UInt8], model: String) throws(GantryError) -> LowRankAdapter {
-        try adaptError { () throws(AdaptError) in try AdapterFile.decode(bytes, source: "the stored adapter", expectedModel: model).adapter }
+    /// The adapter of a stored file and the lexical weight chosen with it.
+    static func decodeAdapter(_ bytes: [UInt8], model: String) throws(GantryError) -> (adapter: LowRankAdapter, lexicalWeight: Float?) {
+        let file = try adaptError { () throws(AdaptError) in try AdapterFile.decode(bytes, source: "the stored adapter", expectedModel: model) }
+        return (file.adapter, file.header.lexicalWeight)
     }
 }
 

@@ -13,8 +13,15 @@ public struct GantryConfiguration: Sendable {
     public var modelDirectory: String?
     /// The weight of each signal (`weights[.feedback] = 0.3`); see `Signal` for what each is.
     public var weights = Weights.defaultWeights
-    /// Candidates fetched from the index per result asked for (at least 20 in all).
+    /// Candidates fetched from the index per result asked for (at least 20 in all): that many
+    /// from the dense index and from the lexical index each, the best of their union by fused
+    /// score competing (`Signal.retrieval`).
     public var candidateMultiplier = 4
+    /// The lexical share `w` of the first stage, `(1 − w)·dense + w·lexical` over z-scores
+    /// (`ScoreFusion`; `Signal.retrieval`). Nil (the default): the weight `train()` chose from the
+    /// feedback with the served adapter, else `ScoreFusion.priorWeight`. 0 turns lexical retrieval
+    /// off (dense only, no lexical scoring); 1 ranks the first stage by the query's words alone.
+    public var lexicalWeight: Float?
     /// MMR trade-off between relevance (1) and diversity (0). Default 1 (off): on the MetaTool
     /// replay every λ < 1 lowered R@5 (0.9 → −0.6 pt) and never changes top-1; set it below 1 for
     /// diverse shortlists.
@@ -98,6 +105,9 @@ extension GantryConfiguration {
         func check(_ ok: Bool, _ message: String) throws(GantryError) { if !ok { throw .invalidInput("configuration: " + message) } }
         try check(weights.all.allSatisfy { $0.isFinite && $0 >= 0 } && weights.total > 0,
                   "weights must be finite, not negative, and not all zero")
+        try check(weights[.lexical] == 0, "weights[.lexical] must be 0: the BM25F score is unbounded and is reported, not weighted; "
+                  + "set lexicalWeight to weigh lexical evidence in Signal.retrieval")
+        try check(lexicalWeight.map { $0.isFinite && (0...1).contains($0) } ?? true, "lexicalWeight must be in 0...1 (or nil: learned)")
         try check(candidateMultiplier >= 1, "candidateMultiplier must be at least 1")
         try check(mmrLambda.isFinite && (0...1).contains(mmrLambda), "mmrLambda must be in 0...1")
         try check(scoreThreshold?.isFinite ?? true, "scoreThreshold must be finite")

@@ -10,7 +10,7 @@ struct SignalValuesTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try encoder.encode(weights), as: UTF8.self)
-        #expect(json.contains("\"coUsage\":0.25") && json.contains("\"semantic\":0.65"))
+        #expect(json.contains("\"coUsage\":0.25") && json.contains("\"retrieval\":0.65") && json.contains("\"lexical\":0"))
         #expect(try JSONDecoder().decode(SignalValues.self, from: Data(json.utf8)) == weights)
         let partial = try JSONDecoder().decode(SignalValues.self, from: Data(#"{"feedback": 1}"#.utf8))
         #expect(partial[.feedback] == 1 && partial.total == 1)

@@ -113,6 +113,20 @@ public struct Tool: Sendable, Hashable, Codable {
         return text
     }
 
+    /// The text the lexical index holds for the tool (`ToolCatalog`): its name, description,
+    /// every parameter's name and description, its tags and its examples, in one field —
+    /// weighting them apart (BM25F) measured no better (the README's hybrid table).
+    public var lexicalText: String {
+        var parts = [name, description]
+        if case .object(let properties)? = parameters?["properties"] {
+            for (parameter, schema) in properties.sorted(by: { $0.key < $1.key }) {
+                parts.append(parameter)
+                if case .string(let text)? = schema["description"] { parts.append(text) }
+            }
+        }
+        return (parts + tags + examples).joined(separator: "\n")
+    }
+
     /// Identifies the embedded content: a tool whose fingerprint (and model) did not change is not
     /// embedded again.
     public var fingerprint: String {

@@ -1,5 +1,8 @@
-/// The registered tools with their frozen embeddings: what the actor's registry holds, as a
-/// value (copies are snapshots; a change after a publication copies one shard of the entries).
+import GantryIndex
+
+/// The registered tools with their frozen embeddings and their `lexicalText` in a `LexicalIndex`:
+/// what the actor's registry holds, as a value (copies are snapshots; a change after a
+/// publication copies one shard of the entries, and the lexical index's term lists).
 struct ToolCatalog: Sendable {
     /// A registered tool and the frozen embedding of its `embeddingText`.
     struct Entry: Sendable {
@@ -11,6 +14,8 @@ struct ToolCatalog: Sendable {
     /// Names of deprecated tools (never returned by a retrieval).
     private(set) var deprecated: Set<String> = []
     private(set) var count = 0
+    /// Every tool's `lexicalText`, by name, scored with BM25 (k1 1.2, b 0.75).
+    private(set) var lexical = try! LexicalIndex(fields: [LexicalField(name: "text")])  // valid constants
     /// Counts the changes made to this value (an index built from it is current while this holds).
     private(set) var revision = 0
 
@@ -32,13 +37,23 @@ struct ToolCatalog: Sendable {
     mutating func upsert(_ tool: Tool, vector: [Float]) {
         revision += 1
         if entries[tool.name] == nil { count += 1 }
+        let text = tool.lexicalText, replaced = entries[tool.name]
         entries[tool.name] = Entry(tool: tool, vector: vector)
+        if replaced?.tool.lexicalText != text {
+            let id = VectorID.name(tool.name)
+            // Neither call can fail: the id is held exactly when a tool was replaced, and one text is given for one field.
+            if replaced != nil { try? lexical.remove(id) }
+            try? lexical.add([text], id: id)
+        }
         if tool.deprecated { deprecated.insert(tool.name) } else if !deprecated.isEmpty { deprecated.remove(tool.name) }
     }
 
     mutating func remove(_ name: String) {
         revision += 1
-        if entries[name] != nil { count -= 1 }
+        if entries[name] != nil {
+            count -= 1
+            try? lexical.remove(.name(name))
+        }
         entries[name] = nil
         deprecated.remove(name)
     }

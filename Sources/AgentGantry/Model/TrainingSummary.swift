@@ -26,6 +26,12 @@ public struct TrainingSummary: Sendable {
     public var otherModelEvents = 0
     /// The version the new adapter was stored as (`AgentGantry.adapterVersions()`), when applied.
     public var adapterVersion: Int64?
+    /// The lexical weight of hybrid retrieval learned with the new adapter, when applied and a
+    /// weight beat `ScoreFusion.priorWeight` on the held-out feedback (nil: the prior serves,
+    /// unless `GantryConfiguration.lexicalWeight` is set).
+    public var lexicalWeight: Float?
+    /// How the lexical weight was decided, when the adapter was applied (`FusionWeightSelection`).
+    public var lexicalWeightReason: String?
 
     /// A summary as `train()` reports it.
     public init(events: Int, requests: Int = 0, applied: Bool, reason: String? = nil, report: TrainingReport? = nil,

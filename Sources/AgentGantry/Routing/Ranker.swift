@@ -2,10 +2,25 @@ import Foundation
 import GantryIndex
 import GantryMath
 
-/// Turns one query into ranked tools: candidates from the index (`candidateMultiplier × limit`,
-/// at least 20) plus the tools the feedback memory vouches for → filters (namespace, tags,
-/// deprecated, open circuit breakers) → every `Signal`'s provider → weighted sum → MMR over the
-/// adapted vectors → the top `limit` above the score threshold.
+/// Turns one query into ranked tools: the first stage (below) plus the tools the feedback memory
+/// vouches for → filters (namespace, tags, deprecated, open circuit breakers) → every `Signal`'s
+/// provider → weighted sum → MMR over the adapted vectors → the top `limit` above the score
+/// threshold.
+///
+/// The first stage is hybrid: the `pool` (`candidateMultiplier × limit`, at least 20) best
+/// admitted tools of the dense index and the `pool` best of the lexical index (BM25F over each
+/// tool's `lexicalText`), each candidate with its exact score on both sides (its cosine; its BM25F
+/// score, 0 when no query word matches it). Each side is z-normalised over the whole catalogue —
+/// the lexical side from every tool's score, the dense side from the catalogue's moments
+/// (`DenseMoments`: exact, also when HNSW serves) — and fused, `f = (1 − w)·z_dense + w·z_lexical`
+/// (`ScoreFusion`, `w` the snapshot's `lexicalWeight`); the best `pool` by `f` compete. `f` enters
+/// the final score as `Signal.retrieval` mapped back onto the cosine's scale, `μ + σ·f` with the
+/// dense side's catalogue mean μ and deviation σ, clamped to the cosine's range [−1, 1]: at `w` = 0
+/// that is the cosine itself, so weights and thresholds chosen for cosines keep their meaning, and
+/// a lexical match lifts a tool by `w·σ·z_lexical` cosine points, at most to 1 (a lone match in a
+/// large catalogue stands far above the rest: see `ScoreFusion`). (A map onto [0, 1] would either
+/// lose the order of negative cosines, which other embedders than MiniLM give, or halve the
+/// signal's spread against the other signals' weights.) At `w` = 0 no lexical scoring is done.
 ///
 /// One rule overrides the order: a correction wins its own query. When the feedback memory holds
 /// a correction of exactly this query (`FeedbackMemory.correction(of:team:)`), the tool it names
@@ -20,21 +35,25 @@ struct Ranker {
     let catalog: ToolCatalog
     let state: LearnedState
     let index: ToolIndex
+    /// The lexical share of the first stage (0: dense only).
+    let lexicalWeight: Float
     /// The probes this process has handed out (a `half_open` tool whose probes are out is blocked).
     let probes: ProbeBudget
     /// The snapshot's deprecated tools and open breakers.
     let blockedTools: BlockedTools
 
-    /// The best `limit` tools for the adapted query `query` (its frozen embedding `frozen`, and
-    /// the intent `state.intent(of: frozen)` found in it).
-    func rank(query: [Float], frozen: [Float], intent: QueryIntent?, limit: Int, context: RoutingContext,
+    /// The best `limit` tools for the query `text`, adapted `query` (its frozen embedding
+    /// `frozen`, and the intent `state.intent(of: frozen)` found in it).
+    func rank(text: String, query: [Float], frozen: [Float], intent: QueryIntent?, limit: Int, context: RoutingContext,
               at now: Date) throws(GantryError) -> [ToolMatch] {
         let admits = admission(context: context, at: now)
-        var candidates = try indexCandidates(query, limit: limit, context: context, admits: admits)
+        let stage = FirstStage(query: query, lexical: lexicalWeight > 0 ? catalog.lexical.scoring(text) : nil,
+                               dense: index.moments.statistics(of: query), weight: lexicalWeight)
+        var candidates = try firstStage(stage, limit: limit, admits: admits)
         guard !candidates.isEmpty else { return [] }
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
         let pinned = try state.memory.correction(of: frozen, team: context.team).flatMap { admits(.name($0)) ? $0 : nil }
-        candidates += memoryCandidates(query, memory: memory, pinned: pinned, excluding: Set(candidates.map(\.name)), admits: admits)
+        candidates += memoryCandidates(stage, memory: memory, pinned: pinned, excluding: Set(candidates.map(\.name)), admits: admits)
 
         let input = RankingInput(context: context, state: state, catalog: catalog,
                                  configuration: configuration, memory: memory, intent: intent)
@@ -64,23 +83,36 @@ struct Ranker {
         Admission(blocked: blockedTools.blocked(at: now, probes: probes), catalog: catalog, namespace: context.namespace, tags: context.tags)
     }
 
-    /// The index's nearest admitted tools.
-    private func indexCandidates(_ query: [Float], limit: Int, context: RoutingContext, admits: Admission) throws(GantryError) -> [Candidate] {
+    /// The union of the dense and lexical indexes' best admitted tools, each scored on both
+    /// sides; the best `pool` by fused score.
+    private func firstStage(_ stage: FirstStage, limit: Int, admits: Admission) throws(GantryError) -> [Candidate] {
         let pool = max(20, limit * configuration.candidateMultiplier)
-        return try index.search(query, k: pool, filter: admits.filter).compactMap { hit in
-            guard case .name(let name) = hit.id else { return nil }
-            return Candidate(name: name, semantic: Double(hit.score))
+        var cosines = [String: Float]()
+        for hit in try index.search(stage.query, k: pool, filter: admits.filter) {
+            if case .name(let name) = hit.id { cosines[name] = hit.score }
         }
+        if let lexical = stage.lexical {
+            let hits: [SearchResult]
+            do { hits = try lexical.top(pool, filter: admits.filter) } catch { throw .index(error) }
+            for hit in hits {
+                guard case .name(let name) = hit.id, cosines[name] == nil, let vector = index.vector(of: name) else { continue }
+                cosines[name] = (try? SIMDKernels.dot(stage.query, vector)) ?? 0  // both unit: the cosine
+            }
+        }
+        var candidates = cosines.map { stage.candidate($0.key, cosine: $0.value) }
+        guard candidates.count > pool else { return candidates }
+        candidates.sort { $0.retrieval != $1.retrieval ? $0.retrieval > $1.retrieval : $0.name < $1.name }
+        return Array(candidates.prefix(pool))
     }
 
     /// A tool the feedback memory vouches for, or the one a correction of this very query names
-    /// (`pinned`), competes even when the index did not return it: a correction must be able to
-    /// lift the correct tool from below the candidate pool.
-    private func memoryCandidates(_ query: [Float], memory: [String: Double], pinned: String?, excluding pooled: Set<String>,
+    /// (`pinned`), competes even when the first stage did not return it: a correction must be
+    /// able to lift the correct tool from below the candidate pool.
+    private func memoryCandidates(_ stage: FirstStage, memory: [String: Double], pinned: String?, excluding pooled: Set<String>,
                                   admits: Admission) -> [Candidate] {
         Set(memory.filter { $0.value > 0 }.keys).union(pinned.map { [$0] } ?? []).sorted().compactMap { name in
             guard !pooled.contains(name), admits(.name(name)), let vector = index.vector(of: name) else { return nil }
-            return Candidate(name: name, semantic: Double((try? SIMDKernels.dot(query, vector)) ?? 0))  // both unit: the cosine
+            return stage.candidate(name, cosine: (try? SIMDKernels.dot(stage.query, vector)) ?? 0)  // both unit: the cosine
         }
     }
 
@@ -104,6 +136,33 @@ struct Ranker {
             remaining.removeAll { $0 == best }
         }
         return taken.map { scored[$0] }
+    }
+}
+
+/// What the first stage of one retrieval scores candidates with: the adapted query, its BM25F
+/// scores over the catalogue (nil at lexical weight 0), both sides' catalogue statistics and the
+/// lexical weight.
+private struct FirstStage {
+    let query: [Float]
+    let lexical: LexicalScores?
+    let dense: (mean: Float, deviation: Float)
+    let weight: Float
+    private let lexicalStatistics: (mean: Float, deviation: Float)
+
+    init(query: [Float], lexical: LexicalScores?, dense: (mean: Float, deviation: Float), weight: Float) {
+        (self.query, self.lexical, self.dense, self.weight) = (query, lexical, dense, weight)
+        // A query none of whose words match leaves the dense order as it is (every z-score 0).
+        lexicalStatistics = lexical.map { $0.matchesAny ? $0.statistics : (0, 0) } ?? (0, 0)
+    }
+
+    /// `name` scored: its cosine, its BM25F score, and the fused score on the cosine's scale.
+    func candidate(_ name: String, cosine: Float) -> Candidate {
+        let bm25 = lexical?.score(of: .name(name)) ?? 0
+        let zDense = dense.deviation > 1e-6 ? (cosine - dense.mean) / dense.deviation : 0
+        let zLexical = lexicalStatistics.deviation > 0 ? (bm25 - lexicalStatistics.mean) / lexicalStatistics.deviation : 0
+        let fused = weight == 0 ? Double(cosine)
+            : Double(dense.mean) + Double(dense.deviation) * Double((1 - weight) * zDense + weight * zLexical)
+        return Candidate(name: name, semantic: Double(cosine), lexical: Double(bm25), retrieval: min(max(fused, -1), 1))
     }
 }
 

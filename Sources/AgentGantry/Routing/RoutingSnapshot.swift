@@ -13,14 +13,18 @@ struct RoutingSnapshot: Sendable {
     /// The stored version `adapter` was loaded from or saved as (nil with the identity).
     let adapterVersion: Int64?
     let state: LearnedState
+    /// The lexical share of the first stage (`GantryConfiguration.lexicalWeight`, else the
+    /// adapter's learned weight, else `ScoreFusion.priorWeight`).
+    let lexicalWeight: Float
     /// What this snapshot's retrievals may never get, worked out once for all of them.
     let blockedTools: BlockedTools
 
-    init(catalog: ToolCatalog, index: ToolIndex, adapter: LowRankAdapter?, adapterVersion: Int64?, state: LearnedState) {
+    init(catalog: ToolCatalog, index: ToolIndex, adapter: LowRankAdapter?, adapterVersion: Int64?, lexicalWeight: Float, state: LearnedState) {
         self.catalog = catalog
         self.index = index
         self.adapter = adapter
         self.adapterVersion = adapterVersion
+        self.lexicalWeight = lexicalWeight
         self.state = state
         blockedTools = BlockedTools(catalog: catalog, state: state)
     }

@@ -4,10 +4,19 @@
 /// the CLI follow from `allCases`.
 ///
 /// Adding a signal: a case here, its provider file, and the provider's arm in `provider`.
-/// `SignalValues` holds eight signals inline (one SIMD lane each); a ninth widens its storage.
+/// `SignalValues` holds sixteen signals inline (one SIMD lane each); a seventeenth widens its
+/// storage.
 public enum Signal: Int, CaseIterable, Sendable {
-    /// Cosine similarity of the adapted query and tool vectors.
+    /// The first stage's score: the adapted cosine fused with the BM25F score of the query's
+    /// words (`GantryConfiguration.lexicalWeight`), mapped back onto the cosine's scale and
+    /// clamped to its range [−1, 1] — at lexical weight 0, the cosine. How: see `Ranker`.
+    case retrieval
+    /// Cosine similarity of the adapted query and tool vectors (a part of `retrieval`; weight 0
+    /// by default).
     case semantic
+    /// The tool's BM25F score for the query's words (a part of `retrieval`, unbounded; never
+    /// weighted).
+    case lexical
     /// Feedback memory: corrections on similar past queries, in [−1, 1], fading with the distance
     /// from the corrected query. (A correction of exactly this query also puts its tool first:
     /// see `Ranker`.)
@@ -28,7 +37,9 @@ public enum Signal: Int, CaseIterable, Sendable {
     /// The provider that computes this signal.
     var provider: any SignalProvider {
         switch self {
+        case .retrieval: RetrievalSignal()
         case .semantic: SemanticSignal()
+        case .lexical: LexicalSignal()
         case .feedback: FeedbackSignal()
         case .health: HealthSignal()
         case .preference: PreferenceSignal()

@@ -3,16 +3,16 @@
 /// decodes as 0.
 ///
 /// Stored inline, one SIMD lane per signal in `Signal.allCases` order (no allocation: a ranking
-/// makes one per candidate); the lanes past the last signal stay 0. A ninth signal widens the
-/// storage to `SIMD16`.
+/// makes one per candidate); the lanes past the last signal stay 0. A seventeenth signal widens
+/// the storage to `SIMD32`.
 public struct SignalValues: Sendable, Hashable, Codable, CustomStringConvertible {
-    private var values: SIMD8<Double>
+    private var values: SIMD16<Double>
 
     /// Every signal at `value`. (There is no `init()`: for weights, start from
     /// `defaultWeights`; for values, say the value.)
     public init(repeating value: Double) {
-        precondition(Signal.allCases.count <= SIMD8<Double>.scalarCount, "SignalValues holds 8 signals; widen its storage")
-        values = SIMD8(repeating: 0)
+        precondition(Signal.allCases.count <= SIMD16<Double>.scalarCount, "SignalValues holds 16 signals; widen its storage")
+        values = SIMD16(repeating: 0)
         for signal in Signal.allCases { values[signal.position] = value }
     }
 

@@ -24,9 +24,12 @@ struct ToolIndex: Sendable {
 
     private var storage: Storage
     let dimension: Int
+    /// The moments of the indexed vectors: a query's score statistics over all of them.
+    private(set) var moments: DenseMoments
 
     init(dimension: Int, hnsw: Bool) throws(GantryError) {
         self.dimension = dimension
+        moments = DenseMoments(dimension: dimension)
         do {
             storage = hnsw ? .hnsw(try HNSWIndex(dimension: dimension, metric: .innerProduct))
                 : .flat(try FlatIndex(dimension: dimension, metric: .innerProduct))
@@ -51,12 +54,23 @@ struct ToolIndex: Sendable {
         do { try unit.normalizeRows() } catch { throw .invalidInput("\(error)") }
         let ids = names.map(VectorID.name)
         try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.add(contentsOf: unit, ids: ids) }
+        try moments.add(unit)
     }
 
     /// A loaded HNSW graph (`ToolIndexCache`), to be reconciled with the catalogue.
-    init(loaded graph: HNSWIndex) {
+    init(loaded graph: HNSWIndex) throws(GantryError) {
         dimension = graph.dimension
         storage = .hnsw(graph)
+        moments = DenseMoments(dimension: dimension)
+        let ids = graph.ids
+        for start in stride(from: 0, to: ids.count, by: Self.reconcileBlock) {
+            var block = [Float]()
+            block.reserveCapacity(min(Self.reconcileBlock, ids.count - start) * dimension)
+            for id in ids[start ..< min(start + Self.reconcileBlock, ids.count)] {
+                graph.withVector(of: id) { block.append(contentsOf: $0) }
+            }
+            do { try moments.add(Matrix(rows: block.count / dimension, cols: dimension, values: block)) } catch { throw .invalidInput("\(error)") }
+        }
     }
 
     /// The HNSW graph, if the index is one.
@@ -125,10 +139,13 @@ struct ToolIndex: Sendable {
         let id = VectorID.name(name)
         // Validate first (length, finite, non-zero) so that a bad vector never removes the old one.
         let unit = try unit(vector, of: name)
+        let replaced = self.vector(of: name)
         try mutate { (index: inout any VectorIndex) throws(IndexError) in
             if index.contains(id) { try index.remove(id) }
             try index.add(unit, id: id)
         }
+        if let replaced { moments.update(replaced, sign: -1) }
+        moments.update(unit, sign: 1)
     }
 
     /// `vector` made unit; throws unless it has `dimension` finite values, not all zero.
@@ -141,7 +158,9 @@ struct ToolIndex: Sendable {
     }
 
     mutating func remove(_ name: String) throws(GantryError) {
+        let removed = vector(of: name)
         try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.remove(.name(name)) }
+        if let removed { moments.update(removed, sign: -1) }
     }
 
     /// Tombstoned nodes an HNSW graph still holds (0 for exact search, which has none).

@@ -39,7 +39,8 @@ public enum FusionWeightSelection {
     public struct Outcome: Sendable, Equatable {
         /// The weight to serve.
         public var weight: Float
-        /// Mean MRR@10 of the selection requests at each `grid` weight (empty below `minimumRequests`).
+        /// Mean MRR@10 of the selection requests at each `grid` weight of at least the floor, in
+        /// order (empty below `minimumRequests`).
         public var selectionMRR: [Double]
         /// The gate's decision between the best grid weight and the prior (nil when none was made).
         public var gate: GateDecision?
@@ -47,11 +48,13 @@ public enum FusionWeightSelection {
         public var reason: String
     }
 
-    /// Chooses between `prior` and the grid on `selection` and `gate` examples (folds of a
-    /// `RequestSplit`, so no request is in both).
-    public static func choose(selection: [Example], gate: [Example], prior: Float, margin: Double = 0.005,
+    /// Chooses between `prior` and the grid weights of at least `floor` on `selection` and `gate`
+    /// examples (folds of a `RequestSplit`, so no request is in both).
+    public static func choose(selection: [Example], gate: [Example], prior: Float, floor: Float = 0, margin: Double = 0.005,
                               confidence: Double = 0.95) throws(AdaptError) -> Outcome {
         guard (0...1).contains(prior) else { throw .invalidSetting("the prior lexical weight must be within 0...1, not \(prior)") }
+        guard (0...prior).contains(floor) else { throw .invalidSetting("the lowest lexical weight must be within 0...prior (\(prior)), not \(floor)") }
+        let grid = grid.filter { $0 >= floor }
         func keepPrior(_ reason: String, _ mrr: [Double] = [], _ gate: GateDecision? = nil) -> Outcome {
             Outcome(weight: prior, selectionMRR: mrr, gate: gate, reason: reason)
         }

@@ -247,20 +247,17 @@ public struct LexicalIndex: Sendable {
         return live.count == liveCount ? scores : live.indices.filter { live[$0] }.map { scores[$0] }
     }
 
+    /// The BM25F scores of every document for `query`, to read once or many times (`LexicalScores`).
+    public func scoring(_ query: String) -> LexicalScores {
+        LexicalScores(index: self, slotScores: slotScores(query))
+    }
+
     /// The `k` documents scoring highest for `query`, best first (ties: the earlier added);
     /// documents without any of the query's terms are not returned. With `filter`, only allowed
     /// documents are considered.
     public func search(_ query: String, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, liveCount > 0 else { return [] }
-        var scores = slotScores(query)
-        if let filter {
-            var allowed = [Bool](repeating: false, count: scores.count)
-            for slot in idMap.allowedSlots(filter) { allowed[Int(slot)] = true }
-            for slot in scores.indices where !allowed[slot] { scores[slot] = .nan }
-        }
-        // Documents without a query term score 0 (tombstones too: their postings are skipped), and
-        // every match scores above 0: they fill the list only once the matches run out, and are cut.
-        return SIMDKernels.topK(scores, k: min(k, liveCount)).prefix { $0.score > 0 }.map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
+        return try scoring(query).top(k, filter: filter)
     }
 }

@@ -6,13 +6,13 @@ struct PreferenceSignal: SignalProvider {
     /// room for teams with weaker habits than the demo's.
     let defaultWeight = 0.1
 
-    /// Candidates within this cosine of the best one count as relevant: preferences only reorder
-    /// tools that are relevant already.
+    /// Candidates within this much of the best one's `retrieval` score (the cosine's scale) count
+    /// as relevant: preferences only reorder tools that are relevant already.
     static let relevanceMargin = 0.15
 
     func values(for candidates: [Candidate], _ input: RankingInput) -> [Double] {
-        let best = candidates.map(\.semantic).max() ?? 0
-        let relevant = candidates.filter { $0.semantic >= best - Self.relevanceMargin }.map(\.name)
+        let best = candidates.map(\.retrieval).max() ?? 0
+        let relevant = candidates.filter { $0.retrieval >= best - Self.relevanceMargin }.map(\.name)
         let shares = input.state.preferences.shares(among: relevant, context: input.context,
                                                     smoothing: input.configuration.preferenceSmoothing)
         return candidates.map { shares[$0.name] ?? 0 }

@@ -1,7 +1,9 @@
-/// `Signal.semantic`: the adapted cosine the candidate came with.
+/// `Signal.semantic`: the adapted cosine the candidate came with — a part of `retrieval`,
+/// reported on its own.
 struct SemanticSignal: SignalProvider {
-    /// The base of every ranking; the other defaults are chosen around it (`gantry replay`).
-    let defaultWeight = 0.65
+    /// 0: the cosine enters the score through `retrieval`. (Weighting it instead of `retrieval`
+    /// ranks by the cosine alone, as before hybrid retrieval.)
+    let defaultWeight = 0.0
 
     func values(for candidates: [Candidate], _ input: RankingInput) -> [Double] {
         candidates.map(\.semantic)

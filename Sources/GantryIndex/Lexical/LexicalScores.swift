@@ -1,0 +1,51 @@
+import GantryMath
+
+/// One query's BM25F scores over a `LexicalIndex`, computed once (`LexicalIndex.scoring(_:)`)
+/// and read as often as needed: a document's score, the catalogue's statistics (for z-score
+/// fusion) and the best documents. It holds the index it scored (a copy-on-write value: no copy
+/// is made), so later changes to the caller's index do not affect it.
+public struct LexicalScores: Sendable {
+    let index: LexicalIndex
+    /// Per slot of `index`; 0 for documents without a query term and for tombstones.
+    let slotScores: [Float]
+
+    /// The score of `id`; nil when `id` is not indexed.
+    public func score(of id: VectorID) -> Float? {
+        guard let slot = index.idMap.slot(of: id), index.live[Int(slot)] else { return nil }
+        return slotScores[Int(slot)]
+    }
+
+    /// Whether any document holds one of the query's terms.
+    public var matchesAny: Bool { slotScores.contains { $0 > 0 } }
+
+    /// Mean and (population) standard deviation of the scores of every document held, those
+    /// scoring 0 included: what `ScoreFusion.zScores` computes over the same scores.
+    public var statistics: (mean: Float, deviation: Float) {
+        let n = Double(index.liveCount)
+        guard n > 0 else { return (0, 0) }
+        var sum = 0.0, squares = 0.0
+        for score in slotScores where score > 0 {  // tombstones and non-matching documents add 0
+            sum += Double(score)
+            squares += Double(score) * Double(score)
+        }
+        let mean = sum / n
+        return (Float(mean), Float(max(0, squares / n - mean * mean).squareRoot()))
+    }
+
+    /// The `k` documents scoring highest, best first (ties: the earlier added); documents without
+    /// any of the query's terms are not returned. With `filter`, only allowed documents count.
+    public func top(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
+        guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
+        guard k > 0, index.liveCount > 0 else { return [] }
+        var scores = slotScores
+        if let filter {
+            var allowed = [Bool](repeating: false, count: scores.count)
+            for slot in index.idMap.allowedSlots(filter) { allowed[Int(slot)] = true }
+            for slot in scores.indices where !allowed[slot] { scores[slot] = .nan }
+        }
+        // Documents without a query term score 0 (tombstones too: their postings are skipped), and
+        // every match scores above 0: they fill the list only once the matches run out, and are cut.
+        return SIMDKernels.topK(scores, k: min(k, index.liveCount)).prefix { $0.score > 0 }
+            .map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
+    }
+}
