@@ -1,4 +1,5 @@
 import Foundation
+import GantryIndex
 @_spi(StoreImplementation) @testable import AgentGantry
 import GantryEmbed
 import GantryMath
@@ -180,6 +181,10 @@ struct AgentGantryTrainingTests {
         let gate = try #require(summary.gate)
         #expect(gate.passed && gate.requests == Int((Double(summary.requests) * 0.2).rounded()) && gate.candidateMRR > gate.currentMRR
                 && summary.report?.gate == gate, "\(gate)")
+        // Too few held-out requests to choose a lexical weight on: the prior keeps serving.
+        #expect(summary.lexicalWeight == nil && summary.lexicalWeightReason?.contains("chosen on at least 50") == true,
+                "\(summary.lexicalWeightReason ?? "no reason")")
+        #expect(gantry.published.current.lexicalWeight == ScoreFusion.priorWeight)
         // The adapter alone (the semantic signal) now ranks the taught tool first for a new request.
         let after = try await gantry.retrieveTools(probe, limit: 5)
         #expect(semantic(after, "pause_subscription") > semantic(after, "cancel_subscription"), "\(names(after))")

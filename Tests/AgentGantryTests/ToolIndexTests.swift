@@ -1,4 +1,5 @@
 import Foundation
+import GantryIndex
 import GantryMath
 import Testing
 
@@ -35,6 +36,41 @@ struct ToolIndexTests {
         for i in 0..<tools {
             let found = try index.search(vectors[i], k: 1, filter: nil).first?.id
             if i < 150 { #expect(found != .name(names[i])) } else { #expect(found == .name(names[i])) }
+        }
+    }
+
+    /// The dense side of hybrid fusion normalises with the catalogue's score statistics, taken
+    /// from the index's moments: they equal the mean and deviation of a query's scores over every
+    /// indexed tool (computed here one by one in Double) after upserts, replacements and removals,
+    /// flat and HNSW, and for a graph loaded from a file.
+    @Test(arguments: [false, true]) func momentsGiveEveryToolsScoreStatistics(hnsw: Bool) throws {
+        let (tools, dimension) = (300, 24)
+        var names = (0..<tools).map { "tool_\($0)" }
+        var vectors = Dictionary(uniqueKeysWithValues: zip(names, SegmentedIndexTests.unitVectors(tools, dimension: dimension, seed: 3)))
+        var index = try ToolIndex(dimension: dimension, hnsw: hnsw, names: names,
+                                  vectors: try Matrix(rowArrays: names.map { vectors[$0]! }))
+        let fresh = SegmentedIndexTests.unitVectors(80, dimension: dimension, seed: 4)
+        for i in 0..<40 { try index.upsert(names[i], fresh[i]); vectors[names[i]] = fresh[i] }  // replaced
+        for i in 40..<80 { try index.upsert("new_\(i)", fresh[i]); vectors["new_\(i)"] = fresh[i] }  // added
+        for name in names[100..<160] { try index.remove(name); vectors[name] = nil }
+        names = Array(vectors.keys)
+        func expectExact(_ index: ToolIndex) {
+            for query in SegmentedIndexTests.unitVectors(5, dimension: dimension, seed: 5) {
+                let scores = names.map { name in zip(query, vectors[name]!).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+                let mean = scores.reduce(0, +) / Double(scores.count)
+                let deviation = (scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(scores.count)).squareRoot()
+                let statistics = index.moments.statistics(of: query)
+                #expect(abs(Double(statistics.mean) - mean) < 1e-5 && abs(Double(statistics.deviation) - deviation) < 1e-4,
+                        "moments give \(statistics), the scores \(mean) ± \(deviation)")
+            }
+        }
+        #expect(index.count == vectors.count && index.moments.count == vectors.count)
+        expectExact(index)
+        if let graph = index.graph {
+            let path = NSTemporaryDirectory() + "moments-\(UUID().uuidString).gidx"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try graph.save(to: path)
+            expectExact(try ToolIndex(loaded: HNSWIndex.load(from: path)))
         }
     }
 }

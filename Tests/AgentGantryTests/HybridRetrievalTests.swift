@@ -1,0 +1,117 @@
+import Foundation
+import GantryEmbed
+import GantryIndex
+import GantryMath
+import Testing
+
+@_spi(StoreImplementation) @testable import AgentGantry
+
+/// The facade's hybrid first stage (`Ranker`): the dense and lexical indexes' best tools, each
+/// with its exact score on both sides, fused by the served lexical weight.
+@Suite("Hybrid retrieval")
+struct HybridRetrievalTests {
+    /// An embedder whose vectors say nothing about the text: a seeded Gaussian vector per text
+    /// (from its FNV-1a hash), so that only the words can find a tool.
+    struct OpaqueEmbedder: Embedder {
+        var dimension: Int { 16 }
+        var modelIdentity: String { "opaque-16" }
+
+        func embed(_ texts: [String]) throws -> Matrix {
+            try Matrix(rows: texts.count, cols: dimension, values: texts.flatMap { text in
+                var rng = SplitMix64(seed: text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+                return (0..<dimension).map { _ in rng.nextGaussian() }
+            })
+        }
+    }
+
+    static let words = ["otter", "falcon", "badger", "heron", "lynx", "marmot", "osprey", "walrus", "bison", "ferret",
+                        "gecko", "ibis", "jackal", "koala", "lemur", "magpie", "narwhal", "ocelot", "pelican", "quail",
+                        "raven", "sloth", "tapir", "urchin", "vole", "wombat", "yak", "zebra", "alpaca", "beaver",
+                        "condor", "dingo", "egret", "finch", "gibbon", "hyena", "impala", "jaguar", "kestrel", "llama"]
+
+    /// One tool per word, the first half in namespace `a`, the rest in `b`.
+    static let tools = words.enumerated().map { i, word in
+        Tool(name: "service_\(i)", description: "Handles \(word) requests.", namespace: i < words.count / 2 ? "a" : "b")
+    }
+
+    func opaqueGantry(lexicalWeight: Float?) async throws -> AgentGantry {
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.lexicalWeight = lexicalWeight
+        let gantry = try await AgentGantry(configuration: configuration, embedder: OpaqueEmbedder())
+        try await gantry.register(Self.tools)
+        return gantry
+    }
+
+    /// With embeddings that carry no meaning, lexical weight 1 finds every tool by its word —
+    /// also the many outside the dense index's candidate pool, since candidates are the union of
+    /// both indexes' best — and its cosine is still the exact one; weight 0 is dense retrieval
+    /// exactly (no lexical scores, the retrieval signal is the cosine, the order the cosine's) and
+    /// mostly wrong here; the default serves the prior.
+    @Test func theWordsFindWhatTheEmbeddingCannot() async throws {
+        let lexical = try await opaqueGantry(lexicalWeight: 1)
+        let embedder = OpaqueEmbedder()
+        for (i, word) in Self.words.enumerated() {
+            let query = "\(word) please"
+            let first = try #require(try await lexical.retrieveTools(query, limit: 5).first)
+            #expect(first.tool.name == "service_\(i)" && first.breakdown[.lexical] > 0, "\(query): \(first.tool.name)")
+            var q = Array(try embedder.embed([query]).row(0)), t = Array(try embedder.embed([Self.tools[i].embeddingText]).row(0))
+            try SIMDKernels.normalize(&q)
+            try SIMDKernels.normalize(&t)
+            #expect(abs(first.breakdown[.semantic] - Double(try SIMDKernels.dot(q, t))) < 1e-5, "the exact cosine")
+        }
+        let dense = try await opaqueGantry(lexicalWeight: 0)
+        var denseHits = 0
+        for (i, word) in Self.words.enumerated() {
+            let matches = try await dense.retrieveTools("\(word) please", limit: 5)
+            #expect(matches.allSatisfy { $0.breakdown[.lexical] == 0 && $0.breakdown[.retrieval] == $0.breakdown[.semantic] })
+            #expect(matches.map(\.breakdown[.semantic]) == matches.map(\.breakdown[.semantic]).sorted(by: >))
+            if matches.first?.tool.name == "service_\(i)" { denseHits += 1 }
+        }
+        #expect(denseHits <= Self.words.count / 4, "\(denseHits) of \(Self.words.count) found by meaningless vectors")
+        #expect(try await opaqueGantry(lexicalWeight: nil).published.current.lexicalWeight == ScoreFusion.priorWeight)
+    }
+
+    /// Lexical candidates pass the same filters as dense ones: a tool of another namespace never
+    /// comes back, however well its words match.
+    @Test func lexicalCandidatesAreFiltered() async throws {
+        let gantry = try await opaqueGantry(lexicalWeight: 1)
+        let matches = try await gantry.retrieveTools("\(Self.words.last!) please", limit: 5, context: RoutingContext(namespace: "a"))
+        #expect(!matches.isEmpty && matches.allSatisfy { $0.tool.namespace == "a" && $0.breakdown[.lexical] == 0 })
+    }
+
+    /// The lexical index follows the catalogue: a removal, a registration with new words and
+    /// another process's changes (read back with `followStore()`), with the real encoder.
+    @Test func theLexicalIndexFollowsTheCatalogueAcrossProcesses() async throws {
+        let path = temporaryStore()
+        let gantry = try await makeGantry(store: path)
+        func lexical(_ query: String, _ tool: String, in gantry: AgentGantry) async throws -> Double? {
+            try await gantry.retrieveTools(query, limit: 10).first { $0.tool.name == tool }?.breakdown[.lexical]
+        }
+        try await gantry.register(Tool(name: "sync_kx9_cluster", description: "Synchronise a cluster."))
+        #expect(try await lexical("kx9", "sync_kx9_cluster", in: gantry) ?? 0 > 0)
+
+        let other = try await makeGantry(store: path)
+        try await other.remove("sync_kx9_cluster")
+        try await gantry.followStore()
+        #expect(try await gantry.retrieveTools("kx9", limit: 10).allSatisfy { $0.tool.name != "sync_kx9_cluster" && $0.breakdown[.lexical] == 0 })
+
+        try await other.register(Tool(name: "sync_kx9_cluster", description: "Rebuild the quorum shard."))
+        try await gantry.followStore()
+        #expect(try await lexical("quorum shard", "sync_kx9_cluster", in: gantry) ?? 0 > 0)
+        #expect(try await lexical("synchronise", "sync_kx9_cluster", in: gantry) ?? 0 == 0, "the old description's words are gone")
+
+        try await gantry.register(Tool(name: "sync_kx9_cluster", description: "Compact the ledger."))
+        #expect(try await lexical("quorum", "sync_kx9_cluster", in: gantry) ?? 0 == 0)
+        #expect(try await lexical("ledger", "sync_kx9_cluster", in: gantry) ?? 0 > 0)
+    }
+
+    /// A weight for the lexical signal itself is refused (its scale is unbounded); the lexical
+    /// weight must be within 0...1.
+    @Test func badLexicalSettingsAreRefused() async throws {
+        for change: (inout GantryConfiguration) -> Void in [{ $0.weights[.lexical] = 0.1 }, { $0.lexicalWeight = 1.5 }, { $0.lexicalWeight = .nan }] {
+            var configuration = GantryConfiguration(storePath: nil)
+            change(&configuration)
+            #expect(throws: GantryError.self) { try configuration.validate() }
+        }
+    }
+}
