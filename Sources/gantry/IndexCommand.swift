@@ -7,16 +7,28 @@ import Synchronization
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
-        abstract: "Build a vector index from embeddings, or search one.",
+        abstract: "Build a vector index from embeddings or a lexical index from texts, or search one.",
         subcommands: [Build.self, Search.self]
     )
 
-    /// `gantry index build` (`IndexFile.build`).
-    struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Build an index file from an .npy matrix (one vector per row).")
+    /// What `gantry index build` builds.
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        /// `IndexFile.Kind.flat`.
+        case flat
+        /// `IndexFile.Kind.hnsw`.
+        case hnsw
+        /// A BM25 `LexicalIndex` of texts.
+        case lexical
+    }
 
-        @Option(help: "Float32 .npy file, one vector per row.") var embeddings: String
-        @Option(help: "flat (exact) or hnsw (approximate).") var kind: IndexFile.Kind = .hnsw
+    /// `gantry index build` (`IndexFile.build`, `LexicalIndex.build`).
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build an index file from an .npy matrix (one vector per row), or a lexical one from texts (one per line).")
+
+        @Option(help: "Float32 .npy file, one vector per row (flat and hnsw).") var embeddings: String?
+        @Option(help: "UTF-8 text file, one document per non-blank line (lexical: BM25, k1 1.2, b 0.75).") var texts: String?
+        @Option(help: "flat (exact), hnsw (approximate) or lexical (BM25 over --texts).") var kind: Kind = .hnsw
         @Option(help: "cosine (vectors normalized) or ip (inner product as given).") var metric: Metric = .cosine
         @Option(help: "Text file with one id per line (default: row numbers).") var ids: String?
         @Option(name: .customLong("m"), parsing: .unconditional, help: "HNSW: neighbors per node (layer 0 keeps 2·M).") var m = 16
@@ -27,15 +39,26 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Index file to write.") var output: String
 
         func validate() throws {
+            if kind == .lexical {
+                guard texts != nil, embeddings == nil else { throw ValidationError("--kind lexical indexes --texts (and takes no --embeddings)") }
+            } else {
+                guard embeddings != nil, texts == nil else { throw ValidationError("--kind \(kind) indexes --embeddings (and takes no --texts)") }
+            }
             guard m >= 2 else { throw ValidationError("--m must be at least 2") }
             guard efConstruction >= 1, efSearch >= 1 else { throw ValidationError("--ef-construction and --ef-search must be at least 1") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
 
         func run() throws {
+            if kind == .lexical, let texts {
+                let report = try LexicalIndex.build(texts: texts, ids: ids, output: output)
+                print("lexical index of \(report.documents) documents (\(report.terms) terms) written to \(output)")
+                print("load \(String(format: "%.3f", report.loadSeconds)) s, build + save \(String(format: "%.3f", report.buildSeconds)) s")
+                return
+            }
             let bar = Mutex<ProgressBar?>(nil)
             let report = try IndexFile.build(
-                embeddings: embeddings, ids: ids, kind: kind, metric: metric,
+                embeddings: embeddings!, ids: ids, kind: kind == .flat ? .flat : .hnsw, metric: metric,
                 parameters: HNSWIndex.Parameters(m: m, efConstruction: efConstruction, efSearch: efSearch),
                 model: model, threads: threads, output: output
             ) { done, total in
@@ -49,12 +72,13 @@ struct IndexCommand: ParsableCommand {
         }
     }
 
-    /// `gantry index search` (`IndexFile.search`).
+    /// `gantry index search` (`IndexFile.search`, `LexicalIndex.search`).
     struct Search: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Search an index with every row of an .npy matrix.")
+        static let configuration = CommandConfiguration(
+            abstract: "Search an index with every row of an .npy matrix, or a lexical index with every line of a text file.")
 
         @Option(help: "Index file written by `gantry index build`.") var index: String
-        @Option(help: "Float32 .npy file, one query per row.") var queries: String
+        @Option(help: "Float32 .npy file, one query per row; for a lexical index, a UTF-8 text file, one query per line.") var queries: String
         @Option(parsing: .unconditional, help: "Results per query.") var k = 10
         @Option(parsing: .unconditional, help: "HNSW: candidate list size (default: the index's).") var ef: Int?
         @Flag(help: "Print results and timings as JSON.") var json = false
@@ -65,7 +89,10 @@ struct IndexCommand: ParsableCommand {
         }
 
         func run() throws {
-            let report = try IndexFile.search(index: index, queries: queries, k: k, ef: ef)
+            let lexical = LexicalIndex.isLexicalIndexFile(index)
+            if lexical, ef != nil { throw ValidationError("--ef applies to HNSW indexes; \(index) is a lexical index") }
+            let report = lexical ? try LexicalIndex.search(index: index, queries: queries, k: k)
+                : try IndexFile.search(index: index, queries: queries, k: k, ef: ef)
             if json {
                 let payload: [String: Any] = [
                     "results": report.results.map { $0.map { ["id": idValue($0.id), "score": Double($0.score)] } },
@@ -80,7 +107,7 @@ struct IndexCommand: ParsableCommand {
                 }
                 if report.results.count > 10 { print("… \(report.results.count - 10) more queries (use --json for all)") }
                 print("load \(String(format: "%.3f", report.loadSeconds)) s; \(report.queries) queries in "
-                    + "\(String(format: "%.3f", report.searchSeconds)) s (\(Int(report.queriesPerSecond)) queries/s, batched)")
+                    + "\(String(format: "%.3f", report.searchSeconds)) s (\(Int(report.queriesPerSecond)) queries/s, \(lexical ? "one at a time" : "batched"))")
             }
         }
 
