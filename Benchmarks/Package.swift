@@ -67,6 +67,9 @@ let package = Package(
         .executableTarget(
             name: "RouterBench",
             dependencies: [
+                "BenchmarkCatalogue",
+                .product(name: "GantryEval", package: "AgentGantry"),
+                .product(name: "GantryIO", package: "AgentGantry"),
                 .product(name: "AgentGantry", package: "AgentGantry"),
                 .product(name: "GantryEmbed", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
@@ -141,10 +144,20 @@ let package = Package(
             ],
             path: "Sources/HybridWeightStudy"
         ),
+        // The seeded 10k-tool catalogue of LexicalBench and RouterBench.
+        .target(
+            name: "BenchmarkCatalogue",
+            dependencies: [
+                .product(name: "GantryEval", package: "AgentGantry"),
+                .product(name: "GantryMath", package: "AgentGantry"),
+            ],
+            path: "Sources/BenchmarkCatalogue"
+        ),
         // Lexical search speed on a 10k-tool catalogue (and the files the bm25s comparison reads).
         .executableTarget(
             name: "LexicalBench",
             dependencies: [
+                "BenchmarkCatalogue",
                 .product(name: "GantryEval", package: "AgentGantry"),
                 .product(name: "GantryIndex", package: "AgentGantry"),
                 .product(name: "GantryMath", package: "AgentGantry"),

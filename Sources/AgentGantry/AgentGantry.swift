@@ -281,6 +281,7 @@ public actor AgentGantry {
     /// Publishes the working state for retrievals (`published`), then starts the feedback
     /// memory's next graph if it wants one.
     func publish() {
+        catalog.prepareForSearch()
         published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion,
                                           lexicalWeight: lexicalWeight, state: state))
         buildMemoryGraphs()

@@ -54,7 +54,7 @@ struct ToolIndexTests {
         for i in 40..<80 { try index.upsert("new_\(i)", fresh[i]); vectors["new_\(i)"] = fresh[i] }  // added
         for name in names[100..<160] { try index.remove(name); vectors[name] = nil }
         names = Array(vectors.keys)
-        func expectExact(_ index: ToolIndex) {
+        func expectExact(_ index: ToolIndex) throws {
             for query in SegmentedIndexTests.unitVectors(5, dimension: dimension, seed: 5) {
                 let scores = names.map { name in zip(query, vectors[name]!).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
                 let mean = scores.reduce(0, +) / Double(scores.count)
@@ -65,12 +65,12 @@ struct ToolIndexTests {
             }
         }
         #expect(index.count == vectors.count && index.moments.count == vectors.count)
-        expectExact(index)
+        try expectExact(index)
         if let graph = index.graph {
             let path = NSTemporaryDirectory() + "moments-\(UUID().uuidString).gidx"
             defer { try? FileManager.default.removeItem(atPath: path) }
             try graph.save(to: path)
-            expectExact(try ToolIndex(loaded: HNSWIndex.load(from: path)))
+            try expectExact(try ToolIndex(loaded: HNSWIndex.load(from: path)))
         }
     }
 }

@@ -46,7 +46,15 @@ struct LexicalIndexTests {
         return scores
     }
 
+    /// Both search paths — as built, and prepared (`prepareForSearch()`) — equal the reference.
     static func expectMatchesReference(_ index: LexicalIndex, _ documents: [(id: VectorID, texts: [String])], queries: [String]) throws {
+        var prepared = index
+        prepared.prepareForSearch()
+        #expect(!index.isPreparedForSearch && prepared.isPreparedForSearch)
+        for index in [index, prepared] { try expectMatchesReference(onePath: index, documents, queries: queries) }
+    }
+
+    static func expectMatchesReference(onePath index: LexicalIndex, _ documents: [(id: VectorID, texts: [String])], queries: [String]) throws {
         for query in queries {
             let expected = reference(documents, query: query, fields: index.fields)
             let found = try index.search(query, k: documents.count + 1)
@@ -108,6 +116,10 @@ struct LexicalIndexTests {
         try index.add(again.texts, id: again.id)  // an id removed may be added again, and is found
         #expect(index.contains(again.id) && index.count == documents.count && index.ids.last == again.id)
         try Self.expectMatchesReference(index, documents, queries: queries)
+        var prepared = index
+        prepared.prepareForSearch()
+        try prepared.remove(documents[1].id)
+        #expect(!prepared.isPreparedForSearch, "a change leaves the prepared weights stale: they are dropped")
     }
 
     @Test func filtersApplyWhileSelecting() throws {

@@ -5,6 +5,7 @@
 // catalogue and queries as JSON lines for the Python side (Benchmarks/compare/lexical_compare.py).
 //
 //   cd Benchmarks && swift run -c release LexicalBench --metatool DIR --toollens DIR [--tools 10000] [--write DIR]
+import BenchmarkCatalogue
 import Foundation
 import GantryEval
 import GantryIndex
@@ -19,19 +20,9 @@ guard let metatoolFolder = option("metatool"), let toollensFolder = option("tool
     exit(64)
 }
 let toolCount = Int(option("tools") ?? "10000")!
-let metatool = try RetrievalDataset.load(directory: metatoolFolder), toollens = try RetrievalDataset.load(directory: toollensFolder)
-let pool = metatool.tools + toollens.tools
-
-/// The catalogue: (name, text) per tool, seeded.
-var rng = SplitMix64(seed: 2026)
-let catalogue: [(name: String, text: String)] = (0..<toolCount).map { i in
-    let base = pool[i % pool.count], other = pool[Int(rng.next() % UInt64(pool.count))]
-    let name = "\(base.name)_\(i / pool.count)"
-    let borrowed = other.description.split(separator: " ").prefix(12).joined(separator: " ")
-    return (name, RetrievalDataset.Tool(id: name, name: name, description: base.description + " " + borrowed,
-                                       parameterNames: base.parameterNames).text)
-}
-let queries = metatool.indices(of: .test).prefix(2_000).map { metatool.queries[$0].text }
+let recombined = try RecombinedCatalogue(metatool: metatoolFolder, toollens: toollensFolder, count: toolCount)
+let catalogue = recombined.tools.map { (name: $0.name, text: $0.text) }
+let queries = recombined.queries
 
 if let folder = option("write") {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -1,6 +1,14 @@
 // Latency of AgentGantry.retrieveTools over a large catalog, without and with the encoder.
 //
 //   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000]
+//   RouterBench --metatool DIR --toollens DIR [--tools 10000] [--vectors FILE.npy] [--rounds 3]
+//
+// With the datasets: the seeded recombined catalogue of `BenchmarkCatalogue` (real tool texts)
+// and its 2,000 metatool test queries, embedded once by MiniLM and served precomputed; one
+// gantry retrieves dense only (lexicalWeight 0), one hybrid (the prior), the calls alternating
+// between them so that both see the same load; prints both p50s and their ratio as JSON.
+// `--vectors` keeps the MiniLM vectors between runs (written when absent or of another shape);
+// every query is asked `--rounds` times of each, the first round unrecorded (a warm-up).
 //
 // Tools and queries are seeded synthetic 384-d vectors served by a PrecomputedEmbedder, so the
 // figures exclude the encoder; the encoder's own time per query (MiniLM, when the model is
@@ -8,8 +16,10 @@
 // retrieveTools at once, 5 calls each, and every call's latency (queueing included) is recorded.
 // Prints one JSON object.
 import AgentGantry
+import BenchmarkCatalogue
 import Foundation
 import GantryEmbed
+import GantryIO
 import GantryIndex
 import GantryMath
 
@@ -21,7 +31,73 @@ func option(_ name: String, _ fallback: Int) -> Int {
 
 func percentile(_ values: [Double], _ p: Double) -> Double {
     let sorted = values.sorted()
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    return sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+func text(_ name: String) -> String? {
+    CommandLine.arguments.firstIndex(of: "--" + name).flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
+}
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+}
+
+if let metatool = text("metatool"), let toollens = text("toollens") {
+    try await compareHybridWithDense(metatool: metatool, toollens: toollens, tools: option("tools", 10_000), vectorsFile: text("vectors"))
+    exit(0)
+}
+
+/// Dense-only against hybrid `retrieveTools` on the recombined catalogue (see the header).
+func compareHybridWithDense(metatool: String, toollens: String, tools count: Int, vectorsFile: String?) async throws {
+    let catalogue = try RecombinedCatalogue(metatool: metatool, toollens: toollens, count: count)
+    let tools = catalogue.tools.map { tool in
+        Tool(name: String(tool.name.map { $0.isWhitespace ? "_" : $0 }), description: tool.description,  // toollens names hold spaces
+             parameters: tool.parameterNames.isEmpty ? nil
+                : .object(["type": .string("object"), "properties": .object(Dictionary(uniqueKeysWithValues: tool.parameterNames.map {
+                    ($0, JSONValue.object(["type": .string("string")]))
+                }))]))
+    }
+    let texts = tools.map(\.embeddingText) + catalogue.queries
+    let clock = ContinuousClock()
+    let encodeStart = clock.now
+    let vectors: Matrix
+    if let vectorsFile, let kept = try? Matrix(NPYFile.read(vectorsFile)), kept.rows == texts.count {
+        vectors = kept
+    } else {
+        vectors = try MiniLMEncoder(batchSize: 64).embed(texts)
+        if let vectorsFile { try NPYFile.write(vectors, to: vectorsFile) }
+    }
+    let encodeSeconds = (clock.now - encodeStart).seconds
+    let embedder = try PrecomputedEmbedder(texts: texts, vectors: vectors, modelIdentity: "minilm-precomputed")
+    func gantry(_ weight: Float?) async throws -> AgentGantry {
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.lexicalWeight = weight
+        let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+        try await gantry.register(tools)
+        return gantry
+    }
+    let dense = try await gantry(0), hybrid = try await gantry(nil)
+    let loadBefore = loadAverage()
+    var denseTimes = [Double](), hybridTimes = [Double]()
+    for round in 0..<option("rounds", 3) {
+        for query in catalogue.queries {
+            for (gantry, isHybrid) in [(dense, false), (hybrid, true)] where text("only").map({ $0 == (isHybrid ? "hybrid" : "dense") }) ?? true {
+                let start = clock.now
+                _ = try await gantry.retrieveTools(query, limit: 5)
+                if round > 0 {
+                    if isHybrid { hybridTimes.append((clock.now - start).milliseconds) } else { denseTimes.append((clock.now - start).milliseconds) }
+                }
+            }
+        }
+    }
+    let result: [String: Any] = [
+        "tools": count, "queries": catalogue.queries.count, "calls_each": denseTimes.count, "encode_seconds": encodeSeconds,
+        "dense_p50_ms": percentile(denseTimes, 0.5), "dense_p99_ms": percentile(denseTimes, 0.99),
+        "hybrid_p50_ms": percentile(hybridTimes, 0.5), "hybrid_p99_ms": percentile(hybridTimes, 0.99),
+        "hybrid_over_dense_p50": percentile(hybridTimes, 0.5) / percentile(denseTimes, 0.5),
+        "load_before": loadBefore, "load_after": loadAverage(),
+    ]
+    print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
 }
 
 let toolCount = option("tools", 10_000), queryCount = option("queries", 2_000), concurrent = option("concurrent", 1_000)

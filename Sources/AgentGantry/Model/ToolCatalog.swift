@@ -48,6 +48,12 @@ struct ToolCatalog: Sendable {
         if tool.deprecated { deprecated.insert(tool.name) } else if !deprecated.isEmpty { deprecated.remove(tool.name) }
     }
 
+    /// Prepares the lexical index for searching (`LexicalIndex.prepareForSearch()`) unless it is
+    /// already: done before a publication, so retrievals of the published copy take the fast path.
+    mutating func prepareForSearch() {
+        if !lexical.isPreparedForSearch { lexical.prepareForSearch() }
+    }
+
     mutating func remove(_ name: String) {
         revision += 1
         if entries[name] != nil {

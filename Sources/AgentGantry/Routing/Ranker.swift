@@ -48,7 +48,7 @@ struct Ranker {
               at now: Date) throws(GantryError) -> [ToolMatch] {
         let admits = admission(context: context, at: now)
         let stage = FirstStage(query: query, lexical: lexicalWeight > 0 ? catalog.lexical.scoring(text) : nil,
-                               dense: index.moments.statistics(of: query), weight: lexicalWeight)
+                               dense: lexicalWeight > 0 ? index.moments.statistics(of: query) : (0, 0), weight: lexicalWeight)
         var candidates = try firstStage(stage, limit: limit, admits: admits)
         guard !candidates.isEmpty else { return [] }
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
@@ -95,8 +95,8 @@ struct Ranker {
             let hits: [SearchResult]
             do { hits = try lexical.top(pool, filter: admits.filter) } catch { throw .index(error) }
             for hit in hits {
-                guard case .name(let name) = hit.id, cosines[name] == nil, let vector = index.vector(of: name) else { continue }
-                cosines[name] = (try? SIMDKernels.dot(stage.query, vector)) ?? 0  // both unit: the cosine
+                guard case .name(let name) = hit.id, cosines[name] == nil, let cosine = stage.cosine(with: name, in: index) else { continue }
+                cosines[name] = cosine
             }
         }
         var candidates = cosines.map { stage.candidate($0.key, cosine: $0.value) }
@@ -111,8 +111,8 @@ struct Ranker {
     private func memoryCandidates(_ stage: FirstStage, memory: [String: Double], pinned: String?, excluding pooled: Set<String>,
                                   admits: Admission) -> [Candidate] {
         Set(memory.filter { $0.value > 0 }.keys).union(pinned.map { [$0] } ?? []).sorted().compactMap { name in
-            guard !pooled.contains(name), admits(.name(name)), let vector = index.vector(of: name) else { return nil }
-            return stage.candidate(name, cosine: (try? SIMDKernels.dot(stage.query, vector)) ?? 0)  // both unit: the cosine
+            guard !pooled.contains(name), admits(.name(name)), let cosine = stage.cosine(with: name, in: index) else { return nil }
+            return stage.candidate(name, cosine: cosine)
         }
     }
 
@@ -152,7 +152,15 @@ private struct FirstStage {
     init(query: [Float], lexical: LexicalScores?, dense: (mean: Float, deviation: Float), weight: Float) {
         (self.query, self.lexical, self.dense, self.weight) = (query, lexical, dense, weight)
         // A query none of whose words match leaves the dense order as it is (every z-score 0).
-        lexicalStatistics = lexical.map { $0.matchesAny ? $0.statistics : (0, 0) } ?? (0, 0)
+        lexicalStatistics = lexical?.statistics ?? (0, 0)
+    }
+
+    /// The cosine of the query with `name`'s indexed vector (both unit), read in place; nil when
+    /// `name` is not indexed.
+    func cosine(with name: String, in index: ToolIndex) -> Float? {
+        query.withUnsafeBufferPointer { query in
+            index.withVector(of: name) { vector in vector.count == query.count ? SIMDKernels.dot(query, vector) : 0 }
+        }
     }
 
     /// `name` scored: its cosine, its BM25F score, and the fused score on the cosine's scale.

@@ -40,6 +40,10 @@ public struct LexicalIndex: Sendable {
     var documentFrequency: [Int32] = []
     /// Per slot, the distinct terms of its document (to update document frequencies on removal).
     var documentTerms: [[Int32]] = []
+    /// Per term, each posting's saturated term frequency t̃f / (k1 + t̃f) under the current
+    /// statistics (0 for tombstones), so that a search multiplies by idf and adds; nil once a
+    /// change made them stale (`prepareForSearch()`).
+    var postingWeights: [[Float]]?
 
     /// An empty index of documents with `fields` (at least one, names distinct, weights > 0, b in
     /// 0...1) and saturation `k1` (> 0).
@@ -106,6 +110,7 @@ public struct LexicalIndex: Sendable {
         idMap.append(id)
         live.append(true)
         liveCount += 1
+        postingWeights = nil
     }
 
     private mutating func newTerm(_ term: String) -> Int32 {
@@ -125,7 +130,36 @@ public struct LexicalIndex: Sendable {
         liveCount -= 1
         for field in fields.indices { totalLengths[field] -= Int(lengths[Int(slot) * fields.count + field]) }
         for termID in documentTerms[Int(slot)] { documentFrequency[Int(termID)] -= 1 }
+        postingWeights = nil
         if live.count - liveCount > max(64, liveCount) { compact() }
+    }
+
+    /// Whether searches take the prepared path (`prepareForSearch()` since the last change).
+    public var isPreparedForSearch: Bool { postingWeights != nil }
+
+    /// Computes every posting's saturated term frequency under the current statistics (one pass
+    /// over the postings), so that searches until the next change do one multiply-add per
+    /// posting instead of the normalisation and saturation: worth it when an index serves many
+    /// queries between changes. A change (`add`, `remove`) drops them; searches are equal either
+    /// way (to float rounding).
+    public mutating func prepareForSearch() {
+        let width = fields.count, n = Float(max(liveCount, 1)), k1 = k1
+        var factors = [Float](repeating: 0, count: lengths.count)  // per slot and field: w_f / (1 − b_f + b_f · len / avglen_f)
+        for f in fields.indices {
+            let field = fields[f], average = max(Float(totalLengths[f]) / n, .leastNormalMagnitude)
+            for slot in live.indices where live[slot] {
+                factors[slot * width + f] = field.weight / (1 - field.b + field.b * Float(lengths[slot * width + f]) / average)
+            }
+        }
+        postingWeights = postingSlots.indices.map { termID in
+            let slots = postingSlots[termID], counts = postingCounts[termID]
+            return slots.indices.map { i in
+                let slot = Int(slots[i])
+                var tf: Float = 0
+                for f in 0..<width { tf += Float(counts[i * width + f]) * factors[slot * width + f] }
+                return tf / (k1 + tf)  // 0 for a tombstone (its factors are 0)
+            }
+        }
     }
 
     /// Per field, the longest of `lengths` (`fields` per document).
@@ -163,6 +197,7 @@ public struct LexicalIndex: Sendable {
         maxLengths = Self.longest(lengths, fields: width)
         idMap.compact(removing: Set(live.indices.filter { !live[$0] }))
         live = Array(repeating: true, count: liveCount)
+        postingWeights = nil
     }
 
     /// The BM25F score of every slot for `query` (0 for documents without a query term, and for
@@ -170,6 +205,7 @@ public struct LexicalIndex: Sendable {
     func slotScores(_ query: String) -> [Float] {
         var scores = [Float](repeating: 0, count: live.count)
         guard liveCount > 0 else { return scores }
+        if let postingWeights { return preparedScores(query, weights: postingWeights, into: scores) }
         let width = fields.count, n = Float(liveCount), k1 = k1
         // Per field, w_f / (1 − b_f + b_f · length / avglen_f) for the lengths held (up to a cap):
         // one division per length and query instead of one per posting and field.
@@ -217,6 +253,26 @@ public struct LexicalIndex: Sendable {
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+        return scores
+    }
+
+    /// `slotScores` from the prepared posting weights: idf × weight, added per posting.
+    private func preparedScores(_ query: String, weights: [[Float]], into scores: [Float]) -> [Float] {
+        var scores = scores, seen = Set<Int32>()
+        let n = Float(liveCount)
+        for term in ToolTokenizer.terms(query) {
+            guard let termID = termIDs[term], seen.insert(termID).inserted else { continue }
+            let df = Float(documentFrequency[Int(termID)])
+            guard df > 0 else { continue }
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
+            postingSlots[Int(termID)].withUnsafeBufferPointer { slots in
+                weights[Int(termID)].withUnsafeBufferPointer { weights in
+                    scores.withUnsafeMutableBufferPointer { scores in
+                        for i in 0..<slots.count { scores[Int(slots[i])] += idf * weights[i] }
                     }
                 }
             }

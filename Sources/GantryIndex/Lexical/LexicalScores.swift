@@ -16,20 +16,39 @@ public struct LexicalScores: Sendable {
     }
 
     /// Whether any document holds one of the query's terms.
-    public var matchesAny: Bool { slotScores.contains { $0 > 0 } }
+    public var matchesAny: Bool { sums.sum > 0 }
 
     /// Mean and (population) standard deviation of the scores of every document held, those
-    /// scoring 0 included: what `ScoreFusion.zScores` computes over the same scores.
+    /// scoring 0 included: what `ScoreFusion.zScores` computes over the same scores. (0, 0) when
+    /// no document matches.
     public var statistics: (mean: Float, deviation: Float) {
         let n = Double(index.liveCount)
-        guard n > 0 else { return (0, 0) }
-        var sum = 0.0, squares = 0.0
-        for score in slotScores where score > 0 {  // tombstones and non-matching documents add 0
-            sum += Double(score)
-            squares += Double(score) * Double(score)
-        }
+        let (sum, squares) = sums  // tombstones score 0: they add nothing
+        guard n > 0, sum > 0 else { return (0, 0) }
         let mean = sum / n
         return (Float(mean), Float(max(0, squares / n - mean * mean).squareRoot()))
+    }
+
+    /// Σ score and Σ score² over the slots, in 16 float lanes (scores are at most tens, and a
+    /// lane sums a sixteenth of them), totalled in Double.
+    private var sums: (sum: Double, squares: Double) {
+        slotScores.withUnsafeBufferPointer { scores in
+            var sum = SIMD16<Float>(), squares = SIMD16<Float>()
+            let whole = scores.count / 16 * 16
+            var i = 0
+            while i < whole {
+                let lanes = UnsafeRawPointer(scores.baseAddress! + i).loadUnaligned(as: SIMD16<Float>.self)
+                sum += lanes
+                squares += lanes * lanes
+                i += 16
+            }
+            var total = (sum: Double(sum.sum()), squares: Double(squares.sum()))
+            for j in whole..<scores.count {
+                total.sum += Double(scores[j])
+                total.squares += Double(scores[j]) * Double(scores[j])
+            }
+            return total
+        }
     }
 
     /// The `k` documents scoring highest, best first (ties: the earlier added); documents without
@@ -37,15 +56,18 @@ public struct LexicalScores: Sendable {
     public func top(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, index.liveCount > 0 else { return [] }
-        var scores = slotScores
+        let best: [ScoredIndex]
         if let filter {
+            var scores = slotScores
             var allowed = [Bool](repeating: false, count: scores.count)
             for slot in index.idMap.allowedSlots(filter) { allowed[Int(slot)] = true }
             for slot in scores.indices where !allowed[slot] { scores[slot] = .nan }
+            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
+        } else {
+            best = SIMDKernels.topK(slotScores, k: min(k, index.liveCount))
         }
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
         // every match scores above 0: they fill the list only once the matches run out, and are cut.
-        return SIMDKernels.topK(scores, k: min(k, index.liveCount)).prefix { $0.score > 0 }
-            .map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
+        return best.prefix { $0.score > 0 }.map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
     }
 }
