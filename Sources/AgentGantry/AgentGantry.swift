@@ -282,6 +282,7 @@ public actor AgentGantry {
     /// memory's next graph if it wants one.
     func publish() {
         catalog.prepareForSearch()
+        index.prepareForSearch()
         published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion,
                                           lexicalWeight: lexicalWeight, state: state))
         buildMemoryGraphs()

@@ -31,7 +31,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
 
 func percentile(_ values: [Double], _ p: Double) -> Double {
     let sorted = values.sorted()
-    return sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
 func text(_ name: String) -> String? {
@@ -90,7 +90,20 @@ func compareHybridWithDense(metatool: String, toollens: String, tools count: Int
             }
         }
     }
+    // The lexical leg alone: scoring, statistics and the top of the pool, as the ranker does them.
+    var lexicalIndex = try LexicalIndex(fields: [LexicalField(name: "text")])
+    for tool in tools { try lexicalIndex.add([tool.lexicalText], id: .name(tool.name)) }
+    lexicalIndex.prepareForSearch()
+    var lexicalTimes = [Double]()
+    for query in catalogue.queries {
+        let start = clock.now
+        let scores = lexicalIndex.scoring(query)
+        _ = scores.statistics
+        _ = try scores.top(20)
+        lexicalTimes.append((clock.now - start).milliseconds)
+    }
     let result: [String: Any] = [
+        "lexical_leg_p50_ms": percentile(lexicalTimes, 0.5),
         "tools": count, "queries": catalogue.queries.count, "calls_each": denseTimes.count, "encode_seconds": encodeSeconds,
         "dense_p50_ms": percentile(denseTimes, 0.5), "dense_p99_ms": percentile(denseTimes, 0.99),
         "hybrid_p50_ms": percentile(hybridTimes, 0.5), "hybrid_p99_ms": percentile(hybridTimes, 0.99),

@@ -87,19 +87,21 @@ struct Ranker {
     /// sides; the best `pool` by fused score.
     private func firstStage(_ stage: FirstStage, limit: Int, admits: Admission) throws(GantryError) -> [Candidate] {
         let pool = max(20, limit * configuration.candidateMultiplier)
-        var cosines = [String: Float]()
+        var candidates = [Candidate](), pooled = Set<String>(minimumCapacity: 2 * pool)
+        candidates.reserveCapacity(2 * pool)
         for hit in try index.search(stage.query, k: pool, filter: admits.filter) {
-            if case .name(let name) = hit.id { cosines[name] = hit.score }
+            guard case .name(let name) = hit.id else { continue }
+            pooled.insert(name)
+            candidates.append(stage.candidate(name, cosine: hit.score, bm25: stage.lexical?.score(of: hit.id) ?? 0))
         }
         if let lexical = stage.lexical {
             let hits: [SearchResult]
             do { hits = try lexical.top(pool, filter: admits.filter) } catch { throw .index(error) }
             for hit in hits {
-                guard case .name(let name) = hit.id, cosines[name] == nil, let cosine = stage.cosine(with: name, in: index) else { continue }
-                cosines[name] = cosine
+                guard case .name(let name) = hit.id, pooled.insert(name).inserted, let cosine = stage.cosine(with: name, in: index) else { continue }
+                candidates.append(stage.candidate(name, cosine: cosine, bm25: hit.score))
             }
         }
-        var candidates = cosines.map { stage.candidate($0.key, cosine: $0.value) }
         guard candidates.count > pool else { return candidates }
         candidates.sort { $0.retrieval != $1.retrieval ? $0.retrieval > $1.retrieval : $0.name < $1.name }
         return Array(candidates.prefix(pool))
@@ -112,7 +114,7 @@ struct Ranker {
                                   admits: Admission) -> [Candidate] {
         Set(memory.filter { $0.value > 0 }.keys).union(pinned.map { [$0] } ?? []).sorted().compactMap { name in
             guard !pooled.contains(name), admits(.name(name)), let cosine = stage.cosine(with: name, in: index) else { return nil }
-            return stage.candidate(name, cosine: cosine)
+            return stage.candidate(name, cosine: cosine, bm25: stage.lexical?.score(of: .name(name)) ?? 0)
         }
     }
 
@@ -164,8 +166,7 @@ private struct FirstStage {
     }
 
     /// `name` scored: its cosine, its BM25F score, and the fused score on the cosine's scale.
-    func candidate(_ name: String, cosine: Float) -> Candidate {
-        let bm25 = lexical?.score(of: .name(name)) ?? 0
+    func candidate(_ name: String, cosine: Float, bm25: Float) -> Candidate {
         let zDense = dense.deviation > 1e-6 ? (cosine - dense.mean) / dense.deviation : 0
         let zLexical = lexicalStatistics.deviation > 0 ? (bm25 - lexicalStatistics.mean) / lexicalStatistics.deviation : 0
         let fused = weight == 0 ? Double(cosine)

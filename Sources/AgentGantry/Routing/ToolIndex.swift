@@ -163,6 +163,12 @@ struct ToolIndex: Sendable {
         if let removed { moments.update(removed, sign: -1) }
     }
 
+    /// Derives the moments' search form (`DenseMoments.prepareForSearch()`) unless it is current:
+    /// done before a publication.
+    mutating func prepareForSearch() {
+        if !moments.isPreparedForSearch { moments.prepareForSearch() }
+    }
+
     /// Tombstoned nodes an HNSW graph still holds (0 for exact search, which has none).
     var tombstoneCount: Int { if case .hnsw(let index) = storage { index.tombstoneCount } else { 0 } }
 
