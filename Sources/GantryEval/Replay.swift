@@ -75,7 +75,8 @@ public enum Replay {
         public var learningCurve: [Double]
         /// Queries per point of `learningCurve`.
         public var curveBlock: Int
-        /// The test split under the fixed formula (`SignalValues.staticFormula`), nothing learned.
+        /// The test split under the fixed formula (`SignalValues.staticFormula`) over dense
+        /// retrieval only, nothing learned.
         public var staticRouting: Measurement
         /// The test split with the feedback memory the replay built.
         public var feedbackMemory: Measurement
@@ -91,7 +92,7 @@ public enum Replay {
 
     /// Replays `dataset`'s training queries (in a seeded order) through a fresh in-memory
     /// `AgentGantry` with `configuration`'s weights, then measures the test split three ways:
-    /// static routing (frozen embeddings, fixed weights, nothing learned), with the feedback
+    /// static routing (frozen embeddings, dense only, fixed weights, nothing learned), with the feedback
     /// memory the replay built, and after `train()`. `embedder` must embed the dataset's texts
     /// (e.g. `dataset.embedder(fallback:)`).
     public static func run(dataset: RetrievalDataset, configuration base: GantryConfiguration, embedder: any Embedder,
@@ -105,6 +106,7 @@ public enum Replay {
 
         var staticConfiguration = configuration
         staticConfiguration.weights = .staticFormula
+        staticConfiguration.lexicalWeight = 0  // the Python router's first stage: dense only
         let staticRouting = try await measure(try await dataset.gantry(configuration: staticConfiguration, embedder: embedder), dataset, test)
 
         var order = dataset.indices(of: .train)

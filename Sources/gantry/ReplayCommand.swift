@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GantryEmbed
 import GantryEval
+import GantryIndex
 import GantryIO
 
 /// `gantry replay`: evaluation by replay of a dataset's training queries (`Replay.run`).
@@ -19,8 +20,16 @@ struct ReplayCommand: AsyncParsableCommand {
                 + Signal.allCases.map { "\($0.name)=\(GantryConfiguration.Weights.defaultWeights[$0])" }.joined(separator: ", ") + ".",
                 valueName: "signal=value"))
     var weights: [SignalWeight] = []
+    @Option(parsing: .unconditional, help: "Lexical share of the first stage, 0...1 (default: learned by train(), else the prior \(ScoreFusion.priorWeight); 0: dense only).")
+    var lexicalWeight: Float?
     @Option(parsing: .unconditional, help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda
     @Option(parsing: .unconditional, help: "Feedback memory: lowest query similarity that counts.") var memoryThreshold = GantryConfiguration(storePath: nil).feedbackMemoryThreshold
+
+    func validate() throws {
+        if let lexicalWeight, !(lexicalWeight.isFinite && (0...1).contains(lexicalWeight)) {
+            throw ValidationError("--lexical-weight must be within 0...1, got \(lexicalWeight)")
+        }
+    }
 
     func run() async throws {
         let data = try RetrievalDataset.load(directory: dataset)
@@ -51,6 +60,7 @@ struct ReplayCommand: AsyncParsableCommand {
     private var configuration: GantryConfiguration {
         var configuration = GantryConfiguration(storePath: nil)
         for weight in weights { configuration.weights[weight.signal] = weight.value }
+        configuration.lexicalWeight = lexicalWeight
         configuration.mmrLambda = mmrLambda
         configuration.feedbackMemoryThreshold = memoryThreshold
         return configuration
