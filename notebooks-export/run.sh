@@ -27,6 +27,20 @@ if [ "${1:-}" != "--no-refresh" ]; then
     "$gantry" replay --dataset "$shared" --json "$data/replay-metatool.json" >/dev/null 2>&1
     "$gantry" train --dataset "$shared" --output .build/notebooks/metatool.gadp --report "$data/train-metatool.json" >/dev/null 2>&1
   fi
+  # Quality per retrieval kind: frozen dense, lexical and hybrid, adapted dense and hybrid (test splits).
+  kinds="$data/retrieval-kinds.jsonl"
+  : > "$kinds"
+  for folder in datasets/support-desk "$shared" "$root/../shared/datasets/toollens"; do
+    [ -f "$folder/queries.npy" ] || continue
+    name="$(basename "$folder")"
+    [ -f ".build/notebooks/$name.gadp" ] || "$gantry" train --dataset "$folder" --output ".build/notebooks/$name.gadp" >/dev/null 2>&1
+    for run in "dense:" "lexical:" "hybrid:" "dense:adapted" "hybrid:adapted"; do
+      kind="${run%%:*}"
+      adapter=(); [ "${run##*:}" = adapted ] && adapter=(--adapter ".build/notebooks/$name.gadp")
+      line="$("$gantry" eval --dataset "$folder" "${adapter[@]}" --retrieval "$kind" --json 2>/dev/null | tail -1)"
+      echo "{\"dataset\": \"$name\", \"retrieval\": \"$kind\", \"adapted\": $([ "${run##*:}" = adapted ] && echo true || echo false), \"metrics\": $line}" >> "$kinds"
+    done
+  done
   compare="$root/Benchmarks/.build/compare"
   for pair in results.jsonl:index-compare.jsonl encoder.jsonl:encoder-compare.jsonl adapter.jsonl:adapter-compare.jsonl; do
     [ -f "$compare/${pair%%:*}" ] && cp "$compare/${pair%%:*}" "$data/${pair##*:}"

@@ -1,5 +1,6 @@
 import AgentGantry
 import Foundation
+import GantryIndex
 import GantryAdapt
 import GantryEmbed
 
@@ -25,7 +26,10 @@ public enum SupportDeskDemo {
         public var onlineTop1: Double
         /// Requests per point of `learningCurve`.
         public var curveBlock: Int
-        /// The test split (paraphrases the log never contains) with frozen routing.
+        /// The test split (paraphrases the log never contains) with frozen, dense-only routing
+        /// (lexical weight 0).
+        public var frozenDense: Replay.Measurement
+        /// The test split with frozen routing: hybrid retrieval at the prior lexical weight.
         public var frozen: Replay.Measurement
         /// The test split after the log was replayed (feedback memory, no adapter yet).
         public var afterFeedback: Replay.Measurement
@@ -41,6 +45,10 @@ public enum SupportDeskDemo {
         public var afterTrainingRepeated: Replay.Measurement
         /// Whether `train()` applied its adapter.
         public var trainingApplied: Bool
+        /// The lexical weight served after `train()` (the prior unless it learned one).
+        public var lexicalWeight: Float
+        /// How `train()` decided the lexical weight (nil when it applied no adapter).
+        public var lexicalWeightReason: String?
         /// Why `train()` did not apply its adapter (nil when it did).
         public var trainingReason: String?
         /// The trainer's report with the gate's decision (nil when training did not run).
@@ -118,6 +126,10 @@ public enum SupportDeskDemo {
 
         progress(.frozenEvaluation(test: test.count, repeated: repeated.count))
         let frozen = try await measure()
+        var denseOnly = configuration
+        denseOnly.lexicalWeight = 0
+        let frozenDense = try await Replay.measure(try await data.gantry(configuration: denseOnly, embedder: try data.embedder(fallback: encoder)),
+                                                   data, test)
         progress(.replaying(events: requests.count))
         let trace = try await Replay.replay(requests, into: gantry, limit: 5) { progress(.replayed(done: $0, total: $1)) }
         let afterFeedback = try await measure()
@@ -137,9 +149,10 @@ public enum SupportDeskDemo {
 
         return Report(dataset: data.name, tools: data.tools.count, events: requests.count, corrections: trace.corrections,
                       learningCurve: trace.learningCurve(block: curveBlock), onlineTop1: trace.top1, curveBlock: curveBlock,
-                      frozen: frozen.test, afterFeedback: afterFeedback.test, afterTraining: afterTraining.test,
+                      frozenDense: frozenDense, frozen: frozen.test, afterFeedback: afterFeedback.test, afterTraining: afterTraining.test,
                       repeatedRequests: repeated.count, frozenRepeated: frozen.repeated, afterFeedbackRepeated: afterFeedback.repeated,
-                      afterTrainingRepeated: afterTraining.repeated, trainingApplied: summary.applied, trainingReason: summary.reason,
+                      afterTrainingRepeated: afterTraining.repeated, trainingApplied: summary.applied, lexicalWeight: summary.lexicalWeight ?? ScoreFusion.priorWeight,
+                      lexicalWeightReason: summary.lexicalWeightReason, trainingReason: summary.reason,
                       trainingReport: summary.report, teamTop1: teams, teamQuery: teamQuery, breakers: breakers,
                       newTextMatches: newTextMatches, newText: newText, seconds: Date().timeIntervalSince(started),
                       trainingRank: configuration.training.rank, encoderAvailable: encoder != nil)

@@ -48,10 +48,14 @@ struct DemoCommand: AsyncParsableCommand {
         print("\n\(r.dataset): new paraphrases (test split, \(r.frozen.metrics.queries)) and requests asked again (the log's \(r.repeatedRequests))")
         print("| routing | test top-1 | test MRR@10 | test R@5 | repeated top-1 |")
         print("|---|---|---|---|---|")
+        let dense = r.frozenDense
+        print(String(format: "| frozen, dense only | %.3f | %.3f | %.3f | — |", dense.top1, dense.metrics.mrrAt10, dense.metrics.recallAt5))
         for (name, m, again) in [("frozen", r.frozen, r.frozenRepeated), ("after the feedback log", r.afterFeedback, r.afterFeedbackRepeated),
                                  ("after train()", r.afterTraining, r.afterTrainingRepeated)] {
             print(String(format: "| %@ | %.3f | %.3f | %.3f | %.3f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5, again.top1))
         }
+        print(String(format: "(every row but the first is hybrid: dense and lexical scores fused; lexical weight %.2f after train()%@)",
+                     r.lexicalWeight, r.lexicalWeightReason.map { ": " + $0 } ?? ""))
         print("(\(r.corrections) of the \(r.events) logged picks were corrected)")
         print(String(format: "\ntop-1 while the log arrived: %.3f; per %d requests: ", r.onlineTop1, r.curveBlock)
             + r.learningCurve.map { String(format: "%.2f", $0) }.joined(separator: " "))

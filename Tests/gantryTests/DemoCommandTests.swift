@@ -7,7 +7,7 @@ import Testing
     let report = NSTemporaryDirectory() + "gantry-demo-\(UUID().uuidString)/report.json"
     let run = try runGantry(["demo", "--dataset", root + "/datasets/support-desk", "--report", report])
     #expect(run.status == 0, "\(run.output)")
-    #expect(run.output.contains("| frozen |") && run.output.contains("| after train() |"))
+    #expect(run.output.contains("| frozen, dense only |") && run.output.contains("| frozen |") && run.output.contains("| after train() |"))
     #expect(run.output.contains("team A → slack_notify, team B → email_notify"))
     #expect(run.output.contains("restart_service open"))
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
