@@ -28,7 +28,10 @@ extension AgentGantry {
     public func train() async throws(GantryError) -> TrainingSummary {
         try store.checkWritable()  // before minutes of training whose adapter could not be stored
         try await purgeExpiredEvents()
+        // The catalogue as of now: the actor takes other calls while the store reads below, and a
+        // tool removed meanwhile must not be looked up again.
         let names = catalog.names.sorted()
+        let toolVectors = names.map { catalog[$0]!.vector }, lexical = catalog.lexical
         let row = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let model = embedder.modelIdentity, dimension = embedder.dimension
         let (stored, highestEventID, feedbackCount) = try await store.feedbackEventsAndHighestID()
@@ -46,7 +49,7 @@ extension AgentGantry {
         guard names.count >= 2 else { return notApplied("fewer than 2 tools") }
         let tools: Matrix, examples: TrainingExamples
         do {
-            tools = try Matrix(rowArrays: names.map { catalog[$0]!.vector })
+            tools = try Matrix(rowArrays: toolVectors)
             // Unit vectors, as the feedback memory uses them (an imported vector may be of any
             // finite scale; the trainer's cosine needs no other).
             let queries = try Matrix(rowArrays: events.map { event in
@@ -69,7 +72,7 @@ extension AgentGantry {
         // glibc keeps freed memory in that thread's arena unless asked (the soak measured +25 MB
         // of resident memory per train()).
         defer { releaseFreedMemory() }
-        let trainer = TripletTrainer(settings), served = adapter, needed = Self.minimumTrainingRequests(settings), lexical = catalog.lexical
+        let trainer = TripletTrainer(settings), served = adapter, needed = Self.minimumTrainingRequests(settings)
         let result = await Task.detached { () -> Result<TrainingOutcome, AdaptError> in
             Result { () throws(AdaptError) in
                 let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries, nearDuplicateCosine: settings.nearDuplicateCosine)
@@ -132,9 +135,9 @@ extension AgentGantry {
         let reportJSON = String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
         // A weight is kept with the adapter only when it beat the prior on the gate's requests.
         let learnedWeight = fusion?.gate?.passed == true ? fusion?.weight : nil
-        let bytes = AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
+        let bytes = try adaptError { () throws(AdaptError) in try AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
                                        trainingJSON: String(decoding: (try? encoder.encode(settings)) ?? Data(), as: UTF8.self),
-                                       metricsJSON: reportJSON, lexicalWeight: learnedWeight)
+                                       metricsJSON: reportJSON, lexicalWeight: learnedWeight) }
         // Build the re-adapted index first (and save its graph, so processes that follow load
         // it); store (unless events it saw were deleted while it trained), then replace adapter
         // and index together.

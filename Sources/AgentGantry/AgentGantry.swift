@@ -223,12 +223,12 @@ public actor AgentGantry {
         // The actor served other calls while the store wrote: if one swapped the adapter, the
         // index must not mix vectors of two adapters.
         if adapterVersion != adaptedBy { adapted = try adaptedVectors() }
-        for ((tool, vector), adaptedVector) in zip(entries, adapted) {
+        for (tool, vector) in entries {
             forgetSetAside(tool.name)
             catalog.upsert(tool, vector: vector)
             state.assignIntent(to: tool, vector: vector)
-            try index.upsert(tool.name, adaptedVector)
         }
+        try index.upsert(zip(entries, adapted).map { (name: $0.tool.name, vector: $1) })
         try rebalanceIndexIfNeeded()
         try await catchUp()
     }
@@ -288,6 +288,12 @@ public actor AgentGantry {
         buildMemoryGraphs()
     }
 
+    /// The lexical share of hybrid retrieval this process serves: `configuration.lexicalWeight`,
+    /// else the weight `train()` learned with the served adapter, else `ScoreFusion.priorWeight`.
+    public nonisolated var servedLexicalWeight: Float {
+        get async { published.current.lexicalWeight }
+    }
+
     /// The lexical share served: the configuration's, else the one learned with the adapter,
     /// else the prior.
     var lexicalWeight: Float {
@@ -331,6 +337,9 @@ public actor AgentGantry {
                 (adapter, adapterLexicalWeight) = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
                 adapterVersion = record.version
             } catch .adapt(.incompatible) {
+            } catch .adapt(.file(.unsupported)) {
+                // A format version newer than this build reads (written by a newer build sharing
+                // the store): not damaged, so not quarantined; the next older version is served.
             } catch {
                 damaged.append(QuarantinedRow(table: "adapterVersion", key: record.version.map(String.init) ?? "?",
                                               reason: "its file does not decode: \(error)", at: Date(), rowid: record.version ?? -1))

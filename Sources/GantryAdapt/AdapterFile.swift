@@ -5,14 +5,15 @@ import GantryMath
 /// The adapter file (`.gadp`), little-endian throughout:
 ///
 ///     magic         8 bytes  "GNTRYADP"
-///     version       u16      2 (1 is read too: it has no lexicalWeight)
+///     version       u16      1, or 2 with a lexicalWeight (a file without one is written as 1,
+///                            so that builds reading only 1 keep serving it)
 ///     dimension     u32      d
 ///     rank          u32      r
 ///     side          u8       0 query, 1 both
 ///     model         string   the embedding model's identity (u32 byte count + UTF-8)
 ///     training      string   JSON: the training configuration
 ///     metrics       string   JSON: the metrics it reached (free-form, for people)
-///     lexicalWeight f32      the lexical share of hybrid retrieval chosen with it; NaN: none (v2)
+///     lexicalWeight f32      version 2 only: the lexical share of hybrid retrieval chosen with it, 0...1
 ///     offsets       u32      number of tool offsets
 ///     payloadBytes  u64
 ///     payloadCRC    u32      CRC-32C of the payload
@@ -63,15 +64,18 @@ public enum AdapterFile {
     /// lexical weight chosen with it.
     public static func save(_ adapter: LowRankAdapter, modelIdentity: String, trainingJSON: String = "{}",
                             metricsJSON: String = "{}", lexicalWeight: Float? = nil, to path: String) throws(AdaptError) {
-        let bytes = encode(adapter, modelIdentity: modelIdentity, trainingJSON: trainingJSON, metricsJSON: metricsJSON, lexicalWeight: lexicalWeight)
+        let bytes = try encode(adapter, modelIdentity: modelIdentity, trainingJSON: trainingJSON, metricsJSON: metricsJSON, lexicalWeight: lexicalWeight)
         do { try BinaryFile.writeAtomically(bytes, to: path) } catch { throw .file(error) }
     }
 
     /// The bytes of an adapter file (for stores that keep it as a blob).
-    /// `lexicalWeight` must be in 0...1 when given.
+    /// Throws `AdaptError.invalidSetting` for a `lexicalWeight` outside 0...1 (a file loads only
+    /// with one within).
     public static func encode(_ adapter: LowRankAdapter, modelIdentity: String, trainingJSON: String = "{}",
-                              metricsJSON: String = "{}", lexicalWeight: Float? = nil) -> [UInt8] {
-        precondition(lexicalWeight.map { (0...1).contains($0) } ?? true, "a lexical weight outside 0...1: \(lexicalWeight!)")
+                              metricsJSON: String = "{}", lexicalWeight: Float? = nil) throws(AdaptError) -> [UInt8] {
+        if let lexicalWeight, !(0...1).contains(lexicalWeight) {
+            throw .invalidSetting("the lexical weight must be within 0...1, not \(lexicalWeight)")
+        }
         var payload = BinaryWriter(reservingCapacity: (2 * adapter.rank + adapter.toolOffsets.count) * adapter.dimension * 4 + 64)
         payload.append(floats: adapter.down.values)
         payload.append(floats: adapter.up.values)
@@ -79,14 +83,16 @@ public enum AdapterFile {
             payload.append(id)
             payload.append(floats: adapter.toolOffsets[id]!)
         }
-        return envelope.encode(header: { writer in
+        // Version 1 unless there is a weight to keep: a process of an earlier build sharing the
+        // store reads only version 1 files.
+        return envelope.encode(version: lexicalWeight == nil ? 1 : 2, header: { writer in
             writer.append(UInt32(adapter.dimension))
             writer.append(UInt32(adapter.rank))
             writer.append(UInt8(adapter.side == .query ? 0 : 1))
             writer.append(modelIdentity)
             writer.append(trainingJSON)
             writer.append(metricsJSON)
-            writer.append(lexicalWeight ?? .nan)
+            if let lexicalWeight { writer.append(lexicalWeight) }
             writer.append(UInt32(adapter.toolOffsets.count))
         }, payload: payload.bytes)
     }

@@ -1,6 +1,5 @@
 import AgentGantry
 import Foundation
-import GantryIndex
 import GantryAdapt
 import GantryEmbed
 
@@ -151,7 +150,7 @@ public enum SupportDeskDemo {
                       learningCurve: trace.learningCurve(block: curveBlock), onlineTop1: trace.top1, curveBlock: curveBlock,
                       frozenDense: frozenDense, frozen: frozen.test, afterFeedback: afterFeedback.test, afterTraining: afterTraining.test,
                       repeatedRequests: repeated.count, frozenRepeated: frozen.repeated, afterFeedbackRepeated: afterFeedback.repeated,
-                      afterTrainingRepeated: afterTraining.repeated, trainingApplied: summary.applied, lexicalWeight: summary.lexicalWeight ?? ScoreFusion.priorWeight,
+                      afterTrainingRepeated: afterTraining.repeated, trainingApplied: summary.applied, lexicalWeight: await gantry.servedLexicalWeight,
                       lexicalWeightReason: summary.lexicalWeightReason, trainingReason: summary.reason,
                       trainingReport: summary.report, teamTop1: teams, teamQuery: teamQuery, breakers: breakers,
                       newTextMatches: newTextMatches, newText: newText, seconds: Date().timeIntervalSince(started),

@@ -52,14 +52,23 @@ extension IndexFile {
                            loadSeconds: loaded.seconds, buildSeconds: (clock.now - buildStart).seconds)
     }
 
-    /// The non-blank lines of the id file `path` as names; exactly one per row of `embeddings`.
+    /// The non-blank lines of the id file `path` as names (`lines(of:)`); exactly one per row of `embeddings`.
     static func readIDs(_ path: String, rows: Int, embeddings: String) throws(IndexError) -> [VectorID] {
-        let bytes: [UInt8]
-        do { bytes = try BinaryFile.read(path) } catch { throw .file(error) }
-        let names = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let names = try lines(of: path)
         guard names.count == rows else {
             throw .invalidParameter("\(path) has \(names.count) ids but \(embeddings) has \(rows) rows; give one id per line")
         }
         return names.map { .name($0) }
+    }
+
+    /// The lines of the UTF-8 text file `path` that are not blank (empty or whitespace only), split
+    /// at LF with a CR before it dropped: how id, text and query files are read alike.
+    static func lines(of path: String) throws(IndexError) -> [String] {
+        let bytes: [UInt8]
+        do { bytes = try BinaryFile.read(path) } catch { throw .file(error) }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .invalidParameter("\(path) is not UTF-8 text") }
+        return text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            .map { line in String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self) }
+            .filter { !$0.allSatisfy(\.isWhitespace) }
     }
 }

@@ -29,23 +29,26 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Float32 .npy file, one vector per row (flat and hnsw).") var embeddings: String?
         @Option(help: "UTF-8 text file, one document per non-blank line (lexical: BM25, k1 1.2, b 0.75).") var texts: String?
         @Option(help: "flat (exact), hnsw (approximate) or lexical (BM25 over --texts).") var kind: Kind = .hnsw
-        @Option(help: "cosine (vectors normalized) or ip (inner product as given).") var metric: Metric = .cosine
+        @Option(help: "cosine (vectors normalized) or ip (inner product as given); default cosine.") var metric: Metric?
         @Option(help: "Text file with one id per line (default: row numbers).") var ids: String?
-        @Option(name: .customLong("m"), parsing: .unconditional, help: "HNSW: neighbors per node (layer 0 keeps 2·M).") var m = 16
-        @Option(parsing: .unconditional, help: "HNSW: candidate list size while building.") var efConstruction = 200
-        @Option(parsing: .unconditional, help: "HNSW: default candidate list size while searching.") var efSearch = 64
+        @Option(name: .customLong("m"), parsing: .unconditional, help: "HNSW: neighbors per node (layer 0 keeps 2·M); default 16.") var m: Int?
+        @Option(parsing: .unconditional, help: "HNSW: candidate list size while building; default 200.") var efConstruction: Int?
+        @Option(parsing: .unconditional, help: "HNSW: default candidate list size while searching; default 64.") var efSearch: Int?
         @Option(parsing: .unconditional, help: "HNSW: build threads (default: all cores).") var threads: Int?
-        @Option(help: "The embedding model's identity, recorded in the file.") var model = ""
+        @Option(help: "The embedding model's identity, recorded in the file.") var model: String?
         @Option(help: "Index file to write.") var output: String
 
         func validate() throws {
             if kind == .lexical {
                 guard texts != nil, embeddings == nil else { throw ValidationError("--kind lexical indexes --texts (and takes no --embeddings)") }
+                let vectorOptions = [("--metric", metric != nil), ("--m", m != nil), ("--ef-construction", efConstruction != nil),
+                                     ("--ef-search", efSearch != nil), ("--threads", threads != nil), ("--model", model != nil)]
+                if let given = vectorOptions.first(where: \.1) { throw ValidationError("\(given.0) applies to vector indexes, not --kind lexical") }
             } else {
                 guard embeddings != nil, texts == nil else { throw ValidationError("--kind \(kind) indexes --embeddings (and takes no --texts)") }
             }
-            guard m >= 2 else { throw ValidationError("--m must be at least 2") }
-            guard efConstruction >= 1, efSearch >= 1 else { throw ValidationError("--ef-construction and --ef-search must be at least 1") }
+            guard (m ?? HNSWIndex.Parameters().m) >= 2 else { throw ValidationError("--m must be at least 2") }
+            guard efConstruction.map({ $0 >= 1 }) ?? true, efSearch.map({ $0 >= 1 }) ?? true else { throw ValidationError("--ef-construction and --ef-search must be at least 1") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
 
@@ -56,11 +59,14 @@ struct IndexCommand: ParsableCommand {
                 print("load \(String(format: "%.3f", report.loadSeconds)) s, build + save \(String(format: "%.3f", report.buildSeconds)) s")
                 return
             }
+            let defaults = HNSWIndex.Parameters()
+            let parameters = HNSWIndex.Parameters(m: m ?? defaults.m, efConstruction: efConstruction ?? defaults.efConstruction,
+                                                  efSearch: efSearch ?? defaults.efSearch)
             let bar = Mutex<ProgressBar?>(nil)
             let report = try IndexFile.build(
-                embeddings: embeddings!, ids: ids, kind: kind == .flat ? .flat : .hnsw, metric: metric,
-                parameters: HNSWIndex.Parameters(m: m, efConstruction: efConstruction, efSearch: efSearch),
-                model: model, threads: threads, output: output
+                embeddings: embeddings!, ids: ids, kind: kind == .flat ? .flat : .hnsw, metric: metric ?? .cosine,
+                parameters: parameters,
+                model: model ?? "", threads: threads, output: output
             ) { done, total in
                 bar.withLock { bar in
                     if bar == nil { bar = ProgressBar(total: total, label: "inserting") }

@@ -59,6 +59,10 @@ struct HybridRetrievalTests {
             try SIMDKernels.normalize(&t)
             #expect(abs(first.breakdown[.semantic] - Double(try SIMDKernels.dot(q, t))) < 1e-5, "the exact cosine")
         }
+        // A query none of whose words match any tool is ranked by the cosine alone, even at weight 1.
+        let unmatched = try await lexical.retrieveTools("zyzzyva quokka", limit: 5)
+        #expect(!unmatched.isEmpty && unmatched.allSatisfy { $0.breakdown[.lexical] == 0 && $0.breakdown[.retrieval] == $0.breakdown[.semantic] })
+        #expect(unmatched.map(\.breakdown[.semantic]) == unmatched.map(\.breakdown[.semantic]).sorted(by: >))
         let dense = try await opaqueGantry(lexicalWeight: 0)
         var denseHits = 0
         for (i, word) in Self.words.enumerated() {
@@ -69,6 +73,17 @@ struct HybridRetrievalTests {
         }
         #expect(denseHits <= Self.words.count / 4, "\(denseHits) of \(Self.words.count) found by meaningless vectors")
         #expect(try await opaqueGantry(lexicalWeight: nil).published.current.lexicalWeight == ScoreFusion.priorWeight)
+    }
+
+    /// The fused score stays on the cosine's range without ties: itself up to ±0.9, squashed
+    /// beyond, in order (strong lexical matches in a large catalogue stand many deviations up).
+    @Test func theRetrievalSignalKeepsTheOrderWithinTheCosinesRange() {
+        let inputs: [Double] = [-50, -3, -1, -0.95, -0.9, -0.5, 0, 0.3, 0.9, 0.91, 1, 1.5, 3, 10, 100, 1e6]
+        let mapped = inputs.map { Ranker.withinCosineRangeForTesting($0) }
+        #expect(zip(mapped, mapped.dropFirst()).allSatisfy { $0 < $1 }, "\(mapped)")
+        #expect(mapped.allSatisfy { abs($0) < 1 })
+        for x in [-0.9, -0.5, 0, 0.3, 0.9] { #expect(Ranker.withinCosineRangeForTesting(x) == x) }
+        #expect(Ranker.withinCosineRangeForTesting(.nan) == 0 && Ranker.withinCosineRangeForTesting(.infinity) == 1)
     }
 
     /// Lexical candidates pass the same filters as dense ones: a tool of another namespace never

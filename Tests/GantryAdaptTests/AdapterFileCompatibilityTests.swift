@@ -23,15 +23,21 @@ struct AdapterFileCompatibilityTests {
         #expect(header.lexicalWeight == nil)
         #expect(try AdapterFile.decode(bytes, source: "blob").adapter == adapter)
 
+        // Without a weight the bytes are version 1's, as earlier builds wrote them and read them.
+        #expect(try AdapterFile.encode(adapter, modelIdentity: "fixture-model@1", trainingJSON: #"{"rank":3}"#,
+                                       metricsJSON: #"{"mrr@10":0.5}"#) == bytes)
         for weight: Float? in [nil, 0, 0.25, 1] {
-            let encoded = AdapterFile.encode(adapter, modelIdentity: "fixture-model@1", trainingJSON: #"{"rank":3}"#,
+            let encoded = try AdapterFile.encode(adapter, modelIdentity: "fixture-model@1", trainingJSON: #"{"rank":3}"#,
                                              metricsJSON: #"{"mrr@10":0.5}"#, lexicalWeight: weight)
-            #expect(encoded[8] == 2 && encoded[9] == 0, "written as version 2")
+            #expect(encoded[8] == (weight == nil ? 1 : 2) && encoded[9] == 0, "version 2 only with a weight")
             let decoded = try AdapterFile.decode(encoded, source: "blob")
             #expect(decoded.adapter == adapter && decoded.header.lexicalWeight == weight)
         }
+        for bad: Float in [1.5, -0.1, .nan] {
+            #expect(throws: AdaptError.self) { try AdapterFile.encode(adapter, modelIdentity: "fixture-model@1", lexicalWeight: bad) }
+        }
         // A version 2 file whose weight is outside 0...1 (checksums made right) is refused.
-        let v2 = AdapterFile.encode(adapter, modelIdentity: "fixture-model@1", lexicalWeight: 0.5)
+        let v2 = try AdapterFile.encode(adapter, modelIdentity: "fixture-model@1", lexicalWeight: 0.5)
         let weightAt = try #require((0..<(v2.count - 4)).first { Array(v2[$0..<($0 + 4)]) == Self.littleEndian(0.5) })
         var crafted = v2
         crafted.replaceSubrange(weightAt..<(weightAt + 4), with: Self.littleEndian(1.5))

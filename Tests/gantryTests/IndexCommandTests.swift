@@ -63,6 +63,8 @@ struct IndexCommandTests {
         #expect(mixed.status == 64 && mixed.output.contains("--kind lexical indexes --texts"), "\(mixed.output)")
         let noTexts = try runGantry(["index", "build", "--kind", "flat", "--texts", folder + "/texts.txt", "--output", folder + "/x"])
         #expect(noTexts.status == 64 && noTexts.output.contains("--kind flat indexes --embeddings"), "\(noTexts.output)")
+        let hnswOption = try runGantry(["index", "build", "--kind", "lexical", "--texts", folder + "/texts.txt", "--m", "8", "--output", folder + "/x"])
+        #expect(hnswOption.status == 64 && hnswOption.output.contains("--m applies to vector indexes"), "\(hnswOption.output)")
         let ef = try runGantry(["index", "search", "--index", folder + "/t.glex", "--queries", folder + "/queries.txt", "--ef", "10"])
         #expect(ef.status == 64 && ef.output.contains("is a lexical index"), "\(ef.output)")
     }

@@ -1,15 +1,15 @@
 import GantryMath
 
 /// The sum of the indexed unit vectors t and of their outer products t tᵀ, kept as tools come
-/// and go, so that a query's dense-score statistics over the whole catalogue cost one
-/// matrix–vector product (d² multiply-adds), exactly, whether a flat scan or an HNSW graph
-/// (which scores only a few tools) serves: with μ = Σt / N and M = Σ t tᵀ / N, the scores q·t
+/// and go (in batches: one `ssyrk` per registration), so that a query's dense-score statistics
+/// over the whole catalogue — every tool counted, whether a flat scan or an HNSW graph (which
+/// scores only a few tools) serves — cost one matrix–vector product (d² multiply-adds): with μ = Σt / N and M = Σ t tᵀ / N, the scores q·t
 /// have mean q·μ and variance qᵀMq − (q·μ)². Hybrid retrieval z-normalises the dense side with
 /// them (`ScoreFusion`); a fixed sample of tools would only estimate them.
 ///
 /// Kept in `Float` and recomputed whenever the index is built anew (a new adapter, a rebuild): the
-/// rounding of many single updates cancels the variance's last digits at most, which a
-/// normaliser does not notice. `prepareForSearch()` (before each publication) derives the
+/// rounding of many updates cancels the variance's last digits at most, which a normaliser does
+/// not notice. `prepareForSearch()` (before each publication) derives the
 /// covariance C = M − μμᵀ as int8 rows with a scale each: a query then reads a quarter of the
 /// bytes (qᵀCq needs no cancellation, so the codes' half-step error stays a relative error of
 /// about 1/254 per row).
@@ -38,41 +38,16 @@ struct DenseMoments: Sendable {
         outer = Matrix(rows: dimension, cols: dimension)
     }
 
-    /// The moments of `rows`' rows.
-    init(rows: Matrix) throws(GantryError) {
-        self.init(dimension: rows.cols)
-        try add(rows)
-    }
-
-    /// Adds every row of `rows` (one `ssyrk` for the outer products).
-    mutating func add(_ rows: Matrix) throws(GantryError) {
+    /// Adds (`sign` 1) or takes out (`sign` −1) every row of `rows`: one `ssyrk` for the outer
+    /// products.
+    mutating func add(_ rows: Matrix, sign: Float) throws(GantryError) {
         guard rows.rows > 0 else { return }
         precondition(rows.cols == dimension, "rows of \(rows.cols) values in moments of \(dimension)")
-        do { try Matrix.syrk(rows, transpose: true, beta: 1, into: &outer) } catch { throw .index(.invalidParameter("the tools' moments: \(error)")) }
+        do { try Matrix.syrk(rows, transpose: true, alpha: sign, beta: 1, into: &outer) } catch { throw .index(.invalidParameter("the tools' moments: \(error)")) }
         for row in 0..<rows.rows {
-            for (i, value) in rows.row(row).enumerated() { sum[i] += value }
+            for (i, value) in rows.row(row).enumerated() { sum[i] += sign * value }
         }
-        count += rows.rows
-        prepared = nil
-    }
-
-    /// Adds (`sign` 1) or takes out (`sign` −1) one vector of `dimension` values.
-    mutating func update(_ vector: some Collection<Float>, sign: Float) {
-        let vector = Array(vector)
-        precondition(vector.count == dimension, "a vector of \(vector.count) values in moments of \(dimension)")
-        let d = dimension
-        vector.withUnsafeBufferPointer { v in
-            sum.withUnsafeMutableBufferPointer { sum in
-                for i in 0..<d { sum[i] += sign * v[i] }
-            }
-            outer.withUnsafeMutableBufferPointer { outer in
-                for i in 0..<d {
-                    let scaled = sign * v[i]
-                    for j in 0..<d { outer[i * d + j] += scaled * v[j] }
-                }
-            }
-        }
-        count += sign > 0 ? 1 : -1
+        count += sign > 0 ? rows.rows : -rows.rows
         prepared = nil
     }
 

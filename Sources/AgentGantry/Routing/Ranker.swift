@@ -12,15 +12,18 @@ import GantryMath
 /// tool's `lexicalText`), each candidate with its exact score on both sides (its cosine; its BM25F
 /// score, 0 when no query word matches it). Each side is z-normalised over the whole catalogue —
 /// the lexical side from every tool's score, the dense side from the catalogue's moments
-/// (`DenseMoments`: exact, also when HNSW serves) — and fused, `f = (1 − w)·z_dense + w·z_lexical`
+/// (`DenseMoments`: every tool counts, also when HNSW serves; the covariance in int8, about
+/// 0.4% per row) — and fused, `f = (1 − w)·z_dense + w·z_lexical`
 /// (`ScoreFusion`, `w` the snapshot's `lexicalWeight`); the best `pool` by `f` compete. `f` enters
 /// the final score as `Signal.retrieval` mapped back onto the cosine's scale, `μ + σ·f` with the
-/// dense side's catalogue mean μ and deviation σ, clamped to the cosine's range [−1, 1]: at `w` = 0
-/// that is the cosine itself, so weights and thresholds chosen for cosines keep their meaning, and
-/// a lexical match lifts a tool by `w·σ·z_lexical` cosine points, at most to 1 (a lone match in a
-/// large catalogue stands far above the rest: see `ScoreFusion`). (A map onto [0, 1] would either
-/// lose the order of negative cosines, which other embedders than MiniLM give, or halve the
-/// signal's spread against the other signals' weights.) At `w` = 0 no lexical scoring is done.
+/// dense side's catalogue mean μ and deviation σ, kept within the cosine's range [−1, 1] (itself
+/// up to ±0.9, squashed beyond keeping the order: `withinCosineRange`): at `w` = 0 that is the
+/// cosine itself, so weights and thresholds chosen for cosines keep their meaning, and a lexical
+/// match lifts a tool by `w·σ·z_lexical` cosine points (a lone match in a large catalogue stands
+/// far above the rest: see `ScoreFusion`). A query none of whose words match (or a catalogue
+/// without dense spread) is ranked by the cosine alone. (A map onto [0, 1] would either lose the
+/// order of negative cosines, which other embedders than MiniLM give, or halve the signal's
+/// spread against the other signals' weights.) At `w` = 0 no lexical scoring is done.
 ///
 /// One rule overrides the order: a correction wins its own query. When the feedback memory holds
 /// a correction of exactly this query (`FeedbackMemory.correction(of:team:)`), the tool it names
@@ -70,6 +73,9 @@ struct Ranker {
         return chosen.map { ToolMatch(tool: catalog[$0.name]!.tool, score: $0.score, breakdown: $0.breakdown, pinned: $0.name == pinned,
                                       breaker: state.breakerState(of: $0.name, at: now)) }
     }
+
+    /// `FirstStage.withinCosineRange`, for tests.
+    static func withinCosineRangeForTesting(_ x: Double) -> Double { FirstStage.withinCosineRange(x) }
 
     private struct Scored {
         var name: String
@@ -148,13 +154,18 @@ private struct FirstStage {
     let query: [Float]
     let lexical: LexicalScores?
     let dense: (mean: Float, deviation: Float)
+    /// The lexical weight in effect for this query (0 when either side has no spread).
     let weight: Float
     private let lexicalStatistics: (mean: Float, deviation: Float)
 
     init(query: [Float], lexical: LexicalScores?, dense: (mean: Float, deviation: Float), weight: Float) {
-        (self.query, self.lexical, self.dense, self.weight) = (query, lexical, dense, weight)
-        // A query none of whose words match leaves the dense order as it is (every z-score 0).
+        (self.query, self.lexical, self.dense) = (query, lexical, dense)
         lexicalStatistics = lexical?.statistics ?? (0, 0)
+        // A query none of whose words match any tool (no lexical spread), or a catalogue whose
+        // dense scores do not spread (one tool), ranks by the cosine alone.
+        let spread = ScoreFusion.hasSpread(mean: lexicalStatistics.mean, deviation: lexicalStatistics.deviation)
+            && ScoreFusion.hasSpread(mean: dense.mean, deviation: dense.deviation)
+        self.weight = spread ? weight : 0
     }
 
     /// The cosine of the query with `name`'s indexed vector (both unit), read in place; nil when
@@ -167,11 +178,24 @@ private struct FirstStage {
 
     /// `name` scored: its cosine, its BM25F score, and the fused score on the cosine's scale.
     func candidate(_ name: String, cosine: Float, bm25: Float) -> Candidate {
-        let zDense = dense.deviation > 1e-6 ? (cosine - dense.mean) / dense.deviation : 0
-        let zLexical = lexicalStatistics.deviation > 0 ? (bm25 - lexicalStatistics.mean) / lexicalStatistics.deviation : 0
-        let fused = weight == 0 ? Double(cosine)
-            : Double(dense.mean) + Double(dense.deviation) * Double((1 - weight) * zDense + weight * zLexical)
-        return Candidate(name: name, semantic: Double(cosine), lexical: Double(bm25), retrieval: min(max(fused, -1), 1))
+        var fused = Double(cosine)
+        if weight > 0 {
+            let zDense = ScoreFusion.zScore(cosine, mean: dense.mean, deviation: dense.deviation)
+            let zLexical = ScoreFusion.zScore(bm25, mean: lexicalStatistics.mean, deviation: lexicalStatistics.deviation)
+            fused = Double(dense.mean) + Double(dense.deviation) * Double((1 - weight) * zDense + weight * zLexical)
+        }
+        return Candidate(name: name, semantic: Double(cosine), lexical: Double(bm25), retrieval: Self.withinCosineRange(fused))
+    }
+
+    /// `x` itself within ±`knee`; past it, squashed into (−1, 1) keeping the order and the slope
+    /// at the knee: `knee + (1 − knee)·u / (1 + u)` with `u = (|x| − knee) / (1 − knee)`. A hard
+    /// clamp would tie every strong lexical match at 1 (a lone match in a large catalogue stands
+    /// many deviations up); this keeps them apart, in the order fusion gives them.
+    static func withinCosineRange(_ x: Double) -> Double {
+        let knee = 0.9, magnitude = abs(x)
+        guard magnitude > knee, x.isFinite else { return x.isNaN ? 0 : (x.isFinite ? x : (x > 0 ? 1 : -1)) }
+        let u = (magnitude - knee) / (1 - knee)
+        return (knee + (1 - knee) * u / (1 + u)) * (x > 0 ? 1 : -1)
     }
 }
 

@@ -1,5 +1,5 @@
 /// One number per `Signal`: the weights of a configuration, or the values behind a final score.
-/// Encoded as a JSON object keyed by signal name (`{"semantic": 0.65, …}`); a missing key
+/// Encoded as a JSON object keyed by signal name (`{"retrieval": 0.65, …}`); a missing key
 /// decodes as 0.
 ///
 /// Stored inline, one SIMD lane per signal in `Signal.allCases` order (no allocation: a ranking
@@ -48,7 +48,7 @@ public struct SignalValues: Sendable, Hashable, Codable, CustomStringConvertible
     /// Every value, in `Signal.allCases` order.
     public var all: [Double] { Signal.allCases.map { self[$0] } }
 
-    /// Every signal's name and value in `Signal.allCases` order: `semantic 0.65, feedback 0.2, …`.
+    /// Every signal's name and value in `Signal.allCases` order: `retrieval 0.65, semantic 0.0, …`.
     public var description: String {
         Signal.allCases.map { "\($0.name) \(self[$0])" }.joined(separator: ", ")
     }

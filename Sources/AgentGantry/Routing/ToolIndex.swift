@@ -54,7 +54,7 @@ struct ToolIndex: Sendable {
         do { try unit.normalizeRows() } catch { throw .invalidInput("\(error)") }
         let ids = names.map(VectorID.name)
         try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.add(contentsOf: unit, ids: ids) }
-        try moments.add(unit)
+        try moments.add(unit, sign: 1)
     }
 
     /// A loaded HNSW graph (`ToolIndexCache`), to be reconciled with the catalogue.
@@ -69,7 +69,7 @@ struct ToolIndex: Sendable {
             for id in ids[start ..< min(start + Self.reconcileBlock, ids.count)] {
                 graph.withVector(of: id) { block.append(contentsOf: $0) }
             }
-            do { try moments.add(Matrix(rows: block.count / dimension, cols: dimension, values: block)) } catch { throw .invalidInput("\(error)") }
+            try moments.add(Self.rows(block, dimension), sign: 1)
         }
     }
 
@@ -136,16 +136,32 @@ struct ToolIndex: Sendable {
 
     /// Adds or replaces the vector of `name`, normalized. On error the index is unchanged.
     mutating func upsert(_ name: String, _ vector: [Float]) throws(GantryError) {
-        let id = VectorID.name(name)
-        // Validate first (length, finite, non-zero) so that a bad vector never removes the old one.
-        let unit = try unit(vector, of: name)
-        let replaced = self.vector(of: name)
-        try mutate { (index: inout any VectorIndex) throws(IndexError) in
-            if index.contains(id) { try index.remove(id) }
-            try index.add(unit, id: id)
+        try upsert([(name, vector)])
+    }
+
+    /// Adds or replaces the vectors of `entries` (names distinct), normalized; the moments take
+    /// them in one update (`ssyrk`) rather than one outer product each. Every vector is checked
+    /// before any is indexed: on a bad one the index is unchanged.
+    mutating func upsert(_ entries: [(name: String, vector: [Float])]) throws(GantryError) {
+        var units = [[Float]]()
+        for (name, vector) in entries { units.append(try unit(vector, of: name)) }  // a bad vector never removes the old one
+        var replaced = [Float](), added = [Float]()
+        for ((name, _), unit) in zip(entries, units) {
+            if let old = self.vector(of: name) { replaced += old }
+            let id = VectorID.name(name)
+            try mutate { (index: inout any VectorIndex) throws(IndexError) in
+                if index.contains(id) { try index.remove(id) }
+                try index.add(unit, id: id)
+            }
+            added += unit
         }
-        if let replaced { moments.update(replaced, sign: -1) }
-        moments.update(unit, sign: 1)
+        try moments.add(Self.rows(replaced, dimension), sign: -1)
+        try moments.add(Self.rows(added, dimension), sign: 1)
+    }
+
+    /// `values` as rows of `dimension` floats.
+    private static func rows(_ values: [Float], _ dimension: Int) throws(GantryError) -> Matrix {
+        do { return try Matrix(rows: values.count / dimension, cols: dimension, values: values) } catch { throw .invalidInput("\(error)") }
     }
 
     /// `vector` made unit; throws unless it has `dimension` finite values, not all zero.
@@ -160,7 +176,7 @@ struct ToolIndex: Sendable {
     mutating func remove(_ name: String) throws(GantryError) {
         let removed = vector(of: name)
         try mutate { (index: inout any VectorIndex) throws(IndexError) in try index.remove(.name(name)) }
-        if let removed { moments.update(removed, sign: -1) }
+        if let removed { try moments.add(Self.rows(removed, dimension), sign: -1) }
     }
 
     /// Derives the moments' search form (`DenseMoments.prepareForSearch()`) unless it is current:

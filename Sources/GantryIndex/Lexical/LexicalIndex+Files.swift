@@ -15,13 +15,13 @@ extension LexicalIndex {
     }
 
     /// Builds a one-field BM25 index (k1 1.2, b 0.75) of the non-blank lines of the UTF-8 file
-    /// `texts`, one document per line (for tools: name, description, parameters…, as
+    /// `texts` (`IndexFile.lines(of:)`), one document per line (for tools: name, description, parameters…, as
     /// `Tool.lexicalText` joins them), and writes it to `output` atomically. `ids` is a text file
     /// with one id per non-blank line, as many as documents (default: the line numbers from 0).
     public static func build(texts: String, ids: String? = nil, output: String) throws(IndexError) -> BuildReport {
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let documents = try lines(of: texts)
+        let documents = try IndexFile.lines(of: texts)
         let rowIDs = try ids.map { (path) throws(IndexError) in try IndexFile.readIDs(path, rows: documents.count, embeddings: texts) }
             ?? (0..<documents.count).map { .number(Int64($0)) }
         let loaded = clock.now - loadStart
@@ -39,8 +39,9 @@ extension LexicalIndex {
     public static func search(index: String, queries: String, k: Int) throws(IndexError) -> IndexFile.SearchReport {
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let loaded = try load(from: index)
-        let texts = try lines(of: queries)
+        var loaded = try load(from: index)
+        loaded.prepareForSearch()  // many queries, no change
+        let texts = try IndexFile.lines(of: queries)
         let loadDuration = clock.now - loadStart
         let searchStart = clock.now
         var results = [[SearchResult]]()
@@ -56,15 +57,5 @@ extension LexicalIndex {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: 8)).map { $0.elementsEqual("GNTRYLEX".utf8) } ?? false
-    }
-
-    /// The non-blank lines of the UTF-8 file `path` (LF or CRLF).
-    private static func lines(of path: String) throws(IndexError) -> [String] {
-        let bytes: [UInt8]
-        do { bytes = try BinaryFile.read(path) } catch { throw .file(error) }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .invalidParameter("\(path) is not UTF-8 text")
-        }
-        return text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
     }
 }

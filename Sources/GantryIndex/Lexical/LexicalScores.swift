@@ -15,9 +15,6 @@ public struct LexicalScores: Sendable {
         return slotScores[Int(slot)]
     }
 
-    /// Whether any document holds one of the query's terms.
-    public var matchesAny: Bool { sums.sum > 0 }
-
     /// Mean and (population) standard deviation of the scores of every document held, those
     /// scoring 0 included: what `ScoreFusion.zScores` computes over the same scores. (0, 0) when
     /// no document matches.
@@ -57,14 +54,23 @@ public struct LexicalScores: Sendable {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, index.liveCount > 0 else { return [] }
         let best: [ScoredIndex]
-        if let filter {
-            var scores = slotScores
-            var allowed = [Bool](repeating: false, count: scores.count)
-            for slot in index.idMap.allowedSlots(filter) { allowed[Int(slot)] = true }
-            for slot in scores.indices where !allowed[slot] { scores[slot] = .nan }
-            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
-        } else {
+        switch filter {
+        case nil:
             best = SIMDKernels.topK(slotScores, k: min(k, index.liveCount))
+        case .excluding(let excluded)?:
+            // Only the excluded slots change (usually a few: deprecated tools, open breakers).
+            var scores = slotScores
+            for id in excluded { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = .nan } }
+            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
+        case .matching(let predicate)?:
+            // The predicate is asked only about documents that match the query.
+            var scores = slotScores
+            for slot in scores.indices where scores[slot] > 0 && !predicate(index.idMap.ids[slot]) { scores[slot] = .nan }
+            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
+        case .allowing(let allowed)?:
+            var scores = [Float](repeating: .nan, count: slotScores.count)
+            for id in allowed { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = slotScores[Int(slot)] } }
+            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
         }
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
         // every match scores above 0: they fill the list only once the matches run out, and are cut.

@@ -5,7 +5,8 @@
 /// to tens — so each is first normalised per query with its z-statistics over the whole
 /// catalogue, `(s − mean) / standard deviation`: how far above its catalogue's usual a document
 /// stands on each kind of evidence. The fused score is `(1 − w)·z(dense) + w·z(lexical)`; a
-/// query whose words match nothing (every lexical score 0) leaves the dense ranking as it is.
+/// query whose words match nothing (every lexical score 0) is ranked by its dense scores alone,
+/// whatever `w`.
 /// Reciprocal-rank fusion is the rank-based alternative.
 public enum ScoreFusion {
     /// The lexical share used until feedback says otherwise: chosen across metatool, toollens
@@ -23,9 +24,20 @@ public enum ScoreFusion {
         case reciprocalRank
     }
 
-    /// `scores` as z-scores: mean 0, standard deviation 1 over the finite scores (all 0 when they
-    /// are equal). A non-finite score (NaN, infinity) is no evidence: its z-score is 0 and it does
-    /// not enter the statistics.
+    /// Whether scores of this mean and standard deviation differ at all: the deviation is more
+    /// than a millionth of the mean's magnitude (or of 1). Without spread every z-score is 0.
+    public static func hasSpread(mean: Float, deviation: Float) -> Bool {
+        deviation.isFinite && deviation > 1e-6 * max(1, abs(mean))
+    }
+
+    /// `(value − mean) / deviation`, or 0 without spread (`hasSpread`).
+    public static func zScore(_ value: Float, mean: Float, deviation: Float) -> Float {
+        hasSpread(mean: mean, deviation: deviation) ? (value - mean) / deviation : 0
+    }
+
+    /// `scores` as z-scores: mean 0, standard deviation 1 over the finite scores (all 0 without
+    /// spread: `hasSpread`). A non-finite score (NaN, infinity) is no evidence: its z-score is 0 and
+    /// it does not enter the statistics.
     public static func zScores(_ scores: [Float]) -> [Float] {
         var sum = 0.0, squares = 0.0, n = 0.0
         for score in scores where score.isFinite {
@@ -35,7 +47,7 @@ public enum ScoreFusion {
         }
         guard n > 0 else { return Array(repeating: 0, count: scores.count) }
         let mean = sum / n, deviation = (max(0, squares / n - mean * mean)).squareRoot()
-        guard deviation > 1e-12 * max(1, abs(mean)) else { return Array(repeating: 0, count: scores.count) }
+        guard hasSpread(mean: Float(mean), deviation: Float(deviation)) else { return Array(repeating: 0, count: scores.count) }
         return scores.map { $0.isFinite ? Float((Double($0) - mean) / deviation) : 0 }
     }
 
@@ -54,6 +66,7 @@ public enum ScoreFusion {
         switch method {
         case .zScore:
             let (d, l) = (zScores(dense), zScores(lexical))
+            guard l.contains(where: { $0 != 0 }) else { return d }  // no lexical evidence: the dense order
             return zip(d, l).map { (1 - weight) * $0 + weight * $1 }
         case .reciprocalRank:
             let (d, l) = (ranks(dense), ranks(lexical))
