@@ -89,7 +89,8 @@ extension AgentGantry {
                 return .trained(trained, report, fusion, requests: groups.count)
             }
         }.value
-        let trained: LowRankAdapter, report: TrainingReport, fusion: FusionWeightSelection.Outcome?
+        let trained: LowRankAdapter, fusion: FusionWeightSelection.Outcome?
+        var report: TrainingReport
         switch try adaptError({ () throws(AdaptError) in try result.get() }) {
         case .tooFewRequests(let requests):
             summary.requests = requests
@@ -130,14 +131,15 @@ extension AgentGantry {
             }
             return notApplied("not applied: " + gate.explanation + advice, report: report, moreRequests: more)
         }
+        // A weight is kept with the adapter (in its report) only when it beat the prior on the gate's requests.
+        let learnedWeight = fusion?.gate?.passed == true ? fusion?.weight : nil
+        report.lexicalWeight = learnedWeight
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let reportJSON = String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
-        // A weight is kept with the adapter only when it beat the prior on the gate's requests.
-        let learnedWeight = fusion?.gate?.passed == true ? fusion?.weight : nil
-        let bytes = try adaptError { () throws(AdaptError) in try AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
+        let bytes = AdapterFile.encode(trained, modelIdentity: embedder.modelIdentity,
                                        trainingJSON: String(decoding: (try? encoder.encode(settings)) ?? Data(), as: UTF8.self),
-                                       metricsJSON: reportJSON, lexicalWeight: learnedWeight) }
+                                       metricsJSON: reportJSON)
         // Build the re-adapted index first (and save its graph, so processes that follow load
         // it); store (unless events it saw were deleted while it trained), then replace adapter
         // and index together.

@@ -34,7 +34,7 @@ public actor AgentGantry {
     var adapter: LowRankAdapter?
     /// The stored version `adapter` was loaded from or saved as (nil with the identity).
     var adapterVersion: Int64?
-    /// The lexical weight `train()` chose with `adapter` (nil: none, the prior serves).
+    /// The lexical weight `train()` chose with `adapter`, kept in its report (nil: none, the prior serves).
     var adapterLexicalWeight: Float?
     /// The tools' adapted vectors.
     var index: ToolIndex
@@ -334,8 +334,8 @@ public actor AgentGantry {
         // train()).
         for record in try await store.adapterVersions() where !record.isWithdrawn {
             do {
-                (adapter, adapterLexicalWeight) = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
-                adapterVersion = record.version
+                adapter = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
+                (adapterVersion, adapterLexicalWeight) = (record.version, record.learnedLexicalWeight)
             } catch .adapt(.incompatible) {
             } catch .adapt(.file(.unsupported)) {
                 // A format version newer than this build reads (written by a newer build sharing
@@ -502,8 +502,8 @@ public actor AgentGantry {
             let record = try await store.servedAdapter()
             let model = embedder.modelIdentity
             let next = try record?.file.map { (file) throws(GantryError) in try Self.decodeAdapter([UInt8](file), model: model) }
-            index = try adaptedIndex(by: next?.adapter)
-            (adapter, adapterVersion, adapterLexicalWeight) = (next?.adapter, record?.version, next?.lexicalWeight)
+            index = try adaptedIndex(by: next)
+            (adapter, adapterVersion, adapterLexicalWeight) = (next, record?.version, record?.learnedLexicalWeight)
         } catch {
             (adapter, adapterVersion, adapterLexicalWeight) = (nil, nil, nil)
             index = try adaptedIndex(by: nil)
@@ -515,10 +515,8 @@ public actor AgentGantry {
         if index.isHNSW != (catalog.count > configuration.flatIndexLimit) { try rebuildIndex() }
     }
 
-    /// The adapter of a stored file and the lexical weight chosen with it.
-    static func decodeAdapter(_ bytes: [UInt8], model: String) throws(GantryError) -> (adapter: LowRankAdapter, lexicalWeight: Float?) {
-        let file = try adaptError { () throws(AdaptError) in try AdapterFile.decode(bytes, source: "the stored adapter", expectedModel: model) }
-        return (file.adapter, file.header.lexicalWeight)
+    static func decodeAdapter(_ bytes: [UInt8], model: String) throws(GantryError) -> LowRankAdapter {
+        try adaptError { () throws(AdaptError) in try AdapterFile.decode(bytes, source: "the stored adapter", expectedModel: model).adapter }
     }
 }
 

@@ -5,15 +5,13 @@ import GantryMath
 /// The adapter file (`.gadp`), little-endian throughout:
 ///
 ///     magic         8 bytes  "GNTRYADP"
-///     version       u16      1, or 2 with a lexicalWeight (a file without one is written as 1,
-///                            so that builds reading only 1 keep serving it)
+///     version       u16      1
 ///     dimension     u32      d
 ///     rank          u32      r
 ///     side          u8       0 query, 1 both
 ///     model         string   the embedding model's identity (u32 byte count + UTF-8)
 ///     training      string   JSON: the training configuration
 ///     metrics       string   JSON: the metrics it reached (free-form, for people)
-///     lexicalWeight f32      version 2 only: the lexical share of hybrid retrieval chosen with it, 0...1
 ///     offsets       u32      number of tool offsets
 ///     payloadBytes  u64
 ///     payloadCRC    u32      CRC-32C of the payload
@@ -23,7 +21,7 @@ import GantryMath
 /// A `FileEnvelope`. Written to a temporary file, fsynced and renamed; loading checks everything
 /// against the bytes present before allocating, so a damaged file is a typed error.
 public enum AdapterFile {
-    static let envelope = FileEnvelope(magic: "GNTRYADP", name: "adapter", versions: 1...2)
+    static let envelope = FileEnvelope(magic: "GNTRYADP", name: "adapter", versions: 1...1)
 
     /// What a file says besides the adapter itself.
     public struct Header: Sendable, Equatable {
@@ -39,43 +37,33 @@ public enum AdapterFile {
         public var trainingJSON: String
         /// The metrics the adapter reached as JSON, free-form, for people (`{}` when none was given).
         public var metricsJSON: String
-        /// The lexical share of hybrid retrieval chosen on held-out feedback with this adapter
-        /// (`FusionWeightSelection`); nil when none was chosen (and in version 1 files).
-        public var lexicalWeight: Float?
     }
 
     /// The header as written, before its values are checked.
     private struct Fields {
-        var dimension: Int, rank: Int, side: UInt8, model: String, training: String, metrics: String, lexicalWeight: Float, offsetCount: Int
+        var dimension: Int, rank: Int, side: UInt8, model: String, training: String, metrics: String, offsetCount: Int
 
-        init(reading reader: inout BinaryReader, version: UInt16) throws(FileFormatError) {
+        init(reading reader: inout BinaryReader) throws(FileFormatError) {
             dimension = Int(try reader.read(UInt32.self))
             rank = Int(try reader.read(UInt32.self))
             side = try reader.read(UInt8.self)
             model = try reader.readString(maxBytes: 4096)
             training = try reader.readString(maxBytes: 1 << 20)
             metrics = try reader.readString(maxBytes: 1 << 20)
-            lexicalWeight = version >= 2 ? try reader.readFloat() : .nan
             offsetCount = Int(try reader.read(UInt32.self))
         }
     }
 
-    /// Writes `adapter` to `path` atomically, with the model it adapts, what trained it and the
-    /// lexical weight chosen with it.
+    /// Writes `adapter` to `path` atomically, with the model it adapts and what trained it.
     public static func save(_ adapter: LowRankAdapter, modelIdentity: String, trainingJSON: String = "{}",
-                            metricsJSON: String = "{}", lexicalWeight: Float? = nil, to path: String) throws(AdaptError) {
-        let bytes = try encode(adapter, modelIdentity: modelIdentity, trainingJSON: trainingJSON, metricsJSON: metricsJSON, lexicalWeight: lexicalWeight)
+                            metricsJSON: String = "{}", to path: String) throws(AdaptError) {
+        let bytes = encode(adapter, modelIdentity: modelIdentity, trainingJSON: trainingJSON, metricsJSON: metricsJSON)
         do { try BinaryFile.writeAtomically(bytes, to: path) } catch { throw .file(error) }
     }
 
     /// The bytes of an adapter file (for stores that keep it as a blob).
-    /// Throws `AdaptError.invalidSetting` for a `lexicalWeight` outside 0...1 (a file loads only
-    /// with one within).
     public static func encode(_ adapter: LowRankAdapter, modelIdentity: String, trainingJSON: String = "{}",
-                              metricsJSON: String = "{}", lexicalWeight: Float? = nil) throws(AdaptError) -> [UInt8] {
-        if let lexicalWeight, !(0...1).contains(lexicalWeight) {
-            throw .invalidSetting("the lexical weight must be within 0...1, not \(lexicalWeight)")
-        }
+                              metricsJSON: String = "{}") -> [UInt8] {
         var payload = BinaryWriter(reservingCapacity: (2 * adapter.rank + adapter.toolOffsets.count) * adapter.dimension * 4 + 64)
         payload.append(floats: adapter.down.values)
         payload.append(floats: adapter.up.values)
@@ -83,16 +71,13 @@ public enum AdapterFile {
             payload.append(id)
             payload.append(floats: adapter.toolOffsets[id]!)
         }
-        // Version 1 unless there is a weight to keep: a process of an earlier build sharing the
-        // store reads only version 1 files.
-        return envelope.encode(version: lexicalWeight == nil ? 1 : 2, header: { writer in
+        return envelope.encode(header: { writer in
             writer.append(UInt32(adapter.dimension))
             writer.append(UInt32(adapter.rank))
             writer.append(UInt8(adapter.side == .query ? 0 : 1))
             writer.append(modelIdentity)
             writer.append(trainingJSON)
             writer.append(metricsJSON)
-            if let lexicalWeight { writer.append(lexicalWeight) }
             writer.append(UInt32(adapter.toolOffsets.count))
         }, payload: payload.bytes)
     }
@@ -103,7 +88,7 @@ public enum AdapterFile {
         throws(AdaptError) -> (adapter: LowRankAdapter, header: Header)
     {
         let file: FileEnvelope.Opened<Fields>
-        do { file = try envelope.open(path) { reader, version throws(FileFormatError) in try Fields(reading: &reader, version: version) } } catch { throw .file(error) }
+        do { file = try envelope.open(path) { reader, _ throws(FileFormatError) in try Fields(reading: &reader) } } catch { throw .file(error) }
         return try decode(file, expectedModel: expectedModel, expectedDimension: expectedDimension)
     }
 
@@ -113,7 +98,7 @@ public enum AdapterFile {
     {
         let file: FileEnvelope.Opened<Fields>
         do {
-            file = try envelope.open(bytes, source: path) { reader, version throws(FileFormatError) in try Fields(reading: &reader, version: version) }
+            file = try envelope.open(bytes, source: path) { reader, _ throws(FileFormatError) in try Fields(reading: &reader) }
         } catch {
             throw .file(error)
         }
@@ -129,9 +114,6 @@ public enum AdapterFile {
         guard fields.side <= 1, dimension > 0, (1...dimension).contains(rank),
               !floats.overflow, floats.partialValue <= file.payloadBytes / 4 else {
             throw .file(.malformed(path: path, reason: "dimension \(dimension), rank \(rank), side \(fields.side) and \(offsetCount) offsets do not fit the payload"))
-        }
-        guard fields.lexicalWeight.isNaN || (0...1).contains(fields.lexicalWeight) else {
-            throw .file(.malformed(path: path, reason: "lexical weight \(fields.lexicalWeight) outside 0...1"))
         }
         if let expectedModel, expectedModel != fields.model {
             throw .incompatible("\(path) was trained on embeddings of \(fields.model), not \(expectedModel); retrain it for this model")
@@ -165,7 +147,6 @@ public enum AdapterFile {
             throw .math(error)
         }
         return (adapter, Header(dimension: dimension, rank: rank, side: side, modelIdentity: fields.model,
-                                trainingJSON: fields.training, metricsJSON: fields.metrics,
-                                lexicalWeight: fields.lexicalWeight.isNaN ? nil : fields.lexicalWeight))
+                                trainingJSON: fields.training, metricsJSON: fields.metrics))
     }
 }

@@ -29,4 +29,9 @@ public struct TrainingReport: Sendable, Codable {
     public var seconds: Double
     /// The gate's decision on the returned adapter, when a gate was asked (`AgentGantry.train()`).
     public var gate: GateDecision?
+    /// The lexical share of hybrid retrieval chosen with the adapter on held-out feedback
+    /// (`FusionWeightSelection`), when one beat the prior (`AgentGantry.train()`; nil otherwise).
+    /// Stored with the report, in the store's adapter version and the adapter file's metrics, so
+    /// that every process serving the adapter serves the weight.
+    public var lexicalWeight: Float? = nil
 }

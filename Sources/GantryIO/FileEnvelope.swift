@@ -32,17 +32,15 @@ public struct FileEnvelope: Sendable {
     /// The version files are written with.
     public var currentVersion: UInt16 { versions.upperBound }
 
-    /// The bytes of a file: the envelope around the header fields `writeHeader` appends and
-    /// `payload`, as `version` (default `currentVersion`; one of `versions`) — an older version
-    /// when the file needs nothing newer, so that older readers keep reading it.
-    public func encode(version: UInt16? = nil, header writeHeader: (inout BinaryWriter) -> Void, payload: [UInt8]) -> [UInt8] {
-        head(version: version ?? currentVersion, writeHeader, payload: payload) + payload
+    /// The bytes of a file: the envelope around the header fields `writeHeader` appends and `payload`.
+    public func encode(header writeHeader: (inout BinaryWriter) -> Void, payload: [UInt8]) -> [UInt8] {
+        head(writeHeader, payload: payload) + payload
     }
 
     /// Writes a file to `path` atomically (`BinaryFile.writeAtomically`), without joining header
     /// and payload in memory.
     public func write(header writeHeader: (inout BinaryWriter) -> Void, payload: [UInt8], to path: String) throws(FileFormatError) {
-        try BinaryFile.writeAtomically(contentsOf: [head(version: currentVersion, writeHeader, payload: payload), payload], to: path)
+        try BinaryFile.writeAtomically(contentsOf: [head(writeHeader, payload: payload), payload], to: path)
     }
 
     /// Opens the file at `path` and verifies its header: `readHeader` reads the format's fields
@@ -94,11 +92,10 @@ public struct FileEnvelope: Sendable {
     }
 
     /// Magic, version, header fields, payload length and both checksums.
-    private func head(version: UInt16, _ writeHeader: (inout BinaryWriter) -> Void, payload: [UInt8]) -> [UInt8] {
-        precondition(versions.contains(version), "\(name) format version \(version) is not one of \(versions)")
+    private func head(_ writeHeader: (inout BinaryWriter) -> Void, payload: [UInt8]) -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 256)
         magic.withUnsafeBytes { writer.append(bytes: $0) }
-        writer.append(version)
+        writer.append(currentVersion)
         writeHeader(&writer)
         writer.append(UInt64(payload.count))
         writer.append(payload.withUnsafeBytes { BinaryFile.checksum($0) })

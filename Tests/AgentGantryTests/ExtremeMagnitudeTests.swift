@@ -94,7 +94,7 @@ struct ExtremeMagnitudeTests {
         }
         let adapter = try LowRankAdapter.identity(dimension: 16, rank: 4)
         _ = try SQLiteStore(path: path).saveAdapter(
-            AdapterRecord(file: try AdapterFile.encode(adapter, modelIdentity: "largest"), trainedAt: Date(), highestEventID: 0,
+            AdapterRecord(file: AdapterFile.encode(adapter, modelIdentity: "largest"), trainedAt: Date(), highestEventID: 0,
                           trainedEvents: 20, report: "{}"), feedbackCount: 0)
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: LargestEmbedder())
         #expect(await gantry.adapterVersion == 1)

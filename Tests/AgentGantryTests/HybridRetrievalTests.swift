@@ -1,4 +1,5 @@
 import Foundation
+import GantryAdapt
 import GantryEmbed
 import GantryIndex
 import GantryMath
@@ -118,6 +119,27 @@ struct HybridRetrievalTests {
         try await gantry.register(Tool(name: "sync_kx9_cluster", description: "Compact the ledger."))
         #expect(try await lexical("quorum", "sync_kx9_cluster", in: gantry) ?? 0 == 0)
         #expect(try await lexical("ledger", "sync_kx9_cluster", in: gantry) ?? 0 > 0)
+    }
+
+    /// The weight `train()` learned is read from the report stored with the adapter version (so
+    /// every process serving the adapter serves it, and earlier builds read the store as before);
+    /// the configuration's weight wins over it, and a report without a valid one serves the prior.
+    @Test func theLearnedWeightComesWithTheAdapterVersion() async throws {
+        let embedder = QuarantineTests.embedder, path = temporaryStore()
+        defer { QuarantineTests.removeStore(path) }
+        let file = AdapterFile.encode(try LowRankAdapter.identity(dimension: embedder.dimension, rank: 2), modelIdentity: embedder.modelIdentity)
+        func served(report: String, configured: Float? = nil) async throws -> Float {
+            _ = try SQLiteStore(path: path).saveAdapter(AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20,
+                                                                      report: report), feedbackCount: 0)
+            var configuration = GantryConfiguration(storePath: path)
+            configuration.lexicalWeight = configured
+            return await (try AgentGantry(configuration: configuration, embedder: embedder)).servedLexicalWeight
+        }
+        #expect(try await served(report: #"{"bestEpoch": 3, "lexicalWeight": 0.35}"#) == 0.35)
+        #expect(try await served(report: #"{"lexicalWeight": 0.35}"#, configured: 0) == 0)
+        for report in [#"{"lexicalWeight": 1.7}"#, #"{"bestEpoch": 3}"#, "not json"] {
+            #expect(try await served(report: report) == ScoreFusion.priorWeight, "\(report)")
+        }
     }
 
     /// A weight for the lexical signal itself is refused (its scale is unbounded); the lexical

@@ -36,8 +36,8 @@ struct QuarantineTests {
     }
 
     /// An adapter of weights all `value`, on `side`, as `embedder`'s adapter file.
-    static func adapterFile(weights value: Float, side: LowRankAdapter.Side) throws -> [UInt8] {
-        try AdapterFile.encode(LowRankAdapter(dimension: 8, rank: 2, side: side, down: Matrix(rows: 2, cols: 8, repeating: value),
+    static func adapterFile(weights value: Float, side: LowRankAdapter.Side) -> [UInt8] {
+        AdapterFile.encode(LowRankAdapter(dimension: 8, rank: 2, side: side, down: Matrix(rows: 2, cols: 8, repeating: value),
                                           up: Matrix(rows: 2, cols: 8, repeating: value)), modelIdentity: embedder.modelIdentity)
     }
 
@@ -117,7 +117,7 @@ struct QuarantineTests {
         let path = try await Self.storeWithTools()
         defer { Self.removeStore(path) }
         let embedder = Self.embedder
-        let good = try AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity)
+        let good = AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity)
         for file in [good, [1, 2, 3]] { try Self.storeAdapter(file, at: path) }
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: embedder)
         #expect(try await gantry.quarantinedRows().map { "\($0.table) \($0.key)" } == ["adapterVersion 2"])
@@ -134,7 +134,7 @@ struct QuarantineTests {
         }
         defer { Self.removeStore(path) }
         let embedder = Self.embedder
-        try Self.storeAdapter(try AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity),
+        try Self.storeAdapter(AdapterFile.encode(try LowRankAdapter.identity(dimension: 8, rank: 2), modelIdentity: embedder.modelIdentity),
                               at: path)
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE adapterVersion SET forgottenSince = 'garbage'")

@@ -65,8 +65,8 @@ enum Seeds {
             var adapter = try LowRankAdapter.identity(dimension: 8, rank: 2)
             adapter.up = unitRows(2, 8, seed: 5)
             adapter.toolOffsets = ["cancel_subscription": Array(unitRows(1, 8, seed: 6).values)]
-            return [try AdapterFile.encode(adapter, modelIdentity: "fuzz"),
-                    try AdapterFile.encode(try LowRankAdapter.identity(dimension: 4, rank: 1, side: .query), modelIdentity: "fuzz")]
+            return [AdapterFile.encode(adapter, modelIdentity: "fuzz"),
+                    AdapterFile.encode(try LowRankAdapter.identity(dimension: 4, rank: 1, side: .query), modelIdentity: "fuzz")]
         case .dataset:
             let tools = """
                 {"id": "cancel_subscription", "name": "cancel_subscription", "description": "Stop the plan for good.", "tags": ["billing"]}

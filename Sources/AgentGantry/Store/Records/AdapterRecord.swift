@@ -48,6 +48,16 @@ import GRDB
         (self.highestEventID, self.trainedEvents, self.forgottenSince, self.report) = (highestEventID, trainedEvents, forgottenSince, report)
     }
 
+    /// The lexical weight `train()` learned with this adapter (`TrainingReport.lexicalWeight`, read
+    /// from `report`); nil when none was, or when the report does not hold a valid one. Kept in
+    /// the report rather than a column or the adapter file's format, which processes of earlier
+    /// builds sharing the store could not read.
+    var learnedLexicalWeight: Float? {
+        struct Field: Decodable { var lexicalWeight: Float? }
+        guard let weight = try? JSONDecoder().decode(Field.self, from: Data(report.utf8)).lexicalWeight else { return nil }
+        return weight.isFinite && (0...1).contains(weight) ? weight : nil
+    }
+
     /// Whether this version was withdrawn: it saw events deleted since, and its file is gone.
     public var isWithdrawn: Bool { file == nil || !forgottenSince.isEmpty }
 
