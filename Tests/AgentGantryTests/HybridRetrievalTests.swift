@@ -80,11 +80,11 @@ struct HybridRetrievalTests {
     /// beyond, in order (strong lexical matches in a large catalogue stand many deviations up).
     @Test func theRetrievalSignalKeepsTheOrderWithinTheCosinesRange() {
         let inputs: [Double] = [-50, -3, -1, -0.95, -0.9, -0.5, 0, 0.3, 0.9, 0.91, 1, 1.5, 3, 10, 100, 1e6]
-        let mapped = inputs.map { Ranker.withinCosineRangeForTesting($0) }
+        let mapped = inputs.map { FirstStage.withinCosineRange($0) }
         #expect(zip(mapped, mapped.dropFirst()).allSatisfy { $0 < $1 }, "\(mapped)")
         #expect(mapped.allSatisfy { abs($0) < 1 })
-        for x in [-0.9, -0.5, 0, 0.3, 0.9] { #expect(Ranker.withinCosineRangeForTesting(x) == x) }
-        #expect(Ranker.withinCosineRangeForTesting(.nan) == 0 && Ranker.withinCosineRangeForTesting(.infinity) == 1)
+        for x in [-0.9, -0.5, 0, 0.3, 0.9] { #expect(FirstStage.withinCosineRange(x) == x) }
+        #expect(FirstStage.withinCosineRange(.nan) == 0 && FirstStage.withinCosineRange(.infinity) == 1)
     }
 
     /// Lexical candidates pass the same filters as dense ones: a tool of another namespace never
