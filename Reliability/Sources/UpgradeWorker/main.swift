@@ -232,6 +232,12 @@ func configuration(_ arguments: [String]) throws -> GantryConfiguration {
     // Processes compared with each other rank seconds apart; at the default 30-day half-life a
     // correction's weight falls by 2.7e-7 a second, which the 1e-6 comparison would see.
     configuration.feedbackHalfLife = 1e12
+    #if !UPGRADE_WORKER_RELEASE
+    // This version ranks with hybrid retrieval, which the release does not have, so their rankings
+    // differ by design; the versions are compared on dense retrieval, as the release ranks (the
+    // processes of this version converging on hybrid rankings: gantryTests' ConvergenceTests).
+    configuration.lexicalWeight = 0
+    #endif
     return configuration
 }
 
