@@ -339,7 +339,8 @@ public actor AgentGantry {
             } catch .adapt(.incompatible) {
             } catch .adapt(.file(.unsupported)) {
                 // A format version newer than this build reads (written by a newer build sharing
-                // the store): not damaged, so not quarantined; the next older version is served.
+                // the store): not damaged, so not quarantined; as with another model's adapter,
+                // the frozen embeddings are served.
             } catch {
                 damaged.append(QuarantinedRow(table: "adapterVersion", key: record.version.map(String.init) ?? "?",
                                               reason: "its file does not decode: \(error)", at: Date(), rowid: record.version ?? -1))

@@ -113,6 +113,20 @@ struct QuarantineTests {
         #expect(try await again.retrieveTools("query 0", limit: 2).count == 2)
     }
 
+    /// An adapter file of a format version newer than this build reads was written by a newer
+    /// build sharing the store: it is not damage, so it stays stored (not quarantined) while this
+    /// process serves the frozen embeddings.
+    @Test func anAdapterOfANewerFormatIsLeftAlone() async throws {
+        let path = try await Self.storeWithTools()
+        defer { Self.removeStore(path) }
+        let newer = FileEnvelope(magic: "GNTRYADP", name: "adapter", versions: 1...99).encode(header: { $0.append(UInt32(8)) }, payload: [])
+        try Self.storeAdapter(newer, at: path)
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.embedder)
+        #expect(try await gantry.quarantinedRows().isEmpty)
+        #expect(await gantry.servedAdapterVersion == nil)
+        #expect(try await gantry.adapterVersions().count == 1, "still stored, for the build that reads it")
+    }
+
     @Test func aDamagedAdapterIsQuarantinedAndTheNextVersionServed() async throws {
         let path = try await Self.storeWithTools()
         defer { Self.removeStore(path) }
