@@ -372,15 +372,25 @@ final class Child {
     /// The first line not taken yet whose leading fields are one of `prefixes`.
     func expect(anyOf prefixes: [[String]], within seconds: Double) throws -> [String]? {
         let deadline = monotonicNanoseconds() + Int64(seconds * 1e9)
-        var exited = false
+        var quietSinceExit = 0
         while true {
-            received += buffer.take().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+            let fresh = buffer.take().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+            received += fresh
             if let i = received.firstIndex(where: { line in prefixes.contains { line.starts(with: $0) } }) { return received.remove(at: i) }
             if let error = received.first(where: { $0.first == "error" }) {
                 throw FleetError("the \(role) child: " + error.dropFirst().joined(separator: " "))
             }
-            if exited { throw FleetError("the \(role) child exited (status \(process.terminationStatus)) before printing \(prefixes.map { $0.joined(separator: " ") })") }
-            if !process.isRunning { exited = true; usleep(100_000); continue }  // its last lines may still be in the pipe
+            if !process.isRunning {
+                // Its last lines may still be in the pipe (a checker prints one per event: tens of
+                // thousands, read on another thread that a loaded host delays): given up only after
+                // 2 s in which no line arrived.
+                quietSinceExit = fresh.isEmpty ? quietSinceExit + 1 : 0
+                if quietSinceExit >= 20 {
+                    throw FleetError("the \(role) child exited (status \(process.terminationStatus)) before printing \(prefixes.map { $0.joined(separator: " ") })")
+                }
+                usleep(100_000)
+                continue
+            }
             if monotonicNanoseconds() > deadline { return nil }
             usleep(300)
         }
