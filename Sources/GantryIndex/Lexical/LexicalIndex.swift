@@ -216,15 +216,10 @@ public struct LexicalIndex: Sendable {
             table += (0...min(Int(maxLengths[f]), Self.factorTableLimit)).map { field.weight / (1 - field.b + field.b * Float($0) / average) }
             ends.append(table.count)
         }
-        var seen = Set<Int32>()
         let tombstones = live.count > liveCount
-        for term in ToolTokenizer.terms(query) {
-            guard let termID = termIDs[term], seen.insert(termID).inserted else { continue }
-            let df = Float(documentFrequency[Int(termID)])
-            guard df > 0 else { continue }
-            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-            postingSlots[Int(termID)].withUnsafeBufferPointer { slots in
-                postingCounts[Int(termID)].withUnsafeBufferPointer { counts in
+        for (termID, idf) in matchedTerms(query) {
+            postingSlots[termID].withUnsafeBufferPointer { slots in
+                postingCounts[termID].withUnsafeBufferPointer { counts in
                     lengths.withUnsafeBufferPointer { lengths in
                         live.withUnsafeBufferPointer { live in
                             table.withUnsafeBufferPointer { table in
@@ -260,17 +255,26 @@ public struct LexicalIndex: Sendable {
         return scores
     }
 
-    /// `slotScores` from the prepared posting weights: idf × weight, added per posting.
-    private func preparedScores(_ query: String, weights: [[Float]], into scores: [Float]) -> [Float] {
-        var scores = scores, seen = Set<Int32>()
+    /// The query's distinct terms that live documents hold, with their idf
+    /// ln(1 + (N − df + 0.5) / (df + 0.5)), in the query's order.
+    private func matchedTerms(_ query: String) -> [(termID: Int, idf: Float)] {
+        var seen = Set<Int32>(), matched = [(termID: Int, idf: Float)]()
         let n = Float(liveCount)
         for term in ToolTokenizer.terms(query) {
             guard let termID = termIDs[term], seen.insert(termID).inserted else { continue }
             let df = Float(documentFrequency[Int(termID)])
             guard df > 0 else { continue }
-            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-            postingSlots[Int(termID)].withUnsafeBufferPointer { slots in
-                weights[Int(termID)].withUnsafeBufferPointer { weights in
+            matched.append((Int(termID), log(1 + (n - df + 0.5) / (df + 0.5))))
+        }
+        return matched
+    }
+
+    /// `slotScores` from the prepared posting weights: idf × weight, added per posting.
+    private func preparedScores(_ query: String, weights: [[Float]], into scores: [Float]) -> [Float] {
+        var scores = scores
+        for (termID, idf) in matchedTerms(query) {
+            postingSlots[termID].withUnsafeBufferPointer { slots in
+                weights[termID].withUnsafeBufferPointer { weights in
                     scores.withUnsafeMutableBufferPointer { scores in
                         for i in 0..<slots.count { scores[Int(slots[i])] += idf * weights[i] }
                     }

@@ -53,27 +53,29 @@ public struct LexicalScores: Sendable {
     public func top(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, index.liveCount > 0 else { return [] }
-        let best: [ScoredIndex]
-        switch filter {
-        case nil:
-            best = SIMDKernels.topK(slotScores, k: min(k, index.liveCount))
-        case .excluding(let excluded)?:
-            // Only the excluded slots change (usually a few: deprecated tools, open breakers).
-            var scores = slotScores
-            for id in excluded { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = .nan } }
-            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
-        case .matching(let predicate)?:
-            // The predicate is asked only about documents that match the query.
-            var scores = slotScores
-            for slot in scores.indices where scores[slot] > 0 && !predicate(index.idMap.ids[slot]) { scores[slot] = .nan }
-            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
-        case .allowing(let allowed)?:
-            var scores = [Float](repeating: .nan, count: slotScores.count)
-            for id in allowed { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = slotScores[Int(slot)] } }
-            best = SIMDKernels.topK(scores, k: min(k, index.liveCount))
-        }
+        let best = SIMDKernels.topK(filter.map(masked) ?? slotScores, k: min(k, index.liveCount))
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
         // every match scores above 0: they fill the list only once the matches run out, and are cut.
         return best.prefix { $0.score > 0 }.map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
+    }
+
+    /// The scores with every slot `filter` leaves out set to NaN (never selected), touching only
+    /// what the filter needs: the excluded slots, the matching documents, the allowed ids.
+    private func masked(by filter: SearchFilter) -> [Float] {
+        switch filter {
+        case .excluding(let excluded):
+            var scores = slotScores
+            for id in excluded { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = .nan } }
+            return scores
+        case .matching(let predicate):
+            // The predicate is asked only about documents that match the query.
+            var scores = slotScores
+            for slot in scores.indices where scores[slot] > 0 && !predicate(index.idMap.ids[slot]) { scores[slot] = .nan }
+            return scores
+        case .allowing(let allowed):
+            var scores = [Float](repeating: .nan, count: slotScores.count)
+            for id in allowed { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = slotScores[Int(slot)] } }
+            return scores
+        }
     }
 }
