@@ -12,15 +12,16 @@ public struct TopKSelection: ~Copyable {
     @usableFromInline var state: gk_topk
     private let block: UnsafeMutableRawPointer
 
-    /// A selection of the best `k` pairs; `k` may exceed the number of scores offered.
-    public init(k: Int) {
+    /// A selection of the best `k` pairs scoring at least `floor` (every score but NaN by
+    /// default); `k` may exceed the number of scores offered.
+    public init(k: Int, atLeast floor: Float = -.infinity) {
         precondition(k >= 0, "k must not be negative")
         self.k = k
         // One block: k Int64 indices, then k Float scores (8-byte alignment first).
         block = .allocate(byteCount: max(k, 1) * 12, alignment: 8)
         let indices = block.bindMemory(to: Int64.self, capacity: max(k, 1))
         let scores = (block + max(k, 1) * 8).bindMemory(to: Float.self, capacity: max(k, 1))
-        state = gk_topk(scores: scores, ids: indices, count: 0, capacity: k)
+        state = gk_topk(scores: scores, ids: indices, count: 0, capacity: k, floor: floor)
     }
 
     deinit { block.deallocate() }

@@ -17,7 +17,7 @@ public struct TopKSelections: ~Copyable {
         block = .allocate(byteCount: max(count, 1) * slots * 12, alignment: 8)
         let indices = block.bindMemory(to: Int64.self, capacity: max(count, 1) * slots)
         let scores = (block + max(count, 1) * slots * 8).bindMemory(to: Float.self, capacity: max(count, 1) * slots)
-        states = (0..<count).map { gk_topk(scores: scores + $0 * slots, ids: indices + $0 * slots, count: 0, capacity: k) }
+        states = (0..<count).map { gk_topk(scores: scores + $0 * slots, ids: indices + $0 * slots, count: 0, capacity: k, floor: -.infinity) }
     }
 
     deinit { block.deallocate() }

@@ -1,4 +1,5 @@
-import GantryIndex
+import GantryMath
+@testable import GantryIndex
 import Testing
 
 @Suite("ToolTokenizer")
@@ -25,6 +26,21 @@ struct ToolTokenizerTests {
     ])
     func splitsToolText(_ text: String, _ expected: [String]) {
         #expect(ToolTokenizer.terms(text) == expected, "\(text)")
+    }
+
+    /// ASCII text takes a path of its own, on bytes: it splits and folds exactly as the scalar path
+    /// does, on random text of letters, digits, underscores and separators, and on long runs (cut).
+    @Test func asciiTextSplitsAsTheScalarPathDoes() {
+        var rng = SplitMix64(seed: 18)
+        let alphabet = Array("aAbBzZqQ09_ -.,/:T") + ["ab", "XY", "Http", "URLs", "v2", "__"].flatMap(Array.init)
+        for _ in 0..<2_000 {
+            let text = String((0..<Int(rng.next() % 40)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+            #expect(ToolTokenizer.terms(text) == ToolTokenizer.unicodeTerms(text), "\(text)")
+        }
+        let long = String(repeating: "Ab", count: 150) + "_" + String(repeating: "c", count: 200) + " 12345"
+        #expect(ToolTokenizer.terms(long) == ToolTokenizer.unicodeTerms(long))
+        #expect(ToolTokenizer.terms(long).allSatisfy { $0.utf8.count <= ToolTokenizer.maxTermBytes })
+        #expect(ToolTokenizer.terms("x\u{E9}y") == ToolTokenizer.unicodeTerms("x\u{E9}y"))  // one byte past ASCII: the scalar path
     }
 
     /// Names written in either convention meet on the same joined term.

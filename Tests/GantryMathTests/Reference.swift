@@ -22,9 +22,10 @@ enum Reference {
         zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    /// The top k of a score list by sorting: higher score first, lower index on ties, NaN dropped.
-    static func topK(_ scores: [Float], k: Int) -> [ScoredIndex] {
-        scores.enumerated().filter { !$0.element.isNaN }
+    /// The top k of a score list by sorting: higher score first, lower index on ties, NaN and
+    /// scores below `floor` dropped.
+    static func topK(_ scores: [Float], k: Int, atLeast floor: Float = -.infinity) -> [ScoredIndex] {
+        scores.enumerated().filter { !$0.element.isNaN && $0.element >= floor }
             .sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }
             .prefix(k).map { ScoredIndex(index: $0.offset, score: $0.element) }
     }

@@ -165,6 +165,15 @@ struct SIMDKernelTests {
                 for k in [0, 1, 5, 16, 17, 100, count + 3] {
                     #expect(SIMDKernels.topK(scores, k: k) == Reference.topK(scores, k: k), "\(level) n=\(count) k=\(k)")
                 }
+                // A floor: scores below it never selected, also when fewer than k reach it (a sparse
+                // vector, mostly 0, as lexical scores are).
+                let sparse = scores.enumerated().map { $0.offset % 7 == 0 ? $0.element : 0 }
+                for k in [1, 17, count + 3] {
+                    for floor: Float in [.leastNonzeroMagnitude, 0, 1.5] {
+                        #expect(SIMDKernels.topK(sparse, k: k, atLeast: floor) == Reference.topK(sparse, k: k, atLeast: floor),
+                                "\(level) n=\(count) k=\(k) floor \(floor)")
+                    }
+                }
             }
             #expect(SIMDKernels.topK([Float](), k: 3).isEmpty)
             #expect(SIMDKernels.topK([-Float.infinity, 1, -Float.infinity], k: 3).map(\.index) == [1, 0, 2])

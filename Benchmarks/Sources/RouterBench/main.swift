@@ -107,7 +107,7 @@ func compareHybridWithDense(metatool: String, toollens: String, tools count: Int
         "tools": count, "queries": catalogue.queries.count, "calls_each": denseTimes.count, "encode_seconds": encodeSeconds,
         "dense_p50_ms": percentile(denseTimes, 0.5), "dense_p99_ms": percentile(denseTimes, 0.99),
         "hybrid_p50_ms": percentile(hybridTimes, 0.5), "hybrid_p99_ms": percentile(hybridTimes, 0.99),
-        "hybrid_over_dense_p50": percentile(hybridTimes, 0.5) / percentile(denseTimes, 0.5),
+        "hybrid_over_dense_p50": denseTimes.isEmpty || hybridTimes.isEmpty ? NSNull() : percentile(hybridTimes, 0.5) / percentile(denseTimes, 0.5),
         "load_before": loadBefore, "load_after": loadAverage(),
     ]
     print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))

@@ -40,10 +40,9 @@ public struct LexicalIndex: Sendable {
     var documentFrequency: [Int32] = []
     /// Per slot, the distinct terms of its document (to update document frequencies on removal).
     var documentTerms: [[Int32]] = []
-    /// Per term, each posting's saturated term frequency t̃f / (k1 + t̃f) under the current
-    /// statistics (0 for tombstones), so that a search multiplies by idf and adds; nil once a
-    /// change made them stale (`prepareForSearch()`).
-    var postingWeights: [[Float]]?
+    /// The postings weighted under the current statistics, so that a search multiplies by idf and
+    /// adds; nil once a change made them stale (`prepareForSearch()`).
+    var prepared: PreparedPostings?
 
     /// An empty index of documents with `fields` (at least one, names distinct, weights > 0, b in
     /// 0...1) and saturation `k1` (> 0).
@@ -110,7 +109,7 @@ public struct LexicalIndex: Sendable {
         idMap.append(id)
         live.append(true)
         liveCount += 1
-        postingWeights = nil
+        prepared = nil
     }
 
     private mutating func newTerm(_ term: String) -> Int32 {
@@ -130,17 +129,18 @@ public struct LexicalIndex: Sendable {
         liveCount -= 1
         for field in fields.indices { totalLengths[field] -= Int(lengths[Int(slot) * fields.count + field]) }
         for termID in documentTerms[Int(slot)] { documentFrequency[Int(termID)] -= 1 }
-        postingWeights = nil
+        prepared = nil
         if live.count - liveCount > max(64, liveCount) { compact() }
     }
 
     /// Whether searches take the prepared path (`prepareForSearch()` since the last change).
-    public var isPreparedForSearch: Bool { postingWeights != nil }
+    public var isPreparedForSearch: Bool { prepared != nil }
 
     /// Computes every posting's saturated term frequency under the current statistics (one pass
     /// over the postings), so that searches until the next change do one multiply-add per
-    /// posting instead of the normalisation and saturation: worth it when an index serves many
-    /// queries between changes. A change (`add`, `remove`) drops them; searches are equal either
+    /// posting instead of the normalisation and saturation, and add the terms most documents hold
+    /// as dense rows, 16 documents at a time (`PreparedPostings`): worth it when an index serves
+    /// many queries between changes. A change (`add`, `remove`) drops them; searches are equal either
     /// way (to float rounding).
     public mutating func prepareForSearch() {
         let width = fields.count, n = Float(max(liveCount, 1)), k1 = k1
@@ -151,7 +151,7 @@ public struct LexicalIndex: Sendable {
                 factors[slot * width + f] = field.weight / (1 - field.b + field.b * Float(lengths[slot * width + f]) / average)
             }
         }
-        postingWeights = postingSlots.indices.map { termID in
+        let weights = postingSlots.indices.map { termID in
             let slots = postingSlots[termID], counts = postingCounts[termID]
             return slots.indices.map { i in
                 let slot = Int(slots[i])
@@ -160,6 +160,7 @@ public struct LexicalIndex: Sendable {
                 return tf / (k1 + tf)  // 0 for a tombstone (its factors are 0)
             }
         }
+        prepared = PreparedPostings(slots: postingSlots, weights: weights, slotCount: live.count)
     }
 
     /// Per field, the longest of `lengths` (`fields` per document).
@@ -197,7 +198,7 @@ public struct LexicalIndex: Sendable {
         maxLengths = Self.longest(lengths, fields: width)
         idMap.compact(removing: Set(live.indices.filter { !live[$0] }))
         live = Array(repeating: true, count: liveCount)
-        postingWeights = nil
+        prepared = nil
     }
 
     /// The BM25F score of every slot for `query` (0 for documents without a query term, and for
@@ -205,54 +206,71 @@ public struct LexicalIndex: Sendable {
     func slotScores(_ query: String) -> [Float] {
         var scores = [Float](repeating: 0, count: live.count)
         guard liveCount > 0 else { return scores }
-        if let postingWeights { return preparedScores(query, weights: postingWeights, into: scores) }
-        let width = fields.count, n = Float(liveCount), k1 = k1
-        // Per field, w_f / (1 − b_f + b_f · length / avglen_f) for the lengths held (up to a cap):
-        // one division per length and query instead of one per posting and field.
-        var table = [Float](), starts = [Int](), ends = [Int]()  // field f's factors at table[starts[f] ..< ends[f]]
+        let matched = matchedTerms(query), factors = prepared == nil ? lengthFactors() : nil
+        scores.withUnsafeMutableBufferPointer { scores in
+            for (termID, idf) in matched {
+                postingSlots[termID].withUnsafeBufferPointer { slots in
+                    if let prepared {
+                        prepared.add(term: termID, idf: idf, slots: slots, to: scores)
+                    } else if let factors {
+                        add(termID, idf: idf, slots: slots, factors: factors, to: scores)
+                    }
+                }
+            }
+        }
+        return scores
+    }
+
+    /// Per field, w_f / (1 − b_f + b_f · length / avglen_f) for the lengths held (up to a cap),
+    /// field f's at `table[starts[f] ..< ends[f]]`: one division per length and query instead of
+    /// one per posting and field.
+    private func lengthFactors() -> (table: [Float], starts: [Int], ends: [Int]) {
+        let n = Float(liveCount)
+        var table = [Float](), starts = [Int](), ends = [Int]()
         for f in fields.indices {
             let field = fields[f], average = max(Float(totalLengths[f]) / n, .leastNormalMagnitude)
             starts.append(table.count)
             table += (0...min(Int(maxLengths[f]), Self.factorTableLimit)).map { field.weight / (1 - field.b + field.b * Float($0) / average) }
             ends.append(table.count)
         }
+        return (table, starts, ends)
+    }
+
+    /// Adds `termID`'s contribution (its postings: `slots`) to `scores`, normalising (`factors`)
+    /// and saturating each posting's counts under the current statistics.
+    private func add(_ termID: Int, idf: Float, slots: UnsafeBufferPointer<Int32>,
+                     factors: (table: [Float], starts: [Int], ends: [Int]), to scores: UnsafeMutableBufferPointer<Float>) {
+        let width = fields.count, n = Float(liveCount), k1 = k1, (table, starts, ends) = factors
         let tombstones = live.count > liveCount
-        for (termID, idf) in matchedTerms(query) {
-            postingSlots[termID].withUnsafeBufferPointer { slots in
-                postingCounts[termID].withUnsafeBufferPointer { counts in
-                    lengths.withUnsafeBufferPointer { lengths in
-                        live.withUnsafeBufferPointer { live in
-                            table.withUnsafeBufferPointer { table in
-                                scores.withUnsafeMutableBufferPointer { scores in
-                                    if width == 1, !tombstones {  // the common case: one field, no removals
-                                        let end = ends[0]
-                                        for i in 0..<slots.count {
-                                            let slot = Int(slots[i]), length = Int(lengths[slot])
-                                            let tf = Float(counts[i]) * (length < end ? table[length] : factor(0, length, n))
-                                            scores[slot] += idf * tf / (k1 + tf)
-                                        }
-                                        return
-                                    }
-                                    for i in 0..<slots.count {
-                                        let slot = Int(slots[i])
-                                        guard live[slot] else { continue }
-                                        var tf: Float = 0
-                                        for f in 0..<width {
-                                            let count = counts[i * width + f]
-                                            guard count > 0 else { continue }
-                                            let length = Int(lengths[slot * width + f]), at = starts[f] + length
-                                            tf += Float(count) * (at < ends[f] ? table[at] : factor(f, length, n))
-                                        }
-                                        scores[slot] += idf * tf / (k1 + tf)
-                                    }
-                                }
+        postingCounts[termID].withUnsafeBufferPointer { counts in
+            lengths.withUnsafeBufferPointer { lengths in
+                live.withUnsafeBufferPointer { live in
+                    table.withUnsafeBufferPointer { table in
+                        if width == 1, !tombstones {  // the common case: one field, no removals
+                            let end = ends[0]
+                            for i in 0..<slots.count {
+                                let slot = Int(slots[i]), length = Int(lengths[slot])
+                                let tf = Float(counts[i]) * (length < end ? table[length] : factor(0, length, n))
+                                scores[slot] += idf * tf / (k1 + tf)
                             }
+                            return
+                        }
+                        for i in 0..<slots.count {
+                            let slot = Int(slots[i])
+                            guard live[slot] else { continue }
+                            var tf: Float = 0
+                            for f in 0..<width {
+                                let count = counts[i * width + f]
+                                guard count > 0 else { continue }
+                                let length = Int(lengths[slot * width + f]), at = starts[f] + length
+                                tf += Float(count) * (at < ends[f] ? table[at] : factor(f, length, n))
+                            }
+                            scores[slot] += idf * tf / (k1 + tf)
                         }
                     }
                 }
             }
         }
-        return scores
     }
 
     /// The query's distinct terms that live documents hold, with their idf
@@ -267,21 +285,6 @@ public struct LexicalIndex: Sendable {
             matched.append((Int(termID), log(1 + (n - df + 0.5) / (df + 0.5))))
         }
         return matched
-    }
-
-    /// `slotScores` from the prepared posting weights: idf × weight, added per posting.
-    private func preparedScores(_ query: String, weights: [[Float]], into scores: [Float]) -> [Float] {
-        var scores = scores
-        for (termID, idf) in matchedTerms(query) {
-            postingSlots[termID].withUnsafeBufferPointer { slots in
-                weights[termID].withUnsafeBufferPointer { weights in
-                    scores.withUnsafeMutableBufferPointer { scores in
-                        for i in 0..<slots.count { scores[Int(slots[i])] += idf * weights[i] }
-                    }
-                }
-            }
-        }
-        return scores
     }
 
     /// The longest field length whose normalisation factor a search tabulates; longer fields

@@ -53,10 +53,10 @@ public struct LexicalScores: Sendable {
     public func top(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, index.liveCount > 0 else { return [] }
-        let best = SIMDKernels.topK(filter.map(masked) ?? slotScores, k: min(k, index.liveCount))
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
-        // every match scores above 0: they fill the list only once the matches run out, and are cut.
-        return best.prefix { $0.score > 0 }.map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
+        // every match scores above 0: the selection screens the zeros out.
+        let best = SIMDKernels.topK(filter.map(masked) ?? slotScores, k: min(k, index.liveCount), atLeast: .leastNonzeroMagnitude)
+        return best.map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
     }
 
     /// The scores with every slot `filter` leaves out set to NaN (never selected), touching only

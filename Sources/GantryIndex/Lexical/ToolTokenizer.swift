@@ -17,6 +17,12 @@ import Foundation
 public enum ToolTokenizer {
     /// The terms of `text`, in order (repeats kept: a term's count is its frequency).
     public static func terms(_ text: String) -> [String] {
+        if let terms = text.utf8.withContiguousStorageIfAvailable(asciiTerms), let terms { return terms }
+        return unicodeTerms(text)
+    }
+
+    /// `terms(_:)` of any text, scalar by scalar.
+    static func unicodeTerms(_ text: String) -> [String] {
         var terms = [String](), parts = [String](), part = String.UnicodeScalarView()
         var previous: Kind?, ascii = true
         let scalars = Array(text.unicodeScalars)
@@ -63,6 +69,72 @@ public enum ToolTokenizer {
             previous = kind
         }
         endIdentifier()
+        return terms
+    }
+
+    /// `terms(_:)` of ASCII text (most tool text and queries), on its bytes: the same rules without
+    /// the Unicode properties, folding or `String` building per scalar. Nil when `bytes` holds a
+    /// byte beyond ASCII.
+    static func asciiTerms(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        enum Kind { case lower, upper, digit, underscore, separator }
+        func kind(_ byte: UInt8) -> Kind {
+            switch byte {
+            case 0x61...0x7A: .lower
+            case 0x41...0x5A: .upper
+            case 0x30...0x39: .digit
+            case 0x5F: .underscore
+            default: .separator
+            }
+        }
+        guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+        var terms = [String](), parts = [Range<Int>](), partStart = 0, previous = Kind.separator
+        /// The lowercase term of `ranges` of `bytes`, joined and cut to `maxTermBytes`.
+        func term(_ ranges: some Collection<Range<Int>>) -> String {
+            let length = min(ranges.reduce(0) { $0 + $1.count }, maxTermBytes)
+            return String(unsafeUninitializedCapacity: length) { term in
+                var at = 0
+                for range in ranges {
+                    for i in range where at < length {
+                        term[at] = bytes[i] &- 0x41 < 26 ? bytes[i] | 0x20 : bytes[i]
+                        at += 1
+                    }
+                }
+                return length
+            }
+        }
+        func endPart(at end: Int) {
+            if partStart < end { parts.append(partStart..<end) }
+            partStart = end
+        }
+        func endIdentifier(at end: Int) {
+            endPart(at: end)
+            for part in parts { terms.append(term(CollectionOfOne(part))) }
+            if parts.count > 1 { terms.append(term(parts)) }
+            parts.removeAll(keepingCapacity: true)
+        }
+        for i in bytes.indices {
+            let current = kind(bytes[i])
+            switch current {
+            case .underscore:
+                endPart(at: i)
+                partStart = i + 1
+            case .separator:
+                endIdentifier(at: i)
+                partStart = i + 1
+            case .lower, .upper, .digit:
+                if partStart < i {
+                    var splits = (current == .digit) != (previous == .digit) || (previous == .lower && current == .upper)
+                    if !splits, previous == .upper, current == .upper {  // before the last capital of a run followed by a lowercase word of 2+
+                        var end = i + 1
+                        while end < bytes.count, kind(bytes[end]) == .lower { end += 1 }
+                        splits = end - (i + 1) >= 2
+                    }
+                    if splits { endPart(at: i) }
+                }
+            }
+            previous = current
+        }
+        endIdentifier(at: bytes.count)
         return terms
     }
 

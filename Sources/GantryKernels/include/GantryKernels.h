@@ -73,12 +73,14 @@ void gk_dot_gather_i8(const int8_t *rows, const float *scales, size_t dim, const
 float gk_i8_row(const float *x, size_t count, int8_t *out);
 
 /// A bounded selection of the best (score, id) pairs, in caller-owned buffers of `capacity`.
-/// Order: higher score first, then lower id. NaN scores are never selected.
+/// Order: higher score first, then lower id. Only scores of at least `floor` are selected
+/// (-INFINITY: every score); NaN scores are never selected.
 typedef struct {
     float *scores;
     int64_t *ids;
     size_t count;
     size_t capacity;
+    float floor;
 } gk_topk;
 
 /// Offers scores[i] with id first_id + i for every i < count.

@@ -33,7 +33,7 @@ static void sift_down(gk_topk *t, size_t at, size_t count) {
 }
 
 static void offer(gk_topk *t, float score, int64_t id) {
-    if (score != score) return;  // NaN
+    if (!(score >= t->floor)) return;  // also NaN
     float *s = t->scores;
     int64_t *ids = t->ids;
     if (t->count < t->capacity) {
@@ -56,18 +56,18 @@ static void offer(gk_topk *t, float score, int64_t id) {
 
 GK_INLINE void topk_push_scores_impl(gk_topk *t, const float *scores, size_t count, int64_t first_id) {
     if (t->capacity == 0) return;
+    // While the selection fills, a block is screened against the floor; once it is full, against
+    // the worst kept score (`>=`: an equal score can still win on a lower id).
     size_t i = 0;
-    for (; i < count && t->count < t->capacity; i++) offer(t, scores[i], first_id + (int64_t)i);
-    if (i == count) return;
-    // `>=` rather than `>`: an equal score can still win on a lower id.
-    float threshold = t->scores[0];
+    float threshold = t->count == t->capacity ? t->scores[0] : t->floor;
     for (; i + 16 <= count; i += 16) {
         v16i hit = load16(scores + i) >= threshold;
         if (!__builtin_reduce_or(hit)) continue;
         for (size_t j = 0; j < 16; j++) {
-            if (scores[i + j] >= threshold) offer(t, scores[i + j], first_id + (int64_t)(i + j));
+            if (!(scores[i + j] >= threshold)) continue;
+            offer(t, scores[i + j], first_id + (int64_t)(i + j));
+            threshold = t->count == t->capacity ? t->scores[0] : t->floor;
         }
-        threshold = t->scores[0];
     }
     for (; i < count; i++) offer(t, scores[i], first_id + (int64_t)i);
 }
