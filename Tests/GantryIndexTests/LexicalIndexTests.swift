@@ -122,6 +122,28 @@ struct LexicalIndexTests {
         #expect(!prepared.isPreparedForSearch, "a change leaves the prepared weights stale: they are dropped")
     }
 
+    /// A query kept as its terms' hashes (feedback whose text is not kept) scores exactly as its
+    /// text, on both search paths and after removals; hashes no term has match nothing.
+    @Test func termHashesScoreAsTheirText() throws {
+        var rng = SplitMix64(seed: 31)
+        var index = try LexicalIndex(fields: Self.fields)
+        let documents = (0..<120).map { (id: VectorID.number(Int64($0)), texts: Self.document(&rng)) }
+        for document in documents { try index.add(document.texts, id: document.id) }
+        for document in documents.prefix(30) { try index.remove(document.id) }
+        let queries = (0..<20).map { _ in Self.document(&rng)[1] } + ["cancelSubscription now", "nothing matches this", ""]
+        var prepared = index
+        prepared.prepareForSearch()
+        for index in [index, prepared] {
+            let hashed = index.scores(termHashes: queries.map(ToolTokenizer.termHashes))
+            for (query, scores) in zip(queries, hashed) {  // the terms add in another order: equal to rounding
+                let worst = zip(scores, index.scores(query)).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                #expect(scores.count == index.count && worst <= 1e-5, "\(query): off by \(worst)")
+            }
+        }
+        #expect(ToolTokenizer.termHashes("Send send SEND email") == ToolTokenizer.termHashes("email send"))  // distinct, order-free
+        #expect(index.scores(termHashes: [[1, 2, 3]]) == [Array(repeating: 0, count: index.count)])
+    }
+
     @Test func filtersApplyWhileSelecting() throws {
         var index = try LexicalIndex(fields: [LexicalField(name: "text")])
         for i in 0..<50 { try index.add(["send invoice \(i % 5 == 0 ? "now" : "later")"], id: .number(Int64(i))) }

@@ -204,9 +204,14 @@ public struct LexicalIndex: Sendable {
     /// The BM25F score of every slot for `query` (0 for documents without a query term, and for
     /// tombstones), indexed by slot.
     func slotScores(_ query: String) -> [Float] {
+        slotScores(matching: ToolTokenizer.terms(query).lazy.compactMap { termIDs[$0] })
+    }
+
+    /// `slotScores` of the query whose terms the index holds are `terms` (repeats ignored).
+    private func slotScores(matching terms: some Sequence<Int32>) -> [Float] {
         var scores = [Float](repeating: 0, count: live.count)
         guard liveCount > 0 else { return scores }
-        let matched = matchedTerms(query), factors = prepared == nil ? lengthFactors() : nil
+        let matched = matchedTerms(terms), factors = prepared == nil ? lengthFactors() : nil
         scores.withUnsafeMutableBufferPointer { scores in
             for (termID, idf) in matched {
                 postingSlots[termID].withUnsafeBufferPointer { slots in
@@ -275,11 +280,11 @@ public struct LexicalIndex: Sendable {
 
     /// The query's distinct terms that live documents hold, with their idf
     /// ln(1 + (N − df + 0.5) / (df + 0.5)), in the query's order.
-    private func matchedTerms(_ query: String) -> [(termID: Int, idf: Float)] {
+    private func matchedTerms(_ terms: some Sequence<Int32>) -> [(termID: Int, idf: Float)] {
         var seen = Set<Int32>(), matched = [(termID: Int, idf: Float)]()
         let n = Float(liveCount)
-        for term in ToolTokenizer.terms(query) {
-            guard let termID = termIDs[term], seen.insert(termID).inserted else { continue }
+        for termID in terms {
+            guard seen.insert(termID).inserted else { continue }
             let df = Float(documentFrequency[Int(termID)])
             guard df > 0 else { continue }
             matched.append((Int(termID), log(1 + (n - df + 0.5) / (df + 0.5))))
@@ -306,8 +311,26 @@ public struct LexicalIndex: Sendable {
     /// The BM25F score of every document for `query`, in the order of `ids`; 0 for documents
     /// holding none of its terms. What fusion normalises.
     public func scores(_ query: String) -> [Float] {
-        let scores = slotScores(query)
-        return live.count == liveCount ? scores : live.indices.filter { live[$0] }.map { scores[$0] }
+        liveScores(slotScores(query))
+    }
+
+    /// The BM25F scores of every document, in the order of `ids`, for each query given by the
+    /// hashes of its distinct terms (`ToolTokenizer.termHashes`, as feedback keeps them when its
+    /// text is not kept): equal to `scores(_:)` of the text they came from. A hash no indexed term
+    /// has matches nothing; two terms of one hash (odds about 2⁻⁶⁴ per pair) would count as the
+    /// first indexed.
+    public func scores(termHashes queries: [[UInt64]]) -> [[Float]] {
+        var termOfHash = [UInt64: Int32](minimumCapacity: termIDs.count)
+        for (term, termID) in termIDs {
+            let hash = ToolTokenizer.termHash(term)
+            termOfHash[hash] = min(termID, termOfHash[hash] ?? .max)
+        }
+        return queries.map { hashes in liveScores(slotScores(matching: hashes.lazy.compactMap { termOfHash[$0] })) }
+    }
+
+    /// Per-slot `scores` without the tombstones' slots: in the order of `ids`.
+    private func liveScores(_ scores: [Float]) -> [Float] {
+        live.count == liveCount ? scores : live.indices.filter { live[$0] }.map { scores[$0] }
     }
 
     /// The BM25F scores of every document for `query`, to read once or many times (`LexicalScores`).

@@ -21,6 +21,20 @@ public enum ToolTokenizer {
         return unicodeTerms(text)
     }
 
+    /// The 64-bit FNV-1a hash of `term`'s UTF-8 bytes: a term's stable id, the same in every
+    /// process and version, under which feedback keeps its query's terms when it does not keep
+    /// the text (`termHashes`).
+    public static func termHash(_ term: String) -> UInt64 {
+        term.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
+    /// The hashes (`termHash`) of the distinct terms of `text`, ascending: what a `LexicalIndex`
+    /// needs to score the text (`LexicalIndex.scores(termHashes:)`), without the words' order or
+    /// repeats. Not anonymous: a dictionary of likely words reverses them.
+    public static func termHashes(_ text: String) -> [UInt64] {
+        Set(terms(text).map(termHash)).sorted()
+    }
+
     /// `terms(_:)` of any text, scalar by scalar.
     static func unicodeTerms(_ text: String) -> [String] {
         var terms = [String](), parts = [String](), part = String.UnicodeScalarView()
