@@ -1,4 +1,5 @@
 import Foundation
+import GantryIndex
 import GantryMath
 
 extension AgentGantry {
@@ -20,11 +21,11 @@ extension AgentGantry {
         let catalog = published.current.catalog
         guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
         if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
-        let vector = try embed(query)
+        let vector = try embed(query), redacted = Redaction.redact(query)
         let event = FeedbackEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
-                                  query: configuration.keepQueryText ? Redaction.redact(query) : nil, queryVector: vector,
+                                  query: configuration.keepQueryText ? redacted : nil, queryVector: vector,
                                   selectedTool: selectedTool, correctTool: correctTool, type: feedbackType,
-                                  model: embedder.modelIdentity)
+                                  model: embedder.modelIdentity, queryTerms: configuration.keepQueryText ? nil : ToolTokenizer.termHashes(redacted))
         try await caughtUp(through: try await writer.append(.feedback(event)))
     }
 

@@ -38,7 +38,8 @@ public struct GantryConfiguration: Sendable {
     /// built or brought up to date; they are a cache: deleting one costs one build. Stores
     /// opened with `init(configuration:embedder:store:)` and in-memory stores keep none.
     public var cachesToolIndex = true
-    /// Store the (redacted) query text of feedback; false keeps embeddings only.
+    /// Store the (redacted) query text of feedback; false keeps its embedding and the hashes of its
+    /// distinct words only (`FeedbackEvent.queryTerms`).
     public var keepQueryText = true
     /// Events older than this many days are purged when the store opens and before training;
     /// adapter versions trained on purged feedback are withdrawn, as by `forget(user:)`.

@@ -49,7 +49,7 @@ enum PostgresSchema {
             user_name text, team text, session text,
             query text, query_vector bytea,
             tool text, correct_tool text, feedback_type text,
-            outcome text, latency_ms double precision, intent text, model text);
+            outcome text, latency_ms double precision, intent text, model text, query_terms bytea);
         CREATE INDEX IF NOT EXISTS event_user ON event (user_name);
         CREATE INDEX IF NOT EXISTS event_at ON event (at);
         CREATE INDEX IF NOT EXISTS event_feedback ON event (id) WHERE kind = 'feedback';
@@ -105,6 +105,8 @@ enum PostgresSchema {
         } else if let found, found > version {
             throw GantryError.store("\(location) has schema version \(found); this AgentGantry reads schema versions up to \(version): "
                                     + "open it with the newer AgentGantry that wrote it")
+        } else {
+            try await expand(connection, location: location, logger: logger)
         }
         let span = try await connection.query("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM change", logger: logger)
         for try await count in span.decode(Int64.self) where count > StoreChanges.changesKept + StoreChanges.changesKept / 10 {
@@ -115,6 +117,28 @@ enum PostgresSchema {
             return name
         }
         throw GantryError.store("\(location): the connection has no current schema (check the search_path of the URL's options)")
+    }
+
+    /// Adds what this version stores beside the tables of version 1 to a store created before it
+    /// — `event.query_terms` (`FeedbackEvent.queryTerms`): a nullable column, which the versions
+    /// before ignore, so that a fleet upgrades one process at a time. Throws, saying what to do,
+    /// when the connection may not alter the table.
+    static func expand(_ connection: PostgresConnection, location: String, logger: Logger) async throws {
+        let present = try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('event') AND attname = 'query_terms' AND NOT attisdropped)
+            """, logger: logger)
+        for try await present in present.decode(Bool.self) where present { return }
+        do {
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('agent_gantry.schema'))", logger: logger)
+            try await connection.query("ALTER TABLE event ADD COLUMN IF NOT EXISTS query_terms bytea", logger: logger)
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw GantryError.store("\(location) was created by an earlier AgentGantry and needs the column event.query_terms, which this "
+                                    + "connection cannot add (\(String(reflecting: error))): open it once with a role that may alter the table "
+                                    + "event on the primary, or run ALTER TABLE event ADD COLUMN query_terms bytea")
+        }
     }
 
     /// The stored schema version, or nil in a database without the store's tables.

@@ -88,11 +88,11 @@ extension PostgresStore {
 
     /// One statement inserting `events` with their own ids.
     static func restoredEvents(_ events: ArraySlice<GantryEvent>) throws(GantryError) -> PostgresQuery {
-        var values = [String](), binds = PostgresBindings(capacity: events.count * 15)
+        var values = [String](), binds = PostgresBindings(capacity: events.count * bindsPerEvent)
         values.reserveCapacity(events.count)
         for (i, event) in events.enumerated() {
             binds.append(event.id)
-            values.append("($\(i * 15 + 1)::bigint, " + (try bind((EventColumns(event), event.queryVector), from: i * 15 + 2, into: &binds)) + ")")
+            values.append("($\(i * bindsPerEvent + 1)::bigint, " + (try bind(row(event), from: i * bindsPerEvent + 2, into: &binds)) + ")")
         }
         return PostgresQuery(unsafeSQL: "INSERT INTO event (id, \(eventColumns)) VALUES \(values.joined(separator: ", "))", binds: binds)
     }

@@ -4,11 +4,22 @@ import PostgresNIO
 @_spi(StoreImplementation) import AgentGantry
 
 extension PostgresStore {
-    /// An event's columns and its query vector (feedback only), as `insertion(of:)` writes them.
-    typealias ImportRow = (columns: EventColumns, queryVector: [Float]?)
+    /// An event's columns, its query vector and query terms (feedback only), as `insertion(of:)`
+    /// writes them.
+    typealias ImportRow = (columns: EventColumns, queryVector: [Float]?, queryTerms: [UInt64]?)
 
     /// The columns of `event` after `id`, in the order `readEvents` decodes them.
-    static let eventColumns = "kind, at, user_name, team, session, query, query_vector, tool, correct_tool, feedback_type, outcome, latency_ms, intent, model"
+    static let eventColumns = """
+        kind, at, user_name, team, session, query, query_vector, tool, correct_tool, feedback_type, outcome, latency_ms, intent, model, \
+        query_terms
+        """
+    /// The values bound per event row: its id (or position) and its `eventColumns`.
+    static let bindsPerEvent = 16
+
+    /// The row of `event`.
+    static func row(_ event: GantryEvent) -> ImportRow {
+        (EventColumns(event), event.queryVector, event.queryTerms)
+    }
 
     /// Appends `events` in one statement: ids drawn from `event_seq` (locked until commit, so
     /// they are in commit order), the rows inserted and the followers notified; returns the ids
@@ -17,7 +28,7 @@ extension PostgresStore {
         guard !events.isEmpty else { return [] }
         try checkWritable()
         let logger = logger, count = events.count, key = UUID()
-        let query = try Self.insertion(of: events.map { (EventColumns($0), $0.queryVector) }, receipt: key)
+        let query = try Self.insertion(of: events.map(Self.row), receipt: key)
         let last = try await withConnection("append events to") { connection, attempt in
             // After a lost connection, the first attempt may have committed: its receipt says.
             if attempt > 0, let last = try await PostgresSchema.receipt(key, on: connection, logger: logger) { return last }
@@ -45,24 +56,24 @@ extension PostgresStore {
     /// the followers, storing the last id under `receipt` in `write_receipt` when given, and
     /// returning the last id and how many rows it inserted.
     static func insertion(of rows: [ImportRow], receipt: UUID? = nil) throws(GantryError) -> PostgresQuery {
-        var values = [String](), binds = PostgresBindings(capacity: rows.count * 15)
+        var values = [String](), binds = PostgresBindings(capacity: rows.count * bindsPerEvent)
         values.reserveCapacity(rows.count)
         for (i, row) in rows.enumerated() {
             binds.append(Int64(i + 1))
-            values.append("($\(i * 15 + 1)::bigint, " + (try bind(row, from: i * 15 + 2, into: &binds)) + ")")
+            values.append("($\(i * bindsPerEvent + 1)::bigint, " + (try bind(row, from: i * bindsPerEvent + 2, into: &binds)) + ")")
         }
         let count = rows.count
         var noted = ""
         if let receipt {
             binds.append(receipt)
-            noted = ",\nnoted AS (INSERT INTO write_receipt (key, result, at) SELECT $\(rows.count * 15 + 1), max(id), extract(epoch FROM now()) FROM added)"
+            noted = ",\nnoted AS (INSERT INTO write_receipt (key, result, at) SELECT $\(rows.count * bindsPerEvent + 1), max(id), extract(epoch FROM now()) FROM added)"
         }
         return PostgresQuery(unsafeSQL: """
             WITH seq AS (UPDATE gantry_meta SET value = value + \(count) WHERE key = 'event_seq' RETURNING value - \(count) AS base),
             added AS (
                 INSERT INTO event (id, \(eventColumns))
                 SELECT seq.base + v.ord, v.kind, v.at, v.user_name, v.team, v.session, v.query, v.query_vector, v.tool, v.correct_tool,
-                       v.feedback_type, v.outcome, v.latency_ms, v.intent, v.model
+                       v.feedback_type, v.outcome, v.latency_ms, v.intent, v.model, v.query_terms
                 FROM seq, (VALUES \(values.joined(separator: ", "))) AS v (ord, \(eventColumns))
                 RETURNING id)\(noted)
             SELECT max(id), count(*)::bigint, pg_notify(\(PostgresSchema.channel), '') FROM added
@@ -80,7 +91,8 @@ extension PostgresStore {
         for text in [c.tool, c.correctTool, c.feedbackType, c.outcome] { binds.append(text) }
         binds.append(c.latencyMs)
         for text in [c.intent, c.model] { binds.append(text) }
-        let types = ["text", "float8", "text", "text", "text", "text", "bytea", "text", "text", "text", "text", "float8", "text", "text"]
+        do { try binds.append(row.queryTerms.map(StoredTerms.data)) } catch { throw .store("query terms do not encode: \(error)") }
+        let types = ["text", "float8", "text", "text", "text", "text", "bytea", "text", "text", "text", "text", "float8", "text", "text", "bytea"]
         return types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ")
     }
 
@@ -98,14 +110,14 @@ extension PostgresStore {
         sql += " ORDER BY id" + (limit.map { " LIMIT \($0)" } ?? "")
         var events = [GantryEvent](), damaged = [QuarantinedRow]()
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        for try await (id, kind, at, user, team, session, query, vector, tool, correct, type, outcome, latency, intent, model) in rows
+        for try await (id, kind, at, user, team, session, query, vector, tool, correct, type, outcome, latency, intent, model, terms) in rows
             .decode((Int64, String, Double, String?, String?, String?, String?, Data?, String?, String?, String?, String?, Double?, String?,
-                     String?).self) {
+                     String?, Data?).self) {
             let columns = EventColumns(kind: kind, at: at, user: user, team: team, session: session, query: query, tool: tool,
                                        correctTool: correct, feedbackType: type, outcome: outcome, latencyMs: latency, intent: intent,
                                        model: model)
             do {
-                events.append(try columns.event(id: id, queryVector: StoredVector.floats(vector)))
+                events.append(try columns.event(id: id, queryVector: StoredVector.floats(vector), queryTerms: StoredTerms.hashes(terms)))
             } catch {
                 damaged.append(QuarantinedRow(table: "event", key: String(id), reason: error.reason, at: Date(), rowid: id))
             }
@@ -215,5 +227,10 @@ extension GantryEvent {
     /// The query vector of a feedback event; nil for an execution.
     var queryVector: [Float]? {
         if case .feedback(let event) = self { event.queryVector } else { nil }
+    }
+
+    /// The query terms of a feedback event kept without its text; nil otherwise.
+    var queryTerms: [UInt64]? {
+        if case .feedback(let event) = self, event.query == nil { event.queryTerms } else { nil }
     }
 }

@@ -15,7 +15,7 @@ extension PostgresStore {
                                                         model: String) async throws(GantryError) -> Int {
         try checkWritable()
         let rows = try EventLog.events(of: text, dimension: dimension, knownTools: knownTools, assumedModel: model)
-            .map { (columns: EventColumns($0), queryVector: $0.queryVector) }
+            .map(Self.row)
         guard !rows.isEmpty else { return 0 }
         let lock = try await PostgresSessionLock.taken(.import, client: client, location: location, logger: logger)
         defer { lock?.release() }
@@ -27,7 +27,7 @@ extension PostgresStore {
                 """, logger: logger)
         }
         do {
-            let batches = ImportTransactions.cut(rows) { 64 + 4 * ($0.queryVector?.count ?? 0) + ($0.columns.query?.utf8.count ?? 0) }
+            let batches = ImportTransactions.cut(rows) { 64 + 4 * ($0.queryVector?.count ?? 0) + ($0.columns.query?.utf8.count ?? 0) + 8 * ($0.queryTerms?.count ?? 0) }
             for batch in batches {
                 let insertion = try Self.insertion(of: Array(batch))
                 // A transaction whose connection is lost mid-way is not run again (its outcome is

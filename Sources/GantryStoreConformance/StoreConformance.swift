@@ -44,6 +44,8 @@ public enum StoreConformance {
         StoreConformanceCase(name: "a gantry following the store applies another's tools, corrections, forgets and removals",
                              run: gantriesFollowOneAnother),
         StoreConformanceCase(name: "a copy into the store and out of it keeps everything, ids and versions included", run: copiesKeepEverything),
+        StoreConformanceCase(name: "the query terms of feedback kept without text travel with it: reads, followers, export, import, copies",
+                             run: queryTermsTravelWithTheirEvents),
     ]
 
     static let dimension = 4
@@ -63,9 +65,56 @@ public enum StoreConformance {
                                   latencyMilliseconds: nil, intent: nil))
     }
 
-    static func feedback(_ tool: String, user: String?, query: Float) -> GantryEvent {
+    /// Feedback without text for `tool`, its vector `[query, 1, 2, 3]`, keeping `terms` (by default
+    /// two hashes made from `query`, the second with the top bit set).
+    static func feedback(_ tool: String, user: String?, query: Float, terms: [UInt64]? = nil) -> GantryEvent {
         .feedback(FeedbackEvent(id: 0, at: Date(), user: user, team: nil, session: nil, query: nil, queryVector: [query, 1, 2, 3],
-                                selectedTool: nil, correctTool: tool, type: .toolSelectionError, model: model))
+                                selectedTool: nil, correctTool: tool, type: .toolSelectionError, model: model,
+                                queryTerms: terms ?? [UInt64(query), .max - UInt64(query)]))
+    }
+
+    /// The query terms of the feedback among `events`, in order (nil: none kept).
+    static func queryTerms(_ events: [GantryEvent]) -> [[UInt64]?] {
+        events.compactMap { event -> [UInt64]?? in if case .feedback(let f) = event { .some(f.queryTerms) } else { .none } }
+    }
+
+    /// Feedback kept without its text keeps its query terms through an append, every read, a
+    /// follower, an export and an import, and a copy; feedback with text keeps none (its text
+    /// gives them), nor does feedback stored without any.
+    static func queryTermsTravelWithTheirEvents(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try await a.saveTools([tool("x"), tool("y")], model: model)
+        let start = try await b.changePosition()
+        let withText = FeedbackEvent(id: 0, at: Date(), user: nil, team: nil, session: nil, query: "cancel it", queryVector: [2, 1, 2, 3],
+                                     selectedTool: nil, correctTool: "y", type: .confirmed, model: model, queryTerms: [7])
+        var withoutTerms = feedback("y", user: nil, query: 3)
+        if case .feedback(var event) = withoutTerms {
+            event.queryTerms = nil
+            withoutTerms = .feedback(event)
+        }
+        let kept: [UInt64] = [0, 42, 0xFEDC_BA98_7654_3210, .max]
+        let ids = try await a.appendEvents([feedback("x", user: "ann", query: 1, terms: kept), execution("x"), .feedback(withText), withoutTerms])
+        let expected: [[UInt64]?] = [kept, nil, nil]
+        let read = queryTerms(try await a.events().events)
+        try check(read == expected, "events() read terms \(read)")
+        try check(try await b.feedbackEventsAndHighestID().events.map(\.queryTerms) == expected, "training reads other terms")
+        let followed = try await b.changes(after: start, model: model, dimension: dimension, eventLimit: 100).events
+        try check(queryTerms(followed) == expected, "a follower read terms \(queryTerms(followed))")
+        let exported = try await a.exportEvents()
+        try check(exported.contains("\"query_terms\":[\"0000000000000000\",\"000000000000002a\",\"fedcba9876543210\",\"ffffffffffffffff\"]"),
+                  "the export writes the terms otherwise: \(exported)")
+        _ = try await a.importEvents(exported, dimension: dimension, knownTools: ["x", "y"], model: model)
+        let imported = try await b.changes(after: LogPosition(event: ids[3]), model: model, dimension: dimension, eventLimit: 100).events
+        try check(queryTerms(imported) == expected, "an import stored terms \(queryTerms(imported))")
+        let copy = try SQLiteStore(path: nil)
+        try await StoreCopy.copy(from: a, to: copy)
+        let copied = queryTerms(try await copy.contents().events)
+        try check(copied == expected + expected, "a copy holds terms \(copied)")
+        let malformed = #"{"at":1700000000,"correct_tool":"y","feedback_type":"confirmed","kind":"feedback","model":"\#(model)","query_terms":["2a"],"query_vector":[1,1,2,3]}"#
+        do {
+            _ = try await a.importEvents(malformed, dimension: dimension, knownTools: ["x", "y"], model: model)
+            try check(false, "an import with a query term of 2 digits was accepted")
+        } catch GantryError.invalidInput {}
     }
 
     static func eventsAreInCommitOrder(_ stores: StoreFactory) async throws {

@@ -40,7 +40,7 @@ struct PostgresStoreTests {
             let start = try await follower.changes(after: LogPosition(), model: Self.model, dimension: 4, eventLimit: 100).position
             try await PostgresServer.withConnection(to: url) { writer1 in
                 try await writer1.query("BEGIN", logger: PostgresServer.logger)
-                let insertion = try PostgresStore.insertion(of: [(EventColumns(Self.execution("x")), nil)])
+                let insertion = try PostgresStore.insertion(of: [PostgresStore.row(Self.execution("x"))])
                 try await writer1.query(insertion, logger: PostgresServer.logger)
                 let late = Task { try await writer2.appendEvents([Self.execution("x")]) }
                 // Writer 2's statement waits for writer 1's lock (seen by the server, not by a clock).
@@ -149,6 +149,43 @@ struct PostgresStoreTests {
                 Issue.record("a store of schema version 99 opened")
             } catch let error as GantryError {
                 #expect(error.description.contains("schema version 99") && error.description.contains("up to 1"), "\(error)")
+            }
+        }
+    }
+
+    /// A store created before query terms were kept (schema version 1 without `event.query_terms`)
+    /// gains the column when this version opens it, its events intact, and then keeps terms; a
+    /// role that may write the rows but not alter the table is told what to run instead.
+    @Test func aStoreWithoutTheQueryTermsColumnGainsIt() async throws {
+        try await PostgresServer.withDatabase { url in
+            let first = try await PostgresStore(url: url)
+            try await first.saveTools([(Tool(name: "x", description: "a tool"), [1, 0, 0, 0])], model: Self.model)
+            _ = try await first.appendEvents([Self.execution("x")])
+            let role = "gantry_writer_" + UUID().uuidString.lowercased().prefix(8)
+            try await PostgresServer.withConnection(to: url) { connection in
+                for statement in ["ALTER TABLE event DROP COLUMN query_terms", "CREATE ROLE \(role) LOGIN",
+                                  "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)"] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: PostgresServer.logger)
+                }
+            }
+            var components = URLComponents(string: url)!
+            components.user = role
+            do {
+                _ = try await PostgresStore(url: components.string!)
+                Issue.record("a role that may not alter the table opened a store without event.query_terms")
+            } catch let error as GantryError {
+                #expect(error.description.contains("ALTER TABLE event ADD COLUMN query_terms bytea"), "\(error)")
+            }
+            let store = try await PostgresStore(url: url)
+            let terms: [UInt64] = [3, .max]
+            _ = try await store.appendEvents([.feedback(FeedbackEvent(id: 0, at: Date(), user: nil, team: nil, session: nil, query: nil,
+                                                                      queryVector: [1, 2, 3, 4], selectedTool: nil, correctTool: "x",
+                                                                      type: .confirmed, model: Self.model, queryTerms: terms))])
+            let events = try await store.events().events
+            #expect(events.count == 2 && events.compactMap { if case .feedback(let f) = $0 { f.queryTerms } else { nil } } == [terms])
+            try await PostgresServer.withConnection(to: url) { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP OWNED BY \(role)"), logger: PostgresServer.logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP ROLE \(role)"), logger: PostgresServer.logger)
             }
         }
     }

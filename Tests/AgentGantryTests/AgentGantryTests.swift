@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import GantryIndex
 @_spi(StoreImplementation) @testable import AgentGantry
 import GantryEmbed
@@ -302,12 +303,24 @@ struct AgentGantryTrainingTests {
     #expect(try await target.exportEvents() == exported)
 }
 
+/// Without query text the store keeps the embedding and the hashes of the redacted text's distinct
+/// words (what choosing the lexical weight needs), and `forget(user:)` deletes those with the event.
 @Test func keepingEmbeddingsOnlyStoresNoQueryText() async throws {
-    let gantry = try await makeGantry { $0.keepQueryText = false }
-    try await gantry.recordFeedback(query: "cancel my subscription", selectedTool: "pause_subscription", correctTool: "cancel_subscription")
+    let path = temporaryStore()
+    let gantry = try await makeGantry(store: path) { $0.keepQueryText = false }
+    let query = "cancel my subscription, mail ann@example.com"
+    try await gantry.recordFeedback(query: query, selectedTool: "pause_subscription", correctTool: "cancel_subscription",
+                                    context: RoutingContext(user: "ann"))
     let exported = try await gantry.exportEvents()
-    #expect(!exported.contains("cancel my subscription") && exported.contains("query_vector"))
+    #expect(!exported.contains("cancel my subscription") && exported.contains("query_vector") && exported.contains("query_terms"))
     #expect(try await gantry.retrieveTools("cancel my subscription", limit: 3).first?.tool.name == "cancel_subscription")
+    let stored = try await gantry.store.feedbackEventsAndHighestID().events
+    #expect(stored.map(\.queryTerms) == [ToolTokenizer.termHashes(Redaction.redact(query))])
+    let kept = stored.first?.queryTerms ?? []
+    #expect(kept.count == 5 && !kept.contains(ToolTokenizer.termHash("ann")), "a redacted word's hash was kept: \(kept)")
+    #expect(try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM eventTerms") } == 1)
+    #expect(try await gantry.forget(user: "ann") == 1)
+    #expect(try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM eventTerms") } == 0)
 }
 
 /// Counts the texts it is asked to embed.

@@ -144,6 +144,30 @@ struct HybridRetrievalTests {
 
     /// A weight for the lexical signal itself is refused (its scale is unbounded); the lexical
     /// weight must be within 0...1.
+    /// The lexical weight is chosen on held-out feedback by the words' hashes, so feedback kept
+    /// without its text takes part: with meaningless vectors, the hashes make lexical evidence
+    /// win conclusively; feedback with neither text nor hashes leaves too few requests to choose.
+    @Test func theWeightIsChosenFromWordHashesWithoutText() throws {
+        let embedder = OpaqueEmbedder()
+        let names = Self.tools.map(\.name)
+        var lexical = try LexicalIndex(fields: [LexicalField(name: "text")])
+        for tool in Self.tools { try lexical.add([tool.lexicalText], id: .name(tool.name)) }
+        let texts = (0..<600).map { "\(Self.words[$0 % Self.words.count]) please, request \($0)" }
+        let examples = try TrainingExamples(queries: try embedder.embed(texts), positives: texts.indices.map { [$0 % Self.words.count] })
+        let settings = TrainingConfiguration()
+        let split = try RequestSplit(groups: RequestGroups(texts: texts, vectors: examples.queries, nearDuplicateCosine: settings.nearDuplicateCosine),
+                                     configuration: settings, holdingOutGate: true)
+        let adapter = try LowRankAdapter.identity(dimension: embedder.dimension, rank: 2)
+        func choice(_ terms: [[UInt64]?]) throws -> FusionWeightSelection.Outcome {
+            try LexicalWeightChoice.choose(adapter: adapter, tools: try embedder.embed(Self.tools.map(\.embeddingText)), names: names,
+                                           lexical: lexical, examples: examples, queryTerms: terms, split: split, configuration: settings)
+        }
+        let hashed = try choice(texts.map(ToolTokenizer.termHashes))
+        #expect(hashed.weight > ScoreFusion.priorWeight && hashed.reason.contains("beat the prior"), "\(hashed.reason)")
+        let none = try choice(texts.map { _ in nil })
+        #expect(none.weight == ScoreFusion.priorWeight && none.reason.hasPrefix("0 distinct held-out requests"), "\(none.reason)")
+    }
+
     @Test func badLexicalSettingsAreRefused() async throws {
         for change: (inout GantryConfiguration) -> Void in [{ $0.weights[.lexical] = 0.1 }, { $0.lexicalWeight = 1.5 }, { $0.lexicalWeight = .nan }] {
             var configuration = GantryConfiguration(storePath: nil)

@@ -19,6 +19,13 @@ public struct FeedbackEvent: Sendable, Equatable {
     public var session: String?
     /// The query as stored (redacted; nil when the store keeps embeddings only).
     public var query: String?
+    /// The hashes of the distinct lexical terms of the redacted query
+    /// (`ToolTokenizer.termHashes`), kept instead of its text when the text is not kept
+    /// (`GantryConfiguration.keepQueryText` false), so that training can still weigh lexical
+    /// against dense evidence; nil when the text is kept (it gives them) and for feedback stored
+    /// before they were kept. Word order and repeats are gone, but a dictionary of likely words
+    /// reverses the hashes: they are deleted with the event (retention, `forget(user:)`).
+    public var queryTerms: [UInt64]?
     /// The query's frozen embedding.
     public var queryVector: [Float]
     /// The identity of the model that embedded `queryVector` (`Embedder.modelIdentity`); nil when
@@ -35,11 +42,12 @@ public struct FeedbackEvent: Sendable, Equatable {
 
     /// An event as `EventLog.decode` or a store produces it (id 0 until stored).
     public init(id: Int64, at: Date, user: String?, team: String?, session: String?, query: String?, queryVector: [Float],
-                selectedTool: String?, correctTool: String, type: FeedbackType, model: String? = nil) {
+                selectedTool: String?, correctTool: String, type: FeedbackType, model: String? = nil, queryTerms: [UInt64]? = nil) {
         self.id = id
         self.at = at
         (self.user, self.team, self.session) = (user, team, session)
         self.query = query
+        self.queryTerms = queryTerms
         self.queryVector = queryVector
         self.model = model
         self.selectedTool = selectedTool

@@ -58,9 +58,10 @@ import Foundation
             (correctTool, feedbackType, outcome, latencyMs, intent, model)
     }
 
-    /// The event of the row `id` holding these columns and `queryVector` (empty for none);
-    /// throws when a column its kind needs is missing or invalid.
-    public func event(id: Int64, queryVector: [Float]) throws(DamagedRow) -> GantryEvent {
+    /// The event of the row `id` holding these columns, `queryVector` (empty for none) and, for
+    /// feedback, `queryTerms` (`FeedbackEvent.queryTerms`, stored beside the row); throws when a
+    /// column its kind needs is missing or invalid.
+    public func event(id: Int64, queryVector: [Float], queryTerms: [UInt64]? = nil) throws(DamagedRow) -> GantryEvent {
         let date = Date(timeIntervalSince1970: at)
         switch kind {
         case Kind.feedback:
@@ -71,7 +72,7 @@ import Foundation
             }
             return .feedback(FeedbackEvent(id: id, at: date, user: user, team: team, session: session, query: query,
                                            queryVector: queryVector, selectedTool: tool, correctTool: correctTool,
-                                           type: type, model: model))
+                                           type: type, model: model, queryTerms: query == nil ? queryTerms : nil))
         case Kind.execution:
             guard let tool else { throw DamagedRow(column: "tool") }
             guard let outcome = outcome.flatMap(ExecutionOutcome.init(rawValue:)) else { throw DamagedRow(column: "outcome") }

@@ -7,7 +7,8 @@ public enum EventLog {
     /// Encodes events oldest first (by id), one sorted-key JSON object per line.
     public static func encode(feedback: [FeedbackEvent], executions: [ExecutionEvent]) throws(GantryError) -> String {
         let encoder = Line.makeEncoder()
-        let lines = feedback.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: $0.queryVector)) }
+        let lines = feedback.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: $0.queryVector,
+                                                          queryTerms: $0.queryTerms.map(StoredTerms.hexadecimal))) }
             + executions.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: nil)) }
         var text = ""
         for (id, line) in lines.sorted(by: { $0.id < $1.id }) {
@@ -20,7 +21,8 @@ public enum EventLog {
     /// Decodes and validates every line: kind, time, names (`Limits.contextBytes`, no control
     /// characters; returned in Unicode NFC, as the store keeps them), tools among `knownTools`,
     /// query text (`Limits.queryBytes`, not blank, no NUL), query vectors of `dimension` finite
-    /// values, feedback type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
+    /// values, query terms (16 hexadecimal digits each; read only without query text), feedback
+    /// type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
     /// Query text is redacted on the way in. Event ids are 0 (the store assigns them). Feedback
     /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
     public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
@@ -73,9 +75,16 @@ public enum EventLog {
                 if let query = e.query {
                     do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
                 }
+                var terms: [UInt64]?
+                if e.query == nil, let strings = e.queryTerms {
+                    guard let hashes = StoredTerms.hashes(hexadecimal: strings) else {
+                        throw fail("query_terms must be at most \(StoredTerms.maxCount) strings of 16 hexadecimal digits")
+                    }
+                    terms = hashes
+                }
                 events.append(.feedback(FeedbackEvent(id: 0, at: at, user: user, team: team, session: session, query: e.query.map(Redaction.redact),
                                               queryVector: vector, selectedTool: tool, correctTool: correct, type: type,
-                                              model: model ?? assumedModel)))
+                                              model: model ?? assumedModel, queryTerms: terms)))
             case EventColumns.Kind.execution:
                 guard let tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
                 guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else {
@@ -91,30 +100,36 @@ public enum EventLog {
         return events
     }
 
-    /// One line of the log: the event's columns and its query vector, under snake_case keys
-    /// (`makeEncoder()` / `makeDecoder()` convert them).
+    /// One line of the log: the event's columns, its query vector and query terms
+    /// (`StoredTerms.hexadecimal`), under snake_case keys (`makeEncoder()` / `makeDecoder()`
+    /// convert them).
     @dynamicMemberLookup
     struct Line: Codable {
         var columns: EventColumns
         var queryVector: [Float]?
+        var queryTerms: [String]?
 
         subscript<T>(dynamicMember field: KeyPath<EventColumns, T>) -> T { columns[keyPath: field] }
 
-        private enum CodingKeys: String, CodingKey { case queryVector }
+        private enum CodingKeys: String, CodingKey { case queryVector, queryTerms }
 
-        init(columns: EventColumns, queryVector: [Float]?) {
+        init(columns: EventColumns, queryVector: [Float]?, queryTerms: [String]? = nil) {
             self.columns = columns
             self.queryVector = queryVector
+            self.queryTerms = queryTerms
         }
 
         init(from decoder: any Decoder) throws {
-            queryVector = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent([Float].self, forKey: .queryVector)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            queryVector = try container.decodeIfPresent([Float].self, forKey: .queryVector)
+            queryTerms = try container.decodeIfPresent([String].self, forKey: .queryTerms)
             columns = try EventColumns(from: decoder)
         }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encodeIfPresent(queryVector, forKey: .queryVector)
+            try container.encodeIfPresent(queryTerms, forKey: .queryTerms)
             try columns.encode(to: encoder)
         }
 

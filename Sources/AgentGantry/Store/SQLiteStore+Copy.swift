@@ -43,7 +43,7 @@ extension SQLiteStore {
                 case .execution(let event): EventRecord(event)
                 }
                 record.id = event.id
-                try record.insert(db)
+                try Self.insert(&record, in: db)
             }
             // Ids past the copied ones continue past every id the source handed out.
             try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'event'", arguments: [contents.eventSequence])

@@ -69,6 +69,14 @@ extension SQLiteStore {
                 lastEvent INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS eventImportRangeByImport ON eventImportRange(importID);
             """),
+        // 3: the query terms of feedback kept without its text (`FeedbackEvent.queryTerms`), one
+        // row per event beside `event` (whose columns older versions check exactly). A trigger
+        // deletes them with their event, whichever version deletes it (retention, forget).
+        ExpandStep(number: 3, sql: """
+            CREATE TABLE IF NOT EXISTS eventTerms (event INTEGER PRIMARY KEY NOT NULL, terms BLOB NOT NULL);
+            CREATE TRIGGER IF NOT EXISTS deleteEventTerms AFTER DELETE ON event
+                BEGIN DELETE FROM eventTerms WHERE event = OLD.id; END;
+            """),
     ]
 
     /// The expand steps the store has (their numbers), read from `storeMeta`; empty before the first.

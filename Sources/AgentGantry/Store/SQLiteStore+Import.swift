@@ -40,7 +40,7 @@ extension SQLiteStore {
                 try await write { db in
                     var ids = [Int64]()
                     for var record in batch {
-                        try record.insert(db)
+                        try Self.insert(&record, in: db)
                         ids.append(record.id!)
                     }
                     // One transaction holds the write lock, and ids only grow: its ids are one range.
@@ -64,7 +64,7 @@ extension SQLiteStore {
 
     /// `records` cut into transactions (`ImportTransactions`).
     static func importTransactions(_ records: [EventRecord]) -> [ArraySlice<EventRecord>] {
-        ImportTransactions.cut(records) { 64 + ($0.queryVector?.count ?? 0) + ($0.columns.query?.utf8.count ?? 0) }
+        ImportTransactions.cut(records) { 64 + ($0.queryVector?.count ?? 0) + ($0.columns.query?.utf8.count ?? 0) + 8 * ($0.queryTerms?.count ?? 0) }
     }
 
     /// Removes the imports that did not finish, if no process is importing into the store at

@@ -357,7 +357,7 @@ public final class SQLiteStore: GantryStore {
             return try await database.write { db in
                 var ids = [Int64]()
                 for var record in records {
-                    try record.insert(db)
+                    try Self.insert(&record, in: db)
                     ids.append(record.id!)
                 }
                 return ids
@@ -380,6 +380,7 @@ public final class SQLiteStore: GantryStore {
         let untyped = Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE id > ? AND ("
                                              + textColumns.map(notPlainText).joined(separator: " OR ") + ")", arguments: [id]))
         var events = [GantryEvent](), damaged = rows.damaged
+        let terms = try queryTerms(of: rows.records, in: db)
         for (rowid, record) in rows.records {
             // A name stored as another type (a BLOB) or holding NUL reads as text, but
             // `forget(user:)` and every other lookup by value would miss it.
@@ -389,7 +390,7 @@ public final class SQLiteStore: GantryStore {
                 continue
             }
             do {
-                events.append(try record.event())
+                events.append(try record.event(queryTerms: terms[rowid]))
             } catch {
                 damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: error.reason, at: Date(), rowid: rowid))
             }
@@ -410,8 +411,7 @@ public final class SQLiteStore: GantryStore {
     /// The valid events of `kind`, oldest first (rows that are not are quarantined at open).
     private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
         try read { db in
-            try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: kind, in: db).records
-                .compactMap { try? $0.record.event() }
+            try Self.eventsWithTerms(Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: kind, in: db).records, in: db)
         }
     }
 
@@ -419,14 +419,13 @@ public final class SQLiteStore: GantryStore {
     /// and how many feedback rows there were (one snapshot: what a training run was trained on;
     /// `saveAdapter` compares the count to tell whether any of them was deleted meanwhile).
     @_spi(StoreImplementation) public func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
-        let (records, highest, count) = try read { db in
-            (try Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: EventColumns.Kind.feedback,
-                                 in: db).records.map(\.record),
+        let (events, highest, count) = try read { db in
+            (try Self.eventsWithTerms(Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: EventColumns.Kind.feedback,
+                                                      in: db).records, in: db),
              try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0,
              try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).fetchCount(db))
         }
-        let events = records.compactMap { record in if case .feedback(let event)? = try? record.event() { event } else { nil } }
-        return (events, highest, count)
+        return (events.compactMap { if case .feedback(let event) = $0 { event } else { nil } }, highest, count)
     }
 
     /// Deletes every event of `user` and withdraws the adapter versions that saw one (see

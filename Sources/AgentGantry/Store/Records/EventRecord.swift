@@ -11,10 +11,14 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var columns: EventColumns
     /// The query's frozen embedding (feedback only).
     var queryVector: Data?
+    /// The query's term hashes (feedback without text only), kept in `eventTerms` beside the row:
+    /// not a column (`SQLiteStore.insert(_:in:)` writes them).
+    var queryTerms: [UInt64]?
 
     init(_ event: FeedbackEvent) {
         columns = EventColumns(event)
         queryVector = StoredVector.data(event.queryVector)
+        queryTerms = event.query == nil ? event.queryTerms : nil
     }
 
     init(_ event: ExecutionEvent) {
@@ -41,9 +45,10 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
         id = inserted.rowID
     }
 
-    /// The event this row holds (`EventColumns.event(id:queryVector:)`).
-    func event() throws(DamagedRow) -> GantryEvent {
+    /// The event this row holds with the query terms stored beside it
+    /// (`EventColumns.event(id:queryVector:queryTerms:)`).
+    func event(queryTerms: [UInt64]? = nil) throws(DamagedRow) -> GantryEvent {
         guard let id else { throw DamagedRow(column: "id") }
-        return try columns.event(id: id, queryVector: StoredVector.floats(queryVector))
+        return try columns.event(id: id, queryVector: StoredVector.floats(queryVector), queryTerms: queryTerms)
     }
 }
