@@ -260,42 +260,21 @@ public actor AgentGantry {
         guard (1...100).contains(limit) else { throw .invalidInput("limit must be in 1...100, got \(limit)") }
         try Limits.checkQuery(query)
         let context = try Limits.normalized(context)
-        let snapshot = published.current
-        guard !snapshot.catalog.isEmpty else { return [] }
-        let now = configuration.clock.now()
-        let ranker = Ranker(configuration: configuration, catalog: snapshot.catalog, state: snapshot.state, index: snapshot.index,
-                            lexicalWeight: snapshot.lexicalWeight, probes: local.probes, blockedTools: snapshot.blockedTools)
-        let admits = ranker.admission(context: context, at: now)
-        guard snapshot.lexicalWeight > 0 else {
-            let frozen = try embed(query), adapted = try adapt(frozen, in: snapshot)
-            let dense = try ranker.denseHits(query: adapted, limit: limit, admits: admits)
-            return try matches(frozen: frozen, adapted: adapted, dense: dense, lexical: nil, ranker: ranker, limit: limit, context: context,
-                               admits: admits, at: now, in: snapshot)
-        }
-        // The lexical leg needs only the text: a child task computes it while the query is
-        // encoded, adapted and searched in the dense index.
-        async let lexical = ranker.lexicalLeg(text: query, limit: limit, admits: admits)
-        let frozen = try embed(query), adapted = try adapt(frozen, in: snapshot)
-        let dense = try ranker.denseHits(query: adapted, limit: limit, admits: admits)
-        return try matches(frozen: frozen, adapted: adapted, dense: dense, lexical: await lexical, ranker: ranker, limit: limit,
-                           context: context, admits: admits, at: now, in: snapshot)
+        guard !published.current.catalog.isEmpty else { return [] }
+        let frozen = try embed(query)
+        return try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
     }
 
-    /// The query embedded as `frozen`, through `snapshot`'s adapter (itself without one).
-    private nonisolated func adapt(_ frozen: [Float], in snapshot: RoutingSnapshot) throws(GantryError) -> [Float] {
-        try snapshot.adapter.map { (a) throws(GantryError) in
+    nonisolated func rank(_ text: String, frozen: [Float], limit: Int, context: RoutingContext,
+                          in snapshot: RoutingSnapshot) throws(GantryError) -> [ToolMatch] {
+        let now = configuration.clock.now()
+        let query = try snapshot.adapter.map { (a) throws(GantryError) in
             try adaptError { () throws(AdaptError) in try a.adaptQuery(frozen) }
         } ?? frozen
-    }
-
-    /// The matches `ranker` makes of the query embedded as `frozen` (`adapted` by the snapshot's
-    /// adapter), its dense hits and lexical leg, handed out (probes and sessions counted).
-    private nonisolated func matches(frozen: [Float], adapted: [Float], dense: [SearchResult], lexical: LexicalLeg?, ranker: Ranker,
-                                     limit: Int, context: RoutingContext, admits: Admission, at now: Date,
-                                     in snapshot: RoutingSnapshot) throws(GantryError) -> [ToolMatch] {
         let intent = snapshot.state.intent(of: frozen)
-        let matches = try ranker.rank(query: adapted, frozen: frozen, intent: intent, dense: dense, lexical: lexical, limit: limit,
-                                      context: context, admits: admits, at: now)
+        let ranker = Ranker(configuration: configuration, catalog: snapshot.catalog, state: snapshot.state, index: snapshot.index,
+                            lexicalWeight: snapshot.lexicalWeight, probes: local.probes, blockedTools: snapshot.blockedTools)
+        let matches = try ranker.rank(text: text, query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
         return local.handOut(matches, session: context.session, intent: intent?.name, state: snapshot.state)
     }
 

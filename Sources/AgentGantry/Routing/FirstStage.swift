@@ -1,17 +1,18 @@
 import GantryIndex
 import GantryMath
 
-/// What the first stage of one retrieval scores candidates with: the adapted query, its lexical
-/// leg (nil at lexical weight 0), both sides' catalogue statistics and the lexical weight.
+/// What the first stage of one retrieval scores candidates with: the adapted query, its BM25F
+/// scores over the catalogue (nil at lexical weight 0), both sides' catalogue statistics and the
+/// lexical weight.
 struct FirstStage {
     let query: [Float]
-    let lexical: LexicalLeg?
+    let lexical: LexicalScores?
     let dense: (mean: Float, deviation: Float)
     /// The lexical weight in effect for this query (0 when either side has no spread).
     let weight: Float
     private let lexicalStatistics: (mean: Float, deviation: Float)
 
-    init(query: [Float], lexical: LexicalLeg?, dense: (mean: Float, deviation: Float), weight: Float) {
+    init(query: [Float], lexical: LexicalScores?, dense: (mean: Float, deviation: Float), weight: Float) {
         (self.query, self.lexical, self.dense) = (query, lexical, dense)
         lexicalStatistics = lexical?.statistics ?? (0, 0)
         // A query none of whose words match any tool (no lexical spread), or a catalogue whose

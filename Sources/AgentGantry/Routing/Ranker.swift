@@ -32,11 +32,8 @@ import GantryMath
 /// next tool); MMR starts from it and the score threshold does not drop it.
 ///
 /// A ranker reads a snapshot (catalog, learned state, index) and changes nothing: `half_open`
-/// probes are counted by the caller. The two legs of the first stage are computed by the caller
-/// and passed in — the dense index's hits (`denseHits(query:limit:admits:)`) and the lexical leg
-/// (`lexicalLeg(text:limit:admits:)`), which needs only the text and so is computed beside the
-/// encoder and the dense search.
-struct Ranker: Sendable {
+/// probes are counted by the caller.
+struct Ranker {
     let configuration: GantryConfiguration
     let catalog: ToolCatalog
     let state: LearnedState
@@ -48,15 +45,14 @@ struct Ranker: Sendable {
     /// The snapshot's deprecated tools and open breakers.
     let blockedTools: BlockedTools
 
-    /// The best `limit` tools for the adapted `query` (its frozen embedding `frozen`, and the
-    /// intent `state.intent(of: frozen)` found in it), admitted by `admits`
-    /// (`admission(context:at:)`), from its dense index hits `dense` (`denseHits`) and the query
-    /// text's lexical leg (nil at lexical weight 0).
-    func rank(query: [Float], frozen: [Float], intent: QueryIntent?, dense: [SearchResult], lexical: LexicalLeg?, limit: Int,
-              context: RoutingContext, admits: Admission, at now: Date) throws(GantryError) -> [ToolMatch] {
-        let stage = FirstStage(query: query, lexical: lexicalWeight > 0 ? lexical : nil,
+    /// The best `limit` tools for the query `text`, adapted `query` (its frozen embedding
+    /// `frozen`, and the intent `state.intent(of: frozen)` found in it).
+    func rank(text: String, query: [Float], frozen: [Float], intent: QueryIntent?, limit: Int, context: RoutingContext,
+              at now: Date) throws(GantryError) -> [ToolMatch] {
+        let admits = admission(context: context, at: now)
+        let stage = FirstStage(query: query, lexical: lexicalWeight > 0 ? catalog.lexical.scoring(text) : nil,
                                dense: lexicalWeight > 0 ? index.moments.statistics(of: query) : (0, 0), weight: lexicalWeight)
-        var candidates = firstStage(stage, dense: dense, limit: limit)
+        var candidates = try firstStage(stage, limit: limit, admits: admits)
         guard !candidates.isEmpty else { return [] }
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
         let pinned = try state.memory.correction(of: frozen, team: context.team).flatMap { admits(.name($0)) ? $0 : nil }
@@ -86,37 +82,25 @@ struct Ranker: Sendable {
 
     /// Which tools this query may get: not deprecated, breaker admitting, in the namespace and
     /// carrying a tag when the context asks for them.
-    func admission(context: RoutingContext, at now: Date) -> Admission {
+    private func admission(context: RoutingContext, at now: Date) -> Admission {
         Admission(blocked: blockedTools.blocked(at: now, probes: probes), catalog: catalog, namespace: context.namespace, tags: context.tags)
     }
 
-    /// The lexical leg of `text` for a retrieval of `limit` tools admitted by `admits`; nil at
-    /// lexical weight 0.
-    func lexicalLeg(text: String, limit: Int, admits: Admission) -> LexicalLeg? {
-        lexicalWeight > 0 ? LexicalLeg(text: text, index: catalog.lexical, pool: pool(limit), filter: admits.filter) : nil
-    }
-
-    /// The dense index's best `pool` tools for the adapted `query` among those `admits` admits.
-    func denseHits(query: [Float], limit: Int, admits: Admission) throws(GantryError) -> [SearchResult] {
-        try index.search(query, k: pool(limit), filter: admits.filter)
-    }
-
-    /// How many candidates each index offers: `candidateMultiplier × limit`, at least 20.
-    private func pool(_ limit: Int) -> Int { max(20, limit * configuration.candidateMultiplier) }
-
-    /// The union of the dense index's hits `dense` and the lexical leg's, each scored on both
+    /// The union of the dense and lexical indexes' best admitted tools, each scored on both
     /// sides; the best `pool` by fused score.
-    private func firstStage(_ stage: FirstStage, dense: [SearchResult], limit: Int) -> [Candidate] {
-        let pool = pool(limit)
+    private func firstStage(_ stage: FirstStage, limit: Int, admits: Admission) throws(GantryError) -> [Candidate] {
+        let pool = max(20, limit * configuration.candidateMultiplier)
         var candidates = [Candidate](), pooled = Set<String>(minimumCapacity: 2 * pool)
         candidates.reserveCapacity(2 * pool)
-        for hit in dense {
+        for hit in try index.search(stage.query, k: pool, filter: admits.filter) {
             guard case .name(let name) = hit.id else { continue }
             pooled.insert(name)
-            candidates.append(stage.candidate(name, cosine: hit.score, bm25: stage.lexical?.scores.score(of: hit.id) ?? 0))
+            candidates.append(stage.candidate(name, cosine: hit.score, bm25: stage.lexical?.score(of: hit.id) ?? 0))
         }
         if let lexical = stage.lexical {
-            for hit in lexical.top {
+            let hits: [SearchResult]
+            do { hits = try lexical.top(pool, filter: admits.filter) } catch { throw .index(error) }
+            for hit in hits {
                 guard case .name(let name) = hit.id, pooled.insert(name).inserted, let cosine = stage.cosine(with: name, in: index) else { continue }
                 candidates.append(stage.candidate(name, cosine: cosine, bm25: hit.score))
             }
@@ -133,7 +117,7 @@ struct Ranker: Sendable {
                                   admits: Admission) -> [Candidate] {
         Set(memory.filter { $0.value > 0 }.keys).union(pinned.map { [$0] } ?? []).sorted().compactMap { name in
             guard !pooled.contains(name), admits(.name(name)), let cosine = stage.cosine(with: name, in: index) else { return nil }
-            return stage.candidate(name, cosine: cosine, bm25: stage.lexical?.scores.score(of: .name(name)) ?? 0)
+            return stage.candidate(name, cosine: cosine, bm25: stage.lexical?.score(of: .name(name)) ?? 0)
         }
     }
 
@@ -162,7 +146,7 @@ struct Ranker: Sendable {
 
 /// The filter of one retrieval. Without a namespace or tag restriction it is just the (usually
 /// empty) blocked set, so the index does no per-node work in the common case.
-struct Admission: Sendable {
+private struct Admission: Sendable {
     let blocked: Set<VectorID>
     let catalog: ToolCatalog
     let namespace: String?
