@@ -73,6 +73,11 @@ public enum StoreConformance {
                                 queryTerms: terms ?? [UInt64(query), .max - UInt64(query)]))
     }
 
+    /// Lists of query terms in brief: each one's count and first hashes.
+    static func describe(_ terms: [[UInt64]?]) -> String {
+        terms.map { $0.map { "\($0.count) terms \($0.prefix(3))…" } ?? "none" }.joined(separator: "; ")
+    }
+
     /// The query terms of the feedback among `events`, in order (nil: none kept).
     static func queryTerms(_ events: [GantryEvent]) -> [[UInt64]?] {
         events.compactMap { event -> [UInt64]?? in if case .feedback(let f) = event { .some(f.queryTerms) } else { .none } }
@@ -92,29 +97,37 @@ public enum StoreConformance {
             event.queryTerms = nil
             withoutTerms = .feedback(event)
         }
-        let kept: [UInt64] = [0, 42, 0xFEDC_BA98_7654_3210, .max]
+        // A query of `Limits.queryBytes` may have more than 8,192 terms (`a1 b2 …`: 1.5 a byte).
+        let kept: [UInt64] = ([0, 42, 0xFEDC_BA98_7654_3210, .max] + (1...9_000).map { UInt64($0) << 20 }).sorted()
         let ids = try await a.appendEvents([feedback("x", user: "ann", query: 1, terms: kept), execution("x"), .feedback(withText), withoutTerms])
         let expected: [[UInt64]?] = [kept, nil, nil]
         let read = queryTerms(try await a.events().events)
-        try check(read == expected, "events() read terms \(read)")
+        try check(read == expected, "events() read terms \(describe(read))")
         try check(try await b.feedbackEventsAndHighestID().events.map(\.queryTerms) == expected, "training reads other terms")
         let followed = try await b.changes(after: start, model: model, dimension: dimension, eventLimit: 100).events
-        try check(queryTerms(followed) == expected, "a follower read terms \(queryTerms(followed))")
+        try check(queryTerms(followed) == expected, "a follower read terms \(describe(queryTerms(followed)))")
         let exported = try await a.exportEvents()
-        try check(exported.contains("\"query_terms\":[\"0000000000000000\",\"000000000000002a\",\"fedcba9876543210\",\"ffffffffffffffff\"]"),
-                  "the export writes the terms otherwise: \(exported)")
+        try check(exported.contains("\"query_terms\":[\"0000000000000000\",\"000000000000002a\",\"0000000000100000\"")
+                  && exported.contains("\"fedcba9876543210\",\"ffffffffffffffff\"]"), "the export writes the terms otherwise")
         _ = try await a.importEvents(exported, dimension: dimension, knownTools: ["x", "y"], model: model)
         let imported = try await b.changes(after: LogPosition(event: ids[3]), model: model, dimension: dimension, eventLimit: 100).events
-        try check(queryTerms(imported) == expected, "an import stored terms \(queryTerms(imported))")
+        try check(queryTerms(imported) == expected, "an import stored terms \(describe(queryTerms(imported)))")
         let copy = try SQLiteStore(path: nil)
         try await StoreCopy.copy(from: a, to: copy)
         let copied = queryTerms(try await copy.contents().events)
-        try check(copied == expected + expected, "a copy holds terms \(copied)")
-        let malformed = #"{"at":1700000000,"correct_tool":"y","feedback_type":"confirmed","kind":"feedback","model":"\#(model)","query_terms":["2a"],"query_vector":[1,1,2,3]}"#
-        do {
-            _ = try await a.importEvents(malformed, dimension: dimension, knownTools: ["x", "y"], model: model)
-            try check(false, "an import with a query term of 2 digits was accepted")
-        } catch GantryError.invalidInput {}
+        try check(copied == expected + expected, "a copy holds terms \(describe(copied))")
+        for terms in [#"["2a"]"#, #"["+123456789abcdef"]"#, #"["0123456789ABCDEF"]"#, #"["0x23456789abcdef"]"#] {
+            let malformed = #"{"at":1700000000,"correct_tool":"y","feedback_type":"confirmed","kind":"feedback","model":"\#(model)","query":"a query","query_terms":\#(terms),"query_vector":[1,1,2,3]}"#
+            do {
+                _ = try await a.importEvents(malformed, dimension: dimension, knownTools: ["x", "y"], model: model)
+                try check(false, "an import with query terms \(terms) was accepted")
+            } catch GantryError.invalidInput {}
+        }
+        let unordered = #"{"at":1700000000,"correct_tool":"y","feedback_type":"confirmed","kind":"feedback","model":"\#(model)","query_terms":["ffffffffffffffff","0000000000000001","0000000000000001"],"query_vector":[1,1,2,3]}"#
+        _ = try await a.importEvents(unordered, dimension: dimension, knownTools: ["x", "y"], model: model)
+        let canonical = queryTerms(try await b.changes(after: LogPosition(event: try await a.events().events.last!.id - 1), model: model,
+                                                     dimension: dimension, eventLimit: 10).events)
+        try check(canonical == [[1, .max]], "imported terms are not kept distinct and ascending: \(canonical)")
     }
 
     static func eventsAreInCommitOrder(_ stores: StoreFactory) async throws {

@@ -59,6 +59,40 @@ struct StoreOpeningTests {
         }
     }
 
+    /// The events another process counts in the store at `path` (Python's sqlite3: a SQLite
+    /// connection of another process, opened and closed).
+    static func eventsSeenByAnotherProcess(_ path: String) throws -> Int {
+        let process = Process(), output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                             + "print(c.execute('SELECT count(*) FROM event').fetchone()[0]); c.close()", path]
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw GantryError.store("python3 could not count the events of \(path): \(text)")
+        }
+        return count
+    }
+
+    /// Looking at or opening a store a second time in the process (`holdsStore(at:)`, another
+    /// `SQLiteStore`) leaves the open store's POSIX locks in place. Closing a descriptor of the
+    /// file that SQLite did not open drops them all: another process opening and closing the
+    /// store then took itself for the last connection and deleted the write-ahead log, and the
+    /// next write of the open store went to the deleted log, lost to every other process.
+    @Test func lookingAtAnOpenStoreAgainKeepsItsLocks() async throws {
+        let path = try await Self.makeStore()
+        defer { Self.remove(path) }
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: Self.hashEmbedder())
+        try await gantry.recordFeedback(query: "first request", selectedTool: nil, correctTool: "tool_3")
+        #expect(SQLiteStore.holdsStore(at: path))
+        _ = try SQLiteStore(path: path)
+        #expect(try Self.eventsSeenByAnotherProcess(path) == 1)
+        try await gantry.recordFeedback(query: "second request", selectedTool: nil, correctTool: "tool_3")
+        #expect(try Self.eventsSeenByAnotherProcess(path) == 2, "a write after a second look at the store went to a deleted log")
+    }
+
     // MARK: paths and permissions
 
     @Test func aRelativePathOpensTheStoreItNames() async throws {

@@ -21,8 +21,9 @@ public enum EventLog {
     /// Decodes and validates every line: kind, time, names (`Limits.contextBytes`, no control
     /// characters; returned in Unicode NFC, as the store keeps them), tools among `knownTools`,
     /// query text (`Limits.queryBytes`, not blank, no NUL), query vectors of `dimension` finite
-    /// values, query terms (16 hexadecimal digits each; read only without query text), feedback
-    /// type, outcome, latency. Throws `GantryError.invalidInput` naming the line.
+    /// values, query terms (16 lowercase hexadecimal digits each; kept only without query text,
+    /// distinct and ascending), feedback type, outcome, latency. Throws `GantryError.invalidInput`
+    /// naming the line.
     /// Query text is redacted on the way in. Event ids are 0 (the store assigns them). Feedback
     /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
     public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
@@ -76,11 +77,11 @@ public enum EventLog {
                     do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
                 }
                 var terms: [UInt64]?
-                if e.query == nil, let strings = e.queryTerms {
+                if let strings = e.queryTerms {
                     guard let hashes = StoredTerms.hashes(hexadecimal: strings) else {
-                        throw fail("query_terms must be at most \(StoredTerms.maxCount) strings of 16 hexadecimal digits")
+                        throw fail("query_terms must be at most \(StoredTerms.maxCount) strings of 16 lowercase hexadecimal digits")
                     }
-                    terms = hashes
+                    terms = e.query == nil ? hashes : nil  // the text gives them
                 }
                 events.append(.feedback(FeedbackEvent(id: 0, at: at, user: user, team: team, session: session, query: e.query.map(Redaction.redact),
                                               queryVector: vector, selectedTool: tool, correctTool: correct, type: type,

@@ -109,10 +109,7 @@ public final class SQLiteStore: GantryStore {
     /// create a store check first: opening an empty file, or another program's SQLite database,
     /// would make it a store.
     public static func holdsStore(at path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        let header = try? handle.read(upToCount: 16)
-        try? handle.close()
-        guard header == Data("SQLite format 3\u{0}".utf8) else { return false }
+        guard FileManager.default.isReadableFile(atPath: path), (try? headerUserVersion(path)) != nil else { return false }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
@@ -143,14 +140,29 @@ public final class SQLiteStore: GantryStore {
         return nil
     }
 
-    /// Refuses a file whose header names a newer schema (`user_version`, bytes 60–63, big-endian)
-    /// before SQLite opens it: opening would switch its journal or checkpoint its log.
+    /// The `user_version` in the file's header, read by SQLite as an immutable file (no lock
+    /// taken, no log read or folded); throws for a file that is not SQLite (an empty file is an
+    /// empty database: 0). Never by a file handle of our own: closing any descriptor of a file
+    /// drops every POSIX lock this process holds on it — the locks of a store already open here —
+    /// after which another process takes itself for the last connection and deletes the
+    /// write-ahead log under it (SQLite defers the closes of the descriptors it opens until the
+    /// process holds no lock on the file).
+    private static func headerUserVersion(_ path: String) throws -> Int {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let file = try DatabaseQueue(path: immutableURI(path), configuration: configuration)
+        return try file.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } ?? 0
+    }
+
+    /// The URI opening `path` as an immutable file.
+    private static func immutableURI(_ path: String) -> String {
+        "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+    }
+
+    /// Refuses a file whose header names a newer schema (`user_version`) before SQLite opens it
+    /// for use: that open would switch its journal or checkpoint its log.
     private static func checkHeaderVersion(_ path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        guard let header = try handle.read(upToCount: 100), header.count == 100,
-              header.starts(with: Array("SQLite format 3\u{0}".utf8)) else { return }
-        let version = Int(Int32(bitPattern: header[60..<64].reduce(0) { $0 << 8 | UInt32($1) }))
+        guard FileManager.default.fileExists(atPath: path), let version = try? headerUserVersion(path) else { return }
         guard version <= schemaVersion else {
             throw GantryError.store("the store has schema version \(version); this AgentGantry reads schema versions up to \(schemaVersion): "
                                     + "open it with the newer AgentGantry that wrote it")
@@ -172,8 +184,7 @@ public final class SQLiteStore: GantryStore {
                                                 + "file, which this read-only location cannot hold: open the store once with write access "
                                                 + "(that folds the log into the file), or copy the store with its -wal to a writable place")
             }
-            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
-            return try DatabaseQueue(path: uri, configuration: configuration)
+            return try DatabaseQueue(path: immutableURI(path), configuration: configuration)
         }
     }
 

@@ -1,11 +1,13 @@
 import Foundation
 
 /// How stores keep a feedback event's `queryTerms`: a BLOB of little-endian `UInt64`s, and in
-/// the JSON event log an array of 16-digit hexadecimal strings (JSON numbers lose 64-bit
-/// integers in many readers).
+/// the JSON event log an array of strings of 16 lowercase hexadecimal digits (JSON numbers lose
+/// 64-bit integers in many readers).
 @_spi(StoreImplementation) public enum StoredTerms {
-    /// The most term hashes one event may carry (a query of `Limits.queryBytes` has fewer terms).
-    public static let maxCount = 8_192
+    /// The most term hashes one event may carry: twice `Limits.queryBytes`. A query has at most
+    /// one distinct part per byte and one joined identifier per two (`a1 b2 …` gives `a`, `1`,
+    /// `a1`, … — 1.5 per byte at most), so every query's terms fit.
+    public static let maxCount = 2 * Limits.queryBytes
 
     /// The bytes of `terms`.
     public static func data(_ terms: [UInt64]) -> Data {
@@ -29,16 +31,24 @@ import Foundation
         }
     }
 
-    /// The hashes of the event log's strings; nil unless each is 16 hexadecimal digits and there
+    /// The hashes of the event log's strings, distinct and ascending (as `termHashes` gives
+    /// them); nil unless each is 16 lowercase hexadecimal digits (no sign, no prefix) and there
     /// are at most `maxCount`.
     public static func hashes(hexadecimal strings: [String]) -> [UInt64]? {
         guard strings.count <= maxCount else { return nil }
-        var hashes = [UInt64]()
-        hashes.reserveCapacity(strings.count)
+        var hashes = Set<UInt64>(minimumCapacity: strings.count)
         for string in strings {
-            guard string.utf8.count == 16, let hash = UInt64(string, radix: 16) else { return nil }
-            hashes.append(hash)
+            guard string.utf8.count == 16 else { return nil }
+            var hash: UInt64 = 0
+            for byte in string.utf8 {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): hash = hash << 4 | UInt64(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): hash = hash << 4 | UInt64(byte - UInt8(ascii: "a") + 10)
+                default: return nil
+                }
+            }
+            hashes.insert(hash)
         }
-        return hashes
+        return hashes.sorted()
     }
 }
