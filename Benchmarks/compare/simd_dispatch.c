@@ -2,6 +2,7 @@
 // next to the read bandwidth this core reaches on the same bytes and from DRAM, measured with
 // the best variant reading one stream (dot of a buffer with itself). One thread.
 #include "GantryKernels.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -42,19 +43,19 @@ int main(void) {
         float s[10];
         int64_t ids[10];
         double fused = MEASURE(bytes, {
-            gk_topk t = {s, ids, 0, 10};
+            gk_topk t = {.scores = s, .ids = ids, .count = 0, .capacity = 10, .floor = -INFINITY};
             gk_topk_push_dots(&t, m, rows, dim, q, 0);
             gk_topk_finish(&t);
             sink = s[0];
         });
         double topk = MEASURE(rows * sizeof(float), {
-            gk_topk t = {s, ids, 0, 10};
+            gk_topk t = {.scores = s, .ids = ids, .count = 0, .capacity = 10, .floor = -INFINITY};
             gk_topk_push_scores(&t, out, rows, 0);
             gk_topk_finish(&t);
             sink = s[0];
         });
         double small = MEASURE(199 * dim * sizeof(float), {
-            gk_topk t = {s, ids, 0, 10};
+            gk_topk t = {.scores = s, .ids = ids, .count = 0, .capacity = 10, .floor = -INFINITY};
             gk_topk_push_dots(&t, m, 199, dim, q, 0);
             gk_topk_finish(&t);
             sink = s[0];

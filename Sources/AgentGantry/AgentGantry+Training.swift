@@ -37,7 +37,7 @@ extension AgentGantry {
         let (stored, highestEventID, feedbackCount) = try await store.feedbackEventsAndHighestID()
         let sameModel = stored.filter { $0.model == model && $0.queryVector.count == dimension }
         let otherModel = stored.count - sameModel.count
-        let events = sameModel.filter { row[$0.correctTool] != nil }, queryTerms = events.map(LexicalWeightChoice.queryTerms)
+        let events = sameModel.filter { row[$0.correctTool] != nil }
         let settings = configuration.training
         var summary = TrainingSummary(events: events.count, applied: false, otherModelEvents: otherModel)
         summary.unregisteredToolEvents = sameModel.count - events.count
@@ -85,7 +85,8 @@ extension AgentGantry {
                 }
                 let fusion = report.gate?.passed == true
                     ? try LexicalWeightChoice.choose(adapter: trained, tools: tools, names: names, lexical: lexical, examples: examples,
-                                                     queryTerms: queryTerms, split: split, configuration: settings) : nil
+                                                     queryTerms: events.map(LexicalWeightChoice.queryTerms), split: split,
+                                                     configuration: settings) : nil
                 return .trained(trained, report, fusion, requests: groups.count)
             }
         }.value

@@ -79,8 +79,10 @@ enum PostgresSchema {
     /// opening a new database at once do not race) — and `schema` first, when given and missing
     /// (the first schema of the URL's `search_path`) — or, unless `create`, refuses a database
     /// without them; refuses a newer schema, prunes the change log when it has grown 10% past
-    /// `StoreChanges.changesKept`, and returns the store's notification channel.
-    static func prepare(_ connection: PostgresConnection, schema: String?, create: Bool, location: String, logger: Logger) async throws -> String {
+    /// `StoreChanges.changesKept`, and returns the store's notification channel and whether
+    /// `event` has the column `query_terms` (`expand`).
+    static func prepare(_ connection: PostgresConnection, schema: String?, create: Bool, location: String,
+                        logger: Logger) async throws -> (channel: String, queryTerms: Bool) {
         let found = try await schemaVersion(connection, logger: logger)
         if found == nil, !create {
             throw GantryError.store("\(location) holds no AgentGantry store" + (schema.map { " in the schema \($0)" } ?? "")
@@ -105,39 +107,53 @@ enum PostgresSchema {
         } else if let found, found > version {
             throw GantryError.store("\(location) has schema version \(found); this AgentGantry reads schema versions up to \(version): "
                                     + "open it with the newer AgentGantry that wrote it")
-        } else {
-            try await expand(connection, location: location, logger: logger)
         }
+        // Also after creating: an earlier build may have created the tables first.
+        let queryTerms = try await expand(connection, location: location, logger: logger)
         let span = try await connection.query("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM change", logger: logger)
         for try await count in span.decode(Int64.self) where count > StoreChanges.changesKept + StoreChanges.changesKept / 10 {
             _ = try? await connection.query("DELETE FROM change WHERE seq <= (SELECT max(seq) FROM change) - \(StoreChanges.changesKept)", logger: logger)
         }
         _ = try? await pruneReceipts(connection, logger: logger)  // not on a standby
         for try await name in try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(channel)"), logger: logger).decode(String.self) {
-            return name
+            return (name, queryTerms)
         }
         throw GantryError.store("\(location): the connection has no current schema (check the search_path of the URL's options)")
     }
 
     /// Adds what this version stores beside the tables of version 1 to a store created before it
     /// — `event.query_terms` (`FeedbackEvent.queryTerms`): a nullable column, which the versions
-    /// before ignore, so that a fleet upgrades one process at a time. Throws, saying what to do,
-    /// when the connection may not alter the table.
-    static func expand(_ connection: PostgresConnection, location: String, logger: Logger) async throws {
-        let present = try await connection.query("""
-            SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('event') AND attname = 'query_terms' AND NOT attisdropped)
-            """, logger: logger)
-        for try await present in present.decode(Bool.self) where present { return }
+    /// before ignore, so that a fleet upgrades one process at a time — and returns whether the
+    /// column is there. A connection that may not add it (a standby, a role that does not own
+    /// `event`), or that waits more than 2 s for the table's lock (a long transaction on `event`),
+    /// opens the store without it: feedback is then stored without its word hashes, and a warning
+    /// says how to add the column. Other errors are thrown.
+    static func expand(_ connection: PostgresConnection, location: String, logger: Logger) async throws -> Bool {
+        func present() async throws -> Bool {
+            let rows = try await connection.query("""
+                SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('event') AND attname = 'query_terms' AND NOT attisdropped)
+                """, logger: logger)
+            for try await present in rows.decode(Bool.self) { return present }
+            return false
+        }
+        guard try await !present() else { return true }
         do {
             try await connection.query("BEGIN", logger: logger)
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('agent_gantry.schema'))", logger: logger)
+            try await connection.query("SET LOCAL lock_timeout = '2s'", logger: logger)
             try await connection.query("ALTER TABLE event ADD COLUMN IF NOT EXISTS query_terms bytea", logger: logger)
             try await connection.query("COMMIT", logger: logger)
+            return true
+        } catch let error as PSQLError where ["25006", "42501", "55P03"].contains(error.serverInfo?[.sqlState] ?? "") {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            logger.warning("""
+                \(location) has no column event.query_terms and this connection cannot add it (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?")): \
+                feedback kept without its text is stored without its word hashes; run ALTER TABLE event ADD COLUMN query_terms bytea \
+                on the primary as the table's owner, or open the store once with such a role
+                """)
+            return false
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw GantryError.store("\(location) was created by an earlier AgentGantry and needs the column event.query_terms, which this "
-                                    + "connection cannot add (\(String(reflecting: error))): open it once with a role that may alter the table "
-                                    + "event on the primary, or run ALTER TABLE event ADD COLUMN query_terms bytea")
+            throw error
         }
     }
 

@@ -17,7 +17,7 @@ extension PostgresStore {
                     damaged.append(QuarantinedRow(table: "tool", key: row.name, reason: problem.reason, at: Date(), rowid: row.rowid))
                 }
             }
-            let events = try await Self.readEvents(connection, logger: logger)
+            let events = try await Self.readEvents(connection, terms: self.keepsQueryTerms, logger: logger)
             let adapters = try await Self.adapterRecords(connection, "ORDER BY version", logger: logger)
             var sequence: Int64 = 0
             for try await value in try await connection.query("SELECT value FROM gantry_meta WHERE key = 'event_seq'", logger: logger)
@@ -51,7 +51,7 @@ extension PostgresStore {
             }
             try await Self.insert(contents.tools, replacing: false, on: connection, logger: logger)
             for chunk in contents.events.chunked(2_000) {
-                try await connection.query(try Self.restoredEvents(chunk), logger: logger)
+                try await connection.query(try Self.restoredEvents(chunk, terms: self.keepsQueryTerms), logger: logger)
             }
             // Ids past the copied ones continue past every id the source handed out.
             try await connection.query("UPDATE gantry_meta SET value = greatest(value, \(contents.eventSequence)) WHERE key = 'event_seq'",
@@ -87,13 +87,15 @@ extension PostgresStore {
     }
 
     /// One statement inserting `events` with their own ids.
-    static func restoredEvents(_ events: ArraySlice<GantryEvent>) throws(GantryError) -> PostgresQuery {
+    static func restoredEvents(_ events: ArraySlice<GantryEvent>, terms: Bool) throws(GantryError) -> PostgresQuery {
+        let bindsPerEvent = bindsPerEvent(terms: terms)
         var values = [String](), binds = PostgresBindings(capacity: events.count * bindsPerEvent)
         values.reserveCapacity(events.count)
         for (i, event) in events.enumerated() {
             binds.append(event.id)
-            values.append("($\(i * bindsPerEvent + 1)::bigint, " + (try bind(row(event), from: i * bindsPerEvent + 2, into: &binds)) + ")")
+            values.append("($\(i * bindsPerEvent + 1)::bigint, " + (try bind(row(event), from: i * bindsPerEvent + 2, terms: terms, into: &binds)) + ")")
         }
-        return PostgresQuery(unsafeSQL: "INSERT INTO event (id, \(eventColumns)) VALUES \(values.joined(separator: ", "))", binds: binds)
+        return PostgresQuery(unsafeSQL: "INSERT INTO event (id, \(eventColumns(terms: terms))) VALUES \(values.joined(separator: ", "))",
+                             binds: binds)
     }
 }

@@ -8,13 +8,15 @@ extension PostgresStore {
     /// writes them.
     typealias ImportRow = (columns: EventColumns, queryVector: [Float]?, queryTerms: [UInt64]?)
 
-    /// The columns of `event` after `id`, in the order `readEvents` decodes them.
-    static let eventColumns = """
-        kind, at, user_name, team, session, query, query_vector, tool, correct_tool, feedback_type, outcome, latency_ms, intent, model, \
-        query_terms
-        """
-    /// The values bound per event row: its id (or position) and its `eventColumns`.
-    static let bindsPerEvent = 16
+    /// The columns of `event` after `id` that every store has, in the order `readEvents` decodes
+    /// them; `query_terms` follows where the store has it (`keepsQueryTerms`).
+    static let eventColumns = "kind, at, user_name, team, session, query, query_vector, tool, correct_tool, feedback_type, outcome, latency_ms, intent, model"
+
+    /// `eventColumns`, and `query_terms` when `terms`.
+    static func eventColumns(terms: Bool) -> String { eventColumns + (terms ? ", query_terms" : "") }
+
+    /// The values bound per event row: its id (or position) and its columns.
+    static func bindsPerEvent(terms: Bool) -> Int { terms ? 16 : 15 }
 
     /// The row of `event`.
     static func row(_ event: GantryEvent) -> ImportRow {
@@ -28,7 +30,7 @@ extension PostgresStore {
         guard !events.isEmpty else { return [] }
         try checkWritable()
         let logger = logger, count = events.count, key = UUID()
-        let query = try Self.insertion(of: events.map(Self.row), receipt: key)
+        let query = try Self.insertion(of: events.map(Self.row), receipt: key, terms: keepsQueryTerms)
         let last = try await withConnection("append events to") { connection, attempt in
             // After a lost connection, the first attempt may have committed: its receipt says.
             if attempt > 0, let last = try await PostgresSchema.receipt(key, on: connection, logger: logger) { return last }
@@ -55,12 +57,13 @@ extension PostgresStore {
     /// One statement inserting `rows` with ids drawn from `event_seq` in row order, notifying
     /// the followers, storing the last id under `receipt` in `write_receipt` when given, and
     /// returning the last id and how many rows it inserted.
-    static func insertion(of rows: [ImportRow], receipt: UUID? = nil) throws(GantryError) -> PostgresQuery {
+    static func insertion(of rows: [ImportRow], receipt: UUID? = nil, terms: Bool = true) throws(GantryError) -> PostgresQuery {
+        let bindsPerEvent = bindsPerEvent(terms: terms), columns = eventColumns(terms: terms)
         var values = [String](), binds = PostgresBindings(capacity: rows.count * bindsPerEvent)
         values.reserveCapacity(rows.count)
         for (i, row) in rows.enumerated() {
             binds.append(Int64(i + 1))
-            values.append("($\(i * bindsPerEvent + 1)::bigint, " + (try bind(row, from: i * bindsPerEvent + 2, into: &binds)) + ")")
+            values.append("($\(i * bindsPerEvent + 1)::bigint, " + (try bind(row, from: i * bindsPerEvent + 2, terms: terms, into: &binds)) + ")")
         }
         let count = rows.count
         var noted = ""
@@ -71,18 +74,18 @@ extension PostgresStore {
         return PostgresQuery(unsafeSQL: """
             WITH seq AS (UPDATE gantry_meta SET value = value + \(count) WHERE key = 'event_seq' RETURNING value - \(count) AS base),
             added AS (
-                INSERT INTO event (id, \(eventColumns))
+                INSERT INTO event (id, \(columns))
                 SELECT seq.base + v.ord, v.kind, v.at, v.user_name, v.team, v.session, v.query, v.query_vector, v.tool, v.correct_tool,
-                       v.feedback_type, v.outcome, v.latency_ms, v.intent, v.model, v.query_terms
-                FROM seq, (VALUES \(values.joined(separator: ", "))) AS v (ord, \(eventColumns))
+                       v.feedback_type, v.outcome, v.latency_ms, v.intent, v.model\(terms ? ", v.query_terms" : "")
+                FROM seq, (VALUES \(values.joined(separator: ", "))) AS v (ord, \(columns))
                 RETURNING id)\(noted)
             SELECT max(id), count(*)::bigint, pg_notify(\(PostgresSchema.channel), '') FROM added
             """, binds: binds)
     }
 
-    /// Appends the values of `row`'s columns (`eventColumns`) to `binds` and returns their typed
-    /// placeholders, numbered from `first`.
-    static func bind(_ row: ImportRow, from first: Int, into binds: inout PostgresBindings) throws(GantryError) -> String {
+    /// Appends the values of `row`'s columns (`eventColumns(terms:)`) to `binds` and returns their
+    /// typed placeholders, numbered from `first`.
+    static func bind(_ row: ImportRow, from first: Int, terms: Bool, into binds: inout PostgresBindings) throws(GantryError) -> String {
         let c = row.columns
         binds.append(c.kind)
         binds.append(c.at)
@@ -91,16 +94,19 @@ extension PostgresStore {
         for text in [c.tool, c.correctTool, c.feedbackType, c.outcome] { binds.append(text) }
         binds.append(c.latencyMs)
         for text in [c.intent, c.model] { binds.append(text) }
-        do { try binds.append(row.queryTerms.map(StoredTerms.data)) } catch { throw .store("query terms do not encode: \(error)") }
-        let types = ["text", "float8", "text", "text", "text", "text", "bytea", "text", "text", "text", "text", "float8", "text", "text", "bytea"]
+        if terms {
+            do { try binds.append(row.queryTerms.map(StoredTerms.data)) } catch { throw .store("query terms do not encode: \(error)") }
+        }
+        let types = ["text", "float8", "text", "text", "text", "text", "bytea", "text", "text", "text", "text", "float8", "text", "text"]
+            + (terms ? ["bytea"] : [])
         return types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ")
     }
 
     /// The events with ids above `id`, oldest first, at most `limit`, and the rows that are not
     /// valid events.
-    static func readEvents(_ connection: PostgresConnection, after id: Int64 = 0, limit: Int? = nil, kind: String? = nil,
+    static func readEvents(_ connection: PostgresConnection, after id: Int64 = 0, limit: Int? = nil, kind: String? = nil, terms: Bool,
                            logger: Logger) async throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
-        var sql = "SELECT id, \(eventColumns) FROM event WHERE id > $1"
+        var sql = "SELECT id, \(eventColumns), \(terms ? "query_terms" : "NULL::bytea") FROM event WHERE id > $1"
         var binds = PostgresBindings()
         binds.append(id)
         if let kind {
@@ -128,7 +134,7 @@ extension PostgresStore {
     @_spi(StoreImplementation) public func events() async throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
         let logger = logger
         return try await transaction("read the events of", readOnly: true) { connection in
-            try await Self.readEvents(connection, logger: logger)
+            try await Self.readEvents(connection, terms: self.keepsQueryTerms, logger: logger)
         }
     }
 
@@ -138,7 +144,7 @@ extension PostgresStore {
     {
         let logger = logger
         return try await transaction("read the feedback of", readOnly: true) { connection in
-            let (events, damaged) = try await Self.readEvents(connection, kind: "feedback", logger: logger)
+            let (events, damaged) = try await Self.readEvents(connection, kind: "feedback", terms: self.keepsQueryTerms, logger: logger)
             var highest: Int64 = 0
             for try await id in try await connection.query("SELECT coalesce(max(id), 0) FROM event", logger: logger).decode(Int64.self) {
                 highest = id

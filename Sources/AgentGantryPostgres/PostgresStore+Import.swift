@@ -29,7 +29,7 @@ extension PostgresStore {
         do {
             let batches = ImportTransactions.cut(rows) { 64 + 4 * ($0.queryVector?.count ?? 0) + ($0.columns.query?.utf8.count ?? 0) + 8 * ($0.queryTerms?.count ?? 0) }
             for batch in batches {
-                let insertion = try Self.insertion(of: Array(batch))
+                let insertion = try Self.insertion(of: Array(batch), terms: keepsQueryTerms)
                 // A transaction whose connection is lost mid-way is not run again (its outcome is
                 // unknown): the import fails and removes what it wrote.
                 try await transaction("import events into", retry: .untilSent) { connection in

@@ -49,6 +49,10 @@ public final class PostgresStore: GantryStore {
     let appendsSincePruning = Mutex(0)
     private let runner: Task<Void, Never>
     let listener: ChangeListener
+    /// Whether `event` has the column `query_terms` (`PostgresSchema.expand`): false on a store of
+    /// an earlier build that this connection could not alter, whose feedback is then stored
+    /// without its word hashes.
+    let keepsQueryTerms: Bool
 
     /// Connects to the database of `url` (see ``PostgresStore`` for what it accepts), creates
     /// the schema if the database has none (unless `create` is false: then a database without a
@@ -78,12 +82,13 @@ public final class PostgresStore: GantryStore {
             .map { $0.count >= 2 && $0.hasPrefix("\"") && $0.hasSuffix("\"") ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
                                                                        : $0.lowercased() }
         do {
-            let (channel, reason) = try await Self.withConnection(client, probe: probe, location: parsed.redacted,
-                                                                   unavailableTimeout: unavailableTimeout, doing: "open") { connection, _ in
+            let (prepared, reason) = try await Self.withConnection(client, probe: probe, location: parsed.redacted,
+                                                                    unavailableTimeout: unavailableTimeout, doing: "open") { connection, _ in
                 (try await PostgresSchema.prepare(connection, schema: schema, create: create, location: parsed.redacted, logger: logger),
                  try await PostgresSchema.readOnlyReason(connection, logger: logger))
             }
-            listener = ChangeListener(client: client, channel: channel, logger: logger)
+            listener = ChangeListener(client: client, channel: prepared.channel, logger: logger)
+            keepsQueryTerms = prepared.queryTerms
             readOnlyReason = reason
         } catch {
             runner.cancel()

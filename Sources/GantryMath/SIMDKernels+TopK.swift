@@ -2,7 +2,7 @@ extension SIMDKernels {
     /// The `k` highest scores of at least `floor` with their positions, best first (ties: lower
     /// position first; NaN skipped). `k` larger than `scores.count` returns every non-NaN score
     /// from `floor` up. Scores below the floor are screened out 16 at a time: a sparse score
-    /// vector, mostly 0, selects its best non-zero scores (floor `.leastNonzeroMagnitude`) at the
+    /// vector, mostly 0, selects its best positive scores (floor `.leastNormalMagnitude`) at the
     /// cost of one scan, where without a floor every 0 would be offered until k scores are kept.
     public static func topK(_ scores: some ContiguousFloats, k: Int, atLeast floor: Float = -.infinity) -> [ScoredIndex] {
         var selection = TopKSelection(k: k, atLeast: floor)

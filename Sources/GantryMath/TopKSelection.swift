@@ -3,8 +3,8 @@ import GantryKernels
 /// Keeps the `k` best (index, score) pairs of a stream of scores in O(k) memory:
 /// higher score first, ties broken by the lower index, NaN never kept.
 ///
-/// Scores are screened 16 at a time against the worst kept score (one vector compare per
-/// block), so offering n scores costs O(n) plus O(log k) per pair that enters. A
+/// Scores are screened 16 at a time against the floor while the selection fills, then against
+/// the worst kept score (one vector compare per block), so offering n scores costs O(n) plus O(log k) per pair that enters. A
 /// non-copyable value with one allocation, freed when it goes out of scope.
 public struct TopKSelection: ~Copyable {
     /// The number of pairs kept at most.

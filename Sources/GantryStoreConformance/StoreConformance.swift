@@ -99,8 +99,10 @@ public enum StoreConformance {
         }
         // A query of `Limits.queryBytes` may have more than 8,192 terms (`a1 b2 …`: 1.5 a byte).
         let kept: [UInt64] = ([0, 42, 0xFEDC_BA98_7654_3210, .max] + (1...9_000).map { UInt64($0) << 20 }).sorted()
-        let ids = try await a.appendEvents([feedback("x", user: "ann", query: 1, terms: kept), execution("x"), .feedback(withText), withoutTerms])
-        let expected: [[UInt64]?] = [kept, nil, nil]
+        // A query of no words ("???") keeps an empty list, not none.
+        let ids = try await a.appendEvents([feedback("x", user: "ann", query: 1, terms: kept), execution("x"), .feedback(withText), withoutTerms,
+                                            feedback("y", user: nil, query: 4, terms: [])])
+        let expected: [[UInt64]?] = [kept, nil, nil, []]
         let read = queryTerms(try await a.events().events)
         try check(read == expected, "events() read terms \(describe(read))")
         try check(try await b.feedbackEventsAndHighestID().events.map(\.queryTerms) == expected, "training reads other terms")
@@ -110,7 +112,7 @@ public enum StoreConformance {
         try check(exported.contains("\"query_terms\":[\"0000000000000000\",\"000000000000002a\",\"0000000000100000\"")
                   && exported.contains("\"fedcba9876543210\",\"ffffffffffffffff\"]"), "the export writes the terms otherwise")
         _ = try await a.importEvents(exported, dimension: dimension, knownTools: ["x", "y"], model: model)
-        let imported = try await b.changes(after: LogPosition(event: ids[3]), model: model, dimension: dimension, eventLimit: 100).events
+        let imported = try await b.changes(after: LogPosition(event: ids[4]), model: model, dimension: dimension, eventLimit: 100).events
         try check(queryTerms(imported) == expected, "an import stored terms \(describe(queryTerms(imported)))")
         let copy = try SQLiteStore(path: nil)
         try await StoreCopy.copy(from: a, to: copy)

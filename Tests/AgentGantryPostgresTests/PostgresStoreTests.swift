@@ -154,8 +154,9 @@ struct PostgresStoreTests {
     }
 
     /// A store created before query terms were kept (schema version 1 without `event.query_terms`)
-    /// gains the column when this version opens it, its events intact, and then keeps terms; a
-    /// role that may write the rows but not alter the table is told what to run instead.
+    /// opens for a role that may write its rows but not alter the table — its feedback stored
+    /// without word hashes — and gains the column when the table's owner opens it, its events
+    /// intact; from then on the hashes are kept.
     @Test func aStoreWithoutTheQueryTermsColumnGainsIt() async throws {
         try await PostgresServer.withDatabase { url in
             let first = try await PostgresStore(url: url)
@@ -168,21 +169,24 @@ struct PostgresStoreTests {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: PostgresServer.logger)
                 }
             }
+            let terms: [UInt64] = [3, .max]
+            let feedback = GantryEvent.feedback(FeedbackEvent(id: 0, at: Date(), user: nil, team: nil, session: nil, query: nil,
+                                                              queryVector: [1, 2, 3, 4], selectedTool: nil, correctTool: "x",
+                                                              type: .confirmed, model: Self.model, queryTerms: terms))
+            func storedTerms(_ store: PostgresStore) async throws -> [[UInt64]?] {
+                try await store.events().events.compactMap { if case .feedback(let f) = $0 { .some(f.queryTerms) } else { nil } }
+            }
             var components = URLComponents(string: url)!
             components.user = role
-            do {
-                _ = try await PostgresStore(url: components.string!)
-                Issue.record("a role that may not alter the table opened a store without event.query_terms")
-            } catch let error as GantryError {
-                #expect(error.description.contains("ALTER TABLE event ADD COLUMN query_terms bytea"), "\(error)")
-            }
-            let store = try await PostgresStore(url: url)
-            let terms: [UInt64] = [3, .max]
-            _ = try await store.appendEvents([.feedback(FeedbackEvent(id: 0, at: Date(), user: nil, team: nil, session: nil, query: nil,
-                                                                      queryVector: [1, 2, 3, 4], selectedTool: nil, correctTool: "x",
-                                                                      type: .confirmed, model: Self.model, queryTerms: terms))])
-            let events = try await store.events().events
-            #expect(events.count == 2 && events.compactMap { if case .feedback(let f) = $0 { f.queryTerms } else { nil } } == [terms])
+            let restricted = try await PostgresStore(url: components.string!)
+            #expect(!restricted.keepsQueryTerms && restricted.readOnlyReason == nil)
+            _ = try await restricted.appendEvents([feedback])
+            #expect(try await storedTerms(restricted) == [nil])
+            let owner = try await PostgresStore(url: url)
+            #expect(owner.keepsQueryTerms)
+            _ = try await owner.appendEvents([feedback])
+            let events = try await owner.events().events.count, kept = try await storedTerms(owner)
+            #expect(events == 3 && kept == [nil, terms])
             try await PostgresServer.withConnection(to: url) { connection in
                 try await connection.query(PostgresQuery(unsafeSQL: "DROP OWNED BY \(role)"), logger: PostgresServer.logger)
                 try await connection.query(PostgresQuery(unsafeSQL: "DROP ROLE \(role)"), logger: PostgresServer.logger)

@@ -319,7 +319,10 @@ struct AgentGantryTrainingTests {
     let kept = stored.first?.queryTerms ?? []
     #expect(kept.count == 5 && !kept.contains(ToolTokenizer.termHash("ann")), "a redacted word's hash was kept: \(kept)")
     #expect(try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM eventTerms") } == 1)
-    #expect(try await gantry.forget(user: "ann") == 1)
+    // A query of no words keeps an empty list of hashes.
+    try await gantry.recordFeedback(query: "???", selectedTool: nil, correctTool: "cancel_subscription", context: RoutingContext(user: "ann"))
+    #expect(try await gantry.store.feedbackEventsAndHighestID().events.last?.queryTerms == [])
+    #expect(try await gantry.forget(user: "ann") == 2)
     #expect(try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM eventTerms") } == 0)
 }
 

@@ -142,8 +142,6 @@ struct HybridRetrievalTests {
         }
     }
 
-    /// A weight for the lexical signal itself is refused (its scale is unbounded); the lexical
-    /// weight must be within 0...1.
     /// The lexical weight is chosen on held-out feedback by the words' hashes, so feedback kept
     /// without its text takes part: with meaningless vectors, the hashes make lexical evidence
     /// win conclusively; feedback with neither text nor hashes leaves too few requests to choose.
@@ -168,6 +166,8 @@ struct HybridRetrievalTests {
         #expect(none.weight == ScoreFusion.priorWeight && none.reason.hasPrefix("0 distinct held-out requests"), "\(none.reason)")
     }
 
+    /// A weight for the lexical signal itself is refused (its scale is unbounded); the lexical
+    /// weight must be within 0...1.
     @Test func badLexicalSettingsAreRefused() async throws {
         for change: (inout GantryConfiguration) -> Void in [{ $0.weights[.lexical] = 0.1 }, { $0.lexicalWeight = 1.5 }, { $0.lexicalWeight = .nan }] {
             var configuration = GantryConfiguration(storePath: nil)

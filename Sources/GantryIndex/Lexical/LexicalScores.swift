@@ -54,8 +54,9 @@ public struct LexicalScores: Sendable {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, index.liveCount > 0 else { return [] }
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
-        // every match scores above 0: the selection screens the zeros out.
-        let best = SIMDKernels.topK(filter.map(masked) ?? slotScores, k: min(k, index.liveCount), atLeast: .leastNonzeroMagnitude)
+        // every match scores far above the least normal float: the selection screens the zeros out
+        // (a subnormal floor would read as 0 where denormals are flushed).
+        let best = SIMDKernels.topK(filter.map(masked) ?? slotScores, k: min(k, index.liveCount), atLeast: .leastNormalMagnitude)
         return best.map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
     }
 
