@@ -15,8 +15,14 @@ extension PostgresStore {
     /// `eventColumns`, and `query_terms` when `terms`.
     static func eventColumns(terms: Bool) -> String { eventColumns + (terms ? ", query_terms" : "") }
 
+    /// The types of `eventColumns(terms:)`, in order.
+    static func eventColumnTypes(terms: Bool) -> [String] {
+        ["text", "float8", "text", "text", "text", "text", "bytea", "text", "text", "text", "text", "float8", "text", "text"]
+            + (terms ? ["bytea"] : [])
+    }
+
     /// The values bound per event row: its id (or position) and its columns.
-    static func bindsPerEvent(terms: Bool) -> Int { terms ? 16 : 15 }
+    static func bindsPerEvent(terms: Bool) -> Int { 1 + eventColumnTypes(terms: terms).count }
 
     /// The row of `event`.
     static func row(_ event: GantryEvent) -> ImportRow {
@@ -75,8 +81,7 @@ extension PostgresStore {
             WITH seq AS (UPDATE gantry_meta SET value = value + \(count) WHERE key = 'event_seq' RETURNING value - \(count) AS base),
             added AS (
                 INSERT INTO event (id, \(columns))
-                SELECT seq.base + v.ord, v.kind, v.at, v.user_name, v.team, v.session, v.query, v.query_vector, v.tool, v.correct_tool,
-                       v.feedback_type, v.outcome, v.latency_ms, v.intent, v.model\(terms ? ", v.query_terms" : "")
+                SELECT seq.base + v.ord, \(columns.components(separatedBy: ", ").map { "v." + $0 }.joined(separator: ", "))
                 FROM seq, (VALUES \(values.joined(separator: ", "))) AS v (ord, \(columns))
                 RETURNING id)\(noted)
             SELECT max(id), count(*)::bigint, pg_notify(\(PostgresSchema.channel), '') FROM added
@@ -97,9 +102,7 @@ extension PostgresStore {
         if terms {
             do { try binds.append(row.queryTerms.map(StoredTerms.data)) } catch { throw .store("query terms do not encode: \(error)") }
         }
-        let types = ["text", "float8", "text", "text", "text", "text", "bytea", "text", "text", "text", "text", "float8", "text", "text"]
-            + (terms ? ["bytea"] : [])
-        return types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ")
+        return eventColumnTypes(terms: terms).enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ")
     }
 
     /// The events with ids above `id`, oldest first, at most `limit`, and the rows that are not
@@ -235,8 +238,8 @@ extension GantryEvent {
         if case .feedback(let event) = self { event.queryVector } else { nil }
     }
 
-    /// The query terms of a feedback event kept without its text; nil otherwise.
+    /// The query terms of a feedback event (kept only without its text); nil for an execution.
     var queryTerms: [UInt64]? {
-        if case .feedback(let event) = self, event.query == nil { event.queryTerms } else { nil }
+        if case .feedback(let event) = self { event.queryTerms } else { nil }
     }
 }

@@ -4,8 +4,9 @@ import GantryKernels
 /// higher score first, ties broken by the lower index, NaN never kept.
 ///
 /// Scores are screened 16 at a time against the floor while the selection fills, then against
-/// the worst kept score (one vector compare per block), so offering n scores costs O(n) plus O(log k) per pair that enters. A
-/// non-copyable value with one allocation, freed when it goes out of scope.
+/// the worst kept score (one vector compare per block), so offering n scores costs O(n) plus
+/// O(log k) per pair that enters. A non-copyable value with one allocation, freed when it goes
+/// out of scope.
 public struct TopKSelection: ~Copyable {
     /// The number of pairs kept at most.
     public let k: Int

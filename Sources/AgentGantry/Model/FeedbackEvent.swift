@@ -40,14 +40,15 @@ public struct FeedbackEvent: Sendable, Equatable {
     /// Whether the pick was wrong or confirmed.
     public var type: FeedbackType
 
-    /// An event as `EventLog.decode` or a store produces it (id 0 until stored).
+    /// An event as `EventLog.decode` or a store produces it (id 0 until stored). `queryTerms` are
+    /// kept only without `query` (the text gives them).
     public init(id: Int64, at: Date, user: String?, team: String?, session: String?, query: String?, queryVector: [Float],
                 selectedTool: String?, correctTool: String, type: FeedbackType, model: String? = nil, queryTerms: [UInt64]? = nil) {
         self.id = id
         self.at = at
         (self.user, self.team, self.session) = (user, team, session)
         self.query = query
-        self.queryTerms = queryTerms
+        self.queryTerms = query == nil ? queryTerms : nil
         self.queryVector = queryVector
         self.model = model
         self.selectedTool = selectedTool

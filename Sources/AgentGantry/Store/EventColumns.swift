@@ -72,7 +72,7 @@ import Foundation
             }
             return .feedback(FeedbackEvent(id: id, at: date, user: user, team: team, session: session, query: query,
                                            queryVector: queryVector, selectedTool: tool, correctTool: correctTool,
-                                           type: type, model: model, queryTerms: query == nil ? queryTerms : nil))
+                                           type: type, model: model, queryTerms: queryTerms))
         case Kind.execution:
             guard let tool else { throw DamagedRow(column: "tool") }
             guard let outcome = outcome.flatMap(ExecutionOutcome.init(rawValue:)) else { throw DamagedRow(column: "outcome") }

@@ -76,12 +76,11 @@ public enum EventLog {
                 if let query = e.query {
                     do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
                 }
-                var terms: [UInt64]?
-                if let strings = e.queryTerms {
+                let terms = try e.queryTerms.map { (strings) throws(GantryError) in
                     guard let hashes = StoredTerms.hashes(hexadecimal: strings) else {
                         throw fail("query_terms must be at most \(StoredTerms.maxCount) strings of 16 lowercase hexadecimal digits")
                     }
-                    terms = e.query == nil ? hashes : nil  // the text gives them
+                    return hashes
                 }
                 events.append(.feedback(FeedbackEvent(id: 0, at: at, user: user, team: team, session: session, query: e.query.map(Redaction.redact),
                                               queryVector: vector, selectedTool: tool, correctTool: correct, type: type,

@@ -18,8 +18,8 @@ import Foundation
     /// the event is read without them).
     public static func hashes(_ data: Data?) -> [UInt64]? {
         guard let data, data.count % 8 == 0, data.count / 8 <= maxCount else { return nil }
-        return stride(from: 0, to: data.count, by: 8).map { offset in
-            data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        return data.withUnsafeBytes { bytes in
+            (0..<bytes.count / 8).map { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
         }
     }
 

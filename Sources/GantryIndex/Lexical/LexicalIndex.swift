@@ -317,9 +317,8 @@ public struct LexicalIndex: Sendable {
     /// The BM25F scores of every document, in the order of `ids`, for each query given by the
     /// hashes of its distinct terms (`ToolTokenizer.termHashes`, as feedback keeps them when its
     /// text is not kept): `scores(_:)` of the text they came from, to float rounding (the terms
-    /// add in another order). A hash no indexed term
-    /// has matches nothing; two terms of one hash (odds about 2⁻⁶⁴ per pair) would count as the
-    /// first indexed.
+    /// add in another order). A hash no indexed term has matches nothing; two terms of one hash
+    /// (odds about 2⁻⁶⁴ per pair) would count as the first indexed.
     public func scores(termHashes queries: [[UInt64]]) -> [[Float]] {
         var termOfHash = [UInt64: Int32](minimumCapacity: termIDs.count)
         for (term, termID) in termIDs {

@@ -18,7 +18,7 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
     init(_ event: FeedbackEvent) {
         columns = EventColumns(event)
         queryVector = StoredVector.data(event.queryVector)
-        queryTerms = event.query == nil ? event.queryTerms : nil
+        queryTerms = event.queryTerms
     }
 
     init(_ event: ExecutionEvent) {
