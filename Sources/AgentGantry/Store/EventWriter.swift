@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// Appends events to the store with **group commit**: calls made while a commit is under way
 /// wait together and go into the next transaction (at most `batchLimit` events each), so that
@@ -6,7 +6,10 @@ import Synchronization
 /// and batches grow only as far as the store is slower than the callers. Each call returns once
 /// its event is durable, with its id (its place in the log); when a commit fails, every call in
 /// it gets the error and none of its events is stored.
-final class EventWriter: Sendable {
+///
+/// Its state is guarded by an `NSLock`, not a `Synchronization.Mutex`: the mutex parks on a
+/// futex the thread sanitizer cannot see, which reported concurrent appends as races.
+final class EventWriter: @unchecked Sendable {
     private typealias Waiter = CheckedContinuation<Result<Int64, GantryError>, Never>
 
     private struct Queue {
@@ -20,10 +23,13 @@ final class EventWriter: Sendable {
     static let batchLimit = 1024
 
     private let store: any GantryStore
-    private let queue = Mutex(Queue())
+    private let lock = NSLock()
+    /// Guarded by `lock`.
+    private var queue = Queue()
+    /// Guarded by `lock`.
+    private var committed = (commits: 0, events: 0)
     /// Awaited before each commit, with the number of events going into it (tests hold commits with it).
     private let beforeCommit: (@Sendable (Int) async -> Void)?
-    private let committed = Mutex((commits: 0, events: 0))
 
     init(store: any GantryStore, beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
         self.store = store
@@ -32,15 +38,15 @@ final class EventWriter: Sendable {
 
     /// Transactions committed so far, and the events they held (`events / commits` is the
     /// mean group size).
-    var commits: (commits: Int, events: Int) { committed.withLock { $0 } }
+    var commits: (commits: Int, events: Int) { lock.withLock { committed } }
 
     /// Events waiting for a commit.
-    var queued: Int { queue.withLock { $0.events.count } }
+    var queued: Int { lock.withLock { queue.events.count } }
 
     /// Appends `event` (its id is assigned by the store); returns the id once the event is durable.
     func append(_ event: GantryEvent) async throws(GantryError) -> Int64 {
         let result: Result<Int64, GantryError> = await withCheckedContinuation { (waiter: Waiter) in
-            let startsLoop = queue.withLock { queue in
+            let startsLoop = lock.withLock {
                 queue.events.append(event)
                 queue.waiters.append(waiter)
                 defer { queue.committing = true }
@@ -54,7 +60,7 @@ final class EventWriter: Sendable {
     /// Commits what is queued, a batch at a time, until the queue is empty.
     private func commitQueued() async {
         while true {
-            let batch: (events: [GantryEvent], waiters: [Waiter])? = queue.withLock { queue in
+            let batch: (events: [GantryEvent], waiters: [Waiter])? = lock.withLock {
                 guard !queue.events.isEmpty else {
                     queue.committing = false
                     return nil
@@ -70,7 +76,7 @@ final class EventWriter: Sendable {
             await beforeCommit?(batch.events.count)
             do {
                 let ids = try await store.appendEvents(batch.events)
-                committed.withLock { $0 = ($0.commits + 1, $0.events + ids.count) }
+                lock.withLock { committed = (committed.commits + 1, committed.events + ids.count) }
                 for (waiter, id) in zip(batch.waiters, ids) { waiter.resume(returning: .success(id)) }
             } catch {
                 for waiter in batch.waiters { waiter.resume(returning: .failure(error)) }
