@@ -38,6 +38,9 @@ public actor AgentGantry {
     var adapterLexicalWeight: Float?
     /// The tools' adapted vectors.
     var index: ToolIndex
+    /// The slots of `catalog`'s lexical index and of `index` linked, when hybrid retrieval was
+    /// last published (rebuilt at a publication where either changed).
+    var slotLinks: SlotLinks?
     /// Where the HNSW graph of `index` is kept between opens (stores opened from a file).
     let indexCache: ToolIndexCache?
     /// How the last full index of `adaptedIndex(by:)` came about, and its write to `indexCache`.
@@ -121,7 +124,7 @@ public actor AgentGantry {
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
         writer = EventWriter(store: store)
         published = SnapshotCell(RoutingSnapshot(catalog: ToolCatalog(), index: index, adapter: nil, adapterVersion: nil,
-                                                 lexicalWeight: 0, state: state))
+                                                 lexicalWeight: 0, links: nil, state: state))
         if let days = configuration.retentionDays {
             let cutoff = configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)
             if store.isReadOnly {
@@ -273,7 +276,8 @@ public actor AgentGantry {
         } ?? frozen
         let intent = snapshot.state.intent(of: frozen)
         let ranker = Ranker(configuration: configuration, catalog: snapshot.catalog, state: snapshot.state, index: snapshot.index,
-                            lexicalWeight: snapshot.lexicalWeight, probes: local.probes, blockedTools: snapshot.blockedTools)
+                            lexicalWeight: snapshot.lexicalWeight, links: snapshot.links, probes: local.probes,
+                            blockedTools: snapshot.blockedTools)
         let matches = try ranker.rank(text: text, query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
         return local.handOut(matches, session: context.session, intent: intent?.name, state: snapshot.state)
     }
@@ -283,8 +287,9 @@ public actor AgentGantry {
     func publish() {
         catalog.prepareForSearch()
         index.prepareForSearch()
+        if lexicalWeight > 0, slotLinks?.link(catalog, index) != true { slotLinks = SlotLinks(catalog: catalog, index: index) }
         published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion,
-                                          lexicalWeight: lexicalWeight, state: state))
+                                          lexicalWeight: lexicalWeight, links: lexicalWeight > 0 ? slotLinks : nil, state: state))
         buildMemoryGraphs()
     }
 

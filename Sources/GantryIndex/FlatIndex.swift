@@ -87,6 +87,13 @@ public struct FlatIndex: VectorIndex {
     /// negative `k`, `.dimensionMismatch` or `.nonFiniteVector` for a bad query, `.zeroVector` for a
     /// zero query under cosine.
     public func search(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
+        let ids = idMap.ids
+        return try searchSlots(query, k: k, filter: filter).map { SearchResult(id: ids[$0.index], score: $0.score) }
+    }
+
+    /// `search(_:k:filter:)` answering with slots (rows, `id(atSlot:)`) instead of ids: for
+    /// linking hits to another index by position (see `slot(of:)`), without hashing ids.
+    public func searchSlots(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
         try checkK(k)
         // Inner product: score the caller's buffer in place once it is validated; cosine:
         // a normalized copy.
@@ -94,15 +101,14 @@ public struct FlatIndex: VectorIndex {
             ? try VectorCheck.prepare(query, dimension: dimension, metric: metric, row: 0)
             : nil
         if normalized == nil { try VectorCheck.validate(query, dimension: dimension) }
-        let ids = idMap.ids
         if case .excluding(let excluded) = filter {
             // The unfiltered pass, keeping enough hits that k remain once the excluded are dropped.
             var selection = TopKSelection(k: k + excluded.count)
             withQuery(query, normalized) { q in
                 vectors.withUnsafeBufferPointer { selection.offerInnerProducts(rows: $0, query: q) }
             }
-            let hits = selection.finish { SearchResult(id: ids[$0], score: $1) }
-            return Array(hits.lazy.filter { !excluded.contains($0.id) }.prefix(k))
+            let ids = idMap.ids
+            return Array(selection.finish().lazy.filter { !excluded.contains(ids[$0.index]) }.prefix(k))
         }
         var selection = TopKSelection(k: k)
         if let filter {
@@ -118,12 +124,28 @@ public struct FlatIndex: VectorIndex {
                 }
             }
             scores.withUnsafeBufferPointer { selection.offer(scores: $0) }
-            return selection.finish { SearchResult(id: ids[Int(allowed[$0])], score: $1) }
+            return selection.finish { ScoredIndex(index: Int(allowed[$0]), score: $1) }
         }
         withQuery(query, normalized) { q in
             vectors.withUnsafeBufferPointer { selection.offerInnerProducts(rows: $0, query: q) }
         }
-        return selection.finish { SearchResult(id: ids[$0], score: $1) }
+        return selection.finish()
+    }
+
+    // MARK: slots
+
+    /// The slot (row) of `id`, nil when it is not indexed. A slot is a position in this value of
+    /// the index, valid until its next change (a removal shifts the rows after it): two indexes
+    /// of the same ids can be linked slot to slot once, then meet by position.
+    public func slot(of id: VectorID) -> Int? { idMap.slot(of: id).map(Int.init) }
+
+    /// The id at every slot: `ids` (a flat index keeps no tombstones).
+    public var slotIDs: [VectorID] { idMap.ids }
+
+    /// `body` of every slot's stored vector, read in place: `dimension` floats per slot, in slot
+    /// order. The buffer is valid only inside `body`.
+    public func withSlotVectors<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try vectors.withUnsafeBufferPointer(body)
     }
 
     /// Calls `body` with the normalized copy if there is one, else the caller's buffer.

@@ -34,6 +34,18 @@ public protocol VectorIndex: Sendable {
     /// The `k` most similar vectors for each row of `queries`.
     func search(queries: Matrix, k: Int, filter: SearchFilter?) throws(IndexError) -> [[SearchResult]]
 
+    /// `search(_:k:filter:)` answering with slots instead of ids. A slot is a vector's position
+    /// in this value of the index, valid until its next change: callers that link two indexes of
+    /// the same ids by position (once, with `slot(of:)`) read hits without hashing ids.
+    func searchSlots(_ query: some ContiguousFloats, k: Int, filter: SearchFilter?) throws(IndexError) -> [ScoredIndex]
+    /// The slot of `id`, nil when it is not indexed.
+    func slot(of id: VectorID) -> Int?
+    /// The id at every slot, in slot order (a removed vector's slot may keep its stale id: read
+    /// it only at slots `slot(of:)` and `searchSlots` give).
+    var slotIDs: [VectorID] { get }
+    /// `body` of every slot's stored vector, read in place: `dimension` floats per slot, in slot order.
+    func withSlotVectors<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R
+
     /// Writes the index to one file, atomically.
     func save(to path: String) throws(IndexError)
 }

@@ -53,6 +53,20 @@ public enum SIMDKernels {
         gk_axpy(alpha, x.baseAddress, y.baseAddress, x.count)
     }
 
+    /// `Σ x`, `Σ x²` (in float lanes, totalled in Double) and the largest value of each run of
+    /// `block` values (the last run may be shorter), in one pass: `block` a positive multiple of 16.
+    public static func summary(_ x: UnsafeBufferPointer<Float>, block: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
+        precondition(block > 0 && block % 16 == 0, "summary blocks of \(block) values: a positive multiple of 16")
+        var sums = (0.0, 0.0)
+        let maxima = [Float](unsafeUninitializedCapacity: (x.count + block - 1) / block) { maxima, written in
+            withUnsafeMutableBytes(of: &sums) { sums in
+                gk_summary(x.baseAddress, x.count, block, sums.baseAddress!.assumingMemoryBound(to: Double.self), maxima.baseAddress)
+            }
+            written = maxima.count
+        }
+        return (sums.0, sums.1, maxima)
+    }
+
     /// One AdamW step (Loshchilov & Hutter) over `x` with gradient `g`; the moments `m`, `v`
     /// are updated in place; `corrections` are the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
     public static func adamW(_ x: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,

@@ -121,6 +121,52 @@ struct HybridRetrievalTests {
         #expect(try await lexical("ledger", "sync_kx9_cluster", in: gantry) ?? 0 > 0)
     }
 
+    /// Every match carries its own scores while the indexes' slots move under it: removals
+    /// shift a flat index's rows and leave tombstones in a graph and in the lexical index, and
+    /// re-registrations move tools to new slots; after each change each match's BM25F score
+    /// equals a lexical index built afresh from the tools left, and its cosine the exact one (the
+    /// first stage meets the two indexes by slot: `SlotLinks`).
+    @Test(arguments: [false, true])
+    func scoresStayEachToolsOwnAsSlotsMove(hnsw: Bool) async throws {
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.lexicalWeight = 0.5
+        configuration.flatIndexLimit = hnsw ? 0 : 10_000
+        let gantry = try await AgentGantry(configuration: configuration, embedder: OpaqueEmbedder())
+        var tools = Self.tools
+        try await gantry.register(tools)
+        #expect(await gantry.published.current.index.isHNSW == hnsw)
+        let embedder = OpaqueEmbedder()
+        func expectOwnScores(_ round: String) async throws {
+            var reference = try LexicalIndex(fields: [LexicalField(name: "text")])
+            for tool in tools { try reference.add([tool.lexicalText], id: .name(tool.name)) }
+            for word in Self.words {
+                let query = "\(word) requests please", bm25 = Dictionary(uniqueKeysWithValues: zip(reference.ids, reference.scores(query)))
+                var q = Array(try embedder.embed([query]).row(0))
+                try SIMDKernels.normalize(&q)
+                let matches = try await gantry.retrieveTools(query, limit: 10)
+                #expect(matches.contains { $0.breakdown[.lexical] > 0 }, "\(round) \(query): no lexical match")
+                for match in matches {
+                    var t = Array(try embedder.embed([match.tool.embeddingText]).row(0))
+                    try SIMDKernels.normalize(&t)
+                    let want = Double(bm25[.name(match.tool.name)] ?? -1)
+                    #expect(abs(match.breakdown[.lexical] - want) <= 1e-4 * max(1, want), "\(round) \(query): \(match.tool.name) BM25F")
+                    #expect(abs(match.breakdown[.semantic] - Double(try SIMDKernels.dot(q, t))) < 1e-5, "\(round) \(query): \(match.tool.name) cosine")
+                }
+            }
+        }
+        try await expectOwnScores("registered")
+        for i in stride(from: 0, to: tools.count, by: 3).reversed() {
+            try await gantry.remove(tools[i].name)
+            tools.remove(at: i)
+        }
+        try await expectOwnScores("after removals")
+        for i in stride(from: 0, to: tools.count, by: 4) {
+            tools[i].description += " Also \(Self.words[(i * 7) % Self.words.count]) audits."  // new text: new slots on both sides
+        }
+        try await gantry.register(tools)
+        try await expectOwnScores("after re-registrations")
+    }
+
     /// The weight `train()` learned is read from the report stored with the adapter version (so
     /// every process serving the adapter serves it, and earlier builds read the store as before);
     /// the configuration's weight wins over it, and a report without a valid one serves the prior.

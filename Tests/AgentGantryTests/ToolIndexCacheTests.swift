@@ -47,7 +47,7 @@ struct ToolIndexCacheTests {
             let vector = try #require(index.vector(of: tool.name))
             let expected = try #require(built.vector(of: tool.name))
             #expect(zip(vector, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(tool.name)'s vector")
-            #expect(try index.search(vector, k: 1, filter: nil).first?.id == .name(tool.name))
+            #expect(try index.nearest(to: vector) == .name(tool.name))
         }
         for name in removed { #expect(index.vector(of: name) == nil) }
         #expect(!(try await gantry.retrieveTools(live[0].embeddingText, limit: 10)).contains { removed.contains($0.tool.name) })

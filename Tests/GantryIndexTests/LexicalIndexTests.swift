@@ -122,6 +122,32 @@ struct LexicalIndexTests {
         #expect(!prepared.isPreparedForSearch, "a change leaves the prepared weights stale: they are dropped")
     }
 
+    /// The top k of thousands of documents (where the block maxima give the selection a floor)
+    /// equals sorting every score, ties to the earlier added — with most documents sharing one of
+    /// a few texts, so that ties sit at the floor; slots answer as ids do.
+    @Test func theTopOfALargeCatalogueIsExact() throws {
+        var rng = SplitMix64(seed: 5)
+        var index = try LexicalIndex(fields: [LexicalField(name: "text")])
+        let texts = (0..<40).map { _ in Self.document(&rng).joined(separator: " ") }
+        for i in 0..<3_000 { try index.add([texts[Int(rng.next() % 40)]], id: numbers(i)) }
+        let queries = (0..<10).map { _ in Self.document(&rng)[1] } + ["user", "send invoice", "nothing"]
+        for prepared in [false, true] {
+            if prepared { index.prepareForSearch() }
+            for query in queries {
+                let scoring = index.scoring(query), all = index.scores(query)  // no removals: slot order
+                let order = all.indices.filter { all[$0] > 0 }.sorted { all[$0] != all[$1] ? all[$0] > all[$1] : $0 < $1 }
+                for k in [1, 5, 20, 47] {
+                    let top = try scoring.top(k)
+                    #expect(top.map(\.id) == order.prefix(k).map { index.ids[$0] } && top.map(\.score) == order.prefix(k).map { all[$0] },
+                            "\(query), k \(k)")
+                    let slots = try scoring.topSlots(k)
+                    #expect(slots.map { index.slotIDs[$0.index] } == top.map(\.id) && slots.map(\.score) == top.map(\.score))
+                    #expect(slots.allSatisfy { scoring.score(atSlot: $0.index) == $0.score && index.slot(of: index.slotIDs[$0.index]) == $0.index })
+                }
+            }
+        }
+    }
+
     /// A query kept as its terms' hashes (feedback whose text is not kept) scores exactly as its
     /// text, on both search paths and after removals; hashes no term has match nothing.
     @Test func termHashesScoreAsTheirText() throws {

@@ -36,6 +36,25 @@ struct SIMDKernelTests {
         }
     }
 
+    /// The one-pass summary (sums, squares, block maxima) equals its definition for every length
+    /// and block, negative values and partial last blocks included.
+    @Test func summaryMatchesItsDefinition() {
+        var data = TestData(seed: 21)
+        forEachLevel { level in
+            for count in edgeSizes + [127, 128, 1000, 10_007] {
+                for block in [16, 64, 128] {
+                    let x = data.vector(count)
+                    let summary = x.withUnsafeBufferPointer { SIMDKernels.summary($0, block: block) }
+                    let sum = x.reduce(0.0) { $0 + Double($1) }, squares = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+                    #expect(abs(summary.sum - sum) <= 1e-5 * max(1, Double(count)) && abs(summary.squares - squares) <= 1e-5 * max(1, squares),
+                            "\(level) n=\(count) block \(block)")
+                    let maxima = stride(from: 0, to: count, by: block).map { x[$0 ..< min($0 + block, count)].max()! }
+                    #expect(summary.blockMaxima == maxima, "\(level) n=\(count) block \(block)")
+                }
+            }
+        }
+    }
+
     @Test func slicesAndMismatchedLengths() throws {
         let a: [Float] = [1, 2, 3, 4, 5]
         #expect(try SIMDKernels.dot(a[1..<3], a[3..<5]) == 2 * 4 + 3 * 5)

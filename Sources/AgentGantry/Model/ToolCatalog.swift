@@ -16,8 +16,9 @@ struct ToolCatalog: Sendable {
     private(set) var count = 0
     /// Every tool's `lexicalText`, by name, scored with BM25 (k1 1.2, b 0.75).
     private(set) var lexical = try! LexicalIndex(fields: [LexicalField(name: "text")])  // valid constants
-    /// Counts the changes made to this value (an index built from it is current while this holds).
-    private(set) var revision = 0
+    /// A stamp no other catalogue value or change shares (`Revision`): an index built from it,
+    /// and slots read from its lexical index, are current while this holds.
+    private(set) var revision = Revision.next()
 
     var isEmpty: Bool { count == 0 }
     var names: some Sequence<String> { entries.keys }
@@ -35,7 +36,7 @@ struct ToolCatalog: Sendable {
     }
 
     mutating func upsert(_ tool: Tool, vector: [Float]) {
-        revision += 1
+        revision = Revision.next()
         if entries[tool.name] == nil { count += 1 }
         let text = tool.lexicalText, replaced = entries[tool.name]
         entries[tool.name] = Entry(tool: tool, vector: vector)
@@ -55,7 +56,7 @@ struct ToolCatalog: Sendable {
     }
 
     mutating func remove(_ name: String) {
-        revision += 1
+        revision = Revision.next()
         if entries[name] != nil {
             count -= 1
             try? lexical.remove(.name(name))

@@ -40,6 +40,9 @@ struct Ranker {
     let index: ToolIndex
     /// The lexical share of the first stage (0: dense only).
     let lexicalWeight: Float
+    /// The slots of the catalogue's lexical index and of `index` linked (built here when absent
+    /// or stale: a snapshot published with hybrid retrieval carries them).
+    let links: SlotLinks?
     /// The probes this process has handed out (a `half_open` tool whose probes are out is blocked).
     let probes: ProbeBudget
     /// The snapshot's deprecated tools and open breakers.
@@ -56,7 +59,7 @@ struct Ranker {
         guard !candidates.isEmpty else { return [] }
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
         let pinned = try state.memory.correction(of: frozen, team: context.team).flatMap { admits(.name($0)) ? $0 : nil }
-        candidates += memoryCandidates(stage, memory: memory, pinned: pinned, excluding: Set(candidates.map(\.name)), admits: admits)
+        candidates += memoryCandidates(stage, memory: memory, pinned: pinned, excluding: candidates, admits: admits)
 
         let input = RankingInput(context: context, state: state, catalog: catalog,
                                  configuration: configuration, memory: memory, intent: intent)
@@ -87,23 +90,33 @@ struct Ranker {
     }
 
     /// The union of the dense and lexical indexes' best admitted tools, each scored on both
-    /// sides; the best `pool` by fused score.
+    /// sides; the best `pool` by fused score. The two indexes' hits meet by slot (`SlotLinks`).
     private func firstStage(_ stage: FirstStage, limit: Int, admits: Admission) throws(GantryError) -> [Candidate] {
         let pool = max(20, limit * configuration.candidateMultiplier)
-        var candidates = [Candidate](), pooled = Set<String>(minimumCapacity: 2 * pool)
-        candidates.reserveCapacity(2 * pool)
-        for hit in try index.search(stage.query, k: pool, filter: admits.filter) {
-            guard case .name(let name) = hit.id else { continue }
-            pooled.insert(name)
-            candidates.append(stage.candidate(name, cosine: hit.score, bm25: stage.lexical?.score(of: hit.id) ?? 0))
-        }
-        if let lexical = stage.lexical {
-            let hits: [SearchResult]
-            do { hits = try lexical.top(pool, filter: admits.filter) } catch { throw .index(error) }
+        let hits = try index.searchSlots(stage.query, k: pool, filter: admits.filter)
+        let lexicalHits: [ScoredIndex]
+        do { lexicalHits = try stage.lexical?.topSlots(pool, filter: admits.filter) ?? [] } catch { throw .index(error) }
+        let links = stage.lexical == nil ? nil : links.flatMap { $0.link(catalog, index) ? $0 : nil } ?? SlotLinks(catalog: catalog, index: index)
+        let lexicalIDs = catalog.lexical.slotIDs
+        var candidates = index.withSlots { ids, vectors in
+            var candidates = [Candidate](), pooled = Set<Int>(minimumCapacity: hits.count)  // dense slots
+            candidates.reserveCapacity(hits.count + lexicalHits.count)
             for hit in hits {
-                guard case .name(let name) = hit.id, pooled.insert(name).inserted, let cosine = stage.cosine(with: name, in: index) else { continue }
-                candidates.append(stage.candidate(name, cosine: cosine, bm25: hit.score))
+                guard case .name(let name) = ids[hit.index] else { continue }
+                pooled.insert(hit.index)
+                let bm25 = stage.lexical.flatMap { lexical in links?.lexicalSlot(ofDense: hit.index).map { lexical.score(atSlot: $0) } }
+                candidates.append(stage.candidate(name, cosine: hit.score, bm25: bm25 ?? 0))
             }
+            let dimension = stage.query.count
+            stage.query.withUnsafeBufferPointer { query in
+                for hit in lexicalHits {
+                    guard let slot = links?.denseSlot(ofLexical: hit.index), !pooled.contains(slot),
+                          case .name(let name) = lexicalIDs[hit.index] else { continue }
+                    let cosine = SIMDKernels.dot(query, UnsafeBufferPointer(rebasing: vectors[slot * dimension ..< (slot + 1) * dimension]))
+                    candidates.append(stage.candidate(name, cosine: cosine, bm25: hit.score))
+                }
+            }
+            return candidates
         }
         guard candidates.count > pool else { return candidates }
         candidates.sort { $0.retrieval != $1.retrieval ? $0.retrieval > $1.retrieval : $0.name < $1.name }
@@ -113,9 +126,12 @@ struct Ranker {
     /// A tool the feedback memory vouches for, or the one a correction of this very query names
     /// (`pinned`), competes even when the first stage did not return it: a correction must be
     /// able to lift the correct tool from below the candidate pool.
-    private func memoryCandidates(_ stage: FirstStage, memory: [String: Double], pinned: String?, excluding pooled: Set<String>,
+    private func memoryCandidates(_ stage: FirstStage, memory: [String: Double], pinned: String?, excluding pooled: [Candidate],
                                   admits: Admission) -> [Candidate] {
-        Set(memory.filter { $0.value > 0 }.keys).union(pinned.map { [$0] } ?? []).sorted().compactMap { name in
+        let vouched = Set(memory.filter { $0.value > 0 }.keys).union(pinned.map { [$0] } ?? [])
+        guard !vouched.isEmpty else { return [] }
+        let pooled = Set(pooled.map(\.name))
+        return vouched.sorted().compactMap { name in
             guard !pooled.contains(name), admits(.name(name)), let cosine = stage.cosine(with: name, in: index) else { return nil }
             return stage.candidate(name, cosine: cosine, bm25: stage.lexical?.score(of: .name(name)) ?? 0)
         }

@@ -26,6 +26,9 @@ struct ToolIndex: Sendable {
     let dimension: Int
     /// The moments of the indexed vectors: a query's score statistics over all of them.
     private(set) var moments: DenseMoments
+    /// A stamp no other index value or change shares (`Revision`): slots read from this index
+    /// stay valid while it holds (`SlotLinks`).
+    private(set) var revision = Revision.next()
 
     init(dimension: Int, hnsw: Bool) throws(GantryError) {
         self.dimension = dimension
@@ -197,6 +200,7 @@ struct ToolIndex: Sendable {
         case .hnsw(let hnsw): index = hnsw
         }
         storage = .flat(FlatIndex.placeholder)
+        revision = Revision.next()
         defer {
             if let flat = index as? FlatIndex { storage = .flat(flat) } else { storage = .hnsw(index as! HNSWIndex) }
         }
@@ -211,15 +215,34 @@ struct ToolIndex: Sendable {
         } catch { throw .index(error) }
     }
 
-    /// The nearest `k` tools to the unit vector `query` that `filter` admits.
-    func search(_ query: [Float], k: Int, filter: SearchFilter?) throws(GantryError) -> [SearchResult] {
+    /// The slots of the nearest `k` tools to the unit vector `query` that `filter` admits (their
+    /// names and vectors: `withSlots`), to meet the lexical index's hits by position (`SlotLinks`).
+    func searchSlots(_ query: [Float], k: Int, filter: SearchFilter?) throws(GantryError) -> [ScoredIndex] {
         do {
             switch storage {
-            case .flat(let index): return try index.search(query, k: k, filter: filter)
-            case .hnsw(let index): return try index.search(query, k: k, filter: filter)
+            case .flat(let index): return try index.searchSlots(query, k: k, filter: filter)
+            case .hnsw(let index): return try index.searchSlots(query, k: k, filter: filter)
             }
         } catch {
             throw .index(error)
+        }
+    }
+
+    /// The slot of `name`, nil when it is not indexed: valid while `revision` holds.
+    func slot(of name: String) -> Int? {
+        switch storage {
+        case .flat(let index): index.slot(of: .name(name))
+        case .hnsw(let index): index.slot(of: .name(name))
+        }
+    }
+
+    /// `body` of the id at every slot and of every slot's vector (`dimension` floats each), read
+    /// in place: how many hits of `searchSlots` are read at once. Valid at the slots `slot(of:)`
+    /// and `searchSlots` give (a tombstone's slot keeps a stale id).
+    func withSlots<R>(_ body: (_ ids: [VectorID], _ vectors: UnsafeBufferPointer<Float>) -> R) -> R {
+        switch storage {
+        case .flat(let index): index.withSlotVectors { body(index.slotIDs, $0) }
+        case .hnsw(let index): index.withSlotVectors { body(index.slotIDs, $0) }
         }
     }
 

@@ -234,6 +234,14 @@ public struct HNSWIndex: VectorIndex {
         return searchPrepared(q, k: k, ef: ef, filter: filter)
     }
 
+    /// `search(_:k:filter:)` answering with slots (`id(atSlot:)`) instead of ids: for linking
+    /// hits to another index by position (see `slot(of:)`), without hashing ids.
+    public func searchSlots(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
+        guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
+        let q = try VectorCheck.prepare(query, dimension: dimension, metric: metric, row: 0)
+        return searchSlotsPrepared(q, k: k, ef: parameters.efSearch, filter: filter)
+    }
+
     /// `search(queries:k:ef:filter:threads:)` with `parameters.efSearch` as `ef`, on every core.
     public func search(queries: Matrix, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [[SearchResult]] {
         try search(queries: queries, k: k, ef: parameters.efSearch, filter: filter)
@@ -262,6 +270,10 @@ public struct HNSWIndex: VectorIndex {
     }
 
     private func searchPrepared(_ query: [Float], k: Int, ef: Int, filter: SearchFilter?) -> [SearchResult] {
+        searchSlotsPrepared(query, k: k, ef: ef, filter: filter).map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
+    }
+
+    private func searchSlotsPrepared(_ query: [Float], k: Int, ef: Int, filter: SearchFilter?) -> [ScoredIndex] {
         guard k > 0, count > 0 else { return [] }
         var allowedMask: [Bool]?
         let exactScanLimit = 2 * max(ef, k) * 2 * parameters.m
@@ -283,16 +295,34 @@ public struct HNSWIndex: VectorIndex {
         let hits = query.withUnsafeBufferPointer { q in
             storage.search(q.baseAddress!, k: k, ef: max(ef, k), allowed: allowedMask)
         }
-        return hits.map { SearchResult(id: idMap.ids[Int($0.slot)], score: $0.score) }
+        return hits.map { ScoredIndex(index: Int($0.slot), score: $0.score) }
     }
 
-    private func exactSearch(_ query: [Float], k: Int, slots: [Int32]) -> [SearchResult] {
+    private func exactSearch(_ query: [Float], k: Int, slots: [Int32]) -> [ScoredIndex] {
         let live = slots.filter { storage.deleted[Int($0)] == 0 }
         var scores = [Float](repeating: 0, count: live.count)
         query.withUnsafeBufferPointer { q in
             for (i, slot) in live.enumerated() { scores[i] = storage.score(q.baseAddress!, Int(slot)) }
         }
-        return SIMDKernels.topK(scores, k: k).map { SearchResult(id: idMap.ids[Int(live[$0.index])], score: $0.score) }
+        return SIMDKernels.topK(scores, k: k).map { ScoredIndex(index: Int(live[$0.index]), score: $0.score) }
+    }
+
+    // MARK: slots
+
+    /// The slot of `id`, nil when it is not indexed (or removed). A slot is a node's position in
+    /// this value of the graph, valid until its next change (`compact()` renumbers them): two
+    /// indexes of the same ids can be linked slot to slot once, then meet by position.
+    public func slot(of id: VectorID) -> Int? { idMap.slot(of: id).map(Int.init) }
+
+    /// The id at every slot, in slot order: tombstoned slots keep the id they had (a removed
+    /// id, possibly added again at another slot), so read it only at a slot `slot(of:)` or
+    /// `searchSlots` gave.
+    public var slotIDs: [VectorID] { idMap.ids }
+
+    /// `body` of every slot's stored vector, read in place: `dimension` floats per slot, in slot
+    /// order (a tombstone's too). The buffer is valid only inside `body`.
+    public func withSlotVectors<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.vectors, count: storage.count * dimension))
     }
 }
 

@@ -72,6 +72,17 @@ public struct LexicalIndex: Sendable {
     /// Whether `id` is indexed.
     public func contains(_ id: VectorID) -> Bool { idMap.slot(of: id) != nil }
 
+    /// The slot of `id`, nil when it is not indexed. A slot is a document's position in this
+    /// value of the index, valid until its next change (a compaction renumbers them): what
+    /// `LexicalScores.topSlots` answers with, and how another index of the same ids can be
+    /// linked to this one by position (`HNSWIndex.slot(of:)`).
+    public func slot(of id: VectorID) -> Int? { idMap.slot(of: id).map(Int.init) }
+
+    /// The id at every slot, in slot order: removed documents' slots keep the id they had (one
+    /// possibly added again at another slot), so read it only at a slot `slot(of:)` or
+    /// `LexicalScores.topSlots` gave.
+    public var slotIDs: [VectorID] { idMap.ids }
+
     /// The number of distinct terms indexed (those only removed documents held stay until the
     /// next compaction).
     public var termCount: Int { termIDs.count }

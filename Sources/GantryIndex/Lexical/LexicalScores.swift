@@ -8,6 +8,21 @@ public struct LexicalScores: Sendable {
     let index: LexicalIndex
     /// Per slot of `index`; 0 for documents without a query term and for tombstones.
     let slotScores: [Float]
+    /// Σ score and Σ score² over the slots (tombstones score 0: they add nothing).
+    private let sums: (sum: Double, squares: Double)
+    /// The highest score of each run of `blockSize` slots: the k-th highest of them is a floor
+    /// for the best k scores (k blocks each hold a score that high), which spares a top-k
+    /// selection offering every matching document of a common term.
+    private let blockMaxima: [Float]
+
+    /// Slots per entry of `blockMaxima`.
+    static let blockSize = 64
+
+    /// The scores `slotScores` of `index`, summarised in one pass (sums and block maxima).
+    init(index: LexicalIndex, slotScores: [Float]) {
+        (self.index, self.slotScores) = (index, slotScores)
+        (sums, blockMaxima) = Self.summary(of: slotScores)
+    }
 
     /// The score of `id`; nil when `id` is not indexed.
     public func score(of id: VectorID) -> Float? {
@@ -15,49 +30,46 @@ public struct LexicalScores: Sendable {
         return slotScores[Int(slot)]
     }
 
+    /// The score at `slot` (a slot `LexicalIndex.slot(of:)` or `topSlots` gave for the index
+    /// scored): a read, no lookup.
+    public func score(atSlot slot: Int) -> Float { slotScores[slot] }
+
     /// Mean and (population) standard deviation of the scores of every document held, those
     /// scoring 0 included: what `ScoreFusion.zScores` computes over the same scores. (0, 0) when
     /// no document matches.
     public var statistics: (mean: Float, deviation: Float) {
         let n = Double(index.liveCount)
-        let (sum, squares) = sums  // tombstones score 0: they add nothing
+        let (sum, squares) = sums
         guard n > 0, sum > 0 else { return (0, 0) }
         let mean = sum / n
         return (Float(mean), Float(max(0, squares / n - mean * mean).squareRoot()))
     }
 
-    /// Σ score and Σ score² over the slots, in 16 float lanes (scores are at most tens, and a
-    /// lane sums a sixteenth of them), totalled in Double.
-    private var sums: (sum: Double, squares: Double) {
-        slotScores.withUnsafeBufferPointer { scores in
-            var sum = SIMD16<Float>(), squares = SIMD16<Float>()
-            let whole = scores.count / 16 * 16
-            var i = 0
-            while i < whole {
-                let lanes = UnsafeRawPointer(scores.baseAddress! + i).loadUnaligned(as: SIMD16<Float>.self)
-                sum += lanes
-                squares += lanes * lanes
-                i += 16
-            }
-            var total = (sum: Double(sum.sum()), squares: Double(squares.sum()))
-            for j in whole..<scores.count {
-                total.sum += Double(scores[j])
-                total.squares += Double(scores[j]) * Double(scores[j])
-            }
-            return total
-        }
+    /// Σ score, Σ score² and the maximum of each block of `blockSize` slots, in one pass over
+    /// `scores` (`SIMDKernels.summary`).
+    private static func summary(of scores: [Float]) -> (sums: (sum: Double, squares: Double), maxima: [Float]) {
+        let summary = scores.withUnsafeBufferPointer { SIMDKernels.summary($0, block: blockSize) }
+        return ((summary.sum, summary.squares), summary.blockMaxima)
     }
 
     /// The `k` documents scoring highest, best first (ties: the earlier added); documents without
     /// any of the query's terms are not returned. With `filter`, only allowed documents count.
     public func top(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
+        try topSlots(k, filter: filter).map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
+    }
+
+    /// `top(_:filter:)` answering with slots (`LexicalIndex.id(atSlot:)`) instead of ids.
+    public func topSlots(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, index.liveCount > 0 else { return [] }
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
         // every match scores far above the least normal float: the selection screens the zeros out
-        // (a subnormal floor would read as 0 where denormals are flushed).
-        let best = SIMDKernels.topK(filter.map(masked) ?? slotScores, k: min(k, index.liveCount), atLeast: .leastNormalMagnitude)
-        return best.map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
+        // (a subnormal floor would read as 0 where denormals are flushed). Unfiltered, the k-th
+        // highest block maximum is a floor too (ties at it are still offered: the result is exact).
+        let k = min(k, index.liveCount)
+        var floor = Float.leastNormalMagnitude
+        if filter == nil, k <= blockMaxima.count, let kth = SIMDKernels.topK(blockMaxima, k: k).last { floor = max(floor, kth.score) }
+        return SIMDKernels.topK(filter.map(masked) ?? slotScores, k: k, atLeast: floor)
     }
 
     /// The scores with every slot `filter` leaves out set to NaN (never selected), touching only

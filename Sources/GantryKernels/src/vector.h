@@ -197,4 +197,32 @@ GK_INLINE void axpy_impl(float alpha, const float *x, float *y, size_t count) {
     for (; i < count; i++) y[i] += alpha * x[i];
 }
 
+// One pass over x: sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the
+// largest value of each run of `block` values (a multiple of 16; the last run may be shorter)
+// into maxima[0 ..< ceil(count / block)].
+GK_INLINE void summary_impl(const float *x, size_t count, size_t block, double *sums, float *maxima) {
+    v16f sum = 0, squares = 0;
+    double tail_sum = 0, tail_squares = 0;
+    size_t i = 0, b = 0;
+    while (i < count) {
+        size_t end = count - i < block ? count : i + block;
+        v16f highest = -__builtin_inff();
+        for (; i + 16 <= end; i += 16) {
+            v16f v = load16(x + i);
+            sum += v;
+            squares += v * v;
+            highest = __builtin_elementwise_max(highest, v);
+        }
+        float m = __builtin_reduce_max(highest);
+        for (; i < end; i++) {
+            tail_sum += x[i];
+            tail_squares += (double)x[i] * x[i];
+            m = x[i] > m ? x[i] : m;
+        }
+        maxima[b++] = m;
+    }
+    sums[0] = tail_sum + sum16(sum);
+    sums[1] = tail_squares + sum16(squares);
+}
+
 #endif
