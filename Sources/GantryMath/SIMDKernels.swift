@@ -53,18 +53,23 @@ public enum SIMDKernels {
         gk_axpy(alpha, x.baseAddress, y.baseAddress, x.count)
     }
 
+    /// Adds `weights[t]` × `rows[t]` (each `x.count` floats) to `x` for every row in one pass —
+    /// `x` is written once however many rows there are —, and returns, from the same pass,
     /// `Σ x`, `Σ x²` (in float lanes, totalled in Double) and the largest value of each run of
-    /// `block` values (the last run may be shorter), in one pass: `block` a positive multiple of 16.
-    public static func summary(_ x: UnsafeBufferPointer<Float>, block: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
-        precondition(block > 0 && block % 16 == 0, "summary blocks of \(block) values: a positive multiple of 16")
-        var sums = (0.0, 0.0)
+    /// `block` values of the result (the last run may be shorter): `block` a positive multiple
+    /// of 16. Without rows `x` is only read.
+    public static func addRows(_ rows: [UnsafePointer<Float>], weights: [Float], to x: UnsafeMutableBufferPointer<Float>,
+                               block: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
+        precondition(block > 0 && block % 16 == 0, "blocks of \(block) values: a positive multiple of 16")
+        precondition(rows.count == weights.count, "\(rows.count) rows and \(weights.count) weights")
+        var sums = [0.0, 0.0]
         let maxima = [Float](unsafeUninitializedCapacity: (x.count + block - 1) / block) { maxima, written in
-            withUnsafeMutableBytes(of: &sums) { sums in
-                gk_summary(x.baseAddress, x.count, block, sums.baseAddress!.assumingMemoryBound(to: Double.self), maxima.baseAddress)
+            rows.map(Optional.init).withUnsafeBufferPointer { rows in
+                gk_add_rows_summary(x.baseAddress, x.count, rows.baseAddress, weights, weights.count, block, &sums, maxima.baseAddress)
             }
             written = maxima.count
         }
-        return (sums.0, sums.1, maxima)
+        return (sums[0], sums[1], maxima)
     }
 
     /// One AdamW step (Loshchilov & Hutter) over `x` with gradient `g`; the moments `m`, `v`

@@ -36,20 +36,28 @@ struct SIMDKernelTests {
         }
     }
 
-    /// The one-pass summary (sums, squares, block maxima) equals its definition for every length
-    /// and block, negative values and partial last blocks included.
-    @Test func summaryMatchesItsDefinition() {
+    /// Adding rows with their summary (sums, squares, block maxima) in one pass equals its
+    /// definition for every length, block and number of rows (none: the values only read),
+    /// negative values and partial last blocks included.
+    @Test func addingRowsWithTheirSummaryMatchesItsDefinition() {
         var data = TestData(seed: 21)
         forEachLevel { level in
             for count in edgeSizes + [127, 128, 1000, 10_007] {
-                for block in [16, 64, 128] {
-                    let x = data.vector(count)
-                    let summary = x.withUnsafeBufferPointer { SIMDKernels.summary($0, block: block) }
-                    let sum = x.reduce(0.0) { $0 + Double($1) }, squares = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+                for (block, rowCount) in [(16, 0), (64, 1), (64, 3), (128, 0), (128, 2)] {
+                    let x = data.vector(count), rows = (0..<rowCount).map { _ in data.vector(count) }, weights = rows.map { _ in Float(data.vector(1)[0]) }
+                    var result = x
+                    let summary = rows.joined().map { $0 }.withUnsafeBufferPointer { flat in
+                        let pointers = (0..<rowCount).map { flat.baseAddress! + $0 * count }
+                        return result.withUnsafeMutableBufferPointer { SIMDKernels.addRows(pointers, weights: weights, to: $0, block: block) }
+                    }
+                    let expected = x.indices.map { i in zip(rows, weights).reduce(Double(x[i])) { $0 + Double($1.0[i]) * Double($1.1) } }
+                    let context = "\(level) n=\(count) block \(block), \(rowCount) rows"
+                    #expect(zip(result, expected).allSatisfy { abs(Double($0) - $1) <= 1e-5 * max(1, abs($1)) }, "\(context)")
+                    let sum = result.reduce(0.0) { $0 + Double($1) }, squares = result.reduce(0.0) { $0 + Double($1) * Double($1) }
                     #expect(abs(summary.sum - sum) <= 1e-5 * max(1, Double(count)) && abs(summary.squares - squares) <= 1e-5 * max(1, squares),
-                            "\(level) n=\(count) block \(block)")
-                    let maxima = stride(from: 0, to: count, by: block).map { x[$0 ..< min($0 + block, count)].max()! }
-                    #expect(summary.blockMaxima == maxima, "\(level) n=\(count) block \(block)")
+                            "\(context)")
+                    let maxima = stride(from: 0, to: count, by: block).map { result[$0 ..< min($0 + block, count)].max()! }
+                    #expect(summary.blockMaxima == maxima, "\(context)")
                 }
             }
         }

@@ -32,13 +32,16 @@ struct FirstStage {
 
     /// `name` scored: its cosine, its BM25F score, and the fused score on the cosine's scale.
     func candidate(_ name: String, cosine: Float, bm25: Float) -> Candidate {
-        var fused = Double(cosine)
-        if weight > 0 {
-            let zDense = ScoreFusion.zScore(cosine, mean: dense.mean, deviation: dense.deviation)
-            let zLexical = ScoreFusion.zScore(bm25, mean: lexicalStatistics.mean, deviation: lexicalStatistics.deviation)
-            fused = Double(dense.mean) + Double(dense.deviation) * Double((1 - weight) * zDense + weight * zLexical)
-        }
-        return Candidate(name: name, semantic: Double(cosine), lexical: Double(bm25), retrieval: Self.withinCosineRange(fused))
+        Candidate(name: name, semantic: Double(cosine), lexical: Double(bm25), retrieval: fused(cosine: cosine, bm25: bm25))
+    }
+
+    /// The fused score of a tool of this cosine and BM25F score, on the cosine's scale
+    /// (`withinCosineRange`): the cosine itself at weight 0.
+    func fused(cosine: Float, bm25: Float) -> Double {
+        guard weight > 0 else { return Self.withinCosineRange(Double(cosine)) }
+        let zDense = ScoreFusion.zScore(cosine, mean: dense.mean, deviation: dense.deviation)
+        let zLexical = ScoreFusion.zScore(bm25, mean: lexicalStatistics.mean, deviation: lexicalStatistics.deviation)
+        return Self.withinCosineRange(Double(dense.mean) + Double(dense.deviation) * Double((1 - weight) * zDense + weight * zLexical))
     }
 
     /// `x` itself within ±`knee`; past it, squashed into (−1, 1) keeping the order and the slope

@@ -90,37 +90,61 @@ struct Ranker {
     }
 
     /// The union of the dense and lexical indexes' best admitted tools, each scored on both
-    /// sides; the best `pool` by fused score. The two indexes' hits meet by slot (`SlotLinks`).
+    /// sides; the best `pool` by fused score (ties: by name). The two indexes' hits meet by slot
+    /// (`SlotLinks`), and only the tools kept are named.
     private func firstStage(_ stage: FirstStage, limit: Int, admits: Admission) throws(GantryError) -> [Candidate] {
         let pool = max(20, limit * configuration.candidateMultiplier)
         let hits = try index.searchSlots(stage.query, k: pool, filter: admits.filter)
         let lexicalHits: [ScoredIndex]
         do { lexicalHits = try stage.lexical?.topSlots(pool, filter: admits.filter) ?? [] } catch { throw .index(error) }
         let links = stage.lexical == nil ? nil : links.flatMap { $0.link(catalog, index) ? $0 : nil } ?? SlotLinks(catalog: catalog, index: index)
-        let lexicalIDs = catalog.lexical.slotIDs
-        var candidates = index.withSlots { ids, vectors in
-            var candidates = [Candidate](), pooled = Set<Int>(minimumCapacity: hits.count)  // dense slots
-            candidates.reserveCapacity(hits.count + lexicalHits.count)
+        return index.withSlots { ids, vectors in
+            var pooled = [Pooled]()
+            pooled.reserveCapacity(hits.count + lexicalHits.count)
             for hit in hits {
-                guard case .name(let name) = ids[hit.index] else { continue }
-                pooled.insert(hit.index)
-                let bm25 = stage.lexical.flatMap { lexical in links?.lexicalSlot(ofDense: hit.index).map { lexical.score(atSlot: $0) } }
-                candidates.append(stage.candidate(name, cosine: hit.score, bm25: bm25 ?? 0))
+                let bm25 = stage.lexical.flatMap { lexical in links?.lexicalSlot(ofDense: hit.index).map { lexical.score(atSlot: $0) } } ?? 0
+                pooled.append(Pooled(slot: hit.index, cosine: hit.score, bm25: bm25, fused: stage.fused(cosine: hit.score, bm25: bm25)))
             }
-            let dimension = stage.query.count
-            stage.query.withUnsafeBufferPointer { query in
-                for hit in lexicalHits {
-                    guard let slot = links?.denseSlot(ofLexical: hit.index), !pooled.contains(slot),
-                          case .name(let name) = lexicalIDs[hit.index] else { continue }
-                    let cosine = SIMDKernels.dot(query, UnsafeBufferPointer(rebasing: vectors[slot * dimension ..< (slot + 1) * dimension]))
-                    candidates.append(stage.candidate(name, cosine: cosine, bm25: hit.score))
+            if !lexicalHits.isEmpty, let links {
+                // The lexical hits the dense search missed, their cosines gathered in one pass (their
+                // rows prefetched ahead: they are rarely in cache).
+                let dense = Set(hits.map(\.index))
+                let missed = lexicalHits.compactMap { hit in links.denseSlot(ofLexical: hit.index).flatMap { dense.contains($0) ? nil : (hit, Int32($0)) } }
+                let cosines = Self.cosines(of: stage.query, atSlots: missed.map(\.1), in: vectors)
+                for ((hit, slot), cosine) in zip(missed, cosines) {
+                    pooled.append(Pooled(slot: Int(slot), cosine: cosine, bm25: hit.score, fused: stage.fused(cosine: cosine, bm25: hit.score)))
                 }
             }
-            return candidates
+            func name(_ entry: Pooled) -> String? { if case .name(let name) = ids[entry.slot] { name } else { nil } }
+            if pooled.count > pool {
+                pooled.sort { $0.fused != $1.fused ? $0.fused > $1.fused : (name($0) ?? "") < (name($1) ?? "") }
+                pooled.removeSubrange(pool...)
+            }
+            return pooled.compactMap { entry in
+                name(entry).map { Candidate(name: $0, semantic: Double(entry.cosine), lexical: Double(entry.bm25), retrieval: entry.fused) }
+            }
         }
-        guard candidates.count > pool else { return candidates }
-        candidates.sort { $0.retrieval != $1.retrieval ? $0.retrieval > $1.retrieval : $0.name < $1.name }
-        return Array(candidates.prefix(pool))
+    }
+
+    /// The cosines of the unit `query` with the unit vectors at `slots` of `vectors` (rows of
+    /// `query.count` floats), in one gather pass that prefetches rows ahead.
+    private static func cosines(of query: [Float], atSlots slots: [Int32], in vectors: UnsafeBufferPointer<Float>) -> [Float] {
+        guard !slots.isEmpty, let rows = vectors.baseAddress else { return [] }
+        return [Float](unsafeUninitializedCapacity: slots.count) { out, written in
+            slots.withUnsafeBufferPointer { slots in
+                query.withUnsafeBufferPointer { query in SIMDKernels.gatherDots(rows: rows, slots: slots, query: query, into: out.baseAddress!) }
+            }
+            written = slots.count
+        }
+    }
+
+    /// A first-stage candidate before it is named: its dense slot, its scores and the fused score
+    /// (`FirstStage.fused`).
+    private struct Pooled {
+        var slot: Int
+        var cosine: Float
+        var bm25: Float
+        var fused: Double
     }
 
     /// A tool the feedback memory vouches for, or the one a correction of this very query names

@@ -213,28 +213,28 @@ public struct LexicalIndex: Sendable {
     }
 
     /// The BM25F score of every slot for `query` (0 for documents without a query term, and for
-    /// tombstones), indexed by slot.
-    func slotScores(_ query: String) -> [Float] {
+    /// tombstones), indexed by slot, with their summary (`LexicalScores`: Σ, Σ² and the maximum of
+    /// each block of `LexicalScores.blockSize` slots).
+    func slotScores(_ query: String) -> (scores: [Float], summary: (sum: Double, squares: Double, blockMaxima: [Float])) {
         slotScores(matching: ToolTokenizer.terms(query).lazy.compactMap { termIDs[$0] })
     }
 
     /// `slotScores` of the query whose terms the index holds are `terms` (repeats ignored).
-    private func slotScores(matching terms: some Sequence<Int32>) -> [Float] {
+    private func slotScores(matching terms: some Sequence<Int32>)
+        -> (scores: [Float], summary: (sum: Double, squares: Double, blockMaxima: [Float])) {
         var scores = [Float](repeating: 0, count: live.count)
-        guard liveCount > 0 else { return scores }
-        let matched = matchedTerms(terms), factors = prepared == nil ? lengthFactors() : nil
-        scores.withUnsafeMutableBufferPointer { scores in
-            for (termID, idf) in matched {
-                postingSlots[termID].withUnsafeBufferPointer { slots in
-                    if let prepared {
-                        prepared.add(term: termID, idf: idf, slots: slots, to: scores)
-                    } else if let factors {
-                        add(termID, idf: idf, slots: slots, factors: factors, to: scores)
-                    }
-                }
+        let matched = liveCount > 0 ? matchedTerms(terms) : []
+        let summary = scores.withUnsafeMutableBufferPointer { scores in
+            if let prepared {
+                return prepared.add(matched, postingSlots: postingSlots, to: scores, summaryBlock: LexicalScores.blockSize)
             }
+            let factors = matched.isEmpty ? ([], [], []) : lengthFactors()
+            for (termID, idf) in matched {
+                postingSlots[termID].withUnsafeBufferPointer { slots in add(termID, idf: idf, slots: slots, factors: factors, to: scores) }
+            }
+            return SIMDKernels.addRows([], weights: [], to: scores, block: LexicalScores.blockSize)
         }
-        return scores
+        return (scores, summary)
     }
 
     /// Per field, w_f / (1 − b_f + b_f · length / avglen_f) for the lengths held (up to a cap),
@@ -322,7 +322,7 @@ public struct LexicalIndex: Sendable {
     /// The BM25F score of every document for `query`, in the order of `ids`; 0 for documents
     /// holding none of its terms. What fusion normalises.
     public func scores(_ query: String) -> [Float] {
-        liveScores(slotScores(query))
+        liveScores(slotScores(query).scores)
     }
 
     /// The BM25F scores of every document, in the order of `ids`, for each query given by the
@@ -336,7 +336,7 @@ public struct LexicalIndex: Sendable {
             let hash = ToolTokenizer.termHash(term)
             termOfHash[hash] = min(termID, termOfHash[hash] ?? .max)
         }
-        return queries.map { hashes in liveScores(slotScores(matching: hashes.lazy.compactMap { termOfHash[$0] })) }
+        return queries.map { hashes in liveScores(slotScores(matching: hashes.lazy.compactMap { termOfHash[$0] }).scores) }
     }
 
     /// Per-slot `scores` without the tombstones' slots: in the order of `ids`.
@@ -346,7 +346,8 @@ public struct LexicalIndex: Sendable {
 
     /// The BM25F scores of every document for `query`, to read once or many times (`LexicalScores`).
     public func scoring(_ query: String) -> LexicalScores {
-        LexicalScores(index: self, slotScores: slotScores(query))
+        let (scores, summary) = slotScores(query)
+        return LexicalScores(index: self, slotScores: scores, summary: summary)
     }
 
     /// The `k` documents scoring highest for `query`, best first (ties: the earlier added);

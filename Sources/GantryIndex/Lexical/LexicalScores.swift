@@ -18,10 +18,10 @@ public struct LexicalScores: Sendable {
     /// Slots per entry of `blockMaxima`.
     static let blockSize = 64
 
-    /// The scores `slotScores` of `index`, summarised in one pass (sums and block maxima).
-    init(index: LexicalIndex, slotScores: [Float]) {
+    /// The scores `slotScores` of `index`, with their sums and block maxima (`summary`).
+    init(index: LexicalIndex, slotScores: [Float], summary: (sum: Double, squares: Double, blockMaxima: [Float])) {
         (self.index, self.slotScores) = (index, slotScores)
-        (sums, blockMaxima) = Self.summary(of: slotScores)
+        (sums, blockMaxima) = ((summary.sum, summary.squares), summary.blockMaxima)
     }
 
     /// The score of `id`; nil when `id` is not indexed.
@@ -45,13 +45,6 @@ public struct LexicalScores: Sendable {
         return (Float(mean), Float(max(0, squares / n - mean * mean).squareRoot()))
     }
 
-    /// Σ score, Σ score² and the maximum of each block of `blockSize` slots, in one pass over
-    /// `scores` (`SIMDKernels.summary`).
-    private static func summary(of scores: [Float]) -> (sums: (sum: Double, squares: Double), maxima: [Float]) {
-        let summary = scores.withUnsafeBufferPointer { SIMDKernels.summary($0, block: blockSize) }
-        return ((summary.sum, summary.squares), summary.blockMaxima)
-    }
-
     /// The `k` documents scoring highest, best first (ties: the earlier added); documents without
     /// any of the query's terms are not returned. With `filter`, only allowed documents count.
     public func top(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
@@ -64,12 +57,21 @@ public struct LexicalScores: Sendable {
         guard k > 0, index.liveCount > 0 else { return [] }
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
         // every match scores far above the least normal float: the selection screens the zeros out
-        // (a subnormal floor would read as 0 where denormals are flushed). Unfiltered, the k-th
-        // highest block maximum is a floor too (ties at it are still offered: the result is exact).
+        // (a subnormal floor would read as 0 where denormals are flushed).
         let k = min(k, index.liveCount)
-        var floor = Float.leastNormalMagnitude
-        if filter == nil, k <= blockMaxima.count, let kth = SIMDKernels.topK(blockMaxima, k: k).last { floor = max(floor, kth.score) }
-        return SIMDKernels.topK(filter.map(masked) ?? slotScores, k: k, atLeast: floor)
+        if let filter { return SIMDKernels.topK(masked(by: filter), k: k, atLeast: .leastNormalMagnitude) }
+        // Unfiltered, the k-th highest block maximum is a floor too, and only the blocks whose
+        // maximum reaches the floor are read (ties at it are still offered: the result is exact).
+        let kth = k <= blockMaxima.count ? SIMDKernels.topK(blockMaxima, k: k).last?.score ?? 0 : 0
+        let floor = max(Float.leastNormalMagnitude, kth)
+        var selection = TopKSelection(k: k, atLeast: floor)
+        slotScores.withUnsafeBufferPointer { scores in
+            for (block, highest) in blockMaxima.enumerated() where highest >= floor {
+                let start = block * Self.blockSize
+                selection.offer(scores: UnsafeBufferPointer(rebasing: scores[start ..< min(start + Self.blockSize, scores.count)]), firstIndex: start)
+            }
+        }
+        return selection.finish()
     }
 
     /// The scores with every slot `filter` leaves out set to NaN (never selected), touching only

@@ -5,9 +5,9 @@ import GantryMath
 /// that a query adds idf × weight per posting instead of normalising and saturating.
 ///
 /// A term that many documents hold (at least one slot in `denseShare`: "get", "the", "api") is
-/// kept as one row of weights over every slot instead, and added 16 slots at a time
-/// (`SIMDKernels.axpy`): a scattered add costs about as much per posting as a vector add does per
-/// 8 slots, and such terms are in most queries. A row costs at most `denseShare` times the memory
+/// kept as one row of weights over every slot instead, and a query's rows are added 16 slots at
+/// a time, all in one pass (`SIMDKernels.addRows`): a scattered add costs about as much per
+/// posting as a vector add does per 8 slots, and such terms are in most queries. A row costs at most `denseShare` times the memory
 /// of the postings it replaces.
 struct PreparedPostings: Sendable {
     /// Per term, its postings' weights in slot order; empty for a term kept as a row.
@@ -35,17 +35,26 @@ struct PreparedPostings: Sendable {
         (self.weights, self.rowStart, self.rows) = (kept, rowStart, rows)
     }
 
-    /// Adds `idf` × the weight of each of `term`'s postings (their slots: `slots`) to `scores`
-    /// (`slotCount` floats).
-    func add(term: Int, idf: Float, slots: UnsafeBufferPointer<Int32>, to scores: UnsafeMutableBufferPointer<Float>) {
-        if rowStart[term] >= 0 {
-            rows.withUnsafeBufferPointer { rows in
-                SIMDKernels.axpy(idf, UnsafeBufferPointer(rebasing: rows[rowStart[term] ..< rowStart[term] + slotCount]), scores)
+    /// Adds `idf` × the weight of each posting of `terms` to `scores` (`slotCount` floats): the
+    /// scattered terms posting by posting (their slots: `postingSlots`), then every row term in
+    /// one pass that also summarises the result (`SIMDKernels.addRows`: Σ, Σ² and the maximum of
+    /// each block of `summaryBlock` slots).
+    func add(_ terms: [(termID: Int, idf: Float)], postingSlots: [[Int32]], to scores: UnsafeMutableBufferPointer<Float>,
+             summaryBlock: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
+        var rowTerms = [(start: Int, idf: Float)]()
+        for (term, idf) in terms {
+            if rowStart[term] >= 0 {
+                rowTerms.append((rowStart[term], idf))
+                continue
             }
-            return
+            postingSlots[term].withUnsafeBufferPointer { slots in
+                weights[term].withUnsafeBufferPointer { weights in
+                    for i in 0..<slots.count { scores[Int(slots[i])] += idf * weights[i] }
+                }
+            }
         }
-        weights[term].withUnsafeBufferPointer { weights in
-            for i in 0..<slots.count { scores[Int(slots[i])] += idf * weights[i] }
+        return rows.withUnsafeBufferPointer { rows in
+            SIMDKernels.addRows(rowTerms.map { rows.baseAddress! + $0.start }, weights: rowTerms.map(\.idf), to: scores, block: summaryBlock)
         }
     }
 }

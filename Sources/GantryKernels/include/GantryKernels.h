@@ -56,9 +56,11 @@ float gk_l2sq(const float *a, const float *b, size_t count);
 void gk_scale(float *x, float alpha, size_t count);
 /// y[i] += alpha · x[i].
 void gk_axpy(float alpha, const float *x, float *y, size_t count);
-/// sums[0] = Σ x[i], sums[1] = Σ x[i]² (float lanes totalled in double); maxima[j] = the largest
+/// x[i] += Σ_t weights[t] · rows[t][i] (t < row_count; x only read without rows), then
+/// sums[0] = Σ x[i], sums[1] = Σ x[i]² (float lanes totalled in double) and maxima[j] = the largest
 /// of x[j·block ..< min((j + 1)·block, count)] for each j < ceil(count / block); block a multiple of 16.
-void gk_summary(const float *x, size_t count, size_t block, double *sums, float *maxima);
+void gk_add_rows_summary(float *x, size_t count, const float *const *rows, const float *weights, size_t row_count,
+                         size_t block, double *sums, float *maxima);
 /// One AdamW step over n parameters x with gradient g and moments m, v (updated in place).
 /// settings: learning rate, weight decay, beta1, beta2, epsilon, 1 − beta1^t, 1 − beta2^t.
 void gk_adamw(float *x, const float *g, float *m, float *v, size_t n, const float *settings);

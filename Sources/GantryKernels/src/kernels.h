@@ -19,8 +19,10 @@
     X(l2sq, float, (const float *a, const float *b, size_t count), (a, b, count))                         \
     X(scale, void, (float *x, float alpha, size_t count), (x, alpha, count))                              \
     X(axpy, void, (float alpha, const float *x, float *y, size_t count), (alpha, x, y, count))            \
-    X(summary, void, (const float *x, size_t count, size_t block, double *sums, float *maxima),           \
-      (x, count, block, sums, maxima))                                                                    \
+    X(add_rows_summary, void,                                                                             \
+      (float *x, size_t count, const float *const *rows, const float *weights, size_t row_count,          \
+       size_t block, double *sums, float *maxima),                                                        \
+      (x, count, rows, weights, row_count, block, sums, maxima))                                          \
     X(dot_gather, void,                                                                                   \
       (const float *rows, size_t dim, const int32_t *slots, size_t count, const float *query, float *out), \
       (rows, dim, slots, count, query, out))                                                              \

@@ -197,10 +197,13 @@ GK_INLINE void axpy_impl(float alpha, const float *x, float *y, size_t count) {
     for (; i < count; i++) y[i] += alpha * x[i];
 }
 
-// One pass over x: sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the
-// largest value of each run of `block` values (a multiple of 16; the last run may be shorter)
-// into maxima[0 ..< ceil(count / block)].
-GK_INLINE void summary_impl(const float *x, size_t count, size_t block, double *sums, float *maxima) {
+// One pass over x: x[i] += Σ_t weights[t] · rows[t][i] (no row: x is only read), then
+// sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the largest value of
+// each run of `block` values (a multiple of 16; the last run may be shorter) into
+// maxima[0 ..< ceil(count / block)]. Adding every row in one pass writes x once, however many
+// rows there are.
+GK_INLINE void add_rows_summary_impl(float *x, size_t count, const float *const *rows, const float *weights,
+                                     size_t row_count, size_t block, double *sums, float *maxima) {
     v16f sum = 0, squares = 0;
     double tail_sum = 0, tail_squares = 0;
     size_t i = 0, b = 0;
@@ -209,15 +212,24 @@ GK_INLINE void summary_impl(const float *x, size_t count, size_t block, double *
         v16f highest = -__builtin_inff();
         for (; i + 16 <= end; i += 16) {
             v16f v = load16(x + i);
+            if (row_count > 0) {
+                for (size_t t = 0; t < row_count; t++) v += load16(rows[t] + i) * weights[t];
+                store16(x + i, v);
+            }
             sum += v;
             squares += v * v;
             highest = __builtin_elementwise_max(highest, v);
         }
         float m = __builtin_reduce_max(highest);
         for (; i < end; i++) {
-            tail_sum += x[i];
-            tail_squares += (double)x[i] * x[i];
-            m = x[i] > m ? x[i] : m;
+            float v = x[i];
+            if (row_count > 0) {
+                for (size_t t = 0; t < row_count; t++) v += rows[t][i] * weights[t];
+                x[i] = v;
+            }
+            tail_sum += v;
+            tail_squares += (double)v * v;
+            m = v > m ? v : m;
         }
         maxima[b++] = m;
     }
