@@ -1,5 +1,5 @@
 import Foundation
-import GantryIndex
+@testable import GantryIndex
 import GantryIO
 import GantryMath
 import Testing
@@ -144,6 +144,19 @@ struct LexicalIndexTests {
                     #expect(slots.map { index.slotIDs[$0.index] } == top.map(\.id) && slots.map(\.score) == top.map(\.score))
                     #expect(slots.allSatisfy { scoring.score(atSlot: $0.index) == $0.score && index.slot(of: index.slotIDs[$0.index]) == $0.index })
                 }
+            }
+        }
+    }
+
+    /// The selection of the floor's block maximum equals sorting, with ties, one value, and
+    /// every k.
+    @Test func theKthHighestEqualsSorting() {
+        var rng = SplitMix64(seed: 8)
+        for count in [1, 2, 3, 16, 157, 1_000] {
+            let values = (0..<count).map { _ in Float(rng.next() % 25) / 4 }  // many ties
+            let sorted = values.sorted(by: >)
+            for k in Set([1, 2, count / 2, count - 1, count].filter { (1...count).contains($0) }) {
+                #expect(LexicalScores.kthHighest(values, k) == sorted[k - 1], "\(count) values, k \(k)")
             }
         }
     }

@@ -9,10 +9,10 @@ import GantryMath
 ///
 /// Kept in `Float` and recomputed whenever the index is built anew (a new adapter, a rebuild): the
 /// rounding of many updates cancels the variance's last digits at most, which a normaliser does
-/// not notice. `prepareForSearch()` (before each publication) derives the
-/// covariance C = M − μμᵀ as int8 rows with a scale each: a query then reads a quarter of the
-/// bytes (qᵀCq needs no cancellation, so the codes' half-step error stays a relative error of
-/// about 1/254 per row).
+/// not notice. `prepareForSearch()` (before each publication) derives the covariance
+/// C = M − μμᵀ, packed for its quadratic form (`PackedSymmetricMatrix`: the upper triangle in
+/// int8, an eighth of C's float bytes; qᵀCq needs no cancellation, so the codes' half-step error
+/// stays a relative error of about 1/254 per row).
 struct DenseMoments: Sendable {
     let dimension: Int
     /// How many vectors the sums hold.
@@ -23,12 +23,10 @@ struct DenseMoments: Sendable {
     /// The search form of the moments, nil once a change made it stale.
     private var prepared: Prepared?
 
-    /// μ and the covariance's rows as int8 codes with their scales.
+    /// μ and the covariance packed for its quadratic form.
     private struct Prepared: Sendable {
         var mean: [Float]
-        var codes: [Int8]
-        var scales: [Float]
-        var rows: [Int32]
+        var covariance: PackedSymmetricMatrix
     }
 
     /// No vectors yet.
@@ -59,41 +57,23 @@ struct DenseMoments: Sendable {
         guard count > 0, prepared == nil else { return }
         let d = dimension, n = Float(count)
         let mean = sum.map { $0 / n }
-        var row = [Float](repeating: 0, count: d), codes = [Int8](repeating: 0, count: d * d), scales = [Float](repeating: 0, count: d)
-        outer.withUnsafeBufferPointer { outer in
-            codes.withUnsafeMutableBufferPointer { codes in
-                for i in 0..<d {
-                    for j in 0..<d { row[j] = outer[i * d + j] / n - mean[i] * mean[j] }
-                    scales[i] = row.withUnsafeBufferPointer { SIMDKernels.encodeInt8Row($0, into: codes.baseAddress! + i * d) }
-                }
-            }
+        let covariance = outer.withUnsafeBufferPointer { outer in
+            PackedSymmetricMatrix(dimension: d) { i, j in outer[i * d + j] / n - mean[i] * mean[j] }
         }
-        prepared = Prepared(mean: mean, codes: codes, scales: scales, rows: (0..<Int32(d)).map { $0 })
+        prepared = Prepared(mean: mean, covariance: covariance)
     }
 
     /// Mean and standard deviation of `query`'s inner products with the vectors held; (0, 0)
-    /// when there are none. Prepared: q·μ and qᵀCq from the int8 rows (one pass of the int8
-    /// row-dot kernel); else M q by the float row-dot kernel (measured faster here than `sgemv`,
-    /// whose threads cost more than the 147k multiply-adds of d = 384).
+    /// when there are none. Prepared: q·μ and qᵀCq (`PackedSymmetricMatrix`); else M q by the
+    /// float row-dot kernel (measured faster here than `sgemv`, whose threads cost more than the
+    /// 147k multiply-adds of d = 384).
     func statistics(of query: [Float]) -> (mean: Float, deviation: Float) {
         guard count > 0, query.count == dimension else { return (0, 0) }
-        var projected = [Float](repeating: 0, count: dimension)
         if let prepared {
-            query.withUnsafeBufferPointer { query in
-                prepared.codes.withUnsafeBufferPointer { codes in
-                    prepared.scales.withUnsafeBufferPointer { scales in
-                        prepared.rows.withUnsafeBufferPointer { rows in
-                            projected.withUnsafeMutableBufferPointer { out in
-                                SIMDKernels.gatherDots(int8Rows: codes.baseAddress!, scales: scales.baseAddress!, slots: rows, query: query,
-                                                       into: out.baseAddress!)
-                            }
-                        }
-                    }
-                }
-            }
-            let mean = (try? SIMDKernels.dot(query, prepared.mean)) ?? 0, variance = (try? SIMDKernels.dot(query, projected)) ?? 0
-            return (mean, max(0, variance).squareRoot())
+            let mean = (try? SIMDKernels.dot(query, prepared.mean)) ?? 0
+            return (mean, max(0, prepared.covariance.quadraticForm(query)).squareRoot())
         }
+        var projected = [Float](repeating: 0, count: dimension)
         let rows = (0..<Int32(dimension)).map { $0 }
         outer.withUnsafeBufferPointer { outer in
             query.withUnsafeBufferPointer { query in

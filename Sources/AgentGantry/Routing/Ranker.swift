@@ -12,8 +12,7 @@ import GantryMath
 /// tool's `lexicalText`), each candidate with its exact score on both sides (its cosine; its BM25F
 /// score, 0 when no query word matches it). Each side is z-normalised over the whole catalogue —
 /// the lexical side from every tool's score, the dense side from the catalogue's moments
-/// (`DenseMoments`: every tool counts, also when HNSW serves; the covariance in int8, about
-/// 0.4% per row) — and fused, `f = (1 − w)·z_dense + w·z_lexical`
+/// (`DenseMoments`: every tool counts, also when HNSW serves) — and fused, `f = (1 − w)·z_dense + w·z_lexical`
 /// (`ScoreFusion`, `w` the snapshot's `lexicalWeight`); the best `pool` by `f` compete. `f` enters
 /// the final score as `Signal.retrieval` mapped back onto the cosine's scale, `μ + σ·f` with the
 /// dense side's catalogue mean μ and deviation σ, kept within the cosine's range [−1, 1] (itself

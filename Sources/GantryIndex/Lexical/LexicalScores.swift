@@ -62,7 +62,7 @@ public struct LexicalScores: Sendable {
         if let filter { return SIMDKernels.topK(masked(by: filter), k: k, atLeast: .leastNormalMagnitude) }
         // Unfiltered, the k-th highest block maximum is a floor too, and only the blocks whose
         // maximum reaches the floor are read (ties at it are still offered: the result is exact).
-        let kth = k <= blockMaxima.count ? SIMDKernels.topK(blockMaxima, k: k).last?.score ?? 0 : 0
+        let kth = k <= blockMaxima.count ? Self.kthHighest(blockMaxima, k) : 0
         let floor = max(Float.leastNormalMagnitude, kth)
         var selection = TopKSelection(k: k, atLeast: floor)
         slotScores.withUnsafeBufferPointer { scores in
@@ -72,6 +72,30 @@ public struct LexicalScores: Sendable {
             }
         }
         return selection.finish()
+    }
+
+    /// The `k`-th highest of `values` (1 ≤ k ≤ count): Hoare's selection on a copy, linear on
+    /// average (a heap selection costs several times more on the ~N/64 block maxima).
+    static func kthHighest(_ values: [Float], _ k: Int) -> Float {
+        precondition((1...values.count).contains(k), "k \(k) of \(values.count) values")
+        var copy = values
+        return copy.withUnsafeMutableBufferPointer { v in
+            var (low, high, target) = (0, v.count - 1, k - 1)  // positions in descending order
+            while low < high {
+                let pivot = v[(low + high) / 2]
+                var (i, j) = (low, high)
+                while i <= j {
+                    while v[i] > pivot { i += 1 }
+                    while v[j] < pivot { j -= 1 }
+                    if i <= j {
+                        v.swapAt(i, j)
+                        (i, j) = (i + 1, j - 1)
+                    }
+                }
+                if target <= j { high = j } else if target >= i { low = i } else { return v[target] }
+            }
+            return v[target]
+        }
     }
 
     /// The scores with every slot `filter` leaves out set to NaN (never selected), touching only
