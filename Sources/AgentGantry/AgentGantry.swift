@@ -287,7 +287,7 @@ public actor AgentGantry {
     func publish() {
         catalog.prepareForSearch()
         index.prepareForSearch()
-        if lexicalWeight > 0, slotLinks?.link(catalog, index) != true { slotLinks = SlotLinks(catalog: catalog, index: index) }
+        if lexicalWeight > 0, slotLinks?.isCurrent(catalog: catalog, index: index) != true { slotLinks = SlotLinks(catalog: catalog, index: index) }
         published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion,
                                           lexicalWeight: lexicalWeight, links: lexicalWeight > 0 ? slotLinks : nil, state: state))
         buildMemoryGraphs()

@@ -91,7 +91,7 @@ public struct FlatIndex: VectorIndex {
         return try searchSlots(query, k: k, filter: filter).map { SearchResult(id: ids[$0.index], score: $0.score) }
     }
 
-    /// `search(_:k:filter:)` answering with slots (rows, `id(atSlot:)`) instead of ids: for
+    /// `search(_:k:filter:)` answering with slots (rows: `slotIDs`) instead of ids: for
     /// linking hits to another index by position (see `slot(of:)`), without hashing ids.
     public func searchSlots(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
         try checkK(k)

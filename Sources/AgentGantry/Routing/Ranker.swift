@@ -12,10 +12,11 @@ import GantryMath
 /// tool's `lexicalText`), each candidate with its exact score on both sides (its cosine; its BM25F
 /// score, 0 when no query word matches it). Each side is z-normalised over the whole catalogue —
 /// the lexical side from every tool's score, the dense side from the catalogue's moments
-/// (`DenseMoments`: every tool counts, also when HNSW serves) — and fused, `f = (1 − w)·z_dense + w·z_lexical`
-/// (`ScoreFusion`, `w` the snapshot's `lexicalWeight`); the best `pool` by `f` compete. `f` enters
-/// the final score as `Signal.retrieval` mapped back onto the cosine's scale, `μ + σ·f` with the
-/// dense side's catalogue mean μ and deviation σ, kept within the cosine's range [−1, 1] (itself
+/// (`DenseMoments`: every tool counts, also when HNSW serves) — and fused,
+/// `f = (1 − w)·z_dense + w·z_lexical` (`ScoreFusion`, `w` the snapshot's `lexicalWeight`); the
+/// best `pool` by `f` compete. `f` enters the final score as `Signal.retrieval` mapped back onto
+/// the cosine's scale, `μ + σ·f` with the dense side's catalogue mean μ and deviation σ, kept
+/// within the cosine's range [−1, 1] (itself
 /// up to ±0.9, squashed beyond keeping the order: `withinCosineRange`): at `w` = 0 that is the
 /// cosine itself, so weights and thresholds chosen for cosines keep their meaning, and a lexical
 /// match lifts a tool by `w·σ·z_lexical` cosine points (a lone match in a large catalogue stands
@@ -96,7 +97,7 @@ struct Ranker {
         let hits = try index.searchSlots(stage.query, k: pool, filter: admits.filter)
         let lexicalHits: [ScoredIndex]
         do { lexicalHits = try stage.lexical?.topSlots(pool, filter: admits.filter) ?? [] } catch { throw .index(error) }
-        let links = stage.lexical == nil ? nil : links.flatMap { $0.link(catalog, index) ? $0 : nil } ?? SlotLinks(catalog: catalog, index: index)
+        let links = stage.lexical == nil ? nil : links.flatMap { $0.isCurrent(catalog: catalog, index: index) ? $0 : nil } ?? SlotLinks(catalog: catalog, index: index)
         return index.withSlots { ids, vectors in
             var pooled = [Pooled]()
             pooled.reserveCapacity(hits.count + lexicalHits.count)

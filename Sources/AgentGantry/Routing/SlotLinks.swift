@@ -34,7 +34,7 @@ struct SlotLinks: Sendable {
     }
 
     /// Whether these are the links of `catalog` and `index` as they are now.
-    func link(_ catalog: ToolCatalog, _ index: ToolIndex) -> Bool {
+    func isCurrent(catalog: ToolCatalog, index: ToolIndex) -> Bool {
         catalogRevision == catalog.revision && indexRevision == index.revision
     }
 

@@ -234,7 +234,7 @@ public struct HNSWIndex: VectorIndex {
         return searchPrepared(q, k: k, ef: ef, filter: filter)
     }
 
-    /// `search(_:k:filter:)` answering with slots (`id(atSlot:)`) instead of ids: for linking
+    /// `search(_:k:filter:)` answering with slots (`slotIDs`, `withSlotVectors`) instead of ids: for linking
     /// hits to another index by position (see `slot(of:)`), without hashing ids.
     public func searchSlots(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }

@@ -215,13 +215,12 @@ public struct LexicalIndex: Sendable {
     /// The BM25F score of every slot for `query` (0 for documents without a query term, and for
     /// tombstones), indexed by slot, with their summary (`LexicalScores`: Σ, Σ² and the maximum of
     /// each block of `LexicalScores.blockSize` slots).
-    func slotScores(_ query: String) -> (scores: [Float], summary: (sum: Double, squares: Double, blockMaxima: [Float])) {
+    func slotScores(_ query: String) -> (scores: [Float], summary: LexicalScores.Summary) {
         slotScores(matching: ToolTokenizer.terms(query).lazy.compactMap { termIDs[$0] })
     }
 
     /// `slotScores` of the query whose terms the index holds are `terms` (repeats ignored).
-    private func slotScores(matching terms: some Sequence<Int32>)
-        -> (scores: [Float], summary: (sum: Double, squares: Double, blockMaxima: [Float])) {
+    private func slotScores(matching terms: some Sequence<Int32>) -> (scores: [Float], summary: LexicalScores.Summary) {
         var scores = [Float](repeating: 0, count: live.count)
         let matched = liveCount > 0 ? matchedTerms(terms) : []
         let summary = scores.withUnsafeMutableBufferPointer { scores in

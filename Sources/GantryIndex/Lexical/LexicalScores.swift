@@ -18,8 +18,11 @@ public struct LexicalScores: Sendable {
     /// Slots per entry of `blockMaxima`.
     static let blockSize = 64
 
+    /// Σ score, Σ score² and the highest score of each block of `blockSize` slots.
+    typealias Summary = (sum: Double, squares: Double, blockMaxima: [Float])
+
     /// The scores `slotScores` of `index`, with their sums and block maxima (`summary`).
-    init(index: LexicalIndex, slotScores: [Float], summary: (sum: Double, squares: Double, blockMaxima: [Float])) {
+    init(index: LexicalIndex, slotScores: [Float], summary: Summary) {
         (self.index, self.slotScores) = (index, slotScores)
         (sums, blockMaxima) = ((summary.sum, summary.squares), summary.blockMaxima)
     }
@@ -51,7 +54,7 @@ public struct LexicalScores: Sendable {
         try topSlots(k, filter: filter).map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
     }
 
-    /// `top(_:filter:)` answering with slots (`LexicalIndex.id(atSlot:)`) instead of ids.
+    /// `top(_:filter:)` answering with slots (`LexicalIndex.slotIDs`, `score(atSlot:)`) instead of ids.
     public func topSlots(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
         guard k > 0, index.liveCount > 0 else { return [] }

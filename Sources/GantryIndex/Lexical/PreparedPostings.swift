@@ -40,7 +40,7 @@ struct PreparedPostings: Sendable {
     /// one pass that also summarises the result (`SIMDKernels.addRows`: Σ, Σ² and the maximum of
     /// each block of `summaryBlock` slots).
     func add(_ terms: [(termID: Int, idf: Float)], postingSlots: [[Int32]], to scores: UnsafeMutableBufferPointer<Float>,
-             summaryBlock: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
+             summaryBlock: Int) -> LexicalScores.Summary {
         var rowTerms = [(start: Int, idf: Float)]()
         for (term, idf) in terms {
             if rowStart[term] >= 0 {
