@@ -75,7 +75,8 @@ extension AgentGantry {
         let names = changes.changedTools ?? Array(Set(catalog.names).union(rows.keys).union(setAsideTools))
         for name in names { try follow(name, row: rows[name]) }
         try rebalanceIndexIfNeeded()
-        if changes.replay {
+        if changes.replay {  // events were deleted (`forget(user:)`, retention)
+            queryCache.removeAll()  // it keeps no text, but the embeddings of the deleted events' queries
             state = try LearnedState(replaying: changes.events, settings: state.settings, carryingOver: state)
             position = changes.position
             try await serveCleanAdapter()

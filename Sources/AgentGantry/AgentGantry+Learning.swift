@@ -59,7 +59,8 @@ extension AgentGantry {
     /// `adapterVersions()` says why), and before this returns the served adapter is the newest
     /// version that never saw those events, or the identity. It does not retrain (training is
     /// slow): the next `train()` trains without them, and a `train()` running meanwhile, here or
-    /// in another process, discards its result.
+    /// in another process, discards its result. Every process's query embedding cache is emptied
+    /// as it applies the deletion (`queryCacheStatistics`).
     public func forget(user: String) async throws(GantryError) -> Int {
         let user = try Limits.name(user, "user")!
         let removed = try await store.deleteEvents(of: user)

@@ -29,6 +29,8 @@ public actor AgentGantry {
     nonisolated let published: SnapshotCell
     /// The probes and session intents retrievals hand out in this process.
     nonisolated let local = LocalRoutingState()
+    /// Recent query texts' frozen embeddings (`GantryConfiguration.queryCacheEntries`).
+    nonisolated let queryCache: QueryEmbeddingCache
     /// The registered tools and their frozen embeddings.
     var catalog = ToolCatalog()
     var adapter: LowRankAdapter?
@@ -118,6 +120,7 @@ public actor AgentGantry {
         self.embedder = embedder
         self.store = store
         self.indexCache = indexCache
+        queryCache = QueryEmbeddingCache(entryLimit: configuration.queryCacheEntries, byteLimit: configuration.queryCacheBytes)
         state = try LearnedState(settings: LearnedState.Settings(
             dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
@@ -311,12 +314,19 @@ public actor AgentGantry {
     /// holds the contract for any embedder, so that the indexes can score by inner product and
     /// never normalize a query themselves.
     nonisolated func embed(_ text: String) throws(GantryError) -> [Float] {
+        if let cached = queryCache.vector(for: text) { return cached }
         var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
         try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
         do { try SIMDKernels.normalize(&vector) } catch { throw .embedding("the query's embedding: \(error)") }
+        queryCache.insert(vector, for: text)
         return vector
     }
+
+    /// How the query embedding cache has served since this gantry opened: a text asked again
+    /// (a retrieval, or the feedback on it) is found there instead of encoded
+    /// (`GantryConfiguration.queryCacheEntries`).
+    public nonisolated var queryCacheStatistics: QueryCacheStatistics { queryCache.statistics }
 
     func adaptedToolVector(_ name: String, _ vector: [Float]) throws(GantryError) -> [Float] {
         try Self.adapt(vector, of: name, by: adapter)

@@ -140,16 +140,24 @@ public final class SQLiteStore: GantryStore {
         return nil
     }
 
-    /// The `user_version` in the file's header, read by SQLite as an immutable file (no lock
-    /// taken, no log read or folded); throws for a file that is not SQLite (an empty file is an
-    /// empty database: 0). Never by a file handle of our own: closing any descriptor of a file
-    /// drops every POSIX lock this process holds on it — the locks of a store already open here —
-    /// after which another process takes itself for the last connection and deletes the
+    /// The `user_version` in the file's header, read by SQLite on a read-only connection (which
+    /// takes a reader's lock, waiting up to 5 s for a writer, and never folds the log); where
+    /// that connection cannot open (a read-only mount without the log's shared memory), as an
+    /// immutable file. Throws for a file that is not SQLite (an empty file is an empty
+    /// database: 0). Not immutable first: an immutable read takes no lock, so it can read pages
+    /// another process is writing half done — a fleet opening a store one of them was migrating
+    /// took it for no store at all. Never by a file handle of our own: closing any descriptor of a
+    /// file drops every POSIX lock this process holds on it — the locks of a store already open
+    /// here — after which another process takes itself for the last connection and deletes the
     /// write-ahead log under it (SQLite defers the closes of the descriptors it opens until the
     /// process holds no lock on the file).
     private static func headerUserVersion(_ path: String) throws -> Int {
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        if let version = try? DatabaseQueue(path: path, configuration: configuration).read({ try Int.fetchOne($0, sql: "PRAGMA user_version") }) {
+            return version ?? 0
+        }
         let file = try DatabaseQueue(path: immutableURI(path), configuration: configuration)
         return try file.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } ?? 0
     }
