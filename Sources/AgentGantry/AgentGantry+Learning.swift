@@ -59,10 +59,12 @@ extension AgentGantry {
     /// `adapterVersions()` says why), and before this returns the served adapter is the newest
     /// version that never saw those events, or the identity. It does not retrain (training is
     /// slow): the next `train()` trains without them, and a `train()` running meanwhile, here or
-    /// in another process, discards its result. Every process's query embedding cache is emptied
-    /// as it applies the deletion (`queryCacheStatistics`).
+    /// in another process, discards its result. This process's query embedding cache is emptied
+    /// (`queryCacheStatistics`; it keeps no text, but embeddings of recent queries, the user's
+    /// among them), and every other process's as it applies the deletion of events.
     public func forget(user: String) async throws(GantryError) -> Int {
         let user = try Limits.name(user, "user")!
+        queryCache.removeAll()
         let removed = try await store.deleteEvents(of: user)
         try await catchUp()
         return removed

@@ -41,7 +41,8 @@ public struct GantryConfiguration: Sendable {
     /// Query texts whose frozen embeddings are kept (least recently used first out), so a text
     /// asked again — by a retrieval, or by the feedback on it — is not encoded again; 0 turns the
     /// cache off. Keyed by a 128-bit hash of the text, which is not kept; `forget(user:)` empties
-    /// it. At MiniLM's 384 dimensions the default holds 6 MB.
+    /// it (in every process that applies the deletion of events). At MiniLM's 384 dimensions the
+    /// default holds 6 MB.
     public var queryCacheEntries = 4_096
     /// The most bytes of vectors the query cache holds (`queryCacheEntries`).
     public var queryCacheBytes = 32 << 20

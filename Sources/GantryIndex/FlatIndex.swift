@@ -95,6 +95,7 @@ public struct FlatIndex: VectorIndex {
     /// linking hits to another index by position (see `slot(of:)`), without hashing ids.
     public func searchSlots(_ query: some ContiguousFloats, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
         try checkK(k)
+        let k = min(k, count)  // a k past the vectors held allocates nothing for it
         // Inner product: score the caller's buffer in place once it is validated; cosine:
         // a normalized copy.
         let normalized: [Float]? = metric == .cosine
@@ -159,6 +160,7 @@ public struct FlatIndex: VectorIndex {
     /// BLAS is not available.
     public func search(queries: Matrix, k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [[SearchResult]] {
         try checkK(k)
+        let k = min(k, count)
         guard queries.cols == dimension || queries.rows == 0 else {
             throw .dimensionMismatch(expected: dimension, found: queries.cols)
         }

@@ -57,7 +57,8 @@ public enum SIMDKernels {
     /// `x` is written once however many rows there are —, and returns, from the same pass,
     /// `Σ x`, `Σ x²` (in float lanes, totalled in Double) and the largest value of each run of
     /// `block` values of the result (the last run may be shorter): `block` a positive multiple
-    /// of 16. Without rows `x` is only read.
+    /// of 16. Without rows `x` is only read. Meant for scores: squares beyond `Float`'s range
+    /// (values past about 1e18) make `squares` infinite.
     public static func addRows(_ rows: [UnsafePointer<Float>], weights: [Float], to x: UnsafeMutableBufferPointer<Float>,
                                block: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
         precondition(block > 0 && block % 16 == 0, "blocks of \(block) values: a positive multiple of 16")

@@ -81,9 +81,9 @@ struct QueryCacheTests {
         }
     }
 
-    /// `forget(user:)` empties the cache of the process that forgets and of another process on
-    /// the same store (when it follows the deletion): it keeps no text, but the embeddings of
-    /// the forgotten user's queries.
+    /// `forget(user:)` empties the cache of the process that forgets (also for a user with no
+    /// stored events) and of another process on the same store (when it follows the deletion):
+    /// it keeps no text, but the embeddings of the forgotten user's queries.
     @Test func forgettingAUserEmptiesEveryProcesssCache() async throws {
         let path = temporaryStore()
         defer { QuarantineTests.removeStore(path) }
@@ -96,6 +96,8 @@ struct QueryCacheTests {
             return (gantry, embedder)
         }
         let (gantry, embedder) = try await open(), (other, otherEmbedder) = try await open()
+        _ = try await gantry.retrieveTools("a question of bob's", limit: 2, context: RoutingContext(user: "bob"))
+        #expect(try await gantry.forget(user: "bob") == 0 && gantry.queryCacheStatistics.entries == 0, "a user with no stored events")
         let context = RoutingContext(user: "ana")
         _ = try await gantry.retrieveTools("refund my ticket", limit: 2, context: context)
         try await gantry.recordFeedback(query: "refund my ticket", selectedTool: nil, correctTool: "refund_tool", context: context)

@@ -60,3 +60,25 @@ struct SlotSearchTests {
         #expect(index.tombstoneCount > 0)
     }
 }
+
+/// A `k` far past the vectors held (up to `Int.max`), with or without a filter, answers every
+/// vector allowed — nothing allocated for it, no overflow.
+@Test func aHugeKAnswersWhatIsHeld() throws {
+    let data = clusteredVectors(count: 50, dimension: 8, seed: 9)
+    var flat = try FlatIndex(dimension: 8, metric: .innerProduct)
+    var graph = try HNSWIndex(dimension: 8, metric: .innerProduct)
+    try flat.add(contentsOf: data, ids: (0..<50).map(numbers))
+    try graph.add(contentsOf: data, ids: (0..<50).map(numbers))
+    let query = Array(data.row(0))
+    for k in [1 << 40, Int.max] {
+        for filter in [nil, SearchFilter.excluding([numbers(1)])] {
+            let allowed = filter == nil ? 50 : 49
+            #expect(try flat.searchSlots(query, k: k, filter: filter).count == allowed)
+            #expect(try flat.search(query, k: k, filter: filter).count == allowed)
+            #expect(try graph.searchSlots(query, k: k, filter: filter).count == allowed)
+            #expect(try graph.search(query, k: k, ef: k, filter: filter).count == allowed)
+        }
+        #expect(try flat.search(queries: data, k: k).allSatisfy { $0.count == 50 })
+        #expect(try graph.search(queries: data, k: k).allSatisfy { $0.count == 50 })
+    }
+}

@@ -10,9 +10,10 @@ import GantryMath
 /// Kept in `Float` and recomputed whenever the index is built anew (a new adapter, a rebuild): the
 /// rounding of many updates cancels the variance's last digits at most, which a normaliser does
 /// not notice. `prepareForSearch()` (before each publication) derives the covariance
-/// C = M − μμᵀ, packed for its quadratic form (`PackedSymmetricMatrix`: the upper triangle in
-/// int8, an eighth of C's float bytes; qᵀCq needs no cancellation, so the codes' half-step error
-/// stays a relative error of about 1/254 per row).
+/// C = M − μμᵀ, packed for its quadratic form (`PackedSymmetricMatrix`: the upper triangle, half
+/// the multiply-adds; qᵀCq needs no cancellation). In floats: int8 codes (a scale per row) read
+/// fewer bytes, but a query along a direction in which the tools barely vary got a deviation of
+/// 0 from them, and fusion then dropped the lexical side.
 struct DenseMoments: Sendable {
     let dimension: Int
     /// How many vectors the sums hold.

@@ -56,9 +56,9 @@ float gk_l2sq(const float *a, const float *b, size_t count);
 void gk_scale(float *x, float alpha, size_t count);
 /// y[i] += alpha · x[i].
 void gk_axpy(float alpha, const float *x, float *y, size_t count);
-/// Σ_i q[i] · scales[i] · Σ_c codes_i[c] · q[s_i + c] for i < dim, s_i = 16·⌊i/16⌋, the int8 rows
-/// (width − s_i codes each; width a multiple of 16, q padded to it with zeros) one after another.
-float gk_packed_quadratic(const int8_t *codes, const float *scales, const float *q, size_t dim, size_t width);
+/// Σ_i q[i] · Σ_c rows_i[c] · q[s_i + c] for i < dim, s_i = 16·⌊i/16⌋, the rows (width − s_i floats
+/// each; width a multiple of 16, q padded to it with zeros) one after another in packed.
+float gk_packed_quadratic(const float *packed, const float *q, size_t dim, size_t width);
 /// x[i] += Σ_t weights[t] · rows[t][i] (t < row_count; x only read without rows), then
 /// sums[0] = Σ x[i], sums[1] = Σ x[i]² (float lanes totalled in double) and maxima[j] = the largest
 /// of x[j·block ..< min((j + 1)·block, count)] for each j < ceil(count / block); block a multiple of 16.

@@ -197,35 +197,33 @@ GK_INLINE void axpy_impl(float alpha, const float *x, float *y, size_t count) {
     for (; i < count; i++) y[i] += alpha * x[i];
 }
 
-// Σ_i q[i] · scales[i] · Σ_c codes_i[c] · q[s_i + c] for i < dim, where s_i = 16·⌊i/16⌋ and the
-// int8 rows codes_i (width − s_i values, width a multiple of 16 and q padded to it) follow one
-// another in `codes`: the quadratic form of a symmetric matrix stored as its upper triangle
-// from each row's aligned block on (see PackedSymmetricMatrix). Four rows of a block share each
-// load of q.
-GK_INLINE float packed_quadratic_impl(const int8_t *codes, const float *scales, const float *q, size_t dim, size_t width) {
+// Σ_i q[i] · Σ_c rows_i[c] · q[s_i + c] for i < dim, where s_i = 16·⌊i/16⌋ and the rows rows_i
+// (width − s_i floats, width a multiple of 16 and q padded to it) follow one another in
+// `packed`: the quadratic form of a symmetric matrix stored as its upper triangle from each
+// row's aligned block on (see PackedSymmetricMatrix). Four rows of a block share each load of q.
+GK_INLINE float packed_quadratic_impl(const float *packed, const float *q, size_t dim, size_t width) {
     v16f total = 0;
-    const int8_t *row = codes;
+    const float *row = packed;
     size_t i = 0;
     for (; i + 4 <= dim; i += 4) {  // i is a multiple of 4: the four rows share a block
         size_t start = i & ~(size_t)15, length = width - start;
-        const int8_t *r0 = row, *r1 = row + length, *r2 = row + 2 * length, *r3 = row + 3 * length;
+        const float *r0 = row, *r1 = row + length, *r2 = row + 2 * length, *r3 = row + 3 * length;
         v16f a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         for (size_t c = 0; c < length; c += 16) {
             v16f x = load16(q + start + c);
-            a0 += load16_i8(r0 + c) * x;
-            a1 += load16_i8(r1 + c) * x;
-            a2 += load16_i8(r2 + c) * x;
-            a3 += load16_i8(r3 + c) * x;
+            a0 += load16(r0 + c) * x;
+            a1 += load16(r1 + c) * x;
+            a2 += load16(r2 + c) * x;
+            a3 += load16(r3 + c) * x;
         }
-        total += a0 * (q[i] * scales[i]) + a1 * (q[i + 1] * scales[i + 1]) + a2 * (q[i + 2] * scales[i + 2])
-            + a3 * (q[i + 3] * scales[i + 3]);
+        total += a0 * q[i] + a1 * q[i + 1] + a2 * q[i + 2] + a3 * q[i + 3];
         row += 4 * length;
     }
     for (; i < dim; i++) {
         size_t start = i & ~(size_t)15, length = width - start;
         v16f a = 0;
-        for (size_t c = 0; c < length; c += 16) a += load16_i8(row + c) * load16(q + start + c);
-        total += a * (q[i] * scales[i]);
+        for (size_t c = 0; c < length; c += 16) a += load16(row + c) * load16(q + start + c);
+        total += a * q[i];
         row += length;
     }
     return sum16(total);
