@@ -314,12 +314,13 @@ public actor AgentGantry {
     /// holds the contract for any embedder, so that the indexes can score by inner product and
     /// never normalize a query themselves.
     nonisolated func embed(_ text: String) throws(GantryError) -> [Float] {
-        if let cached = queryCache.vector(for: text) { return cached }
+        let key = QueryEmbeddingCache.Key(text)
+        if let cached = queryCache.vector(for: key) { return cached }
         var vector: [Float]
         do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
         try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
         do { try SIMDKernels.normalize(&vector) } catch { throw .embedding("the query's embedding: \(error)") }
-        queryCache.insert(vector, for: text)
+        queryCache.insert(vector, for: key)
         return vector
     }
 

@@ -50,10 +50,9 @@ final class QueryEmbeddingCache: @unchecked Sendable {
         (self.entryLimit, self.byteLimit) = (entryLimit, byteLimit)
     }
 
-    /// The vector cached for `text`, made the most recently used; nil (a miss) when there is none.
-    func vector(for text: String) -> [Float]? {
-        let key = Key(text)
-        return lock.withLock {
+    /// The vector cached under `key`, made the most recently used; nil (a miss) when there is none.
+    func vector(for key: Key) -> [Float]? {
+        lock.withLock {
             guard let slot = slots[key] else {
                 misses += 1
                 return nil
@@ -65,10 +64,10 @@ final class QueryEmbeddingCache: @unchecked Sendable {
         }
     }
 
-    /// Caches `vector` for `text` as the most recently used, evicting the least recently used
+    /// Caches `vector` under `key` as the most recently used, evicting the least recently used
     /// entries past the limits (a vector larger than `byteLimit` is not kept).
-    func insert(_ vector: [Float], for text: String) {
-        let key = Key(text), size = vector.count * MemoryLayout<Float>.stride
+    func insert(_ vector: [Float], for key: Key) {
+        let size = vector.count * MemoryLayout<Float>.stride
         guard entryLimit > 0, size <= byteLimit else { return }
         lock.withLock {
             if let slot = slots[key] { remove(slot) }

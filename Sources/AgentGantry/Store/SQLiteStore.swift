@@ -155,11 +155,9 @@ public final class SQLiteStore: GantryStore {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
-        if let version = try? DatabaseQueue(path: path, configuration: configuration).read({ try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 }) {
-            return version
-        }
-        let file = try DatabaseQueue(path: immutableURI(path), configuration: configuration)
-        return try file.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } ?? 0
+        let version = { (file: DatabaseQueue) in try file.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 } }
+        if let read = try? version(DatabaseQueue(path: path, configuration: configuration)) { return read }
+        return try version(DatabaseQueue(path: immutableURI(path), configuration: configuration))
     }
 
     /// The URI opening `path` as an immutable file.

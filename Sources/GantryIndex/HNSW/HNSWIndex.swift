@@ -275,7 +275,7 @@ public struct HNSWIndex: VectorIndex {
 
     private func searchSlotsPrepared(_ query: [Float], k: Int, ef: Int, filter: SearchFilter?) -> [ScoredIndex] {
         guard k > 0, count > 0 else { return [] }
-        let (k, ef) = (min(k, count), min(ef, max(count, 1)))  // past the vectors held: nothing to allocate, no overflow
+        let (k, ef) = (min(k, count), min(ef, count))  // past the vectors held: nothing to allocate, no overflow
         var allowedMask: [Bool]?
         let exactScanLimit = 2 * max(ef, k) * 2 * parameters.m
         if case .excluding(let excluded) = filter {
