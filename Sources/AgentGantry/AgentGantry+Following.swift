@@ -77,6 +77,7 @@ extension AgentGantry {
         try rebalanceIndexIfNeeded()
         if changes.replay {  // events were deleted (`forget(user:)`, retention)
             queryCache.removeAll()  // it keeps no text, but the embeddings of the deleted events' queries
+            recentRetrievals.removeAll()  // perhaps a forgotten user's
             state = try LearnedState(replaying: changes.events, settings: state.settings, carryingOver: state)
             position = changes.position
             try await serveCleanAdapter()

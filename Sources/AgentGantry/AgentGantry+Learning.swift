@@ -37,12 +37,23 @@ extension AgentGantry {
         let tool = try Limits.toolName(tool)
         let context = try Limits.normalized(context)
         guard published.current.catalog.contains(tool) else { throw .unknownTool(tool) }
+        guard outcome != .wrongTool else {
+            throw .invalidInput("a wrong-tool outcome names the retrieval that offered the tool: "
+                                + "recordExecution(retrieval:tool:outcome:latency:context:)")
+        }
+        let event = try executionEvent(tool: tool, outcome: outcome, latency: latency, context: context)
+        try await caughtUp(through: try await writer.append(.execution(event)))
+    }
+
+    /// The execution event of a call of `tool` (checked, registered) that ended with `outcome`
+    /// (not `.wrongTool`), attributed the intent of `context`'s session.
+    nonisolated func executionEvent(tool: String, outcome: ExecutionOutcome, latency: Duration?,
+                                    context: RoutingContext) throws(GantryError) -> ExecutionEvent {
         let milliseconds = latency?.milliseconds
         if let milliseconds { guard milliseconds.isFinite, milliseconds >= 0 else { throw .invalidInput("latency must be finite and not negative") } }
-        let event = ExecutionEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
-                                   tool: tool, outcome: outcome, latencyMilliseconds: milliseconds,
-                                   intent: context.session.flatMap { local.intent(ofSession: $0) })
-        try await caughtUp(through: try await writer.append(.execution(event)))
+        return ExecutionEvent(id: 0, at: configuration.clock.now(), user: context.user, team: context.team, session: context.session,
+                              tool: tool, outcome: outcome, latencyMilliseconds: milliseconds,
+                              intent: context.session.flatMap { local.intent(ofSession: $0) })
     }
 
     /// The circuit-breaker state of `tool` now.
@@ -54,7 +65,8 @@ extension AgentGantry {
     }
 
     /// Deletes every stored event (feedback and executions) of `user` (in any Unicode
-    /// normalization form) and everything learned from them; returns how many events. Every
+    /// normalization form), the user's retrieval records and reports, and everything learned
+    /// from them; returns how many events. Every
     /// adapter version trained on the user's feedback is withdrawn (its file deleted,
     /// `adapterVersions()` says why), and before this returns the served adapter is the newest
     /// version that never saw those events, or the identity. It does not retrain (training is
@@ -65,6 +77,8 @@ extension AgentGantry {
     public func forget(user: String) async throws(GantryError) -> Int {
         let user = try Limits.name(user, "user")!
         queryCache.removeAll()
+        recentRetrievals.removeAll(of: user)
+        _ = try await store.deleteRetrievals(of: user)
         let removed = try await store.deleteEvents(of: user)
         try await catchUp()
         return removed

@@ -31,6 +31,10 @@ public actor AgentGantry {
     nonisolated let local = LocalRoutingState()
     /// Recent query texts' frozen embeddings (`GantryConfiguration.queryCacheEntries`).
     nonisolated let queryCache: QueryEmbeddingCache
+    /// This process's retrieval ids, its last retrieval records, and when records were last purged by age.
+    nonisolated let retrievalIDs: RetrievalIDs
+    nonisolated let recentRetrievals: RecentRetrievals
+    nonisolated let retrievalPurge: RetrievalPurgeSchedule
     /// The registered tools and their frozen embeddings.
     var catalog = ToolCatalog()
     var adapter: LowRankAdapter?
@@ -125,7 +129,11 @@ public actor AgentGantry {
             dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
-        writer = EventWriter(store: store)
+        let keepQueryText = configuration.keepQueryText
+        writer = EventWriter(store: store, prepare: { Self.prepareForStore($0, keepQueryText: keepQueryText) })
+        retrievalIDs = RetrievalIDs { [store] () throws(GantryError) in try await store.reserveRetrievalBlock() }
+        recentRetrievals = RecentRetrievals(capacity: configuration.recordsRetrievals ? Self.recentRetrievalCapacity : 0)
+        retrievalPurge = RetrievalPurgeSchedule(start: configuration.clock.now())
         published = SnapshotCell(RoutingSnapshot(catalog: ToolCatalog(), index: index, adapter: nil, adapterVersion: nil,
                                                  lexicalWeight: 0, links: nil, state: state))
         if let days = configuration.retentionDays {
@@ -139,6 +147,10 @@ public actor AgentGantry {
             } else {
                 _ = try await store.deleteEvents(before: cutoff)
             }
+        }
+        if !store.isReadOnly {
+            _ = try await store.deleteRetrievals(before: configuration.clock.now()
+                .addingTimeInterval(-Double(configuration.retrievalRetentionDays) * 86_400))
         }
         followedChanges = try await store.changeCounter()
         try await restore(prefetch: prefetch)
@@ -257,19 +269,29 @@ public actor AgentGantry {
 
     // MARK: retrieval
 
-    /// The best `limit` tools for `query`, each with its score breakdown. Runs on the caller's
-    /// thread against the published snapshot (never waiting for a write) and makes no store
-    /// write: a `half_open` tool handed out counts as a probe in this process's memory only. A
-    /// query that is empty or blank, over `Limits.queryBytes` or holds NUL is refused (`invalidInput`).
+    /// The best `limit` tools for `query`, each with its score breakdown, and the retrieval's
+    /// id for reports of what the agent did with them (`recordSelection(retrieval:tool:context:)`).
+    /// Runs on the caller's thread against the published snapshot (never waiting for a write); a
+    /// `half_open` tool handed out counts as a probe in this process's memory only. The
+    /// retrieval's record (`RetrievalRecord`) is queued to the store's writer, not awaited
+    /// (`GantryConfiguration.recordsRetrievals`). A query that is empty or blank, over
+    /// `Limits.queryBytes` or holds NUL is refused (`invalidInput`).
     public nonisolated func retrieveTools(_ query: String, limit: Int = 5,
-                                          context: RoutingContext = RoutingContext()) async throws(GantryError) -> [ToolMatch] {
+                                          context: RoutingContext = RoutingContext()) async throws(GantryError) -> Retrieval {
         guard (1...100).contains(limit) else { throw .invalidInput("limit must be in 1...100, got \(limit)") }
         try Limits.checkQuery(query)
         let context = try Limits.normalized(context)
-        guard !published.current.catalog.isEmpty else { return [] }
+        let id = retrievalIDs.next()
+        guard !published.current.catalog.isEmpty else { return Retrieval(id: id, matches: []) }
         let frozen = try embed(query)
-        return try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
+        let matches = try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
+        record(id, text: query, frozen: frozen, matches: matches, context: context)
+        return Retrieval(id: id, matches: matches)
     }
+
+    /// How many of this process's retrieval records are kept in memory for reports made here
+    /// (`RecentRetrievals`): at MiniLM's 384 dimensions about 1.7 kB each.
+    static let recentRetrievalCapacity = 4_096
 
     nonisolated func rank(_ text: String, frozen: [Float], limit: Int, context: RoutingContext,
                           in snapshot: RoutingSnapshot) throws(GantryError) -> [ToolMatch] {

@@ -49,6 +49,14 @@ public struct GantryConfiguration: Sendable {
     /// Store the (redacted) query text of feedback; false keeps its embedding and the hashes of its
     /// distinct words only (`FeedbackEvent.queryTerms`).
     public var keepQueryText = true
+    /// Keep a record of every retrieval (`RetrievalRecord`: the shortlist and the query's
+    /// embedding), so that reports naming its id (`recordSelection(retrieval:tool:context:)`)
+    /// can be learned from. Records are queued to the store's writer and cost the caller no
+    /// wait; false keeps none (ids are still handed out, and reports naming them stay unlinked).
+    public var recordsRetrievals = true
+    /// Retrieval records and the reports that name them are deleted this many days after their
+    /// retrieval (when the store opens, and once an hour while retrievals are recorded).
+    public var retrievalRetentionDays = 7
     /// Events older than this many days are purged when the store opens and before training;
     /// adapter versions trained on purged feedback are withdrawn, as by `forget(user:)`.
     public var retentionDays: Int?
@@ -123,6 +131,7 @@ extension GantryConfiguration {
         try check(flatIndexLimit >= 0, "flatIndexLimit must not be negative")
         try check(queryCacheEntries >= 0 && queryCacheBytes >= 0, "queryCacheEntries and queryCacheBytes must not be negative (0: no cache)")
         try check(retentionDays.map { $0 >= 1 } ?? true, "retentionDays must be at least 1")
+        try check(retrievalRetentionDays >= 1, "retrievalRetentionDays must be at least 1 (recordsRetrievals = false keeps no records)")
         try check(followInterval.map { $0 > .zero } ?? true, "followInterval must be positive (or nil: never follow)")
         try check(feedbackMemoryThreshold.isFinite && feedbackMemoryThreshold >= -1 && feedbackMemoryThreshold < 1,
                   "feedbackMemoryThreshold must be in [-1, 1) (a cosine)")

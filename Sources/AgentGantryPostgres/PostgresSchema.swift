@@ -73,16 +73,42 @@ enum PostgresSchema {
         CREATE INDEX IF NOT EXISTS event_import_range_by_import ON event_import_range (import_id);
         CREATE TABLE IF NOT EXISTS write_receipt (key uuid PRIMARY KEY, result bigint NOT NULL, at double precision NOT NULL);
         CREATE INDEX IF NOT EXISTS write_receipt_at ON write_receipt (at);
+        """ + "\n" + retrievalTables
+
+    /// The tables of retrieval records and reports (`PostgresStore+Retrievals`), created with a
+    /// new store and added by `expandRetrievals` to one created before them (the builds before
+    /// ignore them). Absent user, team, session, query text and terms are stored as '' (names
+    /// and queries are never empty), so that a context is one row whatever its nulls.
+    static let retrievalTables = """
+        CREATE SEQUENCE IF NOT EXISTS retrieval_block_seq MAXVALUE 1073741823 NO CYCLE;
+        CREATE TABLE IF NOT EXISTS retrieval_query (
+            id bigint PRIMARY KEY, model text NOT NULL, vector bytea NOT NULL, query text NOT NULL, terms bytea NOT NULL,
+            last_used double precision NOT NULL);
+        CREATE INDEX IF NOT EXISTS retrieval_query_last_used ON retrieval_query (last_used);
+        CREATE TABLE IF NOT EXISTS retrieval_context (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            user_name text NOT NULL, team text NOT NULL, session text NOT NULL, last_used double precision NOT NULL,
+            UNIQUE (user_name, team, session));
+        CREATE INDEX IF NOT EXISTS retrieval_context_last_used ON retrieval_context (last_used);
+        CREATE TABLE IF NOT EXISTS retrieval_tool (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE);
+        CREATE TABLE IF NOT EXISTS retrieval (
+            id bigint PRIMARY KEY, at double precision NOT NULL, context bigint NOT NULL, query bigint NOT NULL, shortlist bytea NOT NULL);
+        CREATE INDEX IF NOT EXISTS retrieval_at ON retrieval (at);
+        CREATE TABLE IF NOT EXISTS retrieval_report (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at double precision NOT NULL, retrieval bigint NOT NULL,
+            tool text NOT NULL, signal text NOT NULL, context bigint NOT NULL);
+        CREATE INDEX IF NOT EXISTS retrieval_report_at ON retrieval_report (at)
         """
 
     /// Creates the tables the database lacks (one transaction, under a lock, so that processes
     /// opening a new database at once do not race) — and `schema` first, when given and missing
     /// (the first schema of the URL's `search_path`) — or, unless `create`, refuses a database
     /// without them; refuses a newer schema, prunes the change log when it has grown 10% past
-    /// `StoreChanges.changesKept`, and returns the store's notification channel and whether
-    /// `event` has the column `query_terms` (`expand`).
+    /// `StoreChanges.changesKept`, and returns the store's notification channel, whether
+    /// `event` has the column `query_terms` (`expand`) and whether the store has the retrieval
+    /// tables (`expandRetrievals`).
     static func prepare(_ connection: PostgresConnection, schema: String?, create: Bool, location: String,
-                        logger: Logger) async throws -> (channel: String, queryTerms: Bool) {
+                        logger: Logger) async throws -> (channel: String, queryTerms: Bool, retrievals: Bool) {
         let found = try await schemaVersion(connection, logger: logger)
         if found == nil, !create {
             throw GantryError.store("\(location) holds no AgentGantry store" + (schema.map { " in the schema \($0)" } ?? "")
@@ -110,13 +136,14 @@ enum PostgresSchema {
         }
         // Also after creating: an earlier build may have created the tables first.
         let queryTerms = try await expand(connection, location: location, logger: logger)
+        let retrievals = try await expandRetrievals(connection, location: location, logger: logger)
         let span = try await connection.query("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM change", logger: logger)
         for try await count in span.decode(Int64.self) where count > StoreChanges.changesKept + StoreChanges.changesKept / 10 {
             _ = try? await connection.query("DELETE FROM change WHERE seq <= (SELECT max(seq) FROM change) - \(StoreChanges.changesKept)", logger: logger)
         }
         _ = try? await pruneReceipts(connection, logger: logger)  // not on a standby
         for try await name in try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(channel)"), logger: logger).decode(String.self) {
-            return (name, queryTerms)
+            return (name, queryTerms, retrievals)
         }
         throw GantryError.store("\(location): the connection has no current schema (check the search_path of the URL's options)")
     }
@@ -149,6 +176,35 @@ enum PostgresSchema {
                 \(location) has no column event.query_terms and this connection cannot add it (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?")): \
                 feedback kept without its text is stored without its word hashes; run ALTER TABLE event ADD COLUMN query_terms bytea \
                 on the primary as the table's owner, or open the store once with such a role
+                """)
+            return false
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    /// Adds the retrieval tables (`retrievalTables`) to a store created before them, and returns
+    /// whether the store has them. A connection that may not create them (a standby, a role
+    /// without the privilege) opens the store without them: retrievals are then not recorded and
+    /// reports naming them are refused, and a warning says how to add them. Other errors are thrown.
+    static func expandRetrievals(_ connection: PostgresConnection, location: String, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("SELECT to_regclass('retrieval_report') IS NOT NULL", logger: logger)
+        for try await present in rows.decode(Bool.self) where present { return true }
+        do {
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SET LOCAL lock_timeout = '2s'", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('agent_gantry.schema'))", logger: logger)
+            for statement in retrievalTables.components(separatedBy: ";\n") {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return true
+        } catch let error as PSQLError where ["25006", "42501", "55P03"].contains(error.serverInfo?[.sqlState] ?? "") {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            logger.warning("""
+                \(location) has no retrieval tables and this connection cannot create them (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?")): \
+                retrievals are not recorded; open the store once with a role that may create tables in its schema
                 """)
             return false
         } catch {

@@ -31,8 +31,11 @@ extension PostgresStore {
 
     /// Appends `events` in one statement: ids drawn from `event_seq` (locked until commit, so
     /// they are in commit order), the rows inserted and the followers notified; returns the ids
-    /// once committed.
-    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
+    /// once committed. With retrieval `records` or `reports`, all are written in one transaction
+    /// (`appendWithRetrievals`).
+    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent], records: [RetrievalRecord],
+                                                        reports: [RetrievalReport]) async throws(GantryError) -> [Int64] {
+        guard records.isEmpty, reports.isEmpty else { return try await appendWithRetrievals(events, records: records, reports: reports) }
         guard !events.isEmpty else { return [] }
         try checkWritable()
         let logger = logger, count = events.count, key = UUID()
@@ -58,6 +61,45 @@ extension PostgresStore {
             }
         }
         return Array((last - Int64(count) + 1)...last)
+    }
+
+    /// Appends events, records and reports in one transaction. A retry after a lost connection
+    /// finds the first attempt's receipts (the events' last id, the reports' ids' last) when it
+    /// committed. Records are dropped, not refused, by a store without the retrieval tables.
+    private func appendWithRetrievals(_ events: [GantryEvent], records: [RetrievalRecord],
+                                      reports: [RetrievalReport]) async throws(GantryError) -> [Int64] {
+        try checkWritable()
+        if !reports.isEmpty { try checkRetrievals() }
+        let records = keepsRetrievals ? records : []
+        let logger = logger, eventKey = UUID(), reportKey = UUID(), count = events.count
+        let insertion = events.isEmpty ? nil : try Self.insertion(of: events.map(Self.row), receipt: eventKey, terms: keepsQueryTerms)
+        let (lastEvent, reportIDs) = try await withConnection("append events to") { connection, attempt -> (Int64?, [Int64]) in
+            if attempt > 0, let last = try await PostgresSchema.receipt(eventKey, on: connection, logger: logger) {
+                let lastReport = try await PostgresSchema.receipt(reportKey, on: connection, logger: logger) ?? 0
+                return (count > 0 ? last : nil, reports.isEmpty ? [] : Array((lastReport - Int64(reports.count) + 1)...lastReport))
+            }
+            return try await Self.inTransaction(connection, logger: logger) { connection in
+                var lastEvent: Int64?
+                if let insertion {
+                    for try await (id, inserted) in try await connection.query(insertion, logger: logger).decode((Int64?, Int).self) {
+                        guard inserted == count else { throw GantryError.store("\(inserted) of \(count) events were inserted") }
+                        lastEvent = id
+                    }
+                    guard lastEvent != nil else { throw GantryError.store("the store has no event counter (its schema is damaged)") }
+                } else {
+                    try await connection.query("INSERT INTO write_receipt (key, result, at) VALUES (\(eventKey), 0, \(Date().timeIntervalSince1970))",
+                                               logger: logger)
+                }
+                let reportIDs = try await Self.insert(records: records, reports: reports, on: connection, logger: logger)
+                if let last = reportIDs.last {
+                    try await connection.query("INSERT INTO write_receipt (key, result, at) VALUES (\(reportKey), \(last), \(Date().timeIntervalSince1970))",
+                                               logger: logger)
+                }
+                return (lastEvent, reportIDs)
+            }
+        }
+        let eventIDs = lastEvent.map { Array(($0 - Int64(count) + 1)...$0) } ?? []
+        return eventIDs + reportIDs
     }
 
     /// One statement inserting `rows` with ids drawn from `event_seq` in row order, notifying

@@ -53,6 +53,9 @@ public final class PostgresStore: GantryStore {
     /// an earlier build that this connection could not alter, whose feedback is then stored
     /// without its word hashes.
     let keepsQueryTerms: Bool
+    /// Whether the store has the retrieval tables (`PostgresSchema.expandRetrievals`): false on a
+    /// store of an earlier build that this connection could not extend.
+    let keepsRetrievals: Bool
 
     /// Connects to the database of `url` (see ``PostgresStore`` for what it accepts), creates
     /// the schema if the database has none (unless `create` is false: then a database without a
@@ -89,6 +92,7 @@ public final class PostgresStore: GantryStore {
             }
             listener = ChangeListener(client: client, channel: prepared.channel, logger: logger)
             keepsQueryTerms = prepared.queryTerms
+            keepsRetrievals = prepared.retrievals
             readOnlyReason = reason
         } catch {
             runner.cancel()

@@ -56,8 +56,8 @@ public struct ReplayRequest: Sendable {
             func fail(_ reason: String) -> EvalError { .line(path: path, line: line.number, reason: reason) }
             let event: LoggedEvent
             do { event = try JSONDecoder().decode(LoggedEvent.self, from: Data(line.bytes)) } catch { throw fail("\(error)") }
-            guard let outcome = ExecutionOutcome(rawValue: event.outcome) else {
-                throw fail("outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
+            guard let outcome = ExecutionOutcome(rawValue: event.outcome), ExecutionOutcome.logged.contains(outcome) else {
+                throw fail("outcome must be one of \(ExecutionOutcome.logged.map(\.rawValue))")
             }
             guard event.latency_ms.isFinite, event.latency_ms >= 0 else { throw fail("latency_ms must be finite and not negative") }
             return ReplayRequest(query: event.query, context: RoutingContext(user: event.user, team: event.team, session: event.session),

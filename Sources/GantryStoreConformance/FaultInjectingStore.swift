@@ -12,7 +12,7 @@ public final class FaultInjectingStore: GantryStore {
         case saveTools
         /// `removeTool(_:)`: removals.
         case removeTool
-        /// `appendEvents(_:)`: feedback and executions.
+        /// `appendEvents(_:records:reports:)`: feedback, executions, retrieval records and reports.
         case appendEvents
     }
 
@@ -55,9 +55,23 @@ public final class FaultInjectingStore: GantryStore {
         try check(.removeTool)
         try await base.removeTool(name)
     }
-    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
+    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent], records: [RetrievalRecord],
+                                                        reports: [RetrievalReport]) async throws(GantryError) -> [Int64] {
         try check(.appendEvents)
-        return try await base.appendEvents(events)
+        return try await base.appendEvents(events, records: records, reports: reports)
+    }
+    @_spi(StoreImplementation) public func reserveRetrievalBlock() async throws(GantryError) -> Int64 { try await base.reserveRetrievalBlock() }
+    @_spi(StoreImplementation) public func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
+        try await base.retrievalRecord(id)
+    }
+    @_spi(StoreImplementation) public func retrievalLog() async throws(GantryError) -> (records: [RetrievalRecord], reports: [RetrievalReport]) {
+        try await base.retrievalLog()
+    }
+    @_spi(StoreImplementation) public func deleteRetrievals(before date: Date) async throws(GantryError) -> Int {
+        try await base.deleteRetrievals(before: date)
+    }
+    @_spi(StoreImplementation) public func deleteRetrievals(of user: String) async throws(GantryError) -> Int {
+        try await base.deleteRetrievals(of: user)
     }
     @_spi(StoreImplementation) public func events() async throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) { try await base.events() }
     @_spi(StoreImplementation) public func feedbackEventsAndHighestID() async throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {

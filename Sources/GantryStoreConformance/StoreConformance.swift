@@ -46,6 +46,8 @@ public enum StoreConformance {
         StoreConformanceCase(name: "a copy into the store and out of it keeps everything, ids and versions included", run: copiesKeepEverything),
         StoreConformanceCase(name: "the query terms of feedback kept without text travel with it: reads, followers, export, import, copies",
                              run: queryTermsTravelWithTheirEvents),
+        StoreConformanceCase(name: "retrieval records and reports are written with events, read by id, and deleted by age and by user",
+                             run: retrievalsAreKeptAndDeleted),
     ]
 
     static let dimension = 4

@@ -78,7 +78,7 @@ struct AgentGantryTests {
                                         correctTool: "cancel_subscription", context: teamA)
         let own = try await gantry.retrieveTools("cancel my subscription", limit: 3, context: teamA)
         let other = try await gantry.retrieveTools("cancel my subscription", limit: 3, context: teamB)
-        let signal = { (matches: [ToolMatch]) in matches.first { $0.tool.name == "cancel_subscription" }!.breakdown[.feedback] }
+        let signal = { (matches: Retrieval) in matches.first { $0.tool.name == "cancel_subscription" }!.breakdown[.feedback] }
         #expect(signal(own) > 0 && abs(signal(other) - 0.5 * signal(own)) < 1e-6, "\(signal(own)) \(signal(other))")
     }
 
@@ -172,7 +172,7 @@ struct AgentGantryTrainingTests {
             try await gantry.recordFeedback(query: query, selectedTool: wrong, correctTool: right)
         }
         let probe = "please cancel my premium subscription today"  // none of the corrections
-        func semantic(_ matches: [ToolMatch], _ tool: String) -> Double { matches.first { $0.tool.name == tool }?.breakdown[.semantic] ?? 0 }
+        func semantic(_ matches: Retrieval, _ tool: String) -> Double { matches.first { $0.tool.name == tool }?.breakdown[.semantic] ?? 0 }
         let before = try await gantry.retrieveTools(probe, limit: 5)
         #expect(semantic(before, "cancel_subscription") > semantic(before, "pause_subscription"))
         let summary = try await gantry.train()

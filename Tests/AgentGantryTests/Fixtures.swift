@@ -39,6 +39,6 @@ func makeGantry(store: String? = nil, _ change: (inout GantryConfiguration) -> V
     return gantry
 }
 
-func names(_ matches: [ToolMatch]) -> [String] { matches.map(\.tool.name) }
+func names(_ matches: some Collection<ToolMatch>) -> [String] { matches.map(\.tool.name) }
 
-func position(_ name: String, in matches: [ToolMatch]) -> Int { matches.firstIndex { $0.tool.name == name } ?? Int.max }
+func position(_ name: String, in matches: some RandomAccessCollection<ToolMatch>) -> Int { matches.firstIndex { $0.tool.name == name }.map { matches.distance(from: matches.startIndex, to: $0) } ?? Int.max }

@@ -41,10 +41,10 @@ struct GroupCommitTests {
     @Test func concurrentWritesShareCommits() async throws {
         let store = try SQLiteStore(path: nil)
         let gate = Gate(), held = Mutex(0)
-        let writer = EventWriter(store: store) { count in
+        let writer = EventWriter(store: store, beforeCommit: { count in
             held.withLock { $0 += count }
             await gate.wait()
-        }
+        })
         let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
             for i in 0..<64 { group.addTask { try await writer.append(Self.execution("tool_\(i)")) } }
             while held.withLock({ $0 }) + writer.queued < 64 { await Task.yield() }  // the first batch held at the gate, the rest queued

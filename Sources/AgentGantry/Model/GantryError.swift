@@ -10,6 +10,10 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
     /// A tool name that is not registered (`remove`, `recordFeedback`, `recordExecution`,
     /// `breakerState(of:)`).
     case unknownTool(String)
+    /// A retrieval id this process does not know and the store holds no record of: it expired
+    /// (`GantryConfiguration.retrievalRetentionDays`), was lost in a crash, was never recorded
+    /// (`recordsRetrievals` false), or another process has not committed it yet.
+    case unknownRetrieval(RetrievalID)
     /// An argument out of its range or over a `Limits` size (a blank query, a limit outside
     /// 1...100, a bad line of an imported event log), or a configuration that `validate()` refuses.
     case invalidInput(String)
@@ -38,6 +42,9 @@ public enum GantryError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .invalidTool(name, reason): return "tool \"\(excerpt(name))\": \(reason)"
         case let .unknownTool(name): return "no tool named \"\(excerpt(name))\" is registered"
+        case let .unknownRetrieval(id):
+            return "no record of retrieval \(id) is kept (expired, lost in a crash, not recorded, or not yet committed by "
+                + "the process that ran it); report with the query instead (recordFeedback(query:…))"
         case let .invalidInput(reason): return reason
         case let .store(reason): return "store: \(reason)"
         case let .storeUnavailable(reason): return "store unavailable: \(reason)"

@@ -75,7 +75,9 @@ import Foundation
                                            type: type, model: model, queryTerms: queryTerms))
         case Kind.execution:
             guard let tool else { throw DamagedRow(column: "tool") }
-            guard let outcome = outcome.flatMap(ExecutionOutcome.init(rawValue:)) else { throw DamagedRow(column: "outcome") }
+            guard let outcome = outcome.flatMap(ExecutionOutcome.init(rawValue:)), ExecutionOutcome.logged.contains(outcome) else {
+                throw DamagedRow(column: "outcome")
+            }
             return .execution(ExecutionEvent(id: id, at: date, user: user, team: team, session: session, tool: tool,
                                              outcome: outcome, latencyMilliseconds: latencyMs, intent: intent))
         default:

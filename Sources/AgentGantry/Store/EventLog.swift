@@ -87,8 +87,8 @@ public enum EventLog {
                                               model: model ?? assumedModel, queryTerms: terms)))
             case EventColumns.Kind.execution:
                 guard let tool, knownTools.contains(tool) else { throw fail("tool must name a registered tool") }
-                guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? "") else {
-                    throw fail("outcome must be one of \(ExecutionOutcome.allCases.map(\.rawValue))")
+                guard let outcome = ExecutionOutcome(rawValue: e.outcome ?? ""), ExecutionOutcome.logged.contains(outcome) else {
+                    throw fail("outcome must be one of \(ExecutionOutcome.logged.map(\.rawValue))")
                 }
                 if let latency = e.latencyMs, !(latency.isFinite && latency >= 0) { throw fail("latency_ms must be finite and not negative") }
                 events.append(.execution(ExecutionEvent(id: 0, at: at, user: user, team: team, session: session, tool: tool,

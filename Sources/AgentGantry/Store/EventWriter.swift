@@ -5,22 +5,36 @@ import Foundation
 /// many events share one durable commit. There is no timer: a lone event is committed at once,
 /// and batches grow only as far as the store is slower than the callers. Each call returns once
 /// its event is durable, with its id (its place in the log); when a commit fails, every call in
-/// it gets the error and none of its events is stored.
+/// it gets the error and none of its events is stored. Retrieval records ride along with the
+/// next commit and nobody waits for them: a commit that fails is tried again without them, so a
+/// record never costs an event its write (the records are counted as lost).
 ///
 /// Its state is guarded by an `NSLock`, not a `Synchronization.Mutex`: the mutex parks on a
 /// futex the thread sanitizer cannot see, which reported concurrent appends as races.
 final class EventWriter: @unchecked Sendable {
     private typealias Waiter = CheckedContinuation<Result<Int64, GantryError>, Never>
 
+    /// A call waiting for its write: an event, a report, or both (a linked execution: one
+    /// transaction); it gets the event's id, else the report's.
+    private struct Pending {
+        var event: GantryEvent?
+        var report: RetrievalReport?
+        var waiter: Waiter
+    }
+
     private struct Queue {
-        var events: [GantryEvent] = []
-        var waiters: [Waiter] = []
+        var pending: [Pending] = []
+        /// Retrieval records, written with the next commit; nobody waits for them.
+        var records: [RetrievalRecord] = []
         /// Whether a commit loop runs (it takes what is queued until the queue is empty).
         var committing = false
     }
 
-    /// Most events in one transaction.
+    /// Most events (and most records) in one transaction.
     static let batchLimit = 1024
+    /// Most retrieval records waiting: beyond it (a store that has been failing for a while)
+    /// the oldest are dropped, so that memory stays bounded.
+    static let queuedRecordLimit = 64 * 1024
 
     private let store: any GantryStore
     private let lock = NSLock()
@@ -28,11 +42,17 @@ final class EventWriter: @unchecked Sendable {
     private var queue = Queue()
     /// Guarded by `lock`.
     private var committed = (commits: 0, events: 0)
+    /// Guarded by `lock`: retrieval records given up (their commit failed, or the queue was full).
+    private var lost = 0
     /// Awaited before each commit, with the number of events going into it (tests hold commits with it).
     private let beforeCommit: (@Sendable (Int) async -> Void)?
+    /// Makes a queued record what the store keeps (redaction, rounding), on the commit's thread.
+    private let prepare: @Sendable (RetrievalRecord) -> RetrievalRecord
 
-    init(store: any GantryStore, beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
+    init(store: any GantryStore, prepare: @escaping @Sendable (RetrievalRecord) -> RetrievalRecord = { $0 },
+         beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
         self.store = store
+        self.prepare = prepare
         self.beforeCommit = beforeCommit
     }
 
@@ -41,14 +61,23 @@ final class EventWriter: @unchecked Sendable {
     var commits: (commits: Int, events: Int) { lock.withLock { committed } }
 
     /// Events waiting for a commit.
-    var queued: Int { lock.withLock { queue.events.count } }
+    var queued: Int { lock.withLock { queue.pending.count } }
+
+    /// Retrieval records given up so far: their commit failed, or too many waited.
+    var lostRecords: Int { lock.withLock { lost } }
 
     /// Appends `event` (its id is assigned by the store); returns the id once the event is durable.
     func append(_ event: GantryEvent) async throws(GantryError) -> Int64 {
+        try await append(event: event, report: nil)
+    }
+
+    /// Appends `event` and `report` (at least one) in one transaction; returns the event's id,
+    /// else the report's, once durable.
+    func append(event: GantryEvent?, report: RetrievalReport?) async throws(GantryError) -> Int64 {
+        precondition(event != nil || report != nil, "nothing to append")
         let result: Result<Int64, GantryError> = await withCheckedContinuation { (waiter: Waiter) in
             let startsLoop = lock.withLock {
-                queue.events.append(event)
-                queue.waiters.append(waiter)
+                queue.pending.append(Pending(event: event, report: report, waiter: waiter))
                 defer { queue.committing = true }
                 return !queue.committing
             }
@@ -57,30 +86,61 @@ final class EventWriter: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Queues `record` for the next commit and returns at once.
+    func enqueue(_ record: RetrievalRecord) {
+        let startsLoop = lock.withLock {
+            queue.records.append(record)
+            if queue.records.count > Self.queuedRecordLimit {
+                let overflow = queue.records.count - Self.queuedRecordLimit
+                queue.records.removeFirst(overflow)
+                lost += overflow
+            }
+            defer { queue.committing = true }
+            return !queue.committing
+        }
+        if startsLoop { Task { await self.commitQueued() } }
+    }
+
     /// Commits what is queued, a batch at a time, until the queue is empty.
     private func commitQueued() async {
         while true {
-            let batch: (events: [GantryEvent], waiters: [Waiter])? = lock.withLock {
-                guard !queue.events.isEmpty else {
+            let batch: (pending: [Pending], records: [RetrievalRecord])? = lock.withLock {
+                guard !queue.pending.isEmpty || !queue.records.isEmpty else {
                     queue.committing = false
                     return nil
                 }
-                let count = min(queue.events.count, Self.batchLimit)
+                let count = min(queue.pending.count, Self.batchLimit), records = min(queue.records.count, Self.batchLimit)
                 defer {
-                    queue.events.removeFirst(count)
-                    queue.waiters.removeFirst(count)
+                    queue.pending.removeFirst(count)
+                    queue.records.removeFirst(records)
                 }
-                return (Array(queue.events.prefix(count)), Array(queue.waiters.prefix(count)))
+                return (Array(queue.pending.prefix(count)), Array(queue.records.prefix(records)))
             }
             guard let batch else { return }
-            await beforeCommit?(batch.events.count)
-            do {
-                let ids = try await store.appendEvents(batch.events)
-                lock.withLock { committed = (committed.commits + 1, committed.events + ids.count) }
-                for (waiter, id) in zip(batch.waiters, ids) { waiter.resume(returning: .success(id)) }
-            } catch {
-                for waiter in batch.waiters { waiter.resume(returning: .failure(error)) }
+            let events = batch.pending.compactMap(\.event), reports = batch.pending.compactMap(\.report)
+            if !events.isEmpty { await beforeCommit?(events.count) }
+            var result = await commit(events, batch.records.map(prepare), reports)
+            if case .failure = result, !batch.records.isEmpty {
+                // Records never cost a caller its write: the events go again without them.
+                lock.withLock { lost += batch.records.count }
+                result = await commit(events, [], reports)
+            }
+            switch result {
+            case .success(let ids):
+                if !events.isEmpty { lock.withLock { committed = (committed.commits + 1, committed.events + events.count) } }
+                var eventIDs = ids.prefix(events.count).makeIterator(), reportIDs = ids.dropFirst(events.count).makeIterator()
+                for pending in batch.pending {
+                    let eventID = pending.event.map { _ in eventIDs.next()! }, reportID = pending.report.map { _ in reportIDs.next()! }
+                    pending.waiter.resume(returning: .success(eventID ?? reportID!))
+                }
+            case .failure(let error):
+                for pending in batch.pending { pending.waiter.resume(returning: .failure(error)) }
             }
         }
+    }
+
+    private func commit(_ events: [GantryEvent], _ records: [RetrievalRecord], _ reports: [RetrievalReport]) async -> Result<[Int64], GantryError> {
+        guard !events.isEmpty || !records.isEmpty || !reports.isEmpty else { return .success([]) }
+        do { return .success(try await store.appendEvents(events, records: records, reports: reports)) } catch { return .failure(error) }
     }
 }

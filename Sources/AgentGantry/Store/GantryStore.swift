@@ -1,8 +1,8 @@
 import Foundation
 
 /// Where an `AgentGantry` keeps what it learns: the registered tools with their embeddings, the
-/// event log (feedback and executions, in commit order), the change log processes follow, and
-/// the adapter versions. ``SQLiteStore`` is the store of one machine; a store shared by many
+/// event log (feedback and executions, in commit order), the records of retrievals and the
+/// reports that name them, the change log processes follow, and the adapter versions. ``SQLiteStore`` is the store of one machine; a store shared by many
 /// hosts implements the same protocol.
 ///
 /// The requirements are the facade's contract with a store, behind the
@@ -36,8 +36,11 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func removeTool(_ name: String) async throws(GantryError)
 
     // MARK: events
-    /// Appends events in one transaction; their ids, in order, once durable.
-    @_spi(StoreImplementation) func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64]
+    /// Appends events, retrieval records and reports in one transaction; the events' ids, then
+    /// the reports', in order, once durable. A record whose id the store holds already is left
+    /// as it was.
+    @_spi(StoreImplementation) func appendEvents(_ events: [GantryEvent], records: [RetrievalRecord],
+                                                 reports: [RetrievalReport]) async throws(GantryError) -> [Int64]
     /// The whole log, oldest first, and the rows that are not valid events.
     @_spi(StoreImplementation) func events() async throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow])
     /// The valid feedback events, the highest event id and the feedback count, read together.
@@ -55,6 +58,19 @@ public protocol GantryStore: AnyObject, Sendable {
     /// order, validating every line first; other writers must not wait for the whole import
     /// (write it in bounded transactions, removing them if the import fails).
     @_spi(StoreImplementation) func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int
+
+    // MARK: retrievals
+    /// A positive number below 2³⁰ that no call of any handle on this store returned before: an
+    /// opening's block of retrieval ids (`RetrievalID`).
+    @_spi(StoreImplementation) func reserveRetrievalBlock() async throws(GantryError) -> Int64
+    /// The record of retrieval `id`, or nil when the store holds none.
+    @_spi(StoreImplementation) func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord?
+    /// Every retrieval record (by id) and report (in commit order) the store holds.
+    @_spi(StoreImplementation) func retrievalLog() async throws(GantryError) -> (records: [RetrievalRecord], reports: [RetrievalReport])
+    /// Deletes the records and reports older than `date` (and what only they used); returns how many.
+    @_spi(StoreImplementation) func deleteRetrievals(before date: Date) async throws(GantryError) -> Int
+    /// Deletes every record and report of `user` (and what only they used); returns how many.
+    @_spi(StoreImplementation) func deleteRetrievals(of user: String) async throws(GantryError) -> Int
 
     // MARK: following
     /// Where the change log and the deletion count stand (`event` 0).
@@ -94,6 +110,11 @@ public protocol GantryStore: AnyObject, Sendable {
 }
 
 extension GantryStore {
+    /// Appends events in one transaction; their ids, in order, once durable.
+    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
+        try await appendEvents(events, records: [], reports: [])
+    }
+
     /// None: followers look every `followInterval`.
     @_spi(StoreImplementation) public func changeNotifications() -> AsyncStream<Void>? { nil }
 

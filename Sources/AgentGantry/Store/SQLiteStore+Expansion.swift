@@ -77,6 +77,40 @@ extension SQLiteStore {
             CREATE TRIGGER IF NOT EXISTS deleteEventTerms AFTER DELETE ON event
                 BEGIN DELETE FROM eventTerms WHERE event = OLD.id; END;
             """),
+        // 4: retrieval records and the reports that name them (`SQLiteStore+Retrievals`), and
+        // the counter of reserved blocks of retrieval ids.
+        ExpandStep(number: 4, sql: """
+            INSERT OR IGNORE INTO storeMeta (key, value) VALUES ('retrievalBlocks', 0);
+            CREATE TABLE IF NOT EXISTS retrievalQuery (
+                id INTEGER PRIMARY KEY NOT NULL,
+                model TEXT NOT NULL,
+                vector BLOB NOT NULL,
+                query TEXT, terms BLOB,
+                lastUsed REAL NOT NULL);
+            CREATE INDEX IF NOT EXISTS retrievalQueryLastUsed ON retrievalQuery(lastUsed);
+            CREATE TABLE IF NOT EXISTS retrievalContext (
+                id INTEGER PRIMARY KEY,
+                user TEXT, team TEXT, session TEXT,
+                lastUsed REAL NOT NULL);
+            CREATE INDEX IF NOT EXISTS retrievalContextKey ON retrievalContext(user, team, session);
+            CREATE INDEX IF NOT EXISTS retrievalContextLastUsed ON retrievalContext(lastUsed);
+            CREATE TABLE IF NOT EXISTS retrievalTool (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+            CREATE TABLE IF NOT EXISTS retrieval (
+                id INTEGER PRIMARY KEY NOT NULL,
+                at REAL NOT NULL,
+                context INTEGER NOT NULL,
+                query INTEGER NOT NULL,
+                shortlist BLOB NOT NULL);
+            CREATE INDEX IF NOT EXISTS retrievalAt ON retrieval(at);
+            CREATE TABLE IF NOT EXISTS retrievalReport (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at REAL NOT NULL,
+                retrieval INTEGER NOT NULL,
+                tool TEXT NOT NULL,
+                signal TEXT NOT NULL,
+                context INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS retrievalReportAt ON retrievalReport(at);
+            """),
     ]
 
     /// The expand steps the store has (their numbers), read from `storeMeta`; empty before the first.

@@ -359,11 +359,13 @@ public final class SQLiteStore: GantryStore {
 
     // MARK: events
 
-    /// Appends `events` in one transaction (their ids are assigned here); returns their ids, in
-    /// order, once they are durable (`EventWriter` batches the calls of many callers into one).
-    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent]) async throws(GantryError) -> [Int64] {
+    /// Appends `events`, retrieval `records` and `reports` in one transaction (event and report
+    /// ids are assigned here); returns the events' ids, then the reports', in order, once they
+    /// are durable (`EventWriter` batches the calls of many callers into one).
+    @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent], records: [RetrievalRecord],
+                                                        reports: [RetrievalReport]) async throws(GantryError) -> [Int64] {
         try checkWritable()
-        let records = events.map { event in
+        let eventRecords = events.map { event in
             switch event {
             case .feedback(let event): EventRecord(event)
             case .execution(let event): EventRecord(event)
@@ -373,11 +375,12 @@ public final class SQLiteStore: GantryStore {
             try walMode.ensure(database, path: path)
             return try await database.write { db in
                 var ids = [Int64]()
-                for var record in records {
+                for var record in eventRecords {
                     try Self.insert(&record, in: db)
                     ids.append(record.id!)
                 }
-                return ids
+                guard !records.isEmpty || !reports.isEmpty else { return ids }
+                return ids + (try Self.insert(records: records, reports: reports, in: db))
             }
         } catch {
             throw .store("\(error)")

@@ -1,0 +1,103 @@
+import Foundation
+import GantryIndex
+
+/// Retrieval records and the reports that name them: what the agent did with a retrieval's
+/// result, linked to its query and shortlist, for learning from every call.
+extension AgentGantry {
+    /// Records retrieval `id` of `text` (queued to the writer and kept among the recent ones;
+    /// the writer redacts and rounds it before storing: `prepareForStore`).
+    nonisolated func record(_ id: RetrievalID, text: String, frozen: [Float], matches: [ToolMatch], context: RoutingContext) {
+        guard configuration.recordsRetrievals, !matches.isEmpty else { return }
+        let now = configuration.clock.now()
+        let record = RetrievalRecord(id: id, at: now, user: context.user, team: context.team, session: context.session, query: text,
+                                     queryTerms: nil, queryVector: frozen, model: embedder.modelIdentity,
+                                     shortlist: matches.map { RetrievalRecord.Shown(tool: $0.tool.name, score: Float($0.score)) })
+        recentRetrievals.insert(record)
+        writer.enqueue(record)
+        if retrievalPurge.isDue(at: now) {
+            let cutoff = now.addingTimeInterval(-Double(configuration.retrievalRetentionDays) * 86_400)
+            Task { [store] in _ = try? await store.deleteRetrievals(before: cutoff) }
+        }
+    }
+
+    /// `record` as the store keeps it: its query redacted and kept only with `keepQueryText`
+    /// (else its term hashes), its vector in half precision. Records are made with the raw text
+    /// (`record(_:text:frozen:matches:context:)`), so that redaction runs on the writer's
+    /// thread, not the caller's.
+    static func prepareForStore(_ record: RetrievalRecord, keepQueryText: Bool) -> RetrievalRecord {
+        var stored = record
+        let redacted = record.query.map(Redaction.redact)
+        stored.query = keepQueryText ? redacted : nil
+        stored.queryTerms = keepQueryText ? nil : redacted.map(ToolTokenizer.termHashes)
+        stored.queryVector = StoredRetrieval.rounded(record.queryVector)
+        return stored
+    }
+
+    /// The record of retrieval `id`: this process's, else the store's; nil when neither has one.
+    nonisolated func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
+        if let record = recentRetrievals.record(id) { return record }
+        return try await store.retrievalRecord(id)
+    }
+
+    /// Records that the agent selected `tool` from the result of retrieval `retrieval`: a
+    /// positive for that retrieval's query, and the tools ranked above it were passed over.
+    /// Durable on return. The user, team and session are the retrieval's (those of `context`
+    /// take precedence). A retrieval whose record is not found — expired, lost in a crash, or not
+    /// yet committed by the process that ran it — leaves the report stored but unlinked.
+    public nonisolated func recordSelection(retrieval: RetrievalID, tool: String,
+                                            context: RoutingContext = RoutingContext()) async throws(GantryError) {
+        let report = try await report(retrieval, tool: tool, signal: .selection, context: context)
+        _ = try await writer.append(event: nil, report: report)
+    }
+
+    /// Records how a call of `tool`, offered by retrieval `retrieval`, ended: a success,
+    /// failure or timeout also goes into the event log (health, the breaker and preferences, as
+    /// `recordExecution(tool:outcome:latency:context:)`), both in one transaction;
+    /// `.wrongTool` — the tool cannot do this request — only teaches routing and leaves health
+    /// alone. Durable on return. A retrieval whose record is not found leaves the report
+    /// unlinked (the execution counts for health all the same).
+    public nonisolated func recordExecution(retrieval: RetrievalID, tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
+                                            context: RoutingContext = RoutingContext()) async throws(GantryError) {
+        let report = try await report(retrieval, tool: tool, signal: RetrievalReport.Signal(outcome), context: context)
+        let linkedContext = RoutingContext(user: report.user, team: report.team, session: report.session)
+        let event = outcome == .wrongTool ? nil : try executionEvent(tool: report.tool, outcome: outcome, latency: latency, context: linkedContext)
+        let id = try await writer.append(event: event.map(GantryEvent.execution), report: report)
+        if event != nil { try await caughtUp(through: id) }
+    }
+
+    /// Records a correction (or, with `.confirmed`, a confirmation) of the result of retrieval
+    /// `retrieval`, as `recordFeedback(query:selectedTool:correctTool:feedbackType:context:)`
+    /// does for its query — without sending or embedding the query again: the retrieval's record
+    /// gives it. Throws `GantryError.unknownRetrieval` when no record of the retrieval is found
+    /// (then report with the query).
+    public nonisolated func recordFeedback(retrieval: RetrievalID, selectedTool: String?, correctTool: String,
+                                           feedbackType: FeedbackType = .toolSelectionError,
+                                           context: RoutingContext = RoutingContext()) async throws(GantryError) {
+        let correctTool = try Limits.toolName(correctTool)
+        let selectedTool = try selectedTool.map { (name) throws(GantryError) in try Limits.toolName(name) }
+        let context = try Limits.normalized(context)
+        let catalog = published.current.catalog
+        guard catalog.contains(correctTool) else { throw .unknownTool(correctTool) }
+        if let selectedTool, !catalog.contains(selectedTool) { throw .unknownTool(selectedTool) }
+        guard let record = try await retrievalRecord(retrieval) else { throw .unknownRetrieval(retrieval) }
+        let stored = Self.prepareForStore(record, keepQueryText: configuration.keepQueryText)
+        let event = FeedbackEvent(id: 0, at: configuration.clock.now(), user: context.user ?? record.user, team: context.team ?? record.team,
+                                  session: context.session ?? record.session, query: stored.query, queryVector: record.queryVector,
+                                  selectedTool: selectedTool, correctTool: correctTool, type: feedbackType,
+                                  model: record.model, queryTerms: stored.queryTerms)
+        try await caughtUp(through: try await writer.append(.feedback(event)))
+    }
+
+    /// A report of `signal` about `tool` on `retrieval`, its user, team and session those of
+    /// `context`, else the retrieval's.
+    private nonisolated func report(_ retrieval: RetrievalID, tool: String, signal: RetrievalReport.Signal,
+                                    context: RoutingContext) async throws(GantryError) -> RetrievalReport {
+        let tool = try Limits.toolName(tool)
+        let context = try Limits.normalized(context)
+        guard published.current.catalog.contains(tool) else { throw .unknownTool(tool) }
+        let record = try await retrievalRecord(retrieval)
+        return RetrievalReport(id: 0, at: configuration.clock.now(), retrieval: retrieval, tool: tool, signal: signal,
+                               user: context.user ?? record?.user, team: context.team ?? record?.team,
+                               session: context.session ?? record?.session)
+    }
+}

@@ -1,0 +1,52 @@
+/// Names one `retrieveTools` call, so that what the agent did with its result — the tool it
+/// selected, how the call went, a correction — can be reported against it
+/// (`AgentGantry.recordSelection(retrieval:tool:context:)`) and learned from.
+///
+/// Unique within a store across processes and hosts: each opening of a store reserves a block of
+/// 2³² ids (`GantryStore.reserveRetrievalBlock()`), and a process counts within its block, so
+/// no two calls of any process ever get the same id and no coordination happens per call. Its
+/// text form (`description`) is 16 lowercase hexadecimal digits, for passing through JSON or HTTP.
+public struct RetrievalID: Hashable, Comparable, Sendable, Codable, LosslessStringConvertible {
+    /// The id as stored: positive.
+    public let rawValue: Int64
+
+    /// The id of `rawValue`; nil unless positive.
+    public init?(rawValue: Int64) {
+        guard rawValue > 0 else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// The id whose text form is `description` (16 hexadecimal digits); nil for any other text.
+    public init?(_ description: String) {
+        guard description.utf8.count == 16, let value = UInt64(description, radix: 16), let id = RetrievalID(rawValue: Int64(bitPattern: value))
+        else { return nil }
+        self = id
+    }
+
+    /// The id at `counter` within the reserved `block`.
+    init(block: Int64, counter: UInt32) {
+        rawValue = block << 32 | Int64(counter)
+    }
+
+    /// 16 lowercase hexadecimal digits.
+    public var description: String {
+        let digits = String(UInt64(bitPattern: rawValue), radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    public static func < (a: RetrievalID, b: RetrievalID) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = RetrievalID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "a retrieval id is 16 hexadecimal digits, not \"\(text.prefix(40))\""))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

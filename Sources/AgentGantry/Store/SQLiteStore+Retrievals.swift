@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+
+/// Retrieval records and reports (expand step 4): `retrieval` rows name their context
+/// (`retrievalContext`: user, team, session) and query (`retrievalQuery`: model, half-precision
+/// vector, kept text or term hashes), both kept once however many retrievals share them, and
+/// hold their shortlist as `StoredRetrieval` pairs over `retrievalTool`'s numbers;
+/// `retrievalReport` rows are the reports, in commit order. Contexts and queries carry the time
+/// of their latest use, so that retention deletes them once no record needs them.
+extension SQLiteStore {
+    /// The first block of retrieval ids no handle reserved before (`storeMeta.retrievalBlocks`).
+    @_spi(StoreImplementation) public func reserveRetrievalBlock() async throws(GantryError) -> Int64 {
+        let block: Int64 = try await write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO storeMeta (key, value) VALUES ('retrievalBlocks', 0)")
+            try db.execute(sql: "UPDATE storeMeta SET value = value + 1 WHERE key = 'retrievalBlocks'")
+            return try Int64.fetchOne(db, sql: "SELECT value FROM storeMeta WHERE key = 'retrievalBlocks'") ?? 0
+        }
+        guard (1..<Int64(1 << 30)).contains(block) else { throw .store("\(location) has handed out every block of retrieval ids") }
+        return block
+    }
+
+    /// Writes `records` (one whose id is stored already is left as it was) and `reports`
+    /// (their ids assigned here, returned in order), in the caller's transaction.
+    static func insert(records: [RetrievalRecord], reports: [RetrievalReport], in db: Database) throws -> [Int64] {
+        var tools = [String: Int64](), contexts = [ContextKey: Int64]()
+        func toolNumber(_ name: String) throws -> Int64 {
+            if let number = tools[name] { return number }
+            try db.execute(sql: "INSERT OR IGNORE INTO retrievalTool (name) VALUES (?)", arguments: [name])
+            let number = try Int64.fetchOne(db, sql: "SELECT id FROM retrievalTool WHERE name = ?", arguments: [name])!
+            tools[name] = number
+            return number
+        }
+        func contextNumber(_ key: ContextKey, at: Double) throws -> Int64 {
+            if let number = contexts[key] {
+                try db.execute(sql: "UPDATE retrievalContext SET lastUsed = MAX(lastUsed, ?) WHERE id = ?", arguments: [at, number])
+                return number
+            }
+            let number: Int64
+            if let found = try Int64.fetchOne(db, sql: "SELECT id FROM retrievalContext WHERE user IS ? AND team IS ? AND session IS ?",
+                                              arguments: [key.user, key.team, key.session]) {
+                try db.execute(sql: "UPDATE retrievalContext SET lastUsed = MAX(lastUsed, ?) WHERE id = ?", arguments: [at, found])
+                number = found
+            } else {
+                try db.execute(sql: "INSERT INTO retrievalContext (user, team, session, lastUsed) VALUES (?, ?, ?, ?)",
+                               arguments: [key.user, key.team, key.session, at])
+                number = db.lastInsertedRowID
+            }
+            contexts[key] = number
+            return number
+        }
+        for record in records {
+            let at = record.at.timeIntervalSince1970
+            let half = StoredRetrieval.halfData(record.queryVector)
+            let queryKey = StoredRetrieval.queryKey(model: record.model, halfVector: half, query: record.query, terms: record.queryTerms)
+            try db.execute(sql: """
+                INSERT INTO retrievalQuery (id, model, vector, query, terms, lastUsed) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET lastUsed = MAX(lastUsed, excluded.lastUsed)
+                """, arguments: [queryKey, record.model, half, record.query, record.queryTerms.map(StoredTerms.data), at])
+            let context = try contextNumber(ContextKey(user: record.user, team: record.team, session: record.session), at: at)
+            var shortlist = [(tool: Int64, score: Float)]()
+            for shown in record.shortlist { shortlist.append((try toolNumber(shown.tool), shown.score)) }
+            try db.execute(sql: "INSERT OR IGNORE INTO retrieval (id, at, context, query, shortlist) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [record.id.rawValue, at, context, queryKey, StoredRetrieval.shortlistData(shortlist)])
+        }
+        var ids = [Int64]()
+        for report in reports {
+            let at = report.at.timeIntervalSince1970
+            let context = try contextNumber(ContextKey(user: report.user, team: report.team, session: report.session), at: at)
+            try db.execute(sql: "INSERT INTO retrievalReport (at, retrieval, tool, signal, context) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [at, report.retrieval.rawValue, report.tool, report.signal.rawValue, context])
+            ids.append(db.lastInsertedRowID)
+        }
+        return ids
+    }
+
+    /// The record of retrieval `id`, or nil when the store holds none (expired, deleted, never
+    /// committed, or its row does not decode).
+    @_spi(StoreImplementation) public func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
+        try await read { db in
+            guard try db.tableExists("retrieval") else { return nil }
+            return try Self.readRecords(db, where: "r.id = ?", [id.rawValue]).first
+        }
+    }
+
+    /// Every retrieval record (by id) and report (in commit order) the store holds; rows that
+    /// do not decode are left out.
+    @_spi(StoreImplementation) public func retrievalLog() async throws(GantryError) -> (records: [RetrievalRecord], reports: [RetrievalReport]) {
+        try await read { db in
+            guard try db.tableExists("retrieval") else { return ([], []) }
+            return (try Self.readRecords(db, where: "1", []), try Self.readReports(db))
+        }
+    }
+
+    static func readRecords(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [RetrievalRecord] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.id, r.at, r.shortlist, c.user, c.team, c.session, q.model, q.vector, q.query, q.terms
+                FROM retrieval r JOIN retrievalContext c ON c.id = r.context JOIN retrievalQuery q ON q.id = r.query
+                WHERE \(condition) ORDER BY r.id
+            """, arguments: arguments)
+        guard !rows.isEmpty else { return [] }
+        var names = [Int64: String]()
+        for row in try Row.fetchAll(db, sql: "SELECT id, name FROM retrievalTool") { names[row["id"]] = row["name"] }
+        return rows.compactMap { row -> RetrievalRecord? in
+            guard let id = RetrievalID(rawValue: row["id"]), let at = row["at"] as Double?, let model = row["model"] as String?,
+                  let half = row["vector"] as Data?, let vector = StoredRetrieval.floats(half: half), !vector.isEmpty,
+                  let blob = row["shortlist"] as Data?, let entries = StoredRetrieval.shortlistEntries(blob) else { return nil }
+            var shortlist = [RetrievalRecord.Shown]()
+            for entry in entries {
+                guard let name = names[entry.tool] else { return nil }
+                shortlist.append(RetrievalRecord.Shown(tool: name, score: entry.score))
+            }
+            return RetrievalRecord(id: id, at: Date(timeIntervalSince1970: at), user: row["user"], team: row["team"], session: row["session"],
+                                   query: row["query"], queryTerms: StoredTerms.hashes(row["terms"] as Data?), queryVector: vector,
+                                   model: model, shortlist: shortlist)
+        }
+    }
+
+    static func readReports(_ db: Database) throws -> [RetrievalReport] {
+        try Row.fetchAll(db, sql: """
+            SELECT p.id, p.at, p.retrieval, p.tool, p.signal, c.user, c.team, c.session
+                FROM retrievalReport p JOIN retrievalContext c ON c.id = p.context ORDER BY p.id
+            """).compactMap { row -> RetrievalReport? in
+            guard let retrieval = RetrievalID(rawValue: row["retrieval"]), let at = row["at"] as Double?, let tool = row["tool"] as String?,
+                  let signal = (row["signal"] as String?).flatMap(RetrievalReport.Signal.init(rawValue:)) else { return nil }
+            return RetrievalReport(id: row["id"], at: Date(timeIntervalSince1970: at), retrieval: retrieval, tool: tool, signal: signal,
+                                   user: row["user"], team: row["team"], session: row["session"])
+        }
+    }
+
+    /// Deletes the records and reports older than `date`, and the contexts and queries no
+    /// remaining one uses; returns how many records and reports.
+    @_spi(StoreImplementation) public func deleteRetrievals(before date: Date) async throws(GantryError) -> Int {
+        let cutoff = date.timeIntervalSince1970
+        // Read first: an open with nothing to purge writes nothing.
+        let expired = try await read { db in
+            try db.tableExists("retrieval")
+                && (try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM retrieval WHERE at < ?) OR EXISTS (SELECT 1 FROM retrievalReport WHERE at < ?)",
+                                      arguments: [cutoff, cutoff]) ?? false)
+        }
+        guard expired else { return 0 }
+        return try await write { db in
+            try db.execute(sql: "DELETE FROM retrieval WHERE at < ?", arguments: [cutoff])
+            var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM retrievalReport WHERE at < ?", arguments: [cutoff])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM retrievalQuery WHERE lastUsed < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM retrievalContext WHERE lastUsed < ?", arguments: [cutoff])
+            return removed
+        }
+    }
+
+    /// Deletes every record and report of `user`, with the user's contexts and the queries no
+    /// other record uses; returns how many records and reports.
+    @_spi(StoreImplementation) public func deleteRetrievals(of user: String) async throws(GantryError) -> Int {
+        try await write { db in
+            guard try db.tableExists("retrieval") else { return 0 }
+            let contexts = "(SELECT id FROM retrievalContext WHERE user = ?)"
+            let queries = try Int64.fetchAll(db, sql: "SELECT DISTINCT query FROM retrieval WHERE context IN \(contexts)", arguments: [user])
+            try db.execute(sql: "DELETE FROM retrieval WHERE context IN \(contexts)", arguments: [user])
+            var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM retrievalReport WHERE context IN \(contexts)", arguments: [user])
+            removed += db.changesCount
+            for chunk in stride(from: 0, to: queries.count, by: 500) {
+                let ids = queries[chunk..<min(chunk + 500, queries.count)]
+                try db.execute(sql: "DELETE FROM retrievalQuery WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ","))) "
+                               + "AND id NOT IN (SELECT query FROM retrieval)", arguments: StatementArguments(Array(ids)))
+            }
+            try db.execute(sql: "DELETE FROM retrievalContext WHERE user = ?", arguments: [user])
+            return removed
+        }
+    }
+
+    /// A context's key (`retrievalContext`).
+    struct ContextKey: Hashable {
+        var user: String?, team: String?, session: String?
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+@_spi(StoreImplementation) import AgentGantry
+
+extension StoreConformance {
+    static func record(_ id: RetrievalID, user: String?, session: String? = "s1", query: String?, vector: [Float], at: Date,
+                       shortlist: [String]) -> RetrievalRecord {
+        RetrievalRecord(id: id, at: at, user: user, team: "t", session: session, query: query, queryTerms: query == nil ? [7, 9] : nil,
+                        queryVector: vector, model: model,
+                        shortlist: shortlist.enumerated().map { RetrievalRecord.Shown(tool: $0.element, score: 0.75 - 0.125 * Float($0.offset)) })
+    }
+
+    static func describe(_ record: RetrievalRecord) -> String {
+        "\(record.id) \(record.user ?? "-")/\(record.team ?? "-")/\(record.session ?? "-") \(record.query ?? "\(record.queryTerms ?? [])") "
+            + "\(record.queryVector) \(record.model) \(record.shortlist.map { "\($0.tool):\($0.score)" })"
+    }
+
+    /// Records and reports go in with events in one transaction; every handle reads a record by
+    /// its id, as written (vectors in half precision, absent names absent), and the log of
+    /// reports in order; blocks of ids are never handed out twice; deletion by age and by user
+    /// takes exactly the matching records and reports, and a query shared with a record that
+    /// stays is kept for it.
+    static func retrievalsAreKeptAndDeleted(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        let blocks = [try await a.reserveRetrievalBlock(), try await b.reserveRetrievalBlock(), try await a.reserveRetrievalBlock()]
+        try check(Set(blocks).count == 3 && blocks.allSatisfy { $0 > 0 && $0 < 1 << 30 }, "blocks \(blocks) repeat or are out of range")
+        let old = Date(timeIntervalSince1970: 1_700_000_000), new = Date(timeIntervalSince1970: 1_800_000_000)
+        let id = { (n: UInt32) in RetrievalID(rawValue: blocks[0] << 32 | Int64(n))! }
+        let vector: [Float] = [0.5, -0.25, 0.125, 1]
+        let records = [
+            record(id(1), user: "ann", query: "cancel my plan", vector: vector, at: old, shortlist: ["x", "y"]),
+            record(id(2), user: "mallory", session: nil, query: nil, vector: vector, at: new, shortlist: ["y", "x", "z"]),
+            record(id(3), user: "ann", query: "cancel my plan", vector: vector, at: new, shortlist: ["x"]),
+            record(id(4), user: "mallory", query: "cancel my plan", vector: vector, at: new, shortlist: ["z"]),
+        ]
+        let reports = [
+            RetrievalReport(id: 0, at: new, retrieval: id(3), tool: "x", signal: .selection, user: "ann", team: "t", session: "s1"),
+            RetrievalReport(id: 0, at: new, retrieval: id(2), tool: "y", signal: .wrongTool, user: "mallory", team: nil, session: nil),
+            RetrievalReport(id: 0, at: old, retrieval: id(1), tool: "x", signal: .success, user: "ann", team: "t", session: "s1"),
+        ]
+        let ids = try await a.appendEvents([execution("x")], records: records, reports: reports)
+        try check(ids.count == 4 && ids[1] < ids[2] && ids[2] < ids[3], "append returned \(ids): one event id, then three increasing report ids")
+        let again = try await b.appendEvents([], records: [record(id(1), user: "eve", query: "other", vector: vector, at: new, shortlist: ["z"])],
+                                             reports: [])
+        try check(again.isEmpty, "a records-only append returned ids \(again)")
+        for (n, expected) in zip(1..., records) {
+            let read = try await b.retrievalRecord(id(UInt32(n)))
+            try check(read.map(describe) == describe(expected), "record \(n) reads back as \(read.map(describe) ?? "nil"), not \(describe(expected))")
+        }
+        try check(try await b.retrievalRecord(id(99)) == nil, "a record never written was found")
+        let log = try await b.retrievalLog()
+        try check(log.records.map(\.id) == records.map(\.id), "the log's records are \(log.records.map(\.id))")
+        try check(log.reports.map(\.signal) == reports.map(\.signal) && log.reports.map(\.id) == Array(ids.dropFirst()),
+                  "the log's reports are \(log.reports.map { "\($0.id) \($0.signal)" })")
+        try check(log.reports[1].team == nil && log.reports[1].session == nil, "an absent team or session came back as \(log.reports[1])")
+
+        try check(try await b.deleteRetrievals(before: old.addingTimeInterval(1)) == 2, "deleting by age took other than record 1 and its report")
+        try check(try await a.retrievalRecord(id(1)) == nil, "record 1 outlived its retention")
+        try check(try await a.deleteRetrievals(of: "mallory") == 3, "forgetting mallory took other than records 2 and 4 and one report")
+        let left = try await a.retrievalLog()
+        try check(left.records.map(\.id) == [id(3)] && left.reports.map(\.signal) == [.selection],
+                  "left after deletions: \(left.records.map(\.id)), \(left.reports.map(\.signal))")
+        try check(left.records.first?.query == "cancel my plan", "the query ann shares with mallory was deleted with mallory's record")
+        try check(try await a.deleteRetrievals(of: "mallory") == 0, "forgetting twice deleted more")
+    }
+}

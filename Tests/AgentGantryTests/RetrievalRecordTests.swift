@@ -1,0 +1,195 @@
+import Foundation
+import GantryIndex
+import GRDB
+import Testing
+@_spi(StoreImplementation) @testable import AgentGantry
+
+/// Retrieval ids and records, and the reports that name them (learning from every call, part 1).
+@Suite("Retrieval records") struct RetrievalRecordTests {
+    /// The store's records and reports, once everything queued before is committed (a report
+    /// waits for its commit, and records queued before it go in the same or an earlier one).
+    static func log(_ gantry: AgentGantry) async throws -> (records: [RetrievalRecord], reports: [RetrievalReport]) {
+        try await gantry.store.retrievalLog()
+    }
+
+    @Test func everyRetrievalIsRecordedWithItsShortlistContextAndRedactedQuery() async throws {
+        let gantry = try await makeGantry()
+        let context = RoutingContext(user: "ann", team: "support", session: "s-1")
+        let first = try await gantry.retrieveTools("cancel my plan, mail me at ann@example.com", limit: 3, context: context)
+        let second = try await gantry.retrieveTools("post to slack", limit: 2)
+        #expect(first.id != second.id)
+        try await gantry.recordSelection(retrieval: second.id, tool: "slack_notify")
+        let records = try await Self.log(gantry).records
+        #expect(records.map(\.id) == [first.id, second.id].sorted())
+        let stored = try #require(records.first { $0.id == first.id })
+        #expect(stored.shortlist.map(\.tool) == names(first))
+        for (shown, match) in zip(stored.shortlist, first) { #expect(abs(Double(shown.score) - match.score) < 1e-3) }
+        #expect((stored.user, stored.team, stored.session) == ("ann", "support", "s-1"))
+        #expect(stored.query == "cancel my plan, mail me at [email]")
+        #expect(stored.queryTerms == nil)
+        let frozen = try gantry.embed("cancel my plan, mail me at ann@example.com")
+        #expect(zip(stored.queryVector, frozen).allSatisfy { abs($0 - $1) < 1e-3 })
+        #expect(stored.model == gantry.embedder.modelIdentity)
+    }
+
+    @Test func withoutQueryTextRecordsKeepTheTermHashesOnly() async throws {
+        let gantry = try await makeGantry { $0.keepQueryText = false }
+        let retrieval = try await gantry.retrieveTools("refund the payment")
+        try await gantry.recordSelection(retrieval: retrieval.id, tool: "refund_payment")
+        let stored = try #require(try await Self.log(gantry).records.first)
+        #expect(stored.query == nil)
+        #expect(stored.queryTerms == ToolTokenizer.termHashes("refund the payment"))
+    }
+
+    @Test func aQueryAskedAgainIsStoredOnce() async throws {
+        let store = temporaryStore()
+        let gantry = try await makeGantry(store: store)
+        for _ in 0..<5 { _ = try await gantry.retrieveTools("restart the api service") }
+        let last = try await gantry.retrieveTools("upload a file")
+        try await gantry.recordSelection(retrieval: last.id, tool: "upload_file")
+        let sqlite = try #require(await gantry.store as? SQLiteStore)
+        let retrievals = try sqlite.count(sql: "SELECT count(*) FROM retrieval")
+        let queries = try sqlite.count(sql: "SELECT count(*) FROM retrievalQuery")
+        #expect((retrievals, queries) == (6, 2))
+    }
+
+    @Test func processesOnOneStoreNeverShareAnID() async throws {
+        let store = temporaryStore()
+        let a = try await makeGantry(store: store), b = try await makeGantry(store: store)
+        var ids = Set<RetrievalID>()
+        for i in 0..<40 {
+            ids.insert(try await (i.isMultiple(of: 2) ? a : b).retrieveTools("send an email \(i)").id)
+            await Task.yield()
+        }
+        #expect(ids.count == 40)
+        try await a.recordSelection(retrieval: Array(ids)[0], tool: "email_notify")
+        try await b.recordSelection(retrieval: Array(ids)[1], tool: "email_notify")
+        #expect(try await a.store.retrievalLog().records.count == 40)
+    }
+
+    @Test func aSelectionIsLinkedToItsRetrievalAndTakesItsContext() async throws {
+        let gantry = try await makeGantry()
+        let retrieval = try await gantry.retrieveTools("stop my subscription", context: RoutingContext(user: "bo", team: "ops", session: "s-9"))
+        try await gantry.recordSelection(retrieval: retrieval.id, tool: "pause_subscription")
+        let report = try #require(try await Self.log(gantry).reports.first)
+        #expect(report.retrieval == retrieval.id)
+        #expect((report.tool, report.signal) == ("pause_subscription", .selection))
+        #expect((report.user, report.team, report.session) == ("bo", "ops", "s-9"))
+    }
+
+    @Test func aReportOnAnUnknownRetrievalIsStoredUnlinked() async throws {
+        let gantry = try await makeGantry()
+        let unknown = try #require(RetrievalID("00000000deadbeef"))
+        try await gantry.recordSelection(retrieval: unknown, tool: "upload_file", context: RoutingContext(user: "cy"))
+        let (records, reports) = try await Self.log(gantry)
+        #expect(records.isEmpty)
+        #expect(reports.map(\.retrieval) == [unknown])
+        #expect(reports.first?.user == "cy")
+    }
+
+    @Test func aWrongToolIsReportedAndLeavesHealthAlone() async throws {
+        let gantry = try await makeGantry { $0.breaker.consecutiveFailures = 2 }
+        let retrieval = try await gantry.retrieveTools("restart the payments deployment")
+        for _ in 0..<3 { try await gantry.recordExecution(retrieval: retrieval.id, tool: "upload_file", outcome: .wrongTool) }
+        #expect(try await gantry.breakerState(of: "upload_file") == .closed)
+        #expect(try await gantry.store.events().events.isEmpty)
+        #expect(try await Self.log(gantry).reports.map(\.signal) == [.wrongTool, .wrongTool, .wrongTool])
+        // Failures of the same tool do count against it, and are reported too.
+        for _ in 0..<2 { try await gantry.recordExecution(retrieval: retrieval.id, tool: "upload_file", outcome: .failure) }
+        #expect(try await gantry.breakerState(of: "upload_file") == .open)
+        #expect(try await gantry.store.events().events.count == 2)
+        #expect(try await Self.log(gantry).reports.map(\.signal).suffix(2) == [.failure, .failure])
+    }
+
+    @Test func aWrongToolNeedsItsRetrieval() async throws {
+        let gantry = try await makeGantry()
+        await #expect(throws: GantryError.self) { try await gantry.recordExecution(tool: "upload_file", outcome: .wrongTool) }
+        #expect(try await gantry.store.events().events.isEmpty)
+    }
+
+    @Test func feedbackOnARetrievalUsesItsQueryWithoutEmbeddingAgain() async throws {
+        let gantry = try await makeGantry()
+        let query = "end the plan for this month only"
+        let retrieval = try await gantry.retrieveTools(query, context: RoutingContext(team: "billing"))
+        let misses = gantry.queryCacheStatistics.misses
+        try await gantry.recordFeedback(retrieval: retrieval.id, selectedTool: names(retrieval).first, correctTool: "refund_payment")
+        #expect(gantry.queryCacheStatistics.misses == misses)
+        let feedback = try await gantry.store.feedbackEventsAndHighestID().events
+        #expect(feedback.map(\.query) == [query])
+        #expect(feedback.first?.team == "billing")
+        let again = try await gantry.retrieveTools(query, context: RoutingContext(team: "billing"))
+        #expect(again.first?.tool.name == "refund_payment")
+        #expect(again.first?.pinned == true)
+    }
+
+    @Test func feedbackOnAnUnknownRetrievalIsATypedError() async throws {
+        let gantry = try await makeGantry()
+        let unknown = try #require(RetrievalID("0000000100000001"))
+        let error = await #expect(throws: GantryError.self) {
+            try await gantry.recordFeedback(retrieval: unknown, selectedTool: nil, correctTool: "upload_file")
+        }
+        guard case .unknownRetrieval(let id)? = error else {
+            Issue.record("expected unknownRetrieval, got \(String(describing: error))")
+            return
+        }
+        #expect(id == unknown)
+        #expect(try await gantry.store.events().events.isEmpty)
+    }
+
+    @Test func forgettingAUserDeletesTheirRecordsAndReportsOnly() async throws {
+        let gantry = try await makeGantry()
+        let mallory = try await gantry.retrieveTools("refund my card", context: RoutingContext(user: "mallory"))
+        let ann = try await gantry.retrieveTools("refund my card", context: RoutingContext(user: "ann"))
+        try await gantry.recordSelection(retrieval: mallory.id, tool: "refund_payment")
+        try await gantry.recordSelection(retrieval: ann.id, tool: "refund_payment")
+        _ = try await gantry.forget(user: "mallory")
+        let (records, reports) = try await Self.log(gantry)
+        #expect(records.map(\.user) == ["ann"])
+        #expect(reports.map(\.user) == ["ann"])
+        #expect(records.first?.query == "refund my card")
+        // Not from this process's memory either: feedback on mallory's retrieval finds no record.
+        await #expect(throws: GantryError.self) {
+            try await gantry.recordFeedback(retrieval: mallory.id, selectedTool: nil, correctTool: "refund_payment")
+        }
+    }
+
+    @Test func recordsOlderThanTheirRetentionArePurgedAtOpen() async throws {
+        let store = temporaryStore(), start = Date(timeIntervalSince1970: 1_800_000_000)
+        let early = try await makeGantry(store: store) { $0.clock = GantryClock { start } }
+        let old = try await early.retrieveTools("upload a report")
+        try await early.recordSelection(retrieval: old.id, tool: "upload_file")
+        let later = start.addingTimeInterval(3 * 86_400)
+        let reopened = try await makeGantry(store: store) { $0.clock = GantryClock { later }; $0.retrievalRetentionDays = 2 }
+        let (records, reports) = try await Self.log(reopened)
+        #expect(records.isEmpty && reports.isEmpty)
+        let recent = try await reopened.retrieveTools("upload a report")
+        try await reopened.recordSelection(retrieval: recent.id, tool: "upload_file")
+        #expect(try await Self.log(reopened).records.map(\.id) == [recent.id])
+    }
+
+    @Test func noRecordsAreKeptWhenTurnedOff() async throws {
+        let gantry = try await makeGantry { $0.recordsRetrievals = false }
+        let retrieval = try await gantry.retrieveTools("upload a file")
+        try await gantry.recordSelection(retrieval: retrieval.id, tool: "upload_file")
+        let (records, reports) = try await Self.log(gantry)
+        #expect(records.isEmpty)
+        #expect(reports.map(\.retrieval) == [retrieval.id])
+    }
+
+    @Test func retrievalIDsReadBackFromTheirText() throws {
+        let id = try #require(RetrievalID(rawValue: 5 << 32 | 17))
+        #expect(id.description == "0000000500000011")
+        #expect(RetrievalID(id.description) == id)
+        for bad in ["", "5", "000000050000001g", "-000000500000011", "00000005000000110", "0000000000000000"] { #expect(RetrievalID(bad) == nil) }
+        let json = try JSONEncoder().encode([id])
+        #expect(String(decoding: json, as: UTF8.self) == #"["0000000500000011"]"#)
+        #expect(try JSONDecoder().decode([RetrievalID].self, from: json) == [id])
+    }
+}
+
+extension SQLiteStore {
+    /// The count a `SELECT count(*) …` statement reads.
+    func count(sql: String) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+}
