@@ -93,22 +93,37 @@ extension AgentGantry {
         try await catchUp()
     }
 
-    /// The event log (feedback and executions) as JSON lines, oldest first.
-    public func exportEvents() async throws(GantryError) -> String {
-        try await store.exportEvents()
+    /// The event log (feedback and executions) as JSON lines, oldest first; with
+    /// `includingRetrievals`, followed by the retrieval records and reports the store keeps
+    /// (each distinct query's vector once; format in `EventLog`).
+    public func exportEvents(includingRetrievals: Bool = false) async throws(GantryError) -> String {
+        let events = try await store.exportEvents()
+        guard includingRetrievals else { return events }
+        let (records, reports) = try await store.retrievalLog()
+        return events + (try EventLog.encode(records: records, reports: reports))
     }
 
     /// Appends events exported by `exportEvents` (all or nothing, in line order; tools must be
     /// registered and vectors of this model's dimension), then folds them into the learned state.
-    /// Returns how many. Every line is validated before anything is written; the store then
-    /// writes in short transactions, so that other calls and processes keep writing meanwhile
-    /// (a failed import removes what it wrote; see `SQLiteStore.importEvents`).
+    /// Returns how many events. Every line is validated before anything is written; the store
+    /// then writes in short transactions, so that other calls and processes keep writing
+    /// meanwhile (a failed import removes what it wrote; see `SQLiteStore.importEvents`).
+    /// Retrieval records and reports in the log (`exportEvents(includingRetrievals: true)`) are
+    /// written after the events, under new retrieval ids (the reports follow their records);
+    /// should that fail, the events stay imported and the error says so.
     public func importEvents(_ jsonLines: String) async throws(GantryError) -> Int {
         guard jsonLines.utf8.count <= Limits.importBytes else {
             throw .invalidInput("the event log has \(jsonLines.utf8.count) bytes; import at most \(Limits.importBytes) at once")
         }
-        let count = try await store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: Set(catalog.names),
-                                                 model: embedder.modelIdentity)
+        let knownTools = Set(catalog.names)
+        let retrievals = try EventLog.retrievals(of: jsonLines, dimension: embedder.dimension, knownTools: knownTools)
+        let count = try await store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: knownTools, model: embedder.modelIdentity)
+        do {
+            try await importRetrievals(retrievals.records, retrievals.reports)
+        } catch {
+            try await catchUp()
+            throw .store("the \(count) events were imported, but not the retrieval records and reports: \(error)")
+        }
         try await catchUp()
         return count
     }

@@ -100,4 +100,35 @@ extension AgentGantry {
                                user: context.user ?? record?.user, team: context.team ?? record?.team,
                                session: context.session ?? record?.session)
     }
+
+    /// Writes imported records and reports under ids of a block reserved for them (the log's ids
+    /// may be taken in this store), a report's retrieval renamed with its record, in transactions
+    /// of `EventWriter.batchLimit`.
+    func importRetrievals(_ records: [RetrievalRecord], _ reports: [RetrievalReport]) async throws(GantryError) {
+        guard !records.isEmpty || !reports.isEmpty else { return }
+        let block = try await store.reserveRetrievalBlock()
+        var renamed = [RetrievalID: RetrievalID]()
+        func rename(_ id: RetrievalID) -> RetrievalID {
+            if let known = renamed[id] { return known }
+            let new = RetrievalID(block: block, counter: UInt32(renamed.count + 1))
+            renamed[id] = new
+            return new
+        }
+        let records = records.map { record in
+            var record = record
+            record.id = rename(record.id)
+            return record
+        }
+        let reports = reports.map { report in
+            var report = report
+            report.retrieval = rename(report.retrieval)
+            return report
+        }
+        for start in stride(from: 0, to: records.count, by: EventWriter.batchLimit) {
+            _ = try await store.appendEvents([], records: Array(records[start..<min(start + EventWriter.batchLimit, records.count)]), reports: [])
+        }
+        for start in stride(from: 0, to: reports.count, by: EventWriter.batchLimit) {
+            _ = try await store.appendEvents([], records: [], reports: Array(reports[start..<min(start + EventWriter.batchLimit, reports.count)]))
+        }
+    }
 }

@@ -16,22 +16,22 @@ struct FailedWriteTests {
                                            store: store)
         let original = [Tool(name: "send_email", description: "Send an email."), Tool(name: "book_flight", description: "Book a flight.")]
         try await gantry.register(original)
-        let before = try await gantry.retrieveTools("email my colleague", limit: 2)
+        let before = try await gantry.retrieveTools("email my colleague", limit: 2).matches
 
         store.failWrites([.saveTools])
         await #expect(throws: GantryError.self) {
             try await gantry.register([Tool(name: "send_email", description: "Book a hotel room."), Tool(name: "new_tool", description: "New.")])
         }
         #expect(await gantry.tools == original.sorted { $0.name < $1.name })
-        #expect(try await gantry.retrieveTools("email my colleague", limit: 2) == before)
+        #expect(try await gantry.retrieveTools("email my colleague", limit: 2).matches == before)
         #expect(try await store.tools(model: StoreOpeningTests.hashEmbedder().modelIdentity, dimension: 16).tools.map(\.tool).sorted { $0.name < $1.name }
                 == original.sorted { $0.name < $1.name })
 
         store.failWrites([.appendEvents])
         await #expect(throws: GantryError.self) { try await gantry.recordExecution(tool: "send_email", outcome: .failure) }
-        #expect(try await gantry.retrieveTools("email my colleague", limit: 2) == before)  // health unchanged
+        #expect(try await gantry.retrieveTools("email my colleague", limit: 2).matches == before)  // health unchanged
         store.failWrites([])
         try await gantry.recordExecution(tool: "send_email", outcome: .failure)
-        #expect(try await gantry.retrieveTools("email my colleague", limit: 2) != before)
+        #expect(try await gantry.retrieveTools("email my colleague", limit: 2).matches != before)
     }
 }

@@ -176,6 +176,42 @@ import Testing
         #expect(reports.map(\.retrieval) == [retrieval.id])
     }
 
+    @Test func recordsAndReportsTravelInTheEventLogUnderNewIDs() async throws {
+        let source = try await makeGantry()
+        let first = try await source.retrieveTools("restart the api", context: RoutingContext(user: "ann"))
+        let second = try await source.retrieveTools("restart the api", context: RoutingContext(user: "bo", session: "s"))
+        try await source.recordExecution(retrieval: first.id, tool: "restart_service", outcome: .success)
+        try await source.recordSelection(retrieval: second.id, tool: "upload_file")
+        #expect(try await source.exportEvents().split(separator: "\n").count == 1)  // the execution only
+        let log = try await source.exportEvents(includingRetrievals: true)
+        let lines = log.split(separator: "\n").count
+        #expect(lines == 6)  // the execution, one query, two records, two reports
+
+        let target = try await makeGantry()
+        _ = try await target.retrieveTools("something else")  // an id of the target's own
+        try await target.recordSelection(retrieval: try await target.retrieveTools("upload").id, tool: "upload_file")
+        #expect(try await target.importEvents(log) == 1)
+        let original = try await Self.log(source), imported = try await Self.log(target)
+        let records = imported.records.filter { $0.query == "restart the api" }
+        #expect(records.count == 2)
+        #expect(Set(records.map(\.id)).isDisjoint(with: [first.id, second.id]))
+        #expect(records.map(\.user) == original.records.map(\.user))
+        #expect(records.map(\.queryVector) == original.records.map(\.queryVector))
+        #expect(records.map { $0.shortlist.map(\.tool) } == original.records.map { $0.shortlist.map(\.tool) })
+        let reports = imported.reports.suffix(2)
+        #expect(reports.map(\.signal) == [.success, .selection])
+        #expect(reports.map(\.retrieval) == records.map(\.id))  // still naming their records
+    }
+
+    @Test func aBadRetrievalLineIsRefusedBeforeAnythingIsWritten() async throws {
+        let gantry = try await makeGantry()
+        let execution = #"{"at":1800000000,"kind":"execution","outcome":"success","tool":"upload_file"}"#
+        let report = #"{"at":1800000000,"kind":"report","retrieval":"0000000100000001","signal":"clicked","tool":"upload_file"}"#
+        let error = await #expect(throws: GantryError.self) { try await gantry.importEvents(execution + "\n" + report + "\n") }
+        #expect(error?.description.contains("line 2") == true)
+        #expect(try await gantry.store.events().events.isEmpty)
+    }
+
     @Test func retrievalIDsReadBackFromTheirText() throws {
         let id = try #require(RetrievalID(rawValue: 5 << 32 | 17))
         #expect(id.description == "0000000500000011")

@@ -47,7 +47,11 @@ public enum EventLog {
         let decoder = Line.makeDecoder()
         for line in JSONLines.lines(of: Array(text.utf8)) {
             func fail(_ reason: String) -> GantryError { .invalidInput("events line \(line.number): \(reason)") }
-            guard let e = try? decoder.decode(Line.self, from: Data(line.bytes)) else { throw fail("not an event object") }
+            guard let e = try? decoder.decode(Line.self, from: Data(line.bytes)) else {
+                if let kind = try? decoder.decode(Kind.self, from: Data(line.bytes)).kind, retrievalKinds.contains(kind) { continue }
+                throw fail("not an event object")
+            }
+            if retrievalKinds.contains(e.kind) { continue }  // `retrievals(of:dimension:knownTools:)` reads them
             guard e.at.isFinite, abs(e.at) < 1e11 else { throw fail("\"at\" must be a time in Unix seconds") }
             let user: String?, team: String?, session: String?, intent: String?, model: String?, tool: String?, correct: String?
             do {
@@ -66,22 +70,10 @@ public enum EventLog {
             case EventColumns.Kind.feedback:
                 guard let correct, knownTools.contains(correct) else { throw fail("correct_tool must name a registered tool") }
                 if let tool, !knownTools.contains(tool) { throw fail("tool \"\(excerpt(tool))\" is not registered") }
-                guard let vector = e.queryVector, vector.count == dimension, vector.allSatisfy(\.isFinite),
-                      vector.contains(where: { $0 != 0 }) else {
-                    throw fail("query_vector must have \(dimension) finite values, not all zero")
-                }
                 guard let type = FeedbackType(rawValue: e.feedbackType ?? "") else {
                     throw fail("feedback_type must be one of \(FeedbackType.allCases.map(\.rawValue))")
                 }
-                if let query = e.query {
-                    do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
-                }
-                let terms = try e.queryTerms.map { (strings) throws(GantryError) in
-                    guard let hashes = StoredTerms.hashes(hexadecimal: strings) else {
-                        throw fail("query_terms must be at most \(StoredTerms.maxCount) strings of 16 lowercase hexadecimal digits")
-                    }
-                    return hashes
-                }
+                let (vector, terms) = try checkQuery(e.query, terms: e.queryTerms, vector: e.queryVector, dimension: dimension, fail)
                 events.append(.feedback(FeedbackEvent(id: 0, at: at, user: user, team: team, session: session, query: e.query.map(Redaction.redact),
                                               queryVector: vector, selectedTool: tool, correctTool: correct, type: type,
                                               model: model ?? assumedModel, queryTerms: terms)))
@@ -94,10 +86,29 @@ public enum EventLog {
                 events.append(.execution(ExecutionEvent(id: 0, at: at, user: user, team: team, session: session, tool: tool,
                                                         outcome: outcome, latencyMilliseconds: e.latencyMs, intent: intent)))
             default:
-                throw fail("kind must be \"feedback\" or \"execution\"")
+                throw fail("kind must be \"feedback\", \"execution\" or one of \(retrievalKinds.sorted())")
             }
         }
         return events
+    }
+
+    /// The query vector (`dimension` finite values, not all zero) and the term hashes of a line,
+    /// once its query text (if any) is a valid query; throws `fail`'s error saying what is not.
+    static func checkQuery(_ query: String?, terms: [String]?, vector: [Float]?, dimension: Int,
+                           _ fail: (String) -> GantryError) throws(GantryError) -> (vector: [Float], terms: [UInt64]?) {
+        guard let vector, vector.count == dimension, vector.allSatisfy(\.isFinite), vector.contains(where: { $0 != 0 }) else {
+            throw fail("query_vector must have \(dimension) finite values, not all zero")
+        }
+        if let query {
+            do { try Limits.check(text: query, maxBytes: Limits.queryBytes) } catch { throw fail("the query \(error.reason)") }
+        }
+        let hashes = try terms.map { (strings) throws(GantryError) in
+            guard let hashes = StoredTerms.hashes(hexadecimal: strings) else {
+                throw fail("query_terms must be at most \(StoredTerms.maxCount) strings of 16 lowercase hexadecimal digits")
+            }
+            return hashes
+        }
+        return (vector, hashes)
     }
 
     /// One line of the log: the event's columns, its query vector and query terms
