@@ -15,15 +15,17 @@ struct StdioCommand: AsyncParsableCommand {
               {"op": "register", "tools": [{"name": …, "description": …, ["tags": […], "namespace": …, "examples": […]]}]}
               {"op": "remove", "tool": NAME}
               {"op": "retrieve", "query": TEXT, ["limit": 5, "user": …, "team": …, "session": …]}
-              {"op": "feedback", "query": TEXT, "correct": NAME, ["selected": NAME, "user": …, "team": …, "session": …]}
-              {"op": "execution", "tool": NAME, "outcome": "success"|"failure"|"timeout", ["latencyMs": …, "user": …, …]}
+              {"op": "selection", "retrieval": ID, "tool": NAME, ["user": …, …]}
+              {"op": "feedback", "query": TEXT | "retrieval": ID, "correct": NAME, ["selected": NAME, "user": …, "team": …, "session": …]}
+              {"op": "execution", "tool": NAME, "outcome": "success"|"failure"|"timeout"|"wrong_tool", ["retrieval": ID, "latencyMs": …, "user": …, …]}
               {"op": "breaker", "tool": NAME}
               {"op": "tools"}
               {"op": "forget", "user": NAME}
               {"op": "follow"}            (apply what other processes stored, now)
               {"op": "adapter"}           (the adapter version served)
             Every answer has "ok": true with the result, or "ok": false with "error". A retrieval \
-            answers {"matches": [{"tool", "score", "pinned", "breaker", "signals": {…}}]}. A request \
+            answers {"retrieval": ID, "matches": [{"tool", "score", "pinned", "breaker", "signals": {…}}]}; \
+            reports naming that ID link to it ("wrong_tool" needs one). A request \
             with an "id" (a number) runs at once, beside the requests still running, and its answer \
             carries the id (answers then come in the order requests finish); requests without one \
             run one at a time, in order. The process follows the store every --follow-ms, as every \
@@ -100,6 +102,7 @@ private struct StdioRequest: Decodable, Sendable {
     var correct: String?
     var selected: String?
     var outcome: ExecutionOutcome?
+    var retrieval: RetrievalID?
     var latencyMs: Double?
     var user: String?
     var team: String?
@@ -136,20 +139,34 @@ private struct StdioRequest: Decodable, Sendable {
             return [:]
         case "retrieve":
             let matches = try await gantry.retrieveTools(try required(query, "query"), limit: limit ?? 5, context: context)
-            return ["matches": matches.map { match in
+            return ["retrieval": matches.id.description, "matches": matches.map { match in
                 ["tool": match.tool.name, "score": match.score, "pinned": match.pinned, "breaker": match.breaker.description,
                  "signals": Dictionary(uniqueKeysWithValues: Signal.allCases.map { ($0.name, match.breakdown[$0]) })]
             }]
+        case "selection":
+            try await gantry.recordSelection(retrieval: try required(retrieval, "retrieval"), tool: try required(tool, "tool"), context: context)
+            return [:]
         case "feedback":
-            try await gantry.recordFeedback(query: try required(query, "query"), selectedTool: selected,
-                                            correctTool: try required(correct, "correct"), context: context)
+            if let retrieval, query == nil {
+                try await gantry.recordFeedback(retrieval: retrieval, selectedTool: selected, correctTool: try required(correct, "correct"),
+                                                context: context)
+            } else {
+                try await gantry.recordFeedback(query: try required(query, "query"), selectedTool: selected,
+                                                correctTool: try required(correct, "correct"), context: context)
+            }
             return [:]
         case "execution":
             if let latencyMs, !(latencyMs.isFinite && latencyMs >= 0 && latencyMs < 1e12) {
                 throw GantryError.invalidInput("latencyMs must be a number of milliseconds from 0 to 1e12")
             }
-            try await gantry.recordExecution(tool: try required(tool, "tool"), outcome: try required(outcome, "outcome"),
-                                             latency: latencyMs.map { .microseconds(Int64(($0 * 1000).rounded())) }, context: context)
+            let latency = latencyMs.map { Duration.microseconds(Int64(($0 * 1000).rounded())) }
+            if let retrieval {
+                try await gantry.recordExecution(retrieval: retrieval, tool: try required(tool, "tool"), outcome: try required(outcome, "outcome"),
+                                                 latency: latency, context: context)
+            } else {
+                try await gantry.recordExecution(tool: try required(tool, "tool"), outcome: try required(outcome, "outcome"),
+                                                 latency: latency, context: context)
+            }
             return [:]
         case "breaker":
             return ["state": try await gantry.breakerState(of: try required(tool, "tool")).description]
@@ -163,7 +180,7 @@ private struct StdioRequest: Decodable, Sendable {
         case "adapter":
             return ["version": await gantry.servedAdapterVersion.map { $0 as Any } ?? NSNull()]
         default:
-            throw GantryError.invalidInput("unknown op \"\(op)\": register, remove, retrieve, feedback, execution, breaker, tools, forget, follow, adapter")
+            throw GantryError.invalidInput("unknown op \"\(op)\": register, remove, retrieve, selection, feedback, execution, breaker, tools, forget, follow, adapter")
         }
     }
 }

@@ -29,4 +29,31 @@ struct StdioTests {
         // Without an id: answered in order, after the request before it.
         #expect(try gantry.tools().count == ConvergenceTests.tools.count)
     }
+
+    /// A retrieval made by one process is reported on by another: the second finds the first's
+    /// record in the store (once committed) and links its correction to the retrieval's query,
+    /// which the first then serves corrected too (it follows the store).
+    @Test func anotherProcessReportsOnARetrievalByItsID() throws {
+        let folder = NSTemporaryDirectory() + "gantry-stdio-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let a = try StdioGantry(store: folder + "/gantry.sqlite"), b = try StdioGantry(store: folder + "/gantry.sqlite")
+        try a.send(["op": "register", "tools": ConvergenceTests.tools])
+        try b.send(["op": "follow"])
+        let query = "cancel my subscription"
+        let retrieval = try a.send(["op": "retrieve", "query": query, "limit": 3, "team": "support"])
+        let id = try #require(retrieval["retrieval"] as? String)
+        let shown = try #require(retrieval["matches"] as? [[String: Any]]).compactMap { $0["tool"] as? String }
+        let correct = try #require(shown.last)
+        try a.send(["op": "selection", "retrieval": id, "tool": shown[0]])  // waits for its commit, and the record's
+        try b.send(["op": "feedback", "retrieval": id, "selected": shown[0], "correct": correct])
+        #expect(try b.retrieve(query, team: "support").first?["tool"] as? String == correct)
+        #expect(try eventually { try a.retrieve(query, team: "support").first?["tool"] as? String == correct })
+        try b.send(["op": "execution", "retrieval": id, "tool": shown[1], "outcome": "wrong_tool"])
+        try b.write(["op": "execution", "tool": shown[1], "outcome": "wrong_tool"])
+        let unlinked = try b.readAnswer()
+        #expect(unlinked["ok"] as? Bool == false)
+        try b.write(["op": "feedback", "retrieval": "00000000000000ff", "correct": correct])
+        let unknown = try b.readAnswer()
+        #expect(unknown["ok"] as? Bool == false && (unknown["error"] as? String)?.contains("00000000000000ff") == true)
+    }
 }
