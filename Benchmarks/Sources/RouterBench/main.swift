@@ -2,13 +2,17 @@
 //
 //   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000]
 //   RouterBench --metatool DIR --toollens DIR [--tools 10000] [--vectors FILE.npy] [--rounds 3]
+//   RouterBench --metatool DIR --toollens DIR --records FOLDER [--tools 10000] [--vectors FILE.npy] [--rounds 3]
 //
 // With the datasets: the seeded recombined catalogue of `BenchmarkCatalogue` (real tool texts)
 // and its 2,000 metatool test queries, embedded once by MiniLM and served precomputed; one
 // gantry retrieves dense only (lexicalWeight 0), one hybrid (the prior), the calls alternating
-// between them so that both see the same load; prints both p50s and their ratio as JSON.
+// between them so that both see the same load (each called first for half the queries); prints both p50s and their ratio as JSON.
 // `--vectors` keeps the MiniLM vectors between runs (written when absent or of another shape);
 // every query is asked `--rounds` times of each, the first round unrecorded (a warm-up).
+// `--records FOLDER`: the same catalogue served with retrieval records and without (hybrid, the
+// default weight), each gantry on its own store file in FOLDER, kept for measuring the records'
+// bytes (`Benchmarks/compare/retrieval-record-size.sh`).
 //
 // Tools and queries are seeded synthetic 384-d vectors served by a PrecomputedEmbedder, so the
 // figures exclude the encoder; the encoder's own time per query (MiniLM, when the model is
@@ -44,12 +48,20 @@ func loadAverage() -> String {
 }
 
 if let metatool = text("metatool"), let toollens = text("toollens") {
-    try await compareHybridWithDense(metatool: metatool, toollens: toollens, tools: option("tools", 10_000), vectorsFile: text("vectors"))
+    if let folder = text("records") {
+        try await compareRecordedWithUnrecorded(metatool: metatool, toollens: toollens, tools: option("tools", 10_000),
+                                                vectorsFile: text("vectors"), folder: folder)
+    } else {
+        try await compareHybridWithDense(metatool: metatool, toollens: toollens, tools: option("tools", 10_000), vectorsFile: text("vectors"))
+    }
     exit(0)
 }
 
-/// Dense-only against hybrid `retrieveTools` on the recombined catalogue (see the header).
-func compareHybridWithDense(metatool: String, toollens: String, tools count: Int, vectorsFile: String?) async throws {
+/// The recombined catalogue's tools as `Tool`s, and an embedder serving their texts and the
+/// queries' MiniLM vectors (computed once, kept in `vectorsFile`).
+func recombined(metatool: String, toollens: String, count: Int, vectorsFile: String?) async throws
+    -> (catalogue: RecombinedCatalogue, tools: [Tool], embedder: PrecomputedEmbedder, encodeSeconds: Double)
+{
     let catalogue = try RecombinedCatalogue(metatool: metatool, toollens: toollens, count: count)
     let tools = catalogue.tools.map { tool in
         Tool(name: String(tool.name.map { $0.isWhitespace ? "_" : $0 }), description: tool.description,  // toollens names hold spaces
@@ -68,8 +80,57 @@ func compareHybridWithDense(metatool: String, toollens: String, tools count: Int
         vectors = try MiniLMEncoder(batchSize: 64).embed(texts)
         if let vectorsFile { try NPYFile.write(vectors, to: vectorsFile) }
     }
-    let encodeSeconds = (clock.now - encodeStart).seconds
     let embedder = try PrecomputedEmbedder(texts: texts, vectors: vectors, modelIdentity: "minilm-precomputed")
+    return (catalogue, tools, embedder, (clock.now - encodeStart).seconds)
+}
+
+/// `retrieveTools` with retrieval records against without, each gantry on its own store file in
+/// `folder` (kept, to measure what the records take on disk), the calls alternating; every
+/// query asked `--rounds` times of each, the first round unrecorded. Prints both p50s, their
+/// ratio, and how many retrievals the store recorded.
+func compareRecordedWithUnrecorded(metatool: String, toollens: String, tools count: Int, vectorsFile: String?, folder: String) async throws {
+    let (catalogue, tools, embedder, _) = try await recombined(metatool: metatool, toollens: toollens, count: count, vectorsFile: vectorsFile)
+    try? FileManager.default.removeItem(atPath: folder)
+    func gantry(_ name: String, records: Bool) async throws -> AgentGantry {
+        var configuration = GantryConfiguration(storePath: folder + "/\(name).sqlite")
+        configuration.recordsRetrievals = records
+        let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+        try await gantry.register(tools)
+        return gantry
+    }
+    let recorded = try await gantry("recorded", records: true), unrecorded = try await gantry("unrecorded", records: false)
+    let loadBefore = loadAverage(), clock = ContinuousClock()
+    var times = (recorded: [Double](), unrecorded: [Double]())
+    var last: RetrievalID?
+    for round in 0..<option("rounds", 3) {
+        for (i, query) in catalogue.queries.enumerated() {
+            let context = RoutingContext(user: "user-\(i % 50)", team: "team-\(i % 5)", session: "session-\(i / 4)")
+            for isRecorded in i.isMultiple(of: 2) ? [true, false] : [false, true] {  // each first as often: the second call runs warmer
+                let start = clock.now
+                let retrieval = try await (isRecorded ? recorded : unrecorded).retrieveTools(query, limit: 5, context: context)
+                let elapsed = (clock.now - start).milliseconds
+                if round > 0 { if isRecorded { times.recorded.append(elapsed) } else { times.unrecorded.append(elapsed) } }
+                if isRecorded { last = retrieval.id }
+            }
+        }
+    }
+    if let last { try await recorded.recordSelection(retrieval: last, tool: tools[0].name) }  // waits for the records queued before it
+    let result: [String: Any] = [
+        "tools": count, "queries": catalogue.queries.count, "calls_each": times.recorded.count,
+        "recorded_p50_ms": percentile(times.recorded, 0.5), "unrecorded_p50_ms": percentile(times.unrecorded, 0.5),
+        "recorded_p99_ms": percentile(times.recorded, 0.99), "unrecorded_p99_ms": percentile(times.unrecorded, 0.99),
+        "recorded_over_unrecorded_p50": percentile(times.recorded, 0.5) / percentile(times.unrecorded, 0.5),
+        "retrievals": option("rounds", 3) * catalogue.queries.count, "distinct_queries": Set(catalogue.queries).count,
+        "store": folder + "/recorded.sqlite", "load_before": loadBefore, "load_after": loadAverage(),
+    ]
+    print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+}
+
+/// Dense-only against hybrid `retrieveTools` on the recombined catalogue (see the header).
+func compareHybridWithDense(metatool: String, toollens: String, tools count: Int, vectorsFile: String?) async throws {
+    let (catalogue, tools, embedder, encodeSeconds) = try await recombined(metatool: metatool, toollens: toollens, count: count,
+                                                                           vectorsFile: vectorsFile)
+    let clock = ContinuousClock()
     func gantry(_ weight: Float?) async throws -> AgentGantry {
         var configuration = GantryConfiguration(storePath: nil)
         configuration.lexicalWeight = weight
@@ -81,8 +142,10 @@ func compareHybridWithDense(metatool: String, toollens: String, tools count: Int
     let loadBefore = loadAverage()
     var denseTimes = [Double](), hybridTimes = [Double]()
     for round in 0..<option("rounds", 3) {
-        for query in catalogue.queries {
-            for (gantry, isHybrid) in [(dense, false), (hybrid, true)] where text("only").map({ $0 == (isHybrid ? "hybrid" : "dense") }) ?? true {
+        for (i, query) in catalogue.queries.enumerated() {
+            // Each first as often: the second of two calls in a row runs warmer (7% faster in one run).
+            let pair = [(dense, false), (hybrid, true)]
+            for (gantry, isHybrid) in i.isMultiple(of: 2) ? pair : pair.reversed() where text("only").map({ $0 == (isHybrid ? "hybrid" : "dense") }) ?? true {
                 let start = clock.now
                 _ = try await gantry.retrieveTools(query, limit: 5)
                 if round > 0 {

@@ -32,6 +32,8 @@ final class EventWriter: @unchecked Sendable {
 
     /// Most events (and most records) in one transaction.
     static let batchLimit = 1024
+    /// Retrieval records that start a commit of their own, and the longest a record waits for one.
+    static let recordBatch = 256, recordDelay = Duration.milliseconds(50)
     /// Most retrieval records waiting: beyond it (a store that has been failing for a while)
     /// the oldest are dropped, so that memory stays bounded.
     static let queuedRecordLimit = 64 * 1024
@@ -42,6 +44,8 @@ final class EventWriter: @unchecked Sendable {
     private var queue = Queue()
     /// Guarded by `lock`.
     private var committed = (commits: 0, events: 0)
+    /// Guarded by `lock`: whether a task waits `recordDelay` to commit the queued records.
+    private var timerSet = false
     /// Guarded by `lock`: retrieval records given up (their commit failed, or the queue was full).
     private var lost = 0
     /// Awaited before each commit, with the number of events going into it (tests hold commits with it).
@@ -86,19 +90,43 @@ final class EventWriter: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Queues `record` for the next commit and returns at once.
+    /// Queues `record` for a commit and returns at once. Records go with the next commit of
+    /// events, or once `recordBatch` of them wait, or `recordDelay` after the first of them —
+    /// not one commit (and one task started, one thread woken) per retrieval.
     func enqueue(_ record: RetrievalRecord) {
-        let startsLoop = lock.withLock {
+        enum Start { case none, commit, timer }
+        let start = lock.withLock { () -> Start in
             queue.records.append(record)
             if queue.records.count > Self.queuedRecordLimit {
                 let overflow = queue.records.count - Self.queuedRecordLimit
                 queue.records.removeFirst(overflow)
                 lost += overflow
             }
-            defer { queue.committing = true }
-            return !queue.committing
+            if queue.committing { return .none }
+            if queue.records.count >= Self.recordBatch {
+                queue.committing = true
+                return .commit
+            }
+            if timerSet { return .none }
+            timerSet = true
+            return .timer
         }
-        if startsLoop { Task { await self.commitQueued() } }
+        switch start {
+        case .none:
+            break
+        case .commit:
+            Task { await self.commitQueued() }
+        case .timer:
+            Task {
+                try? await Task.sleep(for: Self.recordDelay)
+                let startsLoop = self.lock.withLock {
+                    self.timerSet = false
+                    defer { self.queue.committing = true }
+                    return !self.queue.committing
+                }
+                if startsLoop { await self.commitQueued() }
+            }
+        }
     }
 
     /// Commits what is queued, a batch at a time, until the queue is empty.
