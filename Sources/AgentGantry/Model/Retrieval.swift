@@ -14,7 +14,10 @@ public struct Retrieval: RandomAccessCollection, Sendable, Equatable {
         (self.id, self.matches) = (id, matches)
     }
 
+    /// 0.
     public var startIndex: Int { matches.startIndex }
+    /// The number of matches.
     public var endIndex: Int { matches.endIndex }
+    /// The match at `position` (0 is the best).
     public subscript(position: Int) -> ToolMatch { matches[position] }
 }

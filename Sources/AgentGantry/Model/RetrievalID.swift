@@ -2,10 +2,12 @@
 /// selected, how the call went, a correction — can be reported against it
 /// (`AgentGantry.recordSelection(retrieval:tool:context:)`) and learned from.
 ///
-/// Unique within a store across processes and hosts: each opening of a store reserves a block of
-/// 2³² ids (`GantryStore.reserveRetrievalBlock()`), and a process counts within its block, so
-/// no two calls of any process ever get the same id and no coordination happens per call. Its
-/// text form (`description`) is 16 lowercase hexadecimal digits, for passing through JSON or HTTP.
+/// Unique within a store across processes and hosts: a process reserves a block of 2³² ids from
+/// the store at its first retrieval (`GantryStore.reserveRetrievalBlock()`, in the background)
+/// and counts within it, so no coordination happens per call; until the block arrives, or where
+/// the store cannot reserve one, ids come from a block drawn at random from numbers no store
+/// reserves. Its text form (`description`) is 16 lowercase hexadecimal digits, for passing
+/// through JSON or HTTP.
 public struct RetrievalID: Hashable, Comparable, Sendable, Codable, LosslessStringConvertible {
     /// The id as stored: positive.
     public let rawValue: Int64
@@ -34,8 +36,10 @@ public struct RetrievalID: Hashable, Comparable, Sendable, Codable, LosslessStri
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
+    /// Ordered by `rawValue`: within one process's block, in the order handed out.
     public static func < (a: RetrievalID, b: RetrievalID) -> Bool { a.rawValue < b.rawValue }
 
+    /// Decodes the text form; throws `DecodingError.dataCorrupted` for any other value.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = RetrievalID(text) else {
@@ -45,6 +49,7 @@ public struct RetrievalID: Hashable, Comparable, Sendable, Codable, LosslessStri
         self = id
     }
 
+    /// Encodes the text form (a JSON string: JSON numbers lose 64-bit integers in many readers).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

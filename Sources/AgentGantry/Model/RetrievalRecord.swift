@@ -11,7 +11,9 @@ public struct RetrievalRecord: Sendable, Equatable {
     /// One tool shown: its name and final score (`ToolMatch.score`, kept in half precision); its
     /// rank is its place in `shortlist` (0 first).
     public struct Shown: Sendable, Equatable {
+        /// The tool's name.
         public var tool: String
+        /// Its final score when shown.
         public var score: Float
 
         /// A tool shown with `score`.
@@ -20,6 +22,7 @@ public struct RetrievalRecord: Sendable, Equatable {
         }
     }
 
+    /// The retrieval's id.
     public var id: RetrievalID
     /// When the retrieval ran (by the instance's `GantryClock`).
     public var at: Date

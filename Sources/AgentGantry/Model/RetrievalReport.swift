@@ -40,6 +40,7 @@ public struct RetrievalReport: Sendable, Equatable {
     public var retrieval: RetrievalID
     /// The tool it is about.
     public var tool: String
+    /// What it says: selected, a call's outcome, or the wrong tool.
     public var signal: Signal
     /// The caller, team and session: the retrieval's when its record was found, else the
     /// report's `RoutingContext`.
