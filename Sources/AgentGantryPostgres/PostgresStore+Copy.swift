@@ -29,8 +29,16 @@ extension PostgresStore {
                 quarantine.append(QuarantinedContent(row: QuarantinedRow(table: source, key: key, reason: reason, at: Date(timeIntervalSince1970: at)),
                                                      content: content))
             }
-            return StoreContents(tools: tools, events: events.events, eventSequence: sequence, adapterVersions: adapters, quarantine: quarantine,
-                                 damaged: damaged + events.damaged)
+            var contents = StoreContents(tools: tools, events: events.events, eventSequence: sequence, adapterVersions: adapters,
+                                         quarantine: quarantine, damaged: damaged + events.damaged)
+            if self.keepsRetrievals {
+                var blocks: Int64 = 0
+                for try await (value, called) in try await connection.query("SELECT last_value, is_called FROM retrieval_block_seq", logger: logger)
+                    .decode((Int64, Bool).self) { blocks = called ? value : 0 }
+                contents.addRetrievals(try await Self.readRecords(connection, where: "true", logger: logger),
+                                       reports: try await Self.readReports(connection, logger: logger), blocks: blocks)
+            }
+            return contents
         }
     }
 
@@ -75,6 +83,19 @@ extension PostgresStore {
                     INSERT INTO quarantine (source, key, reason, content, at)
                     VALUES (\(row.table), \(row.key), \(row.reason), \(quarantined.content), \(row.at.timeIntervalSince1970))
                     """, logger: logger)
+            }
+            if !contents.retrievals.isEmpty || !contents.reports.isEmpty || contents.retrievalBlocks > 0 {
+                try self.checkRetrievals()
+                for start in stride(from: 0, to: max(contents.retrievals.count, contents.reports.count), by: 2_000) {
+                    _ = try await Self.insert(records: Array(contents.retrievals.dropFirst(start).prefix(2_000)),
+                                              reports: Array(contents.reports.dropFirst(start).prefix(2_000)), on: connection, logger: logger)
+                }
+                if contents.retrievalBlocks > 0 {
+                    try await connection.query("""
+                        SELECT setval('retrieval_block_seq', greatest(\(contents.retrievalBlocks),
+                                      (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM retrieval_block_seq)))
+                        """, logger: logger)
+                }
             }
             if !contents.tools.isEmpty {
                 try await PostgresSchema.logChanges(connection, kind: "tool", names: contents.tools.map(\.tool.name), logger: logger)

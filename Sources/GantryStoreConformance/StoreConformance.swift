@@ -269,6 +269,12 @@ public enum StoreConformance {
         try await adapter([4, 5], try await source.feedbackEventsAndHighestID())
         _ = try await source.appendEvents([execution("x", user: "last")])
         _ = try await source.deleteEvents(of: "last")  // the newest id is gone: the sequence is past the last event
+        _ = try await source.reserveRetrievalBlock()
+        let block = try await source.reserveRetrievalBlock()  // 2: the target must reserve past it
+        let retrieval = RetrievalID(rawValue: block << 32 | 1)!, at = Date(timeIntervalSince1970: 1_800_000_000)
+        _ = try await source.appendEvents([], records: [record(retrieval, user: "ann", query: "find x", vector: [1, 0, 0, 0], at: at, shortlist: ["x", "y"])],
+                                          reports: [RetrievalReport(id: 0, at: at, retrieval: retrieval, tool: "y", signal: .wrongTool,
+                                                                    user: "ann", team: nil, session: nil)])
         let expected = try await source.contents()
         try check(expected.eventSequence > expected.events.last!.id, "the source's sequence \(expected.eventSequence) is not past its last event")
         try check(expected.tools.count == 3 && expected.events.count == 4 && expected.adapterVersions.count == 2 && expected.quarantine.count == 1,
@@ -288,7 +294,13 @@ public enum StoreConformance {
             try check(held.adapterVersions.map(describe) == expected.adapterVersions.map(describe),
                       "\(name) holds adapter versions \(held.adapterVersions.map(describe))")
             try check(held.quarantine.map(describe) == expected.quarantine.map(describe), "\(name) holds quarantine \(held.quarantine.map(describe))")
+            try check(held.retrievals.map(describe) == expected.retrievals.map(describe) && held.retrievals.count == 1,
+                      "\(name) holds retrieval records \(held.retrievals.map(describe))")
+            try check(held.reports.map(\.signal) == [.wrongTool] && held.reports.map(\.retrieval) == [retrieval],
+                      "\(name) holds reports \(held.reports)")
         }
+        let reserved = try await target.reserveRetrievalBlock()
+        try check(reserved > block, "the target reserved block \(reserved), which the source had handed out")
         let seen = try await follower.changes(after: start, model: model, dimension: dimension, eventLimit: 10_000)
         try check(seen.events.map(\.id) == expected.events.map(\.id), "a follower saw events \(seen.events.map(\.id)) arrive")
         try check(Set(seen.tools.map(\.tool.name)).isSuperset(of: ["x", "y"]) && seen.adapterChanged,

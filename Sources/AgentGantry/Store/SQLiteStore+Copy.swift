@@ -19,8 +19,13 @@ extension SQLiteStore {
             let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'event'") ?? 0
             let adapters = try Self.decodeRows(AdapterRecord.self, of: "adapterVersion", keyColumn: "version", order: "version", in: db)
             let quarantine = try QuarantineRecord.order(Column("id")).fetchAll(db).map { QuarantinedContent(row: $0.row, content: $0.content) }
-            return StoreContents(tools: tools, events: events.events, eventSequence: sequence, adapterVersions: adapters.records.map(\.record),
-                                 quarantine: quarantine, damaged: damaged + events.damaged + adapters.damaged)
+            var contents = StoreContents(tools: tools, events: events.events, eventSequence: sequence, adapterVersions: adapters.records.map(\.record),
+                                         quarantine: quarantine, damaged: damaged + events.damaged + adapters.damaged)
+            if try db.tableExists("retrieval") {
+                contents.addRetrievals(try Self.readRecords(db, where: "1", []), reports: try Self.readReports(db),
+                                       blocks: try Int64.fetchOne(db, sql: "SELECT value FROM storeMeta WHERE key = 'retrievalBlocks'") ?? 0)
+            }
+            return contents
         }
     }
 
@@ -56,6 +61,8 @@ extension SQLiteStore {
                                               content: quarantined.content, at: quarantined.row.at.timeIntervalSince1970)
                 try record.insert(db)
             }
+            _ = try Self.insert(records: contents.retrievals, reports: contents.reports, in: db)
+            try db.execute(sql: "UPDATE storeMeta SET value = max(value, ?) WHERE key = 'retrievalBlocks'", arguments: [contents.retrievalBlocks])
         }
     }
 

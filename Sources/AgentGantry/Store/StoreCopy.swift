@@ -1,7 +1,8 @@
 /// Copies a whole store into another, of the same kind or not (a SQLite file into PostgreSQL and
 /// back): the tools of every model with their embeddings, the event log with its ids (so the
 /// adapter versions' event ids keep their meaning, and breakers, folded from the events, come
-/// with it), every adapter version with its number (withdrawn ones too) and the quarantined rows.
+/// with it), every adapter version with its number (withdrawn ones too), the quarantined rows, and
+/// the retrieval records with their ids and the reports naming them.
 /// `gantry store copy`, `backup` and `restore` use it.
 ///
 /// The source is read in one snapshot (processes may keep writing it meanwhile; what they write
@@ -23,8 +24,10 @@ public enum StoreCopy {
         }
         let contents = try await source.contents()
         try await target.restore(contents)
-        return StoreCopySummary(tools: contents.tools.count, events: contents.events.count, adapterVersions: contents.adapterVersions.count,
-                                quarantinedRows: contents.quarantine.count, damagedRowsLeftOut: contents.damaged.count)
+        var summary = StoreCopySummary(tools: contents.tools.count, events: contents.events.count, adapterVersions: contents.adapterVersions.count,
+                                       quarantinedRows: contents.quarantine.count, damagedRowsLeftOut: contents.damaged.count)
+        (summary.retrievalRecords, summary.reports) = (contents.retrievals.count, contents.reports.count)
+        return summary
     }
 }
 
@@ -41,10 +44,13 @@ public struct StoreCopySummary: Sendable, Equatable, CustomStringConvertible {
     /// Rows of the source that are not valid tools, events or adapter versions, left out (opening
     /// the source with an `AgentGantry` quarantines them; copy again then to keep their content).
     public var damagedRowsLeftOut: Int
+    /// Retrieval records and the reports naming retrievals.
+    public var retrievalRecords = 0, reports = 0
 
     /// One line: the counts.
     public var description: String {
-        "\(tools) tools, \(events) events, \(adapterVersions) adapter versions, \(quarantinedRows) quarantined rows"
+        "\(tools) tools, \(events) events, \(adapterVersions) adapter versions, \(quarantinedRows) quarantined rows, "
+            + "\(retrievalRecords) retrieval records, \(reports) reports"
             + (damagedRowsLeftOut > 0 ? "; \(damagedRowsLeftOut) damaged rows left out (open the source with AgentGantry to quarantine them)" : "")
     }
 }
