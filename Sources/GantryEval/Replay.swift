@@ -23,6 +23,9 @@ public enum Replay {
         public var routedRight: [Bool] = []
         /// Feedback events recorded as selection errors.
         public var corrections = 0
+        /// What a simulated agent reported (nil for today's replay: the first result taken, every
+        /// mistake corrected).
+        public var agent: SimulatedAgent.Counts?
 
         /// Top-1 over all requests.
         public var top1: Double { Double(routedRight.count(where: \.self)) / Double(max(routedRight.count, 1)) }
@@ -38,17 +41,24 @@ public enum Replay {
 
     /// Replays `requests` through `gantry`. A request with a logged call records what the log
     /// says (the correction, or a confirmation, and the call's outcome); one without is answered
-    /// by a simulated agent that takes the router's first result and reports a correction when it
-    /// is wrong. Each is routed for `limit` results; `progress(done, total)` is called after each.
-    public static func replay(_ requests: [ReplayRequest], into gantry: AgentGantry, limit: Int = 5,
-                              progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Trace {
+    /// by `agent` (seeded by `seed`), or, without one, by an agent that takes the router's first
+    /// result and reports a correction when it is wrong. Each is routed for `limit` results;
+    /// `progress(done, total)` is called after each.
+    public static func replay(_ requests: [ReplayRequest], into gantry: AgentGantry, limit: Int = 5, agent: SimulatedAgent? = nil,
+                              seed: UInt64 = 0, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Trace {
         var trace = Trace()
+        var counts = SimulatedAgent.Counts(), rng = SplitMix64(seed: seed ^ 0x5157_A6E7)
         for (done, request) in requests.enumerated() {
-            let top = try await gantry.retrieveTools(request.query, limit: limit, context: request.context).first?.tool.name
+            let retrieval = try await gantry.retrieveTools(request.query, limit: limit, context: request.context)
+            let top = retrieval.first?.tool.name
             let right = top.map(request.correctTools.contains) ?? false
             trace.routedRight.append(right)
             let correct = request.correctTools[0]
-            if let logged = request.logged {
+            if request.logged == nil, let agent {
+                try await agent.act(on: retrieval, request: request, gantry: gantry, counts: &counts, rng: &rng)
+                trace.corrections = counts.corrections
+                trace.agent = counts
+            } else if let logged = request.logged {
                 let wrong = logged.selected != correct
                 trace.corrections += wrong ? 1 : 0
                 try await gantry.recordFeedback(query: request.query, selectedTool: logged.selected, correctTool: correct,
@@ -88,15 +98,18 @@ public enum Replay {
         public var trainingReason: String?
         /// Wall-clock seconds of the whole run.
         public var seconds: Double
+        /// The simulated agent and what it reported (nil: the first result taken, every mistake corrected).
+        public var agent: SimulatedAgent?, agentCounts: SimulatedAgent.Counts?
     }
 
     /// Replays `dataset`'s training queries (in a seeded order) through a fresh in-memory
-    /// `AgentGantry` with `configuration`'s weights, then measures the test split three ways:
+    /// `AgentGantry` with `configuration`'s weights, answered by `agent` (nil: the first result
+    /// taken, every mistake corrected), then measures the test split three ways:
     /// static routing (frozen embeddings, dense only, fixed weights, nothing learned), with the feedback
     /// memory the replay built, and after `train()`. `embedder` must embed the dataset's texts
     /// (e.g. `dataset.embedder(fallback:)`).
     public static func run(dataset: RetrievalDataset, configuration base: GantryConfiguration, embedder: any Embedder,
-                           seed: UInt64 = 0, curveBlock: Int = 100,
+                           seed: UInt64 = 0, curveBlock: Int = 100, agent: SimulatedAgent? = nil,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Report {
         let started = Date()
         var configuration = base
@@ -112,14 +125,16 @@ public enum Replay {
         var order = dataset.indices(of: .train)
         var rng = SplitMix64(seed: seed)
         order.shuffle(using: &rng)
-        let trace = try await replay(order.map { ReplayRequest(dataset, query: $0) }, into: gantry, limit: 10, progress: progress)
+        let trace = try await replay(order.map { ReplayRequest(dataset, query: $0) }, into: gantry, limit: 10, agent: agent, seed: seed,
+                                     progress: progress)
         let memoryOnly = try await measure(gantry, dataset, test)
         let summary = try await gantry.train()
         let trained = try await measure(gantry, dataset, test)
         return Report(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
                        learningCurve: trace.learningCurve(block: curveBlock), curveBlock: curveBlock,
                        staticRouting: staticRouting, feedbackMemory: memoryOnly, afterTraining: trained,
-                       trainingApplied: summary.applied, trainingReason: summary.reason, seconds: Date().timeIntervalSince(started))
+                       trainingApplied: summary.applied, trainingReason: summary.reason, seconds: Date().timeIntervalSince(started),
+                       agent: agent, agentCounts: trace.agent)
     }
 
     /// Routes the queries at `indices` through `gantry` (read-only) and scores the rankings.

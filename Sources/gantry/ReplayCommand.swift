@@ -15,6 +15,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Dataset folder (tools.jsonl, queries.jsonl, tools.npy, queries.npy).") var dataset: String
     @Option(parsing: .unconditional, help: "Seed of the replay order.") var seed: UInt64 = 0
     @Option(help: "Write the result (with the learning curve) as JSON.") var json: String?
+    @Option(help: ArgumentHelp("A simulated agent that picks from the top 5 with a position bias and reports selections and outcomes "
+                               + "by retrieval id, correcting no failure (implicit), one in ten (mixed) or every one (explicit); "
+                               + "without it, the first result is taken and every mistake corrected.", valueName: "mode"))
+    var agent: SimulatedAgent.Mode?
     @Option(name: .customLong("weight"), parsing: .singleValue,
             help: ArgumentHelp("A signal's weight, as SIGNAL=VALUE (repeatable). Signals and defaults: "
                 + Signal.allCases.map { "\($0.name)=\(GantryConfiguration.Weights.defaultWeights[$0])" }.joined(separator: ", ") + ".",
@@ -37,8 +41,13 @@ struct ReplayCommand: AsyncParsableCommand {
         let embedder = try data.embedder(fallback: try? MiniLMEncoder())
         let bar = ProgressBar(total: data.indices(of: .train).count, label: "replay")
         let result = try await Replay.run(dataset: data, configuration: configuration, embedder: embedder,
-                                          seed: seed) { done, _ in bar.update(done) }
-        print("\(data.name): \(result.events) training queries replayed, \(result.mistakesRecorded) mistakes recorded as feedback")
+                                          seed: seed, agent: agent.map(SimulatedAgent.init(mode:))) { done, _ in bar.update(done) }
+        if let counts = result.agentCounts, let agent {
+            print("\(data.name): \(result.events) training queries replayed by the \(agent.rawValue) agent: \(counts.selections) selections, "
+                  + "\(counts.failures) failed calls, \(counts.corrections) corrections")
+        } else {
+            print("\(data.name): \(result.events) training queries replayed, \(result.mistakesRecorded) mistakes recorded as feedback")
+        }
         print("learning curve (top-1 per \(result.curveBlock) queries): first \(format(result.learningCurve.first)), "
             + "last \(format(result.learningCurve.last))")
         print("\n| test split (\(result.staticRouting.metrics.queries) queries) | top-1 | MRR@10 | R@5 |")
@@ -68,3 +77,5 @@ struct ReplayCommand: AsyncParsableCommand {
 
     private func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "—" }
 }
+
+extension SimulatedAgent.Mode: ExpressibleByArgument {}

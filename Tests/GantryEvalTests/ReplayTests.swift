@@ -8,7 +8,8 @@ import Testing
 
 /// Replay on a synthetic dataset with a systematic confusion: the queries of tool i lie closer to
 /// tool i+1, so static routing is mostly wrong, and corrections generalise to similar queries.
-@Test func replayLearnsFromItsMistakes() async throws {
+/// The synthetic dataset of `replayLearnsFromItsMistakes` and an embedder of its texts.
+func confusedDataset() throws -> (dataset: RetrievalDataset, embedder: PrecomputedEmbedder) {
     let (toolCount, d, perTool) = (8, 16, 40)
     var rng = SplitMix64(seed: 12)
     var toolVectors = Matrix.randomNormal(rows: toolCount, cols: d, using: &rng)
@@ -30,6 +31,11 @@ import Testing
     let texts = tools.map { "\($0.name): \($0.description)" } + queries.map(\.text)
     let embedder = try PrecomputedEmbedder(texts: texts, vectors: Matrix(rowArrays: (0..<toolCount).map { Array(toolVectors.row($0)) } + rows),
                                            modelIdentity: "synthetic")
+    return (dataset, embedder)
+}
+
+@Test func replayLearnsFromItsMistakes() async throws {
+    let (dataset, embedder) = try confusedDataset()
     var configuration = GantryConfiguration(storePath: nil)
     configuration.training.rank = 4
     configuration.training.epochs = 10
@@ -39,4 +45,28 @@ import Testing
     #expect(result.feedbackMemory.top1 > result.staticRouting.top1 + 0.3, "memory \(result.feedbackMemory.top1)")
     #expect(result.learningCurve.last! > result.learningCurve.first!)
     #expect(result.afterTraining.top1 >= result.staticRouting.top1)
+}
+
+/// The simulated agents report by retrieval id: every selection and outcome is linked to a
+/// record of its retrieval, the implicit agent corrects nothing and the explicit one every call
+/// that did not work, and wrong tools reported as such leave every breaker closed.
+@Test(arguments: SimulatedAgent.Mode.allCases)
+func simulatedAgentsReportByRetrieval(_ mode: SimulatedAgent.Mode) async throws {
+    let (dataset, embedder) = try confusedDataset()
+    let gantry = try await dataset.gantry(configuration: GantryConfiguration(storePath: nil), embedder: embedder)
+    let requests = dataset.indices(of: .train).map { ReplayRequest(dataset, query: $0) }
+    let trace = try await Replay.replay(requests, into: gantry, limit: 10, agent: SimulatedAgent(mode: mode), seed: 3)
+    let counts = try #require(trace.agent)
+    #expect(counts.selections >= requests.count)
+    #expect(counts.failures > 10, "the confused dataset's first results are mostly wrong: \(counts)")
+    switch mode {
+    case .implicit: #expect(counts.corrections == 0)
+    case .mixed: #expect(counts.corrections > 0 && counts.corrections < counts.failures / 3)
+    case .explicit: #expect(counts.corrections == counts.failures)
+    }
+    let exported = try await gantry.exportEvents(includingRetrievals: true)
+    let lines = exported.split(separator: "\n")
+    #expect(lines.count(where: { $0.contains(#""kind":"retrieval""#) }) == requests.count)
+    #expect(lines.count(where: { $0.contains(#""signal":"selection""#) }) == counts.selections)
+    for tool in dataset.tools { #expect(try await gantry.breakerState(of: tool.id) == .closed) }
 }
