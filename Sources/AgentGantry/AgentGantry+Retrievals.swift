@@ -33,15 +33,19 @@ extension AgentGantry {
         return stored
     }
 
+    /// Retrieval records this process gave up since it opened: their commit failed (the store
+    /// refused or was unreachable; the events committed with them were written without them),
+    /// or more than `EventWriter.queuedRecordLimit` waited for a store that kept failing.
+    public nonisolated var lostRetrievalRecords: Int { writer.lostRecords }
+
     /// The record of retrieval `id`: this process's, else the store's; nil when neither has one.
     nonisolated func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
         if let record = recentRetrievals.record(id) { return record }
         return try await store.retrievalRecord(id)
     }
 
-    /// Records that the agent selected `tool` from the result of retrieval `retrieval`: a
-    /// positive for that retrieval's query, and the tools ranked above it were passed over.
-    /// Durable on return. The user, team and session are the retrieval's (those of `context`
+    /// Records that the agent selected `tool` from the result of retrieval `retrieval` (stored
+    /// for learning from every call; it changes no ranking yet). Durable on return. The user, team and session are the retrieval's (those of `context`
     /// take precedence). A retrieval whose record is not found — expired, lost in a crash, or not
     /// yet committed by the process that ran it — leaves the report stored but unlinked.
     public nonisolated func recordSelection(retrieval: RetrievalID, tool: String,

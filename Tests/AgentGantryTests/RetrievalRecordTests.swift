@@ -1,6 +1,7 @@
 import Foundation
 import GantryIndex
 import GRDB
+import GantryStoreConformance
 import Testing
 @_spi(StoreImplementation) @testable import AgentGantry
 
@@ -165,6 +166,21 @@ import Testing
         let recent = try await reopened.retrieveTools("upload a report")
         try await reopened.recordSelection(retrieval: recent.id, tool: "upload_file")
         #expect(try await Self.log(reopened).records.map(\.id) == [recent.id])
+    }
+
+    @Test func recordsLostToAFailingStoreAreCountedAndNeverCostAnEvent() async throws {
+        let store = FaultInjectingStore(try SQLiteStore(path: nil))
+        let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: nil), embedder: sharedEncoder.get(), store: store)
+        try await gantry.register(catalog)
+        store.failWrites([.appendEvents])
+        let lost = try await gantry.retrieveTools("upload the file")  // queued: the retrieval does not wait for the failing store
+        await #expect(throws: GantryError.self) { try await gantry.recordSelection(retrieval: lost.id, tool: "upload_file") }
+        #expect(gantry.lostRetrievalRecords == 1)
+        store.failWrites([])
+        let kept = try await gantry.retrieveTools("upload the file")
+        try await gantry.recordExecution(retrieval: kept.id, tool: "upload_file", outcome: .success)
+        #expect(try await store.retrievalLog().records.map(\.id) == [kept.id])
+        #expect(try await store.events().events.count == 1)
     }
 
     @Test func noRecordsAreKeptWhenTurnedOff() async throws {

@@ -2,8 +2,8 @@ import Foundation
 
 /// Appends events to the store with **group commit**: calls made while a commit is under way
 /// wait together and go into the next transaction (at most `batchLimit` events each), so that
-/// many events share one durable commit. There is no timer: a lone event is committed at once,
-/// and batches grow only as far as the store is slower than the callers. Each call returns once
+/// many events share one durable commit. Events wait for no timer: a lone event is committed at
+/// once, and batches grow only as far as the store is slower than the callers. Each call returns once
 /// its event is durable, with its id (its place in the log); when a commit fails, every call in
 /// it gets the error and none of its events is stored. Retrieval records ride along with the
 /// next commit and nobody waits for them: a commit that fails is tried again without them, so a
