@@ -78,6 +78,7 @@ extension AgentGantry {
         let user = try Limits.name(user, "user")!
         queryCache.removeAll()
         recentRetrievals.removeAll(of: user)
+        await writer.dropRecords(of: user)  // none of the user's records may land after the deletion
         _ = try await store.deleteRetrievals(of: user)
         let removed = try await store.deleteEvents(of: user)
         try await catchUp()

@@ -26,9 +26,13 @@ extension AgentGantry {
     /// thread, not the caller's.
     static func prepareForStore(_ record: RetrievalRecord, keepQueryText: Bool) -> RetrievalRecord {
         var stored = record
-        let redacted = record.query.map(Redaction.redact)
+        guard let query = record.query else {  // read from a store: text and terms as kept there
+            stored.queryVector = StoredRetrieval.rounded(record.queryVector)
+            return stored
+        }
+        let redacted = Redaction.redact(query)
         stored.query = keepQueryText ? redacted : nil
-        stored.queryTerms = keepQueryText ? nil : redacted.map(ToolTokenizer.termHashes)
+        stored.queryTerms = keepQueryText ? nil : ToolTokenizer.termHashes(redacted)
         stored.queryVector = StoredRetrieval.rounded(record.queryVector)
         return stored
     }
@@ -38,10 +42,13 @@ extension AgentGantry {
     /// or more than `EventWriter.queuedRecordLimit` waited for a store that kept failing.
     public nonisolated var lostRetrievalRecords: Int { writer.lostRecords }
 
-    /// The record of retrieval `id`: this process's, else the store's; nil when neither has one.
+    /// The record of retrieval `id`: this process's, else the store's; nil when neither has one,
+    /// or it is past `retrievalRetentionDays` (as if the purge had run).
     nonisolated func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
-        if let record = recentRetrievals.record(id) { return record }
-        return try await store.retrievalRecord(id)
+        let cutoff = configuration.clock.now().addingTimeInterval(-Double(configuration.retrievalRetentionDays) * 86_400)
+        let record: RetrievalRecord?
+        if let recent = recentRetrievals.record(id) { record = recent } else { record = try await store.retrievalRecord(id) }
+        return record.flatMap { $0.at < cutoff ? nil : $0 }
     }
 
     /// Records that the agent selected `tool` from the result of retrieval `retrieval` (stored
@@ -118,8 +125,9 @@ extension AgentGantry {
             renamed[id] = new
             return new
         }
+        let keepQueryText = configuration.keepQueryText
         let records = records.map { record in
-            var record = record
+            var record = Self.prepareForStore(record, keepQueryText: keepQueryText)  // as this store keeps queries
             record.id = rename(record.id)
             return record
         }

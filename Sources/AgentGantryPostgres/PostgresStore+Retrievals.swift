@@ -40,7 +40,8 @@ extension PostgresStore {
         for report in reports { use(ContextKey(report.user, report.team, report.session), at: report.at) }
         var contexts = [ContextKey: Int64]()
         if !contextUse.isEmpty {
-            let keys = Array(contextUse.keys)
+            // Rows are locked in one order by every writer (sorted), so that two never deadlock.
+            let keys = contextUse.keys.sorted { ($0.user, $0.team, $0.session) < ($1.user, $1.team, $1.session) }
             let rows = try await connection.query("""
                 INSERT INTO retrieval_context (user_name, team, session, last_used)
                     SELECT * FROM unnest(\(keys.map(\.user))::text[], \(keys.map(\.team))::text[], \(keys.map(\.session))::text[],
@@ -53,7 +54,7 @@ extension PostgresStore {
             }
         }
         if !records.isEmpty {
-            let names = Array(Set(records.flatMap { $0.shortlist.map(\.tool) }))
+            let names = Set(records.flatMap { $0.shortlist.map(\.tool) }).sorted()
             var tools = [String: Int64]()
             try await connection.query("INSERT INTO retrieval_tool (name) SELECT unnest(\(names)::text[]) ON CONFLICT (name) DO NOTHING", logger: logger)
             for try await (id, name) in try await connection.query("SELECT id, name FROM retrieval_tool WHERE name = ANY(\(names)::text[])",
@@ -84,7 +85,7 @@ extension PostgresStore {
                 queryIDs.append(key)
                 shortlists.append(ByteBuffer(data: StoredRetrieval.shortlistData(shortlist)))
             }
-            let keys = Array(queries.keys), values = keys.map { queries[$0]! }
+            let keys = queries.keys.sorted(), values = keys.map { queries[$0]! }
             try await connection.query("""
                 INSERT INTO retrieval_query (id, model, vector, query, terms, last_used)
                     SELECT * FROM unnest(\(keys)::bigint[], \(values.map(\.model))::text[], \(values.map(\.vector))::bytea[],
@@ -204,6 +205,7 @@ extension PostgresStore {
         guard keepsRetrievals else { return 0 }
         let logger = logger
         return try await transaction("delete a user's retrievals from") { connection in
+            try await PostgresSchema.lockDeletions(connection, logger: logger)
             var removed = 0
             for try await count in try await connection.query("""
                 WITH contexts AS (SELECT id FROM retrieval_context WHERE user_name = \(user)),
@@ -216,6 +218,9 @@ extension PostgresStore {
                 removed = count
             }
             try await connection.query("DELETE FROM retrieval_context WHERE user_name = \(user)", logger: logger)
+            // Counted as a deletion, so that every process following the store drops the records
+            // it holds in memory, the user's among them.
+            if removed > 0 { try await PostgresSchema.countDeletions(connection, 1, logger: logger) }
             return removed
         }
     }

@@ -62,4 +62,37 @@ extension StoreConformance {
         try check(left.records.first?.query == "cancel my plan", "the query ann shares with mallory was deleted with mallory's record")
         try check(try await a.deleteRetrievals(of: "mallory") == 0, "forgetting twice deleted more")
     }
+
+    /// Handles writing records and reports at once, over the same contexts, tools and queries in
+    /// different orders (what processes sharing a store do), all succeed and lose nothing: a store
+    /// that locks shared rows in an order of the caller's would deadlock some of them.
+    static func concurrentRetrievalWritersAllSucceed(_ stores: StoreFactory) async throws {
+        let handles = [try await stores.open(), try await stores.open(), try await stores.open()]
+        let users = ["ann", "bo", "cy", "di", "ed", "flo"], tools = ["x", "y", "z", "w"]
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        let (batches, perBatch) = (30, 8)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (h, handle) in handles.enumerated() {
+                let block = try await handle.reserveRetrievalBlock()
+                group.addTask {
+                    for b in 0..<batches {
+                        let records = (0..<perBatch).map { i in
+                            let n = b * perBatch + i, user = users[(n * (h + 1) + h) % users.count]
+                            return record(RetrievalID(rawValue: block << 32 | Int64(n + 1))!, user: user, query: "query \(n % 5)",
+                                          vector: [1, Float(n % 5), 0, 0.5], at: at, shortlist: Array((h % 2 == 0 ? tools : tools.reversed()).prefix(3)))
+                        }
+                        let reports = records.prefix(3).map { record in
+                            RetrievalReport(id: 0, at: at, retrieval: record.id, tool: record.shortlist[0].tool, signal: .selection,
+                                            user: record.user, team: record.team, session: record.session)
+                        }
+                        _ = try await handle.appendEvents([], records: records.reversed(), reports: reports.reversed())
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let log = try await handles[0].retrievalLog()
+        try check(log.records.count == handles.count * batches * perBatch && log.reports.count == handles.count * batches * 3,
+                  "\(log.records.count) records and \(log.reports.count) reports were stored")
+    }
 }

@@ -48,6 +48,7 @@ public enum StoreConformance {
                              run: queryTermsTravelWithTheirEvents),
         StoreConformanceCase(name: "retrieval records and reports are written with events, read by id, and deleted by age and by user",
                              run: retrievalsAreKeptAndDeleted),
+        StoreConformanceCase(name: "handles writing retrieval records and reports at once all succeed", run: concurrentRetrievalWritersAllSucceed),
     ]
 
     static let dimension = 4

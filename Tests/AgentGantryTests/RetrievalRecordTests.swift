@@ -154,6 +154,74 @@ import Testing
         }
     }
 
+    @Test func forgettingCatchesRecordsStillQueued() async throws {
+        let gantry = try await makeGantry()
+        _ = try await gantry.retrieveTools("refund eve's card please", context: RoutingContext(user: "eve"))
+        _ = try await gantry.forget(user: "eve")  // the record is still queued (nothing has been committed)
+        let other = try await gantry.retrieveTools("upload a file", context: RoutingContext(user: "al"))
+        try await gantry.recordSelection(retrieval: other.id, tool: "upload_file")  // commits what is queued
+        let (records, _) = try await Self.log(gantry)
+        #expect(records.map(\.user) == ["al"])
+        let sqlite = try #require(await gantry.store as? SQLiteStore)
+        #expect(try sqlite.count(sql: "SELECT count(*) FROM retrievalQuery WHERE query LIKE '%eve%'") == 0)
+    }
+
+    @Test func aForgetInAnotherProcessDropsTheRecordsHeldInMemory() async throws {
+        let store = temporaryStore()
+        let a = try await makeGantry(store: store), b = try await makeGantry(store: store)
+        let retrieval = try await a.retrieveTools("refund eve's card please", context: RoutingContext(user: "eve"))
+        try await a.recordSelection(retrieval: retrieval.id, tool: "refund_payment")
+        _ = try await b.forget(user: "eve")  // eve has no events: only her record and report go
+        try await a.followStore()
+        await #expect(throws: GantryError.self) {
+            try await a.recordFeedback(retrieval: retrieval.id, selectedTool: nil, correctTool: "refund_payment")
+        }
+        #expect(try await a.store.feedbackEventsAndHighestID().events.isEmpty)
+    }
+
+    @Test func feedbackByAnotherProcessKeepsTheStoredTermsWithoutText() async throws {
+        let store = temporaryStore()
+        let a = try await makeGantry(store: store) { $0.keepQueryText = false }, b = try await makeGantry(store: store) { $0.keepQueryText = false }
+        let retrieval = try await a.retrieveTools("refund the last payment")
+        try await a.recordSelection(retrieval: retrieval.id, tool: "refund_payment")
+        try await b.recordFeedback(retrieval: retrieval.id, selectedTool: nil, correctTool: "refund_payment")
+        let feedback = try #require(try await b.store.feedbackEventsAndHighestID().events.first)
+        #expect(feedback.query == nil)
+        #expect(feedback.queryTerms == ToolTokenizer.termHashes("refund the last payment"))
+    }
+
+    @Test func importedRecordsFitHalfPrecisionAndTheTargetsQueryTextRule() async throws {
+        let source = try await makeGantry()
+        let retrieval = try await source.retrieveTools("restart the api", context: RoutingContext(user: "ann"))
+        try await source.recordSelection(retrieval: retrieval.id, tool: "restart_service")
+        let log = try await source.exportEvents(includingRetrievals: true)
+        let target = try await makeGantry { $0.keepQueryText = false }
+        #expect(try await target.importEvents(log) == 0)
+        let imported = try #require(try await Self.log(target).records.first)
+        #expect(imported.query == nil)
+        #expect(imported.queryTerms == ToolTokenizer.termHashes("restart the api"))
+
+        let vectorLine = try #require(log.split(separator: "\n").first { $0.contains(#""kind":"retrieval_query""#) })
+        let recordLine = try #require(log.split(separator: "\n").first { $0.contains(#""kind":"retrieval""#) })
+        func withVector(_ values: [Float]) throws -> String {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(vectorLine.utf8)) as? [String: Any])
+            object["query_vector"] = values
+            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        func withScore(_ score: Double) throws -> String {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(recordLine.utf8)) as? [String: Any])
+            object["shortlist"] = [["tool": "restart_service", "score": score]]
+            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        let d = gantryDimension
+        for (query, record) in [(try withVector([1e6] + Array(repeating: 0, count: d - 1)), String(recordLine)),
+                                (try withVector(Array(repeating: 1e-9, count: d)), String(recordLine)),
+                                (String(vectorLine), try withScore(1e9))] {
+            let error = await #expect(throws: GantryError.self) { try await target.importEvents(query + "\n" + record + "\n") }
+            #expect(error?.description.contains("half precision") == true || error?.description.contains("65504") == true)
+        }
+    }
+
     @Test func recordsOlderThanTheirRetentionArePurgedAtOpen() async throws {
         let store = temporaryStore(), start = Date(timeIntervalSince1970: 1_800_000_000)
         let early = try await makeGantry(store: store) { $0.clock = GantryClock { start } }
@@ -232,7 +300,8 @@ import Testing
         let id = try #require(RetrievalID(rawValue: 5 << 32 | 17))
         #expect(id.description == "0000000500000011")
         #expect(RetrievalID(id.description) == id)
-        for bad in ["", "5", "000000050000001g", "-000000500000011", "00000005000000110", "0000000000000000"] { #expect(RetrievalID(bad) == nil) }
+        for bad in ["", "5", "000000050000001g", "-000000500000011", "+000000500000011", "00000005000000110", "0000000000000000",
+                    "000000050000001A"] { #expect(RetrievalID(bad) == nil) }
         let json = try JSONEncoder().encode([id])
         #expect(String(decoding: json, as: UTF8.self) == #"["0000000500000011"]"#)
         #expect(try JSONDecoder().decode([RetrievalID].self, from: json) == [id])
@@ -245,3 +314,6 @@ extension SQLiteStore {
         try read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }
 }
+
+/// MiniLM's dimension, as the shared encoder embeds.
+let gantryDimension = 384

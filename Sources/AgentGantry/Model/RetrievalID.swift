@@ -18,10 +18,11 @@ public struct RetrievalID: Hashable, Comparable, Sendable, Codable, LosslessStri
         self.rawValue = rawValue
     }
 
-    /// The id whose text form is `description` (16 hexadecimal digits); nil for any other text.
+    /// The id whose text form is `description` (16 lowercase hexadecimal digits); nil for any
+    /// other text (a sign, capitals, another length).
     public init?(_ description: String) {
-        guard description.utf8.count == 16, let value = UInt64(description, radix: 16), let id = RetrievalID(rawValue: Int64(bitPattern: value))
-        else { return nil }
+        guard description.utf8.count == 16, description.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
+              let value = UInt64(description, radix: 16), let id = RetrievalID(rawValue: Int64(bitPattern: value)) else { return nil }
         self = id
     }
 

@@ -108,6 +108,10 @@ extension EventLog {
                 do { model = try Limits.name(e.model, "model") } catch { throw fail(error.description) }
                 guard let model else { throw fail("model must name the model that embedded the query") }
                 let (vector, terms) = try checkQuery(e.query, terms: e.queryTerms, vector: e.queryVector, dimension: dimension, fail)
+                // Kept in half precision: every value within its range, and not all rounding to zero.
+                guard vector.allSatisfy({ abs($0) <= StoredRetrieval.halfMaximum }), StoredRetrieval.rounded(vector).contains(where: { $0 != 0 }) else {
+                    throw fail("query_vector values must be within ±\(Int(StoredRetrieval.halfMaximum)), not all rounding to zero in half precision")
+                }
                 queries[key] = (model, e.query.map(Redaction.redact), terms, vector)
             case "retrieval":
                 guard let id = e.id else { throw fail("id must be a retrieval id (16 hexadecimal digits)") }
@@ -115,7 +119,9 @@ extension EventLog {
                 guard let shortlist = e.shortlist, (1...100).contains(shortlist.count) else { throw fail("shortlist must hold 1 to 100 tools") }
                 var shown = [RetrievalRecord.Shown]()
                 for entry in shortlist {
-                    guard entry.score.isFinite else { throw fail("shortlist scores must be finite") }
+                    guard entry.score.isFinite, abs(entry.score) <= StoredRetrieval.halfMaximum else {
+                        throw fail("shortlist scores must be finite and within ±\(Int(StoredRetrieval.halfMaximum))")
+                    }
                     shown.append(RetrievalRecord.Shown(tool: try tool(entry.tool), score: entry.score))
                 }
                 records.append(RetrievalRecord(id: id, at: try time(), user: user, team: team, session: session, query: query.query,

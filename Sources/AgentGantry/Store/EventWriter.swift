@@ -75,10 +75,10 @@ final class EventWriter: @unchecked Sendable {
         try await append(event: event, report: nil)
     }
 
-    /// Appends `event` and `report` (at least one) in one transaction; returns the event's id,
-    /// else the report's, once durable.
+    /// Appends `event` and `report` in one transaction; returns the event's id, else the
+    /// report's, once durable. With neither, a barrier: returns 0 once everything queued before
+    /// it is committed (or given up).
     func append(event: GantryEvent?, report: RetrievalReport?) async throws(GantryError) -> Int64 {
-        precondition(event != nil || report != nil, "nothing to append")
         let result: Result<Int64, GantryError> = await withCheckedContinuation { (waiter: Waiter) in
             let startsLoop = lock.withLock {
                 queue.pending.append(Pending(event: event, report: report, waiter: waiter))
@@ -129,6 +129,14 @@ final class EventWriter: @unchecked Sendable {
         }
     }
 
+    /// Drops the queued records of `user`, then returns once the records a commit under way
+    /// holds are committed or given up: after it, none of the user's records made before the
+    /// call is on its way to the store.
+    func dropRecords(of user: String) async {
+        lock.withLock { queue.records.removeAll { $0.user == user } }
+        _ = try? await append(event: nil, report: nil)
+    }
+
     /// Commits what is queued, a batch at a time, until the queue is empty.
     private func commitQueued() async {
         while true {
@@ -159,7 +167,7 @@ final class EventWriter: @unchecked Sendable {
                 var eventIDs = ids.prefix(events.count).makeIterator(), reportIDs = ids.dropFirst(events.count).makeIterator()
                 for pending in batch.pending {
                     let eventID = pending.event.map { _ in eventIDs.next()! }, reportID = pending.report.map { _ in reportIDs.next()! }
-                    pending.waiter.resume(returning: .success(eventID ?? reportID!))
+                    pending.waiter.resume(returning: .success(eventID ?? reportID ?? 0))
                 }
             case .failure(let error):
                 for pending in batch.pending { pending.waiter.resume(returning: .failure(error)) }

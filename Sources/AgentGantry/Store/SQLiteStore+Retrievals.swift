@@ -110,7 +110,8 @@ extension SQLiteStore {
                 shortlist.append(RetrievalRecord.Shown(tool: name, score: entry.score))
             }
             return RetrievalRecord(id: id, at: Date(timeIntervalSince1970: at), user: row["user"], team: row["team"], session: row["session"],
-                                   query: row["query"], queryTerms: StoredTerms.hashes(row["terms"] as Data?), queryVector: vector,
+                                   query: row["query"], queryTerms: StoredTerms.hashes(row["terms"] as Data?).flatMap { $0.isEmpty ? nil : $0 },
+                                   queryVector: vector,
                                    model: model, shortlist: shortlist)
         }
     }
@@ -166,6 +167,9 @@ extension SQLiteStore {
                                + "AND id NOT IN (SELECT query FROM retrieval)", arguments: StatementArguments(Array(ids)))
             }
             try db.execute(sql: "DELETE FROM retrievalContext WHERE user = ?", arguments: [user])
+            // Counted as a deletion, so that every process following the store drops the records it
+            // holds in memory (`AgentGantry+Following`), the user's among them.
+            if removed > 0 { try db.execute(sql: "UPDATE storeMeta SET value = value + 1 WHERE key = 'deletedEvents'") }
             return removed
         }
     }

@@ -5,6 +5,9 @@ import Foundation
 /// shortlist as a BLOB of (tool number, score) pairs — the tool's number in the store's table of
 /// tool names as an unsigned LEB128 varint, the score as a little-endian IEEE half.
 @_spi(StoreImplementation) public enum StoredRetrieval {
+    /// The largest magnitude a half keeps finite.
+    public static let halfMaximum: Float = 65_504
+
     /// `vector` in half precision, little-endian.
     public static func halfData(_ vector: [Float]) -> Data {
         var data = Data(count: vector.count * 2)
