@@ -78,9 +78,12 @@ extension AgentGantry {
         let user = try Limits.name(user, "user")!
         queryCache.removeAll()
         recentRetrievals.removeAll(of: user)
-        await writer.dropRecords(of: user)  // none of the user's records may land after the deletion
-        _ = try await store.deleteRetrievals(of: user)
+        // None of the user's records may land after the deletion. (No suspension unless a commit
+        // under way holds some: a forget's deletions run before anything else on the actor.)
+        if writer.dropQueuedRecords(of: user) { await writer.barrier() }
+        // Events first: a train() reading them meanwhile must see them go before it stores its result.
         let removed = try await store.deleteEvents(of: user)
+        _ = try await store.deleteRetrievals(of: user)
         try await catchUp()
         return removed
     }

@@ -166,6 +166,19 @@ import Testing
         #expect(try sqlite.count(sql: "SELECT count(*) FROM retrievalQuery WHERE query LIKE '%eve%'") == 0)
     }
 
+    @Test func aForgottenUsersQueriesLeaveNoTraceOnDisk() async throws {
+        let path = temporaryStore()
+        let gantry = try await makeGantry(store: path)
+        let secret = "refund the order of zebulon-quixote"
+        let retrieval = try await gantry.retrieveTools(secret, context: RoutingContext(user: "zeb"))
+        try await gantry.recordSelection(retrieval: retrieval.id, tool: "refund_payment")
+        _ = try await gantry.forget(user: "zeb")
+        for file in [path, path + "-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()
+            #expect(bytes.range(of: Data("zebulon-quixote".utf8)) == nil, "\(file) still holds the query")
+        }
+    }
+
     @Test func aForgetInAnotherProcessDropsTheRecordsHeldInMemory() async throws {
         let store = temporaryStore()
         let a = try await makeGantry(store: store), b = try await makeGantry(store: store)

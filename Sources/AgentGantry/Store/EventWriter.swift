@@ -44,6 +44,8 @@ final class EventWriter: @unchecked Sendable {
     private var queue = Queue()
     /// Guarded by `lock`.
     private var committed = (commits: 0, events: 0)
+    /// Guarded by `lock`: the users of the records the commit under way holds.
+    private var committingUsers = Set<String>()
     /// Guarded by `lock`: whether a task waits `recordDelay` to commit the queued records.
     private var timerSet = false
     /// Guarded by `lock`: retrieval records given up (their commit failed, or the queue was full).
@@ -129,11 +131,17 @@ final class EventWriter: @unchecked Sendable {
         }
     }
 
-    /// Drops the queued records of `user`, then returns once the records a commit under way
-    /// holds are committed or given up: after it, none of the user's records made before the
-    /// call is on its way to the store.
-    func dropRecords(of user: String) async {
-        lock.withLock { queue.records.removeAll { $0.user == user } }
+    /// Drops the queued records of `user`; returns whether a commit under way holds some of the
+    /// user's (then `barrier()` waits for it).
+    func dropQueuedRecords(of user: String) -> Bool {
+        lock.withLock {
+            queue.records.removeAll { $0.user == user }
+            return committingUsers.contains(user)
+        }
+    }
+
+    /// Returns once everything queued before the call is committed or given up.
+    func barrier() async {
         _ = try? await append(event: nil, report: nil)
     }
 
@@ -143,6 +151,7 @@ final class EventWriter: @unchecked Sendable {
             let batch: (pending: [Pending], records: [RetrievalRecord])? = lock.withLock {
                 guard !queue.pending.isEmpty || !queue.records.isEmpty else {
                     queue.committing = false
+                    committingUsers = []
                     return nil
                 }
                 let count = min(queue.pending.count, Self.batchLimit), records = min(queue.records.count, Self.batchLimit)
@@ -150,6 +159,7 @@ final class EventWriter: @unchecked Sendable {
                     queue.pending.removeFirst(count)
                     queue.records.removeFirst(records)
                 }
+                committingUsers = Set(queue.records.prefix(records).compactMap(\.user))
                 return (Array(queue.pending.prefix(count)), Array(queue.records.prefix(records)))
             }
             guard let batch else { return }

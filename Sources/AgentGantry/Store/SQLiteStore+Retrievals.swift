@@ -153,8 +153,13 @@ extension SQLiteStore {
     /// Deletes every record and report of `user`, with the user's contexts and the queries no
     /// other record uses; returns how many records and reports.
     @_spi(StoreImplementation) public func deleteRetrievals(of user: String) async throws(GantryError) -> Int {
-        try await write { db in
-            guard try db.tableExists("retrieval") else { return 0 }
+        // Read first: a user without records costs no write.
+        let held = try await read { db in
+            try db.tableExists("retrievalContext")
+                && (try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM retrievalContext WHERE user = ?)", arguments: [user]) ?? false)
+        }
+        guard held else { return 0 }
+        let removed: Int = try await write { db in
             let contexts = "(SELECT id FROM retrievalContext WHERE user = ?)"
             let queries = try Int64.fetchAll(db, sql: "SELECT DISTINCT query FROM retrieval WHERE context IN \(contexts)", arguments: [user])
             try db.execute(sql: "DELETE FROM retrieval WHERE context IN \(contexts)", arguments: [user])
@@ -172,6 +177,8 @@ extension SQLiteStore {
             if removed > 0 { try db.execute(sql: "UPDATE storeMeta SET value = value + 1 WHERE key = 'deletedEvents'") }
             return removed
         }
+        try eraseWriteAheadLog()  // the deleted pages' old images too (`forget(user:)`)
+        return removed
     }
 
     /// A context's key (`retrievalContext`).

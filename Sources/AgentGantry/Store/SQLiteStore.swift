@@ -459,7 +459,7 @@ public final class SQLiteStore: GantryStore {
     /// Copies the write-ahead log into the file and truncates it, so that the old page images it
     /// holds (of rows just deleted) are gone from disk too. Readers of other connections may hold
     /// pages back; the next checkpoint then completes it.
-    private func eraseWriteAheadLog() throws(GantryError) {
+    func eraseWriteAheadLog() throws(GantryError) {
         guard path != nil else { return }
         do { try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } } catch { throw .store("\(error)") }
     }
