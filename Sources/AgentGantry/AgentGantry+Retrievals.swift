@@ -5,9 +5,10 @@ import GantryIndex
 /// result, linked to its query and shortlist, for learning from every call.
 extension AgentGantry {
     /// Records retrieval `id` of `text` (queued to the writer and kept among the recent ones;
-    /// the writer redacts and rounds it before storing: `prepareForStore`).
+    /// the writer redacts and rounds it before storing: `prepareForStore`). Nothing on a
+    /// read-only store, which could keep no record nor any report naming one.
     nonisolated func record(_ id: RetrievalID, text: String, frozen: [Float], matches: [ToolMatch], context: RoutingContext) {
-        guard configuration.recordsRetrievals, !matches.isEmpty else { return }
+        guard configuration.recordsRetrievals, !matches.isEmpty, !store.isReadOnly else { return }
         let now = configuration.clock.now()
         let record = RetrievalRecord(id: id, at: now, user: context.user, team: context.team, session: context.session, query: text,
                                      queryTerms: nil, queryVector: frozen, model: embedder.modelIdentity,
