@@ -16,7 +16,7 @@ extension AgentGantry {
         recentRetrievals.insert(record)
         writer.enqueue(record)
         if retrievalPurge.isDue(at: now) {
-            let cutoff = now.addingTimeInterval(-Double(configuration.retrievalRetentionDays) * 86_400)
+            let cutoff = configuration.retrievalCutoff(at: now)
             Task { [store] in _ = try? await store.deleteRetrievals(before: cutoff) }
         }
     }
@@ -46,7 +46,7 @@ extension AgentGantry {
     /// The record of retrieval `id`: this process's, else the store's; nil when neither has one,
     /// or it is past `retrievalRetentionDays` (as if the purge had run).
     nonisolated func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
-        let cutoff = configuration.clock.now().addingTimeInterval(-Double(configuration.retrievalRetentionDays) * 86_400)
+        let cutoff = configuration.retrievalCutoff(at: configuration.clock.now())
         let record: RetrievalRecord?
         if let recent = recentRetrievals.record(id) { record = recent } else { record = try await store.retrievalRecord(id) }
         return record.flatMap { $0.at < cutoff ? nil : $0 }
@@ -137,11 +137,9 @@ extension AgentGantry {
             report.retrieval = rename(report.retrieval)
             return report
         }
-        for start in stride(from: 0, to: records.count, by: EventWriter.batchLimit) {
-            _ = try await store.appendEvents([], records: Array(records[start..<min(start + EventWriter.batchLimit, records.count)]), reports: [])
-        }
-        for start in stride(from: 0, to: reports.count, by: EventWriter.batchLimit) {
-            _ = try await store.appendEvents([], records: [], reports: Array(reports[start..<min(start + EventWriter.batchLimit, reports.count)]))
+        let limit = EventWriter.batchLimit
+        for start in stride(from: 0, to: max(records.count, reports.count), by: limit) {
+            _ = try await store.appendEvents([], records: Array(records.dropFirst(start).prefix(limit)), reports: Array(reports.dropFirst(start).prefix(limit)))
         }
     }
 }

@@ -149,8 +149,7 @@ public actor AgentGantry {
             }
         }
         if !store.isReadOnly {
-            _ = try await store.deleteRetrievals(before: configuration.clock.now()
-                .addingTimeInterval(-Double(configuration.retrievalRetentionDays) * 86_400))
+            _ = try await store.deleteRetrievals(before: configuration.retrievalCutoff(at: configuration.clock.now()))
         }
         followedChanges = try await store.changeCounter()
         try await restore(prefetch: prefetch)

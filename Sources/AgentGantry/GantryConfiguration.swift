@@ -57,6 +57,11 @@ public struct GantryConfiguration: Sendable {
     /// Retrieval records and the reports that name them are deleted this many days after their
     /// retrieval (when the store opens, and once an hour while retrievals are recorded).
     public var retrievalRetentionDays = 7
+
+    /// The time before which retrieval records and reports are past `retrievalRetentionDays` at `now`.
+    func retrievalCutoff(at now: Date) -> Date {
+        now.addingTimeInterval(-Double(retrievalRetentionDays) * 86_400)
+    }
     /// Events older than this many days are purged when the store opens and before training;
     /// adapter versions trained on purged feedback are withdrawn, as by `forget(user:)`.
     public var retentionDays: Int?

@@ -43,24 +43,34 @@ extension PostgresStore {
         let last = try await withConnection("append events to") { connection, attempt in
             // After a lost connection, the first attempt may have committed: its receipt says.
             if attempt > 0, let last = try await PostgresSchema.receipt(key, on: connection, logger: logger) { return last }
-            var last: Int64?
-            for try await (id, inserted) in try await connection.query(query, logger: logger).decode((Int64?, Int).self) {
-                guard inserted == count else { throw GantryError.store("\(inserted) of \(count) events were inserted") }
-                last = id
-            }
-            guard let last else { throw GantryError.store("the store has no event counter (its schema is damaged)") }
-            return last
+            return try await Self.run(query, inserting: count, on: connection, logger: logger)
         }
-        if appendsSincePruning.withLock({ appends in
+        await pruneReceiptsNowAndThen()
+        return Array((last - Int64(count) + 1)...last)
+    }
+
+    /// Runs `insertion(of:receipt:terms:)`'s statement for `count` events; returns the last id.
+    static func run(_ insertion: PostgresQuery, inserting count: Int, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        var last: Int64?
+        for try await (id, inserted) in try await connection.query(insertion, logger: logger).decode((Int64?, Int).self) {
+            guard inserted == count else { throw GantryError.store("\(inserted) of \(count) events were inserted") }
+            last = id
+        }
+        guard let last else { throw GantryError.store("the store has no event counter (its schema is damaged)") }
+        return last
+    }
+
+    /// Prunes `write_receipt` every 4,096th append of this handle (the appends write a receipt each).
+    private func pruneReceiptsNowAndThen() async {
+        guard appendsSincePruning.withLock({ appends in
             appends += 1
             defer { if appends == 4_096 { appends = 0 } }
             return appends == 4_096
-        }) {
-            _ = try? await withConnection("prune the write receipts of") { connection, _ in
-                try await PostgresSchema.pruneReceipts(connection, logger: logger)
-            }
+        }) else { return }
+        let logger = logger
+        _ = try? await withConnection("prune the write receipts of") { connection, _ in
+            try await PostgresSchema.pruneReceipts(connection, logger: logger)
         }
-        return Array((last - Int64(count) + 1)...last)
     }
 
     /// Appends events, records and reports in one transaction. A retry after a lost connection
@@ -81,11 +91,7 @@ extension PostgresStore {
             return try await Self.inTransaction(connection, logger: logger) { connection in
                 var lastEvent: Int64?
                 if let insertion {
-                    for try await (id, inserted) in try await connection.query(insertion, logger: logger).decode((Int64?, Int).self) {
-                        guard inserted == count else { throw GantryError.store("\(inserted) of \(count) events were inserted") }
-                        lastEvent = id
-                    }
-                    guard lastEvent != nil else { throw GantryError.store("the store has no event counter (its schema is damaged)") }
+                    lastEvent = try await Self.run(insertion, inserting: count, on: connection, logger: logger)
                 } else {
                     try await connection.query("INSERT INTO write_receipt (key, result, at) VALUES (\(eventKey), 0, \(Date().timeIntervalSince1970))",
                                                logger: logger)
@@ -98,6 +104,7 @@ extension PostgresStore {
                 return (lastEvent, reportIDs)
             }
         }
+        await pruneReceiptsNowAndThen()
         let eventIDs = lastEvent.map { Array(($0 - Int64(count) + 1)...$0) } ?? []
         return eventIDs + reportIDs
     }

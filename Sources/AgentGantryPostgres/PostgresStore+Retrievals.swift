@@ -144,26 +144,34 @@ extension PostgresStore {
     /// The records `condition` selects (a literal condition on `r`, the `retrieval` row), by id;
     /// rows that do not decode are left out.
     static func readRecords(_ connection: PostgresConnection, where condition: String, logger: Logger) async throws -> [RetrievalRecord] {
-        var names = [Int64: String]()
-        for try await (id, name) in try await connection.query("SELECT id, name FROM retrieval_tool", logger: logger).decode((Int64, String).self) {
-            names[id] = name
-        }
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
             SELECT r.id, r.at, r.shortlist, c.user_name, c.team, c.session, q.model, q.vector, q.query, q.terms
                 FROM retrieval r JOIN retrieval_context c ON c.id = r.context JOIN retrieval_query q ON q.id = r.query
                 WHERE \(condition) ORDER BY r.id
             """), logger: logger)
-        var records = [RetrievalRecord]()
+        var decoded = [(id: RetrievalID, at: Double, entries: [(tool: Int64, score: Float)], user: String, team: String, session: String,
+                        model: String, vector: [Float], query: String, terms: Data)]()
         for try await (id, at, shortlist, user, team, session, model, vector, query, terms) in rows
             .decode((Int64, Double, Data, String, String, String, String, Data, String, Data).self) {
             guard let id = RetrievalID(rawValue: id), let vector = StoredRetrieval.floats(half: vector), !vector.isEmpty,
                   let entries = StoredRetrieval.shortlistEntries(shortlist) else { continue }
-            let shown = entries.compactMap { entry in names[entry.tool].map { RetrievalRecord.Shown(tool: $0, score: entry.score) } }
-            guard shown.count == entries.count else { continue }
-            records.append(RetrievalRecord(id: id, at: Date(timeIntervalSince1970: at), user: user.nonEmpty, team: team.nonEmpty,
-                                           session: session.nonEmpty, query: query.nonEmpty,
-                                           queryTerms: terms.isEmpty ? nil : StoredTerms.hashes(terms), queryVector: vector,
-                                           model: model, shortlist: shown))
+            decoded.append((id, at, entries, user, team, session, model, vector, query, terms))
+        }
+        // Only the names the records use: reading one record (a report's lookup) reads few.
+        var names = [Int64: String]()
+        let numbers = Array(Set(decoded.flatMap { $0.entries.map(\.tool) }))
+        for try await (id, name) in try await connection.query("SELECT id, name FROM retrieval_tool WHERE id = ANY(\(numbers)::bigint[])",
+                                                               logger: logger).decode((Int64, String).self) {
+            names[id] = name
+        }
+        var records = [RetrievalRecord]()
+        for row in decoded {
+            let shown = row.entries.compactMap { entry in names[entry.tool].map { RetrievalRecord.Shown(tool: $0, score: entry.score) } }
+            guard shown.count == row.entries.count else { continue }
+            records.append(RetrievalRecord(id: row.id, at: Date(timeIntervalSince1970: row.at), user: row.user.nonEmpty, team: row.team.nonEmpty,
+                                           session: row.session.nonEmpty, query: row.query.nonEmpty,
+                                           queryTerms: row.terms.isEmpty ? nil : StoredTerms.hashes(row.terms), queryVector: row.vector,
+                                           model: row.model, shortlist: shown))
         }
         return records
     }

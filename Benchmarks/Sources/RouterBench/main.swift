@@ -57,6 +57,28 @@ if let metatool = text("metatool"), let toollens = text("toollens") {
     exit(0)
 }
 
+/// `retrieveTools` latencies of `first` and `second` (a nil one is skipped) on every query,
+/// `--rounds` times (the first round a warm-up, not recorded), the calls alternating and each
+/// gantry first for half the queries: the second of two calls in a row runs warmer (7% faster in
+/// one run). `context(i)` is the context of query `i`.
+func alternatingTimes(_ first: AgentGantry?, _ second: AgentGantry?, queries: [String],
+                      context: (Int) -> RoutingContext = { _ in RoutingContext() }) async throws -> (first: [Double], second: [Double]) {
+    let clock = ContinuousClock()
+    var times = (first: [Double](), second: [Double]())
+    for round in 0..<option("rounds", 3) {
+        for (i, query) in queries.enumerated() {
+            for isFirst in i.isMultiple(of: 2) ? [true, false] : [false, true] {
+                guard let gantry = isFirst ? first : second else { continue }
+                let start = clock.now
+                _ = try await gantry.retrieveTools(query, limit: 5, context: context(i))
+                let elapsed = (clock.now - start).milliseconds
+                if round > 0 { if isFirst { times.first.append(elapsed) } else { times.second.append(elapsed) } }
+            }
+        }
+    }
+    return times
+}
+
 /// The recombined catalogue's tools as `Tool`s, and an embedder serving their texts and the
 /// queries' MiniLM vectors (computed once, kept in `vectorsFile`).
 func recombined(metatool: String, toollens: String, count: Int, vectorsFile: String?) async throws
@@ -99,28 +121,18 @@ func compareRecordedWithUnrecorded(metatool: String, toollens: String, tools cou
         return gantry
     }
     let recorded = try await gantry("recorded", records: true), unrecorded = try await gantry("unrecorded", records: false)
-    let loadBefore = loadAverage(), clock = ContinuousClock()
-    var times = (recorded: [Double](), unrecorded: [Double]())
-    var last: RetrievalID?
-    for round in 0..<option("rounds", 3) {
-        for (i, query) in catalogue.queries.enumerated() {
-            let context = RoutingContext(user: "user-\(i % 50)", team: "team-\(i % 5)", session: "session-\(i / 4)")
-            for isRecorded in i.isMultiple(of: 2) ? [true, false] : [false, true] {  // each first as often: the second call runs warmer
-                let start = clock.now
-                let retrieval = try await (isRecorded ? recorded : unrecorded).retrieveTools(query, limit: 5, context: context)
-                let elapsed = (clock.now - start).milliseconds
-                if round > 0 { if isRecorded { times.recorded.append(elapsed) } else { times.unrecorded.append(elapsed) } }
-                if isRecorded { last = retrieval.id }
-            }
-        }
+    let loadBefore = loadAverage()
+    let times = try await alternatingTimes(recorded, unrecorded, queries: catalogue.queries) { i in
+        RoutingContext(user: "user-\(i % 50)", team: "team-\(i % 5)", session: "session-\(i / 4)")
     }
-    if let last { try await recorded.recordSelection(retrieval: last, tool: tools[0].name) }  // waits for the records queued before it
+    // A report waits for its commit, and for the records queued before it.
+    try await recorded.recordSelection(retrieval: try await recorded.retrieveTools(catalogue.queries[0]).id, tool: tools[0].name)
     let result: [String: Any] = [
-        "tools": count, "queries": catalogue.queries.count, "calls_each": times.recorded.count,
-        "recorded_p50_ms": percentile(times.recorded, 0.5), "unrecorded_p50_ms": percentile(times.unrecorded, 0.5),
-        "recorded_p99_ms": percentile(times.recorded, 0.99), "unrecorded_p99_ms": percentile(times.unrecorded, 0.99),
-        "recorded_over_unrecorded_p50": percentile(times.recorded, 0.5) / percentile(times.unrecorded, 0.5),
-        "retrievals": option("rounds", 3) * catalogue.queries.count, "distinct_queries": Set(catalogue.queries).count,
+        "tools": count, "queries": catalogue.queries.count, "calls_each": times.first.count,
+        "recorded_p50_ms": percentile(times.first, 0.5), "unrecorded_p50_ms": percentile(times.second, 0.5),
+        "recorded_p99_ms": percentile(times.first, 0.99), "unrecorded_p99_ms": percentile(times.second, 0.99),
+        "recorded_over_unrecorded_p50": percentile(times.first, 0.5) / percentile(times.second, 0.5),
+        "retrievals": option("rounds", 3) * catalogue.queries.count + 1, "distinct_queries": Set(catalogue.queries).count,
         "store": folder + "/recorded.sqlite", "load_before": loadBefore, "load_after": loadAverage(),
     ]
     print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
@@ -139,21 +151,9 @@ func compareHybridWithDense(metatool: String, toollens: String, tools count: Int
         return gantry
     }
     let dense = try await gantry(0), hybrid = try await gantry(nil)
-    let loadBefore = loadAverage()
-    var denseTimes = [Double](), hybridTimes = [Double]()
-    for round in 0..<option("rounds", 3) {
-        for (i, query) in catalogue.queries.enumerated() {
-            // Each first as often: the second of two calls in a row runs warmer (7% faster in one run).
-            let pair = [(dense, false), (hybrid, true)]
-            for (gantry, isHybrid) in i.isMultiple(of: 2) ? pair : pair.reversed() where text("only").map({ $0 == (isHybrid ? "hybrid" : "dense") }) ?? true {
-                let start = clock.now
-                _ = try await gantry.retrieveTools(query, limit: 5)
-                if round > 0 {
-                    if isHybrid { hybridTimes.append((clock.now - start).milliseconds) } else { denseTimes.append((clock.now - start).milliseconds) }
-                }
-            }
-        }
-    }
+    let loadBefore = loadAverage(), only = text("only")
+    let (denseTimes, hybridTimes) = try await alternatingTimes(only == "hybrid" ? nil : dense, only == "dense" ? nil : hybrid,
+                                                               queries: catalogue.queries)
     // The lexical leg alone: scoring, statistics and the top of the pool, as the ranker does them.
     var lexicalIndex = try LexicalIndex(fields: [LexicalField(name: "text")])
     for tool in tools { try lexicalIndex.add([tool.lexicalText], id: .name(tool.name)) }

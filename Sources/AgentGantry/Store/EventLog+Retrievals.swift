@@ -81,8 +81,14 @@ extension EventLog {
         var records = [RetrievalRecord](), reports = [RetrievalReport]()
         for line in JSONLines.lines(of: Array(text.utf8)) {
             func fail(_ reason: String) -> GantryError { .invalidInput("events line \(line.number): \(reason)") }
-            guard let kind = try? decoder.decode(Kind.self, from: Data(line.bytes)).kind, retrievalKinds.contains(kind) else { continue }
-            guard let e = try? decoder.decode(RetrievalLine.self, from: Data(line.bytes)) else { throw fail("not a \(kind) object") }
+            let bytes = Data(line.bytes)
+            guard let e = try? decoder.decode(RetrievalLine.self, from: bytes) else {
+                // An event line may not decode as one; a retrieval line must.
+                if let kind = try? decoder.decode(Kind.self, from: bytes).kind, retrievalKinds.contains(kind) { throw fail("not a \(kind) object") }
+                continue
+            }
+            let kind = e.kind
+            guard retrievalKinds.contains(kind) else { continue }
             let user: String?, team: String?, session: String?
             do {
                 user = try Limits.name(e.user, "user")

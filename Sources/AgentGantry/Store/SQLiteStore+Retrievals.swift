@@ -22,7 +22,7 @@ extension SQLiteStore {
     /// Writes `records` (one whose id is stored already is left as it was) and `reports`
     /// (their ids assigned here, returned in order), in the caller's transaction.
     static func insert(records: [RetrievalRecord], reports: [RetrievalReport], in db: Database) throws -> [Int64] {
-        var tools = [String: Int64](), contexts = [ContextKey: Int64]()
+        var tools = [String: Int64]()
         func toolNumber(_ name: String) throws -> Int64 {
             if let number = tools[name] { return number }
             try db.execute(sql: "INSERT OR IGNORE INTO retrievalTool (name) VALUES (?)", arguments: [name])
@@ -30,23 +30,23 @@ extension SQLiteStore {
             tools[name] = number
             return number
         }
-        func contextNumber(_ key: ContextKey, at: Double) throws -> Int64 {
-            if let number = contexts[key] {
-                try db.execute(sql: "UPDATE retrievalContext SET lastUsed = MAX(lastUsed, ?) WHERE id = ?", arguments: [at, number])
-                return number
-            }
-            let number: Int64
+        // Each distinct context of the batch written once, with its latest use.
+        var latestUse = [ContextKey: Double]()
+        for (key, at) in records.map({ (ContextKey(user: $0.user, team: $0.team, session: $0.session), $0.at) })
+            + reports.map({ (ContextKey(user: $0.user, team: $0.team, session: $0.session), $0.at) }) {
+            latestUse[key] = max(latestUse[key] ?? -.infinity, at.timeIntervalSince1970)
+        }
+        var contexts = [ContextKey: Int64]()
+        for (key, at) in latestUse {
             if let found = try Int64.fetchOne(db, sql: "SELECT id FROM retrievalContext WHERE user IS ? AND team IS ? AND session IS ?",
                                               arguments: [key.user, key.team, key.session]) {
                 try db.execute(sql: "UPDATE retrievalContext SET lastUsed = MAX(lastUsed, ?) WHERE id = ?", arguments: [at, found])
-                number = found
+                contexts[key] = found
             } else {
                 try db.execute(sql: "INSERT INTO retrievalContext (user, team, session, lastUsed) VALUES (?, ?, ?, ?)",
                                arguments: [key.user, key.team, key.session, at])
-                number = db.lastInsertedRowID
+                contexts[key] = db.lastInsertedRowID
             }
-            contexts[key] = number
-            return number
         }
         for record in records {
             let at = record.at.timeIntervalSince1970
@@ -56,7 +56,7 @@ extension SQLiteStore {
                 INSERT INTO retrievalQuery (id, model, vector, query, terms, lastUsed) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET lastUsed = MAX(lastUsed, excluded.lastUsed)
                 """, arguments: [queryKey, record.model, half, record.query, record.queryTerms.map(StoredTerms.data), at])
-            let context = try contextNumber(ContextKey(user: record.user, team: record.team, session: record.session), at: at)
+            let context = contexts[ContextKey(user: record.user, team: record.team, session: record.session)]!
             var shortlist = [(tool: Int64, score: Float)]()
             for shown in record.shortlist { shortlist.append((try toolNumber(shown.tool), shown.score)) }
             try db.execute(sql: "INSERT OR IGNORE INTO retrieval (id, at, context, query, shortlist) VALUES (?, ?, ?, ?, ?)",
@@ -64,10 +64,9 @@ extension SQLiteStore {
         }
         var ids = [Int64]()
         for report in reports {
-            let at = report.at.timeIntervalSince1970
-            let context = try contextNumber(ContextKey(user: report.user, team: report.team, session: report.session), at: at)
+            let context = contexts[ContextKey(user: report.user, team: report.team, session: report.session)]!
             try db.execute(sql: "INSERT INTO retrievalReport (at, retrieval, tool, signal, context) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [at, report.retrieval.rawValue, report.tool, report.signal.rawValue, context])
+                           arguments: [report.at.timeIntervalSince1970, report.retrieval.rawValue, report.tool, report.signal.rawValue, context])
             ids.append(db.lastInsertedRowID)
         }
         return ids
@@ -97,13 +96,12 @@ extension SQLiteStore {
                 FROM retrieval r JOIN retrievalContext c ON c.id = r.context JOIN retrievalQuery q ON q.id = r.query
                 WHERE \(condition) ORDER BY r.id
             """, arguments: arguments)
-        guard !rows.isEmpty else { return [] }
-        var names = [Int64: String]()
-        for row in try Row.fetchAll(db, sql: "SELECT id, name FROM retrievalTool") { names[row["id"]] = row["name"] }
-        return rows.compactMap { row -> RetrievalRecord? in
+        let shortlists = rows.map { ($0["shortlist"] as Data?).flatMap(StoredRetrieval.shortlistEntries) }
+        let names = try toolNames(Set(shortlists.flatMap { $0?.map(\.tool) ?? [] }), in: db)
+        return zip(rows, shortlists).compactMap { row, entries -> RetrievalRecord? in
             guard let id = RetrievalID(rawValue: row["id"]), let at = row["at"] as Double?, let model = row["model"] as String?,
                   let half = row["vector"] as Data?, let vector = StoredRetrieval.floats(half: half), !vector.isEmpty,
-                  let blob = row["shortlist"] as Data?, let entries = StoredRetrieval.shortlistEntries(blob) else { return nil }
+                  let entries else { return nil }
             var shortlist = [RetrievalRecord.Shown]()
             for entry in entries {
                 guard let name = names[entry.tool] else { return nil }
@@ -114,6 +112,21 @@ extension SQLiteStore {
                                    queryVector: vector,
                                    model: model, shortlist: shortlist)
         }
+    }
+
+    /// The names of the tool numbers `numbers` (`retrievalTool`): only those, so that reading one
+    /// record (a report's lookup) does not read every name.
+    static func toolNames(_ numbers: Set<Int64>, in db: Database) throws -> [Int64: String] {
+        var names = [Int64: String]()
+        let sorted = numbers.sorted()
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
+            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM retrievalTool WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                        arguments: StatementArguments(chunk)) {
+                names[row["id"]] = row["name"]
+            }
+        }
+        return names
     }
 
     static func readReports(_ db: Database) throws -> [RetrievalReport] {
