@@ -4,15 +4,16 @@ import GantryIndex
 /// Retrieval records and the reports that name them: what the agent did with a retrieval's
 /// result, linked to its query and shortlist, for learning from every call.
 extension AgentGantry {
-    /// Records retrieval `id` of `text` (queued to the writer and kept among the recent ones;
+    /// Records retrieval `id` of `text`, shown as `matches` (queued to the writer and kept among the recent ones;
     /// the writer redacts and rounds it before storing: `prepareForStore`). Nothing on a
     /// read-only store, which could keep no record nor any report naming one.
-    nonisolated func record(_ id: RetrievalID, text: String, frozen: [Float], matches: [ToolMatch], context: RoutingContext) {
+    nonisolated func record(_ id: RetrievalID, text: String, frozen: [Float], matches: [ToolMatch], swappedRank: Int?, context: RoutingContext) {
         guard configuration.recordsRetrievals, !matches.isEmpty, !store.isReadOnly else { return }
         let now = configuration.clock.now()
         let record = RetrievalRecord(id: id, at: now, user: context.user, team: context.team, session: context.session, query: text,
                                      queryTerms: nil, queryVector: frozen, model: embedder.modelIdentity,
-                                     shortlist: matches.map { RetrievalRecord.Shown(tool: $0.tool.name, score: Float($0.score)) })
+                                     shortlist: matches.map { RetrievalRecord.Shown(tool: $0.tool.name, score: Float($0.score)) },
+                                     swappedRank: swappedRank)
         recentRetrievals.insert(record)
         writer.enqueue(record)
         if retrievalPurge.isDue(at: now) {
@@ -23,7 +24,7 @@ extension AgentGantry {
 
     /// `record` as the store keeps it: its query redacted and kept only with `keepQueryText`
     /// (else its term hashes), its vector in half precision. Records are made with the raw text
-    /// (`record(_:text:frozen:matches:context:)`), so that redaction runs on the writer's
+    /// (`record(_:text:frozen:matches:swappedRank:context:)`), so that redaction runs on the writer's
     /// thread, not the caller's.
     static func prepareForStore(_ record: RetrievalRecord, keepQueryText: Bool) -> RetrievalRecord {
         var stored = record

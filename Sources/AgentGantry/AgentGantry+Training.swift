@@ -12,7 +12,11 @@ extension AgentGantry {
 
     /// Folds the stored feedback into the adapter: every feedback event is a training query
     /// (its frozen embedding) with its correct tool, and the tool picked wrongly as an explicit
-    /// negative. Events past `retentionDays` are purged first.
+    /// negative; so is every recorded retrieval that a report names with a successful call (its
+    /// record's query with the tools that succeeded; wrong tools, and tools that failed before
+    /// another one succeeded, as negatives: `ReportedExample`), each success weighted by the
+    /// inverse of how often the position it was shown at is looked at (`PositionBias`). Events
+    /// past `retentionDays` are purged first; records past `retrievalRetentionDays` are left out.
     ///
     /// The events are split by distinct request (`RequestSplit`: equal text or near-duplicate
     /// query vectors): a training fold, a selection fold that picks the checkpoint, and a gate
@@ -38,9 +42,21 @@ extension AgentGantry {
         let sameModel = stored.filter { $0.model == model && $0.queryVector.count == dimension }
         let otherModel = stored.count - sameModel.count
         let events = sameModel.filter { row[$0.correctTool] != nil }
+        let reported = try await store.reportedRetrievals()
+        // Records past their retention are left out (the hourly purge deletes them).
+        let cutoff = configuration.retrievalCutoff(at: configuration.clock.now())
+        let learned = ReportedExample.examples(records: reported.records.filter { $0.model == model && $0.queryVector.count == dimension && $0.at >= cutoff },
+                                               reports: reported.reports).compactMap { example -> ReportedExample? in
+            var example = example
+            example.positives.removeAll { row[$0.tool] == nil }
+            return example.positives.isEmpty ? nil : example
+        }
+        let bias = PositionBias.estimate(records: reported.records, reports: reported.reports)
         let settings = configuration.training
         var summary = TrainingSummary(events: events.count, applied: false, otherModelEvents: otherModel)
         summary.unregisteredToolEvents = sameModel.count - events.count
+        summary.reportedRetrievals = learned.count
+        summary.positionPropensities = bias == .uniform ? nil : bias.propensities
         func notApplied(_ reason: String, report: TrainingReport? = nil, moreRequests: Int? = nil) -> TrainingSummary {
             var result = summary
             (result.reason, result.report, result.gate, result.moreRequestsNeeded) = (reason, report, report?.gate, moreRequests)
@@ -52,15 +68,18 @@ extension AgentGantry {
             tools = try Matrix(rowArrays: toolVectors)
             // Unit vectors, as the feedback memory uses them (an imported vector may be of any
             // finite scale; the trainer's cosine needs no other).
-            let queries = try Matrix(rowArrays: events.map { event in
-                var vector = event.queryVector
+            let queries = try Matrix(rowArrays: (events.map(\.queryVector) + learned.map(\.record.queryVector)).map { vector in
+                var vector = vector
                 try? SIMDKernels.normalize(&vector)
                 return vector
             }, cols: dimension)
             examples = try adaptError { () throws(AdaptError) in
-                try TrainingExamples(queries: queries, positives: events.map { [row[$0.correctTool]!] },
-                                     explicitNegatives: events.map { event in event.wrongTool.flatMap { row[$0] }.map { [$0] } ?? [] },
-                                     texts: events.map(\.query))
+                try TrainingExamples(queries: queries,
+                                     positives: events.map { [row[$0.correctTool]!] } + learned.map { $0.positives.map { row[$0.tool]! } },
+                                     positiveWeights: events.map { _ in [1] } + learned.map { $0.positives.map { bias.weight(rank: $0.rank) } },
+                                     explicitNegatives: events.map { event in event.wrongTool.flatMap { row[$0] }.map { [$0] } ?? [] }
+                                         + learned.map { ($0.negatives + $0.passedOver).compactMap { row[$0] } },
+                                     texts: events.map(\.query) + learned.map(\.record.query))
             }
         } catch let error as GantryError {
             throw error
@@ -85,7 +104,8 @@ extension AgentGantry {
                 }
                 let fusion = report.gate?.passed == true
                     ? try LexicalWeightChoice.choose(adapter: trained, tools: tools, names: names, lexical: lexical, examples: examples,
-                                                     queryTerms: events.map(LexicalWeightChoice.queryTerms), split: split,
+                                                     queryTerms: events.map(LexicalWeightChoice.queryTerms)
+                                                         + learned.map { LexicalWeightChoice.queryTerms(of: $0.record) }, split: split,
                                                      configuration: settings) : nil
                 return .trained(trained, report, fusion, requests: groups.count)
             }
@@ -97,7 +117,9 @@ extension AgentGantry {
             summary.requests = requests
             let leftOut = summary.unregisteredToolEvents > 0
                 ? " (\(summary.unregisteredToolEvents) more name correct tools that are not registered)" : ""
-            return notApplied("\(requests) distinct requests among \(events.count) usable feedback events\(leftOut); training needs at "
+            let from = learned.isEmpty ? "\(events.count) usable feedback events"
+                : "\(events.count) usable feedback events and \(learned.count) retrievals with a successful call"
+            return notApplied("\(requests) distinct requests among \(from)\(leftOut); training needs at "
                               + "least \(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is "
                               + "better (events with equal text, equal query vectors or vectors at cosine ≥ \(settings.nearDuplicateCosine) — "
                               + "training.nearDuplicateCosine — are one request)", moreRequests: needed - requests)
@@ -146,10 +168,11 @@ extension AgentGantry {
         // and index together.
         var fresh = try adaptedIndex(by: trained, savedFirst: true)
         let indexedRevision = catalog.revision
-        let record = AdapterRecord(file: bytes, trainedAt: configuration.clock.now(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
-        guard let version = try await store.saveAdapter(record, feedbackCount: feedbackCount) else {
+        var record = AdapterRecord(file: bytes, trainedAt: configuration.clock.now(), highestEventID: highestEventID, trainedEvents: events.count, report: reportJSON)
+        if !learned.isEmpty { record.noteRetrievalReports(upTo: reported.highestReportID) }
+        guard let version = try await store.saveAdapter(record, feedbackCount: feedbackCount, reportCount: reported.reportCount) else {
             try await catchUp()  // deleted here or by another process: serve what is left
-            return notApplied("feedback events it was trained on were deleted while it trained (forget(user:) or retention); "
+            return notApplied("feedback events or retrieval reports it was trained on were deleted while it trained (forget(user:) or retention); "
                               + "nothing was stored: train again", report: report)
         }
         // The actor took other calls while the store wrote: a catch-up may have served this

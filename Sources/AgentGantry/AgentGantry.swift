@@ -271,7 +271,9 @@ public actor AgentGantry {
     /// The best `limit` tools for `query`, each with its score breakdown, and the retrieval's
     /// id for reports of what the agent did with them (`recordSelection(retrieval:tool:context:)`).
     /// Runs on the caller's thread against the published snapshot (never waiting for a write); a
-    /// `half_open` tool handed out counts as a probe in this process's memory only. The
+    /// `half_open` tool handed out counts as a probe in this process's memory only. With
+    /// `GantryConfiguration.explorationRate`, two neighbouring tools below the first may trade
+    /// places (recorded, for `train()` to measure position bias). The
     /// retrieval's record (`RetrievalRecord`) is queued to the store's writer, not awaited
     /// (`GantryConfiguration.recordsRetrievals`). A query that is empty or blank, over
     /// `Limits.queryBytes` or holds NUL is refused (`invalidInput`).
@@ -283,8 +285,12 @@ public actor AgentGantry {
         let id = retrievalIDs.next()
         guard !published.current.catalog.isEmpty else { return Retrieval(id: id, matches: []) }
         let frozen = try embed(query)
-        let matches = try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
-        record(id, text: query, frozen: frozen, matches: matches, context: context)
+        var matches = try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
+        let keepsRecord = configuration.recordsRetrievals && !store.isReadOnly
+        let swapped = keepsRecord ? Exploration.swappedRank(for: id, count: matches.count, rate: configuration.explorationRate,
+                                                            depth: configuration.explorationDepth) : nil
+        if let swapped { matches.swapAt(swapped, swapped + 1) }
+        record(id, text: query, frozen: frozen, matches: matches, swappedRank: swapped, context: context)
         return Retrieval(id: id, matches: matches)
     }
 

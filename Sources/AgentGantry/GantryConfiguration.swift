@@ -55,8 +55,22 @@ public struct GantryConfiguration: Sendable {
     /// wait; false keeps none (ids are still handed out, and reports naming them stay unlinked).
     public var recordsRetrievals = true
     /// Retrieval records and the reports that name them are deleted this many days after their
-    /// retrieval (when the store opens, and once an hour while retrievals are recorded).
+    /// retrieval (when the store opens, and once an hour while retrievals are recorded). Adapter
+    /// versions that learned from them stay: an adapter sums up many records and copies none,
+    /// and records age out weekly by default (`forget(user:)`, by contrast, withdraws them).
     public var retrievalRetentionDays = 7
+
+    /// The share of retrievals (0 to 0.5) in which two neighbouring tools of the shortlist trade
+    /// places, so that `train()` can measure how much more often an agent picks what is shown
+    /// higher (`PositionBias`) and weigh its picks by it. Only positions 2 to `explorationDepth`
+    /// are swapped (the first tool is never moved); the pair is drawn from the retrieval's id, and
+    /// the record keeps which (`RetrievalRecord.swappedRank`). 0 (the default) swaps nothing:
+    /// every position then counts alike in training. A few percent is enough: 0.05 over 10,000
+    /// reported retrievals gives each pair about 150 swapped ones.
+    public var explorationRate = 0.0
+    /// How many leading positions of a shortlist exploration may reorder (at least 3): those an
+    /// agent is shown. Pairs are drawn among positions 2…`explorationDepth`.
+    public var explorationDepth = 5
 
     /// The time before which retrieval records and reports are past `retrievalRetentionDays` at `now`.
     func retrievalCutoff(at now: Date) -> Date {
@@ -143,6 +157,8 @@ extension GantryConfiguration {
         try check(feedbackHalfLife.isFinite && feedbackHalfLife > 0, "feedbackHalfLife must be positive")
         try check(feedbackOtherTeamWeight.isFinite && (0...1).contains(feedbackOtherTeamWeight), "feedbackOtherTeamWeight must be in 0...1")
         try check(preferenceSmoothing.isFinite && preferenceSmoothing >= 0, "preferenceSmoothing must not be negative")
+        try check(explorationRate.isFinite && (0...0.5).contains(explorationRate), "explorationRate must be in 0...0.5")
+        try check(explorationDepth >= 3, "explorationDepth must be at least 3 (the first position is never swapped)")
         let b = breaker
         try check(b.consecutiveFailures >= 1 && b.window >= 1 && b.minimumCalls >= 1 && b.probes >= 1 && b.successesToClose >= 1,
                   "breaker counts (consecutiveFailures, window, minimumCalls, probes, successesToClose) must be at least 1")

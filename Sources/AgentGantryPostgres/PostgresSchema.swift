@@ -92,7 +92,9 @@ enum PostgresSchema {
         CREATE INDEX IF NOT EXISTS retrieval_context_last_used ON retrieval_context (last_used);
         CREATE TABLE IF NOT EXISTS retrieval_tool (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS retrieval (
-            id bigint PRIMARY KEY, at double precision NOT NULL, context bigint NOT NULL, query bigint NOT NULL, shortlist bytea NOT NULL);
+            id bigint PRIMARY KEY, at double precision NOT NULL, context bigint NOT NULL, query bigint NOT NULL, shortlist bytea NOT NULL,
+            swapped integer);
+        ALTER TABLE retrieval ADD COLUMN IF NOT EXISTS swapped integer;
         CREATE INDEX IF NOT EXISTS retrieval_at ON retrieval (at);
         CREATE TABLE IF NOT EXISTS retrieval_report (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at double precision NOT NULL, retrieval bigint NOT NULL,
@@ -184,12 +186,15 @@ enum PostgresSchema {
         }
     }
 
-    /// Adds the retrieval tables (`retrievalTables`) to a store created before them, and returns
-    /// whether the store has them. A connection that may not create them (a standby, a role
+    /// Adds the retrieval tables (`retrievalTables`) to a store created before them, or their
+    /// newer columns to one created before those, and returns whether the store has them all. A connection that may not create them (a standby, a role
     /// without the privilege) opens the store without them: retrievals are then not recorded and
     /// reports naming them are refused, and a warning says how to add them. Other errors are thrown.
     static func expandRetrievals(_ connection: PostgresConnection, location: String, logger: Logger) async throws -> Bool {
-        let rows = try await connection.query("SELECT to_regclass('retrieval_report') IS NOT NULL", logger: logger)
+        // The newest addition present (the `swapped` column) means every one is.
+        let rows = try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('retrieval') AND attname = 'swapped' AND NOT attisdropped)
+            """, logger: logger)
         for try await present in rows.decode(Bool.self) where present { return true }
         do {
             try await connection.query("BEGIN", logger: logger)

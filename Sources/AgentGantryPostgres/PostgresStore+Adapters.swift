@@ -45,8 +45,8 @@ extension PostgresStore {
 
     /// Stores a new version unless feedback it trained on was deleted meanwhile (nil then), and
     /// keeps the newest `AdapterRecord.versionsKept`.
-    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) async throws(GantryError) -> Int64? {
-        let logger = logger
+    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int, reportCount: Int) async throws(GantryError) -> Int64? {
+        let logger = logger, keeps = keepsRetrievals
         let version = try await receiptedTransaction("store an adapter in") { connection in
             // No deletion commits between the count and the insert.
             try await PostgresSchema.lockDeletions(connection, logger: logger)
@@ -55,6 +55,14 @@ extension PostgresStore {
             var remaining = 0
             for try await count in counted.decode(Int.self) { remaining = count }
             guard remaining == feedbackCount else { return 0 }
+            if let highest = record.highestRetrievalReportID {
+                var reports = 0
+                if keeps {
+                    for try await count in try await connection.query("SELECT count(*) FROM retrieval_report WHERE id <= \(highest)", logger: logger)
+                        .decode(Int.self) { reports = count }
+                }
+                guard reports == reportCount else { return 0 }
+            }
             let inserted = try await connection.query("""
                 INSERT INTO adapter_version (format, file, trained_at, highest_event_id, trained_events, forgotten_since, report)
                 VALUES (\(record.format), \(record.file), \(record.trainedAt), \(record.highestEventID), \(record.trainedEvents),

@@ -62,7 +62,7 @@ extension PostgresStore {
                 tools[name] = id
             }
             var queries = [Int64: (model: String, vector: ByteBuffer, query: String, terms: ByteBuffer, at: Double)]()
-            var ids = [Int64](), ats = [Double](), contextIDs = [Int64](), queryIDs = [Int64](), shortlists = [ByteBuffer]()
+            var ids = [Int64](), ats = [Double](), contextIDs = [Int64](), queryIDs = [Int64](), shortlists = [ByteBuffer](), swapped = [Int]()
             for record in records {
                 let at = record.at.timeIntervalSince1970, half = StoredRetrieval.halfData(record.queryVector)
                 let key = StoredRetrieval.queryKey(model: record.model, halfVector: half, query: record.query, terms: record.queryTerms)
@@ -84,6 +84,7 @@ extension PostgresStore {
                 contextIDs.append(context)
                 queryIDs.append(key)
                 shortlists.append(ByteBuffer(data: StoredRetrieval.shortlistData(shortlist)))
+                swapped.append(record.swappedRank ?? -1)
             }
             let keys = queries.keys.sorted(), values = keys.map { queries[$0]! }
             try await connection.query("""
@@ -93,8 +94,10 @@ extension PostgresStore {
                     ON CONFLICT (id) DO UPDATE SET last_used = greatest(retrieval_query.last_used, excluded.last_used)
                 """, logger: logger)
             try await connection.query("""
-                INSERT INTO retrieval (id, at, context, query, shortlist)
-                    SELECT * FROM unnest(\(ids)::bigint[], \(ats)::float8[], \(contextIDs)::bigint[], \(queryIDs)::bigint[], \(shortlists)::bytea[])
+                INSERT INTO retrieval (id, at, context, query, shortlist, swapped)
+                    SELECT id, at, context, query, shortlist, nullif(swapped, -1)
+                        FROM unnest(\(ids)::bigint[], \(ats)::float8[], \(contextIDs)::bigint[], \(queryIDs)::bigint[], \(shortlists)::bytea[],
+                                    \(swapped)::integer[]) AS added (id, at, context, query, shortlist, swapped)
                     ON CONFLICT (id) DO NOTHING
                 """, logger: logger)
         }
@@ -141,21 +144,36 @@ extension PostgresStore {
         }
     }
 
+    @_spi(StoreImplementation) public func reportedRetrievals() async throws(GantryError) -> ReportedRetrievals {
+        guard keepsRetrievals else { return .none }
+        let logger = logger
+        return try await transaction("read the reported retrievals of", readOnly: true) { connection in
+            let records = try await Self.readRecords(connection, where: "r.id IN (SELECT retrieval FROM retrieval_report)", logger: logger)
+            let reports = try await Self.readReports(connection, logger: logger)
+            var highest: Int64 = 0, count = 0
+            for try await (maximum, total) in try await connection.query("SELECT coalesce(max(id), 0)::bigint, count(*)::bigint FROM retrieval_report",
+                                                                         logger: logger).decode((Int64, Int).self) {
+                (highest, count) = (maximum, total)
+            }
+            return ReportedRetrievals(records: records, reports: reports, highestReportID: highest, reportCount: count)
+        }
+    }
+
     /// The records `condition` selects (a literal condition on `r`, the `retrieval` row), by id;
     /// rows that do not decode are left out.
     static func readRecords(_ connection: PostgresConnection, where condition: String, logger: Logger) async throws -> [RetrievalRecord] {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-            SELECT r.id, r.at, r.shortlist, c.user_name, c.team, c.session, q.model, q.vector, q.query, q.terms
+            SELECT r.id, r.at, r.shortlist, coalesce(r.swapped, -1), c.user_name, c.team, c.session, q.model, q.vector, q.query, q.terms
                 FROM retrieval r JOIN retrieval_context c ON c.id = r.context JOIN retrieval_query q ON q.id = r.query
                 WHERE \(condition) ORDER BY r.id
             """), logger: logger)
-        var decoded = [(id: RetrievalID, at: Double, entries: [(tool: Int64, score: Float)], user: String, team: String, session: String,
-                        model: String, vector: [Float], query: String, terms: Data)]()
-        for try await (id, at, shortlist, user, team, session, model, vector, query, terms) in rows
-            .decode((Int64, Double, Data, String, String, String, String, Data, String, Data).self) {
+        var decoded = [(id: RetrievalID, at: Double, entries: [(tool: Int64, score: Float)], swapped: Int, user: String, team: String,
+                        session: String, model: String, vector: [Float], query: String, terms: Data)]()
+        for try await (id, at, shortlist, swapped, user, team, session, model, vector, query, terms) in rows
+            .decode((Int64, Double, Data, Int, String, String, String, String, Data, String, Data).self) {
             guard let id = RetrievalID(rawValue: id), let vector = StoredRetrieval.floats(half: vector), !vector.isEmpty,
                   let entries = StoredRetrieval.shortlistEntries(shortlist) else { continue }
-            decoded.append((id, at, entries, user, team, session, model, vector, query, terms))
+            decoded.append((id, at, entries, swapped, user, team, session, model, vector, query, terms))
         }
         // Only the names the records use: reading one record (a report's lookup) reads few.
         var names = [Int64: String]()
@@ -171,7 +189,8 @@ extension PostgresStore {
             records.append(RetrievalRecord(id: row.id, at: Date(timeIntervalSince1970: row.at), user: row.user.nonEmpty, team: row.team.nonEmpty,
                                            session: row.session.nonEmpty, query: row.query.nonEmpty,
                                            queryTerms: row.terms.isEmpty ? nil : StoredTerms.hashes(row.terms), queryVector: row.vector,
-                                           model: row.model, shortlist: shown))
+                                           model: row.model, shortlist: shown,
+                                           swappedRank: StoredRetrieval.swappedRank(row.swapped, shortlist: shown.count)))
         }
         return records
     }
@@ -214,16 +233,27 @@ extension PostgresStore {
         let logger = logger
         return try await transaction("delete a user's retrievals from") { connection in
             try await PostgresSchema.lockDeletions(connection, logger: logger)
-            var removed = 0
+            var removed = 0, lowestReport: Int64?
             for try await count in try await connection.query("""
                 WITH contexts AS (SELECT id FROM retrieval_context WHERE user_name = \(user)),
                 records AS (DELETE FROM retrieval WHERE context IN (SELECT id FROM contexts) RETURNING query),
-                reports AS (DELETE FROM retrieval_report WHERE context IN (SELECT id FROM contexts) RETURNING 1),
+                reports AS (DELETE FROM retrieval_report WHERE context IN (SELECT id FROM contexts) RETURNING id),
                 queries AS (DELETE FROM retrieval_query q WHERE q.id IN (SELECT query FROM records)
                                 AND NOT EXISTS (SELECT 1 FROM retrieval r WHERE r.query = q.id AND r.context NOT IN (SELECT id FROM contexts)))
-                SELECT ((SELECT count(*) FROM records) + (SELECT count(*) FROM reports))::bigint
-                """, logger: logger).decode(Int.self) {
-                removed = count
+                SELECT ((SELECT count(*) FROM records) + (SELECT count(*) FROM reports))::bigint, (SELECT min(id) FROM reports)
+                """, logger: logger).decode((Int, Int64?).self) {
+                (removed, lowestReport) = count
+            }
+            // Adapter versions that learned from one of the user's reports are withdrawn with them.
+            if let lowestReport {
+                var withdrawn = false
+                for var adapter in try await Self.adapterRecords(connection, "WHERE file IS NOT NULL FOR UPDATE", logger: logger) {
+                    adapter.withdraw(forgettingReportsFrom: lowestReport)
+                    guard adapter.file == nil, let version = adapter.version else { continue }
+                    try await connection.query("UPDATE adapter_version SET file = NULL WHERE version = \(version)", logger: logger)
+                    withdrawn = true
+                }
+                if withdrawn { try await PostgresSchema.logChanges(connection, kind: "adapter", names: [nil], logger: logger) }
             }
             try await connection.query("DELETE FROM retrieval_context WHERE user_name = \(user)", logger: logger)
             // Counted as a deletion, so that every process following the store drops the records

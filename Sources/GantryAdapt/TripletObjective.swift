@@ -2,7 +2,7 @@ import GantryMath
 
 /// The triplet margin loss on cosine similarity and its gradient, both as BLAS calls:
 ///
-///     loss = mean over triplets of max(0, m − cos(q', t⁺') + cos(q', t⁻'))
+///     loss = Σ wₐ max(0, m − cos(q', t⁺') + cos(q', t⁻')) / Σ wₐ   (over triplets; wₐ the anchor's weight)
 ///     q' = normalize(q + (q Vᵀᵀ) Uᵀ)          (the adapter on the query side)
 ///     t' = normalize(t [+ (t Vᵀᵀ) Uᵀ] [+ bₜ])  (the adapter when side = both; offsets)
 ///
@@ -72,7 +72,8 @@ struct TripletObjective {
         }
     }
 
-    /// Loss (mean over the batch's triplets) and gradients at `p`.
+    /// Loss (the weighted mean over the batch's triplets; over the margin-violating pairs with
+    /// `everyNegative`) and gradients at `p`.
     func lossAndGradients(_ p: AdapterParameters, batch: TripletBatch) throws(MathError) -> (loss: Float, gradients: Gradients) {
         let d = queries.cols, r = p.up.rows
         // The batch's distinct tools, each a row of T_b.
@@ -98,8 +99,10 @@ struct TripletObjective {
 
         var gq = Matrix(rows: q.rows, cols: d), gt = Matrix(rows: t.rows, cols: d)
         var loss: Float = 0, active = 0
-        var weight = 1 / Float(max(triplets.count, 1))
+        func anchorWeight(_ slot: Int) -> Float { batch.weights.isEmpty ? 1 : batch.weights[slot] }
+        var scale = 1 / max(triplets.reduce(Float(0)) { $0 + anchorWeight($1.anchor) }, .leastNormalMagnitude)
         if let every = batch.everyNegative {
+            var activeWeight: Float = 0
             // Scores of every anchor against every batch tool (one sgemm), the hinge per pair,
             // then the gradients as two more sgemm calls through the score gradient.
             let scores = try Matrix.product(aq, at, transposeB: true)
@@ -110,19 +113,21 @@ struct TripletObjective {
                     for (a, entry) in every.enumerated() {
                         let p = Int(slotOf[entry.positive]!)
                         let skip = Set(entry.alsoCorrect.compactMap { slotOf[$0].map(Int.init) } + [p])
+                        let w = anchorWeight(a)
                         for j in 0..<u where !skip.contains(j) {
                             let violation = margin - s[a * u + p] + s[a * u + j]
                             guard violation > 0 else { continue }
-                            loss += violation
+                            loss += w * violation
                             active += 1
-                            ds[a * u + j] += 1
-                            ds[a * u + p] -= 1
+                            activeWeight += w
+                            ds[a * u + j] += w
+                            ds[a * u + p] -= w
                         }
                     }
                 }
             }
-            weight = 1 / Float(max(active, 1))
-            dScores.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: weight) }
+            scale = 1 / max(activeWeight, .leastNormalMagnitude)
+            dScores.withUnsafeMutableBufferPointer { SIMDKernels.scale($0, by: scale) }
             try Matrix.gemm(dScores, at, into: &gq)
             try Matrix.gemm(dScores, aq, transposeA: true, into: &gt)
             triplets = []
@@ -136,12 +141,14 @@ struct TripletObjective {
                         for (a, pos, neg) in triplets {
                             let violation = margin - SIMDKernels.dot(row(A, a), row(T, pos)) + SIMDKernels.dot(row(A, a), row(T, neg))
                             guard violation > 0 else { continue }
-                            loss += violation
+                            let weight = anchorWeight(a)
+                            loss += weight * violation
                             active += 1
-                            SIMDKernels.axpy(weight, row(T, neg), row(GQ, a))
-                            SIMDKernels.axpy(-weight, row(T, pos), row(GQ, a))
-                            SIMDKernels.axpy(-weight, row(A, a), row(GT, pos))
-                            SIMDKernels.axpy(weight, row(A, a), row(GT, neg))
+                            let step = weight * scale
+                            SIMDKernels.axpy(step, row(T, neg), row(GQ, a))
+                            SIMDKernels.axpy(-step, row(T, pos), row(GQ, a))
+                            SIMDKernels.axpy(-step, row(A, a), row(GT, pos))
+                            SIMDKernels.axpy(step, row(A, a), row(GT, neg))
                         }
                     }
                 }
@@ -161,7 +168,7 @@ struct TripletObjective {
         }
         let gradients = Gradients(up: gradUp, down: gradDown, offsetRows: p.offsets == nil ? [] : toolRows,
                                   offsets: p.offsets == nil ? nil : gt, activeTriplets: active)
-        return (loss * weight, gradients)
+        return (loss * scale, gradients)
     }
 
     /// Floating-point operations of one step (the five products per adapted side).

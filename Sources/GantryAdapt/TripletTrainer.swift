@@ -38,6 +38,10 @@ public struct TripletTrainer: Sendable {
         for list in examples.positives + examples.explicitNegatives where list.contains(where: { !(0..<tools.rows).contains($0) }) {
             throw .invalidSetting("a label names tool row outside 0..<\(tools.rows)")
         }
+        guard examples.positiveWeights.map(\.count) == examples.positives.map(\.count),
+              examples.positiveWeights.allSatisfy({ $0.allSatisfy { $0.isFinite && $0 > 0 } }) else {
+            throw .invalidSetting("positiveWeights must hold one finite positive weight per correct tool of each query")
+        }
         let started = Date()
         var rng = SplitMix64(seed: c.seed)
         let split: RequestSplit
@@ -96,6 +100,7 @@ public struct TripletTrainer: Sendable {
                     let anchor = anchors[start]
                     let slot = Int32(batch.anchors.count)
                     batch.anchors.append(anchor.query)
+                    batch.weights.append(anchor.weight)
                     if c.batchAllNegatives {
                         batch.everyNegative!.append((Int32(anchor.positive),
                                                      examples.positives[anchor.query].filter { $0 != anchor.positive }.map(Int32.init)))
@@ -154,10 +159,11 @@ public struct TripletTrainer: Sendable {
         return (best.adapter, report)
     }
 
-    /// A (query, positive) pair and its negatives for one epoch.
+    /// A (query, positive) pair, its weight and its negatives for one epoch.
     struct Anchor {
         var query: Int
         var positive: Int
+        var weight: Float
         var negatives: [Int]
     }
 
@@ -187,7 +193,9 @@ public struct TripletTrainer: Sendable {
                 let tool = Int.random(in: 0..<tools.rows, using: &rng)
                 if !correct.contains(tool) { negatives.append(tool); randoms += 1 }
             }
-            for positive in examples.positives[query] { anchors.append(Anchor(query: query, positive: positive, negatives: negatives)) }
+            for (positive, weight) in zip(examples.positives[query], examples.positiveWeights[query]) {
+                anchors.append(Anchor(query: query, positive: positive, weight: weight, negatives: negatives))
+            }
         }
         anchors.shuffle(using: &rng)
         return anchors

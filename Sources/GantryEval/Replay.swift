@@ -96,6 +96,10 @@ public enum Replay {
         public var trainingApplied: Bool
         /// `TrainingSummary.reason`: why `train()` did not apply its adapter (nil when it did).
         public var trainingReason: String?
+        /// `TrainingSummary.reportedRetrievals`: retrievals `train()` learned from by their reports.
+        public var reportedRetrievals: Int
+        /// `TrainingSummary.positionPropensities`: the position bias `train()` measured and corrected (nil: none).
+        public var positionPropensities: [Double]?
         /// Wall-clock seconds of the whole run.
         public var seconds: Double
         /// The simulated agent and what it reported (nil: the first result taken, every mistake corrected).
@@ -133,7 +137,8 @@ public enum Replay {
         return Report(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
                        learningCurve: trace.learningCurve(block: curveBlock), curveBlock: curveBlock,
                        staticRouting: staticRouting, feedbackMemory: memoryOnly, afterTraining: trained,
-                       trainingApplied: summary.applied, trainingReason: summary.reason, seconds: Date().timeIntervalSince(started),
+                       trainingApplied: summary.applied, trainingReason: summary.reason, reportedRetrievals: summary.reportedRetrievals,
+                       positionPropensities: summary.positionPropensities, seconds: Date().timeIntervalSince(started),
                        agent: agent, agentCounts: trace.agent)
     }
 

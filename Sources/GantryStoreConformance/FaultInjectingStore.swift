@@ -67,6 +67,7 @@ public final class FaultInjectingStore: GantryStore {
     @_spi(StoreImplementation) public func retrievalLog() async throws(GantryError) -> (records: [RetrievalRecord], reports: [RetrievalReport]) {
         try await base.retrievalLog()
     }
+    @_spi(StoreImplementation) public func reportedRetrievals() async throws(GantryError) -> ReportedRetrievals { try await base.reportedRetrievals() }
     @_spi(StoreImplementation) public func deleteRetrievals(before date: Date) async throws(GantryError) -> Int {
         try await base.deleteRetrievals(before: date)
     }
@@ -96,8 +97,8 @@ public final class FaultInjectingStore: GantryStore {
     @_spi(StoreImplementation) public func adapterVersions() async throws(GantryError) -> [AdapterRecord] { try await base.adapterVersions() }
     @_spi(StoreImplementation) public func servedAdapter() async throws(GantryError) -> AdapterRecord? { try await base.servedAdapter() }
     @_spi(StoreImplementation) public func servedAdapterVersion() async throws(GantryError) -> Int64? { try await base.servedAdapterVersion() }
-    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) async throws(GantryError) -> Int64? {
-        try await base.saveAdapter(record, feedbackCount: feedbackCount)
+    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int, reportCount: Int) async throws(GantryError) -> Int64? {
+        try await base.saveAdapter(record, feedbackCount: feedbackCount, reportCount: reportCount)
     }
     @_spi(StoreImplementation) public func damagedAdapters() async throws(GantryError) -> [QuarantinedRow] { try await base.damagedAdapters() }
     @_spi(StoreImplementation) public func quarantine(_ rows: [QuarantinedRow]) async throws(GantryError) { try await base.quarantine(rows) }

@@ -95,4 +95,57 @@ extension StoreConformance {
         try check(log.records.count == handles.count * batches * perBatch && log.reports.count == handles.count * batches * 3,
                   "\(log.records.count) records and \(log.reports.count) reports were stored")
     }
+
+    /// `reportedRetrievals()` reads the records reports name (not the others), every report, the
+    /// highest report id and the count. An adapter noted as trained on reports up to that id is
+    /// withdrawn, for every handle, when a report of it is forgotten (`deleteRetrievals(of:)`),
+    /// not when a later one is, nor when reports age out; one whose reports were forgotten while
+    /// it trained is refused.
+    static func reportTrainedAdaptersFollowForgets(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try await a.saveTools([tool("x"), tool("y")], model: model)
+        let block = try await a.reserveRetrievalBlock()
+        let id = { (n: UInt32) in RetrievalID(rawValue: block << 32 | Int64(n))! }
+        let at = Date(timeIntervalSince1970: 1_800_000_000), old = Date(timeIntervalSince1970: 1_700_000_000)
+        let vector: [Float] = [0.5, -0.25, 0.125, 1]
+        let records = [record(id(1), user: "mallory", query: "cancel", vector: vector, at: at, shortlist: ["x", "y"]),
+                       record(id(2), user: "ann", query: "pause", vector: vector, at: at, shortlist: ["y", "x"]),
+                       record(id(3), user: "ann", query: "stop", vector: vector, at: at, shortlist: ["y"]),
+                       record(id(4), user: "ann", query: "end", vector: vector, at: old, shortlist: ["x"])]
+        func report(_ n: UInt32, _ tool: String, _ signal: RetrievalReport.Signal, _ user: String, at: Date = at) -> RetrievalReport {
+            RetrievalReport(id: 0, at: at, retrieval: id(n), tool: tool, signal: signal, user: user, team: "t", session: "s1")
+        }
+        let ids = try await a.appendEvents([], records: records, reports: [report(1, "y", .success, "mallory"), report(4, "x", .success, "ann", at: old),
+                                                                           report(2, "x", .wrongTool, "ann")])
+        let read = try await b.reportedRetrievals()
+        try check(read.records.map(\.id) == [id(1), id(2), id(4)] && read.reports.map(\.id) == ids && read.highestReportID == ids.last
+                  && read.reportCount == 3,
+                  "reportedRetrievals read records \(read.records.map(\.id)), reports \(read.reports.map(\.id)), highest \(read.highestReportID), "
+                  + "count \(read.reportCount); expected records 1, 2 and 4 and reports \(ids)")
+        func trained(_ read: ReportedRetrievals) -> AdapterRecord {
+            var adapter = AdapterRecord(file: [1, 2], trainedAt: at, highestEventID: 0, trainedEvents: 0, report: #"{"bestEpoch":3}"#)
+            adapter.noteRetrievalReports(upTo: read.highestReportID)
+            return adapter
+        }
+        let version = try await a.saveAdapter(trained(read), feedbackCount: 0, reportCount: read.reportCount)
+        let noted = try await b.adapterVersions().first?.highestRetrievalReportID
+        try check(version != nil && noted == read.highestReportID, "the adapter was not stored with the reports it learned from")
+        _ = try await b.appendEvents([], records: [], reports: [report(3, "y", .success, "eve")])
+        let eves = try await b.deleteRetrievals(of: "eve"), served = try await a.servedAdapterVersion()
+        try check(eves == 1 && served == version, "forgetting a report the adapter never saw withdrew it")
+        let aged = try await b.deleteRetrievals(before: at), servedAfterAging = try await a.servedAdapterVersion()
+        try check(aged == 2 && servedAfterAging == version, "reports aging out withdrew the adapter that learned from them")
+        let start = try await b.changePosition()
+        try check(try await a.deleteRetrievals(of: "mallory") == 2, "forgetting mallory took other than her record and report")
+        let stillServed = try await b.servedAdapter(), withdrawn = try await b.adapterVersions().first?.isWithdrawn
+        try check(stillServed == nil && withdrawn == true, "an adapter that learned from mallory's report is still served")
+        let changes = try await b.changes(after: start, model: model, dimension: dimension, eventLimit: 100)
+        try check(changes.adapterChanged, "the withdrawal is not in the change log")
+
+        let again = try await b.reportedRetrievals()  // ann's wrong-tool report
+        _ = try await a.deleteRetrievals(of: "ann")  // another process forgets while b trains
+        let refused = try await b.saveAdapter(trained(again), feedbackCount: 0, reportCount: again.reportCount)
+        let versions = try await b.adapterVersions().count
+        try check(refused == nil && versions == 1, "an adapter trained on reports forgotten meanwhile was stored")
+    }
 }

@@ -49,6 +49,8 @@ public enum StoreConformance {
         StoreConformanceCase(name: "retrieval records and reports are written with events, read by id, and deleted by age and by user",
                              run: retrievalsAreKeptAndDeleted),
         StoreConformanceCase(name: "handles writing retrieval records and reports at once all succeed", run: concurrentRetrievalWritersAllSucceed),
+        StoreConformanceCase(name: "an adapter that learned from a user's reports is withdrawn when they are forgotten, and refused when "
+                                 + "they were forgotten while it trained", run: reportTrainedAdaptersFollowForgets),
     ]
 
     static let dimension = 4
@@ -181,7 +183,7 @@ public enum StoreConformance {
         _ = try await a.appendEvents([feedback("x", user: "mallory", query: 1), feedback("x", user: "ann", query: 2), execution("x", user: "mallory")])
         let (feedback, highest, count) = try await a.feedbackEventsAndHighestID()
         let version = try await a.saveAdapter(AdapterRecord(file: [1, 2, 3], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
-                                                      report: "{}"), feedbackCount: count)
+                                                      report: "{}"), feedbackCount: count, reportCount: 0)
         try check(version != nil, "the adapter was not stored")
         let before = try await b.changes(after: LogPosition(), model: model, dimension: dimension, eventLimit: 10_000)
         try check(try await a.deleteEvents(of: "mallory") == 2, "mallory's two events were not deleted")
@@ -202,7 +204,7 @@ public enum StoreConformance {
         let (feedback, highest, count) = try await a.feedbackEventsAndHighestID()
         _ = try await b.deleteEvents(of: "mallory")  // another process forgets while a trains
         let version = try await a.saveAdapter(AdapterRecord(file: [1], trainedAt: Date(), highestEventID: highest, trainedEvents: feedback.count,
-                                                      report: "{}"), feedbackCount: count)
+                                                      report: "{}"), feedbackCount: count, reportCount: 0)
         let versions = try await a.adapterVersions()
         try check(version == nil && versions.isEmpty, "an adapter trained on deleted feedback was stored")
     }
@@ -261,7 +263,7 @@ public enum StoreConformance {
         func adapter(_ file: [UInt8], _ read: (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int)) async throws {
             let record = AdapterRecord(file: file, trainedAt: Date(timeIntervalSince1970: 1_700_000_000), highestEventID: read.highestEventID,
                                        trainedEvents: read.events.count, report: #"{"file":\#(file.count)}"#)
-            try check(try await source.saveAdapter(record, feedbackCount: read.feedbackCount) != nil, "the source did not store an adapter")
+            try check(try await source.saveAdapter(record, feedbackCount: read.feedbackCount, reportCount: 0) != nil, "the source did not store an adapter")
         }
         try await adapter([1, 2, 3], try await source.feedbackEventsAndHighestID())
         _ = try await source.deleteEvents(of: "mallory")  // withdraws version 1
@@ -312,7 +314,7 @@ public enum StoreConformance {
         try check(next[0] > expected.eventSequence, "an event appended after the copy got id \(next[0]), an id the source handed out")
         let read = try await target.feedbackEventsAndHighestID()
         let version = try await target.saveAdapter(AdapterRecord(file: [6], trainedAt: Date(), highestEventID: read.highestEventID,
-                                                                 trainedEvents: read.events.count, report: "{}"), feedbackCount: read.feedbackCount)
+                                                                 trainedEvents: read.events.count, report: "{}"), feedbackCount: read.feedbackCount, reportCount: 0)
         try check((version ?? 0) > (expected.adapterVersions.last?.version ?? .max), "an adapter stored after the copy got version \(version ?? 0)")
         do {
             try await StoreCopy.copy(from: source, to: target)

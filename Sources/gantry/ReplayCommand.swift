@@ -28,10 +28,16 @@ struct ReplayCommand: AsyncParsableCommand {
     var lexicalWeight: Float?
     @Option(parsing: .unconditional, help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda
     @Option(parsing: .unconditional, help: "Feedback memory: lowest query similarity that counts.") var memoryThreshold = GantryConfiguration(storePath: nil).feedbackMemoryThreshold
+    @Option(parsing: .unconditional, help: ArgumentHelp("Share of retrievals whose shortlist exploration reorders (two neighbours below "
+                                                        + "the first), so that train() measures and corrects the agent's position bias (0: none)."))
+    var explorationRate = GantryConfiguration(storePath: nil).explorationRate
 
     func validate() throws {
         if let lexicalWeight, !(lexicalWeight.isFinite && (0...1).contains(lexicalWeight)) {
             throw ValidationError("--lexical-weight must be within 0...1, got \(lexicalWeight)")
+        }
+        guard explorationRate.isFinite, (0...0.5).contains(explorationRate) else {
+            throw ValidationError("--exploration-rate must be within 0...0.5, got \(explorationRate)")
         }
     }
 
@@ -57,6 +63,11 @@ struct ReplayCommand: AsyncParsableCommand {
             print(String(format: "| %@ | %.4f | %.4f | %.4f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5))
         }
         if !result.trainingApplied { print("train() kept the previous state: \(result.trainingReason ?? "")") }
+        if result.reportedRetrievals > 0 {
+            let bias = result.positionPropensities.map { "picks weighted by 1/θ, θ by rank measured as "
+                + $0.map { String(format: "%.2f", $0) }.joined(separator: ", ") } ?? "every pick weighted 1 (no explored retrievals to measure position bias)"
+            print("train() learned from \(result.reportedRetrievals) reported retrievals; \(bias)")
+        }
         print(String(format: "%.1f s", result.seconds))
         if let json {
             let encoder = JSONEncoder()
@@ -72,6 +83,7 @@ struct ReplayCommand: AsyncParsableCommand {
         configuration.lexicalWeight = lexicalWeight
         configuration.mmrLambda = mmrLambda
         configuration.feedbackMemoryThreshold = memoryThreshold
+        configuration.explorationRate = explorationRate
         return configuration
     }
 

@@ -64,7 +64,7 @@ struct DamagedInputTests {
             let (feedback, executions) = try EventLog.decode(try Self.eventLog(), dimension: 8, knownTools: Self.tools)
             _ = try await store.appendEvents(feedback.map(GantryEvent.feedback) + executions.map(GantryEvent.execution))
             #expect(try store.saveAdapter(AdapterRecord(file: [1, 2, 3, 4], trainedAt: Date(), highestEventID: 2, trainedEvents: 1, report: "{}"),
-                                          feedbackCount: 1) != nil)
+                                          feedbackCount: 1, reportCount: 0) != nil)
         }
         let bytes = try BinaryFile.read(path)
         let damaged = folder + "/damaged.sqlite"

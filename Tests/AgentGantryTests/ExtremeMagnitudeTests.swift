@@ -95,7 +95,7 @@ struct ExtremeMagnitudeTests {
         let adapter = try LowRankAdapter.identity(dimension: 16, rank: 4)
         _ = try SQLiteStore(path: path).saveAdapter(
             AdapterRecord(file: AdapterFile.encode(adapter, modelIdentity: "largest"), trainedAt: Date(), highestEventID: 0,
-                          trainedEvents: 20, report: "{}"), feedbackCount: 0)
+                          trainedEvents: 20, report: "{}"), feedbackCount: 0, reportCount: 0)
         let gantry = try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: LargestEmbedder())
         #expect(await gantry.adapterVersion == 1)
         try await gantry.register(Tool(name: "huge", description: "the largest vector"))

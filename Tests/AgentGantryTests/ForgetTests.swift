@@ -212,7 +212,7 @@ struct ForgetTests {
         record.version = nil
         let feedbackCount = try store.feedbackEventsAndHighestID().feedbackCount
         var stored = [Int64?]()
-        for _ in 0..<3 { stored.append(try store.saveAdapter(record, feedbackCount: feedbackCount)) }
+        for _ in 0..<3 { stored.append(try store.saveAdapter(record, feedbackCount: feedbackCount, reportCount: 0)) }
         #expect(stored == [2, 3, 4])
         let reopened = try await makeGantry(store: path, Self.configure)
         #expect(try await reopened.adapterVersions().map(\.version) == [4, 3, 2])

@@ -176,7 +176,7 @@ struct HybridRetrievalTests {
         let file = AdapterFile.encode(try LowRankAdapter.identity(dimension: embedder.dimension, rank: 2), modelIdentity: embedder.modelIdentity)
         func served(report: String, configured: Float? = nil) async throws -> Float {
             _ = try SQLiteStore(path: path).saveAdapter(AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20,
-                                                                      report: report), feedbackCount: 0)
+                                                                      report: report), feedbackCount: 0, reportCount: 0)
             var configuration = GantryConfiguration(storePath: path)
             configuration.lexicalWeight = configured
             return await (try AgentGantry(configuration: configuration, embedder: embedder)).servedLexicalWeight

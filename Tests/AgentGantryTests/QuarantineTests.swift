@@ -32,7 +32,7 @@ struct QuarantineTests {
     /// Stores `file` (adapter file bytes) as the newest adapter version of the store at `path`.
     static func storeAdapter(_ file: [UInt8], at path: String) throws {
         _ = try SQLiteStore(path: path).saveAdapter(
-            AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20, report: "{}"), feedbackCount: 0)
+            AdapterRecord(file: file, trainedAt: Date(), highestEventID: 0, trainedEvents: 20, report: "{}"), feedbackCount: 0, reportCount: 0)
     }
 
     /// An adapter of weights all `value`, on `side`, as `embedder`'s adapter file.

@@ -16,6 +16,11 @@ enum LexicalWeightChoice {
         event.query.map(ToolTokenizer.termHashes) ?? event.queryTerms
     }
 
+    /// The terms of a retrieval record's query: of its text, or its stored hashes.
+    static func queryTerms(of record: RetrievalRecord) -> [UInt64]? {
+        record.query.map(ToolTokenizer.termHashes) ?? record.queryTerms
+    }
+
     /// The choice for `adapter` over `tools` (rows named `names`) on `examples` split by `split`,
     /// example i's query given by `queryTerms[i]` (`queryTerms(of:)`).
     static func choose(adapter: LowRankAdapter, tools: Matrix, names: [String], lexical: LexicalIndex, examples: TrainingExamples,

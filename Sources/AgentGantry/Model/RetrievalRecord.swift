@@ -39,14 +39,18 @@ public struct RetrievalRecord: Sendable, Equatable {
     public var model: String
     /// The tools returned, best first.
     public var shortlist: [Shown]
+    /// When exploration reordered the shortlist (`GantryConfiguration.explorationRate`): the
+    /// rank r (0 first, at least 1) such that the tools at r and r + 1 were shown in each
+    /// other's place; `shortlist` is in the order shown.
+    public var swappedRank: Int?
 
     /// A record; `queryTerms` are kept only without `query` (the text gives them).
     public init(id: RetrievalID, at: Date, user: String?, team: String?, session: String?, query: String?, queryTerms: [UInt64]?,
-                queryVector: [Float], model: String, shortlist: [Shown]) {
+                queryVector: [Float], model: String, shortlist: [Shown], swappedRank: Int? = nil) {
         (self.id, self.at, self.user, self.team, self.session) = (id, at, user, team, session)
         self.query = query
         self.queryTerms = query == nil ? queryTerms : nil
-        (self.queryVector, self.model, self.shortlist) = (queryVector, model, shortlist)
+        (self.queryVector, self.model, self.shortlist, self.swappedRank) = (queryVector, model, shortlist, swappedRank)
     }
 
     /// The rank (0 first) at which `tool` was shown, or nil when it was not.

@@ -19,6 +19,13 @@ public struct TrainingSummary: Sendable {
     /// would let training apply, assuming new requests behave like these (nil when applied, or
     /// when the adapter did not gain enough for more feedback of the same kind to change that).
     public var moreRequestsNeeded: Int?
+    /// Recorded retrievals learned from: those a report names with a successful call of a
+    /// registered tool (`ReportedExample`).
+    public var reportedRetrievals = 0
+    /// How often the agents looked at each shortlist position relative to the first, as measured
+    /// from the retrievals exploration reordered (`GantryConfiguration.explorationRate`); a pick
+    /// at rank r weighed 1/θᵣ in training. Nil: too few explored retrievals, every pick weighed 1.
+    public var positionPropensities: [Double]?
     /// Feedback events left out because their correct tool is not registered (removed since).
     public var unregisteredToolEvents = 0
     /// Stored feedback events left out because another model (another `Embedder.modelIdentity`)

@@ -5,7 +5,8 @@ import GantryIO
 /// (`AgentGantry.exportEvents(includingRetrievals:)`):
 /// - `{"kind":"retrieval_query","key":K,"model":M,"query":Q | "query_terms":[…],"query_vector":[…]}`
 ///   once per distinct query (K: 16 hexadecimal digits, naming it within the log only);
-/// - `{"kind":"retrieval","id":ID,"at":…,"user":…,"team":…,"session":…,"query_key":K,"shortlist":[{"tool":…,"score":…}]}`;
+/// - `{"kind":"retrieval","id":ID,"at":…,"user":…,"team":…,"session":…,"query_key":K,"shortlist":[{"tool":…,"score":…}],"swapped":R}`
+///   (`swapped` only for a retrieval that exploration reordered: `RetrievalRecord.swappedRank`);
 /// - `{"kind":"report","retrieval":ID,"at":…,"tool":…,"signal":…,"user":…,"team":…,"session":…}`.
 /// The event lines' readers (`EventLog.decode`) skip these kinds.
 extension EventLog {
@@ -30,6 +31,7 @@ extension EventLog {
         var user: String?, team: String?, session: String?
         var queryKey: String?
         var shortlist: [Shown]?
+        var swapped: Int?
         var retrieval: RetrievalID?
         var tool: String?
         var signal: String?
@@ -54,7 +56,8 @@ extension EventLog {
             }
             recordLines.append(RetrievalLine(kind: "retrieval", id: record.id, at: record.at.timeIntervalSince1970, user: record.user,
                                              team: record.team, session: record.session, queryKey: name,
-                                             shortlist: record.shortlist.map { RetrievalLine.Shown(tool: $0.tool, score: $0.score) }))
+                                             shortlist: record.shortlist.map { RetrievalLine.Shown(tool: $0.tool, score: $0.score) },
+                                             swapped: record.swappedRank))
         }
         lines += recordLines
         lines += reports.map { report in
@@ -130,8 +133,12 @@ extension EventLog {
                     }
                     shown.append(RetrievalRecord.Shown(tool: try tool(entry.tool), score: entry.score))
                 }
+                if let swapped = e.swapped, StoredRetrieval.swappedRank(swapped, shortlist: shown.count) == nil {
+                    throw fail("swapped must be a rank from 1 to \(shown.count - 2): the first of two neighbouring tools below the first")
+                }
                 records.append(RetrievalRecord(id: id, at: try time(), user: user, team: team, session: session, query: query.query,
-                                               queryTerms: query.terms, queryVector: query.vector, model: query.model, shortlist: shown))
+                                               queryTerms: query.terms, queryVector: query.vector, model: query.model, shortlist: shown,
+                                               swappedRank: e.swapped))
             default:
                 guard let retrieval = e.retrieval else { throw fail("retrieval must be a retrieval id (16 hexadecimal digits)") }
                 guard let signal = e.signal.flatMap(RetrievalReport.Signal.init(rawValue:)) else {

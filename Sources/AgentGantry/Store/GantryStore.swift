@@ -67,6 +67,9 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord?
     /// Every retrieval record (by id) and report (in commit order) the store holds.
     @_spi(StoreImplementation) func retrievalLog() async throws(GantryError) -> (records: [RetrievalRecord], reports: [RetrievalReport])
+    /// What training learns from the reports, read together: the records that some report names,
+    /// every report, the highest report id and the count of reports.
+    @_spi(StoreImplementation) func reportedRetrievals() async throws(GantryError) -> ReportedRetrievals
     /// Deletes the records and reports older than `date` (and what only they used); returns how many.
     @_spi(StoreImplementation) func deleteRetrievals(before date: Date) async throws(GantryError) -> Int
     /// Deletes every record and report of `user` (and what only they used); returns how many.
@@ -99,8 +102,11 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func servedAdapter() async throws(GantryError) -> AdapterRecord?
     /// The version of `servedAdapter()`, read without its file.
     @_spi(StoreImplementation) func servedAdapterVersion() async throws(GantryError) -> Int64?
-    /// Stores a new version unless feedback it trained on was deleted meanwhile (nil then).
-    @_spi(StoreImplementation) func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) async throws(GantryError) -> Int64?
+    /// Stores a new version unless feedback or retrieval reports it trained on were deleted
+    /// meanwhile (nil then): fewer than `feedbackCount` feedback events up to its
+    /// `highestEventID`, or (when it learned from reports) fewer than `reportCount` reports up to
+    /// its `highestRetrievalReportID` remain.
+    @_spi(StoreImplementation) func saveAdapter(_ record: AdapterRecord, feedbackCount: Int, reportCount: Int) async throws(GantryError) -> Int64?
     /// The adapter rows that do not decode.
     @_spi(StoreImplementation) func damagedAdapters() async throws(GantryError) -> [QuarantinedRow]
     /// Moves damaged rows to quarantine, in one transaction.

@@ -111,6 +111,11 @@ extension SQLiteStore {
                 context INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS retrievalReportAt ON retrievalReport(at);
             """),
+        // Which neighbouring tools exploration swapped in a retrieval's shortlist (NULL: none;
+        // versions before this step write none, as they never explore).
+        ExpandStep(number: 5, sql: """
+            ALTER TABLE retrieval ADD COLUMN swapped INTEGER;
+            """),
     ]
 
     /// The expand steps the store has (their numbers), read from `storeMeta`; empty before the first.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Retrieval records and reports (expand step 4): `retrieval` rows name their context
+/// Retrieval records and reports (expand steps 4 and 5): `retrieval` rows name their context
 /// (`retrievalContext`: user, team, session) and query (`retrievalQuery`: model, half-precision
 /// vector, kept text or term hashes), both kept once however many retrievals share them, and
 /// hold their shortlist as `StoredRetrieval` pairs over `retrievalTool`'s numbers;
@@ -59,8 +59,8 @@ extension SQLiteStore {
             let context = contexts[ContextKey(user: record.user, team: record.team, session: record.session)]!
             var shortlist = [(tool: Int64, score: Float)]()
             for shown in record.shortlist { shortlist.append((try toolNumber(shown.tool), shown.score)) }
-            try db.execute(sql: "INSERT OR IGNORE INTO retrieval (id, at, context, query, shortlist) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [record.id.rawValue, at, context, queryKey, StoredRetrieval.shortlistData(shortlist)])
+            try db.execute(sql: "INSERT OR IGNORE INTO retrieval (id, at, context, query, shortlist, swapped) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [record.id.rawValue, at, context, queryKey, StoredRetrieval.shortlistData(shortlist), record.swappedRank])
         }
         var ids = [Int64]()
         for report in reports {
@@ -90,9 +90,22 @@ extension SQLiteStore {
         }
     }
 
+    /// The records some report names, every report, the highest report id and their count, in
+    /// one snapshot; rows that do not decode are left out (and counted). Read on the caller's
+    /// thread, as `feedbackEventsAndHighestID()`, so that `train()` reads both without a suspension between.
+    @_spi(StoreImplementation) public func reportedRetrievals() throws(GantryError) -> ReportedRetrievals {
+        try read { db in
+            guard try db.tableExists("retrieval") else { return .none }
+            return ReportedRetrievals(records: try Self.readRecords(db, where: "r.id IN (SELECT retrieval FROM retrievalReport)", []),
+                                      reports: try Self.readReports(db),
+                                      highestReportID: try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM retrievalReport") ?? 0,
+                                      reportCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM retrievalReport") ?? 0)
+        }
+    }
+
     static func readRecords(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [RetrievalRecord] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT r.id, r.at, r.shortlist, c.user, c.team, c.session, q.model, q.vector, q.query, q.terms
+            SELECT r.id, r.at, r.shortlist, r.swapped, c.user, c.team, c.session, q.model, q.vector, q.query, q.terms
                 FROM retrieval r JOIN retrievalContext c ON c.id = r.context JOIN retrievalQuery q ON q.id = r.query
                 WHERE \(condition) ORDER BY r.id
             """, arguments: arguments)
@@ -109,8 +122,8 @@ extension SQLiteStore {
             }
             return RetrievalRecord(id: id, at: Date(timeIntervalSince1970: at), user: row["user"], team: row["team"], session: row["session"],
                                    query: row["query"], queryTerms: StoredTerms.hashes(row["terms"] as Data?).flatMap { $0.isEmpty ? nil : $0 },
-                                   queryVector: vector,
-                                   model: model, shortlist: shortlist)
+                                   queryVector: vector, model: model, shortlist: shortlist,
+                                   swappedRank: StoredRetrieval.swappedRank(row["swapped"], shortlist: shortlist.count))
         }
     }
 
@@ -164,7 +177,8 @@ extension SQLiteStore {
     }
 
     /// Deletes every record and report of `user`, with the user's contexts and the queries no
-    /// other record uses; returns how many records and reports.
+    /// other record uses, withdrawing in the same transaction every adapter version that learned
+    /// from one of the reports; returns how many records and reports.
     @_spi(StoreImplementation) public func deleteRetrievals(of user: String) async throws(GantryError) -> Int {
         // Read first: a user without records costs no write.
         let held = try await read { db in
@@ -175,6 +189,13 @@ extension SQLiteStore {
         let removed: Int = try await write { db in
             let contexts = "(SELECT id FROM retrievalContext WHERE user = ?)"
             let queries = try Int64.fetchAll(db, sql: "SELECT DISTINCT query FROM retrieval WHERE context IN \(contexts)", arguments: [user])
+            // Adapter versions that learned from one of the user's reports are withdrawn with them.
+            if let lowest = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM retrievalReport WHERE context IN \(contexts)", arguments: [user]) {
+                for var adapter in try AdapterRecord.filter(sql: "file IS NOT NULL").fetchAll(db) {
+                    adapter.withdraw(forgettingReportsFrom: lowest)
+                    if adapter.file == nil { try adapter.update(db) }
+                }
+            }
             try db.execute(sql: "DELETE FROM retrieval WHERE context IN \(contexts)", arguments: [user])
             var removed = db.changesCount
             try db.execute(sql: "DELETE FROM retrievalReport WHERE context IN \(contexts)", arguments: [user])

@@ -505,15 +505,21 @@ public final class SQLiteStore: GantryStore {
 
     /// Stores a newly trained adapter as the newest version and deletes versions beyond
     /// `AdapterRecord.versionsKept`; returns its version. `feedbackCount` is how many feedback events
-    /// its training read (`feedbackEventsAndHighestID`): when fewer with ids up to the record's
-    /// `highestEventID` remain, some were deleted while it trained (by `forget(user:)` or
-    /// retention, in any process), and nothing is stored: returns nil. New events get higher
-    /// ids, so the count drops only by deletions.
-    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int) throws(GantryError) -> Int64? {
+    /// its training read (`feedbackEventsAndHighestID`), `reportCount` how many retrieval reports
+    /// (`reportedRetrievals()`, when it learned from them): when fewer with ids up to the record's
+    /// `highestEventID` (`highestRetrievalReportID`) remain, some were deleted while it trained
+    /// (by `forget(user:)` or retention, in any process), and nothing is stored: returns nil.
+    /// New events and reports get higher ids, so the counts drop only by deletions.
+    @_spi(StoreImplementation) public func saveAdapter(_ record: AdapterRecord, feedbackCount: Int, reportCount: Int) throws(GantryError) -> Int64? {
         try write { db in
             let remaining = try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback && Column("id") <= record.highestEventID)
                 .fetchCount(db)
             guard remaining == feedbackCount else { return nil }
+            if let highest = record.highestRetrievalReportID {
+                let reports = try db.tableExists("retrievalReport")
+                    ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM retrievalReport WHERE id <= ?", arguments: [highest]) ?? 0 : 0
+                guard reports == reportCount else { return nil }
+            }
             var record = record
             try record.insert(db)
             try db.execute(sql: "DELETE FROM adapterVersion WHERE version NOT IN (SELECT version FROM adapterVersion ORDER BY version DESC LIMIT ?)",

@@ -86,4 +86,12 @@ import Foundation
         }
         return entries
     }
+
+    /// A stored swapped rank (`RetrievalRecord.swappedRank`) when it names a pair of a shortlist
+    /// of `count` tools below the first; nil for none, or for a value that does not (the record
+    /// then counts as not explored).
+    public static func swappedRank(_ stored: Int?, shortlist count: Int) -> Int? {
+        guard let stored, stored >= 1, stored + 1 < count else { return nil }
+        return stored
+    }
 }

@@ -58,6 +58,30 @@ import GRDB
         return weight.isFinite && (0...1).contains(weight) ? weight : nil
     }
 
+    /// The highest retrieval report id the training read (`RetrievalReport.id`), or nil when it
+    /// learned from none: a version that learned from reports is withdrawn when `forget(user:)`
+    /// deletes one of them (`withdraw(forgettingReportsFrom:)`). Kept in `report` for the same
+    /// reason as the lexical weight.
+    public var highestRetrievalReportID: Int64? {
+        struct Field: Decodable { var highestRetrievalReportID: Int64? }
+        return try? JSONDecoder().decode(Field.self, from: Data(report.utf8)).highestRetrievalReportID
+    }
+
+    /// Records in `report` that the training read the retrieval reports up to `id`.
+    public mutating func noteRetrievalReports(upTo id: Int64) {
+        var object = (try? JSONSerialization.jsonObject(with: Data(report.utf8))) as? [String: Any] ?? [:]
+        object["highestRetrievalReportID"] = id
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) { report = String(decoding: data, as: UTF8.self) }
+    }
+
+    /// Withdraws this version if it learned from a report with an id from `lowest` on (reports of
+    /// a forgotten user being deleted): its file is dropped. The report ids are not kept
+    /// (`forgottenSince` holds event ids); the file's absence is what withdraws it.
+    public mutating func withdraw(forgettingReportsFrom lowest: Int64) {
+        guard let highest = highestRetrievalReportID, highest >= lowest else { return }
+        file = nil
+    }
+
     /// Whether this version was withdrawn: it saw events deleted since, and its file is gone.
     public var isWithdrawn: Bool { file == nil || !forgottenSince.isEmpty }
 
