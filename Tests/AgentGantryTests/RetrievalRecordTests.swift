@@ -300,6 +300,34 @@ import Testing
         #expect(reports.map(\.retrieval) == records.map(\.id))  // still naming their records
     }
 
+    /// With exploration, some shortlists come back with two neighbours below the first swapped:
+    /// the record keeps the order shown and which pair, through the store and the event log.
+    @Test func exploredRetrievalsKeepWhichNeighboursTradedPlaces() async throws {
+        let frozen = try await makeGantry()
+        let gantry = try await makeGantry { $0.explorationRate = 0.5 }
+        var explored = [RetrievalID: (rank: Int, shown: [String])]()
+        for (n, query) in cancellingRequests.prefix(30).enumerated() {
+            let plain = names(try await frozen.retrieveTools(query, limit: 5))
+            let retrieval = try await gantry.retrieveTools(query, limit: 5)
+            let rank = Exploration.swappedRank(for: retrieval.id, count: 5, rate: 0.5, depth: 5)
+            var expected = plain
+            if let rank { expected.swapAt(rank, rank + 1) }
+            #expect(names(retrieval) == expected, "\(n): \(names(retrieval)) for \(plain), swap \(rank.map(String.init) ?? "none")")
+            if let rank { explored[retrieval.id] = (rank, names(retrieval)) }
+            try await gantry.recordSelection(retrieval: retrieval.id, tool: plain[0])
+        }
+        #expect((5...25).contains(explored.count))
+        let stored = try await Self.log(gantry).records
+        for record in stored {
+            #expect(record.swappedRank == explored[record.id]?.rank)
+            if let shown = explored[record.id]?.shown { #expect(record.shortlist.map(\.tool) == shown) }
+        }
+        let target = try await makeGantry()
+        _ = try await target.importEvents(try await gantry.exportEvents(includingRetrievals: true))
+        let imported = try await Self.log(target).records
+        #expect(imported.map(\.swappedRank) == stored.map(\.swappedRank))
+    }
+
     @Test func aBadRetrievalLineIsRefusedBeforeAnythingIsWritten() async throws {
         let gantry = try await makeGantry()
         let execution = #"{"at":1800000000,"kind":"execution","outcome":"success","tool":"upload_file"}"#

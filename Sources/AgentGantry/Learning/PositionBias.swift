@@ -14,7 +14,7 @@
 ///
 /// with pᵉ(i) the share of the swapped retrievals with a success at position i and pⁿ(i) the
 /// same among the retrievals not explored (each sum holds both tools' relevance once, which
-/// cancels), both among the retrievals with a successful call. The
+/// cancels). The
 /// first position is never swapped, so θ₁ is taken as θ₀; each further ratio needs
 /// `minimumSwaps` swapped retrievals, and ranks past the last measured one take its propensity.
 struct PositionBias: Sendable, Equatable {
@@ -37,8 +37,9 @@ struct PositionBias: Sendable, Equatable {
         return Float(1 / (rank < propensities.count ? propensities[rank] : last))
     }
 
-    /// The propensities measured from `records` and the `reports` naming them (uniform without
-    /// enough explored retrievals). What is counted at a position is a successful call of the
+    /// The propensities measured from `records` (the retrievals to compare: `train()` passes
+    /// those some report names) and the `reports` naming them (uniform without enough explored
+    /// retrievals). What is counted at a position is a successful call of the
     /// tool shown there: the weight applies to successes (`ReportedExample.positives`), so θᵣ
     /// is how likely a tool that does the request is found working at rank r, relative to
     /// rank 0 — everything the agent does to get there included (a retry of the next tool after
@@ -50,7 +51,7 @@ struct PositionBias: Sendable, Equatable {
         var plain = [Int](), plainCount = 0
         var swapped = [Int: (picks: [Int], count: Int)]()
         for record in records {
-            guard let tools = picked[record.id] else { continue }
+            let tools = picked[record.id] ?? []
             let positions = record.shortlist.indices.filter { tools.contains(record.shortlist[$0].tool) }
             func add(_ picks: inout [Int]) {
                 for position in positions {
