@@ -26,6 +26,8 @@ public enum Replay {
         /// What a simulated agent reported (nil for today's replay: the first result taken, every
         /// mistake corrected).
         public var agent: SimulatedAgent.Counts?
+        /// `train()` runs during the replay (`trainEvery`), and how many applied an adapter.
+        public var trainings = 0, appliedTrainings = 0
 
         /// Top-1 over all requests.
         public var top1: Double { Double(routedRight.count(where: \.self)) / Double(max(routedRight.count, 1)) }
@@ -43,9 +45,12 @@ public enum Replay {
     /// says (the correction, or a confirmation, and the call's outcome); one without is answered
     /// by `agent` (seeded by `seed`), or, without one, by an agent that takes the router's first
     /// result and reports a correction when it is wrong. Each is routed for `limit` results;
+    /// with `trainEvery`, `train()` runs after every that many requests (as a deployment trains
+    /// now and then), so that later requests meet what the earlier ones taught;
     /// `progress(done, total)` is called after each.
     public static func replay(_ requests: [ReplayRequest], into gantry: AgentGantry, limit: Int = 5, agent: SimulatedAgent? = nil,
-                              seed: UInt64 = 0, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Trace {
+                              seed: UInt64 = 0, trainEvery: Int? = nil,
+                              progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Trace {
         var trace = Trace()
         var counts = SimulatedAgent.Counts(), rng = SplitMix64(seed: seed ^ 0x5157_A6E7)
         for (done, request) in requests.enumerated() {
@@ -67,6 +72,10 @@ public enum Replay {
             } else if !right {
                 trace.corrections += 1
                 try await gantry.recordFeedback(query: request.query, selectedTool: top, correctTool: correct, context: request.context)
+            }
+            if let trainEvery, trainEvery > 0, (done + 1) % trainEvery == 0, done + 1 < requests.count {
+                trace.trainings += 1
+                if try await gantry.train().applied { trace.appliedTrainings += 1 }
             }
             progress?(done + 1, requests.count)
         }
@@ -104,6 +113,9 @@ public enum Replay {
         public var seconds: Double
         /// The simulated agent and what it reported (nil: the first result taken, every mistake corrected).
         public var agent: SimulatedAgent?, agentCounts: SimulatedAgent.Counts?
+        /// Requests between the trainings during the replay (nil: one training, after it), and
+        /// how many of those applied an adapter.
+        public var trainEvery: Int?, appliedTrainings = 0
     }
 
     /// Replays `dataset`'s training queries (in a seeded order) through a fresh in-memory
@@ -113,7 +125,7 @@ public enum Replay {
     /// memory the replay built, and after `train()`. `embedder` must embed the dataset's texts
     /// (e.g. `dataset.embedder(fallback:)`).
     public static func run(dataset: RetrievalDataset, configuration base: GantryConfiguration, embedder: any Embedder,
-                           seed: UInt64 = 0, curveBlock: Int = 100, agent: SimulatedAgent? = nil,
+                           seed: UInt64 = 0, curveBlock: Int = 100, agent: SimulatedAgent? = nil, trainEvery: Int? = nil,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Report {
         let started = Date()
         var configuration = base
@@ -130,7 +142,7 @@ public enum Replay {
         var rng = SplitMix64(seed: seed)
         order.shuffle(using: &rng)
         let trace = try await replay(order.map { ReplayRequest(dataset, query: $0) }, into: gantry, limit: 10, agent: agent, seed: seed,
-                                     progress: progress)
+                                     trainEvery: trainEvery, progress: progress)
         let memoryOnly = try await measure(gantry, dataset, test)
         let summary = try await gantry.train()
         let trained = try await measure(gantry, dataset, test)
@@ -139,7 +151,7 @@ public enum Replay {
                        staticRouting: staticRouting, feedbackMemory: memoryOnly, afterTraining: trained,
                        trainingApplied: summary.applied, trainingReason: summary.reason, reportedRetrievals: summary.reportedRetrievals,
                        positionPropensities: summary.positionPropensities, seconds: Date().timeIntervalSince(started),
-                       agent: agent, agentCounts: trace.agent)
+                       agent: agent, agentCounts: trace.agent, trainEvery: trainEvery, appliedTrainings: trace.appliedTrainings)
     }
 
     /// Routes the queries at `indices` through `gantry` (read-only) and scores the rankings.

@@ -31,11 +31,14 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Share of retrievals whose shortlist exploration reorders (two neighbours below "
                                                         + "the first), so that train() measures and corrects the agent's position bias (0: none)."))
     var explorationRate = GantryConfiguration(storePath: nil).explorationRate
+    @Option(parsing: .unconditional, help: "Run train() after every N replayed queries too, as a deployment trains now and then (default: only after the replay).")
+    var trainEvery: Int?
 
     func validate() throws {
         if let lexicalWeight, !(lexicalWeight.isFinite && (0...1).contains(lexicalWeight)) {
             throw ValidationError("--lexical-weight must be within 0...1, got \(lexicalWeight)")
         }
+        if let trainEvery, trainEvery < 1 { throw ValidationError("--train-every must be at least 1, got \(trainEvery)") }
         guard explorationRate.isFinite, (0...0.5).contains(explorationRate) else {
             throw ValidationError("--exploration-rate must be within 0...0.5, got \(explorationRate)")
         }
@@ -47,18 +50,22 @@ struct ReplayCommand: AsyncParsableCommand {
         let embedder = try data.embedder(fallback: try? MiniLMEncoder())
         let bar = ProgressBar(total: data.indices(of: .train).count, label: "replay")
         let result = try await Replay.run(dataset: data, configuration: configuration, embedder: embedder,
-                                          seed: seed, agent: agent.map(SimulatedAgent.init(mode:))) { done, _ in bar.update(done) }
+                                          seed: seed, agent: agent.map(SimulatedAgent.init(mode:)), trainEvery: trainEvery) { done, _ in bar.update(done) }
         if let counts = result.agentCounts, let agent {
             print("\(data.name): \(result.events) training queries replayed by the \(agent.rawValue) agent: \(counts.selections) selections, "
                   + "\(counts.failures) failed calls, \(counts.corrections) corrections")
         } else {
             print("\(data.name): \(result.events) training queries replayed, \(result.mistakesRecorded) mistakes recorded as feedback")
         }
+        if let every = result.trainEvery {
+            print("train() every \(every) queries during the replay: \(result.appliedTrainings) applied an adapter")
+        }
         print("learning curve (top-1 per \(result.curveBlock) queries): first \(format(result.learningCurve.first)), "
             + "last \(format(result.learningCurve.last))")
         print("\n| test split (\(result.staticRouting.metrics.queries) queries) | top-1 | MRR@10 | R@5 |")
         print("|---|---|---|---|")
-        for (name, m) in [("static routing (fixed formula, frozen)", result.staticRouting), ("feedback memory after replay", result.feedbackMemory),
+        let afterReplay = result.trainEvery == nil ? "feedback memory after replay" : "after replay (with the adapters trained during it)"
+        for (name, m) in [("static routing (fixed formula, frozen)", result.staticRouting), (afterReplay, result.feedbackMemory),
                           ("after train()", result.afterTraining)] {
             print(String(format: "| %@ | %.4f | %.4f | %.4f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5))
         }

@@ -70,3 +70,19 @@ func simulatedAgentsReportByRetrieval(_ mode: SimulatedAgent.Mode) async throws 
     #expect(lines.count(where: { $0.contains(#""signal":"selection""#) }) == counts.selections)
     for tool in dataset.tools { #expect(try await gantry.breakerState(of: tool.id) == .closed) }
 }
+
+/// The implicit agent corrects nothing, yet `train()` learns from its selections and outcomes
+/// alone, during the replay (`trainEvery`) and after it.
+@Test func anImplicitAgentTeachesTrainingWithoutACorrection() async throws {
+    let (dataset, embedder) = try confusedDataset()
+    var configuration = GantryConfiguration(storePath: nil)
+    configuration.training.rank = 4
+    configuration.training.epochs = 30
+    configuration.training.learningRate = 1e-2  // a few hundred examples: one step an epoch
+    let result = try await Replay.run(dataset: dataset, configuration: configuration, embedder: embedder, seed: 1, curveBlock: 40,
+                                      agent: SimulatedAgent(mode: .implicit), trainEvery: 80)
+    #expect(result.agentCounts?.corrections == 0 && result.reportedRetrievals > 200, "\(result.reportedRetrievals) reported, static \(result.staticRouting.top1), memory \(result.feedbackMemory.top1), trained \(result.afterTraining.top1), curve \(result.learningCurve)")
+    #expect(result.appliedTrainings >= 1 || result.trainingApplied, "\(result.trainingReason ?? "")")
+    #expect(result.afterTraining.top1 > result.staticRouting.top1 + 0.2 && result.afterTraining.top1 > result.feedbackMemory.top1 - 0.01,
+            "static \(result.staticRouting.top1), after training \(result.afterTraining.top1)")
+}
