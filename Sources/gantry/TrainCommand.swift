@@ -89,8 +89,12 @@ struct TrainCommand: AsyncParsableCommand {
         let gantry = try await location.openGantry(configuration, create: false,
                                                    hint: "give the SQLite file of an AgentGantry store (no store is created here)")
         let summary = try await gantry.train()
-        print("\(location): \(await gantry.tools.count) tools, \(summary.events) feedback events of \(summary.requests) distinct requests"
+        let reported = summary.reportedRetrievals > 0 ? " and \(summary.reportedRetrievals) retrievals reported with a successful call" : ""
+        print("\(location): \(await gantry.tools.count) tools, \(summary.events) feedback events\(reported) of \(summary.requests) distinct requests"
             + (summary.otherModelEvents > 0 ? " (\(summary.otherModelEvents) more embedded by another model, left out)" : ""))
+        if let propensities = summary.positionPropensities {
+            print("position bias measured from explored retrievals (θ by rank): " + propensities.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+        }
         if let report = summary.report {
             print(String(format: "selection MRR@10 %.4f (frozen) → %.4f (trained, epoch %d) on %d requests", report.identityValidation.mrrAt10,
                          report.bestValidation.mrrAt10, report.bestEpoch, report.selectionRequests))
