@@ -237,7 +237,8 @@ extension PostgresStore {
             for try await count in try await connection.query("""
                 WITH contexts AS (SELECT id FROM retrieval_context WHERE user_name = \(user)),
                 records AS (DELETE FROM retrieval WHERE context IN (SELECT id FROM contexts) RETURNING query),
-                reports AS (DELETE FROM retrieval_report WHERE context IN (SELECT id FROM contexts) RETURNING id),
+                reports AS (DELETE FROM retrieval_report WHERE context IN (SELECT id FROM contexts)
+                                OR retrieval IN (SELECT id FROM retrieval WHERE context IN (SELECT id FROM contexts)) RETURNING id),
                 queries AS (DELETE FROM retrieval_query q WHERE q.id IN (SELECT query FROM records)
                                 AND NOT EXISTS (SELECT 1 FROM retrieval r WHERE r.query = q.id AND r.context NOT IN (SELECT id FROM contexts)))
                 SELECT ((SELECT count(*) FROM records) + (SELECT count(*) FROM reports))::bigint, (SELECT min(id) FROM reports)

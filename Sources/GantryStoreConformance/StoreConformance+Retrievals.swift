@@ -98,9 +98,9 @@ extension StoreConformance {
 
     /// `reportedRetrievals()` reads the records reports name (not the others), every report, the
     /// highest report id and the count. An adapter noted as trained on reports up to that id is
-    /// withdrawn, for every handle, when a report of it is forgotten (`deleteRetrievals(of:)`),
-    /// not when a later one is, nor when reports age out; one whose reports were forgotten while
-    /// it trained is refused.
+    /// withdrawn, for every handle, when a report of it is forgotten (`deleteRetrievals(of:)` of
+    /// the report's user or of its retrieval's), not when a later one is, nor when reports age
+    /// out; one whose reports were forgotten while it trained is refused.
     static func reportTrainedAdaptersFollowForgets(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
         try await a.saveTools([tool("x"), tool("y")], model: model)
@@ -115,7 +115,8 @@ extension StoreConformance {
         func report(_ n: UInt32, _ tool: String, _ signal: RetrievalReport.Signal, _ user: String, at: Date = at) -> RetrievalReport {
             RetrievalReport(id: 0, at: at, retrieval: id(n), tool: tool, signal: signal, user: user, team: "t", session: "s1")
         }
-        let ids = try await a.appendEvents([], records: records, reports: [report(1, "y", .success, "mallory"), report(4, "x", .success, "ann", at: old),
+        // Mallory's retrieval reported by another caller (an agent's service account).
+        let ids = try await a.appendEvents([], records: records, reports: [report(1, "y", .success, "agent"), report(4, "x", .success, "ann", at: old),
                                                                            report(2, "x", .wrongTool, "ann")])
         let read = try await b.reportedRetrievals()
         try check(read.records.map(\.id) == [id(1), id(2), id(4)] && read.reports.map(\.id) == ids && read.highestReportID == ids.last

@@ -328,6 +328,29 @@ import Testing
         #expect(imported.map(\.swappedRank) == stored.map(\.swappedRank))
     }
 
+    /// Rows damaged on disk (a value of the wrong type in any column) are left out of reads,
+    /// or read without the damaged optional value, and never stop a read or `train()`.
+    @Test func damagedRecordRowsAreLeftOutOfReads() async throws {
+        let path = temporaryStore()
+        let gantry = try await makeGantry(store: path)
+        for query in ["restart the api", "upload a file", "post to slack"] {
+            let retrieval = try await gantry.retrieveTools(query)
+            try await gantry.recordExecution(retrieval: retrieval.id, tool: retrieval[0].tool.name, outcome: .success)
+        }
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE retrieval SET swapped = 'x' WHERE id = (SELECT MIN(id) FROM retrieval)")
+            try db.execute(sql: "UPDATE retrieval SET at = 'y' WHERE id = (SELECT MAX(id) FROM retrieval)")
+            try db.execute(sql: "UPDATE retrievalReport SET at = x'00' WHERE id = (SELECT MIN(id) FROM retrievalReport)")
+        }
+        try queue.close()
+        let reported = try await gantry.store.reportedRetrievals()
+        #expect(reported.records.count == 2 && reported.records.allSatisfy { $0.swappedRank == nil })
+        #expect(reported.reports.count == 2 && reported.reportCount == 3)
+        _ = try await gantry.train()  // too few to train; reads without stopping
+        #expect(try await gantry.exportEvents(includingRetrievals: true).contains("retrieval_query"))
+    }
+
     @Test func aBadRetrievalLineIsRefusedBeforeAnythingIsWritten() async throws {
         let gantry = try await makeGantry()
         let execution = #"{"at":1800000000,"kind":"execution","outcome":"success","tool":"upload_file"}"#

@@ -134,7 +134,8 @@ extension EventLog {
                     shown.append(RetrievalRecord.Shown(tool: try tool(entry.tool), score: entry.score))
                 }
                 if let swapped = e.swapped, StoredRetrieval.swappedRank(swapped, shortlist: shown.count) == nil {
-                    throw fail("swapped must be a rank from 1 to \(shown.count - 2): the first of two neighbouring tools below the first")
+                    throw fail(shown.count < 3 ? "swapped needs a shortlist of at least 3 tools (exploration never moves the first)"
+                               : "swapped must be a rank from 1 to \(shown.count - 2): the first of two neighbouring tools below the first")
                 }
                 records.append(RetrievalRecord(id: id, at: try time(), user: user, team: team, session: session, query: query.query,
                                                queryTerms: query.terms, queryVector: query.vector, model: query.model, shortlist: shown,

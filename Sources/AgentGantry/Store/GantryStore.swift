@@ -72,7 +72,9 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func reportedRetrievals() async throws(GantryError) -> ReportedRetrievals
     /// Deletes the records and reports older than `date` (and what only they used); returns how many.
     @_spi(StoreImplementation) func deleteRetrievals(before date: Date) async throws(GantryError) -> Int
-    /// Deletes every record and report of `user` (and what only they used); returns how many.
+    /// Deletes every record and report of `user`, every report naming one of the user's records
+    /// (whoever filed it), and what only they used, withdrawing in the same transaction every
+    /// adapter version that learned from one of the deleted reports; returns how many.
     @_spi(StoreImplementation) func deleteRetrievals(of user: String) async throws(GantryError) -> Int
 
     // MARK: following

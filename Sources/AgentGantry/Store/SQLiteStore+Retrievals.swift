@@ -109,22 +109,30 @@ extension SQLiteStore {
                 FROM retrieval r JOIN retrievalContext c ON c.id = r.context JOIN retrievalQuery q ON q.id = r.query
                 WHERE \(condition) ORDER BY r.id
             """, arguments: arguments)
-        let shortlists = rows.map { ($0["shortlist"] as Data?).flatMap(StoredRetrieval.shortlistEntries) }
+        // Every column read leniently (a value of another type reads as absent, and the row is
+        // then left out), so that a damaged row never stops a read.
+        let shortlists = rows.map { Self.value($0, "shortlist").flatMap(StoredRetrieval.shortlistEntries) }
         let names = try toolNames(Set(shortlists.flatMap { $0?.map(\.tool) ?? [] }), in: db)
         return zip(rows, shortlists).compactMap { row, entries -> RetrievalRecord? in
-            guard let id = RetrievalID(rawValue: row["id"]), let at = row["at"] as Double?, let model = row["model"] as String?,
-                  let half = row["vector"] as Data?, let vector = StoredRetrieval.floats(half: half), !vector.isEmpty,
-                  let entries else { return nil }
+            guard let id = Self.value(row, "id").flatMap(RetrievalID.init(rawValue:)), let at: Double = Self.value(row, "at"),
+                  let model: String = Self.value(row, "model"), let half: Data = Self.value(row, "vector"),
+                  let vector = StoredRetrieval.floats(half: half), !vector.isEmpty, let entries else { return nil }
             var shortlist = [RetrievalRecord.Shown]()
             for entry in entries {
                 guard let name = names[entry.tool] else { return nil }
                 shortlist.append(RetrievalRecord.Shown(tool: name, score: entry.score))
             }
-            return RetrievalRecord(id: id, at: Date(timeIntervalSince1970: at), user: row["user"], team: row["team"], session: row["session"],
-                                   query: row["query"], queryTerms: StoredTerms.hashes(row["terms"] as Data?).flatMap { $0.isEmpty ? nil : $0 },
+            return RetrievalRecord(id: id, at: Date(timeIntervalSince1970: at), user: Self.value(row, "user"), team: Self.value(row, "team"),
+                                   session: Self.value(row, "session"), query: Self.value(row, "query"),
+                                   queryTerms: StoredTerms.hashes(Self.value(row, "terms")).flatMap { $0.isEmpty ? nil : $0 },
                                    queryVector: vector, model: model, shortlist: shortlist,
-                                   swappedRank: StoredRetrieval.swappedRank(row["swapped"], shortlist: shortlist.count))
+                                   swappedRank: StoredRetrieval.swappedRank(Self.value(row, "swapped"), shortlist: shortlist.count))
         }
+    }
+
+    /// The value of `column` as `T`, or nil when it is NULL or of another type.
+    static func value<T: DatabaseValueConvertible>(_ row: Row, _ column: String) -> T? {
+        T.fromDatabaseValue(row[column] as DatabaseValue)
     }
 
     /// The names of the tool numbers `numbers` (`retrievalTool`): only those, so that reading one
@@ -147,10 +155,11 @@ extension SQLiteStore {
             SELECT p.id, p.at, p.retrieval, p.tool, p.signal, c.user, c.team, c.session
                 FROM retrievalReport p JOIN retrievalContext c ON c.id = p.context ORDER BY p.id
             """).compactMap { row -> RetrievalReport? in
-            guard let retrieval = RetrievalID(rawValue: row["retrieval"]), let at = row["at"] as Double?, let tool = row["tool"] as String?,
-                  let signal = (row["signal"] as String?).flatMap(RetrievalReport.Signal.init(rawValue:)) else { return nil }
-            return RetrievalReport(id: row["id"], at: Date(timeIntervalSince1970: at), retrieval: retrieval, tool: tool, signal: signal,
-                                   user: row["user"], team: row["team"], session: row["session"])
+            guard let id: Int64 = Self.value(row, "id"), let retrieval = Self.value(row, "retrieval").flatMap(RetrievalID.init(rawValue:)),
+                  let at: Double = Self.value(row, "at"), let tool: String = Self.value(row, "tool"),
+                  let signal = Self.value(row, "signal").flatMap(RetrievalReport.Signal.init(rawValue:)) else { return nil }
+            return RetrievalReport(id: id, at: Date(timeIntervalSince1970: at), retrieval: retrieval, tool: tool, signal: signal,
+                                   user: Self.value(row, "user"), team: Self.value(row, "team"), session: Self.value(row, "session"))
         }
     }
 
@@ -176,9 +185,10 @@ extension SQLiteStore {
         }
     }
 
-    /// Deletes every record and report of `user`, with the user's contexts and the queries no
-    /// other record uses, withdrawing in the same transaction every adapter version that learned
-    /// from one of the reports; returns how many records and reports.
+    /// Deletes every record and report of `user` and every report naming one of the user's
+    /// records, with the user's contexts and the queries no other record uses, withdrawing in
+    /// the same transaction every adapter version that learned from one of those reports;
+    /// returns how many records and reports.
     @_spi(StoreImplementation) public func deleteRetrievals(of user: String) async throws(GantryError) -> Int {
         // Read first: a user without records costs no write.
         let held = try await read { db in
@@ -188,17 +198,20 @@ extension SQLiteStore {
         guard held else { return 0 }
         let removed: Int = try await write { db in
             let contexts = "(SELECT id FROM retrievalContext WHERE user = ?)"
+            // The user's reports, and every report naming one of the user's retrievals (whoever
+            // filed it: training learns the record's query from it).
+            let reports = "retrievalReport WHERE context IN \(contexts) OR retrieval IN (SELECT id FROM retrieval WHERE context IN \(contexts))"
             let queries = try Int64.fetchAll(db, sql: "SELECT DISTINCT query FROM retrieval WHERE context IN \(contexts)", arguments: [user])
-            // Adapter versions that learned from one of the user's reports are withdrawn with them.
-            if let lowest = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM retrievalReport WHERE context IN \(contexts)", arguments: [user]) {
+            // Adapter versions that learned from one of those reports are withdrawn with them.
+            if let lowest = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM \(reports)", arguments: [user, user]) {
                 for var adapter in try AdapterRecord.filter(sql: "file IS NOT NULL").fetchAll(db) {
                     adapter.withdraw(forgettingReportsFrom: lowest)
                     if adapter.file == nil { try adapter.update(db) }
                 }
             }
-            try db.execute(sql: "DELETE FROM retrieval WHERE context IN \(contexts)", arguments: [user])
+            try db.execute(sql: "DELETE FROM \(reports)", arguments: [user, user])
             var removed = db.changesCount
-            try db.execute(sql: "DELETE FROM retrievalReport WHERE context IN \(contexts)", arguments: [user])
+            try db.execute(sql: "DELETE FROM retrieval WHERE context IN \(contexts)", arguments: [user])
             removed += db.changesCount
             for chunk in stride(from: 0, to: queries.count, by: 500) {
                 let ids = queries[chunk..<min(chunk + 500, queries.count)]
