@@ -21,7 +21,8 @@ extension AgentGantry {
     /// The events are split by distinct request (`RequestSplit`: equal text or near-duplicate
     /// query vectors): a training fold, a selection fold that picks the checkpoint, and a gate
     /// fold on which `TrainingGate` compares the new adapter with the state being served (the
-    /// current adapter, or the frozen embeddings). The adapter is applied only if it beats that
+    /// current adapter, or the frozen embeddings) — only on requests the served adapter was not
+    /// trained on (feedback and reports newer than it), so that it is not judged on what it learned. The adapter is applied only if it beats that
     /// state on the gate's requests by `configuration.training.gateMargin`, conclusively; when it
     /// does not, the summary says why and, where more feedback would settle it, about how many
     /// more distinct requests (`TrainingSummary.moreRequestsNeeded`). It is also applied only if
@@ -92,11 +93,18 @@ extension AgentGantry {
         // of resident memory per train()).
         defer { releaseFreedMemory() }
         let trainer = TripletTrainer(settings), served = adapter, needed = Self.minimumTrainingRequests(settings)
+        // What the served adapter was trained on (the gate must not judge it on those requests).
+        var servedRecord: AdapterRecord?
+        if let version = adapterVersion { servedRecord = try await store.adapterVersions().first { $0.version == version } }
+        let unseenByServed: [Bool]? = servedRecord.map { record in
+            events.map { $0.id > record.highestEventID } + learned.map { $0.firstSuccess > (record.highestRetrievalReportID ?? 0) }
+        }
         let result = await Task.detached { () -> Result<TrainingOutcome, AdaptError> in
             Result { () throws(AdaptError) in
                 let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries, nearDuplicateCosine: settings.nearDuplicateCosine)
                 guard groups.count >= needed else { return .tooFewRequests(groups.count) }
-                let split = try RequestSplit(groups: groups, configuration: settings, holdingOutGate: true)
+                let split = try RequestSplit(groups: groups, configuration: settings, holdingOutGate: true,
+                                             gateCandidates: unseenByServed.map { groups.requestsOnlyOf(examplesWhere: $0) })
                 var (trained, report) = try trainer.train(tools: tools, toolIDs: names, examples: examples, split: split)
                 if report.bestEpoch > 0 {  // else the identity: nothing to decide
                     report.gate = try TrainingGate.decide(candidate: trained, current: served, tools: tools, toolIDs: names, examples: examples,
@@ -137,6 +145,15 @@ extension AgentGantry {
         if let served, trained == served {
             return notApplied("training gave the adapter already served (version \(adapterVersion.map(String.init) ?? "?")): the feedback "
                               + "since it was trained changes nothing", report: report)
+        }
+        if !gate.passed, gate.requests < TrainingGate.minimumRequests, let servedRecord {
+            // The gate holds only requests newer than the served adapter, and there are too few.
+            let new = unseenByServed?.count(where: \.self) ?? 0
+            let more = Int((Double(TrainingGate.minimumRequests - gate.requests) / settings.gateFraction).rounded(.up))
+            return notApplied("not applied: \(new == 0 ? "no" : "too little") feedback since the served adapter (version "
+                              + "\(servedRecord.version ?? 0)) to judge a new one on: \(gate.requests) held-out requests it was not "
+                              + "trained on, at least \(TrainingGate.minimumRequests) needed; about \(more) more distinct requests of "
+                              + "feedback would let it decide", report: report, moreRequests: more)
         }
         guard gate.passed else {
             // The gate holds `gateFraction` of the requests up to `gateRequestsLimit`: once there,

@@ -116,6 +116,21 @@ public enum Replay {
         /// Requests between the trainings during the replay (nil: one training, after it), and
         /// how many of those applied an adapter.
         public var trainEvery: Int?, appliedTrainings = 0
+        /// With `unseenTools`: the tools registered only after the replay, and their queries.
+        public var unseenTools: UnseenTools?
+    }
+
+    /// Tools that did not exist while the replay ran (`run(…unseenTools: true)`): a seeded fifth
+    /// of the catalogue (`RetrievalDataset.unseenToolSplit`), registered after the replay, just
+    /// before `train()` — what training must not make worse.
+    public struct UnseenTools: Sendable, Codable {
+        /// Tools held out.
+        public var heldOutTools: Int
+        /// Their queries (either split), routed by a gantry that learned nothing, with every tool
+        /// registered and the replay's configuration.
+        public var frozen: Measurement
+        /// The same queries after the replay and `train()`.
+        public var afterTraining: Measurement
     }
 
     /// Replays `dataset`'s training queries (in a seeded order) through a fresh in-memory
@@ -123,35 +138,51 @@ public enum Replay {
     /// taken, every mistake corrected), then measures the test split three ways:
     /// static routing (frozen embeddings, dense only, fixed weights, nothing learned), with the feedback
     /// memory the replay built, and after `train()`. `embedder` must embed the dataset's texts
-    /// (e.g. `dataset.embedder(fallback:)`).
+    /// (e.g. `dataset.embedder(fallback:)`). With `unseenTools`, a fifth of the tools is
+    /// registered only after the replay (`UnseenTools`): the replay leaves out the queries that
+    /// need them, the test split is the rest (`UnseenToolSplit.seen`), and their queries are
+    /// measured apart.
     public static func run(dataset: RetrievalDataset, configuration base: GantryConfiguration, embedder: any Embedder,
                            seed: UInt64 = 0, curveBlock: Int = 100, agent: SimulatedAgent? = nil, trainEvery: Int? = nil,
-                           progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Report {
+                           unseenTools: Bool = false, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(GantryError) -> Report {
         let started = Date()
         var configuration = base
         configuration.storePath = nil
-        let gantry = try await dataset.gantry(configuration: configuration, embedder: embedder)
-        let test = dataset.indices(of: .test)
+        let split = unseenTools ? dataset.unseenToolSplit(seed: seed) : nil
+        let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+        try await gantry.register(dataset.tools.indices.filter { !(split?.heldOut.contains($0) ?? false) }
+            .map { RegisteredTool(datasetTool: dataset.tools[$0]) })
+        let test = split?.seen ?? dataset.indices(of: .test)
+        var frozenUnseen: Measurement?
+        if let split {
+            frozenUnseen = try await measure(try await dataset.gantry(configuration: configuration, embedder: embedder), dataset, split.unseen)
+        }
 
         var staticConfiguration = configuration
         staticConfiguration.weights = .staticFormula
         staticConfiguration.lexicalWeight = 0  // the Python router's first stage: dense only
         let staticRouting = try await measure(try await dataset.gantry(configuration: staticConfiguration, embedder: embedder), dataset, test)
 
-        var order = dataset.indices(of: .train)
+        var order = split?.training ?? dataset.indices(of: .train)
         var rng = SplitMix64(seed: seed)
         order.shuffle(using: &rng)
         let trace = try await replay(order.map { ReplayRequest(dataset, query: $0) }, into: gantry, limit: 10, agent: agent, seed: seed,
                                      trainEvery: trainEvery, progress: progress)
+        if let split { try await gantry.register(split.heldOut.sorted().map { RegisteredTool(datasetTool: dataset.tools[$0]) }) }
         let memoryOnly = try await measure(gantry, dataset, test)
         let summary = try await gantry.train()
         let trained = try await measure(gantry, dataset, test)
+        var unseen: UnseenTools?
+        if let split, let frozenUnseen {
+            unseen = UnseenTools(heldOutTools: split.heldOut.count, frozen: frozenUnseen, afterTraining: try await measure(gantry, dataset, split.unseen))
+        }
         return Report(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
                        learningCurve: trace.learningCurve(block: curveBlock), curveBlock: curveBlock,
                        staticRouting: staticRouting, feedbackMemory: memoryOnly, afterTraining: trained,
                        trainingApplied: summary.applied, trainingReason: summary.reason, reportedRetrievals: summary.reportedRetrievals,
                        positionPropensities: summary.positionPropensities, seconds: Date().timeIntervalSince(started),
-                       agent: agent, agentCounts: trace.agent, trainEvery: trainEvery, appliedTrainings: trace.appliedTrainings)
+                       agent: agent, agentCounts: trace.agent, trainEvery: trainEvery, appliedTrainings: trace.appliedTrainings,
+                       unseenTools: unseen)
     }
 
     /// Routes the queries at `indices` through `gantry` (read-only) and scores the rankings.

@@ -33,6 +33,8 @@ struct ReplayCommand: AsyncParsableCommand {
     var explorationRate = GantryConfiguration(storePath: nil).explorationRate
     @Option(parsing: .unconditional, help: "Run train() after every N replayed queries too, as a deployment trains now and then (default: only after the replay).")
     var trainEvery: Int?
+    @Flag(help: "Register a seeded fifth of the tools only after the replay (their queries left out of it), and measure their queries apart.")
+    var unseenTools = false
 
     func validate() throws {
         if let lexicalWeight, !(lexicalWeight.isFinite && (0...1).contains(lexicalWeight)) {
@@ -50,7 +52,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let embedder = try data.embedder(fallback: try? MiniLMEncoder())
         let bar = ProgressBar(total: data.indices(of: .train).count, label: "replay")
         let result = try await Replay.run(dataset: data, configuration: configuration, embedder: embedder,
-                                          seed: seed, agent: agent.map(SimulatedAgent.init(mode:)), trainEvery: trainEvery) { done, _ in bar.update(done) }
+                                          seed: seed, agent: agent.map(SimulatedAgent.init(mode:)), trainEvery: trainEvery,
+                                          unseenTools: unseenTools) { done, _ in bar.update(done) }
         if let counts = result.agentCounts, let agent {
             print("\(data.name): \(result.events) training queries replayed by the \(agent.rawValue) agent: \(counts.selections) selections, "
                   + "\(counts.failures) failed calls, \(counts.corrections) corrections")
@@ -68,6 +71,13 @@ struct ReplayCommand: AsyncParsableCommand {
         for (name, m) in [("static routing (fixed formula, frozen)", result.staticRouting), (afterReplay, result.feedbackMemory),
                           ("after train()", result.afterTraining)] {
             print(String(format: "| %@ | %.4f | %.4f | %.4f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5))
+        }
+        if let unseen = result.unseenTools {
+            print("\n| queries of the \(unseen.heldOutTools) tools registered after the replay (\(unseen.frozen.metrics.queries)) | top-1 | MRR@10 | R@5 |")
+            print("|---|---|---|---|")
+            for (name, m) in [("frozen (nothing learned)", unseen.frozen), ("after train()", unseen.afterTraining)] {
+                print(String(format: "| %@ | %.4f | %.4f | %.4f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5))
+            }
         }
         if !result.trainingApplied { print("train() kept the previous state: \(result.trainingReason ?? "")") }
         if result.reportedRetrievals > 0 {

@@ -197,16 +197,18 @@ struct ForgetTests {
     }
 
     /// The store keeps the newest three versions; forgetting withdraws every kept one that saw
-    /// the events. (Training again on the same feedback gives the same adapter, which the gate
-    /// does not apply over itself: versions 2–4 are stored as copies of version 1's record.)
+    /// the events. (Training again without new feedback leaves the gate no request the served
+    /// adapter was not trained on, so it applies nothing: versions 2–4 are stored as copies of
+    /// version 1's record.)
     @Test func atMostThreeVersionsAreKept() async throws {
         let path = temporaryStore()
         let gantry = try await makeGantry(store: path, Self.configure)
         try await Self.recordMallory(gantry)
         let first = try await gantry.train()
         #expect(first.adapterVersion == 1, "\(first.reason ?? "")")
-        let again = try await gantry.train()  // the same feedback trains the same adapter, which does not replace itself
-        #expect(!again.applied && again.reason?.contains("already served (version 1)") == true, "\(again.reason ?? "")")
+        let again = try await gantry.train()  // nothing new to judge a new adapter on
+        #expect(!again.applied && again.reason?.contains("no feedback since the served adapter (version 1)") == true
+                && again.moreRequestsNeeded == 40, "\(again.reason ?? "")")
         let store = try SQLiteStore(path: path)
         var record = try #require(try store.servedAdapter())
         record.version = nil

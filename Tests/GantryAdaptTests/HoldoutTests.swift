@@ -61,6 +61,23 @@ struct HoldoutTests {
         #expect(noGate.gate.isEmpty && noGate.trainingRequests == 90)
     }
 
+    /// With gate candidates (the requests a served adapter never trained on), the gate holds
+    /// only candidates, as many as it would otherwise while there are enough; with every request
+    /// a candidate, the split is the one without candidates.
+    @Test func theGateHoldsOnlyRequestsTheServedAdapterNeverSaw() throws {
+        let texts = (0..<200).map { "request \($0)" }
+        let groups = try RequestGroups(texts: texts, vectors: try Self.unitRows(200, seed: 5), nearDuplicateCosine: 0.99)
+        let plain = try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 3)
+        #expect(try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 3, gateCandidates: Set(0..<200)) == plain)
+        let fresh = Set(120..<200)  // the newest 80: after the served adapter's training
+        let split = try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 3, gateCandidates: fresh)
+        #expect(split.gateRequests == 40 && split.gate.allSatisfy { fresh.contains(groups.requestOfExample[$0]) })
+        #expect(split.selection == plain.selection && split.trainingRequests == 140)
+        let few = try RequestSplit(groups: groups, selectionFraction: 0.1, gateFraction: 0.2, seed: 3, gateCandidates: Set(190..<200))
+        #expect(few.gateRequests <= 10 && few.gateRequests + few.trainingRequests == 180)
+        #expect(groups.requestsOnlyOf(examplesWhere: (0..<200).map { $0 >= 120 }) == fresh)
+    }
+
     @Test func tooFewRequestsOrBadFractionsAreRefused() throws {
         let vectors = try Self.unitRows(4, seed: 5)
         let groups = try RequestGroups(texts: ["a", "a", "b", "b"], vectors: vectors, nearDuplicateCosine: 0.95)

@@ -86,3 +86,18 @@ func simulatedAgentsReportByRetrieval(_ mode: SimulatedAgent.Mode) async throws 
     #expect(result.afterTraining.top1 > result.staticRouting.top1 + 0.2 && result.afterTraining.top1 > result.feedbackMemory.top1 - 0.01,
             "static \(result.staticRouting.top1), after training \(result.afterTraining.top1)")
 }
+
+/// `--unseen-tools`: a fifth of the tools exists only after the replay; their queries are left
+/// out of it and measured apart, the test split holding the rest.
+@Test func toolsRegisteredAfterTheReplayAreMeasuredApart() async throws {
+    let (dataset, embedder) = try confusedDataset()
+    var configuration = GantryConfiguration(storePath: nil)
+    configuration.training.rank = 4
+    configuration.training.epochs = 10
+    let result = try await Replay.run(dataset: dataset, configuration: configuration, embedder: embedder, seed: 1, curveBlock: 40, unseenTools: true)
+    let unseen = try #require(result.unseenTools)
+    #expect(unseen.heldOutTools == 2 && unseen.frozen.metrics.queries == 80 && unseen.afterTraining.metrics.queries == 80)
+    #expect(result.events == 180 && result.staticRouting.metrics.queries == 60)
+    // Routed at all: the held-out tools were registered before the measurement.
+    #expect(unseen.afterTraining.metrics.recallAt10 > 0.9, "\(unseen.afterTraining.metrics)")
+}

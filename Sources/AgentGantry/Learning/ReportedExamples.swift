@@ -24,6 +24,9 @@ struct ReportedExample: Sendable {
     var negatives: [String]
     /// The tools shown above the first positive that no report names.
     var passedOver: [String]
+    /// The id of the first success report: an adapter trained on reports up to an id below it
+    /// never saw this example.
+    var firstSuccess: Int64
 
     /// The examples of every record in `records` that a report in `reports` names with a
     /// success (`reports` in commit order; records by id).
@@ -39,7 +42,7 @@ struct ReportedExample: Sendable {
     static func example(_ record: RetrievalRecord, _ reports: [RetrievalReport]) -> ReportedExample? {
         var succeeded = [String]()
         for report in reports where report.signal == .success && !succeeded.contains(report.tool) { succeeded.append(report.tool) }
-        guard !succeeded.isEmpty else { return nil }
+        guard !succeeded.isEmpty, let firstSuccess = reports.first(where: { $0.signal == .success })?.id else { return nil }
         // The last success of another tool: a failure before it is a routing mistake.
         var negatives = [String]()
         for (index, report) in reports.enumerated() where !succeeded.contains(report.tool) && !negatives.contains(report.tool) {
@@ -56,6 +59,6 @@ struct ReportedExample: Sendable {
         let first = succeeded.compactMap(record.rank(of:)).min() ?? 0
         let passedOver = record.shortlist.prefix(first).map(\.tool).filter { !named.contains($0) }
         return ReportedExample(record: record, positives: succeeded.map { ($0, record.rank(of: $0)) }, negatives: negatives,
-                               passedOver: passedOver)
+                               passedOver: passedOver, firstSuccess: firstSuccess)
     }
 }

@@ -58,6 +58,13 @@ public struct RequestGroups: Sendable, Equatable {
         count = number.count
     }
 
+    /// The requests all of whose examples satisfy `condition` (one flag per example).
+    public func requestsOnlyOf(examplesWhere condition: [Bool]) -> Set<Int> {
+        var failing = Set<Int>()
+        for (example, request) in requestOfExample.enumerated() where !condition[example] { failing.insert(request) }
+        return Set(0..<count).subtracting(failing)
+    }
+
     /// The text as requests are compared: lowercased, runs of whitespace as one space, trimmed.
     public static func foldedText(_ text: String) -> String {
         text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")

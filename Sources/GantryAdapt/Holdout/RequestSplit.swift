@@ -35,8 +35,14 @@ public struct RequestSplit: Sendable, Equatable {
     /// large logs for training: a few hundred requests choose an epoch and decide as well as
     /// thousands. Throws `AdaptError.invalidSetting` when the requests are too few for that,
     /// naming how many there are and how many are needed.
+    ///
+    /// `gateCandidates` (nil: every request) are the requests the gate may hold: when an adapter
+    /// is being served, those it was not trained on. The others stay where the deal puts them
+    /// otherwise (a gate place they would take goes to the next candidate), so the gate never
+    /// judges the served adapter on requests it learned — a shuffle of a grown log deals a fresh
+    /// fifth of them into each new gate, and there the served adapter looks better than it is.
     public init(groups: RequestGroups, selectionFraction: Double, gateFraction: Double, selectionLimit: Int = .max, gateLimit: Int = .max,
-                seed: UInt64) throws(AdaptError) {
+                seed: UInt64, gateCandidates: Set<Int>? = nil) throws(AdaptError) {
         guard selectionFraction > 0, selectionFraction < 1, gateFraction >= 0, gateFraction < 1,
               selectionFraction + gateFraction < 1 else {
             throw .invalidSetting("selection (\(selectionFraction)) and gate (\(gateFraction)) fractions must be in [0, 1) "
@@ -55,11 +61,15 @@ public struct RequestSplit: Sendable, Equatable {
         order.shuffle(using: &rng)
         var fold = [UInt8](repeating: 0, count: requests)  // 0 training, 1 selection, 2 gate
         for request in order.prefix(selectionCount) { fold[request] = 1 }
-        for request in order.dropFirst(selectionCount).prefix(gateCount) { fold[request] = 2 }
+        var gateTaken = 0
+        for request in order.dropFirst(selectionCount) where gateTaken < gateCount && gateCandidates?.contains(request) != false {
+            fold[request] = 2
+            gateTaken += 1
+        }
         var folds: [[Int]] = [[], [], []]
         for (example, request) in groups.requestOfExample.enumerated() { folds[Int(fold[request])].append(example) }
         (training, selection, gate) = (folds[0], folds[1], folds[2])
-        (trainingRequests, selectionRequests, gateRequests) = (requests - selectionCount - gateCount, selectionCount, gateCount)
+        (trainingRequests, selectionRequests, gateRequests) = (requests - selectionCount - gateTaken, selectionCount, gateTaken)
         self.groups = groups
     }
 
@@ -97,10 +107,12 @@ public struct RequestSplit: Sendable, Equatable {
 
     /// The split `configuration` asks for over `groups`: `validationFraction` of the requests (at
     /// most `selectionRequestsLimit`) for selection and, with `holdingOutGate`, `gateFraction` (at
-    /// most `gateRequestsLimit`) for the gate; seeded by `configuration.seed`.
-    public init(groups: RequestGroups, configuration c: TrainingConfiguration, holdingOutGate: Bool) throws(AdaptError) {
+    /// most `gateRequestsLimit`) for the gate, taken among `gateCandidates` (nil: any); seeded by
+    /// `configuration.seed`.
+    public init(groups: RequestGroups, configuration c: TrainingConfiguration, holdingOutGate: Bool,
+                gateCandidates: Set<Int>? = nil) throws(AdaptError) {
         try self.init(groups: groups, selectionFraction: c.validationFraction, gateFraction: holdingOutGate ? c.gateFraction : 0,
-                      selectionLimit: c.selectionRequestsLimit, gateLimit: c.gateRequestsLimit, seed: c.seed)
+                      selectionLimit: c.selectionRequestsLimit, gateLimit: c.gateRequestsLimit, seed: c.seed, gateCandidates: gateCandidates)
     }
 
     /// The split `configuration` asks for over `examples`, their requests grouped by the examples'
