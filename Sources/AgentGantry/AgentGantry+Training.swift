@@ -22,11 +22,12 @@ extension AgentGantry {
     /// query vectors): a training fold, a selection fold that picks the checkpoint, and a gate
     /// fold on which `TrainingGate` compares the new adapter with the state being served (the
     /// current adapter, or the frozen embeddings) — only on requests the served adapter was not
-    /// trained on (feedback and reports newer than it), so that it is not judged on what it learned. The adapter is applied only if it beats that
-    /// state on the gate's requests by `configuration.training.gateMargin`, conclusively; when it
-    /// does not, the summary says why and, where more feedback would settle it, about how many
-    /// more distinct requests (`TrainingSummary.moreRequestsNeeded`). It is also applied only if
-    /// none of the events it trained on was deleted meanwhile (`forget(user:)` or retention, in
+    /// trained on (feedback and reports newer than it), so that it is not judged on what it
+    /// learned. The adapter is applied only if it beats that state on the gate's requests by
+    /// `configuration.training.gateMargin`, conclusively; when it does not, the summary says why
+    /// and, where more feedback would settle it, about how many more distinct requests
+    /// (`TrainingSummary.moreRequestsNeeded`). It is also applied only if none of the events or
+    /// reports it trained on was deleted meanwhile (`forget(user:)` or retention, in
     /// any process): then it is stored as a new version (`adapterVersions()`), the catalog
     /// re-adapted and the index swapped in one step. Training runs off the actor, so retrieval
     /// continues meanwhile.
@@ -46,8 +47,8 @@ extension AgentGantry {
         let reported = try await store.reportedRetrievals()
         // Records past their retention are left out (the hourly purge deletes them).
         let cutoff = configuration.retrievalCutoff(at: configuration.clock.now())
-        let learned = ReportedExample.examples(records: reported.records.filter { $0.model == model && $0.queryVector.count == dimension && $0.at >= cutoff },
-                                               reports: reported.reports).compactMap { example -> ReportedExample? in
+        let usable = reported.records.filter { $0.model == model && $0.queryVector.count == dimension && $0.at >= cutoff }
+        let learned = ReportedExample.examples(records: usable, reports: reported.reports).compactMap { example -> ReportedExample? in
             var example = example
             example.positives.removeAll { row[$0.tool] == nil }
             return example.positives.isEmpty ? nil : example
