@@ -129,6 +129,9 @@ public enum Replay {
         /// Their queries (either split), routed by a gantry that learned nothing, with every tool
         /// registered and the replay's configuration.
         public var frozen: Measurement
+        /// The same queries after the replay, before `train()`: what the learned signals (the
+        /// feedback memory, preferences, performance) do to them.
+        public var afterReplay: Measurement
         /// The same queries after the replay and `train()`.
         public var afterTraining: Measurement
     }
@@ -170,11 +173,14 @@ public enum Replay {
                                      trainEvery: trainEvery, progress: progress)
         if let split { try await gantry.register(split.heldOut.sorted().map { RegisteredTool(datasetTool: dataset.tools[$0]) }) }
         let memoryOnly = try await measure(gantry, dataset, test)
+        var unseenAfterReplay: Measurement?
+        if let split { unseenAfterReplay = try await measure(gantry, dataset, split.unseen) }
         let summary = try await gantry.train()
         let trained = try await measure(gantry, dataset, test)
         var unseen: UnseenTools?
-        if let split, let frozenUnseen {
-            unseen = UnseenTools(heldOutTools: split.heldOut.count, frozen: frozenUnseen, afterTraining: try await measure(gantry, dataset, split.unseen))
+        if let split, let frozenUnseen, let unseenAfterReplay {
+            unseen = UnseenTools(heldOutTools: split.heldOut.count, frozen: frozenUnseen, afterReplay: unseenAfterReplay,
+                                 afterTraining: try await measure(gantry, dataset, split.unseen))
         }
         return Report(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
                        learningCurve: trace.learningCurve(block: curveBlock), curveBlock: curveBlock,

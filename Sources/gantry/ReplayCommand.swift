@@ -75,7 +75,8 @@ struct ReplayCommand: AsyncParsableCommand {
         if let unseen = result.unseenTools {
             print("\n| queries of the \(unseen.heldOutTools) tools registered after the replay (\(unseen.frozen.metrics.queries)) | top-1 | MRR@10 | R@5 |")
             print("|---|---|---|---|")
-            for (name, m) in [("frozen (nothing learned)", unseen.frozen), ("after train()", unseen.afterTraining)] {
+            for (name, m) in [("frozen (nothing learned)", unseen.frozen), ("after the replay (learned signals, no adapter yet)", unseen.afterReplay),
+                              ("after train()", unseen.afterTraining)] {
                 print(String(format: "| %@ | %.4f | %.4f | %.4f |", name, m.top1, m.metrics.mrrAt10, m.metrics.recallAt5))
             }
         }

@@ -96,7 +96,8 @@ func simulatedAgentsReportByRetrieval(_ mode: SimulatedAgent.Mode) async throws 
     configuration.training.epochs = 10
     let result = try await Replay.run(dataset: dataset, configuration: configuration, embedder: embedder, seed: 1, curveBlock: 40, unseenTools: true)
     let unseen = try #require(result.unseenTools)
-    #expect(unseen.heldOutTools == 2 && unseen.frozen.metrics.queries == 80 && unseen.afterTraining.metrics.queries == 80)
+    #expect(unseen.heldOutTools == 2 && unseen.frozen.metrics.queries == 80 && unseen.afterReplay.metrics.queries == 80
+            && unseen.afterTraining.metrics.queries == 80)
     #expect(result.events == 180 && result.staticRouting.metrics.queries == 60)
     // Routed at all: the held-out tools were registered before the measurement.
     #expect(unseen.afterTraining.metrics.recallAt10 > 0.9, "\(unseen.afterTraining.metrics)")
