@@ -4,11 +4,11 @@ import GantryIndex
 /// Retrieval records and the reports that name them: what the agent did with a retrieval's
 /// result, linked to its query and shortlist, for learning from every call.
 extension AgentGantry {
-    /// Records retrieval `id` of `text`, shown as `matches` (queued to the writer and kept among the recent ones;
-    /// the writer redacts and rounds it before storing: `prepareForStore`). Nothing on a
-    /// read-only store, which could keep no record nor any report naming one.
+    /// Records retrieval `id` of `text`, shown as `matches` (queued to the writer and kept among
+    /// the recent ones; the writer redacts and rounds it before storing: `prepareForStore`).
+    /// Nothing on a read-only store, which could keep no record nor any report naming one.
     nonisolated func record(_ id: RetrievalID, text: String, frozen: [Float], matches: [ToolMatch], swappedRank: Int?, context: RoutingContext) {
-        guard configuration.recordsRetrievals, !matches.isEmpty, !store.isReadOnly else { return }
+        guard keepsRetrievalRecords, !matches.isEmpty else { return }
         let now = configuration.clock.now()
         let record = RetrievalRecord(id: id, at: now, user: context.user, team: context.team, session: context.session, query: text,
                                      queryTerms: nil, queryVector: frozen, model: embedder.modelIdentity,
@@ -21,6 +21,9 @@ extension AgentGantry {
             Task { [store] in _ = try? await store.deleteRetrievals(before: cutoff) }
         }
     }
+
+    /// Whether retrievals are recorded: `recordsRetrievals`, on a store that can keep them.
+    nonisolated var keepsRetrievalRecords: Bool { configuration.recordsRetrievals && !store.isReadOnly }
 
     /// `record` as the store keeps it: its query redacted and kept only with `keepQueryText`
     /// (else its term hashes), its vector in half precision. Records are made with the raw text

@@ -286,8 +286,7 @@ public actor AgentGantry {
         guard !published.current.catalog.isEmpty else { return Retrieval(id: id, matches: []) }
         let frozen = try embed(query)
         var matches = try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
-        let keepsRecord = configuration.recordsRetrievals && !store.isReadOnly
-        let swapped = keepsRecord ? Exploration.swappedRank(for: id, count: matches.count, rate: configuration.explorationRate,
+        let swapped = keepsRetrievalRecords ? Exploration.swappedRank(for: id, count: matches.count, rate: configuration.explorationRate,
                                                             depth: configuration.explorationDepth) : nil
         if let swapped { matches.swapAt(swapped, swapped + 1) }
         record(id, text: query, frozen: frozen, matches: matches, swappedRank: swapped, context: context)

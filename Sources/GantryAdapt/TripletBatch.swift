@@ -5,7 +5,8 @@ import GantryMath
 struct TripletBatch: Sendable {
     var anchors: [Int]
     /// Each anchor slot's weight in the loss (its (query, positive) pair's,
-    /// `TrainingExamples.positiveWeights`): every triplet and pair of the slot counts this much.
+    /// `TrainingExamples.positiveWeights`): every triplet and pair of the slot counts this much
+    /// (empty: 1 each).
     var weights: [Float] = []
     var triplets: [(anchor: Int32, positive: Int32, negative: Int32)]
     /// When set (one entry per anchor slot: its positive tool and the query's other correct

@@ -26,8 +26,8 @@ public enum Replay {
         /// What a simulated agent reported (nil for today's replay: the first result taken, every
         /// mistake corrected).
         public var agent: SimulatedAgent.Counts?
-        /// `train()` runs during the replay (`trainEvery`), and how many applied an adapter.
-        public var trainings = 0, appliedTrainings = 0
+        /// How many of the `train()` runs during the replay (`trainEvery`) applied an adapter.
+        public var appliedTrainings = 0
 
         /// Top-1 over all requests.
         public var top1: Double { Double(routedRight.count(where: \.self)) / Double(max(routedRight.count, 1)) }
@@ -74,7 +74,6 @@ public enum Replay {
                 try await gantry.recordFeedback(query: request.query, selectedTool: top, correctTool: correct, context: request.context)
             }
             if let trainEvery, trainEvery > 0, (done + 1) % trainEvery == 0, done + 1 < requests.count {
-                trace.trainings += 1
                 if try await gantry.train().applied { trace.appliedTrainings += 1 }
             }
             progress?(done + 1, requests.count)
@@ -152,9 +151,7 @@ public enum Replay {
         var configuration = base
         configuration.storePath = nil
         let split = unseenTools ? dataset.unseenToolSplit(seed: seed) : nil
-        let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
-        try await gantry.register(dataset.tools.indices.filter { !(split?.heldOut.contains($0) ?? false) }
-            .map { RegisteredTool(datasetTool: dataset.tools[$0]) })
+        let gantry = try await dataset.gantry(configuration: configuration, embedder: embedder, excluding: split?.heldOut ?? [])
         let test = split?.seen ?? dataset.indices(of: .test)
         var frozenUnseen: Measurement?
         if let split {

@@ -12,10 +12,10 @@ extension RetrievalDataset {
         return try PrecomputedEmbedder(texts: texts, vectors: vectors, modelIdentity: fallback?.modelIdentity ?? embeddingModel, fallback: fallback)
     }
 
-    /// A fresh `AgentGantry` with this dataset's catalog registered.
-    public func gantry(configuration: GantryConfiguration, embedder: any Embedder) async throws(GantryError) -> AgentGantry {
+    /// A fresh `AgentGantry` with this dataset's catalog registered, but for the tools at `excluded`.
+    public func gantry(configuration: GantryConfiguration, embedder: any Embedder, excluding excluded: Set<Int> = []) async throws(GantryError) -> AgentGantry {
         let gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
-        try await gantry.register(tools.map(RegisteredTool.init(datasetTool:)))
+        try await gantry.register(tools.indices.filter { !excluded.contains($0) }.map { RegisteredTool(datasetTool: tools[$0]) })
         return gantry
     }
 }
