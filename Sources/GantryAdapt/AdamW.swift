@@ -2,7 +2,8 @@ import Foundation
 import GantryMath
 
 /// AdamW (Loshchilov & Hutter): Adam moments, bias correction, decoupled weight decay. Offset
-/// rows are updated only when their tool is in the batch (lazy, like sparse Adam).
+/// rows are updated only when their tool is in the batch (lazy, like sparse Adam), and only the
+/// rows `learnsOffset` marks.
 struct AdamW {
     var learningRate: Float
     let weightDecay: Float
@@ -11,6 +12,12 @@ struct AdamW {
     /// First and second moments of up, down and the offsets.
     var up: Moments, down: Moments, offsets: Moments
     var offsetSteps: [Int]
+    /// Per tool row: whether its offset is learned. A tool that no training query names (as
+    /// correct, or as explicitly wrong) keeps a zero offset: drawn only as a hard or random
+    /// negative, its offset would learn nothing but to move away from every query, burying the
+    /// tool on the queries that do need it (a tool registered after the feedback was given, or
+    /// one nobody asked for yet).
+    let learnsOffset: [Bool]
 
     struct Moments {
         var first: [Float], second: [Float]
@@ -20,13 +27,15 @@ struct AdamW {
         }
     }
 
-    init(learningRate: Float, weightDecay: Float, parameters p: AdapterParameters) {
+    init(learningRate: Float, weightDecay: Float, parameters p: AdapterParameters, learnsOffset: [Bool]) {
         self.learningRate = learningRate
         self.weightDecay = weightDecay
         up = Moments(p.up.values.count)
         down = Moments(p.down.values.count)
         offsets = Moments(p.offsets?.values.count ?? 0)
         offsetSteps = Array(repeating: 0, count: p.offsets?.rows ?? 0)
+        precondition(p.offsets == nil || learnsOffset.count == p.offsets!.rows)
+        self.learnsOffset = learnsOffset
     }
 
     mutating func step(_ p: inout AdapterParameters, _ g: TripletObjective.Gradients) {
@@ -43,7 +52,7 @@ struct AdamW {
         let d = rows.cols
         rows.withUnsafeBufferPointer { gradients in
             p.offsets!.withUnsafeMutableBufferPointer { parameters in
-                for (slot, tool) in g.offsetRows.enumerated() {
+                for (slot, tool) in g.offsetRows.enumerated() where learnsOffset[tool] {
                     offsetSteps[tool] += 1
                     Self.update(parameters, UnsafeBufferPointer(rebasing: gradients[slot * d..<(slot + 1) * d]), at: tool * d,
                                 &offsets, t: offsetSteps[tool], settings)

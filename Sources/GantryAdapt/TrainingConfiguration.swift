@@ -17,7 +17,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var seed: UInt64 = 0
     /// Which side the adapter transforms: queries only, or queries and tools.
     public var side: LowRankAdapter.Side = .both
-    /// Learn an offset per training tool (tool side).
+    /// Learn an offset per training tool (tool side): each tool a training query names as
+    /// correct or as explicitly wrong. Other tools keep none (see `AdamW.learnsOffset`).
     public var toolOffsets = true
     /// Hard negatives per (query, positive) pair, mined each epoch under the current adapter.
     public var hardNegatives = 4

@@ -57,7 +57,11 @@ public struct TripletTrainer: Sendable {
 
         var parameters = try initialParameters(tools: tools, examples: examples, training: training, rng: &rng)
         let objective = TripletObjective(margin: c.margin, side: c.side, queries: examples.queries, tools: tools)
-        var optimizer = AdamW(learningRate: c.learningRate, weightDecay: c.weightDecay, parameters: parameters)
+        var learnsOffset = [Bool](repeating: false, count: c.toolOffsets ? tools.rows : 0)
+        if c.toolOffsets {
+            for query in training { for tool in examples.positives[query] + examples.explicitNegatives[query] { learnsOffset[tool] = true } }
+        }
+        var optimizer = AdamW(learningRate: c.learningRate, weightDecay: c.weightDecay, parameters: parameters, learnsOffset: learnsOffset)
 
         func adapter(_ p: AdapterParameters) -> LowRankAdapter {
             var offsets = [String: [Float]]()

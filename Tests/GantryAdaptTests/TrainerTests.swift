@@ -60,6 +60,18 @@ struct TrainerTests {
         }
     }
 
+    @Test func onlyTheTrainingQueriesToolsLearnAnOffset() throws {
+        let task = Self.task
+        // The last third of the tools has no training query: a tool registered after the feedback.
+        let unasked = Set(2 * task.tools.rows / 3 ..< task.tools.rows)
+        let kept = task.trainLabels.indices.filter { !unasked.contains(task.trainLabels[$0][0]) }
+        let examples = try TrainingExamples(queries: task.trainQueries.gatherRows(kept), positives: kept.map { task.trainLabels[$0] })
+        let (adapter, _) = try TripletTrainer(configuration { $0.toolOffsets = true }).train(tools: task.tools, toolIDs: task.toolIDs, examples: examples)
+        let offsets = Set(adapter.toolOffsets.keys)
+        #expect(offsets.isDisjoint(with: unasked.map { task.toolIDs[$0] }), "tools that were only negatives moved: \(offsets.sorted())")
+        #expect(offsets.count > task.tools.rows / 2, "the asked tools learned \(offsets.count) offsets")
+    }
+
     @Test func badSettingsAndShapesAreRefused() throws {
         let task = Self.task
         let examples = try TrainingExamples(queries: task.trainQueries, positives: task.trainLabels)
