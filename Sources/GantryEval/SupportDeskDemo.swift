@@ -2,6 +2,7 @@ import AgentGantry
 import Foundation
 import GantryAdapt
 import GantryEmbed
+import GantryMath
 
 /// The whole product on the embedded support-desk data (or a folder of the same shape: its
 /// tools, teams A and B, and the tools whose breakers the report shows): frozen evaluation →
@@ -95,8 +96,11 @@ public enum SupportDeskDemo {
     }
 
     /// Runs the demo on `folder` (tools.jsonl, queries.jsonl, events.jsonl and the `.npy` files),
-    /// with a learning-curve point every `curveBlock` requests.
-    public static func run(folder: String, curveBlock: Int = 50, progress: @escaping @Sendable (Stage) -> Void = { _ in })
+    /// with a learning-curve point every `curveBlock` requests. With `logOrderSeed`, the log is
+    /// replayed in a seeded shuffled order rather than as logged: what the learning does not
+    /// owe to one order of the same feedback.
+    public static func run(folder: String, curveBlock: Int = 50, logOrderSeed: UInt64? = nil,
+                           progress: @escaping @Sendable (Stage) -> Void = { _ in })
         async throws -> Report
     {
         let started = Date()
@@ -106,7 +110,11 @@ public enum SupportDeskDemo {
         }
         progress(.loading(folder: folder))
         let data = try RetrievalDataset.load(directory: folder)
-        let requests = try ReplayRequest.loadLog(logPath)
+        var requests = try ReplayRequest.loadLog(logPath)
+        if let logOrderSeed {
+            var rng = SplitMix64(seed: logOrderSeed)
+            requests.shuffle(using: &rng)
+        }
         let encoder = try? MiniLMEncoder()
         progress(.loaded(tools: data.tools.count, queries: data.queries.count, events: requests.count, encoderAvailable: encoder != nil))
 

@@ -14,6 +14,7 @@ struct DemoCommand: AsyncParsableCommand {
     var dataset = "datasets/support-desk"
     @Option(help: "Where to write the report (JSON).") var report = ".build/demo/report.json"
     @Option(parsing: .unconditional, help: "Events per point of the learning curve.") var curveBlock = 50
+    @Option(help: "Replay the log in an order shuffled with this seed (default: as logged).") var shuffleLog: UInt64?
 
     func validate() throws {
         guard curveBlock >= 1 else { throw ValidationError("--curve-block must be at least 1") }
@@ -21,7 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let bar = Mutex<ProgressBar?>(nil)
-        let result = try await SupportDeskDemo.run(folder: dataset, curveBlock: curveBlock) { stage in
+        let result = try await SupportDeskDemo.run(folder: dataset, curveBlock: curveBlock, logOrderSeed: shuffleLog) { stage in
             switch stage {
             case .loading(let folder): print("▸ loading \(folder)")
             case let .loaded(tools, queries, events, encoder):

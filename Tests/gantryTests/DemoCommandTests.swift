@@ -22,3 +22,24 @@ import Testing
     let missing = try runGantry(["demo", "--dataset", "/nonexistent"])
     #expect(missing.status != 0 && missing.output.contains("/nonexistent/events.jsonl not found"))
 }
+
+/// The same log in another order: the feedback still never lowers the paraphrases it was not about.
+@Test func demoReplaysTheLogInAShuffledOrder() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let folder = NSTemporaryDirectory() + "gantry-demo-\(UUID().uuidString)"
+    func report(_ extra: [String]) throws -> [String: Any] {
+        let path = folder + "/report-\(extra.count).json"
+        let run = try runGantry(["demo", "--dataset", root + "/datasets/support-desk", "--report", path] + extra)
+        #expect(run.status == 0, "\(run.output)")
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+    let logged = try report([]), shuffled = try report(["--shuffle-log", "3"])
+    #expect(shuffled["events"] as? Int == 669)
+    #expect(shuffled["learningCurve"] as? [Double] != logged["learningCurve"] as? [Double], "the order did not change")
+    func top1(_ json: [String: Any], _ key: String) -> Double { (json[key] as! [String: Any])["top1"] as! Double }
+    #expect(top1(shuffled, "afterFeedback") >= top1(shuffled, "frozen"))
+    #expect(top1(shuffled, "afterFeedbackRepeated") > top1(shuffled, "frozenRepeated") + 0.2)
+    #expect(shuffled["trainingApplied"] as? Bool == true)
+    let bad = try runGantry(["demo", "--shuffle-log", "-1"])
+    #expect(bad.status != 0)
+}
