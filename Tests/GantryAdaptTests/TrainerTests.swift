@@ -72,6 +72,23 @@ struct TrainerTests {
         #expect(offsets.count > task.tools.rows / 2, "the asked tools learned \(offsets.count) offsets")
     }
 
+    @Test func aToolNoExampleNamesIsNobodysHardNegative() throws {
+        let task = Self.task
+        let examples = try TrainingExamples(queries: task.trainQueries, positives: task.trainLabels)
+        let trainer = TripletTrainer(configuration { $0.hardNegatives = 6; $0.randomNegatives = 0 })
+        // The frozen ranking puts other tools above many queries' own: those are the hard negatives.
+        let named = (0..<task.tools.rows).map { $0 % 2 == 0 }
+        var rng = SplitMix64(seed: 3)
+        let training = task.trainLabels.indices.filter { named[task.trainLabels[$0][0]] }
+        let anchors = try trainer.mine(.identity(dimension: task.tools.cols, rank: 4), tools: task.tools, toolIDs: task.toolIDs,
+                                       named: named, examples: examples, training: training, rng: &rng)
+        #expect(anchors.count == training.count && anchors.allSatisfy { $0.negatives.count == 6 })
+        #expect(anchors.allSatisfy { $0.negatives.allSatisfy { named[$0] } })
+        let everyTool = try trainer.mine(.identity(dimension: task.tools.cols, rank: 4), tools: task.tools, toolIDs: task.toolIDs,
+                                         named: named.map { _ in true }, examples: examples, training: training, rng: &rng)
+        #expect(everyTool.contains { $0.negatives.contains { !named[$0] } }, "the task has no unnamed tool to mine")
+    }
+
     @Test func badSettingsAndShapesAreRefused() throws {
         let task = Self.task
         let examples = try TrainingExamples(queries: task.trainQueries, positives: task.trainLabels)
