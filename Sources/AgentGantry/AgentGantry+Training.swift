@@ -100,6 +100,7 @@ extension AgentGantry {
         let unseenByServed: [Bool]? = servedRecord.map { record in
             events.map { $0.id > record.highestEventID } + learned.map { $0.firstSuccess > (record.highestRetrievalReportID ?? 0) }
         }
+        let (weights, memorySettings, now) = (configuration.weights, configuration.feedbackMemory, configuration.clock.now())
         let result = await Task.detached { () -> Result<TrainingOutcome, AdaptError> in
             Result { () throws(AdaptError) in
                 let groups = try RequestGroups(texts: examples.texts, vectors: examples.queries, nearDuplicateCosine: settings.nearDuplicateCosine)
@@ -116,10 +117,17 @@ extension AgentGantry {
                                                      queryTerms: events.map(LexicalWeightChoice.queryTerms)
                                                          + learned.map { LexicalWeightChoice.queryTerms(of: $0.record) }, split: split,
                                                      configuration: settings) : nil
-                return .trained(trained, report, fusion, requests: groups.count)
+                var reach: MemoryReachChoice.Outcome?
+                if report.gate?.passed == true {
+                    do {
+                        reach = try MemoryReachChoice.choose(adapter: trained, tools: tools, names: names, events: events, examples: examples,
+                                                             split: split, weights: weights, settings: memorySettings, at: now)
+                    } catch { throw .invalidSetting("choosing the feedback memory's reach: \(error)") }
+                }
+                return .trained(trained, report, fusion, reach, requests: groups.count)
             }
         }.value
-        let trained: LowRankAdapter, fusion: FusionWeightSelection.Outcome?
+        let trained: LowRankAdapter, fusion: FusionWeightSelection.Outcome?, reach: MemoryReachChoice.Outcome?
         var report: TrainingReport
         switch try adaptError({ () throws(AdaptError) in try result.get() }) {
         case .tooFewRequests(let requests):
@@ -132,8 +140,8 @@ extension AgentGantry {
                               + "least \(needed), so that \(TrainingGate.minimumRequests) can be held out to decide whether the adapter is "
                               + "better (events with equal text, equal query vectors or vectors at cosine ≥ \(settings.nearDuplicateCosine) — "
                               + "training.nearDuplicateCosine — are one request)", moreRequests: needed - requests)
-        case let .trained(adapter, trainingReport, fusionOutcome, requests):
-            (trained, report, fusion, summary.requests) = (adapter, trainingReport, fusionOutcome, requests)
+        case let .trained(adapter, trainingReport, fusionOutcome, reachOutcome, requests):
+            (trained, report, fusion, reach, summary.requests) = (adapter, trainingReport, fusionOutcome, reachOutcome, requests)
         }
         guard let gate = report.gate else {
             let held = "the \(report.selectionRequests) requests held out for selection"
@@ -175,6 +183,7 @@ extension AgentGantry {
         // A weight is kept with the adapter (in its report) only when it beat the prior on the gate's requests.
         let learnedWeight = fusion?.gate?.passed == true ? fusion?.weight : nil
         report.lexicalWeight = learnedWeight
+        report.memoryReach = reach?.reach
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let reportJSON = String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
@@ -197,12 +206,13 @@ extension AgentGantry {
         // version or a newer one already, and tools changed meanwhile are not in `fresh`.
         if (adapterVersion ?? 0) < version {
             if catalog.revision != indexedRevision { fresh = try adaptedIndex(by: trained) }
-            (adapter, adapterVersion, adapterLexicalWeight, index) = (trained, version, learnedWeight, fresh)
+            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach, index) = (trained, version, learnedWeight, reach?.reach, fresh)
             publish()
         }
         summary.applied = true
         (summary.report, summary.gate, summary.adapterVersion) = (report, gate, version)
         (summary.lexicalWeight, summary.lexicalWeightReason) = (learnedWeight, fusion?.reason)
+        (summary.feedbackMemoryThreshold, summary.feedbackMemoryThresholdReason) = (reach?.reach, reach?.reason)
         return summary
     }
 
@@ -229,7 +239,7 @@ private enum TrainingOutcome: Sendable {
     case tooFewRequests(Int)
     /// The trainer's adapter and report (with the gate's decision when an epoch was chosen), and
     /// the lexical weight chosen with it when the gate passed it.
-    case trained(LowRankAdapter, TrainingReport, FusionWeightSelection.Outcome?, requests: Int)
+    case trained(LowRankAdapter, TrainingReport, FusionWeightSelection.Outcome?, MemoryReachChoice.Outcome?, requests: Int)
 }
 
 /// Hands memory freed by the allocator back to the system (glibc: `malloc_trim`).

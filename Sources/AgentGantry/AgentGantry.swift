@@ -42,6 +42,8 @@ public actor AgentGantry {
     var adapterVersion: Int64?
     /// The lexical weight `train()` chose with `adapter`, kept in its report (nil: none, the prior serves).
     var adapterLexicalWeight: Float?
+    /// The feedback memory's reach `train()` chose with `adapter`, kept in its report (nil: none, the prior serves).
+    var adapterMemoryReach: Float?
     /// The tools' adapted vectors.
     var index: ToolIndex
     /// The slots of `catalog`'s lexical index and of `index` linked, when hybrid retrieval was
@@ -135,7 +137,7 @@ public actor AgentGantry {
         recentRetrievals = RecentRetrievals(capacity: configuration.recordsRetrievals ? Self.recentRetrievalCapacity : 0)
         retrievalPurge = RetrievalPurgeSchedule(start: configuration.clock.now())
         published = SnapshotCell(RoutingSnapshot(catalog: ToolCatalog(), index: index, adapter: nil, adapterVersion: nil,
-                                                 lexicalWeight: 0, links: nil, state: state))
+                                                 lexicalWeight: 0, memoryReach: FeedbackMemory.priorReach, links: nil, state: state))
         if let days = configuration.retentionDays {
             let cutoff = configuration.clock.now().addingTimeInterval(-Double(days) * 86_400)
             if store.isReadOnly {
@@ -305,7 +307,7 @@ public actor AgentGantry {
         } ?? frozen
         let intent = snapshot.state.intent(of: frozen)
         let ranker = Ranker(configuration: configuration, catalog: snapshot.catalog, state: snapshot.state, index: snapshot.index,
-                            lexicalWeight: snapshot.lexicalWeight, links: snapshot.links, probes: local.probes,
+                            lexicalWeight: snapshot.lexicalWeight, memoryReach: snapshot.memoryReach, links: snapshot.links, probes: local.probes,
                             blockedTools: snapshot.blockedTools)
         let matches = try ranker.rank(text: text, query: query, frozen: frozen, intent: intent, limit: limit, context: context, at: now)
         return local.handOut(matches, session: context.session, intent: intent?.name, state: snapshot.state)
@@ -318,7 +320,8 @@ public actor AgentGantry {
         index.prepareForSearch()
         if lexicalWeight > 0, slotLinks?.isCurrent(catalog: catalog, index: index) != true { slotLinks = SlotLinks(catalog: catalog, index: index) }
         published.publish(RoutingSnapshot(catalog: catalog, index: index, adapter: adapter, adapterVersion: adapterVersion,
-                                          lexicalWeight: lexicalWeight, links: lexicalWeight > 0 ? slotLinks : nil, state: state))
+                                          lexicalWeight: lexicalWeight, memoryReach: memoryReach, links: lexicalWeight > 0 ? slotLinks : nil,
+                                          state: state))
         buildMemoryGraphs()
     }
 
@@ -332,6 +335,19 @@ public actor AgentGantry {
     /// else the prior.
     var lexicalWeight: Float {
         configuration.lexicalWeight ?? adapterLexicalWeight ?? ScoreFusion.priorWeight
+    }
+
+    /// How far the feedback memory reaches in this process (the lowest cosine to a query with
+    /// feedback that counts): `configuration.feedbackMemoryThreshold`, else the reach `train()`
+    /// chose with the served adapter (`MemoryReachChoice`), else 0.6.
+    public nonisolated var servedFeedbackMemoryThreshold: Float {
+        get async { published.current.memoryReach }
+    }
+
+    /// The memory's reach served: the configuration's, else the one learned with the adapter,
+    /// else the prior.
+    var memoryReach: Float {
+        configuration.feedbackMemoryThreshold ?? adapterMemoryReach ?? FeedbackMemory.priorReach
     }
 
     // MARK: internals
@@ -377,7 +393,7 @@ public actor AgentGantry {
         for record in try await store.adapterVersions() where !record.isWithdrawn {
             do {
                 adapter = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
-                (adapterVersion, adapterLexicalWeight) = (record.version, record.learnedLexicalWeight)
+                (adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (record.version, record.learnedLexicalWeight, record.learnedMemoryReach)
             } catch .adapt(.incompatible) {
             } catch .adapt(.file(.unsupported)) {
                 // A format version newer than this build reads (written by a newer build sharing
@@ -433,7 +449,7 @@ public actor AgentGantry {
             let row = QuarantinedRow(table: "adapterVersion", key: adapterVersion.map(String.init) ?? "?", reason: reason, at: Date(),
                                      rowid: adapterVersion ?? -1)
             if store.isReadOnly { setAside.append(row) } else { try await store.quarantine([row]) }
-            (adapter, adapterVersion, adapterLexicalWeight) = (nil, nil, nil)
+            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (nil, nil, nil, nil)
             try rebuildIndex()
         }
         if !stale.isEmpty { try await reembed(stale) }
@@ -546,9 +562,10 @@ public actor AgentGantry {
             let model = embedder.modelIdentity
             let next = try record?.file.map { (file) throws(GantryError) in try Self.decodeAdapter([UInt8](file), model: model) }
             index = try adaptedIndex(by: next)
-            (adapter, adapterVersion, adapterLexicalWeight) = (next, record?.version, record?.learnedLexicalWeight)
+            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (next, record?.version, record?.learnedLexicalWeight,
+                                                                                record?.learnedMemoryReach)
         } catch {
-            (adapter, adapterVersion, adapterLexicalWeight) = (nil, nil, nil)
+            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (nil, nil, nil, nil)
             index = try adaptedIndex(by: nil)
             throw error
         }

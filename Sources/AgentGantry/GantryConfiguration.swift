@@ -88,11 +88,11 @@ public struct GantryConfiguration: Sendable {
     /// When a tool's circuit breaker opens, how long it stays open and how many probes close it.
     public var breaker = BreakerPolicy()
     var feedbackMemory = FeedbackMemory.Settings()
-    /// Feedback memory: the lowest cosine between a new query and a corrected one that counts.
-    public var feedbackMemoryThreshold: Float {
-        get { feedbackMemory.threshold }
-        set { feedbackMemory.threshold = newValue }
-    }
+    /// Feedback memory: the lowest cosine between a new query and a corrected one that counts —
+    /// how far feedback reaches beyond the query it was about. nil (the default): the reach
+    /// `train()` chose on held-out feedback with the served adapter (`MemoryReachChoice`:
+    /// `TrainingSummary.feedbackMemoryThreshold`), else 0.6; a value here is served instead.
+    public var feedbackMemoryThreshold: Float?
     /// Feedback memory: the age at which a correction counts half.
     public var feedbackHalfLife: TimeInterval {
         get { feedbackMemory.halfLife }
@@ -152,8 +152,8 @@ extension GantryConfiguration {
         try check(retentionDays.map { $0 >= 1 } ?? true, "retentionDays must be at least 1")
         try check(retrievalRetentionDays >= 1, "retrievalRetentionDays must be at least 1 (recordsRetrievals = false keeps no records)")
         try check(followInterval.map { $0 > .zero } ?? true, "followInterval must be positive (or nil: never follow)")
-        try check(feedbackMemoryThreshold.isFinite && feedbackMemoryThreshold >= -1 && feedbackMemoryThreshold < 1,
-                  "feedbackMemoryThreshold must be in [-1, 1) (a cosine)")
+        try check(feedbackMemoryThreshold.map { $0.isFinite && $0 >= -1 && $0 < 1 } ?? true,
+                  "feedbackMemoryThreshold must be in [-1, 1) (a cosine), or nil: learned by train()")
         try check(feedbackHalfLife.isFinite && feedbackHalfLife > 0, "feedbackHalfLife must be positive")
         try check(feedbackOtherTeamWeight.isFinite && (0...1).contains(feedbackOtherTeamWeight), "feedbackOtherTeamWeight must be in 0...1")
         try check(preferenceSmoothing.isFinite && preferenceSmoothing >= 0, "preferenceSmoothing must not be negative")

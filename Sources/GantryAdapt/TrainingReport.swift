@@ -34,4 +34,8 @@ public struct TrainingReport: Sendable, Codable {
     /// Stored with the report, in the store's adapter version and the adapter file's metrics, so
     /// that every process serving the adapter serves the weight.
     public var lexicalWeight: Float? = nil
+    /// The feedback memory's reach (the lowest cosine to a query with feedback that counts)
+    /// chosen with the adapter on held-out feedback (`AgentGantry.train()`; nil when none was).
+    /// Stored with the report, as `lexicalWeight` is.
+    public var memoryReach: Float? = nil
 }

@@ -104,6 +104,8 @@ public enum Replay {
         public var trainingApplied: Bool
         /// `TrainingSummary.reason`: why `train()` did not apply its adapter (nil when it did).
         public var trainingReason: String?
+        /// `TrainingSummary.feedbackMemoryThreshold` and its reason: the memory's reach `train()` chose.
+        public var feedbackMemoryThreshold: Float?, feedbackMemoryThresholdReason: String?
         /// `TrainingSummary.reportedRetrievals`: retrievals `train()` learned from by their reports.
         public var reportedRetrievals: Int
         /// `TrainingSummary.positionPropensities`: the position bias `train()` measured and corrected (nil: none).
@@ -182,7 +184,9 @@ public enum Replay {
         return Report(dataset: dataset.name, events: order.count, mistakesRecorded: trace.corrections,
                        learningCurve: trace.learningCurve(block: curveBlock), curveBlock: curveBlock,
                        staticRouting: staticRouting, feedbackMemory: memoryOnly, afterTraining: trained,
-                       trainingApplied: summary.applied, trainingReason: summary.reason, reportedRetrievals: summary.reportedRetrievals,
+                       trainingApplied: summary.applied, trainingReason: summary.reason,
+                       feedbackMemoryThreshold: summary.feedbackMemoryThreshold, feedbackMemoryThresholdReason: summary.feedbackMemoryThresholdReason,
+                       reportedRetrievals: summary.reportedRetrievals,
                        positionPropensities: summary.positionPropensities, seconds: Date().timeIntervalSince(started),
                        agent: agent, agentCounts: trace.agent, trainEvery: trainEvery, appliedTrainings: trace.appliedTrainings,
                        unseenTools: unseen)

@@ -27,7 +27,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Lexical share of the first stage, 0...1 (default: learned by train(), else the prior \(ScoreFusion.priorWeight); 0: dense only).")
     var lexicalWeight: Float?
     @Option(parsing: .unconditional, help: "MMR λ (1: no diversity).") var mmrLambda = GantryConfiguration(storePath: nil).mmrLambda
-    @Option(parsing: .unconditional, help: "Feedback memory: lowest query similarity that counts.") var memoryThreshold = GantryConfiguration(storePath: nil).feedbackMemoryThreshold
+    @Option(parsing: .unconditional, help: "Feedback memory: lowest query similarity that counts (default: learned by train(), else 0.6).")
+    var memoryThreshold: Float?
     @Option(parsing: .unconditional, help: ArgumentHelp("Share of retrievals whose shortlist exploration reorders (two neighbours below "
                                                         + "the first), so that train() measures and corrects the agent's position bias (0: none)."))
     var explorationRate = GantryConfiguration(storePath: nil).explorationRate
@@ -81,6 +82,7 @@ struct ReplayCommand: AsyncParsableCommand {
             }
         }
         if !result.trainingApplied { print("train() kept the previous state: \(result.trainingReason ?? "")") }
+        if let reason = result.feedbackMemoryThresholdReason { print("train(): \(reason)") }
         if result.reportedRetrievals > 0 {
             let bias = result.positionPropensities.map { "picks weighted by 1/θ, θ by rank measured as "
                 + $0.map { String(format: "%.2f", $0) }.joined(separator: ", ") } ?? "every pick weighted 1 (no explored retrievals to measure position bias)"

@@ -193,6 +193,16 @@ struct AgentGantryTrainingTests {
         #expect(names(try await reopened.retrieveTools("stop paying for the plan", limit: 5))
             == names(try await gantry.retrieveTools("stop paying for the plan", limit: 5)))
         #expect(await reopened.adapter == gantry.adapter)
+        // The memory's reach chosen on the held-out feedback is served with the adapter, by every
+        // process that serves it, unless the configuration sets one.
+        let reach = try #require(summary.feedbackMemoryThreshold, "\(summary.feedbackMemoryThresholdReason ?? "no reason")")
+        #expect(MemoryReachChoice.candidates.contains(reach) && summary.report?.memoryReach == reach)
+        #expect(summary.feedbackMemoryThresholdReason?.contains("held-out MRR@10 by reach") == true)
+        #expect(await gantry.servedFeedbackMemoryThreshold == reach)
+        #expect(await reopened.servedFeedbackMemoryThreshold == reach)
+        let pinned = try await makeGantry(store: path) { $0.feedbackMemoryThreshold = 0.75 }
+        #expect(await pinned.servedFeedbackMemoryThreshold == 0.75)
+        #expect(await pinned.adapter == gantry.adapter)
     }
 
     /// With too few distinct requests, or requests asked again and again, `train()` says how much

@@ -11,9 +11,9 @@ import GantryMath
 ///   its team has not corrected q, the newest correction of q by anyone. Newest is latest in the
 ///   log; a `.confirmed` event names its tool as a correction does. The `Ranker` puts that tool
 ///   first when it is admitted.
-/// - How much do corrections of similar queries vouch for each tool (`signals(for:at:team:)`)?
-///   Each entry e with cos(q, e) ≥ `threshold` contributes
-///   w = (cos − threshold)/(1 − threshold) · 2^(−age/halfLife): +w to its correct tool, −w to the
+/// - How much do corrections of similar queries vouch for each tool (`signals(for:at:team:reach:)`)?
+///   Each entry e with cos(q, e) ≥ the reach θ contributes
+///   w = (cos − θ)/(1 − θ) · 2^(−age/halfLife): +w to its correct tool, −w to the
 ///   tool wrongly chosen. A tool's signal is clamp(own + otherTeamWeight · others) with both sums
 ///   clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
 ///   caller or the entry has no team), "others" those of other teams. A correction helps every
@@ -29,7 +29,6 @@ import GantryMath
 /// graphs keep up) and searches the graph for the rest.
 struct FeedbackMemory: Sendable {
     struct Settings: Sendable, Equatable, Codable {
-        var threshold: Float = 0.6
         var halfLife: TimeInterval = 30 * 24 * 3600
         /// Entries consulted per query.
         var neighbors = 16
@@ -49,6 +48,11 @@ struct FeedbackMemory: Sendable {
         var newest: String
         var newestByTeam: [String: String] = [:]
     }
+
+    /// The reach θ served until `train()` learns one (`MemoryReachChoice`), unless
+    /// `GantryConfiguration.feedbackMemoryThreshold` sets it: chosen by `gantry replay` on MetaTool
+    /// (test top-1 after `train()` 0.801 at 0.6; 0.761–0.781 at 0.5, 0.7, 0.8).
+    static let priorReach: Float = 0.6
 
     /// Two unit query vectors with cos ≥ 1 − this are the same query. Two copies of one unit
     /// vector (one normalized again, or stored and read back) score within about 1e-6 of 1 in
@@ -124,14 +128,15 @@ struct FeedbackMemory: Sendable {
         entries.install(graph) || queries.install(graph)
     }
 
-    /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`.
-    func signals(for q: [Float], at now: Date, team: String?) throws(GantryError) -> [String: Double] {
+    /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`, from
+    /// the entries at cosine ≥ `reach` (< 1) of it.
+    func signals(for q: [Float], at now: Date, team: String?, reach: Float) throws(GantryError) -> [String: Double] {
         guard entries.count > 0 else { return [:] }
         var own = [String: Double](), others = [String: Double]()
-        for hit in try entries.search(q, k: settings.neighbors) where hit.score >= settings.threshold {
+        for hit in try entries.search(q, k: settings.neighbors) where hit.score >= reach {
             let entry = entries[hit.location]
             let age = max(0, now.timeIntervalSince(entry.at))
-            let weight = Double((hit.score - settings.threshold) / (1 - settings.threshold)) * pow(2, -age / settings.halfLife)
+            let weight = Double((hit.score - reach) / (1 - reach)) * pow(2, -age / settings.halfLife)
             let isOwn = team == nil || entry.team == nil || entry.team == team
             func add(_ tool: String, _ value: Double) {
                 if isOwn { own[tool, default: 0] += value } else { others[tool, default: 0] += value }

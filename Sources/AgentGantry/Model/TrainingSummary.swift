@@ -39,6 +39,12 @@ public struct TrainingSummary: Sendable {
     public var lexicalWeight: Float?
     /// How the lexical weight was decided, when the adapter was applied (`FusionWeightSelection`).
     public var lexicalWeightReason: String?
+    /// The feedback memory's reach chosen with the applied adapter on held-out feedback
+    /// (`MemoryReachChoice`; served with it unless `GantryConfiguration.feedbackMemoryThreshold`
+    /// is set); nil when no adapter was applied or no feedback event was in the training split.
+    public var feedbackMemoryThreshold: Float?
+    /// How the reach was chosen, with each candidate's held-out MRR@10.
+    public var feedbackMemoryThresholdReason: String?
 
     /// A summary as `train()` reports it.
     public init(events: Int, requests: Int = 0, applied: Bool, reason: String? = nil, report: TrainingReport? = nil,

@@ -40,6 +40,8 @@ struct Ranker {
     let index: ToolIndex
     /// The lexical share of the first stage (0: dense only).
     let lexicalWeight: Float
+    /// The feedback memory's reach: the lowest cosine to a query with feedback that counts.
+    let memoryReach: Float
     /// The slots of the catalogue's lexical index and of `index` linked (built here when absent
     /// or stale: a snapshot published with hybrid retrieval carries them).
     let links: SlotLinks?
@@ -57,7 +59,7 @@ struct Ranker {
                                dense: lexicalWeight > 0 ? index.moments.statistics(of: query) : (0, 0), weight: lexicalWeight)
         var candidates = try firstStage(stage, limit: limit, admits: admits)
         guard !candidates.isEmpty else { return [] }
-        let memory = try state.memory.signals(for: frozen, at: now, team: context.team)
+        let memory = try state.memory.signals(for: frozen, at: now, team: context.team, reach: memoryReach)
         let pinned = try state.memory.correction(of: frozen, team: context.team).flatMap { admits(.name($0)) ? $0 : nil }
         candidates += memoryCandidates(stage, memory: memory, pinned: pinned, excluding: candidates, admits: admits)
 

@@ -16,18 +16,22 @@ struct RoutingSnapshot: Sendable {
     /// The lexical share of the first stage (`GantryConfiguration.lexicalWeight`, else the
     /// adapter's learned weight, else `ScoreFusion.priorWeight`).
     let lexicalWeight: Float
+    /// The feedback memory's reach (`GantryConfiguration.feedbackMemoryThreshold`, else the
+    /// adapter's learned reach, else `FeedbackMemory.priorReach`).
+    let memoryReach: Float
     /// The slots of `catalog`'s lexical index and of `index` linked (nil at lexical weight 0).
     let links: SlotLinks?
     /// What this snapshot's retrievals may never get, worked out once for all of them.
     let blockedTools: BlockedTools
 
-    init(catalog: ToolCatalog, index: ToolIndex, adapter: LowRankAdapter?, adapterVersion: Int64?, lexicalWeight: Float, links: SlotLinks?,
-         state: LearnedState) {
+    init(catalog: ToolCatalog, index: ToolIndex, adapter: LowRankAdapter?, adapterVersion: Int64?, lexicalWeight: Float, memoryReach: Float,
+         links: SlotLinks?, state: LearnedState) {
         self.catalog = catalog
         self.index = index
         self.adapter = adapter
         self.adapterVersion = adapterVersion
         self.lexicalWeight = lexicalWeight
+        self.memoryReach = memoryReach
         self.links = links
         self.state = state
         blockedTools = BlockedTools(catalog: catalog, state: state)

@@ -58,6 +58,14 @@ import GRDB
         return weight.isFinite && (0...1).contains(weight) ? weight : nil
     }
 
+    /// The feedback memory's reach `train()` chose with this adapter (`MemoryReachChoice`, kept
+    /// in `report` like the lexical weight); nil when none was, or the report holds no valid one.
+    var learnedMemoryReach: Float? {
+        struct Field: Decodable { var memoryReach: Float? }
+        guard let reach = try? JSONDecoder().decode(Field.self, from: Data(report.utf8)).memoryReach else { return nil }
+        return reach.isFinite && reach >= -1 && reach < 1 ? reach : nil
+    }
+
     /// The highest retrieval report id the training read (`RetrievalReport.id`), or nil when it
     /// learned from none: a version that learned from reports is withdrawn when `forget(user:)`
     /// deletes one of them (`withdraw(forgettingReportsFrom:)`). Kept in `report` for the same

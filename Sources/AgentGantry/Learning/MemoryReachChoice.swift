@@ -1,0 +1,106 @@
+import Foundation
+import GantryAdapt
+import GantryMath
+
+/// Chooses how far the feedback memory reaches — the lowest cosine θ between a new query and one
+/// with feedback that still counts (`FeedbackMemory.signals(for:at:team:reach:)`) — on held-out
+/// feedback, as the adapter is gated: the memory is built from the feedback events of the
+/// training split only, and each held-out example (the selection and gate folds: distinct
+/// requests, so every one is a query the memory's feedback was *not* about) is ranked by
+/// `w_retrieval · cos(adapted query, adapted tool) + w_feedback · memory signal`, the two weights
+/// of `GantryConfiguration.weights`. θ is the candidate with the best MRR@10 on the selection
+/// fold (ties: the larger, reaching less), kept only when the gate fold agrees: not below the
+/// prior's MRR@10 there, else the prior; and never below `noReach` (the memory reaching no
+/// held-out query) there, else `noReach`. So feedback does not lower quality on the queries it
+/// was not about, on the evidence there is. (The other signals, and lexical fusion, are left
+/// out of the score: they do not depend on θ.)
+enum MemoryReachChoice {
+    /// The reaches tried, from far to near. `noReach`, the last, is past the near-duplicate
+    /// cosine that makes two queries one request (`TrainingConfiguration.nearDuplicateCosine`,
+    /// 0.95), so it reaches no held-out request: the memory's effect on them is then nil.
+    static let candidates: [Float] = [0.5, 0.6, 0.7, 0.8, 0.9, noReach]
+    /// The reach that leaves held-out requests alone (repeats of a query are still answered by
+    /// its correction: `FeedbackMemory.correction(of:team:)`).
+    static let noReach: Float = 0.97
+
+    /// What was chosen and why, with each candidate's held-out MRR@10 (same order as `candidates`).
+    struct Outcome: Sendable {
+        var reach: Float
+        var reason: String
+        var selection: [Double]
+        var gate: [Double]
+    }
+
+    /// The choice for `adapter` over `tools` (rows named `names`), from `events` — examples
+    /// `0 ..< events.count` of `examples`, the rest report examples, which the memory does not
+    /// hold — split by `split`; nil when no feedback event is in the training fold or nothing
+    /// is held out.
+    static func choose(adapter: LowRankAdapter, tools: Matrix, names: [String], events: [FeedbackEvent], examples: TrainingExamples,
+                       split: RequestSplit, weights: SignalValues, settings: FeedbackMemory.Settings, at now: Date) throws(GantryError) -> Outcome? {
+        var memory = try FeedbackMemory(dimension: tools.cols, settings: settings)
+        for i in split.training where i < events.count {
+            let event = events[i]
+            try memory.add(id: event.id, vector: event.queryVector,
+                           entry: .init(correct: event.correctTool, wrong: event.wrongTool, at: event.at, team: event.team))
+        }
+        guard memory.count > 0, !split.selection.isEmpty else { return nil }
+        let column = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let normalized = weights.normalized
+        let (retrieval, feedback) = (normalized[.retrieval], normalized[.feedback])
+        let adaptedTools = try adaptError { () throws(AdaptError) in try adapter.adaptTools(tools, ids: names) }
+
+        /// MRR@10 of each candidate reach over the examples `fold`.
+        func scores(_ fold: [Int]) throws(GantryError) -> [Double] {
+            guard !fold.isEmpty else { return candidates.map { _ in 0 } }
+            let frozen: Matrix, dense: Matrix
+            do {
+                frozen = try examples.queries.gatherRows(fold)
+                let queries = try adaptError { () throws(AdaptError) in try adapter.adaptQueries(frozen) }
+                dense = try Matrix.product(queries, adaptedTools, transposeB: true)
+            } catch let error as GantryError { throw error } catch { throw .invalidInput("\(error)") }
+            var sums = candidates.map { _ in 0.0 }
+            for (row, example) in fold.enumerated() {
+                let relevant = Set(examples.positives[example])
+                let query = Array(frozen.row(row)), cosines = dense.row(row)
+                for (c, reach) in candidates.enumerated() {
+                    var score = cosines.map { retrieval * Double($0) }
+                    for (tool, signal) in try memory.signals(for: query, at: now, team: nil, reach: reach) {
+                        if let t = column[tool] { score[t] += feedback * signal }
+                    }
+                    sums[c] += reciprocalRank(score, relevant: relevant)
+                }
+            }
+            return sums.map { $0 / Double(fold.count) }
+        }
+        let selection = try scores(split.selection), gate = try scores(split.gate)
+        var best = candidates.count - 1
+        for c in candidates.indices.reversed() where selection[c] > selection[best] { best = c }
+        let prior = candidates.firstIndex(of: FeedbackMemory.priorReach)!, none = candidates.count - 1
+        var chosen = best, why = "the best on the \(split.selection.count) selection examples held out"
+        if !split.gate.isEmpty {
+            if gate[chosen] < gate[prior] {
+                (chosen, why) = (prior, "the prior: the best on selection (\(candidates[best])) fell below it on the \(split.gate.count) gate examples")
+            }
+            if gate[chosen] < gate[none] {
+                (chosen, why) = (none, "reaching no other query: any reach lowered the \(split.gate.count) gate examples")
+            }
+        }
+        func figures(_ values: [Double]) -> String {
+            zip(candidates, values).map { String(format: "%.2f: %.4f", $0, $1) }.joined(separator: ", ")
+        }
+        let reason = "feedback memory reach \(candidates[chosen]), \(why) (held-out MRR@10 by reach, selection: \(figures(selection))"
+            + (split.gate.isEmpty ? ")" : "; gate: \(figures(gate)))")
+        return Outcome(reach: candidates[chosen], reason: reason, selection: selection, gate: gate)
+    }
+
+    /// 1 / rank of the first relevant tool by `score` (a tie counts for it), 0 past 10.
+    static func reciprocalRank(_ score: [Double], relevant: Set<Int>) -> Double {
+        guard let first = relevant.map({ score[$0] }).max() else { return 0 }
+        var above = 0
+        for (t, value) in score.enumerated() where !relevant.contains(t) && value > first {
+            above += 1
+            if above >= 10 { return 0 }
+        }
+        return 1 / Double(above + 1)
+    }
+}
