@@ -27,6 +27,24 @@ if [ "${1:-}" != "--no-refresh" ]; then
     "$gantry" replay --dataset "$shared" --json "$data/replay-metatool.json" >/dev/null 2>&1
     "$gantry" train --dataset "$shared" --output .build/notebooks/metatool.gadp --report "$data/train-metatool.json" >/dev/null 2>&1
   fi
+  # Simulated agents reporting selections and outcomes (learning from every call): a line per
+  # dataset and mode, the replay's report in it. (toollens' implicit replays take minutes.)
+  agents="$data/replay-agents.jsonl"
+  : > "$agents"
+  for folder in datasets/support-desk "$shared" "$root/../shared/datasets/toollens"; do
+    [ -f "$folder/queries.npy" ] || continue
+    name="$(basename "$folder")"
+    for mode in today implicit "implicit, explored" mixed explicit; do
+      case "$mode" in
+        today) options=() ;;
+        "implicit, explored") options=(--agent implicit --exploration-rate 0.05) ;;
+        *) options=(--agent "$mode") ;;
+      esac
+      "$gantry" replay --dataset "$folder" "${options[@]}" --json .build/notebooks/agent.json >/dev/null 2>&1
+      "$venv/bin/python" -c 'import json, sys; print(json.dumps({"dataset": sys.argv[1], "mode": sys.argv[2], "report": json.load(open(sys.argv[3]))}))' \
+        "$name" "$mode" .build/notebooks/agent.json >> "$agents"
+    done
+  done
   # Quality per retrieval kind: frozen dense, lexical and hybrid, adapted dense and hybrid (test splits).
   kinds="$data/retrieval-kinds.jsonl"
   : > "$kinds"
