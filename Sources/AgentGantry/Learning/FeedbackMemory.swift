@@ -128,15 +128,25 @@ struct FeedbackMemory: Sendable {
         entries.install(graph) || queries.install(graph)
     }
 
+    /// The entries nearest the frozen unit query vector `q` (`settings.neighbors` of them, best
+    /// first), with their cosines: what `signals(from:at:team:reach:)` weighs.
+    func neighbors(of q: [Float]) throws(GantryError) -> [(cosine: Float, entry: Entry)] {
+        guard entries.count > 0 else { return [] }
+        return try entries.search(q, k: settings.neighbors).map { ($0.score, entries[$0.location]) }
+    }
+
     /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`, from
     /// the entries at cosine ≥ `reach` (< 1) of it.
     func signals(for q: [Float], at now: Date, team: String?, reach: Float) throws(GantryError) -> [String: Double] {
-        guard entries.count > 0 else { return [:] }
+        signals(from: try neighbors(of: q), at: now, team: team, reach: reach)
+    }
+
+    /// Signals per tool from a query's `neighbors`, counting those at cosine ≥ `reach` (< 1).
+    func signals(from neighbors: [(cosine: Float, entry: Entry)], at now: Date, team: String?, reach: Float) -> [String: Double] {
         var own = [String: Double](), others = [String: Double]()
-        for hit in try entries.search(q, k: settings.neighbors) where hit.score >= reach {
-            let entry = entries[hit.location]
+        for (cosine, entry) in neighbors where cosine >= reach {
             let age = max(0, now.timeIntervalSince(entry.at))
-            let weight = Double((hit.score - reach) / (1 - reach)) * pow(2, -age / settings.halfLife)
+            let weight = Double((cosine - reach) / (1 - reach)) * pow(2, -age / settings.halfLife)
             let isOwn = team == nil || entry.team == nil || entry.team == team
             func add(_ tool: String, _ value: Double) {
                 if isOwn { own[tool, default: 0] += value } else { others[tool, default: 0] += value }

@@ -61,10 +61,10 @@ enum MemoryReachChoice {
             var sums = candidates.map { _ in 0.0 }
             for (row, example) in fold.enumerated() {
                 let relevant = Set(examples.positives[example])
-                let query = Array(frozen.row(row)), cosines = dense.row(row)
+                let neighbors = try memory.neighbors(of: Array(frozen.row(row))), cosines = dense.row(row)
                 for (c, reach) in candidates.enumerated() {
                     var score = cosines.map { retrieval * Double($0) }
-                    for (tool, signal) in try memory.signals(for: query, at: now, team: nil, reach: reach) {
+                    for (tool, signal) in memory.signals(from: neighbors, at: now, team: nil, reach: reach) {
                         if let t = column[tool] { score[t] += feedback * signal }
                     }
                     sums[c] += reciprocalRank(score, relevant: relevant)
