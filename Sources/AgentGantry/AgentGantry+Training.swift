@@ -238,7 +238,7 @@ private enum TrainingOutcome: Sendable {
     /// Fewer distinct requests than training needs (their count).
     case tooFewRequests(Int)
     /// The trainer's adapter and report (with the gate's decision when an epoch was chosen), and
-    /// the lexical weight chosen with it when the gate passed it.
+    /// the lexical weight and the feedback memory's reach chosen with it when the gate passed it.
     case trained(LowRankAdapter, TrainingReport, FusionWeightSelection.Outcome?, MemoryReachChoice.Outcome?, requests: Int)
 }
 
