@@ -18,6 +18,8 @@ public enum SupportDeskDemo {
         public var tools: Int
         /// Logged requests replayed.
         public var events: Int
+        /// The seed the log's order was shuffled with (nil: replayed as logged).
+        public var logOrderSeed: UInt64?
         /// Logged picks that were wrong (recorded as corrections; the others as confirmations).
         public var corrections: Int
         /// Top-1 of each full block of `curveBlock` logged requests as they arrived.
@@ -49,6 +51,8 @@ public enum SupportDeskDemo {
         public var lexicalWeight: Float
         /// How `train()` decided the lexical weight (nil when it applied no adapter).
         public var lexicalWeightReason: String?
+        /// The feedback memory's reach `train()` chose, and how (nil when it applied no adapter).
+        public var feedbackMemoryThreshold: Float?, feedbackMemoryThresholdReason: String?
         /// Why `train()` did not apply its adapter (nil when it did).
         public var trainingReason: String?
         /// The trainer's report with the gate's decision (nil when training did not run).
@@ -154,12 +158,13 @@ public enum SupportDeskDemo {
         let newText = "I'd like to stop paying for my plan for good"
         let newTextMatches = encoder == nil ? nil : try await gantry.retrieveTools(newText, limit: 3).map { Report.Match(tool: $0.tool.name, score: $0.score) }
 
-        return Report(dataset: data.name, tools: data.tools.count, events: requests.count, corrections: trace.corrections,
+        return Report(dataset: data.name, tools: data.tools.count, events: requests.count, logOrderSeed: logOrderSeed, corrections: trace.corrections,
                       learningCurve: trace.learningCurve(block: curveBlock), onlineTop1: trace.top1, curveBlock: curveBlock,
                       frozenDense: frozenDense, frozen: frozen.test, afterFeedback: afterFeedback.test, afterTraining: afterTraining.test,
                       repeatedRequests: repeated.count, frozenRepeated: frozen.repeated, afterFeedbackRepeated: afterFeedback.repeated,
                       afterTrainingRepeated: afterTraining.repeated, trainingApplied: summary.applied, lexicalWeight: await gantry.servedLexicalWeight,
-                      lexicalWeightReason: summary.lexicalWeightReason, trainingReason: summary.reason,
+                      lexicalWeightReason: summary.lexicalWeightReason, feedbackMemoryThreshold: summary.feedbackMemoryThreshold,
+                      feedbackMemoryThresholdReason: summary.feedbackMemoryThresholdReason, trainingReason: summary.reason,
                       trainingReport: summary.report, teamTop1: teams, teamQuery: teamQuery, breakers: breakers,
                       newTextMatches: newTextMatches, newText: newText, seconds: Date().timeIntervalSince(started),
                       trainingRank: configuration.training.rank, encoderAvailable: encoder != nil)

@@ -57,11 +57,13 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print(String(format: "(every row but the first is hybrid: dense and lexical scores fused; lexical weight %.2f after train()%@)",
                      r.lexicalWeight, r.lexicalWeightReason.map { ": " + $0 } ?? ""))
-        print("(\(r.corrections) of the \(r.events) logged picks were corrected)")
+        print("(\(r.corrections) of the \(r.events) logged picks were corrected"
+              + (r.logOrderSeed.map { "; the log replayed in the order shuffled with seed \($0)" } ?? "") + ")")
         print(String(format: "\ntop-1 while the log arrived: %.3f; per %d requests: ", r.onlineTop1, r.curveBlock)
             + r.learningCurve.map { String(format: "%.2f", $0) }.joined(separator: " "))
         if let gate = r.trainingReport?.gate, r.trainingApplied {
             print("train(): adapter applied (" + gate.explanation + ")")
+            if let reason = r.feedbackMemoryThresholdReason { print("train(): " + reason) }
         } else {
             print("train(): kept the previous state (\(r.trainingReason ?? ""))")
         }

@@ -13,17 +13,19 @@ struct MemoryReachTests {
 
     /// A topic: every query of it is `e6 + 0.5·e0` plus its own noise in dimensions 8…15, so two
     /// queries of it meet at cosine ≈ 0.9 — the dense ranking puts `tool_a` (e0) first for them.
-    /// 40 examples: the first 24 trained on (feedback: `tool_b`, not `tool_a`), 8 for selection
-    /// and 8 for the gate, whose correct tool is `heldOutTool`.
-    static func choose(heldOutTool: String) throws -> MemoryReachChoice.Outcome? {
+    /// 24 examples trained on (feedback: `tool_b`, not `tool_a`), then `heldOut` for selection and
+    /// `heldOut` for the gate, whose correct tool is `heldOutTool`, on the topic `heldOutAxis` (6:
+    /// the same; 7: another, which no reach connects to the feedback).
+    static func choose(heldOutTool: String, heldOut: Int = 60, heldOutAxis: Int = 6) throws -> MemoryReachChoice.Outcome? {
         var rng = SplitMix64(seed: 11)
         var tools = Matrix(rows: names.count, cols: dimension)
         for t in names.indices { tools[t, t] = 1 }
         var rows = [[Float]](), events = [FeedbackEvent](), positives = [[Int]]()
         let start = Date(timeIntervalSince1970: 1_800_000_000)
-        for i in 0..<40 {
+        let count = 24 + 2 * heldOut
+        for i in 0..<count {
             var v = [Float](repeating: 0, count: dimension)
-            v[6] = 1
+            v[i < 24 ? 6 : heldOutAxis] = 1
             v[0] = 0.5
             var noise = (8..<dimension).map { _ in rng.nextGaussian() }
             let norm = noise.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -38,8 +40,12 @@ struct MemoryReachTests {
             positives.append([names.firstIndex(of: correct)!])
         }
         let examples = try TrainingExamples(queries: Matrix(rowArrays: rows), positives: positives)
-        var split = try RequestSplit(examples, configuration: TrainingConfiguration(), holdingOutGate: true)
-        (split.training, split.selection, split.gate) = (Array(0..<24), Array(24..<32), Array(32..<40))
+        // Each example its own request (the topic's queries meet at cosine ≈ 0.9: chains of pairs
+        // above the default near-duplicate cosine would merge some), dealt into the folds by hand.
+        let groups = try RequestGroups(texts: (0..<count).map { "request \($0)" }, vectors: examples.queries, nearDuplicateCosine: 0.9999)
+        var split = try RequestSplit(groups: groups, selectionFraction: 0.2, gateFraction: 0.2, seed: 0)
+        (split.training, split.selection, split.gate) = (Array(0..<24), Array(24..<24 + heldOut), Array(24 + heldOut..<count))
+        (split.trainingRequests, split.selectionRequests, split.gateRequests) = (24, heldOut, heldOut)
         return try MemoryReachChoice.choose(adapter: .identity(dimension: dimension, rank: 2), tools: tools, names: names, events: events,
                                             examples: examples, split: split, weights: GantryConfiguration(storePath: nil).weights,
                                             settings: FeedbackMemory.Settings(), at: start)
@@ -57,11 +63,27 @@ struct MemoryReachTests {
     }
 
     @Test func feedbackThatHelpsOtherQueriesReachesThem() throws {
-        // The held-out queries need `tool_b` too, which the dense ranking puts second.
+        // The held-out queries need `tool_b` too, which the dense ranking puts second: every
+        // reach up to 0.9 helps them alike, so the prior stays.
         let outcome = try #require(try Self.choose(heldOutTool: "tool_b"))
         let none = MemoryReachChoice.candidates.count - 1
-        #expect(outcome.selection[none] < 1 && outcome.reach < MemoryReachChoice.noReach, "\(outcome.reason)")
-        let chosen = MemoryReachChoice.candidates.firstIndex(of: outcome.reach)!
-        #expect(outcome.selection[chosen] == 1 && outcome.gate[chosen] == 1, "\(outcome.reason)")
+        #expect(outcome.selection[none] < 1 && outcome.reach == FeedbackMemory.priorReach, "\(outcome.reason)")
+        #expect(outcome.selection[MemoryReachChoice.priorIndex] == 1 && outcome.gate[MemoryReachChoice.priorIndex] == 1, "\(outcome.reason)")
+    }
+
+    @Test func heldOutFeedbackThatSaysNothingLeavesThePrior() throws {
+        // Held-out requests of another topic: no reach touches them, every candidate scores alike.
+        let outcome = try #require(try Self.choose(heldOutTool: "tool_a", heldOutAxis: 7))
+        #expect(Set(outcome.selection).count == 1 && Set(outcome.gate).count == 1, "\(outcome.reason)")
+        #expect(outcome.reach == FeedbackMemory.priorReach && outcome.reason.contains("no reach did better"), "\(outcome.reason)")
+    }
+
+    @Test func tooFewHeldOutRequestsLeaveThePriorUnlessItHurtsThem() throws {
+        // 8 held-out requests that the memory would mislead: too few to choose another reach on,
+        // but the gate's requests show the prior's reach lowering them, so the memory stays off them.
+        let outcome = try #require(try Self.choose(heldOutTool: "tool_a", heldOut: 8))
+        #expect(outcome.reach == MemoryReachChoice.noReach && outcome.reason.contains("reaching no other query"), "\(outcome.reason)")
+        let quiet = try #require(try Self.choose(heldOutTool: "tool_b", heldOut: 8))
+        #expect(quiet.reach == FeedbackMemory.priorReach && quiet.reason.contains("at least 50"), "\(quiet.reason)")
     }
 }

@@ -8,17 +8,22 @@ import GantryMath
 /// training split only, and each held-out example (the selection and gate folds: distinct
 /// requests, so every one is a query the memory's feedback was *not* about) is ranked by
 /// `w_retrieval · cos(adapted query, adapted tool) + w_feedback · memory signal`, the two weights
-/// of `GantryConfiguration.weights`. θ is the candidate with the best MRR@10 on the selection
-/// fold (ties: the larger, reaching less), kept only when the gate fold agrees: not below the
-/// prior's MRR@10 there, else the prior; and never below `noReach` (the memory reaching no
-/// held-out query) there, else `noReach`. So feedback does not lower quality on the queries it
-/// was not about, on the evidence there is. (The other signals, and lexical fusion, are left
-/// out of the score: they do not depend on θ.)
+/// of `GantryConfiguration.weights` in the training process. The prior
+/// (`FeedbackMemory.priorReach`) serves unless the selection fold holds at least
+/// `FusionWeightSelection.minimumRequests` distinct requests and a candidate beats the prior's
+/// MRR@10 there (the best; ties: the larger, reaching less) without falling below it on the gate
+/// fold. Whatever is chosen, when the gate fold scores it below `noReach` (the memory reaching no
+/// held-out query), `noReach` serves. So feedback does not lower quality on the queries it was
+/// not about, on the evidence there is, and evidence that says nothing leaves the prior. (The
+/// other signals, and lexical fusion, are left out of the score: they do not depend on θ.)
 enum MemoryReachChoice {
-    /// The reaches tried, from far to near. `noReach`, the last, is past the near-duplicate
-    /// cosine that makes two queries one request (`TrainingConfiguration.nearDuplicateCosine`,
-    /// 0.95), so it reaches no held-out request: the memory's effect on them is then nil.
-    static let candidates: [Float] = [0.5, 0.6, 0.7, 0.8, 0.9, noReach]
+    /// The reaches tried, from far to near, the prior among them. `noReach`, the last, is past
+    /// the near-duplicate cosine that makes two queries one request
+    /// (`TrainingConfiguration.nearDuplicateCosine`, 0.95 by default), so it reaches no held-out
+    /// request — while that setting stays at or below it: the memory's effect on them is then nil.
+    static let candidates: [Float] = [0.5, FeedbackMemory.priorReach, 0.7, 0.8, 0.9, noReach]
+    /// Where the prior is among `candidates`.
+    static let priorIndex = 1
     /// The reach that leaves held-out requests alone (repeats of a query are still answered by
     /// its correction: `FeedbackMemory.correction(of:team:)`).
     static let noReach: Float = 0.97
@@ -73,17 +78,28 @@ enum MemoryReachChoice {
             return sums.map { $0 / Double(fold.count) }
         }
         let selection = try scores(split.selection), gate = try scores(split.gate)
-        var best = candidates.count - 1
-        for c in candidates.indices.reversed() where selection[c] > selection[best] { best = c }
-        let prior = candidates.firstIndex(of: FeedbackMemory.priorReach)!, none = candidates.count - 1
-        var chosen = best, why = "the best on the \(split.selection.count) selection examples held out"
-        if !split.gate.isEmpty {
-            if gate[chosen] < gate[prior] {
-                (chosen, why) = (prior, "the prior: the best on selection (\(candidates[best])) fell below it on the \(split.gate.count) gate examples")
+        let prior = priorIndex, none = candidates.count - 1
+        var chosen = prior, why = "the prior"
+        if split.selectionRequests < FusionWeightSelection.minimumRequests {
+            why = "the prior: \(split.selectionRequests) distinct requests held out for selection; another reach is chosen on at least "
+                + "\(FusionWeightSelection.minimumRequests)"
+        } else {
+            // The best on selection, when strictly better than the prior (ties: the larger reach).
+            var best = prior
+            for c in candidates.indices.reversed() where selection[c] > selection[best] { best = c }
+            if best != prior {
+                if !split.gate.isEmpty, gate[best] < gate[prior] {
+                    why = "the prior: the best on selection (\(candidates[best])) fell below it on the \(split.gate.count) gate examples"
+                } else {
+                    (chosen, why) = (best, "the best on the \(split.selection.count) selection examples held out")
+                }
+            } else {
+                why = "the prior: no reach did better on the \(split.selection.count) selection examples held out"
             }
-            if gate[chosen] < gate[none] {
-                (chosen, why) = (none, "reaching no other query: any reach lowered the \(split.gate.count) gate examples")
-            }
+        }
+        if !split.gate.isEmpty, gate[chosen] < gate[none] {
+            (chosen, why) = (none, "reaching no other query: at \(candidates[chosen]) the memory lowered the \(split.gate.count) gate examples "
+                + "below what they score without it")
         }
         func figures(_ values: [Double]) -> String {
             zip(candidates, values).map { String(format: "%.2f: %.4f", $0, $1) }.joined(separator: ", ")
