@@ -121,7 +121,8 @@ extension AgentGantry {
                 if report.gate?.passed == true {
                     do {
                         reach = try MemoryReachChoice.choose(adapter: trained, tools: tools, names: names, events: events, examples: examples,
-                                                             split: split, weights: weights, settings: memorySettings, at: now)
+                                                             split: split, nearDuplicateCosine: settings.nearDuplicateCosine, weights: weights,
+                                                             settings: memorySettings, at: now)
                     } catch { throw .invalidSetting("choosing the feedback memory's reach: \(error)") }
                 }
                 return .trained(trained, report, fusion, reach, requests: groups.count)

@@ -42,23 +42,31 @@ struct MemoryReachTests {
         let examples = try TrainingExamples(queries: Matrix(rowArrays: rows), positives: positives)
         // Each example its own request (the topic's queries meet at cosine ≈ 0.9: chains of pairs
         // above the default near-duplicate cosine would merge some), dealt into the folds by hand.
-        let groups = try RequestGroups(texts: (0..<count).map { "request \($0)" }, vectors: examples.queries, nearDuplicateCosine: 0.9999)
+        let nearDuplicate: Float = 0.9999
+        let groups = try RequestGroups(texts: (0..<count).map { "request \($0)" }, vectors: examples.queries, nearDuplicateCosine: nearDuplicate)
         var split = try RequestSplit(groups: groups, selectionFraction: 0.2, gateFraction: 0.2, seed: 0)
         (split.training, split.selection, split.gate) = (Array(0..<24), Array(24..<24 + heldOut), Array(24 + heldOut..<count))
         (split.trainingRequests, split.selectionRequests, split.gateRequests) = (24, heldOut, heldOut)
         return try MemoryReachChoice.choose(adapter: .identity(dimension: dimension, rank: 2), tools: tools, names: names, events: events,
-                                            examples: examples, split: split, weights: GantryConfiguration(storePath: nil).weights,
+                                            examples: examples, split: split, nearDuplicateCosine: nearDuplicate, weights: GantryConfiguration(storePath: nil).weights,
                                             settings: FeedbackMemory.Settings(), at: start)
+    }
+
+    @Test func theNearestReachIsTheNearDuplicateCosine() {
+        #expect(MemoryReachChoice.candidates(nearDuplicateCosine: 0.95) == [0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+        #expect(MemoryReachChoice.candidates(nearDuplicateCosine: 0.85) == [0.5, 0.6, 0.7, 0.8, 0.85])
+        #expect(MemoryReachChoice.candidates(nearDuplicateCosine: 1) == [0.5, 0.6, 0.7, 0.8, 0.9, 0.999])
+        #expect(MemoryReachChoice.candidates(nearDuplicateCosine: 0.6) == nil)
     }
 
     @Test func feedbackThatWouldMisleadOtherQueriesIsKeptToItsOwn() throws {
         // The feedback says `tool_b` for its queries; the held-out queries of the same topic need
         // `tool_a`, which the dense ranking gives them: any reach that touches them lowers them.
         let outcome = try #require(try Self.choose(heldOutTool: "tool_a"))
-        let far = MemoryReachChoice.candidates.firstIndex(of: 0.6)!, none = MemoryReachChoice.candidates.count - 1
+        let far = MemoryReachChoice.priorIndex, none = outcome.candidates.count - 1
         #expect(outcome.selection[far] < outcome.selection[none], "the reach 0.6 must mislead them: \(outcome.reason)")
         #expect(outcome.reach >= 0.9, "\(outcome.reason)")
-        let chosen = MemoryReachChoice.candidates.firstIndex(of: outcome.reach)!
+        let chosen = try #require(outcome.candidates.firstIndex(of: outcome.reach))
         #expect(outcome.gate[chosen] >= outcome.gate[none] && outcome.selection[chosen] >= outcome.selection[none], "\(outcome.reason)")
     }
 
@@ -66,7 +74,7 @@ struct MemoryReachTests {
         // The held-out queries need `tool_b` too, which the dense ranking puts second: every
         // reach up to 0.9 helps them alike, so the prior stays.
         let outcome = try #require(try Self.choose(heldOutTool: "tool_b"))
-        let none = MemoryReachChoice.candidates.count - 1
+        let none = outcome.candidates.count - 1
         #expect(outcome.selection[none] < 1 && outcome.reach == FeedbackMemory.priorReach, "\(outcome.reason)")
         #expect(outcome.selection[MemoryReachChoice.priorIndex] == 1 && outcome.gate[MemoryReachChoice.priorIndex] == 1, "\(outcome.reason)")
     }
@@ -82,7 +90,7 @@ struct MemoryReachTests {
         // 8 held-out requests that the memory would mislead: too few to choose another reach on,
         // but the gate's requests show the prior's reach lowering them, so the memory stays off them.
         let outcome = try #require(try Self.choose(heldOutTool: "tool_a", heldOut: 8))
-        #expect(outcome.reach == MemoryReachChoice.noReach && outcome.reason.contains("reaching no other query"), "\(outcome.reason)")
+        #expect(outcome.reach == outcome.candidates.last && outcome.reason.contains("reaching no other query"), "\(outcome.reason)")
         let quiet = try #require(try Self.choose(heldOutTool: "tool_b", heldOut: 8))
         #expect(quiet.reach == FeedbackMemory.priorReach && quiet.reason.contains("at least 50"), "\(quiet.reason)")
     }

@@ -12,36 +12,50 @@ import GantryMath
 /// (`FeedbackMemory.priorReach`) serves unless the selection fold holds at least
 /// `FusionWeightSelection.minimumRequests` distinct requests and a candidate beats the prior's
 /// MRR@10 there (the best; ties: the larger, reaching less) without falling below it on the gate
-/// fold. Whatever is chosen, when the gate fold scores it below `noReach` (the memory reaching no
-/// held-out query), `noReach` serves. So feedback does not lower quality on the queries it was
+/// fold. Whatever is chosen, when the gate fold scores it below `noReach(nearDuplicateCosine:)`
+/// (the memory reaching no held-out query), that serves. So feedback does not lower quality on the queries it was
 /// not about, on the evidence there is, and evidence that says nothing leaves the prior. (The
 /// other signals, and lexical fusion, are left out of the score: they do not depend on θ.)
 enum MemoryReachChoice {
-    /// The reaches tried, from far to near, the prior among them. `noReach`, the last, is past
-    /// the near-duplicate cosine that makes two queries one request
-    /// (`TrainingConfiguration.nearDuplicateCosine`, 0.95 by default), so it reaches no held-out
-    /// request — while that setting stays at or below it: the memory's effect on them is then nil.
-    static let candidates: [Float] = [0.5, FeedbackMemory.priorReach, 0.7, 0.8, 0.9, noReach]
-    /// Where the prior is among `candidates`.
-    static let priorIndex = 1
-    /// The reach that leaves held-out requests alone (repeats of a query are still answered by
-    /// its correction: `FeedbackMemory.correction(of:team:)`).
-    static let noReach: Float = 0.97
+    /// The reaches tried, from far to near: 0.5, the prior 0.6, 0.7, 0.8, 0.9 (those below
+    /// `nearDuplicateCosine`), then `noReach(nearDuplicateCosine:)`; nil when the near-duplicate
+    /// cosine is not above the prior (nothing to choose between).
+    static func candidates(nearDuplicateCosine: Float) -> [Float]? {
+        let none = noReach(nearDuplicateCosine: nearDuplicateCosine)
+        guard none > FeedbackMemory.priorReach else { return nil }
+        return [0.5, FeedbackMemory.priorReach, 0.7, 0.8, 0.9].filter { $0 < none } + [none]
+    }
 
-    /// What was chosen and why, with each candidate's held-out MRR@10 (same order as `candidates`).
+    /// Where the prior is among the candidates.
+    static let priorIndex = 1
+
+    /// The reach that leaves every held-out request alone: the near-duplicate cosine that makes
+    /// two queries one request (`TrainingConfiguration.nearDuplicateCosine`, 0.95 by default),
+    /// so no held-out request is that close to a query with feedback; the memory still serves
+    /// the near-duplicates of those queries, and a repeat of one is answered by its correction
+    /// (`FeedbackMemory.correction(of:team:)`). At most 0.999 (a reach must be below 1).
+    static func noReach(nearDuplicateCosine: Float) -> Float {
+        min(nearDuplicateCosine, 0.999)
+    }
+
+    /// What was chosen and why, with each candidate's held-out MRR@10 (in the order of `candidates`).
     struct Outcome: Sendable {
         var reach: Float
         var reason: String
+        var candidates: [Float]
         var selection: [Double]
         var gate: [Double]
     }
 
     /// The choice for `adapter` over `tools` (rows named `names`), from `events` — examples
     /// `0 ..< events.count` of `examples`, the rest report examples, which the memory does not
-    /// hold — split by `split`; nil when no feedback event is in the training fold or nothing
-    /// is held out.
+    /// hold — split by `split` (grouped into requests at `nearDuplicateCosine`); nil when no
+    /// feedback event is in the training fold, nothing is held out, or `nearDuplicateCosine` is
+    /// not above the prior.
     static func choose(adapter: LowRankAdapter, tools: Matrix, names: [String], events: [FeedbackEvent], examples: TrainingExamples,
-                       split: RequestSplit, weights: SignalValues, settings: FeedbackMemory.Settings, at now: Date) throws(GantryError) -> Outcome? {
+                       split: RequestSplit, nearDuplicateCosine: Float, weights: SignalValues, settings: FeedbackMemory.Settings,
+                       at now: Date) throws(GantryError) -> Outcome? {
+        guard let candidates = candidates(nearDuplicateCosine: nearDuplicateCosine) else { return nil }
         var memory = try FeedbackMemory(dimension: tools.cols, settings: settings)
         for i in split.training where i < events.count {
             let event = events[i]
@@ -106,7 +120,7 @@ enum MemoryReachChoice {
         }
         let reason = "feedback memory reach \(candidates[chosen]), \(why) (held-out MRR@10 by reach, selection: \(figures(selection))"
             + (split.gate.isEmpty ? ")" : "; gate: \(figures(gate)))")
-        return Outcome(reach: candidates[chosen], reason: reason, selection: selection, gate: gate)
+        return Outcome(reach: candidates[chosen], reason: reason, candidates: candidates, selection: selection, gate: gate)
     }
 
     /// 1 / rank of the first relevant tool by `score` (a tie counts for it), 0 past 10.
