@@ -207,7 +207,8 @@ extension AgentGantry {
         // version or a newer one already, and tools changed meanwhile are not in `fresh`.
         if (adapterVersion ?? 0) < version {
             if catalog.revision != indexedRevision { fresh = try adaptedIndex(by: trained) }
-            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach, index) = (trained, version, learnedWeight, reach?.reach, fresh)
+            (adapter, adapterVersion, index) = (trained, version, fresh)
+            adapterChoices = .init(lexicalWeight: learnedWeight, memoryReach: reach?.reach)
             publish()
         }
         summary.applied = true

@@ -40,10 +40,9 @@ public actor AgentGantry {
     var adapter: LowRankAdapter?
     /// The stored version `adapter` was loaded from or saved as (nil with the identity).
     var adapterVersion: Int64?
-    /// The lexical weight `train()` chose with `adapter`, kept in its report (nil: none, the prior serves).
-    var adapterLexicalWeight: Float?
-    /// The feedback memory's reach `train()` chose with `adapter`, kept in its report (nil: none, the prior serves).
-    var adapterMemoryReach: Float?
+    /// The lexical weight and the feedback memory's reach `train()` chose with `adapter`, kept in
+    /// its report (each nil: none, the prior serves).
+    var adapterChoices = AdapterRecord.LearnedChoices()
     /// The tools' adapted vectors.
     var index: ToolIndex
     /// The slots of `catalog`'s lexical index and of `index` linked, when hybrid retrieval was
@@ -334,7 +333,7 @@ public actor AgentGantry {
     /// The lexical share served: the configuration's, else the one learned with the adapter,
     /// else the prior.
     var lexicalWeight: Float {
-        configuration.lexicalWeight ?? adapterLexicalWeight ?? ScoreFusion.priorWeight
+        configuration.lexicalWeight ?? adapterChoices.lexicalWeight ?? ScoreFusion.priorWeight
     }
 
     /// How far the feedback memory reaches in this process (the lowest cosine to a query with
@@ -347,7 +346,7 @@ public actor AgentGantry {
     /// The memory's reach served: the configuration's, else the one learned with the adapter,
     /// else the prior.
     var memoryReach: Float {
-        configuration.feedbackMemoryThreshold ?? adapterMemoryReach ?? FeedbackMemory.priorReach
+        configuration.feedbackMemoryThreshold ?? adapterChoices.memoryReach ?? FeedbackMemory.priorReach
     }
 
     // MARK: internals
@@ -393,7 +392,7 @@ public actor AgentGantry {
         for record in try await store.adapterVersions() where !record.isWithdrawn {
             do {
                 adapter = try Self.decodeAdapter([UInt8](record.file!), model: embedder.modelIdentity)
-                (adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (record.version, record.learnedLexicalWeight, record.learnedMemoryReach)
+                (adapterVersion, adapterChoices) = (record.version, record.learnedChoices)
             } catch .adapt(.incompatible) {
             } catch .adapt(.file(.unsupported)) {
                 // A format version newer than this build reads (written by a newer build sharing
@@ -449,7 +448,7 @@ public actor AgentGantry {
             let row = QuarantinedRow(table: "adapterVersion", key: adapterVersion.map(String.init) ?? "?", reason: reason, at: Date(),
                                      rowid: adapterVersion ?? -1)
             if store.isReadOnly { setAside.append(row) } else { try await store.quarantine([row]) }
-            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (nil, nil, nil, nil)
+            (adapter, adapterVersion, adapterChoices) = (nil, nil, .init())
             try rebuildIndex()
         }
         if !stale.isEmpty { try await reembed(stale) }
@@ -562,10 +561,9 @@ public actor AgentGantry {
             let model = embedder.modelIdentity
             let next = try record?.file.map { (file) throws(GantryError) in try Self.decodeAdapter([UInt8](file), model: model) }
             index = try adaptedIndex(by: next)
-            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (next, record?.version, record?.learnedLexicalWeight,
-                                                                                record?.learnedMemoryReach)
+            (adapter, adapterVersion, adapterChoices) = (next, record?.version, record?.learnedChoices ?? .init())
         } catch {
-            (adapter, adapterVersion, adapterLexicalWeight, adapterMemoryReach) = (nil, nil, nil, nil)
+            (adapter, adapterVersion, adapterChoices) = (nil, nil, .init())
             index = try adaptedIndex(by: nil)
             throw error
         }

@@ -61,6 +61,7 @@ public struct TripletTrainer: Sendable {
         for query in training { for tool in examples.positives[query] + examples.explicitNegatives[query] { named[tool] = true } }
         var optimizer = AdamW(learningRate: c.learningRate, weightDecay: c.weightDecay, parameters: parameters,
                               learnsOffset: c.toolOffsets ? named : [])
+        let pool = hardNegativePool(named: named, widest: training.map { examples.positives[$0].count }.max() ?? 1)
 
         func adapter(_ p: AdapterParameters) -> LowRankAdapter {
             var offsets = [String: [Float]]()
@@ -93,7 +94,7 @@ public struct TripletTrainer: Sendable {
         var sinceBest = 0
         for epoch in 1...c.epochs {
             let epochStart = Date()
-            let anchors = try mine(adapter(parameters), tools: tools, toolIDs: toolIDs, named: named, examples: examples,
+            let anchors = try mine(adapter(parameters), tools: tools, toolIDs: toolIDs, pool: pool, examples: examples,
                                    training: training, rng: &rng)
             let total = anchors.reduce(0) { $0 + $1.negatives.count }
             var lossSum = 0.0, steps = 0, active = 0, done = 0
@@ -171,37 +172,47 @@ public struct TripletTrainer: Sendable {
         var negatives: [Int]
     }
 
+    /// The tools hard negatives are mined among (nil: all): the `named` ones (those a training
+    /// query names as correct or wrong) when they are enough to give every query its
+    /// `hardNegatives` beside its `widest` correct tools. A tool no example is about is then
+    /// nobody's hard negative, so training does not learn to rank it below the training queries'
+    /// tools, which buried it on its own queries (a tool registered after the feedback was
+    /// given). Feedback that names fewer tools mines among all of them (a few corrections need
+    /// the whole catalogue's confusions). Random negatives come from every tool (`mine`), so the
+    /// adapter still keeps such a tool from crowding the training queries' tools. On `gantry
+    /// replay --unseen-tools`, the held-out tools' queries: MRR@10 after `train()` 0.533 → 0.593
+    /// on MetaTool (frozen 0.598), 0.412 → 0.459 on ToolLens (frozen 0.386); the other queries
+    /// 0.872 → 0.863 and 0.886 → 0.872. (Random negatives from the named tools too gave the
+    /// held-out tools 0.599 on MetaTool, but the others 0.856.)
+    func hardNegativePool(named: [Bool], widest: Int) -> [Int]? {
+        let namedTools = named.indices.filter { named[$0] }
+        return namedTools.count > configuration.hardNegatives + widest && namedTools.count < named.count ? namedTools : nil
+    }
+
     /// Triplets for one epoch: per training (query, positive) pair, the explicit wrong tools, the
-    /// `hardNegatives` best-scoring wrong tools under `current` (FlatIndex batched search) and
-    /// `randomNegatives` random wrong tools; never another correct tool of the query. Shuffled.
-    /// Hard negatives are mined among the `named` tools (those a training query names as correct
-    /// or wrong) when they are enough to give every query its `hardNegatives`: a tool no example
-    /// is about is then nobody's hard negative, so training does not learn to rank it below the
-    /// training queries' tools, which buried it on its own queries (a tool registered after the
-    /// feedback was given). Feedback that names fewer tools mines among all of them (a few
-    /// corrections need the whole catalogue's confusions). Random negatives come from every tool,
-    /// so the adapter still keeps such a tool from crowding the training queries' tools. On
-    /// `gantry replay --unseen-tools`, the held-out tools' queries: MRR@10 after `train()` 0.533 →
-    /// 0.593 on MetaTool (frozen 0.598), 0.412 → 0.459 on ToolLens (frozen 0.386); the other
-    /// queries 0.872 → 0.863 and 0.886 → 0.872. (Random negatives from the named tools too gave
-    /// the held-out tools 0.599 on MetaTool, but the others 0.856.)
-    func mine(_ current: LowRankAdapter, tools: Matrix, toolIDs: [String], named: [Bool], examples: TrainingExamples, training: [Int],
+    /// `hardNegatives` best-scoring wrong tools under `current` among `pool` (`hardNegativePool`;
+    /// nil: all tools; FlatIndex batched search) and `randomNegatives` random wrong tools; never
+    /// another correct tool of the query. Shuffled.
+    func mine(_ current: LowRankAdapter, tools: Matrix, toolIDs: [String], pool: [Int]?, examples: TrainingExamples, training: [Int],
               rng: inout SplitMix64) throws(AdaptError) -> [Anchor] {
         let c = configuration
         let widest = training.map { examples.positives[$0].count }.max() ?? 1
-        let namedTools = named.indices.filter { named[$0] }
-        let pool = namedTools.count > c.hardNegatives + widest ? namedTools : Array(0..<tools.rows)
         let queries = try current.adaptQueries(gather(examples.queries, training))
-        let adaptedTools = try current.adaptTools(gather(tools, pool), ids: pool.map { toolIDs[$0] })
+        let adaptedTools: Matrix
+        if let pool {
+            adaptedTools = try current.adaptTools(gather(tools, pool), ids: pool.map { toolIDs[$0] })
+        } else {
+            adaptedTools = try current.adaptTools(tools, ids: toolIDs)
+        }
         let ranked = c.hardNegatives > 0
-            ? try RetrievalEvaluator.rankings(queries: queries, tools: adaptedTools, k: min(pool.count, c.hardNegatives + widest))
+            ? try RetrievalEvaluator.rankings(queries: queries, tools: adaptedTools, k: min(adaptedTools.rows, c.hardNegatives + widest))
             : Array(repeating: [], count: training.count)
         var anchors = [Anchor]()
         for (slot, query) in training.enumerated() {
             let correct = Set(examples.positives[query])
             guard correct.count < tools.rows else { continue }
             var negatives = examples.explicitNegatives[query].filter { !correct.contains($0) }
-            for tool in ranked[slot].map({ pool[$0] }) where !correct.contains(tool) && !negatives.contains(tool) && negatives.count < c.hardNegatives {
+            for tool in ranked[slot].map({ pool?[$0] ?? $0 }) where !correct.contains(tool) && !negatives.contains(tool) && negatives.count < c.hardNegatives {
                 negatives.append(tool)
             }
             var randoms = 0, attempts = 0

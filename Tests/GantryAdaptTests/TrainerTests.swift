@@ -81,11 +81,11 @@ struct TrainerTests {
         var rng = SplitMix64(seed: 3)
         let training = task.trainLabels.indices.filter { named[task.trainLabels[$0][0]] }
         let anchors = try trainer.mine(.identity(dimension: task.tools.cols, rank: 4), tools: task.tools, toolIDs: task.toolIDs,
-                                       named: named, examples: examples, training: training, rng: &rng)
+                                       pool: trainer.hardNegativePool(named: named, widest: 1), examples: examples, training: training, rng: &rng)
         #expect(anchors.count == training.count && anchors.allSatisfy { $0.negatives.count == 6 })
         #expect(anchors.allSatisfy { $0.negatives.allSatisfy { named[$0] } })
         let everyTool = try trainer.mine(.identity(dimension: task.tools.cols, rank: 4), tools: task.tools, toolIDs: task.toolIDs,
-                                         named: named.map { _ in true }, examples: examples, training: training, rng: &rng)
+                                         pool: trainer.hardNegativePool(named: named.map { _ in true }, widest: 1), examples: examples, training: training, rng: &rng)
         #expect(everyTool.contains { $0.negatives.contains { !named[$0] } }, "the task has no unnamed tool to mine")
     }
 

@@ -48,22 +48,31 @@ import GRDB
         (self.highestEventID, self.trainedEvents, self.forgottenSince, self.report) = (highestEventID, trainedEvents, forgottenSince, report)
     }
 
-    /// The lexical weight `train()` learned with this adapter (`TrainingReport.lexicalWeight`, read
-    /// from `report`); nil when none was, or when the report does not hold a valid one. Kept in
-    /// the report rather than a column or the adapter file's format, which processes of earlier
-    /// builds sharing the store could not read.
-    var learnedLexicalWeight: Float? {
-        struct Field: Decodable { var lexicalWeight: Float? }
-        guard let weight = try? JSONDecoder().decode(Field.self, from: Data(report.utf8)).lexicalWeight else { return nil }
-        return weight.isFinite && (0...1).contains(weight) ? weight : nil
+    /// What `train()` chose with an adapter besides its weights, served with it.
+    struct LearnedChoices: Sendable, Equatable {
+        /// The lexical share of hybrid retrieval (`TrainingReport.lexicalWeight`; nil: the prior).
+        var lexicalWeight: Float?
+        /// The feedback memory's reach (`TrainingReport.memoryReach`, `MemoryReachChoice`; nil: the prior).
+        var memoryReach: Float?
     }
 
-    /// The feedback memory's reach `train()` chose with this adapter (`MemoryReachChoice`, kept
-    /// in `report` like the lexical weight); nil when none was, or the report holds no valid one.
-    var learnedMemoryReach: Float? {
-        struct Field: Decodable { var memoryReach: Float? }
-        guard let reach = try? JSONDecoder().decode(Field.self, from: Data(report.utf8)).memoryReach else { return nil }
-        return reach.isFinite && reach >= -1 && reach < 1 ? reach : nil
+    /// The choices `train()` made with this adapter, read from `report` in one pass; each nil when
+    /// none was made, or the report does not hold a valid one (a damaged field leaves the other
+    /// readable). Kept in the report rather than a column or the adapter file's format, which
+    /// processes of earlier builds sharing the store could not read.
+    var learnedChoices: LearnedChoices {
+        struct Fields: Decodable {
+            var lexicalWeight: Float?, memoryReach: Float?
+            enum CodingKeys: CodingKey { case lexicalWeight, memoryReach }
+            init(from decoder: any Decoder) throws {
+                let fields = try decoder.container(keyedBy: CodingKeys.self)
+                lexicalWeight = (try? fields.decodeIfPresent(Float.self, forKey: .lexicalWeight)) ?? nil
+                memoryReach = (try? fields.decodeIfPresent(Float.self, forKey: .memoryReach)) ?? nil
+            }
+        }
+        let fields = try? JSONDecoder().decode(Fields.self, from: Data(report.utf8))
+        return LearnedChoices(lexicalWeight: fields?.lexicalWeight.flatMap { $0.isFinite && (0...1).contains($0) ? $0 : nil },
+                              memoryReach: fields?.memoryReach.flatMap { $0.isFinite && $0 >= -1 && $0 < 1 ? $0 : nil })
     }
 
     /// The highest retrieval report id the training read (`RetrievalReport.id`), or nil when it
