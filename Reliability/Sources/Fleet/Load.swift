@@ -275,10 +275,29 @@ func measureLoad(store: String, kind: String, tools: Int, seconds: Double, failu
     }
     let wrote = milliseconds(since: start) / 1_000
     if let child = trainer {
-        if let sent = trainSent, try child.expect("trained", within: 0) == nil {
+        let ended = try child.expect("trained", within: 0)
+        if let sent = trainSent, ended == nil {
             child.killNow()  // still in a train() that outlasted the load (a slow host): killed there
             trainerKills += 1
             trainerKilledAfter = milliseconds(since: sent)
+        } else if trainerKills == 0, let ended {
+            // Its train() outlasted the load and ended while the loaders stopped (a loaded host):
+            // measured, and the next one is killed partway, with the writes ended.
+            trainMeasured = Double(ended[2])!
+            for attempt in 0..<5 where trainerKills == 0 {
+                child.send("train")
+                guard try child.expect("training", within: 60) != nil else { break }
+                let began = monotonicNanoseconds()
+                usleep(UInt32(Double.random(in: 0.5...0.95, using: &rng) * trainMeasured * pow(0.7, Double(attempt)) * 1_000))
+                if let finished = try child.expect("trained", within: 0) {
+                    trainMeasured = Double(finished[2])!
+                } else {
+                    child.killNow()
+                    trainerKills += 1
+                    trainerKilledAfter = milliseconds(since: began)
+                }
+            }
+            if trainerKills == 0 { child.stop() }
         } else {
             child.stop()
         }
