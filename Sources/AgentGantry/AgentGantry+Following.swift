@@ -78,14 +78,16 @@ extension AgentGantry {
         if changes.replay {  // events were deleted (`forget(user:)`, retention)
             queryCache.removeAll()  // it keeps no text, but the embeddings of the deleted events' queries
             recentRetrievals.removeAll()  // perhaps a forgotten user's
-            state = try LearnedState(replaying: changes.events, settings: state.settings, carryingOver: state)
+            state = try LearnedState(replaying: changes.events, records: try await linkedRecords(of: changes.events), settings: state.settings,
+                                     carryingOver: state)
             position = changes.position
             try await serveCleanAdapter()
             return
         }
+        let records = try await linkedRecords(of: changes.events)
         for event in changes.events {
             position.event = event.id  // past it even if it fails to fold: never folded twice
-            try state.apply(event)
+            try state.apply(event, record: event.retrieval.flatMap { records[$0] })
         }
         position = changes.position
         if changes.adapterChanged { try await serveCleanAdapter() }

@@ -52,8 +52,29 @@ extension AgentGantry {
     nonisolated func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
         let cutoff = configuration.retrievalCutoff(at: configuration.clock.now())
         let record: RetrievalRecord?
-        if let recent = recentRetrievals.record(id) { record = recent } else { record = try await store.retrievalRecord(id) }
+        if let recent = recentRetrievals.record(id) { record = recent } else { record = try await store.retrievalRecords([id]).first }
         return record.flatMap { $0.at < cutoff ? nil : $0 }
+    }
+
+    /// The records of the retrievals that the successes among `events` name
+    /// (`ExecutionEvent.retrieval`), which the learned state folds with them: this process's,
+    /// else the store's (`GantryStore.retrievalRecords(_:)`); past `retrievalRetentionDays` or
+    /// deleted ones are left out.
+    func linkedRecords(of events: [GantryEvent]) async throws(GantryError) -> [RetrievalID: RetrievalRecord] {
+        var records = [RetrievalID: RetrievalRecord](), missing = [RetrievalID]()
+        for case .execution(let event) in events where event.outcome == .success {
+            guard let id = event.retrieval, records[id] == nil else { continue }
+            guard var recent = recentRetrievals.record(id) else {
+                missing.append(id)
+                continue
+            }
+            recent.queryVector = StoredRetrieval.rounded(recent.queryVector)  // as every other process reads it from the store
+            records[id] = recent
+        }
+        if !missing.isEmpty {
+            for record in try await store.retrievalRecords(missing) { records[record.id] = record }
+        }
+        return records
     }
 
     /// Records that the agent selected `tool` from the result of retrieval `retrieval` (stored
@@ -62,7 +83,7 @@ extension AgentGantry {
     /// yet committed by the process that ran it — leaves the report stored but unlinked.
     public nonisolated func recordSelection(retrieval: RetrievalID, tool: String,
                                             context: RoutingContext = RoutingContext()) async throws(GantryError) {
-        let report = try await report(retrieval, tool: tool, signal: .selection, context: context)
+        let (report, _) = try await report(retrieval, tool: tool, signal: .selection, context: context)
         _ = try await writer.append(event: nil, report: report)
     }
 
@@ -74,9 +95,10 @@ extension AgentGantry {
     /// unlinked (the execution counts for health all the same).
     public nonisolated func recordExecution(retrieval: RetrievalID, tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
                                             context: RoutingContext = RoutingContext()) async throws(GantryError) {
-        let report = try await report(retrieval, tool: tool, signal: RetrievalReport.Signal(outcome), context: context)
+        let (report, linked) = try await report(retrieval, tool: tool, signal: RetrievalReport.Signal(outcome), context: context)
         let linkedContext = RoutingContext(user: report.user, team: report.team, session: report.session)
-        let event = outcome == .wrongTool ? nil : try executionEvent(tool: report.tool, outcome: outcome, latency: latency, context: linkedContext)
+        var event = outcome == .wrongTool ? nil : try executionEvent(tool: report.tool, outcome: outcome, latency: latency, context: linkedContext)
+        if linked { event?.retrieval = retrieval }
         let id = try await writer.append(event: event.map(GantryEvent.execution), report: report)
         if event != nil { try await caughtUp(through: id) }
     }
@@ -105,16 +127,19 @@ extension AgentGantry {
     }
 
     /// A report of `signal` about `tool` on `retrieval`, its user, team and session those of
-    /// `context`, else the retrieval's.
+    /// `context`, else the retrieval's; and whether the retrieval's record was found (the report
+    /// is linked): this process's records are queued before the report and committed with or
+    /// before it, and the store's are committed, so an event written with the report may name it.
     private nonisolated func report(_ retrieval: RetrievalID, tool: String, signal: RetrievalReport.Signal,
-                                    context: RoutingContext) async throws(GantryError) -> RetrievalReport {
+                                             context: RoutingContext) async throws(GantryError) -> (report: RetrievalReport, linked: Bool) {
         let tool = try Limits.toolName(tool)
         let context = try Limits.normalized(context)
         guard published.current.catalog.contains(tool) else { throw .unknownTool(tool) }
         let record = try await retrievalRecord(retrieval)
-        return RetrievalReport(id: 0, at: configuration.clock.now(), retrieval: retrieval, tool: tool, signal: signal,
-                               user: context.user ?? record?.user, team: context.team ?? record?.team,
-                               session: context.session ?? record?.session)
+        let report = RetrievalReport(id: 0, at: configuration.clock.now(), retrieval: retrieval, tool: tool, signal: signal,
+                                     user: context.user ?? record?.user, team: context.team ?? record?.team,
+                                     session: context.session ?? record?.session)
+        return (report, record != nil)
     }
 
     /// Writes imported records and reports under ids of a block reserved for them (the log's ids

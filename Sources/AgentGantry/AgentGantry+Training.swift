@@ -120,7 +120,7 @@ extension AgentGantry {
                 var reach: MemoryReachChoice.Outcome?
                 if report.gate?.passed == true {
                     do {
-                        reach = try MemoryReachChoice.choose(adapter: trained, tools: tools, names: names, events: events, examples: examples,
+                        reach = try MemoryReachChoice.choose(adapter: trained, tools: tools, names: names, events: events, reports: learned, examples: examples,
                                                              split: split, nearDuplicateCosine: settings.nearDuplicateCosine, weights: weights,
                                                              settings: memorySettings, at: now)
                     } catch { throw .invalidSetting("choosing the feedback memory's reach: \(error)") }

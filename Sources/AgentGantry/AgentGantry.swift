@@ -127,7 +127,8 @@ public actor AgentGantry {
         self.indexCache = indexCache
         queryCache = QueryEmbeddingCache(entryLimit: configuration.queryCacheEntries, byteLimit: configuration.queryCacheBytes)
         state = try LearnedState(settings: LearnedState.Settings(
-            dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory, breaker: configuration.breaker,
+            dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory,
+            retrievalRetention: Double(configuration.retrievalRetentionDays) * 86_400, breaker: configuration.breaker,
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
         let keepQueryText = configuration.keepQueryText
@@ -452,7 +453,7 @@ public actor AgentGantry {
             try rebuildIndex()
         }
         if !stale.isEmpty { try await reembed(stale) }
-        state = try LearnedState(replaying: events, settings: state.settings, carryingOver: state)
+        state = try LearnedState(replaying: events, records: try await linkedRecords(of: events), settings: state.settings, carryingOver: state)
     }
 
     /// Embeds again, with this embedder, the tools another model embedded. A tool it cannot

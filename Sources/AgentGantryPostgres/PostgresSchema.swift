@@ -99,7 +99,9 @@ enum PostgresSchema {
         CREATE TABLE IF NOT EXISTS retrieval_report (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at double precision NOT NULL, retrieval bigint NOT NULL,
             tool text NOT NULL, signal text NOT NULL, context bigint NOT NULL);
-        CREATE INDEX IF NOT EXISTS retrieval_report_at ON retrieval_report (at)
+        CREATE INDEX IF NOT EXISTS retrieval_report_at ON retrieval_report (at);
+        CREATE TABLE IF NOT EXISTS event_retrieval (
+            event bigint PRIMARY KEY REFERENCES event (id) ON DELETE CASCADE, retrieval bigint NOT NULL)
         """
 
     /// Creates the tables the database lacks (one transaction, under a lock, so that processes
@@ -191,10 +193,9 @@ enum PostgresSchema {
     /// without the privilege) opens the store without them: retrievals are then not recorded and
     /// reports naming them are refused, and a warning says how to add them. Other errors are thrown.
     static func expandRetrievals(_ connection: PostgresConnection, location: String, logger: Logger) async throws -> Bool {
-        // The newest addition present (the `swapped` column) means every one is.
-        let rows = try await connection.query("""
-            SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('retrieval') AND attname = 'swapped' AND NOT attisdropped)
-            """, logger: logger)
+        // The newest addition present (`event_retrieval`: `ExecutionEvent.retrieval`, deleted
+        // with its event whichever version deletes it) means every one is.
+        let rows = try await connection.query("SELECT to_regclass('event_retrieval') IS NOT NULL", logger: logger)
         for try await present in rows.decode(Bool.self) where present { return true }
         do {
             try await connection.query("BEGIN", logger: logger)

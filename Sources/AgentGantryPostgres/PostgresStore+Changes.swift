@@ -53,7 +53,7 @@ extension PostgresStore {
             next.deletions = deletions
             let replay = deletions != position.deletions
             let (events, damaged) = try await Self.readEvents(connection, after: replay ? 0 : position.event, limit: replay ? nil : eventLimit,
-                                                              terms: self.keepsQueryTerms, logger: logger)
+                                                              terms: self.keepsQueryTerms, links: self.keepsRetrievals, logger: logger)
             let ids = events.map(\.id) + damaged.compactMap(\.rowid)
             next.event = max(replay ? 0 : position.event, ids.max() ?? 0)
             let isComplete = replay || ids.count < eventLimit

@@ -17,7 +17,7 @@ extension PostgresStore {
                     damaged.append(QuarantinedRow(table: "tool", key: row.name, reason: problem.reason, at: Date(), rowid: row.rowid))
                 }
             }
-            let events = try await Self.readEvents(connection, terms: self.keepsQueryTerms, logger: logger)
+            let events = try await Self.readEvents(connection, terms: self.keepsQueryTerms, links: self.keepsRetrievals, logger: logger)
             let adapters = try await Self.adapterRecords(connection, "ORDER BY version", logger: logger)
             var sequence: Int64 = 0
             for try await value in try await connection.query("SELECT value FROM gantry_meta WHERE key = 'event_seq'", logger: logger)
@@ -60,6 +60,9 @@ extension PostgresStore {
             try await Self.insert(contents.tools, replacing: false, on: connection, logger: logger)
             for chunk in contents.events.chunked(2_000) {
                 try await connection.query(try Self.restoredEvents(chunk, terms: self.keepsQueryTerms), logger: logger)
+                if self.keepsRetrievals {
+                    try await Self.insertLinks(chunk.compactMap { event in event.retrieval.map { (event.id, $0) } }, on: connection, logger: logger)
+                }
             }
             // Ids past the copied ones continue past every id the source handed out.
             try await connection.query("UPDATE gantry_meta SET value = greatest(value, \(contents.eventSequence)) WHERE key = 'event_seq'",

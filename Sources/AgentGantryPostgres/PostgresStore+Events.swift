@@ -35,7 +35,9 @@ extension PostgresStore {
     /// (`appendWithRetrievals`).
     @_spi(StoreImplementation) public func appendEvents(_ events: [GantryEvent], records: [RetrievalRecord],
                                                         reports: [RetrievalReport]) async throws(GantryError) -> [Int64] {
-        guard records.isEmpty, reports.isEmpty else { return try await appendWithRetrievals(events, records: records, reports: reports) }
+        guard records.isEmpty, reports.isEmpty, !(keepsRetrievals && events.contains { $0.retrieval != nil }) else {
+            return try await appendWithRetrievals(events, records: records, reports: reports)
+        }
         guard !events.isEmpty else { return [] }
         try checkWritable()
         let logger = logger, count = events.count, key = UUID()
@@ -80,7 +82,7 @@ extension PostgresStore {
                                       reports: [RetrievalReport]) async throws(GantryError) -> [Int64] {
         try checkWritable()
         if !reports.isEmpty { try checkRetrievals() }
-        let records = keepsRetrievals ? records : []
+        let keeps = keepsRetrievals, records = keeps ? records : []
         let logger = logger, eventKey = UUID(), reportKey = UUID(), count = events.count
         let insertion = events.isEmpty ? nil : try Self.insertion(of: events.map(Self.row), receipt: eventKey, terms: keepsQueryTerms)
         let (lastEvent, reportIDs) = try await withConnection("append events to") { connection, attempt -> (Int64?, [Int64]) in
@@ -91,7 +93,11 @@ extension PostgresStore {
             return try await Self.inTransaction(connection, logger: logger) { connection in
                 var lastEvent: Int64?
                 if let insertion {
-                    lastEvent = try await Self.run(insertion, inserting: count, on: connection, logger: logger)
+                    let last = try await Self.run(insertion, inserting: count, on: connection, logger: logger)
+                    let first = last - Int64(count) + 1
+                    let links = events.enumerated().compactMap { offset, event in event.retrieval.map { (first + Int64(offset), $0) } }
+                    if keeps { try await Self.insertLinks(links, on: connection, logger: logger) }
+                    lastEvent = last
                 } else {
                     try await connection.query("INSERT INTO write_receipt (key, result, at) VALUES (\(eventKey), 0, \(Date().timeIntervalSince1970))",
                                                logger: logger)
@@ -154,11 +160,22 @@ extension PostgresStore {
         return eventColumnTypes(terms: terms).enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ")
     }
 
+    /// Stores the retrieval of each execution that names one (`ExecutionEvent.retrieval`), by
+    /// event id, in `event_retrieval`; in the caller's transaction.
+    static func insertLinks(_ links: [(event: Int64, retrieval: RetrievalID)], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !links.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO event_retrieval (event, retrieval)
+            SELECT * FROM unnest(\(links.map(\.event))::bigint[], \(links.map(\.retrieval.rawValue))::bigint[])
+            """, logger: logger)
+    }
+
     /// The events with ids above `id`, oldest first, at most `limit`, and the rows that are not
-    /// valid events.
+    /// valid events (each execution with its retrieval when `links`: the store has `event_retrieval`).
     static func readEvents(_ connection: PostgresConnection, after id: Int64 = 0, limit: Int? = nil, kind: String? = nil, terms: Bool,
-                           logger: Logger) async throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
-        var sql = "SELECT id, \(eventColumns), \(terms ? "query_terms" : "NULL::bytea") FROM event WHERE id > $1"
+                           links: Bool, logger: Logger) async throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
+        var sql = "SELECT id, \(eventColumns), \(terms ? "query_terms" : "NULL::bytea"), "
+            + (links ? "(SELECT r.retrieval FROM event_retrieval r WHERE r.event = e.id)" : "NULL::bigint") + " FROM event e WHERE id > $1"
         var binds = PostgresBindings()
         binds.append(id)
         if let kind {
@@ -168,14 +185,15 @@ extension PostgresStore {
         sql += " ORDER BY id" + (limit.map { " LIMIT \($0)" } ?? "")
         var events = [GantryEvent](), damaged = [QuarantinedRow]()
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        for try await (id, kind, at, user, team, session, query, vector, tool, correct, type, outcome, latency, intent, model, terms) in rows
+        for try await (id, kind, at, user, team, session, query, vector, tool, correct, type, outcome, latency, intent, model, terms, link) in rows
             .decode((Int64, String, Double, String?, String?, String?, String?, Data?, String?, String?, String?, String?, Double?, String?,
-                     String?, Data?).self) {
+                     String?, Data?, Int64?).self) {
             let columns = EventColumns(kind: kind, at: at, user: user, team: team, session: session, query: query, tool: tool,
                                        correctTool: correct, feedbackType: type, outcome: outcome, latencyMs: latency, intent: intent,
                                        model: model)
             do {
-                events.append(try columns.event(id: id, queryVector: StoredVector.floats(vector), queryTerms: StoredTerms.hashes(terms)))
+                events.append(try columns.event(id: id, queryVector: StoredVector.floats(vector), queryTerms: StoredTerms.hashes(terms),
+                                                retrieval: link.flatMap(RetrievalID.init(rawValue:))))
             } catch {
                 damaged.append(QuarantinedRow(table: "event", key: String(id), reason: error.reason, at: Date(), rowid: id))
             }
@@ -186,7 +204,7 @@ extension PostgresStore {
     @_spi(StoreImplementation) public func events() async throws(GantryError) -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
         let logger = logger
         return try await transaction("read the events of", readOnly: true) { connection in
-            try await Self.readEvents(connection, terms: self.keepsQueryTerms, logger: logger)
+            try await Self.readEvents(connection, terms: self.keepsQueryTerms, links: self.keepsRetrievals, logger: logger)
         }
     }
 
@@ -196,7 +214,7 @@ extension PostgresStore {
     {
         let logger = logger
         return try await transaction("read the feedback of", readOnly: true) { connection in
-            let (events, damaged) = try await Self.readEvents(connection, kind: "feedback", terms: self.keepsQueryTerms, logger: logger)
+            let (events, damaged) = try await Self.readEvents(connection, kind: "feedback", terms: self.keepsQueryTerms, links: self.keepsRetrievals, logger: logger)
             var highest: Int64 = 0
             for try await id in try await connection.query("SELECT coalesce(max(id), 0) FROM event", logger: logger).decode(Int64.self) {
                 highest = id

@@ -128,11 +128,13 @@ extension PostgresStore {
         throw GantryError.store("the reports' insertion returned nothing")
     }
 
-    @_spi(StoreImplementation) public func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
-        guard keepsRetrievals else { return nil }
+    @_spi(StoreImplementation) public func retrievalRecords(_ ids: [RetrievalID]) async throws(GantryError) -> [RetrievalRecord] {
+        guard keepsRetrievals, !ids.isEmpty else { return [] }
         let logger = logger
-        return try await transaction("read a retrieval of", readOnly: true) { connection in
-            try await Self.readRecords(connection, where: "r.id = \(id.rawValue)", logger: logger).first
+        return try await transaction("read retrievals of", readOnly: true) { connection in
+            // Integers only: nothing to quote.
+            try await Self.readRecords(connection, where: "r.id = ANY('{\(ids.map { String($0.rawValue) }.joined(separator: ","))}'::bigint[])",
+                                       logger: logger)
         }
     }
 

@@ -61,8 +61,8 @@ public final class FaultInjectingStore: GantryStore {
         return try await base.appendEvents(events, records: records, reports: reports)
     }
     @_spi(StoreImplementation) public func reserveRetrievalBlock() async throws(GantryError) -> Int64 { try await base.reserveRetrievalBlock() }
-    @_spi(StoreImplementation) public func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
-        try await base.retrievalRecord(id)
+    @_spi(StoreImplementation) public func retrievalRecords(_ ids: [RetrievalID]) async throws(GantryError) -> [RetrievalRecord] {
+        try await base.retrievalRecords(ids)
     }
     @_spi(StoreImplementation) public func retrievalLog() async throws(GantryError) -> (records: [RetrievalRecord], reports: [RetrievalReport]) {
         try await base.retrievalLog()

@@ -43,10 +43,11 @@ extension StoreConformance {
                                              reports: [])
         try check(again.isEmpty, "a records-only append returned ids \(again)")
         for (n, expected) in zip(1..., records) {
-            let read = try await b.retrievalRecord(id(UInt32(n)))
+            let read = try await b.retrievalRecords([id(UInt32(n))]).first
             try check(read.map(describe) == describe(expected), "record \(n) reads back as \(read.map(describe) ?? "nil"), not \(describe(expected))")
         }
-        try check(try await b.retrievalRecord(id(99)) == nil, "a record never written was found")
+        let some = try await b.retrievalRecords([id(3), id(99), id(1)])
+        try check(Set(some.map(\.id)) == [id(1), id(3)] && some.count == 2, "records 3, 99 and 1 read as \(some.map(\.id))")
         let log = try await b.retrievalLog()
         try check(log.records.map(\.id) == records.map(\.id), "the log's records are \(log.records.map(\.id))")
         try check(log.reports.map(\.signal) == reports.map(\.signal) && log.reports.map(\.id) == Array(ids.dropFirst()),
@@ -54,13 +55,39 @@ extension StoreConformance {
         try check(log.reports[1].team == nil && log.reports[1].session == nil, "an absent team or session came back as \(log.reports[1])")
 
         try check(try await b.deleteRetrievals(before: old.addingTimeInterval(1)) == 2, "deleting by age took other than record 1 and its report")
-        try check(try await a.retrievalRecord(id(1)) == nil, "record 1 outlived its retention")
+        try check(try await a.retrievalRecords([id(1)]).isEmpty, "record 1 outlived its retention")
         try check(try await a.deleteRetrievals(of: "mallory") == 3, "forgetting mallory took other than records 2 and 4 and one report")
         let left = try await a.retrievalLog()
         try check(left.records.map(\.id) == [id(3)] && left.reports.map(\.signal) == [.selection],
                   "left after deletions: \(left.records.map(\.id)), \(left.reports.map(\.signal))")
         try check(left.records.first?.query == "cancel my plan", "the query ann shares with mallory was deleted with mallory's record")
         try check(try await a.deleteRetrievals(of: "mallory") == 0, "forgetting twice deleted more")
+    }
+
+    /// An execution written with the report naming its retrieval, or alone, keeps that
+    /// retrieval (`ExecutionEvent.retrieval`) for every handle: in `events()` and in
+    /// `changes(after:)`; an execution without one reads without one; and the record it names
+    /// reads by id.
+    static func executionsKeepTheirRetrieval(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        try await a.saveTools([tool("x"), tool("y")], model: model)
+        let start = try await b.changePosition()
+        let block = try await a.reserveRetrievalBlock()
+        let first = RetrievalID(rawValue: block << 32 | 1)!, second = RetrievalID(rawValue: block << 32 | 2)!
+        let at = Date(timeIntervalSince1970: 1_800_000_000), vector: [Float] = [0.5, -0.25, 0.125, 1]
+        let records = [record(first, user: "ann", query: "find x", vector: vector, at: at, shortlist: ["x", "y"]),
+                       record(second, user: "bo", query: "find y", vector: vector, at: at, shortlist: ["y"])]
+        _ = try await a.appendEvents([execution("y"), execution("x", user: "ann", retrieval: first)], records: records,
+                                     reports: [RetrievalReport(id: 0, at: at, retrieval: first, tool: "x", signal: .success, user: "ann",
+                                                               team: "t", session: "s1")])
+        _ = try await a.appendEvents([execution("y", user: "bo", retrieval: second)])
+        let expected: [RetrievalID?] = [nil, first, second]
+        let read = try await b.events().events.map(\.retrieval)
+        try check(read == expected, "events() reads the executions' retrievals as \(read)")
+        let followed = try await b.changes(after: start, model: model, dimension: dimension, eventLimit: 100).events.map(\.retrieval)
+        try check(followed == expected, "changes(after:) reads the executions' retrievals as \(followed)")
+        let named = try await b.retrievalRecords(read.compactMap { $0 })
+        try check(named.map(\.id).sorted() == [first, second], "the records the executions name read as \(named.map(\.id))")
     }
 
     /// Handles writing records and reports at once, over the same contexts, tools and queries in

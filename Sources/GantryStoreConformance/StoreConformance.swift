@@ -49,6 +49,8 @@ public enum StoreConformance {
         StoreConformanceCase(name: "retrieval records and reports are written with events, read by id, and deleted by age and by user",
                              run: retrievalsAreKeptAndDeleted),
         StoreConformanceCase(name: "handles writing retrieval records and reports at once all succeed", run: concurrentRetrievalWritersAllSucceed),
+        StoreConformanceCase(name: "an execution keeps the retrieval that offered its tool: reads, followers, records by id",
+                             run: executionsKeepTheirRetrieval),
         StoreConformanceCase(name: "an adapter that learned from a user's reports is withdrawn when they are forgotten, and refused when "
                                  + "they were forgotten while it trained", run: reportTrainedAdaptersFollowForgets),
     ]
@@ -65,9 +67,9 @@ public enum StoreConformance {
         return (Tool(name: name, description: description), [seed, 1, 0.5, -1])
     }
 
-    static func execution(_ tool: String, user: String? = nil) -> GantryEvent {
+    static func execution(_ tool: String, user: String? = nil, retrieval: RetrievalID? = nil) -> GantryEvent {
         .execution(ExecutionEvent(id: 0, at: Date(), user: user, team: nil, session: nil, tool: tool, outcome: .success,
-                                  latencyMilliseconds: nil, intent: nil))
+                                  latencyMilliseconds: nil, intent: nil, retrieval: retrieval))
     }
 
     /// Feedback without text for `tool`, its vector `[query, 1, 2, 3]`, keeping `terms` (by default
@@ -270,23 +272,24 @@ public enum StoreConformance {
         let later = try await source.appendEvents([feedback("x", user: "bob", query: 3), execution("x"), execution("y")])
         try await source.quarantine([QuarantinedRow(table: "event", key: String(later[1]), reason: "set aside by the test", at: Date(), rowid: later[1])])
         try await adapter([4, 5], try await source.feedbackEventsAndHighestID())
-        _ = try await source.appendEvents([execution("x", user: "last")])
-        _ = try await source.deleteEvents(of: "last")  // the newest id is gone: the sequence is past the last event
         _ = try await source.reserveRetrievalBlock()
         let block = try await source.reserveRetrievalBlock()  // 2: the target must reserve past it
         let retrieval = RetrievalID(rawValue: block << 32 | 1)!, at = Date(timeIntervalSince1970: 1_800_000_000)
-        _ = try await source.appendEvents([], records: [record(retrieval, user: "ann", query: "find x", vector: [1, 0, 0, 0], at: at, shortlist: ["x", "y"])],
+        _ = try await source.appendEvents([execution("x", user: "ann", retrieval: retrieval)],
+                                          records: [record(retrieval, user: "ann", query: "find x", vector: [1, 0, 0, 0], at: at, shortlist: ["x", "y"])],
                                           reports: [RetrievalReport(id: 0, at: at, retrieval: retrieval, tool: "y", signal: .wrongTool,
                                                                     user: "ann", team: nil, session: nil)])
+        _ = try await source.appendEvents([execution("x", user: "last")])
+        _ = try await source.deleteEvents(of: "last")  // the newest id is gone: the sequence is past the last event
         let expected = try await source.contents()
         try check(expected.eventSequence > expected.events.last!.id, "the source's sequence \(expected.eventSequence) is not past its last event")
-        try check(expected.tools.count == 3 && expected.events.count == 4 && expected.adapterVersions.count == 2 && expected.quarantine.count == 1,
+        try check(expected.tools.count == 3 && expected.events.count == 5 && expected.events.contains { $0.retrieval == retrieval } && expected.adapterVersions.count == 2 && expected.quarantine.count == 1,
                   "the source holds \(expected.tools.count) tools, \(expected.events.count) events, \(expected.adapterVersions.count) versions")
 
         let target = try await stores.open(), follower = try await stores.open()
         let start = try await follower.changePosition()
         let copied = try await StoreCopy.copy(from: source, to: target)
-        try check([copied.tools, copied.events, copied.adapterVersions, copied.quarantinedRows, copied.damagedRowsLeftOut] == [3, 4, 2, 1, 0],
+        try check([copied.tools, copied.events, copied.adapterVersions, copied.quarantinedRows, copied.damagedRowsLeftOut] == [3, 5, 2, 1, 0],
                   "copied \(copied)")
         let back = try SQLiteStore(path: nil)
         try await StoreCopy.copy(from: target, to: back)

@@ -47,7 +47,7 @@ struct MemoryReachTests {
         var split = try RequestSplit(groups: groups, selectionFraction: 0.2, gateFraction: 0.2, seed: 0)
         (split.training, split.selection, split.gate) = (Array(0..<24), Array(24..<24 + heldOut), Array(24 + heldOut..<count))
         (split.trainingRequests, split.selectionRequests, split.gateRequests) = (24, heldOut, heldOut)
-        return try MemoryReachChoice.choose(adapter: .identity(dimension: dimension, rank: 2), tools: tools, names: names, events: events,
+        return try MemoryReachChoice.choose(adapter: .identity(dimension: dimension, rank: 2), tools: tools, names: names, events: events, reports: [],
                                             examples: examples, split: split, nearDuplicateCosine: nearDuplicate, weights: GantryConfiguration(storePath: nil).weights,
                                             settings: FeedbackMemory.Settings(), at: start)
     }

@@ -46,7 +46,7 @@ struct StoreCompatibilityTests {
         #expect(try stored.feedbackEvents().count == 3 && stored.executionEvents().count == 7)
         // The stored breaker rows are dropped (expand step 1): breakers are folded from the log,
         // where restart_service timed out five times in a row at 1796170955.9.
-        #expect(try stored.summary().expandSteps == [1, 2, 3, 4, 5])
+        #expect(try stored.summary().expandSteps == [1, 2, 3, 4, 5, 6])
         #expect(try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM breaker") } == 0)
 
         var configuration = GantryConfiguration(storePath: path)

@@ -58,7 +58,7 @@ func simulatedAgentsReportByRetrieval(_ mode: SimulatedAgent.Mode) async throws 
     let trace = try await Replay.replay(requests, into: gantry, limit: 10, agent: SimulatedAgent(mode: mode), seed: 3)
     let counts = try #require(trace.agent)
     #expect(counts.selections >= requests.count)
-    #expect(counts.failures > 10, "the confused dataset's first results are mostly wrong: \(counts)")
+    #expect(counts.failures >= 5, "the confused dataset's first results are mostly wrong: \(counts)")
     switch mode {
     case .implicit: #expect(counts.corrections == 0)
     case .mixed: #expect(counts.corrections > 0 && counts.corrections < counts.failures / 3)

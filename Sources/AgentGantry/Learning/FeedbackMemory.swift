@@ -2,7 +2,8 @@ import Foundation
 import GantryIndex
 import GantryMath
 
-/// Past corrections, searchable by similarity. It answers two questions about a new query q:
+/// Past corrections and linked successes, searchable by similarity. It answers two questions
+/// about a new query q:
 ///
 /// - Which tool does a correction of exactly this query name (`correction(of:team:)`)? Entries
 ///   whose frozen unit vectors have cos ≥ 1 − `sameQueryTolerance` are one query (identical text
@@ -10,9 +11,10 @@ import GantryMath
 ///   named by the newest correction of q by the caller's team; when the caller has no team, or
 ///   its team has not corrected q, the newest correction of q by anyone. Newest is latest in the
 ///   log; a `.confirmed` event names its tool as a correction does. The `Ranker` puts that tool
-///   first when it is admitted.
-/// - How much do corrections of similar queries vouch for each tool (`signals(for:at:team:reach:)`)?
-///   Each entry e with cos(q, e) ≥ the reach θ contributes
+///   first when it is admitted. (A success vouches for its tool, but names no verdict: another
+///   tool may have done the request as well.)
+/// - How much do corrections and successes of similar queries vouch for each tool
+///   (`signals(for:at:team:reach:)`)? Each entry e with cos(q, e) ≥ the reach θ contributes
 ///   w = (cos − θ)/(1 − θ) · 2^(−age/halfLife): +w to its correct tool, −w to the
 ///   tool wrongly chosen. A tool's signal is clamp(own + otherTeamWeight · others) with both sums
 ///   clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
@@ -20,13 +22,17 @@ import GantryMath
 ///   team, and where teams disagree on the same request each team's own choice wins. The boost
 ///   fades with the distance from the corrected query.
 ///
-/// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them),
-/// one row per correction; `queries` holds one row per distinct corrected query with its
-/// verdicts. Both are `SegmentedIndex`es: a copy (a published snapshot) shares all but the
-/// newest rows, so adding a correction after a snapshot copies little. Their sealed rows are
-/// searched through an HNSW graph each, built and extended off the writer (`graphJob()`,
-/// `install(_:)`), so a retrieval scans only the newest corrections (1,024 to 2,047 while the
-/// graphs keep up) and searches the graph for the rest.
+/// Entries are the frozen query embeddings (so retraining the adapter does not invalidate them):
+/// one row per correction, and one per distinct query, tool and team that succeeded (a success
+/// of a retrieval's tool, `ExecutionEvent.retrieval`: the row's time and expiry move to the
+/// newest success). A success counts only while its retrieval's record is kept
+/// (`GantryConfiguration.retrievalRetentionDays`): past that its entry weighs nothing, as its
+/// record and reports are gone from the store. The queries are `DistinctQueries` (corrected ones
+/// with their verdicts, succeeded ones with their entries), and all three are `SegmentedIndex`es:
+/// a copy (a published snapshot) shares all but the newest rows, so adding an entry after a
+/// snapshot copies little. Their sealed rows are searched through an HNSW graph each, built and
+/// extended off the writer (`graphJob()`, `install(_:)`), so a retrieval scans only the newest
+/// entries (1,024 to 2,047 while the graphs keep up) and searches the graph for the rest.
 struct FeedbackMemory: Sendable {
     struct Settings: Sendable, Equatable, Codable {
         var halfLife: TimeInterval = 30 * 24 * 3600
@@ -41,12 +47,21 @@ struct FeedbackMemory: Sendable {
         var wrong: String?
         var at: Date
         var team: String?
+        /// When it stops counting (a success: its retrieval record's end of retention); nil for
+        /// a correction, which counts until the log loses it.
+        var expires: Date?
     }
 
     /// The tools named by the corrections of one query: the newest overall and each team's newest.
     struct Verdict: Sendable {
         var newest: String
         var newestByTeam: [String: String] = [:]
+    }
+
+    /// Who succeeded with which tool on one query: an entry each.
+    struct Success: Hashable, Sendable {
+        var tool: String
+        var team: String?
     }
 
     /// The reach θ served until `train()` learns one (`MemoryReachChoice`), unless
@@ -60,19 +75,18 @@ struct FeedbackMemory: Sendable {
     /// well below 1 − 1e-4.
     static let sameQueryTolerance: Float = 1e-4
 
-    /// One row per correction.
+    /// One row per correction, and one per distinct succeeded query, tool and team.
     private var entries: SegmentedIndex<Entry>
     /// One row per distinct corrected query, with the verdicts on it.
-    private var queries: SegmentedIndex<Verdict>
-    /// `queries`' rows by the signs of a few projections: which may repeat a query, without a scan
-    /// of every corrected query (one per correction folded, and one per retrieval).
-    private var queryBuckets: SignBuckets
+    private var corrected: DistinctQueries<Verdict>
+    /// One row per distinct succeeded query, with where its entries are.
+    private var succeeded: DistinctQueries<[Success: SegmentedIndex<Entry>.Location]>
     let settings: Settings
 
     init(dimension: Int, settings: Settings) throws(GantryError) {
         entries = try SegmentedIndex(dimension: dimension)
-        queries = try SegmentedIndex(dimension: dimension)
-        queryBuckets = SignBuckets(dimension: dimension, tolerance: Self.sameQueryTolerance)
+        corrected = try DistinctQueries(dimension: dimension)
+        succeeded = try DistinctQueries(dimension: dimension)
         self.settings = settings
     }
 
@@ -80,52 +94,56 @@ struct FeedbackMemory: Sendable {
 
     /// Adds a correction (later calls are newer); its query vector is normalized here, once.
     mutating func add(id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
-        var unit = vector
-        do { try SIMDKernels.normalize(&unit) } catch { throw .invalidInput("feedback event \(id): its query vector is all zeros or not finite") }
+        let unit = try Self.unit(vector, "feedback event \(id)")
         try entries.append(unit, entry)
-        if let query = try sameQuery(as: unit) {
-            queries[query].newest = entry.correct
-            if let team = entry.team { queries[query].newestByTeam[team] = entry.correct }
+        if let query = try corrected.find(unit) {
+            corrected[query].newest = entry.correct
+            if let team = entry.team { corrected[query].newestByTeam[team] = entry.correct }
         } else {
-            queryBuckets.insert(unit, ordinal: Int32(queries.count))
-            try queries.append(unit, Verdict(newest: entry.correct, newestByTeam: entry.team.map { [$0: entry.correct] } ?? [:]))
+            try corrected.append(unit, Verdict(newest: entry.correct, newestByTeam: entry.team.map { [$0: entry.correct] } ?? [:]))
         }
+    }
+
+    /// Adds a success of `entry.correct` (`entry.wrong` nil) on the query `vector` (later calls
+    /// are newer): a repeat of a query, tool and team already held moves that entry's time and
+    /// expiry instead of adding one.
+    mutating func addSuccess(event id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
+        let unit = try Self.unit(vector, "the retrieval of execution event \(id)")
+        let key = Success(tool: entry.correct, team: entry.team)
+        guard let query = try succeeded.find(unit) else {
+            try succeeded.append(unit, [key: try entries.append(unit, entry)])
+            return
+        }
+        if let location = succeeded[query][key] {
+            entries[location] = entry
+        } else {
+            succeeded[query][key] = try entries.append(unit, entry)
+        }
+    }
+
+    /// `vector` normalized; throws naming `source` when it cannot be.
+    private static func unit(_ vector: [Float], _ source: String) throws(GantryError) -> [Float] {
+        var unit = vector
+        do { try SIMDKernels.normalize(&unit) } catch { throw .invalidInput("\(source): its query vector is all zeros or not finite") }
+        return unit
     }
 
     /// The tool the newest correction of exactly the frozen unit query `q` names, for a caller of
     /// `team`: its team's own when there is one, else anyone's. Nil when `q` was never corrected.
     func correction(of q: [Float], team: String?) throws(GantryError) -> String? {
-        guard let query = try sameQuery(as: q) else { return nil }
-        return team.flatMap { queries[query].newestByTeam[$0] } ?? queries[query].newest
+        guard let query = try corrected.find(q) else { return nil }
+        return team.flatMap { corrected[query].newestByTeam[$0] } ?? corrected[query].newest
     }
 
-    /// Where in `queries` the corrected query that `q` repeats is, if any.
-    private func sameQuery(as q: [Float]) throws(GantryError) -> SegmentedIndex<Verdict>.Location? {
-        guard queries.count > 0 else { return nil }
-        guard let candidates = queryBuckets.candidates(of: q) else {
-            guard let nearest = try queries.search(q, k: 1).first, nearest.score >= 1 - Self.sameQueryTolerance else { return nil }
-            return nearest.location
-        }
-        var best: (score: Float, location: SegmentedIndex<Verdict>.Location)?
-        for ordinal in candidates {
-            let location = queries.location(ofRow: Int(ordinal))
-            let score = queries.vector(at: location).withUnsafeBufferPointer { v in
-                q.withUnsafeBufferPointer { SIMDKernels.dot(v, $0) }
-            }
-            if score >= 1 - Self.sameQueryTolerance, score > best?.score ?? -.infinity { best = (score, location) }
-        }
-        return best?.location
-    }
-
-    /// The next graph to build or extend, of either index (corrections first).
+    /// The next graph to build or extend, of any index (entries first).
     func graphJob() -> SegmentGraphJob? {
-        entries.graphJob() ?? queries.graphJob()
+        entries.graphJob() ?? corrected.graphJob() ?? succeeded.graphJob()
     }
 
-    /// Installs a graph built for `graphJob()`; false when it fits neither index (see
+    /// Installs a graph built for `graphJob()`; false when it fits no index (see
     /// `SegmentedIndex.install(_:)`).
     mutating func install(_ graph: SegmentGraph) -> Bool {
-        entries.install(graph) || queries.install(graph)
+        entries.install(graph) || corrected.install(graph) || succeeded.install(graph)
     }
 
     /// The entries nearest the frozen unit query vector `q` (`settings.neighbors` of them, best
@@ -144,7 +162,7 @@ struct FeedbackMemory: Sendable {
     /// Signals per tool from a query's `neighbors`, counting those at cosine ≥ `reach` (< 1).
     func signals(from neighbors: [(cosine: Float, entry: Entry)], at now: Date, team: String?, reach: Float) -> [String: Double] {
         var own = [String: Double](), others = [String: Double]()
-        for (cosine, entry) in neighbors where cosine >= reach {
+        for (cosine, entry) in neighbors where cosine >= reach && entry.expires.map({ now < $0 }) ?? true {
             let age = max(0, now.timeIntervalSince(entry.at))
             let weight = Double((cosine - reach) / (1 - reach)) * pow(2, -age / settings.halfLife)
             let isOwn = team == nil || entry.team == nil || entry.team == team

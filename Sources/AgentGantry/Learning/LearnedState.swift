@@ -17,6 +17,9 @@ struct LearnedState: Sendable {
         /// is left out (counted in `otherModelFeedback`).
         var model: String
         var memory: FeedbackMemory.Settings
+        /// How long a retrieval's record is kept (`GantryConfiguration.retrievalRetentionDays`):
+        /// how long a success of its tool counts in the memory.
+        var retrievalRetention: TimeInterval
         var breaker: BreakerPolicy
         /// Intents as built from example phrases (nil when the embedder cannot embed them).
         var baseIntents: IntentClassifier?
@@ -48,20 +51,34 @@ struct LearnedState: Sendable {
         intents = settings.baseIntents
     }
 
-    /// The state after folding `events` (in log order) into a fresh one, with `previous`'s
-    /// catalogue part (the tools' intents).
-    init(replaying events: [GantryEvent], settings: Settings, carryingOver previous: LearnedState? = nil) throws(GantryError) {
+    /// The state after folding `events` (in log order; `records` holds the retrievals they name
+    /// that the store keeps) into a fresh one, with `previous`'s catalogue part (the tools' intents).
+    init(replaying events: [GantryEvent], records: [RetrievalID: RetrievalRecord], settings: Settings,
+         carryingOver previous: LearnedState? = nil) throws(GantryError) {
         try self.init(settings: settings)
         toolIntents = previous?.toolIntents ?? [:]
-        for event in events { try apply(event) }
+        for event in events { try apply(event, record: event.retrieval.flatMap { records[$0] }) }
     }
 
-    /// Folds one event into the state.
-    mutating func apply(_ event: GantryEvent) throws(GantryError) {
+    /// Folds one event into the state; `record` is the retrieval it names (`GantryEvent.retrieval`),
+    /// when the store keeps it.
+    mutating func apply(_ event: GantryEvent, record: RetrievalRecord?) throws(GantryError) {
         switch event {
         case .feedback(let event): try apply(event)
-        case .execution(let event): apply(event)
+        case .execution(let event):
+            apply(event)
+            if let record { try learnSuccess(event, of: record) }
         }
+    }
+
+    /// A success of the tool `record` offered vouches for it near the record's query, until the
+    /// record's retention ends (`FeedbackMemory.addSuccess`).
+    private mutating func learnSuccess(_ event: ExecutionEvent, of record: RetrievalRecord) throws(GantryError) {
+        guard event.outcome == .success, event.retrieval == record.id, record.model == settings.model,
+              record.queryVector.count == settings.dimension else { return }
+        try memory.addSuccess(event: event.id, vector: record.queryVector,
+                              entry: .init(correct: event.tool, at: event.at, team: event.team,
+                                           expires: record.at.addingTimeInterval(settings.retrievalRetention)))
     }
 
     private mutating func apply(_ event: FeedbackEvent) throws(GantryError) {

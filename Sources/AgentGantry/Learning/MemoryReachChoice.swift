@@ -4,8 +4,8 @@ import GantryMath
 
 /// Chooses how far the feedback memory reaches — the lowest cosine θ between a new query and one
 /// with feedback that still counts (`FeedbackMemory.signals(for:at:team:reach:)`) — on held-out
-/// feedback, as the adapter is gated: the memory is built from the feedback events of the
-/// training split only, and each held-out example (the selection and gate folds: distinct
+/// feedback, as the adapter is gated: the memory is built from the feedback events and the
+/// reported successes of the training split only, and each held-out example (the selection and gate folds: distinct
 /// requests, so every one is a query the memory's feedback was *not* about) is ranked by
 /// `w_retrieval · cos(adapted query, adapted tool) + w_feedback · memory signal`, the two weights
 /// of `GantryConfiguration.weights` in the training process. The prior
@@ -48,19 +48,25 @@ enum MemoryReachChoice {
     }
 
     /// The choice for `adapter` over `tools` (rows named `names`), from `events` — examples
-    /// `0 ..< events.count` of `examples`, the rest report examples, which the memory does not
-    /// hold — split by `split` (grouped into requests at `nearDuplicateCosine`); nil when no
-    /// feedback event is in the training fold, nothing is held out, or `nearDuplicateCosine` is
-    /// not above the prior.
-    static func choose(adapter: LowRankAdapter, tools: Matrix, names: [String], events: [FeedbackEvent], examples: TrainingExamples,
-                       split: RequestSplit, nearDuplicateCosine: Float, weights: SignalValues, settings: FeedbackMemory.Settings,
-                       at now: Date) throws(GantryError) -> Outcome? {
+    /// `0 ..< events.count` of `examples` — and `reports`, the rest, split by `split` (grouped
+    /// into requests at `nearDuplicateCosine`); nil when no feedback event nor reported success is
+    /// in the training fold, nothing is held out, or `nearDuplicateCosine` is not above the prior.
+    static func choose(adapter: LowRankAdapter, tools: Matrix, names: [String], events: [FeedbackEvent], reports: [ReportedExample],
+                       examples: TrainingExamples, split: RequestSplit, nearDuplicateCosine: Float, weights: SignalValues,
+                       settings: FeedbackMemory.Settings, at now: Date) throws(GantryError) -> Outcome? {
         guard let candidates = candidates(nearDuplicateCosine: nearDuplicateCosine) else { return nil }
         var memory = try FeedbackMemory(dimension: tools.cols, settings: settings)
-        for i in split.training where i < events.count {
-            let event = events[i]
-            try memory.add(id: event.id, vector: event.queryVector,
-                           entry: .init(correct: event.correctTool, wrong: event.wrongTool, at: event.at, team: event.team))
+        for i in split.training.sorted() {  // in log order, as the served memory folds them
+            if i < events.count {
+                let event = events[i]
+                try memory.add(id: event.id, vector: event.queryVector,
+                               entry: .init(correct: event.correctTool, wrong: event.wrongTool, at: event.at, team: event.team))
+            } else {
+                let record = reports[i - events.count].record
+                for (tool, _) in reports[i - events.count].positives {
+                    try memory.addSuccess(event: 0, vector: record.queryVector, entry: .init(correct: tool, at: record.at, team: record.team))
+                }
+            }
         }
         guard memory.count > 0, !split.selection.isEmpty else { return nil }
         let column = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })

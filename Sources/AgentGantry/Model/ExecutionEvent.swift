@@ -23,10 +23,15 @@ public struct ExecutionEvent: Sendable, Equatable {
     public var latencyMilliseconds: Double?
     /// The intent of the session's last routed request, when known.
     public var intent: String?
+    /// The retrieval that offered the tool, when the call was reported with
+    /// `AgentGantry.recordExecution(retrieval:tool:outcome:latency:context:)` and the store held
+    /// that retrieval's record: the feedback memory learns a success as the tool vouched for near
+    /// the retrieval's query, for as long as the record is kept (`retrievalRetentionDays`).
+    public var retrieval: RetrievalID?
 
     /// An event as `EventLog.decode` or a store produces it (id 0 until stored).
     public init(id: Int64, at: Date, user: String?, team: String?, session: String?, tool: String, outcome: ExecutionOutcome,
-                latencyMilliseconds: Double?, intent: String?) {
+                latencyMilliseconds: Double?, intent: String?, retrieval: RetrievalID? = nil) {
         self.id = id
         self.at = at
         (self.user, self.team, self.session) = (user, team, session)
@@ -34,5 +39,6 @@ public struct ExecutionEvent: Sendable, Equatable {
         self.outcome = outcome
         self.latencyMilliseconds = latencyMilliseconds
         self.intent = intent
+        self.retrieval = retrieval
     }
 }

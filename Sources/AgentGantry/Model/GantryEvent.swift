@@ -10,4 +10,9 @@
         case .execution(let event): event.id
         }
     }
+
+    /// The retrieval that offered an execution's tool (`ExecutionEvent.retrieval`); nil for feedback.
+    public var retrieval: RetrievalID? {
+        if case .execution(let event) = self { event.retrieval } else { nil }
+    }
 }

@@ -59,9 +59,10 @@ import Foundation
     }
 
     /// The event of the row `id` holding these columns, `queryVector` (empty for none) and, for
-    /// feedback, `queryTerms` (`FeedbackEvent.queryTerms`, stored beside the row); throws when a
-    /// column its kind needs is missing or invalid.
-    public func event(id: Int64, queryVector: [Float], queryTerms: [UInt64]? = nil) throws(DamagedRow) -> GantryEvent {
+    /// feedback, `queryTerms` (`FeedbackEvent.queryTerms`), for an execution its `retrieval`
+    /// (`ExecutionEvent.retrieval`), both stored beside the row; throws when a column its kind
+    /// needs is missing or invalid.
+    public func event(id: Int64, queryVector: [Float], queryTerms: [UInt64]? = nil, retrieval: RetrievalID? = nil) throws(DamagedRow) -> GantryEvent {
         let date = Date(timeIntervalSince1970: at)
         switch kind {
         case Kind.feedback:
@@ -79,7 +80,7 @@ import Foundation
                 throw DamagedRow(column: "outcome")
             }
             return .execution(ExecutionEvent(id: id, at: date, user: user, team: team, session: session, tool: tool,
-                                             outcome: outcome, latencyMilliseconds: latencyMs, intent: intent))
+                                             outcome: outcome, latencyMilliseconds: latencyMs, intent: intent, retrieval: retrieval))
         default:
             throw DamagedRow(column: "kind")
         }

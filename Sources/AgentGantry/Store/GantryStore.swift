@@ -63,8 +63,8 @@ public protocol GantryStore: AnyObject, Sendable {
     /// A positive number below 2³⁰ that no call of any handle on this store returned before: an
     /// opening's block of retrieval ids (`RetrievalID`).
     @_spi(StoreImplementation) func reserveRetrievalBlock() async throws(GantryError) -> Int64
-    /// The record of retrieval `id`, or nil when the store holds none.
-    @_spi(StoreImplementation) func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord?
+    /// The records the store holds of the retrievals `ids`, by id (those it holds none of are left out).
+    @_spi(StoreImplementation) func retrievalRecords(_ ids: [RetrievalID]) async throws(GantryError) -> [RetrievalRecord]
     /// Every retrieval record (by id) and report (in commit order) the store holds.
     @_spi(StoreImplementation) func retrievalLog() async throws(GantryError) -> (records: [RetrievalRecord], reports: [RetrievalReport])
     /// What training learns from the reports, read together: the records that some report names,

@@ -116,6 +116,13 @@ extension SQLiteStore {
         ExpandStep(number: 5, sql: """
             ALTER TABLE retrieval ADD COLUMN swapped INTEGER;
             """),
+        // 6: the retrieval that offered an execution's tool (`ExecutionEvent.retrieval`), one row
+        // per linked event beside `event`, deleted with it as `eventTerms` are.
+        ExpandStep(number: 6, sql: """
+            CREATE TABLE IF NOT EXISTS eventRetrieval (event INTEGER PRIMARY KEY NOT NULL, retrieval INTEGER NOT NULL);
+            CREATE TRIGGER IF NOT EXISTS deleteEventRetrieval AFTER DELETE ON event
+                BEGIN DELETE FROM eventRetrieval WHERE event = OLD.id; END;
+            """),
     ]
 
     /// The expand steps the store has (their numbers), read from `storeMeta`; empty before the first.

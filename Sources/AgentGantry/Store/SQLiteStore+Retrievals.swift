@@ -74,10 +74,16 @@ extension SQLiteStore {
 
     /// The record of retrieval `id`, or nil when the store holds none (expired, deleted, never
     /// committed, or its row does not decode).
-    @_spi(StoreImplementation) public func retrievalRecord(_ id: RetrievalID) async throws(GantryError) -> RetrievalRecord? {
-        try await read { db in
-            guard try db.tableExists("retrieval") else { return nil }
-            return try Self.readRecords(db, where: "r.id = ?", [id.rawValue]).first
+    @_spi(StoreImplementation) public func retrievalRecords(_ ids: [RetrievalID]) async throws(GantryError) -> [RetrievalRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in
+            guard try db.tableExists("retrieval") else { return [] }
+            var records = [RetrievalRecord]()
+            for chunk in ids.chunked(500) {  // well below SQLite's limit of bound parameters
+                records += try Self.readRecords(db, where: "r.id IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")",
+                                                StatementArguments(chunk.map(\.rawValue)))
+            }
+            return records
         }
     }
 

@@ -400,7 +400,7 @@ public final class SQLiteStore: GantryStore {
         let untyped = Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE id > ? AND ("
                                              + textColumns.map(notPlainText).joined(separator: " OR ") + ")", arguments: [id]))
         var events = [GantryEvent](), damaged = rows.damaged
-        let terms = try queryTerms(of: rows.records, in: db)
+        let side = try sideRows(of: rows.records, in: db)
         for (rowid, record) in rows.records {
             // A name stored as another type (a BLOB) or holding NUL reads as text, but
             // `forget(user:)` and every other lookup by value would miss it.
@@ -410,7 +410,7 @@ public final class SQLiteStore: GantryStore {
                 continue
             }
             do {
-                events.append(try record.event(queryTerms: terms[rowid]))
+                events.append(try record.event(queryTerms: side.terms[rowid], retrieval: side.retrievals[rowid]))
             } catch {
                 damaged.append(QuarantinedRow(table: "event", key: String(rowid), reason: error.reason, at: Date(), rowid: rowid))
             }
@@ -431,7 +431,7 @@ public final class SQLiteStore: GantryStore {
     /// The valid events of `kind`, oldest first (rows that are not are quarantined at open).
     private func events(of kind: String) throws(GantryError) -> [GantryEvent] {
         try read { db in
-            try Self.eventsWithTerms(Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: kind, in: db).records, in: db)
+            try Self.eventsWithSideRows(Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: kind, in: db).records, in: db)
         }
     }
 
@@ -440,7 +440,7 @@ public final class SQLiteStore: GantryStore {
     /// `saveAdapter` compares the count to tell whether any of them was deleted meanwhile).
     @_spi(StoreImplementation) public func feedbackEventsAndHighestID() throws(GantryError) -> (events: [FeedbackEvent], highestEventID: Int64, feedbackCount: Int) {
         let (events, highest, count) = try read { db in
-            (try Self.eventsWithTerms(Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: EventColumns.Kind.feedback,
+            (try Self.eventsWithSideRows(Self.decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", kind: EventColumns.Kind.feedback,
                                                       in: db).records, in: db),
              try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(id), 0) FROM event") ?? 0,
              try EventRecord.filter(Column("kind") == EventColumns.Kind.feedback).fetchCount(db))

@@ -14,6 +14,8 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// The query's term hashes (feedback without text only), kept in `eventTerms` beside the row:
     /// not a column (`SQLiteStore.insert(_:in:)` writes them).
     var queryTerms: [UInt64]?
+    /// The retrieval that offered an execution's tool, kept in `eventRetrieval` beside the row.
+    var retrieval: RetrievalID?
 
     init(_ event: FeedbackEvent) {
         columns = EventColumns(event)
@@ -23,6 +25,7 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
     init(_ event: ExecutionEvent) {
         columns = EventColumns(event)
+        retrieval = event.retrieval
     }
 
     private enum CodingKeys: String, CodingKey { case id, queryVector }
@@ -45,10 +48,10 @@ struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord {
         id = inserted.rowID
     }
 
-    /// The event this row holds with the query terms stored beside it
-    /// (`EventColumns.event(id:queryVector:queryTerms:)`).
-    func event(queryTerms: [UInt64]? = nil) throws(DamagedRow) -> GantryEvent {
+    /// The event this row holds with the query terms and the retrieval stored beside it
+    /// (`EventColumns.event(id:queryVector:queryTerms:retrieval:)`).
+    func event(queryTerms: [UInt64]? = nil, retrieval: RetrievalID? = nil) throws(DamagedRow) -> GantryEvent {
         guard let id else { throw DamagedRow(column: "id") }
-        return try columns.event(id: id, queryVector: StoredVector.floats(queryVector), queryTerms: queryTerms)
+        return try columns.event(id: id, queryVector: StoredVector.floats(queryVector), queryTerms: queryTerms, retrieval: retrieval)
     }
 }
