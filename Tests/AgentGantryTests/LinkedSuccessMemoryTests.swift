@@ -28,7 +28,9 @@ import Testing
         #expect(stored.map(\.retrieval) == [retrieval.id])
         try await b.followStore()
         let vouched = try await Self.feedback(of: tool, b)
-        #expect(vouched > 0.5, "the same query: the entry counts in full (\(vouched))")
+        #expect(abs(vouched - 0.5) < 1e-6, "the same query: half the entry's full weight for the tool (\(vouched))")
+        let passedOver = retrieval[0].tool.name
+        #expect(abs(try await Self.feedback(of: passedOver, b) + 0.5) < 1e-6, "a tool shown beside it: minus half")
         #expect(try await Self.feedback(of: tool, b, "please end my plan and stop charging me") > 0, "a paraphrase is vouched for too")
         // A process that opens later reads the record from the store.
         let c = try await makeGantry(store: store) { $0.clock = GantryClock { time.now } }
@@ -44,6 +46,28 @@ import Testing
         // Past the retention of retrieval records the successes weigh nothing.
         time.advance(Double(GantryConfiguration(storePath: nil).retrievalRetentionDays) * 86_400 + 60)
         #expect(try await Self.feedback(of: tool, b) == 0)
+    }
+
+    /// Successes arrive with every call: once the entries reach the compaction count, the next
+    /// success drops the expired ones; corrections and their verdicts stay.
+    @Test func expiredSuccessesAreCompactedAwayAndCorrectionsStay() throws {
+        let dimension = 16, count = FeedbackMemory.compactionMinimum
+        var memory = try FeedbackMemory(dimension: dimension, settings: .init())
+        let vectors = SegmentedIndexTests.unitVectors(count + 1, dimension: dimension, seed: 3)
+        let start = Date(timeIntervalSince1970: 1_800_000_000), later = start.addingTimeInterval(120)
+        try memory.add(id: 1, vector: vectors[0], entry: .init(correct: "kept", wrong: "other", at: start, team: nil))
+        for i in 1..<count {
+            try memory.addSuccess(event: Int64(i), vector: vectors[i],
+                                  entry: .init(correct: "t\(i % 7)", at: start, team: nil, expires: start.addingTimeInterval(60), shown: ["t\(i % 7)", "other"]))
+        }
+        #expect(memory.count == count)
+        #expect(try memory.signals(for: vectors[1], at: start, team: nil, reach: 0.6)["t1"] ?? 0 >= 0.5)
+        try memory.addSuccess(event: Int64(count), vector: vectors[count],
+                              entry: .init(correct: "fresh", at: later, team: nil, expires: later.addingTimeInterval(60), shown: ["fresh", "other"]))
+        #expect(memory.count == 2)
+        #expect(try memory.correction(of: vectors[0], team: nil) == "kept")
+        let signals = try memory.signals(for: vectors[count], at: later, team: nil, reach: 0.6)
+        #expect(signals["fresh"] == 0.5 && signals["t1"] == nil)
     }
 
     @Test func anUnlinkedSuccessTeachesHealthOnly() async throws {

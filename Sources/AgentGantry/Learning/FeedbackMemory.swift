@@ -15,8 +15,13 @@ import GantryMath
 ///   tool may have done the request as well.)
 /// - How much do corrections and successes of similar queries vouch for each tool
 ///   (`signals(for:at:team:reach:)`)? Each entry e with cos(q, e) ≥ the reach θ contributes
-///   w = (cos − θ)/(1 − θ) · 2^(−age/halfLife): +w to its correct tool, −w to the
-///   tool wrongly chosen. A tool's signal is clamp(own + otherTeamWeight · others) with both sums
+///   w = (cos − θ)/(1 − θ) · 2^(−age/halfLife): a correction +w to its correct tool and −w to
+///   the tool wrongly chosen; a success +w/2 to its tool and −w/2 to each other tool its
+///   retrieval showed. A success is weaker evidence than a correction: the caller saw only the
+///   shortlist, so it ranks the tool above those shown, and above the rest only by half — a tool
+///   registered since, which no shortlist could show, is not buried under it (`gantry replay
+///   --agent implicit --unseen-tools`: the full +w cost the new tools' queries 4 pt of MRR@10 on
+///   MetaTool, relative credit alone lost the successes' gain on the other queries). A tool's signal is clamp(own + otherTeamWeight · others) with both sums
 ///   clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
 ///   caller or the entry has no team), "others" those of other teams. A correction helps every
 ///   team, and where teams disagree on the same request each team's own choice wins. The boost
@@ -50,6 +55,9 @@ struct FeedbackMemory: Sendable {
         /// When it stops counting (a success: its retrieval record's end of retention); nil for
         /// a correction, which counts until the log loses it.
         var expires: Date?
+        /// A success's shortlist (the tools its retrieval showed, `correct` among them); nil for
+        /// a correction.
+        var shown: [String]?
     }
 
     /// The tools named by the corrections of one query: the newest overall and each team's newest.
@@ -81,7 +89,12 @@ struct FeedbackMemory: Sendable {
     private var corrected: DistinctQueries<Verdict>
     /// One row per distinct succeeded query, with where its entries are.
     private var succeeded: DistinctQueries<[Success: SegmentedIndex<Entry>.Location]>
+    /// The entry count at which the next success compacts the memory (`compacted(at:)`).
+    private var compactionCount = Self.compactionMinimum
     let settings: Settings
+
+    /// The fewest entries a compaction runs at: below it, expired successes cost little.
+    static let compactionMinimum = 4_096
 
     init(dimension: Int, settings: Settings) throws(GantryError) {
         entries = try SegmentedIndex(dimension: dimension)
@@ -104,10 +117,11 @@ struct FeedbackMemory: Sendable {
         }
     }
 
-    /// Adds a success of `entry.correct` (`entry.wrong` nil) on the query `vector` (later calls
-    /// are newer): a repeat of a query, tool and team already held moves that entry's time and
-    /// expiry instead of adding one.
+    /// Adds a success of `entry.correct` (`entry.wrong` nil, `entry.shown` its retrieval's
+    /// shortlist) on the query `vector` (later calls are newer): a repeat of a query, tool and
+    /// team already held replaces that entry (its time, expiry and shortlist) instead of adding one.
     mutating func addSuccess(event id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
+        if entries.count >= compactionCount { try compactIfWorthIt(at: entry.at) }
         let unit = try Self.unit(vector, "the retrieval of execution event \(id)")
         let key = Success(tool: entry.correct, team: entry.team)
         guard let query = try succeeded.find(unit) else {
@@ -119,6 +133,37 @@ struct FeedbackMemory: Sendable {
         } else {
             succeeded[query][key] = try entries.append(unit, entry)
         }
+    }
+
+    /// Successes arrive with every call and their queries are kept until they expire, so
+    /// whenever the entries have doubled (from `compactionMinimum`), the memory counts those
+    /// expired at `now` and, when they are a quarter or more, drops them (`compacted(at:)`): its
+    /// size stays within a small multiple of its live entries, and a compaction (which rebuilds
+    /// the graphs) runs only when it frees much. It happens at the same success in every process
+    /// that folds the same log, since `now` is the time of the success being added.
+    private mutating func compactIfWorthIt(at now: Date) throws(GantryError) {
+        var expired = 0
+        for ordinal in 0..<entries.count where entries[entries.location(ofRow: ordinal)].expires.map({ now >= $0 }) ?? false {
+            expired += 1
+        }
+        if expired * 4 >= entries.count { self = try compacted(at: now) } else { compactionCount = 2 * entries.count }
+    }
+
+    /// The memory without the successes expired at `now`, which weigh nothing (corrections and
+    /// live successes re-added in their order, so verdicts and entries stay what they were).
+    private func compacted(at now: Date) throws(GantryError) -> FeedbackMemory {
+        var fresh = try FeedbackMemory(dimension: entries.dimension, settings: settings)
+        fresh.compactionCount = .max  // not again while re-adding
+        for ordinal in 0..<entries.count {
+            let location = entries.location(ofRow: ordinal), entry = entries[location]
+            if entry.shown == nil {
+                try fresh.add(id: 0, vector: entries.vector(at: location), entry: entry)
+            } else if entry.expires.map({ now < $0 }) ?? true {
+                try fresh.addSuccess(event: 0, vector: entries.vector(at: location), entry: entry)
+            }
+        }
+        fresh.compactionCount = max(Self.compactionMinimum, 2 * fresh.count)
+        return fresh
     }
 
     /// `vector` normalized; throws naming `source` when it cannot be.
@@ -169,8 +214,13 @@ struct FeedbackMemory: Sendable {
             func add(_ tool: String, _ value: Double) {
                 if isOwn { own[tool, default: 0] += value } else { others[tool, default: 0] += value }
             }
-            add(entry.correct, weight)
-            if let wrong = entry.wrong { add(wrong, -weight) }
+            if let shown = entry.shown {  // a success
+                add(entry.correct, weight / 2)
+                for tool in shown where tool != entry.correct { add(tool, -weight / 2) }
+            } else {
+                add(entry.correct, weight)
+                if let wrong = entry.wrong { add(wrong, -weight) }
+            }
         }
         func clamp(_ value: Double) -> Double { min(1, max(-1, value)) }
         return own.mapValues(clamp).merging(others.mapValues { settings.otherTeamWeight * clamp($0) }) { clamp($0 + $1) }

@@ -71,14 +71,15 @@ struct LearnedState: Sendable {
         }
     }
 
-    /// A success of the tool `record` offered vouches for it near the record's query, until the
-    /// record's retention ends (`FeedbackMemory.addSuccess`).
+    /// A success of a tool `record` offered vouches for it near the record's query, over the
+    /// other tools the record shows, until the record's retention ends (`FeedbackMemory.addSuccess`).
     private mutating func learnSuccess(_ event: ExecutionEvent, of record: RetrievalRecord) throws(GantryError) {
         guard event.outcome == .success, event.retrieval == record.id, record.model == settings.model,
               record.queryVector.count == settings.dimension else { return }
         try memory.addSuccess(event: event.id, vector: record.queryVector,
                               entry: .init(correct: event.tool, at: event.at, team: event.team,
-                                           expires: record.at.addingTimeInterval(settings.retrievalRetention)))
+                                           expires: record.at.addingTimeInterval(settings.retrievalRetention),
+                                           shown: record.shortlist.map(\.tool)))
     }
 
     private mutating func apply(_ event: FeedbackEvent) throws(GantryError) {

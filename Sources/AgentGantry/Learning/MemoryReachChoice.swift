@@ -64,7 +64,8 @@ enum MemoryReachChoice {
             } else {
                 let record = reports[i - events.count].record
                 for (tool, _) in reports[i - events.count].positives {
-                    try memory.addSuccess(event: 0, vector: record.queryVector, entry: .init(correct: tool, at: record.at, team: record.team))
+                    try memory.addSuccess(event: 0, vector: record.queryVector, entry: .init(correct: tool, at: record.at, team: record.team,
+                                                                                            shown: record.shortlist.map(\.tool)))
                 }
             }
         }
