@@ -113,20 +113,28 @@ extension AgentGantry {
     /// then writes in short transactions, so that other calls and processes keep writing
     /// meanwhile (a failed import removes what it wrote; see `SQLiteStore.importEvents`).
     /// Retrieval records and reports in the log (`exportEvents(includingRetrievals: true)`) are
-    /// written after the events, under new retrieval ids (the reports follow their records);
-    /// should that fail, the events stay imported and the error says so.
+    /// written under new retrieval ids: the records before the events (so that a process folding
+    /// an execution finds the record it names; records alone teach nothing), the reports after
+    /// them. Should the reports fail, the events stay imported and the error says so.
     public func importEvents(_ jsonLines: String) async throws(GantryError) -> Int {
         guard jsonLines.utf8.count <= Limits.importBytes else {
             throw .invalidInput("the event log has \(jsonLines.utf8.count) bytes; import at most \(Limits.importBytes) at once")
         }
         let knownTools = Set(catalog.names)
         let retrievals = try EventLog.retrievals(of: jsonLines, dimension: embedder.dimension, knownTools: knownTools)
-        let count = try await store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: knownTools, model: embedder.modelIdentity)
+        if !retrievals.records.isEmpty {  // every event line valid before a record is written
+            _ = try EventLog.events(of: jsonLines, dimension: embedder.dimension, knownTools: knownTools, assumedModel: embedder.modelIdentity)
+        }
+        let renamed = try await renamedRetrievals(retrievals.records, retrievals.reports)
+        try await importRetrievals(retrievals.records, [], renamed: renamed)
+        let recorded = Set(retrievals.records.map(\.id))  // executions keep a retrieval only with its record
+        let count = try await store.importEvents(jsonLines, dimension: embedder.dimension, knownTools: knownTools, model: embedder.modelIdentity,
+                                                 renamedRetrievals: renamed.filter { recorded.contains($0.key) })
         do {
-            try await importRetrievals(retrievals.records, retrievals.reports)
+            try await importRetrievals([], retrievals.reports, renamed: renamed)
         } catch {
             try await catchUp()
-            throw .store("the \(count) events were imported, but not the retrieval records and reports: \(error)")
+            throw .store("the \(count) events and the retrieval records were imported, but not the reports: \(error)")
         }
         try await catchUp()
         return count

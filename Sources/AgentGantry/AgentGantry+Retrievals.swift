@@ -142,28 +142,33 @@ extension AgentGantry {
         return (report, record != nil)
     }
 
-    /// Writes imported records and reports under ids of a block reserved for them (the log's ids
-    /// may be taken in this store), a report's retrieval renamed with its record, in transactions
-    /// of `EventWriter.batchLimit`.
-    func importRetrievals(_ records: [RetrievalRecord], _ reports: [RetrievalReport]) async throws(GantryError) {
-        guard !records.isEmpty || !reports.isEmpty else { return }
+    /// The ids under which imported records and reports are written: ids of a block reserved for
+    /// them (the log's ids may be taken in this store), the records' first, in order, then those
+    /// of the reports' retrievals that have no record. Empty when there are none.
+    func renamedRetrievals(_ records: [RetrievalRecord], _ reports: [RetrievalReport]) async throws(GantryError) -> [RetrievalID: RetrievalID] {
+        guard !records.isEmpty || !reports.isEmpty else { return [:] }
         let block = try await store.reserveRetrievalBlock()
         var renamed = [RetrievalID: RetrievalID]()
-        func rename(_ id: RetrievalID) -> RetrievalID {
-            if let known = renamed[id] { return known }
-            let new = RetrievalID(block: block, counter: UInt32(renamed.count + 1))
-            renamed[id] = new
-            return new
+        for id in records.map(\.id) + reports.map(\.retrieval) where renamed[id] == nil {
+            renamed[id] = RetrievalID(block: block, counter: UInt32(renamed.count + 1))
         }
+        return renamed
+    }
+
+    /// Writes imported records and reports under the ids `renamed` gives them
+    /// (`renamedRetrievals(_:_:)`), a report's retrieval renamed with its record, in transactions
+    /// of `EventWriter.batchLimit`.
+    func importRetrievals(_ records: [RetrievalRecord], _ reports: [RetrievalReport], renamed: [RetrievalID: RetrievalID]) async throws(GantryError) {
+        guard !records.isEmpty || !reports.isEmpty else { return }
         let keepQueryText = configuration.keepQueryText
         let records = records.map { record in
             var record = Self.prepareForStore(record, keepQueryText: keepQueryText)  // as this store keeps queries
-            record.id = rename(record.id)
+            record.id = renamed[record.id]!
             return record
         }
         let reports = reports.map { report in
             var report = report
-            report.retrieval = rename(report.retrieval)
+            report.retrieval = renamed[report.retrieval]!
             return report
         }
         let limit = EventWriter.batchLimit

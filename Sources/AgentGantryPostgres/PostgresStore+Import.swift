@@ -11,11 +11,12 @@ extension PostgresStore {
     /// the id ranges its transactions wrote: an import that fails removes what it wrote, and one
     /// whose process died is removed by the next import or the next open. Imports take turns
     /// (a session lock, so across hosts too).
-    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>,
-                                                        model: String) async throws(GantryError) -> Int {
+    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String,
+                                                        renamedRetrievals: [RetrievalID: RetrievalID]) async throws(GantryError) -> Int {
         try checkWritable()
-        let rows = try EventLog.events(of: text, dimension: dimension, knownTools: knownTools, assumedModel: model)
-            .map(Self.row)
+        let events = try EventLog.events(of: text, dimension: dimension, knownTools: knownTools, assumedModel: model,
+                                         renamedRetrievals: keepsRetrievals ? renamedRetrievals : [:])
+        let rows = events.map(Self.row)
         guard !rows.isEmpty else { return 0 }
         let lock = try await PostgresSessionLock.taken(.import, client: client, location: location, logger: logger)
         defer { lock?.release() }
@@ -38,6 +39,9 @@ extension PostgresStore {
                         (last, inserted) = (id ?? 0, n)
                     }
                     guard inserted == batch.count else { throw GantryError.store("\(inserted) of \(batch.count) events were inserted") }
+                    let first = last - Int64(inserted) + 1
+                    try await Self.insertLinks(batch.indices.compactMap { i in events[i].retrieval.map { (first + Int64(i - batch.startIndex), $0) } },
+                                               on: connection, logger: logger)
                     try await connection.query("""
                         INSERT INTO event_import_range (import_id, first_event, last_event) VALUES (\(id), \(last - Int64(inserted) + 1), \(last))
                         """, logger: logger)

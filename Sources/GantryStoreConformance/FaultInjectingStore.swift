@@ -82,8 +82,9 @@ public final class FaultInjectingStore: GantryStore {
     @_spi(StoreImplementation) public func deleteEvents(before date: Date) async throws(GantryError) -> Int { try await base.deleteEvents(before: date) }
     @_spi(StoreImplementation) public func deleteEvents(of user: String) async throws(GantryError) -> Int { try await base.deleteEvents(of: user) }
     @_spi(StoreImplementation) public func exportEvents() async throws(GantryError) -> String { try await base.exportEvents() }
-    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int {
-        try await base.importEvents(text, dimension: dimension, knownTools: knownTools, model: model)
+    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String,
+                                                        renamedRetrievals: [RetrievalID: RetrievalID]) async throws(GantryError) -> Int {
+        try await base.importEvents(text, dimension: dimension, knownTools: knownTools, model: model, renamedRetrievals: renamedRetrievals)
     }
     @_spi(StoreImplementation) public func contents() async throws(GantryError) -> StoreContents { try await base.contents() }
     @_spi(StoreImplementation) public func restore(_ contents: StoreContents) async throws(GantryError) { try await base.restore(contents) }

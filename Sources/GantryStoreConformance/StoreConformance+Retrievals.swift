@@ -66,8 +66,8 @@ extension StoreConformance {
 
     /// An execution written with the report naming its retrieval, or alone, keeps that
     /// retrieval (`ExecutionEvent.retrieval`) for every handle: in `events()` and in
-    /// `changes(after:)`; an execution without one reads without one; and the record it names
-    /// reads by id.
+    /// `changes(after:)`; an execution without one reads without one; the record it names reads
+    /// by id; an import keeps the retrievals it is given new ids for.
     static func executionsKeepTheirRetrieval(_ stores: StoreFactory) async throws {
         let a = try await stores.open(), b = try await stores.open()
         try await a.saveTools([tool("x"), tool("y")], model: model)
@@ -88,6 +88,15 @@ extension StoreConformance {
         try check(followed == expected, "changes(after:) reads the executions' retrievals as \(followed)")
         let named = try await b.retrievalRecords(read.compactMap { $0 })
         try check(named.map(\.id).sorted() == [first, second], "the records the executions name read as \(named.map(\.id))")
+        // An import keeps a retrieval under the id it is renamed to, and drops one it is not.
+        let elsewhere = RetrievalID(rawValue: block << 32 | 9)!
+        let log = try EventLog.encode(feedback: [], executions: [(first, "x"), (elsewhere, "y")].map { retrieval, tool in
+            ExecutionEvent(id: 0, at: at, user: "cy", team: nil, session: nil, tool: tool, outcome: .success, latencyMilliseconds: nil,
+                           intent: nil, retrieval: retrieval)
+        })
+        _ = try await a.importEvents(log, dimension: dimension, knownTools: ["x", "y"], model: model, renamedRetrievals: [first: second])
+        let imported = try await b.events().events.suffix(2).map(\.retrieval)
+        try check(imported == [second, nil], "imported executions read with retrievals \(imported)")
     }
 
     /// Handles writing records and reports at once, over the same contexts, tools and queries in

@@ -279,7 +279,8 @@ import Testing
         let second = try await source.retrieveTools("restart the api", context: RoutingContext(user: "bo", session: "s"))
         try await source.recordExecution(retrieval: first.id, tool: "restart_service", outcome: .success)
         try await source.recordSelection(retrieval: second.id, tool: "upload_file")
-        #expect(try await source.exportEvents().split(separator: "\n").count == 1)  // the execution only
+        #expect(try await source.exportEvents().split(separator: "\n").count == 1)  // the execution only, naming its retrieval
+        #expect(try await source.exportEvents().contains(#""retrieval":"\#(first.id)""#))
         let log = try await source.exportEvents(includingRetrievals: true)
         let lines = log.split(separator: "\n").count
         #expect(lines == 6)  // the execution, one query, two records, two reports
@@ -298,6 +299,15 @@ import Testing
         let reports = imported.reports.suffix(2)
         #expect(reports.map(\.signal) == [.success, .selection])
         #expect(reports.map(\.retrieval) == records.map(\.id))  // still naming their records
+        // The execution names its retrieval under the new id, and teaches the target's memory.
+        let execution = try #require(try await target.store.events().events.last)
+        #expect(execution.retrieval == records.first?.id)
+        let vouched = try await target.retrieveTools("restart the api", limit: catalog.count).first { $0.tool.name == "restart_service" }
+        #expect(vouched?.breakdown[.feedback] ?? 0 > 0)
+        // Without the records, an imported execution is unlinked.
+        let bare = try await makeGantry()
+        #expect(try await bare.importEvents(try await source.exportEvents()) == 1)
+        #expect(try await bare.store.events().events.map(\.retrieval) == [nil])
     }
 
     /// With exploration, some shortlists come back with two neighbours below the first swapped:

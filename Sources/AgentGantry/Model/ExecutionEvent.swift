@@ -27,7 +27,8 @@ public struct ExecutionEvent: Sendable, Equatable {
     /// `AgentGantry.recordExecution(retrieval:tool:outcome:latency:context:)` and the store held
     /// that retrieval's record: the feedback memory learns a success as the tool vouched for near
     /// the retrieval's query, for as long as the record is kept (`retrievalRetentionDays`).
-    /// Not part of the portable event log (`exportEvents`): an imported execution is unlinked.
+    /// The portable event log carries it; an import keeps it only when the log holds the
+    /// retrieval's record (`exportEvents(includingRetrievals: true)`), under the record's new id.
     public var retrieval: RetrievalID?
 
     /// An event as `EventLog.decode` or a store produces it (id 0 until stored).

@@ -9,7 +9,7 @@ public enum EventLog {
         let encoder = Line.makeEncoder()
         let lines = feedback.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: $0.queryVector,
                                                           queryTerms: $0.queryTerms.map(StoredTerms.hexadecimal))) }
-            + executions.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: nil)) }
+            + executions.map { (id: $0.id, line: Line(columns: EventColumns($0), queryVector: nil, retrieval: $0.retrieval)) }
         var text = ""
         for (id, line) in lines.sorted(by: { $0.id < $1.id }) {
             guard let json = try? encoder.encode(line) else { throw .store("event \(id) holds a value JSON cannot carry (NaN or infinity)") }
@@ -24,7 +24,8 @@ public enum EventLog {
     /// values, query terms (16 lowercase hexadecimal digits each; kept only without query text,
     /// distinct and ascending), feedback type, outcome, latency. Throws `GantryError.invalidInput`
     /// naming the line.
-    /// Query text is redacted on the way in. Event ids are 0 (the store assigns them). Feedback
+    /// Query text is redacted on the way in. Event ids are 0 (the store assigns them), and
+    /// executions come without their retrieval (its id names a record of the exporting store). Feedback
     /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
     public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
         throws(GantryError) -> (feedback: [FeedbackEvent], executions: [ExecutionEvent])
@@ -39,8 +40,11 @@ public enum EventLog {
         return (feedback, executions)
     }
 
-    /// The events of `text` in line order, decoded and validated as `decode` does.
-    @_spi(StoreImplementation) public static func events(of text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
+    /// The events of `text` in line order, decoded and validated as `decode` does; an
+    /// execution's retrieval is the id `renamedRetrievals` gives it (the id under which the
+    /// log's record of it is imported), and none when it gives none (the log holds no record).
+    @_spi(StoreImplementation) public static func events(of text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil,
+                                                         renamedRetrievals: [RetrievalID: RetrievalID] = [:])
         throws(GantryError) -> [GantryEvent]
     {
         var events = [GantryEvent]()
@@ -84,7 +88,8 @@ public enum EventLog {
                 }
                 if let latency = e.latencyMs, !(latency.isFinite && latency >= 0) { throw fail("latency_ms must be finite and not negative") }
                 events.append(.execution(ExecutionEvent(id: 0, at: at, user: user, team: team, session: session, tool: tool,
-                                                        outcome: outcome, latencyMilliseconds: e.latencyMs, intent: intent)))
+                                                        outcome: outcome, latencyMilliseconds: e.latencyMs, intent: intent,
+                                                        retrieval: e.retrieval.flatMap { renamedRetrievals[$0] })))
             default:
                 throw fail("kind must be \"feedback\", \"execution\" or one of \(retrievalKinds.sorted())")
             }
@@ -119,21 +124,25 @@ public enum EventLog {
         var columns: EventColumns
         var queryVector: [Float]?
         var queryTerms: [String]?
+        /// An execution's retrieval (`ExecutionEvent.retrieval`).
+        var retrieval: RetrievalID?
 
         subscript<T>(dynamicMember field: KeyPath<EventColumns, T>) -> T { columns[keyPath: field] }
 
-        private enum CodingKeys: String, CodingKey { case queryVector, queryTerms }
+        private enum CodingKeys: String, CodingKey { case queryVector, queryTerms, retrieval }
 
-        init(columns: EventColumns, queryVector: [Float]?, queryTerms: [String]? = nil) {
+        init(columns: EventColumns, queryVector: [Float]?, queryTerms: [String]? = nil, retrieval: RetrievalID? = nil) {
             self.columns = columns
             self.queryVector = queryVector
             self.queryTerms = queryTerms
+            self.retrieval = retrieval
         }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             queryVector = try container.decodeIfPresent([Float].self, forKey: .queryVector)
             queryTerms = try container.decodeIfPresent([String].self, forKey: .queryTerms)
+            retrieval = try container.decodeIfPresent(RetrievalID.self, forKey: .retrieval)
             columns = try EventColumns(from: decoder)
         }
 
@@ -141,6 +150,7 @@ public enum EventLog {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encodeIfPresent(queryVector, forKey: .queryVector)
             try container.encodeIfPresent(queryTerms, forKey: .queryTerms)
+            try container.encodeIfPresent(retrieval, forKey: .retrieval)
             try columns.encode(to: encoder)
         }
 

@@ -56,8 +56,10 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func exportEvents() async throws(GantryError) -> String
     /// Appends the events of JSON lines as `exportEvents` writes them, all or nothing, in line
     /// order, validating every line first; other writers must not wait for the whole import
-    /// (write it in bounded transactions, removing them if the import fails).
-    @_spi(StoreImplementation) func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int
+    /// (write it in bounded transactions, removing them if the import fails). An execution keeps
+    /// its retrieval under the id `renamedRetrievals` gives it (`EventLog.events(of:…)`).
+    @_spi(StoreImplementation) func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String,
+                                                 renamedRetrievals: [RetrievalID: RetrievalID]) async throws(GantryError) -> Int
 
     // MARK: retrievals
     /// A positive number below 2³⁰ that no call of any handle on this store returned before: an
@@ -125,6 +127,13 @@ extension GantryStore {
 
     /// None: followers look every `followInterval`.
     @_spi(StoreImplementation) public func changeNotifications() -> AsyncStream<Void>? { nil }
+
+    /// Imports a log as `importEvents(_:dimension:knownTools:model:renamedRetrievals:)` does, its
+    /// executions unlinked (no retrieval records come with it).
+    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>,
+                                                        model: String) async throws(GantryError) -> Int {
+        try await importEvents(text, dimension: dimension, knownTools: knownTools, model: model, renamedRetrievals: [:])
+    }
 
     /// Whether the store was opened read-only (`readOnlyReason`).
     public var isReadOnly: Bool { readOnlyReason != nil }

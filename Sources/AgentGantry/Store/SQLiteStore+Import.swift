@@ -15,9 +15,11 @@ extension SQLiteStore {
     /// counts as a deletion, so they replay the log, and adapter versions trained on removed
     /// feedback are withdrawn, as `forget` withdraws them. Imports of one store take turns
     /// (`StoreFileLock`, `.import`).
-    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String) async throws(GantryError) -> Int {
+    @_spi(StoreImplementation) public func importEvents(_ text: String, dimension: Int, knownTools: Set<String>, model: String,
+                                                        renamedRetrievals: [RetrievalID: RetrievalID]) async throws(GantryError) -> Int {
         try checkWritable()
-        let records = try EventLog.events(of: text, dimension: dimension, knownTools: knownTools, assumedModel: model).map { event in
+        let records = try EventLog.events(of: text, dimension: dimension, knownTools: knownTools, assumedModel: model,
+                                          renamedRetrievals: renamedRetrievals).map { event in
             switch event {
             case .feedback(let event): EventRecord(event)
             case .execution(let event): EventRecord(event)
