@@ -131,7 +131,7 @@ extension AgentGantry {
     /// is linked): this process's records are queued before the report and committed with or
     /// before it, and the store's are committed, so an event written with the report may name it.
     private nonisolated func report(_ retrieval: RetrievalID, tool: String, signal: RetrievalReport.Signal,
-                                             context: RoutingContext) async throws(GantryError) -> (report: RetrievalReport, linked: Bool) {
+                                    context: RoutingContext) async throws(GantryError) -> (report: RetrievalReport, linked: Bool) {
         let tool = try Limits.toolName(tool)
         let context = try Limits.normalized(context)
         guard published.current.catalog.contains(tool) else { throw .unknownTool(tool) }

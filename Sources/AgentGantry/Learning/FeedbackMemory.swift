@@ -21,8 +21,8 @@ import GantryMath
 ///   shortlist, so it ranks the tool above those shown, and above the rest only by half — a tool
 ///   registered since, which no shortlist could show, is not buried under it (`gantry replay
 ///   --agent implicit --unseen-tools`: the full +w cost the new tools' queries 4 pt of MRR@10 on
-///   MetaTool, relative credit alone lost the successes' gain on the other queries). A tool's signal is clamp(own + otherTeamWeight · others) with both sums
-///   clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
+///   MetaTool, relative credit alone lost the successes' gain on the other queries). A tool's
+///   signal is clamp(own + otherTeamWeight · others) with both sums clamped to [−1, 1] first: "own" holds the entries of the caller's team (all entries when the
 ///   caller or the entry has no team), "others" those of other teams. A correction helps every
 ///   team, and where teams disagree on the same request each team's own choice wins. The boost
 ///   fades with the distance from the corrected query.

@@ -4,18 +4,19 @@ import GantryMath
 
 /// Chooses how far the feedback memory reaches — the lowest cosine θ between a new query and one
 /// with feedback that still counts (`FeedbackMemory.signals(for:at:team:reach:)`) — on held-out
-/// feedback, as the adapter is gated: the memory is built from the feedback events and the
-/// reported successes of the training split only, and each held-out example (the selection and gate folds: distinct
-/// requests, so every one is a query the memory's feedback was *not* about) is ranked by
+/// feedback, as the adapter is gated: the memory is built from the feedback events and the reported
+/// successes of the training split only, and each held-out example (the selection and gate folds:
+/// distinct requests, so every one is a query the memory's feedback was *not* about) is ranked by
 /// `w_retrieval · cos(adapted query, adapted tool) + w_feedback · memory signal`, the two weights
 /// of `GantryConfiguration.weights` in the training process. The prior
 /// (`FeedbackMemory.priorReach`) serves unless the selection fold holds at least
 /// `FusionWeightSelection.minimumRequests` distinct requests and a candidate beats the prior's
 /// MRR@10 there (the best; ties: the larger, reaching less) without falling below it on the gate
 /// fold. Whatever is chosen, when the gate fold scores it below `noReach(nearDuplicateCosine:)`
-/// (the memory reaching no held-out query), that serves. So feedback does not lower quality on the queries it was
-/// not about, on the evidence there is, and evidence that says nothing leaves the prior. (The
-/// other signals, and lexical fusion, are left out of the score: they do not depend on θ.)
+/// (the memory reaching no held-out query), that serves. So feedback does not lower quality on the
+/// queries it was not about, on the evidence there is, and evidence that says nothing leaves the
+/// prior. (The other signals, and lexical fusion, are left out of the score: they do not depend on
+/// θ.)
 enum MemoryReachChoice {
     /// The reaches tried, from far to near: 0.5, the prior 0.6, 0.7, 0.8, 0.9 (those below
     /// `nearDuplicateCosine`), then `noReach(nearDuplicateCosine:)`; nil when the near-duplicate

@@ -25,8 +25,9 @@ public enum EventLog {
     /// distinct and ascending), feedback type, outcome, latency. Throws `GantryError.invalidInput`
     /// naming the line.
     /// Query text is redacted on the way in. Event ids are 0 (the store assigns them), and
-    /// executions come without their retrieval (its id names a record of the exporting store). Feedback
-    /// without a `model` (logs exported before 0.2.0) is taken as embedded by `assumedModel`.
+    /// executions come without their retrieval (its id names a record of the exporting store).
+    /// Feedback without a `model` (logs exported before 0.2.0) is taken as embedded by
+    /// `assumedModel`.
     public static func decode(_ text: String, dimension: Int, knownTools: Set<String>, assumedModel: String? = nil)
         throws(GantryError) -> (feedback: [FeedbackEvent], executions: [ExecutionEvent])
     {
