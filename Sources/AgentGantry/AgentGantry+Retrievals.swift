@@ -89,10 +89,11 @@ extension AgentGantry {
 
     /// Records how a call of `tool`, offered by retrieval `retrieval`, ended: a success,
     /// failure or timeout also goes into the event log (health, the breaker and preferences, as
-    /// `recordExecution(tool:outcome:latency:context:)`), both in one transaction;
-    /// `.wrongTool` — the tool cannot do this request — only teaches routing and leaves health
-    /// alone. Durable on return. A retrieval whose record is not found leaves the report
-    /// unlinked (the execution counts for health all the same).
+    /// `recordExecution(tool:outcome:latency:context:)`), both in one transaction, naming the
+    /// retrieval (`ExecutionEvent.retrieval`): a success teaches the feedback memory at once, in
+    /// every process, near the retrieval's query; `.wrongTool` — the tool cannot do this request —
+    /// only teaches routing and leaves health alone. Durable on return. A retrieval whose record
+    /// is not found leaves the report and the execution unlinked (it counts for health all the same).
     public nonisolated func recordExecution(retrieval: RetrievalID, tool: String, outcome: ExecutionOutcome, latency: Duration? = nil,
                                             context: RoutingContext = RoutingContext()) async throws(GantryError) {
         let (report, linked) = try await report(retrieval, tool: tool, signal: RetrievalReport.Signal(outcome), context: context)
