@@ -48,6 +48,18 @@ import Testing
         #expect(try await Self.feedback(of: tool, b) == 0)
     }
 
+    @Test func forgettingAUserTakesTheirSuccessesOutOfTheMemory() async throws {
+        let gantry = try await makeGantry()
+        let context = RoutingContext(user: "mallory")
+        let retrieval = try await gantry.retrieveTools(Self.query, limit: 5, context: context)
+        let tool = retrieval[2].tool.name
+        try await gantry.recordExecution(retrieval: retrieval.id, tool: tool, outcome: .success, context: context)
+        #expect(try await Self.feedback(of: tool, gantry) > 0)
+        #expect(try await gantry.forget(user: "mallory") == 1)
+        #expect(try await Self.feedback(of: tool, gantry) == 0)
+        #expect(await gantry.state.memory.count == 0)
+    }
+
     /// Successes arrive with every call: once the entries reach the compaction count, the next
     /// success drops the expired ones; corrections and their verdicts stay.
     @Test func expiredSuccessesAreCompactedAwayAndCorrectionsStay() throws {
