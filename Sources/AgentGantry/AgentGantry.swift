@@ -132,9 +132,10 @@ public actor AgentGantry {
             baseIntents: try? IntentClassifier(examples: IntentClassifier.defaultExamples) { try embedder.embed($0) }))
         index = try ToolIndex(dimension: embedder.dimension, hnsw: false)
         let keepQueryText = configuration.keepQueryText
-        writer = EventWriter(store: store, prepare: { Self.prepareForStore($0, keepQueryText: keepQueryText) })
+        let recent = RecentRetrievals(capacity: configuration.recordsRetrievals ? Self.recentRetrievalCapacity : 0)
+        writer = EventWriter(store: store, prepare: { Self.prepareForStore($0, keepQueryText: keepQueryText) }, gaveUp: { recent.remove($0) })
         retrievalIDs = RetrievalIDs { [store] () throws(GantryError) in try await store.reserveRetrievalBlock() }
-        recentRetrievals = RecentRetrievals(capacity: configuration.recordsRetrievals ? Self.recentRetrievalCapacity : 0)
+        recentRetrievals = recent
         retrievalPurge = RetrievalPurgeSchedule(start: configuration.clock.now())
         published = SnapshotCell(RoutingSnapshot(catalog: ToolCatalog(), index: index, adapter: nil, adapterVersion: nil,
                                                  lexicalWeight: 0, memoryReach: FeedbackMemory.priorReach, links: nil, state: state))

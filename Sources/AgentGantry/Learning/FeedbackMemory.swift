@@ -119,7 +119,8 @@ struct FeedbackMemory: Sendable {
 
     /// Adds a success of `entry.correct` (`entry.wrong` nil, `entry.shown` its retrieval's
     /// shortlist) on the query `vector` (later calls are newer): a repeat of a query, tool and
-    /// team already held replaces that entry (its time, expiry and shortlist) instead of adding one.
+    /// team already held replaces that entry (its time, expiry and shortlist) instead of adding
+    /// one, unless its record expires sooner.
     mutating func addSuccess(event id: Int64, vector: [Float], entry: Entry) throws(GantryError) {
         if entries.count >= compactionCount { try compactIfWorthIt(at: entry.at) }
         let unit = try Self.unit(vector, "the retrieval of execution event \(id)")
@@ -129,6 +130,9 @@ struct FeedbackMemory: Sendable {
             return
         }
         if let location = succeeded[query][key] {
+            // The success whose record is kept longer stands (ties: the newer): what a process
+            // opened later holds too, once the other record is gone.
+            if let held = entries[location].expires, let new = entry.expires, new < held { return }
             entries[location] = entry
         } else {
             succeeded[query][key] = try entries.append(unit, entry)
@@ -143,7 +147,7 @@ struct FeedbackMemory: Sendable {
     /// that folds the same log, since `now` is the time of the success being added.
     private mutating func compactIfWorthIt(at now: Date) throws(GantryError) {
         var expired = 0
-        for ordinal in 0..<entries.count where entries[entries.location(ofRow: ordinal)].expires.map({ now >= $0 }) ?? false {
+        for ordinal in 0..<entries.count where !Self.counts(entries[entries.location(ofRow: ordinal)], at: now) {
             expired += 1
         }
         if expired * 4 >= entries.count { self = try compacted(at: now) } else { compactionCount = 2 * entries.count }
@@ -158,7 +162,7 @@ struct FeedbackMemory: Sendable {
             let location = entries.location(ofRow: ordinal), entry = entries[location]
             if entry.shown == nil {
                 try fresh.add(id: 0, vector: entries.vector(at: location), entry: entry)
-            } else if entry.expires.map({ now < $0 }) ?? true {
+            } else if Self.counts(entry, at: now) {
                 try fresh.addSuccess(event: 0, vector: entries.vector(at: location), entry: entry)
             }
         }
@@ -191,23 +195,38 @@ struct FeedbackMemory: Sendable {
         entries.install(graph) || corrected.install(graph) || succeeded.install(graph)
     }
 
-    /// The entries nearest the frozen unit query vector `q` (`settings.neighbors` of them, best
-    /// first), with their cosines: what `signals(from:at:team:reach:)` weighs.
-    func neighbors(of q: [Float]) throws(GantryError) -> [(cosine: Float, entry: Entry)] {
+    /// Whether `entry` counts at `now`: a correction always, a success until its record's
+    /// retention ends (inclusive, as `AgentGantry.retrievalRecord(_:)` finds the record).
+    static func counts(_ entry: Entry, at now: Date) -> Bool {
+        entry.expires.map { now <= $0 } ?? true
+    }
+
+    /// The entries that count at `now` nearest the frozen unit query vector `q`
+    /// (`settings.neighbors` of them, best first), with their cosines: what
+    /// `signals(from:at:team:reach:)` weighs. Expired successes wait for a compaction, so the
+    /// search widens past them: they take no place of an entry that counts (a process opened
+    /// later, which never folded them, finds the same).
+    func neighbors(of q: [Float], at now: Date) throws(GantryError) -> [(cosine: Float, entry: Entry)] {
         guard entries.count > 0 else { return [] }
-        return try entries.search(q, k: settings.neighbors).map { ($0.score, entries[$0.location]) }
+        var k = settings.neighbors
+        while true {
+            let found = try entries.search(q, k: min(k, entries.count))
+            let live = found.lazy.map { (cosine: $0.score, entry: entries[$0.location]) }.filter { Self.counts($0.entry, at: now) }
+            if live.count >= settings.neighbors || k >= entries.count { return Array(live.prefix(settings.neighbors)) }
+            k *= 2
+        }
     }
 
     /// Signals per tool for the frozen unit query vector `q` at time `now`, asked by `team`, from
     /// the entries at cosine ≥ `reach` (< 1) of it.
     func signals(for q: [Float], at now: Date, team: String?, reach: Float) throws(GantryError) -> [String: Double] {
-        signals(from: try neighbors(of: q), at: now, team: team, reach: reach)
+        signals(from: try neighbors(of: q, at: now), at: now, team: team, reach: reach)
     }
 
     /// Signals per tool from a query's `neighbors`, counting those at cosine ≥ `reach` (< 1).
     func signals(from neighbors: [(cosine: Float, entry: Entry)], at now: Date, team: String?, reach: Float) -> [String: Double] {
         var own = [String: Double](), others = [String: Double]()
-        for (cosine, entry) in neighbors where cosine >= reach && entry.expires.map({ now < $0 }) ?? true {
+        for (cosine, entry) in neighbors where cosine >= reach && Self.counts(entry, at: now) {
             let age = max(0, now.timeIntervalSince(entry.at))
             let weight = Double((cosine - reach) / (1 - reach)) * pow(2, -age / settings.halfLife)
             let isOwn = team == nil || entry.team == nil || entry.team == team

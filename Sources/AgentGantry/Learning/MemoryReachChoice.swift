@@ -88,7 +88,7 @@ enum MemoryReachChoice {
             var sums = candidates.map { _ in 0.0 }
             for (row, example) in fold.enumerated() {
                 let relevant = Set(examples.positives[example])
-                let neighbors = try memory.neighbors(of: Array(frozen.row(row))), cosines = dense.row(row)
+                let neighbors = try memory.neighbors(of: Array(frozen.row(row)), at: now), cosines = dense.row(row)
                 for (c, reach) in candidates.enumerated() {
                     var score = cosines.map { retrieval * Double($0) }
                     for (tool, signal) in memory.signals(from: neighbors, at: now, team: nil, reach: reach) {

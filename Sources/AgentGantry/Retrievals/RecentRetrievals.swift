@@ -33,6 +33,11 @@ final class RecentRetrievals: @unchecked Sendable {
         lock.withLock { records[id] }
     }
 
+    /// Drops the records `ids` (the writer gave them up: the store will never hold them).
+    func remove(_ ids: [RetrievalID]) {
+        lock.withLock { for id in ids { records[id] = nil } }
+    }
+
     /// Drops every record (another process deleted events: perhaps a user's).
     func removeAll() {
         lock.withLock { records.removeAll(keepingCapacity: true) }

@@ -54,11 +54,14 @@ final class EventWriter: @unchecked Sendable {
     private let beforeCommit: (@Sendable (Int) async -> Void)?
     /// Makes a queued record what the store keeps (redaction, rounding), on the commit's thread.
     private let prepare: @Sendable (RetrievalRecord) -> RetrievalRecord
+    /// Told the ids of the records given up, so that no report links to them.
+    private let gaveUp: @Sendable ([RetrievalID]) -> Void
 
     init(store: any GantryStore, prepare: @escaping @Sendable (RetrievalRecord) -> RetrievalRecord = { $0 },
-         beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
+         gaveUp: @escaping @Sendable ([RetrievalID]) -> Void = { _ in }, beforeCommit: (@Sendable (Int) async -> Void)? = nil) {
         self.store = store
         self.prepare = prepare
+        self.gaveUp = gaveUp
         self.beforeCommit = beforeCommit
     }
 
@@ -97,10 +100,12 @@ final class EventWriter: @unchecked Sendable {
     /// not one commit (and one task started, one thread woken) per retrieval.
     func enqueue(_ record: RetrievalRecord) {
         enum Start { case none, commit, timer }
+        var dropped = [RetrievalID]()
         let start = lock.withLock { () -> Start in
             queue.records.append(record)
             if queue.records.count > Self.queuedRecordLimit {
                 let overflow = queue.records.count - Self.queuedRecordLimit
+                dropped = queue.records.prefix(overflow).map(\.id)
                 queue.records.removeFirst(overflow)
                 lost += overflow
             }
@@ -113,6 +118,7 @@ final class EventWriter: @unchecked Sendable {
             timerSet = true
             return .timer
         }
+        if !dropped.isEmpty { gaveUp(dropped) }
         switch start {
         case .none:
             break
@@ -169,6 +175,7 @@ final class EventWriter: @unchecked Sendable {
             if case .failure = result, !batch.records.isEmpty {
                 // Records never cost a caller its write: the events go again without them.
                 lock.withLock { lost += batch.records.count }
+                gaveUp(batch.records.map(\.id))
                 result = await commit(events, [], reports)
             }
             switch result {
