@@ -204,15 +204,18 @@ struct FeedbackMemory: Sendable {
     /// The entries that count at `now` nearest the frozen unit query vector `q`
     /// (`settings.neighbors` of them, best first), with their cosines: what
     /// `signals(from:at:team:reach:)` weighs. Expired successes wait for a compaction, so the
-    /// search widens past them: they take no place of an entry that counts (a process opened
-    /// later, which never folded them, finds the same).
+    /// search widens past them (doubling, to 16 times `settings.neighbors` at most, which bounds
+    /// a retrieval's cost): they take no place of an entry that counts, and a process opened
+    /// later, which never folded them, finds the same.
     func neighbors(of q: [Float], at now: Date) throws(GantryError) -> [(cosine: Float, entry: Entry)] {
         guard entries.count > 0 else { return [] }
         var k = settings.neighbors
         while true {
             let found = try entries.search(q, k: min(k, entries.count))
             let live = found.lazy.map { (cosine: $0.score, entry: entries[$0.location]) }.filter { Self.counts($0.entry, at: now) }
-            if live.count >= settings.neighbors || k >= entries.count { return Array(live.prefix(settings.neighbors)) }
+            if live.count >= settings.neighbors || k >= entries.count || k >= 16 * settings.neighbors {
+                return Array(live.prefix(settings.neighbors))
+            }
             k *= 2
         }
     }
