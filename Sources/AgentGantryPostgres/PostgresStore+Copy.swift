@@ -61,7 +61,7 @@ extension PostgresStore {
             for chunk in contents.events.chunked(2_000) {
                 try await connection.query(try Self.restoredEvents(chunk, terms: self.keepsQueryTerms), logger: logger)
                 if self.keepsRetrievals {
-                    try await Self.insertLinks(chunk.compactMap { event in event.retrieval.map { (event.id, $0) } }, on: connection, logger: logger)
+                    try await Self.insertLinks(of: chunk, ids: chunk.map(\.id), on: connection, logger: logger)
                 }
             }
             // Ids past the copied ones continue past every id the source handed out.

@@ -94,9 +94,7 @@ extension PostgresStore {
                 var lastEvent: Int64?
                 if let insertion {
                     let last = try await Self.run(insertion, inserting: count, on: connection, logger: logger)
-                    let first = last - Int64(count) + 1
-                    let links = events.enumerated().compactMap { offset, event in event.retrieval.map { (first + Int64(offset), $0) } }
-                    if keeps { try await Self.insertLinks(links, on: connection, logger: logger) }
+                    if keeps { try await Self.insertLinks(of: events, ids: (last - Int64(count) + 1)..., on: connection, logger: logger) }
                     lastEvent = last
                 } else {
                     try await connection.query("INSERT INTO write_receipt (key, result, at) VALUES (\(eventKey), 0, \(Date().timeIntervalSince1970))",
@@ -160,9 +158,11 @@ extension PostgresStore {
         return eventColumnTypes(terms: terms).enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ")
     }
 
-    /// Stores the retrieval of each execution that names one (`ExecutionEvent.retrieval`), by
-    /// event id, in `event_retrieval`; in the caller's transaction.
-    static func insertLinks(_ links: [(event: Int64, retrieval: RetrievalID)], on connection: PostgresConnection, logger: Logger) async throws {
+    /// Stores the retrieval of each execution of `events` that names one (`ExecutionEvent.retrieval`)
+    /// under its event id (`ids`, in the same order) in `event_retrieval`; in the caller's transaction.
+    static func insertLinks(of events: some Collection<GantryEvent>, ids: some Sequence<Int64>, on connection: PostgresConnection,
+                            logger: Logger) async throws {
+        let links = zip(ids, events).compactMap { id, event in event.retrieval.map { (event: id, retrieval: $0) } }
         guard !links.isEmpty else { return }
         try await connection.query("""
             INSERT INTO event_retrieval (event, retrieval)
@@ -214,7 +214,7 @@ extension PostgresStore {
     {
         let logger = logger
         return try await transaction("read the feedback of", readOnly: true) { connection in
-            let (events, damaged) = try await Self.readEvents(connection, kind: "feedback", terms: self.keepsQueryTerms, links: self.keepsRetrievals, logger: logger)
+            let (events, damaged) = try await Self.readEvents(connection, kind: "feedback", terms: self.keepsQueryTerms, links: false, logger: logger)
             var highest: Int64 = 0
             for try await id in try await connection.query("SELECT coalesce(max(id), 0) FROM event", logger: logger).decode(Int64.self) {
                 highest = id

@@ -39,9 +39,7 @@ extension PostgresStore {
                         (last, inserted) = (id ?? 0, n)
                     }
                     guard inserted == batch.count else { throw GantryError.store("\(inserted) of \(batch.count) events were inserted") }
-                    let first = last - Int64(inserted) + 1
-                    try await Self.insertLinks(batch.indices.compactMap { i in events[i].retrieval.map { (first + Int64(i - batch.startIndex), $0) } },
-                                               on: connection, logger: logger)
+                    try await Self.insertLinks(of: events[batch.indices], ids: (last - Int64(inserted) + 1)..., on: connection, logger: logger)
                     try await connection.query("""
                         INSERT INTO event_import_range (import_id, first_event, last_event) VALUES (\(id), \(last - Int64(inserted) + 1), \(last))
                         """, logger: logger)

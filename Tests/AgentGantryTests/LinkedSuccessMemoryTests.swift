@@ -35,7 +35,7 @@ import Testing
         #expect(try await Self.feedback(of: tool, b, "please end my plan and stop charging me") > 0, "a paraphrase is vouched for too")
         // A process that opens later reads the record from the store.
         let c = try await makeGantry(store: store) { $0.clock = GantryClock { time.now } }
-        #expect(try await Self.feedback(of: tool, c) == vouched)
+        #expect(abs(try await Self.feedback(of: tool, c) - vouched) < 1e-5)
 
         // Another success of the same tool on the same query moves the entry; a failure adds none.
         let again = try await a.retrieveTools(Self.query, limit: 5)
@@ -94,7 +94,9 @@ import Testing
         #expect(try await Self.feedback(of: tool, gantry) == 0)
     }
 
-    // Every process, whenever it opened, holds the same memory (found by an adversarial probe).
+    // Every process, whenever it opened, holds the same memory (found by an adversarial probe);
+    // signals agree to float rounding (a neighbour's cosine may come from the memory's graph in
+    // one process and from its exact scan in another).
     static let paraphrase = "please end my plan and stop charging me"
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     static let day = 86_400.0
@@ -124,8 +126,8 @@ import Testing
         let reopened = try await Self.feedback(of: tool, c)
         try await b.followStore()
         let followerAfter = try await Self.feedback(of: tool, b)
-        #expect(follower == reopened, "follower \(follower) vs reopened \(reopened)")
-        #expect(followerAfter == reopened, "follower after follow \(followerAfter) vs reopened \(reopened)")
+        #expect(abs(follower - reopened) < 1e-5, "follower \(follower) vs reopened \(reopened)")
+        #expect(abs(followerAfter - reopened) < 1e-5, "follower after follow \(followerAfter) vs reopened \(reopened)")
         #expect(reopened > 0, "r2's record is still retained: its success should count (\(reopened))")
     }
 
@@ -198,7 +200,7 @@ import Testing
         let later = try await Self.feedback(of: tool, d)
         let c = try await makeGantry(store: store) { $0.clock = GantryClock { time.now } }
         let reopened = try await Self.feedback(of: tool, c)
-        #expect(later == reopened, "d \(later) vs reopened \(reopened)")
+        #expect(abs(later - reopened) < 1e-5, "d \(later) vs reopened \(reopened)")
         #expect(later > 0, "d's own success's record is kept: it should still vouch (\(later))")
     }
 }
