@@ -105,6 +105,9 @@ if withPostgres {
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.5.3"),
+        // `gantry serve` only: no trait (swift-configuration is not needed).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ]
     package.targets += [
         // The store shared by many hosts (PostgreSQL, through postgres-nio): its own product, so
@@ -123,6 +126,20 @@ if withPostgres {
             "AgentGantryPostgres", "AgentGantry", "GantryStoreConformance",
             .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
+        // `gantry serve`: AgentGantry over HTTP (Hummingbird), one isolated gantry per tenant.
+        // A target of its own so that only the command line builds Hummingbird.
+        .target(
+            name: "GantryServer",
+            dependencies: [
+                "AgentGantry",
+                "AgentGantryPostgres",
+                "GantryEmbed",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry"]),
         // The command line; it opens SQLite files and PostgreSQL stores.
         .executableTarget(
             name: "gantry",
@@ -135,6 +152,7 @@ if withPostgres {
                 "AgentGantry",
                 "GantryEval",
                 "AgentGantryPostgres",
+                "GantryServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

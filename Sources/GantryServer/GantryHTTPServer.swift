@@ -1,0 +1,201 @@
+import AgentGantry
+import Foundation
+import GantryEmbed
+import Hummingbird
+import Logging
+import NIOCore
+
+/// How `gantry serve` serves: where it listens, where the tenants' stores are, who may call it,
+/// and the limits on each request.
+public struct ServerOptions: Sendable {
+    /// The address to listen on: loopback unless told otherwise.
+    public var host = "127.0.0.1"
+    /// The port (0: any free port; the one taken is reported to `onListening`).
+    public var port = 8080
+    public var stores: TenantStores
+    public var tokens: TenantTokens
+    /// The largest request body, in bytes, but for imports.
+    public var bodyBytes = 1 << 20
+    /// The largest event-log import, in bytes.
+    public var importBytes = 64 << 20
+    /// Requests a minute per tenant (a token bucket: this many at once, refilled at this rate).
+    public var requestsPerMinute = 60_000
+    /// A connection idle this long is closed (a client that stops sending half-way holds nothing).
+    public var idleTimeout: Duration = .seconds(30)
+    /// Each tenant's gantry is opened with this configuration (its store set per tenant).
+    public var configuration = GantryConfiguration(storePath: nil)
+
+    public init(stores: TenantStores, tokens: TenantTokens) {
+        (self.stores, self.tokens) = (stores, tokens)
+    }
+}
+
+/// AgentGantry over HTTP: the JSON API of `Endpoints` for every tenant of the tokens file, each
+/// tenant an isolated gantry of its own (`TenantDirectory`). Every `/v1` request carries
+/// `Authorization: Bearer <token>`; `/healthz` and `/readyz` need none. Errors are
+/// `{"error": {"code", "message"}}` with a 4xx status for the caller's mistakes. A report is
+/// answered once it is stored. SIGTERM (or SIGINT) stops taking connections and ends once the
+/// requests under way are answered.
+public struct GantryHTTPServer: Sendable {
+    let options: ServerOptions
+    let tenants: TenantDirectory
+    let endpoints: Endpoints
+    let limiter: RateLimiter
+    let logger: Logger
+
+    /// A server of `options` whose gantries embed with `embedder` (one model for every tenant).
+    public init(options: ServerOptions, embedder: any Embedder, logger: Logger = Logger(label: "gantry.serve")) throws(GantryError) {
+        guard options.bodyBytes > 0, options.importBytes > 0, options.requestsPerMinute > 0 else {
+            throw .invalidInput("the body limits and the rate limit must be positive")
+        }
+        self.options = options
+        tenants = try TenantDirectory(stores: options.stores, embedder: embedder, configuration: options.configuration)
+        endpoints = Endpoints(jobs: TrainingJobs())
+        limiter = RateLimiter(perMinute: options.requestsPerMinute)
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT; `onListening` gets the port once connections are taken.
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let idle = options.idleTimeout.components
+        let app = Application(
+            router: router(),
+            server: .http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+            configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "agent-gantry"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        try await app.runService()  // SIGTERM and SIGINT end it gracefully
+    }
+
+    /// The routes.
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ErrorAnswers())
+        router.get("healthz") { _, _ in Self.json(.object(["status": .string("ok")])) }
+        router.get("readyz") { _, _ in Self.json(.object(["status": .string("ready")])) }
+        router.get("v1/tools") { request, _ in try await self.serve(request) { _, gantry, _ in await self.endpoints.tools(on: gantry) } }
+        router.post("v1/tools") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.register(body, on: gantry) } }
+        router.delete("v1/tools/:name") { request, context in
+            let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
+            return try await self.serve(request) { _, gantry, _ in try await self.endpoints.remove(name, on: gantry) }
+        }
+        router.post("v1/retrieve") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.retrieve(body, on: gantry) } }
+        router.post("v1/selections") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.selection(body, on: gantry) } }
+        router.post("v1/executions") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.execution(body, on: gantry) } }
+        router.post("v1/feedback") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.feedback(body, on: gantry) } }
+        router.post("v1/forget") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.forget(body, on: gantry) } }
+        router.get("v1/breakers") { request, _ in try await self.serve(request) { _, gantry, _ in try await self.endpoints.breakers(on: gantry) } }
+        router.post("v1/train") { request, _ in
+            try await self.serve(request) { _, gantry, tenant in
+                let job = await self.endpoints.train(tenant, on: gantry)
+                return (.object(["job": .number(Double(job.job)), "state": .string("running")]), job.started ? .accepted : .ok)
+            }
+        }
+        router.get("v1/train/:job") { request, context in
+            let job = context.parameters.get("job") ?? ""
+            return try await self.serve(request) { _, _, tenant in try await self.endpoints.trainingJob(tenant, job) }
+        }
+        router.get("v1/events") { request, _ in
+            try await self.serve(request, text: true) { _, gantry, _ in .string(try await gantry.exportEvents(includingRetrievals: true)) }
+        }
+        router.post("v1/events") { request, _ in
+            try await self.serve(request, bodyLimit: self.options.importBytes) { body, gantry, _ in
+                guard let text = String(data: body, encoding: .utf8) else { throw APIError.badRequest("the event log must be UTF-8 JSON lines") }
+                return .object(["imported": .number(Double(try await gantry.importEvents(text)))])
+            }
+        }
+        return router
+    }
+
+    /// Answers `request` for its tenant: the token checked, the tenant's rate limit applied,
+    /// the body read up to `bodyLimit` bytes, `body` run on the tenant's gantry; its JSON (or,
+    /// with `text`, a string sent as JSON lines) with 200, or the error's answer. Logs the
+    /// method, path, status, tenant and time — never a body (queries and user names stay out).
+    private func serve(_ request: Request, bodyLimit: Int? = nil, text: Bool = false,
+                       _ body: @Sendable (Data, AgentGantry, String) async throws -> JSONValue) async throws -> Response {
+        try await serve(request, bodyLimit: bodyLimit, text: text) { data, gantry, tenant in (try await body(data, gantry, tenant), .ok) }
+    }
+
+    /// `serve(_:bodyLimit:text:_:)` whose `body` also gives the status of a success.
+    private func serve(_ request: Request, bodyLimit: Int? = nil, text: Bool = false,
+                       _ body: @Sendable (Data, AgentGantry, String) async throws -> (JSONValue, HTTPResponse.Status)) async throws -> Response {
+        let started = ContinuousClock.now
+        var tenant = "-"
+        let response: Response
+        do {
+            guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+                  let found = options.tokens.tenant(of: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+                throw APIError(status: .unauthorized, code: "unauthorized", message: "give a token of the tokens file as Authorization: Bearer <token>")
+            }
+            tenant = found
+            if let wait = limiter.admit(tenant) {
+                throw APIError(status: .tooManyRequests, code: "rate_limited",
+                               message: "more than \(options.requestsPerMinute) requests a minute: wait \(wait) s", retryAfter: wait)
+            }
+            let data = try await Self.body(of: request, limit: bodyLimit ?? options.bodyBytes)
+            let gantry = try await tenants.gantry(of: tenant)
+            let (result, status) = try await body(data, gantry, tenant)
+            if text, case .string(let lines) = result {
+                response = Response(status: status, headers: [.contentType: "application/x-ndjson"], body: ResponseBody(byteBuffer: ByteBuffer(string: lines)))
+            } else {
+                response = Self.json(result, status: status)
+            }
+        } catch {
+            response = Self.answer(to: error)
+        }
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        logger.info("request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                                          "tenant": "\(tenant)", "ms": "\(String(format: "%.2f", milliseconds))"])
+        return response
+    }
+
+    /// The body's bytes, at most `limit` (413 beyond).
+    private static func body(of request: Request, limit: Int) async throws -> Data {
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "the body is over \(limit) bytes")
+        }
+    }
+
+    /// `value` as a JSON answer of `status`.
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"unencodable answer"}}"#.utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The answer to `error`: an `APIError` as it says, a `GantryError` as `APIError(_:)` maps it,
+    /// anything else 500.
+    static func answer(to error: any Error) -> Response {
+        let api: APIError = switch error {
+        case let error as APIError: error
+        case let error as GantryError: APIError(error)
+        case let error as any HTTPResponseError: APIError(status: error.status, code: "http", message: "\(error)")
+        default: APIError(status: .internalServerError, code: "internal", message: "\(error)")
+        }
+        var response = json(api.body, status: api.status)
+        if let wait = api.retryAfter { response.headers[.retryAfter] = "\(wait)" }
+        return response
+    }
+}
+
+/// Turns what the router itself refuses (no such route, a method the route does not take) into
+/// the API's JSON errors.
+private struct ErrorAnswers: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "http"
+            let message = error.status == .notFound ? "no endpoint \(request.method) \(request.uri.path)" : "\(error.status)"
+            return GantryHTTPServer.json(APIError(status: error.status, code: code, message: message).body, status: error.status)
+        }
+    }
+}

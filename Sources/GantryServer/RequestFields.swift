@@ -1,0 +1,84 @@
+import AgentGantry
+import Foundation
+
+/// A request's JSON object, read field by field with errors that name the field: a field of the
+/// wrong type, a required field missing and a field the endpoint does not know (a misspelt
+/// `"limt"` must not silently become the default) are each a 400.
+struct RequestFields {
+    private let fields: [String: JSONValue]
+
+    /// The object `data` holds, given the fields the endpoint knows.
+    init(_ data: Data, known: Set<String>) throws(APIError) {
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw .badRequest("the body is not JSON: \(Self.reason(error))")
+        }
+        guard case .object(let fields) = value else { throw .badRequest("the body must be a JSON object") }
+        if let unknown = fields.keys.filter({ !known.contains($0) }).sorted().first {
+            throw .badRequest("unknown field \"\(unknown)\"; this endpoint takes \(known.sorted().joined(separator: ", "))")
+        }
+        self.fields = fields
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
+        return "\(error)"
+    }
+
+    func value(_ key: String) -> JSONValue? {
+        if case .null? = fields[key] { return nil }
+        return fields[key]
+    }
+
+    func string(_ key: String) throws(APIError) -> String? {
+        switch value(key) {
+        case nil: return nil
+        case .string(let value)?: return value
+        default: throw .badRequest("\"\(key)\" must be a string")
+        }
+    }
+
+    func requiredString(_ key: String) throws(APIError) -> String {
+        guard let value = try string(key) else { throw .badRequest("\"\(key)\" is required (a string)") }
+        return value
+    }
+
+    func integer(_ key: String) throws(APIError) -> Int? {
+        switch value(key) {
+        case nil: return nil
+        case .number(let value)? where value.rounded() == value && abs(value) < 1e15: return Int(value)
+        default: throw .badRequest("\"\(key)\" must be an integer")
+        }
+    }
+
+    func number(_ key: String) throws(APIError) -> Double? {
+        switch value(key) {
+        case nil: return nil
+        case .number(let value)?: return value
+        default: throw .badRequest("\"\(key)\" must be a number")
+        }
+    }
+
+    func strings(_ key: String) throws(APIError) -> [String]? {
+        switch value(key) {
+        case nil: return nil
+        case .array(let values)?:
+            var strings = [String]()
+            for value in values {
+                guard case .string(let string) = value else { throw .badRequest("\"\(key)\" must be an array of strings") }
+                strings.append(string)
+            }
+            return strings
+        default: throw .badRequest("\"\(key)\" must be an array of strings")
+        }
+    }
+
+    /// The routing context of `user`, `team`, `session`, `namespace` and `tags`.
+    func context() throws(APIError) -> RoutingContext {
+        RoutingContext(user: try string("user"), team: try string("team"), session: try string("session"),
+                       namespace: try string("namespace"), tags: Set(try strings("tags") ?? []))
+    }
+
+    /// The fields `context()` reads.
+    static let contextFields: Set<String> = ["user", "team", "session", "namespace", "tags"]
+}

@@ -1,0 +1,90 @@
+import AgentGantry
+import AgentGantryPostgres
+import Foundation
+import GantryEmbed
+
+/// Where the tenants' stores are: each tenant has a store of its own, so no tenant's tools,
+/// feedback, adapter, breakers or learned state can reach another's.
+public enum TenantStores: Sendable, CustomStringConvertible {
+    /// SQLite: `folder/<tenant>.sqlite` (the folder is created when missing).
+    case folder(String)
+    /// PostgreSQL: one database, a schema `gantry_<tenant>` per tenant (created on first use).
+    case postgres(url: String)
+    /// No store: everything is lost when the server stops (trials and tests).
+    case memory
+
+    public var description: String {
+        switch self {
+        case .folder(let path): "SQLite files in \(path)"
+        case .postgres(let url): "PostgreSQL schemas at \(PostgresStore.redacted(url))"
+        case .memory: "memory (nothing kept)"
+        }
+    }
+
+    /// The PostgreSQL URL of `tenant`'s schema: `url` with `options=-c search_path=gantry_<tenant>`.
+    static func url(_ url: String, tenant: String) -> String {
+        url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dgantry_" + tenant
+    }
+}
+
+/// The open gantry of each tenant, opened on its first request and kept until the server stops.
+/// They share one embedder (the model is loaded once) and serve concurrently.
+actor TenantDirectory {
+    private let stores: TenantStores
+    private let embedder: any Embedder
+    private let configuration: GantryConfiguration
+    private var opening: [String: Task<AgentGantry, any Error>] = [:]
+
+    init(stores: TenantStores, embedder: any Embedder, configuration: GantryConfiguration) throws(GantryError) {
+        if case .postgres(let url) = stores, url.contains("search_path") {
+            throw .invalidInput("each tenant's schema is gantry_<tenant>: leave search_path out of the store URL")
+        }
+        if case .folder(let path) = stores {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+                throw .invalidInput("\(path) is a file: with tenants the store is a folder, each tenant's store FOLDER/<tenant>.sqlite")
+            }
+            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw .invalidInput("cannot create the store folder \(path): \(error.localizedDescription)")
+            }
+        }
+        (self.stores, self.embedder, self.configuration) = (stores, embedder, configuration)
+    }
+
+    /// `tenant`'s gantry (opened now if it is not open; one open however many ask at once).
+    func gantry(of tenant: String) async throws -> AgentGantry {
+        if let task = opening[tenant] { return try await task.value }
+        let (stores, embedder, configuration) = (stores, embedder, configuration)
+        let task = Task { () throws -> AgentGantry in
+            switch stores {
+            case .folder(let path):
+                var configuration = configuration
+                configuration.storePath = URL(fileURLWithPath: path).appendingPathComponent(tenant + ".sqlite").path
+                return try await AgentGantry(configuration: configuration, embedder: embedder)
+            case .postgres(let url):
+                let store = try await PostgresStore(url: TenantStores.url(url, tenant: tenant), create: true)
+                return try await AgentGantry(configuration: configuration, embedder: embedder, store: store)
+            case .memory:
+                var configuration = configuration
+                configuration.storePath = nil
+                return try await AgentGantry(configuration: configuration, embedder: embedder)
+            }
+        }
+        opening[tenant] = task
+        do {
+            return try await task.value
+        } catch {
+            opening[tenant] = nil  // the next request tries again (a store that was down may be up)
+            throw error
+        }
+    }
+
+    /// The gantries open now.
+    var openGantries: [AgentGantry] {
+        get async {
+            var open = [AgentGantry]()
+            for task in opening.values { if let gantry = try? await task.value { open.append(gantry) } }
+            return open
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import AgentGantry
+import ArgumentParser
+import Foundation
+import GantryEmbed
+import GantryIO
+import GantryServer
+import Logging
+
+/// `gantry serve`: AgentGantry over HTTP for agents in any language, one isolated gantry per
+/// tenant of the tokens file.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve stores over HTTP: retrieval, reports and training for every tenant of a tokens file.",
+        discussion: """
+            Each tenant has a store of its own: FOLDER/<tenant>.sqlite, or the schema gantry_<tenant> of a \
+            PostgreSQL database. Make a token with `gantry token --tenant NAME --tokens FILE`; clients send it \
+            as `Authorization: Bearer <token>`. Prints "listening on http://HOST:PORT" once it takes \
+            connections; logs (never query text or user names) go to standard error. SIGTERM or SIGINT \
+            stops it after the requests under way are answered. The API: docs/http-api.md.
+            """
+    )
+
+    @Option(help: "The address to listen on (loopback unless you mean otherwise).") var bind = "127.0.0.1"
+    @Option(help: "The port (0: any free port).") var port = 8080
+    @Option(help: "The tenants' stores: a folder of SQLite files, or a postgres:// URL (default: $GANTRY_STORE_URL).")
+    var store: String?
+    @Flag(help: "Keep nothing: every tenant's gantry lives in memory (for trials).") var inMemory = false
+    @Option(help: "The tokens file: the SHA-256 of each token and its tenant.") var tokens: String
+    @Option(help: "Requests a minute per tenant.") var requestsPerMinute = 60_000
+    @Option(help: "The largest request body, in KiB (imports excepted).") var bodyLimitKib = 1_024
+    @Option(help: "The largest event-log import, in MiB.") var importLimitMib = 64
+    @Option(help: "How often each gantry applies what other processes stored, in milliseconds.") var followMs = 250
+    @Option(help: "The MiniLM model folder (default: found as `gantry doctor` says).") var model: String?
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
+        guard requestsPerMinute > 0, bodyLimitKib > 0, importLimitMib > 0, followMs > 0 else {
+            throw ValidationError("--requests-per-minute, --body-limit-kib, --import-limit-mib and --follow-ms must be positive")
+        }
+        guard !(inMemory && store != nil) else { throw ValidationError("give --store or --in-memory, not both") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let stores: TenantStores
+        if inMemory {
+            stores = .memory
+        } else {
+            switch try StoreLocation(store) {
+            case .file(let path): stores = .folder(path)
+            case .postgres(let url): stores = .postgres(url: url)
+            }
+        }
+        var options = ServerOptions(stores: stores, tokens: try TenantTokens(contentsOf: tokens))
+        (options.host, options.port, options.requestsPerMinute) = (bind, port, requestsPerMinute)
+        (options.bodyBytes, options.importBytes) = (bodyLimitKib << 10, importLimitMib << 20)
+        options.configuration.followInterval = .milliseconds(followMs)
+        let embedder = try MiniLMEncoder(directory: model)
+        let server = try GantryHTTPServer(options: options, embedder: embedder)
+        let (bind, tenants) = (bind, options.tokens.tenantNames.count)
+        try await server.run { port in
+            let line = "listening on http://\(bind):\(port) (\(tenants) tenant\(tenants == 1 ? "" : "s"), stores: \(stores))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+}
+
+/// `gantry token`: a new token for a tenant, its SHA-256 added to the tokens file.
+struct TokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Make a token for a tenant of `gantry serve` and add its SHA-256 to the tokens file.",
+        discussion: "The token is printed once and kept nowhere; the file (created when missing) holds only its SHA-256."
+    )
+
+    @Option(help: "The tenant (1 to 48 of a-z, 0-9 and _).") var tenant: String
+    @Option(help: "The tokens file.") var tokens: String
+
+    func run() throws {
+        try TenantTokens.checkTenant(tenant)
+        var entries = [[String: String]]()
+        if FileManager.default.fileExists(atPath: tokens) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: tokens))
+            _ = try TenantTokens(json: data)  // a damaged file is refused, not overwritten
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            entries = object?["tokens"] as? [[String: String]] ?? []
+        }
+        let (token, digest) = TenantTokens.newToken()
+        entries.append(["sha256": digest, "tenant": tenant])
+        let data = try JSONSerialization.data(withJSONObject: ["tokens": entries], options: [.prettyPrinted, .sortedKeys])
+        try BinaryFile.writeAtomically(Array(data) + Array("\n".utf8), to: tokens)
+        print(token)
+    }
+}

@@ -1,0 +1,90 @@
+import AgentGantry
+import Foundation
+@testable import GantryServer
+import Testing
+
+@Suite("Server parts")
+struct ServerPartsTests {
+    /// FIPS 180-4's vectors, a message across a block boundary, and Python's hashlib on random
+    /// texts (a real implementation to agree with, not numbers copied from one).
+    @Test func sha256MatchesTheStandardAndHashlib() throws {
+        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var rng = SystemRandomNumberGenerator()
+        let texts = (0..<40).map { i in String((0..<(i * 7 % 150)).map { _ in "aé✓z0 _".randomElement(using: &rng)! }) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import hashlib,sys,json\nfor t in json.load(sys.stdin): print(hashlib.sha256(t.encode()).hexdigest())"]
+        let input = Pipe(), output = Pipe()
+        (process.standardInput, process.standardOutput) = (input, output)
+        try process.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: texts))
+        try input.fileHandleForWriting.close()
+        let digests = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        process.waitUntilExit()
+        #expect(digests == texts.map(SHA256.hex))
+    }
+
+    @Test func tokensNameTheirTenantsAndBadFilesAreRefused() throws {
+        let (token, digest) = TenantTokens.newToken()
+        let tokens = try TenantTokens(json: Data(#"{"tokens": [{"sha256": "\#(digest.uppercased())", "tenant": "acme"}]}"#.utf8))
+        #expect(tokens.tenant(of: token) == "acme" && tokens.tenant(of: token + "x") == nil && tokens.tenant(of: "") == nil)
+        #expect(token.hasPrefix("gt_") && token.count > 40 && TenantTokens.newToken().token != token)
+        for bad in [#"{"tokens": [{"sha256": "abc", "tenant": "acme"}]}"#, #"{"tokens": [{"sha256": "\#(digest)", "tenant": "Acme Inc"}]}"#,
+                    #"{"tokens": [{"sha256": "\#(digest)", "tenant": "a"}, {"sha256": "\#(digest)", "tenant": "b"}]}"#, #"[1, 2]"#, "{"] {
+            #expect(throws: GantryError.self, "\(bad)") { try TenantTokens(json: Data(bad.utf8)) }
+        }
+        for name in ["", "_x", "a-b", "A", String(repeating: "a", count: 49)] {
+            #expect(throws: GantryError.self, "\(name)") { try TenantTokens.checkTenant(name) }
+        }
+        try TenantTokens.checkTenant("team_7")
+    }
+
+    /// Valid names stay; others become valid, stable, distinct, and resolve back.
+    @Test func exportedNamesAreValidAndResolveBack() {
+        let names = ["search_web", "github/create_issue", "github.create_issue", "github create issue", "ünïcode-tool",
+                     String(repeating: "long", count: 30), String(repeating: "long", count: 30) + "!", "a"]
+        let exported = names.map(ProviderNames.exported)
+        #expect(exported[0] == "search_web" && exported[7] == "a")
+        #expect(exported.allSatisfy(ProviderNames.isValid) && Set(exported).count == names.count, "\(exported)")
+        #expect(names.map(ProviderNames.exported) == exported)
+        let resolver = ProviderNames.Resolver(names: names)
+        for (name, exported) in zip(names, exported) { #expect(resolver.resolve(exported) == name && resolver.resolve(name) == name) }
+        #expect(resolver.resolve("unknown") == nil)
+    }
+
+    /// The four ways of defining a tool give the same tool; AgentGantry's extras ride along.
+    @Test func everyProviderFormatReadsAsATool() throws {
+        let schema: JSONValue = .object(["type": .string("object"), "properties": .object(["id": .object(["type": .string("string")])])])
+        let forms: [JSONValue] = [
+            .object(["type": .string("function"), "function": .object(["name": .string("cancel"), "description": .string("Cancel it"), "parameters": schema]),
+                     "tags": .array([.string("billing")])]),
+            .object(["type": .string("function"), "name": .string("cancel"), "description": .string("Cancel it"), "parameters": schema,
+                     "tags": .array([.string("billing")])]),
+            .object(["name": .string("cancel"), "description": .string("Cancel it"), "input_schema": schema, "tags": .array([.string("billing")])]),
+            .object(["name": .string("cancel"), "title": .string("Cancel it"), "inputSchema": schema, "tags": .array([.string("billing")])]),
+        ]
+        let tools = try forms.map { try ToolDefinitions.tool($0, position: "tools[0]") }
+        #expect(tools.allSatisfy { $0 == Tool(name: "cancel", description: "Cancel it", tags: ["billing"], parameters: schema) }, "\(tools)")
+        for bad: JSONValue in [.string("x"), .object(["description": .string("d")]), .object(["name": .string("n")]),
+                               .object(["name": .string("n"), "description": .string("d"), "parameters": .string("no")]),
+                               .object(["name": .string("n"), "description": .string("d"), "tags": .array([.number(1)])]),
+                               .object(["name": .string("n"), "description": .string("d"), "parameters": schema, "inputSchema": schema])] {
+            #expect(throws: APIError.self, "\(bad)") { try ToolDefinitions.tool(bad, position: "tools[0]") }
+        }
+    }
+
+    /// The bucket holds a minute's requests and refills at that rate (the clock injected).
+    @Test func theRateLimitRefillsWithTime() {
+        let clock = NSLock.Protected(0.0)
+        let limiter = RateLimiter(perMinute: 3) { clock.withLock { $0 } }
+        #expect((0..<3).map { _ in limiter.admit("a") } == [nil, nil, nil])
+        #expect(limiter.admit("a") == 20 && limiter.admit("b") == nil)  // another tenant has its own bucket
+        clock.withLock { $0 = 10 }
+        #expect(limiter.admit("a").map { (10...11).contains($0) } == true)  // half a token back: ten seconds to go
+        clock.withLock { $0 = 21 }
+        #expect(limiter.admit("a") == nil && limiter.admit("a") != nil)
+    }
+}
