@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+
+/// `gantry serve` as agents meet it: a real process, real HTTP, tokens made by `gantry token`.
+@Suite("gantry serve")
+struct ServeTests {
+    /// A new folder with a tokens file of `tenants`; their tokens.
+    static func setUp(tenants: [String]) throws -> (folder: String, tokens: [String: String]) {
+        let folder = NSTemporaryDirectory() + "gantry-serve-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var tokens = [String: String]()
+        for tenant in tenants {
+            let made = try runGantry(["token", "--tenant", tenant, "--tokens", folder + "/tokens.json"])
+            #expect(made.status == 0, "\(made.output)")
+            tokens[tenant] = made.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return (folder, tokens)
+    }
+
+    static func serve(_ folder: String, _ extra: [String] = []) throws -> ServedGantry {
+        try ServedGantry(["--store", folder + "/stores", "--tokens", folder + "/tokens.json"] + extra, log: folder + "/serve.log")
+    }
+
+    static var tools: [[String: Any]] { ConvergenceTests.tools }
+
+    /// Two tenants with the same tools and opposite corrections and failures: each one's
+    /// ranking, breakers and event log show only its own.
+    @Test func tenantsAreIsolated() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["alpha", "beta"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try Self.serve(folder)
+        let (alpha, beta) = (tokens["alpha"]!, tokens["beta"]!)
+        for token in [alpha, beta] { #expect(try await server.call("POST", "/v1/tools", token: token, json: ["tools": Self.tools]).status == 200) }
+        let query = "stop my plan"
+        for (token, correct) in [(alpha, "cancel_subscription"), (beta, "pause_subscription")] {
+            let stored = try await server.call("POST", "/v1/feedback", token: token, json: ["query": query, "correct": correct, "team": "ops"])
+            #expect(stored.status == 200, "\(stored.answer ?? [:])")
+        }
+        for _ in 0..<5 { _ = try await server.call("POST", "/v1/executions", token: alpha, json: ["tool": "send_email", "outcome": "failure"]) }
+        for (token, correct) in [(alpha, "cancel_subscription"), (beta, "pause_subscription")] {
+            let found = try await server.call("POST", "/v1/retrieve", token: token, json: ["query": query, "team": "ops"])
+            let first = (found.answer?["matches"] as? [[String: Any]])?.first
+            #expect(first?["tool"] as? String == correct && first?["pinned"] as? Bool == true, "\(found.answer ?? [:])")
+        }
+        let alphaBreakers = try await server.call("GET", "/v1/breakers", token: alpha).answer?["breakers"] as? [String: String]
+        let betaBreakers = try await server.call("GET", "/v1/breakers", token: beta).answer?["breakers"] as? [String: String]
+        #expect(alphaBreakers == ["send_email": "open"] && betaBreakers == [:])
+        let alphaLog = String(decoding: try await server.call("GET", "/v1/events", token: alpha).body, as: UTF8.self)
+        let betaLog = String(decoding: try await server.call("GET", "/v1/events", token: beta).body, as: UTF8.self)
+        #expect(alphaLog.contains("cancel_subscription") && !alphaLog.contains("\"pause_subscription\"") && alphaLog.contains("send_email"))
+        #expect(betaLog.contains("pause_subscription") && !betaLog.contains("send_email"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/stores/alpha.sqlite") && FileManager.default.fileExists(atPath: folder + "/stores/beta.sqlite"))
+    }
+
+    /// Every kind of bad request gets a 4xx with a code and a message, and the server goes on.
+    @Test func badRequestsGetA4xxWithAMessage() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["acme"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try Self.serve(folder, ["--body-limit-kib", "4"])
+        let token = tokens["acme"]!
+        #expect(try await server.call("POST", "/v1/tools", token: token, json: ["tools": Self.tools]).status == 200)
+        let id = try await server.call("POST", "/v1/retrieve", token: token, json: ["query": "email a customer"]).answer?["retrieval"] as? String
+        let cases: [(method: String, path: String, token: String?, json: Any?, raw: Data?, status: Int, code: String)] = [
+            ("POST", "/v1/retrieve", nil, ["query": "x"], nil, 401, "unauthorized"),
+            ("POST", "/v1/retrieve", "gt_not_a_token", ["query": "x"], nil, 401, "unauthorized"),
+            ("POST", "/v1/retrieve", token, nil, Data("{\"query\": ".utf8), 400, "invalid_request"),
+            ("POST", "/v1/retrieve", token, nil, Data("[1, 2]".utf8), 400, "invalid_request"),
+            ("POST", "/v1/retrieve", token, ["query": "x", "limit": "five"], nil, 400, "invalid_request"),
+            ("POST", "/v1/retrieve", token, ["query": "x", "limt": 3], nil, 400, "invalid_request"),
+            ("POST", "/v1/retrieve", token, ["query": "x", "limit": 1_000], nil, 400, "invalid_request"),
+            ("POST", "/v1/retrieve", token, ["query": String(repeating: "long ", count: 2_000)], nil, 413, "body_too_large"),
+            ("POST", "/v1/retrieve", token, ["query": "   "], nil, 400, "invalid_request"),
+            ("POST", "/v1/tools", token, ["tools": []], nil, 400, "invalid_request"),
+            ("POST", "/v1/tools", token, ["tools": [["name": "x"]]], nil, 400, "invalid_request"),
+            ("POST", "/v1/executions", token, ["tool": "no_such_tool", "outcome": "success"], nil, 404, "unknown_tool"),
+            ("POST", "/v1/executions", token, ["tool": "send_email", "outcome": "exploded"], nil, 400, "invalid_request"),
+            ("POST", "/v1/executions", token, ["tool": "send_email", "outcome": "wrong_tool"], nil, 400, "invalid_request"),
+            ("POST", "/v1/executions", token, ["tool": "send_email", "outcome": "success", "latency_ms": -3], nil, 400, "invalid_request"),
+            ("POST", "/v1/selections", token, ["retrieval": "not-an-id", "tool": "send_email"], nil, 400, "invalid_request"),
+            ("POST", "/v1/feedback", token, ["retrieval": "00000000ffffffff", "correct": "send_email"], nil, 404, "unknown_retrieval"),
+            ("POST", "/v1/feedback", token, ["retrieval": id ?? "", "query": "both", "correct": "send_email"], nil, 400, "invalid_request"),
+            ("DELETE", "/v1/tools/no_such_tool", token, nil, nil, 404, "unknown_tool"),
+            ("GET", "/v1/train/77", token, nil, nil, 404, "not_found"),
+            ("GET", "/v1/nothing", token, nil, nil, 404, "not_found"),
+        ]
+        for bad in cases {
+            let answer = try await server.call(bad.method, bad.path, token: bad.token, json: bad.json, raw: bad.raw)
+            let error = answer.answer?["error"] as? [String: Any]
+            #expect(answer.status == bad.status && error?["code"] as? String == bad.code && !((error?["message"] as? String) ?? "").isEmpty,
+                    "\(bad.method) \(bad.path) \(bad.json ?? "raw"): \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        #expect(try await server.call("POST", "/v1/selections", token: token, json: ["retrieval": id ?? "", "tool": "send_email"]).status == 200)
+        #expect(try await server.call("GET", "/healthz", token: nil).status == 200)
+        #expect(server.process.isRunning)
+    }
+
+    /// Reports are stored before they are answered: after SIGTERM (a clean exit) a new server on
+    /// the same stores has the tools and the reports, linked to their retrieval.
+    @Test func reportsOutliveTheServer() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["acme"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let token = tokens["acme"]!
+        let first = try Self.serve(folder)
+        #expect(try await first.call("POST", "/v1/tools", token: token, json: ["tools": Self.tools]).status == 200)
+        let found = try await first.call("POST", "/v1/retrieve", token: token, json: ["query": "message the team channel", "limit": 2])
+        let id = try #require(found.answer?["retrieval"] as? String)
+        #expect(try await first.call("POST", "/v1/executions", token: token,
+                                     json: ["retrieval": id, "tool": "slack_notify", "outcome": "success", "latency_ms": 40]).status == 200)
+        #expect(first.stop() == 0)
+        let second = try Self.serve(folder)
+        let tools = try await second.call("GET", "/v1/tools", token: token).answer?["tools"] as? [[String: Any]]
+        #expect(tools?.count == Self.tools.count)
+        let log = String(decoding: try await second.call("GET", "/v1/events", token: token).body, as: UTF8.self)
+        #expect(log.split(separator: "\n").contains { $0.contains("slack_notify") && $0.contains(id) }, "\(log)")
+    }
+
+    /// Training runs as a job: 202 with its number, then its state until it ends.
+    @Test func trainingRunsAsAJob() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["acme"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try Self.serve(folder), token = tokens["acme"]!
+        #expect(try await server.call("POST", "/v1/tools", token: token, json: ["tools": Self.tools]).status == 200)
+        _ = try await server.call("POST", "/v1/feedback", token: token, json: ["query": "stop my plan", "correct": "cancel_subscription"])
+        let started = try await server.call("POST", "/v1/train", token: token)
+        #expect(started.status == 202)
+        let job = try #require(started.answer?["job"] as? Int)
+        var state: [String: Any]? = nil
+        for _ in 0..<600 {
+            state = try await server.call("GET", "/v1/train/\(job)", token: token).answer
+            if state?["state"] as? String != "running" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(state?["state"] as? String == "finished" && state?["applied"] as? Bool == false && (state?["reason"] as? String)?.isEmpty == false,
+                "\(state ?? [:])")
+    }
+
+    /// Past the tenant's requests a minute: 429 with Retry-After; other tenants are not slowed.
+    @Test func theRateLimitIsPerTenant() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["acme", "other"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try Self.serve(folder, ["--requests-per-minute", "3"])
+        for _ in 0..<3 { #expect(try await server.call("GET", "/v1/tools", token: tokens["acme"]).status == 200) }
+        let refused = try await server.call("GET", "/v1/tools", token: tokens["acme"])
+        #expect(refused.status == 429 && (refused.answer?["error"] as? [String: Any])?["code"] as? String == "rate_limited")
+        #expect(Int(refused.headers["Retry-After"] as? String ?? "") ?? 0 >= 1)
+        #expect(try await server.call("GET", "/v1/tools", token: tokens["other"]).status == 200)
+    }
+
+    /// The Python client of `examples/python` (standard library only) against a live server.
+    @Test func thePythonClientWorks() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["acme"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try Self.serve(folder)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/python/gantry_client.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, server.baseURL, tokens["acme"]!]
+        let output = Pipe()
+        (process.standardOutput, process.standardError) = (output, output)
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        let result = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(result?["top"] as? String == "billing/refund" && result?["exported"] as? String != "billing/refund", "\(text)")
+    }
+}
