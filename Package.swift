@@ -108,6 +108,7 @@ if withPostgres {
         // `gantry serve` only: no trait (swift-configuration is not needed).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ]
     package.targets += [
         // The store shared by many hosts (PostgreSQL, through postgres-nio): its own product, so
@@ -137,6 +138,7 @@ if withPostgres {
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry"]),

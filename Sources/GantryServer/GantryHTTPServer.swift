@@ -34,13 +34,15 @@ public struct ServerOptions: Sendable {
 /// tenant an isolated gantry of its own (`TenantDirectory`). Every `/v1` request carries
 /// `Authorization: Bearer <token>`; `/healthz` and `/readyz` need none. Errors are
 /// `{"error": {"code", "message"}}` with a 4xx status for the caller's mistakes. A report is
-/// answered once it is stored. SIGTERM (or SIGINT) stops taking connections and ends once the
+/// answered once it is stored. `/openapi.json` describes the API (OpenAPI 3.1); `/metrics` is
+/// for Prometheus (`ServerMetrics`). SIGTERM (or SIGINT) stops taking connections and ends once the
 /// requests under way are answered.
 public struct GantryHTTPServer: Sendable {
     let options: ServerOptions
     let tenants: TenantDirectory
     let endpoints: Endpoints
     let limiter: RateLimiter
+    let metrics = ServerMetrics()
     let logger: Logger
 
     /// A server of `options` whose gantries embed with `embedder` (one model for every tenant).
@@ -50,7 +52,7 @@ public struct GantryHTTPServer: Sendable {
         }
         self.options = options
         tenants = try TenantDirectory(stores: options.stores, embedder: embedder, configuration: options.configuration)
-        endpoints = Endpoints(jobs: TrainingJobs())
+        endpoints = Endpoints(jobs: TrainingJobs(metrics: metrics))
         limiter = RateLimiter(perMinute: options.requestsPerMinute)
         self.logger = logger
     }
@@ -74,51 +76,73 @@ public struct GantryHTTPServer: Sendable {
         router.add(middleware: ErrorAnswers())
         router.get("healthz") { _, _ in Self.json(.object(["status": .string("ok")])) }
         router.get("readyz") { _, _ in Self.json(.object(["status": .string("ready")])) }
-        router.get("v1/tools") { request, _ in try await self.serve(request) { _, gantry, _ in await self.endpoints.tools(on: gantry) } }
-        router.post("v1/tools") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.register(body, on: gantry) } }
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        router.get("metrics") { _, _ in
+            let text = await self.metrics.exposition(of: await self.tenants.openGantries)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        let endpoints = endpoints
+        router.get("v1/tools") { request, _ in try await self.serve(request, "/v1/tools") { _, gantry, _ in await endpoints.tools(on: gantry) } }
+        router.post("v1/tools") { request, _ in try await self.serve(request, "/v1/tools") { body, gantry, _ in try await endpoints.register(body, on: gantry) } }
         router.delete("v1/tools/:name") { request, context in
             let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
-            return try await self.serve(request) { _, gantry, _ in try await self.endpoints.remove(name, on: gantry) }
+            return try await self.serve(request, "/v1/tools/{name}") { _, gantry, _ in try await endpoints.remove(name, on: gantry) }
         }
-        router.post("v1/retrieve") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.retrieve(body, on: gantry) } }
-        router.post("v1/selections") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.selection(body, on: gantry) } }
-        router.post("v1/executions") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.execution(body, on: gantry) } }
-        router.post("v1/feedback") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.feedback(body, on: gantry) } }
-        router.post("v1/forget") { request, _ in try await self.serve(request) { body, gantry, _ in try await self.endpoints.forget(body, on: gantry) } }
-        router.get("v1/breakers") { request, _ in try await self.serve(request) { _, gantry, _ in try await self.endpoints.breakers(on: gantry) } }
+        router.post("v1/retrieve") { request, _ in
+            try await self.serve(request, "/v1/retrieve") { body, gantry, _ in try await endpoints.retrieve(body, on: gantry) }
+        }
+        for (path, kind) in [("v1/selections", "selection"), ("v1/executions", "execution"), ("v1/feedback", "feedback")] {
+            router.post(RouterPath(path)) { request, _ in
+                try await self.serve(request, "/" + path) { body, gantry, tenant in
+                    let answer = switch kind {
+                    case "selection": try await endpoints.selection(body, on: gantry)
+                    case "execution": try await endpoints.execution(body, on: gantry)
+                    default: try await endpoints.feedback(body, on: gantry)
+                    }
+                    self.metrics.report(kind, tenant: tenant)
+                    return answer
+                }
+            }
+        }
+        router.post("v1/forget") { request, _ in try await self.serve(request, "/v1/forget") { body, gantry, _ in try await endpoints.forget(body, on: gantry) } }
+        router.get("v1/breakers") { request, _ in try await self.serve(request, "/v1/breakers") { _, gantry, _ in try await endpoints.breakers(on: gantry) } }
         router.post("v1/train") { request, _ in
-            try await self.serve(request) { _, gantry, tenant in
-                let job = await self.endpoints.train(tenant, on: gantry)
+            try await self.serve(request, "/v1/train") { _, gantry, tenant in
+                let job = await endpoints.train(tenant, on: gantry)
                 return (.object(["job": .number(Double(job.job)), "state": .string("running")]), job.started ? .accepted : .ok)
             }
         }
         router.get("v1/train/:job") { request, context in
             let job = context.parameters.get("job") ?? ""
-            return try await self.serve(request) { _, _, tenant in try await self.endpoints.trainingJob(tenant, job) }
+            return try await self.serve(request, "/v1/train/{job}") { _, _, tenant in try await endpoints.trainingJob(tenant, job) }
         }
         router.get("v1/events") { request, _ in
-            try await self.serve(request, text: true) { _, gantry, _ in .string(try await gantry.exportEvents(includingRetrievals: true)) }
+            try await self.serve(request, "/v1/events", text: true) { _, gantry, _ in .string(try await gantry.exportEvents(includingRetrievals: true)) }
         }
         router.post("v1/events") { request, _ in
-            try await self.serve(request, bodyLimit: self.options.importBytes) { body, gantry, _ in
-                guard let text = String(data: body, encoding: .utf8) else { throw APIError.badRequest("the event log must be UTF-8 JSON lines") }
+            try await self.serve(request, "/v1/events", bodyLimit: self.options.importBytes) { body, gantry, _ in
+                guard let text = String(data: body, encoding: .utf8), !text.allSatisfy(\.isWhitespace) else {
+                    throw APIError.badRequest("the body must be an event log: UTF-8 JSON lines, as GET /v1/events gives them")
+                }
                 return .object(["imported": .number(Double(try await gantry.importEvents(text)))])
             }
         }
         return router
     }
 
-    /// Answers `request` for its tenant: the token checked, the tenant's rate limit applied,
+    /// Answers `request` (to `route`, a template) for its tenant: the token checked, the tenant's rate limit applied,
     /// the body read up to `bodyLimit` bytes, `body` run on the tenant's gantry; its JSON (or,
     /// with `text`, a string sent as JSON lines) with 200, or the error's answer. Logs the
     /// method, path, status, tenant and time — never a body (queries and user names stay out).
-    private func serve(_ request: Request, bodyLimit: Int? = nil, text: Bool = false,
+    private func serve(_ request: Request, _ route: String, bodyLimit: Int? = nil, text: Bool = false,
                        _ body: @Sendable (Data, AgentGantry, String) async throws -> JSONValue) async throws -> Response {
-        try await serve(request, bodyLimit: bodyLimit, text: text) { data, gantry, tenant in (try await body(data, gantry, tenant), .ok) }
+        try await serve(request, route, bodyLimit: bodyLimit, text: text) { data, gantry, tenant in (try await body(data, gantry, tenant), .ok) }
     }
 
-    /// `serve(_:bodyLimit:text:_:)` whose `body` also gives the status of a success.
-    private func serve(_ request: Request, bodyLimit: Int? = nil, text: Bool = false,
+    /// `serve(_:_:bodyLimit:text:_:)` whose `body` also gives the status of a success.
+    private func serve(_ request: Request, _ route: String, bodyLimit: Int? = nil, text: Bool = false,
                        _ body: @Sendable (Data, AgentGantry, String) async throws -> (JSONValue, HTTPResponse.Status)) async throws -> Response {
         let started = ContinuousClock.now
         var tenant = "-"
@@ -144,9 +168,10 @@ public struct GantryHTTPServer: Sendable {
         } catch {
             response = Self.answer(to: error)
         }
-        let elapsed = (ContinuousClock.now - started).components
-        let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
-        logger.info("request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+        let elapsed = ContinuousClock.now - started
+        metrics.request(route: route, status: response.status.code, tenant: tenant, duration: elapsed)
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info("request", metadata: ["method": "\(request.method)", "route": "\(route)", "status": "\(response.status.code)",
                                           "tenant": "\(tenant)", "ms": "\(String(format: "%.2f", milliseconds))"])
         return response
     }
@@ -184,18 +209,35 @@ public struct GantryHTTPServer: Sendable {
     }
 }
 
-/// Turns what the router itself refuses (no such route, a method the route does not take) into
-/// the API's JSON errors.
+/// Turns what the router itself refuses into the API's JSON errors: a path no route has is a
+/// 404, a method a route does not take a 405 naming the ones it does (`Allow`).
 private struct ErrorAnswers: RouterMiddleware {
     typealias Context = BasicRequestContext
+
+    /// The methods of each path (`{}` a parameter): what a 405 offers.
+    static let routes: [(pattern: [String], methods: String)] = [
+        (["healthz"], "GET"), (["readyz"], "GET"), (["openapi.json"], "GET"), (["metrics"], "GET"),
+        (["v1", "tools"], "GET, POST"), (["v1", "tools", "{}"], "DELETE"), (["v1", "retrieve"], "POST"),
+        (["v1", "selections"], "POST"), (["v1", "executions"], "POST"), (["v1", "feedback"], "POST"), (["v1", "forget"], "POST"),
+        (["v1", "breakers"], "GET"), (["v1", "train"], "POST"), (["v1", "train", "{}"], "GET"), (["v1", "events"], "GET, POST"),
+    ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as any HTTPResponseError where error.status == .notFound {
+            let parts = request.uri.path.split(separator: "/").map(String.init)
+            if let route = Self.routes.first(where: { $0.pattern.count == parts.count && zip($0.pattern, parts).allSatisfy { $0 == "{}" || $0 == $1 } }) {
+                var response = GantryHTTPServer.json(APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                                                              message: "\(request.uri.path) takes \(route.methods), not \(request.method)").body,
+                                                     status: .methodNotAllowed)
+                response.headers[.allow] = route.methods
+                return response
+            }
+            return GantryHTTPServer.json(APIError(status: .notFound, code: "not_found", message: "no endpoint \(request.method) \(request.uri.path)").body,
+                                         status: .notFound)
         } catch let error as any HTTPResponseError {
-            let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "http"
-            let message = error.status == .notFound ? "no endpoint \(request.method) \(request.uri.path)" : "\(error.status)"
-            return GantryHTTPServer.json(APIError(status: error.status, code: code, message: message).body, status: error.status)
+            return GantryHTTPServer.json(APIError(status: error.status, code: "http", message: "\(error.status)").body, status: error.status)
         }
     }
 }

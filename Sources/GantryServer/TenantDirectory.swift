@@ -79,11 +79,13 @@ actor TenantDirectory {
         }
     }
 
-    /// The gantries open now.
-    var openGantries: [AgentGantry] {
+    /// The gantries open now, by tenant.
+    var openGantries: [(tenant: String, gantry: AgentGantry)] {
         get async {
-            var open = [AgentGantry]()
-            for task in opening.values { if let gantry = try? await task.value { open.append(gantry) } }
+            var open = [(tenant: String, gantry: AgentGantry)]()
+            for (tenant, task) in opening.sorted(by: { $0.key < $1.key }) {
+                if let gantry = try? await task.value { open.append((tenant, gantry)) }
+            }
             return open
         }
     }

@@ -12,9 +12,12 @@ actor TrainingJobs {
         case failed(String)
     }
 
+    private let metrics: ServerMetrics
     private var jobs: [String: [Int: State]] = [:]
     private var running: [String: Int] = [:]
     private var nextJob = 1
+
+    init(metrics: ServerMetrics) { self.metrics = metrics }
 
     /// Starts `tenant`'s training on `gantry` unless one runs; the job's number, and whether it
     /// is new.
@@ -33,6 +36,11 @@ actor TrainingJobs {
     }
 
     private func finish(_ tenant: String, _ job: Int, _ state: State) {
+        switch state {
+        case .finished(let summary): metrics.training(summary.applied ? "applied" : "refused", tenant: tenant)
+        case .failed: metrics.training("failed", tenant: tenant)
+        case .running: break
+        }
         jobs[tenant]?[job] = state
         running[tenant] = nil
     }
