@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Reliability harnesses (RELIABILITY.md): libFuzzer on every loader of outside bytes, SIGKILL
 # crash safety of every write, a soak of mixed calls against a 10k-tool catalogue, a fleet of
-# processes following one store, and an upgrade test (the newest release and this version as
-# processes on one store; upgrade.py).
+# processes following one store, an upgrade test (the newest release and this version as
+# processes on one store; upgrade.py), and SIGKILL of `gantry serve` under report load
+# (serve_crash.py: no acknowledged report lost).
 #
-# Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak] [fleet] [upgrade]   (default: --short, all)
+# Usage: Reliability/run.sh [--short | --long] [fuzz] [crash] [soak] [fleet] [upgrade] [serve]   (default: --short, all)
 #   --short  CI mode: fuzz 15 s per target, 30 kills per write scenario, soak 20 s,
 #            fleet 20 markers per kind on 1k tools, adapter swaps at 1k and 10k, 15 s of load
 #            from 4 processes × 16 tasks per store (~2 min)
@@ -26,12 +27,12 @@ for argument in "$@"; do
   case "$argument" in
     --short) mode=short ;;
     --long) mode=long ;;
-    fuzz|crash|soak|fleet|upgrade) parts+=("$argument") ;;
-    *) echo "usage: Reliability/run.sh [--short|--long] [fuzz] [crash] [soak] [fleet] [upgrade]" >&2; exit 2 ;;
+    fuzz|crash|soak|fleet|upgrade|serve) parts+=("$argument") ;;
+    *) echo "usage: Reliability/run.sh [--short|--long] [fuzz] [crash] [soak] [fleet] [upgrade] [serve]" >&2; exit 2 ;;
   esac
 done
-[ ${#parts[@]} -gt 0 ] || parts=(fuzz crash soak fleet upgrade)
-if [ "$mode" = long ]; then fuzz_seconds=300 kills=250 soak_seconds=300; else fuzz_seconds=15 kills=30 soak_seconds=20; fi
+[ ${#parts[@]} -gt 0 ] || parts=(fuzz crash soak fleet upgrade serve)
+if [ "$mode" = long ]; then fuzz_seconds=300 kills=250 soak_seconds=300 server_kills=40; else fuzz_seconds=15 kills=30 soak_seconds=20 server_kills=5; fi
 results="$here/.build/results"
 mkdir -p "$results"
 
@@ -105,6 +106,11 @@ for part in "${parts[@]}"; do
   upgrade)
     echo "== upgrade (the newest release and this checkout on one store)"
     python3 "$here/upgrade.py" --json "$results/upgrade.json"  # the same in both modes
+    ;;
+  serve)
+    echo "== gantry serve killed under report load ($server_kills kills)"
+    swift build -c release --product gantry 2>&1 | grep -E "error|Build" || true
+    python3 "$here/serve_crash.py" --gantry "$(swift build -c release --show-bin-path)/gantry" --kills "$server_kills" --json "$results/serve-crash.json"
     ;;
   esac
 done

@@ -45,18 +45,19 @@ import json, sys
 folder = sys.argv[1]
 tools = [json.loads(line) for line in open(f"{folder}/catalogue.jsonl")]
 for start in range(0, len(tools), 1000):
-    chunk = [{"name": t["name"], "description": t["text"]} for t in tools[start:start + 1000]]
+    # Tool names may not hold spaces: toollens endpoints' names do ("Store Groceries / Search").
+    chunk = [{"name": t["name"].replace(" ", "_"), "description": t["text"]} for t in tools[start:start + 1000]]
     json.dump({"tools": chunk}, open(f"{folder}/tools-{start // 1000:02d}.json", "w"))
 EOF
 fi
 
 token="$($gantry token --tenant load --tokens "$work/tokens.json")"
-$gantry serve --store "$work/stores" --tokens "$work/tokens.json" --port 0 --requests-per-minute 100000000 > "$work/out" 2> /dev/null &
+$gantry serve --store "$work/stores" --tokens "$work/tokens.json" --port 0 --requests-per-minute 100000000 --body-limit-kib 16384 > "$work/out" 2> "$work/log" &
 server=$!
 for _ in $(seq 1 600); do grep -q "listening on" "$work/out" && break; sleep 0.1; done
 url="$(grep -o 'http://[0-9.]*:[0-9]*' "$work/out")"
 for file in "$work"/tools*.json; do
-  curl -sf -X POST "$url/v1/tools" -H "Authorization: Bearer $token" --data-binary @"$file" > /dev/null
+  curl -sSf -X POST "$url/v1/tools" -H "Authorization: Bearer $token" --data-binary @"$file" > /dev/null
 done
 
 load() { python3 Benchmarks/compare/http_load.py --url "$url" --token "$token" --queries "$work/queries.jsonl" "$@"; }

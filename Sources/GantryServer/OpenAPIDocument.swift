@@ -102,6 +102,10 @@ enum OpenAPIDocument {
                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                              "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
+    "/metrics": {
+      "get": {"summary": "Prometheus metrics: requests by route, status and tenant, their latency, reports, training runs, tools and breakers.", "security": [], "operationId": "metrics",
+              "responses": {"200": {"description": "The Prometheus text format.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
+    },
     "/openapi.json": {
       "get": {"summary": "This document.", "security": [], "operationId": "openAPI",
               "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}

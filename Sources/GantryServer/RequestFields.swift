@@ -60,17 +60,9 @@ struct RequestFields {
     }
 
     func strings(_ key: String) throws(APIError) -> [String]? {
-        switch value(key) {
-        case nil: return nil
-        case .array(let values)?:
-            var strings = [String]()
-            for value in values {
-                guard case .string(let string) = value else { throw .badRequest("\"\(key)\" must be an array of strings") }
-                strings.append(string)
-            }
-            return strings
-        default: throw .badRequest("\"\(key)\" must be an array of strings")
-        }
+        guard let value = value(key) else { return nil }
+        guard let strings = value.strings else { throw .badRequest("\"\(key)\" must be an array of strings") }
+        return strings
     }
 
     /// The routing context of `user`, `team`, `session`, `namespace` and `tags`.
@@ -81,4 +73,14 @@ struct RequestFields {
 
     /// The fields `context()` reads.
     static let contextFields: Set<String> = ["user", "team", "session", "namespace", "tags"]
+}
+
+extension JSONValue {
+    /// The strings of an array of strings; nil for any other value.
+    var strings: [String]? {
+        guard case .array(let values) = self else { return nil }
+        var strings = [String]()
+        for case .string(let string) in values { strings.append(string) }
+        return strings.count == values.count ? strings : nil
+    }
 }

@@ -32,17 +32,9 @@ enum ToolDefinitions {
             schema = value
         }
         func strings(_ key: String) throws(APIError) -> [String] {
-            switch fields[key] ?? definition[key] {
-            case nil, .null?: return []
-            case .array(let values)?:
-                var strings = [String]()
-                for value in values {
-                    guard case .string(let string) = value else { throw .badRequest("\(position) (\(name)): \"\(key)\" must be an array of strings") }
-                    strings.append(string)
-                }
-                return strings
-            default: throw .badRequest("\(position) (\(name)): \"\(key)\" must be an array of strings")
-            }
+            guard let value = fields[key] ?? definition[key], value != .null else { return [] }
+            guard let strings = value.strings else { throw .badRequest("\(position) (\(name)): \"\(key)\" must be an array of strings") }
+            return strings
         }
         let namespace: String
         switch fields["namespace"] ?? definition["namespace"] {

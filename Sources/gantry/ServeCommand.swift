@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
             PostgreSQL database. Make a token with `gantry token --tenant NAME --tokens FILE`; clients send it \
             as `Authorization: Bearer <token>`. Prints "listening on http://HOST:PORT" once it takes \
             connections; logs (never query text or user names) go to standard error. SIGTERM or SIGINT \
-            stops it after the requests under way are answered. The API: docs/http-api.md.
+            stops it after the requests under way are answered. The API: HTTP-API.md, and GET /openapi.json.
             """
     )
 
