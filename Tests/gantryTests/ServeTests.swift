@@ -45,10 +45,25 @@ struct ServeTests {
         let alphaBreakers = try await server.call("GET", "/v1/breakers", token: alpha).answer?["breakers"] as? [String: String]
         let betaBreakers = try await server.call("GET", "/v1/breakers", token: beta).answer?["breakers"] as? [String: String]
         #expect(alphaBreakers == ["send_email": "open"] && betaBreakers == [:])
-        let alphaLog = String(decoding: try await server.call("GET", "/v1/events", token: alpha).body, as: UTF8.self)
-        let betaLog = String(decoding: try await server.call("GET", "/v1/events", token: beta).body, as: UTF8.self)
-        #expect(alphaLog.contains("cancel_subscription") && !alphaLog.contains("\"pause_subscription\"") && alphaLog.contains("send_email"))
-        #expect(betaLog.contains("pause_subscription") && !betaLog.contains("send_email"))
+        // Each log holds its own tenant's feedback and executions only (its retrievals' shortlists
+        // name every tool: they are not compared).
+        func events(_ token: String) async throws -> [String] {
+            let log = try await server.call("GET", "/v1/events", token: token).body
+            return try log.split(separator: UInt8(ascii: "\n")).compactMap { line in
+                let event = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+                switch event?["kind"] as? String {
+                case "feedback": return "feedback \(event?["correct_tool"] ?? "?")"
+                case "execution": return "execution \(event?["tool"] ?? "?") \(event?["outcome"] ?? "?")"
+                default: return nil
+                }
+            }
+        }
+        #expect(try await events(alpha) == ["feedback cancel_subscription"] + Array(repeating: "execution send_email failure", count: 5))
+        #expect(try await events(beta) == ["feedback pause_subscription"])
+        let metrics = String(decoding: try await server.call("GET", "/metrics", token: nil).body, as: UTF8.self)
+        #expect(metrics.contains(#"gantry_breakers{state="open",tenant="alpha"} 1.0"#) && metrics.contains(#"gantry_breakers{state="open",tenant="beta"} 0.0"#),
+                "\(metrics)")
+        #expect(metrics.contains(#"gantry_reports_total{kind="execution",tenant="alpha"} 5"#) && !metrics.contains(#"kind="execution",tenant="beta""#))
         #expect(FileManager.default.fileExists(atPath: folder + "/stores/alpha.sqlite") && FileManager.default.fileExists(atPath: folder + "/stores/beta.sqlite"))
     }
 
