@@ -5,7 +5,8 @@ wrk's closed loop cannot hold a rate). Retrievals at --rate per second over the 
 second as well (a selection and an execution outcome, by the id of a retrieval answered before:
 no encoding), whose latencies are kept apart. Keep-alive HTTP/1.1 over --connections sockets,
 on asyncio (one thread). Prints one JSON object: per kind, the count, errors, p50/p90/p99/max in
-milliseconds, and the rate reached.
+milliseconds, and the rate reached; and how late the client itself sent requests
+(client_send_lag_ms: its timer and event loop's share of every latency).
 
     python3 http_load.py --url http://127.0.0.1:8080 --token T --queries queries.jsonl --rate 300 --seconds 30 [--reports 1000]
 """
@@ -55,11 +56,13 @@ async def run(arguments):
         pool.put_nowait(Connection(url.hostname, url.port, arguments.token))
     results = {"retrieve": [], "report": []}
     errors = {"retrieve": 0, "report": 0}
+    lags = []  # how late the client itself sent each request: its share of the latencies
     retrievals = []  # (id, first tool) of answered retrievals, for the reports
     tasks = []
 
     async def call(kind, scheduled, path, body):
         connection = await pool.get()
+        lags.append((time.perf_counter() - scheduled) * 1000)
         try:
             status, payload = await connection.request(path, body)
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
@@ -109,8 +112,10 @@ async def run(arguments):
         return {"count": len(values), "errors": errors[kind], "p50_ms": pick(0.5), "p90_ms": pick(0.9), "p99_ms": pick(0.99),
                 "max_ms": round(values[-1], 3), "rate": round(len(values) / elapsed, 1)}
 
-    print(json.dumps({"rate": arguments.rate, "reports_rate": arguments.reports, "seconds": arguments.seconds,
+    lags.sort()
+    print(json.dumps({"label": arguments.label, "rate": arguments.rate, "reports_rate": arguments.reports, "seconds": arguments.seconds,
                       "retrieve": summary("retrieve"), "report": summary("report"),
+                      "client_send_lag_ms": {"p50": round(lags[len(lags) // 2], 3), "p99": round(lags[int(len(lags) * 0.99)], 3)} if lags else None,
                       "load": open("/proc/loadavg").read().split()[:3]}))
     return errors["retrieve"] + errors["report"]
 
@@ -124,6 +129,7 @@ if __name__ == "__main__":
     parser.add_argument("--reports", type=float, default=0)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--label", default="", help="a name for the run in the output")
     parser.add_argument("--allow-errors", action="store_true", help="exit 0 even when requests failed")
     arguments = parser.parse_args()
     failed = asyncio.run(run(arguments))

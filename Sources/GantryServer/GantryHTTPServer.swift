@@ -18,8 +18,8 @@ public struct ServerOptions: Sendable {
     public var bodyBytes = 1 << 20
     /// The largest event-log import, in bytes.
     public var importBytes = 64 << 20
-    /// Requests a minute per tenant (a token bucket: this many at once, refilled at this rate).
-    public var requestsPerMinute = 60_000
+    /// Requests per tenant (a token bucket: this many at once, refilled at this rate).
+    public var rateLimit = try! RateLimit(requests: 60_000, period: 60)
     /// A connection idle this long is closed (a client that stops sending half-way holds nothing).
     public var idleTimeout: Duration = .seconds(30)
     /// Each tenant's gantry is opened with this configuration (its store set per tenant).
@@ -47,13 +47,13 @@ public struct GantryHTTPServer: Sendable {
 
     /// A server of `options` whose gantries embed with `embedder` (one model for every tenant).
     public init(options: ServerOptions, embedder: any Embedder, logger: Logger = Logger(label: "gantry.serve")) throws(GantryError) {
-        guard options.bodyBytes > 0, options.importBytes > 0, options.requestsPerMinute > 0 else {
-            throw .invalidInput("the body limits and the rate limit must be positive")
+        guard options.bodyBytes > 0, options.importBytes > 0 else {
+            throw .invalidInput("the body limits must be positive")
         }
         self.options = options
         tenants = try TenantDirectory(stores: options.stores, embedder: embedder, configuration: options.configuration)
         endpoints = Endpoints(jobs: TrainingJobs(metrics: metrics))
-        limiter = RateLimiter(perMinute: options.requestsPerMinute)
+        limiter = RateLimiter(options.rateLimit)
         self.logger = logger
     }
 
@@ -155,7 +155,7 @@ public struct GantryHTTPServer: Sendable {
             tenant = found
             if let wait = limiter.admit(tenant) {
                 throw APIError(status: .tooManyRequests, code: "rate_limited",
-                               message: "more than \(options.requestsPerMinute) requests a minute: wait \(wait) s", retryAfter: wait)
+                               message: "more than \(options.rateLimit) requests: wait \(wait) s", retryAfter: wait)
             }
             let data = try await Self.body(of: request, limit: bodyLimit ?? options.bodyBytes)
             let gantry = try await tenants.gantry(of: tenant)

@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     var store: String?
     @Flag(help: "Keep nothing: every tenant's gantry lives in memory (for trials).") var inMemory = false
     @Option(help: "The tokens file: the SHA-256 of each token and its tenant.") var tokens: String
-    @Option(help: "Requests a minute per tenant.") var requestsPerMinute = 60_000
+    @Option(help: "Requests per tenant: N/s, N/min or N/h.") var rateLimit = "60000/min"
     @Option(help: "The largest request body, in KiB (imports excepted).") var bodyLimitKib = 1_024
     @Option(help: "The largest event-log import, in MiB.") var importLimitMib = 64
     @Option(help: "How often each gantry applies what other processes stored, in milliseconds.") var followMs = 250
@@ -35,9 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
-        guard requestsPerMinute > 0, bodyLimitKib > 0, importLimitMib > 0, followMs > 0 else {
-            throw ValidationError("--requests-per-minute, --body-limit-kib, --import-limit-mib and --follow-ms must be positive")
+        guard bodyLimitKib > 0, importLimitMib > 0, followMs > 0 else {
+            throw ValidationError("--body-limit-kib, --import-limit-mib and --follow-ms must be positive")
         }
+        do { _ = try RateLimit(parsing: rateLimit) } catch { throw ValidationError("--rate-limit: \(error)") }
         guard !(inMemory && store != nil) else { throw ValidationError("give --store or --in-memory, not both") }
     }
 
@@ -53,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         var options = ServerOptions(stores: stores, tokens: try TenantTokens(contentsOf: tokens))
-        (options.host, options.port, options.requestsPerMinute) = (bind, port, requestsPerMinute)
+        (options.host, options.port, options.rateLimit) = (bind, port, try RateLimit(parsing: rateLimit))
         (options.bodyBytes, options.importBytes) = (bodyLimitKib << 10, importLimitMib << 20)
         options.configuration.followInterval = .milliseconds(followMs)
         let embedder = try MiniLMEncoder(directory: model)

@@ -77,14 +77,18 @@ struct ServerPartsTests {
     }
 
     /// The bucket holds a minute's requests and refills at that rate (the clock injected).
-    @Test func theRateLimitRefillsWithTime() {
+    @Test func theRateLimitRefillsWithTime() throws {
         let clock = NSLock.Protected(0.0)
-        let limiter = RateLimiter(perMinute: 3) { clock.withLock { $0 } }
+        let limiter = RateLimiter(try RateLimit(parsing: "3/min")) { clock.withLock { $0 } }
         #expect((0..<3).map { _ in limiter.admit("a") } == [nil, nil, nil])
         #expect(limiter.admit("a") == 20 && limiter.admit("b") == nil)  // another tenant has its own bucket
         clock.withLock { $0 = 10 }
         #expect(limiter.admit("a").map { (10...11).contains($0) } == true)  // half a token back: ten seconds to go
         clock.withLock { $0 = 21 }
         #expect(limiter.admit("a") == nil && limiter.admit("a") != nil)
+        #expect(try RateLimit(parsing: "5/h") == RateLimit(requests: 5, period: 3_600) && (try RateLimit(parsing: "100/s")).description == "100/s")
+        for bad in ["", "5", "5/day", "0/s", "-1/min", "x/s", "5/s/s"] {
+            #expect(throws: GantryError.self, "\(bad)") { try RateLimit(parsing: bad) }
+        }
     }
 }
