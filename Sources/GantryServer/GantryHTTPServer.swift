@@ -5,31 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// How `gantry serve` serves: where it listens, where the tenants' stores are, who may call it,
-/// and the limits on each request.
-public struct ServerOptions: Sendable {
-    /// The address to listen on: loopback unless told otherwise.
-    public var host = "127.0.0.1"
-    /// The port (0: any free port; the one taken is reported to `onListening`).
-    public var port = 8080
-    public var stores: TenantStores
-    public var tokens: TenantTokens
-    /// The largest request body, in bytes, but for imports.
-    public var bodyBytes = 1 << 20
-    /// The largest event-log import, in bytes.
-    public var importBytes = 64 << 20
-    /// Requests per tenant (a token bucket: this many at once, refilled at this rate).
-    public var rateLimit = try! RateLimit(requests: 60_000, period: 60)
-    /// A connection idle this long is closed (a client that stops sending half-way holds nothing).
-    public var idleTimeout: Duration = .seconds(30)
-    /// Each tenant's gantry is opened with this configuration (its store set per tenant).
-    public var configuration = GantryConfiguration(storePath: nil)
-
-    public init(stores: TenantStores, tokens: TenantTokens) {
-        (self.stores, self.tokens) = (stores, tokens)
-    }
-}
-
 /// AgentGantry over HTTP: the JSON API of `Endpoints` for every tenant of the tokens file, each
 /// tenant an isolated gantry of its own (`TenantDirectory`). Every `/v1` request carries
 /// `Authorization: Bearer <token>`; `/healthz` and `/readyz` need none. Errors are
@@ -93,14 +68,15 @@ public struct GantryHTTPServer: Sendable {
         router.post("v1/retrieve") { request, _ in
             try await self.serve(request, "/v1/retrieve") { body, gantry, _ in try await endpoints.retrieve(body, on: gantry) }
         }
-        for (path, kind) in [("v1/selections", "selection"), ("v1/executions", "execution"), ("v1/feedback", "feedback")] {
+        let reports: [(path: String, kind: String, record: @Sendable (Data, AgentGantry) async throws -> JSONValue)] = [
+            ("v1/selections", "selection", { try await endpoints.selection($0, on: $1) }),
+            ("v1/executions", "execution", { try await endpoints.execution($0, on: $1) }),
+            ("v1/feedback", "feedback", { try await endpoints.feedback($0, on: $1) }),
+        ]
+        for (path, kind, record) in reports {
             router.post(RouterPath(path)) { request, _ in
                 try await self.serve(request, "/" + path) { body, gantry, tenant in
-                    let answer = switch kind {
-                    case "selection": try await endpoints.selection(body, on: gantry)
-                    case "execution": try await endpoints.execution(body, on: gantry)
-                    default: try await endpoints.feedback(body, on: gantry)
-                    }
+                    let answer = try await record(body, gantry)
                     self.metrics.report(kind, tenant: tenant)
                     return answer
                 }
@@ -132,10 +108,11 @@ public struct GantryHTTPServer: Sendable {
         return router
     }
 
-    /// Answers `request` (to `route`, a template) for its tenant: the token checked, the tenant's rate limit applied,
-    /// the body read up to `bodyLimit` bytes, `body` run on the tenant's gantry; its JSON (or,
-    /// with `text`, a string sent as JSON lines) with 200, or the error's answer. Logs the
-    /// method, path, status, tenant and time — never a body (queries and user names stay out).
+    /// Answers `request` (to `route`, a template) for its tenant: the token checked, the
+    /// tenant's rate limit applied, the body read up to `bodyLimit` bytes, `body` run on the
+    /// tenant's gantry; its JSON (or, with `text`, a string sent as JSON lines) with 200, or the
+    /// error's answer. Counts it (`ServerMetrics`) and logs the method, route, status, tenant and
+    /// time — never a body (queries and user names stay out).
     private func serve(_ request: Request, _ route: String, bodyLimit: Int? = nil, text: Bool = false,
                        _ body: @Sendable (Data, AgentGantry, String) async throws -> JSONValue) async throws -> Response {
         try await serve(request, route, bodyLimit: bodyLimit, text: text) { data, gantry, tenant in (try await body(data, gantry, tenant), .ok) }
@@ -206,38 +183,5 @@ public struct GantryHTTPServer: Sendable {
         var response = json(api.body, status: api.status)
         if let wait = api.retryAfter { response.headers[.retryAfter] = "\(wait)" }
         return response
-    }
-}
-
-/// Turns what the router itself refuses into the API's JSON errors: a path no route has is a
-/// 404, a method a route does not take a 405 naming the ones it does (`Allow`).
-private struct ErrorAnswers: RouterMiddleware {
-    typealias Context = BasicRequestContext
-
-    /// The methods of each path (`{}` a parameter): what a 405 offers.
-    static let routes: [(pattern: [String], methods: String)] = [
-        (["healthz"], "GET"), (["readyz"], "GET"), (["openapi.json"], "GET"), (["metrics"], "GET"),
-        (["v1", "tools"], "GET, POST"), (["v1", "tools", "{}"], "DELETE"), (["v1", "retrieve"], "POST"),
-        (["v1", "selections"], "POST"), (["v1", "executions"], "POST"), (["v1", "feedback"], "POST"), (["v1", "forget"], "POST"),
-        (["v1", "breakers"], "GET"), (["v1", "train"], "POST"), (["v1", "train", "{}"], "GET"), (["v1", "events"], "GET, POST"),
-    ]
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as any HTTPResponseError where error.status == .notFound {
-            let parts = request.uri.path.split(separator: "/").map(String.init)
-            if let route = Self.routes.first(where: { $0.pattern.count == parts.count && zip($0.pattern, parts).allSatisfy { $0 == "{}" || $0 == $1 } }) {
-                var response = GantryHTTPServer.json(APIError(status: .methodNotAllowed, code: "method_not_allowed",
-                                                              message: "\(request.uri.path) takes \(route.methods), not \(request.method)").body,
-                                                     status: .methodNotAllowed)
-                response.headers[.allow] = route.methods
-                return response
-            }
-            return GantryHTTPServer.json(APIError(status: .notFound, code: "not_found", message: "no endpoint \(request.method) \(request.uri.path)").body,
-                                         status: .notFound)
-        } catch let error as any HTTPResponseError {
-            return GantryHTTPServer.json(APIError(status: error.status, code: "http", message: "\(error.status)").body, status: error.status)
-        }
     }
 }

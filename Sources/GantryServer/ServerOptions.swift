@@ -1,0 +1,26 @@
+import AgentGantry
+
+/// How `gantry serve` serves: where it listens, where the tenants' stores are, who may call it,
+/// and the limits on each request.
+public struct ServerOptions: Sendable {
+    /// The address to listen on: loopback unless told otherwise.
+    public var host = "127.0.0.1"
+    /// The port (0: any free port; the one taken is reported to `onListening`).
+    public var port = 8080
+    public var stores: TenantStores
+    public var tokens: TenantTokens
+    /// The largest request body, in bytes, but for imports.
+    public var bodyBytes = 1 << 20
+    /// The largest event-log import, in bytes.
+    public var importBytes = 64 << 20
+    /// Requests per tenant (a token bucket: this many at once, refilled at this rate).
+    public var rateLimit = try! RateLimit(requests: 60_000, period: 60)
+    /// A connection idle this long is closed (a client that stops sending half-way holds nothing).
+    public var idleTimeout: Duration = .seconds(30)
+    /// Each tenant's gantry is opened with this configuration (its store set per tenant).
+    public var configuration = GantryConfiguration(storePath: nil)
+
+    public init(stores: TenantStores, tokens: TenantTokens) {
+        (self.stores, self.tokens) = (stores, tokens)
+    }
+}
