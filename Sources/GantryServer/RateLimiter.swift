@@ -24,6 +24,7 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
         try self.init(requests: requests, period: period)
     }
 
+    /// `N/s`, `N/min` or `N/h` (another period in seconds).
     public var description: String { "\(requests)/\(period == 1 ? "s" : period == 60 ? "min" : period == 3_600 ? "h" : "\(period)s")" }
 }
 

@@ -7,7 +7,9 @@ public struct ServerOptions: Sendable {
     public var host = "127.0.0.1"
     /// The port (0: any free port; the one taken is reported to `onListening`).
     public var port = 8080
+    /// Where each tenant's store is.
     public var stores: TenantStores
+    /// Who may call: each token's tenant.
     public var tokens: TenantTokens
     /// The largest request body, in bytes, but for imports.
     public var bodyBytes = 1 << 20
@@ -20,6 +22,7 @@ public struct ServerOptions: Sendable {
     /// Each tenant's gantry is opened with this configuration (its store set per tenant).
     public var configuration = GantryConfiguration(storePath: nil)
 
+    /// The defaults, serving the tenants of `tokens` from `stores`.
     public init(stores: TenantStores, tokens: TenantTokens) {
         (self.stores, self.tokens) = (stores, tokens)
     }

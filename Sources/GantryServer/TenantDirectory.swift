@@ -3,30 +3,6 @@ import AgentGantryPostgres
 import Foundation
 import GantryEmbed
 
-/// Where the tenants' stores are: each tenant has a store of its own, so no tenant's tools,
-/// feedback, adapter, breakers or learned state can reach another's.
-public enum TenantStores: Sendable, CustomStringConvertible {
-    /// SQLite: `folder/<tenant>.sqlite` (the folder is created when missing).
-    case folder(String)
-    /// PostgreSQL: one database, a schema `gantry_<tenant>` per tenant (created on first use).
-    case postgres(url: String)
-    /// No store: everything is lost when the server stops (trials and tests).
-    case memory
-
-    public var description: String {
-        switch self {
-        case .folder(let path): "SQLite files in \(path)"
-        case .postgres(let url): "PostgreSQL schemas at \(PostgresStore.redacted(url))"
-        case .memory: "memory (nothing kept)"
-        }
-    }
-
-    /// The PostgreSQL URL of `tenant`'s schema: `url` with `options=-c search_path=gantry_<tenant>`.
-    static func url(_ url: String, tenant: String) -> String {
-        url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dgantry_" + tenant
-    }
-}
-
 /// The open gantry of each tenant, opened on its first request and kept until the server stops.
 /// They share one embedder (the model is loaded once) and serve concurrently.
 actor TenantDirectory {
