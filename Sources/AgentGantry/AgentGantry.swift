@@ -189,6 +189,12 @@ public actor AgentGantry {
         get async { published.current.catalog.entries.values.map(\.tool).sorted { $0.name < $1.name } }
     }
 
+    /// The registered tool named `name` (exactly, as registered), nil when none is: a lookup in
+    /// the published catalogue (as of the last change this process applied), without copying it.
+    public nonisolated func tool(named name: String) -> Tool? {
+        published.current.catalog[name]?.tool
+    }
+
     /// Registers or updates one tool; searchable on return.
     public func register(_ tool: Tool) async throws(GantryError) {
         try await register([tool])

@@ -22,8 +22,29 @@ struct Endpoints: Sendable {
         }
         var tools = [Tool]()
         for (i, definition) in definitions.enumerated() { tools.append(try ToolDefinitions.tool(definition, position: "tools[\(i)]")) }
+        try await Self.checkProviderNames(of: tools, on: gantry)
         try await gantry.register(tools)
         return .object(["registered": .number(Double(tools.count)), "tools": .number(Double(await gantry.tools.count))])
+    }
+
+    /// Throws a 409 when a tool's name or exported name (`ProviderNames`) is another tool's name
+    /// or exported name: a report under it could not tell them apart.
+    private static func checkProviderNames(of tools: [Tool], on gantry: AgentGantry) async throws(APIError) {
+        let updating = Set(tools.map(\.name))
+        var holder = [String: String]()
+        for tool in await gantry.tools where !updating.contains(tool.name) {
+            holder[tool.name] = tool.name
+            holder[ProviderNames.exported(tool.name)] = tool.name
+        }
+        for tool in tools {
+            for name in Set([tool.name, ProviderNames.exported(tool.name)]) {
+                if let other = holder[name], other != tool.name {
+                    throw APIError(status: .conflict, code: "name_clash",
+                                   message: "tool \"\(tool.name)\" would answer to \"\(name)\", which names the tool \"\(other)\" for the model providers")
+                }
+                holder[name] = tool.name
+            }
+        }
     }
 
     /// `GET /v1/tools`: every registered tool, with its name as the providers get it.
@@ -93,6 +114,9 @@ struct Endpoints: Sendable {
             latency = .microseconds(Int64((milliseconds * 1000).rounded()))
         }
         let tool = await resolve(try fields.requiredString("tool"), on: gantry), context = try fields.context()
+        guard outcome != .wrongTool || fields.value("retrieval") != nil else {
+            throw APIError.badRequest("a wrong_tool outcome names the retrieval that offered the tool (\"retrieval\")")
+        }
         if fields.value("retrieval") != nil {
             try await gantry.recordExecution(retrieval: try retrievalID(fields), tool: tool, outcome: outcome, latency: latency, context: context)
         } else {
@@ -114,6 +138,8 @@ struct Endpoints: Sendable {
             try await gantry.recordFeedback(retrieval: try retrievalID(fields), selectedTool: selected, correctTool: correct, context: context)
         case (nil, let query?):
             try await gantry.recordFeedback(query: query, selectedTool: selected, correctTool: correct, context: context)
+        case (nil, nil):
+            throw APIError.badRequest("feedback names the request: \"retrieval\" (an id a retrieval answered) or \"query\" (its text)")
         default:
             throw APIError.badRequest("feedback names either \"retrieval\" (an id a retrieval answered) or \"query\" (a text), not both")
         }
@@ -168,13 +194,15 @@ struct Endpoints: Sendable {
         return id
     }
 
-    /// The registered tool `name` names (itself, or the tool exported under it); the name itself
-    /// when none (the gantry then answers `unknown_tool`).
+    /// The registered tool `name` names: itself when a tool has that name, else the tool exported
+    /// under it; the name itself when none (the gantry then answers `unknown_tool`). The exported
+    /// names are cached per gantry and rebuilt when the cache names no tool registered now.
     private func resolve(_ name: String, on gantry: AgentGantry) async -> String {
+        if gantry.tool(named: name) != nil { return name }
         let key = ObjectIdentifier(gantry)
-        if let found = resolvers.withLock({ $0[key]?.resolve(name) }) { return found }
+        if let original = resolvers.withLock({ $0[key]?.original(of: name) }), gantry.tool(named: original) != nil { return original }
         let resolver = ProviderNames.Resolver(names: await gantry.tools.map(\.name))
         resolvers.withLock { $0[key] = resolver }
-        return resolver.resolve(name) ?? name
+        return resolver.original(of: name) ?? name
     }
 }

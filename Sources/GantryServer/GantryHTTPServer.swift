@@ -47,7 +47,7 @@ public struct GantryHTTPServer: Sendable {
 
     /// The routes.
     func router() -> Router<BasicRequestContext> {
-        let router = Router()
+        let router = Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: ErrorAnswers())
         router.get("healthz") { _, _ in Self.json(.object(["status": .string("ok")])) }
         router.get("readyz") { _, _ in Self.json(.object(["status": .string("ready")])) }
@@ -62,8 +62,11 @@ public struct GantryHTTPServer: Sendable {
         router.get("v1/tools") { request, _ in try await self.serve(request, "/v1/tools") { _, gantry, _ in await endpoints.tools(on: gantry) } }
         router.post("v1/tools") { request, _ in try await self.serve(request, "/v1/tools") { body, gantry, _ in try await endpoints.register(body, on: gantry) } }
         router.delete("v1/tools/:name") { request, context in
-            let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
-            return try await self.serve(request, "/v1/tools/{name}") { _, gantry, _ in try await endpoints.remove(name, on: gantry) }
+            let name = context.parameters.get("name")?.removingPercentEncoding
+            return try await self.serve(request, "/v1/tools/{name}") { _, gantry, _ in
+                guard let name, !name.isEmpty else { throw APIError.badRequest("the tool's name in the path is not valid percent-encoded UTF-8") }
+                return try await endpoints.remove(name, on: gantry)
+            }
         }
         router.post("v1/retrieve") { request, _ in
             try await self.serve(request, "/v1/retrieve") { body, gantry, _ in try await endpoints.retrieve(body, on: gantry) }
@@ -85,7 +88,8 @@ public struct GantryHTTPServer: Sendable {
         router.post("v1/forget") { request, _ in try await self.serve(request, "/v1/forget") { body, gantry, _ in try await endpoints.forget(body, on: gantry) } }
         router.get("v1/breakers") { request, _ in try await self.serve(request, "/v1/breakers") { _, gantry, _ in try await endpoints.breakers(on: gantry) } }
         router.post("v1/train") { request, _ in
-            try await self.serve(request, "/v1/train") { _, gantry, tenant in
+            try await self.serve(request, "/v1/train") { body, gantry, tenant in
+                if !body.isEmpty { _ = try RequestFields(body, known: []) }  // nothing, or {}
                 let job = await endpoints.train(tenant, on: gantry)
                 return (.object(["job": .number(Double(job.job)), "state": .string("running")]), job.started ? .accepted : .ok)
             }
@@ -134,7 +138,7 @@ public struct GantryHTTPServer: Sendable {
                 throw APIError(status: .tooManyRequests, code: "rate_limited",
                                message: "more than \(options.rateLimit) requests: wait \(wait) s", retryAfter: wait)
             }
-            let data = try await Self.body(of: request, limit: bodyLimit ?? options.bodyBytes)
+            let data = try await Self.body(of: request, limit: bodyLimit ?? options.bodyBytes, within: options.bodyTimeout)
             let gantry = try await tenants.gantry(of: tenant)
             let (result, status) = try await body(data, gantry, tenant)
             if text, case .string(let lines) = result {
@@ -153,13 +157,30 @@ public struct GantryHTTPServer: Sendable {
         return response
     }
 
-    /// The body's bytes, at most `limit` (413 beyond).
-    private static func body(of request: Request, limit: Int) async throws -> Data {
+    /// The body's bytes, at most `limit` (413 beyond), all within `deadline` (408 after: a
+    /// client sending a byte now and then must not hold a connection for ever); a body that
+    /// cannot be read (a malformed chunk) is a 400.
+    private static func body(of request: Request, limit: Int, within deadline: Duration) async throws -> Data {
         do {
-            let buffer = try await request.body.collect(upTo: limit)
+            let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await request.body.collect(upTo: limit) }
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+            guard let buffer else {
+                throw APIError(status: .requestTimeout, code: "body_timeout", message: "the body did not arrive within \(deadline)")
+            }
             return Data(buffer.readableBytesView)
+        } catch let error as APIError {
+            throw error
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(status: .contentTooLarge, code: "body_too_large", message: "the body is over \(limit) bytes")
+        } catch {
+            throw APIError(status: .badRequest, code: "invalid_body", message: "the body could not be read: \(error)")
         }
     }
 

@@ -29,7 +29,9 @@ enum OpenAPIDocument {
                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Registration"}}}},
                "responses": {"200": {"description": "Registered.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Registered"}}}},
                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
-                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+                             "408": {"$ref": "#/components/responses/Error"},
+                             "409": {"description": "A tool's name, or the name the providers get for it, would name another tool too.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/v1/tools/{name}": {
       "delete": {"summary": "Remove a tool (by its name or its exported name).", "operationId": "removeTool",
@@ -43,35 +45,35 @@ enum OpenAPIDocument {
                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetrieveRequest"}}}},
                "responses": {"200": {"description": "The matches, best first, and the retrieval's id.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Retrieval"}}}},
                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
-                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/v1/selections": {
       "post": {"summary": "The agent picked a tool from a retrieval's matches.", "operationId": "reportSelection",
                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Selection"}}}},
                "responses": {"200": {"$ref": "#/components/responses/Recorded"}, "400": {"$ref": "#/components/responses/Error"},
                              "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
-                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/v1/executions": {
       "post": {"summary": "How a call of a tool ended.", "operationId": "reportExecution",
                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Execution"}}}},
                "responses": {"200": {"$ref": "#/components/responses/Recorded"}, "400": {"$ref": "#/components/responses/Error"},
                              "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
-                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/v1/feedback": {
       "post": {"summary": "The tool that was right for a retrieval (or a query), and the one picked instead.", "operationId": "reportFeedback",
                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Feedback"}}}},
                "responses": {"200": {"$ref": "#/components/responses/Recorded"}, "400": {"$ref": "#/components/responses/Error"},
                              "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
-                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/v1/forget": {
       "post": {"summary": "Delete everything stored of a user.", "operationId": "forgetUser",
                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Forget"}}}},
                "responses": {"200": {"description": "Deleted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Forgotten"}}}},
                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
-                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/v1/breakers": {
       "get": {"summary": "The tools whose circuit breaker is not closed.", "operationId": "breakers",
@@ -82,7 +84,8 @@ enum OpenAPIDocument {
       "post": {"summary": "Start training the tenant's adapter from its reports (one run at a time).", "operationId": "train",
                "responses": {"202": {"description": "Started.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
                              "200": {"description": "A run was already under way: this is it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
-                             "401": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                             "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
                              "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/v1/train/{job}": {
@@ -100,7 +103,7 @@ enum OpenAPIDocument {
                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string", "description": "JSON lines, as GET /v1/events gives them."}}}},
                "responses": {"200": {"description": "Imported.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Imported"}}}},
                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
-                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+                             "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
     "/metrics": {
       "get": {"summary": "Prometheus metrics: requests by route, status and tenant, their latency, reports, training runs, tools and breakers.", "security": [], "operationId": "metrics",

@@ -9,20 +9,26 @@ struct RequestFields {
 
     /// The object `data` holds, given the fields the endpoint knows.
     init(_ data: Data, known: Set<String>) throws(APIError) {
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw .badRequest("the body is not JSON: \(Self.reason(error))")
-        }
-        guard case .object(let fields) = value else { throw .badRequest("the body must be a JSON object") }
+        guard case .object(let fields) = try Self.json(data) else { throw .badRequest("the body must be a JSON object") }
         if let unknown = fields.keys.filter({ !known.contains($0) }).sorted().first {
             throw .badRequest("unknown field \"\(unknown)\"; this endpoint takes \(known.sorted().joined(separator: ", "))")
         }
         self.fields = fields
     }
 
-    private static func reason(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
-        return "\(error)"
+    /// The deepest nesting a body may have (a tool's schema may nest 32 levels inside it).
+    static let maxDepth = 64
+
+    /// The JSON value of `data`, read by the library's linear parser (`JSONValue(parsing:)`: a
+    /// body nested a thousand levels deep costs no more than a flat one); what is wrong with it,
+    /// as Foundation's parser words it, when it is not one.
+    static func json(_ data: Data) throws(APIError) -> JSONValue {
+        guard let text = String(data: data, encoding: .utf8) else { throw .badRequest("the body is not UTF-8 text") }
+        if let value = JSONValue(parsing: text, maxDepth: maxDepth) { return value }
+        do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw .badRequest("the body is not JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription)")
+        }
+        throw .badRequest("the body nests deeper than \(maxDepth) levels, repeats a key in an object, or holds a number beyond double range")
     }
 
     func value(_ key: String) -> JSONValue? {

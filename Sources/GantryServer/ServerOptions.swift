@@ -19,6 +19,9 @@ public struct ServerOptions: Sendable {
     public var rateLimit = try! RateLimit(requests: 60_000, period: 60)
     /// A connection idle this long is closed (a client that stops sending half-way holds nothing).
     public var idleTimeout: Duration = .seconds(30)
+    /// A request's body must arrive within this (408 after): one sending a byte now and then,
+    /// which no idle timeout catches, holds its connection no longer.
+    public var bodyTimeout: Duration = .seconds(30)
     /// Each tenant's gantry is opened with this configuration (its store set per tenant).
     public var configuration = GantryConfiguration(storePath: nil)
 

@@ -2,9 +2,10 @@ import AgentGantry
 import Foundation
 
 /// Training runs started over HTTP (`POST /v1/train` answers 202 at once; training takes
-/// seconds to minutes): per tenant, each run's state for `GET /v1/train/{job}`. One run per
-/// tenant at a time: asking again while one runs answers the running job. Kept in memory (a
-/// restarted server has no jobs; what training stored is in the store).
+/// seconds to minutes): per tenant, each run's state for `GET /v1/train/{job}`, numbered per
+/// tenant. One run per tenant at a time: asking again while one runs answers the running job.
+/// Kept in memory (a restarted server has no jobs; what training stored is in the store; a run
+/// under way when the server stops stores nothing).
 actor TrainingJobs {
     enum State {
         case running
@@ -15,7 +16,6 @@ actor TrainingJobs {
     private let metrics: ServerMetrics
     private var jobs: [String: [Int: State]] = [:]
     private var running: [String: Int] = [:]
-    private var nextJob = 1
 
     init(metrics: ServerMetrics) { self.metrics = metrics }
 
@@ -23,8 +23,7 @@ actor TrainingJobs {
     /// is new.
     func start(_ tenant: String, on gantry: AgentGantry) -> (job: Int, started: Bool) {
         if let job = running[tenant] { return (job, false) }
-        let job = nextJob
-        nextJob += 1
+        let job = (jobs[tenant]?.keys.max() ?? 0) + 1
         running[tenant] = job
         jobs[tenant, default: [:]][job] = .running
         Task {
@@ -48,6 +47,4 @@ actor TrainingJobs {
     /// The state of `tenant`'s job `job`, nil when it has none of that number.
     func state(_ tenant: String, _ job: Int) -> State? { jobs[tenant]?[job] }
 
-    /// Whether any job runs (the server waits for them when it stops).
-    var isRunning: Bool { !running.isEmpty }
 }

@@ -30,13 +30,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests per tenant: N/s, N/min or N/h.") var rateLimit = "60000/min"
     @Option(help: "The largest request body, in KiB (imports excepted).") var bodyLimitKib = 1_024
     @Option(help: "The largest event-log import, in MiB.") var importLimitMib = 64
+    @Option(help: "Seconds a request's body may take to arrive.") var bodyTimeout = 30
     @Option(help: "How often each gantry applies what other processes stored, in milliseconds.") var followMs = 250
     @Option(help: "The MiniLM model folder (default: found as `gantry doctor` says).") var model: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
-        guard bodyLimitKib > 0, importLimitMib > 0, followMs > 0 else {
-            throw ValidationError("--body-limit-kib, --import-limit-mib and --follow-ms must be positive")
+        guard bodyLimitKib > 0, importLimitMib > 0, followMs > 0, bodyTimeout > 0 else {
+            throw ValidationError("--body-limit-kib, --import-limit-mib, --body-timeout and --follow-ms must be positive")
         }
         do { _ = try RateLimit(parsing: rateLimit) } catch { throw ValidationError("--rate-limit: \(error)") }
         guard !(inMemory && store != nil) else { throw ValidationError("give --store or --in-memory, not both") }
@@ -57,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         (options.host, options.port, options.rateLimit) = (bind, port, try RateLimit(parsing: rateLimit))
         (options.bodyBytes, options.importBytes) = (bodyLimitKib << 10, importLimitMib << 20)
         options.configuration.followInterval = .milliseconds(followMs)
+        options.bodyTimeout = .seconds(bodyTimeout)
         let embedder = try MiniLMEncoder(directory: model)
         let server = try GantryHTTPServer(options: options, embedder: embedder)
         let (bind, tenants) = (bind, options.tokens.tenantNames.count)

@@ -109,6 +109,68 @@ struct ServeTests {
         #expect(server.process.isRunning)
     }
 
+    /// A tool's provider name never answers for two tools: a registration that would make one
+    /// name two tools is refused (409), and a name registered now is always itself, also after
+    /// the tool once exported under it is gone (a cache of exported names must not outlive them).
+    @Test func providerNamesNeverNameTwoTools() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["acme"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try Self.serve(folder), token = tokens["acme"]!
+        let dotted: [String: Any] = ["name": "ship.order", "description": "Ship a customer's order by courier"]
+        #expect(try await server.call("POST", "/v1/tools", token: token, json: ["tools": Self.tools + [dotted]]).status == 200)
+        let listed = try await server.call("GET", "/v1/tools", token: token).answer?["tools"] as? [[String: Any]] ?? []
+        let exported = try #require(listed.first { $0["name"] as? String == "ship.order" }?["exported_name"] as? String)
+        #expect(exported != "ship.order" && exported.range(of: "^[A-Za-z0-9_-]{1,64}$", options: .regularExpression) != nil)
+        let clash = try await server.call("POST", "/v1/tools", token: token, json: ["tools": [["name": exported, "description": "Another tool"]]])
+        #expect(clash.status == 409 && (clash.answer?["error"] as? [String: Any])?["code"] as? String == "name_clash", "\(clash.answer ?? [:])")
+        #expect(try await server.call("POST", "/v1/executions", token: token, json: ["tool": exported, "outcome": "success"]).status == 200)
+        #expect(try await server.call("DELETE", "/v1/tools/ship.order", token: token).status == 200)
+        let gone = try await server.call("POST", "/v1/executions", token: token, json: ["tool": exported, "outcome": "success"])
+        #expect(gone.status == 404, "\(gone.answer ?? [:])")
+        #expect(try await server.call("POST", "/v1/tools", token: token, json: ["tools": [["name": exported, "description": "Now a tool of its own"]]]).status == 200)
+        for _ in 0..<5 { #expect(try await server.call("POST", "/v1/executions", token: token, json: ["tool": exported, "outcome": "failure"]).status == 200) }
+        let breakers = try await server.call("GET", "/v1/breakers", token: token).answer?["breakers"] as? [String: String]
+        #expect(breakers == [exported: "open"], "\(breakers ?? [:])")
+        #expect(try await server.call("DELETE", "/v1/tools/\(exported)", token: token).status == 200)
+        let left = try await server.call("GET", "/v1/tools", token: token).answer?["tools"] as? [[String: Any]]
+        #expect(left?.count == Self.tools.count)
+    }
+
+    /// What HTTP itself can carry wrongly: a malformed chunked body (400), a body that trickles in
+    /// slower than the deadline (408), a HEAD request (answered as the GET).
+    @Test func brokenTransfersGetA4xx() async throws {
+        let (folder, tokens) = try Self.setUp(tenants: ["acme"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try Self.serve(folder, ["--body-timeout", "1"]), token = tokens["acme"]!
+        let port = try #require(server.baseURL.split(separator: ":").last)
+        // Raw requests over a socket (URLSession would fix them up), each printing the status line.
+        let script = """
+            import socket, sys, time
+            def ask(head, body_parts, pause=0):
+                s = socket.create_connection(("127.0.0.1", \(port)))
+                s.sendall(head.encode())
+                for part in body_parts:
+                    s.sendall(part.encode()); time.sleep(pause)
+                s.settimeout(30)
+                print(s.recv(4096).decode(errors="replace").split("\\r\\n")[0])
+                s.close()
+            auth = "Authorization: Bearer \(token)\\r\\n"
+            ask("POST /v1/retrieve HTTP/1.1\\r\\nHost: x\\r\\n" + auth + "Transfer-Encoding: chunked\\r\\n\\r\\n", ["zz\\r\\nabc\\r\\n0\\r\\n\\r\\n"])
+            ask("POST /v1/retrieve HTTP/1.1\\r\\nHost: x\\r\\n" + auth + "Content-Length: 100\\r\\n\\r\\n", ["{", " ", " "], pause=0.7)
+            ask("HEAD /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n", [])
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let output = Pipe()
+        (process.standardOutput, process.standardError) = (output, output)
+        try process.run()
+        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        process.waitUntilExit()
+        #expect(lines.count == 3 && lines[0].contains(" 400") && lines[1].contains(" 408") && lines[2].contains(" 200"), "\(lines)")
+        #expect(try await server.call("GET", "/healthz", token: nil).status == 200)
+    }
+
     /// Reports are stored before they are answered: after SIGTERM (a clean exit) a new server on
     /// the same stores has the tools and the reports, linked to their retrieval.
     @Test func reportsOutliveTheServer() async throws {

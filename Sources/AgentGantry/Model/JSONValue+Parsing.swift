@@ -4,8 +4,11 @@ extension JSONValue {
     /// lone surrogate escape, nesting deeper than `maxDepth`. Callers that need a verdict on such
     /// text ask `JSONDecoder`, whose answer is the reference; on the JSON AgentGantry writes the
     /// two agree. Reading the definitions of 100,000 stored tools through `Codable` took most of
-    /// an open; this parser takes a fraction of that.
-    init?(parsing text: String, maxDepth: Int = 512) {
+    /// an open; this parser takes a fraction of that. Its time is linear in the text's length
+    /// whatever the nesting (`Codable`'s decoding of a `JSONValue` is not: each level it tries
+    /// several types, and each failed try carries the path so far), so it is the one to use on
+    /// text from outside.
+    public init?(parsing text: String, maxDepth: Int = 512) {
         var text = text
         let parsed: JSONValue?? = text.withUTF8 { bytes in
             var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
