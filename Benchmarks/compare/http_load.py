@@ -78,9 +78,11 @@ async def run(arguments):
             if answer["matches"]:
                 retrievals.append((answer["retrieval"], answer["matches"][0]["exported_name"]))
 
+    kinds = arguments.report_kinds.split(",")
+
     def report_body(n):
         retrieval, tool = retrievals[-1 - (n % min(len(retrievals), 500))]
-        if n % 2 == 0:
+        if kinds[n % len(kinds)] == "selection":
             return "/v1/selections", {"retrieval": retrieval, "tool": tool}
         return "/v1/executions", {"retrieval": retrieval, "tool": tool, "outcome": "success", "latency_ms": 25}
 
@@ -130,6 +132,8 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--label", default="", help="a name for the run in the output")
+    parser.add_argument("--report-kinds", default="selection,execution",
+                        help="the reports sent in turn: selection, execution (a linked success), or both")
     parser.add_argument("--allow-errors", action="store_true", help="exit 0 even when requests failed")
     arguments = parser.parse_args()
     failed = asyncio.run(run(arguments))

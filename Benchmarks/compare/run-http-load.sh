@@ -72,6 +72,10 @@ load --rate 100 --seconds 20 --allow-errors --label "cold: every query new"
 for rate in 100 200 300; do load --rate "$rate" --seconds "$seconds" --allow-errors --label warm; done
 load --rate 300 --seconds "$seconds" --allow-errors --label "warm, before the reports"
 load --rate 300 --reports 1000 --seconds "$seconds" --allow-errors --label "warm, 1,000 reports a second"
+# Which reports cost the retrievals: selections only (stored), linked successes only (stored, then folded).
+load --rate 300 --reports 1000 --seconds "$seconds" --allow-errors --report-kinds selection --label "warm, 1,000 selections a second"
+load --rate 300 --reports 1000 --seconds "$seconds" --allow-errors --report-kinds execution --label "warm, 1,000 linked successes a second"
+load --rate 300 --seconds "$seconds" --allow-errors --label "warm, after the reports"
 for rate in 400 500 600 800 1000 1200 1500; do
   line="$(load --rate "$rate" --seconds "$seconds" --allow-errors --label "warm, rising")"
   echo "$line"
