@@ -46,5 +46,4 @@ actor TrainingJobs {
 
     /// The state of `tenant`'s job `job`, nil when it has none of that number.
     func state(_ tenant: String, _ job: Int) -> State? { jobs[tenant]?[job] }
-
 }

@@ -67,6 +67,33 @@ struct ServeTests {
         #expect(FileManager.default.fileExists(atPath: folder + "/stores/alpha.sqlite") && FileManager.default.fileExists(atPath: folder + "/stores/beta.sqlite"))
     }
 
+    /// On PostgreSQL each tenant is a schema of its own (`gantry_<tenant>`, made on first use):
+    /// two tenants' tools and corrections stay apart in one database, and outlive the server.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["GANTRY_TEST_POSTGRES_URL"] != nil, "set GANTRY_TEST_POSTGRES_URL"))
+    func tenantsOnPostgresAreSchemas() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["GANTRY_TEST_POSTGRES_URL"])
+        let suffix = String(UUID().uuidString.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(10))  // a new schema per run
+        let (alpha, beta) = ("pa" + suffix, "pb" + suffix)
+        let (folder, tokens) = try Self.setUp(tenants: [alpha, beta])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func serve() throws -> ServedGantry {
+            try ServedGantry(["--store", url, "--tokens", folder + "/tokens.json"], log: folder + "/serve.log")
+        }
+        let first = try serve()
+        #expect(try await first.call("POST", "/v1/tools", token: tokens[alpha], json: ["tools": Self.tools]).status == 200)
+        #expect(try await first.call("POST", "/v1/tools", token: tokens[beta], json: ["tools": Array(Self.tools.prefix(2))]).status == 200)
+        let stored = try await first.call("POST", "/v1/feedback", token: tokens[alpha], json: ["query": "stop my plan", "correct": "cancel_subscription"])
+        #expect(stored.status == 200, "\(stored.answer ?? [:]) \((try? String(contentsOfFile: folder + "/serve.log", encoding: .utf8)) ?? "")")
+        #expect(first.stop() == 0)
+        let second = try serve()
+        let alphaTools = try await second.call("GET", "/v1/tools", token: tokens[alpha]).answer?["tools"] as? [[String: Any]]
+        let betaTools = try await second.call("GET", "/v1/tools", token: tokens[beta]).answer?["tools"] as? [[String: Any]]
+        #expect(alphaTools?.count == Self.tools.count && betaTools?.count == 2)
+        let found = try await second.call("POST", "/v1/retrieve", token: tokens[alpha], json: ["query": "stop my plan"])
+        let top = (found.answer?["matches"] as? [[String: Any]])?.first
+        #expect(top?["tool"] as? String == "cancel_subscription" && top?["pinned"] as? Bool == true, "\(found.answer ?? [:])")
+    }
+
     /// Every kind of bad request gets a 4xx with a code and a message, and the server goes on.
     @Test func badRequestsGetA4xxWithAMessage() async throws {
         let (folder, tokens) = try Self.setUp(tenants: ["acme"])
