@@ -177,13 +177,8 @@ struct Endpoints: Sendable {
     }
 
     /// `GET /v1/breakers`: the tools whose circuit breaker is not closed.
-    func breakers(on gantry: AgentGantry) async throws -> JSONValue {
-        var states = [String: JSONValue]()
-        for tool in await gantry.tools {
-            let state = try await gantry.breakerState(of: tool.name)
-            if state != .closed { states[tool.name] = .string(state.description) }
-        }
-        return .object(["breakers": .object(states)])
+    func breakers(on gantry: AgentGantry) async -> JSONValue {
+        .object(["breakers": .object(await gantry.nonClosedBreakers().mapValues { .string($0.description) })])
     }
 
     // MARK: helpers

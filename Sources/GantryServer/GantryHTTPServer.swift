@@ -86,7 +86,7 @@ public struct GantryHTTPServer: Sendable {
             }
         }
         router.post("v1/forget") { request, _ in try await self.serve(request, "/v1/forget") { body, gantry, _ in try await endpoints.forget(body, on: gantry) } }
-        router.get("v1/breakers") { request, _ in try await self.serve(request, "/v1/breakers") { _, gantry, _ in try await endpoints.breakers(on: gantry) } }
+        router.get("v1/breakers") { request, _ in try await self.serve(request, "/v1/breakers") { _, gantry, _ in await endpoints.breakers(on: gantry) } }
         router.post("v1/train") { request, _ in
             try await self.serve(request, "/v1/train") { body, gantry, tenant in
                 if !body.isEmpty { _ = try RequestFields(body, known: []) }  // nothing, or {}

@@ -35,17 +35,10 @@ struct ServerMetrics: Sendable {
     /// The exposition of every metric, the gauges of `gantries` (by tenant) read now.
     func exposition(of gantries: [(tenant: String, gantry: AgentGantry)]) async -> String {
         for (tenant, gantry) in gantries {
-            let tools = await gantry.tools
-            var open = 0, halfOpen = 0
-            for tool in tools {
-                switch try? await gantry.breakerState(of: tool.name) {
-                case .open?: open += 1
-                case .halfOpen?: halfOpen += 1
-                default: break
-                }
-            }
+            let breakers = await gantry.nonClosedBreakers().values
+            let (open, halfOpen) = (breakers.count { $0 == .open }, breakers.count { $0 == .halfOpen })
             registry.makeGauge(descriptor: .init(namespace: "gantry", metricName: "tools", helpText: "Registered tools"),
-                               labels: [("tenant", tenant)]).set(Double(tools.count))
+                               labels: [("tenant", tenant)]).set(Double(await gantry.tools.count))
             for (state, count) in [("open", open), ("half_open", halfOpen)] {
                 registry.makeGauge(descriptor: .init(namespace: "gantry", metricName: "breakers", helpText: "Tools whose breaker is not closed"),
                                    labels: [("state", state), ("tenant", tenant)]).set(Double(count))

@@ -25,13 +25,8 @@ struct StartedGantry {
 /// stdout alone (stderr goes to the tests' own) and `input` is the process's stdin.
 func startGantry(_ arguments: [String], environment extra: [String: String] = [:], in workingDirectory: String? = nil,
                  interactive: Bool = false) throws -> StartedGantry {
-    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var directory = testBinary.deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("gantry").path), directory.path != "/" {
-        directory = directory.deletingLastPathComponent()
-    }
     let process = Process()
-    process.executableURL = directory.appendingPathComponent("gantry")
+    process.executableURL = URL(fileURLWithPath: gantryBinaryPath())
     process.arguments = arguments
     if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     // A store named in the developer's environment must not change what a test runs on.
@@ -43,4 +38,13 @@ func startGantry(_ arguments: [String], environment extra: [String: String] = [:
     if let input { process.standardInput = input } else { process.standardError = pipe }
     try process.run()
     return StartedGantry(process: process, pipe: pipe, input: input)
+}
+
+/// The built `gantry` binary, next to the test bundle.
+func gantryBinaryPath() -> String {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("gantry").path), directory.path != "/" {
+        directory = directory.deletingLastPathComponent()
+    }
+    return directory.appendingPathComponent("gantry").path
 }

@@ -67,12 +67,3 @@ final class ServedGantry: @unchecked Sendable {
         return (http.statusCode, try? JSONSerialization.jsonObject(with: data) as? [String: Any], data, http.allHeaderFields)
     }
 }
-
-/// The built `gantry` binary, next to the test bundle.
-func gantryBinaryPath() -> String {
-    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("gantry").path), directory.path != "/" {
-        directory = directory.deletingLastPathComponent()
-    }
-    return directory.appendingPathComponent("gantry").path
-}
