@@ -141,7 +141,7 @@ if withPostgres {
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry"]),
+        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry", "GantryMath"]),
         // The command line; it opens SQLite files and PostgreSQL stores.
         .executableTarget(
             name: "gantry",

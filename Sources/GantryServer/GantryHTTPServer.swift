@@ -17,6 +17,7 @@ public struct GantryHTTPServer: Sendable {
     let tenants: TenantDirectory
     let endpoints: Endpoints
     let limiter: RateLimiter
+    let bodies = BodyReader()
     let metrics = ServerMetrics()
     let logger: Logger
 
@@ -138,7 +139,7 @@ public struct GantryHTTPServer: Sendable {
                 throw APIError(status: .tooManyRequests, code: "rate_limited",
                                message: "more than \(options.rateLimit) requests: wait \(wait) s", retryAfter: wait)
             }
-            let data = try await Self.body(of: request, limit: bodyLimit ?? options.bodyBytes, within: options.bodyTimeout)
+            let data = try await readBody(of: request, limit: bodyLimit ?? options.bodyBytes, within: options.bodyTimeout)
             let gantry = try await tenants.gantry(of: tenant)
             let (result, status) = try await body(data, gantry, tenant)
             if text, case .string(let lines) = result {
@@ -153,25 +154,17 @@ public struct GantryHTTPServer: Sendable {
         metrics.request(route: route, status: response.status.code, tenant: tenant, duration: elapsed)
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.info("request", metadata: ["method": "\(request.method)", "route": "\(route)", "status": "\(response.status.code)",
-                                          "tenant": "\(tenant)", "ms": "\(String(format: "%.2f", milliseconds))"])
+                                          "tenant": "\(tenant)", "ms": "\((milliseconds * 100).rounded() / 100)"])
         return response
     }
 
-    /// The body's bytes, at most `limit` (413 beyond), all within `deadline` (408 after: a
-    /// client sending a byte now and then must not hold a connection for ever); a body that
-    /// cannot be read (a malformed chunk) is a 400.
-    private static func body(of request: Request, limit: Int, within deadline: Duration) async throws -> Data {
+    /// The body's bytes, at most `limit` (413 beyond), all within `deadline` (408 after:
+    /// `BodyReader`); a body that cannot be read (a malformed chunk) is a 400. GET and HEAD
+    /// requests have none.
+    private func readBody(of request: Request, limit: Int, within deadline: Duration) async throws -> Data {
+        if request.method == .get || request.method == .head { return Data() }
         do {
-            let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-                group.addTask { try await request.body.collect(upTo: limit) }
-                group.addTask {
-                    try await Task.sleep(for: deadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
-            }
-            guard let buffer else {
+            guard let buffer = try await bodies.body(of: request, upTo: limit, within: deadline) else {
                 throw APIError(status: .requestTimeout, code: "body_timeout", message: "the body did not arrive within \(deadline)")
             }
             return Data(buffer.readableBytesView)
@@ -186,10 +179,7 @@ public struct GantryHTTPServer: Sendable {
 
     /// `value` as a JSON answer of `status`.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"unencodable answer"}}"#.utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: value.jsonBuffer))
     }
 
     /// The answer to `error`: an `APIError` as it says, a `GantryError` as `APIError(_:)` maps it,

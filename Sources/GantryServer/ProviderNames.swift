@@ -1,4 +1,5 @@
 import AgentGantry
+import Synchronization
 
 /// Tool names as the model providers accept them. OpenAI and Anthropic both require a function
 /// name to match `^[A-Za-z0-9_-]{1,64}$`; AgentGantry's names may be longer and hold any
@@ -12,9 +13,18 @@ enum ProviderNames {
     /// The name a provider accepts for the tool `name`.
     static func exported(_ name: String) -> String {
         if isValid(name) { return name }
+        if let known = made.withLock({ $0[name] }) { return known }
         let kept = String(String.UnicodeScalarView(name.unicodeScalars.map { isAllowed($0) ? $0 : "_" }).prefix(47))
-        return kept + "_" + String(SHA256.hex(name).prefix(16))
+        let exported = kept + "_" + String(SHA256.hex(name).prefix(16))
+        made.withLock { made in
+            if made.count >= 65_536 { made.removeAll() }
+            made[name] = exported
+        }
+        return exported
     }
+
+    /// Exported names made lately (every answer exports its tools' names: a hash each).
+    private static let made = Mutex([String: String]())
 
     /// Whether `name` matches `^[A-Za-z0-9_-]{1,64}$`.
     static func isValid(_ name: String) -> Bool {
@@ -22,7 +32,10 @@ enum ProviderNames {
     }
 
     private static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+        switch scalar {
+        case "A"..."Z", "a"..."z", "0"..."9", "_", "-": true
+        default: false
+        }
     }
 
     /// The tools whose exported names differ from their own, by exported name.

@@ -1,5 +1,6 @@
 import AgentGantry
 import Foundation
+import GantryMath
 @testable import GantryServer
 import Testing
 
@@ -112,4 +113,39 @@ struct ServerPartsTests {
             #expect(throws: GantryError.self, "\(bad)") { try RateLimit(parsing: bad) }
         }
     }
+
+    /// Answers are written by hand (`JSONValue.writeJSON(into:)`): random values — escapes,
+    /// control characters, non-ASCII text, every kind of number, nesting — read back by
+    /// Foundation's `JSONDecoder` as what they were, keys in order.
+    @Test func answersAreTheJSONOfTheirValues() throws {
+        var rng = SplitMix64(seed: 7)
+        let characters = Array("aZ09 _-/\\\"\u{0}\u{1}\u{8}\u{9}\u{a}\u{c}\u{d}\u{1f}\u{7f}é✓😀\u{2028}")
+        func text() -> String { String((0..<Int(rng.next() % 12)).map { _ in characters[Int(rng.next() % UInt64(characters.count))] }) }
+        func number() -> Double {
+            switch rng.next() % 5 {
+            case 0: Double(Int64(bitPattern: rng.next()) % 1_000_000)
+            case 1: Double(rng.next() % 1_000_000) / 1_000
+            case 2: -Double(rng.next()) * 1e-300
+            case 3: Double(rng.next()) * 1e280
+            default: 9_007_199_254_740_993 * (rng.next() % 2 == 0 ? 1 : -1)
+            }
+        }
+        func value(depth: Int) -> JSONValue {
+            switch depth > 3 ? rng.next() % 4 : rng.next() % 6 {
+            case 0: .null
+            case 1: .bool(rng.next() % 2 == 0)
+            case 2: .number(number())
+            case 3: .string(text())
+            case 4: .array((0..<Int(rng.next() % 4)).map { _ in value(depth: depth + 1) })
+            default: .object(Dictionary((0..<Int(rng.next() % 4)).map { _ in (text(), value(depth: depth + 1)) }) { first, _ in first })
+            }
+        }
+        for _ in 0..<500 {
+            let original = value(depth: 0), written = Data(original.jsonBuffer.readableBytesView)
+            #expect(try JSONDecoder().decode(JSONValue.self, from: written) == original, "\(String(decoding: written, as: UTF8.self))")
+        }
+        let object = JSONValue.object(["b": .number(1), "a": .number(0.5), "B": .number(.nan), "é": .string("x\ny")])
+        #expect(String(buffer: object.jsonBuffer) == #"{"B":null,"a":0.5,"b":1,"é":"x\ny"}"#)
+    }
 }
+

@@ -50,7 +50,10 @@ public enum Signal: Int, CaseIterable, Sendable {
     }
 
     /// The signal's name, its case name (`coUsage`): the key in JSON and on the command line.
-    public var name: String { String(describing: self) }
+    public var name: String { Self.names[rawValue] }
+
+    /// The cases' names, worked out once (`String(describing:)` reflects on every call).
+    private static let names = allCases.map { String(describing: $0) }
 
     /// The signal called `name`, if there is one.
     public init?(name: String) {

@@ -14,10 +14,38 @@ public enum Redaction {
     /// `text` with e-mail addresses, API keys, phone numbers and long digit runs replaced by
     /// `[email]`, `[key]`, `[phone]` and `[number]`.
     public static func redact(_ text: String) -> String {
+        mayHoldSomething(text) ? replacingMatches(in: text) : text
+    }
+
+    /// `text` with every pattern's matches replaced (`redact(_:)` without its quick check).
+    static func replacingMatches(in text: String) -> String {
         var result = text
         for (pattern, replacement) in patterns {
             result = pattern.stringByReplacingMatches(in: result, range: NSRange(result.startIndex..., in: result), withTemplate: replacement)
         }
         return result
+    }
+
+    /// Whether any pattern could match `text` — false for most queries, which then skip the
+    /// regular expressions (they cost more than routing a cached query). Necessary conditions,
+    /// read in one pass: an e-mail address holds `@`; a key a run of 10 or more of
+    /// `[-_A-Za-z0-9]`; a phone number 9 digits, a number 6 (any non-ASCII character counts as a
+    /// digit, since `\d` takes every script's). The placeholders put in add no digit and no run.
+    static func mayHoldSomething(_ text: String) -> Bool {
+        var digits = 0, run = 0
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "@": return true
+            case "0"..."9":
+                digits += 1
+                run += 1
+            case "A"..."Z", "a"..."z", "_", "-": run += 1
+            default:
+                if !scalar.isASCII { digits += 1 }
+                run = 0
+            }
+            if digits >= 6 || run >= 10 { return true }
+        }
+        return false
     }
 }
