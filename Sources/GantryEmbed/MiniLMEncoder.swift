@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import GantryMath
 
@@ -19,8 +20,13 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     /// 384: the length of every vector this encoder returns.
     public let dimension = 384
     /// `sentence-transformers/all-MiniLM-L6-v2@` followed by the CRC-32C of `model.safetensors` in
-    /// hexadecimal, so that other weights under the same name get another identity.
+    /// hexadecimal, so that other weights under the same name get another identity, and
+    /// `+bf16` when `precision` is bfloat16: its vectors differ slightly from float weights', and
+    /// a store refuses an identity other than the one it holds, naming both, so a fleet whose
+    /// hosts chose differently cannot mix them silently.
     public let modelIdentity: String
+    /// How the projection weights are stored (`TransformerKernels.WeightPrecision`).
+    public let precision: TransformerKernels.WeightPrecision
     /// Texts per forward pass.
     public let batchSize: Int
     /// Threads for the matrix products of one forward pass; nil follows `BLAS.threadCount`
@@ -69,13 +75,18 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     }
 
     /// Loads the model from `directory` (default: `ModelLocator.locate()`); `batchSize` texts are
-    /// encoded per forward pass.
-    public init(directory: String? = nil, batchSize: Int = 32, threads: Int? = nil) throws(EmbedError) {
+    /// encoded per forward pass; the projection weights stored at `precision` (default:
+    /// `defaultPrecision()`).
+    public init(directory: String? = nil, batchSize: Int = 32, threads: Int? = nil,
+                precision wanted: TransformerKernels.WeightPrecision? = nil) throws(EmbedError) {
         let folder = try ModelLocator.locate(directory)
         guard batchSize >= 1 else { throw .mismatch("batchSize must be at least 1") }
         guard threads.map({ $0 >= 1 }) ?? true else { throw .mismatch("threads must be at least 1") }
+        let precision: TransformerKernels.WeightPrecision
+        if let wanted { precision = wanted } else { precision = try Self.defaultPrecision() }
         self.batchSize = batchSize
         self.threads = threads
+        self.precision = precision
         tokenizer = try WordPieceTokenizer(vocabularyFile: folder + "/vocab.txt", maxLength: 256)
         let weights = try SafeTensors(path: folder + "/model.safetensors")
         let d = Self.hiddenSize
@@ -108,7 +119,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             func transposed(_ name: String, rows: Int, cols: Int) throws(EmbedError) -> TransformerKernels.PackedMatrix {
                 var out = [Float](repeating: 0, count: rows * cols)
                 Self.transpose(try tensor(name, [rows, cols]), rows: rows, cols: cols, into: &out, width: rows, offset: 0)
-                return out.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: cols, columns: rows) }
+                return out.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: cols, columns: rows, precision: precision) }
             }
             var qkvWeight = [Float](repeating: 0, count: d * 3 * d), qkvBias = [Float]()
             for (part, name) in ["query", "key", "value"].enumerated() {
@@ -116,7 +127,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
                 qkvBias += try tensor("attention.self.\(name).bias", [d])
             }
             blocks.append(Block(
-                qkvWeight: qkvWeight.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: d, columns: 3 * d) },
+                qkvWeight: qkvWeight.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: d, columns: 3 * d, precision: precision) },
                 qkvBias: qkvBias,
                 outputWeight: try transposed("attention.output.dense.weight", rows: d, cols: d),
                 intermediateWeight: try transposed("intermediate.dense.weight", rows: Self.intermediate, cols: d),
@@ -134,7 +145,20 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         }
         self.blocks = blocks
         file = weights
-        modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16)
+        modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16) + (precision == .float32 ? "" : "+bf16")
+    }
+
+    /// The precision `GANTRY_ENCODER_PRECISION` names: `fp32`, `bf16`, or `auto` (bf16 where the
+    /// CPU multiplies bfloat16 itself, `TransformerKernels.bf16DotProducts`, else fp32); unset,
+    /// `fp32` — a precision becomes the default only by measurement (README, "Encoder precision").
+    public static func defaultPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision {
+        guard let name = ProcessInfo.processInfo.environment["GANTRY_ENCODER_PRECISION"], !name.isEmpty else { return .float32 }
+        if name == "auto" { return TransformerKernels.bf16DotProducts ? .bfloat16 : .float32 }
+        guard let precision = TransformerKernels.WeightPrecision(rawValue: name) else {
+            let names = TransformerKernels.WeightPrecision.allCases.map(\.rawValue) + ["auto"]
+            throw .mismatch("GANTRY_ENCODER_PRECISION is \"\(name)\"; use one of \(names.joined(separator: ", "))")
+        }
+        return precision
     }
 
     /// Unit-length embeddings, one row per text. Texts are grouped by token count so that a

@@ -31,6 +31,11 @@ public struct SystemReport: Sendable {
     public var lapacke: Result<String, MathError>
     /// The model folder, or why it is missing.
     public var model: Result<Model, EmbedError>
+    /// The encoder's weight precision (`MiniLMEncoder.defaultPrecision()`), or why
+    /// `GANTRY_ENCODER_PRECISION` names none.
+    public var encoderPrecision: Result<TransformerKernels.WeightPrecision, EmbedError>
+    /// Whether bfloat16 products run on the CPU's `vdpbf16ps`.
+    public var bf16DotProducts: Bool
 
     /// Looks at this machine; `modelDirectory` as `ModelLocator.locate(_:)` takes it. Loads
     /// OpenBLAS and LAPACKE if they are not loaded yet.
@@ -47,7 +52,9 @@ public struct SystemReport: Sendable {
                 let folder = try ModelLocator.locate(modelDirectory)
                 let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
                 return Model(folder: folder, weightBytes: size)
-            })
+            },
+            encoderPrecision: Result { () throws(EmbedError) in try MiniLMEncoder.defaultPrecision() },
+            bf16DotProducts: TransformerKernels.bf16DotProducts)
     }
 
     /// Advice when OpenBLAS runs narrower kernels than this CPU could (see `BLASStatus.kernelAdvice`).
@@ -56,9 +63,9 @@ public struct SystemReport: Sendable {
         return status.kernelAdvice(cpu: cpu)
     }
 
-    /// How many of OpenBLAS, LAPACKE and the model are missing.
+    /// How many of OpenBLAS, LAPACKE, the model and a valid encoder precision are missing.
     public var problems: Int {
-        [blas.isFailure, lapacke.isFailure, model.isFailure].count { $0 }
+        [blas.isFailure, lapacke.isFailure, model.isFailure, encoderPrecision.isFailure].count { $0 }
     }
 
     /// The first `model name` value of a `/proc/cpuinfo` text.

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "src/gemm.h"
+#include "src/gemm_bf16.h"
 #include "src/kernels.h"
 #include "src/optimizer.h"
 #include "src/simd.h"
@@ -66,12 +67,33 @@ gk_isa gk_best_isa(void) {
 
 gk_isa gk_active_isa(void) { return __atomic_load_n(&active_isa, __ATOMIC_ACQUIRE); }
 
+/// Whether gk_gemm_panels_bf16 uses `vdpbf16ps`: by default where the CPU has it and AVX-512 is
+/// the active variant.
+static bool bf16_dot = false;
+
+static bool bf16_dot_available(void) {
+#if defined(__x86_64__)
+    return gk_active_isa() == GK_ISA_AVX512 && (gk_cpu_features() & GK_CPU_AVX512BF16);
+#else
+    return false;
+#endif
+}
+
 bool gk_select_isa(gk_isa isa) {
     if (isa > gk_best_isa()) return false;
     __atomic_store_n(&active_table, tables[isa], __ATOMIC_RELEASE);
     __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE);
+    __atomic_store_n(&bf16_dot, bf16_dot_available(), __ATOMIC_RELEASE);
     return true;
 }
+
+bool gk_use_bf16_dot(bool use) {
+    if (use && !bf16_dot_available()) return false;
+    __atomic_store_n(&bf16_dot, use, __ATOMIC_RELEASE);
+    return true;
+}
+
+bool gk_bf16_dot_active(void) { return __atomic_load_n(&bf16_dot, __ATOMIC_ACQUIRE); }
 
 __attribute__((constructor)) static void gk_choose_at_load(void) {
     gk_isa isa = gk_best_isa();
@@ -95,5 +117,20 @@ GK_KERNELS(GK_ENTRY)
 // Single-variant entry points: scalar or memory-bound work that gains nothing from wide vectors.
 
 void gk_pack_panels(const float *w, size_t k, size_t n, float *panels) { pack_panels_impl(w, k, n, panels); }
+
+void gk_pack_panels_bf16(const float *w, size_t k, size_t n, uint16_t *panels) { pack_panels_bf16_impl(w, k, n, panels); }
+
+void gk_bf16_pairs(const float *x, size_t rows, size_t k, uint32_t *pairs) { bf16_pairs_impl(x, rows, k, pairs); }
+
+void gk_gemm_panels_bf16(const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n, float *c,
+                         size_t first_panel, size_t end_panel) {
+#if defined(__x86_64__)
+    if (gk_bf16_dot_active()) {
+        gemm_panels_bf16_dot(pairs, rows, pair_count, panels, n, c, first_panel, end_panel);
+        return;
+    }
+#endif
+    gk_gemm_panels_bf16_widened(pairs, rows, pair_count, panels, n, c, first_panel, end_panel);
+}
 
 void gk_topk_finish(gk_topk *selection) { topk_finish_impl(selection); }

@@ -24,46 +24,101 @@ public enum TransformerKernels {
         gk_add_bias_rows(out.baseAddress, base?.baseAddress, out.count / bias.count, bias.count, bias.baseAddress)
     }
 
-    /// A `k × n` matrix packed for `multiplyAdd`: 32-column panels, each `k × 32` contiguous.
+    /// The precision of a `PackedMatrix`'s weights, and of the products `multiplyAdd` runs on them.
+    public enum WeightPrecision: String, Sendable, CaseIterable {
+        /// 32-bit floats, as given.
+        case float32 = "fp32"
+        /// bfloat16 (a float's upper 16 bits, rounded to the nearest): weights and, at each
+        /// product, the input rows rounded so; products exact and sums in float. Half the bytes
+        /// of weights, and where the CPU has AVX-512 BF16 (`bf16DotProducts`) twice the
+        /// multiply-adds per instruction.
+        case bfloat16 = "bf16"
+    }
+
+    /// Whether bfloat16 products use the CPU's `vdpbf16ps` (AVX-512 BF16, with the AVX-512
+    /// variant active); otherwise they widen to floats, with the same rounded inputs.
+    public static var bf16DotProducts: Bool { gk_bf16_dot_active() }
+
+    /// Turns `vdpbf16ps` on or off for bfloat16 products; false when it is not available here.
+    @discardableResult
+    public static func useBF16DotProducts(_ use: Bool) -> Bool { gk_use_bf16_dot(use) }
+
+    /// A `k × n` matrix packed for `multiplyAdd`: 32-column panels, each `k × 32` contiguous
+    /// (floats), or of `k/2` row pairs (bfloat16: `gk_pack_panels_bf16`).
     public struct PackedMatrix: Sendable {
         /// Rows of the unpacked matrix (`k`, the inner dimension of `multiplyAdd`).
         public let rows: Int
         /// Columns of the unpacked matrix (`n`, the width of the output rows); padded to a
         /// multiple of 32 inside the panels.
         public let columns: Int
-        let panels: [Float]
+        /// How the weights are stored, and the products run.
+        public let precision: WeightPrecision
+        fileprivate let floatPanels: [Float]
+        fileprivate let bfloat16Panels: [UInt16]
 
-        /// Packs `w` (`rows × columns`, row-major).
-        public init(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int) {
+        /// Packs `w` (`rows × columns`, row-major), stored at `precision`.
+        public init(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, precision: WeightPrecision = .float32) {
             precondition(w.count == rows * columns)
             self.rows = rows
             self.columns = columns
-            panels = [Float](unsafeUninitializedCapacity: (columns + 31) / 32 * 32 * rows) { buffer, count in
-                gk_pack_panels(w.baseAddress, rows, columns, buffer.baseAddress)
-                count = buffer.count
+            self.precision = precision
+            let panels = (columns + 31) / 32
+            switch precision {
+            case .float32:
+                floatPanels = [Float](unsafeUninitializedCapacity: panels * 32 * rows) { buffer, initialized in
+                    gk_pack_panels(w.baseAddress, rows, columns, buffer.baseAddress)
+                    initialized = buffer.count
+                }
+                bfloat16Panels = []
+            case .bfloat16:
+                bfloat16Panels = [UInt16](unsafeUninitializedCapacity: panels * 64 * ((rows + 1) / 2)) { buffer, initialized in
+                    gk_pack_panels_bf16(w.baseAddress, rows, columns, buffer.baseAddress)
+                    initialized = buffer.count
+                }
+                floatPanels = []
             }
         }
+
+        /// Bytes of packed weights.
+        public var byteCount: Int { floatPanels.count * MemoryLayout<Float>.stride + bfloat16Panels.count * MemoryLayout<UInt16>.stride }
     }
 
     /// `c += x · w` with x `rows × w.rows` and c `rows × w.columns` (row-major), the column
     /// panels split between `threads` threads. No packing per call: for the few rows of one or a
-    /// few sentences this beats a BLAS call, which repacks its operand every time.
+    /// few sentences this beats a BLAS call, which repacks its operand every time. At bfloat16, x
+    /// is rounded once (into pairs) before the split.
     public static func multiplyAdd(_ x: UnsafeBufferPointer<Float>, rows: Int, _ w: PackedMatrix,
                                    into c: UnsafeMutableBufferPointer<Float>, threads: Int = 1) {
         let (k, n) = (w.rows, w.columns)
         precondition(x.count >= rows * k && c.count >= rows * n && threads >= 1)
         let panels = (n + 31) / 32
         let parts = min(threads, panels)
-        w.panels.withUnsafeBufferPointer { packed in
-            guard parts > 1 else {
-                gk_gemm_panels(x.baseAddress, rows, k, packed.baseAddress, n, c.baseAddress, 0, panels)
-                return
+        switch w.precision {
+        case .float32:
+            w.floatPanels.withUnsafeBufferPointer { packed in
+                nonisolated(unsafe) let (xp, wp, cp) = (x.baseAddress, packed.baseAddress, c.baseAddress)
+                split(panels, parts) { gk_gemm_panels(xp, rows, k, wp, n, cp, $0.lowerBound, $0.upperBound) }
             }
-            nonisolated(unsafe) let (xp, wp, cp) = (x.baseAddress, packed.baseAddress, c.baseAddress)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                gk_gemm_panels(xp, rows, k, wp, n, cp, panels * part / parts, panels * (part + 1) / parts)
+        case .bfloat16:
+            let pairCount = (k + 1) / 2
+            let pairs = [UInt32](unsafeUninitializedCapacity: rows * pairCount) { buffer, initialized in
+                gk_bf16_pairs(x.baseAddress, rows, k, buffer.baseAddress)
+                initialized = buffer.count
+            }
+            pairs.withUnsafeBufferPointer { pairs in
+                w.bfloat16Panels.withUnsafeBufferPointer { packed in
+                    nonisolated(unsafe) let (xp, wp, cp) = (pairs.baseAddress, packed.baseAddress, c.baseAddress)
+                    split(panels, parts) { gk_gemm_panels_bf16(xp, rows, pairCount, wp, n, cp, $0.lowerBound, $0.upperBound) }
+                }
             }
         }
+    }
+
+    /// Runs `body` on `parts` consecutive shares of `0..<panels`: on this thread for one part,
+    /// else with `concurrentPerform`.
+    private static func split(_ panels: Int, _ parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        guard parts > 1 else { return body(0..<panels) }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in body(panels * part / parts..<panels * (part + 1) / parts) }
     }
 
     /// Self-attention of one sequence: `qkv` holds `length` rows of [q | k | v] (each

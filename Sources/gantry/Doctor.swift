@@ -43,6 +43,14 @@ struct Doctor: ParsableCommand {
             print(row("Model", "MISSING"))
             print("  ! \(error)")
         }
+        let bf16 = report.bf16DotProducts ? "bf16 runs on vdpbf16ps here" : "bf16 runs on float FMAs here (no AVX-512 BF16)"
+        switch report.encoderPrecision {
+        case .success(let precision):
+            print(row("Encoder", "\(precision.rawValue) weights (GANTRY_ENCODER_PRECISION=fp32|bf16|auto; \(bf16))"))
+        case .failure(let error):
+            print(row("Encoder", "BAD PRECISION"))
+            print("  ! \(error)")
+        }
 
         if report.problems > 0 {
             print("\n\(report.problems) problem(s) found.")

@@ -57,6 +57,24 @@ struct MiniLMParityTests {
         }
     }
 
+    /// bfloat16 weights and products (`GANTRY_ENCODER_PRECISION=bf16`), with `vdpbf16ps` where
+    /// the CPU has it and without: within the gate a precision must pass to become a default
+    /// (cosine ≥ 0.999 to sentence-transformers on every text), under an identity of its own.
+    @Test func bfloat16VectorsStayCloseToSentenceTransformers() throws {
+        let model = try MiniLMEncoder(precision: .bfloat16)
+        #expect(model.modelIdentity == (try encoder.get()).modelIdentity + "+bf16" && model.precision == .bfloat16)
+        let dotChoices = TransformerKernels.useBF16DotProducts(true) ? [true, false] : [false]
+        defer { TransformerKernels.useBF16DotProducts(true) }
+        for dot in dotChoices {
+            TransformerKernels.useBF16DotProducts(dot)
+            let vectors = try model.embed(reference.texts)
+            for (i, text) in reference.texts.enumerated() {
+                let cosine = zip(vectors.row(i), reference.vectors.row(i)).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                #expect(cosine >= 0.999, "dot \(dot): cosine \(cosine) for \(text.prefix(60).debugDescription)")
+            }
+        }
+    }
+
     @Test func aTextsVectorDoesNotDependOnItsBatch() throws {
         let model = try encoder.get()
         let alone = try model.embed(["cancel my subscription"])

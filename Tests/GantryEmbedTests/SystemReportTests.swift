@@ -31,6 +31,8 @@ struct SystemReportTests {
         report.lapacke = .failure(.libraryUnavailable(library: "test", reason: "test", remedy: "none"))
         report.blas = .failure(.libraryUnavailable(library: "test", reason: "test", remedy: "none"))
         #expect(report.problems == 3 && found >= 1)
+        report.encoderPrecision = .failure(.mismatch("test"))
+        #expect(report.problems == 4)
         #expect(report.kernelAdvice == nil)
     }
 }

@@ -4,26 +4,51 @@ import Testing
 
 /// The encoder's kernels on every SIMD level, against plain Double references.
 extension SIMDKernelTests {
+    /// Both precisions: at bfloat16 the result is the product of the weights and the inputs
+    /// each rounded to the nearest bfloat16 (rounded here by comparing the two neighbours, ties
+    /// to even), with `vdpbf16ps` where the CPU has it and without.
     @Test func multiplyAddMatchesTheProductOnEveryShapeAndSplit() {
         var data = TestData(seed: 31)
+        let dotChoices = TransformerKernels.useBF16DotProducts(true) ? [true, false] : [false]
+        defer { TransformerKernels.useBF16DotProducts(true) }
         forEachLevel { level in
             for (rows, k, n) in [(1, 384, 1152), (5, 384, 384), (13, 37, 64), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
                 let x = data.matrix(rows, k), w = data.matrix(k, n), c0 = data.matrix(rows, n)
-                let expected = Reference.product(x, w).enumerated().map { r, row in
-                    row.enumerated().map { j, value in value + Double(c0[r, j]) }
-                }
-                for threads in [1, 2, 3] {
-                    var c = c0
-                    let packed = w.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: k, columns: n) }
-                    x.withUnsafeBufferPointer { xb in
-                        c.withUnsafeMutableBufferPointer {
-                            TransformerKernels.multiplyAdd(xb, rows: rows, packed, into: $0, threads: threads)
+                for precision in TransformerKernels.WeightPrecision.allCases {
+                    var (roundedX, roundedW) = (x, w)
+                    if precision == .bfloat16 {
+                        roundedX.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = Self.bfloat16($0[i]) } }
+                        roundedW.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = Self.bfloat16($0[i]) } }
+                    }
+                    let expected = Reference.product(roundedX, roundedW).enumerated().map { r, row in
+                        row.enumerated().map { j, value in value + Double(c0[r, j]) }
+                    }
+                    let packed = w.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: k, columns: n, precision: precision) }
+                    #expect(packed.byteCount == (precision == .float32 ? (n + 31) / 32 * 32 * k * 4 : (n + 31) / 32 * 64 * ((k + 1) / 2) * 2))
+                    for dot in precision == .bfloat16 && level == .avx512 ? dotChoices : [false] {
+                        if precision == .bfloat16 && level == .avx512 { TransformerKernels.useBF16DotProducts(dot) }
+                        for threads in [1, 2, 3] {
+                            var c = c0
+                            x.withUnsafeBufferPointer { xb in
+                                c.withUnsafeMutableBufferPointer {
+                                    TransformerKernels.multiplyAdd(xb, rows: rows, packed, into: $0, threads: threads)
+                                }
+                            }
+                            #expect(relativeError(c, expected) <= 1e-5, "\(level) \(precision) dot \(dot) \(rows)×\(k)×\(n), \(threads) threads")
                         }
                     }
-                    #expect(relativeError(c, expected) <= 1e-5, "\(level) \(rows)×\(k)×\(n), \(threads) threads")
                 }
             }
         }
+    }
+
+    /// `value` rounded to the nearest bfloat16 (a float with 16 low bits clear), ties to even.
+    static func bfloat16(_ value: Float) -> Float {
+        let below = Float(bitPattern: value.bitPattern & 0xFFFF_0000)
+        let above = Float(bitPattern: (value.bitPattern & 0xFFFF_0000) &+ 0x1_0000)
+        let (toBelow, toAbove) = (abs(Double(value) - Double(below)), abs(Double(above) - Double(value)))
+        if toBelow != toAbove { return toBelow < toAbove ? below : above }
+        return below.bitPattern & 0x1_0000 == 0 ? below : above
     }
 
     @Test func geluLayerNormAndBiasMatchTheirDefinitions() {

@@ -1,9 +1,12 @@
 // Our side of the encoder comparison (Benchmarks/compare/run-encoder-compare.sh).
 //
-//   EncoderCompare --texts texts.json --threads T [--batches 1,32] [--seconds 3]
-//       texts.json: {"set name": [text, …], …}. For every set and batch size: one warm-up pass,
-//       then whole passes over the set for at least --seconds; prints one JSON line with
-//       sentences/s, tokens/s, GFLOP/s and resident memory (after loading, peak).
+//   EncoderCompare --texts texts.json --threads T [--batches 1,32] [--seconds 3] [--precisions fp32,bf16]
+//       texts.json: {"set name": [text, …], …}. For every weight precision, set and batch size:
+//       one warm-up pass, then whole passes over the set for at least --seconds; prints one JSON
+//       line with sentences/s, tokens/s, GFLOP/s and resident memory (after loading, peak).
+//   EncoderCompare --texts texts.json --parity
+//       For every set: each text embedded with float and with bfloat16 weights; prints one JSON
+//       line with the lowest and the mean cosine between the two, and the text of the lowest.
 import Foundation
 import GantryEmbed
 import GantryMath
@@ -33,32 +36,49 @@ let budget = Double(value("seconds") ?? "3")!
 try BLAS.setThreadCount(threads)
 let kernels = try BLAS.status().coreName ?? "?"
 
-let startRSS = statusKilobytes("VmRSS")
-for batch in batches {
-    let encoder = try MiniLMEncoder(batchSize: batch)
-    let loadedRSS = statusKilobytes("VmRSS")
+if CommandLine.arguments.contains("--parity") {
+    let float32 = try MiniLMEncoder(precision: .float32), bfloat16 = try MiniLMEncoder(precision: .bfloat16)
     for (name, texts) in sets.sorted(by: { $0.key < $1.key }) {
-        let counts = texts.map { encoder.tokenize($0).count }
-        _ = try encoder.embed(texts)
-        var passes = 0
-        let start = now()
-        repeat {
-            _ = try encoder.embed(texts)
-            passes += 1
-        } while now() - start < budget
-        let elapsed = now() - start
-        let sentences = Double(passes * texts.count) / elapsed
-        let fields: [String: Any] = [
-            "library": "AgentGantry", "set": name, "batch": batch, "threads": threads, "texts": texts.count,
-            "mean_tokens": Double(counts.reduce(0, +)) / Double(counts.count),
-            "sentences_per_second": sentences,
-            "tokens_per_second": sentences * Double(counts.reduce(0, +)) / Double(texts.count),
-            "gflops": Double(passes) * MiniLMEncoder.flops(tokenCounts: counts) / elapsed / 1e9,
-            "rss_start_mb": Double(startRSS) / 1024, "rss_loaded_mb": Double(loadedRSS) / 1024,
-            "rss_peak_mb": Double(statusKilobytes("VmHWM")) / 1024, "blas_kernels": kernels,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        let a = try float32.embed(texts), b = try bfloat16.embed(texts)
+        let cosines = (0..<texts.count).map { i in (0..<a.cols).reduce(Float(0)) { $0 + a[i, $1] * b[i, $1] } }
+        let lowest = cosines.indices.min { cosines[$0] < cosines[$1] }!
+        let fields: [String: Any] = ["set": name, "texts": texts.count, "min_cosine": cosines[lowest],
+                                     "mean_cosine": cosines.reduce(0, +) / Float(texts.count), "lowest_text": String(texts[lowest].prefix(120))]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
         fflush(nil)
+    }
+    exit(0)
+}
+
+let precisions = (value("precisions") ?? "fp32").split(separator: ",").map { TransformerKernels.WeightPrecision(rawValue: String($0))! }
+let startRSS = statusKilobytes("VmRSS")
+for precision in precisions {
+    for batch in batches {
+        let encoder = try MiniLMEncoder(batchSize: batch, precision: precision)
+        let loadedRSS = statusKilobytes("VmRSS")
+        for (name, texts) in sets.sorted(by: { $0.key < $1.key }) {
+            let counts = texts.map { encoder.tokenize($0).count }
+            _ = try encoder.embed(texts)
+            var passes = 0
+            let start = now()
+            repeat {
+                _ = try encoder.embed(texts)
+                passes += 1
+            } while now() - start < budget
+            let elapsed = now() - start
+            let sentences = Double(passes * texts.count) / elapsed
+            let fields: [String: Any] = [
+                "library": "AgentGantry", "precision": precision.rawValue, "set": name, "batch": batch, "threads": threads, "texts": texts.count,
+                "mean_tokens": Double(counts.reduce(0, +)) / Double(counts.count),
+                "sentences_per_second": sentences,
+                "tokens_per_second": sentences * Double(counts.reduce(0, +)) / Double(texts.count),
+                "gflops": Double(passes) * MiniLMEncoder.flops(tokenCounts: counts) / elapsed / 1e9,
+                "rss_start_mb": Double(startRSS) / 1024, "rss_loaded_mb": Double(loadedRSS) / 1024,
+                "rss_peak_mb": Double(statusKilobytes("VmHWM")) / 1024, "blas_kernels": kernels,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            fflush(nil)
+        }
     }
 }

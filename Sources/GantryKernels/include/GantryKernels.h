@@ -121,6 +121,27 @@ void gk_pack_panels(const float *w, size_t k, size_t n, float *panels);
 /// (32 each): x is rows × k and c rows × n, row-major; w was packed by gk_pack_panels. No
 /// packing per call, so it suits few rows and a reused w; split the panels between threads.
 void gk_gemm_panels(const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c, size_t first_panel, size_t end_panel);
+/// gk_pack_panels for gk_gemm_panels_bf16: w (k × n) rounded to bfloat16 (nearest, ties to
+/// even) in 32-column panels of row pairs, column j's (w[2q][j], w[2q+1][j]) side by side:
+/// ⌈n/32⌉·⌈k/2⌉·64 values.
+void gk_pack_panels_bf16(const float *w, size_t k, size_t n, uint16_t *panels);
+/// x (rows × k) rounded to bfloat16 as pairs: pairs[r·⌈k/2⌉ + q] holds x[r][2q] in its low and
+/// x[r][2q+1] in its high 16 bits (0 past k).
+void gk_bf16_pairs(const float *x, size_t rows, size_t k, uint32_t *pairs);
+/// gk_gemm_panels on bfloat16 inputs: c[r][j] += Σ_i x[r][i]·w[i][j] with x as gk_bf16_pairs
+/// gives it (pair_count = ⌈k/2⌉) and w packed by gk_pack_panels_bf16; products exact, sums in
+/// float. Uses `vdpbf16ps` where gk_bf16_dot_active(), else float FMAs on the widened values.
+void gk_gemm_panels_bf16(const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n, float *c,
+                         size_t first_panel, size_t end_panel);
+/// The table's kernel behind gk_gemm_panels_bf16 when `vdpbf16ps` is not used.
+void gk_gemm_panels_bf16_widened(const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n,
+                                 float *c, size_t first_panel, size_t end_panel);
+/// Whether gk_gemm_panels_bf16 uses `vdpbf16ps` (AVX-512 BF16 with the AVX-512 variant active;
+/// gk_select_isa chooses it where it can).
+bool gk_bf16_dot_active(void);
+/// Turns `vdpbf16ps` on or off for gk_gemm_panels_bf16 (tests compare both); false when asked
+/// to turn it on where it is not available.
+bool gk_use_bf16_dot(bool use);
 
 // MARK: CRC-32C
 

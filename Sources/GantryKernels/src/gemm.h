@@ -15,6 +15,21 @@
 
 #define GEMM_MAX_ROWS 8
 
+/// Adds a block's sums (`rows` rows × 32 columns, two vectors a row) into c, `cols` columns wide.
+GK_INLINE void gemm_add_block(float *c, size_t ldc, size_t rows, size_t cols, v16f sums[][2]) {
+    for (size_t r = 0; r < rows; r++) {
+        if (cols == 32) {
+            store16(c + r * ldc, load16(c + r * ldc) + sums[r][0]);
+            store16(c + r * ldc + 16, load16(c + r * ldc + 16) + sums[r][1]);
+        } else {
+            float spill[32];
+            store16(spill, sums[r][0]);
+            store16(spill + 16, sums[r][1]);
+            for (size_t j = 0; j < cols; j++) c[r * ldc + j] += spill[j];
+        }
+    }
+}
+
 GK_INLINE void gemm_block(const float *x, size_t ldx, const float *panel, float *c, size_t ldc,
                           size_t k, size_t block, size_t rows, size_t cols) {
     v16f a[GEMM_MAX_ROWS][2];
@@ -29,17 +44,7 @@ GK_INLINE void gemm_block(const float *x, size_t ldx, const float *panel, float 
             }
         }
     }
-    for (size_t r = 0; r < rows; r++) {
-        if (cols == 32) {
-            store16(c + r * ldc, load16(c + r * ldc) + a[r][0]);
-            store16(c + r * ldc + 16, load16(c + r * ldc + 16) + a[r][1]);
-        } else {
-            float sums[32];
-            store16(sums, a[r][0]);
-            store16(sums + 16, a[r][1]);
-            for (size_t j = 0; j < cols; j++) c[r * ldc + j] += sums[j];
-        }
-    }
+    gemm_add_block(c, ldc, rows, cols, a);
 }
 
 /// `block` (a constant per instruction set) rows share each panel load: 8 under AVX-512 (16
