@@ -13,22 +13,22 @@ struct ServerMetrics: Sendable {
 
     /// A request to `route` (its template) answered with `status` after `duration`.
     func request(route: String, status: Int, tenant: String, duration: Duration) {
-        registry.makeCounter(descriptor: .init(namespace: "gantry", metricName: "http_requests_total", helpText: "HTTP requests answered"),
+        registry.makeCounter(descriptor: .init(namespace: "gantry", metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"),
                              labels: [("route", route), ("status", String(status)), ("tenant", tenant)]).increment()
-        registry.makeDurationHistogram(descriptor: .init(namespace: "gantry", metricName: "http_request_duration_seconds",
+        registry.makeDurationHistogram(descriptor: .init(namespace: "gantry", metricName: "http_request_duration", unitName: "seconds",
                                                          helpText: "Time from a request's arrival to its answer"),
                                        labels: [("route", route)], buckets: Self.buckets).record(duration)
     }
 
     /// A report of `kind` (selection, execution, feedback) stored for `tenant`.
     func report(_ kind: String, tenant: String) {
-        registry.makeCounter(descriptor: .init(namespace: "gantry", metricName: "reports_total", helpText: "Reports stored"),
+        registry.makeCounter(descriptor: .init(namespace: "gantry", metricName: "reports", unitName: "total", helpText: "Reports stored"),
                              labels: [("kind", kind), ("tenant", tenant)]).increment()
     }
 
     /// A training run of `tenant` ended with `result` (applied, refused, failed).
     func training(_ result: String, tenant: String) {
-        registry.makeCounter(descriptor: .init(namespace: "gantry", metricName: "training_runs_total", helpText: "Training runs by result"),
+        registry.makeCounter(descriptor: .init(namespace: "gantry", metricName: "training_runs", unitName: "total", helpText: "Training runs by result"),
                              labels: [("result", result), ("tenant", tenant)]).increment()
     }
 
@@ -37,10 +37,10 @@ struct ServerMetrics: Sendable {
         for (tenant, gantry) in gantries {
             let breakers = await gantry.nonClosedBreakers().values
             let (open, halfOpen) = (breakers.count { $0 == .open }, breakers.count { $0 == .halfOpen })
-            registry.makeGauge(descriptor: .init(namespace: "gantry", metricName: "tools", helpText: "Registered tools"),
+            registry.makeGauge(descriptor: .init(namespace: "gantry", metricName: "tools", unitName: "", helpText: "Registered tools"),
                                labels: [("tenant", tenant)]).set(Double(await gantry.tools.count))
             for (state, count) in [("open", open), ("half_open", halfOpen)] {
-                registry.makeGauge(descriptor: .init(namespace: "gantry", metricName: "breakers", helpText: "Tools whose breaker is not closed"),
+                registry.makeGauge(descriptor: .init(namespace: "gantry", metricName: "breakers", unitName: "", helpText: "Tools whose breaker is not closed"),
                                    labels: [("state", state), ("tenant", tenant)]).set(Double(count))
             }
         }
