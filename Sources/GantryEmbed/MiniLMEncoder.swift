@@ -12,8 +12,9 @@ import GantryMath
 /// one after another without padding (`T` rows in all), so each projection is one matrix product
 /// over `T × 384` activations (query, key and value fused into one 384 × 1152 matrix); attention
 /// runs per sequence on its own rows. The products use `TransformerKernels.multiplyAdd` on
-/// weights packed once at load (42.5 MB) rather than sgemm: OpenBLAS repacks its weight operand
-/// on every call, which was half the time of a one-sentence batch. The mapped file stays mapped
+/// weights packed once at load (42.5 MB; 21 MB at bfloat16, `precision`) rather than sgemm:
+/// OpenBLAS repacks its weight operand on every call, which was half the time of a one-sentence
+/// batch. The mapped file stays mapped
 /// for the embedding table and the small vectors. The encoder is immutable: any number of
 /// threads may call `embed`.
 public final class MiniLMEncoder: Embedder, @unchecked Sendable {
