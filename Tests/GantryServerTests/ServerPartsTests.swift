@@ -127,7 +127,7 @@ struct ServerPartsTests {
             case 1: Double(rng.next() % 1_000_000) / 1_000
             case 2: -Double(rng.next()) * 1e-300
             case 3: Double(rng.next()) * 1e280
-            default: 9_007_199_254_740_993 * (rng.next() % 2 == 0 ? 1 : -1)
+            default: 9_007_199_254_740_994 * (rng.next() % 2 == 0 ? 1 : -1)  // 2⁵³ + 2: past the integers written as such
             }
         }
         func value(depth: Int) -> JSONValue {
