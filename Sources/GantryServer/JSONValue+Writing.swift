@@ -24,11 +24,11 @@ extension JSONValue {
             buffer.writeInteger(UInt8(ascii: "]"))
         case .object(let members):
             buffer.writeInteger(UInt8(ascii: "{"))
-            for (position, key) in members.keys.sorted().enumerated() {
+            for (position, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if position > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-                Self.writeString(key, into: &buffer)
+                Self.writeString(member.key, into: &buffer)
                 buffer.writeInteger(UInt8(ascii: ":"))
-                members[key]!.writeJSON(into: &buffer)
+                member.value.writeJSON(into: &buffer)
             }
             buffer.writeInteger(UInt8(ascii: "}"))
         }
