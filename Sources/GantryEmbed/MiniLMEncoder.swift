@@ -1,5 +1,4 @@
 import Foundation
-import Dispatch
 import GantryMath
 
 /// all-MiniLM-L6-v2 (a 6-layer BERT, hidden 384, 12 heads, FFN 1536) run natively:
@@ -30,7 +29,10 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     public let precision: TransformerKernels.WeightPrecision
     /// Texts per forward pass.
     public let batchSize: Int
-    /// Threads for the matrix products of one forward pass; nil follows `BLAS.threadCount`
+    /// Threads for one forward pass: 1 runs it on the calling thread alone; more shares its
+    /// products and attention with `WorkerPool.shared` (one worker per further core: the caller
+    /// and the pool's workers take the shares, four per thread for a product), which falls back
+    /// to the caller alone while its workers are preempted. nil follows `BLAS.threadCount`
     /// (OpenBLAS's setting, so one knob governs both) at every call.
     public let threads: Int?
     /// The tokenizer loaded from the model's `vocab.txt`, with `maxLength` 256 (`[CLS]`, at most 254
@@ -42,7 +44,6 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
 
     static let hiddenSize = 384, layers = 6, heads = 12, headDimension = 32, intermediate = 1536, vocabularySize = 30522, positions = 512
     static let epsilon: Float = 1e-12
-    static let rowsPerExtraThread = 32
 
     /// Keeps the mapping alive: `wordEmbeddings` points into it.
     private let file: SafeTensors
@@ -210,10 +211,10 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     /// The forward pass for one batch of token sequences; returns one normalized row each.
     func forward(_ sequences: [[Int32]]) throws -> Matrix {
         let d = dimension
-        // Below ~32 rows a product takes tens of microseconds and handing work to a second
-        // thread costs about as much as it saves (measured with EncoderCompare).
+        // Handing a share of a product to a worker of the pool that is awake costs well under a
+        // microsecond, so even one short query's products are shared (EncoderCompare, batch 1).
         let total = sequences.reduce(0) { $0 + $1.count }
-        let threads = total < Self.rowsPerExtraThread ? 1 : max(1, self.threads ?? BLAS.threadCount ?? 1)
+        let threads = max(1, self.threads ?? BLAS.threadCount ?? 1)
         let offsets = sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }
 
         // Embeddings: word + (position + token type 0), then LayerNorm.
@@ -235,9 +236,11 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         var hidden = Matrix(rows: total, cols: d)
         var ffn = Matrix(rows: total, cols: Self.intermediate)
         let longest = sequences.map(\.count).max() ?? 0
-        // Attention runs on `threads` threads, each taking a share of the heads of every sequence.
+        // Attention runs as a section of the worker pool, a part per head (of every sequence), with
+        // scratch for each of the pool's lanes.
         let scratchCount = TransformerKernels.attentionScratchCount(length: longest, headDimension: Self.headDimension)
-        var scratch = [Float](repeating: 0, count: threads * scratchCount)
+        let lanes = threads == 1 ? 1 : WorkerPool.shared.lanes
+        var scratch = [Float](repeating: 0, count: lanes * scratchCount)
         for block in blocks {
             // Self-attention: qkv = x·Wqkvᵀ + b, then per sequence.
             block.qkvBias.withUnsafeBufferPointer { bias in
@@ -247,11 +250,10 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             qkv.withUnsafeBufferPointer { all in
                 context.withUnsafeMutableBufferPointer { out in
                     scratch.withUnsafeMutableBufferPointer { p in
-                        nonisolated(unsafe) let (all, out, p) = (all, out, p)
-                        let parts = min(threads, Self.heads)
-                        DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        let parts = threads == 1 ? 1 : Self.heads
+                        WorkerPool.shared.run(parts: parts) { part, lane in
                             let heads = Self.heads * part / parts..<Self.heads * (part + 1) / parts
-                            let scratch = UnsafeMutableBufferPointer(rebasing: p[part * scratchCount..<(part + 1) * scratchCount])
+                            let scratch = UnsafeMutableBufferPointer(rebasing: p[lane * scratchCount..<(lane + 1) * scratchCount])
                             for s in sequences.indices {
                                 let (begin, end) = (offsets[s], offsets[s + 1])
                                 TransformerKernels.attention(

@@ -1,4 +1,3 @@
-import Dispatch
 import GantryKernels
 
 /// Element-wise and attention kernels of a transformer encoder (BERT), on row-major buffers of
@@ -83,8 +82,9 @@ public enum TransformerKernels {
         public var byteCount: Int { floatPanels.count * MemoryLayout<Float>.stride + bfloat16Panels.count * MemoryLayout<UInt16>.stride }
     }
 
-    /// `c += x · w` with x `rows × w.rows` and c `rows × w.columns` (row-major), the column
-    /// panels split between `threads` threads. No packing per call: for the few rows of one or a
+    /// `c += x · w` with x `rows × w.rows` and c `rows × w.columns` (row-major); with `threads`
+    /// above 1 the 32-column panels are shared out, four shares per thread, in a section of
+    /// `WorkerPool.shared`. No packing per call: for the few rows of one or a
     /// few sentences this beats a BLAS call, which repacks its operand every time. At bfloat16, x
     /// is rounded once (into pairs) before the split.
     public static func multiplyAdd(_ x: UnsafeBufferPointer<Float>, rows: Int, _ w: PackedMatrix,
@@ -92,11 +92,11 @@ public enum TransformerKernels {
         let (k, n) = (w.rows, w.columns)
         precondition(x.count >= rows * k && c.count >= rows * n && threads >= 1)
         let panels = (n + 31) / 32
-        let parts = min(threads, panels)
+        let parts = threads == 1 ? 1 : min(4 * threads, panels)
         switch w.precision {
         case .float32:
             w.floatPanels.withUnsafeBufferPointer { packed in
-                nonisolated(unsafe) let (xp, wp, cp) = (x.baseAddress, packed.baseAddress, c.baseAddress)
+                let (xp, wp, cp) = (x.baseAddress, packed.baseAddress, c.baseAddress)
                 split(panels, parts) { gk_gemm_panels(xp, rows, k, wp, n, cp, $0.lowerBound, $0.upperBound) }
             }
         case .bfloat16:
@@ -107,7 +107,7 @@ public enum TransformerKernels {
             }
             pairs.withUnsafeBufferPointer { pairs in
                 w.bfloat16Panels.withUnsafeBufferPointer { packed in
-                    nonisolated(unsafe) let (xp, wp, cp) = (pairs.baseAddress, packed.baseAddress, c.baseAddress)
+                    let (xp, wp, cp) = (pairs.baseAddress, packed.baseAddress, c.baseAddress)
                     split(panels, parts) { gk_gemm_panels_bf16(xp, rows, pairCount, wp, n, cp, $0.lowerBound, $0.upperBound) }
                 }
             }
@@ -115,10 +115,10 @@ public enum TransformerKernels {
     }
 
     /// Runs `body` on `parts` consecutive shares of `0..<panels`: on this thread for one part,
-    /// else with `concurrentPerform`.
-    private static func split(_ panels: Int, _ parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    /// else as a section of `WorkerPool.shared`.
+    private static func split(_ panels: Int, _ parts: Int, _ body: (Range<Int>) -> Void) {
         guard parts > 1 else { return body(0..<panels) }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in body(panels * part / parts..<panels * (part + 1) / parts) }
+        WorkerPool.shared.run(parts: parts) { part, _ in body(panels * part / parts..<panels * (part + 1) / parts) }
     }
 
     /// Self-attention of one sequence: `qkv` holds `length` rows of [q | k | v] (each

@@ -55,9 +55,9 @@ struct Ranker {
     func rank(text: String, query: [Float], frozen: [Float], intent: QueryIntent?, limit: Int, context: RoutingContext,
               at now: Date) throws(GantryError) -> [ToolMatch] {
         let admits = admission(context: context, at: now)
-        let stage = FirstStage(query: query, lexical: lexicalWeight > 0 ? catalog.lexical.scoring(text) : nil,
-                               dense: lexicalWeight > 0 ? index.moments.statistics(of: query) : (0, 0), weight: lexicalWeight)
-        var candidates = try firstStage(stage, limit: limit, admits: admits)
+        let pool = max(20, limit * configuration.candidateMultiplier)
+        let (stage, hits, lexicalHits) = try searches(text: text, query: query, pool: pool, filter: admits.filter)
+        var candidates = firstStage(stage, hits: hits, lexicalHits: lexicalHits, pool: pool)
         guard !candidates.isEmpty else { return [] }
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team, reach: memoryReach)
         let pinned = try state.memory.correction(of: frozen, team: context.team).flatMap { admits(.name($0)) ? $0 : nil }
@@ -91,14 +91,31 @@ struct Ranker {
         Admission(blocked: blockedTools.blocked(at: now, probes: probes), catalog: catalog, namespace: context.namespace, tags: context.tags)
     }
 
-    /// The union of the dense and lexical indexes' best admitted tools, each scored on both
-    /// sides; the best `pool` by fused score (ties: by name). The two indexes' hits meet by slot
-    /// (`SlotLinks`), and only the tools kept are named.
-    private func firstStage(_ stage: FirstStage, limit: Int, admits: Admission) throws(GantryError) -> [Candidate] {
-        let pool = max(20, limit * configuration.candidateMultiplier)
-        let hits = try index.searchSlots(stage.query, k: pool, filter: admits.filter)
-        let lexicalHits: [ScoredIndex]
-        do { lexicalHits = try stage.lexical?.topSlots(pool, filter: admits.filter) ?? [] } catch { throw .index(error) }
+    /// The first stage's searches for the `pool` best admitted tools: the dense one and, with a
+    /// lexical weight, the query's BM25F scores and their best slots. The lexical search runs
+    /// beside the dense one on a worker of `WorkerPool.shared` that is awake (the dense search
+    /// stays on this thread), else after it; the retrieval never suspends either way.
+    private func searches(text: String, query: [Float], pool: Int, filter: SearchFilter?) throws(GantryError)
+        -> (stage: FirstStage, hits: [ScoredIndex], lexicalHits: [ScoredIndex]) {
+        guard lexicalWeight > 0 else {
+            return (FirstStage(query: query, lexical: nil, dense: (0, 0), weight: 0), try index.searchSlots(query, k: pool, filter: filter), [])
+        }
+        let (dense, lexical) = WorkerPool.shared.both({
+            Result { () throws(GantryError) in (try index.searchSlots(query, k: pool, filter: filter), index.moments.statistics(of: query)) }
+        }, {
+            let scores = catalog.lexical.scoring(text)
+            return Result { () throws(IndexError) in (scores, try scores.topSlots(pool, filter: filter)) }
+        })
+        let (hits, statistics) = try dense.get()
+        let (scores, lexicalHits): (LexicalScores, [ScoredIndex])
+        do { (scores, lexicalHits) = try lexical.get() } catch { throw .index(error) }
+        return (FirstStage(query: query, lexical: scores, dense: statistics, weight: lexicalWeight), hits, lexicalHits)
+    }
+
+    /// The union of the dense and lexical searches' hits, each scored on both sides; the best
+    /// `pool` by fused score (ties: by name). The two indexes' hits meet by slot (`SlotLinks`),
+    /// and only the tools kept are named.
+    private func firstStage(_ stage: FirstStage, hits: [ScoredIndex], lexicalHits: [ScoredIndex], pool: Int) -> [Candidate] {
         let links = stage.lexical == nil ? nil : links.flatMap { $0.isCurrent(catalog: catalog, index: index) ? $0 : nil } ?? SlotLinks(catalog: catalog, index: index)
         return index.withSlots { ids, vectors in
             var pooled = [Pooled]()

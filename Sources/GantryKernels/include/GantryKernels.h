@@ -163,6 +163,16 @@ gk_crc32c_path gk_crc32c_active_path(void);
 /// nothing) if the CPU lacks it. Independent of gk_select_isa.
 bool gk_crc32c_select(gk_crc32c_path path);
 
+/// One spin-wait hint to the CPU (x86 `pause`, ARM `yield`): for loops that poll memory
+/// another thread writes (WorkerPool), so the polling thread yields pipeline resources.
+static inline void gk_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
