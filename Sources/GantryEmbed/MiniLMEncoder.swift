@@ -31,7 +31,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     public let batchSize: Int
     /// Threads for one forward pass: 1 runs it on the calling thread alone; more shares its
     /// products and attention with `WorkerPool.shared` (one worker per further core: the caller
-    /// and the pool's workers take the shares, four per thread for a product), which falls back
+    /// and the pool's workers take the shares, two per thread for a product), which falls back
     /// to the caller alone while its workers are preempted. nil follows `BLAS.threadCount`
     /// (OpenBLAS's setting, so one knob governs both) at every call.
     public let threads: Int?

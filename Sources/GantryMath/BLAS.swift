@@ -28,7 +28,7 @@ public enum BLAS {
         return BLASStatus(
             libraryPath: library.path, coreName: coreName,
             coreLevel: coreName.flatMap(OpenBLASCores.level(of:)), configuration: config,
-            threadCount: functions.openblas_get_num_threads.map { Int($0()) },
+            threadCount: threadCount,
             choice: library.choice, environmentCoreType: library.environmentCoreType,
             requestedCoreType: library.requestedCoreType)
     }
@@ -36,21 +36,24 @@ public enum BLAS {
     /// The path of the LAPACKE library in use (opening it if needed).
     public static func lapackePath() throws(MathError) -> String { try LAPACKELibrary.current().path }
 
-    /// The number of threads OpenBLAS uses, or nil if the library does not say.
+    /// The threads one matrix product may use, or nil if the library is not OpenBLAS. OpenBLAS
+    /// itself runs on the calling thread: `Matrix.gemm` shares a large product's rows out over
+    /// `WorkerPool.shared` when this is above 1 (at most one share per lane of the pool at a
+    /// time). Starts at OpenBLAS's own setting (OPENBLAS_NUM_THREADS, else the cores).
     public static var threadCount: Int? {
-        guard let get = (try? BLASLibrary.current())?.functions.openblas_get_num_threads else { return nil }
-        return Int(get())
+        guard (try? BLASLibrary.current())?.functions.openblas_set_num_threads != nil else { return nil }
+        return BLASLibrary.productThreads.load(ordering: .relaxed)
     }
 
-    /// Sets OpenBLAS's thread count (1 ... the library's maximum).
+    /// Sets the threads one matrix product may use (1: every product on its caller's thread).
     public static func setThreadCount(_ count: Int) throws(MathError) {
         precondition(count >= 1, "thread count must be at least 1")
-        guard let set = try BLASLibrary.current().functions.openblas_set_num_threads else {
+        guard try BLASLibrary.current().functions.openblas_set_num_threads != nil else {
             throw .libraryUnavailable(library: try BLASLibrary.current().path,
                                       reason: "it has no openblas_set_num_threads",
                                       remedy: "Use OpenBLAS to control BLAS threads from GantryMath.")
         }
-        set(Int32(clamping: count))
+        BLASLibrary.productThreads.store(count, ordering: .relaxed)
     }
 
     /// `y ← α·x + y`.

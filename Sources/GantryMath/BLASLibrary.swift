@@ -36,6 +36,10 @@ final class BLASLibrary: @unchecked Sendable {
     static func current() throws(MathError) -> BLASLibrary { try shared.get() }
 
     static let requestedChoice = Mutex<BLASKernelChoice?>(nil)
+    /// How many threads one matrix product may use (`BLAS.threadCount`): OpenBLAS's thread count
+    /// when the library was opened; 1 with a CBLAS library that is not OpenBLAS (its threading,
+    /// if any, is left to it).
+    static let productThreads = Atomic<Int>(1)
     static let loadStarted = Atomic<Bool>(false)
 
     static let remedy = "Install it with `apt-get install libopenblas-dev liblapacke-dev` (or run "
@@ -89,6 +93,15 @@ final class BLASLibrary: @unchecked Sendable {
         SharedLibrary.bindIfPresent(&table, \.openblas_get_corename, "openblas_get_corename", in: handle)
         SharedLibrary.bindIfPresent(&table, \.openblas_get_num_threads, "openblas_get_num_threads", in: handle)
         SharedLibrary.bindIfPresent(&table, \.openblas_set_num_threads, "openblas_set_num_threads", in: handle)
+        // OpenBLAS's own threads wait for each other by spinning on sched_yield: with the other
+        // core busy, `gantry train` took twice as long on two of them as on one (8.1 s against
+        // 3.9 s). It runs on the calling thread, and `Matrix.gemm` shares large products out over
+        // `WorkerPool` instead, as many ways as OpenBLAS would have used (its setting, from
+        // OPENBLAS_NUM_THREADS or the cores).
+        if let get = table.openblas_get_num_threads, let set = table.openblas_set_num_threads {
+            productThreads.store(max(1, Int(get())), ordering: .relaxed)
+            set(1)
+        }
         return BLASLibrary(functions: table, path: path, choice: choice,
                            environmentCoreType: environmentCoreType, requestedCoreType: requestedCoreType)
     }

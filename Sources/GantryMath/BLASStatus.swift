@@ -8,7 +8,7 @@ public struct BLASStatus: Sendable {
     public var coreLevel: SIMDLevel?
     /// OpenBLAS's build configuration (`openblas_get_config`).
     public var configuration: String?
-    /// OpenBLAS's thread count.
+    /// The threads one matrix product may use (`BLAS.threadCount`).
     public var threadCount: Int?
     /// The kernel choice in force when the library was opened.
     public var choice: BLASKernelChoice

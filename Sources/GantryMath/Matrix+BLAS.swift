@@ -18,17 +18,34 @@ extension Matrix {
                                  requirement: "C must have the shape of op(A)·op(B)")
         }
         let sgemm = try BLASLibrary.current().functions.sgemm!
-        let (m32, n32, k32) = (try blasInt(m, "gemm"), try blasInt(n, "gemm"), try blasInt(k, "gemm"))
+        _ = try blasInt(m, "gemm")  // bands of rows are no longer
+        let (n32, k32) = (try blasInt(n, "gemm"), try blasInt(k, "gemm"))
         let (lda, ldb, ldc) = (Int32(max(1, a.cols)), Int32(max(1, b.cols)), Int32(max(1, c.cols)))
         if m == 0 || n == 0 { return }
+        // Row r of op(A) starts at column r of A when it is transposed, at row r if not.
+        let rowStride = transposeA ? 1 : Int(lda)
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                          m32, n32, k32, alpha, pa.baseAddress, lda, pb.baseAddress, ldb, beta, pc.baseAddress, ldc)
+                    sharingRows(m, n: n, k: k) { rows in
+                        sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                              Int32(rows.count), n32, k32, alpha, pa.baseAddress.map { $0 + rows.lowerBound * rowStride }, lda,
+                              pb.baseAddress, ldb, beta, pc.baseAddress.map { $0 + rows.lowerBound * Int(ldc) }, ldc)
+                    }
                 }
             }
         }
+    }
+
+    /// Runs `product` on the rows `0..<m` of an m×n result with inner size k: at once on this
+    /// thread for a small product or with `BLAS.threadCount` 1; else shared out in bands of rows
+    /// over `WorkerPool.shared`, four per thread (bands of at least 16 rows). Products below 2²²
+    /// flops (about 40 µs on one core) are not shared: handing out the bands costs more.
+    static func sharingRows(_ m: Int, n: Int, k: Int, _ product: (Range<Int>) -> Void) {
+        let threads = min(BLASLibrary.productThreads.load(ordering: .relaxed), WorkerPool.shared.lanes)
+        let parts = min(4 * threads, m / 16)
+        guard threads > 1, parts > 1, 2 * m * n * k >= 1 << 22 else { return product(0..<m) }
+        WorkerPool.shared.run(parts: parts) { part, _ in product(m * part / parts..<m * (part + 1) / parts) }
     }
 
     /// `C ← α·A·Bᵀ + β·C` where B is `rows`×`a.cols`, row-major, read in place from `b` (a block of
@@ -47,13 +64,17 @@ extension Matrix {
                                  requirement: "C must have the shape of A·Bᵀ")
         }
         let sgemm = try BLASLibrary.current().functions.sgemm!
-        let (m32, n32, k32) = (try blasInt(a.rows, "gemm"), try blasInt(rows, "gemm"), try blasInt(a.cols, "gemm"))
+        _ = try blasInt(a.rows, "gemm")  // bands of rows are no longer
+        let (n32, k32) = (try blasInt(rows, "gemm"), try blasInt(a.cols, "gemm"))
         if a.rows == 0 || rows == 0 { return }
         let ld = Int32(max(1, a.cols))
         a.withUnsafeBufferPointer { pa in
             c.withUnsafeMutableBufferPointer { pc in
-                sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m32, n32, k32, alpha, pa.baseAddress, ld,
-                      b.baseAddress, ld, beta, pc.baseAddress, n32)
+                sharingRows(a.rows, n: rows, k: a.cols) { band in
+                    sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(band.count), n32, k32, alpha,
+                          pa.baseAddress.map { $0 + band.lowerBound * Int(ld) }, ld, b.baseAddress, ld, beta,
+                          pc.baseAddress.map { $0 + band.lowerBound * Int(n32) }, n32)
+                }
             }
         }
     }

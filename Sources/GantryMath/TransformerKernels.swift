@@ -83,7 +83,7 @@ public enum TransformerKernels {
     }
 
     /// `c += x · w` with x `rows × w.rows` and c `rows × w.columns` (row-major); with `threads`
-    /// above 1 the 32-column panels are shared out, four shares per thread, in a section of
+    /// above 1 the 32-column panels are shared out, two shares per thread, in a section of
     /// `WorkerPool.shared`. No packing per call: for the few rows of one or a
     /// few sentences this beats a BLAS call, which repacks its operand every time. At bfloat16, x
     /// is rounded once (into pairs) before the split.
@@ -92,7 +92,7 @@ public enum TransformerKernels {
         let (k, n) = (w.rows, w.columns)
         precondition(x.count >= rows * k && c.count >= rows * n && threads >= 1)
         let panels = (n + 31) / 32
-        let parts = threads == 1 ? 1 : min(4 * threads, panels)
+        let parts = threads == 1 ? 1 : min(2 * threads, panels)
         switch w.precision {
         case .float32:
             w.floatPanels.withUnsafeBufferPointer { packed in

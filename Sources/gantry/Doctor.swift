@@ -22,7 +22,7 @@ struct Doctor: ParsableCommand {
             let level = status.coreLevel.map { " (\($0))" } ?? ""
             print(row("  kernels", "\(status.coreName ?? "unknown")\(level), choice: \(status.choice)"
                 + (status.environmentCoreType.map { ", OPENBLAS_CORETYPE=\($0) in the environment" } ?? "")))
-            print(row("  threads", status.threadCount.map(String.init) ?? "unknown"))
+            print(row("  threads", status.threadCount.map { "\($0) per product (OpenBLAS on the caller's thread, large products shared over the worker pool)" } ?? "unknown"))
             if let configuration = status.configuration { print(row("  build", configuration)) }
             if let advice = report.kernelAdvice { print("  ! \(advice)") }
         case .failure(let error):

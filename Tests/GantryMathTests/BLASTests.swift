@@ -31,6 +31,29 @@ struct BLASTests {
         #expect(relativeError(d, (0..<9).map { i in (0..<11).map { j in 3 * Double(c0[i, j]) } }) < 1e-6)
     }
 
+    /// Products large enough to be shared out in bands of rows over the worker pool (with
+    /// `BLAS.threadCount` above 1), every transpose and an accumulating β: each band lands in
+    /// its own rows.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func sharedProductsMatchTheReference(transposeA: Bool, transposeB: Bool) throws {
+        var data = TestData(seed: 5)
+        for (m, k, n) in [(517, 96, 80), (64, 300, 130), (33, 1000, 70)] {
+            let a = transposeA ? data.matrix(k, m) : data.matrix(m, k)
+            let b = transposeB ? data.matrix(n, k) : data.matrix(k, n)
+            let c0 = data.matrix(m, n)
+            var c = c0
+            try Matrix.gemm(a, b, transposeA: transposeA, transposeB: transposeB, alpha: 0.5, beta: 2, into: &c)
+            let ab = Reference.product(a, b, transposeA: transposeA, transposeB: transposeB)
+            let expected = (0..<m).map { i in (0..<n).map { j in 0.5 * ab[i][j] + 2 * Double(c0[i, j]) } }
+            #expect(relativeError(c, expected) < 1e-5, "m=\(m) k=\(k) n=\(n)")
+        }
+        // Rows of a larger store read in place.
+        let a = data.matrix(700, 64), store = data.matrix(300, 64)
+        var c = Matrix(rows: 700, cols: 300)
+        try store.withUnsafeBufferPointer { rows in try Matrix.gemm(a, transposedRows: rows, rows: 300, into: &c) }
+        #expect(relativeError(c, Reference.product(a, store, transposeB: true)) < 1e-5)
+    }
+
     @Test func gemmShapeErrorsNameBothShapes() throws {
         let a = Matrix(rows: 3, cols: 4), b = Matrix(rows: 5, cols: 2)
         let error = #expect(throws: MathError.self) { try Matrix.product(a, b) }
