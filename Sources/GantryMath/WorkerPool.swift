@@ -35,8 +35,10 @@ import Darwin
 /// a few microseconds each, and waits for every iteration however busy the machine is; the
 /// encoder runs 30 sections per forward pass.
 public final class WorkerPool: @unchecked Sendable {
-    /// The pool the encoder and the router use: one worker per core beyond the caller's.
-    public static let shared = WorkerPool(workers: max(0, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1))
+    /// The pool the encoder, the router and `Matrix.gemm` use: one worker per core beyond the
+    /// caller's, or `GANTRY_POOL_WORKERS` (0: every section on its caller).
+    public static let shared = WorkerPool(workers: getenv("GANTRY_POOL_WORKERS").flatMap { Int(String(cString: $0)) }.map { max(0, $0) }
+        ?? max(0, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1))
 
     /// The threads of the pool beside the caller.
     public let workerCount: Int
@@ -56,7 +58,15 @@ public final class WorkerPool: @unchecked Sendable {
     private let finished = Atomic<Int>(0)
     private let owned = Atomic<Bool>(false)
     private let parked = Atomic<Int>(0)
-    private let wake = DispatchSemaphore(value: 0)
+    /// One per worker: whether it sleeps, and what it sleeps on. Whoever turns `asleep` from true
+    /// to false — a section waking it, or the worker itself finding work at its last look — owns
+    /// the wake-up, so every signal meets exactly one wait and none is left over to wake a worker
+    /// for nothing (counted wake-ups piled up in a shared semaphore kept a worker spinning).
+    private final class Sleeper: Sendable {
+        let asleep = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
+    }
+    private let sleepers: [Sleeper]
     /// The section's body: written before its ticket is published, cleared after its last part.
     private var body: ((Int, Int) -> Void)?
     /// Sections to run on their callers alone before the workers are tried again, and the length
@@ -71,6 +81,7 @@ public final class WorkerPool: @unchecked Sendable {
     public init(workers: Int, spinDuration: Duration = .microseconds(200)) {
         precondition(workers >= 0, "a pool needs zero or more workers")
         (workerCount, self.spinDuration) = (workers, spinDuration)
+        sleepers = (0..<workers).map { _ in Sleeper() }
         let spinNanoseconds = UInt64(max(0, spinDuration.seconds * 1e9))
         for lane in 1..<max(1, workers + 1) {
             let thread = Thread { self.work(lane: lane, spinNanoseconds: spinNanoseconds) }
@@ -106,10 +117,16 @@ public final class WorkerPool: @unchecked Sendable {
             let generation = (ticket.load(ordering: .relaxed) >> (2 * Self.partBits)) &+ 1
             ticket.store((generation & (Int.max >> (2 * Self.partBits))) << (2 * Self.partBits) | parts << Self.partBits | 1,
                          ordering: .sequentiallyConsistent)
-            // A worker counts itself parked before it looks at the ticket a last time, and this
-            // reads the count after publishing: one of the two sees the other.
-            let asleep = parked.load(ordering: .sequentiallyConsistent)
-            for _ in 0..<min(asleep, parts - 1) { wake.signal() }
+            // A worker marks itself asleep before it looks at the ticket a last time, and this
+            // looks at the marks after publishing: one of the two sees the other.
+            var wanted = parts - 1
+            for sleeper in sleepers where wanted > 0 && sleeper.asleep.load(ordering: .sequentiallyConsistent) {
+                if sleeper.asleep.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged {
+                    parked.subtract(1, ordering: .relaxed)
+                    sleeper.wake.signal()
+                    wanted -= 1
+                }
+            }
             var part: Int? = 0, own = 0
             while let next = part {
                 body(next, 0)
@@ -195,9 +212,15 @@ public final class WorkerPool: @unchecked Sendable {
                 if idle < 20_000 { gk_spin_pause() } else { sched_yield() }
                 continue
             }
-            parked.add(1, ordering: .sequentiallyConsistent)
-            if !hasWork(ticket.load(ordering: .sequentiallyConsistent)) { wake.wait() }
-            parked.subtract(1, ordering: .relaxed)
+            let sleeper = sleepers[lane - 1]
+            parked.add(1, ordering: .relaxed)
+            sleeper.asleep.store(true, ordering: .sequentiallyConsistent)
+            if hasWork(ticket.load(ordering: .sequentiallyConsistent)),
+               sleeper.asleep.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged {
+                parked.subtract(1, ordering: .relaxed)  // work came before any section saw the mark
+            } else {
+                sleeper.wake.wait()  // a section turned the mark off and signals
+            }
             (idleSince, polls, idle) = (DispatchTime.now().uptimeNanoseconds, 0, 0)
         }
     }
