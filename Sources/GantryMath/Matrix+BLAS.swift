@@ -18,7 +18,7 @@ extension Matrix {
                                  requirement: "C must have the shape of op(A)·op(B)")
         }
         let sgemm = try BLASLibrary.current().functions.sgemm!
-        _ = try blasInt(m, "gemm")  // bands of rows are no longer
+        _ = try blasInt(m, "gemm")  // m must fit BLAS integers too (each band is no longer)
         let (n32, k32) = (try blasInt(n, "gemm"), try blasInt(k, "gemm"))
         let (lda, ldb, ldc) = (Int32(max(1, a.cols)), Int32(max(1, b.cols)), Int32(max(1, c.cols)))
         if m == 0 || n == 0 { return }
@@ -64,7 +64,7 @@ extension Matrix {
                                  requirement: "C must have the shape of A·Bᵀ")
         }
         let sgemm = try BLASLibrary.current().functions.sgemm!
-        _ = try blasInt(a.rows, "gemm")  // bands of rows are no longer
+        _ = try blasInt(a.rows, "gemm")  // as must the rows (each band is no longer)
         let (n32, k32) = (try blasInt(rows, "gemm"), try blasInt(a.cols, "gemm"))
         if a.rows == 0 || rows == 0 { return }
         let ld = Int32(max(1, a.cols))
