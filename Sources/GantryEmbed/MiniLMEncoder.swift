@@ -251,8 +251,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
                 context.withUnsafeMutableBufferPointer { out in
                     scratch.withUnsafeMutableBufferPointer { p in
                         let parts = threads == 1 ? 1 : Self.heads
-                        WorkerPool.shared.run(parts: parts) { part, lane in
-                            let heads = Self.heads * part / parts..<Self.heads * (part + 1) / parts
+                        WorkerPool.shared.run(sharing: Self.heads, parts: parts) { heads, lane in
                             let scratch = UnsafeMutableBufferPointer(rebasing: p[lane * scratchCount..<(lane + 1) * scratchCount])
                             for s in sequences.indices {
                                 let (begin, end) = (offsets[s], offsets[s + 1])

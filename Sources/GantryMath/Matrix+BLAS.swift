@@ -45,7 +45,7 @@ extension Matrix {
         let threads = min(BLASLibrary.productThreads.load(ordering: .relaxed), WorkerPool.shared.lanes)
         let parts = min(4 * threads, m / 16)
         guard threads > 1, parts > 1, 2 * m * n * k >= 1 << 22 else { return product(0..<m) }
-        WorkerPool.shared.run(parts: parts) { part, _ in product(m * part / parts..<m * (part + 1) / parts) }
+        WorkerPool.shared.run(sharing: m, parts: parts) { rows, _ in product(rows) }
     }
 
     /// `C ← α·A·Bᵀ + β·C` where B is `rows`×`a.cols`, row-major, read in place from `b` (a block of

@@ -97,7 +97,7 @@ public enum TransformerKernels {
         case .float32:
             w.floatPanels.withUnsafeBufferPointer { packed in
                 let (xp, wp, cp) = (x.baseAddress, packed.baseAddress, c.baseAddress)
-                split(panels, parts) { gk_gemm_panels(xp, rows, k, wp, n, cp, $0.lowerBound, $0.upperBound) }
+                WorkerPool.shared.run(sharing: panels, parts: parts) { share, _ in gk_gemm_panels(xp, rows, k, wp, n, cp, share.lowerBound, share.upperBound) }
             }
         case .bfloat16:
             let pairCount = (k + 1) / 2
@@ -108,17 +108,10 @@ public enum TransformerKernels {
             pairs.withUnsafeBufferPointer { pairs in
                 w.bfloat16Panels.withUnsafeBufferPointer { packed in
                     let (xp, wp, cp) = (pairs.baseAddress, packed.baseAddress, c.baseAddress)
-                    split(panels, parts) { gk_gemm_panels_bf16(xp, rows, pairCount, wp, n, cp, $0.lowerBound, $0.upperBound) }
+                    WorkerPool.shared.run(sharing: panels, parts: parts) { share, _ in gk_gemm_panels_bf16(xp, rows, pairCount, wp, n, cp, share.lowerBound, share.upperBound) }
                 }
             }
         }
-    }
-
-    /// Runs `body` on `parts` consecutive shares of `0..<panels`: on this thread for one part,
-    /// else as a section of `WorkerPool.shared`.
-    private static func split(_ panels: Int, _ parts: Int, _ body: (Range<Int>) -> Void) {
-        guard parts > 1 else { return body(0..<panels) }
-        WorkerPool.shared.run(parts: parts) { part, _ in body(panels * part / parts..<panels * (part + 1) / parts) }
     }
 
     /// Self-attention of one sequence: `qkv` holds `length` rows of [q | k | v] (each

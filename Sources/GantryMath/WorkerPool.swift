@@ -37,7 +37,7 @@ import Darwin
 public final class WorkerPool: @unchecked Sendable {
     /// The pool the encoder, the router and `Matrix.gemm` use: one worker per core beyond the
     /// caller's, or `GANTRY_POOL_WORKERS` (0: every section on its caller).
-    public static let shared = WorkerPool(workers: getenv("GANTRY_POOL_WORKERS").flatMap { Int(String(cString: $0)) }.map { max(0, $0) }
+    public static let shared = WorkerPool(workers: environmentValue("GANTRY_POOL_WORKERS").flatMap { Int($0) }.map { max(0, $0) }
         ?? max(0, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1))
 
     /// The threads of the pool beside the caller.
@@ -50,14 +50,13 @@ public final class WorkerPool: @unchecked Sendable {
     /// Threads that may take part in a section: the workers and the caller.
     public var lanes: Int { workerCount + 1 }
     /// Workers asleep now (a moment's reading: they wake and sleep as sections come and go).
-    public var sleepingWorkers: Int { parked.load(ordering: .relaxed) }
+    public var sleepingWorkers: Int { sleepers.reduce(0) { $0 + ($1.asleep.load(ordering: .relaxed) ? 1 : 0) } }
 
     // The section on offer, in one word so that one compare-and-swap claims a part of exactly
     // the section it read: generation (upper bits) | part count | next unclaimed part.
     private let ticket = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
     private let owned = Atomic<Bool>(false)
-    private let parked = Atomic<Int>(0)
     /// One per worker: whether it sleeps, and what it sleeps on. Whoever turns `asleep` from true
     /// to false — a section waking it, or the worker itself finding work at its last look — owns
     /// the wake-up, so every signal meets exactly one wait and none is left over to wake a worker
@@ -122,7 +121,6 @@ public final class WorkerPool: @unchecked Sendable {
             var wanted = parts - 1
             for sleeper in sleepers where wanted > 0 && sleeper.asleep.load(ordering: .sequentiallyConsistent) {
                 if sleeper.asleep.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged {
-                    parked.subtract(1, ordering: .relaxed)
                     sleeper.wake.signal()
                     wanted -= 1
                 }
@@ -156,6 +154,12 @@ public final class WorkerPool: @unchecked Sendable {
         } else {
             lastPause = 0
         }
+    }
+
+    /// `body(share, lane)` for `parts` consecutive shares of `0..<count` (their sizes differ by at
+    /// most one), as a section of `parts` parts (`run(parts:_:)`).
+    public func run(sharing count: Int, parts: Int, _ body: (_ share: Range<Int>, _ lane: Int) -> Void) {
+        run(parts: parts) { part, lane in body(count * part / parts..<count * (part + 1) / parts, lane) }
     }
 
     /// `first()` on the calling thread while a worker that is awake runs `second()` (a section of
@@ -213,14 +217,10 @@ public final class WorkerPool: @unchecked Sendable {
                 continue
             }
             let sleeper = sleepers[lane - 1]
-            parked.add(1, ordering: .relaxed)
             sleeper.asleep.store(true, ordering: .sequentiallyConsistent)
-            if hasWork(ticket.load(ordering: .sequentiallyConsistent)),
-               sleeper.asleep.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged {
-                parked.subtract(1, ordering: .relaxed)  // work came before any section saw the mark
-            } else {
-                sleeper.wake.wait()  // a section turned the mark off and signals
-            }
+            let workCameFirst = hasWork(ticket.load(ordering: .sequentiallyConsistent))
+                && sleeper.asleep.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged
+            if !workCameFirst { sleeper.wake.wait() }  // a section turned the mark off and signals
             (idleSince, polls, idle) = (DispatchTime.now().uptimeNanoseconds, 0, 0)
         }
     }
