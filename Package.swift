@@ -109,6 +109,8 @@ if withPostgres {
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // `gantry serve --mcp-stdio` and the `/mcp` path of `gantry serve` (the Model Context Protocol).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ]
     package.targets += [
         // The store shared by many hosts (PostgreSQL, through postgres-nio): its own product, so
@@ -127,8 +129,9 @@ if withPostgres {
             "AgentGantryPostgres", "AgentGantry", "GantryStoreConformance",
             .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
-        // `gantry serve`: AgentGantry over HTTP (Hummingbird), one isolated gantry per tenant.
-        // A target of its own so that only the command line builds Hummingbird.
+        // `gantry serve`: AgentGantry over HTTP (Hummingbird) and over the Model Context Protocol,
+        // one isolated gantry per tenant. A target of its own so that only the command line
+        // builds Hummingbird and the MCP SDK.
         .target(
             name: "GantryServer",
             dependencies: [
@@ -139,9 +142,10 @@ if withPostgres {
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
-        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry", "GantryMath"]),
+        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry", "GantryMath", .product(name: "MCP", package: "swift-sdk")]),
         // The command line; it opens SQLite files and PostgreSQL stores.
         .executableTarget(
             name: "gantry",

@@ -5,9 +5,8 @@ import Foundation
 /// HTTP itself (authentication, limits, status lines) is `GantryHTTPServer`'s.
 struct Endpoints: Sendable {
     let jobs: TrainingJobs
-    /// Per gantry, the names its tools are exported under (`ProviderNames`), rebuilt when a name
-    /// is not found in it.
-    private let resolvers = NSLock.Protected([ObjectIdentifier: ProviderNames.Resolver]())
+    /// Tools named by their exported names (`ProviderNames`) found.
+    private let names = ToolNameResolver()
 
     init(jobs: TrainingJobs) { self.jobs = jobs }
 
@@ -189,15 +188,5 @@ struct Endpoints: Sendable {
         return id
     }
 
-    /// The registered tool `name` names: itself when a tool has that name, else the tool exported
-    /// under it; the name itself when none (the gantry then answers `unknown_tool`). The exported
-    /// names are cached per gantry and rebuilt when the cache names no tool registered now.
-    private func resolve(_ name: String, on gantry: AgentGantry) async -> String {
-        if gantry.tool(named: name) != nil { return name }
-        let key = ObjectIdentifier(gantry)
-        if let original = resolvers.withLock({ $0[key]?.original(of: name) }), gantry.tool(named: original) != nil { return original }
-        let resolver = ProviderNames.Resolver(names: await gantry.tools.map(\.name))
-        resolvers.withLock { $0[key] = resolver }
-        return resolver.original(of: name) ?? name
-    }
+    private func resolve(_ name: String, on gantry: AgentGantry) async -> String { await names.resolve(name, on: gantry) }
 }

@@ -19,6 +19,7 @@ public struct GantryHTTPServer: Sendable {
     let limiter: RateLimiter
     let bodies = BodyReader()
     let metrics = ServerMetrics()
+    let mcp: MCPOverHTTP
     let logger: Logger
 
     /// A server of `options` whose gantries embed with `embedder` (one model for every tenant).
@@ -30,6 +31,7 @@ public struct GantryHTTPServer: Sendable {
         tenants = try TenantDirectory(stores: options.stores, embedder: embedder, configuration: options.configuration)
         endpoints = Endpoints(jobs: TrainingJobs(metrics: metrics))
         limiter = RateLimiter(options.rateLimit)
+        mcp = MCPOverHTTP(host: options.host)
         self.logger = logger
     }
 
@@ -110,6 +112,18 @@ public struct GantryHTTPServer: Sendable {
                 return .object(["imported": .number(Double(try await gantry.importEvents(text)))])
             }
         }
+        router.post("mcp") { request, _ in
+            try await self.serve(request, "/mcp") { body, gantry, _ in await self.mcp.answer(request, body: body, on: gantry) }
+        }
+        for method in [HTTPRequest.Method.get, .delete] {
+            router.on("mcp", method: method) { _, _ in
+                var response = Self.json(APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                                                  message: "/mcp serves the Model Context Protocol without sessions: POST only").body,
+                                         status: .methodNotAllowed)
+                response.headers[.allow] = "POST"
+                return response
+            }
+        }
         return router
     }
 
@@ -126,6 +140,18 @@ public struct GantryHTTPServer: Sendable {
     /// `serve(_:_:bodyLimit:text:_:)` whose `body` also gives the status of a success.
     private func serve(_ request: Request, _ route: String, bodyLimit: Int? = nil, text: Bool = false,
                        _ body: @Sendable (Data, AgentGantry, String) async throws -> (JSONValue, HTTPResponse.Status)) async throws -> Response {
+        try await serve(request, route, bodyLimit: bodyLimit) { data, gantry, tenant in
+            let (result, status) = try await body(data, gantry, tenant)
+            if text, case .string(let lines) = result {
+                return Response(status: status, headers: [.contentType: "application/x-ndjson"], body: ResponseBody(byteBuffer: ByteBuffer(string: lines)))
+            }
+            return Self.json(result, status: status)
+        }
+    }
+
+    /// `serve(_:_:bodyLimit:text:_:)` whose `body` makes the whole response of a success.
+    private func serve(_ request: Request, _ route: String, bodyLimit: Int? = nil,
+                       _ body: @Sendable (Data, AgentGantry, String) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var tenant = "-"
         let response: Response
@@ -140,13 +166,7 @@ public struct GantryHTTPServer: Sendable {
                                message: "more than \(options.rateLimit) requests: wait \(wait) s", retryAfter: wait)
             }
             let data = try await readBody(of: request, limit: bodyLimit ?? options.bodyBytes, within: options.bodyTimeout)
-            let gantry = try await tenants.gantry(of: tenant)
-            let (result, status) = try await body(data, gantry, tenant)
-            if text, case .string(let lines) = result {
-                response = Response(status: status, headers: [.contentType: "application/x-ndjson"], body: ResponseBody(byteBuffer: ByteBuffer(string: lines)))
-            } else {
-                response = Self.json(result, status: status)
-            }
+            response = try await body(data, try await tenants.gantry(of: tenant), tenant)
         } catch {
             response = Self.answer(to: error)
         }

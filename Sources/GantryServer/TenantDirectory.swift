@@ -31,21 +31,7 @@ actor TenantDirectory {
     func gantry(of tenant: String) async throws -> AgentGantry {
         if let task = opening[tenant] { return try await task.value }
         let (stores, embedder, configuration) = (stores, embedder, configuration)
-        let task = Task { () throws -> AgentGantry in
-            switch stores {
-            case .folder(let path):
-                var configuration = configuration
-                configuration.storePath = URL(fileURLWithPath: path).appendingPathComponent(tenant + ".sqlite").path
-                return try await AgentGantry(configuration: configuration, embedder: embedder)
-            case .postgres(let url):
-                let store = try await PostgresStore(url: TenantStores.url(url, tenant: tenant), create: true)
-                return try await AgentGantry(configuration: configuration, embedder: embedder, store: store)
-            case .memory:
-                var configuration = configuration
-                configuration.storePath = nil
-                return try await AgentGantry(configuration: configuration, embedder: embedder)
-            }
-        }
+        let task = Task { () throws -> AgentGantry in try await stores.openGantry(of: tenant, configuration: configuration, embedder: embedder) }
         opening[tenant] = task
         do {
             return try await task.value

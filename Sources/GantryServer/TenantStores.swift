@@ -1,4 +1,7 @@
+import AgentGantry
 import AgentGantryPostgres
+import Foundation
+import GantryEmbed
 
 /// Where the tenants' stores are: each tenant has a store of its own, so no tenant's tools,
 /// feedback, adapter, breakers or learned state can reach another's.
@@ -22,5 +25,22 @@ public enum TenantStores: Sendable, CustomStringConvertible {
     /// The PostgreSQL URL of `tenant`'s schema: `url` with `options=-c search_path=gantry_<tenant>`.
     static func url(_ url: String, tenant: String) -> String {
         url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dgantry_" + tenant
+    }
+
+    /// `tenant`'s gantry, its store (and the folder of SQLite stores) created when missing.
+    public func openGantry(of tenant: String, configuration: GantryConfiguration, embedder: any Embedder) async throws -> AgentGantry {
+        var configuration = configuration
+        switch self {
+        case .folder(let path):
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            configuration.storePath = URL(fileURLWithPath: path).appendingPathComponent(tenant + ".sqlite").path
+            return try await AgentGantry(configuration: configuration, embedder: embedder)
+        case .postgres(let url):
+            let store = try await PostgresStore(url: Self.url(url, tenant: tenant), create: true)
+            return try await AgentGantry(configuration: configuration, embedder: embedder, store: store)
+        case .memory:
+            configuration.storePath = nil
+            return try await AgentGantry(configuration: configuration, embedder: embedder)
+        }
     }
 }

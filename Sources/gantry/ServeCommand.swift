@@ -1,4 +1,5 @@
 import AgentGantry
+import AgentGantryPostgres
 import ArgumentParser
 import Foundation
 import GantryEmbed
@@ -11,13 +12,19 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve stores over HTTP: retrieval, reports and training for every tenant of a tokens file.",
+        abstract: "Serve stores over HTTP (every tenant of a tokens file), or one store over MCP on stdin/stdout.",
         discussion: """
             Each tenant has a store of its own: FOLDER/<tenant>.sqlite, or the schema gantry_<tenant> of a \
             PostgreSQL database. Make a token with `gantry token --tenant NAME --tokens FILE`; clients send it \
             as `Authorization: Bearer <token>`. Prints "listening on http://HOST:PORT" once it takes \
             connections; logs (never query text or user names) go to standard error. SIGTERM or SIGINT \
             stops it after the requests under way are answered. The API: HTTP-API.md, and GET /openapi.json.
+
+            With --mcp-stdio it is a Model Context Protocol server on standard input and output (for an \
+            agent that starts it): tools find_tools, report_outcome and report_wrong_tool on one store — \
+            --store (a SQLite file or a postgres:// URL; with --tenant, that tenant's store in a folder or \
+            database laid out as above), else $GANTRY_STORE_URL, else the default store \
+            (~/.local/share/agent-gantry/gantry.sqlite). Only protocol messages go to standard output.
             """
     )
 
@@ -26,7 +33,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The tenants' stores: a folder of SQLite files, or a postgres:// URL (default: $GANTRY_STORE_URL).")
     var store: String?
     @Flag(help: "Keep nothing: every tenant's gantry lives in memory (for trials).") var inMemory = false
-    @Option(help: "The tokens file: the SHA-256 of each token and its tenant.") var tokens: String
+    @Option(help: "The tokens file: the SHA-256 of each token and its tenant (HTTP).") var tokens: String?
+    @Flag(help: "Serve one store over the Model Context Protocol on stdin/stdout instead of HTTP.") var mcpStdio = false
+    @Option(help: "With --mcp-stdio: the tenant whose store to serve (FOLDER/<tenant>.sqlite or schema gantry_<tenant>).")
+    var tenant: String?
     @Option(help: "Requests per tenant: N/s, N/min or N/h.") var rateLimit = "60000/min"
     @Option(help: "The largest request body, in KiB (imports excepted).") var bodyLimitKib = 1_024
     @Option(help: "The largest event-log import, in MiB.") var importLimitMib = 64
@@ -41,10 +51,18 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do { _ = try RateLimit(parsing: rateLimit) } catch { throw ValidationError("--rate-limit: \(error)") }
         guard !(inMemory && store != nil) else { throw ValidationError("give --store or --in-memory, not both") }
+        if mcpStdio {
+            guard tokens == nil else { throw ValidationError("--tokens is for HTTP; --mcp-stdio serves whoever started it") }
+            if let tenant { try TenantTokens.checkTenant(tenant) }
+        } else {
+            guard tokens != nil else { throw ValidationError("give the tokens file with --tokens (make one with `gantry token`)") }
+            guard tenant == nil else { throw ValidationError("--tenant is for --mcp-stdio; over HTTP the token names the tenant") }
+        }
     }
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        if mcpStdio { return try await serveMCPStdio() }
         let stores: TenantStores
         if inMemory {
             stores = .memory
@@ -54,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             case .postgres(let url): stores = .postgres(url: url)
             }
         }
+        guard let tokens else { throw ValidationError("give the tokens file with --tokens (make one with `gantry token`)") }
         var options = ServerOptions(stores: stores, tokens: try TenantTokens(contentsOf: tokens))
         (options.host, options.port, options.rateLimit) = (bind, port, try RateLimit(parsing: rateLimit))
         (options.bodyBytes, options.importBytes) = (bodyLimitKib << 10, importLimitMib << 20)
@@ -66,6 +85,37 @@ struct ServeCommand: AsyncParsableCommand {
             let line = "listening on http://\(bind):\(port) (\(tenants) tenant\(tenants == 1 ? "" : "s"), stores: \(stores))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
+    }
+}
+
+extension ServeCommand {
+    /// `--mcp-stdio`: the store served over MCP on stdin/stdout until the input ends.
+    private func serveMCPStdio() async throws {
+        var configuration = GantryConfiguration(storePath: nil)
+        configuration.followInterval = .milliseconds(followMs)
+        let embedder = try MiniLMEncoder(directory: model)
+        let gantry: AgentGantry
+        if inMemory {
+            gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+        } else if let tenant {
+            let stores: TenantStores = switch try StoreLocation(store) {
+            case .file(let path): .folder(path)
+            case .postgres(let url): .postgres(url: url)
+            }
+            gantry = try await stores.openGantry(of: tenant, configuration: configuration, embedder: embedder)
+        } else {
+            let location = store ?? ProcessInfo.processInfo.environment[StoreLocation.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+            switch try StoreLocation(location ?? GantryConfiguration.defaultStorePath) {
+            case .file(let path):
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                        withIntermediateDirectories: true)
+                configuration.storePath = path
+                gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+            case .postgres(let url):
+                gantry = try await AgentGantry(configuration: configuration, embedder: embedder, store: try await PostgresStore(url: url, create: true))
+            }
+        }
+        try await GantryMCPServer.serveStdio(gantry)
     }
 }
 

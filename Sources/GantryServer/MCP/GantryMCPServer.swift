@@ -1,0 +1,40 @@
+import AgentGantry
+import Foundation
+import Logging
+import MCP
+
+/// AgentGantry as a Model Context Protocol server: an agent that speaks MCP asks it for the right
+/// tools among thousands (`find_tools`) and reports what worked (`report_outcome`,
+/// `report_wrong_tool`), with no client of ours. `serveStdio(_:)` serves one gantry over
+/// standard input and output (`gantry serve --mcp-stdio`); `GantryHTTPServer` serves every
+/// tenant's at `/mcp` (streamable HTTP).
+public enum GantryMCPServer {
+    /// The name and version the server gives clients at initialisation.
+    static let name = "agent-gantry"
+    static let version = "0.2.0"
+
+    /// Instructions clients may show the model.
+    static let instructions = """
+        AgentGantry knows the tools registered with it and learns which ones serve which requests. \
+        Call find_tools with the user's request to get the few tools that fit, then call one; report \
+        how it went with report_outcome, or report_wrong_tool when it could not do the request.
+        """
+
+    /// Serves `gantry` over standard input and output until the input ends: only protocol
+    /// messages on standard output (log to standard error). Reports are answered once stored.
+    public static func serveStdio(_ gantry: AgentGantry, logger: Logger = Logger(label: "gantry.mcp")) async throws {
+        let server = await server(on: gantry, toolbox: MCPToolbox())
+        try await server.start(transport: StdioTransport(logger: logger))
+        await server.waitUntilCompleted()
+        await server.stop()
+    }
+
+    /// A server (not started) answering `tools/list` and `tools/call` on `gantry`.
+    static func server(on gantry: AgentGantry, toolbox: MCPToolbox) async -> Server {
+        let server = Server(name: name, version: version, title: "AgentGantry tool router", instructions: instructions,
+                            capabilities: .init(tools: .init(listChanged: false)))
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: MCPToolbox.definitions) }
+        await server.withMethodHandler(CallTool.self) { parameters in try await toolbox.call(parameters, on: gantry) }
+        return server
+    }
+}

@@ -1,0 +1,183 @@
+import AgentGantry
+import Foundation
+import MCP
+
+/// The tools AgentGantry offers an agent over the Model Context Protocol:
+/// - `find_tools(query, limit?)`: the best tools for a request among all registered, each as an
+///   MCP tool definition ready to call (`name`, `description`, `inputSchema`) with its score, and
+///   the retrieval's id for the reports;
+/// - `report_outcome(tool, outcome, retrieval?, latency_ms?)`: how a call ended (`success`,
+///   `failure`, `timeout`), as `AgentGantry.recordExecution` records it;
+/// - `report_wrong_tool(retrieval, tool, correct?)`: the tool the retrieval offered could not do
+///   the request, and, when known, the one that could (`recordFeedback`).
+/// The reports feed the same learning as the Swift and HTTP paths. Tool names are given as the
+/// model providers accept them (`ProviderNames`), and reports may name a tool either way. Each
+/// tool also takes the routing context: `user`, `team`, `session` (and `namespace` for
+/// `find_tools`). A mistake in the arguments, or a report the gantry refuses (an unknown tool or
+/// retrieval), is answered as a tool error the model can read; an unknown tool name is a
+/// protocol error (invalid params).
+struct MCPToolbox: Sendable {
+    private let names = ToolNameResolver()
+
+    /// The names of the tools, as `tools/list` gives them.
+    enum Name: String, CaseIterable {
+        case findTools = "find_tools"
+        case reportOutcome = "report_outcome"
+        case reportWrongTool = "report_wrong_tool"
+    }
+
+    /// The definitions `tools/list` answers.
+    static let definitions: [MCP.Tool] = [
+        MCP.Tool(
+            name: Name.findTools.rawValue,
+            title: "Find tools",
+            description: "Find the tools that can do a request, among every tool registered with AgentGantry. Returns the "
+                + "best ones, best first, each with its definition (name, description, inputSchema) and a score, and a "
+                + "retrieval id: pass it to report_outcome or report_wrong_tool once you have called one of them.",
+            inputSchema: schema(properties: [
+                "query": ["type": "string", "description": "The request, in words (what the user wants done)."],
+                "limit": ["type": "integer", "minimum": 1, "maximum": 100, "default": 5, "description": "How many tools to return."],
+                "namespace": ["type": "string", "description": "Only tools of this namespace."],
+            ], required: ["query"]),
+            annotations: .init(readOnlyHint: false, openWorldHint: false),
+            outputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "retrieval": ["type": "string", "description": "The id to report outcomes against (16 hexadecimal digits)."],
+                    "tools": .object([
+                        "type": "array",
+                        "items": .object([
+                            "type": "object",
+                            "properties": .object([
+                                "name": ["type": "string"], "description": ["type": "string"],
+                                "inputSchema": ["type": "object"], "score": ["type": "number"],
+                            ]),
+                            "required": ["name", "description", "inputSchema", "score"],
+                        ]),
+                    ]),
+                ]),
+                "required": ["retrieval", "tools"],
+            ])
+        ),
+        MCP.Tool(
+            name: Name.reportOutcome.rawValue,
+            title: "Report a tool call's outcome",
+            description: "Report how a call of a tool ended: success, failure or timeout. With the retrieval id that "
+                + "find_tools gave, a success teaches AgentGantry to route this request to the tool.",
+            inputSchema: schema(properties: [
+                "tool": ["type": "string", "description": "The tool called, by the name find_tools gave."],
+                "outcome": ["type": "string", "enum": ["success", "failure", "timeout"]],
+                "retrieval": ["type": "string", "description": "The retrieval id find_tools gave."],
+                "latency_ms": ["type": "number", "minimum": 0, "description": "How long the call took, in milliseconds."],
+            ], required: ["tool", "outcome"]),
+            annotations: .init(idempotentHint: false, openWorldHint: false)
+        ),
+        MCP.Tool(
+            name: Name.reportWrongTool.rawValue,
+            title: "Report a wrong tool",
+            description: "Report that a tool find_tools offered cannot do the request, and, if you know it, which "
+                + "registered tool can (correct). AgentGantry learns from it not to offer that tool for such requests.",
+            inputSchema: schema(properties: [
+                "retrieval": ["type": "string", "description": "The retrieval id find_tools gave."],
+                "tool": ["type": "string", "description": "The tool that was wrong."],
+                "correct": ["type": "string", "description": "The tool that can do the request, if known."],
+            ], required: ["retrieval", "tool"]),
+            annotations: .init(idempotentHint: false, openWorldHint: false)
+        ),
+    ]
+
+    /// An input schema of `properties`, the routing context's beside them.
+    private static func schema(properties: [String: Value], required: [String]) -> Value {
+        var all = properties
+        all["user"] = ["type": "string", "description": "The user the request is for (per-user preferences)."]
+        all["team"] = ["type": "string", "description": "The user's team (per-team preferences)."]
+        all["session"] = ["type": "string", "description": "The conversation the request belongs to."]
+        return .object(["type": "object", "properties": .object(all), "required": .array(required.map(Value.string)),
+                        "additionalProperties": false])
+    }
+
+    /// Answers a `tools/call` on `gantry`.
+    func call(_ parameters: CallTool.Parameters, on gantry: AgentGantry) async throws -> CallTool.Result {
+        guard let name = Name(rawValue: parameters.name) else {
+            throw MCPError.invalidParams("no tool \"\(parameters.name)\": AgentGantry offers \(Name.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        do {
+            let result: JSONValue = switch name {
+            case .findTools: try await findTools(parameters.arguments, on: gantry)
+            case .reportOutcome: try await reportOutcome(parameters.arguments, on: gantry)
+            case .reportWrongTool: try await reportWrongTool(parameters.arguments, on: gantry)
+            }
+            return CallTool.Result(content: [.text(text: result.canonicalText, annotations: nil, _meta: nil)],
+                                   structuredContent: Optional.some(result.mcpValue), isError: false)
+        } catch let mistake as MCPArguments.Mistake {
+            return Self.toolError(mistake.message)
+        } catch let error as GantryError {
+            return Self.toolError(error.description)
+        }
+    }
+
+    private static func toolError(_ message: String) -> CallTool.Result {
+        CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+    }
+
+    private static let contextKeys: Set<String> = ["user", "team", "session"]
+
+    private func context(_ arguments: MCPArguments, namespace: String? = nil) throws -> RoutingContext {
+        RoutingContext(user: try arguments.string("user"), team: try arguments.string("team"), session: try arguments.string("session"),
+                       namespace: namespace)
+    }
+
+    private func findTools(_ values: [String: Value]?, on gantry: AgentGantry) async throws -> JSONValue {
+        let arguments = try MCPArguments(values, of: Name.findTools.rawValue, known: Self.contextKeys.union(["query", "limit", "namespace"]))
+        let retrieval = try await gantry.retrieveTools(try arguments.requiredString("query"), limit: try arguments.integer("limit") ?? 5,
+                                                       context: try context(arguments, namespace: try arguments.string("namespace")))
+        let tools: [JSONValue] = retrieval.map { match in
+            .object(["name": .string(ProviderNames.exported(match.tool.name)), "description": .string(match.tool.description),
+                     "inputSchema": match.tool.parameters ?? .object(["type": .string("object")]), "score": .number(match.score)])
+        }
+        return .object(["retrieval": .string(retrieval.id.description), "tools": .array(tools)])
+    }
+
+    private func reportOutcome(_ values: [String: Value]?, on gantry: AgentGantry) async throws -> JSONValue {
+        let arguments = try MCPArguments(values, of: Name.reportOutcome.rawValue, known: Self.contextKeys.union(["tool", "outcome", "retrieval", "latency_ms"]))
+        let text = try arguments.requiredString("outcome")
+        guard let outcome = ExecutionOutcome(rawValue: text), outcome != .wrongTool else {
+            throw MCPArguments.Mistake(message: "report_outcome: \"outcome\" is success, failure or timeout, not \"\(text)\" (a wrong tool: report_wrong_tool)")
+        }
+        var latency: Duration?
+        if let milliseconds = try arguments.number("latency_ms") {
+            guard milliseconds.isFinite, milliseconds >= 0, milliseconds < 1e12 else {
+                throw MCPArguments.Mistake(message: "report_outcome: \"latency_ms\" must be from 0 to 1e12")
+            }
+            latency = .microseconds(Int64((milliseconds * 1000).rounded()))
+        }
+        let tool = await names.resolve(try arguments.requiredString("tool"), on: gantry), context = try context(arguments)
+        if let retrieval = try retrievalID(arguments, required: false) {
+            try await gantry.recordExecution(retrieval: retrieval, tool: tool, outcome: outcome, latency: latency, context: context)
+        } else {
+            try await gantry.recordExecution(tool: tool, outcome: outcome, latency: latency, context: context)
+        }
+        return .object(["recorded": .bool(true)])
+    }
+
+    private func reportWrongTool(_ values: [String: Value]?, on gantry: AgentGantry) async throws -> JSONValue {
+        let arguments = try MCPArguments(values, of: Name.reportWrongTool.rawValue, known: Self.contextKeys.union(["retrieval", "tool", "correct"]))
+        let retrieval = try retrievalID(arguments, required: true)!
+        let tool = await names.resolve(try arguments.requiredString("tool"), on: gantry), context = try context(arguments)
+        if let correct = try arguments.string("correct") {
+            try await gantry.recordFeedback(retrieval: retrieval, selectedTool: tool, correctTool: await names.resolve(correct, on: gantry),
+                                            context: context)
+        } else {
+            try await gantry.recordExecution(retrieval: retrieval, tool: tool, outcome: .wrongTool, context: context)
+        }
+        return .object(["recorded": .bool(true)])
+    }
+
+    private func retrievalID(_ arguments: MCPArguments, required: Bool) throws(MCPArguments.Mistake) -> RetrievalID? {
+        guard let text = required ? try arguments.requiredString("retrieval") : try arguments.string("retrieval") else { return nil }
+        guard let id = RetrievalID(text) else {
+            throw MCPArguments.Mistake(message: "\"retrieval\" must be the id find_tools answered (16 hexadecimal digits), not \"\(text)\"")
+        }
+        return id
+    }
+}
