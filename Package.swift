@@ -145,7 +145,7 @@ if withPostgres {
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
-        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry", "GantryMath", .product(name: "MCP", package: "swift-sdk")]),
+        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry", "GantryMath"]),
         // The command line; it opens SQLite files and PostgreSQL stores.
         .executableTarget(
             name: "gantry",
@@ -163,7 +163,8 @@ if withPostgres {
             ]
         ),
         // Runs the built `gantry` binary; depends on it so `swift test` builds it first.
-        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry"]),
+        .testTarget(name: "gantryTests", dependencies: ["gantry", "GantryIO", "GantryMath", "GantryEmbed", "AgentGantry",
+                                                        .product(name: "MCP", package: "swift-sdk")]),
         // The fleet harness (Reliability/run.sh fleet): processes on one SQLite file or PostgreSQL database.
         .executableTarget(
             name: "Fleet",
