@@ -6,7 +6,13 @@ import AgentGantry
 /// (`{name, title?, description, inputSchema}`), or AgentGantry's own (`{name, description,
 /// parameters?, tags?, namespace?, examples?, deprecated?}`). Any of them may also carry
 /// AgentGantry's `tags`, `namespace`, `examples` and `deprecated` beside the definition.
-enum ToolDefinitions {
+public enum ToolDefinitions {
+    /// The tool `definition` defines, in any of the forms above; `GantryError.invalidInput`
+    /// naming `position` (where the definition was, for the message) and what is wrong.
+    public static func parse(_ definition: JSONValue, position: String) throws(GantryError) -> Tool {
+        do { return try tool(definition, position: position) } catch { throw .invalidInput(error.message) }
+    }
+
     /// The tool `value` defines; `APIError.badRequest` naming `position` and what is missing.
     static func tool(_ value: JSONValue, position: String) throws(APIError) -> Tool {
         guard case .object(let fields) = value else { throw .badRequest("\(position) must be an object (a tool definition)") }

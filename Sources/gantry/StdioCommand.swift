@@ -1,4 +1,5 @@
 import AgentGantry
+import GantryServer
 import ArgumentParser
 import Foundation
 import Synchronization
@@ -12,7 +13,8 @@ struct StdioCommand: AsyncParsableCommand {
         abstract: "Serve a store over stdin/stdout: one JSON request per line, one JSON answer per line.",
         discussion: """
             Requests (fields in brackets are optional):
-              {"op": "register", "tools": [{"name": …, "description": …, ["tags": […], "namespace": …, "examples": […]]}]}
+              {"op": "register", "tools": [definition, …]}  (AgentGantry's {"name", "description", ["parameters", \
+                "tags", "namespace", "examples", "deprecated"]}, or an OpenAI, Anthropic or MCP tool definition)
               {"op": "remove", "tool": NAME}
               {"op": "retrieve", "query": TEXT, ["limit": 5, "user": …, "team": …, "session": …]}
               {"op": "selection", "retrieval": ID, "tool": NAME, ["user": …, …]}
@@ -95,7 +97,7 @@ private struct StdioRequest: Decodable, Sendable {
     /// Present: the request runs beside the others and its answer carries it.
     var id: Int?
     var op: String
-    var tools: [ToolSpec]?
+    var tools: [JSONValue]?
     var tool: String?
     var query: String?
     var limit: Int?
@@ -132,7 +134,8 @@ private struct StdioRequest: Decodable, Sendable {
         }
         switch op {
         case "register":
-            try await gantry.register(try required(tools, "tools").map(\.tool))
+            let definitions = try required(tools, "tools")
+            try await gantry.register(try definitions.indices.map { i throws(GantryError) in try ToolDefinitions.parse(definitions[i], position: "tools[\(i)]") })
             return [:]
         case "remove":
             try await gantry.remove(try required(tool, "tool"))
@@ -182,21 +185,5 @@ private struct StdioRequest: Decodable, Sendable {
         default:
             throw GantryError.invalidInput("unknown op \"\(op)\": register, remove, retrieve, selection, feedback, execution, breaker, tools, forget, follow, adapter")
         }
-    }
-}
-
-/// A tool in a `register` request: `Tool`'s fields, all but the name and description optional.
-private struct ToolSpec: Decodable, Sendable {
-    var name: String
-    var description: String
-    var tags: [String]?
-    var namespace: String?
-    var parameters: JSONValue?
-    var examples: [String]?
-    var deprecated: Bool?
-
-    var tool: Tool {
-        Tool(name: name, description: description, tags: tags ?? [], namespace: namespace ?? "default", parameters: parameters,
-             examples: examples ?? [], deprecated: deprecated ?? false)
     }
 }

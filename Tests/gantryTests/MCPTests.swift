@@ -10,7 +10,7 @@ import Testing
 struct MCPTests {
     static var tools: [[String: Any]] { ConvergenceTests.tools + [
         ["name": "billing/refund", "description": "Refund a payment to the customer's card.",
-         "parameters": ["type": "object", "properties": ["payment_id": ["type": "string"]], "required": ["payment_id"]]],
+         "inputSchema": ["type": "object", "properties": ["payment_id": ["type": "string"]], "required": ["payment_id"]]],
     ] }
 
     /// A `gantry serve --mcp-stdio` process and an SDK client connected to it.

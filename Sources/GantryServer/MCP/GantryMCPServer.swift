@@ -21,12 +21,20 @@ public enum GantryMCPServer {
         """
 
     /// Serves `gantry` over standard input and output until the input ends: only protocol
-    /// messages on standard output (log to standard error). Reports are answered once stored.
-    public static func serveStdio(_ gantry: AgentGantry, logger: Logger = Logger(label: "gantry.mcp")) async throws {
+    /// messages on standard output (`logger` should write to standard error; by default it
+    /// says only warnings and errors). Reports are answered once stored.
+    public static func serveStdio(_ gantry: AgentGantry, logger: Logger = quietLogger) async throws {
         let server = await server(on: gantry, toolbox: MCPToolbox())
         try await server.start(transport: StdioTransport(logger: logger))
         await server.waitUntilCompleted()
         await server.stop()
+    }
+
+    /// The default logger of `serveStdio`: warnings and errors only.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "gantry.mcp")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// A server (not started) answering `tools/list` and `tools/call` on `gantry`.

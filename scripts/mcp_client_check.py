@@ -1,0 +1,129 @@
+"""The official MCP Python client against `gantry serve`, over stdio and streamable HTTP.
+
+Run by scripts/check-mcp (which starts the HTTP server and makes its token). Over each
+transport: the handshake, `tools/list` (three tools, each with an input schema), `find_tools`
+(whose structured result the client validates against the tool's output schema), a correction
+by `report_wrong_tool` that puts the right tool first for the next `find_tools`, outcomes by
+`report_outcome` under the name a provider accepts, and mistakes answered as tool errors or
+protocol errors. Prints one line per check and "N passed, 0 failed" at the end; exits 1 on the
+first failure.
+"""
+
+import argparse
+import asyncio
+import json
+import re
+import subprocess
+import sys
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamablehttp_client
+from mcp.shared.exceptions import McpError
+
+TOOLS = [
+    {"name": "cancel_subscription", "description": "End the plan for good and stop future charges."},
+    {"name": "pause_subscription", "description": "Pause billing for a while; the plan resumes later."},
+    {"name": "restart_service", "description": "Restart a production service or deployment."},
+    {"name": "send_email", "description": "Send an email to a customer or a colleague."},
+    {"name": "billing/refund", "description": "Refund a payment to the customer's card.",
+     "inputSchema": {"type": "object", "properties": {"payment_id": {"type": "string"}}, "required": ["payment_id"]}},
+]
+PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+passed = 0
+
+
+def check(condition, what):
+    global passed
+    if not condition:
+        print(f"FAILED: {what}", flush=True)
+        sys.exit(1)
+    passed += 1
+    print(f"ok: {what}", flush=True)
+
+
+async def exercise(session, transport):
+    """Every check on an initialised session of `transport` (a word for the messages)."""
+    init = await session.initialize()
+    check(init.serverInfo.name == "agent-gantry" and init.capabilities.tools is not None,
+          f"{transport}: initialize answers agent-gantry with the tools capability")
+    listed = (await session.list_tools()).tools
+    check(sorted(t.name for t in listed) == ["find_tools", "report_outcome", "report_wrong_tool"]
+          and all(t.inputSchema.get("type") == "object" and t.description for t in listed),
+          f"{transport}: tools/list gives find_tools, report_outcome, report_wrong_tool with schemas")
+
+    query = "stop charging me for the plan"
+    found = await session.call_tool("find_tools", {"query": query, "limit": 3})
+    tools = found.structuredContent["tools"]
+    check(not found.isError and len(tools) == 3 and json.loads(found.content[0].text) == found.structuredContent,
+          f"{transport}: find_tools gives 3 tools, structured and as text (validated against its output schema)")
+    check(all(PROVIDER_NAME.match(t["name"]) and t["inputSchema"].get("type") == "object" for t in tools),
+          f"{transport}: every tool found is named as providers require, with an input schema")
+    ranked = [t["name"] for t in tools]
+    corrected = await session.call_tool("report_wrong_tool", {
+        "retrieval": found.structuredContent["retrieval"], "tool": ranked[0], "correct": ranked[1]})
+    check(not corrected.isError and corrected.structuredContent == {"recorded": True},
+          f"{transport}: report_wrong_tool records a correction")
+    again = await session.call_tool("find_tools", {"query": query, "limit": 3})
+    check(again.structuredContent["tools"][0]["name"] == ranked[1],
+          f"{transport}: after the correction find_tools ranks {ranked[1]} first")
+
+    refund = await session.call_tool("find_tools", {"query": "give the customer their money back", "limit": 1})
+    offered = refund.structuredContent["tools"][0]
+    check(offered["name"].startswith("billing_refund_") and offered["inputSchema"]["required"] == ["payment_id"],
+          f"{transport}: billing/refund is offered as {offered['name']} with its input schema")
+    outcome = await session.call_tool("report_outcome", {
+        "tool": offered["name"], "outcome": "success", "latency_ms": 120.5,
+        "retrieval": refund.structuredContent["retrieval"], "user": "check-user"})
+    check(not outcome.isError, f"{transport}: report_outcome under the exported name is recorded")
+
+    missing = await session.call_tool("find_tools", {"limit": 2})
+    check(missing.isError and "query" in missing.content[0].text, f"{transport}: find_tools without a query is a tool error")
+    unknown = await session.call_tool("report_outcome", {"tool": "no_such_tool", "outcome": "success"})
+    check(unknown.isError and "no_such_tool" in unknown.content[0].text, f"{transport}: an unknown tool is a tool error")
+    try:
+        await session.call_tool("drop_database", {})
+        check(False, f"{transport}: calling a tool AgentGantry does not offer fails")
+    except McpError as error:
+        check("find_tools" in str(error), f"{transport}: calling a tool AgentGantry does not offer is a protocol error")
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gantry", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token", required=True)
+    args = parser.parse_args()
+
+    # stdio: the tools registered by another process (`gantry stdio`) on the store it serves.
+    store = f"{args.work}/stdio.sqlite"
+    registered = subprocess.run([args.gantry, "stdio", "--store", store], capture_output=True, text=True,
+                                input=json.dumps({"op": "register", "tools": TOOLS}) + "\n")
+    check(registered.returncode == 0 and '"ok":true' in registered.stdout.splitlines()[-1], "gantry stdio registers the tools")
+    server = StdioServerParameters(command=args.gantry, args=["serve", "--mcp-stdio", "--store", store])
+    async with stdio_client(server) as (read, write):
+        async with ClientSession(read, write) as session:
+            await exercise(session, "stdio")
+
+    # HTTP: the tools registered through the HTTP API of the same server, for the token's tenant.
+    import urllib.request
+    request = urllib.request.Request(f"{args.url}/v1/tools", data=json.dumps({"tools": TOOLS}).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        check(answer.status == 200, "POST /v1/tools registers the tools")
+    headers = {"Authorization": f"Bearer {args.token}"}
+    async with streamablehttp_client(f"{args.url}/mcp", headers=headers) as (read, write, _):
+        async with ClientSession(read, write) as session:
+            await exercise(session, "http")
+    try:
+        async with streamablehttp_client(f"{args.url}/mcp", headers={"Authorization": "Bearer not-a-token"}) as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+        check(False, "http: a bad token is refused")
+    except Exception as error:  # the client raises its own error (or a group of them) for the 401
+        check("401" in repr(error) or "Unauthorized" in repr(error), "http: a bad token is refused (401)")
+    print(f"mcp: {passed} passed, 0 failed")
+
+
+asyncio.run(main())
