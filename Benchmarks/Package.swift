@@ -164,6 +164,16 @@ let package = Package(
             ],
             path: "Sources/LexicalBench"
         ),
+        // find_tools over `gantry serve --mcp-stdio` against retrieveTools in process, side by side.
+        .executableTarget(
+            name: "MCPLatency",
+            dependencies: [
+                "BenchmarkCatalogue",
+                .product(name: "AgentGantry", package: "AgentGantry"),
+                .product(name: "GantryEmbed", package: "AgentGantry"),
+            ],
+            path: "Sources/MCPLatency"
+        ),
         // CPU time of AgentGantry.train() at a given number of feedback events.
         .executableTarget(
             name: "TrainCost",

@@ -24,9 +24,12 @@ public enum GantryMCPServer {
     /// messages on standard output (`logger` should write to standard error; by default it
     /// says only warnings and errors). Reports are answered once stored.
     public static func serveStdio(_ gantry: AgentGantry, logger: Logger = quietLogger) async throws {
-        let server = await server(on: gantry, toolbox: MCPToolbox())
-        try await server.start(transport: StdioTransport(logger: logger))
+        let toolbox = MCPToolbox()
+        let server = await server(on: gantry, toolbox: toolbox)
+        let transport = LineTransport(shortcut: ToolCallShortcut(toolbox: toolbox, gantry: gantry), logger: logger)
+        try await server.start(transport: transport)
         await server.waitUntilCompleted()
+        await transport.drain(within: .seconds(30))
         await server.stop()
     }
 

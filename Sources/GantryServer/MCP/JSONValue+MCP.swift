@@ -15,3 +15,19 @@ extension JSONValue {
         }
     }
 }
+
+extension Value {
+    /// The same JSON as AgentGantry's `JSONValue` (data as its data URL, a string).
+    var jsonValue: JSONValue {
+        switch self {
+        case .null: .null
+        case .bool(let value): .bool(value)
+        case .int(let value): .number(Double(value))
+        case .double(let value): .number(value)
+        case .string(let value): .string(value)
+        case .data(let mimeType, let data): .string("data:\(mimeType ?? "application/octet-stream");base64,\(data.base64EncodedString())")
+        case .array(let values): .array(values.map(\.jsonValue))
+        case .object(let fields): .object(fields.mapValues(\.jsonValue))
+        }
+    }
+}

@@ -1,4 +1,4 @@
-import MCP
+import AgentGantry
 
 /// The arguments of a tool call, read with the checks an agent's mistakes need: an unknown
 /// argument, a missing one or one of the wrong type is a `MCPArguments.Mistake` naming it,
@@ -9,11 +9,11 @@ struct MCPArguments {
         let message: String
     }
 
-    private let values: [String: Value]
+    private let values: [String: JSONValue]
     private let tool: String
 
     /// `values`, the arguments of a call of `tool`, each a key of `known`.
-    init(_ values: [String: Value]?, of tool: String, known: Set<String>) throws(Mistake) {
+    init(_ values: [String: JSONValue]?, of tool: String, known: Set<String>) throws(Mistake) {
         (self.values, self.tool) = (values ?? [:], tool)
         if let unknown = self.values.keys.sorted().first(where: { !known.contains($0) }) {
             throw Mistake(message: "\(tool) takes no argument \"\(unknown)\"; its arguments: \(known.sorted().joined(separator: ", "))")
@@ -35,12 +35,11 @@ struct MCPArguments {
         return text
     }
 
-    /// The whole-number argument `key` (an integral double is taken), nil when absent or null.
+    /// The whole-number argument `key`, nil when absent or null.
     func integer(_ key: String) throws(Mistake) -> Int? {
         switch values[key] {
         case nil, .null?: return nil
-        case .int(let value)?: return value
-        case .double(let value)? where value.rounded() == value && abs(value) < 0x1p53: return Int(value)
+        case .number(let value)? where value.rounded() == value && abs(value) < 0x1p53: return Int(value)
         default: throw Mistake(message: "\(tool): \"\(key)\" must be a whole number")
         }
     }
@@ -49,8 +48,7 @@ struct MCPArguments {
     func number(_ key: String) throws(Mistake) -> Double? {
         switch values[key] {
         case nil, .null?: return nil
-        case .int(let value)?: return Double(value)
-        case .double(let value)?: return value
+        case .number(let value)?: return value
         default: throw Mistake(message: "\(tool): \"\(key)\" must be a number")
         }
     }

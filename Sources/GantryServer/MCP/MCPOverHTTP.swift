@@ -11,7 +11,8 @@ import NIOCore
 /// keeps every message of a session for replay, memory that grows as long as an agent runs — and
 /// would tie a client to one process, where any of several `gantry serve` behind a balancer can
 /// answer a session-less request. A client's `initialize` is answered like any request; GET and
-/// DELETE are refused (405), as the protocol allows a server without sessions to.
+/// DELETE are refused (405), as the protocol allows a server without sessions to. `tools/call`
+/// requests are answered by `ToolCallShortcut` after the same checks of the headers.
 struct MCPOverHTTP: Sendable {
     private let toolbox = MCPToolbox()
     private let validation: StandardValidationPipeline
@@ -33,6 +34,13 @@ struct MCPOverHTTP: Sendable {
         var headers = [String: String]()
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let message = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
+        if let call = ToolCallShortcut.toolCall(in: body) {
+            let context = HTTPValidationContext(httpMethod: "POST", sessionID: nil, isInitializationRequest: false,
+                                                supportedProtocolVersions: Version.supported)
+            if let refusal = validation.validate(message, context: context) { return Self.response(refusal) }
+            let answer = await ToolCallShortcut(toolbox: toolbox, gantry: gantry).answer(call)
+            return Self.response(.data(answer, headers: ["Content-Type": "application/json"]))
+        }
         let transport = StatelessHTTPServerTransport(validationPipeline: validation)
         let server = await GantryMCPServer.server(on: gantry, toolbox: toolbox)
         let answer: MCP.HTTPResponse

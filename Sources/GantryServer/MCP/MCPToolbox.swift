@@ -96,28 +96,45 @@ struct MCPToolbox: Sendable {
                         "additionalProperties": false])
     }
 
-    /// Answers a `tools/call` on `gantry`.
-    func call(_ parameters: CallTool.Parameters, on gantry: AgentGantry) async throws -> CallTool.Result {
-        guard let name = Name(rawValue: parameters.name) else {
-            throw MCPError.invalidParams("no tool \"\(parameters.name)\": AgentGantry offers \(Name.allCases.map(\.rawValue).joined(separator: ", "))")
+    /// What a call of a tool did: its result, or a tool error (a message the model can read).
+    enum Outcome {
+        case result(JSONValue)
+        case toolError(String)
+    }
+
+    /// Calls the tool `name` with `arguments` on `gantry`; `MCPError.invalidParams` when no tool
+    /// has that name.
+    func perform(_ name: String, _ arguments: [String: JSONValue]?, on gantry: AgentGantry) async throws(MCPError) -> Outcome {
+        guard let tool = Name(rawValue: name) else {
+            throw .invalidParams("no tool \"\(name)\": AgentGantry offers \(Name.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         do {
-            let result: JSONValue = switch name {
-            case .findTools: try await findTools(parameters.arguments, on: gantry)
-            case .reportOutcome: try await reportOutcome(parameters.arguments, on: gantry)
-            case .reportWrongTool: try await reportWrongTool(parameters.arguments, on: gantry)
-            }
-            return CallTool.Result(content: [.text(text: result.canonicalText, annotations: nil, _meta: nil)],
-                                   structuredContent: Optional.some(result.mcpValue), isError: false)
+            return .result(try await {
+                switch tool {
+                case .findTools: try await findTools(arguments, on: gantry)
+                case .reportOutcome: try await reportOutcome(arguments, on: gantry)
+                case .reportWrongTool: try await reportWrongTool(arguments, on: gantry)
+                }
+            }())
         } catch let mistake as MCPArguments.Mistake {
-            return Self.toolError(mistake.message)
+            return .toolError(mistake.message)
         } catch let error as GantryError {
-            return Self.toolError(error.description)
+            return .toolError(error.description)
+        } catch {
+            return .toolError("\(error)")
         }
     }
 
-    private static func toolError(_ message: String) -> CallTool.Result {
-        CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+    /// Answers a `tools/call` of the SDK's server on `gantry`: the result as text and as
+    /// structured content.
+    func call(_ parameters: CallTool.Parameters, on gantry: AgentGantry) async throws -> CallTool.Result {
+        switch try await perform(parameters.name, parameters.arguments?.mapValues(\.jsonValue), on: gantry) {
+        case .result(let result):
+            return CallTool.Result(content: [.text(text: result.canonicalText, annotations: nil, _meta: nil)],
+                                   structuredContent: Optional.some(result.mcpValue), isError: false)
+        case .toolError(let message):
+            return CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+        }
     }
 
     private static let contextKeys: Set<String> = ["user", "team", "session"]
@@ -127,7 +144,7 @@ struct MCPToolbox: Sendable {
                        namespace: namespace)
     }
 
-    private func findTools(_ values: [String: Value]?, on gantry: AgentGantry) async throws -> JSONValue {
+    private func findTools(_ values: [String: JSONValue]?, on gantry: AgentGantry) async throws -> JSONValue {
         let arguments = try MCPArguments(values, of: Name.findTools.rawValue, known: Self.contextKeys.union(["query", "limit", "namespace"]))
         let retrieval = try await gantry.retrieveTools(try arguments.requiredString("query"), limit: try arguments.integer("limit") ?? 5,
                                                        context: try context(arguments, namespace: try arguments.string("namespace")))
@@ -138,7 +155,7 @@ struct MCPToolbox: Sendable {
         return .object(["retrieval": .string(retrieval.id.description), "tools": .array(tools)])
     }
 
-    private func reportOutcome(_ values: [String: Value]?, on gantry: AgentGantry) async throws -> JSONValue {
+    private func reportOutcome(_ values: [String: JSONValue]?, on gantry: AgentGantry) async throws -> JSONValue {
         let arguments = try MCPArguments(values, of: Name.reportOutcome.rawValue, known: Self.contextKeys.union(["tool", "outcome", "retrieval", "latency_ms"]))
         let text = try arguments.requiredString("outcome")
         guard let outcome = ExecutionOutcome(rawValue: text), outcome != .wrongTool else {
@@ -160,7 +177,7 @@ struct MCPToolbox: Sendable {
         return .object(["recorded": .bool(true)])
     }
 
-    private func reportWrongTool(_ values: [String: Value]?, on gantry: AgentGantry) async throws -> JSONValue {
+    private func reportWrongTool(_ values: [String: JSONValue]?, on gantry: AgentGantry) async throws -> JSONValue {
         let arguments = try MCPArguments(values, of: Name.reportWrongTool.rawValue, known: Self.contextKeys.union(["retrieval", "tool", "correct"]))
         let retrieval = try retrievalID(arguments, required: true)!
         let tool = await names.resolve(try arguments.requiredString("tool"), on: gantry), context = try context(arguments)
