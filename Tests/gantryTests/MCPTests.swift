@@ -110,6 +110,38 @@ struct MCPTests {
         #expect(matches?.first?["tool"] as? String == ranked[1])
     }
 
+    /// A client that writes its requests and closes the server's input at once still gets every
+    /// answer (calls answered beside the SDK's server and by it, ids of both kinds), and a line
+    /// that is not JSON is answered with a parse error, not the end of the server.
+    @Test func stdioAnswersEveryRequestBeforeItEnds() throws {
+        let (folder, store) = ConvergenceTests.temporaryStore(.sqlite)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try StdioGantry(store: store).send(["op": "register", "tools": Self.tools])
+        let started = try startGantry(["serve", "--mcp-stdio", "--store", store], interactive: true)
+        let requests = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            "this is not JSON",
+            #"{"jsonrpc":"2.0","id":"find","method":"tools\/call","params":{"name":"find_tools","arguments":{"query":"refund a payment","limit":2}}}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
+            #"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"report_outcome","arguments":{"tool":"send_email","outcome":"success"}}}"#,
+        ]
+        started.input!.fileHandleForWriting.write(Data((requests.joined(separator: "\n") + "\n").utf8))
+        try started.input!.fileHandleForWriting.close()
+        let (status, output) = started.finish()
+        #expect(status == 0)
+        let answers = output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        var byID = [String: [String: Any]](), parseErrors = 0
+        for answer in answers {
+            // The SDK gives a parse error an id of its own making (JSON-RPC says null).
+            if (answer["error"] as? [String: Any])?["code"] as? Int == -32700 { parseErrors += 1 } else { byID["\(answer["id"] ?? "none")"] = answer }
+        }
+        #expect(Set(byID.keys) == ["1", "find", "3", "4"] && parseErrors == 1, "\(output)")
+        #expect(((byID["find"]?["result"] as? [String: Any])?["structuredContent"] as? [String: Any])?["tools"] as? [Any] != nil)
+        #expect(((byID["3"]?["result"] as? [String: Any])?["tools"] as? [Any])?.count == 3)
+        #expect((byID["4"]?["result"] as? [String: Any])?["isError"] as? Bool == false)
+    }
+
     /// Over HTTP each token reaches its own tenant's tools; reports land in its event log under
     /// the tool's own name and `forget` deletes them; no token, no answer.
     @Test func httpServesEachTenantItsOwnTools() async throws {

@@ -1,3 +1,4 @@
+import AgentGantry
 import Foundation
 import Logging
 import MCP
@@ -13,7 +14,8 @@ import Darwin
 /// Why not the SDK's `StdioTransport`: it switches the descriptors to non-blocking mode (which
 /// also changes them for every process sharing them, a terminal included) and, finding nothing to
 /// read, sleeps 10 ms before looking again — about 10 ms added to a `find_tools` that takes 0.3 ms
-/// (measured: `Benchmarks/Sources/MCPLatency`). A line longer than `maximumLineBytes` is dropped
+/// (measured: `Benchmarks/Sources/MCPLatency`). `tools/call` requests go to `shortcut` when there
+/// is one, everything else to the SDK's server. A line longer than `maximumLineBytes` is dropped
 /// (logged), not buffered without end. `drain(within:)` waits for the answers to the requests
 /// received, so that a client that closes its output after its last request still gets them.
 actor LineTransport: Transport {
@@ -26,7 +28,9 @@ actor LineTransport: Transport {
     /// Answers `tools/call` requests in place of the SDK's server (nil: every message to it).
     private let shortcut: ToolCallShortcut?
     /// The ids of the requests received and not answered yet.
-    private let unanswered = NSLock.Protected(Set<ID>())
+    private let unanswered = NSLock.Protected(Set<JSONValue>())
+    /// Held while a line is written (answers are written from several tasks).
+    private let writing = NSLock()
 
     /// The longest message taken, in bytes.
     static let maximumLineBytes = 16 << 20
@@ -42,13 +46,16 @@ actor LineTransport: Transport {
     func connect() async throws {
         guard !started else { return }
         started = true
-        let (input, continuation, logger, unanswered, shortcut) = (input, continuation, logger, unanswered, shortcut)
-        Thread.detachNewThread {
-            Self.readLines(from: input, logger: logger) { message in
-                if let envelope = Envelope(message), let id = envelope.id, envelope.method != nil { unanswered.withLock { _ = $0.insert(id) } }
+        Thread.detachNewThread { [self] in
+            readLines { message in
                 if let shortcut, let call = ToolCallShortcut.toolCall(in: message) {
-                    Task { try? await self.send(await shortcut.answer(call)) }
+                    unanswered.withLock { _ = $0.insert(call.id) }
+                    Task {
+                        try? writeLine(await shortcut.answer(call))
+                        unanswered.withLock { _ = $0.remove(call.id) }
+                    }
                 } else {
+                    if let envelope = Envelope(message), let id = envelope.id, envelope.method != nil { unanswered.withLock { _ = $0.insert(id) } }
                     continuation.yield(message)
                 }
             }
@@ -59,7 +66,7 @@ actor LineTransport: Transport {
     /// Waits until every request received has been answered, or `limit` has passed.
     func drain(within limit: Duration) async {
         let deadline = ContinuousClock.now + limit
-        while !unanswered.withLock { $0.isEmpty }, ContinuousClock.now < deadline {
+        while !unanswered.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(1))
         }
     }
@@ -69,11 +76,23 @@ actor LineTransport: Transport {
         continuation.finish()
     }
 
-    /// Writes `data` and a newline, whole, before the next message.
+    /// Writes a message of the SDK's server.
     func send(_ data: Data) async throws {
+        try writeLine(data)
         if let envelope = Envelope(data), let id = envelope.id, envelope.method == nil { _ = unanswered.withLock { $0.remove(id) } }
+    }
+
+    /// The messages for the SDK's server, in order; it ends with the input.
+    func receive() -> AsyncThrowingStream<Data, any Error> {
+        messages
+    }
+
+    /// Writes `data` and a newline, whole, before any other line.
+    private nonisolated func writeLine(_ data: Data) throws {
         var line = data
         line.append(UInt8(ascii: "\n"))
+        writing.lock()
+        defer { writing.unlock() }
         try line.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
@@ -87,13 +106,8 @@ actor LineTransport: Transport {
         }
     }
 
-    /// The messages received, in order; it ends with the input.
-    func receive() -> AsyncThrowingStream<Data, any Error> {
-        messages
-    }
-
-    /// Reads `input` until its end or an error (logged), giving each non-empty line to `take`.
-    private static func readLines(from input: Int32, logger: Logger, _ take: (Data) -> Void) {
+    /// Reads the input until its end or an error (logged), giving each non-empty line to `take`.
+    private nonisolated func readLines(_ take: (Data) -> Void) {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var pending = [UInt8](), dropping = false
         while true {
@@ -103,7 +117,7 @@ actor LineTransport: Transport {
                 logger.error("reading the input failed: \(String(cString: strerror(errno)))")
                 return
             }
-            if count == 0 { break }
+            if count == 0 { return }
             var start = 0
             for i in 0..<count where buffer[i] == UInt8(ascii: "\n") {
                 if !dropping {
@@ -113,16 +127,17 @@ actor LineTransport: Transport {
                 (pending, dropping, start) = ([], false, i + 1)
             }
             if !dropping { pending.append(contentsOf: buffer[start..<count]) }
-            if pending.count > maximumLineBytes {
-                logger.error("dropped a message longer than \(maximumLineBytes) bytes")
+            if pending.count > Self.maximumLineBytes {
+                logger.error("dropped a message longer than \(Self.maximumLineBytes) bytes")
                 (pending, dropping) = ([], true)
             }
         }
     }
 
-    /// What `drain` needs of a message: its id, and its method when it is a request.
+    /// What `drain` needs of a message of the SDK's server: its id, and its method when it is a
+    /// request.
     private struct Envelope: Decodable {
-        let id: ID?
+        let id: JSONValue?
         let method: String?
 
         init?(_ data: Data) {

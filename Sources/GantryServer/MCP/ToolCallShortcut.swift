@@ -18,7 +18,7 @@ struct ToolCallShortcut: Sendable {
     /// A `tools/call` request, read.
     struct Call: Sendable {
         /// The request's id (a string or a number), as JSON.
-        fileprivate let id: JSONValue
+        let id: JSONValue
         fileprivate let params: JSONValue?
     }
 
