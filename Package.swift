@@ -136,6 +136,7 @@ if withPostgres {
             name: "GantryServer",
             dependencies: [
                 "AgentGantry",
+                "GantryIO",
                 "AgentGantryPostgres",
                 "GantryEmbed",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -13,6 +13,6 @@ struct Gantry: AsyncParsableCommand {
             the widest kernels this CPU runs instead (see `gantry doctor`).
             """,
         version: version,
-        subcommands: [Doctor.self, SelfCheck.self, IndexCommand.self, EmbedCommand.self, TrainCommand.self, EvalCommand.self, ReplayCommand.self, DemoCommand.self, StoreCommand.self, StdioCommand.self, ServeCommand.self, TokenCommand.self]
+        subcommands: [Doctor.self, SelfCheck.self, IndexCommand.self, EmbedCommand.self, TrainCommand.self, EvalCommand.self, ReplayCommand.self, DemoCommand.self, StoreCommand.self, StdioCommand.self, ServeCommand.self, TokenCommand.self, MCPCommand.self]
     )
 }

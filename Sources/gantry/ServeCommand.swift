@@ -24,7 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
             agent that starts it): tools find_tools, report_outcome and report_wrong_tool on one store — \
             --store (a SQLite file or a postgres:// URL; with --tenant, that tenant's store in a folder or \
             database laid out as above), else $GANTRY_STORE_URL, else the default store \
-            (~/.local/share/agent-gantry/gantry.sqlite). Only protocol messages go to standard output.
+            (~/.local/share/agent-gantry/gantry.sqlite). Only protocol messages go to standard output. \
+            With --mcp-servers FILE it starts the MCP servers declared there (`gantry mcp add`), registers \
+            their tools as <server>__<tool>, and offers call_tool to call them.
             """
     )
 
@@ -37,6 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve one store over the Model Context Protocol on stdin/stdout instead of HTTP.") var mcpStdio = false
     @Option(help: "With --mcp-stdio: the tenant whose store to serve (FOLDER/<tenant>.sqlite or schema gantry_<tenant>).")
     var tenant: String?
+    @Option(help: "With --mcp-stdio: the MCP servers whose tools to route and call (a file `gantry mcp add` writes).")
+    var mcpServers: String?
+    @Option(help: "With --mcp-servers: seconds a server may take to start and list its tools.") var mcpStartTimeout = 10
+    @Option(help: "With --mcp-servers: seconds a call of a server's tool may take.") var mcpCallTimeout = 60
     @Option(help: "Requests per tenant: N/s, N/min or N/h.") var rateLimit = "60000/min"
     @Option(help: "The largest request body, in KiB (imports excepted).") var bodyLimitKib = 1_024
     @Option(help: "The largest event-log import, in MiB.") var importLimitMib = 64
@@ -51,10 +57,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do { _ = try RateLimit(parsing: rateLimit) } catch { throw ValidationError("--rate-limit: \(error)") }
         guard !(inMemory && store != nil) else { throw ValidationError("give --store or --in-memory, not both") }
+        guard mcpStartTimeout > 0, mcpCallTimeout > 0 else { throw ValidationError("--mcp-start-timeout and --mcp-call-timeout must be positive") }
         if mcpStdio {
             guard tokens == nil else { throw ValidationError("--tokens is for HTTP; --mcp-stdio serves whoever started it") }
             if let tenant { try TenantTokens.checkTenant(tenant) }
         } else {
+            guard mcpServers == nil else { throw ValidationError("--mcp-servers is for --mcp-stdio") }
             guard tokens != nil else { throw ValidationError("give the tokens file with --tokens (make one with `gantry token`)") }
             guard tenant == nil else { throw ValidationError("--tenant is for --mcp-stdio; over HTTP the token names the tenant") }
         }
@@ -115,7 +123,14 @@ extension ServeCommand {
                 gantry = try await AgentGantry(configuration: configuration, embedder: embedder, store: try await PostgresStore(url: url, create: true))
             }
         }
-        try await GantryMCPServer.serveStdio(gantry)
+        var upstreams: UpstreamSupervisor?
+        if let mcpServers {
+            var logger = Logger(label: "gantry.mcp.servers")
+            logger.logLevel = .info
+            upstreams = UpstreamSupervisor(try UpstreamDeclarations(contentsOf: mcpServers), gantry: gantry, startTimeout: .seconds(mcpStartTimeout),
+                                           callTimeout: .seconds(mcpCallTimeout), logger: logger)
+        }
+        try await GantryMCPServer.serveStdio(gantry, upstreams: upstreams)
     }
 }
 

@@ -22,9 +22,20 @@ public enum GantryMCPServer {
 
     /// Serves `gantry` over standard input and output until the input ends: only protocol
     /// messages on standard output (`logger` should write to standard error; by default it
-    /// says only warnings and errors). Reports are answered once stored.
-    public static func serveStdio(_ gantry: AgentGantry, logger: Logger = quietLogger) async throws {
-        let toolbox = MCPToolbox()
+    /// says only warnings and errors). Reports are answered once stored. With `upstreams`
+    /// (`UpstreamSupervisor`, started here and stopped at the end), `call_tool` calls their tools.
+    public static func serveStdio(_ gantry: AgentGantry, upstreams: UpstreamSupervisor? = nil, logger: Logger = quietLogger) async throws {
+        await upstreams?.start()
+        do {
+            try await serve(gantry, toolbox: MCPToolbox(upstreams: upstreams), logger: logger)
+        } catch {
+            await upstreams?.stop()
+            throw error
+        }
+        await upstreams?.stop()
+    }
+
+    private static func serve(_ gantry: AgentGantry, toolbox: MCPToolbox, logger: Logger) async throws {
         let server = await server(on: gantry, toolbox: toolbox)
         let transport = LineTransport(shortcut: ToolCallShortcut(toolbox: toolbox, gantry: gantry), logger: logger)
         try await server.start(transport: transport)
@@ -44,7 +55,7 @@ public enum GantryMCPServer {
     static func server(on gantry: AgentGantry, toolbox: MCPToolbox) async -> Server {
         let server = Server(name: name, version: version, title: "AgentGantry tool router", instructions: instructions,
                             capabilities: .init(tools: .init(listChanged: false)))
-        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: MCPToolbox.definitions) }
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: toolbox.definitions) }
         await server.withMethodHandler(CallTool.self) { parameters in try await toolbox.call(parameters, on: gantry) }
         return server
     }

@@ -44,6 +44,15 @@ struct MCPArguments {
         }
     }
 
+    /// The object argument `key`, nil when absent or null.
+    func object(_ key: String) throws(Mistake) -> [String: JSONValue]? {
+        switch values[key] {
+        case nil, .null?: return nil
+        case .object(let fields)?: return fields
+        default: throw Mistake(message: "\(tool): \"\(key)\" must be an object")
+        }
+    }
+
     /// The number argument `key`, nil when absent or null.
     func number(_ key: String) throws(Mistake) -> Double? {
         switch values[key] {

@@ -9,7 +9,11 @@ import MCP
 /// - `report_outcome(tool, outcome, retrieval?, latency_ms?)`: how a call ended (`success`,
 ///   `failure`, `timeout`), as `AgentGantry.recordExecution` records it;
 /// - `report_wrong_tool(retrieval, tool, correct?)`: the tool the retrieval offered could not do
-///   the request, and, when known, the one that could (`recordFeedback`).
+///   the request, and, when known, the one that could (`recordFeedback`);
+/// - with MCP servers declared (`UpstreamSupervisor`), `call_tool(name, arguments, retrieval?)`:
+///   calls a tool of one of them that `find_tools` offered, answers with that server's result, and
+///   records the outcome (success, failure — the server's tool error — or timeout) and its
+///   latency; `find_tools` then leaves out the tools of servers that are down.
 /// The reports feed the same learning as the Swift and HTTP paths. Tool names are given as the
 /// model providers accept them (`ProviderNames`), and reports may name a tool either way. Each
 /// tool also takes the routing context: `user`, `team`, `session` (and `namespace` for
@@ -18,16 +22,41 @@ import MCP
 /// protocol error (invalid params).
 struct MCPToolbox: Sendable {
     private let names = ToolNameResolver()
+    /// The declared MCP servers whose tools `call_tool` calls (nil: none declared).
+    let upstreams: UpstreamSupervisor?
+
+    /// The tools on the declared servers of `upstreams`, or without `call_tool` when nil.
+    init(upstreams: UpstreamSupervisor? = nil) {
+        self.upstreams = upstreams
+    }
 
     /// The names of the tools, as `tools/list` gives them.
     enum Name: String, CaseIterable {
         case findTools = "find_tools"
         case reportOutcome = "report_outcome"
         case reportWrongTool = "report_wrong_tool"
+        case callTool = "call_tool"
     }
 
-    /// The definitions `tools/list` answers.
-    static let definitions: [MCP.Tool] = [
+    /// The definitions `tools/list` answers: `call_tool`'s only with servers declared.
+    var definitions: [MCP.Tool] {
+        upstreams == nil ? Self.reportingDefinitions : Self.reportingDefinitions + [Self.callToolDefinition]
+    }
+
+    private static let callToolDefinition = MCP.Tool(
+        name: Name.callTool.rawValue,
+        title: "Call a tool",
+        description: "Call one of the tools find_tools returned, by its name, with arguments that follow its inputSchema. "
+            + "Returns that tool's own result. Pass the retrieval id find_tools gave, so that AgentGantry learns from the outcome.",
+        inputSchema: schema(properties: [
+            "name": ["type": "string", "description": "The tool's name, as find_tools gave it."],
+            "arguments": ["type": "object", "description": "The tool's arguments, as its inputSchema says."],
+            "retrieval": ["type": "string", "description": "The retrieval id find_tools gave."],
+        ], required: ["name"]),
+        annotations: .init(openWorldHint: true)
+    )
+
+    private static let reportingDefinitions: [MCP.Tool] = [
         MCP.Tool(
             name: Name.findTools.rawValue,
             title: "Find tools",
@@ -100,20 +129,24 @@ struct MCPToolbox: Sendable {
     enum Outcome {
         case result(JSONValue)
         case toolError(String)
+        /// The result of a declared server's tool (`call_tool`), as it gave it.
+        case forwarded(CallTool.Result)
     }
 
     /// Calls the tool `name` with `arguments` on `gantry`; `MCPError.invalidParams` when no tool
     /// has that name.
     func perform(_ name: String, _ arguments: [String: JSONValue]?, on gantry: AgentGantry) async throws(MCPError) -> Outcome {
-        guard let tool = Name(rawValue: name) else {
-            throw .invalidParams("no tool \"\(name)\": AgentGantry offers \(Name.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard let tool = Name(rawValue: name), tool != .callTool || upstreams != nil else {
+            throw .invalidParams("no tool \"\(name)\": AgentGantry offers \(definitions.map(\.name).joined(separator: ", "))")
         }
         do {
+            if tool == .callTool { return try await callTool(arguments, on: gantry) }
             return .result(try await {
                 switch tool {
                 case .findTools: try await findTools(arguments, on: gantry)
                 case .reportOutcome: try await reportOutcome(arguments, on: gantry)
                 case .reportWrongTool: try await reportWrongTool(arguments, on: gantry)
+                case .callTool: .null  // answered above
                 }
             }())
         } catch let mistake as MCPArguments.Mistake {
@@ -134,6 +167,8 @@ struct MCPToolbox: Sendable {
                                    structuredContent: Optional.some(result.mcpValue), isError: false)
         case .toolError(let message):
             return CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+        case .forwarded(let result):
+            return result
         }
     }
 
@@ -146,9 +181,16 @@ struct MCPToolbox: Sendable {
 
     private func findTools(_ values: [String: JSONValue]?, on gantry: AgentGantry) async throws -> JSONValue {
         let arguments = try MCPArguments(values, of: Name.findTools.rawValue, known: Self.contextKeys.union(["query", "limit", "namespace"]))
-        let retrieval = try await gantry.retrieveTools(try arguments.requiredString("query"), limit: try arguments.integer("limit") ?? 5,
+        let limit = try arguments.integer("limit") ?? 5
+        // Tools of servers that are down are left out: ask for more, keep the first of the others.
+        let down = await upstreams?.unavailableServers ?? []
+        let retrieval = try await gantry.retrieveTools(try arguments.requiredString("query"), limit: down.isEmpty ? limit : min(100, limit * 2 + 10),
                                                        context: try context(arguments, namespace: try arguments.string("namespace")))
-        let tools: [JSONValue] = retrieval.map { match in
+        let available = retrieval.filter { match in
+            guard let (server, _) = UpstreamDeclarations.split(match.tool.name), match.tool.namespace == server else { return true }
+            return !down.contains(server)
+        }
+        let tools: [JSONValue] = available.prefix(limit).map { match in
             .object(["name": .string(ProviderNames.exported(match.tool.name)), "description": .string(match.tool.description),
                      "inputSchema": match.tool.parameters ?? .object(["type": .string("object")]), "score": .number(match.score)])
         }
@@ -188,6 +230,45 @@ struct MCPToolbox: Sendable {
             try await gantry.recordExecution(retrieval: retrieval, tool: tool, outcome: .wrongTool, context: context)
         }
         return .object(["recorded": .bool(true)])
+    }
+
+    private func callTool(_ values: [String: JSONValue]?, on gantry: AgentGantry) async throws -> Outcome {
+        guard let upstreams else { return .toolError("no MCP servers are declared") }
+        let arguments = try MCPArguments(values, of: Name.callTool.rawValue, known: Self.contextKeys.union(["name", "arguments", "retrieval"]))
+        let name = await names.resolve(try arguments.requiredString("name"), on: gantry)
+        guard let tool = gantry.tool(named: name), let (server, original) = UpstreamDeclarations.split(name), tool.namespace == server else {
+            throw MCPArguments.Mistake(message: "call_tool: \"\(name)\" is not a tool of a declared MCP server (call a tool find_tools returned)")
+        }
+        let forwarded = try arguments.object("arguments")
+        let retrieval = try retrievalID(arguments, required: false), context = try context(arguments)
+        let started = ContinuousClock.now
+        let result: CallTool.Result, outcome: ExecutionOutcome
+        do {
+            result = try await upstreams.call(server: server, tool: original, arguments: forwarded?.mapValues(\.mcpValue))
+            outcome = result.isError == true ? .failure : .success
+        } catch UpstreamSupervisor.CallError.unavailable(let server, let reason) {
+            return .toolError("the MCP server \(server) is not available (\(reason)); try another tool")
+        } catch let error as UpstreamSupervisor.CallError {
+            // A call the server did not answer in time timed out; one it exited during failed.
+            let outcome: ExecutionOutcome = if case .timedOut = error { .timeout } else { .failure }
+            try await record(outcome, of: name, retrieval: retrieval, after: ContinuousClock.now - started, context: context, on: gantry)
+            return .toolError(error.description)
+        } catch {
+            try await record(.failure, of: name, retrieval: retrieval, after: ContinuousClock.now - started, context: context, on: gantry)
+            return .toolError("the MCP server \(server) failed the call: \(error)")
+        }
+        try await record(outcome, of: name, retrieval: retrieval, after: ContinuousClock.now - started, context: context, on: gantry)
+        return .forwarded(result)
+    }
+
+    /// Records how a forwarded call ended (linked to its retrieval when given).
+    private func record(_ outcome: ExecutionOutcome, of tool: String, retrieval: RetrievalID?, after latency: Duration,
+                        context: RoutingContext, on gantry: AgentGantry) async throws {
+        if let retrieval {
+            try await gantry.recordExecution(retrieval: retrieval, tool: tool, outcome: outcome, latency: latency, context: context)
+        } else {
+            try await gantry.recordExecution(tool: tool, outcome: outcome, latency: latency, context: context)
+        }
     }
 
     private func retrievalID(_ arguments: MCPArguments, required: Bool) throws(MCPArguments.Mistake) -> RetrievalID? {

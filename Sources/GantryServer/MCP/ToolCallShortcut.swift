@@ -56,6 +56,8 @@ struct ToolCallShortcut: Sendable {
                          "structuredContent": value, "isError": .bool(false)])
             case .toolError(let message):
                 .object(["content": .array([.object(["type": .string("text"), "text": .string(message)])]), "isError": .bool(true)])
+            case .forwarded(let result):
+                try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(result))
             }
             answer = .object(["jsonrpc": .string("2.0"), "id": call.id, "result": result])
         } catch let error as MCPError {
