@@ -5,13 +5,16 @@ transport: the handshake, `tools/list` (three tools, each with an input schema),
 (whose structured result the client validates against the tool's output schema), a correction
 by `report_wrong_tool` that puts the right tool first for the next `find_tools`, outcomes by
 `report_outcome` under the name a provider accepts, and mistakes answered as tool errors or
-protocol errors. Prints one line per check and "N passed, 0 failed" at the end; exits 1 on the
+protocol errors. Then routing across MCP servers (scripts/mcp_test_server.py, declared with
+`gantry mcp add`): two servers that both offer `search`, a tool added while running, a server
+that crashes in a call, a call that never ends, and a server that never speaks the protocol. Prints one line per check and "N passed, 0 failed" at the end; exits 1 on the
 first failure.
 """
 
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -123,7 +126,77 @@ async def main():
         check(False, "http: a bad token is refused")
     except Exception as error:  # the client raises its own error (or a group of them) for the 401
         check("401" in repr(error) or "Unauthorized" in repr(error), "http: a bad token is refused (401)")
+    await upstreams(args)
     print(f"mcp: {passed} passed, 0 failed")
+
+
+async def eventually(session, query, limit, condition, seconds=30):
+    """The tool names find_tools gives for `query` once `condition(names)` holds (or at the end)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        found = await session.call_tool("find_tools", {"query": query, "limit": limit})
+        names = [t["name"] for t in found.structuredContent["tools"]]
+        if condition(names) or asyncio.get_running_loop().time() > deadline:
+            return names
+        await asyncio.sleep(0.1)
+
+
+async def upstreams(args):
+    """`gantry serve --mcp-stdio --mcp-servers`: declared servers' tools routed and called."""
+    servers = f"{args.work}/servers.json"
+    test_server = f"{os.path.dirname(os.path.abspath(__file__))}/mcp_test_server.py"
+    for kind in ["docs", "web", "flaky", "broken"]:
+        added = subprocess.run([args.gantry, "mcp", "add", kind, "--servers", servers, "--", sys.executable, test_server, kind],
+                               capture_output=True, text=True)
+        check(added.returncode == 0, f"gantry mcp add {kind}")
+    refused = subprocess.run([args.gantry, "mcp", "add", "two__parts", "--servers", servers, "--", "true"], capture_output=True, text=True)
+    check(refused.returncode != 0 and "__" in refused.stderr, "gantry mcp add refuses a name with __ in it")
+
+    store = f"{args.work}/routed.sqlite"
+    server = StdioServerParameters(command=args.gantry, args=["serve", "--mcp-stdio", "--store", store, "--mcp-servers", servers,
+                                                              "--mcp-start-timeout", "3", "--mcp-call-timeout", "2"])
+    async with stdio_client(server) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            listed = sorted(t.name for t in (await session.list_tools()).tools)
+            check(listed == ["call_tool", "find_tools", "report_outcome", "report_wrong_tool"], "with servers declared, tools/list adds call_tool")
+            names = await eventually(session, "search for pages about a topic", 10,
+                                     lambda n: {"docs__search", "web__search", "flaky__echo"} <= set(n))
+            check({"docs__search", "web__search"} <= set(names), "both servers' search tools are registered apart: docs__search, web__search")
+            check(not any(n.startswith("broken__") for n in names), "the server that never speaks the protocol offers nothing")
+
+            called = await session.call_tool("call_tool", {"name": "docs__search", "arguments": {"query": "install"}})
+            check(not called.isError and "docs: 3 pages about install" in called.content[0].text, "call_tool forwards docs__search to the docs server")
+            called = await session.call_tool("call_tool", {"name": "web__search", "arguments": {"query": "install"}})
+            check(not called.isError and "web: 10 results for install" in called.content[0].text, "call_tool forwards web__search to the web server")
+
+            await session.call_tool("call_tool", {"name": "web__add_translate", "arguments": {}})
+            names = await eventually(session, "translate a sentence into French", 3, lambda n: "web__translate" in n)
+            check("web__translate" in names, "a tool the web server adds (tools/list_changed) is registered")
+
+            crashed = await session.call_tool("call_tool", {"name": "flaky__crash", "arguments": {}})
+            check(crashed.isError and "exited" in crashed.content[0].text, "a server that dies in a call gives a tool error at once")
+            echoed = None
+            for _ in range(100):
+                echoed = await session.call_tool("call_tool", {"name": "flaky__echo", "arguments": {"message": "hi"}})
+                if not echoed.isError:
+                    break
+                await asyncio.sleep(0.1)
+            check(not echoed.isError and "echo hi" in echoed.content[0].text, "the crashed server is restarted and answers again")
+
+            hung = await session.call_tool("call_tool", {"name": "flaky__hang", "arguments": {}})
+            check(hung.isError and "did not answer within 2" in hung.content[0].text, "a call the server never answers times out (--mcp-call-timeout)")
+
+            found = await session.call_tool("find_tools", {"query": "export the documentation as a PDF book", "limit": 1})
+            retrieval = found.structuredContent["retrieval"]
+            for _ in range(5):
+                failed = await session.call_tool("call_tool", {"name": "docs__always_fails", "arguments": {"title": "x"}, "retrieval": retrieval})
+            check(failed.isError and "PDF exporter is broken" in failed.content[0].text, "a server's tool error comes back as a tool error")
+
+    # Outcomes were recorded: five failures opened the breaker, as another process sees.
+    breaker = subprocess.run([args.gantry, "stdio", "--store", store], capture_output=True, text=True,
+                             input=json.dumps({"op": "breaker", "tool": "docs__always_fails"}) + "\n")
+    check('"state":"open"' in breaker.stdout.replace(" ", ""), "call_tool recorded the failures: the breaker of docs__always_fails is open")
 
 
 asyncio.run(main())

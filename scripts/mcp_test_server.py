@@ -3,10 +3,11 @@
     python mcp_test_server.py docs     tools search, open_page, always_fails
     python mcp_test_server.py web      tools search, fetch_url, add_translate (which adds a tool
                                        `translate` and says the list changed)
-    python mcp_test_server.py flaky    tools echo, crash (which ends the process at once)
+    python mcp_test_server.py flaky    tools echo, crash (which ends the process at once), hang
     python mcp_test_server.py broken   writes lines that are not JSON-RPC and never answers
 """
 
+import asyncio
 import os
 import sys
 import time
@@ -22,7 +23,7 @@ if kind == "broken":
 
 from mcp.server.fastmcp import Context, FastMCP
 
-server = FastMCP(kind)
+server = FastMCP(kind, log_level="WARNING")
 
 if kind == "docs":
     @server.tool(description="Search the product documentation pages for a phrase.")
@@ -62,5 +63,10 @@ elif kind == "flaky":
     @server.tool(description="Crash the flaky server.")
     def crash() -> str:
         os._exit(3)
+
+    @server.tool(description="Wait for ever.")
+    async def hang() -> str:
+        await asyncio.sleep(3600)
+        return "woke up"
 
 server.run()
