@@ -7,7 +7,9 @@ by `report_wrong_tool` that puts the right tool first for the next `find_tools`,
 `report_outcome` under the name a provider accepts, and mistakes answered as tool errors or
 protocol errors. Then routing across MCP servers (scripts/mcp_test_server.py, declared with
 `gantry mcp add`): two servers that both offer `search`, a tool added while running, a server
-that crashes in a call, a call that never ends, and a server that never speaks the protocol. Prints one line per check and "N passed, 0 failed" at the end; exits 1 on the
+that crashes in a call, a call that never ends, and a server that never speaks the protocol;
+and two routers on one store, of which one registers the servers' tools (the store's lease)
+until it ends, and then the other. Prints one line per check and "N passed, 0 failed" at the end; exits 1 on the
 first failure.
 """
 
@@ -127,6 +129,7 @@ async def main():
     except Exception as error:  # the client raises its own error (or a group of them) for the 401
         check("401" in repr(error) or "Unauthorized" in repr(error), "http: a bad token is refused (401)")
     await upstreams(args)
+    await two_processes(args)
     print(f"mcp: {passed} passed, 0 failed")
 
 
@@ -197,6 +200,50 @@ async def upstreams(args):
     breaker = subprocess.run([args.gantry, "stdio", "--store", store], capture_output=True, text=True,
                              input=json.dumps({"op": "breaker", "tool": "docs__always_fails"}) + "\n")
     check('"state":"open"' in breaker.stdout.replace(" ", ""), "call_tool recorded the failures: the breaker of docs__always_fails is open")
+
+
+
+async def two_processes(args):
+    """Two routers on one store: the first registers the servers' tools (it holds the lease), the
+    second reads them from the store and calls them on servers of its own; when the first ends,
+    the second takes the lease over and registers what changes from then on."""
+    servers = f"{args.work}/two.json"
+    test_server = f"{os.path.dirname(os.path.abspath(__file__))}/mcp_test_server.py"
+    for kind in ["docs", "web"]:
+        subprocess.run([args.gantry, "mcp", "add", kind, "--servers", servers, "--", sys.executable, test_server, kind], check=True,
+                       capture_output=True)
+    router = StdioServerParameters(command=args.gantry, args=["serve", "--mcp-stdio", "--store", f"{args.work}/shared.sqlite",
+                                                              "--mcp-servers", servers, "--follow-ms", "50"])
+    first_ready, first_may_end = asyncio.Event(), asyncio.Event()
+
+    async def first_router():
+        async with stdio_client(router) as (read, write):
+            async with ClientSession(read, write) as first:
+                await first.initialize()
+                names = await eventually(first, "search the documentation", 5, lambda n: "docs__search" in n)
+                check("docs__search" in names, "two routers: the first registers the servers' tools")
+                first_ready.set()
+                await first_may_end.wait()
+
+    first = asyncio.create_task(first_router())
+    await first_ready.wait()
+    async with stdio_client(router) as (read, write):
+        async with ClientSession(read, write) as second:
+            await second.initialize()
+            names = await eventually(second, "search the documentation", 5, lambda n: "docs__search" in n)
+            check("docs__search" in names, "two routers: the second finds them in the store")
+            called = await second.call_tool("call_tool", {"name": "docs__search", "arguments": {"query": "lease"}})
+            check(not called.isError and "docs: 3 pages about lease" in called.content[0].text,
+                  "two routers: the second calls the tools on servers of its own")
+            # The second's web server adds a tool: the second, without the lease, does not register it.
+            await second.call_tool("call_tool", {"name": "web__add_translate", "arguments": {}})
+            await asyncio.sleep(1.5)
+            names = await eventually(second, "translate a sentence into French", 3, lambda n: False, seconds=0)
+            check("web__translate" not in names, "two routers: the one without the lease writes nothing to the registry")
+            first_may_end.set()
+            await first
+            names = await eventually(second, "translate a sentence into French", 3, lambda n: "web__translate" in n)
+            check("web__translate" in names, "two routers: when the first ends, the second takes the lease and registers a tool added since")
 
 
 asyncio.run(main())

@@ -8,11 +8,21 @@ import PostgresNIO
 /// releases it with its session.
 final class PostgresSessionLock: StoreOpeningLock, Sendable {
     /// What the locks serialise.
-    enum Name: String, Sendable {
+    struct Name: Sendable, CustomStringConvertible {
+        let rawValue: String
+        /// Whether the lock is the store's own (its schema's) rather than the database's.
+        let perSchema: Bool
+
         /// Opens (model check, re-embedding, retention purge): `takeOpeningLock()`.
-        case open = "agent_gantry.open"
+        static let open = Name(rawValue: "agent_gantry.open", perSchema: false)
         /// Imports (`importEvents`), and the removal of abandoned ones.
-        case `import` = "agent_gantry.import"
+        static let `import` = Name(rawValue: "agent_gantry.import", perSchema: false)
+
+        /// The lease `name` of the store (`takeLease(_:)`): per schema, so that tenants' stores in
+        /// one database hold theirs apart.
+        static func lease(_ name: String) -> Name { Name(rawValue: "agent_gantry.lease." + name, perSchema: true) }
+
+        var description: String { rawValue }
     }
 
     private let unlock: @Sendable () -> Void
@@ -27,8 +37,15 @@ final class PostgresSessionLock: StoreOpeningLock, Sendable {
                       wait: Bool = true) async throws(GantryError) -> PostgresSessionLock? {
         let (locked, locking) = AsyncStream.makeStream(of: Result<Bool, any Error>.self)
         let (released, releasing) = AsyncStream.makeStream(of: Void.self)
-        let lock: PostgresQuery = wait ? "SELECT true FROM pg_advisory_lock(hashtext(\(name.rawValue)))"
-            : "SELECT pg_try_advisory_lock(hashtext(\(name.rawValue)))"
+        let key = name.rawValue
+        let lock: PostgresQuery = switch (wait, name.perSchema) {
+        case (true, false): "SELECT true FROM pg_advisory_lock(hashtext(\(key)))"
+        case (false, false): "SELECT pg_try_advisory_lock(hashtext(\(key)))"
+        case (true, true): "SELECT true FROM pg_advisory_lock(hashtext(current_schema() || ':' || \(key)))"
+        case (false, true): "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':' || \(key)))"
+        }
+        let unlock: PostgresQuery = name.perSchema ? "SELECT pg_advisory_unlock(hashtext(current_schema() || ':' || \(key)))"
+            : "SELECT pg_advisory_unlock(hashtext(\(key)))"
         // The connection stays leased, holding the lock, until `release()`.
         Task {
             do {
@@ -38,7 +55,7 @@ final class PostgresSessionLock: StoreOpeningLock, Sendable {
                     locking.yield(.success(taken))
                     guard taken else { return }
                     for await _ in released { break }
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(name.rawValue)))", logger: logger)
+                    _ = try? await connection.query(unlock, logger: logger)
                 }
             } catch {
                 locking.yield(.failure(error))

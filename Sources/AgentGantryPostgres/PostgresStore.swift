@@ -120,6 +120,12 @@ public final class PostgresStore: GantryStore {
         try await PostgresSessionLock.taken(.open, client: client, location: location, logger: logger)
     }
 
+    /// The session advisory lock of the lease `name` in this store's schema, if no other session
+    /// holds it.
+    @_spi(StoreImplementation) public func takeLease(_ name: String) async throws(GantryError) -> (any StoreOpeningLock)? {
+        try await PostgresSessionLock.taken(.lease(name), client: client, location: location, logger: logger, wait: false)
+    }
+
     /// Applies `ModelAdmission` to the stored tools.
     @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError) {
         let admission = ModelAdmission(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)

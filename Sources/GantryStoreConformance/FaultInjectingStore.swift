@@ -41,6 +41,7 @@ public final class FaultInjectingStore: GantryStore {
     public var isShared: Bool { base.isShared }
 
     @_spi(StoreImplementation) public func takeOpeningLock() async throws(GantryError) -> (any StoreOpeningLock)? { try await base.takeOpeningLock() }
+    @_spi(StoreImplementation) public func takeLease(_ name: String) async throws(GantryError) -> (any StoreOpeningLock)? { try await base.takeLease(name) }
     @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError) {
         try await base.admit(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)
     }

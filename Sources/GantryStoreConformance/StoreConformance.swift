@@ -53,6 +53,7 @@ public enum StoreConformance {
                              run: executionsKeepTheirRetrieval),
         StoreConformanceCase(name: "an adapter that learned from a user's reports is withdrawn when they are forgotten, and refused when "
                                  + "they were forgotten while it trained", run: reportTrainedAdaptersFollowForgets),
+        StoreConformanceCase(name: "a lease is held by one handle at a time and taken by another once released", run: leasesAreExclusive),
     ]
 
     static let dimension = 4

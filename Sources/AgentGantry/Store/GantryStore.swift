@@ -23,6 +23,10 @@ public protocol GantryStore: AnyObject, Sendable {
     /// Takes the store's lock on opening (held while a process migrates, checks the model,
     /// embeds again and purges), or nil where the store needs none; the caller releases it.
     @_spi(StoreImplementation) func takeOpeningLock() async throws(GantryError) -> (any StoreOpeningLock)?
+    /// Takes the lease `name` without waiting: held until released or until the process ends
+    /// (then the next process may take it); nil while another process holds it. A store no other
+    /// process can open (in memory) always grants it.
+    @_spi(StoreImplementation) func takeLease(_ name: String) async throws(GantryError) -> (any StoreOpeningLock)?
     /// Throws unless an embedder of `model` and `dimension` may serve the stored tools (the
     /// rules of "What opening checks" in the documentation).
     @_spi(StoreImplementation) func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError)
@@ -145,8 +149,18 @@ extension GantryStore {
     }
 }
 
-/// A store's lock on opening (`GantryStore.takeOpeningLock()`), held until released.
+/// A store's lock on opening (`GantryStore.takeOpeningLock()`) or lease
+/// (`GantryStore.takeLease(_:)`), held until released.
 @_spi(StoreImplementation) public protocol StoreOpeningLock: AnyObject {
     /// Releases the lock.
     func release()
+}
+
+/// The lease of a store no other process can open: always granted.
+@_spi(StoreImplementation) public final class UnsharedLease: StoreOpeningLock {
+    /// A lease held by this process alone.
+    public init() {}
+
+    /// Nothing to release.
+    public func release() {}
 }

@@ -199,6 +199,13 @@ public final class SQLiteStore: GantryStore {
         try StoreFileLock.taken(forStore: path, for: .open)
     }
 
+    /// The `.lease(name)` `StoreFileLock` beside the file, if no other process holds it; in
+    /// memory (no other process can open the store) or where no lock file can be made, granted.
+    @_spi(StoreImplementation) public func takeLease(_ name: String) throws(GantryError) -> (any StoreOpeningLock)? {
+        guard let path else { return UnsharedLease() }
+        return try StoreFileLock.attemptLease(forStore: path, name)
+    }
+
     /// Applies `ModelAdmission` to the stored tools.
     @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) throws(GantryError) {
         let admission = ModelAdmission(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)

@@ -9,7 +9,9 @@ import Glibc
 ///   old one that needs migrating) at once neither race to create tables nor interleave one's
 ///   model check with another's re-embedding;
 /// - `.import`: one `importEvents` at a time, so that an unfinished import found by the holder is
-///   known to be abandoned (its process died) and its rows can be removed.
+///   known to be abandoned (its process died) and its rows can be removed;
+/// - `.lease(name)`: a lease (`AgentGantry.takeLease(_:)`), taken without waiting and held by
+///   one process at a time while it does what the lease names.
 ///
 /// `flock` on `<store>.open-lock` or `<store>.import-lock` beside the store (created once, never
 /// deleted: deleting a lock file lets two processes lock two different files). The kernel
@@ -19,9 +21,14 @@ import Glibc
 /// not supported anyway.
 final class StoreFileLock: StoreOpeningLock {
     /// What the lock serializes; its file is `<store>.<rawValue>-lock`.
-    enum Purpose: String, Sendable {
-        case open
-        case `import`
+    struct Purpose: Sendable {
+        let rawValue: String
+
+        static let open = Purpose(rawValue: "open")
+        static let `import` = Purpose(rawValue: "import")
+
+        /// The lease `name` (a checked lease name: `AgentGantry.takeLease(_:)`).
+        static func lease(_ name: String) -> Purpose { Purpose(rawValue: "lease-" + name) }
     }
 
     /// The lock file's path.
@@ -80,6 +87,16 @@ final class StoreFileLock: StoreOpeningLock {
             case .heldByAnother:
                 do { try await Task.sleep(for: poll) } catch { throw .store("waiting for \(storePath).\(purpose.rawValue)-lock was cancelled") }
             }
+        }
+    }
+
+    /// The lease `name` of the store at `storePath`, without waiting: nil while another process
+    /// holds it; granted (with nothing to hold) where no lock file can be made.
+    static func attemptLease(forStore storePath: String, _ name: String) throws(GantryError) -> (any StoreOpeningLock)? {
+        switch try attempt(SQLiteStore.absolute(storePath), .lease(name), wait: false) {
+        case .locked(let lock): lock
+        case .noLockFile: UnsharedLease()
+        case .heldByAnother: nil
         }
     }
 

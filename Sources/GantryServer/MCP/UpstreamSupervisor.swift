@@ -12,6 +12,11 @@ import MCP
 /// restarted after a pause that doubles from 1 s to 60 s (back to 1 s once it has run a minute);
 /// meanwhile its tools stay registered — their history is kept — but `isAvailable` says no, and
 /// `find_tools` leaves them out. One misbehaving server never stops the others or the router.
+///
+/// Several processes on one store each run the servers (each forwards its own calls), but only
+/// the holder of the store's lease `mcp.servers` (`AgentGantry.takeLease(_:)`) writes their tools
+/// to the registry; the others read them from the store, as they follow it, and try every
+/// `leaseRetry` to take the lease over (then they bring the registry in step at once).
 public actor UpstreamSupervisor {
     /// What a server is doing now.
     public enum State: Sendable, Equatable {
@@ -50,6 +55,13 @@ public actor UpstreamSupervisor {
     /// Per running server, a task that ends when its process exits (with its status).
     private var exits: [String: Task<Int32, Never>] = [:]
     private var runners: [String: Task<Void, Never>] = [:]
+    /// The store's lease of the servers' registrations, when this process holds it.
+    private var lease: GantryLease?
+    private var leaseTaker: Task<Void, Never>?
+    /// How often a process without the lease tries to take it.
+    public static let leaseRetry: Duration = .seconds(2)
+    /// The lease's name.
+    static let leaseName = "mcp.servers"
 
     /// A supervisor of `declarations` registering their tools in `gantry`; `start()` starts them.
     public init(_ declarations: UpstreamDeclarations, gantry: AgentGantry, startTimeout: Duration = .seconds(10),
@@ -69,12 +81,37 @@ public actor UpstreamSupervisor {
         for server in declarations.values where server.enabled && runners[server.name] == nil {
             runners[server.name] = Task { await self.supervise(server) }
         }
+        if leaseTaker == nil { leaseTaker = Task { await self.takeLease() } }
+    }
+
+    /// Whether this process writes the servers' tools to the registry (it holds the lease).
+    public var registers: Bool { lease != nil }
+
+    /// Tries to take the lease until it is taken (or the supervisor stops); then lists every
+    /// running server's tools again, into the registry.
+    private func takeLease() async {
+        while !Task.isCancelled, lease == nil {
+            do {
+                lease = try await gantry.takeLease(Self.leaseName)
+            } catch {
+                logger.warning("the lease \(Self.leaseName) could not be taken: \(error)")
+            }
+            if lease != nil { break }
+            try? await Task.sleep(for: Self.leaseRetry)
+        }
+        guard lease != nil else { return }
+        logger.info("this process registers the MCP servers' tools (lease \(Self.leaseName))")
+        for name in clients.keys.sorted() { await refresh(name) }
     }
 
     /// Stops every server (their processes are terminated) and their supervision.
     public func stop() async {
         for runner in runners.values { runner.cancel() }
         runners.removeAll()
+        leaseTaker?.cancel()
+        leaseTaker = nil
+        lease?.release()
+        lease = nil
         for (name, process) in processes where process.isRunning {
             process.terminate()
             logger.info("stopped MCP server \(name)")
@@ -174,11 +211,12 @@ public actor UpstreamSupervisor {
             Task { await self.refresh(name) }
         }
         do {
-            try await withDeadline(startTimeout, orThrow: CallError.timedOut(server: name, after: self.startTimeout)) {
+            let registered = try await withDeadline(startTimeout, orThrow: CallError.timedOut(server: name, after: self.startTimeout)) {
                 _ = try await client.connect(transport: transport)
-                try await self.synchronise(name, client: client)
+                return try await self.synchronise(name, client: client)
             }
             (clients[name], exits[name]) = (client, exited)
+            if !registered && lease != nil { await refresh(name) }  // the lease came while it started
         } catch {
             if process.isRunning { process.terminate() }
             throw error
@@ -200,8 +238,10 @@ public actor UpstreamSupervisor {
     }
 
     /// Registers every tool `client`'s server lists as `<name>__<tool>`, removes those of its
-    /// tools registered before that it no longer lists, and marks it running.
-    private func synchronise(_ name: String, client: Client) async throws {
+    /// tools registered before that it no longer lists (both only with the lease: otherwise the
+    /// holder does), and marks it running. Whether it wrote to the registry.
+    @discardableResult
+    private func synchronise(_ name: String, client: Client) async throws -> Bool {
         var listed = [MCP.Tool](), cursor: String?
         repeat {
             let page = try await client.listTools(cursor: cursor)
@@ -212,11 +252,15 @@ public actor UpstreamSupervisor {
             GantryTool.upstream(server: name, name: tool.name, title: tool.title, description: tool.description,
                                       schema: tool.inputSchema.jsonValue)
         }
-        let keep = Set(registered.map(\.name))
-        if !registered.isEmpty { try await gantry.register(registered) }
-        for tool in await gantry.tools where tool.namespace == name && UpstreamDeclarations.split(tool.name)?.server == name && !keep.contains(tool.name) {
-            try await gantry.remove(tool.name)
+        let registers = lease != nil
+        if registers {
+            let keep = Set(registered.map(\.name))
+            if !registered.isEmpty { try await gantry.register(registered) }
+            for tool in await gantry.tools where tool.namespace == name && UpstreamDeclarations.split(tool.name)?.server == name && !keep.contains(tool.name) {
+                try await gantry.remove(tool.name)
+            }
         }
         states[name] = .running(tools: registered.count)
+        return registers
     }
 }

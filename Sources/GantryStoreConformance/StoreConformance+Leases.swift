@@ -1,0 +1,21 @@
+@_spi(StoreImplementation) import AgentGantry
+
+extension StoreConformance {
+    /// A lease is held by one handle (one process) at a time: another handle's attempt gets nil,
+    /// another lease of the store is free meanwhile, and once released the other handle takes it.
+    static func leasesAreExclusive(_ factory: StoreFactory) async throws {
+        let a = try await factory.open(), b = try await factory.open()
+        guard let held = try await a.takeLease("mcp.supervisor") else {
+            throw StoreConformanceFailure(description: "the first handle could not take a free lease")
+        }
+        try check(try await b.takeLease("mcp.supervisor") == nil, "a second handle took a lease the first holds")
+        let other = try await b.takeLease("another")
+        try check(other != nil, "a lease of another name was refused while the first was held")
+        other?.release()
+        held.release()
+        let taken = try await b.takeLease("mcp.supervisor")
+        try check(taken != nil, "a released lease could not be taken by another handle")
+        try check(try await a.takeLease("mcp.supervisor") == nil, "the lease went back to the first handle while the second holds it")
+        taken?.release()
+    }
+}
