@@ -47,15 +47,15 @@ def check(condition, what):
     print(f"ok: {what}", flush=True)
 
 
-async def exercise(session, transport):
-    """Every check on an initialised session of `transport` (a word for the messages)."""
+async def exercise(session, transport, offered):
+    """Every check on an initialised session of `transport` (a word for the messages), whose
+    tools/list is to give the tools `offered`."""
     init = await session.initialize()
     check(init.serverInfo.name == "agent-gantry" and init.capabilities.tools is not None,
           f"{transport}: initialize answers agent-gantry with the tools capability")
     listed = (await session.list_tools()).tools
-    check(sorted(t.name for t in listed) == ["find_tools", "report_outcome", "report_wrong_tool"]
-          and all(t.inputSchema.get("type") == "object" and t.description for t in listed),
-          f"{transport}: tools/list gives find_tools, report_outcome, report_wrong_tool with schemas")
+    check(sorted(t.name for t in listed) == offered and all(t.inputSchema.get("type") == "object" and t.description for t in listed),
+          f"{transport}: tools/list gives {', '.join(offered)} with schemas")
 
     query = "stop charging me for the plan"
     found = await session.call_tool("find_tools", {"query": query, "limit": 3})
@@ -109,7 +109,7 @@ async def main():
     server = StdioServerParameters(command=args.gantry, args=["serve", "--mcp-stdio", "--store", store])
     async with stdio_client(server) as (read, write):
         async with ClientSession(read, write) as session:
-            await exercise(session, "stdio")
+            await exercise(session, "stdio", ["find_tools", "report_outcome", "report_wrong_tool"])
 
     # HTTP: the tools registered through the HTTP API of the same server, for the token's tenant.
     import urllib.request
@@ -120,7 +120,8 @@ async def main():
     headers = {"Authorization": f"Bearer {args.token}"}
     async with streamablehttp_client(f"{args.url}/mcp", headers=headers) as (read, write, _):
         async with ClientSession(read, write) as session:
-            await exercise(session, "http")
+            await exercise(session, "http", ["call_tool", "find_tools", "report_outcome", "report_wrong_tool"])
+            await http_upstreams(session, args)
     try:
         async with streamablehttp_client(f"{args.url}/mcp", headers={"Authorization": "Bearer not-a-token"}) as (read, write, _):
             async with ClientSession(read, write) as session:
@@ -142,6 +143,45 @@ async def eventually(session, query, limit, condition, seconds=30):
         if condition(names) or asyncio.get_running_loop().time() > deadline:
             return names
         await asyncio.sleep(0.1)
+
+
+def http(args, method, path, body=None):
+    """A request to the HTTP API with the tenant's token: (status, JSON answer)."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"{args.url}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+async def http_upstreams(session, args):
+    """The tenant's declared server over HTTP: its tools routed and called through /mcp, and
+    listed, disabled and enabled again at /v1/mcp/servers (the choice kept in its file)."""
+    names = await eventually(session, "search the product documentation", 3, lambda n: "docs__search" in n)
+    check("docs__search" in names, "http: the tenant's declared server's tools are routed (docs__search)")
+    called = await session.call_tool("call_tool", {"name": "docs__search", "arguments": {"query": "tenants"}})
+    check(not called.isError and "docs: 3 pages about tenants" in called.content[0].text, "http: call_tool forwards to the tenant's server")
+    status, listed = http(args, "GET", "/v1/mcp/servers")
+    check(status == 200 and [(s["name"], s["state"], s.get("tools")) for s in listed["servers"]] == [("docs", "running", 3)],
+          "http: GET /v1/mcp/servers lists the tenant's server, running with 3 tools")
+    status, _ = http(args, "POST", "/v1/mcp/servers/docs/disable")
+    stored = json.load(open(f"{args.work}/servers/acme.json"))
+    check(status == 200 and stored["servers"][0]["enabled"] is False, "http: disabling a server stops it and keeps the choice in the file")
+    refused = await session.call_tool("call_tool", {"name": "docs__search", "arguments": {"query": "x"}})
+    check(refused.isError and "not available" in refused.content[0].text, "http: a disabled server's tools are not called")
+    status, answer = http(args, "POST", "/v1/mcp/servers/nope/enable")
+    check(status == 404 and "gantry mcp add" in answer["error"]["message"], "http: a server not declared cannot be enabled (404)")
+    http(args, "POST", "/v1/mcp/servers/docs/enable")
+    for _ in range(100):
+        called = await session.call_tool("call_tool", {"name": "docs__search", "arguments": {"query": "again"}})
+        if not called.isError:
+            break
+        await asyncio.sleep(0.1)
+    check(not called.isError, "http: an enabled server starts again and answers")
 
 
 async def upstreams(args):

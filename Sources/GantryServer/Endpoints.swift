@@ -180,6 +180,35 @@ struct Endpoints: Sendable {
         .object(["breakers": .object(await gantry.nonClosedBreakers().mapValues { .string($0.description) })])
     }
 
+    // MARK: MCP servers
+
+    /// `GET /v1/mcp/servers`: the tenant's declared MCP servers, each with its state.
+    func mcpServers(_ upstreams: UpstreamSupervisor?) async -> JSONValue {
+        guard let upstreams else { return .object(["servers": .array([])]) }
+        return .object(["servers": .array(await upstreams.servers.map { server, state in
+            var fields: [String: JSONValue] = ["name": .string(server.name), "enabled": .bool(server.enabled)]
+            switch state {
+            case .starting: fields["state"] = .string("starting")
+            case .running(let tools): (fields["state"], fields["tools"]) = (.string("running"), .number(Double(tools)))
+            case .waiting(let reason, let retryAt):
+                let seconds = max(0, (retryAt - .now).components.seconds)
+                (fields["state"], fields["reason"], fields["retry_in_s"]) = (.string("waiting"), .string(reason), .number(Double(seconds)))
+            case .disabled: fields["state"] = .string("disabled")
+            }
+            return .object(fields)
+        })])
+    }
+
+    /// `POST /v1/mcp/servers/{name}/enable` and `…/disable`: starts or stops a declared server now
+    /// and keeps the choice in the tenant's servers file.
+    func setMCPServer(_ name: String, enabled: Bool, _ upstreams: UpstreamSupervisor?) async throws -> JSONValue {
+        guard let upstreams, await upstreams.servers.contains(where: { $0.server.name == name }) else {
+            throw APIError.notFound("no MCP server \(name) is declared for this tenant (servers are declared with `gantry mcp add`, never over HTTP)")
+        }
+        try await upstreams.setEnabled(name, enabled)
+        return .object(["name": .string(name), "enabled": .bool(enabled)])
+    }
+
     // MARK: helpers
 
     private func retrievalID(_ fields: RequestFields) throws -> RetrievalID {

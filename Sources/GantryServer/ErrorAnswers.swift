@@ -12,6 +12,8 @@ struct ErrorAnswers: RouterMiddleware {
         (["v1", "tools"], "GET, POST"), (["v1", "tools", "{}"], "DELETE"), (["v1", "retrieve"], "POST"),
         (["v1", "selections"], "POST"), (["v1", "executions"], "POST"), (["v1", "feedback"], "POST"), (["v1", "forget"], "POST"),
         (["v1", "breakers"], "GET"), (["v1", "train"], "POST"), (["v1", "train", "{}"], "GET"), (["v1", "events"], "GET, POST"),
+        (["v1", "mcp", "servers"], "GET"), (["v1", "mcp", "servers", "{}", "enable"], "POST"), (["v1", "mcp", "servers", "{}", "disable"], "POST"),
+        (["mcp"], "POST"),
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

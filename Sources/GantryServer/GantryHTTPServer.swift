@@ -28,7 +28,7 @@ public struct GantryHTTPServer: Sendable {
             throw .invalidInput("the body limits must be positive")
         }
         self.options = options
-        tenants = try TenantDirectory(stores: options.stores, embedder: embedder, configuration: options.configuration)
+        tenants = try TenantDirectory(stores: options.stores, embedder: embedder, configuration: options.configuration, options: options, logger: logger)
         endpoints = Endpoints(jobs: TrainingJobs(metrics: metrics))
         limiter = RateLimiter(options.rateLimit)
         mcp = MCPOverHTTP(host: options.host)
@@ -46,6 +46,7 @@ public struct GantryHTTPServer: Sendable {
             logger: logger
         )
         try await app.runService()  // SIGTERM and SIGINT end it gracefully
+        await tenants.stopUpstreams()
     }
 
     /// The routes.
@@ -113,15 +114,22 @@ public struct GantryHTTPServer: Sendable {
             }
         }
         router.post("mcp") { request, _ in
-            try await self.serve(request, "/mcp") { body, gantry, _ in await self.mcp.answer(request, body: body, on: gantry) }
+            try await self.serve(request, "/mcp") { body, gantry, tenant in
+                await self.mcp.answer(request, body: body, on: gantry, upstreams: try await self.tenants.opened(tenant).upstreams)
+            }
         }
-        for method in [HTTPRequest.Method.get, .delete] {
-            router.on("mcp", method: method) { _, _ in
-                var response = Self.json(APIError(status: .methodNotAllowed, code: "method_not_allowed",
-                                                  message: "/mcp serves the Model Context Protocol without sessions: POST only").body,
-                                         status: .methodNotAllowed)
-                response.headers[.allow] = "POST"
-                return response
+        router.get("v1/mcp/servers") { request, _ in
+            try await self.serve(request, "/v1/mcp/servers") { _, _, tenant in
+                await endpoints.mcpServers(try await self.tenants.opened(tenant).upstreams)
+            }
+        }
+        for (action, enabled) in [("enable", true), ("disable", false)] {
+            router.post(RouterPath("v1/mcp/servers/:name/" + action)) { request, context in
+                let name = context.parameters.get("name") ?? ""
+                return try await self.serve(request, "/v1/mcp/servers/{name}/" + action) { body, _, tenant in
+                    if !body.isEmpty { _ = try RequestFields(body, known: []) }  // nothing, or {}
+                    return try await endpoints.setMCPServer(name, enabled: enabled, try await self.tenants.opened(tenant).upstreams)
+                }
             }
         }
         return router

@@ -105,6 +105,27 @@ enum OpenAPIDocument {
                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                              "408": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
     },
+    "/v1/mcp/servers": {
+      "get": {"summary": "The tenant's declared MCP servers (declared with `gantry mcp add`, never over HTTP), each with its state.", "operationId": "listMCPServers",
+              "responses": {"200": {"description": "The servers.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MCPServers"}}}},
+                            "401": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/v1/mcp/servers/{name}/enable": {
+      "post": {"summary": "Start a declared MCP server now, and keep it enabled in the tenant's servers file.", "operationId": "enableMCPServer",
+               "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+               "responses": {"200": {"description": "Enabled.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MCPServerSwitch"}}}},
+                             "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                             "404": {"$ref": "#/components/responses/Error"}, "408": {"$ref": "#/components/responses/Error"},
+                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+    },
+    "/v1/mcp/servers/{name}/disable": {
+      "post": {"summary": "Stop a declared MCP server now, and keep it disabled in the tenant's servers file.", "operationId": "disableMCPServer",
+               "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+               "responses": {"200": {"description": "Disabled.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MCPServerSwitch"}}}},
+                             "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                             "404": {"$ref": "#/components/responses/Error"}, "408": {"$ref": "#/components/responses/Error"},
+                             "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+    },
     "/metrics": {
       "get": {"summary": "Prometheus metrics: requests by route, status and tenant, their latency, reports, training runs, tools and breakers.", "security": [], "operationId": "metrics",
               "responses": {"200": {"description": "The Prometheus text format.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
@@ -171,7 +192,12 @@ enum OpenAPIDocument {
         "job": {"type": "integer"}, "state": {"enum": ["running", "finished", "failed"]}, "error": {"type": "string"},
         "applied": {"type": "boolean"}, "reason": {"type": ["string", "null"]}, "events": {"type": "integer"}, "requests": {"type": "integer"},
         "more_requests_needed": {"type": ["integer", "null"]}, "adapter_version": {"type": ["integer", "null"]}}},
-      "Imported": {"type": "object", "required": ["imported"], "properties": {"imported": {"type": "integer"}}}
+      "Imported": {"type": "object", "required": ["imported"], "properties": {"imported": {"type": "integer"}}},
+      "MCPServers": {"type": "object", "required": ["servers"], "properties": {"servers": {"type": "array", "items": {"type": "object",
+        "required": ["name", "enabled", "state"], "properties": {"name": {"type": "string"}, "enabled": {"type": "boolean"},
+        "state": {"enum": ["starting", "running", "waiting", "disabled"]}, "tools": {"type": "integer"},
+        "reason": {"type": "string"}, "retry_in_s": {"type": "integer"}}}}}},
+      "MCPServerSwitch": {"type": "object", "required": ["name", "enabled"], "properties": {"name": {"type": "string"}, "enabled": {"type": "boolean"}}}
     }
   }
 }

@@ -22,6 +22,13 @@ public struct ServerOptions: Sendable {
     /// A request's body must arrive within this (408 after): one sending a byte now and then,
     /// which no idle timeout catches, holds its connection no longer.
     public var bodyTimeout: Duration = .seconds(30)
+    /// A folder of MCP servers files, `<folder>/<tenant>.json` (`UpstreamDeclarations`): a tenant
+    /// with one has its servers started when its gantry opens, their tools routed and callable
+    /// through `/mcp` (`call_tool`), and listed, enabled and disabled at `/v1/mcp/servers`. Nil:
+    /// none.
+    public var mcpServers: String?
+    /// How long a declared server may take to start; how long a call of its tool may take.
+    public var mcpStartTimeout: Duration = .seconds(10), mcpCallTimeout: Duration = .seconds(60)
     /// Each tenant's gantry is opened with this configuration (its store set per tenant).
     public var configuration = GantryConfiguration(storePath: nil)
 

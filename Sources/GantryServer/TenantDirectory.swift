@@ -2,16 +2,28 @@ import AgentGantry
 import AgentGantryPostgres
 import Foundation
 import GantryEmbed
+import Logging
 
-/// The open gantry of each tenant, opened on its first request and kept until the server stops.
+/// The open gantry of each tenant, opened on its first request and kept until the server stops,
+/// with the supervisor of its declared MCP servers when it has some (`ServerOptions.mcpServers`).
 /// They share one embedder (the model is loaded once) and serve concurrently.
 actor TenantDirectory {
+    /// A tenant's gantry and the supervisor of its MCP servers.
+    struct Opened: Sendable {
+        let gantry: AgentGantry
+        let upstreams: UpstreamSupervisor?
+    }
+
     private let stores: TenantStores
     private let embedder: any Embedder
     private let configuration: GantryConfiguration
-    private var opening: [String: Task<AgentGantry, any Error>] = [:]
+    private let options: ServerOptions?
+    private let logger: Logger
+    private var opening: [String: Task<Opened, any Error>] = [:]
 
-    init(stores: TenantStores, embedder: any Embedder, configuration: GantryConfiguration) throws(GantryError) {
+    init(stores: TenantStores, embedder: any Embedder, configuration: GantryConfiguration, options: ServerOptions? = nil,
+         logger: Logger = Logger(label: "gantry.serve")) throws(GantryError) {
+        (self.options, self.logger) = (options, logger)
         if case .postgres(let url) = stores, url.contains("search_path") {
             throw .invalidInput("each tenant's schema is gantry_<tenant>: leave search_path out of the store URL")
         }
@@ -29,9 +41,26 @@ actor TenantDirectory {
 
     /// `tenant`'s gantry (opened now if it is not open; one open however many ask at once).
     func gantry(of tenant: String) async throws -> AgentGantry {
+        try await opened(tenant).gantry
+    }
+
+    /// `tenant`'s gantry and the supervisor of its MCP servers (opened now if it is not open).
+    func opened(_ tenant: String) async throws -> Opened {
         if let task = opening[tenant] { return try await task.value }
-        let (stores, embedder, configuration) = (stores, embedder, configuration)
-        let task = Task { () throws -> AgentGantry in try await stores.openGantry(of: tenant, configuration: configuration, embedder: embedder) }
+        let (stores, embedder, configuration, options, logger) = (stores, embedder, configuration, options, logger)
+        let task = Task { () throws -> Opened in
+            let gantry = try await stores.openGantry(of: tenant, configuration: configuration, embedder: embedder)
+            guard let options, let folder = options.mcpServers else { return Opened(gantry: gantry, upstreams: nil) }
+            let file = URL(fileURLWithPath: folder).appendingPathComponent(tenant + ".json").path
+            let declarations = try UpstreamDeclarations(contentsOf: file)
+            guard !declarations.servers.isEmpty else { return Opened(gantry: gantry, upstreams: nil) }
+            var tenantLogger = logger
+            tenantLogger[metadataKey: "tenant"] = "\(tenant)"
+            let upstreams = UpstreamSupervisor(declarations, file: file, gantry: gantry, startTimeout: options.mcpStartTimeout,
+                                               callTimeout: options.mcpCallTimeout, logger: tenantLogger)
+            await upstreams.start()
+            return Opened(gantry: gantry, upstreams: upstreams)
+        }
         opening[tenant] = task
         do {
             return try await task.value
@@ -41,12 +70,17 @@ actor TenantDirectory {
         }
     }
 
+    /// Stops every tenant's MCP servers.
+    func stopUpstreams() async {
+        for task in opening.values { await (try? task.value)?.upstreams?.stop() }
+    }
+
     /// The gantries open now, by tenant.
     var openGantries: [(tenant: String, gantry: AgentGantry)] {
         get async {
             var open = [(tenant: String, gantry: AgentGantry)]()
             for (tenant, task) in opening.sorted(by: { $0.key < $1.key }) {
-                if let gantry = try? await task.value { open.append((tenant, gantry)) }
+                if let opened = try? await task.value { open.append((tenant, opened.gantry)) }
             }
             return open
         }

@@ -18,7 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
             PostgreSQL database. Make a token with `gantry token --tenant NAME --tokens FILE`; clients send it \
             as `Authorization: Bearer <token>`. Prints "listening on http://HOST:PORT" once it takes \
             connections; logs (never query text or user names) go to standard error. SIGTERM or SIGINT \
-            stops it after the requests under way are answered. The API: HTTP-API.md, and GET /openapi.json.
+            stops it after the requests under way are answered. The API: HTTP-API.md, and GET /openapi.json. \
+            POST /mcp serves the token's tenant over the Model Context Protocol; with --mcp-servers FOLDER, a \
+            tenant's MCP servers declared in FOLDER/<tenant>.json are started and their tools routed.
 
             With --mcp-stdio it is a Model Context Protocol server on standard input and output (for an \
             agent that starts it): tools find_tools, report_outcome and report_wrong_tool on one store — \
@@ -39,10 +41,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve one store over the Model Context Protocol on stdin/stdout instead of HTTP.") var mcpStdio = false
     @Option(help: "With --mcp-stdio: the tenant whose store to serve (FOLDER/<tenant>.sqlite or schema gantry_<tenant>).")
     var tenant: String?
-    @Option(help: "With --mcp-stdio: the MCP servers whose tools to route and call (a file `gantry mcp add` writes).")
+    @Option(help: "The MCP servers whose tools to route and call: with --mcp-stdio a servers file (`gantry mcp add` writes it), over HTTP a folder of them, FOLDER/<tenant>.json.")
     var mcpServers: String?
-    @Option(help: "With --mcp-servers: seconds a server may take to start and list its tools.") var mcpStartTimeout = 10
-    @Option(help: "With --mcp-servers: seconds a call of a server's tool may take.") var mcpCallTimeout = 60
+    @Option(help: "Seconds a declared MCP server may take to start and list its tools.") var mcpStartTimeout = 10
+    @Option(help: "Seconds a call of a declared MCP server's tool may take.") var mcpCallTimeout = 60
     @Option(help: "Requests per tenant: N/s, N/min or N/h.") var rateLimit = "60000/min"
     @Option(help: "The largest request body, in KiB (imports excepted).") var bodyLimitKib = 1_024
     @Option(help: "The largest event-log import, in MiB.") var importLimitMib = 64
@@ -62,7 +64,6 @@ struct ServeCommand: AsyncParsableCommand {
             guard tokens == nil else { throw ValidationError("--tokens is for HTTP; --mcp-stdio serves whoever started it") }
             if let tenant { try TenantTokens.checkTenant(tenant) }
         } else {
-            guard mcpServers == nil else { throw ValidationError("--mcp-servers is for --mcp-stdio") }
             guard tokens != nil else { throw ValidationError("give the tokens file with --tokens (make one with `gantry token`)") }
             guard tenant == nil else { throw ValidationError("--tenant is for --mcp-stdio; over HTTP the token names the tenant") }
         }
@@ -81,11 +82,16 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard let tokens else { throw ValidationError("give the tokens file with --tokens (make one with `gantry token`)") }
+        var isFolder: ObjCBool = false
+        if let mcpServers, FileManager.default.fileExists(atPath: mcpServers, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("over HTTP --mcp-servers is a folder of servers files, FOLDER/<tenant>.json; \(mcpServers) is a file")
+        }
         var options = ServerOptions(stores: stores, tokens: try TenantTokens(contentsOf: tokens))
         (options.host, options.port, options.rateLimit) = (bind, port, try RateLimit(parsing: rateLimit))
         (options.bodyBytes, options.importBytes) = (bodyLimitKib << 10, importLimitMib << 20)
         options.configuration.followInterval = .milliseconds(followMs)
         options.bodyTimeout = .seconds(bodyTimeout)
+        (options.mcpServers, options.mcpStartTimeout, options.mcpCallTimeout) = (mcpServers, .seconds(mcpStartTimeout), .seconds(mcpCallTimeout))
         let embedder = try MiniLMEncoder(directory: model)
         let server = try GantryHTTPServer(options: options, embedder: embedder)
         let (bind, tenants) = (bind, options.tokens.tenantNames.count)

@@ -14,7 +14,8 @@ import NIOCore
 /// DELETE are refused (405), as the protocol allows a server without sessions to. `tools/call`
 /// requests are answered by `ToolCallShortcut` after the same checks of the headers.
 struct MCPOverHTTP: Sendable {
-    private let toolbox = MCPToolbox()
+    /// Exported names found, shared by every request's toolbox.
+    private let names = ToolNameResolver()
     private let validation: StandardValidationPipeline
 
     /// A transport for a server listening on `host`: DNS-rebinding protection (the `Host` and
@@ -29,8 +30,10 @@ struct MCPOverHTTP: Sendable {
         ])
     }
 
-    /// The answer to `request`, whose body is `body`, on `gantry`.
-    func answer(_ request: Request, body: Data, on gantry: AgentGantry) async -> Response {
+    /// The answer to `request`, whose body is `body`, on `gantry` (whose declared MCP servers
+    /// `upstreams` supervises, if it has some).
+    func answer(_ request: Request, body: Data, on gantry: AgentGantry, upstreams: UpstreamSupervisor?) async -> Response {
+        let toolbox = MCPToolbox(upstreams: upstreams, names: names)
         var headers = [String: String]()
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let message = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)

@@ -21,13 +21,14 @@ import MCP
 /// retrieval), is answered as a tool error the model can read; an unknown tool name is a
 /// protocol error (invalid params).
 struct MCPToolbox: Sendable {
-    private let names = ToolNameResolver()
+    private let names: ToolNameResolver
     /// The declared MCP servers whose tools `call_tool` calls (nil: none declared).
     let upstreams: UpstreamSupervisor?
 
-    /// The tools on the declared servers of `upstreams`, or without `call_tool` when nil.
-    init(upstreams: UpstreamSupervisor? = nil) {
-        self.upstreams = upstreams
+    /// The tools on the declared servers of `upstreams`, or without `call_tool` when nil;
+    /// `names` finds tools by their exported names.
+    init(upstreams: UpstreamSupervisor? = nil, names: ToolNameResolver = ToolNameResolver()) {
+        (self.upstreams, self.names) = (upstreams, names)
     }
 
     /// The names of the tools, as `tools/list` gives them.

@@ -66,8 +66,9 @@ public struct UpstreamDeclarations: Sendable, Equatable {
         }
     }
 
-    /// Writes the declarations to `path` atomically.
+    /// Writes the declarations to `path` atomically (its folder created when missing).
     public func write(to path: String) throws {
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         struct File: Encodable { let servers: [Server] }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

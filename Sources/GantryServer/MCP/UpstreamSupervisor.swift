@@ -49,12 +49,18 @@ public actor UpstreamSupervisor {
     /// How long a forwarded call may take.
     public let callTimeout: Duration
     private var declarations: [String: UpstreamDeclarations.Server] = [:]
+    /// The order of the declarations, and the file they came from (written by `setEnabled`).
+    private let order: [String]
+    private let declarationsFile: String?
     private var states: [String: State] = [:]
     private var clients: [String: Client] = [:]
     private var processes: [String: Process] = [:]
     /// Per running server, a task that ends when its process exits (with its status).
     private var exits: [String: Task<Int32, Never>] = [:]
     private var runners: [String: Task<Void, Never>] = [:]
+    /// Per server, a number that each enabling, disabling and stop increments: a start begun
+    /// under an older number is abandoned, and changes nothing.
+    private var generations: [String: Int] = [:]
     /// The store's lease of the servers' registrations, when this process holds it.
     private var lease: GantryLease?
     private var leaseTaker: Task<Void, Never>?
@@ -63,10 +69,12 @@ public actor UpstreamSupervisor {
     /// The lease's name.
     static let leaseName = "mcp.servers"
 
-    /// A supervisor of `declarations` registering their tools in `gantry`; `start()` starts them.
-    public init(_ declarations: UpstreamDeclarations, gantry: AgentGantry, startTimeout: Duration = .seconds(10),
+    /// A supervisor of `declarations` (read from `file`, if from one) registering their tools in
+    /// `gantry`; `start()` starts them.
+    public init(_ declarations: UpstreamDeclarations, file: String? = nil, gantry: AgentGantry, startTimeout: Duration = .seconds(10),
                 callTimeout: Duration = .seconds(60), logger: Logger) {
         self.gantry = gantry
+        (order, declarationsFile) = (declarations.servers.map(\.name), file)
         self.logger = logger
         (self.startTimeout, self.callTimeout) = (startTimeout, callTimeout)
         for server in declarations.servers {
@@ -79,7 +87,8 @@ public actor UpstreamSupervisor {
     /// (and are offered) once it has started and listed them.
     public func start() {
         for server in declarations.values where server.enabled && runners[server.name] == nil {
-            runners[server.name] = Task { await self.supervise(server) }
+            let generation = generations[server.name, default: 0]
+            runners[server.name] = Task { await self.supervise(server, generation: generation) }
         }
         if leaseTaker == nil { leaseTaker = Task { await self.takeLease() } }
     }
@@ -108,6 +117,7 @@ public actor UpstreamSupervisor {
     public func stop() async {
         for runner in runners.values { runner.cancel() }
         runners.removeAll()
+        for name in declarations.keys { generations[name, default: 0] += 1 }
         leaseTaker?.cancel()
         leaseTaker = nil
         lease?.release()
@@ -120,8 +130,37 @@ public actor UpstreamSupervisor {
         clients.removeAll()
     }
 
-    /// Each declared server's state.
-    public var serverStates: [String: State] { states }
+    /// Each declared server with its state, in the order of the declarations.
+    public var servers: [(server: UpstreamDeclarations.Server, state: State)] {
+        order.compactMap { name in declarations[name].map { ($0, states[name] ?? .disabled) } }
+    }
+
+    /// Starts (`enabled`) or stops the declared server `name` now, and keeps the choice in the
+    /// declarations file for the next start. Throws `GantryError.unknownTool`-like
+    /// `invalidInput` when no server of that name is declared.
+    public func setEnabled(_ name: String, _ enabled: Bool) async throws(GantryError) {
+        guard var server = declarations[name] else { throw .invalidInput("no MCP server \(name) is declared") }
+        guard server.enabled != enabled else { return }
+        server.enabled = enabled
+        declarations[name] = server
+        generations[name, default: 0] += 1
+        if enabled {
+            states[name] = .starting
+            let generation = generations[name, default: 0]
+            runners[name] = Task { await self.supervise(server, generation: generation) }
+        } else {
+            runners.removeValue(forKey: name)?.cancel()
+            if let process = processes.removeValue(forKey: name), process.isRunning { process.terminate() }
+            (clients[name], exits[name], states[name]) = (nil, nil, .disabled)
+        }
+        if let declarationsFile {
+            do {
+                try UpstreamDeclarations(servers: order.compactMap { declarations[$0] }).write(to: declarationsFile)
+            } catch {
+                logger.error("\(declarationsFile) could not be written (\(error)); \(name) is \(enabled ? "enabled" : "disabled") until the router stops")
+            }
+        }
+    }
 
     /// Whether the server `name` runs (its tools can be called).
     public func isAvailable(_ name: String) -> Bool {
@@ -155,22 +194,23 @@ public actor UpstreamSupervisor {
 
     // MARK: supervision
 
-    /// Starts `server`, waits for it to end, and starts it again after a back-off, until cancelled.
-    private func supervise(_ server: UpstreamDeclarations.Server) async {
+    /// Starts `server`, waits for it to end, and starts it again after a back-off, until its
+    /// generation passes (it is disabled, or the supervisor stops).
+    private func supervise(_ server: UpstreamDeclarations.Server, generation: Int) async {
         var pause: Duration = .seconds(1)
-        while !Task.isCancelled {
+        while generations[server.name, default: 0] == generation {
             let started = ContinuousClock.now
             var reason: String
             do {
-                let exited = try await launch(server)
+                let exited = try await launch(server, generation: generation)
                 let status = await exited.value
                 reason = "it exited with status \(status)"
             } catch {
                 reason = "\(error)"
             }
+            guard generations[server.name, default: 0] == generation else { return }  // disabling or stopping cleaned up
             if let process = processes.removeValue(forKey: server.name), process.isRunning { process.terminate() }
             (clients[server.name], exits[server.name]) = (nil, nil)
-            if Task.isCancelled { return }
             if ContinuousClock.now - started > .seconds(60) { pause = .seconds(1) }
             states[server.name] = .waiting(reason: reason, retryAt: .now + pause)
             logger.warning("MCP server \(server.name) is down (\(reason)); restarting in \(pause)")
@@ -182,7 +222,7 @@ public actor UpstreamSupervisor {
     /// Starts `server`'s process, initialises a client on its pipes and registers its tools:
     /// a task that ends with the process (its exit status). Throws when it cannot be started or
     /// does not answer within `startTimeout` (its process then terminated).
-    private func launch(_ server: UpstreamDeclarations.Server) async throws -> Task<Int32, Never> {
+    private func launch(_ server: UpstreamDeclarations.Server, generation: Int) async throws -> Task<Int32, Never> {
         states[server.name] = .starting
         let process = Process(), toServer = Pipe(), fromServer = Pipe()
         if server.command.contains("/") {
@@ -213,8 +253,9 @@ public actor UpstreamSupervisor {
         do {
             let registered = try await withDeadline(startTimeout, orThrow: CallError.timedOut(server: name, after: self.startTimeout)) {
                 _ = try await client.connect(transport: transport)
-                return try await self.synchronise(name, client: client)
+                return try await self.synchronise(name, client: client, generation: generation)
             }
+            guard generations[name, default: 0] == generation else { throw CancellationError() }
             (clients[name], exits[name]) = (client, exited)
             if !registered && lease != nil { await refresh(name) }  // the lease came while it started
         } catch {
@@ -228,9 +269,10 @@ public actor UpstreamSupervisor {
     /// Lists the tools of `name` again and brings the registry in step (after a list change).
     private func refresh(_ name: String) async {
         guard let client = clients[name] else { return }
+        let generation = generations[name, default: 0]
         do {
             try await withDeadline(startTimeout, orThrow: CallError.timedOut(server: name, after: self.startTimeout)) {
-                try await self.synchronise(name, client: client)
+                try await self.synchronise(name, client: client, generation: generation)
             }
         } catch {
             logger.warning("MCP server \(name): the new list of tools could not be read (\(error)); the old one stays")
@@ -239,9 +281,10 @@ public actor UpstreamSupervisor {
 
     /// Registers every tool `client`'s server lists as `<name>__<tool>`, removes those of its
     /// tools registered before that it no longer lists (both only with the lease: otherwise the
-    /// holder does), and marks it running. Whether it wrote to the registry.
+    /// holder does), and marks it running — all only while `generation` is the server's. Whether
+    /// it wrote to the registry.
     @discardableResult
-    private func synchronise(_ name: String, client: Client) async throws -> Bool {
+    private func synchronise(_ name: String, client: Client, generation: Int) async throws -> Bool {
         var listed = [MCP.Tool](), cursor: String?
         repeat {
             let page = try await client.listTools(cursor: cursor)
@@ -252,6 +295,7 @@ public actor UpstreamSupervisor {
             GantryTool.upstream(server: name, name: tool.name, title: tool.title, description: tool.description,
                                       schema: tool.inputSchema.jsonValue)
         }
+        guard generations[name, default: 0] == generation else { return false }
         let registers = lease != nil
         if registers {
             let keep = Set(registered.map(\.name))
@@ -260,7 +304,7 @@ public actor UpstreamSupervisor {
                 try await gantry.remove(tool.name)
             }
         }
-        states[name] = .running(tools: registered.count)
+        if generations[name, default: 0] == generation { states[name] = .running(tools: registered.count) }
         return registers
     }
 }
