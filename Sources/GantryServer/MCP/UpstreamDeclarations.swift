@@ -27,6 +27,7 @@ public struct UpstreamDeclarations: Sendable, Equatable {
             (self.name, self.command, self.args, self.env, self.enabled) = (name, command, args, env, enabled)
         }
 
+        /// Reads a declaration; `args`, `env` and `enabled` may be left out (none, none, true).
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             name = try container.decode(String.self, forKey: .name)

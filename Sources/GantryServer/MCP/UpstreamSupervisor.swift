@@ -20,19 +20,26 @@ import MCP
 public actor UpstreamSupervisor {
     /// What a server is doing now.
     public enum State: Sendable, Equatable {
+        /// Started, not yet through its handshake and list of tools.
         case starting
+        /// Serving: its tools (this many) can be called.
         case running(tools: Int)
         /// Down since its last start failed or it exited: the reason, and when it is tried again.
         case waiting(reason: String, retryAt: ContinuousClock.Instant)
+        /// Not started: disabled in its declaration, or by `setEnabled(_:_:)`.
         case disabled
     }
 
     /// A call that could not be forwarded.
     public enum CallError: Error, CustomStringConvertible {
+        /// The server is not running (starting, waiting for its next start, or disabled).
         case unavailable(server: String, reason: String)
+        /// The server did not answer within the limit (a call, or its start).
         case timedOut(server: String, after: Duration)
+        /// The server's process ended during the call.
         case exited(server: String)
 
+        /// The error in words, naming the server.
         public var description: String {
             switch self {
             case .exited(let server): "the MCP server \(server) exited during the call"
@@ -136,8 +143,8 @@ public actor UpstreamSupervisor {
     }
 
     /// Starts (`enabled`) or stops the declared server `name` now, and keeps the choice in the
-    /// declarations file for the next start. Throws `GantryError.unknownTool`-like
-    /// `invalidInput` when no server of that name is declared.
+    /// declarations file for the next start. Throws `GantryError.invalidInput` when no server of
+    /// that name is declared.
     public func setEnabled(_ name: String, _ enabled: Bool) async throws(GantryError) {
         guard var server = declarations[name] else { throw .invalidInput("no MCP server \(name) is declared") }
         guard server.enabled != enabled else { return }
