@@ -98,6 +98,8 @@ struct MCPTests {
         #expect(badOutcome.isError && badOutcome.message.contains("success, failure or timeout"))
         let unknownTool = try await Self.call(server.client, "report_outcome", ["tool": "no_such_tool", "outcome": "success"])
         #expect(unknownTool.isError && unknownTool.message.contains("no_such_tool"))
+        let tooMany = try await Self.call(server.client, "find_tools", ["query": "x", "limit": 500])
+        #expect(tooMany.isError && tooMany.message.contains("limit"))
         let extra = try await Self.call(server.client, "find_tools", ["query": "x", "colour": "blue"])
         #expect(extra.isError && extra.message.contains("colour"))
         await #expect(throws: MCPError.self) { _ = try await server.client.callTool(name: "delete_everything", arguments: [:]) }

@@ -100,9 +100,6 @@ public actor UpstreamSupervisor {
         if leaseTaker == nil { leaseTaker = Task { await self.takeLease() } }
     }
 
-    /// Whether this process writes the servers' tools to the registry (it holds the lease).
-    public var registers: Bool { lease != nil }
-
     /// Tries to take the lease until it is taken (or the supervisor stops); then lists every
     /// running server's tools again, into the registry.
     private func takeLease() async {
