@@ -52,10 +52,15 @@ actor TenantDirectory {
             let gantry = try await stores.openGantry(of: tenant, configuration: configuration, embedder: embedder)
             guard let options, let folder = options.mcpServers else { return Opened(gantry: gantry, upstreams: nil) }
             let file = URL(fileURLWithPath: folder).appendingPathComponent(tenant + ".json").path
-            let declarations = try UpstreamDeclarations(contentsOf: file)
-            guard !declarations.servers.isEmpty else { return Opened(gantry: gantry, upstreams: nil) }
             var tenantLogger = logger
             tenantLogger[metadataKey: "tenant"] = "\(tenant)"
+            let declarations: UpstreamDeclarations
+            do { declarations = try UpstreamDeclarations(contentsOf: file) } catch {
+                // A damaged servers file costs the tenant its MCP servers, not its router.
+                tenantLogger.error("the tenant's MCP servers are not started: \(error)")
+                return Opened(gantry: gantry, upstreams: nil)
+            }
+            guard !declarations.servers.isEmpty else { return Opened(gantry: gantry, upstreams: nil) }
             let upstreams = UpstreamSupervisor(declarations, file: file, gantry: gantry, startTimeout: options.mcpStartTimeout,
                                                callTimeout: options.mcpCallTimeout, logger: tenantLogger)
             await upstreams.start()
