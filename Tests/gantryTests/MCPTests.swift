@@ -107,7 +107,9 @@ struct MCPTests {
 
         // Stored: another process sees the breaker open and the correction.
         let other = try StdioGantry(store: store)
-        #expect(try other.send(["op": "breaker", "tool": "billing/refund"])["state"] as? String == "open")
+        // Open, or half open once its 30 s cool-down has passed (a loaded machine can take that long).
+        let breaker = try other.send(["op": "breaker", "tool": "billing/refund"])["state"] as? String
+        #expect(breaker == "open" || breaker == "half_open", "\(breaker ?? "nil")")
         let matches = try other.send(["op": "retrieve", "query": query, "limit": 3])["matches"] as? [[String: Any]]
         #expect(matches?.first?["tool"] as? String == ranked[1])
     }
