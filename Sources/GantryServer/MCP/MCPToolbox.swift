@@ -125,12 +125,9 @@ struct MCPToolbox: Sendable {
             }
             latency = .microseconds(Int64((milliseconds * 1000).rounded()))
         }
-        let tool = await names.resolve(try arguments.requiredString("tool"), on: gantry), context = try context(arguments)
-        if let retrieval = try retrievalID(arguments, required: false) {
-            try await gantry.recordExecution(retrieval: retrieval, tool: tool, outcome: outcome, latency: latency, context: context)
-        } else {
-            try await gantry.recordExecution(tool: tool, outcome: outcome, latency: latency, context: context)
-        }
+        let tool = await names.resolve(try arguments.requiredString("tool"), on: gantry)
+        try await record(outcome, of: tool, retrieval: try retrievalID(arguments, required: false), after: latency,
+                         context: try context(arguments), on: gantry)
         return .object(["recorded": .bool(true)])
     }
 
@@ -176,8 +173,8 @@ struct MCPToolbox: Sendable {
         return .forwarded(result)
     }
 
-    /// Records how a forwarded call ended (linked to its retrieval when given).
-    private func record(_ outcome: ExecutionOutcome, of tool: String, retrieval: RetrievalID?, after latency: Duration,
+    /// Records how a call ended (linked to its retrieval when given).
+    private func record(_ outcome: ExecutionOutcome, of tool: String, retrieval: RetrievalID?, after latency: Duration?,
                         context: RoutingContext, on gantry: AgentGantry) async throws {
         if let retrieval {
             try await gantry.recordExecution(retrieval: retrieval, tool: tool, outcome: outcome, latency: latency, context: context)
