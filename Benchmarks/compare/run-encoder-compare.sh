@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Side-by-side encoder benchmark, one run: AgentGantry's MiniLMEncoder against
-# sentence-transformers (PyTorch CPU) on the same texts, batch 1 and 32, 1 and 2 threads.
+# Side-by-side encoder benchmark, one run: AgentGantry's MiniLMEncoder at each weight precision
+# (fp32, bf16, int8) against sentence-transformers (PyTorch CPU) and ONNX Runtime (the same model
+# exported to ONNX, float and dynamically quantised to 8 bits) on the same texts, batch 1 and 32,
+# 1 and 2 threads.
 # Texts: real queries of ../shared/datasets/metatool, chosen by token count (seeded): "short"
 # = 256 queries of 12-13 tokens, "long" = 192 texts of 57-63 tokens (the length of a tool
 # description with its parameters). Prints a Markdown table with our ratio; raw JSON lines stay in
@@ -21,7 +23,7 @@ shared="$root/../shared/datasets/metatool"
 
 venv="$here/../.build/peers-venv"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-"$venv/bin/pip" install -q numpy torch sentence-transformers
+"$venv/bin/pip" install -q numpy torch sentence-transformers onnx onnxruntime
 py="$venv/bin/python"
 
 (cd "$here/.." && swift build -c release --product EncoderCompare >/dev/null)
@@ -47,8 +49,9 @@ results="$work/encoder.jsonl"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
 for threads in 1 2; do
   echo "== $threads thread(s)" >&2
-  "$bin" --texts "$texts" --threads "$threads" --seconds "$seconds" >> "$results"
-  "$py" "$here/encoder_peers.py" --texts "$texts" --model "$model" --threads "$threads" --seconds "$seconds" >> "$results"
+  "$bin" --texts "$texts" --threads "$threads" --seconds "$seconds" --precisions fp32,bf16,int8 >> "$results"
+  "$py" "$here/encoder_peers.py" --texts "$texts" --model "$model" --threads "$threads" --seconds "$seconds" \
+    --onnx-work "$work" >> "$results"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
 "$py" "$here/encoder_report.py" "$results"

@@ -11,7 +11,7 @@ import GantryMath
 /// one after another without padding (`T` rows in all), so each projection is one matrix product
 /// over `T × 384` activations (query, key and value fused into one 384 × 1152 matrix); attention
 /// runs per sequence on its own rows. The products use `TransformerKernels.multiplyAdd` on
-/// weights packed once at load (42.5 MB; 21 MB at bfloat16, `precision`) rather than sgemm:
+/// weights packed once at load (42.5 MB; 21 MB at bfloat16, 11 MB at 8 bits: `precision`) rather than sgemm:
 /// OpenBLAS repacks its weight operand on every call, which was half the time of a one-sentence
 /// batch. The mapped file stays mapped
 /// for the embedding table and the small vectors. The encoder is immutable: any number of
@@ -21,7 +21,8 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     public let dimension = 384
     /// `sentence-transformers/all-MiniLM-L6-v2@` followed by the CRC-32C of `model.safetensors` in
     /// hexadecimal, so that other weights under the same name get another identity, and
-    /// `+bf16` when `precision` is bfloat16: its vectors differ slightly from float weights', and
+    /// `+bf16` or `+int8` when `precision` is bfloat16 or 8-bit: their vectors differ slightly
+    /// from float weights', and
     /// a store refuses an identity other than the one it holds, naming both, so a fleet whose
     /// hosts chose differently cannot mix them silently.
     public let modelIdentity: String
@@ -147,10 +148,10 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         }
         self.blocks = blocks
         file = weights
-        modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16) + (precision == .float32 ? "" : "+bf16")
+        modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16) + (precision == .float32 ? "" : "+" + precision.rawValue)
     }
 
-    /// The precision `GANTRY_ENCODER_PRECISION` names: `fp32`, `bf16`, or `auto` (bf16 where the
+    /// The precision `GANTRY_ENCODER_PRECISION` names: `fp32`, `bf16`, `int8`, or `auto` (bf16 where the
     /// CPU multiplies bfloat16 itself, `TransformerKernels.bf16DotProducts`, else fp32); unset,
     /// `fp32` — a precision becomes the default only by measurement (README, "Encoder precision").
     public static func defaultPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision {

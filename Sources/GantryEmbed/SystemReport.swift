@@ -36,6 +36,8 @@ public struct SystemReport: Sendable {
     public var encoderPrecision: Result<TransformerKernels.WeightPrecision, EmbedError>
     /// Whether bfloat16 products run on the CPU's `vdpbf16ps`.
     public var bf16DotProducts: Bool
+    /// Whether 8-bit products run on the CPU's `vpdpbusd` (AVX-512 VNNI).
+    public var int8DotProducts: Bool
 
     /// Looks at this machine; `modelDirectory` as `ModelLocator.locate(_:)` takes it. Loads
     /// OpenBLAS and LAPACKE if they are not loaded yet.
@@ -54,7 +56,7 @@ public struct SystemReport: Sendable {
                 return Model(folder: folder, weightBytes: size)
             },
             encoderPrecision: Result { () throws(EmbedError) in try MiniLMEncoder.defaultPrecision() },
-            bf16DotProducts: TransformerKernels.bf16DotProducts)
+            bf16DotProducts: TransformerKernels.bf16DotProducts, int8DotProducts: TransformerKernels.int8DotProducts)
     }
 
     /// Advice when OpenBLAS runs narrower kernels than this CPU could (see `BLASStatus.kernelAdvice`).

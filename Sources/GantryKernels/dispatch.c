@@ -12,6 +12,7 @@
 
 #include "src/gemm.h"
 #include "src/gemm_bf16.h"
+#include "src/gemm_i8.h"
 #include "src/kernels.h"
 #include "src/optimizer.h"
 #include "src/simd.h"
@@ -79,11 +80,25 @@ static bool bf16_dot_available(void) {
 #endif
 }
 
+/// Whether gk_gemm_panels_i8 uses `vpdpbusd`: by default where the CPU has it and AVX-512 is the
+/// active variant.
+static bool i8_dot = false;
+
+static bool i8_dot_available(void) {
+#if defined(__x86_64__)
+    uint32_t needed = GK_CPU_AVX512VNNI | GK_CPU_AVX512BW;
+    return gk_active_isa() == GK_ISA_AVX512 && (gk_cpu_features() & needed) == needed;
+#else
+    return false;
+#endif
+}
+
 bool gk_select_isa(gk_isa isa) {
     if (isa > gk_best_isa()) return false;
     __atomic_store_n(&active_table, tables[isa], __ATOMIC_RELEASE);
     __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE);
     __atomic_store_n(&bf16_dot, bf16_dot_available(), __ATOMIC_RELEASE);
+    __atomic_store_n(&i8_dot, i8_dot_available(), __ATOMIC_RELEASE);
     return true;
 }
 
@@ -94,6 +109,14 @@ bool gk_use_bf16_dot(bool use) {
 }
 
 bool gk_bf16_dot_active(void) { return __atomic_load_n(&bf16_dot, __ATOMIC_ACQUIRE); }
+
+bool gk_use_i8_dot(bool use) {
+    if (use && !i8_dot_available()) return false;
+    __atomic_store_n(&i8_dot, use, __ATOMIC_RELEASE);
+    return true;
+}
+
+bool gk_i8_dot_active(void) { return __atomic_load_n(&i8_dot, __ATOMIC_ACQUIRE); }
 
 __attribute__((constructor)) static void gk_choose_at_load(void) {
     gk_isa isa = gk_best_isa();
@@ -131,6 +154,23 @@ void gk_gemm_panels_bf16(const uint32_t *pairs, size_t rows, size_t pair_count, 
     }
 #endif
     gk_gemm_panels_bf16_widened(pairs, rows, pair_count, panels, n, c, first_panel, end_panel);
+}
+
+size_t gk_i8_weight_outlier_count(const float *w, size_t k, size_t n) { return i8_weight_outlier_count_impl(w, k, n); }
+
+void gk_pack_panels_i8(const float *w, size_t k, size_t n, int8_t *panels, float *scales, int32_t *sums,
+                       int32_t *outlier_starts, gk_i8_weight_outlier *outliers) {
+    pack_panels_i8_impl(w, k, n, panels, scales, sums, outlier_starts, outliers);
+}
+
+void gk_gemm_panels_i8(const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel, size_t end_panel) {
+#if defined(__x86_64__)
+    if (gk_i8_dot_active()) {
+        gemm_panels_i8_dot(*x, rows, *w, c, first_panel, end_panel);
+        return;
+    }
+#endif
+    gk_gemm_panels_i8_widened(x, rows, w, c, first_panel, end_panel);
 }
 
 void gk_topk_finish(gk_topk *selection) { topk_finish_impl(selection); }

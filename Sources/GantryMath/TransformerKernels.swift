@@ -32,6 +32,12 @@ public enum TransformerKernels {
         /// of weights, and where the CPU has AVX-512 BF16 (`bf16DotProducts`) twice the
         /// multiply-adds per instruction.
         case bfloat16 = "bf16"
+        /// 8-bit integers: each weight column scaled to −127…127 (its own scale), and at each
+        /// product each input row to unsigned bytes over its range (a scale and a zero point per
+        /// row); sums exact in 32-bit integers, then scaled back. A quarter of the bytes of
+        /// weights, and where the CPU has AVX-512 VNNI (`int8DotProducts`) four times the
+        /// multiply-adds per instruction of a float FMA.
+        case int8
     }
 
     /// Whether bfloat16 products use the CPU's `vdpbf16ps` (AVX-512 BF16, with the AVX-512
@@ -42,8 +48,17 @@ public enum TransformerKernels {
     @discardableResult
     public static func useBF16DotProducts(_ use: Bool) -> Bool { gk_use_bf16_dot(use) }
 
+    /// Whether 8-bit products use the CPU's `vpdpbusd` (AVX-512 VNNI, with the AVX-512 variant
+    /// active); otherwise they widen each byte, with the same integer sums.
+    public static var int8DotProducts: Bool { gk_i8_dot_active() }
+
+    /// Turns `vpdpbusd` on or off for 8-bit products; false when it is not available here.
+    @discardableResult
+    public static func useInt8DotProducts(_ use: Bool) -> Bool { gk_use_i8_dot(use) }
+
     /// A `k × n` matrix packed for `multiplyAdd`: 32-column panels, each `k × 32` contiguous
-    /// (floats), or of `k/2` row pairs (bfloat16: `gk_pack_panels_bf16`).
+    /// (floats), or of `k/2` row pairs (bfloat16: `gk_pack_panels_bf16`), or of `k/4` row quads
+    /// with a scale and a sum of codes per column (8-bit: `gk_pack_panels_i8`).
     public struct PackedMatrix: Sendable {
         /// Rows of the unpacked matrix (`k`, the inner dimension of `multiplyAdd`).
         public let rows: Int
@@ -54,6 +69,7 @@ public enum TransformerKernels {
         public let precision: WeightPrecision
         fileprivate let floatPanels: [Float]
         fileprivate let bfloat16Panels: [UInt16]
+        fileprivate let int8Weights: Int8Weights?
 
         /// Packs `w` (`rows × columns`, row-major), stored at `precision`.
         public init(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, precision: WeightPrecision = .float32) {
@@ -62,31 +78,35 @@ public enum TransformerKernels {
             self.columns = columns
             self.precision = precision
             let panels = (columns + 31) / 32
+            var (floats, bfloat16s, int8s): ([Float], [UInt16], Int8Weights?) = ([], [], nil)
             switch precision {
             case .float32:
-                floatPanels = [Float](unsafeUninitializedCapacity: panels * 32 * rows) { buffer, initialized in
+                floats = [Float](unsafeUninitializedCapacity: panels * 32 * rows) { buffer, initialized in
                     gk_pack_panels(w.baseAddress, rows, columns, buffer.baseAddress)
                     initialized = buffer.count
                 }
-                bfloat16Panels = []
             case .bfloat16:
-                bfloat16Panels = [UInt16](unsafeUninitializedCapacity: panels * 64 * ((rows + 1) / 2)) { buffer, initialized in
+                bfloat16s = [UInt16](unsafeUninitializedCapacity: panels * 64 * ((rows + 1) / 2)) { buffer, initialized in
                     gk_pack_panels_bf16(w.baseAddress, rows, columns, buffer.baseAddress)
                     initialized = buffer.count
                 }
-                floatPanels = []
+            case .int8:
+                int8s = Int8Weights(w, rows: rows, columns: columns)
             }
+            (floatPanels, bfloat16Panels, int8Weights) = (floats, bfloat16s, int8s)
         }
 
-        /// Bytes of packed weights.
-        public var byteCount: Int { floatPanels.count * MemoryLayout<Float>.stride + bfloat16Panels.count * MemoryLayout<UInt16>.stride }
+        /// Bytes of packed weights (with the 8-bit columns' scales and sums).
+        public var byteCount: Int {
+            floatPanels.count * MemoryLayout<Float>.stride + bfloat16Panels.count * MemoryLayout<UInt16>.stride + (int8Weights?.byteCount ?? 0)
+        }
     }
 
     /// `c += x · w` with x `rows × w.rows` and c `rows × w.columns` (row-major); with `threads`
     /// above 1 the 32-column panels are shared out, two shares per thread, in a section of
     /// `WorkerPool.shared`. No packing per call: for the few rows of one or a
     /// few sentences this beats a BLAS call, which repacks its operand every time. At bfloat16, x
-    /// is rounded once (into pairs) before the split.
+    /// is rounded once (into pairs) before the split; at 8 bits, quantised once (into quads).
     public static func multiplyAdd(_ x: UnsafeBufferPointer<Float>, rows: Int, _ w: PackedMatrix,
                                    into c: UnsafeMutableBufferPointer<Float>, threads: Int = 1) {
         let (k, n) = (w.rows, w.columns)
@@ -109,6 +129,20 @@ public enum TransformerKernels {
                 w.bfloat16Panels.withUnsafeBufferPointer { packed in
                     let (xp, wp, cp) = (pairs.baseAddress, packed.baseAddress, c.baseAddress)
                     WorkerPool.shared.run(sharing: panels, parts: parts) { share, _ in gk_gemm_panels_bf16(xp, rows, pairCount, wp, n, cp, share.lowerBound, share.upperBound) }
+                }
+            }
+        case .int8:
+            let weights = w.int8Weights!
+            withExtendedLifetime(weights) {
+                Int8Rows.quantising(x, rows: rows, k: k) { quantised in
+                    withUnsafePointer(to: weights.operand) { wp in
+                        withUnsafePointer(to: quantised) { xp in
+                            let cp = c.baseAddress
+                            WorkerPool.shared.run(sharing: panels, parts: parts) { share, _ in
+                                gk_gemm_panels_i8(xp, rows, wp, cp, share.lowerBound, share.upperBound)
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -44,9 +44,10 @@ struct Doctor: ParsableCommand {
             print("  ! \(error)")
         }
         let bf16 = report.bf16DotProducts ? "bf16 runs on vdpbf16ps here" : "bf16 runs on float FMAs here (no AVX-512 BF16)"
+        let int8 = report.int8DotProducts ? "int8 on vpdpbusd" : "int8 on widened integer multiplies (no AVX-512 VNNI)"
         switch report.encoderPrecision {
         case .success(let precision):
-            print(row("Encoder", "\(precision.rawValue) weights (GANTRY_ENCODER_PRECISION=fp32|bf16|auto; \(bf16))"))
+            print(row("Encoder", "\(precision.rawValue) weights (GANTRY_ENCODER_PRECISION=fp32|bf16|int8|auto; \(bf16), \(int8))"))
         case .failure(let error):
             print(row("Encoder", "BAD PRECISION"))
             print("  ! \(error)")

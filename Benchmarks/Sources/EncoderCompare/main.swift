@@ -4,9 +4,10 @@
 //       texts.json: {"set name": [text, …], …}. For every weight precision, set and batch size:
 //       one warm-up pass, then whole passes over the set for at least --seconds; prints one JSON
 //       line with sentences/s, tokens/s, GFLOP/s and resident memory (after loading, peak).
-//   EncoderCompare --texts texts.json --parity
-//       For every set: each text embedded with float and with bfloat16 weights; prints one JSON
-//       line with the lowest and the mean cosine between the two, and the text of the lowest.
+//   EncoderCompare --texts texts.json --parity [--precisions bf16,int8]
+//       For every other precision (default bf16) and set: each text embedded with float weights
+//       and at that precision; prints one JSON line with the lowest and the mean cosine between
+//       the two, and the text of the lowest.
 import Foundation
 import GantryEmbed
 import GantryMath
@@ -36,21 +37,28 @@ let budget = Double(value("seconds") ?? "3")!
 try BLAS.setThreadCount(threads)
 let kernels = try BLAS.status().coreName ?? "?"
 
+func listedPrecisions(default names: String) -> [TransformerKernels.WeightPrecision] {
+    (value("precisions") ?? names).split(separator: ",").map { TransformerKernels.WeightPrecision(rawValue: String($0))! }
+}
+
 if CommandLine.arguments.contains("--parity") {
-    let float32 = try MiniLMEncoder(precision: .float32), bfloat16 = try MiniLMEncoder(precision: .bfloat16)
-    for (name, texts) in sets.sorted(by: { $0.key < $1.key }) {
-        let a = try float32.embed(texts), b = try bfloat16.embed(texts)
-        let cosines = (0..<texts.count).map { i in (0..<a.cols).reduce(Float(0)) { $0 + a[i, $1] * b[i, $1] } }
-        let lowest = cosines.indices.min { cosines[$0] < cosines[$1] }!
-        let fields: [String: Any] = ["set": name, "texts": texts.count, "min_cosine": cosines[lowest],
-                                     "mean_cosine": cosines.reduce(0, +) / Float(texts.count), "lowest_text": String(texts[lowest].prefix(120))]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
-        fflush(nil)
+    let float32 = try MiniLMEncoder(precision: .float32)
+    for precision in listedPrecisions(default: "bf16") where precision != .float32 {
+        let other = try MiniLMEncoder(precision: precision)
+        for (name, texts) in sets.sorted(by: { $0.key < $1.key }) {
+            let a = try float32.embed(texts), b = try other.embed(texts)
+            let cosines = (0..<texts.count).map { i in (0..<a.cols).reduce(Float(0)) { $0 + a[i, $1] * b[i, $1] } }
+            let lowest = cosines.indices.min { cosines[$0] < cosines[$1] }!
+            let fields: [String: Any] = ["precision": precision.rawValue, "set": name, "texts": texts.count, "min_cosine": cosines[lowest],
+                                         "mean_cosine": cosines.reduce(0, +) / Float(texts.count), "lowest_text": String(texts[lowest].prefix(120))]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
+            fflush(nil)
+        }
     }
     exit(0)
 }
 
-let precisions = (value("precisions") ?? "fp32").split(separator: ",").map { TransformerKernels.WeightPrecision(rawValue: String($0))! }
+let precisions = listedPrecisions(default: "fp32")
 let startRSS = statusKilobytes("VmRSS")
 for precision in precisions {
     for batch in batches {

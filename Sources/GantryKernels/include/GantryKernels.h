@@ -142,6 +142,70 @@ bool gk_bf16_dot_active(void);
 /// Turns `vdpbf16ps` on or off for gk_gemm_panels_bf16 (tests compare both); false when asked
 /// to turn it on where it is not available.
 bool gk_use_bf16_dot(bool use);
+/// A weight gk_pack_panels_i8 keeps exactly, beside the codes: w[row][column] = value.
+typedef struct {
+    int32_t row;
+    int32_t column;
+    float value;
+} gk_i8_weight_outlier;
+/// How many weights of w (k × n) gk_pack_panels_i8 keeps exactly: those beyond 6 times their
+/// column's root mean square.
+size_t gk_i8_weight_outlier_count(const float *w, size_t k, size_t n);
+/// gk_pack_panels for gk_gemm_panels_i8: each column of w (k × n) scaled to 8-bit codes
+/// (scales[j] = the largest |w[i][j]| of the column's other weights / 127, codes rounded to
+/// nearest, ties to even) in 32-column panels of row quads, column j's four codes side by side:
+/// ⌈n/32⌉·⌈k/4⌉·128 bytes; `scales` and `sums` (each column's sum of codes) hold ⌈n/32⌉·32
+/// values, 0 past n. The outlier weights (gk_i8_weight_outlier_count of them) get code 0 and are
+/// listed panel by panel: panel p's from outlier_starts[p] to outlier_starts[p + 1] (⌈n/32⌉ + 1
+/// values).
+void gk_pack_panels_i8(const float *w, size_t k, size_t n, int8_t *panels, float *scales, int32_t *sums,
+                       int32_t *outlier_starts, gk_i8_weight_outlier *outliers);
+/// Outlier slots per row of gk_u8_quads.
+#define GK_I8_OUTLIERS 8
+/// x (rows × k) as unsigned bytes per row: x ≈ scales[r]·(u − zeros[r]) + its outliers, u in
+/// 0…255 over the row's range with 0 in it; quads[r·⌈k/4⌉ + q] holds u of x[r][4q…4q+3], low byte
+/// first (0 past k). A row's outliers (values beyond 6 times its root mean square; the largest
+/// GK_I8_OUTLIERS of them) are quantised as 0 and listed: outlier_counts[r] of them, positions and
+/// values at outlier_indices / outlier_values[r·GK_I8_OUTLIERS …], largest first.
+void gk_u8_quads(const float *x, size_t rows, size_t k, uint32_t *quads, float *scales, int32_t *zeros, int32_t *outlier_counts,
+                 int32_t *outlier_indices, float *outlier_values);
+/// The rows of one 8-bit product: as given (x, rows × k, for the outlier weights) and as
+/// gk_u8_quads wrote them (quad_count = ⌈k/4⌉).
+typedef struct {
+    const float *x;
+    size_t k;
+    const uint32_t *quads;
+    const float *scales;
+    const int32_t *zeros;
+    const int32_t *outlier_counts;
+    const int32_t *outlier_indices;
+    const float *outlier_values;
+    size_t quad_count;
+} gk_i8_rows;
+/// The weights of one 8-bit product, as gk_pack_panels_i8 wrote them, n columns.
+typedef struct {
+    const int8_t *panels;
+    const float *scales;
+    const int32_t *sums;
+    const int32_t *outlier_starts;
+    const gk_i8_weight_outlier *outliers;
+    size_t n;
+} gk_i8_weights;
+/// gk_gemm_panels on 8-bit inputs: c[r][j] += row scale·column scale·(Σ_i u·code − row zero·column
+/// sum of codes) + Σ over the row's outliers of value·column scale·code + Σ over the column's
+/// outlier weights of x[r][row]·value; the integer sums exact.
+/// Uses `vpdpbusd` where gk_i8_dot_active(), else integer multiply-adds on the widened bytes
+/// (the same sums).
+void gk_gemm_panels_i8(const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel, size_t end_panel);
+/// The table's kernel behind gk_gemm_panels_i8 when `vpdpbusd` is not used.
+void gk_gemm_panels_i8_widened(const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel,
+                               size_t end_panel);
+/// Whether gk_gemm_panels_i8 uses `vpdpbusd` (AVX-512 VNNI and BW with the AVX-512 variant
+/// active; gk_select_isa chooses it where it can).
+bool gk_i8_dot_active(void);
+/// Turns `vpdpbusd` on or off for gk_gemm_panels_i8 (tests compare both); false when asked to
+/// turn it on where it is not available.
+bool gk_use_i8_dot(bool use);
 
 // MARK: CRC-32C
 

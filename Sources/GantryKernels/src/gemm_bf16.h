@@ -66,12 +66,6 @@ GK_INLINE v16f bf16_high(v16i lanes) {
     return out;
 }
 
-GK_INLINE v16i load16i(const void *p) {
-    v16i v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /// One block of `block` rows × one panel, without the instruction: pairs widened, float FMAs.
 GK_INLINE void gemm_bf16_block_widened(const uint32_t *xp, size_t pairs, const uint16_t *panel, float *c, size_t ldc,
                                        size_t block, size_t cols) {

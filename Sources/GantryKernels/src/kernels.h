@@ -55,6 +55,13 @@
       (const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n, float *c,     \
        size_t first_panel, size_t end_panel),                                                             \
       (pairs, rows, pair_count, panels, n, c, first_panel, end_panel))                                    \
+    X(u8_quads, void,                                                                                     \
+      (const float *x, size_t rows, size_t k, uint32_t *quads, float *scales, int32_t *zeros,              \
+       int32_t *outlier_counts, int32_t *outlier_indices, float *outlier_values),                          \
+      (x, rows, k, quads, scales, zeros, outlier_counts, outlier_indices, outlier_values))                 \
+    X(gemm_panels_i8_widened, void,                                                                       \
+      (const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel, size_t end_panel), \
+      (x, rows, w, c, first_panel, end_panel))                                                                \
     X(adamw, void, (float *x, const float *g, float *m, float *v, size_t n, const float *settings),       \
       (x, g, m, v, n, settings))
 

@@ -18,6 +18,7 @@
 
 typedef float v16f __attribute__((ext_vector_type(16)));
 typedef int v16i __attribute__((ext_vector_type(16)));
+typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
 
 /// Every body is inlined into its variant's wrapper and so compiled for that instruction set.
 #define GK_INLINE static inline __attribute__((always_inline))
@@ -29,6 +30,13 @@ GK_INLINE v16f load16(const float *p) {
 }
 
 GK_INLINE void store16(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+
+/// 16 32-bit integers from any address.
+GK_INLINE v16i load16i(const void *p) {
+    v16i v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 GK_INLINE float sum16(v16f v) {
     __typeof__(v.lo) h = v.lo + v.hi;

@@ -114,9 +114,14 @@ GK_INLINE void attention_impl(const float *qkv, size_t length, size_t heads, siz
         for (size_t i = 0; i < length; i++) {
             const float *q = qkv + i * stride + h * head_dim;
             for (size_t j = 0; j < padded; j += 16) {
-                v16f acc = 0;
-                for (size_t d = 0; d < head_dim; d++) acc += (v16f)q[d] * load16(kt + d * padded + j);
-                store16(p + j, acc);
+                // Four sums over interleaved d, so that the FMAs do not wait on one another.
+                v16f acc[4] = {0, 0, 0, 0};
+                size_t d = 0;
+                for (; d + 4 <= head_dim; d += 4) {
+                    for (size_t u = 0; u < 4; u++) acc[u] += (v16f)q[d + u] * load16(kt + (d + u) * padded + j);
+                }
+                for (; d < head_dim; d++) acc[0] += (v16f)q[d] * load16(kt + d * padded + j);
+                store16(p + j, (acc[0] + acc[1]) + (acc[2] + acc[3]));
             }
             float top = -INFINITY;
             for (size_t j = 0; j < length; j++) top = p[j] > top ? p[j] : top;
@@ -129,14 +134,24 @@ GK_INLINE void attention_impl(const float *qkv, size_t length, size_t heads, siz
             }
             float total = sum16(sum);
             float *o = out + i * width + h * head_dim;
-            memset(o, 0, head_dim * sizeof(float));
             float inverse = 1.0f / total;
-            for (size_t j = 0; j < length; j++) {
-                const float *v = qkv + j * stride + 2 * width + h * head_dim;
-                float w = p[j] * inverse;
-                size_t d = 0;
-                for (; d + 16 <= head_dim; d += 16) store16(o + d, load16(o + d) + load16(v + d) * w);
-                for (; d < head_dim; d++) o[d] += v[d] * w;
+            const float *values = qkv + 2 * width + h * head_dim;
+            // Each 16 columns of the context summed in registers over the value rows, then stored.
+            size_t d = 0;
+            for (; d + 16 <= head_dim; d += 16) {
+                v16f acc[2] = {0, 0};
+                size_t j = 0;
+                for (; j + 2 <= length; j += 2) {
+                    acc[0] += load16(values + j * stride + d) * p[j];
+                    acc[1] += load16(values + (j + 1) * stride + d) * p[j + 1];
+                }
+                if (j < length) acc[0] += load16(values + j * stride + d) * p[j];
+                store16(o + d, (acc[0] + acc[1]) * inverse);
+            }
+            for (; d < head_dim; d++) {
+                float sum = 0;
+                for (size_t j = 0; j < length; j++) sum += values[j * stride + d] * p[j];
+                o[d] = sum * inverse;
             }
         }
     }
