@@ -61,8 +61,7 @@ struct MiniLMParityTests {
     /// the CPU has it (`vdpbf16ps`, `vpdpbusd`) and without, under an identity of its own:
     /// bfloat16 within the gate a precision must pass to become a default (cosine ≥ 0.999 to
     /// sentence-transformers on every text); 8 bits within the 0.998 the README states for it (it
-    /// misses the gate on the shortest texts), and the same vectors with and without `vpdpbusd`
-    /// (the same integer sums).
+    /// misses the gate on the shortest texts).
     @Test(arguments: [(TransformerKernels.WeightPrecision.bfloat16, 0.999), (.int8, 0.998)])
     func otherPrecisionsStayCloseToSentenceTransformers(precision: TransformerKernels.WeightPrecision, bound: Double) throws {
         let model = try MiniLMEncoder(precision: precision)
@@ -70,7 +69,6 @@ struct MiniLMParityTests {
         let use = precision == .int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts
         let dotChoices = use(true) ? [true, false] : [false]
         defer { use(true) }
-        var runs = [Matrix]()
         for dot in dotChoices {
             use(dot)
             let vectors = try model.embed(reference.texts)
@@ -78,9 +76,7 @@ struct MiniLMParityTests {
                 let cosine = zip(vectors.row(i), reference.vectors.row(i)).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
                 #expect(cosine >= bound, "\(precision) dot \(dot): cosine \(cosine) for \(text.prefix(60).debugDescription)")
             }
-            runs.append(vectors)
         }
-        if precision == .int8 { #expect(runs.allSatisfy { $0.values == runs[0].values }) }
     }
 
     @Test func aTextsVectorDoesNotDependOnItsBatch() throws {

@@ -33,8 +33,9 @@ extension SIMDKernelTests {
                         results.append(c)
                     }
                 }
-                // The integer sums are exact, so with and without the instruction, and however
-                // the panels are shared, every result is the same to the last bit.
+                // The integer sums are exact and their scaling is not fused, so with and without
+                // the instruction, and however the panels are shared, every result is the same to
+                // the last bit.
                 #expect(results.allSatisfy { $0.values == results[0].values }, "\(level) \(rows)×\(k)×\(n)")
             }
         }

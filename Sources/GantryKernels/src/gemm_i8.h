@@ -261,8 +261,10 @@ GK_INLINE void gemm_i8_panels(gemm_i8_block_kernel kernel, gk_i8_rows x, size_t 
         GEMM_I8_TAIL(1) GEMM_I8_TAIL(2) GEMM_I8_TAIL(3) GEMM_I8_TAIL(4) GEMM_I8_TAIL(5) GEMM_I8_TAIL(6) GEMM_I8_TAIL(7)
 #undef GEMM_I8_TAIL
         }
-        // The panel's outlier weights, exactly, on the rows as given.
+        // The panel's outlier weights, exactly, on the rows as given (no fused multiply-adds, as
+        // in gemm_i8_add_block: every variant gives the same floats).
         for (int32_t e = w.outlier_starts[p]; e < w.outlier_starts[p + 1]; e++) {
+#pragma clang fp contract(off)
             gk_i8_weight_outlier outlier = w.outliers[e];
             for (size_t row = 0; row < rows; row++) c[row * w.n + (size_t)outlier.column] += x.x[row * x.k + (size_t)outlier.row] * outlier.value;
         }
