@@ -151,9 +151,10 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16) + (precision == .float32 ? "" : "+" + precision.rawValue)
     }
 
-    /// The precision `GANTRY_ENCODER_PRECISION` names: `fp32`, `bf16`, `int8`, or `auto` (bf16 where the
-    /// CPU multiplies bfloat16 itself, `TransformerKernels.bf16DotProducts`, else fp32); unset,
-    /// `fp32` — a precision becomes the default only by measurement (README, "Encoder precision").
+    /// The precision `GANTRY_ENCODER_PRECISION` names: `fp32`, `bf16`, `int8`, or `auto` (bf16
+    /// where the CPU multiplies bfloat16 itself, `TransformerKernels.bf16DotProducts`, else fp32;
+    /// never int8, which misses the cosine gate on the shortest texts); unset, `fp32` — a
+    /// precision becomes the default only by measurement (README, "Encoder precision").
     public static func defaultPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision {
         guard let name = ProcessInfo.processInfo.environment["GANTRY_ENCODER_PRECISION"], !name.isEmpty else { return .float32 }
         if name == "auto" { return TransformerKernels.bf16DotProducts ? .bfloat16 : .float32 }

@@ -42,8 +42,10 @@ extension TransformerKernels {
 
     /// The rows of one 8-bit product as `gk_u8_quads` writes them, in one allocation for the call.
     enum Int8Rows {
-        /// Quantises x (`rows × k`) and gives `body` the rows as `gk_gemm_panels_i8` reads them.
-        static func quantising(_ x: UnsafeBufferPointer<Float>, rows: Int, k: Int, _ body: (gk_i8_rows) -> Void) {
+        /// Quantises x (`rows × k`; in `parts` shares of `WorkerPool.shared` when there are
+        /// enough rows to pay for the hand-off) and gives `body` the rows as `gk_gemm_panels_i8`
+        /// reads them.
+        static func quantising(_ x: UnsafeBufferPointer<Float>, rows: Int, k: Int, parts: Int, _ body: (gk_i8_rows) -> Void) {
             let quadCount = (k + 3) / 4, slots = rows * Int(GK_I8_OUTLIERS)
             // Quads, scales, zeros, outlier counts, indices and values: 4-byte elements each.
             let words = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 * (rows * (quadCount + 3) + 2 * slots), alignment: 64)
@@ -55,7 +57,12 @@ extension TransformerKernels {
             let counts = (base + 4 * rows * (quadCount + 2)).bindMemory(to: Int32.self, capacity: rows)
             let indices = (base + 4 * rows * (quadCount + 3)).bindMemory(to: Int32.self, capacity: slots)
             let values = (base + 4 * (rows * (quadCount + 3) + slots)).bindMemory(to: Float.self, capacity: slots)
-            gk_u8_quads(x.baseAddress, rows, k, quads, scales, zeros, counts, indices, values)
+            let slotCount = Int(GK_I8_OUTLIERS), xp = x.baseAddress
+            WorkerPool.shared.run(sharing: rows, parts: rows >= 64 ? parts : 1) { share, _ in
+                let (r, count) = (share.lowerBound, share.count)
+                gk_u8_quads(xp.map { $0 + r * k }, count, k, quads + r * quadCount, scales + r, zeros + r, counts + r,
+                            indices + r * slotCount, values + r * slotCount)
+            }
             body(gk_i8_rows(x: x.baseAddress, k: k, quads: quads, scales: scales, zeros: zeros, outlier_counts: counts, outlier_indices: indices,
                             outlier_values: values, quad_count: quadCount))
         }

@@ -134,7 +134,7 @@ public enum TransformerKernels {
         case .int8:
             let weights = w.int8Weights!
             withExtendedLifetime(weights) {
-                Int8Rows.quantising(x, rows: rows, k: k) { quantised in
+                Int8Rows.quantising(x, rows: rows, k: k, parts: parts) { quantised in
                     withUnsafePointer(to: weights.operand) { wp in
                         withUnsafePointer(to: quantised) { xp in
                             let cp = c.baseAddress

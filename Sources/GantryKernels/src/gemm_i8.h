@@ -191,7 +191,7 @@ static inline void pack_panels_i8_impl(const float *w, size_t k, size_t n, int8_
 }
 
 /// Adds the integer sums of rows first_row..<first_row+rows × panel p's columns into c,
-/// dequantised.
+/// dequantised, with the rows' outliers and the panel's outlier weights.
 GK_INLINE void gemm_i8_add_block(float *c, gk_i8_rows x, size_t first_row, size_t rows, gk_i8_weights w, size_t p,
                                  v16i sums[][2]) {
     // No fused multiply-adds here: both block kernels then give the same floats, not only the
@@ -217,6 +217,13 @@ GK_INLINE void gemm_i8_add_block(float *c, gk_i8_rows x, size_t first_row, size_
         }
     }
     gemm_add_block(c + first_row * w.n + j, w.n, rows, cols, out);
+    // The panel's outlier weights, exactly, on the block's rows as given, while they are at hand.
+    for (int32_t e = w.outlier_starts[p]; e < w.outlier_starts[p + 1]; e++) {
+        gk_i8_weight_outlier outlier = w.outliers[e];
+        for (size_t r = first_row; r < first_row + rows; r++) {
+            c[r * w.n + (size_t)outlier.column] += x.x[r * x.k + (size_t)outlier.row] * outlier.value;
+        }
+    }
 }
 
 /// One block of `block` rows from first_row × panel p, added into c, without the instruction:
@@ -260,13 +267,6 @@ GK_INLINE void gemm_i8_panels(gemm_i8_block_kernel kernel, gk_i8_rows x, size_t 
 #define GEMM_I8_TAIL(count) case count: kernel(x, r, count, w, p, c); break;
         GEMM_I8_TAIL(1) GEMM_I8_TAIL(2) GEMM_I8_TAIL(3) GEMM_I8_TAIL(4) GEMM_I8_TAIL(5) GEMM_I8_TAIL(6) GEMM_I8_TAIL(7)
 #undef GEMM_I8_TAIL
-        }
-        // The panel's outlier weights, exactly, on the rows as given (no fused multiply-adds, as
-        // in gemm_i8_add_block: every variant gives the same floats).
-        for (int32_t e = w.outlier_starts[p]; e < w.outlier_starts[p + 1]; e++) {
-#pragma clang fp contract(off)
-            gk_i8_weight_outlier outlier = w.outliers[e];
-            for (size_t row = 0; row < rows; row++) c[row * w.n + (size_t)outlier.column] += x.x[row * x.k + (size_t)outlier.row] * outlier.value;
         }
     }
 }
