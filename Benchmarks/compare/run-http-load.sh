@@ -5,8 +5,8 @@
 # registered over HTTP; then the 2,000 metatool test queries: one pass with every query new (the
 # encoder runs for each), then cycled (the query cache answers repeats) at 100, 200 and 300
 # retrievals a second (30 s each), 300 a second with 1,000 linked reports a second mixed in, and
-# rising rates until p99 passes 10 ms or a request fails. One JSON line per run, then the host's
-# sgemm figure.
+# rising rates until p99 passes 10 ms or a request fails; last, 6,000 other new queries at 300 a
+# second. One JSON line per run, then the host's sgemm figure.
 #
 #   Benchmarks/compare/run-http-load.sh [--datasets ../shared/datasets] [--seconds 30]
 #   Benchmarks/compare/run-http-load.sh --smoke      (CI: datasets/support-desk, 10 s, asserts no error)
@@ -81,6 +81,18 @@ for rate in 400 500 600 800 1000 1200 1500; do
   echo "$line"
   python3 -c "import json,sys; r=json.loads(sys.argv[1])['retrieve']; sys.exit(0 if r['errors'] == 0 and r['p99_ms'] <= 10 else 1)" "$line" || break
 done
+# Every query new at 300 a second: 6,000 other MetaTool queries (its other splits, seeded order);
+# last, as they push the test queries out of the query cache (4,096 entries).
+python3 - "$datasets/metatool/queries.jsonl" "$work/queries.jsonl" "$work/new-queries.jsonl" <<'EOF'
+import json, random, sys
+asked = {json.loads(line)["text"] for line in open(sys.argv[2]) if line.strip()}
+others = sorted({json.loads(line)["text"] for line in open(sys.argv[1]) if line.strip()} - asked)
+random.Random(11).shuffle(others)
+with open(sys.argv[3], "w") as out:
+    for text in others[:6000]:
+        out.write(json.dumps({"text": text}) + "\n")
+EOF
+load --queries "$work/new-queries.jsonl" --rate 300 --seconds 20 --allow-errors --label "cold at 300/s: every query new"
 if gcc -O2 Benchmarks/compare/openblas_sgemm.c -o "$work/sgemm" -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas 2> /dev/null; then
   echo "{\"sgemm_1024_one_core\": \"$(OPENBLAS_NUM_THREADS=1 "$work/sgemm" 1024 1024 1024 | tail -1)\"}"
 fi
