@@ -31,6 +31,7 @@ def rss_mb():
 
 def export(model_dir, work):
     """model.onnx (float) and model-int8.onnx in `work`, made once."""
+    work = os.path.abspath(work)
     fp32, int8 = os.path.join(work, "model.onnx"), os.path.join(work, "model-int8.onnx")
     if not os.path.exists(fp32):
         import torch
@@ -59,7 +60,13 @@ def export(model_dir, work):
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from onnxruntime.quantization.shape_inference import quant_pre_process
         prepared = os.path.join(work, "model-prepared.onnx")
-        quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
+        # It leaves temporary files (some of 90 MB) in the current folder: run it in `work`.
+        here = os.getcwd()
+        os.chdir(work)
+        try:
+            quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
+        finally:
+            os.chdir(here)
         quantize_dynamic(prepared, int8 + ".part", weight_type=QuantType.QInt8, per_channel=True)
         os.replace(int8 + ".part", int8)
     return {"fp32": fp32, "int8": int8}
