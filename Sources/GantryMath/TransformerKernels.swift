@@ -71,9 +71,15 @@ public enum TransformerKernels {
         fileprivate let bfloat16Panels: [UInt16]
         fileprivate let int8Weights: Int8Weights?
 
-        /// Packs `w` (`rows × columns`, row-major), stored at `precision`.
+        /// The most rows an 8-bit matrix may have: its products' integer sums fit 32 bits up to
+        /// 255 · 127 · 66,000.
+        public static let int8RowLimit = 66_000
+
+        /// Packs `w` (`rows × columns`, row-major), stored at `precision` (`.int8`: at most
+        /// `int8RowLimit` rows).
         public init(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, precision: WeightPrecision = .float32) {
             precondition(w.count == rows * columns)
+            precondition(precision != .int8 || rows <= Self.int8RowLimit, "an 8-bit matrix has at most \(Self.int8RowLimit) rows")
             self.rows = rows
             self.columns = columns
             self.precision = precision

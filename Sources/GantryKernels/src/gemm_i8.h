@@ -4,11 +4,13 @@
 // saturation, unlike the 16-bit `vpmaddubsw` route that naive quantisers take).
 //
 // Quantisation. Weights: per output column, symmetric, w ≈ sw[j]·cw with cw in −127…127 and
-// sw[j] = max_i |w[i][j]| / 127. Inputs: per row, at each product, asymmetric unsigned bytes,
-// x ≈ sx[r]·(u − z[r]) with u in 0…255 over the row's range (0 included, so z is a whole byte).
-// Then Σ_i x[r][i]·w[i][j] ≈ sx[r]·sw[j]·(Σ_i u·cw − z[r]·Σ_i cw), the integer sum exact and
-// Σ_i cw kept per column at packing. Both kernels below compute the same integers, so they agree
-// to the last bit.
+// sw[j] = max_i |w[i][j]| / 127 over the column's weights but its outliers (below). Inputs: per
+// row, at each product, asymmetric unsigned bytes, x ≈ sx[r]·(u − z[r]) with u in 0…255 over the
+// row's range but its outliers (0 included, so z is a whole byte). Then Σ_i x[r][i]·w[i][j] ≈
+// sx[r]·sw[j]·(Σ_i u·cw − z[r]·Σ_i cw), the integer sum exact (it fits 32 bits while k ≤ 66,000)
+// and Σ_i cw kept per column at packing; the outliers of both sides, coded as 0, are added in
+// float. Both kernels below compute the same integers and scale them without fused multiply-adds,
+// so they agree to the last bit.
 //
 // Layout. x as quads: row r, quad q holds u[4q…4q+3] in its bytes, low first (0 past k).
 // Weights in 32-column panels of k-quads: panel p, quad q is 128 bytes, column j's
@@ -18,7 +20,6 @@
 #define GK_GEMM_I8_H
 
 #include <math.h>
-#include <stdlib.h>
 
 #include "GantryKernels.h"
 #include "gemm.h"
@@ -153,12 +154,13 @@ static inline size_t i8_weight_outlier_count_impl(const float *w, size_t k, size
 static inline void pack_panels_i8_impl(const float *w, size_t k, size_t n, int8_t *panels, float *scales, int32_t *sums,
                                        int32_t *outlier_starts, gk_i8_weight_outlier *outliers) {
     size_t count = (n + 31) / 32, quads = (k + 3) / 4;
-    float *bounds = malloc(count * 32 * sizeof(float));
     int32_t listed = 0;
     for (size_t p = 0; p < count; p++) {
+        // The panel's bounds, scales and outliers, then its codes.
+        float bounds[32];
         outlier_starts[p] = listed;
         for (size_t j = 32 * p; j < 32 * p + 32; j++) {
-            float bound = bounds[j] = j < n ? i8_column_bound(w, k, n, j) : 0, largest = 0;
+            float bound = bounds[j - 32 * p] = j < n ? i8_column_bound(w, k, n, j) : 0, largest = 0;
             for (size_t i = 0; j < n && i < k; i++) {
                 float a = fabsf(w[i * n + j]);
                 if (a > bound) outliers[listed++] = (gk_i8_weight_outlier){(int32_t)i, (int32_t)j, w[i * n + j]};
@@ -167,9 +169,6 @@ static inline void pack_panels_i8_impl(const float *w, size_t k, size_t n, int8_
             scales[j] = largest / 127;
             sums[j] = 0;
         }
-    }
-    outlier_starts[count] = listed;
-    for (size_t p = 0; p < count; p++) {
         for (size_t q = 0; q < quads; q++) {
             int8_t *out = panels + (p * quads + q) * 128;
             for (size_t j = 0; j < 32; j++) {
@@ -177,7 +176,7 @@ static inline void pack_panels_i8_impl(const float *w, size_t k, size_t n, int8_
                 for (size_t b = 0; b < 4; b++) {
                     size_t row = 4 * q + b;
                     long code = 0;
-                    if (row < k && column < n && scales[column] > 0 && fabsf(w[row * n + column]) <= bounds[column]) {
+                    if (row < k && column < n && scales[column] > 0 && fabsf(w[row * n + column]) <= bounds[j]) {
                         code = lrintf(w[row * n + column] / scales[column]);
                     }
                     code = code < -127 ? -127 : code > 127 ? 127 : code;
@@ -187,7 +186,7 @@ static inline void pack_panels_i8_impl(const float *w, size_t k, size_t n, int8_
             }
         }
     }
-    free(bounds);
+    outlier_starts[count] = listed;
 }
 
 /// Adds the integer sums of rows first_row..<first_row+rows × panel p's columns into c,
