@@ -34,9 +34,11 @@ public enum TransformerKernels {
         case bfloat16 = "bf16"
         /// 8-bit integers: each weight column scaled to −127…127 (its own scale), and at each
         /// product each input row to unsigned bytes over its range (a scale and a zero point per
-        /// row); sums exact in 32-bit integers, then scaled back. A quarter of the bytes of
-        /// weights, and where the CPU has AVX-512 VNNI (`int8DotProducts`) four times the
-        /// multiply-adds per instruction of a float FMA.
+        /// row); sums exact in 32-bit integers, then scaled back. The few inputs of a row and
+        /// weights of a column beyond 6 × its root mean square are kept exactly beside the codes
+        /// (so they do not set the step). A quarter of the bytes of weights, and where the CPU
+        /// has AVX-512 VNNI (`int8DotProducts`) four times the multiply-adds per instruction of
+        /// a float FMA.
         case int8
     }
 
@@ -102,7 +104,7 @@ public enum TransformerKernels {
             (floatPanels, bfloat16Panels, int8Weights) = (floats, bfloat16s, int8s)
         }
 
-        /// Bytes of packed weights (with the 8-bit columns' scales and sums).
+        /// Bytes of packed weights (with the 8-bit columns' scales, sums and outlier weights).
         public var byteCount: Int {
             floatPanels.count * MemoryLayout<Float>.stride + bfloat16Panels.count * MemoryLayout<UInt16>.stride + (int8Weights?.byteCount ?? 0)
         }
