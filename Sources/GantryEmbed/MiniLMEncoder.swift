@@ -11,10 +11,9 @@ import GantryMath
 /// one after another without padding (`T` rows in all), so each projection is one matrix product
 /// over `T × 384` activations (query, key and value fused into one 384 × 1152 matrix); attention
 /// runs per sequence on its own rows. The products use `TransformerKernels.multiplyAdd` on
-/// weights packed once at load (42.5 MB; 21 MB at bfloat16, 11 MB at 8 bits: `precision`) rather than sgemm:
-/// OpenBLAS repacks its weight operand on every call, which was half the time of a one-sentence
-/// batch. The mapped file stays mapped
-/// for the embedding table and the small vectors. The encoder is immutable: any number of
+/// weights packed once at load (42.5 MB; 21 MB at bfloat16, 11 MB at 8 bits: `precision`) rather
+/// than sgemm: OpenBLAS repacks its weight operand on every call, which was half the time of a
+/// one-sentence batch. The mapped file stays mapped for the embedding table and the small vectors. The encoder is immutable: any number of
 /// threads may call `embed`.
 public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     /// 384: the length of every vector this encoder returns.
@@ -22,9 +21,8 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     /// `sentence-transformers/all-MiniLM-L6-v2@` followed by the CRC-32C of `model.safetensors` in
     /// hexadecimal, so that other weights under the same name get another identity, and
     /// `+bf16` or `+int8` when `precision` is bfloat16 or 8-bit: their vectors differ slightly
-    /// from float weights', and
-    /// a store refuses an identity other than the one it holds, naming both, so a fleet whose
-    /// hosts chose differently cannot mix them silently.
+    /// from float weights', and a store refuses an identity other than the one it holds, naming
+    /// both, so a fleet whose hosts chose differently cannot mix them silently.
     public let modelIdentity: String
     /// How the projection weights are stored (`TransformerKernels.WeightPrecision`).
     public let precision: TransformerKernels.WeightPrecision

@@ -163,10 +163,10 @@ void gk_pack_panels_i8(const float *w, size_t k, size_t n, int8_t *panels, float
     pack_panels_i8_impl(w, k, n, panels, scales, sums, outlier_starts, outliers);
 }
 
-void gk_gemm_panels_i8(const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel, size_t end_panel) {
+void gk_gemm_panels_i8(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel) {
 #if defined(__x86_64__)
     if (gk_i8_dot_active()) {
-        gemm_panels_i8_dot(*x, rows, *w, c, first_panel, end_panel);
+        gemm_panels_i8_dot(x, rows, w, c, first_panel, end_panel);
         return;
     }
 #endif

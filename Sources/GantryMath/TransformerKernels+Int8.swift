@@ -63,8 +63,8 @@ extension TransformerKernels {
                 gk_u8_quads(xp.map { $0 + r * k }, count, k, quads + r * quadCount, scales + r, zeros + r, counts + r,
                             indices + r * slotCount, values + r * slotCount)
             }
-            body(gk_i8_rows(x: x.baseAddress, k: k, quads: quads, scales: scales, zeros: zeros, outlier_counts: counts, outlier_indices: indices,
-                            outlier_values: values, quad_count: quadCount))
+            body(gk_i8_rows(x: x.baseAddress, k: k, quads: quads, scales: scales, zeros: zeros, outlier_counts: counts,
+                            outlier_indices: indices, outlier_values: values))
         }
     }
 }

@@ -143,13 +143,9 @@ public enum TransformerKernels {
             let weights = w.int8Weights!
             withExtendedLifetime(weights) {
                 Int8Rows.quantising(x, rows: rows, k: k, parts: parts) { quantised in
-                    withUnsafePointer(to: weights.operand) { wp in
-                        withUnsafePointer(to: quantised) { xp in
-                            let cp = c.baseAddress
-                            WorkerPool.shared.run(sharing: panels, parts: parts) { share, _ in
-                                gk_gemm_panels_i8(xp, rows, wp, cp, share.lowerBound, share.upperBound)
-                            }
-                        }
+                    let (operand, cp) = (weights.operand, c.baseAddress)
+                    WorkerPool.shared.run(sharing: panels, parts: parts) { share, _ in
+                        gk_gemm_panels_i8(quantised, rows, operand, cp, share.lowerBound, share.upperBound)
                     }
                 }
             }

@@ -170,7 +170,7 @@ void gk_pack_panels_i8(const float *w, size_t k, size_t n, int8_t *panels, float
 void gk_u8_quads(const float *x, size_t rows, size_t k, uint32_t *quads, float *scales, int32_t *zeros, int32_t *outlier_counts,
                  int32_t *outlier_indices, float *outlier_values);
 /// The rows of one 8-bit product: as given (x, rows × k, for the outlier weights) and as
-/// gk_u8_quads wrote them (quad_count = ⌈k/4⌉).
+/// gk_u8_quads wrote them (⌈k/4⌉ quads a row).
 typedef struct {
     const float *x;
     size_t k;
@@ -180,7 +180,6 @@ typedef struct {
     const int32_t *outlier_counts;
     const int32_t *outlier_indices;
     const float *outlier_values;
-    size_t quad_count;
 } gk_i8_rows;
 /// The weights of one 8-bit product, as gk_pack_panels_i8 wrote them, n columns.
 typedef struct {
@@ -196,10 +195,9 @@ typedef struct {
 /// outlier weights of x[r][row]·value; the integer sums exact.
 /// Uses `vpdpbusd` where gk_i8_dot_active(), else integer multiply-adds on the widened bytes
 /// (the same sums).
-void gk_gemm_panels_i8(const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel, size_t end_panel);
+void gk_gemm_panels_i8(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel);
 /// The table's kernel behind gk_gemm_panels_i8 when `vpdpbusd` is not used.
-void gk_gemm_panels_i8_widened(const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel,
-                               size_t end_panel);
+void gk_gemm_panels_i8_widened(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel);
 /// Whether gk_gemm_panels_i8 uses `vpdpbusd` (AVX-512 VNNI and BW with the AVX-512 variant
 /// active; gk_select_isa chooses it where it can).
 bool gk_i8_dot_active(void);

@@ -47,6 +47,24 @@ GK_INLINE void gemm_block(const float *x, size_t ldx, const float *panel, float 
     gemm_add_block(c, ldc, rows, cols, a);
 }
 
+/// Calls `BLOCK(r, count)` over rows 0..<rows: blocks of `block` rows, then the remaining rows in
+/// one call whose count is a literal (1…7), so that each tail count gets its own unrolled block.
+#define GEMM_ROW_BLOCKS(rows, block, BLOCK)                                                    \
+    do {                                                                                       \
+        size_t gemm_row = 0;                                                                   \
+        for (; gemm_row + (block) <= (rows); gemm_row += (block)) BLOCK(gemm_row, (block));   \
+        switch ((rows) - gemm_row) {                                                           \
+        case 1: BLOCK(gemm_row, 1); break;                                                     \
+        case 2: BLOCK(gemm_row, 2); break;                                                     \
+        case 3: BLOCK(gemm_row, 3); break;                                                     \
+        case 4: BLOCK(gemm_row, 4); break;                                                     \
+        case 5: BLOCK(gemm_row, 5); break;                                                     \
+        case 6: BLOCK(gemm_row, 6); break;                                                     \
+        case 7: BLOCK(gemm_row, 7); break;                                                     \
+        default: break;                                                                        \
+        }                                                                                      \
+    } while (0)
+
 /// `block` (a constant per instruction set) rows share each panel load: 8 under AVX-512 (16
 /// accumulators, enough to cover the FMA latency), 2 where 16 floats take two or four registers.
 GK_INLINE void gemm_panels_blocked(const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c,
@@ -54,17 +72,9 @@ GK_INLINE void gemm_panels_blocked(const float *x, size_t rows, size_t k, const 
     for (size_t p = first_panel; p < end_panel; p++) {
         const float *panel = panels + p * k * 32;
         size_t j = 32 * p, cols = n - j < 32 ? n - j : 32;
-        size_t r = 0;
-        for (; r + block <= rows; r += block) gemm_block(x + r * k, k, panel, c + r * n + j, n, k, block, block, cols);
-        // The remaining rows in one pass over the panel, each count with its own unrolled block.
-        const float *xr = x + r * k;
-        float *cr = c + r * n + j;
-        switch (rows - r) {
-        case 0: break;
-#define GEMM_TAIL(count) case count: gemm_block(xr, k, panel, cr, n, k, count, count, cols); break;
-        GEMM_TAIL(1) GEMM_TAIL(2) GEMM_TAIL(3) GEMM_TAIL(4) GEMM_TAIL(5) GEMM_TAIL(6) GEMM_TAIL(7)
-#undef GEMM_TAIL
-        }
+#define GEMM_FLOAT_BLOCK(r, count) gemm_block(x + (r) * k, k, panel, c + (r) * n + j, n, k, count, count, cols)
+        GEMM_ROW_BLOCKS(rows, block, GEMM_FLOAT_BLOCK);
+#undef GEMM_FLOAT_BLOCK
     }
 }
 

@@ -99,14 +99,9 @@ GK_INLINE void gemm_bf16_panels(gemm_bf16_block_kernel kernel, const uint32_t *x
     for (size_t p = first_panel; p < end_panel; p++) {
         const uint16_t *panel = panels + p * pairs * 64;
         size_t j = 32 * p, cols = n - j < 32 ? n - j : 32;
-        size_t r = 0;
-        for (; r + block <= rows; r += block) kernel(xp + r * pairs, pairs, panel, c + r * n + j, n, block, cols);
-        switch (rows - r) {
-        case 0: break;
-#define GEMM_BF16_TAIL(count) case count: kernel(xp + r * pairs, pairs, panel, c + r * n + j, n, count, cols); break;
-        GEMM_BF16_TAIL(1) GEMM_BF16_TAIL(2) GEMM_BF16_TAIL(3) GEMM_BF16_TAIL(4) GEMM_BF16_TAIL(5) GEMM_BF16_TAIL(6) GEMM_BF16_TAIL(7)
-#undef GEMM_BF16_TAIL
-        }
+#define GEMM_BF16_BLOCK(r, count) kernel(xp + (r) * pairs, pairs, panel, c + (r) * n + j, n, count, cols)
+        GEMM_ROW_BLOCKS(rows, block, GEMM_BF16_BLOCK);
+#undef GEMM_BF16_BLOCK
     }
 }
 

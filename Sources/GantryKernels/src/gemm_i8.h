@@ -30,8 +30,8 @@
 /// values per row (a few channels tens of times the rest), which would otherwise set the step.
 #define GK_I8_OUTLIER_RATIO 6.0f
 
-/// The largest outlier magnitudes kept: x's position in them by magnitude (descending), updating
-/// count; no more than GK_I8_OUTLIERS.
+/// Puts (index, value) among a row's kept outliers, which are ordered by magnitude, largest first
+/// (`count` of them, at most GK_I8_OUTLIERS: a smaller one than all of a full list is dropped).
 static inline void u8_keep_outlier(int32_t *indices, float *values, int32_t *count, int32_t index, float value) {
     int32_t at = *count;
     while (at > 0 && fabsf(values[at - 1]) < fabsf(value)) at--;
@@ -208,7 +208,7 @@ GK_INLINE void gemm_i8_add_block(float *c, gk_i8_rows x, size_t first_row, size_
         // The row's outliers: value × the weights' row, dequantised.
         for (int32_t m = 0; m < x.outlier_counts[first_row + r]; m++) {
             size_t at = (first_row + r) * GK_I8_OUTLIERS + (size_t)m, i = (size_t)x.outlier_indices[at];
-            const int8_t *quad = w.panels + (p * x.quad_count + i / 4) * 128;
+            const int8_t *quad = w.panels + (p * ((x.k + 3) / 4) + i / 4) * 128;
             int shift = 24 - 8 * (int)(i % 4);
             v16f value = (v16f)x.outlier_values[at];
             out[r][0] += __builtin_convertvector((load16i(quad) << shift) >> 24, v16f) * (scale0 * value);
@@ -230,9 +230,10 @@ GK_INLINE void gemm_i8_add_block(float *c, gk_i8_rows x, size_t first_row, size_
 GK_INLINE void gemm_i8_block_widened(gk_i8_rows x, size_t first_row, size_t block, gk_i8_weights w, size_t p, float *c) {
     v16i a[GEMM_MAX_ROWS][2];
     for (size_t r = 0; r < block; r++) a[r][0] = a[r][1] = 0;
-    const int8_t *panel = w.panels + p * x.quad_count * 128;
-    const uint32_t *quads = x.quads + first_row * x.quad_count;
-    for (size_t q = 0; q < x.quad_count; q++) {
+    size_t count = (x.k + 3) / 4;
+    const int8_t *panel = w.panels + p * count * 128;
+    const uint32_t *quads = x.quads + first_row * count;
+    for (size_t q = 0; q < count; q++) {
         v16i w0 = load16i(panel + 128 * q), w1 = load16i(panel + 128 * q + 64);
         v16i bytes0[4], bytes1[4];
         for (int b = 0; b < 4; b++) {
@@ -240,7 +241,7 @@ GK_INLINE void gemm_i8_block_widened(gk_i8_rows x, size_t first_row, size_t bloc
             bytes1[b] = (w1 << (24 - 8 * b)) >> 24;
         }
         for (size_t r = 0; r < block; r++) {
-            uint32_t quad = quads[r * x.quad_count + q];
+            uint32_t quad = quads[r * count + q];
             for (int b = 0; b < 4; b++) {
                 v16i u = (v16i)(int)((quad >> (8 * b)) & 0xFF);
                 a[r][0] += u * bytes0[b];
@@ -259,25 +260,13 @@ typedef void (*gemm_i8_block_kernel)(gk_i8_rows x, size_t first_row, size_t bloc
 GK_INLINE void gemm_i8_panels(gemm_i8_block_kernel kernel, gk_i8_rows x, size_t rows, gk_i8_weights w, float *c,
                               size_t first_panel, size_t end_panel, const size_t block) {
     for (size_t p = first_panel; p < end_panel; p++) {
-        size_t r = 0;
-        for (; r + block <= rows; r += block) kernel(x, r, block, w, p, c);
-        switch (rows - r) {
-        case 0: break;
-#define GEMM_I8_TAIL(count) case count: kernel(x, r, count, w, p, c); break;
-        GEMM_I8_TAIL(1) GEMM_I8_TAIL(2) GEMM_I8_TAIL(3) GEMM_I8_TAIL(4) GEMM_I8_TAIL(5) GEMM_I8_TAIL(6) GEMM_I8_TAIL(7)
-#undef GEMM_I8_TAIL
-        }
+#define GEMM_I8_BLOCK(r, count) kernel(x, r, count, w, p, c)
+        GEMM_ROW_BLOCKS(rows, block, GEMM_I8_BLOCK);
+#undef GEMM_I8_BLOCK
     }
 }
 
-/// The table's body: gemm_i8_panels with the widened block.
-GK_INLINE void gemm_panels_i8_widened_rows(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel,
-                                           size_t end_panel, const size_t block) {
-    gemm_i8_panels(gemm_i8_block_widened, x, rows, w, c, first_panel, end_panel, block);
-}
-
-#define gemm_panels_i8_widened_impl(x, rows, w, c, first_panel, end_panel) \
-    gemm_panels_i8_widened_rows(*(x), rows, *(w), c, first_panel, end_panel, GK_GEMM_ROWS)
+#define gemm_panels_i8_widened_impl(...) gemm_i8_panels(gemm_i8_block_widened, __VA_ARGS__, GK_GEMM_ROWS)
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -290,12 +279,13 @@ GK_VNNI_TARGET GK_INLINE void gemm_i8_block_dot(gk_i8_rows x, size_t first_row, 
                                                 float *c) {
     __m512i a[GEMM_MAX_ROWS][2];
     for (size_t r = 0; r < block; r++) a[r][0] = a[r][1] = _mm512_setzero_si512();
-    const int8_t *panel = w.panels + p * x.quad_count * 128;
-    const uint32_t *quads = x.quads + first_row * x.quad_count;
-    for (size_t q = 0; q < x.quad_count; q++) {
+    size_t count = (x.k + 3) / 4;
+    const int8_t *panel = w.panels + p * count * 128;
+    const uint32_t *quads = x.quads + first_row * count;
+    for (size_t q = 0; q < count; q++) {
         __m512i w0 = _mm512_loadu_si512(panel + 128 * q), w1 = _mm512_loadu_si512(panel + 128 * q + 64);
         for (size_t r = 0; r < block; r++) {
-            __m512i u = _mm512_set1_epi32((int)quads[r * x.quad_count + q]);
+            __m512i u = _mm512_set1_epi32((int)quads[r * count + q]);
             a[r][0] = _mm512_dpbusd_epi32(a[r][0], u, w0);
             a[r][1] = _mm512_dpbusd_epi32(a[r][1], u, w1);
         }

@@ -60,7 +60,7 @@
        int32_t *outlier_counts, int32_t *outlier_indices, float *outlier_values),                          \
       (x, rows, k, quads, scales, zeros, outlier_counts, outlier_indices, outlier_values))                 \
     X(gemm_panels_i8_widened, void,                                                                       \
-      (const gk_i8_rows *x, size_t rows, const gk_i8_weights *w, float *c, size_t first_panel, size_t end_panel), \
+      (gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel),         \
       (x, rows, w, c, first_panel, end_panel))                                                                \
     X(adamw, void, (float *x, const float *g, float *m, float *v, size_t n, const float *settings),       \
       (x, g, m, v, n, settings))
