@@ -34,13 +34,7 @@ for n in "${sizes[@]}"; do
 done
 shared="$root/../shared/datasets/metatool"
 if [ -f "$shared/tools.npy" ]; then
-  mkdir -p "$work/metatool"
-  "$py" - "$shared" "$work/metatool" <<'PY'
-import sys, numpy as np
-q = np.load(sys.argv[1] + "/queries.npy")
-np.save(sys.argv[2] + "/queries1000.npy", q[20000:21000])
-np.save(sys.argv[2] + "/catalogue20k.npy", q[:20000])
-PY
+  "$py" "$here/metatool_sets.py" "$shared" "$work/metatool"
   datasets+=("metatool-tools:$shared/tools.npy:$work/metatool/queries1000.npy")
   datasets+=("metatool-queries20k:$work/metatool/catalogue20k.npy:$work/metatool/queries1000.npy")
 fi

@@ -107,6 +107,14 @@ public struct BinaryReader {
         try readArray(count, of: UInt8.self, "a byte")
     }
 
+    /// Throws unless `count` floats remain to be read: checked before a caller allocates storage
+    /// for them, so a corrupt count never allocates more than the file holds.
+    public func checkRemaining(floats count: Int) throws(FileFormatError) {
+        let (size, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow, count >= 0 else { throw .malformed(path: path, reason: "a float count of \(count)") }
+        try require(size)
+    }
+
     /// Fills `buffer` with the next floats (storage the caller owns, e.g. an index's vectors).
     public mutating func readFloats(into buffer: UnsafeMutableBufferPointer<Float>) throws(FileFormatError) {
         try readBytes(into: UnsafeMutableRawBufferPointer(buffer))

@@ -25,7 +25,10 @@ extension FlatIndex {
         try self.init(dimension: header.dimension, metric: header.metric, modelIdentity: header.modelIdentity)
         (vectors, idMap) = try IndexFile.readPayload(of: file) { reader throws(FileFormatError) in
             let ids = try IndexFile.readIDs(header.count, from: &reader)
-            let vectors = try reader.readFloats(header.count * header.dimension)
+            try reader.checkRemaining(floats: header.count * header.dimension)
+            let vectors = try HugePageFloats(count: header.count * header.dimension) { (buffer) throws(FileFormatError) in
+                try reader.readFloats(into: buffer)
+            }
             return (vectors, try IDMap(loading: ids, from: reader.path))
         }
     }

@@ -3,7 +3,8 @@ import GantryMath
 /// Exact search over contiguous vectors.
 ///
 /// Storage: `vectors` holds `count` rows of `dimension` floats, row-major (row stride =
-/// `dimension`), in insertion order; `ids` maps each row to its `VectorID`. A single query is
+/// `dimension`), in insertion order, in memory advised for huge pages once it is large
+/// (`HugePageFloats`); `ids` maps each row to its `VectorID`. A single query is
 /// one fused pass of the SIMD dot kernel with top-k selection (no score array); a batch is
 /// sgemm into score tiles of at most `tileBytes` plus a top-k per query. Results equal a naive
 /// scan, ties going to the earlier-inserted vector.
@@ -15,7 +16,7 @@ public struct FlatIndex: VectorIndex {
     /// The embedding model that made the vectors, written into saved files and checked by
     /// `load(from:expectedModel:)`; empty when not given.
     public var modelIdentity: String
-    var vectors: [Float] = []
+    var vectors = HugePageFloats()
     var idMap = IDMap()
 
     /// The score-tile budget of batched search: memory stays bounded whatever the index size,

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("FlatIndex")
 struct FlatIndexTests {
-    @Test(arguments: [0, 1, 15, 17, 1000, 4099])
+    @Test(arguments: [0, 1, 15, 17, 1000, 4099, 9001])
     func singleAndBatchedSearchEqualANaiveScan(count: Int) throws {
         let data = clusteredVectors(count: count, dimension: 67, seed: UInt64(count))
         var index = try FlatIndex(dimension: 67, metric: .innerProduct)
