@@ -30,19 +30,7 @@ py="$venv/bin/python"
 bin="$(cd "$here/.." && swift build -c release --show-bin-path)/EncoderCompare"
 
 texts="$work/encoder-texts.json"
-"$py" - "$shared/queries.jsonl" "$model/tokenizer.json" "$texts" <<'PY'
-import json, random, sys
-from tokenizers import Tokenizer
-tokenizer = Tokenizer.from_file(sys.argv[2])
-tokenizer.no_padding()
-tokenizer.no_truncation()
-queries = [json.loads(line)["text"] for line in open(sys.argv[1]) if line.strip()]
-def pick(low, high, count):
-    chosen = [q for q in queries if low <= len(tokenizer.encode(q).ids) <= high]
-    random.Random(7).shuffle(chosen)
-    return chosen[:count]
-json.dump({"short": pick(12, 13, 256), "long": pick(57, 63, 192)}, open(sys.argv[3], "w"))
-PY
+"$py" "$here/encoder_texts.py" "$shared/queries.jsonl" "$model/tokenizer.json" "$texts"
 
 results="$work/encoder.jsonl"
 : > "$results"
