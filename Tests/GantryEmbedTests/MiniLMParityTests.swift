@@ -211,6 +211,7 @@ struct PrecomputedEmbedderTests {
     let vectors = try encoder.embed(["cancel my subscription", "pause_subscription: Pause billing"])
     #expect(vectors.shape == Shape(rows: 2, cols: 384))
     let path = NSTemporaryDirectory() + "gantry-readme-\(UUID().uuidString).npy"
+    defer { try? FileManager.default.removeItem(atPath: path) }
     try NPYFile.write(try Matrix(rowArrays: [Array(vectors.row(0))]), to: path)
     let served = try PrecomputedEmbedder(texts: ["cancel my subscription"], npyFile: path,
                                          modelIdentity: encoder.modelIdentity, fallback: encoder)
