@@ -9,8 +9,9 @@ import Darwin
 /// system on a 2 MiB boundary and, on Linux, advised for transparent huge pages *before* it is
 /// first written, so the kernel backs it with 2 MiB pages where it can (`/sys/kernel/mm/
 /// transparent_hugepage/enabled` set to `madvise` or `always`). A scan then misses the TLB once
-/// per 2 MiB instead of once per 4 KiB: on the host measured, a single-query scan of 100k
-/// 384-float rows (154 MB) read 36 GB/s instead of 21 (Benchmarks/compare/run-flat-scan.sh).
+/// per 2 MiB instead of once per 4 KiB: on the host measured, one core read 154 MB (100k rows of
+/// 384 floats) at 33 GB/s from 2 MiB pages against 21 GB/s from 4 KiB pages
+/// (Benchmarks/compare/run-flat-scan.sh).
 /// Smaller buffers come from the allocator as usual.
 ///
 /// A value type: copies share the buffer until one of them changes it (copy on write).

@@ -30,10 +30,11 @@ public enum Redaction {
     /// regular expressions (they cost more than routing a cached query). Necessary conditions,
     /// read in one pass over the UTF-8 bytes: an e-mail address holds `@`; a phone number 9
     /// digits and a number 6 in a row (any non-ASCII character counts as a digit, since `\d`
-    /// takes every script's); a token key is a run of 24 or more of `[-_A-Za-z0-9]` holding a digit; a
-    /// prefixed key is one of the prefixes where a word may begin (after anything but an ASCII
-    /// letter, digit or `_`) with 8 or more such characters after it. An ordinary long word
-    /// ("recommendations") meets none of them. The placeholders put in add no digit and no run.
+    /// takes every script's); a token key is a run of 24 or more of `[-_A-Za-z0-9]` holding a
+    /// digit; a prefixed key is one of the prefixes where a word may begin (after anything but
+    /// an ASCII letter, digit or `_`) with 8 or more such characters after it. An ordinary long
+    /// word ("recommendations") meets none of them. The placeholders put in add no digit and no
+    /// run.
     static func mayHoldSomething(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { bytes in

@@ -81,8 +81,8 @@ GK_INLINE void topk_push_dots_impl(gk_topk *t, const float *rows, size_t count, 
     // FMA). Larger catalogues come from the L3 or DRAM, where four rows read side by side are four
     // streams 4·dim bytes apart, which the hardware prefetchers follow badly: there each row is
     // read front to back after the one before, one ascending stream — twice the read rate from
-    // DRAM and the L3 on the host measured, 15% slower from L2
-    // (Benchmarks/compare/run-flat-scan.sh).
+    // DRAM and the L3 on the host measured, a quarter slower from L2 (199 rows: 4.4 µs against
+    // 3.5; Benchmarks/compare/run-flat-scan.sh and run-baselines.sh).
     bool interleaved = count * dim * sizeof(float) <= GK_INTERLEAVED_SCAN_BYTES;
     float block[16];
     size_t r = 0;
