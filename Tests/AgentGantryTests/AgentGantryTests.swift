@@ -158,11 +158,13 @@ struct AgentGantryTests {
     }
 
     /// Texts the quick check lets through unread are those the patterns leave alone: random
-    /// texts built to sit near every pattern's edge (digits of two scripts, `@`, key-like runs).
+    /// texts built to sit near every pattern's edge (digits of several scripts and widths, `@`,
+    /// key prefixes and runs, combining and format characters, phone-shaped groups).
     @Test func redactionSkipsOnlyTextsWithNothingToRemove() {
         var rng = SplitMix64(seed: 11)
         let pieces = ["1", "23", "456", "٣", "@", "a", "sk", "ghp", "AKIA", "x_", "-", " ", ".", "(", ")", "+", "é", "Zz9", "mail",
-                      "pk", "rk", "xoxb", "AIza", "gho", "_", "abcdefgh", "Q", "ñ", "information"]
+                      "pk", "rk", "xoxb", "AIza", "gho", "_", "abcdefgh", "Q", "ñ", "information",
+                      "\u{301}", "\u{200D}", "１", "\u{1D7CE}", "\u{A0}", "22 333 "]
         var skipped = 0
         for _ in 0..<20_000 {
             let text = (0..<Int(rng.next() % 16)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
