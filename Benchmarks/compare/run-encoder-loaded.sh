@@ -26,7 +26,7 @@ if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/pip" install -q numpy torch sentence-transformers
 py="$venv/bin/python"
 
-(cd "$here/.." && swift build -c release --product EncoderCompare --product TrainCost >/dev/null)
+(cd "$here/.." && swift build -c release --product EncoderCompare >/dev/null && swift build -c release --product TrainCost >/dev/null)
 bins="$(cd "$here/.." && swift build -c release --show-bin-path)"
 texts="$work/encoder-texts.json"
 "$py" "$here/encoder_texts.py" "$shared/queries.jsonl" "$model/tokenizer.json" "$texts"
