@@ -45,7 +45,7 @@ public struct FlatIndex: VectorIndex {
 
     /// The stored vector of `id` (for cosine: the normalized one); nil for an unknown or removed id.
     public func vector(of id: VectorID) -> [Float]? {
-        idMap.slot(of: id).map { Array(vectors[Int($0) * dimension..<(Int($0) + 1) * dimension]) }
+        idMap.slot(of: id).map { slot in vectors.withUnsafeBufferPointer { Array($0[Int(slot) * dimension..<(Int(slot) + 1) * dimension]) } }
     }
 
     /// Appends one vector (normalized first under `.cosine`). Throws `IndexError.duplicateID`,
@@ -189,8 +189,10 @@ public struct FlatIndex: VectorIndex {
             do {
                 if let allowed {
                     gathered.removeAll(keepingCapacity: true)
-                    for slot in allowed[tileStart..<tileStart + tileCount] {
-                        gathered += vectors[Int(slot) * dimension..<(Int(slot) + 1) * dimension]
+                    vectors.withUnsafeBufferPointer { rows in
+                        for slot in allowed[tileStart..<tileStart + tileCount] {
+                            gathered += rows[Int(slot) * dimension..<(Int(slot) + 1) * dimension]
+                        }
                     }
                     try gathered.withUnsafeBufferPointer { (tile) throws(MathError) in
                         try Matrix.gemm(prepared, transposedRows: tile, rows: tileCount, into: &scores)
