@@ -145,6 +145,10 @@ void gk_pack_panels_bf16(const float *w, size_t k, size_t n, uint16_t *panels) {
 
 void gk_bf16_pairs(const float *x, size_t rows, size_t k, uint32_t *pairs) { bf16_pairs_impl(x, rows, k, pairs); }
 
+void gk_bf16_round(const float *x, size_t count, uint16_t *out) {
+    for (size_t i = 0; i < count; i++) out[i] = bf16_bits(x[i]);
+}
+
 void gk_gemm_panels_bf16(const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n, float *c,
                          size_t first_panel, size_t end_panel) {
 #if defined(__x86_64__)

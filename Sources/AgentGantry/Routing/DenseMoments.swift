@@ -10,10 +10,11 @@ import GantryMath
 /// Kept in `Float` and recomputed whenever the index is built anew (a new adapter, a rebuild): the
 /// rounding of many updates cancels the variance's last digits at most, which a normaliser does
 /// not notice. `prepareForSearch()` (before each publication) derives the covariance
-/// C = M − μμᵀ, packed for its quadratic form (`PackedSymmetricMatrix`: the upper triangle, half
-/// the multiply-adds; qᵀCq needs no cancellation). In floats: int8 codes (a scale per row) read
-/// fewer bytes, but a query along a direction in which the tools barely vary got a deviation of
-/// 0 from them, and fusion then dropped the lexical side.
+/// C = M − μμᵀ, packed for its quadratic form (`PackedSymmetricMatrix`: the upper triangle in
+/// bfloat16, half the multiply-adds and a quarter of the floats' bytes; qᵀCq needs no
+/// cancellation). Not int8 codes with a scale per row: a query along a direction in which the
+/// tools barely vary got a deviation of 0 from them, and fusion then dropped the lexical side;
+/// bfloat16's error is relative to each entry.
 struct DenseMoments: Sendable {
     let dimension: Int
     /// How many vectors the sums hold.

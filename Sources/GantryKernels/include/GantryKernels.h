@@ -56,9 +56,10 @@ float gk_l2sq(const float *a, const float *b, size_t count);
 void gk_scale(float *x, float alpha, size_t count);
 /// y[i] += alpha · x[i].
 void gk_axpy(float alpha, const float *x, float *y, size_t count);
-/// Σ_i q[i] · Σ_c rows_i[c] · q[s_i + c] for i < dim, s_i = 16·⌊i/16⌋, the rows (width − s_i floats
-/// each; width a multiple of 16, q padded to it with zeros) one after another in packed.
-float gk_packed_quadratic(const float *packed, const float *q, size_t dim, size_t width);
+/// Σ_i q[i] · Σ_c rows_i[c] · q[s_i + c] for i < dim, s_i = 16·⌊i/16⌋, the rows (width − s_i
+/// bfloat16 values each, as gk_bf16_round gives them; width a multiple of 16, q padded to it with
+/// zeros) one after another in packed.
+float gk_packed_quadratic(const uint16_t *packed, const float *q, size_t dim, size_t width);
 /// x[i] += Σ_t weights[t] · rows[t][i] (t < row_count; x only read without rows), then
 /// sums[0] = Σ x[i], sums[1] = Σ x[i]² (float lanes totalled in double) and maxima[j] = the largest
 /// of x[j·block ..< min((j + 1)·block, count)] for each j < ceil(count / block); block a multiple of 16.
@@ -125,6 +126,8 @@ void gk_gemm_panels(const float *x, size_t rows, size_t k, const float *panels, 
 /// even) in 32-column panels of row pairs, column j's (w[2q][j], w[2q+1][j]) side by side:
 /// ⌈n/32⌉·⌈k/2⌉·64 values.
 void gk_pack_panels_bf16(const float *w, size_t k, size_t n, uint16_t *panels);
+/// out[i] = x[i] rounded to bfloat16 (nearest, ties to even), as its 16 bits.
+void gk_bf16_round(const float *x, size_t count, uint16_t *out);
 /// x (rows × k) rounded to bfloat16 as pairs: pairs[r·⌈k/2⌉ + q] holds x[r][2q] in its low and
 /// x[r][2q+1] in its high 16 bits (0 past k).
 void gk_bf16_pairs(const float *x, size_t rows, size_t k, uint32_t *pairs);

@@ -15,14 +15,6 @@
 
 #include "gemm.h"
 
-/// The bfloat16 nearest to `value` (ties to even), as its 16 bits.
-static inline uint16_t bf16_bits(float value) {
-    uint32_t bits;
-    memcpy(&bits, &value, sizeof bits);
-    bits += 0x7FFF + ((bits >> 16) & 1);
-    return (uint16_t)(bits >> 16);
-}
-
 /// Rows of x (rows × k) as bfloat16 pairs (rows × ⌈k/2⌉), the layout above.
 static inline void bf16_pairs_impl(const float *x, size_t rows, size_t k, uint32_t *pairs) {
     size_t count = (k + 1) / 2;

@@ -19,7 +19,7 @@
     X(l2sq, float, (const float *a, const float *b, size_t count), (a, b, count))                         \
     X(scale, void, (float *x, float alpha, size_t count), (x, alpha, count))                              \
     X(axpy, void, (float alpha, const float *x, float *y, size_t count), (alpha, x, y, count))            \
-    X(packed_quadratic, float, (const float *packed, const float *q, size_t dim, size_t width),            \
+    X(packed_quadratic, float, (const uint16_t *packed, const float *q, size_t dim, size_t width),         \
       (packed, q, dim, width))                                                                            \
     X(add_rows_summary, void,                                                                             \
       (float *x, size_t count, const float *const *rows, const float *weights, size_t row_count,          \

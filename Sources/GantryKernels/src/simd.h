@@ -19,6 +19,7 @@
 typedef float v16f __attribute__((ext_vector_type(16)));
 typedef int v16i __attribute__((ext_vector_type(16)));
 typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
+typedef uint16_t v16u16 __attribute__((ext_vector_type(16)));
 
 /// Every body is inlined into its variant's wrapper and so compiled for that instruction set.
 #define GK_INLINE static inline __attribute__((always_inline))
@@ -36,6 +37,24 @@ GK_INLINE v16i load16i(const void *p) {
     v16i v;
     memcpy(&v, p, sizeof v);
     return v;
+}
+
+/// The bfloat16 nearest to `value` (ties to even), as its 16 bits.
+static inline uint16_t bf16_bits(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    bits += 0x7FFF + ((bits >> 16) & 1);
+    return (uint16_t)(bits >> 16);
+}
+
+/// 16 bfloat16 values (a float's upper 16 bits) from any address, widened to floats.
+GK_INLINE v16f load16_bf16(const uint16_t *p) {
+    v16u16 halves;
+    memcpy(&halves, p, sizeof halves);
+    v16i bits = __builtin_convertvector(halves, v16i) << 16;
+    v16f out;
+    memcpy(&out, &bits, sizeof out);
+    return out;
 }
 
 GK_INLINE float sum16(v16f v) {

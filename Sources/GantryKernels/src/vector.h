@@ -198,23 +198,24 @@ GK_INLINE void axpy_impl(float alpha, const float *x, float *y, size_t count) {
 }
 
 // Σ_i q[i] · Σ_c rows_i[c] · q[s_i + c] for i < dim, where s_i = 16·⌊i/16⌋ and the rows rows_i
-// (width − s_i floats, width a multiple of 16 and q padded to it) follow one another in
+// (width − s_i bfloat16 values, width a multiple of 16 and q padded to it) follow one another in
 // `packed`: the quadratic form of a symmetric matrix stored as its upper triangle from each
-// row's aligned block on (see PackedSymmetricMatrix). Four rows of a block share each load of q.
-GK_INLINE float packed_quadratic_impl(const float *packed, const float *q, size_t dim, size_t width) {
+// row's aligned block on (see PackedSymmetricMatrix). Four rows of a block share each load of q;
+// the matrix's entries are widened to floats as they are read, and the sums kept in floats.
+GK_INLINE float packed_quadratic_impl(const uint16_t *packed, const float *q, size_t dim, size_t width) {
     v16f total = 0;
-    const float *row = packed;
+    const uint16_t *row = packed;
     size_t i = 0;
     for (; i + 4 <= dim; i += 4) {  // i is a multiple of 4: the four rows share a block
         size_t start = i & ~(size_t)15, length = width - start;
-        const float *r0 = row, *r1 = row + length, *r2 = row + 2 * length, *r3 = row + 3 * length;
+        const uint16_t *r0 = row, *r1 = row + length, *r2 = row + 2 * length, *r3 = row + 3 * length;
         v16f a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         for (size_t c = 0; c < length; c += 16) {
             v16f x = load16(q + start + c);
-            a0 += load16(r0 + c) * x;
-            a1 += load16(r1 + c) * x;
-            a2 += load16(r2 + c) * x;
-            a3 += load16(r3 + c) * x;
+            a0 += load16_bf16(r0 + c) * x;
+            a1 += load16_bf16(r1 + c) * x;
+            a2 += load16_bf16(r2 + c) * x;
+            a3 += load16_bf16(r3 + c) * x;
         }
         total += a0 * q[i] + a1 * q[i + 1] + a2 * q[i + 2] + a3 * q[i + 3];
         row += 4 * length;
@@ -222,7 +223,7 @@ GK_INLINE float packed_quadratic_impl(const float *packed, const float *q, size_
     for (; i < dim; i++) {
         size_t start = i & ~(size_t)15, length = width - start;
         v16f a = 0;
-        for (size_t c = 0; c < length; c += 16) a += load16(row + c) * load16(q + start + c);
+        for (size_t c = 0; c < length; c += 16) a += load16_bf16(row + c) * load16(q + start + c);
         total += a * q[i];
         row += length;
     }
