@@ -43,6 +43,24 @@ struct SignBucketsTests {
         #expect(probed < 4 * count * 4, "\(probed) candidates for \(4 * count) queries over \(count) rows")
     }
 
+    /// A copy (what a published snapshot keeps) is not changed by rows filed into the original
+    /// afterwards, whether they fall into a block of buckets both share or into one the copy has
+    /// not allocated; and the original finds both its old and new rows.
+    @Test func copiesKeepTheirRows() {
+        let dimension = 64
+        let rows = SegmentedIndexTests.unitVectors(600, dimension: dimension, seed: 31)
+        var buckets = SignBuckets(dimension: dimension, tolerance: 1e-4)
+        for i in 0..<300 { buckets.insert(rows[i], ordinal: Int32(i)) }
+        let copy = buckets
+        for i in 300..<600 { buckets.insert(rows[i], ordinal: Int32(i)) }
+        for (i, row) in rows.enumerated() {
+            if let found = copy.candidates(of: row) {
+                #expect(i < 300 ? found.contains(Int32(i)) : found.allSatisfy { $0 < 300 }, "the copy's candidates for row \(i): \(found)")
+            }
+            if let found = buckets.candidates(of: row) { #expect(found.contains(Int32(i)), "row \(i) is not a candidate of the original") }
+        }
+    }
+
     /// The feedback memory finds the same repeated queries through the buckets as by a scan.
     @Test func feedbackMemoryFindsRepeatedQueries() throws {
         let dimension = 64

@@ -20,8 +20,13 @@ struct SignBuckets: Sendable {
     let margin: Float
     /// `bits` unit rows of `dimension`, seeded: every process buckets alike.
     private let directions: [Float]
-    /// Row ordinals per bucket.
-    private var buckets: [[Int32]]
+    /// Row ordinals per bucket, in blocks of `blockBuckets` buckets (a block is empty until a
+    /// row falls into it). Two levels so that a copy's first insert — copies share their buckets,
+    /// and every snapshot the writer publishes is one — copies 256 + 256 entries and one bucket,
+    /// not all 2^16: a flat array of buckets made every success a server learned from cost
+    /// ~65,000 retains, and as many releases when the snapshot before it went.
+    private var blocks: [[[Int32]]]
+    private static let blockBits = 8, blockBuckets = 1 << blockBits
 
     init(dimension: Int, tolerance: Float) {
         self.dimension = dimension
@@ -35,7 +40,7 @@ struct SignBuckets: Sendable {
             directions += row.map { $0 / norm }
         }
         self.directions = directions
-        buckets = Array(repeating: [], count: 1 << Self.bits)
+        blocks = Array(repeating: [], count: 1 << (Self.bits - Self.blockBits))
     }
 
     /// The products of `unit` with every direction.
@@ -53,7 +58,15 @@ struct SignBuckets: Sendable {
 
     /// Files the row `ordinal` (a unit vector of `dimension`).
     mutating func insert(_ unit: [Float], ordinal: Int32) {
-        buckets[Self.key(products(unit))].append(ordinal)
+        let key = Self.key(products(unit)), block = key >> Self.blockBits
+        if blocks[block].isEmpty { blocks[block] = Array(repeating: [], count: Self.blockBuckets) }
+        blocks[block][key & (Self.blockBuckets - 1)].append(ordinal)
+    }
+
+    /// The row ordinals filed under bucket `key`.
+    private func bucket(_ key: Int) -> [Int32] {
+        let block = blocks[key >> Self.blockBits]
+        return block.isEmpty ? [] : block[key & (Self.blockBuckets - 1)]
     }
 
     /// The ordinals of every row that may be within the tolerance of `unit` (and others), or nil
@@ -67,7 +80,7 @@ struct SignBuckets: Sendable {
         for choice in 0..<(1 << uncertain.count) {
             var probe = key
             for (i, bit) in uncertain.enumerated() where choice >> i & 1 == 1 { probe ^= 1 << bit }
-            found += buckets[probe]
+            found += bucket(probe)
         }
         return found
     }

@@ -89,12 +89,17 @@ extension SQLiteStore {
 
             var changedTools: [String]?, adapterChanged = true
             if hasChangeLog {
-                let (oldest, newest) = try Row.fetchOne(db, sql: "SELECT IFNULL(MIN(seq), 0) AS oldest, IFNULL(MAX(seq), 0) AS newest FROM change")
+                // One subquery each: SQLite reads MIN or MAX alone off the key's ends, but both in
+                // one SELECT scan the whole table (which holds a row per tool registered).
+                let (oldest, newest) = try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT IFNULL((SELECT MIN(seq) FROM change), 0) AS oldest, IFNULL((SELECT MAX(seq) FROM change), 0) AS newest
+                    """))
                     .map { ($0["oldest"] as Int64, $0["newest"] as Int64) } ?? (0, 0)
                 next.change = newest
                 let fellBehind = newest > position.change && oldest > position.change + 1
                 if !fellBehind, newest - position.change <= Int64(eventLimit) {
-                    let rows = try Row.fetchAll(db, sql: "SELECT kind, name FROM change WHERE seq > ? ORDER BY seq", arguments: [position.change])
+                    let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, name FROM change WHERE seq > ? ORDER BY seq"),
+                                                arguments: [position.change])
                     var names = [String](), seen = Set<String>()
                     for row in rows where row["kind"] as String == "tool" {
                         if let name = row["name"] as String?, seen.insert(name).inserted { names.append(name) }
@@ -126,7 +131,7 @@ extension SQLiteStore {
 
     /// `storeMeta.deletedEvents`: how many event rows were ever deleted (a trigger counts them).
     static func deletedEvents(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT value FROM storeMeta WHERE key = 'deletedEvents'") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM storeMeta WHERE key = 'deletedEvents'")) ?? 0
     }
 
     /// How many events have ids up to `id`.

@@ -31,12 +31,13 @@ extension SQLiteStore {
         var rows = EventSideRows()
         guard let first = records.first?.rowid, let last = records.last?.rowid, first <= last else { return rows }
         if try db.tableExists("eventTerms") {
-            for row in try Row.fetchAll(db, sql: "SELECT event, terms FROM eventTerms WHERE event BETWEEN ? AND ?", arguments: [first, last]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT event, terms FROM eventTerms WHERE event BETWEEN ? AND ?"),
+                                        arguments: [first, last]) {
                 if let event = row["event"] as Int64?, let hashes = StoredTerms.hashes(row["terms"] as Data?) { rows.terms[event] = hashes }
             }
         }
         if try db.tableExists("eventRetrieval") {
-            for row in try Row.fetchAll(db, sql: "SELECT event, retrieval FROM eventRetrieval WHERE event BETWEEN ? AND ?",
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT event, retrieval FROM eventRetrieval WHERE event BETWEEN ? AND ?"),
                                         arguments: [first, last]) {
                 if let event = row["event"] as Int64?, let retrieval = (row["retrieval"] as Int64?).flatMap(RetrievalID.init(rawValue:)) {
                     rows.retrievals[event] = retrieval

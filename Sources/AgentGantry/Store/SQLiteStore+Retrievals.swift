@@ -25,8 +25,8 @@ extension SQLiteStore {
         var tools = [String: Int64]()
         func toolNumber(_ name: String) throws -> Int64 {
             if let number = tools[name] { return number }
-            try db.execute(sql: "INSERT OR IGNORE INTO retrievalTool (name) VALUES (?)", arguments: [name])
-            let number = try Int64.fetchOne(db, sql: "SELECT id FROM retrievalTool WHERE name = ?", arguments: [name])!
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO retrievalTool (name) VALUES (?)").execute(arguments: [name])
+            let number = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM retrievalTool WHERE name = ?"), arguments: [name])!
             tools[name] = number
             return number
         }
@@ -38,13 +38,13 @@ extension SQLiteStore {
         }
         var contexts = [ContextKey: Int64]()
         for (key, at) in latestUse {
-            if let found = try Int64.fetchOne(db, sql: "SELECT id FROM retrievalContext WHERE user IS ? AND team IS ? AND session IS ?",
+            if let found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM retrievalContext WHERE user IS ? AND team IS ? AND session IS ?"),
                                               arguments: [key.user, key.team, key.session]) {
-                try db.execute(sql: "UPDATE retrievalContext SET lastUsed = MAX(lastUsed, ?) WHERE id = ?", arguments: [at, found])
+                try db.cachedStatement(sql: "UPDATE retrievalContext SET lastUsed = MAX(lastUsed, ?) WHERE id = ?").execute(arguments: [at, found])
                 contexts[key] = found
             } else {
-                try db.execute(sql: "INSERT INTO retrievalContext (user, team, session, lastUsed) VALUES (?, ?, ?, ?)",
-                               arguments: [key.user, key.team, key.session, at])
+                try db.cachedStatement(sql: "INSERT INTO retrievalContext (user, team, session, lastUsed) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [key.user, key.team, key.session, at])
                 contexts[key] = db.lastInsertedRowID
             }
         }
@@ -52,21 +52,21 @@ extension SQLiteStore {
             let at = record.at.timeIntervalSince1970
             let half = StoredRetrieval.halfData(record.queryVector)
             let queryKey = StoredRetrieval.queryKey(model: record.model, halfVector: half, query: record.query, terms: record.queryTerms)
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO retrievalQuery (id, model, vector, query, terms, lastUsed) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET lastUsed = MAX(lastUsed, excluded.lastUsed)
-                """, arguments: [queryKey, record.model, half, record.query, record.queryTerms.map(StoredTerms.data), at])
+                """).execute(arguments: [queryKey, record.model, half, record.query, record.queryTerms.map(StoredTerms.data), at])
             let context = contexts[ContextKey(user: record.user, team: record.team, session: record.session)]!
             var shortlist = [(tool: Int64, score: Float)]()
             for shown in record.shortlist { shortlist.append((try toolNumber(shown.tool), shown.score)) }
-            try db.execute(sql: "INSERT OR IGNORE INTO retrieval (id, at, context, query, shortlist, swapped) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [record.id.rawValue, at, context, queryKey, StoredRetrieval.shortlistData(shortlist), record.swappedRank])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO retrieval (id, at, context, query, shortlist, swapped) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [record.id.rawValue, at, context, queryKey, StoredRetrieval.shortlistData(shortlist), record.swappedRank])
         }
         var ids = [Int64]()
         for report in reports {
             let context = contexts[ContextKey(user: report.user, team: report.team, session: report.session)]!
-            try db.execute(sql: "INSERT INTO retrievalReport (at, retrieval, tool, signal, context) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [report.at.timeIntervalSince1970, report.retrieval.rawValue, report.tool, report.signal.rawValue, context])
+            try db.cachedStatement(sql: "INSERT INTO retrievalReport (at, retrieval, tool, signal, context) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [report.at.timeIntervalSince1970, report.retrieval.rawValue, report.tool, report.signal.rawValue, context])
             ids.append(db.lastInsertedRowID)
         }
         return ids

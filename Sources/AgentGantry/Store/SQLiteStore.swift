@@ -318,14 +318,18 @@ public final class SQLiteStore: GantryStore {
     /// its rowid, and the rows whose values do not decode (a damaged file: text where a number
     /// belongs, a BLOB for a name), named by `keyColumn`, for `quarantine`. `columns` are those
     /// `Record(row:)` reads (all of them, by default), the rowid is selected after them.
+    /// `cachingStatement` keeps the compiled statement with the connection for the next call of
+    /// the same shape (for a read made again and again, such as catching up on events; not for
+    /// filters whose text varies from call to call).
     static func decodeRows<Record: FetchableRecord>(_ type: Record.Type, of table: String, columns: [String]? = nil, keyColumn: String,
                                                     order: String, kind: String? = nil, filter: String? = nil,
-                                                    arguments: StatementArguments = [], limit: Int? = nil, in db: Database)
+                                                    arguments: StatementArguments = [], limit: Int? = nil, cachingStatement: Bool = false,
+                                                    in db: Database)
         throws -> (records: [(rowid: Int64, record: Record)], damaged: [QuarantinedRow])
     {
         var records = [(rowid: Int64, record: Record)]()
         let damaged = try forEachRow(type, of: table, columns: columns, keyColumn: keyColumn, order: order, kind: kind, filter: filter,
-                                     arguments: arguments, limit: limit, in: db) { records.append(($0, $1)) }
+                                     arguments: arguments, limit: limit, cachingStatement: cachingStatement, in: db) { records.append(($0, $1)) }
         return (records, damaged)
     }
 
@@ -333,7 +337,8 @@ public final class SQLiteStore: GantryStore {
     /// `order`; returns the rows that do not decode.
     static func forEachRow<Record: FetchableRecord>(_ type: Record.Type, of table: String, columns: [String]? = nil, keyColumn: String,
                                                     order: String, kind: String? = nil, filter: String? = nil,
-                                                    arguments: StatementArguments = [], limit: Int? = nil, in db: Database,
+                                                    arguments: StatementArguments = [], limit: Int? = nil, cachingStatement: Bool = false,
+                                                    in db: Database,
                                                     _ body: (_ rowid: Int64, _ record: Record) throws -> Void) throws -> [QuarantinedRow]
     {
         var damaged = [QuarantinedRow]()
@@ -347,7 +352,7 @@ public final class SQLiteStore: GantryStore {
         let selection = columns?.joined(separator: ", ") ?? "*"
         let sql = "SELECT \(selection), rowid AS gantryRowID FROM \(table) \(condition)ORDER BY \(order)" + (limit.map { " LIMIT \($0)" } ?? "")
         // A cursor: each row is read in place, not copied first.
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        let rows = try Row.fetchCursor(cachingStatement ? db.cachedStatement(sql: sql) : db.makeStatement(sql: sql), arguments: arguments)
         while let row = try rows.next() {
             let rowid: Int64 = row[row.count - 1]
             let record: Record
@@ -403,9 +408,10 @@ public final class SQLiteStore: GantryStore {
     /// them that are not valid events.
     static func readEvents(_ db: Database, after id: Int64 = 0, limit: Int? = nil) throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
         let textColumns = ["user", "team", "session", "query", "tool", "correctTool", "feedbackType", "outcome", "intent", "model"]
-        let rows = try decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", filter: "id > ?", arguments: [id], limit: limit, in: db)
-        let untyped = Set(try Int64.fetchAll(db, sql: "SELECT id FROM event WHERE id > ? AND ("
-                                             + textColumns.map(notPlainText).joined(separator: " OR ") + ")", arguments: [id]))
+        let rows = try decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", filter: "id > ?", arguments: [id], limit: limit,
+                                  cachingStatement: true, in: db)
+        let untyped = Set(try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM event WHERE id > ? AND ("
+                                                                + textColumns.map(notPlainText).joined(separator: " OR ") + ")"), arguments: [id]))
         var events = [GantryEvent](), damaged = rows.damaged
         let side = try sideRows(of: rows.records, in: db)
         for (rowid, record) in rows.records {
