@@ -93,10 +93,10 @@ struct ToolIndexTests {
         }
         #expect(index.count == vectors.count && index.moments.count == vectors.count)
         try expectExact(index, tolerance: 1e-4)
-        var prepared = index  // the packed covariance: as exact
+        var prepared = index  // the packed covariance, its entries in bfloat16 (each within 2⁻⁹ of itself): within 0.1%
         prepared.prepareForSearch()
         #expect(prepared.moments.isPreparedForSearch && !index.moments.isPreparedForSearch)
-        try expectExact(prepared, tolerance: 1e-4)
+        try expectExact(prepared, tolerance: 1e-3)
         if let graph = index.graph {
             let path = NSTemporaryDirectory() + "moments-\(UUID().uuidString).gidx"
             defer { try? FileManager.default.removeItem(atPath: path) }
