@@ -10,17 +10,25 @@
 #
 #   Benchmarks/compare/run-http-load.sh [--datasets ../shared/datasets] [--seconds 30]
 #   Benchmarks/compare/run-http-load.sh --smoke      (CI: datasets/support-desk, 10 s, asserts no error)
+#   Benchmarks/compare/run-http-load.sh --alternate N [--seconds 15]
+#
+# --alternate N: after the cold pass, N rounds of 300 retrievals/s without and then with 1,000
+# linked reports/s (what the reports cost the retrievals, measured side by side), each line with
+# the server's CPU seconds over that phase (`server_cpu_seconds`, from /proc: what the reports
+# cost the server).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 datasets=../shared/datasets
 seconds=30
 smoke=0
+alternate=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --datasets) datasets="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --smoke) smoke=1; shift ;;
-    *) echo "usage: run-http-load.sh [--datasets DIR] [--seconds S] [--smoke]" >&2; exit 64 ;;
+    --alternate) alternate="$2"; shift 2 ;;
+    *) echo "usage: run-http-load.sh [--datasets DIR] [--seconds S] [--smoke | --alternate ROUNDS]" >&2; exit 64 ;;
   esac
 done
 
@@ -68,6 +76,19 @@ if [[ $smoke == 1 ]]; then
 fi
 # Every query new (the encoder runs for each): one pass over the 2,000 queries at 100 a second.
 load --rate 100 --seconds 20 --allow-errors --label "cold: every query new"
+if [[ $alternate -gt 0 ]]; then
+  ticks="$(getconf CLK_TCK)"
+  cpu() { awk -v ticks="$ticks" '{ print ($14 + $15) / ticks }' "/proc/$server/stat"; }  # user + system
+  for round in $(seq 1 "$alternate"); do
+    for reports in 0 1000; do
+      before="$(cpu)"
+      line="$(load --rate 300 --reports "$reports" --seconds "$seconds" --allow-errors --label "round $round, $reports reports a second")"
+      python3 -c 'import json, sys; line = json.loads(sys.argv[1]); line["server_cpu_seconds"] = round(float(sys.argv[3]) - float(sys.argv[2]), 2); print(json.dumps(line))' \
+        "$line" "$before" "$(cpu)"
+    done
+  done
+  exit
+fi
 # Then the query cache holds them (agents repeat requests): what a server mostly does.
 for rate in 100 200 300; do load --rate "$rate" --seconds "$seconds" --allow-errors --label warm; done
 load --rate 300 --seconds "$seconds" --allow-errors --label "warm, before the reports"
