@@ -404,14 +404,18 @@ public final class SQLiteStore: GantryStore {
         try read { db in try Self.readEvents(db) }
     }
 
+    /// The ids past `?` of events with a name or text column not stored as plain text (built
+    /// once: every catch-up asks it, under this text as its cached statement's key).
+    private static let untypedEventsSQL = "SELECT id FROM event WHERE id > ? AND ("
+        + ["user", "team", "session", "query", "tool", "correctTool", "feedbackType", "outcome", "intent", "model"]
+            .map(notPlainText).joined(separator: " OR ") + ")"
+
     /// The events with ids above `id`, oldest first, at most `limit` rows, and the rows among
     /// them that are not valid events.
     static func readEvents(_ db: Database, after id: Int64 = 0, limit: Int? = nil) throws -> (events: [GantryEvent], damaged: [QuarantinedRow]) {
-        let textColumns = ["user", "team", "session", "query", "tool", "correctTool", "feedbackType", "outcome", "intent", "model"]
         let rows = try decodeRows(EventRecord.self, of: "event", keyColumn: "id", order: "id", filter: "id > ?", arguments: [id], limit: limit,
                                   cachingStatement: true, in: db)
-        let untyped = Set(try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM event WHERE id > ? AND ("
-                                                                + textColumns.map(notPlainText).joined(separator: " OR ") + ")"), arguments: [id]))
+        let untyped = Set(try Int64.fetchAll(db.cachedStatement(sql: untypedEventsSQL), arguments: [id]))
         var events = [GantryEvent](), damaged = rows.damaged
         let side = try sideRows(of: rows.records, in: db)
         for (rowid, record) in rows.records {
