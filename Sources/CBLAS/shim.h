@@ -32,6 +32,8 @@ typedef struct {
     __typeof__(&LAPACKE_sorgqr) sorgqr;
     __typeof__(&LAPACKE_sposv) sposv;
     __typeof__(&LAPACKE_sgesv) sgesv;
+    __typeof__(&LAPACKE_spotrf) spotrf;
+    __typeof__(&LAPACKE_spotri) spotri;
 } gantry_lapacke_table;
 
 /// dladdr's result, declared here because glibc hides Dl_info without _GNU_SOURCE.

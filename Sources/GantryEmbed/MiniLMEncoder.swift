@@ -20,7 +20,9 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     public let dimension = 384
     /// `sentence-transformers/all-MiniLM-L6-v2@` followed by the CRC-32C of `model.safetensors` in
     /// hexadecimal, so that other weights under the same name get another identity, and
-    /// `+bf16` or `+int8` when `precision` is bfloat16 or 8-bit: their vectors differ slightly
+    /// `+bf16` or `+int8-gptq` when `precision` is bfloat16 or 8-bit (codes fitted by GPTQ,
+    /// `quantizeProjections`; the 8-bit vectors of earlier builds, rounded to the nearest code,
+    /// were `+int8`): their vectors differ slightly
     /// from float weights', and a store refuses an identity other than the one it holds, naming
     /// both, so a fleet whose hosts chose differently cannot mix them silently.
     public let modelIdentity: String
@@ -51,17 +53,19 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     private let arena: Arena
     /// Position embeddings with token type 0 added (512 × 384), and the embedding LayerNorm.
     private let positionEmbeddings, embeddingGamma, embeddingBeta: UnsafeBufferPointer<Float>
-    private let blocks: [Block]
+    /// The layers; set once, in `init` (at 8 bits after a calibration pass at float weights:
+    /// `quantizeProjections`).
+    var blocks: [Block]
 
     /// One encoder layer's parameters. The four projection matrices are kept transposed (input ×
     /// output, row-major) in memory of their own, the layout `TransformerKernels.multiplyAdd`
     /// streams without packing; query, key and value are fused into one 384 × 1152 matrix.
     struct Block {
-        let qkvWeight: TransformerKernels.PackedMatrix  // 384 × 1152: [query | key | value] columns
+        var qkvWeight: TransformerKernels.PackedMatrix  // 384 × 1152: [query | key | value] columns
         let qkvBias: [Float]  // 1152
-        let outputWeight: TransformerKernels.PackedMatrix  // 384 × 384
-        let intermediateWeight: TransformerKernels.PackedMatrix  // 384 × 1536
-        let ffnOutputWeight: TransformerKernels.PackedMatrix  // 1536 × 384
+        var outputWeight: TransformerKernels.PackedMatrix  // 384 × 384
+        var intermediateWeight: TransformerKernels.PackedMatrix  // 384 × 1536
+        var ffnOutputWeight: TransformerKernels.PackedMatrix  // 1536 × 384
         let outputBias, attentionGamma, attentionBeta, intermediateBias, ffnOutputBias, outputGamma, outputBeta: UnsafeBufferPointer<Float>
     }
 
@@ -108,7 +112,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         guard tokenizer.vocabulary.count == Self.vocabularySize else {
             throw .mismatch("vocab.txt has \(tokenizer.vocabulary.count) tokens, the model \(Self.vocabularySize)")
         }
-        var blocks = [Block]()
+        var blocks = [Block](), unpacked = [[Float]]()
         for layer in 0..<Self.layers {
             let prefix = "encoder.layer.\(layer)."
             func tensor(_ name: String, _ shape: [Int]) throws(EmbedError) -> UnsafeBufferPointer<Float> {
@@ -117,10 +121,18 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             func owned(_ name: String, _ shape: [Int]) throws(EmbedError) -> UnsafeBufferPointer<Float> {
                 arena.copy(try tensor(name, shape))
             }
-            func transposed(_ name: String, rows: Int, cols: Int) throws(EmbedError) -> TransformerKernels.PackedMatrix {
+            // The four projections transposed (input × output); at 8 bits they are packed as
+            // floats for the calibration pass and kept for the quantisation after it.
+            func packed(_ w: [Float], rows: Int, columns: Int) -> TransformerKernels.PackedMatrix {
+                if precision == .int8 { unpacked.append(w) }
+                return w.withUnsafeBufferPointer {
+                    TransformerKernels.PackedMatrix($0, rows: rows, columns: columns, precision: precision == .int8 ? .float32 : precision)
+                }
+            }
+            func transposed(_ name: String, rows: Int, cols: Int) throws(EmbedError) -> [Float] {
                 var out = [Float](repeating: 0, count: rows * cols)
                 Self.transpose(try tensor(name, [rows, cols]), rows: rows, cols: cols, into: &out, width: rows, offset: 0)
-                return out.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: cols, columns: rows, precision: precision) }
+                return out
             }
             var qkvWeight = [Float](repeating: 0, count: d * 3 * d), qkvBias = [Float]()
             for (part, name) in ["query", "key", "value"].enumerated() {
@@ -128,11 +140,13 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
                 qkvBias += try tensor("attention.self.\(name).bias", [d])
             }
             blocks.append(Block(
-                qkvWeight: qkvWeight.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: d, columns: 3 * d, precision: precision) },
+                qkvWeight: packed(qkvWeight, rows: d, columns: 3 * d),
                 qkvBias: qkvBias,
-                outputWeight: try transposed("attention.output.dense.weight", rows: d, cols: d),
-                intermediateWeight: try transposed("intermediate.dense.weight", rows: Self.intermediate, cols: d),
-                ffnOutputWeight: try transposed("output.dense.weight", rows: d, cols: Self.intermediate),
+                outputWeight: packed(try transposed("attention.output.dense.weight", rows: d, cols: d), rows: d, columns: d),
+                intermediateWeight: packed(try transposed("intermediate.dense.weight", rows: Self.intermediate, cols: d),
+                                           rows: d, columns: Self.intermediate),
+                ffnOutputWeight: packed(try transposed("output.dense.weight", rows: d, cols: Self.intermediate),
+                                        rows: Self.intermediate, columns: d),
                 outputBias: try owned("attention.output.dense.bias", [d]),
                 attentionGamma: try owned("attention.output.LayerNorm.weight", [d]),
                 attentionBeta: try owned("attention.output.LayerNorm.bias", [d]),
@@ -146,12 +160,13 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         }
         self.blocks = blocks
         file = weights
-        modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16) + (precision == .float32 ? "" : "+" + precision.rawValue)
+        modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16) + (precision == .float32 ? "" : precision == .int8 ? "+int8-gptq" : "+" + precision.rawValue)
+        if precision == .int8 { try quantizeProjections(unpacked) }
     }
 
     /// The precision `GANTRY_ENCODER_PRECISION` names: `fp32`, `bf16`, `int8`, or `auto` (bf16
     /// where the CPU multiplies bfloat16 itself, `TransformerKernels.bf16DotProducts`, else fp32;
-    /// never int8, which misses the cosine gate on the shortest texts); unset, `fp32` — a
+    /// never int8, whose adapted retrieval falls a little more than a default may); unset, `fp32` — a
     /// precision becomes the default only by measurement (README, "Encoder precision").
     public static func defaultPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision {
         guard let name = ProcessInfo.processInfo.environment["GANTRY_ENCODER_PRECISION"], !name.isEmpty else { return .float32 }
@@ -209,7 +224,9 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     }
 
     /// The forward pass for one batch of token sequences; returns one normalized row each.
-    func forward(_ sequences: [[Int32]]) throws -> Matrix {
+    /// `observing` is shown the input of each projection before it runs: the layer, the
+    /// projection (0 query-key-value, 1 attention output, 2 FFN in, 3 FFN out) and its rows.
+    func forward(_ sequences: [[Int32]], observing: ((_ layer: Int, _ projection: Int, _ input: Matrix) throws -> Void)? = nil) throws -> Matrix {
         let d = dimension
         // Handing a share of a product to a worker of the pool that is awake costs well under a
         // microsecond, so even one short query's products are shared (EncoderCompare, batch 1).
@@ -241,11 +258,12 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         let scratchCount = TransformerKernels.attentionScratchCount(length: longest, headDimension: Self.headDimension)
         let lanes = threads == 1 ? 1 : WorkerPool.shared.lanes
         var scratch = [Float](repeating: 0, count: lanes * scratchCount)
-        for block in blocks {
+        for (layer, block) in blocks.enumerated() {
             // Self-attention: qkv = x·Wqkvᵀ + b, then per sequence.
             block.qkvBias.withUnsafeBufferPointer { bias in
                 qkv.withUnsafeMutableBufferPointer { TransformerKernels.addBias(bias, to: nil, into: $0) }
             }
+            try observing?(layer, 0, x)
             project(x, block.qkvWeight, into: &qkv, threads: threads)
             qkv.withUnsafeBufferPointer { all in
                 context.withUnsafeMutableBufferPointer { out in
@@ -268,17 +286,20 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             x.withUnsafeBufferPointer { base in
                 hidden.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.outputBias, to: base, into: $0) }
             }
+            try observing?(layer, 1, context)
             project(context, block.outputWeight, into: &hidden, threads: threads)
             hidden.withUnsafeMutableBufferPointer {
                 TransformerKernels.layerNorm($0, dimension: d, gamma: block.attentionGamma, beta: block.attentionBeta, epsilon: Self.epsilon)
             }
             // x = LayerNorm(hidden + GELU(hidden·W1ᵀ + b1)·W2ᵀ + b2)
             ffn.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.intermediateBias, to: nil, into: $0) }
+            try observing?(layer, 2, hidden)
             project(hidden, block.intermediateWeight, into: &ffn, threads: threads)
             ffn.withUnsafeMutableBufferPointer { TransformerKernels.gelu($0) }
             hidden.withUnsafeBufferPointer { base in
                 x.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.ffnOutputBias, to: base, into: $0) }
             }
+            try observing?(layer, 3, ffn)
             project(ffn, block.ffnOutputWeight, into: &x, threads: threads)
             x.withUnsafeMutableBufferPointer {
                 TransformerKernels.layerNorm($0, dimension: d, gamma: block.outputGamma, beta: block.outputBeta, epsilon: Self.epsilon)

@@ -162,9 +162,13 @@ void gk_gemm_panels_bf16(const uint32_t *pairs, size_t rows, size_t pair_count, 
 
 size_t gk_i8_weight_outlier_count(const float *w, size_t k, size_t n) { return i8_weight_outlier_count_impl(w, k, n); }
 
-void gk_pack_panels_i8(const float *w, size_t k, size_t n, int8_t *panels, float *scales, int32_t *sums,
-                       int32_t *outlier_starts, gk_i8_weight_outlier *outliers) {
-    pack_panels_i8_impl(w, k, n, panels, scales, sums, outlier_starts, outliers);
+void gk_i8_quantise_columns(const float *w, size_t k, size_t n, int8_t *codes, float *scales, gk_i8_weight_outlier *outliers) {
+    i8_quantise_columns_impl(w, k, n, codes, scales, outliers);
+}
+
+void gk_pack_panels_i8(const int8_t *codes, const float *scales, size_t k, size_t n, const gk_i8_weight_outlier *outliers,
+                       size_t outlier_count, int8_t *panels, float *panel_scales, int32_t *sums, int32_t *outlier_starts) {
+    pack_panels_i8_impl(codes, scales, k, n, outliers, outlier_count, panels, panel_scales, sums, outlier_starts);
 }
 
 void gk_gemm_panels_i8(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel) {

@@ -39,6 +39,8 @@ final class LAPACKELibrary: @unchecked Sendable {
                 try SharedLibrary.bind(&table, \.sorgqr, "LAPACKE_sorgqr", in: handle, path: path)
                 try SharedLibrary.bind(&table, \.sposv, "LAPACKE_sposv", in: handle, path: path)
                 try SharedLibrary.bind(&table, \.sgesv, "LAPACKE_sgesv", in: handle, path: path)
+                try SharedLibrary.bind(&table, \.spotrf, "LAPACKE_spotrf", in: handle, path: path)
+                try SharedLibrary.bind(&table, \.spotri, "LAPACKE_spotri", in: handle, path: path)
                 return LAPACKELibrary(functions: table, path: path)
             } catch {
                 if case .libraryUnavailable(_, let reason, _) = error { failures.append(reason) }

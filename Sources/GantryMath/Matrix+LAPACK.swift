@@ -119,6 +119,41 @@ extension Matrix {
         return x
     }
 
+    /// The upper-triangular U with `Uᵀ·U = A⁻¹` for this symmetric positive definite A (spotrf,
+    /// spotri, then spotrf of the inverse; reads the upper triangle), zeros below the diagonal:
+    /// the factor whose rows carry a quantisation error forward in
+    /// `Int8Quantization(minimizingOutputError:…)`. An A that is not positive definite throws
+    /// `lapackFailure`.
+    func upperCholeskyFactorOfInverse() throws(MathError) -> Matrix {
+        try requireSquare("spotrf")
+        try requireFinite("spotrf")
+        guard rows > 0 else { return self }
+        let functions = try LAPACKELibrary.current().functions
+        let n32 = try blasInt(rows, "spotrf")
+        let upper = CChar(UInt8(ascii: "U"))
+        var a = self
+        // spotrf, spotri, spotrf: the first failing step's code, or 0.
+        let (step, info) = a.withUnsafeMutableBufferPointer { pa -> (Int, Int32) in
+            var info = functions.spotrf!(LAPACK_ROW_MAJOR, upper, n32, pa.baseAddress, n32)
+            if info != 0 { return (0, info) }
+            info = functions.spotri!(LAPACK_ROW_MAJOR, upper, n32, pa.baseAddress, n32)
+            if info != 0 { return (1, info) }
+            info = functions.spotrf!(LAPACK_ROW_MAJOR, upper, n32, pa.baseAddress, n32)
+            if info != 0 { return (2, info) }
+            for row in 1..<rows {
+                for col in 0..<row { pa[row * rows + col] = 0 }
+            }
+            return (3, 0)
+        }
+        switch step {
+        case 0: try check(info, "spotrf", positive: "the leading minor of order \(info) is not positive definite")
+        case 1: try check(info, "spotri", positive: "the Cholesky factor is zero at (\(info),\(info))")
+        case 2: try check(info, "spotrf", positive: "the inverse is not positive definite in floats (order \(info))")
+        default: break
+        }
+        return a
+    }
+
     private func requireSquare(_ routine: String) throws(MathError) {
         guard rows == cols else {
             throw .shapeMismatch(operation: routine, left: shape, right: shape, requirement: "the matrix must be square")

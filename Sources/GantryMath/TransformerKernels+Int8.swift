@@ -13,15 +13,17 @@ extension TransformerKernels {
         /// What `gk_gemm_panels_i8` reads; its pointers stay valid while this object lives.
         let operand: gk_i8_weights
 
-        init(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int) {
+        init(_ quantized: Int8Quantization) {
+            let (rows, columns) = (quantized.rows, quantized.columns)
             let padded = (columns + 31) / 32 * 32
             panels = .allocate(capacity: padded * 4 * ((rows + 3) / 4))
             scales = .allocate(capacity: padded)
             sums = .allocate(capacity: padded)
             outlierStarts = .allocate(capacity: padded / 32 + 1)
-            outliers = .allocate(capacity: max(1, gk_i8_weight_outlier_count(w.baseAddress, rows, columns)))
-            gk_pack_panels_i8(w.baseAddress, rows, columns, panels.baseAddress, scales.baseAddress, sums.baseAddress,
-                              outlierStarts.baseAddress, outliers.baseAddress)
+            outliers = .allocate(capacity: max(1, quantized.outliers.count))
+            _ = outliers.initialize(from: quantized.outliers)
+            gk_pack_panels_i8(quantized.codes, quantized.scales, rows, columns, outliers.baseAddress, quantized.outliers.count,
+                              panels.baseAddress, scales.baseAddress, sums.baseAddress, outlierStarts.baseAddress)
             operand = gk_i8_weights(panels: panels.baseAddress, scales: scales.baseAddress, sums: sums.baseAddress,
                                     outlier_starts: outlierStarts.baseAddress, outliers: outliers.baseAddress, n: columns)
         }

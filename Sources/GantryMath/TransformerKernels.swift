@@ -77,7 +77,8 @@ public enum TransformerKernels {
         /// 255 · 127 · 66,000.
         public static let int8RowLimit = 66_000
 
-        /// Packs `w` (`rows × columns`, row-major), stored at `precision` (`.int8`: at most
+        /// Packs `w` (`rows × columns`, row-major), stored at `precision` (`.int8`: each weight
+        /// rounded to its nearest code, `Int8Quantization(roundingToNearest:…)`; at most
         /// `int8RowLimit` rows).
         public init(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, precision: WeightPrecision = .float32) {
             precondition(w.count == rows * columns)
@@ -99,9 +100,19 @@ public enum TransformerKernels {
                     initialized = buffer.count
                 }
             case .int8:
-                int8s = Int8Weights(w, rows: rows, columns: columns)
+                int8s = Int8Weights(Int8Quantization(roundingToNearest: w, rows: rows, columns: columns))
             }
             (floatPanels, bfloat16Panels, int8Weights) = (floats, bfloat16s, int8s)
+        }
+
+        /// Packs 8-bit codes made elsewhere (`Int8Quantization(minimizingOutputError:…)`):
+        /// precision `.int8`, at most `int8RowLimit` rows.
+        public init(_ quantized: Int8Quantization) {
+            precondition(quantized.rows <= Self.int8RowLimit, "an 8-bit matrix has at most \(Self.int8RowLimit) rows")
+            rows = quantized.rows
+            columns = quantized.columns
+            precision = .int8
+            (floatPanels, bfloat16Panels, int8Weights) = ([], [], Int8Weights(quantized))
         }
 
         /// Bytes of packed weights (with the 8-bit columns' scales, sums and outlier weights).

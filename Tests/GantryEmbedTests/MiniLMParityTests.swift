@@ -59,13 +59,12 @@ struct MiniLMParityTests {
 
     /// The other weight precisions (`GANTRY_ENCODER_PRECISION`), each with its instruction where
     /// the CPU has it (`vdpbf16ps`, `vpdpbusd`) and without, under an identity of its own:
-    /// bfloat16 within the gate a precision must pass to become a default (cosine ≥ 0.999 to
-    /// sentence-transformers on every text); 8 bits within the 0.998 the README states for it (it
-    /// misses the gate on the shortest texts).
-    @Test(arguments: [(TransformerKernels.WeightPrecision.bfloat16, 0.999), (.int8, 0.998)])
-    func otherPrecisionsStayCloseToSentenceTransformers(precision: TransformerKernels.WeightPrecision, bound: Double) throws {
+    /// both within the gate a precision must pass to become a default (cosine ≥ 0.999 to
+    /// sentence-transformers on every text). The 8-bit identity names its codes' method (GPTQ).
+    @Test(arguments: [(TransformerKernels.WeightPrecision.bfloat16, "+bf16"), (.int8, "+int8-gptq")])
+    func otherPrecisionsStayCloseToSentenceTransformers(precision: TransformerKernels.WeightPrecision, suffix: String) throws {
         let model = try MiniLMEncoder(precision: precision)
-        #expect(model.modelIdentity == (try encoder.get()).modelIdentity + "+" + precision.rawValue && model.precision == precision)
+        #expect(model.modelIdentity == (try encoder.get()).modelIdentity + suffix && model.precision == precision)
         let use = precision == .int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts
         let dotChoices = use(true) ? [true, false] : [false]
         defer { use(true) }
@@ -74,7 +73,7 @@ struct MiniLMParityTests {
             let vectors = try model.embed(reference.texts)
             for (i, text) in reference.texts.enumerated() {
                 let cosine = zip(vectors.row(i), reference.vectors.row(i)).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                #expect(cosine >= bound, "\(precision) dot \(dot): cosine \(cosine) for \(text.prefix(60).debugDescription)")
+                #expect(cosine >= 0.999, "\(precision) dot \(dot): cosine \(cosine) for \(text.prefix(60).debugDescription)")
             }
         }
     }
@@ -215,6 +214,8 @@ struct PrecomputedEmbedderTests {
     try NPYFile.write(try Matrix(rowArrays: [Array(vectors.row(0))]), to: path)
     let served = try PrecomputedEmbedder(texts: ["cancel my subscription"], npyFile: path,
                                          modelIdentity: encoder.modelIdentity, fallback: encoder)
-    #expect(try served.embed(["pause_subscription: Pause billing", "cancel my subscription"]).values
-        == Array(vectors.row(1)) + Array(vectors.row(0)))
+    // Within 1e-5, not to the bit: a suite of GantryMathTests switches the SIMD level of the
+    // whole process while it runs, and this text is embedded again here.
+    let again = try served.embed(["pause_subscription: Pause billing", "cancel my subscription"]).values
+    #expect(again.count == 768 && zip(again, Array(vectors.row(1)) + Array(vectors.row(0))).allSatisfy { abs($0 - $1) < 1e-5 })
 }

@@ -7,7 +7,7 @@
 //   EncoderCompare --texts texts.json --parity [--precisions bf16,int8]
 //       For every other precision (default bf16) and set: each text embedded with float weights
 //       and at that precision; prints one JSON line with the lowest and the mean cosine between
-//       the two, and the text of the lowest.
+//       the two, the text of the lowest, and how many fall below 0.999 (the gate of a default).
 import Foundation
 import GantryEmbed
 import GantryMath
@@ -44,13 +44,16 @@ func listedPrecisions(default names: String) -> [TransformerKernels.WeightPrecis
 if CommandLine.arguments.contains("--parity") {
     let float32 = try MiniLMEncoder(precision: .float32)
     for precision in listedPrecisions(default: "bf16") where precision != .float32 {
+        let loading = now()
         let other = try MiniLMEncoder(precision: precision)
+        print("{\"precision\": \"\(precision.rawValue)\", \"load_seconds\": \(now() - loading)}")
         for (name, texts) in sets.sorted(by: { $0.key < $1.key }) {
             let a = try float32.embed(texts), b = try other.embed(texts)
             let cosines = (0..<texts.count).map { i in (0..<a.cols).reduce(Float(0)) { $0 + a[i, $1] * b[i, $1] } }
             let lowest = cosines.indices.min { cosines[$0] < cosines[$1] }!
             let fields: [String: Any] = ["precision": precision.rawValue, "set": name, "texts": texts.count, "min_cosine": cosines[lowest],
-                                         "mean_cosine": cosines.reduce(0, +) / Float(texts.count), "lowest_text": String(texts[lowest].prefix(120))]
+                                         "mean_cosine": cosines.reduce(0, +) / Float(texts.count), "lowest_text": String(texts[lowest].prefix(120)),
+                                         "texts_below_0.999": cosines.filter { $0 < 0.999 }.count]
             print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
             fflush(nil)
         }

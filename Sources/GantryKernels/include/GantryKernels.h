@@ -145,24 +145,27 @@ bool gk_bf16_dot_active(void);
 /// Turns `vdpbf16ps` on or off for gk_gemm_panels_bf16 (tests compare both); false when asked
 /// to turn it on where it is not available.
 bool gk_use_bf16_dot(bool use);
-/// A weight gk_pack_panels_i8 keeps exactly, beside the codes: w[row][column] = value.
+/// A weight kept exactly beside the 8-bit codes (whose code is 0): w[row][column] = value.
 typedef struct {
     int32_t row;
     int32_t column;
     float value;
 } gk_i8_weight_outlier;
-/// How many weights of w (k × n) gk_pack_panels_i8 keeps exactly: those beyond 6 times their
+/// How many weights of w (k × n) gk_i8_quantise_columns keeps exactly: those beyond 6 times their
 /// column's root mean square.
 size_t gk_i8_weight_outlier_count(const float *w, size_t k, size_t n);
-/// gk_pack_panels for gk_gemm_panels_i8: each column of w (k × n) scaled to 8-bit codes
-/// (scales[j] = the largest |w[i][j]| of the column's other weights / 127, codes rounded to
-/// nearest, ties to even) in 32-column panels of row quads, column j's four codes side by side:
-/// ⌈n/32⌉·⌈k/4⌉·128 bytes; `scales` and `sums` (each column's sum of codes) hold ⌈n/32⌉·32
-/// values, 0 past n. The outlier weights (gk_i8_weight_outlier_count of them) get code 0 and are
-/// listed panel by panel: panel p's from outlier_starts[p] to outlier_starts[p + 1] (⌈n/32⌉ + 1
-/// values).
-void gk_pack_panels_i8(const float *w, size_t k, size_t n, int8_t *panels, float *scales, int32_t *sums,
-                       int32_t *outlier_starts, gk_i8_weight_outlier *outliers);
+/// Each column of w (k × n, row-major) rounded to 8-bit codes (k × n, row-major, −127…127):
+/// scales[j] = the largest |w[i][j]| of the column's weights but its outliers / 127 (0 where there
+/// is none), codes w / scales[j] rounded to nearest, ties to even. The outliers
+/// (gk_i8_weight_outlier_count of them) get code 0 and are listed column by column, rows ascending.
+void gk_i8_quantise_columns(const float *w, size_t k, size_t n, int8_t *codes, float *scales, gk_i8_weight_outlier *outliers);
+/// gk_pack_panels for gk_gemm_panels_i8: codes (k × n, row-major, −127…127) in 32-column panels
+/// of row quads, column j's four codes side by side: ⌈n/32⌉·⌈k/4⌉·128 bytes; `panel_scales` (the
+/// column scales) and `sums` (each column's sum of codes) hold ⌈n/32⌉·32 values, 0 past n.
+/// `outliers` (outlier_count weights kept exactly, code 0) must be listed by column, ascending;
+/// panel p's are those from outlier_starts[p] to outlier_starts[p + 1] (⌈n/32⌉ + 1 values).
+void gk_pack_panels_i8(const int8_t *codes, const float *scales, size_t k, size_t n, const gk_i8_weight_outlier *outliers,
+                       size_t outlier_count, int8_t *panels, float *panel_scales, int32_t *sums, int32_t *outlier_starts);
 /// Outlier slots per row of gk_u8_quads.
 #define GK_I8_OUTLIERS 8
 /// x (rows × k) as unsigned bytes per row: x ≈ scales[r]·(u − zeros[r]) + its outliers, u in

@@ -4,9 +4,11 @@
 // saturation, unlike the 16-bit `vpmaddubsw` route that naive quantisers take).
 //
 // Quantisation. Weights: per output column, symmetric, w ≈ sw[j]·cw with cw in −127…127 and
-// sw[j] = max_i |w[i][j]| / 127 over the column's weights but its outliers (below). Inputs: per
-// row, at each product, asymmetric unsigned bytes, x ≈ sx[r]·(u − z[r]) with u in 0…255 over the
-// row's range but its outliers (0 included, so z is a whole byte). Then Σ_i x[r][i]·w[i][j] ≈
+// sw[j] = max_i |w[i][j]| / 127 over the column's weights but its outliers (below); the codes
+// rounded to nearest (i8_quantise_columns_impl) or chosen on that grid by the caller (GPTQ:
+// Int8Quantization in GantryMath). Inputs: per row, at each product, asymmetric unsigned bytes,
+// x ≈ sx[r]·(u − z[r]) with u in 0…255 over the row's range but its outliers (0 included, so z is
+// a whole byte). Then Σ_i x[r][i]·w[i][j] ≈
 // sx[r]·sw[j]·(Σ_i u·cw − z[r]·Σ_i cw), the integer sum exact (it fits 32 bits while k ≤ 66,000)
 // and Σ_i cw kept per column at packing; the outliers of both sides, coded as 0, are added in
 // float. Both kernels below compute the same integers and scale them without fused multiply-adds,
@@ -147,26 +149,42 @@ static inline size_t i8_weight_outlier_count_impl(const float *w, size_t k, size
     return count;
 }
 
-/// w (k × n, row-major) as column scales, codes packed in panels of k-quads (the layout above;
-/// ⌈n/32⌉·⌈k/4⌉·128 bytes), each column's sum of codes (scales and sums hold ⌈n/32⌉·32 values, 0
-/// past n) and the outliers, panel by panel (panel p's from outlier_starts[p] to
-/// outlier_starts[p + 1]).
-static inline void pack_panels_i8_impl(const float *w, size_t k, size_t n, int8_t *panels, float *scales, int32_t *sums,
-                                       int32_t *outlier_starts, gk_i8_weight_outlier *outliers) {
-    size_t count = (n + 31) / 32, quads = (k + 3) / 4;
-    int32_t listed = 0;
+/// Each column of w (k × n, row-major) rounded to 8-bit codes (codes k × n, row-major): the
+/// column's scale is the largest |w[i][j]| of its weights but its outliers / 127 (0 where there is
+/// none: its codes are 0), each code w / scale rounded to nearest (ties to even); the outliers get
+/// code 0 and are listed column by column, rows ascending.
+static inline void i8_quantise_columns_impl(const float *w, size_t k, size_t n, int8_t *codes, float *scales,
+                                            gk_i8_weight_outlier *outliers) {
+    size_t listed = 0;
+    for (size_t j = 0; j < n; j++) {
+        float bound = i8_column_bound(w, k, n, j), largest = 0;
+        for (size_t i = 0; i < k; i++) {
+            float a = fabsf(w[i * n + j]);
+            if (a > bound) outliers[listed++] = (gk_i8_weight_outlier){(int32_t)i, (int32_t)j, w[i * n + j]};
+            else largest = a > largest ? a : largest;
+        }
+        scales[j] = largest / 127;
+        for (size_t i = 0; i < k; i++) {
+            long code = 0;
+            if (scales[j] > 0 && fabsf(w[i * n + j]) <= bound) code = lrintf(w[i * n + j] / scales[j]);
+            codes[i * n + j] = (int8_t)(code < -127 ? -127 : code > 127 ? 127 : code);
+        }
+    }
+}
+
+/// Codes (k × n, row-major, −127…127) with their column scales packed in panels of k-quads (the
+/// layout above; ⌈n/32⌉·⌈k/4⌉·128 bytes), the scales and each column's sum of codes padded to
+/// ⌈n/32⌉·32 values (0 past n), and where each panel's outliers begin in `outliers` (listed
+/// column by column): panel p's from outlier_starts[p] to outlier_starts[p + 1].
+static inline void pack_panels_i8_impl(const int8_t *codes, const float *scales, size_t k, size_t n,
+                                       const gk_i8_weight_outlier *outliers, size_t outlier_count, int8_t *panels,
+                                       float *panel_scales, int32_t *sums, int32_t *outlier_starts) {
+    size_t count = (n + 31) / 32, quads = (k + 3) / 4, listed = 0;
     for (size_t p = 0; p < count; p++) {
-        // The panel's bounds, scales and outliers, then its codes.
-        float bounds[32];
-        outlier_starts[p] = listed;
+        outlier_starts[p] = (int32_t)listed;
+        while (listed < outlier_count && (size_t)outliers[listed].column < 32 * p + 32) listed++;
         for (size_t j = 32 * p; j < 32 * p + 32; j++) {
-            float bound = bounds[j - 32 * p] = j < n ? i8_column_bound(w, k, n, j) : 0, largest = 0;
-            for (size_t i = 0; j < n && i < k; i++) {
-                float a = fabsf(w[i * n + j]);
-                if (a > bound) outliers[listed++] = (gk_i8_weight_outlier){(int32_t)i, (int32_t)j, w[i * n + j]};
-                else largest = a > largest ? a : largest;
-            }
-            scales[j] = largest / 127;
+            panel_scales[j] = j < n ? scales[j] : 0;
             sums[j] = 0;
         }
         for (size_t q = 0; q < quads; q++) {
@@ -175,18 +193,14 @@ static inline void pack_panels_i8_impl(const float *w, size_t k, size_t n, int8_
                 size_t column = 32 * p + j;
                 for (size_t b = 0; b < 4; b++) {
                     size_t row = 4 * q + b;
-                    long code = 0;
-                    if (row < k && column < n && scales[column] > 0 && fabsf(w[row * n + column]) <= bounds[j]) {
-                        code = lrintf(w[row * n + column] / scales[column]);
-                    }
-                    code = code < -127 ? -127 : code > 127 ? 127 : code;
-                    out[4 * j + b] = (int8_t)code;
-                    if (column < n) sums[column] += (int32_t)code;
+                    int8_t code = row < k && column < n ? codes[row * n + column] : 0;
+                    out[4 * j + b] = code;
+                    if (column < n) sums[column] += code;
                 }
             }
         }
     }
-    outlier_starts[count] = listed;
+    outlier_starts[count] = (int32_t)listed;
 }
 
 /// Adds the integer sums of rows first_row..<first_row+rows × panel p's columns into c,
