@@ -5,11 +5,12 @@
 # and 1 each evaluated adapted. Run it for fp32 and for the other precision: the same commands.
 #
 #   Benchmarks/compare/run-precision-mrr.sh fp32|bf16|int8 [SHARED_DATASETS_DIR]
-# From the repository root, after `swift build -c release --product gantry`.
+# From the repository root, after `swift build -c release --product gantry` (or GANTRY_BIN=path
+# to compare another build).
 set -euo pipefail
 precision=${1:?usage: run-precision-mrr.sh fp32|bf16|int8 [SHARED_DATASETS_DIR]}
 datasets=${2:-../shared/datasets}
-gantry=.build/release/gantry
+gantry=${GANTRY_BIN:-.build/release/gantry}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mrr() { "$gantry" eval "$@" --json | grep -o '"mrr@10" *: *[0-9.]*' | grep -o '[0-9.]*$'; }
