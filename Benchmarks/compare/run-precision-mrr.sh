@@ -4,12 +4,13 @@
 # GANTRY_ENCODER_PRECISION=$1, then `gantry eval` frozen and hybrid, and `gantry train` seeds 0
 # and 1 each evaluated adapted. Run it for fp32 and for the other precision: the same commands.
 #
-#   Benchmarks/compare/run-precision-mrr.sh fp32|bf16|int8 [SHARED_DATASETS_DIR]
+#   Benchmarks/compare/run-precision-mrr.sh fp32|bf16|int8 DATASETS
+# DATASETS holds metatool/ and toollens/ in the common format (queries.jsonl, tools.jsonl).
 # From the repository root, after `swift build -c release --product gantry` (or GANTRY_BIN=path
 # to compare another build).
 set -euo pipefail
-precision=${1:?usage: run-precision-mrr.sh fp32|bf16|int8 [SHARED_DATASETS_DIR]}
-datasets=${2:-../shared/datasets}
+precision=${1:?usage: run-precision-mrr.sh fp32|bf16|int8 DATASETS}
+datasets=${2:?usage: run-precision-mrr.sh fp32|bf16|int8 DATASETS}
 gantry=${GANTRY_BIN:-.build/release/gantry}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
