@@ -79,7 +79,8 @@ public actor AgentGantry {
     /// re-embedding and the retention purge of one open never interleave with another's.
     public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil) async throws(GantryError) {
         try configuration.validate()
-        let embedder = try Self.resolve(embedder, configuration)
+        let servedModel = embedder == nil ? configuration.storePath.flatMap(SQLiteStore.servedModel(atPath:)) : nil
+        let embedder = try Self.resolve(embedder, configuration, servedModel: servedModel)
         let prefetch = configuration.cachesToolIndex
             ? configuration.storePath.map { ToolIndexCache(store: $0).prefetch(dimension: embedder.dimension) } : nil
         let openLock = try StoreFileLock.taken(forStore: configuration.storePath, for: .open)
@@ -100,17 +101,29 @@ public actor AgentGantry {
     public init(configuration: GantryConfiguration = GantryConfiguration(), embedder: (any Embedder)? = nil,
                 store: any GantryStore) async throws(GantryError) {
         try configuration.validate()
-        let embedder = try Self.resolve(embedder, configuration)
+        let embedder = try Self.resolve(embedder, configuration, servedModel: embedder == nil ? try await store.servedModel() : nil)
         let openLock = try await store.takeOpeningLock()
         defer { openLock?.release() }
         try await store.admit(model: embedder.modelIdentity, dimension: embedder.dimension, reembedOnModelChange: configuration.reembedOnModelChange)
         try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: nil, prefetch: nil)
     }
 
-    /// `embedder`, or the MiniLM encoder of `configuration.modelDirectory`, checked.
-    private static func resolve(_ embedder: (any Embedder)?, _ configuration: GantryConfiguration) throws(GantryError) -> any Embedder {
+    /// `embedder`, or the MiniLM encoder of `configuration.modelDirectory`, checked. The encoder's
+    /// precision is the one `GANTRY_ENCODER_PRECISION` asks for; unset, the one the store's tools
+    /// were embedded at (`servedModel`, the identity most of them have), so that a process of
+    /// another setting serves a store as its other processes do — without embedding its tools
+    /// again or refusing its adapter; for a new store (or another model's), the default.
+    private static func resolve(_ embedder: (any Embedder)?, _ configuration: GantryConfiguration,
+                                servedModel: String?) throws(GantryError) -> any Embedder {
         let resolved: any Embedder
-        do { resolved = try embedder ?? MiniLMEncoder(directory: configuration.modelDirectory) } catch { throw .embedding("\(error)") }
+        do {
+            if let embedder {
+                resolved = embedder
+            } else {
+                let precision = try MiniLMEncoder.requestedPrecision() ?? servedModel.flatMap(MiniLMEncoder.precision(ofIdentity:))
+                resolved = try MiniLMEncoder(directory: configuration.modelDirectory, precision: precision)
+            }
+        } catch { throw .embedding("\(error)") }
         guard Limits.dimensions.contains(resolved.dimension) else {
             throw .embedding("the embedder's dimension \(resolved.dimension) is outside \(Limits.dimensions)")
         }

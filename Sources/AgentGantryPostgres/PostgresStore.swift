@@ -126,6 +126,16 @@ public final class PostgresStore: GantryStore {
         try await PostgresSessionLock.taken(.lease(name), client: client, location: location, logger: logger, wait: false)
     }
 
+    /// The identity most stored tools were embedded by.
+    @_spi(StoreImplementation) public func servedModel() async throws(GantryError) -> String? {
+        let logger = logger
+        return try await withConnection("read the tools of") { connection, _ in
+            let rows = try await connection.query("SELECT model FROM tool GROUP BY 1 ORDER BY count(*) DESC, model COLLATE \"C\" LIMIT 1", logger: logger)
+            for try await model in rows.decode(String.self) { return model }
+            return nil
+        }
+    }
+
     /// Applies `ModelAdmission` to the stored tools.
     @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError) {
         let admission = ModelAdmission(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)

@@ -160,22 +160,52 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         }
         self.blocks = blocks
         file = weights
-        modelIdentity = "sentence-transformers/all-MiniLM-L6-v2@" + String(weights.checksum, radix: 16) + (precision == .float32 ? "" : precision == .int8 ? "+int8-gptq" : "+" + precision.rawValue)
+        modelIdentity = Self.identityPrefix + String(weights.checksum, radix: 16) + Self.identitySuffix(of: precision)
         if precision == .int8 { try quantizeProjections(unpacked) }
     }
 
     /// The precision `GANTRY_ENCODER_PRECISION` names: `fp32`, `bf16`, `int8`, or `auto` (bf16
     /// where the CPU multiplies bfloat16 itself, `TransformerKernels.bf16DotProducts`, else fp32;
-    /// never int8, whose adapted retrieval falls a little more than a default may); unset, `fp32` — a
-    /// precision becomes the default only by measurement (README, "Encoder precision").
+    /// never int8, whose cosine to the float vectors is at the gate rather than clear of it); unset,
+    /// `fp32` — a precision becomes the default only by measurement (README, "Encoder precision").
     public static func defaultPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision {
-        guard let name = ProcessInfo.processInfo.environment["GANTRY_ENCODER_PRECISION"], !name.isEmpty else { return .float32 }
+        try requestedPrecision() ?? .float32
+    }
+
+    /// The precision `GANTRY_ENCODER_PRECISION` asks for (`auto` resolved as `defaultPrecision()`
+    /// says); nil when it is unset or empty. Throws `EmbedError.mismatch` for another name.
+    public static func requestedPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision? {
+        guard let name = ProcessInfo.processInfo.environment["GANTRY_ENCODER_PRECISION"], !name.isEmpty else { return nil }
         if name == "auto" { return TransformerKernels.bf16DotProducts ? .bfloat16 : .float32 }
         guard let precision = TransformerKernels.WeightPrecision(rawValue: name) else {
             let names = TransformerKernels.WeightPrecision.allCases.map(\.rawValue) + ["auto"]
             throw .mismatch("GANTRY_ENCODER_PRECISION is \"\(name)\"; use one of \(names.joined(separator: ", "))")
         }
         return precision
+    }
+
+    /// The precision whose vectors `identity` names, when it is an identity this encoder gives
+    /// (`modelIdentity`, of any weights' checksum); nil for another model's. The 8-bit vectors of
+    /// earlier builds (`+int8`, rounded codes) answer `.int8`: the same choice, at today's codes.
+    public static func precision(ofIdentity identity: String) -> TransformerKernels.WeightPrecision? {
+        guard identity.hasPrefix(identityPrefix) else { return nil }
+        let rest = identity.dropFirst(identityPrefix.count)
+        guard let plus = rest.firstIndex(of: "+") else { return rest.isEmpty ? nil : .float32 }
+        let suffix = String(rest[plus...])
+        if suffix == "+int8" { return .int8 }
+        return TransformerKernels.WeightPrecision.allCases.first { $0 != .float32 && identitySuffix(of: $0) == suffix }
+    }
+
+    /// What every identity of this encoder starts with; the weights' checksum follows.
+    static let identityPrefix = "sentence-transformers/all-MiniLM-L6-v2@"
+
+    /// What follows the checksum in the identity of vectors at `precision`.
+    static func identitySuffix(of precision: TransformerKernels.WeightPrecision) -> String {
+        switch precision {
+        case .float32: ""
+        case .bfloat16: "+bf16"
+        case .int8: "+int8-gptq"
+        }
     }
 
     /// Unit-length embeddings, one row per text. Texts are grouped by token count so that a

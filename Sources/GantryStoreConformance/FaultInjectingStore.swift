@@ -42,6 +42,7 @@ public final class FaultInjectingStore: GantryStore {
 
     @_spi(StoreImplementation) public func takeOpeningLock() async throws(GantryError) -> (any StoreOpeningLock)? { try await base.takeOpeningLock() }
     @_spi(StoreImplementation) public func takeLease(_ name: String) async throws(GantryError) -> (any StoreOpeningLock)? { try await base.takeLease(name) }
+    @_spi(StoreImplementation) public func servedModel() async throws(GantryError) -> String? { try await base.servedModel() }
     @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError) {
         try await base.admit(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)
     }

@@ -38,6 +38,7 @@ public enum StoreConformance {
         StoreConformanceCase(name: "events get ids in commit order across handles", run: eventsAreInCommitOrder),
         StoreConformanceCase(name: "concurrent appends from two handles lose nothing", run: concurrentAppendsLoseNothing),
         StoreConformanceCase(name: "tool changes reach changes(after:) and removals read as absent", run: toolChangesAreLogged),
+        StoreConformanceCase(name: "the served model is the one most stored tools were embedded by, seen by every handle", run: servedModelIsTheMostCommon),
         StoreConformanceCase(name: "deleting events makes readers replay and withdraws adapters that saw them", run: deletionsReplayAndWithdraw),
         StoreConformanceCase(name: "an adapter trained on feedback deleted meanwhile is not stored", run: staleAdapterIsRefused),
         StoreConformanceCase(name: "imports are all or nothing, in line order, and other handles write meanwhile", run: importsAreAtomicAndOrdered),
@@ -178,6 +179,19 @@ public enum StoreConformance {
         try check(Set(changes.changedTools ?? []) == ["x", "y"], "changed tools \(changes.changedTools ?? ["(all)"])")
         try check(changes.tools.map(\.tool.description) == ["changed"], "rows read back: \(changes.tools.map(\.tool.name))")
         try check(changes.position.change > start.change, "the change position did not move")
+    }
+
+    static func servedModelIsTheMostCommon(_ stores: StoreFactory) async throws {
+        let a = try await stores.open(), b = try await stores.open()
+        let empty = try await b.servedModel()
+        try check(empty == nil, "a store without tools serves \(empty ?? "nil")")
+        try await a.saveTools([tool("x")], model: "\(model)+other")
+        try await a.saveTools([tool("y"), tool("z")], model: model)
+        let most = try await b.servedModel()
+        try check(most == model, "two tools of \(model) and one of \(model)+other: served \(most ?? "nil")")
+        try await a.saveTools([tool("y"), tool("z")], model: "\(model)+other")
+        let moved = try await b.servedModel()
+        try check(moved == "\(model)+other", "every tool embedded again by \(model)+other: served \(moved ?? "nil")")
     }
 
     static func deletionsReplayAndWithdraw(_ stores: StoreFactory) async throws {

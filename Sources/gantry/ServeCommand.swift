@@ -107,26 +107,27 @@ extension ServeCommand {
     private func serveMCPStdio() async throws {
         var configuration = GantryConfiguration(storePath: nil)
         configuration.followInterval = .milliseconds(followMs)
-        let embedder = try MiniLMEncoder(directory: model)
+        configuration.modelDirectory = model
         let gantry: AgentGantry
         if inMemory {
-            gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+            gantry = try await AgentGantry(configuration: configuration)
         } else if let tenant {
             let stores: TenantStores = switch try StoreLocation(store) {
             case .file(let path): .folder(path)
             case .postgres(let url): .postgres(url: url)
             }
-            gantry = try await stores.openGantry(of: tenant, configuration: configuration, embedder: embedder)
+            gantry = try await stores.openGantry(of: tenant, configuration: configuration, embedder: try MiniLMEncoder(directory: model))
         } else {
+            // One store: the facade loads the encoder, at the precision the store's tools were embedded at.
             let location = store ?? ProcessInfo.processInfo.environment[StoreLocation.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
             switch try StoreLocation(location ?? GantryConfiguration.defaultStorePath) {
             case .file(let path):
                 try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                         withIntermediateDirectories: true)
                 configuration.storePath = path
-                gantry = try await AgentGantry(configuration: configuration, embedder: embedder)
+                gantry = try await AgentGantry(configuration: configuration)
             case .postgres(let url):
-                gantry = try await AgentGantry(configuration: configuration, embedder: embedder, store: try await PostgresStore(url: url, create: true))
+                gantry = try await AgentGantry(configuration: configuration, store: try await PostgresStore(url: url, create: true))
             }
         }
         var upstreams: UpstreamSupervisor?

@@ -1,4 +1,5 @@
 import Foundation
+import GantryEmbed
 import GantryStoreConformance
 import PostgresNIO
 import Synchronization
@@ -52,6 +53,19 @@ struct PostgresStoreTests {
                 let after = try await follower.changes(after: meanwhile.position, model: Self.model, dimension: 4, eventLimit: 100)
                 #expect(after.events.map(\.id) == [ids[0] - 1, ids[0]], "the follower read \(after.events.map(\.id)); writer 2 got \(ids)")
             }
+        }
+    }
+
+    /// A gantry given no embedder serves a shared store at the encoder precision its tools were
+    /// embedded at (`servedModel()`), as on a file, unless `GANTRY_ENCODER_PRECISION` asks for another.
+    @Test func aGantryKeepsTheEncoderPrecisionOfTheStoresTools() async throws {
+        try await PostgresServer.withDatabase { url in
+            let bf16 = try MiniLMEncoder(precision: .bfloat16)
+            try await AgentGantry(embedder: bf16, store: try await PostgresStore(url: url))
+                .register([Tool(name: "refund_payment", description: "Refund a payment to the customer's card.")])
+            let reopened = try await AgentGantry(store: try await PostgresStore(url: url))
+            let expected = try MiniLMEncoder.requestedPrecision().map { try MiniLMEncoder(precision: $0).modelIdentity } ?? bf16.modelIdentity
+            #expect(reopened.embedder.modelIdentity == expected)
         }
     }
 

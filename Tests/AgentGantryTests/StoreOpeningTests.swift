@@ -190,6 +190,31 @@ struct StoreOpeningTests {
         #expect(summary.events == 0 && summary.otherModelEvents == 24 && !summary.applied)
     }
 
+    /// A process that asks for no encoder precision (`GANTRY_ENCODER_PRECISION` unset) serves a
+    /// store at the precision its tools were embedded at, as the store's other processes do:
+    /// nothing embedded again, the same identity (so its adapter and feedback stay usable).
+    @Test func aStoreKeepsThePrecisionItsToolsWereEmbeddedAt() async throws {
+        let path = temporaryStore()
+        defer { Self.remove(path) }
+        let bf16 = try MiniLMEncoder(precision: .bfloat16)
+        try await AgentGantry(configuration: GantryConfiguration(storePath: path), embedder: bf16).register(catalog)
+        func stored() throws -> [Row] {
+            try DatabaseQueue(path: path).read { try Row.fetchAll($0, sql: "SELECT name, CAST(model AS TEXT) AS model, vector FROM tool ORDER BY name") }
+        }
+        let before = try stored()
+        #expect(before.count == catalog.count && before.allSatisfy { $0["model"] == bf16.modelIdentity })
+
+        let reopened = try await AgentGantry(configuration: GantryConfiguration(storePath: path))
+        if let requested = try MiniLMEncoder.requestedPrecision() {  // a setting wins over the store
+            #expect(reopened.embedder.modelIdentity == (try MiniLMEncoder(precision: requested)).modelIdentity)
+        } else {
+            #expect(reopened.embedder.modelIdentity == bf16.modelIdentity)
+            #expect(try stored() == before, "the tools were embedded again")
+            let top = try await reopened.retrieveTools("post a message to the team's slack channel", limit: 1)
+            #expect(top.first?.tool.name == "slack_notify")
+        }
+    }
+
     @Test func refusingAnotherModelLeavesTheStoreAsItWas() async throws {
         let path = try await Self.makeStore(feedback: 4)
         defer { Self.remove(path) }

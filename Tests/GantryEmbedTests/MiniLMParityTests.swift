@@ -65,6 +65,7 @@ struct MiniLMParityTests {
     func otherPrecisionsStayCloseToSentenceTransformers(precision: TransformerKernels.WeightPrecision, suffix: String) throws {
         let model = try MiniLMEncoder(precision: precision)
         #expect(model.modelIdentity == (try encoder.get()).modelIdentity + suffix && model.precision == precision)
+        #expect(MiniLMEncoder.precision(ofIdentity: model.modelIdentity) == precision)
         let use = precision == .int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts
         let dotChoices = use(true) ? [true, false] : [false]
         defer { use(true) }
@@ -75,6 +76,20 @@ struct MiniLMParityTests {
                 let cosine = zip(vectors.row(i), reference.vectors.row(i)).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
                 #expect(cosine >= 0.999, "\(precision) dot \(dot): cosine \(cosine) for \(text.prefix(60).debugDescription)")
             }
+        }
+    }
+
+    /// An identity names its precision (what a store's tools say to the facade choosing its
+    /// encoder); another model's identity names none.
+    @Test func anIdentityNamesItsPrecision() throws {
+        let float = try MiniLMEncoder(precision: .float32).modelIdentity
+        #expect(MiniLMEncoder.precision(ofIdentity: float) == .float32)
+        #expect(MiniLMEncoder.precision(ofIdentity: float + "+int8") == .int8)  // rounded codes of earlier builds
+        let otherWeights = float.prefix { $0 != "@" } + "@0123abcd"
+        #expect(MiniLMEncoder.precision(ofIdentity: otherWeights + "+bf16") == .bfloat16)
+        for foreign in ["", "conformance-4", "sentence-transformers/all-MiniLM-L6-v2@", float + "+fp16", float + "+int8-gptq+bf16",
+                        "sentence-transformers/all-mpnet-base-v2@0123abcd", "hash-a+bf16"] {
+            #expect(MiniLMEncoder.precision(ofIdentity: foreign) == nil, "\(foreign)")
         }
     }
 

@@ -27,6 +27,9 @@ public protocol GantryStore: AnyObject, Sendable {
     /// (then the next process may take it); nil while another process holds it. A store no other
     /// process can open (in memory) always grants it.
     @_spi(StoreImplementation) func takeLease(_ name: String) async throws(GantryError) -> (any StoreOpeningLock)?
+    /// The identity most of the stored tools were embedded by (`Embedder.modelIdentity`); nil
+    /// without tools. Read before the embedder is chosen: the MiniLM encoder keeps a store's precision.
+    @_spi(StoreImplementation) func servedModel() async throws(GantryError) -> String?
     /// Throws unless an embedder of `model` and `dimension` may serve the stored tools (the
     /// rules of "What opening checks" in the documentation).
     @_spi(StoreImplementation) func admit(model: String, dimension: Int, reembedOnModelChange: Bool) async throws(GantryError)

@@ -51,6 +51,15 @@ import GRDB
         try check(groups, location: path, isReadOnly: isReadOnly)
     }
 
+    /// The identity most of the stored tools were embedded by (ties: the first in byte order);
+    /// nil for a store without tools. What an embedder chosen for the store should match.
+    static func servedModel(_ db: Database) throws -> String? {
+        guard try db.tableExists("tool") else { return nil }
+        return try String.fetchOne(db, sql: """
+            SELECT CAST(model AS TEXT) FROM tool WHERE model IS NOT NULL GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1
+            """)
+    }
+
     /// Throws unless the stored tools, counted in `groups`, may be served by this embedder (the
     /// rules above); `location` names the store in messages.
     public func check(_ groups: [VectorGroup], location path: String, isReadOnly: Bool) throws(GantryError) {

@@ -206,6 +206,23 @@ public final class SQLiteStore: GantryStore {
         return try StoreFileLock.attemptLease(forStore: path, name)
     }
 
+    /// The identity most stored tools were embedded by (`ModelAdmission.servedModel`).
+    @_spi(StoreImplementation) public func servedModel() throws(GantryError) -> String? {
+        do { return try database.read { try ModelAdmission.servedModel($0) } } catch { throw .store("cannot read the tools of \(location): \(error)") }
+    }
+
+    /// `servedModel()` of the store file at `path`, read before the store is opened (to choose
+    /// the embedder that opens it) through a read-only connection of its own; nil when there is
+    /// no such file or it cannot be read so (opening it will say why).
+    static func servedModel(atPath path: String) -> String? {
+        let path = absolute(path)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        return try? DatabaseQueue(path: path, configuration: configuration).read { try ModelAdmission.servedModel($0) }
+    }
+
     /// Applies `ModelAdmission` to the stored tools.
     @_spi(StoreImplementation) public func admit(model: String, dimension: Int, reembedOnModelChange: Bool) throws(GantryError) {
         let admission = ModelAdmission(model: model, dimension: dimension, reembedOnModelChange: reembedOnModelChange)
