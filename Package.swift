@@ -126,7 +126,7 @@ if withPostgres {
         ),
         // The PostgreSQL store against a real server (GANTRY_TEST_POSTGRES_URL; skipped without).
         .testTarget(name: "AgentGantryPostgresTests", dependencies: [
-            "AgentGantryPostgres", "AgentGantry", "GantryStoreConformance",
+            "AgentGantryPostgres", "AgentGantry", "GantryEmbed", "GantryStoreConformance",
             .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
         // `gantry serve`: AgentGantry over HTTP (Hummingbird) and over the Model Context Protocol,
@@ -146,7 +146,7 @@ if withPostgres {
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
-        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry", "GantryMath"]),
+        .testTarget(name: "GantryServerTests", dependencies: ["GantryServer", "AgentGantry", "GantryEmbed", "GantryMath"]),
         // The command line; it opens SQLite files and PostgreSQL stores.
         .executableTarget(
             name: "gantry",

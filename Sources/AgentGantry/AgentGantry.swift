@@ -108,11 +108,12 @@ public actor AgentGantry {
         try await self.init(configuration: configuration, embedder: embedder, opened: store, indexCache: nil, prefetch: nil)
     }
 
-    /// `embedder`, or the MiniLM encoder of `configuration.modelDirectory`, checked. The encoder's
-    /// precision is the one `GANTRY_ENCODER_PRECISION` asks for; unset, the one the store's tools
-    /// were embedded at (`servedModel`, the identity most of them have), so that a process of
-    /// another setting serves a store as its other processes do — without embedding its tools
-    /// again or refusing its adapter; for a new store (or another model's), the default.
+    /// `embedder`, or the MiniLM encoder of `configuration.modelDirectory` (`SharedEncoders`: one
+    /// per precision in a process), checked. The encoder's precision is the one
+    /// `GANTRY_ENCODER_PRECISION` asks for; unset, the one the store's tools were embedded at
+    /// (`servedModel`, the identity most of them have), so that a process of another setting
+    /// serves a store as its other processes do — without embedding its tools again or refusing
+    /// its adapter; for a new store (or another model's), the default.
     private static func resolve(_ embedder: (any Embedder)?, _ configuration: GantryConfiguration,
                                 servedModel: String?) throws(GantryError) -> any Embedder {
         let resolved: any Embedder
@@ -121,7 +122,8 @@ public actor AgentGantry {
                 resolved = embedder
             } else {
                 let precision = try MiniLMEncoder.requestedPrecision() ?? servedModel.flatMap(MiniLMEncoder.precision(ofIdentity:))
-                resolved = try MiniLMEncoder(directory: configuration.modelDirectory, precision: precision)
+                    ?? MiniLMEncoder.defaultPrecision()
+                resolved = try SharedEncoders.encoder(directory: configuration.modelDirectory, precision: precision)
             }
         } catch { throw .embedding("\(error)") }
         guard Limits.dimensions.contains(resolved.dimension) else {

@@ -119,7 +119,7 @@ public enum SupportDeskDemo {
             var rng = SplitMix64(seed: logOrderSeed)
             requests.shuffle(using: &rng)
         }
-        let encoder = try? MiniLMEncoder()
+        let encoder = try? MiniLMEncoder(precision: .float32)  // beside the dataset's float vectors
         progress(.loaded(tools: data.tools.count, queries: data.queries.count, events: requests.count, encoderAvailable: encoder != nil))
 
         var configuration = GantryConfiguration(storePath: nil)

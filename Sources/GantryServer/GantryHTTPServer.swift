@@ -22,8 +22,11 @@ public struct GantryHTTPServer: Sendable {
     let mcp: MCPOverHTTP
     let logger: Logger
 
-    /// A server of `options` whose gantries embed with `embedder` (one model for every tenant).
-    public init(options: ServerOptions, embedder: any Embedder, logger: Logger = Logger(label: "gantry.serve")) throws(GantryError) {
+    /// A server of `options` whose gantries embed with `embedder` (one model for every tenant), or
+    /// without one with the MiniLM encoder of `options.configuration.modelDirectory`, each tenant
+    /// at the precision its store's tools were embedded at (`GANTRY_ENCODER_PRECISION`, when set,
+    /// for all; one encoder per precision).
+    public init(options: ServerOptions, embedder: (any Embedder)? = nil, logger: Logger = Logger(label: "gantry.serve")) throws(GantryError) {
         guard options.bodyBytes > 0, options.importBytes > 0 else {
             throw .invalidInput("the body limits must be positive")
         }

@@ -6,7 +6,8 @@ import Logging
 
 /// The open gantry of each tenant, opened on its first request and kept until the server stops,
 /// with the supervisor of its declared MCP servers when it has some (`ServerOptions.mcpServers`).
-/// They share one embedder (the model is loaded once) and serve concurrently.
+/// They share one embedder (the model is loaded once), or without one each loads the MiniLM
+/// encoder at its store's precision (shared by the tenants of a precision), and serve concurrently.
 actor TenantDirectory {
     /// A tenant's gantry and the supervisor of its MCP servers.
     struct Opened: Sendable {
@@ -15,13 +16,13 @@ actor TenantDirectory {
     }
 
     private let stores: TenantStores
-    private let embedder: any Embedder
+    private let embedder: (any Embedder)?
     private let configuration: GantryConfiguration
     private let options: ServerOptions?
     private let logger: Logger
     private var opening: [String: Task<Opened, any Error>] = [:]
 
-    init(stores: TenantStores, embedder: any Embedder, configuration: GantryConfiguration, options: ServerOptions? = nil,
+    init(stores: TenantStores, embedder: (any Embedder)?, configuration: GantryConfiguration, options: ServerOptions? = nil,
          logger: Logger = Logger(label: "gantry.serve")) throws(GantryError) {
         (self.options, self.logger) = (options, logger)
         if case .postgres(let url) = stores, url.contains("search_path") {

@@ -27,8 +27,10 @@ public enum TenantStores: Sendable, CustomStringConvertible {
         url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dgantry_" + tenant
     }
 
-    /// `tenant`'s gantry, its store (and the folder of SQLite stores) created when missing.
-    public func openGantry(of tenant: String, configuration: GantryConfiguration, embedder: any Embedder) async throws -> AgentGantry {
+    /// `tenant`'s gantry, its store (and the folder of SQLite stores) created when missing. Without
+    /// `embedder`, the gantry loads the MiniLM encoder of `configuration.modelDirectory` at the
+    /// precision of the store's tools (one encoder per precision in the process).
+    public func openGantry(of tenant: String, configuration: GantryConfiguration, embedder: (any Embedder)? = nil) async throws -> AgentGantry {
         var configuration = configuration
         switch self {
         case .folder(let path):

@@ -47,7 +47,8 @@ struct Doctor: ParsableCommand {
         let int8 = report.int8DotProducts ? "int8 on vpdpbusd" : "int8 on widened integer multiplies (no AVX-512 VNNI)"
         switch report.encoderPrecision {
         case .success(let precision):
-            print(row("Encoder", "\(precision.rawValue) weights (GANTRY_ENCODER_PRECISION=fp32|bf16|int8|auto; \(bf16), \(int8))"))
+            print(row("Encoder", "\(precision.rawValue) weights for new stores; a store keeps the precision of its tools "
+                      + "unless GANTRY_ENCODER_PRECISION=fp32|bf16|int8 is set (\(bf16), \(int8))"))
         case .failure(let error):
             print(row("Encoder", "BAD PRECISION"))
             print("  ! \(error)")

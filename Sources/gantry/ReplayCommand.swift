@@ -50,7 +50,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let data = try RetrievalDataset.load(directory: dataset)
         // The dataset's vectors serve its own texts; anything else goes to the encoder (if present).
-        let embedder = try data.embedder(fallback: try? MiniLMEncoder())
+        let embedder = try data.embedder(fallback: try? MiniLMEncoder(precision: .float32))  // beside the dataset's float vectors
         let bar = ProgressBar(total: data.indices(of: .train).count, label: "replay")
         let result = try await Replay.run(dataset: data, configuration: configuration, embedder: embedder,
                                           seed: seed, agent: agent.map(SimulatedAgent.init(mode:)), trainEvery: trainEvery,

@@ -92,8 +92,10 @@ struct ServeCommand: AsyncParsableCommand {
         options.configuration.followInterval = .milliseconds(followMs)
         options.bodyTimeout = .seconds(bodyTimeout)
         (options.mcpServers, options.mcpStartTimeout, options.mcpCallTimeout) = (mcpServers, .seconds(mcpStartTimeout), .seconds(mcpCallTimeout))
-        let embedder = try MiniLMEncoder(directory: model)
-        let server = try GantryHTTPServer(options: options, embedder: embedder)
+        // Each tenant's gantry loads the encoder at its store's precision; the model must be there now.
+        _ = try ModelLocator.locate(model)
+        options.configuration.modelDirectory = model
+        let server = try GantryHTTPServer(options: options)
         let (bind, tenants) = (bind, options.tokens.tenantNames.count)
         try await server.run { port in
             let line = "listening on http://\(bind):\(port) (\(tenants) tenant\(tenants == 1 ? "" : "s"), stores: \(stores))\n"
@@ -107,7 +109,7 @@ extension ServeCommand {
     private func serveMCPStdio() async throws {
         var configuration = GantryConfiguration(storePath: nil)
         configuration.followInterval = .milliseconds(followMs)
-        configuration.modelDirectory = model
+        configuration.modelDirectory = model  // loaded by the gantry, at the precision of its store's tools
         let gantry: AgentGantry
         if inMemory {
             gantry = try await AgentGantry(configuration: configuration)
@@ -116,9 +118,8 @@ extension ServeCommand {
             case .file(let path): .folder(path)
             case .postgres(let url): .postgres(url: url)
             }
-            gantry = try await stores.openGantry(of: tenant, configuration: configuration, embedder: try MiniLMEncoder(directory: model))
+            gantry = try await stores.openGantry(of: tenant, configuration: configuration)
         } else {
-            // One store: the facade loads the encoder, at the precision the store's tools were embedded at.
             let location = store ?? ProcessInfo.processInfo.environment[StoreLocation.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
             switch try StoreLocation(location ?? GantryConfiguration.defaultStorePath) {
             case .file(let path):

@@ -28,7 +28,7 @@ struct Reference {
 }
 
 /// One encoder for the suite (loading maps 90 MB).
-let encoder = Result { try MiniLMEncoder() }
+let encoder = Result { try MiniLMEncoder(precision: .float32) }
 
 @Suite("MiniLM parity with sentence-transformers")
 struct MiniLMParityTests {

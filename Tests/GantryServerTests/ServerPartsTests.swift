@@ -1,11 +1,32 @@
 import AgentGantry
 import Foundation
+import GantryEmbed
 import GantryMath
 @testable import GantryServer
 import Testing
 
 @Suite("Server parts")
 struct ServerPartsTests {
+    /// Tenants opened without an embedder (`gantry serve`) each keep the encoder precision of
+    /// their store's tools, a new tenant gets the default, and tenants of one precision share
+    /// one encoder.
+    @Test func tenantsKeepTheirStoresEncoderPrecisionAndShareEncoders() async throws {
+        let folder = NSTemporaryDirectory() + "gantry-tenants-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let stores = TenantStores.folder(folder), configuration = GantryConfiguration(storePath: nil)
+        let bf16 = try MiniLMEncoder(precision: .bfloat16)
+        try await stores.openGantry(of: "a", configuration: configuration, embedder: bf16)
+            .register([Tool(name: "refund_payment", description: "Refund a payment to the customer's card.")])
+
+        let requested = try MiniLMEncoder.requestedPrecision()
+        let a = try await stores.openGantry(of: "a", configuration: configuration)
+        let b = try await stores.openGantry(of: "b", configuration: configuration)
+        let c = try await stores.openGantry(of: "c", configuration: configuration)
+        #expect((a.embedder as? MiniLMEncoder)?.precision == requested ?? .bfloat16)
+        #expect((b.embedder as? MiniLMEncoder)?.precision == (try MiniLMEncoder.defaultPrecision()))
+        #expect(b.embedder as AnyObject === c.embedder as AnyObject, "two tenants of one precision loaded two encoders")
+    }
+
     /// FIPS 180-4's vectors, a message across a block boundary, and Python's hashlib on random
     /// texts (a real implementation to agree with, not numbers copied from one).
     @Test func sha256MatchesTheStandardAndHashlib() throws {

@@ -29,7 +29,7 @@ func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap 
 let folder = option("--dataset") ?? "../datasets/support-desk"
 let data = try RetrievalDataset.load(directory: folder)
 let log = try ReplayRequest.loadLog(folder + "/events.jsonl")
-let embedder = try data.embedder(fallback: try? MiniLMEncoder())
+let embedder = try data.embedder(fallback: try? MiniLMEncoder(precision: .float32))  // beside the dataset's float vectors
 let test = data.indices(of: .test)
 print("\(data.name): \(data.tools.count) tools, \(log.count) logged events, \(test.count) test queries")
 print("| events | seed | requests | applied | gate: held-out, MRR served → new, gain, 95% bound | more requests needed | test top-1 before → after |")

@@ -45,7 +45,7 @@ func meanAndDeviation(_ values: [Double]) -> (Double, Double) {
 
 for folder in folders {
     let data = try RetrievalDataset.load(directory: folder)
-    let embedder = try data.embedder(fallback: try? MiniLMEncoder())  // tool texts the dataset's file does not hold
+    let embedder = try data.embedder(fallback: try? MiniLMEncoder(precision: .float32))  // tool texts the dataset's file does not hold
     let test = data.indices(of: .test)
     let base = try await data.gantry(configuration: GantryConfiguration(storePath: nil), embedder: embedder)
     var order = data.indices(of: .train)
