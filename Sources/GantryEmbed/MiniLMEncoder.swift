@@ -164,26 +164,28 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         if precision == .int8 { try quantizeProjections(unpacked) }
     }
 
-    /// The precision `GANTRY_ENCODER_PRECISION` names (`fp32`, `bf16`, `int8`), or, unset or `auto`,
-    /// `automaticPrecision`. A gantry opened on a store whose tools were embedded at another
-    /// precision keeps theirs unless the variable is set (`precision(ofIdentity:)`).
+    /// The precision `GANTRY_ENCODER_PRECISION` names (`fp32`, `bf16`, `int8`, or `auto`:
+    /// `automaticPrecision`); unset, fp32. A gantry opened on a store whose tools were embedded at
+    /// another precision keeps theirs unless the variable is set (`precision(ofIdentity:)`).
     public static func defaultPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision {
-        try requestedPrecision() ?? automaticPrecision
+        try requestedPrecision() ?? .float32
     }
 
-    /// bf16 where the CPU multiplies bfloat16 itself (`TransformerKernels.bf16DotProducts`), else
-    /// fp32: a precision becomes a default only by measurement (README, "Encoder precision"), and
-    /// bf16 passed it — its vectors within cosine 0.99997 of fp32's on every text measured, the
-    /// same adapters' MRR@10 within 0.0004 — while it is slower than fp32 without the instruction.
-    /// Never int8, whose cosine to the float vectors is at the gate rather than clear of it.
+    /// What `auto` picks: bf16 where the CPU multiplies bfloat16 itself
+    /// (`TransformerKernels.bf16DotProducts`), else fp32; never int8, whose cosine to the float
+    /// vectors is at the gate rather than clear of it. Not the default: bf16 passes the gate a
+    /// default must pass, but it is faster only where the CPU's float multiply-adds are the
+    /// narrower (one 512-bit unit: 1.6× there); with two, as on Sapphire Rapids, fp32 is faster
+    /// (README, "Encoder precision").
     public static var automaticPrecision: TransformerKernels.WeightPrecision {
         TransformerKernels.bf16DotProducts ? .bfloat16 : .float32
     }
 
-    /// The precision `GANTRY_ENCODER_PRECISION` asks for; nil when it is unset, empty or `auto`.
-    /// Throws `EmbedError.mismatch` for another name.
+    /// The precision `GANTRY_ENCODER_PRECISION` asks for (`auto`: `automaticPrecision`); nil when
+    /// it is unset or empty. Throws `EmbedError.mismatch` for another name.
     public static func requestedPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision? {
-        guard let name = ProcessInfo.processInfo.environment["GANTRY_ENCODER_PRECISION"], !name.isEmpty, name != "auto" else { return nil }
+        guard let name = ProcessInfo.processInfo.environment["GANTRY_ENCODER_PRECISION"], !name.isEmpty else { return nil }
+        if name == "auto" { return automaticPrecision }
         guard let precision = TransformerKernels.WeightPrecision(rawValue: name) else {
             let names = TransformerKernels.WeightPrecision.allCases.map(\.rawValue) + ["auto"]
             throw .mismatch("GANTRY_ENCODER_PRECISION is \"\(name)\"; use one of \(names.joined(separator: ", "))")

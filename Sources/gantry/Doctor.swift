@@ -48,7 +48,7 @@ struct Doctor: ParsableCommand {
         switch report.encoderPrecision {
         case .success(let precision):
             print(row("Encoder", "\(precision.rawValue) weights for new stores; a store keeps the precision of its tools "
-                      + "unless GANTRY_ENCODER_PRECISION=fp32|bf16|int8 is set (\(bf16), \(int8))"))
+                      + "unless GANTRY_ENCODER_PRECISION=fp32|bf16|int8|auto is set (\(bf16), \(int8))"))
         case .failure(let error):
             print(row("Encoder", "BAD PRECISION"))
             print("  ! \(error)")

@@ -2,10 +2,10 @@ import Foundation
 @_spi(StoreImplementation) @testable import AgentGantry
 import GantryEmbed
 
-/// One encoder for all tests (loading maps the model once), at float weights: the routing these
-/// tests assert compares retrievals across gantries, and another suite switches the bfloat16
-/// kernel process-wide while they run (`MiniLMParityTests`); the default precision is the facade's
-/// own (`StoreOpeningTests`).
+/// One encoder for all tests (loading maps the model once), at float weights whatever
+/// `GANTRY_ENCODER_PRECISION` says: the routing these tests assert compares retrievals across
+/// gantries, and another suite switches the bfloat16 kernel process-wide while it runs
+/// (`MiniLMParityTests`).
 let sharedEncoder = Result { try MiniLMEncoder(precision: .float32) }
 
 /// A small support-desk catalog with deliberately confusable pairs.

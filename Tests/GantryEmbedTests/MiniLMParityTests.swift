@@ -82,7 +82,7 @@ struct MiniLMParityTests {
     /// An identity names its precision (what a store's tools say to the facade choosing its
     /// encoder); another model's identity names none.
     @Test func anIdentityNamesItsPrecision() throws {
-        let float = try MiniLMEncoder(precision: .float32).modelIdentity
+        let float = try encoder.get().modelIdentity
         #expect(MiniLMEncoder.precision(ofIdentity: float) == .float32)
         #expect(MiniLMEncoder.precision(ofIdentity: float + "+int8") == .int8)  // rounded codes of earlier builds
         let otherWeights = float.prefix { $0 != "@" } + "@0123abcd"
