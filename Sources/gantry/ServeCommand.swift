@@ -92,8 +92,10 @@ struct ServeCommand: AsyncParsableCommand {
         options.configuration.followInterval = .milliseconds(followMs)
         options.bodyTimeout = .seconds(bodyTimeout)
         (options.mcpServers, options.mcpStartTimeout, options.mcpCallTimeout) = (mcpServers, .seconds(mcpStartTimeout), .seconds(mcpCallTimeout))
-        // Each tenant's gantry loads the encoder at its store's precision; the model must be there now.
+        // Each tenant's gantry loads the encoder at its store's precision when it opens; the model
+        // and a precision asked for must be right now, not at a tenant's first request.
         _ = try ModelLocator.locate(model)
+        _ = try MiniLMEncoder.requestedPrecision()
         options.configuration.modelDirectory = model
         let server = try GantryHTTPServer(options: options)
         let (bind, tenants) = (bind, options.tokens.tenantNames.count)

@@ -23,6 +23,21 @@ struct ServeTests {
 
     static var tools: [[String: Any]] { ConvergenceTests.tools }
 
+    /// Tenants' gantries load the encoder when they open, but a precision no encoder has is
+    /// refused at start, before the server listens, naming the choices.
+    @Test func anUnknownEncoderPrecisionIsRefusedAtStart() throws {
+        let (folder, _) = try Self.setUp(tenants: ["a"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let started = try startGantry(["serve", "--store", folder + "/stores", "--tokens", folder + "/tokens.json", "--port", "0"],
+                                      environment: ["GANTRY_ENCODER_PRECISION": "fp16"])
+        // A server that wrongly starts would never end: stopped after a minute (a safety net, not a measure).
+        for _ in 0..<600 where started.process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        if started.process.isRunning { started.process.terminate() }
+        let run = started.finish()
+        #expect(run.status != 0 && run.output.contains("fp16") && run.output.contains("bf16"), "\(run.output)")
+        #expect(!run.output.contains("listening"))
+    }
+
     /// Two tenants with the same tools and opposite corrections and failures: each one's
     /// ranking, breakers and event log show only its own.
     @Test func tenantsAreIsolated() async throws {
