@@ -212,15 +212,16 @@ public final class SQLiteStore: GantryStore {
     }
 
     /// `servedModel()` of the store file at `path`, read before the store is opened (to choose
-    /// the embedder that opens it) through a read-only connection of its own; nil when there is
-    /// no such file or it cannot be read so (opening it will say why).
+    /// the embedder that opens it) through a read-only connection of its own, opened as a store
+    /// is (`open(_:configuration:)`: on a read-only mount too); nil when there is no such file or
+    /// it cannot be read so (opening it will say why).
     static func servedModel(atPath path: String) -> String? {
         let path = absolute(path)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
-        return try? DatabaseQueue(path: path, configuration: configuration).read { try ModelAdmission.servedModel($0) }
+        return try? open(path, configuration: configuration).read { try ModelAdmission.servedModel($0) }
     }
 
     /// Applies `ModelAdmission` to the stored tools.
