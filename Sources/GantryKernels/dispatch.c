@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "src/gemm.h"
+#include "src/gemm_amx.h"
 #include "src/gemm_bf16.h"
 #include "src/gemm_i8.h"
 #include "src/kernels.h"
@@ -93,12 +94,25 @@ static bool i8_dot_available(void) {
 #endif
 }
 
+/// Whether the bfloat16 and 8-bit products run on AMX tiles: by default where the CPU has them and
+/// AVX-512 is the active variant, once the operating system grants them (asked at the first use).
+static bool amx = false;
+
+static bool amx_available(void) {
+#if defined(__x86_64__)
+    return gk_active_isa() == GK_ISA_AVX512 && (gk_cpu_features() & GK_CPU_AMX);
+#else
+    return false;
+#endif
+}
+
 bool gk_select_isa(gk_isa isa) {
     if (isa > gk_best_isa()) return false;
     __atomic_store_n(&active_table, tables[isa], __ATOMIC_RELEASE);
     __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE);
     __atomic_store_n(&bf16_dot, bf16_dot_available(), __ATOMIC_RELEASE);
     __atomic_store_n(&i8_dot, i8_dot_available(), __ATOMIC_RELEASE);
+    __atomic_store_n(&amx, amx_available(), __ATOMIC_RELEASE);
     return true;
 }
 
@@ -117,6 +131,14 @@ bool gk_use_i8_dot(bool use) {
 }
 
 bool gk_i8_dot_active(void) { return __atomic_load_n(&i8_dot, __ATOMIC_ACQUIRE); }
+
+bool gk_use_amx(bool use) {
+    if (use && !(amx_available() && gk_amx_permitted())) return false;
+    __atomic_store_n(&amx, use, __ATOMIC_RELEASE);
+    return true;
+}
+
+bool gk_amx_active(void) { return __atomic_load_n(&amx, __ATOMIC_ACQUIRE) && gk_amx_permitted(); }
 
 __attribute__((constructor)) static void gk_choose_at_load(void) {
     gk_isa isa = gk_best_isa();
@@ -143,8 +165,6 @@ void gk_pack_panels(const float *w, size_t k, size_t n, float *panels) { pack_pa
 
 void gk_pack_panels_bf16(const float *w, size_t k, size_t n, uint16_t *panels) { pack_panels_bf16_impl(w, k, n, panels); }
 
-void gk_bf16_pairs(const float *x, size_t rows, size_t k, uint32_t *pairs) { bf16_pairs_impl(x, rows, k, pairs); }
-
 void gk_bf16_round(const float *x, size_t count, uint16_t *out) {
     for (size_t i = 0; i < count; i++) out[i] = bf16_bits(x[i]);
 }
@@ -152,6 +172,10 @@ void gk_bf16_round(const float *x, size_t count, uint16_t *out) {
 void gk_gemm_panels_bf16(const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n, float *c,
                          size_t first_panel, size_t end_panel) {
 #if defined(__x86_64__)
+    if (gk_amx_active()) {
+        gemm_panels_bf16_amx(pairs, rows, pair_count, panels, n, c, first_panel, end_panel);
+        return;
+    }
     if (gk_bf16_dot_active()) {
         gemm_panels_bf16_dot(pairs, rows, pair_count, panels, n, c, first_panel, end_panel);
         return;
@@ -173,6 +197,10 @@ void gk_pack_panels_i8(const int8_t *codes, const float *scales, size_t k, size_
 
 void gk_gemm_panels_i8(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel) {
 #if defined(__x86_64__)
+    if (gk_amx_active()) {
+        gemm_panels_i8_amx(x, rows, w, c, first_panel, end_panel);
+        return;
+    }
     if (gk_i8_dot_active()) {
         gemm_panels_i8_dot(x, rows, w, c, first_panel, end_panel);
         return;

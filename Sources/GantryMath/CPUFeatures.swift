@@ -25,16 +25,19 @@ public struct CPUFeatures: OptionSet, Hashable, Sendable, CustomStringConvertibl
     public static let avx512dq = CPUFeatures(rawValue: UInt32(GK_CPU_AVX512DQ))
     /// AVX-512 Vector Length extensions (AVX-512 instructions on 128- and 256-bit registers).
     public static let avx512vl = CPUFeatures(rawValue: UInt32(GK_CPU_AVX512VL))
-    /// AVX-512 Vector Neural Network Instructions (reported; no kernel uses them).
+    /// AVX-512 Vector Neural Network Instructions (`vpdpbusd`: the 8-bit encoder products).
     public static let avx512vnni = CPUFeatures(rawValue: UInt32(GK_CPU_AVX512VNNI))
-    /// AVX-512 bfloat16 instructions (reported; no kernel uses them).
+    /// AVX-512 bfloat16 instructions (`vdpbf16ps`: the bfloat16 encoder products).
     public static let avx512bf16 = CPUFeatures(rawValue: UInt32(GK_CPU_AVX512BF16))
+    /// AMX tiles with 8-bit and bfloat16 products (AMX-TILE, -INT8, -BF16): the encoder's
+    /// products at those precisions, once the operating system grants the tiles' state.
+    public static let amx = CPUFeatures(rawValue: UInt32(GK_CPU_AMX))
 
     private static let names: [(CPUFeatures, String)] = [
         (.sse42, "sse4.2"), (.avx, "avx"), (.avx2, "avx2"), (.fma, "fma"),
         (.avx512f, "avx512f"), (.avx512cd, "avx512cd"), (.avx512bw, "avx512bw"),
         (.avx512dq, "avx512dq"), (.avx512vl, "avx512vl"), (.avx512vnni, "avx512vnni"),
-        (.avx512bf16, "avx512bf16"),
+        (.avx512bf16, "avx512bf16"), (.amx, "amx"),
     ]
 
     /// The features of this machine's CPU.

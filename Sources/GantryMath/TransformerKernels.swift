@@ -58,6 +58,17 @@ public enum TransformerKernels {
     @discardableResult
     public static func useInt8DotProducts(_ use: Bool) -> Bool { gk_use_i8_dot(use) }
 
+    /// Whether bfloat16 and 8-bit products run on the CPU's AMX tiles (`tdpbf16ps`, `tdpbusd`:
+    /// a 16-row block times 32 columns in two instructions per 32 or 64 k-values), which take
+    /// precedence over the dot-product instructions above. On by default where the CPU has them,
+    /// the AVX-512 variant is active and the operating system grants their state (Linux asks
+    /// once, at the first product). The 8-bit results are the same to the bit either way.
+    public static var tileProducts: Bool { gk_amx_active() }
+
+    /// Turns the AMX tile products on or off; false when they are not available here.
+    @discardableResult
+    public static func useTileProducts(_ use: Bool) -> Bool { gk_use_amx(use) }
+
     /// A `k × n` matrix packed for `multiplyAdd`: 32-column panels, each `k × 32` contiguous
     /// (floats), or of `k/2` row pairs (bfloat16: `gk_pack_panels_bf16`), or of `k/4` row quads
     /// with a scale and a sum of codes per column (8-bit: `gk_pack_panels_i8`).

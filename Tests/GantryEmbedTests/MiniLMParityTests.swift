@@ -57,8 +57,8 @@ struct MiniLMParityTests {
         }
     }
 
-    /// The other weight precisions (`GANTRY_ENCODER_PRECISION`), each with its instruction where
-    /// the CPU has it (`vdpbf16ps`, `vpdpbusd`) and without, under an identity of its own:
+    /// The other weight precisions (`GANTRY_ENCODER_PRECISION`), each on AMX tiles and with its
+    /// instruction where the CPU has them (`vdpbf16ps`, `vpdpbusd`) and without, under an identity of its own:
     /// both within the gate a precision must pass to become a default (cosine ≥ 0.999 to
     /// sentence-transformers on every text). The 8-bit identity names its codes' method (GPTQ).
     @Test(arguments: [(TransformerKernels.WeightPrecision.bfloat16, "+bf16"), (.int8, "+int8-gptq")])
@@ -66,15 +66,17 @@ struct MiniLMParityTests {
         let model = try MiniLMEncoder(precision: precision)
         #expect(model.modelIdentity == (try encoder.get()).modelIdentity + suffix && model.precision == precision)
         #expect(MiniLMEncoder.precision(ofIdentity: model.modelIdentity) == precision)
-        let use = precision == .int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts
-        let dotChoices = use(true) ? [true, false] : [false]
-        defer { use(true) }
-        for dot in dotChoices {
-            use(dot)
+        let useDot = precision == .int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts
+        defer {
+            useDot(true)
+            TransformerKernels.useTileProducts(true)
+        }
+        // Tiles, the dot-product instruction, neither: each where this CPU has it.
+        for (tiles, dot) in [(true, true), (false, true), (false, false)] where TransformerKernels.useTileProducts(tiles) && useDot(dot) {
             let vectors = try model.embed(reference.texts)
             for (i, text) in reference.texts.enumerated() {
                 let cosine = zip(vectors.row(i), reference.vectors.row(i)).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                #expect(cosine >= 0.999, "\(precision) dot \(dot): cosine \(cosine) for \(text.prefix(60).debugDescription)")
+                #expect(cosine >= 0.999, "\(precision) tiles \(tiles) dot \(dot): cosine \(cosine) for \(text.prefix(60).debugDescription)")
             }
         }
     }

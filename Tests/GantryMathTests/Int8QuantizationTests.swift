@@ -87,12 +87,12 @@ import Testing
         }
         let expected = Reference.product(Int8Scheme.rows(x), try Matrix(rows: k, cols: n, values: fitted.dequantized()))
         let packed = TransformerKernels.PackedMatrix(fitted)
-        defer { TransformerKernels.useInt8DotProducts(true) }
-        for dot in TransformerKernels.useInt8DotProducts(true) ? [true, false] : [false] {
-            TransformerKernels.useInt8DotProducts(dot)
+        defer { SIMDKernelTests.ProductPath.restoreDefaults() }
+        for path in SIMDKernelTests.ProductPath.available(int8: true) {
+            #expect(path.use(int8: true))
             var c = Matrix(rows: rows, cols: n)
             x.withUnsafeBufferPointer { xb in c.withUnsafeMutableBufferPointer { TransformerKernels.multiplyAdd(xb, rows: rows, packed, into: $0) } }
-            #expect(relativeError(c, expected) <= 1e-5, "vpdpbusd \(dot)")
+            #expect(relativeError(c, expected) <= 1e-5, "\(path)")
         }
     }
 

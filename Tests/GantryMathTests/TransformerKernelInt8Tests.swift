@@ -2,19 +2,18 @@ import Foundation
 import GantryMath
 import Testing
 
-/// The 8-bit products (`WeightPrecision.int8`) on every SIMD level, with `vpdpbusd` where the CPU
-/// has it and without, against the same scheme computed here in plain code.
+/// The 8-bit products (`WeightPrecision.int8`) on every SIMD level, on AMX tiles and with
+/// `vpdpbusd` where the CPU has them, and without, against the same scheme computed here in plain code.
 extension SIMDKernelTests {
     /// Inputs with planted outliers (one in some rows, more than the eight slots in another) and
     /// weights with planted outlier weights: the result is the product of the dequantised
     /// operands as `TransformerKernels.WeightPrecision.int8` describes them, the outliers exact.
     @Test func int8MultiplyAddIsTheProductOfTheQuantisedOperands() {
         var data = TestData(seed: 37)
-        let dotChoices = TransformerKernels.useInt8DotProducts(true) ? [true, false] : [false]
-        defer { TransformerKernels.useInt8DotProducts(true) }
+        defer { ProductPath.restoreDefaults() }
         forEachLevel { level in
             // 70 rows: quantised in shares of the worker pool.
-            for (rows, k, n) in [(1, 384, 1152), (11, 384, 384), (70, 48, 96), (13, 37, 64), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
+            for (rows, k, n) in [(1, 384, 1152), (11, 384, 384), (70, 48, 96), (40, 300, 64), (13, 37, 64), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
                 let (x, w) = Self.withOutliers(data.matrix(rows, k), data.matrix(k, n))
                 let c0 = data.matrix(rows, n)
                 let expected = Int8Scheme.product(x, w).enumerated().map { r, row in
@@ -23,20 +22,20 @@ extension SIMDKernelTests {
                 let packed = w.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: k, columns: n, precision: .int8) }
                 #expect(packed.byteCount >= (n + 31) / 32 * 128 * ((k + 3) / 4) + (n + 31) / 32 * 32 * 8)
                 var results = [Matrix]()
-                for dot in level == .avx512 ? dotChoices : [false] {
-                    if level == .avx512 { TransformerKernels.useInt8DotProducts(dot) }
+                for path in ProductPath.available(int8: true) {
+                    #expect(path.use(int8: true))
                     for threads in [1, 2, 3] {
                         var c = c0
                         x.withUnsafeBufferPointer { xb in
                             c.withUnsafeMutableBufferPointer { TransformerKernels.multiplyAdd(xb, rows: rows, packed, into: $0, threads: threads) }
                         }
-                        #expect(relativeError(c, expected) <= 1e-5, "\(level) dot \(dot) \(rows)×\(k)×\(n), \(threads) threads")
+                        #expect(relativeError(c, expected) <= 1e-5, "\(level) \(path) \(rows)×\(k)×\(n), \(threads) threads")
                         results.append(c)
                     }
                 }
-                // The integer sums are exact and their scaling is not fused, so with and without
-                // the instruction, and however the panels are shared, every result is the same to
-                // the last bit.
+                // The integer sums are exact and their scaling is not fused, so on tiles, with and
+                // without the instruction, and however the panels are shared, every result is the
+                // same to the last bit.
                 #expect(results.allSatisfy { $0.values == results[0].values }, "\(level) \(rows)×\(k)×\(n)")
             }
         }

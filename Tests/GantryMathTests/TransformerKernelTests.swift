@@ -6,14 +6,13 @@ import Testing
 extension SIMDKernelTests {
     /// Float and bfloat16 (8 bits: `TransformerKernelInt8Tests`): at bfloat16 the result is the
     /// product of the weights and the inputs each rounded to the nearest bfloat16 (rounded here
-    /// by comparing the two neighbours, ties to even), with `vdpbf16ps` where the CPU has it and
-    /// without.
+    /// by comparing the two neighbours, ties to even), on AMX tiles and with `vdpbf16ps` where the
+    /// CPU has them, and without.
     @Test func multiplyAddMatchesTheProductOnEveryShapeAndSplit() {
         var data = TestData(seed: 31)
-        let dotChoices = TransformerKernels.useBF16DotProducts(true) ? [true, false] : [false]
-        defer { TransformerKernels.useBF16DotProducts(true) }
+        defer { ProductPath.restoreDefaults() }
         forEachLevel { level in
-            for (rows, k, n) in [(1, 384, 1152), (5, 384, 384), (13, 37, 64), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
+            for (rows, k, n) in [(1, 384, 1152), (5, 384, 384), (13, 37, 64), (37, 40, 64), (70, 64, 33), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
                 let x = data.matrix(rows, k), w = data.matrix(k, n), c0 = data.matrix(rows, n)
                 for precision in [TransformerKernels.WeightPrecision.float32, .bfloat16] {
                     var (roundedX, roundedW) = (x, w)
@@ -26,8 +25,8 @@ extension SIMDKernelTests {
                     }
                     let packed = w.withUnsafeBufferPointer { TransformerKernels.PackedMatrix($0, rows: k, columns: n, precision: precision) }
                     #expect(packed.byteCount == (precision == .float32 ? (n + 31) / 32 * 32 * k * 4 : (n + 31) / 32 * 64 * ((k + 1) / 2) * 2))
-                    for dot in precision == .bfloat16 && level == .avx512 ? dotChoices : [false] {
-                        if precision == .bfloat16 && level == .avx512 { TransformerKernels.useBF16DotProducts(dot) }
+                    for path in precision == .bfloat16 ? ProductPath.available(int8: false) : [.widened] {
+                        if precision == .bfloat16 { #expect(path.use(int8: false)) }
                         for threads in [1, 2, 3] {
                             var c = c0
                             x.withUnsafeBufferPointer { xb in
@@ -35,11 +34,47 @@ extension SIMDKernelTests {
                                     TransformerKernels.multiplyAdd(xb, rows: rows, packed, into: $0, threads: threads)
                                 }
                             }
-                            #expect(relativeError(c, expected) <= 1e-5, "\(level) \(precision) dot \(dot) \(rows)×\(k)×\(n), \(threads) threads")
+                            #expect(relativeError(c, expected) <= 1e-5, "\(level) \(precision) \(path) \(rows)×\(k)×\(n), \(threads) threads")
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// The ways the bfloat16 and 8-bit products run at the active SIMD level, each switched on by
+    /// `use` (these are process-wide switches: the suite is serialized).
+    enum ProductPath: String, CaseIterable {
+        /// AMX tiles (`tdpbf16ps`, `tdpbusd`).
+        case tiles
+        /// The AVX-512 dot-product instruction (`vdpbf16ps`, `vpdpbusd`).
+        case dotProducts
+        /// Float or integer multiply-adds on the widened values.
+        case widened
+
+        /// Switches the products (8-bit ones if `int8`, else bfloat16) to this path; false where
+        /// it is not available.
+        @discardableResult
+        func use(int8: Bool) -> Bool {
+            let dot = int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts
+            switch self {
+            case .tiles: return TransformerKernels.useTileProducts(true)
+            case .dotProducts: return TransformerKernels.useTileProducts(false) && dot(true)
+            case .widened: return TransformerKernels.useTileProducts(false) && dot(false)
+            }
+        }
+
+        /// The paths available here, fastest first; the defaults restored.
+        static func available(int8: Bool) -> [ProductPath] {
+            defer { restoreDefaults() }
+            return allCases.filter { $0.use(int8: int8) }
+        }
+
+        /// Every product on its fastest path (what `SIMDKernels.select` also does).
+        static func restoreDefaults() {
+            TransformerKernels.useBF16DotProducts(true)
+            TransformerKernels.useInt8DotProducts(true)
+            TransformerKernels.useTileProducts(true)
         }
     }
 

@@ -38,6 +38,9 @@ enum {
     GK_CPU_AVX512VL = 1u << 8,
     GK_CPU_AVX512VNNI = 1u << 9,
     GK_CPU_AVX512BF16 = 1u << 10,
+    /// AMX tiles with their 8-bit and bfloat16 products (AMX-TILE, AMX-INT8, AMX-BF16). Using
+    /// them also takes the operating system's permission (gk_amx_permitted).
+    GK_CPU_AMX = 1u << 11,
 };
 
 uint32_t gk_cpu_features(void);
@@ -133,7 +136,8 @@ void gk_bf16_round(const float *x, size_t count, uint16_t *out);
 void gk_bf16_pairs(const float *x, size_t rows, size_t k, uint32_t *pairs);
 /// gk_gemm_panels on bfloat16 inputs: c[r][j] += Σ_i x[r][i]·w[i][j] with x as gk_bf16_pairs
 /// gives it (pair_count = ⌈k/2⌉) and w packed by gk_pack_panels_bf16; products exact, sums in
-/// float. Uses `vdpbf16ps` where gk_bf16_dot_active(), else float FMAs on the widened values.
+/// float. Runs on AMX tiles where gk_amx_active(), else uses `vdpbf16ps` where
+/// gk_bf16_dot_active(), else float FMAs on the widened values.
 void gk_gemm_panels_bf16(const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n, float *c,
                          size_t first_panel, size_t end_panel);
 /// The table's kernel behind gk_gemm_panels_bf16 when `vdpbf16ps` is not used.
@@ -199,8 +203,8 @@ typedef struct {
 /// gk_gemm_panels on 8-bit inputs: c[r][j] += row scale·column scale·(Σ_i u·code − row zero·column
 /// sum of codes) + Σ over the row's outliers of value·column scale·code + Σ over the column's
 /// outlier weights of x[r][row]·value; the integer sums exact.
-/// Uses `vpdpbusd` where gk_i8_dot_active(), else integer multiply-adds on the widened bytes
-/// (the same sums).
+/// Runs on AMX tiles where gk_amx_active(), else uses `vpdpbusd` where gk_i8_dot_active(), else
+/// integer multiply-adds on the widened bytes (the same sums every way).
 void gk_gemm_panels_i8(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel);
 /// The table's kernel behind gk_gemm_panels_i8 when `vpdpbusd` is not used.
 void gk_gemm_panels_i8_widened(gk_i8_rows x, size_t rows, gk_i8_weights w, float *c, size_t first_panel, size_t end_panel);
@@ -210,6 +214,22 @@ bool gk_i8_dot_active(void);
 /// Turns `vpdpbusd` on or off for gk_gemm_panels_i8 (tests compare both); false when asked to
 /// turn it on where it is not available.
 bool gk_use_i8_dot(bool use);
+
+// MARK: tile products (AMX)
+
+/// Whether this process may use AMX tiles: the CPU has them (GK_CPU_AMX) and the operating
+/// system granted their state (on Linux, arch_prctl(ARCH_REQ_XCOMP_PERM), asked for once, on the
+/// first call: a process that never calls this never asks).
+bool gk_amx_permitted(void);
+/// Whether gk_gemm_panels_bf16 and gk_gemm_panels_i8 run on AMX tiles (`tdpbf16ps`, `tdpbusd`):
+/// by default where gk_amx_permitted() and the AVX-512 variant is active. The 8-bit sums are the
+/// same integers as without; bfloat16 products are exact either way, their sums in float in
+/// another order.
+bool gk_amx_active(void);
+/// Turns the tile products on or off (tests and comparisons); false when asked to turn them on
+/// where they are not available. With them off, each product uses its dot-product instruction
+/// where active (gk_bf16_dot_active, gk_i8_dot_active).
+bool gk_use_amx(bool use);
 
 // MARK: CRC-32C
 

@@ -15,14 +15,30 @@
 
 #include "gemm.h"
 
-/// Rows of x (rows × k) as bfloat16 pairs (rows × ⌈k/2⌉), the layout above.
-static inline void bf16_pairs_impl(const float *x, size_t rows, size_t k, uint32_t *pairs) {
+/// Rows of x (rows × k) as bfloat16 pairs (rows × ⌈k/2⌉), the layout above: 32 values at a time,
+/// each rounded in its 32-bit lane (as bf16_bits does), then the even lanes' upper halves moved
+/// down beside the odd lanes'.
+GK_INLINE void bf16_pairs_impl(const float *x, size_t rows, size_t k, uint32_t *pairs) {
     size_t count = (k + 1) / 2;
     for (size_t r = 0; r < rows; r++) {
         const float *row = x + r * k;
-        for (size_t q = 0; q < count; q++) {
+        uint32_t *out = pairs + r * count;
+        size_t i = 0;
+        for (; i + 32 <= k; i += 32) {
+            v16u32 rounded[2];
+            for (int h = 0; h < 2; h++) {
+                v16u32 bits;
+                memcpy(&bits, row + i + 16 * h, sizeof bits);
+                rounded[h] = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000u;
+            }
+            v16u32 even = __builtin_shufflevector(rounded[0], rounded[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            v16u32 odd = __builtin_shufflevector(rounded[0], rounded[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            v16u32 pair = even >> 16 | odd;
+            memcpy(out + i / 2, &pair, sizeof pair);
+        }
+        for (size_t q = i / 2; q < count; q++) {
             uint32_t low = bf16_bits(row[2 * q]), high = 2 * q + 1 < k ? bf16_bits(row[2 * q + 1]) : 0;
-            pairs[r * count + q] = low | high << 16;
+            out[q] = low | high << 16;
         }
     }
 }

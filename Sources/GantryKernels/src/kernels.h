@@ -51,6 +51,7 @@
       (const float *x, size_t rows, size_t k, const float *panels, size_t n, float *c, size_t first_panel, \
        size_t end_panel),                                                                                 \
       (x, rows, k, panels, n, c, first_panel, end_panel))                                                 \
+    X(bf16_pairs, void, (const float *x, size_t rows, size_t k, uint32_t *pairs), (x, rows, k, pairs))     \
     X(gemm_panels_bf16_widened, void,                                                                     \
       (const uint32_t *pairs, size_t rows, size_t pair_count, const uint16_t *panels, size_t n, float *c,     \
        size_t first_panel, size_t end_panel),                                                             \

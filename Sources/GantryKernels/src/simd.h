@@ -20,6 +20,7 @@ typedef float v16f __attribute__((ext_vector_type(16)));
 typedef int v16i __attribute__((ext_vector_type(16)));
 typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
 typedef uint16_t v16u16 __attribute__((ext_vector_type(16)));
+typedef uint32_t v16u32 __attribute__((ext_vector_type(16)));
 
 /// Every body is inlined into its variant's wrapper and so compiled for that instruction set.
 #define GK_INLINE static inline __attribute__((always_inline))

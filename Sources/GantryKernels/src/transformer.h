@@ -123,9 +123,11 @@ GK_INLINE void attention_impl(const float *qkv, size_t length, size_t heads, siz
                 for (; d < head_dim; d++) acc[0] += (v16f)q[d] * load16(kt + d * padded + j);
                 store16(p + j, (acc[0] + acc[1]) + (acc[2] + acc[3]));
             }
-            float top = -INFINITY;
-            for (size_t j = 0; j < length; j++) top = p[j] > top ? p[j] : top;
             for (size_t j = length; j < padded; j++) p[j] = -INFINITY;  // padding: weight exactly 0
+            // The largest score, 16 lanes at a time (a scalar chain of maxima waits on each one).
+            v16f tops = (v16f)-INFINITY;
+            for (size_t j = 0; j < padded; j += 16) tops = __builtin_elementwise_max(tops, load16(p + j));
+            float top = __builtin_reduce_max(tops);
             v16f sum = 0;
             for (size_t j = 0; j < padded; j += 16) {
                 v16f e = exp16((load16(p + j) - top) * scale);
