@@ -164,21 +164,21 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         if precision == .int8 { try quantizeProjections(unpacked) }
     }
 
-    /// The precision `GANTRY_ENCODER_PRECISION` names (`fp32`, `bf16`, `int8`, or `auto`:
-    /// `automaticPrecision`); unset, fp32. A gantry opened on a store whose tools were embedded at
-    /// another precision keeps theirs unless the variable is set (`precision(ofIdentity:)`).
+    /// The precision `GANTRY_ENCODER_PRECISION` names (`fp32`, `bf16`, `int8`, or `auto`); unset,
+    /// `automaticPrecision`. A gantry opened on a store whose tools were embedded at another
+    /// precision keeps theirs unless the variable is set (`precision(ofIdentity:)`).
     public static func defaultPrecision() throws(EmbedError) -> TransformerKernels.WeightPrecision {
-        try requestedPrecision() ?? .float32
+        try requestedPrecision() ?? automaticPrecision
     }
 
-    /// What `auto` picks: bf16 where the CPU multiplies bfloat16 itself
-    /// (`TransformerKernels.bf16DotProducts`), else fp32; never int8, whose cosine to the float
-    /// vectors is at the gate rather than clear of it. Not the default: bf16 passes the gate a
-    /// default must pass, but it is faster only where the CPU's float multiply-adds are the
-    /// narrower (one 512-bit unit: 1.6× there); with two, as on Sapphire Rapids, fp32 is faster
-    /// (README, "Encoder precision").
+    /// The default where nothing is asked for: bf16 where the CPU runs it on AMX tiles
+    /// (`TransformerKernels.tileProductsAvailable`: 2.1–2.8× fp32 on Sapphire/Emerald Rapids),
+    /// else fp32 — `vdpbf16ps` alone is faster than fp32 only where the CPU's float multiply-adds
+    /// are the narrower (one 512-bit unit: 1.6×; with two, 0.7×). Never int8, whose cosine to
+    /// the float vectors is at the gate rather than clear of it. bf16 passes the gate a default
+    /// must pass (README, "Encoder precision").
     public static var automaticPrecision: TransformerKernels.WeightPrecision {
-        TransformerKernels.bf16DotProducts ? .bfloat16 : .float32
+        TransformerKernels.tileProductsAvailable ? .bfloat16 : .float32
     }
 
     /// The precision `GANTRY_ENCODER_PRECISION` asks for (`auto`: `automaticPrecision`); nil when

@@ -38,6 +38,8 @@ public struct SystemReport: Sendable {
     public var bf16DotProducts: Bool
     /// Whether 8-bit products run on the CPU's `vpdpbusd` (AVX-512 VNNI).
     public var int8DotProducts: Bool
+    /// Whether bfloat16 and 8-bit products run on the CPU's AMX tiles (ahead of the two above).
+    public var tileProducts: Bool
 
     /// Looks at this machine; `modelDirectory` as `ModelLocator.locate(_:)` takes it. Loads
     /// OpenBLAS and LAPACKE if they are not loaded yet.
@@ -56,7 +58,8 @@ public struct SystemReport: Sendable {
                 return Model(folder: folder, weightBytes: size)
             },
             encoderPrecision: Result { () throws(EmbedError) in try MiniLMEncoder.defaultPrecision() },
-            bf16DotProducts: TransformerKernels.bf16DotProducts, int8DotProducts: TransformerKernels.int8DotProducts)
+            bf16DotProducts: TransformerKernels.bf16DotProducts, int8DotProducts: TransformerKernels.int8DotProducts,
+            tileProducts: TransformerKernels.tileProducts)
     }
 
     /// Advice when OpenBLAS runs narrower kernels than this CPU could (see `BLASStatus.kernelAdvice`).

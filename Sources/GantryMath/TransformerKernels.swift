@@ -65,6 +65,10 @@ public enum TransformerKernels {
     /// once, at the first product). The 8-bit results are the same to the bit either way.
     public static var tileProducts: Bool { gk_amx_active() }
 
+    /// Whether this process may run the AMX tile products: the CPU has them and the operating
+    /// system granted their state (asked once). Unlike `tileProducts`, not changed by the switch.
+    public static var tileProductsAvailable: Bool { gk_amx_permitted() }
+
     /// Turns the AMX tile products on or off; false when they are not available here.
     @discardableResult
     public static func useTileProducts(_ use: Bool) -> Bool { gk_use_amx(use) }

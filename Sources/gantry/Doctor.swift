@@ -43,8 +43,10 @@ struct Doctor: ParsableCommand {
             print(row("Model", "MISSING"))
             print("  ! \(error)")
         }
-        let bf16 = report.bf16DotProducts ? "bf16 runs on vdpbf16ps here" : "bf16 runs on float FMAs here (no AVX-512 BF16)"
-        let int8 = report.int8DotProducts ? "int8 on vpdpbusd" : "int8 on widened integer multiplies (no AVX-512 VNNI)"
+        let bf16 = report.tileProducts ? "bf16 runs on AMX tiles here"
+            : report.bf16DotProducts ? "bf16 runs on vdpbf16ps here" : "bf16 runs on float FMAs here (no AVX-512 BF16)"
+        let int8 = report.tileProducts ? "int8 on AMX tiles"
+            : report.int8DotProducts ? "int8 on vpdpbusd" : "int8 on widened integer multiplies (no AVX-512 VNNI)"
         switch report.encoderPrecision {
         case .success(let precision):
             print(row("Encoder", "\(precision.rawValue) weights for new stores; a store keeps the precision of its tools "

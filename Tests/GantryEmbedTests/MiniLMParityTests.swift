@@ -68,7 +68,7 @@ struct MiniLMParityTests {
         #expect(MiniLMEncoder.precision(ofIdentity: model.modelIdentity) == precision)
         let useDot = precision == .int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts
         defer {
-            useDot(true)
+            _ = useDot(true)
             TransformerKernels.useTileProducts(true)
         }
         // Tiles, the dot-product instruction, neither: each where this CPU has it.
