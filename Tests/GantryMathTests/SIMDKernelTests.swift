@@ -277,6 +277,23 @@ struct SIMDKernelTests {
         #expect(CPUFeatures.current.simdLevel >= SIMDKernels.bestLevel || SIMDKernels.bestLevel == .avx512)
     }
 
+    /// AMX is reported as the kernel (Linux) lists it, the tile products run only where it is
+    /// granted, and they follow the kernel level: off below AVX-512, back on with it.
+    @Test func tileProductsFollowTheCPUAndTheLevel() {
+        if let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
+            let flags = Set(line.split(separator: " ").map(String.init))
+            #expect(CPUFeatures.current.contains(.amx) == ["amx_tile", "amx_int8", "amx_bf16"].allSatisfy(flags.contains))
+        }
+        #expect(TransformerKernels.tileProductsAvailable == TransformerKernels.useTileProducts(true))
+        if !TransformerKernels.tileProductsAvailable { #expect(!TransformerKernels.tileProducts) }
+        guard TransformerKernels.tileProductsAvailable else { return }
+        let before = SIMDKernels.activeLevel
+        defer { SIMDKernels.select(before) }
+        #expect(SIMDKernels.select(.avx2) && !TransformerKernels.tileProducts && !TransformerKernels.useTileProducts(true))
+        #expect(SIMDKernels.select(.avx512) && TransformerKernels.tileProducts)
+    }
+
     /// CRC-32C has its own switch: the table path and, where the CPU has SSE4.2, the crc32
     /// instruction; the kernel level does not move it.
     @Test func crc32cMatchesTheStandardCheckValueOnBothPaths() {
