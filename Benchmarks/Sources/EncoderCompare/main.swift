@@ -3,7 +3,8 @@
 //   EncoderCompare --texts texts.json --threads T [--batches 1,32] [--seconds 3] [--precisions fp32,bf16]
 //       texts.json: {"set name": [text, …], …}. For every weight precision, set and batch size:
 //       one warm-up pass, then whole passes over the set for at least --seconds; prints one JSON
-//       line with sentences/s, tokens/s, GFLOP/s and resident memory (after loading, peak).
+//       line with sentences/s, tokens/s, GFLOP/s and resident memory (at the start, after
+//       loading, at the peak, and after the passes: anonymous and file-backed).
 //   EncoderCompare --texts texts.json --parity [--precisions bf16,int8]
 //       For every other precision (default bf16) and set: each text embedded with float weights
 //       and at that precision; prints one JSON line with the lowest and the mean cosine between
@@ -62,7 +63,7 @@ if CommandLine.arguments.contains("--parity") {
 }
 
 let precisions = listedPrecisions(default: "fp32")
-let startRSS = statusKilobytes("VmRSS")
+let startRSS = statusKilobytes("VmRSS"), startAnonymous = statusKilobytes("RssAnon")
 for precision in precisions {
     for batch in batches {
         let encoder = try MiniLMEncoder(batchSize: batch, precision: precision)
@@ -86,6 +87,12 @@ for precision in precisions {
                 "gflops": Double(passes) * MiniLMEncoder.flops(tokenCounts: counts) / elapsed / 1e9,
                 "rss_start_mb": Double(startRSS) / 1024, "rss_loaded_mb": Double(loadedRSS) / 1024,
                 "rss_peak_mb": Double(statusKilobytes("VmHWM")) / 1024, "blas_kernels": kernels,
+                // Resident now, and of that the anonymous pages (heap, packed weights) and the
+                // file-backed ones (the mapped model file's embedding rows read so far: clean,
+                // shared with the page cache, dropped first under memory pressure).
+                "rss_after_mb": Double(statusKilobytes("VmRSS")) / 1024,
+                "rss_anon_start_mb": Double(startAnonymous) / 1024, "rss_anon_after_mb": Double(statusKilobytes("RssAnon")) / 1024,
+                "rss_file_after_mb": Double(statusKilobytes("RssFile")) / 1024,
             ]
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
