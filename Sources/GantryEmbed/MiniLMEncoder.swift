@@ -262,6 +262,28 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         }
     }
 
+    /// Rows of one share of an element-wise step: a batch of long texts holds thousands (the FFN's
+    /// 1,536-wide rows, 11 MB at 32 texts of 60 tokens), worth sharing between threads; a query's
+    /// few dozen are not worth a hand-off.
+    private static let rowsPerShare = 128
+
+    /// `body(rows)` for shares of `0..<rows`, on the worker pool when there are at least two
+    /// shares' worth and more than one thread, else at once on this thread.
+    private static func eachShare(ofRows rows: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        let parts = min(threads, rows / rowsPerShare)
+        guard parts > 1 else { return body(0..<rows) }
+        WorkerPool.shared.run(sharing: rows, parts: parts) { share, _ in body(share) }
+    }
+
+    /// Rows `range` of a buffer of `width`-float rows.
+    private static func rows(_ range: Range<Int>, of buffer: UnsafeMutableBufferPointer<Float>, width: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(rebasing: buffer[range.lowerBound * width..<range.upperBound * width])
+    }
+
+    private static func rows(_ range: Range<Int>, of buffer: UnsafeBufferPointer<Float>, width: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(rebasing: buffer[range.lowerBound * width..<range.upperBound * width])
+    }
+
     /// The forward pass for one batch of token sequences; returns one normalized row each.
     /// `observing` is shown the input of each projection before it runs: the layer, the
     /// projection (0 query-key-value, 1 attention output, 2 FFN in, 3 FFN out) and its rows.
@@ -299,8 +321,10 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         var scratch = [Float](repeating: 0, count: lanes * scratchCount)
         for (layer, block) in blocks.enumerated() {
             // Self-attention: qkv = x·Wqkvᵀ + b, then per sequence.
-            block.qkvBias.withUnsafeBufferPointer { bias in
-                qkv.withUnsafeMutableBufferPointer { TransformerKernels.addBias(bias, to: nil, into: $0) }
+            qkv.withUnsafeMutableBufferPointer { out in
+                Self.eachShare(ofRows: total, threads: threads) { r in
+                    block.qkvBias.withUnsafeBufferPointer { TransformerKernels.addBias($0, to: nil, into: Self.rows(r, of: out, width: 3 * d)) }
+                }
             }
             try observing?(layer, 0, x)
             project(x, block.qkvWeight, into: &qkv, threads: threads)
@@ -323,25 +347,45 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
             }
             // hidden = LayerNorm(x + context·Woᵀ + bo)
             x.withUnsafeBufferPointer { base in
-                hidden.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.outputBias, to: base, into: $0) }
+                hidden.withUnsafeMutableBufferPointer { out in
+                    Self.eachShare(ofRows: total, threads: threads) { r in
+                        TransformerKernels.addBias(block.outputBias, to: Self.rows(r, of: base, width: d), into: Self.rows(r, of: out, width: d))
+                    }
+                }
             }
             try observing?(layer, 1, context)
             project(context, block.outputWeight, into: &hidden, threads: threads)
-            hidden.withUnsafeMutableBufferPointer {
-                TransformerKernels.layerNorm($0, dimension: d, gamma: block.attentionGamma, beta: block.attentionBeta, epsilon: Self.epsilon)
+            hidden.withUnsafeMutableBufferPointer { all in
+                Self.eachShare(ofRows: total, threads: threads) { r in
+                    TransformerKernels.layerNorm(Self.rows(r, of: all, width: d), dimension: d, gamma: block.attentionGamma,
+                                                 beta: block.attentionBeta, epsilon: Self.epsilon)
+                }
             }
             // x = LayerNorm(hidden + GELU(hidden·W1ᵀ + b1)·W2ᵀ + b2)
-            ffn.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.intermediateBias, to: nil, into: $0) }
+            ffn.withUnsafeMutableBufferPointer { out in
+                Self.eachShare(ofRows: total, threads: threads) { r in
+                    TransformerKernels.addBias(block.intermediateBias, to: nil, into: Self.rows(r, of: out, width: Self.intermediate))
+                }
+            }
             try observing?(layer, 2, hidden)
             project(hidden, block.intermediateWeight, into: &ffn, threads: threads)
-            ffn.withUnsafeMutableBufferPointer { TransformerKernels.gelu($0) }
+            ffn.withUnsafeMutableBufferPointer { all in
+                Self.eachShare(ofRows: total, threads: threads) { r in TransformerKernels.gelu(Self.rows(r, of: all, width: Self.intermediate)) }
+            }
             hidden.withUnsafeBufferPointer { base in
-                x.withUnsafeMutableBufferPointer { TransformerKernels.addBias(block.ffnOutputBias, to: base, into: $0) }
+                x.withUnsafeMutableBufferPointer { out in
+                    Self.eachShare(ofRows: total, threads: threads) { r in
+                        TransformerKernels.addBias(block.ffnOutputBias, to: Self.rows(r, of: base, width: d), into: Self.rows(r, of: out, width: d))
+                    }
+                }
             }
             try observing?(layer, 3, ffn)
             project(ffn, block.ffnOutputWeight, into: &x, threads: threads)
-            x.withUnsafeMutableBufferPointer {
-                TransformerKernels.layerNorm($0, dimension: d, gamma: block.outputGamma, beta: block.outputBeta, epsilon: Self.epsilon)
+            x.withUnsafeMutableBufferPointer { all in
+                Self.eachShare(ofRows: total, threads: threads) { r in
+                    TransformerKernels.layerNorm(Self.rows(r, of: all, width: d), dimension: d, gamma: block.outputGamma,
+                                                 beta: block.outputBeta, epsilon: Self.epsilon)
+                }
             }
         }
 

@@ -156,7 +156,11 @@ public enum TransformerKernels {
         case .bfloat16:
             let pairCount = (k + 1) / 2
             let pairs = [UInt32](unsafeUninitializedCapacity: rows * pairCount) { buffer, initialized in
-                gk_bf16_pairs(x.baseAddress, rows, k, buffer.baseAddress)
+                // Rounded in shares of rows on the pool when there are many (a batch of long texts).
+                let (xp, pp) = (x.baseAddress, buffer.baseAddress)
+                WorkerPool.shared.run(sharing: rows, parts: max(1, min(threads, rows / 128))) { share, _ in
+                    gk_bf16_pairs(xp.map { $0 + share.lowerBound * k }, share.count, k, pp.map { $0 + share.lowerBound * pairCount })
+                }
                 initialized = buffer.count
             }
             pairs.withUnsafeBufferPointer { pairs in

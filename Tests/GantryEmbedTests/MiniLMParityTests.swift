@@ -104,6 +104,23 @@ struct MiniLMParityTests {
         #expect(model.modelIdentity.hasPrefix("sentence-transformers/all-MiniLM-L6-v2@"))
     }
 
+    /// A batch of long texts (hundreds of token rows: the element-wise steps and the rounding of
+    /// the products' inputs are shared between threads by rows) gives every text the vector it
+    /// gets alone on one thread, at each precision. (The same bits, run alone: every step is per
+    /// row or per sequence. The margin is for other suites switching kernels process-wide.)
+    @Test(arguments: TransformerKernels.WeightPrecision.allCases)
+    func aBatchSharedBetweenThreadsGivesEachTextItsOwnVector(precision: TransformerKernels.WeightPrecision) throws {
+        let texts = reference.texts.filter { $0.count > 40 }.prefix(24).map { $0 + " " + $0 }
+        let shared = try MiniLMEncoder(batchSize: 32, threads: 2, precision: precision)
+        let alone = try MiniLMEncoder(batchSize: 1, threads: 1, precision: precision)
+        #expect(texts.reduce(0) { $0 + shared.tokenize($1).count } >= 512)
+        let together = try shared.embed(texts), separately = try alone.embed(texts)
+        for i in texts.indices {
+            let difference = zip(together.row(i), separately.row(i)).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference <= 1e-5, "\(precision) text \(i): max |difference| \(difference)")
+        }
+    }
+
     @Test func overlongTextsAreRefused() throws {
         let model = try encoder.get()
         let huge = String(repeating: "a", count: MiniLMEncoder.maxTextBytes + 1)

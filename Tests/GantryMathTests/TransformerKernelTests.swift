@@ -12,7 +12,7 @@ extension SIMDKernelTests {
         var data = TestData(seed: 31)
         defer { ProductPath.restoreDefaults() }
         forEachLevel { level in
-            for (rows, k, n) in [(1, 384, 1152), (5, 384, 384), (13, 37, 64), (37, 40, 64), (70, 64, 33), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
+            for (rows, k, n) in [(1, 384, 1152), (5, 384, 384), (13, 37, 64), (37, 40, 64), (70, 64, 33), (300, 66, 40), (4, 8, 33), (9, 16, 95), (0, 4, 32), (3, 0, 32)] {
                 let x = data.matrix(rows, k), w = data.matrix(k, n), c0 = data.matrix(rows, n)
                 for precision in [TransformerKernels.WeightPrecision.float32, .bfloat16] {
                     var (roundedX, roundedW) = (x, w)
