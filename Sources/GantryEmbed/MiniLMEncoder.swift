@@ -172,7 +172,7 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
     }
 
     /// The default where nothing is asked for: bf16 where the CPU runs it on AMX tiles
-    /// (`TransformerKernels.tileProductsAvailable`: 2.1–2.8× fp32 on Sapphire/Emerald Rapids),
+    /// (`TransformerKernels.tileProductsAvailable`: 2.0–2.9× fp32 on Sapphire/Emerald Rapids),
     /// else fp32 — `vdpbf16ps` alone is faster than fp32 only where the CPU's float multiply-adds
     /// are the narrower (one 512-bit unit: 1.6×; with two, 0.7×). Never int8, whose cosine to
     /// the float vectors is at the gate rather than clear of it. bf16 passes the gate a default

@@ -8,6 +8,8 @@ import Testing
 /// one and an AVX-512 one all check the code they would run. Serialised: the variant is global.
 @Suite("SIMD kernels", .serialized)
 struct SIMDKernelTests {
+    /// Held for the whole of each test (see `KernelSwitchLock`).
+    private let switching = KernelSwitchLock()
     static let levels: [SIMDLevel] = [.sse, .avx2, .avx512].filter { $0 <= SIMDKernels.bestLevel }
 
     func forEachLevel(_ body: (SIMDLevel) throws -> Void) rethrows {

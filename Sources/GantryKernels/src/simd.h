@@ -64,4 +64,13 @@ GK_INLINE float sum16(v16f v) {
     return (q.x + q.y) + (q.z + q.w);
 }
 
+/// The largest lane of v (no NaN lanes), halving in registers: a handful of `vmaxps`, where
+/// __builtin_reduce_max compiles to a chain of one scalar maximum and NaN check per lane.
+GK_INLINE float max16(v16f v) {
+    __typeof__(v.lo) h = v.lo > v.hi ? v.lo : v.hi;
+    __typeof__(h.lo) q = h.lo > h.hi ? h.lo : h.hi;
+    __typeof__(q.lo) e = q.lo > q.hi ? q.lo : q.hi;
+    return e.x > e.y ? e.x : e.y;
+}
+
 #endif

@@ -126,8 +126,11 @@ GK_INLINE void attention_impl(const float *qkv, size_t length, size_t heads, siz
             for (size_t j = length; j < padded; j++) p[j] = -INFINITY;  // padding: weight exactly 0
             // The largest score, 16 lanes at a time (a scalar chain of maxima waits on each one).
             v16f tops = (v16f)-INFINITY;
-            for (size_t j = 0; j < padded; j += 16) tops = __builtin_elementwise_max(tops, load16(p + j));
-            float top = __builtin_reduce_max(tops);
+            for (size_t j = 0; j < padded; j += 16) {
+                v16f block = load16(p + j);
+                tops = block > tops ? block : tops;
+            }
+            float top = max16(tops);
             v16f sum = 0;
             for (size_t j = 0; j < padded; j += 16) {
                 v16f e = exp16((load16(p + j) - top) * scale);
