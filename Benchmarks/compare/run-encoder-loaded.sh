@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The encoder and training on a busy machine: batch 32 on 2 threads, ours (fp32 and int8) against
+# The encoder and training on a busy machine: batch 32 on 2 threads, ours (fp32, bf16, int8) against
 # sentence-transformers, first quiet, then with `stress-ng --cpu 1` holding one core for the
 # whole second window; in each window ours and the peer alternate ROUNDS times (default 3) and
 # the report gives medians. Then TrainCost (train() on 12,000 feedback events of the dataset's
@@ -46,7 +46,7 @@ for window in quiet loaded; do
   echo "{\"window\": \"$window\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >> "$results"
   for round in $(seq "$rounds"); do
     echo "== $window, round $round" >&2
-    "$bins/EncoderCompare" --texts "$texts" --threads 2 --batches 32 --seconds "$seconds" --precisions fp32,int8 | tag "$window" "$round" >> "$results"
+    "$bins/EncoderCompare" --texts "$texts" --threads 2 --batches 32 --seconds "$seconds" --precisions fp32,bf16,int8 | tag "$window" "$round" >> "$results"
     "$py" "$here/encoder_peers.py" --texts "$texts" --model "$model" --threads 2 --batches 32 --seconds "$seconds" | tag "$window" "$round" >> "$results"
   done
   train=$("$bins/TrainCost" --dataset "$shared" | tail -1)
@@ -65,11 +65,11 @@ for l in lines:
     if "library" in l:
         name = l["library"] + (f' {l["precision"]}' if "precision" in l else "")
         runs.setdefault((l["window"], l["set"]), {}).setdefault(name, []).append(l["sentences_per_second"])
-print("\n| window | texts | " + " | ".join(["ours fp32", "ours int8", "sentence-transformers", "fp32 ÷ s-t", "int8 ÷ s-t"]) + " |")
-print("|---|---|---|---|---|---|---|")
+print("\n| window | texts | " + " | ".join(["ours fp32", "ours bf16", "ours int8", "sentence-transformers", "fp32 ÷ s-t", "bf16 ÷ s-t", "int8 ÷ s-t"]) + " |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (window, name), libraries in sorted(runs.items(), key=lambda kv: (kv[0][0] != "quiet", kv[0][1])):
-    fp32, int8 = statistics.median(libraries["AgentGantry fp32"]), statistics.median(libraries["AgentGantry int8"])
+    fp32, bf16, int8 = (statistics.median(libraries[f"AgentGantry {p}"]) for p in ("fp32", "bf16", "int8"))
     peer = statistics.median(libraries["sentence-transformers"])
-    print(f"| {window} | {name} | {fp32:.0f} | {int8:.0f} | {peer:.0f} | {fp32 / peer:.2f}× | {int8 / peer:.2f}× |")
+    print(f"| {window} | {name} | {fp32:.0f} | {bf16:.0f} | {int8:.0f} | {peer:.0f} | {fp32 / peer:.2f}× | {bf16 / peer:.2f}× | {int8 / peer:.2f}× |")
 print("\nSentences per second, batch 32, 2 threads; medians of the rounds.")
 PY
