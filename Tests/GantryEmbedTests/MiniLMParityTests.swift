@@ -58,13 +58,18 @@ struct MiniLMParityTests {
     }
 
     /// The other weight precisions (`GANTRY_ENCODER_PRECISION`), each on AMX tiles and with its
-    /// instruction where the CPU has them (`vdpbf16ps`, `vpdpbusd`) and without, under an identity of its own:
-    /// both within the gate a precision must pass to become a default (cosine ≥ 0.999 to
-    /// sentence-transformers on every text). The 8-bit identity names its codes' method (GPTQ).
+    /// instruction where the CPU has them (`vdpbf16ps`, `vpdpbusd`) and without, under an identity
+    /// of its own: both within the gate a precision must pass to become a default (cosine ≥ 0.999
+    /// to sentence-transformers on every text). The 8-bit identity names its codes' method (GPTQ).
+    /// Run while no other suite switches the kernels (the int8 codes are fitted through them, and
+    /// this test switches the products' paths itself).
     @Test(arguments: [(TransformerKernels.WeightPrecision.bfloat16, "+bf16"), (.int8, "+int8-gptq")])
     func otherPrecisionsStayCloseToSentenceTransformers(precision: TransformerKernels.WeightPrecision, suffix: String) throws {
-        // Loaded while no other suite switches the kernels (the int8 codes are fitted through them).
-        let model = try Self.withKernelsUnswitched { try MiniLMEncoder(precision: precision) }
+        try Self.withKernelsUnswitched { try checkPrecisionAgainstSentenceTransformers(precision, suffix: suffix) }
+    }
+
+    private func checkPrecisionAgainstSentenceTransformers(_ precision: TransformerKernels.WeightPrecision, suffix: String) throws {
+        let model = try MiniLMEncoder(precision: precision)
         #expect(model.modelIdentity == (try encoder.get()).modelIdentity + suffix && model.precision == precision)
         #expect(MiniLMEncoder.precision(ofIdentity: model.modelIdentity) == precision)
         let useDot = precision == .int8 ? TransformerKernels.useInt8DotProducts : TransformerKernels.useBF16DotProducts

@@ -87,7 +87,11 @@ import Testing
         }
         let expected = Reference.product(Int8Scheme.rows(x), try Matrix(rows: k, cols: n, values: fitted.dequantized()))
         let packed = TransformerKernels.PackedMatrix(fitted)
-        defer { SIMDKernelTests.ProductPath.restoreDefaults() }
+        let switching = KernelSwitchLock()  // the paths are switched for the whole process
+        defer {
+            SIMDKernelTests.ProductPath.restoreDefaults()
+            withExtendedLifetime(switching) {}
+        }
         for path in SIMDKernelTests.ProductPath.available(int8: true) {
             #expect(path.use(int8: true))
             var c = Matrix(rows: rows, cols: n)

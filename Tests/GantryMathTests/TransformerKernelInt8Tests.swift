@@ -3,7 +3,8 @@ import GantryMath
 import Testing
 
 /// The 8-bit products (`WeightPrecision.int8`) on every SIMD level, on AMX tiles and with
-/// `vpdpbusd` where the CPU has them, and without, against the same scheme computed here in plain code.
+/// `vpdpbusd` where the CPU has them, and without, against the same scheme computed here in plain
+/// code.
 extension SIMDKernelTests {
     /// Inputs with planted outliers (one in some rows, more than the eight slots in another) and
     /// weights with planted outlier weights: the result is the product of the dequantised
