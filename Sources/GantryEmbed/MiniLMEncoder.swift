@@ -262,15 +262,11 @@ public final class MiniLMEncoder: Embedder, @unchecked Sendable {
         }
     }
 
-    /// Rows of one share of an element-wise step: a batch of long texts holds thousands (the FFN's
-    /// 1,536-wide rows, 11 MB at 32 texts of 60 tokens), worth sharing between threads; a query's
-    /// few dozen are not worth a hand-off.
-    private static let rowsPerShare = 128
-
     /// `body(rows)` for shares of `0..<rows`, on the worker pool when there are at least two
-    /// shares' worth and more than one thread, else at once on this thread.
+    /// shares' worth (`TransformerKernels.rowsPerShare`) and more than one thread, else at once
+    /// on this thread.
     private static func eachShare(ofRows rows: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-        let parts = min(threads, rows / rowsPerShare)
+        let parts = min(threads, rows / TransformerKernels.rowsPerShare)
         guard parts > 1 else { return body(0..<rows) }
         WorkerPool.shared.run(sharing: rows, parts: parts) { share, _ in body(share) }
     }

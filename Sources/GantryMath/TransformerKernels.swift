@@ -42,6 +42,11 @@ public enum TransformerKernels {
         case int8
     }
 
+    /// Rows worth one thread's share of a row-wise step (the rounding of a product's inputs, an
+    /// encoder's element-wise steps): a batch of long texts holds thousands, a query a few dozen,
+    /// not worth a hand-off.
+    public static let rowsPerShare = 128
+
     /// Whether bfloat16 products use the CPU's `vdpbf16ps` (AVX-512 BF16, with the AVX-512
     /// variant active); otherwise they widen to floats, with the same rounded inputs.
     public static var bf16DotProducts: Bool { gk_bf16_dot_active() }
@@ -158,7 +163,7 @@ public enum TransformerKernels {
             let pairs = [UInt32](unsafeUninitializedCapacity: rows * pairCount) { buffer, initialized in
                 // Rounded in shares of rows on the pool when there are many (a batch of long texts).
                 let (xp, pp) = (x.baseAddress, buffer.baseAddress)
-                WorkerPool.shared.run(sharing: rows, parts: max(1, min(threads, rows / 128))) { share, _ in
+                WorkerPool.shared.run(sharing: rows, parts: max(1, min(threads, rows / rowsPerShare))) { share, _ in
                     gk_bf16_pairs(xp.map { $0 + share.lowerBound * k }, share.count, k, pp.map { $0 + share.lowerBound * pairCount })
                 }
                 initialized = buffer.count
