@@ -31,6 +31,9 @@ public actor AgentGantry {
     nonisolated let local = LocalRoutingState()
     /// Recent query texts' frozen embeddings (`GantryConfiguration.queryCacheEntries`).
     nonisolated let queryCache: QueryEmbeddingCache
+    /// Retrievals' query texts that miss the cache, encoded together while the encoder is busy
+    /// (`GantryConfiguration.queryBatchLimit`).
+    nonisolated let queryBatcher: QueryBatcher
     /// This process's retrieval ids, its last retrieval records, and when records were last purged by age.
     nonisolated let retrievalIDs: RetrievalIDs
     nonisolated let recentRetrievals: RecentRetrievals
@@ -141,6 +144,10 @@ public actor AgentGantry {
         self.store = store
         self.indexCache = indexCache
         queryCache = QueryEmbeddingCache(entryLimit: configuration.queryCacheEntries, byteLimit: configuration.queryCacheBytes)
+        queryBatcher = QueryBatcher(batchLimit: configuration.queryBatchLimit, passLimit: ProcessInfo.processInfo.activeProcessorCount) {
+            [embedder] (texts) throws(GantryError) in
+            try Self.queryVectors(of: texts, by: embedder)
+        }
         state = try LearnedState(settings: LearnedState.Settings(
             dimension: embedder.dimension, model: embedder.modelIdentity, memory: configuration.feedbackMemory,
             retrievalRetention: Double(configuration.retrievalRetentionDays) * 86_400, breaker: configuration.breaker,
@@ -308,7 +315,7 @@ public actor AgentGantry {
         let context = try Limits.normalized(context)
         let id = retrievalIDs.next()
         guard !published.current.catalog.isEmpty else { return Retrieval(id: id, matches: []) }
-        let frozen = try embed(query)
+        let frozen = try await embedQuery(query)
         var matches = try rank(query, frozen: frozen, limit: limit, context: context, in: published.current)
         let swapped = keepsRetrievalRecords ? Exploration.swappedRank(for: id, count: matches.count, rate: configuration.explorationRate,
                                                             depth: configuration.explorationDepth) : nil
@@ -374,24 +381,51 @@ public actor AgentGantry {
 
     // MARK: internals
 
-    /// The frozen embedding of `text`, as a unit vector. MiniLM's vectors are unit already; this
-    /// holds the contract for any embedder, so that the indexes can score by inner product and
-    /// never normalize a query themselves.
+    /// The frozen embedding of `text`, as a unit vector: from the query cache, else encoded
+    /// on this thread.
     nonisolated func embed(_ text: String) throws(GantryError) -> [Float] {
         let key = QueryEmbeddingCache.Key(text)
         if let cached = queryCache.vector(for: key) { return cached }
-        var vector: [Float]
-        do { vector = Array(try embedder.embed([text]).row(0)) } catch { throw .embedding("\(error)") }
-        try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
-        do { try SIMDKernels.normalize(&vector) } catch { throw .embedding("the query's embedding: \(error)") }
+        let vector = try Self.queryVectors(of: [text], by: embedder)[0]
         queryCache.insert(vector, for: key)
         return vector
+    }
+
+    /// A retrieval's frozen query embedding: from the query cache, else from the encoder's next
+    /// pass, shared with the retrievals waiting for it (`queryBatcher`).
+    nonisolated func embedQuery(_ text: String) async throws(GantryError) -> [Float] {
+        let key = QueryEmbeddingCache.Key(text)
+        if let cached = queryCache.vector(for: key) { return cached }
+        let vector = try await queryBatcher.vector(for: text)
+        queryCache.insert(vector, for: key)
+        return vector
+    }
+
+    /// The embeddings of query texts, in one call of `embedder`, each checked and made a unit
+    /// vector. MiniLM's vectors are unit already; this holds the contract for any embedder, so
+    /// that the indexes can score by inner product and never normalize a query themselves.
+    private static func queryVectors(of texts: [String], by embedder: any Embedder) throws(GantryError) -> [[Float]] {
+        let matrix: Matrix
+        do { matrix = try embedder.embed(texts) } catch { throw .embedding("\(error)") }
+        guard matrix.rows == texts.count else {
+            throw .embedding("the embedder returned \(matrix.rows) vectors for \(texts.count) query texts")
+        }
+        return try (0..<texts.count).map { (row) throws(GantryError) in
+            var vector = Array(matrix.row(row))
+            try Limits.checkVector(vector, dimension: embedder.dimension, "the query's embedding")
+            do { try SIMDKernels.normalize(&vector) } catch { throw .embedding("the query's embedding: \(error)") }
+            return vector
+        }
     }
 
     /// How the query embedding cache has served since this gantry opened: a text asked again
     /// (a retrieval, or the feedback on it) is found there instead of encoded
     /// (`GantryConfiguration.queryCacheEntries`).
     public nonisolated var queryCacheStatistics: QueryCacheStatistics { queryCache.statistics }
+
+    /// How retrievals' query texts have shared the encoder's passes since this gantry opened
+    /// (`GantryConfiguration.queryBatchLimit`).
+    public nonisolated var queryBatchStatistics: QueryBatchStatistics { queryBatcher.statistics }
 
     func adaptedToolVector(_ name: String, _ vector: [Float]) throws(GantryError) -> [Float] {
         try Self.adapt(vector, of: name, by: adapter)

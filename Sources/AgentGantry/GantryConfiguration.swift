@@ -46,6 +46,11 @@ public struct GantryConfiguration: Sendable {
     public var queryCacheEntries = 4_096
     /// The most bytes of vectors the query cache holds (`queryCacheEntries`).
     public var queryCacheBytes = 32 << 20
+    /// The most query texts one forward pass of the encoder takes: retrievals whose texts miss
+    /// the query cache while a pass runs wait and go together into the next one (no timer: a
+    /// query that finds the encoder idle is encoded at once). 1 turns batching off: every text
+    /// is encoded at once on its caller's thread, beside other callers' passes. `AgentGantry.queryBatchStatistics` tells how passes were shared.
+    public var queryBatchLimit = 32
     /// Store the (redacted) query text of feedback; false keeps its embedding and the hashes of its
     /// distinct words only (`FeedbackEvent.queryTerms`).
     public var keepQueryText = true
@@ -149,6 +154,7 @@ extension GantryConfiguration {
         try check(scoreThreshold?.isFinite ?? true, "scoreThreshold must be finite")
         try check(flatIndexLimit >= 0, "flatIndexLimit must not be negative")
         try check(queryCacheEntries >= 0 && queryCacheBytes >= 0, "queryCacheEntries and queryCacheBytes must not be negative (0: no cache)")
+        try check((1...1_024).contains(queryBatchLimit), "queryBatchLimit must be in 1...1024 (1: no batching), got \(queryBatchLimit)")
         try check(retentionDays.map { $0 >= 1 } ?? true, "retentionDays must be at least 1")
         try check(retrievalRetentionDays >= 1, "retrievalRetentionDays must be at least 1 (recordsRetrievals = false keeps no records)")
         try check(followInterval.map { $0 > .zero } ?? true, "followInterval must be positive (or nil: never follow)")

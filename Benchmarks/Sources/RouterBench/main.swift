@@ -1,6 +1,6 @@
 // Latency of AgentGantry.retrieveTools over a large catalog, without and with the encoder.
 //
-//   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000]
+//   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000] [--minilm-rates 500,1000,1500,2000] [--minilm-seconds 3]
 //   RouterBench --metatool DIR --toollens DIR [--tools 10000] [--vectors FILE.npy] [--rounds 3]
 //   RouterBench --metatool DIR --toollens DIR --records FOLDER [--tools 10000] [--vectors FILE.npy] [--rounds 3]
 //
@@ -18,8 +18,9 @@
 // figures exclude the encoder; the encoder's own time per query (MiniLM, when the model is
 // present) is measured separately on real short queries, and whole calls of a gantry on MiniLM
 // for texts asked once and asked again (served by the query cache). Then `--concurrent` tasks call
-// retrieveTools at once, 5 calls each, and every call's latency (queueing included) is recorded.
-// Prints one JSON object.
+// retrieveTools at once, 5 calls each, and every call's latency (queueing included) is recorded;
+// and retrievals on MiniLM at fixed arrival rates, with and without the batching of concurrent
+// queries (below). Prints one JSON object.
 import AgentGantry
 import BenchmarkCatalogue
 import Foundation
@@ -225,6 +226,70 @@ if let encoder = try? MiniLMEncoder(batchSize: 1) {
     }
 }
 
+// Retrievals on MiniLM at fixed arrival rates (`--minilm-rates`, calls per second, each for
+// `--minilm-seconds`): open loop, each call's latency counted from its scheduled time (64 tasks
+// take the calls in turn), every text asked once (short synthetic requests, 12–16 tokens). Each
+// rate is served by a gantry whose queries share the encoder's passes (the default
+// `queryBatchLimit`) and by one whose queries are each encoded on their own thread
+// (`queryBatchLimit` 1), one after the other.
+let minilmRates = (CommandLine.arguments.firstIndex(of: "--minilm-rates").map { CommandLine.arguments[$0 + 1] } ?? "500,1000,1500,2000")
+    .split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+let minilmSeconds = option("minilm-seconds", 3)
+var openLoop = [[String: Any]]()
+if !minilmRates.isEmpty, let encoder = try? MiniLMEncoder() {
+    func gantry(batchLimit: Int) async throws -> AgentGantry {
+        var configuration = GantryConfiguration(storePath: nil)
+        (configuration.queryBatchLimit, configuration.queryCacheEntries) = (batchLimit, 0)
+        let gantry = try await AgentGantry(configuration: configuration, embedder: encoder)
+        try await gantry.register(Array(tools.prefix(200)))
+        return gantry
+    }
+    let batchLimit = GantryConfiguration(storePath: nil).queryBatchLimit
+    let batching = try await gantry(batchLimit: batchLimit), alone = try await gantry(batchLimit: 1)
+    let verbs = ["cancel", "refund", "schedule", "translate", "summarise", "export", "archive", "restart"]
+    let objects = ["the invoice", "my subscription", "a meeting with the sales team", "the weekly report", "this support ticket"]
+    var asked = 0
+    /// Latencies (ms) of `rate` calls a second for `minilmSeconds`, and the seconds until the last returned.
+    func run(_ gantry: AgentGantry, rate: Int) async throws -> (times: [Double], seconds: Double) {
+        let calls = rate * minilmSeconds, interval = Duration.seconds(1) / rate, tasks = 64, first = asked
+        asked += calls
+        let start = clock.now + .milliseconds(20)
+        let times = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    var times = [Double]()
+                    for call in stride(from: task, to: calls, by: tasks) {
+                        let due = start + interval * call
+                        try await Task.sleep(until: due, clock: clock)
+                        let i = first + call
+                        let text = "please \(verbs[i % verbs.count]) \(objects[(i / verbs.count) % objects.count]) for customer \(i) by friday"
+                        _ = try await gantry.retrieveTools(text, limit: 5)
+                        times.append((clock.now - due).milliseconds)
+                    }
+                    return times
+                }
+            }
+            var all = [Double]()
+            for try await times in group { all += times }
+            return all
+        }
+        return (times, (clock.now - start).milliseconds / 1000)
+    }
+    for rate in minilmRates {
+        var row: [String: Any] = ["rate": rate, "load_before": loadAverage()]
+        for (name, gantry) in [("batched", batching), ("alone", alone)] {
+            let before = gantry.queryBatchStatistics
+            let (times, seconds) = try await run(gantry, rate: rate)
+            let after = gantry.queryBatchStatistics
+            row[name + "_p50_ms"] = percentile(times, 0.5)
+            row[name + "_p99_ms"] = percentile(times, 0.99)
+            row[name + "_calls_per_second"] = Double(times.count) / seconds
+            row[name + "_texts_per_pass"] = Double(after.texts - before.texts) / Double(max(1, after.passes - before.passes))
+        }
+        openLoop.append(row)
+    }
+}
+
 let burstStart = clock.now
 let concurrentTimes = try await withThrowingTaskGroup(of: [Double].self) { group in
     for t in 0..<concurrent {
@@ -253,5 +318,6 @@ let result: [String: Any] = [
     "concurrent_tasks": concurrent, "concurrent_calls": concurrentTimes.count,
     "concurrent_p50_ms": percentile(concurrentTimes, 0.5), "concurrent_p99_ms": percentile(concurrentTimes, 0.99),
     "concurrent_calls_per_second": Double(concurrentTimes.count) / burstSeconds,
+    "minilm_open_loop": openLoop,
 ]
 print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
