@@ -47,10 +47,15 @@ public struct GantryConfiguration: Sendable {
     /// The most bytes of vectors the query cache holds (`queryCacheEntries`).
     public var queryCacheBytes = 32 << 20
     /// The most query texts one forward pass of the encoder takes: retrievals whose texts miss
-    /// the query cache while a pass runs wait and go together into the next one (no timer: a
-    /// query that finds the encoder idle is encoded at once). 1 turns batching off: every text
-    /// is encoded at once on its caller's thread, beside other callers' passes. `AgentGantry.queryBatchStatistics` tells how passes were shared.
-    public var queryBatchLimit = 32
+    /// the query cache while every pass is taken wait and go together into the next one (no
+    /// timer: a query that finds the encoder idle is encoded at once). 1 turns
+    /// batching off: every text is encoded at once on its caller's thread, beside other callers'
+    /// passes. 16 served the most short requests (12–16 tokens) a second on two cores
+    /// (`RouterBench --minilm-batch-limit`: 8, 16, 32, 64 sustained about 2,700, 2,800, 2,500,
+    /// 2,600 a second): a pass of a few hundred tokens already fills the products' tiles, and
+    /// longer ones served no more. `AgentGantry.queryBatchStatistics` tells how passes were
+    /// shared.
+    public var queryBatchLimit = 16
     /// Store the (redacted) query text of feedback; false keeps its embedding and the hashes of its
     /// distinct words only (`FeedbackEvent.queryTerms`).
     public var keepQueryText = true

@@ -1,6 +1,6 @@
 // Latency of AgentGantry.retrieveTools over a large catalog, without and with the encoder.
 //
-//   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000] [--minilm-rates 500,1000,1500,2000] [--minilm-seconds 3]
+//   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000] [--minilm-rates 500,1000,1500,2000] [--minilm-seconds 3] [--minilm-batch-limit 16]
 //   RouterBench --metatool DIR --toollens DIR [--tools 10000] [--vectors FILE.npy] [--rounds 3]
 //   RouterBench --metatool DIR --toollens DIR --records FOLDER [--tools 10000] [--vectors FILE.npy] [--rounds 3]
 //
@@ -229,8 +229,8 @@ if let encoder = try? MiniLMEncoder(batchSize: 1) {
 // Retrievals on MiniLM at fixed arrival rates (`--minilm-rates`, calls per second, each for
 // `--minilm-seconds`): open loop, each call's latency counted from its scheduled time (64 tasks
 // take the calls in turn), every text asked once (short synthetic requests, 12–16 tokens). Each
-// rate is served by a gantry whose queries share the encoder's passes (the default
-// `queryBatchLimit`) and by one whose queries are each encoded on their own thread
+// rate is served by a gantry whose queries share the encoder's passes (`queryBatchLimit`: the
+// default, or `--minilm-batch-limit`) and by one whose queries are each encoded on their own thread
 // (`queryBatchLimit` 1), one after the other.
 let minilmRates = (CommandLine.arguments.firstIndex(of: "--minilm-rates").map { CommandLine.arguments[$0 + 1] } ?? "500,1000,1500,2000")
     .split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
@@ -244,7 +244,7 @@ if !minilmRates.isEmpty, let encoder = try? MiniLMEncoder() {
         try await gantry.register(Array(tools.prefix(200)))
         return gantry
     }
-    let batchLimit = GantryConfiguration(storePath: nil).queryBatchLimit
+    let batchLimit = option("minilm-batch-limit", GantryConfiguration(storePath: nil).queryBatchLimit)
     let batching = try await gantry(batchLimit: batchLimit), alone = try await gantry(batchLimit: 1)
     let verbs = ["cancel", "refund", "schedule", "translate", "summarise", "export", "archive", "restart"]
     let objects = ["the invoice", "my subscription", "a meeting with the sales team", "the weekly report", "this support ticket"]
