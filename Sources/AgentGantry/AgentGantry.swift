@@ -301,7 +301,9 @@ public actor AgentGantry {
 
     /// The best `limit` tools for `query`, each with its score breakdown, and the retrieval's
     /// id for reports of what the agent did with them (`recordSelection(retrieval:tool:context:)`).
-    /// Runs on the caller's thread against the published snapshot (never waiting for a write); a
+    /// Runs on the caller's thread against the published snapshot (never waiting for a write);
+    /// only a query that misses the query cache while the encoder is busy waits, for a pass shared
+    /// with other retrievals (`GantryConfiguration.queryBatchLimit`). A
     /// `half_open` tool handed out counts as a probe in this process's memory only. With
     /// `GantryConfiguration.explorationRate`, two neighbouring tools below the first may trade
     /// places (recorded, for `train()` to measure position bias). The

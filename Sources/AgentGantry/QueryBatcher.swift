@@ -30,8 +30,8 @@ final class QueryBatcher: @unchecked Sendable {
     private var running = 0, threads = 0
     private var waiting = [Waiter]()
     private var passes = 0, texts = 0, largest = 0
-    /// One signal per pass handed to the batcher's threads; the same count again when the
-    /// batcher goes, to let them end.
+    /// One signal per pass handed to the batcher's threads, and one per thread when the batcher
+    /// goes, to let them end.
     private let wake = DispatchSemaphore(value: 0)
 
     private struct Waiter {
@@ -86,6 +86,9 @@ final class QueryBatcher: @unchecked Sendable {
     /// Callers waiting for a pass now (a moment's reading).
     var waitingCount: Int { lock.withLock { waiting.count } }
 
+    /// Passes running now (a moment's reading).
+    var runningCount: Int { lock.withLock { running } }
+
     /// Counts a pass for the batcher's threads (under `lock`); whether a thread must be started
     /// for it.
     private func startPass() -> Bool {
@@ -105,7 +108,8 @@ final class QueryBatcher: @unchecked Sendable {
                     batcher.runPasses()
                 }
             }
-            thread.name = "gantry-query-encoder"
+            thread.name = "gantry-queries"
+            thread.qualityOfService = .userInitiated
             thread.start()
         }
         wake.signal()
@@ -141,6 +145,9 @@ final class QueryBatcher: @unchecked Sendable {
         let vectors: [Result<[Float], GantryError>]
         do throws(GantryError) {
             let encoded = try encode(distinct)
+            guard encoded.count == distinct.count else {
+                throw .embedding("the encoder returned \(encoded.count) vectors for \(distinct.count) query texts")
+            }
             vectors = encoded.map { .success($0) }
         } catch {
             vectors = distinct.count == 1 ? [.failure(error)] : distinct.map { text in

@@ -45,11 +45,26 @@ struct QueryBatchTests {
         func hold(calls: Int) { lock.withLock { (holding, held) = (calls, 0) } }
         /// How many calls have come to the gate since `hold(calls:)`.
         var heldCalls: Int { lock.withLock { held } }
-        /// Lets the held calls go.
-        func release() { for _ in 0..<heldCalls { gate.signal() } }
+        /// Lets the held calls go (once: a second call does nothing).
+        func release() {
+            let count = lock.withLock { () -> Int in
+                defer { held = 0 }
+                return held
+            }
+            for _ in 0..<count { gate.signal() }
+        }
         /// The texts of each call since `clearCalls()`.
         var recordedCalls: [[String]] { lock.withLock { calls } }
         func clearCalls() { lock.withLock { calls.removeAll() } }
+    }
+
+    /// The threads an encoder was called on, in order.
+    final class ThreadsCalledOn: @unchecked Sendable {
+        private let lock = NSLock()
+        private var recorded = [pthread_t]()
+
+        func record() { lock.withLock { recorded.append(pthread_self()) } }
+        var threads: [pthread_t] { lock.withLock { recorded } }
     }
 
     /// A thread of its own for the retrieval the gate holds, so that held retrievals of tests
@@ -98,6 +113,7 @@ struct QueryBatchTests {
     func retrieveTogether(_ gantry: AgentGantry, _ encoder: GatedEncoder, first: [String],
                           others: [String]) async throws -> [Result<[String], any Error>] {
         encoder.hold(calls: first.count)
+        defer { encoder.release() }  // also when a wait below fails: no pass stays held
         let thread = GateThread()
         var tasks = [Task<[String], any Error>]()
         for (index, text) in first.enumerated() {
@@ -110,6 +126,7 @@ struct QueryBatchTests {
             try await waitUntil("retrieval \(first.count + index) waits for a pass") { gantry.queryBatcher.waitingCount == index + 1 }
         }
         encoder.release()
+        try await waitUntil("the passes end") { gantry.queryBatchStatistics.texts == first.count + others.count }
         var results = [Result<[String], any Error>]()
         for task in tasks { results.append(await task.result) }
         return results
@@ -175,6 +192,50 @@ struct QueryBatchTests {
             }
         }
         #expect(results.prefix(first.count).allSatisfy { (try? $0.get()) != nil })
+    }
+
+    /// With one pass at a time, a pass on a caller's thread hands the texts that queued meanwhile
+    /// to the batcher's thread; a lone query afterwards is encoded on its caller's thread again;
+    /// the batcher goes when its last user lets go of it (its threads hold it weakly).
+    @Test func aCallersPassHandsTheQueueOnAndTheBatcherGoes() async throws {
+        let encoder = try GatedEncoder(), calledOn = ThreadsCalledOn()
+        weak var gone: QueryBatcher?
+        do {
+            let batcher = QueryBatcher(batchLimit: 16, passLimit: 1) { (texts) throws(GantryError) in
+                calledOn.record()
+                do {
+                    let vectors = try encoder.embed(texts)
+                    return (0..<texts.count).map { Array(vectors.row($0)) }
+                } catch { throw .embedding("\(error)") }
+            }
+            gone = batcher
+            encoder.hold(calls: 1)
+            defer { encoder.release() }
+            let thread = GateThread()
+            let callers = ThreadsCalledOn()
+            var tasks = [Task(executorPreference: thread) { () async throws(GantryError) -> [Float] in
+                callers.record()  // a caller's pass runs on its thread: no suspension before it
+                return try await batcher.vector(for: "upload this file")
+            }]
+            try await waitUntil("the first text reaches the encoder") { encoder.heldCalls == 1 }
+            let others = ["refund my last payment", "restart the production service", "book a meeting for friday"]
+            for (index, text) in others.enumerated() {
+                tasks.append(Task { try await batcher.vector(for: text) })
+                try await waitUntil("text \(index + 1) waits for a pass") { batcher.waitingCount == index + 1 }
+            }
+            encoder.release()
+            try await waitUntil("the queued texts are handed on") { batcher.statistics.texts == 1 + others.count }
+            for task in tasks { _ = try await task.value }
+            #expect(encoder.recordedCalls == [["upload this file"], others])
+            try await waitUntil("the batcher's thread ends its passes") { batcher.runningCount == 0 }
+            callers.record()
+            _ = try await batcher.vector(for: "send an email to the list")
+            let (passes, asking) = (calledOn.threads, callers.threads)
+            #expect(passes.count == 3 && asking.count == 2)
+            #expect(pthread_equal(passes[0], asking[0]) != 0 && pthread_equal(passes[1], asking[0]) == 0 && pthread_equal(passes[2], asking[1]) != 0)
+            #expect(batcher.statistics == QueryBatchStatistics(passes: 3, texts: 5, largestPass: 3))
+        }
+        try await waitUntil("the batcher goes") { gone == nil }
     }
 
     /// `queryBatchLimit` outside 1...1024 is refused.
