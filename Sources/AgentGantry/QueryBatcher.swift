@@ -2,8 +2,8 @@ import Foundation
 
 /// Query texts that miss the cache while the encoder is busy wait and go into a forward pass
 /// together: one pass over many short texts streams the encoder's weights once for all of them
-/// (MiniLM at bfloat16 on AMX tiles: about 1.7× the sentences per second of one text per pass on
-/// a core).
+/// (MiniLM at bfloat16 on AMX tiles, texts of 13 tokens: about 1.7× the sentences per second of
+/// one text per pass on a core).
 ///
 /// There is no timer. A query that finds no pass running is encoded at once, alone, on its
 /// caller's thread. One that finds a pass running waits: while fewer than `passLimit` passes run
@@ -53,7 +53,7 @@ final class QueryBatcher: @unchecked Sendable {
     func vector(for text: String) async throws(GantryError) -> [Float] {
         guard batchLimit > 1 else {
             lock.withLock { (passes, texts, largest) = (passes + 1, texts + 1, 1) }
-            return try encode([text])[0]
+            return try encodeDistinct([text])[0].get()
         }
         if lock.withLock({ () -> Bool in
             guard running == 0 else { return false }
@@ -144,23 +144,28 @@ final class QueryBatcher: @unchecked Sendable {
         }
         let vectors: [Result<[Float], GantryError>]
         do throws(GantryError) {
-            let encoded = try encode(distinct)
-            guard encoded.count == distinct.count else {
-                throw .embedding("the encoder returned \(encoded.count) vectors for \(distinct.count) query texts")
-            }
-            vectors = encoded.map { .success($0) }
+            vectors = try encodeCounted(distinct).map { .success($0) }
         } catch {
             vectors = distinct.count == 1 ? [.failure(error)] : distinct.map { text in
-                Result { () throws(GantryError) in try encode([text])[0] }
+                Result { () throws(GantryError) in try encodeCounted([text])[0] }
             }
         }
         return slots.map { vectors[$0] }
     }
+
+    /// `encode(texts)`, refused unless it gives one vector per text.
+    private func encodeCounted(_ texts: [String]) throws(GantryError) -> [[Float]] {
+        let encoded = try encode(texts)
+        guard encoded.count == texts.count else {
+            throw .embedding("the encoder returned \(encoded.count) vectors for \(texts.count) query texts")
+        }
+        return encoded
+    }
 }
 
 /// How a gantry's queries have shared the encoder's passes since it opened
-/// (`GantryConfiguration.queryBatchLimit`): queries that miss the query cache while a pass runs
-/// go together into the next one.
+/// (`GantryConfiguration.queryBatchLimit`): queries that miss the query cache while every pass
+/// is taken go together into the next one.
 public struct QueryBatchStatistics: Sendable, Equatable {
     /// Forward passes run for queries.
     public var passes: Int

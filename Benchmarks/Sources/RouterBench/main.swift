@@ -1,6 +1,6 @@
 // Latency of AgentGantry.retrieveTools over a large catalog, without and with the encoder.
 //
-//   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000] [--minilm-rates 500,1000,1500,2000] [--minilm-seconds 3] [--minilm-batch-limit 16]
+//   RouterBench [--tools 10000] [--queries 2000] [--concurrent 1000] [--minilm-rates 500,1000,1500,2000,2500,3000] [--minilm-seconds 3] [--minilm-batch-limit 16]
 //   RouterBench --metatool DIR --toollens DIR [--tools 10000] [--vectors FILE.npy] [--rounds 3]
 //   RouterBench --metatool DIR --toollens DIR --records FOLDER [--tools 10000] [--vectors FILE.npy] [--rounds 3]
 //
@@ -231,9 +231,9 @@ if let encoder = try? MiniLMEncoder(batchSize: 1) {
 // take the calls in turn), every text asked once (short synthetic requests, 12–16 tokens). Each
 // rate is served by a gantry whose queries share the encoder's passes (`queryBatchLimit`: the
 // default, or `--minilm-batch-limit`) and by one whose queries are each encoded on their own thread
-// (`queryBatchLimit` 1), one after the other.
-let minilmRates = (CommandLine.arguments.firstIndex(of: "--minilm-rates").map { CommandLine.arguments[$0 + 1] } ?? "500,1000,1500,2000")
-    .split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+// (`queryBatchLimit` 1), one after the other. `--minilm-rates ""` skips this part.
+let minilmRates = (CommandLine.arguments.firstIndex(of: "--minilm-rates").flatMap { CommandLine.arguments.dropFirst($0 + 1).first }
+    ?? "500,1000,1500,2000,2500,3000").split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
 let minilmSeconds = option("minilm-seconds", 3)
 var openLoop = [[String: Any]]()
 if !minilmRates.isEmpty, let encoder = try? MiniLMEncoder() {
@@ -276,7 +276,7 @@ if !minilmRates.isEmpty, let encoder = try? MiniLMEncoder() {
         return (times, (clock.now - start).milliseconds / 1000)
     }
     for rate in minilmRates {
-        var row: [String: Any] = ["rate": rate, "load_before": loadAverage()]
+        var row: [String: Any] = ["rate": rate, "batch_limit": batchLimit, "load_before": loadAverage()]
         for (name, gantry) in [("batched", batching), ("alone", alone)] {
             let before = gantry.queryBatchStatistics
             let (times, seconds) = try await run(gantry, rate: rate)
