@@ -323,9 +323,9 @@ func runSwapper(store: String) async throws {
 
 // MARK: parent
 
-/// Complete lines a child printed, collected off its pipe.
+/// Complete lines a child printed, collected off its pipe, and whether the pipe has ended.
 final class LineBuffer: Sendable {
-    private let state = Mutex((pending: Data(), lines: [String]()))
+    private let state = Mutex((pending: Data(), lines: [String](), ended: false))
 
     func append(_ chunk: Data) {
         state.withLock { state in
@@ -338,6 +338,33 @@ final class LineBuffer: Sendable {
     }
 
     func take() -> [String] { state.withLock { state in defer { state.lines = [] }; return state.lines } }
+
+    /// Marks the end of the pipe: every line the child printed is in.
+    func end() { state.withLock { $0.ended = true } }
+    /// Whether the pipe has ended: read before a `take()`, true means that take has every line.
+    var ended: Bool { state.withLock { $0.ended } }
+
+    /// Reads a copy of `descriptor` on a thread of its own until the pipe's end, then closes the
+    /// copy (blocking reads: only the end of the pipe, or an error, returns no bytes;
+    /// `FileHandle.availableData` gives empty data for a failed read too).
+    func collect(from descriptor: Int32) {
+        let descriptor = dup(descriptor)
+        let thread = Thread { [self] in
+            defer { close(descriptor) }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    append(Data(chunk[0..<count]))
+                } else if count < 0, errno == EINTR {
+                    continue
+                } else {
+                    return end()
+                }
+            }
+        }
+        thread.start()
+    }
 }
 
 /// A child process of this binary, talked to in tab-separated lines.
@@ -354,9 +381,8 @@ final class Child {
         process.arguments = ["child", role] + arguments
         process.standardInput = input
         process.standardOutput = output
-        let buffer = buffer
-        output.fileHandleForReading.readabilityHandler = { buffer.append($0.availableData) }
         try process.run()
+        buffer.collect(from: output.fileHandleForReading.fileDescriptor)
     }
 
     func send(_ fields: String...) {
@@ -372,8 +398,9 @@ final class Child {
     /// The first line not taken yet whose leading fields are one of `prefixes`.
     func expect(anyOf prefixes: [[String]], within seconds: Double) throws -> [String]? {
         let deadline = monotonicNanoseconds() + Int64(seconds * 1e9)
-        var quietSinceExit = 0
+        var checksSinceExit = 0
         while true {
+            let ended = buffer.ended
             let fresh = buffer.take().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
             received += fresh
             if let i = received.firstIndex(where: { line in prefixes.contains { line.starts(with: $0) } }) { return received.remove(at: i) }
@@ -382,10 +409,11 @@ final class Child {
             }
             if !process.isRunning {
                 // Its last lines may still be in the pipe (a checker prints one per event: tens of
-                // thousands, read on another thread that a loaded host delays): given up only after
-                // 10 s in which no line arrived (2 s was not enough once on CI's loaded host).
-                quietSinceExit = fresh.isEmpty ? quietSinceExit + 1 : 0
-                if quietSinceExit >= 100 {
+                // thousands, read on another thread that a loaded host delays; 2 s of quiet was not
+                // enough once on CI's loaded host): given up once the pipe has ended — every line
+                // read — or after a minute without its end (a grandchild holding the pipe).
+                checksSinceExit += 1
+                if ended || checksSinceExit >= 600 {
                     throw FleetError("the \(role) child exited (status \(process.terminationStatus)) before printing \(prefixes.map { $0.joined(separator: " ") })")
                 }
                 usleep(100_000)
@@ -408,9 +436,9 @@ final class Child {
     func killNow() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        usleep(100_000)  // its last lines may still be in the pipe
+        let deadline = monotonicNanoseconds() + 10_000_000_000  // its last lines may still be in the pipe
+        while !buffer.ended, monotonicNanoseconds() < deadline { usleep(10_000) }
         received += buffer.take().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
-        output.fileHandleForReading.readabilityHandler = nil
     }
 
     func stop() {
@@ -419,7 +447,6 @@ final class Child {
         while process.isRunning, monotonicNanoseconds() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        output.fileHandleForReading.readabilityHandler = nil
     }
 }
 
