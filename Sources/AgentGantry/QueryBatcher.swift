@@ -29,7 +29,7 @@ final class QueryBatcher: @unchecked Sendable {
     /// Passes running (on a caller's thread or the batcher's), and threads started.
     private var running = 0, threads = 0
     private var waiting = [Waiter]()
-    private var passes = 0, texts = 0, largest = 0
+    private var served = QueryBatchStatistics(passes: 0, texts: 0, largestPass: 0)
     /// One signal per pass handed to the batcher's threads, and one per thread when the batcher
     /// goes, to let them end.
     private let wake = DispatchSemaphore(value: 0)
@@ -52,7 +52,7 @@ final class QueryBatcher: @unchecked Sendable {
     /// the batcher's threads.
     func vector(for text: String) async throws(GantryError) -> [Float] {
         guard batchLimit > 1 else {
-            lock.withLock { (passes, texts, largest) = (passes + 1, texts + 1, 1) }
+            lock.withLock { served.count(passOf: 1) }
             return try encodeDistinct([text])[0].get()
         }
         if lock.withLock({ () -> Bool in
@@ -62,7 +62,7 @@ final class QueryBatcher: @unchecked Sendable {
         }) {
             let result = encodeDistinct([text])[0]
             let startsThread = lock.withLock { () -> Bool? in
-                (passes, texts, largest) = (passes + 1, texts + 1, max(largest, 1))
+                served.count(passOf: 1)
                 running -= 1
                 return waiting.isEmpty ? nil : startPass()
             }
@@ -80,7 +80,7 @@ final class QueryBatcher: @unchecked Sendable {
 
     /// How the batcher has served since it was made.
     var statistics: QueryBatchStatistics {
-        lock.withLock { QueryBatchStatistics(passes: passes, texts: texts, largestPass: largest) }
+        lock.withLock { served }
     }
 
     /// Callers waiting for a pass now (a moment's reading).
@@ -126,7 +126,7 @@ final class QueryBatcher: @unchecked Sendable {
             }
             guard !batch.isEmpty else { return }
             let results = encodeDistinct(batch.map(\.text))
-            lock.withLock { (passes, texts, largest) = (passes + 1, texts + batch.count, max(largest, batch.count)) }
+            lock.withLock { served.count(passOf: batch.count) }
             for (waiter, result) in zip(batch, results) { waiter.continuation.resume(returning: result) }
         }
     }
@@ -134,6 +134,7 @@ final class QueryBatcher: @unchecked Sendable {
     /// A result for each of `texts`, each distinct text encoded once: in one pass, or one by one
     /// when the pass fails.
     private func encodeDistinct(_ texts: [String]) -> [Result<[Float], GantryError>] {
+        guard texts.count > 1 else { return texts.map { text in Result { () throws(GantryError) in try encodeCounted([text])[0] } } }
         var distinct = [String](), slot = [QueryEmbeddingCache.Key: Int]()
         let slots = texts.map { text in
             let key = QueryEmbeddingCache.Key(text)
@@ -173,4 +174,11 @@ public struct QueryBatchStatistics: Sendable, Equatable {
     public var texts: Int
     /// The most texts one pass took.
     public var largestPass: Int
+}
+
+extension QueryBatchStatistics {
+    /// Counts a pass over `size` texts.
+    mutating func count(passOf size: Int) {
+        (passes, texts, largestPass) = (passes + 1, texts + size, max(largestPass, size))
+    }
 }
