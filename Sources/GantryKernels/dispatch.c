@@ -33,17 +33,20 @@ typedef struct {
 #define GK_VARIANT generic
 #define GK_TARGET
 #define GK_GEMM_ROWS 2
+#define GK_EXPAND16 expand16_generic
 #include "src/variant.h"
 
 #if defined(__x86_64__)
 #define GK_VARIANT avx2
 #define GK_TARGET __attribute__((target("avx2,fma")))
 #define GK_GEMM_ROWS 2
+#define GK_EXPAND16 expand16_generic
 #include "src/variant.h"
 
 #define GK_VARIANT avx512
 #define GK_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma")))
 #define GK_GEMM_ROWS 8
+#define GK_EXPAND16 expand16_avx512
 #include "src/variant.h"
 #endif
 

@@ -53,24 +53,43 @@ public enum SIMDKernels {
         gk_axpy(alpha, x.baseAddress, y.baseAddress, x.count)
     }
 
-    /// Adds `weights[t]` × `rows[t]` (each `x.count` floats) to `x` for every row in one pass —
-    /// `x` is written once however many rows there are —, and returns, from the same pass,
-    /// `Σ x`, `Σ x²` (in float lanes, totalled in Double) and the largest value of each run of
-    /// `block` values of the result (the last run may be shorter): `block` a positive multiple
-    /// of 16. Without rows `x` is only read. Meant for scores: squares beyond `Float`'s range
-    /// (values past about 1e18) make `squares` infinite.
-    public static func addRows(_ rows: [UnsafePointer<Float>], weights: [Float], to x: UnsafeMutableBufferPointer<Float>,
-                               block: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
+    /// Adds `weights[t]` × row t to `x` for every row in one pass — `x` is written once however
+    /// many rows there are —, and returns, from the same pass, `Σ x`, `Σ x²` (in float lanes,
+    /// totalled in Double) and the largest value of each run of `block` values of the result
+    /// (the last run may be shorter): `block` a positive multiple of 16. Without rows `x` is only
+    /// read. Meant for scores: squares beyond `Float`'s range (values past about 1e18) make
+    /// `squares` infinite.
+    ///
+    /// A row is stored masked (`MaskedRow`), so that a row costs its nonzero entries and a bit per
+    /// entry in memory traffic rather than `x.count` floats. Preconditions: each row's `masks`
+    /// holds ⌈`x.count` / 16⌉ words, no bit at or past `x.count`, and its `values` one float per
+    /// set bit.
+    public static func addMaskedRows(_ rows: [MaskedRow], weights: [Float], to x: UnsafeMutableBufferPointer<Float>,
+                                     block: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
         precondition(block > 0 && block % 16 == 0, "blocks of \(block) values: a positive multiple of 16")
         precondition(rows.count == weights.count, "\(rows.count) rows and \(weights.count) weights")
         var sums = [0.0, 0.0]
         let maxima = [Float](unsafeUninitializedCapacity: (x.count + block - 1) / block) { maxima, written in
-            rows.map(Optional.init).withUnsafeBufferPointer { rows in
-                gk_add_rows_summary(x.baseAddress, x.count, rows.baseAddress, weights, weights.count, block, &sums, maxima.baseAddress)
+            var cursors = rows.map { Optional($0.values) }
+            rows.map { Optional($0.masks) }.withUnsafeBufferPointer { masks in
+                gk_add_masked_rows_summary(x.baseAddress, x.count, masks.baseAddress, &cursors, weights, weights.count, block, &sums,
+                                           maxima.baseAddress)
             }
             written = maxima.count
         }
         return (sums[0], sums[1], maxima)
+    }
+
+    /// A row of floats stored by its nonzero entries (`addMaskedRows`): bit `i % 16` of
+    /// `masks[i / 16]` is set where entry `i` is nonzero, and `values` holds those entries in
+    /// order.
+    public struct MaskedRow {
+        public let masks: UnsafePointer<UInt16>
+        public let values: UnsafePointer<Float>
+
+        public init(masks: UnsafePointer<UInt16>, values: UnsafePointer<Float>) {
+            (self.masks, self.values) = (masks, values)
+        }
     }
 
     /// One AdamW step (Loshchilov & Hutter) over `x` with gradient `g`; the moments `m`, `v`

@@ -73,7 +73,12 @@ struct LexicalIndexTests {
         var index = try LexicalIndex(fields: Self.fields)
         let documents = (0..<Int(20 + seed)).map { (id: VectorID.number(Int64($0)), texts: Self.document(&rng)) }
         for document in documents { try index.add(document.texts, id: document.id) }
-        let queries = (0..<30).map { _ in Self.document(&rng)[1] } + ["cancelSubscription", "send_invoice email", "nothing matches this", ""]
+        // Also: a query beyond ASCII (the prepared path then looks its terms up as strings), and one
+        // of every name (more than 32 distinct terms, each more than once).
+        let names = documents.map { $0.texts[0] }.joined(separator: " ")
+        let queries = (0..<30).map { _ in Self.document(&rng)[1] }
+            + ["cancelSubscription", "send_invoice email", "nothing matches this", "", "Café user ÉMAIL", names + " " + names]
+        #expect(Set(ToolTokenizer.terms(names)).count > 32)
         try Self.expectMatchesReference(index, documents, queries: queries)
     }
 

@@ -38,19 +38,40 @@ struct SIMDKernelTests {
         }
     }
 
-    /// Adding rows with their summary (sums, squares, block maxima) in one pass equals its
-    /// definition for every length, block and number of rows (none: the values only read),
-    /// negative values and partial last blocks included.
-    @Test func addingRowsWithTheirSummaryMatchesItsDefinition() {
+    /// Adding masked rows with their summary (sums, squares, block maxima) in one pass equals its
+    /// definition for every length, block, number of rows (none: the values only read) and share
+    /// of nonzero entries (none, some, all), negative values and partial last blocks included; each
+    /// row's values are read exactly once (a planted value past a row's end never counts).
+    @Test func addingMaskedRowsWithTheirSummaryMatchesItsDefinition() {
         var data = TestData(seed: 21)
         forEachLevel { level in
             for count in edgeSizes + [127, 128, 1000, 10_007] {
-                for (block, rowCount) in [(16, 0), (64, 1), (64, 3), (128, 0), (128, 2)] {
-                    let x = data.vector(count), rows = (0..<rowCount).map { _ in data.vector(count) }, weights = rows.map { _ in Float(data.vector(1)[0]) }
+                for (block, rowCount) in [(16, 0), (64, 1), (64, 3), (128, 0), (128, 2), (64, 5)] {
+                    let x = data.vector(count), weights = (0..<rowCount).map { _ in Float(data.vector(1)[0]) }
+                    // Row t keeps an entry where a Gaussian draw falls within its share: none, ~24%, all, ~4%, ~68%.
+                    let rows: [[Float]] = (0..<rowCount).map { t in
+                        let share = [0, 0.3, Double.infinity, 0.05, 1][t % 5]
+                        return data.vector(count).map { abs($0) < Float(share) ? Float(data.vector(1)[0]) + 2 : 0 }
+                    }
+                    let masks = rows.map { row in
+                        (0..<(count + 15) / 16).map { word in
+                            (0..<16).reduce(UInt16(0)) { mask, bit in
+                                word * 16 + bit < count && row[word * 16 + bit] != 0 ? mask | 1 << UInt16(bit) : mask
+                            }
+                        }
+                    }
+                    // Each row's values, then a value that must never be read.
+                    let values = rows.map { $0.filter { $0 != 0 } + [1e30] }
                     var result = x
-                    let summary = rows.joined().map { $0 }.withUnsafeBufferPointer { flat in
-                        let pointers = (0..<rowCount).map { flat.baseAddress! + $0 * count }
-                        return result.withUnsafeMutableBufferPointer { SIMDKernels.addRows(pointers, weights: weights, to: $0, block: block) }
+                    let summary = masks.joined().map { $0 }.withUnsafeBufferPointer { flatMasks in
+                        values.joined().map { $0 }.withUnsafeBufferPointer { flatValues in
+                            var (maskAt, valueAt) = (0, 0)
+                            let masked = (0..<rowCount).map { t in
+                                defer { (maskAt, valueAt) = (maskAt + masks[t].count, valueAt + values[t].count) }
+                                return SIMDKernels.MaskedRow(masks: flatMasks.baseAddress! + maskAt, values: flatValues.baseAddress! + valueAt)
+                            }
+                            return result.withUnsafeMutableBufferPointer { SIMDKernels.addMaskedRows(masked, weights: weights, to: $0, block: block) }
+                        }
                     }
                     let expected = x.indices.map { i in zip(rows, weights).reduce(Double(x[i])) { $0 + Double($1.0[i]) * Double($1.1) } }
                     let context = "\(level) n=\(count) block \(block), \(rowCount) rows"

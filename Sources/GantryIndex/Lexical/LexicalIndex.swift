@@ -150,7 +150,7 @@ public struct LexicalIndex: Sendable {
     /// Computes every posting's saturated term frequency under the current statistics (one pass
     /// over the postings), so that searches until the next change do one multiply-add per
     /// posting instead of the normalisation and saturation, and add the terms most documents hold
-    /// as dense rows, 16 documents at a time (`PreparedPostings`): worth it when an index serves
+    /// as masked rows, 16 documents at a time (`PreparedPostings`): worth it when an index serves
     /// many queries between changes. A change (`add`, `remove`) drops them; searches are equal either
     /// way (to float rounding).
     public mutating func prepareForSearch() {
@@ -171,7 +171,8 @@ public struct LexicalIndex: Sendable {
                 return tf / (k1 + tf)  // 0 for a tombstone (its factors are 0)
             }
         }
-        prepared = PreparedPostings(slots: postingSlots, weights: weights, slotCount: live.count)
+        prepared = PreparedPostings(slots: postingSlots, weights: weights, slotCount: live.count, termIDs: termIDs,
+                                    idfs: documentFrequency.map { Self.idf(documentFrequency: Float($0), documents: n) })
     }
 
     /// Per field, the longest of `lengths` (`fields` per document).
@@ -216,7 +217,17 @@ public struct LexicalIndex: Sendable {
     /// tombstones), indexed by slot, with their summary (`LexicalScores`: Σ, Σ² and the maximum of
     /// each block of `LexicalScores.blockSize` slots).
     func slotScores(_ query: String) -> (scores: [Float], summary: LexicalScores.Summary) {
-        slotScores(matching: ToolTokenizer.terms(query).lazy.compactMap { termIDs[$0] })
+        // Prepared, an ASCII query's terms are looked up by their bytes as the tokenizer finds them.
+        if let prepared, let scores = query.utf8.withContiguousStorageIfAvailable({ bytes in
+            var terms = [Int32]()
+            let ascii = ToolTokenizer.forEachASCIITerm(bytes) { term in
+                if let id = prepared.terms.id(of: term) { terms.append(id) }
+            }
+            return ascii ? slotScores(matching: terms) : nil
+        }), let scores {
+            return scores
+        }
+        return slotScores(matching: ToolTokenizer.terms(query).lazy.compactMap { termIDs[$0] })
     }
 
     /// `slotScores` of the query whose terms the index holds are `terms` (repeats ignored).
@@ -231,7 +242,7 @@ public struct LexicalIndex: Sendable {
             for (termID, idf) in matched {
                 postingSlots[termID].withUnsafeBufferPointer { slots in add(termID, idf: idf, slots: slots, factors: factors, to: scores) }
             }
-            return SIMDKernels.addRows([], weights: [], to: scores, block: LexicalScores.blockSize)
+            return SIMDKernels.addMaskedRows([], weights: [], to: scores, block: LexicalScores.blockSize)
         }
         return (scores, summary)
     }
@@ -291,15 +302,27 @@ public struct LexicalIndex: Sendable {
     /// The query's distinct terms that live documents hold, with their idf
     /// ln(1 + (N − df + 0.5) / (df + 0.5)), in the query's order.
     private func matchedTerms(_ terms: some Sequence<Int32>) -> [(termID: Int, idf: Float)] {
-        var seen = Set<Int32>(), matched = [(termID: Int, idf: Float)]()
+        // Repeats are found by a look at the terms kept while they are few (a query's usually are),
+        // then by a set.
+        var matched = [(termID: Int, idf: Float)](), seen = Set<Int32>()
         let n = Float(liveCount)
         for termID in terms {
-            guard seen.insert(termID).inserted else { continue }
-            let df = Float(documentFrequency[Int(termID)])
+            if matched.count < 32 {
+                guard !matched.contains(where: { $0.termID == Int(termID) }) else { continue }
+            } else {
+                if seen.isEmpty { seen = Set(matched.map { Int32($0.termID) }) }
+                guard seen.insert(termID).inserted else { continue }
+            }
+            let df = documentFrequency[Int(termID)]
             guard df > 0 else { continue }
-            matched.append((Int(termID), log(1 + (n - df + 0.5) / (df + 0.5))))
+            matched.append((Int(termID), prepared?.idfs[Int(termID)] ?? Self.idf(documentFrequency: Float(df), documents: n)))
         }
         return matched
+    }
+
+    /// ln(1 + (N − df + 0.5) / (df + 0.5)) of a term `documentFrequency` of the `documents` hold.
+    static func idf(documentFrequency df: Float, documents n: Float) -> Float {
+        log(1 + (n - df + 0.5) / (df + 0.5))
     }
 
     /// The longest field length whose normalisation factor a search tabulates; longer fields

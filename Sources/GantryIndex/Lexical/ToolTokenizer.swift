@@ -28,6 +28,11 @@ public enum ToolTokenizer {
         term.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 
+    /// `termHash` of a term's UTF-8 bytes.
+    static func termHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
     /// The hashes (`termHash`) of the distinct terms of `text`, ascending: what a `LexicalIndex`
     /// needs to score the text (`LexicalIndex.scores(termHashes:)`), without the words' order or
     /// repeats. Not anonymous: a dictionary of likely words reverses them.
@@ -90,6 +95,16 @@ public enum ToolTokenizer {
     /// the Unicode properties, folding or `String` building per scalar. Nil when `bytes` holds a
     /// byte beyond ASCII.
     static func asciiTerms(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        var terms = [String]()
+        guard forEachASCIITerm(bytes, { terms.append(String(decoding: $0, as: UTF8.self)) }) else { return nil }
+        return terms
+    }
+
+    /// Calls `body` with the UTF-8 bytes of each term of ASCII text, in order (what `terms(_:)`
+    /// gives, without making a `String` of each: a search looks its terms up by their bytes).
+    /// The bytes are valid only during the call. False, and no call, when `bytes` holds a byte
+    /// beyond ASCII.
+    static func forEachASCIITerm(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
         enum Kind { case lower, upper, digit, underscore, separator }
         func kind(_ byte: UInt8) -> Kind {
             switch byte {
@@ -100,56 +115,55 @@ public enum ToolTokenizer {
             default: .separator
             }
         }
-        guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
-        var terms = [String](), parts = [Range<Int>](), partStart = 0, previous = Kind.separator
-        /// The lowercase term of `ranges` of `bytes`, joined and cut to `maxTermBytes`.
-        func term(_ ranges: some Collection<Range<Int>>) -> String {
-            let length = min(ranges.reduce(0) { $0 + $1.count }, maxTermBytes)
-            return String(unsafeUninitializedCapacity: length) { term in
+        guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxTermBytes) { term in
+            var parts = [Range<Int>](), partStart = 0, previous = Kind.separator
+            /// The lowercase term of `ranges` of `bytes`, joined and cut to `maxTermBytes`, to `body`.
+            func emit(_ ranges: some Collection<Range<Int>>) {
                 var at = 0
                 for range in ranges {
-                    for i in range where at < length {
+                    for i in range where at < maxTermBytes {
                         term[at] = bytes[i] &- 0x41 < 26 ? bytes[i] | 0x20 : bytes[i]
                         at += 1
                     }
                 }
-                return length
+                body(UnsafeBufferPointer(rebasing: term[..<at]))
             }
-        }
-        func endPart(at end: Int) {
-            if partStart < end { parts.append(partStart..<end) }
-            partStart = end
-        }
-        func endIdentifier(at end: Int) {
-            endPart(at: end)
-            for part in parts { terms.append(term(CollectionOfOne(part))) }
-            if parts.count > 1 { terms.append(term(parts)) }
-            parts.removeAll(keepingCapacity: true)
-        }
-        for i in bytes.indices {
-            let current = kind(bytes[i])
-            switch current {
-            case .underscore:
-                endPart(at: i)
-                partStart = i + 1
-            case .separator:
-                endIdentifier(at: i)
-                partStart = i + 1
-            case .lower, .upper, .digit:
-                if partStart < i {
-                    var splits = (current == .digit) != (previous == .digit) || (previous == .lower && current == .upper)
-                    if !splits, previous == .upper, current == .upper {  // before the last capital of a run followed by a lowercase word of 2+
-                        var end = i + 1
-                        while end < bytes.count, kind(bytes[end]) == .lower { end += 1 }
-                        splits = end - (i + 1) >= 2
+            func endPart(at end: Int) {
+                if partStart < end { parts.append(partStart..<end) }
+                partStart = end
+            }
+            func endIdentifier(at end: Int) {
+                endPart(at: end)
+                for part in parts { emit(CollectionOfOne(part)) }
+                if parts.count > 1 { emit(parts) }
+                parts.removeAll(keepingCapacity: true)
+            }
+            for i in bytes.indices {
+                let current = kind(bytes[i])
+                switch current {
+                case .underscore:
+                    endPart(at: i)
+                    partStart = i + 1
+                case .separator:
+                    endIdentifier(at: i)
+                    partStart = i + 1
+                case .lower, .upper, .digit:
+                    if partStart < i {
+                        var splits = (current == .digit) != (previous == .digit) || (previous == .lower && current == .upper)
+                        if !splits, previous == .upper, current == .upper {  // before the last capital of a run followed by a lowercase word of 2+
+                            var end = i + 1
+                            while end < bytes.count, kind(bytes[end]) == .lower { end += 1 }
+                            splits = end - (i + 1) >= 2
+                        }
+                        if splits { endPart(at: i) }
                     }
-                    if splits { endPart(at: i) }
                 }
+                previous = current
             }
-            previous = current
+            endIdentifier(at: bytes.count)
+            return true
         }
-        endIdentifier(at: bytes.count)
-        return terms
     }
 
     /// The most UTF-8 bytes of a term; longer ones (a run of base64, a hash) are cut to their

@@ -63,11 +63,13 @@ void gk_axpy(float alpha, const float *x, float *y, size_t count);
 /// bfloat16 values each, as gk_bf16_round gives them; width a multiple of 16, q padded to it with
 /// zeros) one after another in packed.
 float gk_packed_quadratic(const uint16_t *packed, const float *q, size_t dim, size_t width);
-/// x[i] += Σ_t weights[t] · rows[t][i] (t < row_count; x only read without rows), then
-/// sums[0] = Σ x[i], sums[1] = Σ x[i]² (float lanes totalled in double) and maxima[j] = the largest
-/// of x[j·block ..< min((j + 1)·block, count)] for each j < ceil(count / block); block a multiple of 16.
-void gk_add_rows_summary(float *x, size_t count, const float *const *rows, const float *weights, size_t row_count,
-                         size_t block, double *sums, float *maxima);
+/// x[i] += Σ_t weights[t] · row_t[i] (t < row_count; x only read without rows), row t stored
+/// masked: bit i % 16 of masks[t][i / 16] set where row_t[i] ≠ 0, its nonzero entries in order from
+/// values[t] (each values[t] is advanced past its row's values); then sums[0] = Σ x[i], sums[1] =
+/// Σ x[i]² (float lanes totalled in double) and maxima[j] = the largest of
+/// x[j·block ..< min((j + 1)·block, count)] for each j < ceil(count / block); block a multiple of 16.
+void gk_add_masked_rows_summary(float *x, size_t count, const uint16_t *const *masks, const float **values,
+                                const float *weights, size_t row_count, size_t block, double *sums, float *maxima);
 /// One AdamW step over n parameters x with gradient g and moments m, v (updated in place).
 /// settings: learning rate, weight decay, beta1, beta2, epsilon, 1 − beta1^t, 1 − beta2^t.
 void gk_adamw(float *x, const float *g, float *m, float *v, size_t n, const float *settings);

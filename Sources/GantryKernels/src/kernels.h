@@ -21,10 +21,10 @@
     X(axpy, void, (float alpha, const float *x, float *y, size_t count), (alpha, x, y, count))            \
     X(packed_quadratic, float, (const uint16_t *packed, const float *q, size_t dim, size_t width),         \
       (packed, q, dim, width))                                                                            \
-    X(add_rows_summary, void,                                                                             \
-      (float *x, size_t count, const float *const *rows, const float *weights, size_t row_count,          \
-       size_t block, double *sums, float *maxima),                                                        \
-      (x, count, rows, weights, row_count, block, sums, maxima))                                          \
+    X(add_masked_rows_summary, void,                                                                      \
+      (float *x, size_t count, const uint16_t *const *masks, const float **values, const float *weights,  \
+       size_t row_count, size_t block, double *sums, float *maxima),                                      \
+      (x, count, masks, values, weights, row_count, block, sums, maxima))                                 \
     X(dot_gather, void,                                                                                   \
       (const float *rows, size_t dim, const int32_t *slots, size_t count, const float *query, float *out), \
       (rows, dim, slots, count, query, out))                                                              \

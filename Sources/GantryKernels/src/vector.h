@@ -230,13 +230,34 @@ GK_INLINE float packed_quadratic_impl(const uint16_t *packed, const float *q, si
     return sum16(total);
 }
 
-// One pass over x: x[i] += Σ_t weights[t] · rows[t][i] (no row: x is only read), then
-// sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the largest value of
-// each run of `block` values (a multiple of 16; the last run may be shorter) into
-// maxima[0 ..< ceil(count / block)]. Adding every row in one pass writes x once, however many
-// rows there are.
-GK_INLINE void add_rows_summary_impl(float *x, size_t count, const float *const *rows, const float *weights,
-                                     size_t row_count, size_t block, double *sums, float *maxima) {
+// out[j] = the next value of `values` where bit j of `mask` is set (in order), 0 elsewhere, for
+// j < 16. The generic form, for variants without an expanding load. (The expansions write to
+// memory rather than return a vector: they are passed to the body as a function pointer, and a
+// vector returned across a call compiled for another instruction set changes its ABI.)
+GK_INLINE void expand16_generic(float *out, const float *values, uint32_t mask) {
+    for (int j = 0; j < 16; j++) out[j] = mask >> j & 1 ? *values++ : 0;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// expand16_generic in one `vexpandps`.
+__attribute__((target("avx512f"))) GK_INLINE void expand16_avx512(float *out, const float *values, uint32_t mask) {
+    _mm512_storeu_ps(out, _mm512_maskz_expandloadu_ps((__mmask16)mask, values));
+}
+#endif
+
+// One pass over x: x[i] += Σ_t weights[t] · row_t[i] (no row: x is only read), where row t is
+// stored masked: bit i % 16 of masks[t][i / 16] tells whether row_t[i] ≠ 0, and values[t] holds
+// the nonzero entries in order (advanced past them: on return values[t] points past its row's
+// last value). Then sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the
+// largest value of each run of `block` values (a multiple of 16; the last run may be shorter)
+// into maxima[0 ..< ceil(count / block)]. Adding every row in one pass writes x once, however
+// many rows there are; a row costs its mask and its nonzero values in memory traffic, not
+// `count` floats. `expand` is the variant's expand16.
+GK_INLINE void add_masked_rows_summary_body(float *x, size_t count, const uint16_t *const *masks, const float **values,
+                                            const float *weights, size_t row_count, size_t block, double *sums, float *maxima,
+                                            void (*expand)(float *, const float *, uint32_t)) {
     v16f sum = 0, squares = 0;
     double tail_sum = 0, tail_squares = 0;
     size_t i = 0, b = 0;
@@ -246,18 +267,26 @@ GK_INLINE void add_rows_summary_impl(float *x, size_t count, const float *const 
         for (; i + 16 <= end; i += 16) {
             v16f v = load16(x + i);
             if (row_count > 0) {
-                for (size_t t = 0; t < row_count; t++) v += load16(rows[t] + i) * weights[t];
+                for (size_t t = 0; t < row_count; t++) {
+                    uint32_t mask = masks[t][i / 16];
+                    float expanded[16];
+                    expand(expanded, values[t], mask);
+                    v += load16(expanded) * weights[t];
+                    values[t] += __builtin_popcount(mask);
+                }
                 store16(x + i, v);
             }
             sum += v;
             squares += v * v;
             highest = __builtin_elementwise_max(highest, v);
         }
-        float m = __builtin_reduce_max(highest);
+        float m = max16(highest);  // scores are never NaN
         for (; i < end; i++) {
             float v = x[i];
             if (row_count > 0) {
-                for (size_t t = 0; t < row_count; t++) v += rows[t][i] * weights[t];
+                for (size_t t = 0; t < row_count; t++) {
+                    if (masks[t][i / 16] >> (i % 16) & 1) v += *values[t]++ * weights[t];
+                }
                 x[i] = v;
             }
             tail_sum += v;
@@ -269,5 +298,8 @@ GK_INLINE void add_rows_summary_impl(float *x, size_t count, const float *const 
     sums[0] = tail_sum + sum16(sum);
     sums[1] = tail_squares + sum16(squares);
 }
+
+/// The body dispatch.c instantiates: each variant defines GK_EXPAND16, its expand16.
+#define add_masked_rows_summary_impl(...) add_masked_rows_summary_body(__VA_ARGS__, GK_EXPAND16)
 
 #endif
