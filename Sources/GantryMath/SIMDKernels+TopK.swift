@@ -1,3 +1,5 @@
+import GantryKernels
+
 extension SIMDKernels {
     /// The `k` highest scores of at least `floor` with their positions, best first (ties: lower
     /// position first; NaN skipped). `k` larger than `scores.count` returns every non-NaN score
@@ -8,5 +10,15 @@ extension SIMDKernels {
         var selection = TopKSelection(k: k, atLeast: floor)
         scores.withUnsafeBufferPointer { selection.offer(scores: $0) }
         return selection.finish()
+    }
+
+    /// The `k`-th highest of `values`, counting repeats (sorted descending, the value at `k − 1`),
+    /// without copying or reordering them: a binary search over the values' order-preserving bit
+    /// patterns, 32 passes of counting 16 values at a time — a few hundred nanoseconds for a few
+    /// hundred values, where a selection on a copy costs several times more. Preconditions:
+    /// `1 ≤ k ≤ values.count`, no NaN.
+    public static func kthHighest(_ values: UnsafeBufferPointer<Float>, _ k: Int) -> Float {
+        precondition((1...values.count).contains(k), "k \(k) of \(values.count) values")
+        return gk_kth_highest(values.baseAddress, values.count, k)
     }
 }

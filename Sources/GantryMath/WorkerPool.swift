@@ -167,6 +167,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// worker is woken for it: waking one costs the caller a system call, and the worker's first
     /// polls come tens of microseconds later (measured with a 50 µs `first`: 58 µs for both when
     /// the worker slept, 50.4 µs when it was awake, 65 µs one after the other). Both results.
+    @inlinable
     public func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
         var a: A?, b: B?
         run(parts: 2, wakingWorkers: false) { part, _ in

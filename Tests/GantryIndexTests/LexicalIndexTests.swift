@@ -153,19 +153,6 @@ struct LexicalIndexTests {
         }
     }
 
-    /// The selection of the floor's block maximum equals sorting, with ties, one value, and
-    /// every k.
-    @Test func theKthHighestEqualsSorting() {
-        var rng = SplitMix64(seed: 8)
-        for count in [1, 2, 3, 16, 157, 1_000] {
-            let values = (0..<count).map { _ in Float(rng.next() % 25) / 4 }  // many ties
-            let sorted = values.sorted(by: >)
-            for k in Set([1, 2, count / 2, count - 1, count].filter { (1...count).contains($0) }) {
-                #expect(LexicalScores.kthHighest(values, k) == sorted[k - 1], "\(count) values, k \(k)")
-            }
-        }
-    }
-
     /// A query kept as its terms' hashes (feedback whose text is not kept) scores exactly as its
     /// text, on both search paths and after removals; hashes no term has match nothing.
     @Test func termHashesScoreAsTheirText() throws {

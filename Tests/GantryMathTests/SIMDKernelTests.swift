@@ -86,6 +86,23 @@ struct SIMDKernelTests {
         }
     }
 
+    /// The k-th highest equals sorting for every k, with many ties, negative values, ±0 and
+    /// infinities, on and off the 16-value blocks.
+    @Test func theKthHighestEqualsSorting() {
+        var rng = SplitMix64(seed: 8)
+        forEachLevel { level in
+            for count in [1, 2, 3, 15, 16, 17, 157, 1_000] {
+                var values = (0..<count).map { _ in Float(Int(rng.next() % 25) - 8) / 4 }  // many ties, some negative
+                if count > 4 { values[0 ..< 4] = [-0.0, .infinity, -.infinity, -Float.leastNonzeroMagnitude] }
+                let sorted = values.sorted(by: >)
+                for k in Set([1, 2, 3, count / 2, count - 1, count].filter { (1...count).contains($0) }) {
+                    let found = values.withUnsafeBufferPointer { SIMDKernels.kthHighest($0, k) }
+                    #expect(found == sorted[k - 1], "\(level) \(count) values, k \(k): \(found), sorting gives \(sorted[k - 1])")
+                }
+            }
+        }
+    }
+
     /// The packed quadratic form equals xᵀAx in Double, within the bound of its bfloat16 entries
     /// (2⁻⁹ Σ |Aᵢⱼ xᵢ xⱼ|, plus float sums), for sizes on and off the 16-float blocks; entries that
     /// are bfloat16 already come out exact but for the float sums.

@@ -127,8 +127,10 @@ struct Ranker {
             if !lexicalHits.isEmpty, let links {
                 // The lexical hits the dense search missed, their cosines gathered in one pass (their
                 // rows prefetched ahead: they are rarely in cache).
-                let dense = Set(hits.map(\.index))
-                let missed = lexicalHits.compactMap { hit in links.denseSlot(ofLexical: hit.index).flatMap { dense.contains($0) ? nil : (hit, Int32($0)) } }
+                let dense = hits.map(\.index).sorted()  // a few dozen: searched by halves, not hashed
+                let missed = lexicalHits.compactMap { hit in
+                    links.denseSlot(ofLexical: hit.index).flatMap { Self.contains(dense, $0) ? nil : (hit, Int32($0)) }
+                }
                 let cosines = Self.cosines(of: stage.query, atSlots: missed.map(\.1), in: vectors)
                 for ((hit, slot), cosine) in zip(missed, cosines) {
                     pooled.append(Pooled(slot: Int(slot), cosine: cosine, bm25: hit.score, fused: stage.fused(cosine: cosine, bm25: hit.score)))
@@ -143,6 +145,16 @@ struct Ranker {
                 name(entry).map { Candidate(name: $0, semantic: Double(entry.cosine), lexical: Double(entry.bm25), retrieval: entry.fused) }
             }
         }
+    }
+
+    /// Whether the ascending `slots` hold `slot`.
+    private static func contains(_ slots: [Int], _ slot: Int) -> Bool {
+        var (low, high) = (0, slots.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if slots[middle] < slot { low = middle + 1 } else { high = middle }
+        }
+        return low < slots.count && slots[low] == slot
     }
 
     /// The cosines of the unit `query` with the unit vectors at `slots` of `vectors` (rows of

@@ -2,11 +2,15 @@ import GantryMath
 
 /// One query's BM25F scores over a `LexicalIndex`, computed once (`LexicalIndex.scoring(_:)`)
 /// and read as often as needed: a document's score, the catalogue's statistics (for z-score
-/// fusion) and the best documents. It holds the index it scored (a copy-on-write value: no copy
-/// is made), so later changes to the caller's index do not affect it.
+/// fusion) and the best documents. It holds what it reads of the index it scored — the ids of
+/// its slots and which of them hold documents (copy-on-write values: no copy is made) —, so later
+/// changes to the caller's index do not affect it; only those, so that passing it around retains
+/// three buffers, not the index's twenty.
 public struct LexicalScores: Sendable {
-    let index: LexicalIndex
-    /// Per slot of `index`; 0 for documents without a query term and for tombstones.
+    let idMap: IDMap
+    let live: [Bool]
+    let liveCount: Int
+    /// Per slot of the index; 0 for documents without a query term and for tombstones.
     let slotScores: [Float]
     /// Σ score and Σ score² over the slots (tombstones score 0: they add nothing).
     private let sums: (sum: Double, squares: Double)
@@ -23,13 +27,13 @@ public struct LexicalScores: Sendable {
 
     /// The scores `slotScores` of `index`, with their sums and block maxima (`summary`).
     init(index: LexicalIndex, slotScores: [Float], summary: Summary) {
-        (self.index, self.slotScores) = (index, slotScores)
+        (idMap, live, liveCount, self.slotScores) = (index.idMap, index.live, index.liveCount, slotScores)
         (sums, blockMaxima) = ((summary.sum, summary.squares), summary.blockMaxima)
     }
 
     /// The score of `id`; nil when `id` is not indexed.
     public func score(of id: VectorID) -> Float? {
-        guard let slot = index.idMap.slot(of: id), index.live[Int(slot)] else { return nil }
+        guard let slot = idMap.slot(of: id), live[Int(slot)] else { return nil }
         return slotScores[Int(slot)]
     }
 
@@ -41,7 +45,7 @@ public struct LexicalScores: Sendable {
     /// scoring 0 included: what `ScoreFusion.zScores` computes over the same scores. (0, 0) when
     /// no document matches.
     public var statistics: (mean: Float, deviation: Float) {
-        let n = Double(index.liveCount)
+        let n = Double(liveCount)
         let (sum, squares) = sums
         guard n > 0, sum > 0 else { return (0, 0) }
         let mean = sum / n
@@ -51,21 +55,21 @@ public struct LexicalScores: Sendable {
     /// The `k` documents scoring highest, best first (ties: the earlier added); documents without
     /// any of the query's terms are not returned. With `filter`, only allowed documents count.
     public func top(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [SearchResult] {
-        try topSlots(k, filter: filter).map { SearchResult(id: index.idMap.ids[$0.index], score: $0.score) }
+        try topSlots(k, filter: filter).map { SearchResult(id: idMap.ids[$0.index], score: $0.score) }
     }
 
     /// `top(_:filter:)` answering with slots (`LexicalIndex.slotIDs`, `score(atSlot:)`) instead of ids.
     public func topSlots(_ k: Int, filter: SearchFilter? = nil) throws(IndexError) -> [ScoredIndex] {
         guard k >= 0 else { throw .invalidParameter("k must not be negative, got \(k)") }
-        guard k > 0, index.liveCount > 0 else { return [] }
+        guard k > 0, liveCount > 0 else { return [] }
         // Documents without a query term score 0 (tombstones too: their postings are skipped), and
         // every match scores far above the least normal float: the selection screens the zeros out
         // (a subnormal floor would read as 0 where denormals are flushed).
-        let k = min(k, index.liveCount)
+        let k = min(k, liveCount)
         if let filter { return SIMDKernels.topK(masked(by: filter), k: k, atLeast: .leastNormalMagnitude) }
         // Unfiltered, the k-th highest block maximum is a floor too, and only the blocks whose
         // maximum reaches the floor are read (ties at it are still offered: the result is exact).
-        let kth = k <= blockMaxima.count ? Self.kthHighest(blockMaxima, k) : 0
+        let kth = k <= blockMaxima.count ? blockMaxima.withUnsafeBufferPointer { SIMDKernels.kthHighest($0, k) } : 0
         let floor = max(Float.leastNormalMagnitude, kth)
         var selection = TopKSelection(k: k, atLeast: floor)
         slotScores.withUnsafeBufferPointer { scores in
@@ -77,46 +81,22 @@ public struct LexicalScores: Sendable {
         return selection.finish()
     }
 
-    /// The `k`-th highest of `values` (1 ≤ k ≤ count): Hoare's selection on a copy, linear on
-    /// average (a heap selection costs several times more on the ~N/64 block maxima).
-    static func kthHighest(_ values: [Float], _ k: Int) -> Float {
-        precondition((1...values.count).contains(k), "k \(k) of \(values.count) values")
-        var copy = values
-        return copy.withUnsafeMutableBufferPointer { v in
-            var (low, high, target) = (0, v.count - 1, k - 1)  // positions in descending order
-            while low < high {
-                let pivot = v[(low + high) / 2]
-                var (i, j) = (low, high)
-                while i <= j {
-                    while v[i] > pivot { i += 1 }
-                    while v[j] < pivot { j -= 1 }
-                    if i <= j {
-                        v.swapAt(i, j)
-                        (i, j) = (i + 1, j - 1)
-                    }
-                }
-                if target <= j { high = j } else if target >= i { low = i } else { return v[target] }
-            }
-            return v[target]
-        }
-    }
-
     /// The scores with every slot `filter` leaves out set to NaN (never selected), touching only
     /// what the filter needs: the excluded slots, the matching documents, the allowed ids.
     private func masked(by filter: SearchFilter) -> [Float] {
         switch filter {
         case .excluding(let excluded):
             var scores = slotScores
-            for id in excluded { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = .nan } }
+            for id in excluded { if let slot = idMap.slot(of: id) { scores[Int(slot)] = .nan } }
             return scores
         case .matching(let predicate):
             // The predicate is asked only about documents that match the query.
             var scores = slotScores
-            for slot in scores.indices where scores[slot] > 0 && !predicate(index.idMap.ids[slot]) { scores[slot] = .nan }
+            for slot in scores.indices where scores[slot] > 0 && !predicate(idMap.ids[slot]) { scores[slot] = .nan }
             return scores
         case .allowing(let allowed):
             var scores = [Float](repeating: .nan, count: slotScores.count)
-            for id in allowed { if let slot = index.idMap.slot(of: id) { scores[Int(slot)] = slotScores[Int(slot)] } }
+            for id in allowed { if let slot = idMap.slot(of: id) { scores[Int(slot)] = slotScores[Int(slot)] } }
             return scores
         }
     }

@@ -33,6 +33,7 @@
        const float *query, float *out),                                                                   \
       (rows, scales, dim, slots, count, query, out))                                                      \
     X(i8_row, float, (const float *x, size_t count, int8_t *out), (x, count, out))                        \
+    X(kth_highest, float, (const float *values, size_t count, size_t k), (values, count, k))                \
     X(topk_push_scores, void, (gk_topk *selection, const float *scores, size_t count, int64_t first_id),  \
       (selection, scores, count, first_id))                                                               \
     X(topk_push_dots, void,                                                                               \

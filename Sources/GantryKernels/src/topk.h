@@ -105,6 +105,36 @@ GK_INLINE void topk_push_dots_impl(gk_topk *t, const float *rows, size_t count, 
 }
 
 /// Sorting is branchy scalar work, so it has a single variant.
+// A float's bits as an integer of the same order (for every float but NaN; −0 just below +0):
+// negative floats' magnitude bits flipped.
+GK_INLINE int32_t ordered_bits(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
+
+GK_INLINE float kth_highest_impl(const float *values, size_t count, size_t k) {
+    // The largest ordered pattern p with at least k values at or above it is the k-th highest
+    // value's own: search p over every int32, counting values ≥ p 16 at a time.
+    int64_t low = INT32_MIN, high = INT32_MAX;  // invariant: #{v ≥ low} ≥ k
+    while (low < high) {
+        int32_t mid = (int32_t)(low + (high - low + 1) / 2);
+        v16i below = 0;
+        size_t i = 0, at_least = 0;
+        for (; i + 16 <= count; i += 16) {
+            v16i bits = load16i(values + i);
+            below += (bits ^ ((bits >> 31) & 0x7FFFFFFF)) < mid;  // -1 per lane below mid
+        }
+        at_least = i + (size_t)__builtin_reduce_add(below);
+        for (; i < count; i++) {
+            int32_t bits;
+            memcpy(&bits, values + i, sizeof bits);
+            at_least += ordered_bits(bits) >= mid;
+        }
+        if (at_least >= k) low = mid; else high = (int64_t)mid - 1;
+    }
+    int32_t bits = ordered_bits((int32_t)low);  // the map is its own inverse
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
 static inline void topk_finish_impl(gk_topk *t) {
     // Heap sort: moving the worst pair to the end each time leaves the best first.
     for (size_t end = t->count; end > 1; end--) {
