@@ -46,7 +46,7 @@ struct SIMDKernelTests {
         var data = TestData(seed: 21)
         forEachLevel { level in
             for count in edgeSizes + [127, 128, 1000, 10_007] {
-                for (block, rowCount) in [(16, 0), (64, 1), (64, 3), (128, 0), (128, 2), (64, 5)] {
+                for (block, rowCount) in [(16, 0), (64, 1), (64, 3), (128, 0), (128, 2), (64, 5), (16, 9)] {
                     let x = data.vector(count), weights = (0..<rowCount).map { _ in Float(data.vector(1)[0]) }
                     // Row t keeps an entry where a Gaussian draw falls within its share: none, ~24%, all, ~4%, ~68%.
                     let rows: [[Float]] = (0..<rowCount).map { t in

@@ -1,8 +1,10 @@
 // Vector kernels: dot products (one pair, four rows, gathered rows in fp32 or int8), squared L2,
-// scale, axpy, and the int8 encoding of a row.
+// scale, axpy, the int8 encoding of a row, and masked rows added with their summary.
 // Static inline bodies, instantiated per instruction set by dispatch.c.
 #ifndef GK_VECTOR_H
 #define GK_VECTOR_H
+
+#include <stdbool.h>
 
 #include "simd.h"
 
@@ -247,17 +249,20 @@ __attribute__((target("avx512f"))) GK_INLINE void expand16_avx512(float *out, co
 }
 #endif
 
-// One pass over x: x[i] += Σ_t weights[t] · row_t[i] (no row: x is only read), where row t is
-// stored masked: bit i % 16 of masks[t][i / 16] tells whether row_t[i] ≠ 0, and values[t] holds
-// the nonzero entries in order (advanced past them: on return values[t] points past its row's
-// last value). Then sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the
-// largest value of each run of `block` values (a multiple of 16; the last run may be shorter)
-// into maxima[0 ..< ceil(count / block)]. Adding every row in one pass writes x once, however
-// many rows there are; a row costs its mask and its nonzero values in memory traffic, not
-// `count` floats. `expand` is the variant's expand16.
-GK_INLINE void add_masked_rows_summary_body(float *x, size_t count, const uint16_t *const *masks, const float **values,
-                                            const float *weights, size_t row_count, size_t block, double *sums, float *maxima,
-                                            void (*expand)(float *, const float *, uint32_t)) {
+// x[i] += Σ_t weights[t] · row_t[i] for the `rows` (a constant, at most 4, so that the rows'
+// cursors stay in registers) masked rows from `masks` and `values` (see below), advancing
+// values[t]; with `summarise`, from the same pass sums[0] = Σ x, sums[1] = Σ x² (16 float lanes,
+// totalled in double) and the largest value of each run of `block` values into maxima.
+GK_INLINE void add_masked_row_group(float *x, size_t count, const uint16_t *const *masks, const float **values,
+                                    const float *weights, size_t rows, bool summarise, size_t block, double *sums,
+                                    float *maxima, void (*expand)(float *, const float *, uint32_t)) {
+    // One named cursor, mask and weight per row (not arrays: they stay in registers).
+    const uint16_t *m0 = rows > 0 ? masks[0] : 0, *m1 = rows > 1 ? masks[1] : 0;
+    const uint16_t *m2 = rows > 2 ? masks[2] : 0, *m3 = rows > 3 ? masks[3] : 0;
+    const float *c0 = rows > 0 ? values[0] : 0, *c1 = rows > 1 ? values[1] : 0;
+    const float *c2 = rows > 2 ? values[2] : 0, *c3 = rows > 3 ? values[3] : 0;
+    float w0 = rows > 0 ? weights[0] : 0, w1 = rows > 1 ? weights[1] : 0;
+    float w2 = rows > 2 ? weights[2] : 0, w3 = rows > 3 ? weights[3] : 0;
     v16f sum = 0, squares = 0;
     double tail_sum = 0, tail_squares = 0;
     size_t i = 0, b = 0;
@@ -265,38 +270,78 @@ GK_INLINE void add_masked_rows_summary_body(float *x, size_t count, const uint16
         size_t end = count - i < block ? count : i + block;
         v16f highest = -__builtin_inff();
         for (; i + 16 <= end; i += 16) {
+            // Each row's part apart, then added in pairs: no chain of dependent multiply-adds.
+            v16f a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#define GK_MASKED_ROW(t)                                  \
+            if (rows > t) {                               \
+                uint32_t bits = m##t[i / 16];             \
+                float expanded[16];                       \
+                expand(expanded, c##t, bits);             \
+                a##t = load16(expanded) * w##t;           \
+                c##t += __builtin_popcount(bits);         \
+            }
+            GK_MASKED_ROW(0) GK_MASKED_ROW(1) GK_MASKED_ROW(2) GK_MASKED_ROW(3)
+#undef GK_MASKED_ROW
             v16f v = load16(x + i);
-            if (row_count > 0) {
-                for (size_t t = 0; t < row_count; t++) {
-                    uint32_t mask = masks[t][i / 16];
-                    float expanded[16];
-                    expand(expanded, values[t], mask);
-                    v += load16(expanded) * weights[t];
-                    values[t] += __builtin_popcount(mask);
-                }
+            if (rows > 0) {
+                v += (a0 + a1) + (a2 + a3);
                 store16(x + i, v);
             }
-            sum += v;
-            squares += v * v;
-            highest = __builtin_elementwise_max(highest, v);
+            if (summarise) {
+                sum += v;
+                squares += v * v;
+                highest = __builtin_elementwise_max(highest, v);
+            }
         }
         float m = max16(highest);  // scores are never NaN
         for (; i < end; i++) {
             float v = x[i];
-            if (row_count > 0) {
-                for (size_t t = 0; t < row_count; t++) {
-                    if (masks[t][i / 16] >> (i % 16) & 1) v += *values[t]++ * weights[t];
-                }
-                x[i] = v;
-            }
+            size_t word = i / 16, bit = i % 16;
+            if (rows > 0 && m0[word] >> bit & 1) v += *c0++ * w0;
+            if (rows > 1 && m1[word] >> bit & 1) v += *c1++ * w1;
+            if (rows > 2 && m2[word] >> bit & 1) v += *c2++ * w2;
+            if (rows > 3 && m3[word] >> bit & 1) v += *c3++ * w3;
+            x[i] = v;
             tail_sum += v;
             tail_squares += (double)v * v;
             m = v > m ? v : m;
         }
-        maxima[b++] = m;
+        if (summarise) maxima[b++] = m;
     }
-    sums[0] = tail_sum + sum16(sum);
-    sums[1] = tail_squares + sum16(squares);
+    if (summarise) {
+        sums[0] = tail_sum + sum16(sum);
+        sums[1] = tail_squares + sum16(squares);
+    }
+    if (rows > 0) values[0] = c0;
+    if (rows > 1) values[1] = c1;
+    if (rows > 2) values[2] = c2;
+    if (rows > 3) values[3] = c3;
+}
+
+// One pass over x: x[i] += Σ_t weights[t] · row_t[i] (no row: x is only read), where row t is
+// stored masked: bit i % 16 of masks[t][i / 16] tells whether row_t[i] ≠ 0, and values[t] holds
+// the nonzero entries in order (advanced past them: on return values[t] points past its row's
+// last value). Then sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the
+// largest value of each run of `block` values (a multiple of 16; the last run may be shorter)
+// into maxima[0 ..< ceil(count / block)]. The rows are added four at a time, the last group in
+// the pass that summarises (one pass for up to four rows, as most queries have); a row costs
+// its mask and its nonzero values in memory traffic, not `count` floats. `expand` is the
+// variant's expand16.
+GK_INLINE void add_masked_rows_summary_body(float *x, size_t count, const uint16_t *const *masks, const float **values,
+                                            const float *weights, size_t row_count, size_t block, double *sums, float *maxima,
+                                            void (*expand)(float *, const float *, uint32_t)) {
+    size_t t = 0;
+    for (; row_count - t > 4; t += 4) {
+        add_masked_row_group(x, count, masks + t, values + t, weights + t, 4, false, block, sums, maxima, expand);
+    }
+    // The last 0 to 4 rows, with the summary; each count its own copy, so `rows` is a constant.
+    switch (row_count - t) {
+    case 0: add_masked_row_group(x, count, masks + t, values + t, weights + t, 0, true, block, sums, maxima, expand); break;
+    case 1: add_masked_row_group(x, count, masks + t, values + t, weights + t, 1, true, block, sums, maxima, expand); break;
+    case 2: add_masked_row_group(x, count, masks + t, values + t, weights + t, 2, true, block, sums, maxima, expand); break;
+    case 3: add_masked_row_group(x, count, masks + t, values + t, weights + t, 3, true, block, sums, maxima, expand); break;
+    default: add_masked_row_group(x, count, masks + t, values + t, weights + t, 4, true, block, sums, maxima, expand); break;
+    }
 }
 
 /// The body dispatch.c instantiates: each variant defines GK_EXPAND16, its expand16.
