@@ -91,7 +91,7 @@ struct SIMDKernelTests {
     @Test func theKthHighestEqualsSorting() {
         var rng = SplitMix64(seed: 8)
         forEachLevel { level in
-            for count in [1, 2, 3, 15, 16, 17, 157, 1_000] {
+            for count in [1, 2, 3, 15, 16, 17, 157, 1_000, 3_000] {
                 var values = (0..<count).map { _ in Float(Int(rng.next() % 25) - 8) / 4 }  // many ties, some negative
                 if count > 4 { values[0 ..< 4] = [-0.0, .infinity, -.infinity, -Float.leastNonzeroMagnitude] }
                 let sorted = values.sorted(by: >)

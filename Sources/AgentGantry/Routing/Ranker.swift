@@ -56,8 +56,8 @@ struct Ranker {
               at now: Date) throws(GantryError) -> [ToolMatch] {
         let admits = admission(context: context, at: now)
         let pool = max(20, limit * configuration.candidateMultiplier)
-        let (stage, hits, lexicalHits) = try searches(text: text, query: query, pool: pool, filter: admits.filter)
-        var candidates = firstStage(stage, hits: hits, lexicalHits: lexicalHits, pool: pool)
+        let (stage, hits, lexicalHits, links) = try searches(text: text, query: query, pool: pool, filter: admits.filter)
+        var candidates = firstStage(stage, hits: hits, lexicalHits: lexicalHits, links: links, pool: pool)
         guard !candidates.isEmpty else { return [] }
         let memory = try state.memory.signals(for: frozen, at: now, team: context.team, reach: memoryReach)
         let pinned = try state.memory.correction(of: frozen, team: context.team).flatMap { admits(.name($0)) ? $0 : nil }
@@ -92,13 +92,14 @@ struct Ranker {
     }
 
     /// The first stage's searches for the `pool` best admitted tools: the dense one and, with a
-    /// lexical weight, the query's BM25F scores and their best slots. The lexical search runs
-    /// beside the dense one on a worker of `WorkerPool.shared` that is awake (the dense search
-    /// stays on this thread), else after it; the retrieval never suspends either way.
+    /// lexical weight, the query's BM25F scores and their best slots, and the links that meet the
+    /// two indexes' hits. The lexical search runs beside the dense one on a worker of
+    /// `WorkerPool.shared` that is awake (the dense search stays on this thread), else after it;
+    /// the retrieval never suspends either way.
     private func searches(text: String, query: [Float], pool: Int, filter: SearchFilter?) throws(GantryError)
-        -> (stage: FirstStage, hits: [ScoredIndex], lexicalHits: [ScoredIndex]) {
+        -> (stage: FirstStage, hits: [ScoredIndex], lexicalHits: [ScoredIndex], links: SlotLinks?) {
         guard lexicalWeight > 0 else {
-            return (FirstStage(query: query, lexical: nil, dense: (0, 0), weight: 0), try index.searchSlots(query, k: pool, filter: filter), [])
+            return (FirstStage(query: query, lexical: nil, dense: (0, 0), weight: 0), try index.searchSlots(query, k: pool, filter: filter), [], nil)
         }
         let (dense, lexical) = WorkerPool.shared.both({
             Result { () throws(GantryError) in (try index.searchSlots(query, k: pool, filter: filter), index.moments.statistics(of: query)) }
@@ -109,19 +110,20 @@ struct Ranker {
         let (hits, statistics) = try dense.get()
         let (scores, lexicalHits): (LexicalScores, [ScoredIndex])
         do { (scores, lexicalHits) = try lexical.get() } catch { throw .index(error) }
-        return (FirstStage(query: query, lexical: scores, dense: statistics, weight: lexicalWeight), hits, lexicalHits)
+        let links = links.flatMap { $0.isCurrent(catalog: catalog, index: index) ? $0 : nil } ?? SlotLinks(catalog: catalog, index: index)
+        return (FirstStage(query: query, lexical: scores, dense: statistics, weight: lexicalWeight), hits, lexicalHits, links)
     }
 
     /// The union of the dense and lexical searches' hits, each scored on both sides; the best
-    /// `pool` by fused score (ties: by name). The two indexes' hits meet by slot (`SlotLinks`),
-    /// and only the tools kept are named.
-    private func firstStage(_ stage: FirstStage, hits: [ScoredIndex], lexicalHits: [ScoredIndex], pool: Int) -> [Candidate] {
-        let links = stage.lexical == nil ? nil : links.flatMap { $0.isCurrent(catalog: catalog, index: index) ? $0 : nil } ?? SlotLinks(catalog: catalog, index: index)
+    /// `pool` by fused score (ties: by name). The two indexes' hits meet by slot (`links`), and
+    /// only the tools kept are named.
+    private func firstStage(_ stage: FirstStage, hits: [ScoredIndex], lexicalHits: [ScoredIndex], links: SlotLinks?, pool: Int) -> [Candidate] {
+        let lexical = stage.lexical
         return index.withSlots { ids, vectors in
             var pooled = [Pooled]()
             pooled.reserveCapacity(hits.count + lexicalHits.count)
             for hit in hits {
-                let bm25 = stage.lexical.flatMap { lexical in links?.lexicalSlot(ofDense: hit.index).map { lexical.score(atSlot: $0) } } ?? 0
+                let bm25 = lexical.flatMap { lexical in links?.lexicalSlot(ofDense: hit.index).map { lexical.score(atSlot: $0) } } ?? 0
                 pooled.append(Pooled(slot: hit.index, cosine: hit.score, bm25: bm25, fused: stage.fused(cosine: hit.score, bm25: bm25)))
             }
             if !lexicalHits.isEmpty, let links {

@@ -12,7 +12,10 @@ import GantryMath
 /// in most queries. A row reads 1/8 byte per slot and 4 per posting, against 4 per slot for a
 /// row of every slot's weight (what it replaced: 3 to 4 times the memory traffic on large
 /// catalogues), and takes no more memory than the postings' slots and weights it replaces.
-struct PreparedPostings: Sendable {
+///
+/// A class (immutable): an index and every copy of it share one, and passing an index around
+/// retains it once rather than each of its arrays.
+final class PreparedPostings: Sendable {
     /// Per term, its postings' weights in slot order; empty for a term kept as a row.
     private let weights: [[Float]]
     /// Per term, the start of its row's masks in `masks` and of its values in `values`, or -1.
@@ -44,7 +47,7 @@ struct PreparedPostings: Sendable {
             masks += repeatElement(0, count: words)
             // Postings of tombstones weigh 0: they are left out of the row.
             for (slot, weight) in zip(slots[term], weights[term]) where weight != 0 {
-                masks[maskStart[term] + Int(slot) / 16] |= 1 << (UInt16(slot) % 16)
+                masks[maskStart[term] + Int(slot) / 16] |= 1 << UInt16(slot % 16)
                 values.append(weight)
             }
             kept[term] = []

@@ -99,7 +99,7 @@ typedef struct {
 
 /// The k-th highest of values[0 ..< count] (1 ≤ k ≤ count; no NaN), counting repeats: sorted
 /// descending, the value at position k − 1. A binary search over the values' order-preserving bit
-/// patterns, each step counting 16 values at a time: 32 passes over the values, no copy.
+/// patterns, each step counting 16 values at a time: 32 passes over them, no copy.
 float gk_kth_highest(const float *values, size_t count, size_t k);
 /// Offers scores[i] with id first_id + i for every i < count.
 void gk_topk_push_scores(gk_topk *selection, const float *scores, size_t count, int64_t first_id);

@@ -110,23 +110,30 @@ GK_INLINE void topk_push_dots_impl(gk_topk *t, const float *rows, size_t count, 
 GK_INLINE int32_t ordered_bits(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
 
 GK_INLINE float kth_highest_impl(const float *values, size_t count, size_t k) {
-    // The largest ordered pattern p with at least k values at or above it is the k-th highest
-    // value's own: search p over every int32, counting values ≥ p 16 at a time.
+    // The last count % 16 values' ordered patterns, padded to 16 with INT32_MIN (below every
+    // probe, so never counted): every pass then counts whole vectors.
+    size_t full = count & ~(size_t)15;
+    int32_t tail[16];
+    for (size_t j = 0; j < 16; j++) {
+        int32_t bits = INT32_MIN;
+        if (full + j < count) {
+            memcpy(&bits, values + full + j, sizeof bits);
+            bits = ordered_bits(bits);
+        }
+        tail[j] = bits;
+    }
+    v16i tail_keys = load16i(tail);
+    // The largest pattern p with at least k values at or above it is the k-th highest value's
+    // own: search p over every int32, counting the values ≥ p 16 at a time.
     int64_t low = INT32_MIN, high = INT32_MAX;  // invariant: #{v ≥ low} ≥ k
     while (low < high) {
         int32_t mid = (int32_t)(low + (high - low + 1) / 2);
-        v16i below = 0;
-        size_t i = 0, at_least = 0;
-        for (; i + 16 <= count; i += 16) {
+        v16i below = tail_keys < mid;  // −1 per lane below
+        for (size_t i = 0; i < full; i += 16) {
             v16i bits = load16i(values + i);
-            below += (bits ^ ((bits >> 31) & 0x7FFFFFFF)) < mid;  // -1 per lane below mid
+            below += (bits ^ ((bits >> 31) & 0x7FFFFFFF)) < mid;
         }
-        at_least = i + (size_t)__builtin_reduce_add(below);
-        for (; i < count; i++) {
-            int32_t bits;
-            memcpy(&bits, values + i, sizeof bits);
-            at_least += ordered_bits(bits) >= mid;
-        }
+        size_t at_least = full + 16 + (size_t)(int64_t)__builtin_reduce_add(below);
         if (at_least >= k) low = mid; else high = (int64_t)mid - 1;
     }
     int32_t bits = ordered_bits((int32_t)low);  // the map is its own inverse
