@@ -25,7 +25,9 @@ public protocol GantryStore: AnyObject, Sendable {
     @_spi(StoreImplementation) func takeOpeningLock() async throws(GantryError) -> (any StoreOpeningLock)?
     /// Takes the lease `name` without waiting: held until released or until the process ends
     /// (then the next process may take it); nil while another process holds it. A store no other
-    /// process can open (in memory) always grants it.
+    /// process can open (in memory) always grants it. A release takes effect when the store
+    /// applies it: at once for a file lock, after a statement on the lock's own session for a
+    /// database (a take right after another handle's release may still be refused).
     @_spi(StoreImplementation) func takeLease(_ name: String) async throws(GantryError) -> (any StoreOpeningLock)?
     /// The identity most of the stored tools were embedded by (`Embedder.modelIdentity`); nil
     /// without tools. Read before the embedder is chosen: the MiniLM encoder keeps a store's precision.
