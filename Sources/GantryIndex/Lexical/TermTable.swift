@@ -1,60 +1,59 @@
-import Foundation
-
 /// A `LexicalIndex`'s term dictionary as a search reads it (`PreparedPostings`): a term's id
 /// looked up by its UTF-8 bytes — what tokenizing a query gives (`ToolTokenizer.forEachASCIITerm`)
 /// — without a `String` made of each term or the standard library's seeded hashing of it.
 ///
 /// Open addressing with linear probing over `ToolTokenizer.termHash` (FNV-1a: cheap for terms of
-/// a few bytes), at most half full. A slot holds a term's hash and id; the terms' bytes, kept one
-/// after another in id order, confirm a match, so the lookup is exact (terms of one hash are
-/// told apart).
+/// a few bytes), at most half full. A slot holds all a probe reads before the term's bytes — its
+/// hash, id, and where its bytes are and how many — so that a lookup costs about two cache
+/// misses (a query's terms are rarely in cache); the bytes, kept one after another, confirm a
+/// match, so the lookup is exact (terms of one hash are told apart).
 struct TermTable: Sendable {
-    /// Per slot: the id of the term there (-1: empty) and its hash.
-    private let slotIDs: [Int32]
-    private let slotHashes: [UInt64]
-    /// Term `id`'s bytes are `bytes[starts[id] ..< starts[id + 1]]`.
-    private let starts: [Int]
+    private struct Slot {
+        var hash: UInt64 = 0
+        var start = 0
+        /// -1: empty.
+        var id: Int32 = -1
+        var length: Int32 = 0
+    }
+
+    private let slots: [Slot]
     private let bytes: [UInt8]
 
     /// The table of `termIDs` (ids `0 ..< termIDs.count`, each once).
     init(_ termIDs: [String: Int32]) {
-        var byID = [String](repeating: "", count: termIDs.count)
-        for (term, id) in termIDs { byID[Int(id)] = term }
-        var starts = [0], bytes = [UInt8]()
-        for term in byID {
-            bytes += term.utf8
-            starts.append(bytes.count)
-        }
         var capacity = 16
         while capacity < 2 * termIDs.count { capacity *= 2 }
-        var slotIDs = [Int32](repeating: -1, count: capacity), slotHashes = [UInt64](repeating: 0, count: capacity)
-        for (id, term) in byID.enumerated() {
+        var slots = [Slot](repeating: Slot(), count: capacity), bytes = [UInt8]()
+        for (term, id) in termIDs.sorted(by: { $0.value < $1.value }) {
             let hash = ToolTokenizer.termHash(term)
             var slot = Self.home(hash, capacity)
-            while slotIDs[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
-            (slotIDs[slot], slotHashes[slot]) = (Int32(id), hash)
+            while slots[slot].id >= 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = Slot(hash: hash, start: bytes.count, id: id, length: Int32(term.utf8.count))
+            bytes += term.utf8
         }
-        (self.slotIDs, self.slotHashes, self.starts, self.bytes) = (slotIDs, slotHashes, starts, bytes)
+        (self.slots, self.bytes) = (slots, bytes)
     }
 
     /// The id of the term of UTF-8 bytes `term`; nil when the index holds no such term.
     func id(of term: UnsafeBufferPointer<UInt8>) -> Int32? {
-        let hash = ToolTokenizer.termHash(term), mask = slotIDs.count - 1
-        var slot = Self.home(hash, slotIDs.count)
-        while true {
-            let id = slotIDs[slot]
-            guard id >= 0 else { return nil }
-            if slotHashes[slot] == hash, matches(Int(id), term) { return id }
-            slot = (slot + 1) & mask
+        let hash = ToolTokenizer.termHash(term)
+        return slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1
+            var at = Self.home(hash, slots.count)
+            while slots[at].id >= 0 {
+                let slot = slots[at]
+                if slot.hash == hash, Int(slot.length) == term.count, matches(slot.start, term) { return slot.id }
+                at = (at + 1) & mask
+            }
+            return nil
         }
     }
 
-    /// Whether term `id`'s bytes are `term`.
-    private func matches(_ id: Int, _ term: UnsafeBufferPointer<UInt8>) -> Bool {
-        let start = starts[id], end = starts[id + 1]
-        guard end - start == term.count else { return false }
-        return bytes.withUnsafeBufferPointer { bytes in
-            term.count == 0 || memcmp(bytes.baseAddress! + start, term.baseAddress!, term.count) == 0
+    /// Whether the bytes from `start` are `term`'s.
+    private func matches(_ start: Int, _ term: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.withUnsafeBufferPointer { bytes in
+            for i in 0..<term.count where bytes[start + i] != term[i] { return false }
+            return true
         }
     }
 
