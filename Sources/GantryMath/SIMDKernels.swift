@@ -84,9 +84,12 @@ public enum SIMDKernels {
     /// `masks[i / 16]` is set where entry `i` is nonzero, and `values` holds those entries in
     /// order.
     public struct MaskedRow {
+        /// One 16-bit word per 16 entries: bit `i % 16` of word `i / 16` set where entry `i` is nonzero.
         public let masks: UnsafePointer<UInt16>
+        /// The nonzero entries, in order: one per set bit of `masks`.
         public let values: UnsafePointer<Float>
 
+        /// The row of `masks` and `values` (neither is copied: they must outlive the row's use).
         public init(masks: UnsafePointer<UInt16>, values: UnsafePointer<Float>) {
             (self.masks, self.values) = (masks, values)
         }
