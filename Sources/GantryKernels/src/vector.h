@@ -301,7 +301,7 @@ GK_INLINE void add_masked_row_group(float *x, size_t count, const uint16_t *cons
             if (rows > 1 && m1[word] >> bit & 1) v += *c1++ * w1;
             if (rows > 2 && m2[word] >> bit & 1) v += *c2++ * w2;
             if (rows > 3 && m3[word] >> bit & 1) v += *c3++ * w3;
-            x[i] = v;
+            if (rows > 0) x[i] = v;
             tail_sum += v;
             tail_squares += (double)v * v;
             m = v > m ? v : m;
