@@ -16,9 +16,9 @@ extension SIMDKernels {
     /// without copying or reordering them: a binary search over the values' order-preserving bit
     /// patterns, 32 passes of counting 16 values at a time, with no branch that depends on a value
     /// (a selection on a copy mispredicts at about every other value). Preconditions:
-    /// `1 ≤ k ≤ values.count`, no NaN.
+    /// `1 ≤ k ≤ values.count < 2³¹`, no NaN.
     public static func kthHighest(_ values: UnsafeBufferPointer<Float>, _ k: Int) -> Float {
-        precondition((1...values.count).contains(k), "k \(k) of \(values.count) values")
+        precondition(k >= 1 && k <= values.count && values.count < 1 << 31, "k \(k) of \(values.count) values")
         return gk_kth_highest(values.baseAddress, values.count, k)
     }
 }

@@ -53,15 +53,17 @@ public enum SIMDKernels {
         gk_axpy(alpha, x.baseAddress, y.baseAddress, x.count)
     }
 
-    /// Adds `weights[t]` × row t to `x` for every row in one pass — `x` is written once however
-    /// many rows there are —, and returns, from the same pass, `Σ x`, `Σ x²` (in float lanes,
-    /// totalled in Double) and the largest value of each run of `block` values of the result
-    /// (the last run may be shorter): `block` a positive multiple of 16. Without rows `x` is only
-    /// read. Meant for scores: squares beyond `Float`'s range (values past about 1e18) make
+    /// Adds `weights[t]` × row t to `x` for every row, four rows per pass over `x` (one pass for
+    /// up to four rows), and returns, from the last pass, `Σ x`, `Σ x²` (in float lanes, totalled
+    /// in Double) and the largest value of each run of `block` values of the result (the last run
+    /// may be shorter): `block` a positive multiple of 16. Without rows `x` is only read. Meant for scores: squares beyond `Float`'s range (values past about 1e18) make
     /// `squares` infinite.
     ///
-    /// A row is stored masked (`MaskedRow`), so that a row costs its nonzero entries and a bit per
-    /// entry in memory traffic rather than `x.count` floats. Preconditions: each row's `masks`
+    /// A row is stored masked (`MaskedRow`), so that a row can cost its nonzero entries and a bit
+    /// per entry in memory traffic rather than `x.count` floats: AVX-512 expands 16 entries with
+    /// one load; other instruction sets take a step per set bit, except that 16 set bits are 16
+    /// values read at once — so a row with every bit set (a dense row) costs them what a plain
+    /// row would. Preconditions: each row's `masks`
     /// holds ⌈`x.count` / 16⌉ words, no bit at or past `x.count`, and its `values` one float per
     /// set bit.
     public static func addMaskedRows(_ rows: [MaskedRow], weights: [Float], to x: UnsafeMutableBufferPointer<Float>,
@@ -80,13 +82,13 @@ public enum SIMDKernels {
         return (sums[0], sums[1], maxima)
     }
 
-    /// A row of floats stored by its nonzero entries (`addMaskedRows`): bit `i % 16` of
-    /// `masks[i / 16]` is set where entry `i` is nonzero, and `values` holds those entries in
-    /// order.
+    /// A row of floats stored by its entries that a mask selects (`addMaskedRows`): bit `i % 16`
+    /// of `masks[i / 16]` is set where `values` holds entry `i` (a clear bit: the entry is 0), and
+    /// `values` holds those entries in order — its nonzero ones, or all of them.
     public struct MaskedRow {
-        /// One 16-bit word per 16 entries: bit `i % 16` of word `i / 16` set where entry `i` is nonzero.
+        /// One 16-bit word per 16 entries: bit `i % 16` of word `i / 16` set where `values` holds entry `i`.
         public let masks: UnsafePointer<UInt16>
-        /// The nonzero entries, in order: one per set bit of `masks`.
+        /// The entries, in order: one per set bit of `masks`.
         public let values: UnsafePointer<Float>
 
         /// The row of `masks` and `values` (neither is copied: they must outlive the row's use).

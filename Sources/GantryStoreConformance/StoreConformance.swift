@@ -6,10 +6,14 @@ import Foundation
 public struct StoreFactory: Sendable {
     /// Opens a handle.
     public let open: @Sendable () async throws -> any GantryStore
+    /// How long a released lease may stay held before another handle can take it: zero where a
+    /// release takes effect at once (a file lock), more where the store applies it after
+    /// `release()` returns (a database's advisory unlock, sent by the lock's own session).
+    public let releaseDelay: Duration
 
-    /// A factory calling `open`.
-    public init(open: @escaping @Sendable () async throws -> any GantryStore) {
-        self.open = open
+    /// A factory calling `open`, whose stores free a released lease within `releaseDelay`.
+    public init(releaseDelay: Duration = .zero, open: @escaping @Sendable () async throws -> any GantryStore) {
+        (self.releaseDelay, self.open) = (releaseDelay, open)
     }
 }
 

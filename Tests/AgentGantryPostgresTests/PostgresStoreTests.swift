@@ -16,7 +16,7 @@ struct PostgresStoreConformanceTests {
     @Test(arguments: StoreConformance.cases)
     func postgresStoreKeeps(_ promise: StoreConformanceCase) async throws {
         try await PostgresServer.withDatabase { url in
-            try await promise.run(StoreFactory { try await PostgresStore(url: url) })
+            try await promise.run(StoreFactory(releaseDelay: .seconds(10)) { try await PostgresStore(url: url) })
         }
     }
 }

@@ -46,12 +46,14 @@ struct LexicalIndexTests {
         return scores
     }
 
-    /// Both search paths — as built, and prepared (`prepareForSearch()`) — equal the reference.
+    /// Every search path — as built, and prepared (`prepareForSearch()`) with masked and with
+    /// dense rows — equals the reference.
     static func expectMatchesReference(_ index: LexicalIndex, _ documents: [(id: VectorID, texts: [String])], queries: [String]) throws {
-        var prepared = index
-        prepared.prepareForSearch()
-        #expect(!index.isPreparedForSearch && prepared.isPreparedForSearch)
-        for index in [index, prepared] { try expectMatchesReference(onePath: index, documents, queries: queries) }
+        var masked = index, dense = index
+        masked.prepareForSearch(sparseRows: true)
+        dense.prepareForSearch(sparseRows: false)
+        #expect(!index.isPreparedForSearch && masked.isPreparedForSearch && dense.isPreparedForSearch)
+        for index in [index, masked, dense] { try expectMatchesReference(onePath: index, documents, queries: queries) }
     }
 
     static func expectMatchesReference(onePath index: LexicalIndex, _ documents: [(id: VectorID, texts: [String])], queries: [String]) throws {

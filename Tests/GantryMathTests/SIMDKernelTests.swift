@@ -48,20 +48,23 @@ struct SIMDKernelTests {
             for count in edgeSizes + [127, 128, 1000, 10_007] {
                 for (block, rowCount) in [(16, 0), (64, 1), (64, 3), (128, 0), (128, 2), (64, 5), (16, 9)] {
                     let x = data.vector(count), weights = (0..<rowCount).map { _ in Float(data.vector(1)[0]) }
-                    // Row t keeps an entry where a Gaussian draw falls within its share: none, ~24%, all, ~4%, ~68%.
+                    // Row t keeps an entry where a Gaussian draw falls within its share: none, ~24%, all, ~4%,
+                    // ~68%; rows 1 and 6 are stored dense (every bit set, zeros included), the others by
+                    // their nonzero entries.
                     let rows: [[Float]] = (0..<rowCount).map { t in
                         let share = [0, 0.3, Double.infinity, 0.05, 1][t % 5]
                         return data.vector(count).map { abs($0) < Float(share) ? Float(data.vector(1)[0]) + 2 : 0 }
                     }
-                    let masks = rows.map { row in
+                    func dense(_ t: Int) -> Bool { t % 5 == 1 }
+                    let masks = rows.enumerated().map { t, row in
                         (0..<(count + 15) / 16).map { word in
                             (0..<16).reduce(UInt16(0)) { mask, bit in
-                                word * 16 + bit < count && row[word * 16 + bit] != 0 ? mask | 1 << UInt16(bit) : mask
+                                word * 16 + bit < count && (dense(t) || row[word * 16 + bit] != 0) ? mask | 1 << UInt16(bit) : mask
                             }
                         }
                     }
                     // Each row's values, then a value that must never be read.
-                    let values = rows.map { $0.filter { $0 != 0 } + [1e30] }
+                    let values = rows.enumerated().map { t, row in (dense(t) ? row : row.filter { $0 != 0 }) + [1e30] }
                     var result = x
                     let summary = masks.joined().map { $0 }.withUnsafeBufferPointer { flatMasks in
                         values.joined().map { $0 }.withUnsafeBufferPointer { flatValues in

@@ -3,9 +3,11 @@
 // the first words of another's), 2,000 metatool test queries, `LexicalIndex.search(k: 10)` on one
 // thread. Prints build time and µs per query (median of 5 passes), as built and after
 // `prepareForSearch()` (what the facade serves); `--write DIR` also writes the
-// catalogue and queries as JSON lines for the Python side (Benchmarks/compare/lexical_compare.py).
+// catalogue and queries as JSON lines for the Python side (Benchmarks/compare/lexical_compare.py);
+// `--simd generic|avx2|avx512` runs the kernels of that instruction set (as a CPU without the
+// wider ones would).
 //
-//   cd Benchmarks && swift run -c release LexicalBench --metatool DIR --toollens DIR [--tools 10000] [--write DIR]
+//   cd Benchmarks && swift run -c release LexicalBench --metatool DIR --toollens DIR [--tools 10000] [--write DIR] [--simd LEVEL]
 import BenchmarkCatalogue
 import Foundation
 import GantryEval
@@ -19,6 +21,13 @@ func option(_ name: String) -> String? {
 guard let metatoolFolder = option("metatool"), let toollensFolder = option("toollens") else {
     FileHandle.standardError.write(Data("usage: LexicalBench --metatool DIR --toollens DIR [--tools 10000] [--write DIR]\n".utf8))
     exit(64)
+}
+if let level = option("simd") {
+    let levels: [String: SIMDLevel] = ["generic": .sse, "avx2": .avx2, "avx512": .avx512]
+    guard let chosen = levels[level], SIMDKernels.select(chosen) else {
+        FileHandle.standardError.write(Data("--simd: one of generic, avx2, avx512 that this CPU runs, not \(level)\n".utf8))
+        exit(64)
+    }
 }
 let toolCount = Int(option("tools") ?? "10000")!
 let recombined = try RecombinedCatalogue(metatool: metatoolFolder, toollens: toollensFolder, count: toolCount)
@@ -56,6 +65,6 @@ index.prepareForSearch()
 let prepare = clock.now - prepareStart
 let prepared = try microsecondsPerQuery(index)
 let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-print("\(toolCount) tools, \(index.termCount) terms, built in \(build); \(queries.count) queries, k 10, 1 thread: "
+print("\(SIMDKernels.activeLevel) kernels, \(toolCount) tools, \(index.termCount) terms, built in \(build); \(queries.count) queries, k 10, 1 thread: "
       + String(format: "%.1f µs per query (median of 5 passes; fastest %.1f, slowest %.1f); ", passes[2], passes[0], passes[4])
       + String(format: "prepared (in %@): %.1f µs (fastest %.1f, slowest %.1f); load %@", "\(prepare)", prepared[2], prepared[0], prepared[4], load))

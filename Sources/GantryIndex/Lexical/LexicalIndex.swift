@@ -154,6 +154,12 @@ public struct LexicalIndex: Sendable {
     /// many queries between changes. A change (`add`, `remove`) drops them; searches are equal either
     /// way (to float rounding).
     public mutating func prepareForSearch() {
+        prepareForSearch(sparseRows: SIMDKernels.activeLevel >= .avx512)
+    }
+
+    /// `prepareForSearch()` with the common terms' rows masked (`sparseRows`) or dense
+    /// (`PreparedPostings`): either is searched by every kernel variant, to the same scores.
+    mutating func prepareForSearch(sparseRows: Bool) {
         let width = fields.count, n = Float(max(liveCount, 1)), k1 = k1
         var factors = [Float](repeating: 0, count: lengths.count)  // per slot and field: w_f / (1 − b_f + b_f · len / avglen_f)
         for f in fields.indices {
@@ -172,7 +178,8 @@ public struct LexicalIndex: Sendable {
             }
         }
         prepared = PreparedPostings(slots: postingSlots, weights: weights, slotCount: live.count, termIDs: termIDs,
-                                    idfs: documentFrequency.map { Self.idf(documentFrequency: Float($0), documents: n) })
+                                    idfs: documentFrequency.map { Self.idf(documentFrequency: Float($0), documents: n) },
+                                    sparseRows: sparseRows)
     }
 
     /// Per field, the longest of `lengths` (`fields` per document).

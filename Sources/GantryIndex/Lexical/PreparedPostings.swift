@@ -6,12 +6,14 @@ import GantryMath
 ///
 /// A term that many documents hold (at least one slot in `rowShare`: "get", "the", "api") is
 /// kept as one masked row over every slot instead — a bit per slot (set where the term occurs)
-/// and the weights of the set bits in order —, and a query's rows are added 16 slots at a time,
-/// all in one pass (`SIMDKernels.addMaskedRows`, one expanding load per row and 16 slots): a
-/// scattered add costs about as much per posting as a row costs per 16 slots, and such terms are
-/// in most queries. A row reads 1/8 byte per slot and 4 per posting, against 4 per slot for a
-/// row of every slot's weight (what it replaced: 3 to 4 times the memory traffic on large
-/// catalogues), and takes no more memory than the postings' slots and weights it replaces.
+/// and the weights of the set bits in order; on instruction sets without an expanding load, every
+/// slot's weight with every bit set —, and a query's rows are added 16 slots at a time,
+/// four rows per pass, the last pass also summarising (`SIMDKernels.addMaskedRows`; on AVX-512
+/// one expanding load per row and 16 slots): a scattered add costs about as much per posting as
+/// a row costs per 16 slots, and such terms are in most queries. A row reads 1/8 byte per slot
+/// and 4 per posting, against 4 per slot for a row of every slot's weight (what it replaced: 3
+/// to 4 times the memory traffic on large catalogues); it takes the memory of the weights it
+/// replaces plus its mask (at most a byte per posting: a row term has a posting in 8 slots).
 ///
 /// A class (immutable): an index and every copy of it share one, and passing an index around
 /// retains it once rather than each of its arrays.
@@ -23,8 +25,12 @@ final class PreparedPostings: Sendable {
     private let valueStart: [Int]
     /// The rows' masks, ⌈`slotCount` / 16⌉ words each, one row after another.
     private let masks: [UInt16]
-    /// The rows' nonzero weights, in slot order, one row after another.
+    /// The rows' weights (only the nonzero ones where `sparseRows`), in slot order, one row after
+    /// another.
     private let values: [Float]
+    /// Whether the rows keep only their nonzero weights (masked) rather than every slot's (dense:
+    /// every mask bit set).
+    let sparseRows: Bool
     /// The slots (documents and tombstones) every row covers.
     let slotCount: Int
     /// The terms, looked up by their bytes.
@@ -36,19 +42,30 @@ final class PreparedPostings: Sendable {
     static let rowShare = 8
 
     /// The postings of `slots` (per term, ascending) with `weights` (per term, per posting), the
-    /// terms of `termIDs` and their `idfs` (per term id).
-    init(slots: [[Int32]], weights: [[Float]], slotCount: Int, termIDs: [String: Int32], idfs: [Float]) {
-        (self.slotCount, terms, self.idfs) = (slotCount, TermTable(termIDs), idfs)
+    /// terms of `termIDs` and their `idfs` (per term id); rows masked (`sparseRows`) where the
+    /// kernels expand 16 values with one load (AVX-512), dense elsewhere (a step per set bit
+    /// costs them more than reading every slot: measured 37 against 11.5 µs per query on AVX2).
+    init(slots: [[Int32]], weights: [[Float]], slotCount: Int, termIDs: [String: Int32], idfs: [Float], sparseRows: Bool) {
+        (self.slotCount, terms, self.idfs, self.sparseRows) = (slotCount, TermTable(termIDs), idfs, sparseRows)
         let words = (slotCount + 15) / 16
         var maskStart = [Int](repeating: -1, count: slots.count), valueStart = maskStart
         var masks = [UInt16](), values = [Float](), kept = weights
         for term in slots.indices where slots[term].count * Self.rowShare >= slotCount && !slots[term].isEmpty {
             (maskStart[term], valueStart[term]) = (masks.count, values.count)
-            masks += repeatElement(0, count: words)
-            // Postings of tombstones weigh 0: they are left out of the row.
-            for (slot, weight) in zip(slots[term], weights[term]) where weight != 0 {
-                masks[maskStart[term] + Int(slot) / 16] |= 1 << UInt16(slot % 16)
-                values.append(weight)
+            if sparseRows {
+                masks += repeatElement(0, count: words)
+                // Postings of tombstones weigh 0: they are left out of the row.
+                for (slot, weight) in zip(slots[term], weights[term]) where weight != 0 {
+                    masks[maskStart[term] + Int(slot) / 16] |= 1 << UInt16(slot % 16)
+                    values.append(weight)
+                }
+            } else {
+                // Every slot's weight, every bit set but past the last slot.
+                masks += repeatElement(0xFFFF, count: words)
+                if slotCount % 16 != 0 { masks[masks.count - 1] = UInt16((1 << (slotCount % 16)) - 1) }
+                let start = values.count
+                values += repeatElement(0, count: slotCount)
+                for (slot, weight) in zip(slots[term], weights[term]) { values[start + Int(slot)] = weight }
             }
             kept[term] = []
         }
@@ -56,9 +73,9 @@ final class PreparedPostings: Sendable {
     }
 
     /// Adds `idf` × the weight of each posting of `terms` to `scores` (`slotCount` floats): the
-    /// scattered terms posting by posting (their slots: `postingSlots`), then every row term in
-    /// one pass that also summarises the result (`SIMDKernels.addMaskedRows`: Σ, Σ² and the
-    /// maximum of each block of `summaryBlock` slots).
+    /// scattered terms posting by posting (their slots: `postingSlots`), then the row terms, four
+    /// per pass, the last pass also summarising the result (`SIMDKernels.addMaskedRows`: Σ, Σ²
+    /// and the maximum of each block of `summaryBlock` slots).
     func add(_ terms: [(termID: Int, idf: Float)], postingSlots: [[Int32]], to scores: UnsafeMutableBufferPointer<Float>,
              summaryBlock: Int) -> LexicalScores.Summary {
         var rowTerms = [(term: Int, idf: Float)]()

@@ -64,8 +64,9 @@ void gk_axpy(float alpha, const float *x, float *y, size_t count);
 /// zeros) one after another in packed.
 float gk_packed_quadratic(const uint16_t *packed, const float *q, size_t dim, size_t width);
 /// x[i] += Σ_t weights[t] · row_t[i] (t < row_count; x only read without rows), row t stored
-/// masked: bit i % 16 of masks[t][i / 16] set where row_t[i] ≠ 0, its nonzero entries in order from
-/// values[t] (each values[t] is advanced past its row's values); then sums[0] = Σ x[i], sums[1] =
+/// masked: bit i % 16 of masks[t][i / 16] set where values[t] holds row_t[i] (clear: 0), those
+/// entries in order from values[t] (each values[t] is advanced past its row's values; a row with
+/// every bit set is a dense row); then sums[0] = Σ x[i], sums[1] =
 /// Σ x[i]² (float lanes totalled in double) and maxima[j] = the largest of
 /// x[j·block ..< min((j + 1)·block, count)] for each j < ceil(count / block); block a multiple of 16.
 void gk_add_masked_rows_summary(float *x, size_t count, const uint16_t *const *masks, const float **values,

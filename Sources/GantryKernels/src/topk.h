@@ -104,7 +104,6 @@ GK_INLINE void topk_push_dots_impl(gk_topk *t, const float *rows, size_t count, 
     }
 }
 
-/// Sorting is branchy scalar work, so it has a single variant.
 // A float's bits as an integer of the same order (for every float but NaN; −0 just below +0):
 // negative floats' magnitude bits flipped.
 GK_INLINE int32_t ordered_bits(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
@@ -142,6 +141,7 @@ GK_INLINE float kth_highest_impl(const float *values, size_t count, size_t k) {
     return value;
 }
 
+/// Sorting is branchy scalar work, so it has a single variant.
 static inline void topk_finish_impl(gk_topk *t) {
     // Heap sort: moving the worst pair to the end each time leaves the best first.
     for (size_t end = t->count; end > 1; end--) {

@@ -237,7 +237,8 @@ GK_INLINE float packed_quadratic_impl(const uint16_t *packed, const float *q, si
 // memory rather than return a vector: they are passed to the body as a function pointer, and a
 // vector returned across a call compiled for another instruction set changes its ABI.)
 GK_INLINE void expand16_generic(float *out, const float *values, uint32_t mask) {
-    for (int j = 0; j < 16; j++) out[j] = mask >> j & 1 ? *values++ : 0;
+    for (int j = 0; j < 16; j++) out[j] = 0;
+    for (; mask; mask &= mask - 1) out[__builtin_ctz(mask)] = *values++;  // one step per set bit
 }
 
 #if defined(__x86_64__)
@@ -275,10 +276,15 @@ GK_INLINE void add_masked_row_group(float *x, size_t count, const uint16_t *cons
 #define GK_MASKED_ROW(t)                                  \
             if (rows > t) {                               \
                 uint32_t bits = m##t[i / 16];             \
-                float expanded[16];                       \
-                expand(expanded, c##t, bits);             \
-                a##t = load16(expanded) * w##t;           \
-                c##t += __builtin_popcount(bits);         \
+                if (bits == 0xFFFF) {                     \
+                    a##t = load16(c##t) * w##t;           \
+                    c##t += 16;                           \
+                } else {                                  \
+                    float expanded[16];                   \
+                    expand(expanded, c##t, bits);         \
+                    a##t = load16(expanded) * w##t;       \
+                    c##t += __builtin_popcount(bits);     \
+                }                                         \
             }
             GK_MASKED_ROW(0) GK_MASKED_ROW(1) GK_MASKED_ROW(2) GK_MASKED_ROW(3)
 #undef GK_MASKED_ROW
@@ -318,15 +324,17 @@ GK_INLINE void add_masked_row_group(float *x, size_t count, const uint16_t *cons
     if (rows > 3) values[3] = c3;
 }
 
-// One pass over x: x[i] += Σ_t weights[t] · row_t[i] (no row: x is only read), where row t is
-// stored masked: bit i % 16 of masks[t][i / 16] tells whether row_t[i] ≠ 0, and values[t] holds
-// the nonzero entries in order (advanced past them: on return values[t] points past its row's
+// x[i] += Σ_t weights[t] · row_t[i] (no row: x is only read), where row t is
+// stored masked: bit i % 16 of masks[t][i / 16] tells whether values[t] holds row_t[i] (a clear
+// bit: 0), and values[t] holds those entries in order (advanced past them: on return values[t] points past its row's
 // last value). Then sums[0] = Σ x, sums[1] = Σ x² (16 float lanes, totalled in double), and the
 // largest value of each run of `block` values (a multiple of 16; the last run may be shorter)
 // into maxima[0 ..< ceil(count / block)]. The rows are added four at a time, the last group in
 // the pass that summarises (one pass for up to four rows, as most queries have); a row costs
-// its mask and its nonzero values in memory traffic, not `count` floats. `expand` is the
-// variant's expand16.
+// its mask and its values in memory traffic. A word of 16 set bits is read as 16 values
+// directly — a row stored with every bit set is a dense row, what variants without an expanding
+// load are given (`expand16_generic` costs a step per set bit). `expand` is the variant's
+// expand16.
 GK_INLINE void add_masked_rows_summary_body(float *x, size_t count, const uint16_t *const *masks, const float **values,
                                             const float *weights, size_t row_count, size_t block, double *sums, float *maxima,
                                             void (*expand)(float *, const float *, uint32_t)) {
