@@ -56,16 +56,16 @@ public enum SIMDKernels {
     /// Adds `weights[t]` × row t to `x` for every row, four rows per pass over `x` (one pass for
     /// up to four rows), and returns, from the last pass, `Σ x`, `Σ x²` (in float lanes, totalled
     /// in Double) and the largest value of each run of `block` values of the result (the last run
-    /// may be shorter): `block` a positive multiple of 16. Without rows `x` is only read. Meant for scores: squares beyond `Float`'s range (values past about 1e18) make
-    /// `squares` infinite.
+    /// may be shorter): `block` a positive multiple of 16. Without rows `x` is only read. Meant
+    /// for scores: squares beyond `Float`'s range (values past about 1e18) make `squares`
+    /// infinite.
     ///
     /// A row is stored masked (`MaskedRow`), so that a row can cost its nonzero entries and a bit
     /// per entry in memory traffic rather than `x.count` floats: AVX-512 expands 16 entries with
     /// one load; other instruction sets take a step per set bit, except that 16 set bits are 16
     /// values read at once — so a row with every bit set (a dense row) costs them what a plain
-    /// row would. Preconditions: each row's `masks`
-    /// holds ⌈`x.count` / 16⌉ words, no bit at or past `x.count`, and its `values` one float per
-    /// set bit.
+    /// row would. Preconditions: each row's `masks` holds ⌈`x.count` / 16⌉ words, no bit at or
+    /// past `x.count`, and its `values` one float per set bit.
     public static func addMaskedRows(_ rows: [MaskedRow], weights: [Float], to x: UnsafeMutableBufferPointer<Float>,
                                      block: Int) -> (sum: Double, squares: Double, blockMaxima: [Float]) {
         precondition(block > 0 && block % 16 == 0, "blocks of \(block) values: a positive multiple of 16")
