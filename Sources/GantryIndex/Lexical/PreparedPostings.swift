@@ -5,15 +5,15 @@ import GantryMath
 /// that a query adds idf × weight per posting instead of normalising and saturating.
 ///
 /// A term that many documents hold (at least one slot in `rowShare`: "get", "the", "api") is
-/// kept as one masked row over every slot instead — a bit per slot (set where the term occurs)
-/// and the weights of the set bits in order; on instruction sets without an expanding load, every
-/// slot's weight with every bit set —, and a query's rows are added 16 slots at a time,
-/// four rows per pass, the last pass also summarising (`SIMDKernels.addMaskedRows`; on AVX-512
-/// one expanding load per row and 16 slots): a scattered add costs about as much per posting as
-/// a row costs per 16 slots, and such terms are in most queries. A row reads 1/8 byte per slot
-/// and 4 per posting, against 4 per slot for a row of every slot's weight (what it replaced: 3
-/// to 4 times the memory traffic on large catalogues); it takes the memory of the weights it
-/// replaces plus its mask (at most a byte per posting: a row term has a posting in 8 slots).
+/// kept as one row over every slot instead, and a query's rows are added 16 slots at a time, four
+/// rows per pass, the last pass also summarising (`SIMDKernels.addMaskedRows`): a scattered add
+/// costs about as much per posting as a row costs per 16 slots, and such terms are in most
+/// queries. Where the kernels expand 16 values with one load (AVX-512) a row is masked — a bit
+/// per slot, set where the term occurs, and the weights of the set bits in order: it reads 1/8
+/// byte per slot and 4 per posting, against 4 per slot for a dense row (3 to 4 times less
+/// traffic on large catalogues), and takes the memory of the weights it replaces plus its mask
+/// (at most a byte per posting: a row term has a posting in 8 slots). Elsewhere a row is dense —
+/// every slot's weight, every bit set, 4 bytes per slot —, which those kernels read faster.
 ///
 /// A class (immutable): an index and every copy of it share one, and passing an index around
 /// retains it once rather than each of its arrays.
