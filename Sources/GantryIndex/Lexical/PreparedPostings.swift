@@ -25,14 +25,9 @@ final class PreparedPostings: Sendable {
     private let valueStart: [Int]
     /// The rows' masks, ⌈`slotCount` / 16⌉ words each, one row after another.
     private let masks: [UInt16]
-    /// The rows' weights (only the nonzero ones where `sparseRows`), in slot order, one row after
+    /// The rows' weights (only the nonzero ones in masked rows), in slot order, one row after
     /// another.
     private let values: [Float]
-    /// Whether the rows keep only their nonzero weights (masked) rather than every slot's (dense:
-    /// every mask bit set).
-    let sparseRows: Bool
-    /// The slots (documents and tombstones) every row covers.
-    let slotCount: Int
     /// The terms, looked up by their bytes.
     let terms: TermTable
     /// Per term, its idf under the current statistics.
@@ -46,7 +41,7 @@ final class PreparedPostings: Sendable {
     /// kernels expand 16 values with one load (AVX-512), dense elsewhere (a step per set bit
     /// costs them more than reading every slot: measured 37 against 11.5 µs per query on AVX2).
     init(slots: [[Int32]], weights: [[Float]], slotCount: Int, termIDs: [String: Int32], idfs: [Float], sparseRows: Bool) {
-        (self.slotCount, terms, self.idfs, self.sparseRows) = (slotCount, TermTable(termIDs), idfs, sparseRows)
+        (terms, self.idfs) = (TermTable(termIDs), idfs)
         let words = (slotCount + 15) / 16
         var maskStart = [Int](repeating: -1, count: slots.count), valueStart = maskStart
         var masks = [UInt16](), values = [Float](), kept = weights

@@ -36,7 +36,7 @@ struct TermTable: Sendable {
 
     /// The id of the term of UTF-8 bytes `term`; nil when the index holds no such term.
     func id(of term: UnsafeBufferPointer<UInt8>) -> Int32? {
-        let hash = ToolTokenizer.termHash(term)
+        let hash = ToolTokenizer.termHash(bytes: term)
         return slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1
             var at = Self.home(hash, slots.count)

@@ -25,11 +25,11 @@ public enum ToolTokenizer {
     /// process and version, under which feedback keeps its query's terms when it does not keep
     /// the text (`termHashes`).
     public static func termHash(_ term: String) -> UInt64 {
-        term.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        termHash(bytes: term.utf8)
     }
 
     /// `termHash` of a term's UTF-8 bytes.
-    static func termHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    static func termHash(bytes: some Sequence<UInt8>) -> UInt64 {
         bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 
