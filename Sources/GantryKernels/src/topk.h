@@ -105,8 +105,9 @@ GK_INLINE void topk_push_dots_impl(gk_topk *t, const float *rows, size_t count, 
 }
 
 // A float's bits as an integer of the same order (for every float but NaN; −0 just below +0):
-// negative floats' magnitude bits flipped.
-GK_INLINE int32_t ordered_bits(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
+// negative floats' magnitude bits flipped. One expression for an int32_t and for a v16i of them.
+#define GK_ORDERED_BITS(bits) ((bits) ^ (((bits) >> 31) & 0x7FFFFFFF))
+GK_INLINE int32_t ordered_bits(int32_t bits) { return GK_ORDERED_BITS(bits); }
 
 GK_INLINE float kth_highest_impl(const float *values, size_t count, size_t k) {
     // The last count % 16 values' ordered patterns, padded to 16 with INT32_MIN (below every
@@ -130,7 +131,7 @@ GK_INLINE float kth_highest_impl(const float *values, size_t count, size_t k) {
         v16i below = tail_keys < mid;  // −1 per lane below
         for (size_t i = 0; i < full; i += 16) {
             v16i bits = load16i(values + i);
-            below += (bits ^ ((bits >> 31) & 0x7FFFFFFF)) < mid;
+            below += GK_ORDERED_BITS(bits) < mid;
         }
         size_t at_least = full + 16 + (size_t)(int64_t)__builtin_reduce_add(below);
         if (at_least >= k) low = mid; else high = (int64_t)mid - 1;
